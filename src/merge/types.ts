@@ -1,0 +1,88 @@
+/**
+ * The contract between the planner and the merge methods. A method sees one output tensor at a
+ * time, already decoded to f32, with every parameter resolved for that tensor (gradients over
+ * layers and name filters applied), and returns the merged tensor in f32.
+ */
+
+export type ParamValue = number | boolean | string;
+
+/** Parameter values after gradient/filter resolution for one tensor. */
+export type ResolvedParams = Readonly<Record<string, ParamValue>>;
+
+export interface ParamSpec {
+  name: string;
+  type: "number" | "boolean" | "string";
+  /** Default when neither the model, the slice nor the global parameters set it. */
+  default?: ParamValue;
+  /** A required per-model parameter must be given for every non-base model. */
+  required?: boolean;
+  description: string;
+}
+
+export interface MergeInput {
+  /** The model reference as written in the manifest (also the DARE stream's identity). */
+  model: string;
+  data: Float32Array;
+  shape: readonly number[];
+  params: ResolvedParams;
+}
+
+export type DareRescale = "paper" | "l1";
+
+export interface TensorMergeContext {
+  /** Output tensor name. */
+  tensorName: string;
+  /** The name this tensor has in the source models (differs from tensorName for slices). */
+  sourceTensorName: string;
+  /** Output shape. For methods with a base this is the base's shape. */
+  shape: readonly number[];
+  /** The base model's tensor when the method uses a base. */
+  base: MergeInput | undefined;
+  /** The other models, in manifest order. */
+  inputs: MergeInput[];
+  global: ResolvedParams;
+  /** Manifest seed for random methods (DARE, DELLA). */
+  seed: bigint;
+  dareRescale: DareRescale;
+  warn(message: string): void;
+}
+
+export interface MergeMethod {
+  /** mergekit's name, e.g. `dare_ties`. */
+  name: string;
+  /** Display name for summaries and the model card. */
+  prettyName: string;
+  /** Paper link for the model card. */
+  reference?: string;
+  /** Whether `base_model` is required, optional (nuslerp) or unused (linear, passthrough). */
+  base: "required" | "optional" | "none";
+  /** Least number of non-base models. */
+  minModels: number;
+  /** Most number of non-base models (slerp: exactly two models in all). */
+  maxModels?: number;
+  globalParams: ParamSpec[];
+  perModelParams: ParamSpec[];
+  merge(ctx: TensorMergeContext): Float32Array;
+}
+
+/**
+ * A parameter as a manifest may set it (mergekit's forms):
+ * - a scalar;
+ * - a gradient: a list of numbers, interpolated piecewise-linearly over the layers;
+ * - a list of `{filter, value}`: the first entry whose filter is a substring of the tensor name
+ *   wins; an entry without a filter (or `"*"`) is the fallback. A value may itself be a gradient.
+ */
+export type ScalarSetting = number | boolean | string;
+export type GradientSetting = number[];
+export interface FilteredSetting {
+  filter?: string;
+  value: ScalarSetting | GradientSetting;
+}
+export type ParamSetting = ScalarSetting | GradientSetting | FilteredSetting[];
+export type ParamSettings = Readonly<Record<string, ParamSetting>>;
+
+/** Where a tensor sits in the layer stack: `model.layers.{index}.…` of `count` layers. */
+export interface LayerPosition {
+  index: number;
+  count: number;
+}
