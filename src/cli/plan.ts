@@ -1,0 +1,29 @@
+import type { Command } from "commander";
+import { planRun } from "../pipeline.js";
+import { formatBytes, parseSize } from "./options.js";
+
+export function registerPlan(program: Command): void {
+  program
+    .command("plan")
+    .description("validate a manifest and show what the merge would do, without reading weights")
+    .argument("<manifest>", "merge manifest")
+    .option("--shard-size <size>", "largest shard, e.g. 5GB (default) or 500MB", parseSize)
+    .option("--json", "print the plan as JSON")
+    .action(async (manifestPath: string, flags: { shardSize?: number; json?: boolean }) => {
+      const { plan, manifest } = await planRun({ manifestPath, maxShardBytes: flags.shardSize });
+      if (flags.json) {
+        const { method, ...rest } = plan;
+        process.stdout.write(JSON.stringify({ method: method.name, ...rest }, null, 2) + "\n");
+        return;
+      }
+      const merged = plan.recipes.filter((r) => r.action === "merge").length;
+      const lines = [
+        `${manifest.file}: ${plan.method.prettyName} (${plan.method.name})`,
+        `reference model: ${plan.referenceModel}`,
+        `tensors: ${plan.recipes.length} (${merged} merged, ${plan.recipes.length - merged} copied)`,
+        `reads ${formatBytes(plan.inputBytes)}, writes ${formatBytes(plan.shards.totalSize)} in ${plan.shards.files.length} shard(s), dtype ${plan.torchDtype}`,
+        ...plan.warnings.map((w) => `warning: ${w}`),
+      ];
+      process.stdout.write(lines.join("\n") + "\n");
+    });
+}

@@ -1,0 +1,6 @@
+/** The local Hugging Face Hub server: tests, the demo's embedded default, offline use. */
+export { startLocalHub, type LocalHub, type LocalHubOptions } from "./server.js";
+export { LocalHubAdmin, type AdminCommitOptions, type AdminFiles, type AdminRepoOptions } from "./admin.js";
+export type { FaultCounts, FaultKind, FaultMatch, FaultRequest, FaultRule, FaultInjector } from "./faults.js";
+export type { RequestLog, RequestRecord } from "./request-log.js";
+export type { TokenSpec } from "./types.js";

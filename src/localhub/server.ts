@@ -1,0 +1,173 @@
+/**
+ * The local Hub: a node:http server on 127.0.0.1 that speaks enough of the Hugging Face Hub
+ * protocol for the unmodified `@huggingface/hub` client (and Python's huggingface_hub) to create
+ * repos, upload (regular and LFS, single and multipart), commit and download.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { LocalHubAdmin } from "./admin.js";
+import { TokenRegistry } from "./auth.js";
+import type { HubServices, RequestContext } from "./context.js";
+import { FaultInjector, type FaultRule } from "./faults.js";
+import { HubError } from "./hub-error.js";
+import { sendError } from "./http/respond.js";
+import { RepoStore } from "./repo-store.js";
+import { RequestLog } from "./request-log.js";
+import { matchRoute } from "./router.js";
+import { ROUTES } from "./routes/table.js";
+import type { TokenSpec } from "./types.js";
+import { UploadSigner } from "./upload-signer.js";
+
+export interface LocalHubOptions {
+  /** Where repositories and objects are stored; reopened as is on the next start. */
+  dir: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: "127.0.0.1";
+  tokens?: TokenSpec[];
+  faults?: FaultRule[];
+  /** Seed of the generator behind fault rules' `rate` (default 1). */
+  faultSeed?: number;
+  /** LFS objects above this many bytes are uploaded in parts (default 20 MiB). */
+  multipartThreshold?: number;
+  /** Part size of multipart uploads (default half the threshold). */
+  multipartChunkSize?: number;
+  /** Entries per page of the tree API (default 1000). */
+  treePageSize?: number;
+  /** One line per request (method, path, status, time); tokens never appear. */
+  log?: (line: string) => void;
+}
+
+export interface LocalHub {
+  /** `http://127.0.0.1:<port>`, no trailing slash: pass it as `hubUrl`. */
+  readonly url: string;
+  readonly port: number;
+  readonly dir: string;
+  readonly admin: LocalHubAdmin;
+  readonly faults: FaultInjector;
+  readonly requests: RequestLog;
+  close(): Promise<void>;
+}
+
+const DEFAULT_MULTIPART_THRESHOLD = 20 * 1024 * 1024;
+
+export async function startLocalHub(opts: LocalHubOptions): Promise<LocalHub> {
+  const store = await RepoStore.open(opts.dir);
+  const threshold = opts.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
+  const hub: HubServices = {
+    store,
+    baseUrl: "",
+    signer: new UploadSigner(),
+    multipartThreshold: threshold,
+    multipartChunkSize: opts.multipartChunkSize ?? Math.max(1, Math.ceil(threshold / 2)),
+    treePageSize: opts.treePageSize ?? 1000,
+  };
+  const deps: Deps = {
+    hub,
+    tokens: new TokenRegistry(opts.tokens ?? []),
+    faults: new FaultInjector(opts.faults ?? [], opts.faultSeed ?? 1),
+    requests: new RequestLog(),
+    log: opts.log,
+  };
+  const server = createServer((req, res) => void handleRequest(req, res, deps));
+  const port = await listen(server, opts.port ?? 0, opts.host ?? "127.0.0.1");
+  hub.baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    url: hub.baseUrl,
+    port,
+    dir: opts.dir,
+    admin: new LocalHubAdmin(store),
+    faults: deps.faults,
+    requests: deps.requests,
+    close: () => closeServer(server),
+  };
+}
+
+interface Deps {
+  hub: HubServices;
+  tokens: TokenRegistry;
+  faults: FaultInjector;
+  requests: RequestLog;
+  log: ((line: string) => void) | undefined;
+}
+
+async function handleRequest(req: IncomingMessage, res: ServerResponse, deps: Deps): Promise<void> {
+  const started = Date.now();
+  const url = new URL(req.url ?? "/", "http://127.0.0.1");
+  const method = (req.method ?? "GET").toUpperCase();
+  const path = safeDecode(url.pathname);
+  const range = req.headers.range;
+  const record = deps.requests.add({ method, path, range, status: 0 });
+  res.on("close", () => {
+    record.status = res.statusCode;
+    const fault = record.fault ? ` fault=${record.fault}` : "";
+    deps.log?.(`${method} ${path} ${res.statusCode} ${Date.now() - started}ms${fault}`);
+  });
+  res.setHeader("X-Request-Id", randomUUID());
+  const fault = deps.faults.decide({ method, path, url: req.url ?? "/", range, headers: req.headers });
+  if (fault) record.fault = fault.kind;
+  const bodyFault = fault?.kind === "cutBody" || fault?.kind === "slowBody" ? fault : undefined;
+  const ctx: RequestContext = { req, res, url, params: [], identity: { kind: "anonymous" }, hub: deps.hub, bodyFault };
+  try {
+    if (fault && !bodyFault) throw statusFault(fault);
+    ctx.identity = deps.tokens.identify(req.headers.authorization);
+    if (ctx.identity.kind === "invalid") throw new HubError(401, "Invalid credentials in Authorization header");
+    const { handler, params } = matchRoute(ROUTES, method, url.pathname);
+    ctx.params = params;
+    await handler(ctx);
+  } catch (error) {
+    await answerError(ctx, error, deps.log);
+  }
+}
+
+function statusFault(fault: FaultRule): HubError {
+  if (fault.kind === "rate429") {
+    const retryAfter = String(fault.retryAfterSeconds ?? 1);
+    return new HubError(429, "Too Many Requests (injected fault)", undefined, { "Retry-After": retryAfter });
+  }
+  const status = fault.kind === "status503" ? 503 : 500;
+  return new HubError(status, `Injected fault: ${status}`);
+}
+
+async function answerError(ctx: RequestContext, error: unknown, log: Deps["log"]): Promise<void> {
+  const { req, res } = ctx;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  // An upload refused halfway: close the connection rather than read the rest of its body.
+  if (!req.complete) res.setHeader("Connection", "close");
+  const hubError =
+    error instanceof HubError
+      ? error
+      : new HubError(500, `internal error: ${error instanceof Error ? error.message : String(error)}`);
+  if (!(error instanceof HubError)) log?.(`internal error: ${error instanceof Error ? error.stack : String(error)}`);
+  await sendError({ ...ctx, bodyFault: undefined }, hubError);
+  if (!req.complete) req.resume();
+}
+
+function safeDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,250 @@
+/**
+ * Method-aware checks of a parsed manifest: the method exists, the base model is there when the
+ * method needs one, the number of models fits, required parameters are set (model > slice >
+ * global, as mergekit resolves them), values are in range, and slices line up. Errors are
+ * E_MANIFEST at the offending node; softer findings are appended to `manifest.warnings`.
+ */
+import type { MergeMethod } from "../merge/types.js";
+import { formatPath, manifestError } from "./issues.js";
+import type { ModelRef } from "./model-ref.js";
+import { formatModelRef, sameModelRef } from "./model-ref.js";
+import { closestMatch, listWords } from "./suggest.js";
+import type { Manifest, NodePath, Pos } from "./types.js";
+import { checkModelCombination, checkParamBlock, effectiveSetting } from "./validate-params.js";
+import type { ParamBlock, Reporter } from "./validate-params.js";
+
+/** The merge-method registry as validation needs it. */
+export interface MethodLookup {
+  get(name: string): MergeMethod | undefined;
+  names(): string[];
+}
+
+/** A model taking part in one merge: a `models` entry or a slice source. */
+interface Participant {
+  ref: ModelRef;
+  pos: Pos;
+  path: NodePath;
+  /** Its parameter blocks, highest precedence first (model, slice, global). */
+  levels: ParamBlock[];
+}
+
+function reporterFor(manifest: Manifest): Reporter {
+  const posOf = (at: NodePath | Pos, keyOf = false): Pos => {
+    if (!Array.isArray(at)) return at as Pos;
+    const path = at as NodePath;
+    return (keyOf ? manifest.locateKey(path) : undefined) ?? manifest.locate(path) ?? nearest(manifest, path);
+  };
+  return {
+    fail(at, message, hint, keyOf) {
+      throw manifestError(manifest.file, posOf(at, keyOf), message, hint);
+    },
+    warn(at, message, keyOf) {
+      manifest.warnings.push({ message, pos: posOf(at, keyOf) });
+    },
+  };
+}
+
+/** The deepest existing node along `path`. */
+function nearest(manifest: Manifest, path: NodePath): Pos {
+  for (let n = path.length; n >= 0; n--) {
+    const pos = manifest.locate(path.slice(0, n));
+    if (pos !== undefined) return pos;
+  }
+  return { line: 1, column: 1 };
+}
+
+function requireMethod(manifest: Manifest, lookup: MethodLookup, report: Reporter): MergeMethod {
+  const method = lookup.get(manifest.mergeMethod);
+  if (method !== undefined) return method;
+  const names = lookup.names();
+  const suggestion = closestMatch(manifest.mergeMethod, names);
+  report.fail(
+    ["merge_method"],
+    `Unknown merge_method \`${manifest.mergeMethod}\`${suggestion ? `; did you mean \`${suggestion}\`?` : "."}`,
+    `Known methods: ${listWords([...names].sort())}.`,
+  );
+}
+
+function checkBase(manifest: Manifest, method: MergeMethod, report: Reporter): void {
+  if (method.base === "required" && manifest.baseModel === undefined) {
+    report.fail(
+      ["merge_method"],
+      `${method.name} needs a \`base_model\`, and the manifest has none.`,
+      `Add \`base_model: org/name\` at the top level: the model the others were fine-tuned from.`,
+    );
+  }
+  if (method.base === "none" && manifest.baseModel !== undefined && manifest.models !== undefined) {
+    const listed = manifest.models.some((m) => manifest.baseModel && sameModelRef(m.ref, manifest.baseModel));
+    if (!listed) {
+      report.warn(
+        ["base_model"],
+        `${method.name} has no base model; \`base_model\` is only merged if it is also listed in \`models\`.`,
+      );
+    }
+  }
+}
+
+function isBase(manifest: Manifest, method: MergeMethod, ref: ModelRef): boolean {
+  return method.base !== "none" && manifest.baseModel !== undefined && sameModelRef(ref, manifest.baseModel);
+}
+
+function checkDuplicates(participants: readonly Participant[], report: Reporter): void {
+  participants.forEach((p, i) => {
+    const earlier = participants.slice(0, i).find((q) => sameModelRef(q.ref, p.ref));
+    if (earlier !== undefined) {
+      report.fail(
+        p.pos,
+        `${formatModelRef(p.ref)} is listed twice (first at line ${earlier.pos.line}).`,
+        "List each model once; mergekit would silently keep only one of them.",
+      );
+    }
+  });
+}
+
+function countWords(method: MergeMethod): string {
+  const { minModels: min, maxModels: max } = method;
+  const besides = method.base === "none" ? "" : " besides the base model";
+  if (max === min) return `exactly ${min} model${min === 1 ? "" : "s"}${besides}`;
+  if (max === undefined) return `at least ${min} model${min === 1 ? "" : "s"}${besides}`;
+  return `${min} to ${max} models${besides}`;
+}
+
+/** Counts the models that are not the base, in one merge (the `models` list or one slice). */
+function checkCount(
+  method: MergeMethod,
+  others: readonly Participant[],
+  listPath: NodePath,
+  report: Reporter,
+): void {
+  if (others.length < method.minModels) {
+    report.fail(
+      listPath,
+      `${method.name} merges ${countWords(method)}; \`${formatPath(listPath)}\` has ${others.length}.`,
+      "Add models to merge, or choose another merge_method.",
+    );
+  }
+  const max = method.maxModels ?? Number.POSITIVE_INFINITY;
+  const extra = others[max];
+  if (extra !== undefined) {
+    const baseNote = method.base === "required" ? " (the base_model is one of the models merged)" : "";
+    report.fail(
+      extra.pos,
+      `${method.name} merges ${countWords(method)}${baseNote}, and this is model ${max + 1} of ${others.length}.`,
+      "Remove models, or choose a method that takes more, such as ties or linear.",
+    );
+  }
+}
+
+function checkRequired(method: MergeMethod, others: readonly Participant[], report: Reporter): void {
+  for (const spec of method.perModelParams.filter((s) => s.required)) {
+    for (const p of others) {
+      if (effectiveSetting(spec.name, p.levels) !== undefined) continue;
+      report.fail(
+        p.pos,
+        `${formatModelRef(p.ref)} has no \`${spec.name}\`, which ${method.name} needs for every model${method.base === "none" ? "" : " except the base"}.`,
+        `Add \`parameters: {${spec.name}: …}\` to this model (${spec.description}), or set it once in the top-level \`parameters\`.`,
+      );
+    }
+  }
+}
+
+function checkRequiredGlobals(
+  manifest: Manifest,
+  method: MergeMethod,
+  sliceBlocks: ParamBlock[][],
+  report: Reporter,
+): void {
+  for (const spec of method.globalParams.filter((s) => s.required)) {
+    const inGlobal = manifest.parameters[spec.name] !== undefined;
+    const inEverySlice =
+      sliceBlocks.length > 0 &&
+      sliceBlocks.every((levels) => effectiveSetting(spec.name, levels) !== undefined);
+    if (inGlobal || inEverySlice) continue;
+    report.fail(
+      manifest.locate(["parameters"]) !== undefined ? ["parameters"] : ["merge_method"],
+      `${method.name} needs the parameter \`${spec.name}\` (${spec.description}), and it is not set.`,
+      `Add it to the top-level parameters, e.g. \`parameters: {${spec.name}: 0.5}\`.`,
+    );
+  }
+}
+
+/** Runs the per-merge checks on one group of participants (all `models`, or one slice). */
+function checkGroup(
+  manifest: Manifest,
+  method: MergeMethod,
+  group: Participant[],
+  listPath: NodePath,
+  report: Reporter,
+): void {
+  checkDuplicates(group, report);
+  const others = group.filter((p) => !isBase(manifest, method, p.ref));
+  checkCount(method, others, listPath, report);
+  checkRequired(method, others, report);
+  for (const p of others)
+    checkModelCombination(method, p.levels, { label: formatModelRef(p.ref), pos: p.pos }, report);
+}
+
+function checkSlice(manifest: Manifest, method: MergeMethod, index: number, report: Reporter): ParamBlock[] {
+  const slice = manifest.slices?.[index];
+  if (slice === undefined) return [];
+  const slicePath = ["slices", index];
+  const global: ParamBlock = { params: manifest.parameters, path: ["parameters"], scope: "global" };
+  const sliceBlock: ParamBlock = {
+    params: slice.parameters,
+    path: [...slicePath, "parameters"],
+    scope: "slice",
+  };
+  checkParamBlock(method, sliceBlock, report);
+  const group = slice.sources.map((source, k): Participant => {
+    const path = [...slicePath, "sources", k];
+    const own: ParamBlock = { params: source.parameters, path: [...path, "parameters"], scope: "model" };
+    checkParamBlock(method, own, report);
+    return { ref: source.ref, pos: source.pos, path, levels: [own, sliceBlock, global] };
+  });
+  const [first, ...rest] = slice.sources;
+  const length = first === undefined ? 0 : first.layerRange[1] - first.layerRange[0];
+  rest.forEach((source, k) => {
+    const own = source.layerRange[1] - source.layerRange[0];
+    if (own !== length) {
+      report.fail(
+        [...slicePath, "sources", k + 1, "layer_range"],
+        `This source spans ${own} layers, the slice's first source ${length}: every source of a slice must span the same number of layers.`,
+        "Make every `layer_range` in this slice the same length (end − start), or move the source into a slice of its own.",
+      );
+    }
+  });
+  if (
+    method.base === "required" &&
+    manifest.baseModel !== undefined &&
+    !group.some((p) => isBase(manifest, method, p.ref))
+  ) {
+    report.fail(
+      slice.pos,
+      `This slice has no source from the base model ${formatModelRef(manifest.baseModel)}, which ${method.name} needs.`,
+      "Add the base model as a source of this slice, with a layer_range of the same length.",
+    );
+  }
+  checkGroup(manifest, method, group, [...slicePath, "sources"], report);
+  return [sliceBlock, global];
+}
+
+/** Checks `manifest` against its merge method; throws E_MANIFEST at the first problem. */
+export function validateManifest(manifest: Manifest, lookup: MethodLookup): void {
+  const report = reporterFor(manifest);
+  const method = requireMethod(manifest, lookup, report);
+  checkBase(manifest, method, report);
+  const global: ParamBlock = { params: manifest.parameters, path: ["parameters"], scope: "global" };
+  checkParamBlock(method, global, report);
+  const sliceBlocks: ParamBlock[][] = [];
+  if (manifest.models !== undefined) {
+    const group = manifest.models.map((entry, i): Participant => {
+      const path = ["models", i];
+      const own: ParamBlock = { params: entry.parameters, path: [...path, "parameters"], scope: "model" };
+      checkParamBlock(method, own, report);
+      return { ref: entry.ref, pos: entry.pos, path, levels: [own, global] };
+    });
+    checkGroup(manifest, method, group, ["models"], report);
+  }
+  manifest.slices?.forEach((_, s) => sliceBlocks.push(checkSlice(manifest, method, s, report)));
+  checkRequiredGlobals(manifest, method, sliceBlocks, report);
+}

@@ -1,0 +1,68 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { HubmergeError } from "../errors.js";
+import type { ModelSource } from "../source/model-source.js";
+
+/** Files a merged model needs beside its weights, taken from the base (or tokenizer_source). */
+export const TOKENIZER_FILES = [
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "special_tokens_map.json",
+  "added_tokens.json",
+  "tokenizer.model",
+  "spiece.model",
+  "vocab.json",
+  "vocab.txt",
+  "merges.txt",
+  "chat_template.jinja",
+  "chat_template.json",
+];
+
+const CHATML =
+  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}" +
+  "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+const NAMED_TEMPLATES: Record<string, string> = { chatml: CHATML };
+
+export interface AuxFilesInput {
+  dir: string;
+  config: Record<string, unknown> | undefined;
+  configSource: ModelSource;
+  tokenizerSource: ModelSource;
+  chatTemplate?: string;
+}
+
+/** Writes config.json, generation_config.json and the tokenizer files; returns their names. */
+export async function writeAuxFiles(input: AuxFilesInput): Promise<string[]> {
+  const written: string[] = [];
+  if (input.config) {
+    await writeFile(join(input.dir, "config.json"), JSON.stringify(input.config, null, 2) + "\n");
+    written.push("config.json");
+  }
+  const generation = await input.configSource.readFile("generation_config.json");
+  if (generation) {
+    await writeFile(join(input.dir, "generation_config.json"), generation);
+    written.push("generation_config.json");
+  }
+  for (const name of TOKENIZER_FILES) {
+    const bytes = await input.tokenizerSource.readFile(name);
+    if (!bytes) continue;
+    await writeFile(join(input.dir, name), bytes);
+    written.push(name);
+  }
+  if (input.chatTemplate !== undefined) {
+    await writeFile(join(input.dir, "chat_template.jinja"), resolveChatTemplate(input.chatTemplate));
+    if (!written.includes("chat_template.jinja")) written.push("chat_template.jinja");
+  }
+  return written.sort();
+}
+
+/** mergekit accepts a template's name or the Jinja text itself. */
+export function resolveChatTemplate(value: string): string {
+  if (value.includes("{{") || value.includes("{%")) return value;
+  const named = NAMED_TEMPLATES[value];
+  if (named) return named;
+  throw new HubmergeError("E_MANIFEST", `unknown chat_template ${JSON.stringify(value)}`, {
+    hint: `use one of ${Object.keys(NAMED_TEMPLATES).join(", ")}, or give the Jinja template text itself`,
+  });
+}

@@ -1,0 +1,8 @@
+/** What a merge reports while it runs; the CLI draws a progress bar, the Action logs. */
+export type MergeEvent =
+  | { type: "start"; tensors: number; inputBytes: number; outputBytes: number }
+  | { type: "tensor"; index: number; total: number; name: string; outputBytes: number }
+  | { type: "warning"; message: string }
+  | { type: "done"; files: string[]; seconds: number };
+
+export type MergeEventListener = (event: MergeEvent) => void;

@@ -1,0 +1,115 @@
+import { HubmergeError } from "../errors.js";
+import { decodeToF32, encodeFromF32, isFloatDType, type FloatDType } from "../safetensors/dtype.js";
+import { ShardedWriter } from "../safetensors/writer.js";
+import type { MergeEventListener } from "./events.js";
+import type { LoadedModel } from "./loaded-model.js";
+import type { MergePlan, PlannedInput, TensorRecipe } from "./plan/types.js";
+import type { DareRescale, MergeInput } from "./types.js";
+
+export interface ExecuteInput {
+  plan: MergePlan;
+  models: ReadonlyMap<string, LoadedModel>;
+  /** Folder the shards are written into (the staging folder of the output). */
+  dir: string;
+  seed: bigint;
+  dareRescale: DareRescale;
+  metadata?: Record<string, string>;
+  onEvent?: MergeEventListener;
+  signal?: AbortSignal;
+}
+
+interface LoadedInputs {
+  base: MergeInput | undefined;
+  inputs: MergeInput[];
+  raw?: Uint8Array;
+}
+
+/**
+ * Streams the plan: reads each output tensor's inputs, merges them, writes the result, one tensor
+ * at a time. The next tensor's reads overlap the current merge, so memory stays at a few tensors.
+ */
+export async function executePlan(input: ExecuteInput): Promise<{ files: string[]; warnings: string[] }> {
+  const { plan, onEvent } = input;
+  const writer = new ShardedWriter({ dir: input.dir, plan: plan.shards, metadata: input.metadata });
+  const byRef = new Map([...input.models.values()].map((m) => [m.ref, m]));
+  const warnings = new Set<string>();
+  const warn = (message: string) => {
+    if (warnings.has(message)) return;
+    warnings.add(message);
+    onEvent?.({ type: "warning", message });
+  };
+  try {
+    let next = loadInputs(plan.recipes[0], byRef);
+    for (let i = 0; i < plan.recipes.length; i++) {
+      input.signal?.throwIfAborted();
+      const recipe = plan.recipes[i]!;
+      const loaded = await next;
+      next = loadInputs(plan.recipes[i + 1], byRef);
+      next.catch(() => undefined); // surfaced when awaited; never an unhandled rejection meanwhile
+      const bytes = mergeOne(recipe, loaded, input, byRef, warn);
+      await writer.writeTensor(recipe.name, bytes);
+      onEvent?.({ type: "tensor", index: i + 1, total: plan.recipes.length, name: recipe.name, outputBytes: bytes.byteLength });
+    }
+    const { files } = await writer.finish();
+    return { files, warnings: [...warnings] };
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+}
+
+async function loadInputs(
+  recipe: TensorRecipe | undefined,
+  models: ReadonlyMap<string, LoadedModel>,
+): Promise<LoadedInputs | undefined> {
+  if (!recipe) return undefined;
+  const read = async (p: PlannedInput): Promise<MergeInput> => {
+    const model = models.get(p.model)!;
+    const data = await model.tensors.readTensorF32(p.tensor);
+    return { model: p.model, data, shape: model.tensors.info(p.tensor).shape, params: p.params };
+  };
+  if (recipe.action === "copy") {
+    const only = recipe.inputs[0]!;
+    const raw = await models.get(only.model)!.tensors.readTensorBytes(only.tensor);
+    return { base: undefined, inputs: [], raw };
+  }
+  const [base, ...inputs] = await Promise.all([recipe.base ? read(recipe.base) : undefined, ...recipe.inputs.map(read)]);
+  return { base, inputs: inputs as MergeInput[] };
+}
+
+function mergeOne(
+  recipe: TensorRecipe,
+  loaded: LoadedInputs | undefined,
+  input: ExecuteInput,
+  byRef: ReadonlyMap<string, LoadedModel>,
+  warn: (message: string) => void,
+): Uint8Array {
+  if (!loaded) throw new HubmergeError("E_INTERNAL", `inputs of ${recipe.name} were not read`);
+  if (recipe.action === "copy") return convertCopy(recipe, loaded.raw!, byRef);
+  const merged = input.plan.method.merge({
+    tensorName: recipe.name,
+    sourceTensorName: recipe.sourceTensorName,
+    shape: recipe.shape,
+    base: loaded.base,
+    inputs: loaded.inputs,
+    global: recipe.global,
+    seed: input.seed,
+    dareRescale: input.dareRescale,
+    warn: (message) => warn(`${recipe.name}: ${message}`),
+  });
+  const expected = recipe.shape.reduce((a, b) => a * b, 1);
+  if (merged.length !== expected) {
+    throw new HubmergeError("E_INTERNAL", `${input.plan.method.name} returned ${merged.length} values, expected ${expected}`, {
+      where: { tensor: recipe.name },
+    });
+  }
+  return encodeFromF32(merged, recipe.dtype as FloatDType);
+}
+
+/** A copied tensor keeps its bytes, converted only when the output dtype differs. */
+function convertCopy(recipe: TensorRecipe, raw: Uint8Array, models: ReadonlyMap<string, LoadedModel>): Uint8Array {
+  const only = recipe.inputs[0]!;
+  const sourceDType = models.get(only.model)!.tensors.info(only.tensor).dtype;
+  if (sourceDType === recipe.dtype || !isFloatDType(recipe.dtype)) return raw;
+  return encodeFromF32(decodeToF32(raw, sourceDType), recipe.dtype);
+}

@@ -1,0 +1,43 @@
+import type { DType } from "../../safetensors/dtype.js";
+import type { ShardPlan } from "../../safetensors/writer.js";
+import type { MergeMethod, ResolvedParams } from "../types.js";
+
+/** One tensor of one source model, with the parameters resolved for it. */
+export interface PlannedInput {
+  /** Model reference as written in the manifest. */
+  model: string;
+  /** The tensor's name inside that model. */
+  tensor: string;
+  params: ResolvedParams;
+}
+
+/** How one output tensor is made. */
+export interface TensorRecipe {
+  /** Output tensor name. */
+  name: string;
+  /** The name in the source models (differs for slices, which renumber layers). */
+  sourceTensorName: string;
+  shape: number[];
+  /** Output dtype. */
+  dtype: DType;
+  /** `copy` takes `inputs[0]` unchanged (non-float tensors, or nothing to merge). */
+  action: "merge" | "copy";
+  base: PlannedInput | undefined;
+  inputs: PlannedInput[];
+  global: ResolvedParams;
+}
+
+export interface MergePlan {
+  method: MergeMethod;
+  /** The model whose config, tokenizer and tensor list the output follows. */
+  referenceModel: string;
+  recipes: TensorRecipe[];
+  shards: ShardPlan;
+  /** Output config.json (torch_dtype and, for slices, num_hidden_layers updated). */
+  config: Record<string, unknown> | undefined;
+  /** Output dtype name for config.json (`bfloat16`, `float16`, `float32`). */
+  torchDtype: string;
+  warnings: string[];
+  /** Bytes that execution will read from the sources. */
+  inputBytes: number;
+}

@@ -1,0 +1,187 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { HubmergeError } from "./errors.js";
+import { loadManifest } from "./manifest/parse.js";
+import { modelKey, parseModelRef, sameModelRef, type ModelRef } from "./manifest/model-ref.js";
+import type { Manifest } from "./manifest/types.js";
+import { validateManifest } from "./manifest/validate.js";
+import { writeAuxFiles } from "./merge/aux-files.js";
+import type { MergeEventListener } from "./merge/events.js";
+import { executePlan } from "./merge/execute.js";
+import { loadModel, type LoadedModel } from "./merge/loaded-model.js";
+import { methodRegistry } from "./merge/methods/registry.js";
+import { RUN_RECORD_FILE, StagedOutputDir } from "./merge/output-dir.js";
+import { buildPlan } from "./merge/plan/build-plan.js";
+import type { MergePlan } from "./merge/plan/types.js";
+import type { MergeMethod } from "./merge/types.js";
+import { resolveLocalSource, type SourceResolver } from "./source/resolve.js";
+import { TOOL } from "./version.js";
+
+export interface PlanRunOptions {
+  manifestPath: string;
+  resolver?: SourceResolver;
+  maxShardBytes?: number;
+}
+
+export interface PlannedRun {
+  manifest: Manifest;
+  method: MergeMethod;
+  models: Map<string, LoadedModel>;
+  plan: MergePlan;
+}
+
+export interface MergeRunOptions extends PlanRunOptions {
+  out: string;
+  /** Overrides the manifest's seed. */
+  seed?: bigint;
+  force?: boolean;
+  onEvent?: MergeEventListener;
+  signal?: AbortSignal;
+}
+
+export interface OutputFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/** What a merge was made from and what it produced; written as hubmerge.json beside the weights. */
+export interface RunRecord {
+  tool: { name: string; version: string };
+  manifest: { file: string; sha256: string };
+  method: string;
+  seed: string;
+  dareRescale: string;
+  sources: { ref: string; revision: string | null }[];
+  dtype: string;
+  files: OutputFile[];
+  warnings: string[];
+}
+
+export interface MergeRunResult extends PlannedRun {
+  outDir: string;
+  record: RunRecord;
+  seconds: number;
+}
+
+/** manifest → resolve → plan: everything up to the first weight read. */
+export async function planRun(options: PlanRunOptions): Promise<PlannedRun> {
+  const manifest = await loadManifest(options.manifestPath);
+  validateManifest(manifest, methodRegistry);
+  const method = methodRegistry.get(manifest.mergeMethod)!;
+  const resolver = options.resolver ?? resolveLocalSource;
+  const refs = referencedModels(manifest);
+  const loaded = await Promise.all(refs.map(async (ref) => loadModel(await resolver(ref))));
+  const models = new Map(loaded.map((m, i) => [modelKey(refs[i]!), m]));
+  const plan = buildPlan({ manifest, method, models, maxShardBytes: options.maxShardBytes });
+  return { manifest, method, models, plan };
+}
+
+/** The whole merge of one manifest into a local folder, atomically. */
+export async function runMerge(options: MergeRunOptions): Promise<MergeRunResult> {
+  const started = performance.now();
+  const planned = await planRun(options);
+  const { manifest, plan, models } = planned;
+  const seed = options.seed ?? manifest.hubmerge.seed;
+  const { onEvent } = options;
+  plan.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
+  onEvent?.({
+    type: "start",
+    tensors: plan.recipes.length,
+    inputBytes: plan.inputBytes,
+    outputBytes: plan.shards.totalSize,
+  });
+  const output = await StagedOutputDir.create(options.out, { force: options.force });
+  try {
+    const { warnings } = await executePlan({
+      plan,
+      models,
+      dir: output.stagingDir,
+      seed,
+      dareRescale: manifest.hubmerge.dareRescale,
+      metadata: { format: "pt", merged_by: `${TOOL.name} ${TOOL.version}`, merge_method: plan.method.name },
+      onEvent,
+      signal: options.signal,
+    });
+    const reference = [...models.values()].find((m) => m.ref === plan.referenceModel)!;
+    const tokenizer = tokenizerModel(manifest, models) ?? reference;
+    await writeAuxFiles({
+      dir: output.stagingDir,
+      config: plan.config,
+      configSource: reference.source,
+      tokenizerSource: tokenizer.source,
+      chatTemplate: manifest.chatTemplate,
+    });
+    const record = await buildRunRecord(planned, output.stagingDir, seed, [...plan.warnings, ...warnings]);
+    await writeFile(join(output.stagingDir, RUN_RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
+    await output.commit();
+    const seconds = (performance.now() - started) / 1000;
+    onEvent?.({ type: "done", files: record.files.map((f) => f.path), seconds });
+    return { ...planned, outDir: output.finalDir, record, seconds };
+  } catch (error) {
+    await output.abort();
+    throw error;
+  }
+}
+
+/** Every model the manifest reads, once each, in manifest order. */
+export function referencedModels(manifest: Manifest): ModelRef[] {
+  const refs: ModelRef[] = [];
+  const add = (ref: ModelRef | undefined) => {
+    if (ref && !refs.some((r) => sameModelRef(r, ref))) refs.push(ref);
+  };
+  add(manifest.baseModel);
+  manifest.models?.forEach((m) => add(m.ref));
+  manifest.slices?.forEach((s) => s.sources.forEach((src) => add(src.ref)));
+  const tokenizer = manifest.tokenizerSource;
+  if (tokenizer !== undefined && tokenizer !== "base") {
+    if (tokenizer === "union") {
+      throw new HubmergeError("E_MANIFEST", "tokenizer_source: union is not supported yet", {
+        where: { file: manifest.file, ...manifest.locate(["tokenizer_source"]) },
+        hint: "use `base` or name the model whose tokenizer the merge should keep",
+      });
+    }
+    add(parseModelRef(tokenizer, manifest.dir));
+  }
+  return refs;
+}
+
+function tokenizerModel(manifest: Manifest, models: Map<string, LoadedModel>): LoadedModel | undefined {
+  const tokenizer = manifest.tokenizerSource;
+  if (tokenizer === undefined || tokenizer === "base") return undefined;
+  return models.get(modelKey(parseModelRef(tokenizer, manifest.dir)));
+}
+
+async function buildRunRecord(run: PlannedRun, dir: string, seed: bigint, warnings: string[]): Promise<RunRecord> {
+  const names = [...run.plan.shards.files.map((f) => f.file)];
+  if (names.length > 1) names.push("model.safetensors.index.json");
+  const files = await Promise.all(names.map((name) => describeFile(dir, name)));
+  return {
+    tool: TOOL,
+    manifest: { file: run.manifest.file, sha256: sha256(run.manifest.text) },
+    method: run.method.name,
+    seed: seed.toString(),
+    dareRescale: run.manifest.hubmerge.dareRescale,
+    sources: [...run.models.values()].map((m) => ({ ref: m.ref, revision: m.source.revision ?? null })),
+    dtype: run.plan.torchDtype,
+    files,
+    warnings,
+  };
+}
+
+/** Hashes a file as a stream: shards are gigabytes. */
+async function describeFile(dir: string, path: string): Promise<OutputFile> {
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const chunk of createReadStream(join(dir, path))) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).byteLength;
+  }
+  return { path, size, sha256: hash.digest("hex") };
+}
+
+function sha256(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}

@@ -1,0 +1,57 @@
+import { open } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { HubmergeError } from "../errors.js";
+import type { ByteSource } from "../source/byte-source.js";
+import { safetensorsError } from "./safetensors-error.js";
+
+/** One read call moves at most this much; the OS caps a single read near 2 GiB anyway. */
+const MAX_READ_CHUNK = 256 * 1024 * 1024;
+
+/** A local file as a ByteSource: positional reads, looped until every byte has arrived. */
+export async function fileByteSource(path: string): Promise<ByteSource> {
+  let handle: FileHandle;
+  let size: number;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    throw new HubmergeError("E_IO", `cannot open ${path}: ${(error as Error).message}`, {
+      hint: "check that the file exists and is readable",
+      cause: error,
+    });
+  }
+  try {
+    size = (await handle.stat()).size;
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  return {
+    name: path,
+    size,
+    async read(offset: number, length: number): Promise<Uint8Array> {
+      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+        throw new RangeError(`read ${offset}+${length} is not a valid range of ${path}`);
+      }
+      if (offset + length > size) {
+        throw new RangeError(`read ${offset}+${length} is outside ${path} (${size} bytes)`);
+      }
+      const bytes = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const chunk = Math.min(length - done, MAX_READ_CHUNK);
+        const { bytesRead } = await handle.read(bytes, done, chunk, offset + done);
+        if (bytesRead === 0) {
+          throw safetensorsError(
+            `${path} is truncated: wanted ${length} bytes at offset ${offset}, the file ended after ${done}`,
+            "the file changed or shrank while being read: download or copy it again",
+          );
+        }
+        done += bytesRead;
+      }
+      return bytes;
+    },
+    async close(): Promise<void> {
+      await handle.close();
+    },
+  };
+}

@@ -1,0 +1,343 @@
+/**
+ * The sharded, atomic safetensors writer. The shard layout is planned up front, so each shard's
+ * header is written first and tensors are appended as they come: memory holds one tensor, never a
+ * shard. Shards grow as hidden `.<file>.partial` files and appear under their names only when
+ * finish() has every tensor, so a reader never sees half a model.
+ */
+import { open, rename, rm } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import { HubmergeError } from "../errors.js";
+import type { DType, FloatDType } from "./dtype.js";
+import { byteSize } from "./header.js";
+import { SHARD_INDEX_FILE } from "./shard-index.js";
+
+export interface PlannedTensor {
+  name: string;
+  dtype: FloatDType | DType;
+  shape: number[];
+}
+
+export interface PlannedShard {
+  file: string;
+  tensors: PlannedTensor[];
+  /** Bytes of tensor data in the shard (the header not counted, as transformers counts). */
+  size: number;
+}
+
+export interface ShardPlan {
+  files: PlannedShard[];
+  /** Sum of tensor byte sizes: the index's metadata.total_size. */
+  totalSize: number;
+}
+
+/** mergekit's and transformers' default: 5 GB (decimal). */
+export const DEFAULT_MAX_SHARD_BYTES = 5_000_000_000;
+
+const WRITE_CHUNK = 256 * 1024 * 1024;
+
+/**
+ * Splits tensors, in the given order, into shards of at most `maxShardBytes` of data each; a
+ * tensor larger than the cap gets a shard of its own.
+ */
+export function planShards(tensors: PlannedTensor[], maxShardBytes = DEFAULT_MAX_SHARD_BYTES): ShardPlan {
+  if (!(Number.isSafeInteger(maxShardBytes) && maxShardBytes > 0)) {
+    throw new HubmergeError(
+      "E_USAGE",
+      `the shard size limit must be a positive integer, got ${maxShardBytes}`,
+    );
+  }
+  checkUniqueNames(tensors);
+  const groups: { tensors: PlannedTensor[]; size: number }[] = [];
+  let current: { tensors: PlannedTensor[]; size: number } | undefined;
+  for (const tensor of tensors) {
+    const size = plannedSize(tensor);
+    if (!current || (current.tensors.length > 0 && current.size + size > maxShardBytes)) {
+      current = { tensors: [], size: 0 };
+      groups.push(current);
+    }
+    current.tensors.push(tensor);
+    current.size += size;
+  }
+  if (groups.length === 0) groups.push({ tensors: [], size: 0 });
+  const files = groups.map((group, i) => ({ file: shardFileName(i, groups.length), ...group }));
+  return { files, totalSize: files.reduce((sum, shard) => sum + shard.size, 0) };
+}
+
+/** `model.safetensors` alone, else `model-00001-of-00003.safetensors` (transformers' names). */
+export function shardFileName(index: number, count: number): string {
+  if (count === 1) return "model.safetensors";
+  const pad = (n: number): string => String(n).padStart(5, "0");
+  return `model-${pad(index + 1)}-of-${pad(count)}.safetensors`;
+}
+
+/** Bytes of a planned tensor's data. */
+export function plannedSize(tensor: PlannedTensor): number {
+  const size = byteSize(tensor.shape, tensor.dtype);
+  if (size === undefined || !tensor.shape.every((dim) => Number.isSafeInteger(dim) && dim >= 0)) {
+    throw new HubmergeError(
+      "E_INTERNAL",
+      `tensor "${tensor.name}" has an invalid shape [${tensor.shape.join(", ")}]`,
+    );
+  }
+  return size;
+}
+
+/**
+ * A shard's header: the length prefix and JSON with `__metadata__` first, then the tensors in
+ * order, padded with spaces so that the data starts at a multiple of 8 bytes.
+ */
+export function encodeShardHeader(tensors: PlannedTensor[], metadata: Record<string, string>): Uint8Array {
+  // Built as text rather than an object so that any tensor name (even "__proto__") is safe.
+  const entries = [`"__metadata__":${JSON.stringify(metadata)}`];
+  let offset = 0;
+  for (const tensor of tensors) {
+    const end = offset + plannedSize(tensor);
+    const info = { dtype: tensor.dtype, shape: tensor.shape, data_offsets: [offset, end] };
+    entries.push(`${JSON.stringify(tensor.name)}:${JSON.stringify(info)}`);
+    offset = end;
+  }
+  const json = new TextEncoder().encode(`{${entries.join(",")}}`);
+  const padded = Math.ceil(json.byteLength / 8) * 8;
+  const header = new Uint8Array(8 + padded).fill(0x20, 8 + json.byteLength);
+  new DataView(header.buffer).setBigUint64(0, BigInt(padded), true);
+  header.set(json, 8);
+  return header;
+}
+
+export interface ShardedWriterOptions {
+  dir: string;
+  plan: ShardPlan;
+  /** Written to every shard's `__metadata__`, always with `format: "pt"`. */
+  metadata?: Record<string, string>;
+}
+
+interface OpenShard {
+  index: number;
+  handle: FileHandle;
+  position: number;
+}
+
+export class ShardedWriter {
+  private readonly dir: string;
+  private readonly plan: ShardPlan;
+  private readonly metadata: Record<string, string>;
+  /** Plan order, flattened: which shard each tensor goes to and how many bytes it has. */
+  private readonly order: { shard: number; name: string; size: number; lastInShard: boolean }[] = [];
+  private cursor = 0;
+  private current: OpenShard | undefined;
+  private busy = false;
+  private state: "writing" | "finished" | "failed" | "aborted" = "writing";
+  /** Final paths already renamed into place by a finish() that then failed. */
+  private readonly placed: string[] = [];
+
+  constructor(opts: ShardedWriterOptions) {
+    this.dir = opts.dir;
+    this.plan = opts.plan;
+    this.metadata = sortedMetadata({ ...opts.metadata, format: "pt" });
+    checkUniqueNames(opts.plan.files.flatMap((shard) => shard.tensors));
+    opts.plan.files.forEach((shard, index) =>
+      shard.tensors.forEach((tensor, i) =>
+        this.order.push({
+          shard: index,
+          name: tensor.name,
+          size: plannedSize(tensor),
+          lastInShard: i === shard.tensors.length - 1,
+        }),
+      ),
+    );
+  }
+
+  /** Appends the next tensor of the plan; tensors must come in plan order. */
+  async writeTensor(name: string, bytes: Uint8Array): Promise<void> {
+    this.checkWritable("writeTensor");
+    const expected = this.order[this.cursor];
+    if (!expected) throw writerError(`tensor "${name}" is not in the shard plan, or was already written`);
+    if (expected.name !== name) {
+      throw writerError(
+        `tensors must be written in plan order: expected "${expected.name}" next, got "${name}"`,
+      );
+    }
+    if (bytes.byteLength !== expected.size) {
+      throw writerError(`tensor "${name}" has ${bytes.byteLength} bytes but the plan says ${expected.size}`);
+    }
+    await this.guard(async () => {
+      const shard = await this.shardFor(expected.shard);
+      await writeAll(shard.handle, bytes, shard.position);
+      shard.position += bytes.byteLength;
+      this.cursor += 1;
+      if (expected.lastInShard) await this.closeCurrent();
+    });
+  }
+
+  /**
+   * Renames every shard into place and writes the index (when there are several shards).
+   * Returns the written file names, relative to `dir`, index last.
+   */
+  async finish(): Promise<{ files: string[] }> {
+    this.checkWritable("finish");
+    const next = this.order[this.cursor];
+    if (next) throw writerError(`finish() called before every tensor was written: "${next.name}" is next`);
+    const files = this.plan.files.map((shard) => shard.file);
+    await this.guard(async () => {
+      for (const [index, shard] of this.plan.files.entries()) {
+        if (shard.tensors.length === 0) {
+          await this.shardFor(index); // a tensor-less shard is just its header
+          await this.closeCurrent();
+        }
+      }
+      await syncDirectory(this.dir);
+      for (const file of files) {
+        await rename(partialPath(this.dir, file), join(this.dir, file));
+        this.placed.push(join(this.dir, file));
+      }
+      if (files.length > 1) {
+        await this.writeIndex();
+        files.push(SHARD_INDEX_FILE);
+      }
+      await syncDirectory(this.dir);
+    });
+    this.state = "finished";
+    return { files };
+  }
+
+  /** Removes everything this writer wrote; a finished output is left alone. */
+  async abort(): Promise<void> {
+    if (this.state === "finished" || this.state === "aborted") return;
+    this.state = "aborted";
+    await this.current?.handle.close().catch(() => undefined);
+    this.current = undefined;
+    const names = [...this.plan.files.map((shard) => shard.file), SHARD_INDEX_FILE];
+    const paths = [...names.map((file) => partialPath(this.dir, file)), ...this.placed];
+    await Promise.all(paths.map((path) => rm(path, { force: true })));
+  }
+
+  private checkWritable(operation: string): void {
+    if (this.state !== "writing") {
+      throw writerError(`${operation}() called on a writer that is ${this.state}`);
+    }
+    if (this.busy)
+      throw writerError(`${operation}() called before the previous call finished (await each call)`);
+  }
+
+  /** Runs one I/O step; any failure leaves the writer failed (abort() still cleans up). */
+  private async guard(step: () => Promise<void>): Promise<void> {
+    this.busy = true;
+    try {
+      await step();
+    } catch (error) {
+      this.state = "failed";
+      if (error instanceof HubmergeError) throw error;
+      throw new HubmergeError(
+        "E_IO",
+        `writing safetensors shards in ${this.dir} failed: ${(error as Error).message}`,
+        {
+          hint: "check that the output folder exists, is writable and has enough free space",
+          cause: error,
+        },
+      );
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** The open partial file of shard `index`, created with its header on first use. */
+  private async shardFor(index: number): Promise<OpenShard> {
+    if (this.current?.index === index) return this.current;
+    await this.closeCurrent();
+    const shard = this.plan.files[index]!;
+    const handle = await open(partialPath(this.dir, shard.file), "w");
+    this.current = { index, handle, position: 0 };
+    const header = encodeShardHeader(shard.tensors, this.metadata);
+    await writeAll(handle, header, 0);
+    this.current.position = header.byteLength;
+    return this.current;
+  }
+
+  private async closeCurrent(): Promise<void> {
+    const shard = this.current;
+    if (!shard) return;
+    this.current = undefined;
+    try {
+      await shard.handle.sync();
+    } finally {
+      await shard.handle.close();
+    }
+  }
+
+  /** transformers' index layout: sorted keys, 2-space indent; written to a temp file, then renamed. */
+  private async writeIndex(): Promise<void> {
+    const weightMap: [string, string][] = this.plan.files.flatMap((shard) =>
+      shard.tensors.map((tensor): [string, string] => [tensor.name, shard.file]),
+    );
+    weightMap.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const index = {
+      metadata: { total_size: this.plan.totalSize },
+      weight_map: Object.fromEntries(weightMap),
+    };
+    const temp = partialPath(this.dir, SHARD_INDEX_FILE);
+    const handle = await open(temp, "w");
+    try {
+      await writeAll(handle, new TextEncoder().encode(`${JSON.stringify(index, null, 2)}\n`), 0);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const final = join(this.dir, SHARD_INDEX_FILE);
+    await rename(temp, final);
+    this.placed.push(final);
+  }
+}
+
+function partialPath(dir: string, file: string): string {
+  return join(dir, `.${file}.partial`);
+}
+
+async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    const length = Math.min(bytes.byteLength - done, WRITE_CHUNK);
+    const { bytesWritten } = await handle.write(bytes, done, length, position + done);
+    done += bytesWritten;
+  }
+}
+
+/** Makes renames durable where the platform allows fsync on a directory (not Windows). */
+async function syncDirectory(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Best effort: durability of the names, not correctness of the data, is at stake.
+  }
+}
+
+function sortedMetadata(metadata: Record<string, string>): Record<string, string> {
+  const sorted: Record<string, string> = {};
+  for (const key of Object.keys(metadata).sort()) {
+    Object.defineProperty(sorted, key, {
+      value: metadata[key],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return sorted;
+}
+
+function checkUniqueNames(tensors: PlannedTensor[]): void {
+  const seen = new Set<string>();
+  for (const { name } of tensors) {
+    if (name === "__metadata__") throw writerError(`"__metadata__" cannot be a tensor name`);
+    if (seen.has(name)) throw writerError(`tensor "${name}" appears twice in the shard plan`);
+    seen.add(name);
+  }
+}
+
+function writerError(message: string): HubmergeError {
+  return new HubmergeError("E_INTERNAL", `safetensors writer: ${message}`);
+}
