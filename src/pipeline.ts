@@ -73,16 +73,47 @@ export async function planRun(options: PlanRunOptions): Promise<PlannedRun> {
   const method = methodRegistry.get(manifest.mergeMethod)!;
   const resolver = options.resolver ?? resolveLocalSource;
   const refs = referencedModels(manifest);
-  const loaded = await Promise.all(refs.map(async (ref) => loadModel(await resolver(ref))));
+  const settled = await Promise.allSettled(refs.map(async (ref) => loadModel(await resolver(ref))));
+  const loaded = settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) {
+    await Promise.all(loaded.map((m) => m.tensors.close()));
+    throw failed.reason;
+  }
   const models = new Map(loaded.map((m, i) => [modelKey(refs[i]!), m]));
-  const plan = buildPlan({ manifest, method, models, maxShardBytes: options.maxShardBytes });
-  return { manifest, method, models, plan };
+  try {
+    const plan = buildPlan({ manifest, method, models, maxShardBytes: options.maxShardBytes });
+    return { manifest, method, models, plan };
+  } catch (error) {
+    await closeModels(models);
+    throw error;
+  }
 }
 
 /** The whole merge of one manifest into a local folder, atomically. */
 export async function runMerge(options: MergeRunOptions): Promise<MergeRunResult> {
   const started = performance.now();
-  const planned = await planRun(options);
+  // Checked first: a run that could not replace the output should not read any model.
+  const output = await StagedOutputDir.create(options.out, { force: options.force });
+  try {
+    const planned = await planRun(options);
+    try {
+      const record = await mergeInto(planned, output.stagingDir, options);
+      await output.commit();
+      const seconds = (performance.now() - started) / 1000;
+      options.onEvent?.({ type: "done", files: record.files.map((f) => f.path), seconds });
+      return { ...planned, outDir: output.finalDir, record, seconds };
+    } finally {
+      await closeModels(planned.models);
+    }
+  } catch (error) {
+    await output.abort();
+    throw error;
+  }
+}
+
+/** Writes weights, config, tokenizer and the run record into `dir`. */
+async function mergeInto(planned: PlannedRun, dir: string, options: MergeRunOptions): Promise<RunRecord> {
   const { manifest, plan, models } = planned;
   const seed = options.seed ?? manifest.hubmerge.seed;
   const { onEvent } = options;
@@ -93,37 +124,33 @@ export async function runMerge(options: MergeRunOptions): Promise<MergeRunResult
     inputBytes: plan.inputBytes,
     outputBytes: plan.shards.totalSize,
   });
-  const output = await StagedOutputDir.create(options.out, { force: options.force });
-  try {
-    const { warnings } = await executePlan({
-      plan,
-      models,
-      dir: output.stagingDir,
-      seed,
-      dareRescale: manifest.hubmerge.dareRescale,
-      metadata: { format: "pt", merged_by: `${TOOL.name} ${TOOL.version}`, merge_method: plan.method.name },
-      onEvent,
-      signal: options.signal,
-    });
-    const reference = [...models.values()].find((m) => m.ref === plan.referenceModel)!;
-    const tokenizer = tokenizerModel(manifest, models) ?? reference;
-    await writeAuxFiles({
-      dir: output.stagingDir,
-      config: plan.config,
-      configSource: reference.source,
-      tokenizerSource: tokenizer.source,
-      chatTemplate: manifest.chatTemplate,
-    });
-    const record = await buildRunRecord(planned, output.stagingDir, seed, [...plan.warnings, ...warnings]);
-    await writeFile(join(output.stagingDir, RUN_RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
-    await output.commit();
-    const seconds = (performance.now() - started) / 1000;
-    onEvent?.({ type: "done", files: record.files.map((f) => f.path), seconds });
-    return { ...planned, outDir: output.finalDir, record, seconds };
-  } catch (error) {
-    await output.abort();
-    throw error;
-  }
+  const { warnings } = await executePlan({
+    plan,
+    models,
+    dir,
+    seed,
+    dareRescale: manifest.hubmerge.dareRescale,
+    metadata: { format: "pt", merged_by: `${TOOL.name} ${TOOL.version}`, merge_method: plan.method.name },
+    onEvent,
+    signal: options.signal,
+  });
+  const reference = [...models.values()].find((m) => m.ref === plan.referenceModel)!;
+  const tokenizer = tokenizerModel(manifest, models) ?? reference;
+  await writeAuxFiles({
+    dir,
+    config: plan.config,
+    configSource: reference.source,
+    tokenizerSource: tokenizer.source,
+    chatTemplate: manifest.chatTemplate,
+  });
+  const record = await buildRunRecord(planned, dir, seed, [...plan.warnings, ...warnings]);
+  await writeFile(join(dir, RUN_RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
+  return record;
+}
+
+/** Releases the file handles and connections a planned run holds. */
+export async function closeModels(models: Map<string, LoadedModel>): Promise<void> {
+  await Promise.all([...models.values()].map((m) => m.tensors.close()));
 }
 
 /** Every model the manifest reads, once each, in manifest order. */
@@ -154,7 +181,12 @@ function tokenizerModel(manifest: Manifest, models: Map<string, LoadedModel>): L
   return models.get(modelKey(parseModelRef(tokenizer, manifest.dir)));
 }
 
-async function buildRunRecord(run: PlannedRun, dir: string, seed: bigint, warnings: string[]): Promise<RunRecord> {
+async function buildRunRecord(
+  run: PlannedRun,
+  dir: string,
+  seed: bigint,
+  warnings: string[],
+): Promise<RunRecord> {
   const names = [...run.plan.shards.files.map((f) => f.file)];
   if (names.length > 1) names.push("model.safetensors.index.json");
   const files = await Promise.all(names.map((name) => describeFile(dir, name)));

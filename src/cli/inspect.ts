@@ -30,6 +30,7 @@ export function registerInspect(program: Command): void {
         const bytes = info.shape.reduce((a, b) => a * b, 1) * DTYPE_SIZE[info.dtype];
         return { name, dtype: info.dtype, shape: info.shape, bytes, file: info.file };
       });
+      await model.tensors.close();
       if (flags.json) {
         process.stdout.write(JSON.stringify({ config: model.config ?? null, tensors }, null, 2) + "\n");
         return;
@@ -43,7 +44,9 @@ export function registerInspect(program: Command): void {
       const width = Math.max(4, ...tensors.map((t) => t.name.length));
       out.push(`  ${"name".padEnd(width)}  dtype  ${"shape".padEnd(16)}  size`);
       for (const t of tensors) {
-        out.push(`  ${t.name.padEnd(width)}  ${t.dtype.padEnd(5)}  ${`[${t.shape.join(", ")}]`.padEnd(16)}  ${formatBytes(t.bytes)}`);
+        out.push(
+          `  ${t.name.padEnd(width)}  ${t.dtype.padEnd(5)}  ${`[${t.shape.join(", ")}]`.padEnd(16)}  ${formatBytes(t.bytes)}`,
+        );
       }
       process.stdout.write(out.join("\n") + "\n");
     });

@@ -14,13 +14,23 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
-const SIZE_UNITS: Record<string, number> = { "": 1, B: 1, KB: 1e3, MB: 1e6, GB: 1e9, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30 };
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  B: 1,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  KIB: 2 ** 10,
+  MIB: 2 ** 20,
+  GIB: 2 ** 30,
+};
 
 /** `5GB`, `500MB`, `2GiB` or a plain byte count. */
 export function parseSize(value: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
   const unit = match ? SIZE_UNITS[match[2]!.toUpperCase()] : undefined;
-  if (!match || unit === undefined) throw new InvalidArgumentError("expected a size such as 5GB, 500MB or 2GiB");
+  if (!match || unit === undefined)
+    throw new InvalidArgumentError("expected a size such as 5GB, 500MB or 2GiB");
   const bytes = Math.floor(Number(match[1]) * unit);
   if (bytes < 1) throw new InvalidArgumentError("the size must be at least one byte");
   return bytes;

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { planRun } from "../pipeline.js";
+import { closeModels, planRun } from "../pipeline.js";
 import { formatBytes, parseSize } from "./options.js";
 
 export function registerPlan(program: Command): void {
@@ -10,7 +10,8 @@ export function registerPlan(program: Command): void {
     .option("--shard-size <size>", "largest shard, e.g. 5GB (default) or 500MB", parseSize)
     .option("--json", "print the plan as JSON")
     .action(async (manifestPath: string, flags: { shardSize?: number; json?: boolean }) => {
-      const { plan, manifest } = await planRun({ manifestPath, maxShardBytes: flags.shardSize });
+      const { plan, manifest, models } = await planRun({ manifestPath, maxShardBytes: flags.shardSize });
+      await closeModels(models);
       if (flags.json) {
         const { method, ...rest } = plan;
         process.stdout.write(JSON.stringify({ method: method.name, ...rest }, null, 2) + "\n");

@@ -19,7 +19,10 @@ function namespaceOf(repoId: string): string {
 export function requireVisible(identity: Identity, repo: RepoRecord | undefined, id: string): RepoRecord {
   if (repo && (!repo.private || ownsNamespace(identity, namespaceOf(repo.id)))) return repo;
   const status = identity.kind === "user" ? 404 : 401;
-  return fail(status, `Repository Not Found for ${id}. If the repo is private, make sure you are authenticated.`);
+  return fail(
+    status,
+    `Repository Not Found for ${id}. If the repo is private, make sure you are authenticated.`,
+  );
 }
 
 /** Checks the gate before serving file contents. */
@@ -43,7 +46,8 @@ export function requireDownloadable(identity: Identity, repo: RepoRecord): void 
 
 /** Checks that the caller may write to the namespace (create repos there, commit, upload). */
 export function requireNamespaceWrite(identity: Identity, namespace: string): void {
-  if (identity.kind !== "user") throw new HubError(401, "You must be authenticated to write; pass an access token.");
+  if (identity.kind !== "user")
+    throw new HubError(401, "You must be authenticated to write; pass an access token.");
   if (identity.role !== "write") throw new HubError(403, "This token is read-only; use a write token.");
   if (!ownsNamespace(identity, namespace)) {
     throw new HubError(403, `You don't have the rights to write in ${namespace}.`);

@@ -4,7 +4,7 @@
  * neither a token's content nor its position shows in the timing. Tokens are never logged.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { HubError } from "./hub-error.js";
+import { HubmergeError } from "../errors.js";
 import type { TokenSpec } from "./types.js";
 
 export type Identity =
@@ -24,7 +24,13 @@ export class TokenRegistry {
   constructor(specs: TokenSpec[]) {
     this.known = specs.map((spec, i) => {
       if (!spec.token.startsWith("hf_")) {
-        throw new HubError(500, `token #${i + 1} (user ${spec.user}) must start with "hf_"`);
+        throw new HubmergeError(
+          "E_USAGE",
+          `local hub token #${i + 1} (user ${spec.user}) does not start with "hf_"`,
+          {
+            hint: 'Use tokens such as "hf_local_alice": the Hub client refuses any other form.',
+          },
+        );
       }
       return { digest: digest(spec.token), spec, name: `token-${i + 1}` };
     });

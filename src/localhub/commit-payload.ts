@@ -20,7 +20,11 @@ const Line = z.discriminatedUnion("key", [
   }),
   z.object({
     key: z.literal("file"),
-    value: z.looseObject({ path: z.string(), content: z.string(), encoding: z.enum(["base64", "utf-8"]).nullish() }),
+    value: z.looseObject({
+      path: z.string(),
+      content: z.string(),
+      encoding: z.enum(["base64", "utf-8"]).nullish(),
+    }),
   }),
   z.object({
     key: z.literal("lfsFile"),

@@ -34,6 +34,13 @@ export function commitId(fields: {
   const files = Object.keys(fields.files)
     .sort()
     .map((path) => `${path}\0${fields.files[path]?.oid}`);
-  const canonical = JSON.stringify([fields.parents, fields.title, fields.message, fields.author, fields.date, files]);
+  const canonical = JSON.stringify([
+    fields.parents,
+    fields.title,
+    fields.message,
+    fields.author,
+    fields.date,
+    files,
+  ]);
   return createHash("sha1").update(`commit\0${canonical}`).digest("hex");
 }

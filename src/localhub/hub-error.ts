@@ -9,7 +9,12 @@ export class HubError extends Error {
   readonly errorCode: HubErrorCode | undefined;
   readonly headers: Record<string, string>;
 
-  constructor(status: number, message: string, errorCode?: HubErrorCode, headers: Record<string, string> = {}) {
+  constructor(
+    status: number,
+    message: string,
+    errorCode?: HubErrorCode,
+    headers: Record<string, string> = {},
+  ) {
     super(message);
     this.name = "HubError";
     this.status = status;

@@ -4,3 +4,4 @@ export { LocalHubAdmin, type AdminCommitOptions, type AdminFiles, type AdminRepo
 export type { FaultCounts, FaultKind, FaultMatch, FaultRequest, FaultRule, FaultInjector } from "./faults.js";
 export type { RequestLog, RequestRecord } from "./request-log.js";
 export type { TokenSpec } from "./types.js";
+export { HubError, type HubErrorCode } from "./hub-error.js";

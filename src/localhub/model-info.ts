@@ -56,7 +56,9 @@ function sibling(files: Snapshot, path: string, withBlobs: boolean): Record<stri
     rfilename: path,
     size: entry.size,
     blobId: entry.oid,
-    ...(entry.lfs && { lfs: { sha256: entry.lfs.oid, size: entry.lfs.size, pointerSize: entry.lfs.pointerSize } }),
+    ...(entry.lfs && {
+      lfs: { sha256: entry.lfs.oid, size: entry.lfs.size, pointerSize: entry.lfs.pointerSize },
+    }),
   };
 }
 

@@ -17,7 +17,10 @@ export function checkRepoId(id: string): { namespace: string; name: string } {
     !id.includes("..") &&
     !name.endsWith(".git");
   if (!valid) {
-    throw new HubError(400, `invalid repo id "${id}": use namespace/name with letters, digits, '-', '_', '.'`);
+    throw new HubError(
+      400,
+      `invalid repo id "${id}": use namespace/name with letters, digits, '-', '_', '.'`,
+    );
   }
   return { namespace, name };
 }

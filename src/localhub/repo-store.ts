@@ -169,7 +169,12 @@ export class RepoStore {
   }
 
   /** Creates or moves a branch to `sha` (or an empty commit when `sha` is null). */
-  async setBranch(id: string, branch: string, sha: string | null, opts: { overwrite?: boolean; author: string }) {
+  async setBranch(
+    id: string,
+    branch: string,
+    sha: string | null,
+    opts: { overwrite?: boolean; author: string },
+  ) {
     checkBranchName(branch);
     await this.lock.run(id, async () => {
       const repo = this.requireRepo(id);
@@ -217,7 +222,13 @@ export class RepoStore {
   }
 
   private writeEmptyCommit(id: string, branch: string, author: string): Promise<CommitRecord> {
-    return this.writeCommit(id, { parents: [], title: `Create empty branch ${branch}`, message: "", author, files: {} });
+    return this.writeCommit(id, {
+      parents: [],
+      title: `Create empty branch ${branch}`,
+      message: "",
+      author,
+      files: {},
+    });
   }
 }
 

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { HubmergeError } from "../errors.js";
 import { LocalHubAdmin } from "./admin.js";
 import { TokenRegistry } from "./auth.js";
 import type { HubServices, RequestContext } from "./context.js";
@@ -14,6 +15,7 @@ import { HubError } from "./hub-error.js";
 import { sendError } from "./http/respond.js";
 import { RepoStore } from "./repo-store.js";
 import { RequestLog } from "./request-log.js";
+import { claimStorageFolder } from "./storage-marker.js";
 import { matchRoute } from "./router.js";
 import { ROUTES } from "./routes/table.js";
 import type { TokenSpec } from "./types.js";
@@ -53,7 +55,8 @@ export interface LocalHub {
 const DEFAULT_MULTIPART_THRESHOLD = 20 * 1024 * 1024;
 
 export async function startLocalHub(opts: LocalHubOptions): Promise<LocalHub> {
-  const store = await RepoStore.open(opts.dir);
+  const tokens = new TokenRegistry(opts.tokens ?? []);
+  const store = await openStore(opts.dir);
   const threshold = opts.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
   const hub: HubServices = {
     store,
@@ -65,7 +68,7 @@ export async function startLocalHub(opts: LocalHubOptions): Promise<LocalHub> {
   };
   const deps: Deps = {
     hub,
-    tokens: new TokenRegistry(opts.tokens ?? []),
+    tokens,
     faults: new FaultInjector(opts.faults ?? [], opts.faultSeed ?? 1),
     requests: new RequestLog(),
     log: opts.log,
@@ -108,11 +111,20 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, deps: De
   const fault = deps.faults.decide({ method, path, url: req.url ?? "/", range, headers: req.headers });
   if (fault) record.fault = fault.kind;
   const bodyFault = fault?.kind === "cutBody" || fault?.kind === "slowBody" ? fault : undefined;
-  const ctx: RequestContext = { req, res, url, params: [], identity: { kind: "anonymous" }, hub: deps.hub, bodyFault };
+  const ctx: RequestContext = {
+    req,
+    res,
+    url,
+    params: [],
+    identity: { kind: "anonymous" },
+    hub: deps.hub,
+    bodyFault,
+  };
   try {
     if (fault && !bodyFault) throw statusFault(fault);
     ctx.identity = deps.tokens.identify(req.headers.authorization);
-    if (ctx.identity.kind === "invalid") throw new HubError(401, "Invalid credentials in Authorization header");
+    if (ctx.identity.kind === "invalid")
+      throw new HubError(401, "Invalid credentials in Authorization header");
     const { handler, params } = matchRoute(ROUTES, method, url.pathname);
     ctx.params = params;
     await handler(ctx);
@@ -142,7 +154,8 @@ async function answerError(ctx: RequestContext, error: unknown, log: Deps["log"]
     error instanceof HubError
       ? error
       : new HubError(500, `internal error: ${error instanceof Error ? error.message : String(error)}`);
-  if (!(error instanceof HubError)) log?.(`internal error: ${error instanceof Error ? error.stack : String(error)}`);
+  if (!(error instanceof HubError))
+    log?.(`internal error: ${error instanceof Error ? error.stack : String(error)}`);
   await sendError({ ...ctx, bodyFault: undefined }, hubError);
   if (!req.complete) req.resume();
 }
@@ -155,11 +168,34 @@ function safeDecode(path: string): string {
   }
 }
 
+async function openStore(dir: string): Promise<RepoStore> {
+  await claimStorageFolder(dir);
+  try {
+    return await RepoStore.open(dir);
+  } catch (error) {
+    throw new HubmergeError("E_IO", `cannot open the local hub's storage folder ${dir}: ${String(error)}`, {
+      hint: "Check that the folder is writable and was written by this tool (or start with an empty one).",
+      cause: error,
+    });
+  }
+}
+
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
+    const onError = (error: NodeJS.ErrnoException) =>
+      reject(
+        new HubmergeError(
+          "E_USAGE",
+          `the local hub cannot listen on ${host}:${port}: ${error.code ?? error.message}`,
+          {
+            hint: "Pick another port, or 0 for any free one.",
+            cause: error,
+          },
+        ),
+      );
+    server.once("error", onError);
     server.listen(port, host, () => {
-      server.off("error", reject);
+      server.off("error", onError);
       resolve((server.address() as AddressInfo).port);
     });
   });

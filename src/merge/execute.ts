@@ -48,7 +48,13 @@ export async function executePlan(input: ExecuteInput): Promise<{ files: string[
       next.catch(() => undefined); // surfaced when awaited; never an unhandled rejection meanwhile
       const bytes = mergeOne(recipe, loaded, input, byRef, warn);
       await writer.writeTensor(recipe.name, bytes);
-      onEvent?.({ type: "tensor", index: i + 1, total: plan.recipes.length, name: recipe.name, outputBytes: bytes.byteLength });
+      onEvent?.({
+        type: "tensor",
+        index: i + 1,
+        total: plan.recipes.length,
+        name: recipe.name,
+        outputBytes: bytes.byteLength,
+      });
     }
     const { files } = await writer.finish();
     return { files, warnings: [...warnings] };
@@ -73,7 +79,10 @@ async function loadInputs(
     const raw = await models.get(only.model)!.tensors.readTensorBytes(only.tensor);
     return { base: undefined, inputs: [], raw };
   }
-  const [base, ...inputs] = await Promise.all([recipe.base ? read(recipe.base) : undefined, ...recipe.inputs.map(read)]);
+  const [base, ...inputs] = await Promise.all([
+    recipe.base ? read(recipe.base) : undefined,
+    ...recipe.inputs.map(read),
+  ]);
   return { base, inputs: inputs as MergeInput[] };
 }
 
@@ -99,15 +108,23 @@ function mergeOne(
   });
   const expected = recipe.shape.reduce((a, b) => a * b, 1);
   if (merged.length !== expected) {
-    throw new HubmergeError("E_INTERNAL", `${input.plan.method.name} returned ${merged.length} values, expected ${expected}`, {
-      where: { tensor: recipe.name },
-    });
+    throw new HubmergeError(
+      "E_INTERNAL",
+      `${input.plan.method.name} returned ${merged.length} values, expected ${expected}`,
+      {
+        where: { tensor: recipe.name },
+      },
+    );
   }
   return encodeFromF32(merged, recipe.dtype as FloatDType);
 }
 
 /** A copied tensor keeps its bytes, converted only when the output dtype differs. */
-function convertCopy(recipe: TensorRecipe, raw: Uint8Array, models: ReadonlyMap<string, LoadedModel>): Uint8Array {
+function convertCopy(
+  recipe: TensorRecipe,
+  raw: Uint8Array,
+  models: ReadonlyMap<string, LoadedModel>,
+): Uint8Array {
   const only = recipe.inputs[0]!;
   const sourceDType = models.get(only.model)!.tensors.info(only.tensor).dtype;
   if (sourceDType === recipe.dtype || !isFloatDType(recipe.dtype)) return raw;

@@ -28,7 +28,8 @@ async function readConfig(source: ModelSource): Promise<Record<string, unknown> 
   }
   try {
     const parsed: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+      throw new Error("not an object");
     return parsed as Record<string, unknown>;
   } catch (error) {
     throw new HubmergeError("E_IO", `config.json is not a JSON object: ${(error as Error).message}`, {

@@ -20,7 +20,10 @@ export class StagedOutputDir {
     const finalDir = resolve(outDir);
     await assertReplaceable(finalDir, options.force ?? false);
     await mkdir(dirname(finalDir), { recursive: true });
-    const stagingDir = join(dirname(finalDir), `.${basename(finalDir)}.hubmerge-tmp-${randomBytes(4).toString("hex")}`);
+    const stagingDir = join(
+      dirname(finalDir),
+      `.${basename(finalDir)}.hubmerge-tmp-${randomBytes(4).toString("hex")}`,
+    );
     await mkdir(stagingDir);
     return new StagedOutputDir(finalDir, stagingDir);
   }

@@ -50,7 +50,7 @@ export async function readHeader(
   source: ByteSource,
   limits: Partial<HeaderLimits> = {},
 ): Promise<SafetensorsHeader> {
-  const { maxHeaderBytes } = { ...DEFAULT_HEADER_LIMITS, ...limits };
+  const { maxHeaderBytes } = resolveLimits(limits);
   if (source.size < LENGTH_PREFIX_BYTES) {
     throw safetensorsError(
       `${source.name} is ${source.size} bytes, too short for a safetensors file (at least 8 bytes)`,
@@ -61,6 +61,13 @@ export async function readHeader(
   checkHeaderLength(claimed, source.size, source.name, maxHeaderBytes);
   const json = await source.read(LENGTH_PREFIX_BYTES, Number(claimed));
   return parseHeader(json, source.size, source.name, limits);
+}
+
+function resolveLimits(limits: Partial<HeaderLimits>): HeaderLimits {
+  return {
+    maxHeaderBytes: limits.maxHeaderBytes ?? DEFAULT_HEADER_LIMITS.maxHeaderBytes,
+    maxTensors: limits.maxTensors ?? DEFAULT_HEADER_LIMITS.maxTensors,
+  };
 }
 
 function checkHeaderLength(claimed: bigint, fileSize: number, file: string, maxHeaderBytes: number): void {
@@ -86,7 +93,7 @@ export function parseHeader(
   sourceName: string,
   limits: Partial<HeaderLimits> = {},
 ): SafetensorsHeader {
-  const { maxHeaderBytes, maxTensors } = { ...DEFAULT_HEADER_LIMITS, ...limits };
+  const { maxHeaderBytes, maxTensors } = resolveLimits(limits);
   checkHeaderLength(BigInt(json.byteLength), fileSize, sourceName, maxHeaderBytes);
   const dataOffset = LENGTH_PREFIX_BYTES + json.byteLength;
   const dataSize = fileSize - dataOffset;

@@ -3,10 +3,20 @@
  * its size is capped before reading and every shard name must stay inside the model.
  */
 import type { ModelSource } from "../source/model-source.js";
+import { checkJsonShape } from "./json-shape.js";
+import type { JsonShapeLimits } from "./json-shape.js";
 import { describeValue, safetensorsError } from "./safetensors-error.js";
 
 export const SHARD_INDEX_FILE = "model.safetensors.index.json";
 export const MAX_SHARD_INDEX_BYTES = 50 * 1024 * 1024;
+
+/** A real index is two levels deep; weight_map may be large, nothing else should be. */
+const INDEX_JSON_LIMITS: JsonShapeLimits = {
+  maxDepth: 16,
+  maxArrayItems: 1024,
+  maxRootEntries: 1024,
+  maxObjectEntries: 10_000_000,
+};
 
 /** Reads the index of `model` and returns its weight_map (tensor name → shard path). */
 export async function readShardIndex(model: ModelSource): Promise<Map<string, string>> {
@@ -28,6 +38,8 @@ export async function readShardIndex(model: ModelSource): Promise<Map<string, st
 
 /** Validates index JSON: an object whose weight_map maps tensor names to plain relative paths. */
 export function parseShardIndex(bytes: Uint8Array, where: string): Map<string, string> {
+  const problem = checkJsonShape(bytes, INDEX_JSON_LIMITS);
+  if (problem) throw safetensorsError(`${where} is not a plausible index: ${problem}`);
   let index: unknown;
   try {
     index = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));

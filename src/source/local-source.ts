@@ -36,7 +36,12 @@ export class LocalSource implements ModelSource {
     const entries = await readdir(this.root, { recursive: true, withFileTypes: true });
     return entries
       .filter((entry) => entry.isFile())
-      .map((entry) => join(entry.parentPath, entry.name).slice(this.root.length + 1).split(sep).join("/"))
+      .map((entry) =>
+        join(entry.parentPath, entry.name)
+          .slice(this.root.length + 1)
+          .split(sep)
+          .join("/"),
+      )
       .filter((path) => !path.startsWith(".git/"))
       .sort();
   }

@@ -39,7 +39,10 @@ export interface VariantSpec {
   maxShardBytes?: number;
 }
 
-export function tinyLlamaTensors(spec: TinyLlamaSpec, vocabSize = spec.vocabSize): { name: string; shape: number[] }[] {
+export function tinyLlamaTensors(
+  spec: TinyLlamaSpec,
+  vocabSize = spec.vocabSize,
+): { name: string; shape: number[] }[] {
   const h = spec.hiddenSize;
   const kv = (h / spec.heads) * spec.kvHeads;
   const list = [{ name: "model.embed_tokens.weight", shape: [vocabSize, h] }];
@@ -90,7 +93,11 @@ export async function writeTinyLlama(dir: string, spec: TinyLlamaSpec, variant: 
   }
   await writer.finish();
   await writeJson(join(dir, "config.json"), llamaConfig(spec, vocab));
-  await writeJson(join(dir, "generation_config.json"), { bos_token_id: 1, eos_token_id: 2, max_new_tokens: 64 });
+  await writeJson(join(dir, "generation_config.json"), {
+    bos_token_id: 1,
+    eos_token_id: 2,
+    max_new_tokens: 64,
+  });
   await writeTokenizer(dir, vocab);
 }
 
@@ -146,7 +153,11 @@ async function writeTokenizer(dir: string, vocab: number): Promise<void> {
     unk_token: "<unk>",
     model_max_length: 2048,
   });
-  await writeJson(join(dir, "special_tokens_map.json"), { bos_token: "<s>", eos_token: "</s>", unk_token: "<unk>" });
+  await writeJson(join(dir, "special_tokens_map.json"), {
+    bos_token: "<s>",
+    eos_token: "</s>",
+    unk_token: "<unk>",
+  });
 }
 
 async function writeJson(path: string, value: unknown): Promise<void> {

@@ -1,5 +1,13 @@
 /** Error codes and access rules: missing repo/revision/file, private repos, gated repos, writes. */
-import { downloadFile, fileExists, listFiles, modelInfo, repoExists, uploadFile, type HubApiError } from "@huggingface/hub";
+import {
+  downloadFile,
+  fileExists,
+  listFiles,
+  modelInfo,
+  repoExists,
+  uploadFile,
+  type HubApiError,
+} from "@huggingface/hub";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALICE, BOB, READER, startTestHub, type TestHub } from "./helpers.js";
 
@@ -19,7 +27,9 @@ afterAll(() => t.stop());
 
 /** Status and X-Error-Code of a raw GET. */
 async function probe(path: string, token?: string): Promise<[number, string | null]> {
-  const res = await fetch(`${t.hub.url}${path}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  const res = await fetch(`${t.hub.url}${path}`, {
+    headers: token ? { Authorization: `Bearer ${token}` } : {},
+  });
   await res.arrayBuffer();
   return [res.status, res.headers.get("X-Error-Code")];
 }
@@ -29,7 +39,10 @@ describe("not-found codes", () => {
     expect(await probe("/alice/nope/resolve/main/config.json", ALICE)).toEqual([404, "RepoNotFound"]);
     expect(await probe("/alice/nope/resolve/main/config.json")).toEqual([401, "RepoNotFound"]);
     expect(await probe("/alice/public/resolve/no-branch/config.json")).toEqual([404, "RevisionNotFound"]);
-    expect(await probe(`/alice/public/resolve/${"0".repeat(40)}/config.json`)).toEqual([404, "RevisionNotFound"]);
+    expect(await probe(`/alice/public/resolve/${"0".repeat(40)}/config.json`)).toEqual([
+      404,
+      "RevisionNotFound",
+    ]);
     expect(await probe("/alice/public/resolve/main/missing.json")).toEqual([404, "EntryNotFound"]);
     expect(await probe("/api/models/alice/public/revision/nope")).toEqual([404, "RevisionNotFound"]);
     expect(await probe("/api/models/alice/public/tree/main/no-folder")).toEqual([404, "EntryNotFound"]);
@@ -67,12 +80,18 @@ describe("private repos", () => {
 describe("gated repos", () => {
   it("list metadata but serve files only to users who accepted (401 anonymous, 403 others)", async () => {
     const files = [];
-    for await (const f of listFiles({ hubUrl: t.hub.url, repo: "alice/gated", accessToken: BOB })) files.push(f.path);
+    for await (const f of listFiles({ hubUrl: t.hub.url, repo: "alice/gated", accessToken: BOB }))
+      files.push(f.path);
     expect(files).toContain("config.json");
     expect(await probe("/alice/gated/resolve/main/config.json")).toEqual([401, "GatedRepo"]);
     expect(await probe("/alice/gated/resolve/main/config.json", BOB)).toEqual([403, "GatedRepo"]);
     expect(await probe("/alice/gated/resolve/main/config.json", ALICE)).toEqual([200, null]);
-    const error = (await downloadFile({ hubUrl: t.hub.url, repo: "alice/gated", path: "config.json", accessToken: BOB })
+    const error = (await downloadFile({
+      hubUrl: t.hub.url,
+      repo: "alice/gated",
+      path: "config.json",
+      accessToken: BOB,
+    })
       .then((b) => b?.text())
       .catch((e: unknown) => e)) as HubApiError;
     expect(error.statusCode).toBe(403);
@@ -86,7 +105,13 @@ describe("writes", () => {
 
   it("need a write token of the owner", async () => {
     const attempt = (accessToken: string | undefined) =>
-      uploadFile({ hubUrl: t.hub.url, repo: "alice/public", file, useXet: false, ...(accessToken && { accessToken }) })
+      uploadFile({
+        hubUrl: t.hub.url,
+        repo: "alice/public",
+        file,
+        useXet: false,
+        ...(accessToken && { accessToken }),
+      })
         .then(() => 200)
         .catch((e: HubApiError) => e.statusCode);
     expect(await attempt(undefined)).toBe(401);

@@ -20,7 +20,8 @@ let t: TestHub;
 let auth: { hubUrl: string; accessToken: string };
 const weights = binaryBytes(300_000, 7);
 const smallWeights = binaryBytes(5_000, 3);
-const readme = "---\nlicense: apache-2.0\nlibrary_name: transformers\ntags: [merge]\nbase_model: [a/b, c/d]\n---\n# Model\n";
+const readme =
+  "---\nlicense: apache-2.0\nlibrary_name: transformers\ntags: [merge]\nbase_model: [a/b, c/d]\n---\n# Model\n";
 
 beforeAll(async () => {
   // A low threshold so the 300 kB file goes through the multipart path (3 parts of 100 kB + rest).
@@ -59,9 +60,9 @@ describe("identity and repos", () => {
   });
 
   it("refuses to create a repo in someone else's namespace", async () => {
-    expect((await rejection(createRepo({ hubUrl: t.hub.url, accessToken: BOB, repo: "alice/x" }))).statusCode).toBe(
-      403,
-    );
+    expect(
+      (await rejection(createRepo({ hubUrl: t.hub.url, accessToken: BOB, repo: "alice/x" }))).statusCode,
+    ).toBe(403);
   });
 });
 
@@ -82,7 +83,7 @@ describe("upload, then read back", () => {
         { path: "sub/small.safetensors", content: new Blob([smallWeights]) },
       ],
     });
-    sha = result.commit.oid;
+    sha = result?.commit.oid ?? "";
   });
 
   it("stored small files as regular files and weights as LFS (single and multipart PUT)", async () => {
@@ -90,8 +91,13 @@ describe("upload, then read back", () => {
     const multipartParts = t.hub.requests.matching({ method: "PUT", pathIncludes: "/part/" });
     expect(multipartParts).toHaveLength(3);
     expect(t.hub.requests.matching({ method: "POST", pathIncludes: "/complete" })).toHaveLength(1);
+    const singlePuts = t.hub.requests
+      .matching({ method: "PUT", pathIncludes: "/_lfs/" })
+      .filter((r) => !r.path.includes("/part/"));
+    expect(singlePuts).toHaveLength(1);
     const entries = [];
-    for await (const entry of listFiles({ ...auth, repo: "alice/model", recursive: true })) entries.push(entry);
+    for await (const entry of listFiles({ ...auth, repo: "alice/model", recursive: true }))
+      entries.push(entry);
     const byPath = Object.fromEntries(entries.map((e) => [e.path, e]));
     expect(Object.keys(byPath).sort()).toEqual([
       ".gitattributes",
@@ -119,17 +125,30 @@ describe("upload, then read back", () => {
     expect(await config!.text()).toBe('{"hidden_size": 8}');
   });
 
-  it("modelInfo reports sha, card data and siblings", async () => {
+  it("modelInfo reports sha, card data and files (siblings)", async () => {
+    // The typed way to ask for siblings is "filePaths" (the client sends expand=siblings).
     const info = await modelInfo({
       ...auth,
       name: "alice/model",
-      additionalFields: ["sha", "cardData", "siblings"],
+      additionalFields: ["sha", "cardData", "filePaths"],
     });
     expect(info.name).toBe("alice/model");
     expect(info.private).toBe(false);
     expect(info.sha).toBe(sha);
     expect(info.cardData).toMatchObject({ license: "apache-2.0", base_model: ["a/b", "c/d"] });
-    expect(info.siblings?.map((s) => s.rfilename)).toContain("sub/small.safetensors");
+    expect(info.filePaths).toContain("sub/small.safetensors");
+  });
+
+  it("answers only _id, id and the expanded keys when expand is given", async () => {
+    const res = await fetch(`${t.hub.url}/api/models/alice/model?expand=siblings&expand[]=sha`);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(["_id", "id", "sha", "siblings"]);
+    expect(body.siblings).toContainEqual({ rfilename: "config.json" });
+    const full = (await (await fetch(`${t.hub.url}/api/models/alice/model`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(full).toMatchObject({ id: "alice/model", sha, library_name: "transformers", gated: false });
   });
 
   it("fileDownloadInfo gives size and etag (sha256 for LFS, blob sha1 otherwise); null when missing", async () => {
@@ -143,7 +162,12 @@ describe("upload, then read back", () => {
   });
 
   it("pathsInfo and listCommits describe the same history", async () => {
-    const info = await pathsInfo({ ...auth, repo: "alice/model", paths: ["config.json", "sub", "nope"], expand: true });
+    const info = await pathsInfo({
+      ...auth,
+      repo: "alice/model",
+      paths: ["config.json", "sub", "nope"],
+      expand: true,
+    });
     expect(info.map((i) => [i.path, i.type])).toEqual([
       ["config.json", "file"],
       ["sub", "directory"],
@@ -182,11 +206,23 @@ describe("upload, then read back", () => {
   it("reads old revisions by sha and new branches by name", async () => {
     const history = await collect(listCommits({ ...auth, repo: "alice/model" }));
     const addModel = history.find((c) => c.title === "Add model")!.oid;
-    const old = await fileDownloadInfo({ ...auth, repo: "alice/model", path: "sub/small.safetensors", revision: addModel });
+    const old = await fileDownloadInfo({
+      ...auth,
+      repo: "alice/model",
+      path: "sub/small.safetensors",
+      revision: addModel,
+    });
     expect(old?.size).toBe(smallWeights.byteLength);
-    expect(await fileDownloadInfo({ ...auth, repo: "alice/model", path: "sub/small.safetensors" })).toBeNull();
+    expect(
+      await fileDownloadInfo({ ...auth, repo: "alice/model", path: "sub/small.safetensors" }),
+    ).toBeNull();
     await t.hub.admin.createBranch("alice/model", "dev", addModel);
-    const info = await modelInfo({ ...auth, name: "alice/model", revision: "dev", additionalFields: ["sha"] });
+    const info = await modelInfo({
+      ...auth,
+      name: "alice/model",
+      revision: "dev",
+      additionalFields: ["sha"],
+    });
     expect(info.sha).toBe(addModel);
   });
 });

@@ -20,7 +20,10 @@ async function postCommit(lines: unknown[], branch = "main") {
   return { status: res.status, body: (await res.json()) as { error?: string; commitOid?: string } };
 }
 
-const header = (summary: string, parentCommit?: string) => ({ key: "header", value: { summary, parentCommit } });
+const header = (summary: string, parentCommit?: string) => ({
+  key: "header",
+  value: { summary, parentCommit },
+});
 const file = (path: string, text: string) => ({
   key: "file",
   value: { path, content: Buffer.from(text).toString("base64"), encoding: "base64" },
@@ -50,15 +53,20 @@ describe("commit endpoint", () => {
   });
 
   it("without parentCommit, concurrent commits all land in sequence", async () => {
-    const results = await Promise.all(["p", "q", "r"].map((n) => postCommit([header(`add ${n}`), file(`d/${n}.txt`, n)])));
+    const results = await Promise.all(
+      ["p", "q", "r"].map((n) => postCommit([header(`add ${n}`), file(`d/${n}.txt`, n)])),
+    );
     expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
     const paths = [];
-    for await (const entry of listFiles({ hubUrl: t.hub.url, repo: "alice/m", path: "d" })) paths.push(entry.path);
+    for await (const entry of listFiles({ hubUrl: t.hub.url, repo: "alice/m", path: "d" }))
+      paths.push(entry.path);
     expect(paths).toEqual(["d/p.txt", "d/q.txt", "d/r.txt"]);
   });
 
   it("deletes files and folders; deleting a missing file is EntryNotFound", async () => {
-    expect((await postCommit([header("rm"), { key: "deletedFolder", value: { path: "d/" } }])).status).toBe(200);
+    expect((await postCommit([header("rm"), { key: "deletedFolder", value: { path: "d/" } }])).status).toBe(
+      200,
+    );
     const missing = await postCommit([header("rm"), { key: "deletedFile", value: { path: "nope.txt" } }]);
     expect(missing.status).toBe(404);
     await expect(
@@ -95,15 +103,21 @@ describe("commit endpoint", () => {
 
 describe("pagination", () => {
   it("follows Link headers through the tree and the commit list", async () => {
-    await t.hub.admin.commit("alice/m", Object.fromEntries(["1", "2", "3", "4", "5"].map((n) => [`f${n}.txt`, n])));
+    await t.hub.admin.commit(
+      "alice/m",
+      Object.fromEntries(["1", "2", "3", "4", "5"].map((n) => [`f${n}.txt`, n])),
+    );
     const paths = [];
     for await (const entry of listFiles({ hubUrl: t.hub.url, repo: "alice/m" })) paths.push(entry.path);
     expect(paths).toEqual(expect.arrayContaining(["f1.txt", "f5.txt", ".gitattributes"]));
     expect(new Set(paths).size).toBe(paths.length);
     expect(t.hub.requests.matching({ pathIncludes: "/tree/main" }).length).toBeGreaterThan(2);
     const titles = [];
-    for await (const c of listCommits({ hubUrl: t.hub.url, repo: "alice/m", batchSize: 2 })) titles.push(c.title);
-    const total = Number((await fetch(`${t.hub.url}/api/models/alice/m/commits/main?limit=1`)).headers.get("X-Total-Count"));
+    for await (const c of listCommits({ hubUrl: t.hub.url, repo: "alice/m", batchSize: 2 }))
+      titles.push(c.title);
+    const total = Number(
+      (await fetch(`${t.hub.url}/api/models/alice/m/commits/main?limit=1`)).headers.get("X-Total-Count"),
+    );
     expect(titles).toHaveLength(total);
     expect(titles.at(-1)).toBe("initial commit");
   });

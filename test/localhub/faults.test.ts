@@ -69,7 +69,8 @@ describe("status faults", () => {
 describe("body faults", () => {
   it("cutBody sends headers and half the body, then drops the connection", async () => {
     // Only the full download, not the client's `Range: bytes=0-0` probe before it.
-    const fullDownload = (req: FaultRequest) => req.path.endsWith("model.safetensors") && req.range === undefined;
+    const fullDownload = (req: FaultRequest) =>
+      req.path.endsWith("model.safetensors") && req.range === undefined;
     t.hub.faults.set([{ kind: "cutBody", times: 1, match: fullDownload }]);
     const outcome = await download().then(
       (bytes) => bytes.byteLength,
@@ -100,7 +101,13 @@ describe("body faults", () => {
 });
 
 describe("rules", () => {
-  const request = (path: string, method = "GET"): FaultRequest => ({ method, path, url: path, range: undefined, headers: {} });
+  const request = (path: string, method = "GET"): FaultRequest => ({
+    method,
+    path,
+    url: path,
+    range: undefined,
+    headers: {},
+  });
 
   it("rates draw from a seeded generator: same seed, same faulted requests", () => {
     const pattern = (seed: number) => {

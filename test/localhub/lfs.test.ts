@@ -19,7 +19,11 @@ interface BatchObject {
   error?: { code: number; message: string };
 }
 
-async function batch(objects: { oid: string; size: number }[], token = ALICE, transfers = ["basic", "multipart", "xet"]) {
+async function batch(
+  objects: { oid: string; size: number }[],
+  token = ALICE,
+  transfers = ["basic", "multipart", "xet"],
+) {
   const res = await fetch(`${t.hub.url}/alice/m.git/info/lfs/objects/batch`, {
     method: "POST",
     headers: { ...LFS, Authorization: `Bearer ${token}` },
@@ -94,8 +98,14 @@ describe("multipart", () => {
       etags.push(res.headers.get("ETag")!);
     }
     const complete = (parts: { partNumber: number; etag: string }[]) =>
-      fetch(upload.href, { method: "POST", headers: LFS, body: JSON.stringify({ oid: sha256(bytes), parts }) });
-    const badEtag = await complete(etags.map((etag, i) => ({ partNumber: i + 1, etag: i === 1 ? '"00"' : etag })));
+      fetch(upload.href, {
+        method: "POST",
+        headers: LFS,
+        body: JSON.stringify({ oid: sha256(bytes), parts }),
+      });
+    const badEtag = await complete(
+      etags.map((etag, i) => ({ partNumber: i + 1, etag: i === 1 ? '"00"' : etag })),
+    );
     expect(badEtag.status).toBe(400);
     await badEtag.arrayBuffer();
     const missing = await complete(etags.slice(1).map((etag, i) => ({ partNumber: i + 2, etag })));

@@ -35,7 +35,9 @@ describe("HEAD resolve", () => {
   it("answers the git blob sha1 as ETag and no X-Linked-* for a regular file (path URL-decoded)", async () => {
     const res = await fetch(url("resolve/main/notes/read%20me.txt"), { method: "HEAD" });
     expect(res.status).toBe(200);
-    expect(res.headers.get("ETag")).toBe(`"${createHash("sha1").update("blob 10\x000123456789").digest("hex")}"`);
+    expect(res.headers.get("ETag")).toBe(
+      `"${createHash("sha1").update("blob 10\x000123456789").digest("hex")}"`,
+    );
     expect(res.headers.get("X-Linked-Size")).toBeNull();
     expect(res.headers.get("Content-Length")).toBe("10");
   });
@@ -77,6 +79,8 @@ describe("raw", () => {
     const res = await fetch(url("raw/main/model.safetensors"));
     const text = await res.text();
     expect(text).toBe(`version https://git-lfs.github.com/spec/v1\noid sha256:${weightsSha256}\nsize 1000\n`);
-    expect(res.headers.get("ETag")).toBe(`"${createHash("sha1").update(`blob ${text.length}\0${text}`).digest("hex")}"`);
+    expect(res.headers.get("ETag")).toBe(
+      `"${createHash("sha1").update(`blob ${text.length}\0${text}`).digest("hex")}"`,
+    );
   });
 });

@@ -1,6 +1,6 @@
 /** Persistence: a restarted hub serves what the previous one stored. */
 import { downloadFile, modelInfo } from "@huggingface/hub";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -19,15 +19,28 @@ describe("repo store", () => {
     const weights = binaryBytes(5000, 9);
     const first = await startLocalHub({ dir, tokens: TOKENS });
     await first.admin.createRepo("alice/keep", { private: true });
-    const sha = await first.admin.commit("alice/keep", { "model.safetensors": weights, "README.md": "# keep\n" });
+    const sha = await first.admin.commit("alice/keep", {
+      "model.safetensors": weights,
+      "README.md": "# keep\n",
+    });
     await first.close();
 
     const second = await startLocalHub({ dir, tokens: TOKENS });
     try {
-      const info = await modelInfo({ hubUrl: second.url, accessToken: ALICE, name: "alice/keep", additionalFields: ["sha"] });
+      const info = await modelInfo({
+        hubUrl: second.url,
+        accessToken: ALICE,
+        name: "alice/keep",
+        additionalFields: ["sha"],
+      });
       expect(info.sha).toBe(sha);
       expect(info.private).toBe(true);
-      const blob = await downloadFile({ hubUrl: second.url, accessToken: ALICE, repo: "alice/keep", path: "model.safetensors" });
+      const blob = await downloadFile({
+        hubUrl: second.url,
+        accessToken: ALICE,
+        repo: "alice/keep",
+        path: "model.safetensors",
+      });
       expect(Buffer.from(await blob!.arrayBuffer()).equals(Buffer.from(weights))).toBe(true);
       await expect(second.admin.createRepo("alice/keep")).rejects.toMatchObject({ status: 409 });
     } finally {
@@ -48,5 +61,37 @@ describe("repo store", () => {
     } finally {
       await hub.close();
     }
+  });
+});
+
+describe("startup errors", () => {
+  it("says which port is taken and how to fix it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "localhub-store-"));
+    dirs.push(dir);
+    const first = await startLocalHub({ dir });
+    try {
+      await expect(startLocalHub({ dir, port: first.port })).rejects.toMatchObject({
+        code: "E_USAGE",
+        message: expect.stringContaining("EADDRINUSE"),
+      });
+    } finally {
+      await first.close();
+    }
+  });
+
+  it("refuses tokens the client would refuse", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "localhub-store-"));
+    dirs.push(dir);
+    await expect(startLocalHub({ dir, tokens: [{ token: "abc", user: "x" }] })).rejects.toMatchObject({
+      code: "E_USAGE",
+    });
+  });
+
+  it("never adopts a non-empty folder that is not its own", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "localhub-store-"));
+    dirs.push(dir);
+    await writeFile(join(dir, "precious.txt"), "keep me");
+    await expect(startLocalHub({ dir })).rejects.toMatchObject({ code: "E_USAGE" });
+    expect(await readFile(join(dir, "precious.txt"), "utf8")).toBe("keep me");
   });
 });

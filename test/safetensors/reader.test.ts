@@ -160,6 +160,7 @@ describe("SafetensorsModel with a hostile or inconsistent index", () => {
     await expectIndexError("{", "not valid UTF-8 JSON");
     await expectIndexError('{"metadata": {}}', "weight_map");
     await expectIndexError('{"weight_map": []}', "weight_map");
+    await expectIndexError(`{"weight_map": ${"[".repeat(10_000)}`, "nested more than 16 levels");
   });
 
   it("rejects shard paths that leave the model or are not strings", async () => {

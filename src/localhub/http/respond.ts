@@ -19,7 +19,8 @@ function bodyLength(body: Body): number {
 }
 
 function openBody(body: Body): Readable {
-  if (body instanceof Uint8Array) return Readable.from([Buffer.from(body.buffer, body.byteOffset, body.byteLength)]);
+  if (body instanceof Uint8Array)
+    return Readable.from([Buffer.from(body.buffer, body.byteOffset, body.byteLength)]);
   if (body.end === body.start) return Readable.from([]);
   return createReadStream(body.file, { start: body.start, end: body.end - 1 });
 }

@@ -15,8 +15,13 @@ export async function createBranch(ctx: RequestContext): Promise<void> {
   const [id = "", branch = ""] = ctx.params;
   const repo = repoFor(ctx, id, "write");
   const body = await readJson(ctx.req, CreateBranchBody, "create-branch request");
-  const start = body.emptyBranch ? null : (await ctx.hub.store.resolve(repo.id, body.startingPoint ?? "main")).id;
-  await ctx.hub.store.setBranch(repo.id, branch, start, { overwrite: body.overwrite ?? false, author: authorOf(ctx) });
+  const start = body.emptyBranch
+    ? null
+    : (await ctx.hub.store.resolve(repo.id, body.startingPoint ?? "main")).id;
+  await ctx.hub.store.setBranch(repo.id, branch, start, {
+    overwrite: body.overwrite ?? false,
+    author: authorOf(ctx),
+  });
   await sendJson(ctx, 200, {});
 }
 

@@ -28,7 +28,8 @@ export async function lfsBatch(ctx: RequestContext): Promise<void> {
   const [id = ""] = ctx.params;
   repoFor(ctx, id, "write");
   const body = await readJson(ctx.req, BatchBody, "LFS batch request");
-  if (body.operation !== "upload") throw badRequest(`LFS operation "${body.operation}" is not supported here`);
+  if (body.operation !== "upload")
+    throw badRequest(`LFS operation "${body.operation}" is not supported here`);
   const multipartAllowed = body.transfers?.includes("multipart") ?? false;
   const objects: LfsObjectAnswer[] = [];
   for (const object of body.objects) objects.push(await answerFor(ctx, object, multipartAllowed));
@@ -47,11 +48,16 @@ async function answerFor(
   multipartAllowed: boolean,
 ): Promise<LfsObjectAnswer> {
   const { oid, size } = object;
-  if (!SHA256_HEX.test(oid)) return { oid, size, error: { code: 422, message: "oid must be a 64-hex sha256" } };
+  if (!SHA256_HEX.test(oid))
+    return { oid, size, error: { code: 422, message: "oid must be a 64-hex sha256" } };
   const stored = await ctx.hub.store.blobs.lfsSize(oid);
   if (stored === size) return { oid, size };
   if (stored !== undefined) {
-    return { oid, size, error: { code: 422, message: `object ${oid} is stored with size ${stored}, not ${size}` } };
+    return {
+      oid,
+      size,
+      error: { code: 422, message: `object ${oid} is stored with size ${stored}, not ${size}` },
+    };
   }
   const { signer, baseUrl, multipartThreshold, multipartChunkSize } = ctx.hub;
   if (multipartAllowed && size > multipartThreshold) {
@@ -62,10 +68,20 @@ async function answerFor(
       header[String(n).padStart(5, "0")] = `${baseUrl}/_lfs/${oid}/${size}/part/${n}?${query}`;
     }
     const href = `${baseUrl}/_lfs/${oid}/${size}/complete?${query}`;
-    return { oid, size, authenticated: true, actions: { upload: { href, header, expires_in: UPLOAD_URL_TTL_SECONDS } } };
+    return {
+      oid,
+      size,
+      authenticated: true,
+      actions: { upload: { href, header, expires_in: UPLOAD_URL_TTL_SECONDS } },
+    };
   }
   const href = `${baseUrl}/_lfs/${oid}/${size}?sig=${signer.sign("single", oid, size)}`;
-  return { oid, size, authenticated: true, actions: { upload: { href, expires_in: UPLOAD_URL_TTL_SECONDS } } };
+  return {
+    oid,
+    size,
+    authenticated: true,
+    actions: { upload: { href, expires_in: UPLOAD_URL_TTL_SECONDS } },
+  };
 }
 
 function hasChunkSize(object: LfsObjectAnswer): boolean {

@@ -41,7 +41,8 @@ export async function uploadPart(ctx: RequestContext): Promise<void> {
 export async function completeUpload(ctx: RequestContext): Promise<void> {
   const plan = verifiedPlan(ctx);
   const body = await readJson(ctx.req, CompletionBody, "multipart completion");
-  if (body.oid !== plan.oid) throw badRequest(`completion names ${body.oid}, but this URL is for ${plan.oid}`);
+  if (body.oid !== plan.oid)
+    throw badRequest(`completion names ${body.oid}, but this URL is for ${plan.oid}`);
   if ((await ctx.hub.store.blobs.lfsSize(plan.oid)) !== plan.size) {
     await completeMultipart(ctx.hub.store.blobs, plan, body.parts);
   }

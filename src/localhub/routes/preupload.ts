@@ -7,7 +7,9 @@ import { uploadModeFor } from "../upload-mode.js";
 import { repoFor } from "./common.js";
 
 const PreuploadBody = z.looseObject({
-  files: z.array(z.looseObject({ path: z.string(), size: z.number().int().nonnegative(), sample: z.string() })),
+  files: z.array(
+    z.looseObject({ path: z.string(), size: z.number().int().nonnegative(), sample: z.string() }),
+  ),
 });
 
 export async function preupload(ctx: RequestContext): Promise<void> {

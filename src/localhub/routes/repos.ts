@@ -15,7 +15,9 @@ const CreateRepoBody = z.looseObject({
   private: z.boolean().nullish(),
   type: z.string().nullish(),
   files: z
-    .array(z.object({ path: z.string(), content: z.string(), encoding: z.enum(["base64", "utf-8"]).nullish() }))
+    .array(
+      z.object({ path: z.string(), content: z.string(), encoding: z.enum(["base64", "utf-8"]).nullish() }),
+    )
     .nullish(),
 });
 
@@ -33,7 +35,8 @@ const SettingsBody = z.looseObject({
 /** `POST /api/repos/create`: 409 when the repo exists; the first commit has `.gitattributes`. */
 export async function createRepo(ctx: RequestContext): Promise<void> {
   const body = await readJson(ctx.req, CreateRepoBody, "create-repo request");
-  if (body.type && body.type !== "model") throw badRequest(`this local hub only hosts models, not ${body.type}s`);
+  if (body.type && body.type !== "model")
+    throw badRequest(`this local hub only hosts models, not ${body.type}s`);
   if (ctx.identity.kind !== "user") throw new HubError(401, "You must be authenticated to create a repo.");
   const namespace = body.organization ?? ctx.identity.user;
   requireNamespaceWrite(ctx.identity, namespace);

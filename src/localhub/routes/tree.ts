@@ -26,12 +26,18 @@ export async function listTree(ctx: RequestContext): Promise<void> {
   const expand = isTrue(query.get("expand"));
   const all = listFolder(commit.files, folder, recursive);
   const offset = Math.max(0, Number(query.get("cursor") ?? 0) || 0);
-  const limit = Math.max(1, Math.min(Number(query.get("limit")) || ctx.hub.treePageSize, ctx.hub.treePageSize));
+  const limit = Math.max(
+    1,
+    Math.min(Number(query.get("limit")) || ctx.hub.treePageSize, ctx.hub.treePageSize),
+  );
   const page = all.slice(offset, offset + limit);
   const headers: Record<string, string> = {};
   if (offset + limit < all.length) {
     const next = new URL(ctx.url.pathname, ctx.hub.baseUrl);
-    next.search = new URLSearchParams({ ...Object.fromEntries(query), cursor: String(offset + limit) }).toString();
+    next.search = new URLSearchParams({
+      ...Object.fromEntries(query),
+      cursor: String(offset + limit),
+    }).toString();
     headers.Link = `<${next.href}>; rel="next"`;
   }
   await sendJson(ctx, 200, expand ? await withLastCommits(ctx, repo.id, commit, page) : page, headers);
@@ -55,7 +61,11 @@ async function readPathsInfoBody(ctx: RequestContext) {
   const text = (await readBody(ctx.req, MAX_JSON_BYTES)).toString("utf8");
   if ((ctx.req.headers["content-type"] ?? "").includes("application/x-www-form-urlencoded")) {
     const form = new URLSearchParams(text);
-    return parseWith(PathsInfoBody, { paths: form.getAll("paths"), expand: form.get("expand") }, "paths-info form");
+    return parseWith(
+      PathsInfoBody,
+      { paths: form.getAll("paths"), expand: form.get("expand") },
+      "paths-info form",
+    );
   }
   return parseWith(PathsInfoBody, parseJsonText(text, "paths-info request"), "paths-info request");
 }
@@ -74,6 +84,8 @@ async function withLastCommits(
   );
   return entries.map((entry) => {
     const commit = last.get(entry.path);
-    return commit ? { ...entry, lastCommit: { id: commit.id, title: commit.title, date: commit.date } } : entry;
+    return commit
+      ? { ...entry, lastCommit: { id: commit.id, title: commit.title, date: commit.date } }
+      : entry;
   });
 }

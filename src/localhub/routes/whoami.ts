@@ -19,7 +19,13 @@ export async function whoami(ctx: RequestContext): Promise<void> {
     isPro: false,
     periodEnd: null,
     avatarUrl: "",
-    orgs: identity.orgs.map((org) => ({ type: "org", id: fakeId(org), name: org, fullname: org, roleInOrg: "admin" })),
+    orgs: identity.orgs.map((org) => ({
+      type: "org",
+      id: fakeId(org),
+      name: org,
+      fullname: org,
+      roleInOrg: "admin",
+    })),
     auth: {
       type: "access_token",
       accessToken: { displayName: identity.tokenName, role: identity.role, createdAt: TOKEN_CREATED_AT },

@@ -33,7 +33,9 @@ export function buildPlan(input: PlanInput): MergePlan {
     ? planSlices(manifest, manifest.slices, method, builder, modelOf)
     : planModels(manifest, manifest.models ?? [], method, builder, modelOf);
   const { recipes, reference, layerCount } = built;
-  const torchDtype = outDType ? torchDtypeName(outDType) : String(reference.config?.["torch_dtype"] ?? "float32");
+  const torchDtype = outDType
+    ? torchDtypeName(outDType)
+    : String(reference.config?.["torch_dtype"] ?? "float32");
   const config: Record<string, unknown> | undefined = reference.config && {
     ...reference.config,
     torch_dtype: torchDtype,
@@ -62,7 +64,10 @@ function planModels(
   modelOf: (ref: ModelRef) => LoadedModel,
 ): { recipes: TensorRecipe[]; reference: LoadedModel; layerCount?: number } {
   const baseModel = manifest.baseModel && modelOf(manifest.baseModel);
-  const participant = (e: ModelEntry): Participant => ({ model: modelOf(e.ref), paramLayers: [e.parameters] });
+  const participant = (e: ModelEntry): Participant => ({
+    model: modelOf(e.ref),
+    paramLayers: [e.parameters],
+  });
   let base: Participant | undefined;
   let others = entries.map(participant);
   if (method.base !== "none" && baseModel) {
@@ -149,10 +154,14 @@ function splitSlice(
     else others.push(p);
   }
   if (method.base === "required" && !base) {
-    throw new HubmergeError("E_MANIFEST", `every slice must include the base model ${baseRef?.raw} for ${method.name}`, {
-      where: { line: slice.pos.line, column: slice.pos.column },
-      hint: "add the base model as a source of this slice, with the same layer_range length",
-    });
+    throw new HubmergeError(
+      "E_MANIFEST",
+      `every slice must include the base model ${baseRef?.raw} for ${method.name}`,
+      {
+        where: { line: slice.pos.line, column: slice.pos.column },
+        hint: "add the base model as a source of this slice, with the same layer_range length",
+      },
+    );
   }
   return { base, others, starts };
 }
@@ -183,4 +192,3 @@ function sumInputBytes(recipes: TensorRecipe[], models: Iterable<LoadedModel>): 
   }
   return total;
 }
-

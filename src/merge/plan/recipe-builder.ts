@@ -71,10 +71,16 @@ export class RecipeBuilder {
   }
 
   private perModel(p: Participant, tensor: string, layer: LayerPosition | undefined, isBase: boolean) {
-    return resolveParams(this.method.perModelParams, [...p.paramLayers, ...this.globalLayers], tensor, layer, {
-      model: p.model.ref,
-      enforceRequired: !isBase,
-    });
+    return resolveParams(
+      this.method.perModelParams,
+      [...p.paramLayers, ...this.globalLayers],
+      tensor,
+      layer,
+      {
+        model: p.model.ref,
+        enforceRequired: !isBase,
+      },
+    );
   }
 
   /** Methods without a base combine whole tensors, which must agree in shape. */
