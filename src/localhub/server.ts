@@ -73,7 +73,14 @@ export async function startLocalHub(opts: LocalHubOptions): Promise<LocalHub> {
     requests: new RequestLog(),
     log: opts.log,
   };
-  const server = createServer((req, res) => void handleRequest(req, res, deps));
+  // Last resort: an error while answering an error (e.g. a throwing fault predicate) must not
+  // become an unhandled rejection that ends the process.
+  const server = createServer((req, res) => {
+    handleRequest(req, res, deps).catch((error: unknown) => {
+      deps.log?.(`request failed: ${error instanceof Error ? error.message : String(error)}`);
+      res.destroy();
+    });
+  });
   const port = await listen(server, opts.port ?? 0, opts.host ?? "127.0.0.1");
   hub.baseUrl = `http://127.0.0.1:${port}`;
   return {
@@ -97,7 +104,8 @@ interface Deps {
 
 async function handleRequest(req: IncomingMessage, res: ServerResponse, deps: Deps): Promise<void> {
   const started = Date.now();
-  const url = new URL(req.url ?? "/", "http://127.0.0.1");
+  // Concatenated, not resolved: a request target such as `//host/x` must stay a path.
+  const url = new URL(`http://127.0.0.1${req.url?.startsWith("/") ? req.url : "/"}`);
   const method = (req.method ?? "GET").toUpperCase();
   const path = safeDecode(url.pathname);
   const range = req.headers.range;

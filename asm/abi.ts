@@ -1,0 +1,76 @@
+/**
+ * The memory layout shared with the JavaScript side (src/merge/kernels/wasm/abi.ts mirrors it;
+ * a test compares the two through the constants this module exports).
+ *
+ * A task descriptor is a run of u32 words: a header, then one record per model.
+ */
+
+export const DTYPE_F32: i32 = 0;
+export const DTYPE_F16: i32 = 1;
+export const DTYPE_BF16: i32 = 2;
+
+/** Header words. */
+export const H_MODELS: i32 = 0;
+export const H_FLAGS: i32 = 1;
+export const H_BASE_DTYPE: i32 = 2;
+export const H_OUT_DTYPE: i32 = 3;
+export const H_BASE_PTR: i32 = 4;
+export const H_OUT_PTR: i32 = 5;
+export const H_LAMBDA: i32 = 6;
+export const H_PLAIN_DIVISOR: i32 = 7;
+export const HEADER_WORDS: i32 = 8;
+
+/** Header flags. */
+export const FLAG_HAS_BASE: u32 = 1;
+export const FLAG_CONSENSUS: u32 = 2;
+export const FLAG_NORMALIZE: u32 = 4;
+
+/** Per-model record words. */
+export const M_PTR: i32 = 0;
+export const M_DTYPE: i32 = 1;
+export const M_MODE: i32 = 2;
+export const M_WEIGHT: i32 = 3;
+export const M_THRESHOLD: i32 = 4;
+export const M_RESCALE: i32 = 5;
+export const M_DIVISOR: i32 = 6;
+export const M_KEY0: i32 = 7;
+export const M_KEY1: i32 = 8;
+export const M_STREAM0: i32 = 9;
+export const M_STREAM1: i32 = 10;
+export const M_UPPER_KEY: i32 = 11;
+export const M_UPPER_TAKE: i32 = 12;
+export const M_LOWER_KEY: i32 = 13;
+export const M_LOWER_TAKE: i32 = 14;
+export const MODEL_WORDS: i32 = 16;
+
+/** Sparsification modes. */
+export const MODE_DENSE: u32 = 0;
+export const MODE_DARE: u32 = 1;
+export const MODE_MAGNITUDE: u32 = 2;
+
+/** Elements per inner block (a multiple of 16); scratch arrays hold one block each. */
+export const BLOCK: i32 = 1024;
+/** Scratch arrays before the per-model ones: base, model, uniforms, mixed, divisor. */
+export const FIXED_SCRATCH_ARRAYS: i32 = 5;
+
+/** Magnitude histograms: 2^15 buckets of the high key bits, 2^16 slots of the low bits. */
+export const HIGH_BUCKETS: i32 = 32768;
+export const LOW_SLOTS: i32 = 65536;
+
+/** Reads word `index` of a descriptor. */
+export function word(desc: usize, index: i32): u32 {
+  return load<u32>(desc + (<usize>index << 2));
+}
+
+export function wordF32(desc: usize, index: i32): f32 {
+  return load<f32>(desc + (<usize>index << 2));
+}
+
+/** Address of word `field` of model `model`'s record. */
+export function modelWord(desc: usize, model: i32, field: i32): u32 {
+  return word(desc, HEADER_WORDS + model * MODEL_WORDS + field);
+}
+
+export function modelWordF32(desc: usize, model: i32, field: i32): f32 {
+  return wordF32(desc, HEADER_WORDS + model * MODEL_WORDS + field);
+}

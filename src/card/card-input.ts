@@ -1,0 +1,31 @@
+import type { Manifest } from "../manifest/types.js";
+import type { MergeMethod } from "../merge/types.js";
+import type { RunRecord } from "../pipeline.js";
+
+/** A source model as the card lists it. */
+export interface CardSource {
+  /** Reference as written in the manifest. */
+  ref: string;
+  /** Hub repo id, when the source is on the Hub. */
+  repo?: string;
+  /** Pinned commit sha, when known. */
+  revision?: string;
+  role: "base" | "merged";
+  /** The source card's `license`, when it has one. */
+  license?: string;
+  /** The source card's `pipeline_tag`. */
+  pipelineTag?: string;
+}
+
+export interface CardInput {
+  manifest: Manifest;
+  method: MergeMethod;
+  record: RunRecord;
+  sources: CardSource[];
+  /** The repo the card is published in (`org/name`). */
+  repo?: string;
+  /** Where links point: the public Hub unless a local one serves the models. */
+  hubUrl?: string;
+  /** Markdown of the compatibility report, when a check ran. */
+  compatibilityMarkdown?: string;
+}
