@@ -56,21 +56,3 @@ export const FIXED_SCRATCH_ARRAYS: i32 = 5;
 /** Magnitude histograms: 2^15 buckets of the high key bits, 2^16 slots of the low bits. */
 export const HIGH_BUCKETS: i32 = 32768;
 export const LOW_SLOTS: i32 = 65536;
-
-/** Reads word `index` of a descriptor. */
-export function word(desc: usize, index: i32): u32 {
-  return load<u32>(desc + (<usize>index << 2));
-}
-
-export function wordF32(desc: usize, index: i32): f32 {
-  return load<f32>(desc + (<usize>index << 2));
-}
-
-/** Address of word `field` of model `model`'s record. */
-export function modelWord(desc: usize, model: i32, field: i32): u32 {
-  return word(desc, HEADER_WORDS + model * MODEL_WORDS + field);
-}
-
-export function modelWordF32(desc: usize, model: i32, field: i32): f32 {
-  return wordF32(desc, HEADER_WORDS + model * MODEL_WORDS + field);
-}

@@ -2,6 +2,8 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { collectCardSources } from "./card/collect-sources.js";
+import { renderCard } from "./card/render-card.js";
 import { HubmergeError } from "./errors.js";
 import { loadManifest } from "./manifest/parse.js";
 import { modelKey, parseModelRef, sameModelRef, type ModelRef } from "./manifest/model-ref.js";
@@ -37,6 +39,8 @@ export interface MergeRunOptions extends PlanRunOptions {
   /** Overrides the manifest's seed. */
   seed?: bigint;
   force?: boolean;
+  /** Hub the card's links point at (the public Hub by default). */
+  hubUrl?: string;
   onEvent?: MergeEventListener;
   signal?: AbortSignal;
 }
@@ -145,6 +149,17 @@ async function mergeInto(planned: PlannedRun, dir: string, options: MergeRunOpti
   });
   const record = await buildRunRecord(planned, dir, seed, [...plan.warnings, ...warnings]);
   await writeFile(join(dir, RUN_RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
+  const baseRef = plan.method.base !== "none" && manifest.baseModel ? plan.referenceModel : undefined;
+  const card = renderCard({
+    manifest,
+    method: plan.method,
+    record,
+    sources: await collectCardSources([...models.values()], baseRef),
+    repo: manifest.hubmerge.output?.repo,
+    hubUrl: options.hubUrl,
+  });
+  card.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
+  await writeFile(join(dir, "README.md"), card.text);
   return record;
 }
 

@@ -15,7 +15,13 @@ export interface FrontMatter {
  */
 export function buildFrontMatter(input: CardInput, warn: (message: string) => void): FrontMatter {
   const ids = unique(input.sources.flatMap((s) => (s.repo ? [s.repo] : [])));
-  const tags = unique(["merge", "hubmerge", "mergekit", input.method.name, ...input.manifest.hubmerge.card.tags]);
+  const tags = unique([
+    "merge",
+    "hubmerge",
+    "mergekit",
+    input.method.name,
+    ...input.manifest.hubmerge.card.tags,
+  ]);
   const front: FrontMatter = {
     ...(ids.length > 0 ? { base_model: ids, base_model_relation: "merge" as const } : {}),
     library_name: "transformers",

@@ -35,7 +35,7 @@ function intro(input: CardInput): string {
   const lines = [
     `# ${title}`,
     manifest.hubmerge.card.description ?? "",
-    `This model is a merge of ${input.sources.length} models made with [hubmerge](https://github.com/hubmerge/hubmerge).`,
+    `This model is a merge of ${input.sources.length} models made with hubmerge.`,
     `**Method: ${method.prettyName}** (\`${method.name}\`)${paper}: ${summary}`,
   ];
   return lines.filter(Boolean).join("\n\n");
@@ -49,15 +49,21 @@ function sourcesTable(input: CardInput): string {
 function parametersSection(input: CardInput): string {
   const { manifest, record } = input;
   const lines = ["## Parameters", ""];
-  for (const entry of manifest.models ?? []) lines.push(`- \`${entry.ref.raw}\`: ${formatSettings(entry.parameters)}`);
+  for (const entry of manifest.models ?? [])
+    lines.push(`- \`${entry.ref.raw}\`: ${formatSettings(entry.parameters)}`);
   manifest.slices?.forEach((slice, i) => {
-    const sources = slice.sources.map((s) => `\`${s.ref.raw}\` layers ${s.layerRange[0]}–${s.layerRange[1] - 1}`);
+    const sources = slice.sources.map(
+      (s) => `\`${s.ref.raw}\` layers ${s.layerRange[0]}–${s.layerRange[1] - 1}`,
+    );
     lines.push(`- slice ${i + 1}: ${sources.join(", ")}`);
   });
-  if (Object.keys(manifest.parameters).length > 0) lines.push(`- global: ${formatSettings(manifest.parameters)}`);
+  if (Object.keys(manifest.parameters).length > 0)
+    lines.push(`- global: ${formatSettings(manifest.parameters)}`);
   lines.push(
     `- seed: \`${record.seed}\`; DARE rescale: \`${record.dareRescale}\`` +
-      (record.dareRescale === "paper" ? " (survivors × 1/density, as in the DARE paper)" : " (L1-norm matching, as mergekit)"),
+      (record.dareRescale === "paper"
+        ? " (survivors × 1/density, as in the DARE paper)"
+        : " (L1-norm matching, as mergekit)"),
     `- output dtype: \`${record.dtype}\`; arithmetic in f32 with one round-to-nearest-even at the end`,
     "- random masks: Philox4x32-10, key = seed, counter = (element index / 4, SHA-256(model ⟨NUL⟩ tensor)[0..8]);" +
       " an element is kept iff its 24-bit uniform < round(p · 2²⁴). Anyone can recompute them.",
@@ -112,7 +118,9 @@ function modelLink(input: CardInput, source: CardSource): string {
 function revisionLink(input: CardInput, source: CardSource): string {
   if (!source.revision) return "local folder";
   const short = source.revision.slice(0, 12);
-  return source.repo ? `[\`${short}\`](${hub(input)}/${source.repo}/tree/${source.revision})` : `\`${short}\``;
+  return source.repo
+    ? `[\`${short}\`](${hub(input)}/${source.repo}/tree/${source.revision})`
+    : `\`${short}\``;
 }
 
 function hub(input: CardInput): string {

@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { pathToFileURL } from "node:url";
 import { ERROR_CODES, HubmergeError } from "../errors.js";
 import { TOOL } from "../version.js";
+import { registerHub } from "./hub.js";
 import { registerInspect } from "./inspect.js";
 import { registerMerge } from "./merge.js";
 import { registerPlan } from "./plan.js";
@@ -16,6 +17,7 @@ export async function main(argv: string[]): Promise<number> {
   registerMerge(program);
   registerPlan(program);
   registerInspect(program);
+  registerHub(program);
   try {
     await program.parseAsync(argv);
     return 0;

@@ -165,7 +165,7 @@ function describeUnknownKey(issue: z.core.$ZodIssueUnrecognizedKeys, tree: YamlT
 /** Keys of hubmerge's strict blocks, for suggestions (kept beside the schema in docs/manifest.md). */
 export const SCHEMA_KEYS: Readonly<Record<string, readonly string[]>> = {
   hubmerge: ["output", "seed", "dare_rescale", "allow_incompatible", "card"],
-  output: ["repo", "private", "license"],
+  output: ["repo", "private", "license", "overwrite"],
   card: ["title", "description", "tags", "include_manifest"],
 };
 

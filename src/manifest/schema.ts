@@ -100,6 +100,7 @@ const outputSchema = z.strictObject({
   repo: outputRepoSchema,
   private: z.boolean().default(false),
   license: z.string().min(1).optional(),
+  overwrite: z.boolean().default(false),
 });
 
 const cardSchema = z

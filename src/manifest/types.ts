@@ -44,6 +44,8 @@ export interface OutputOptions {
   private: boolean;
   /** Hub license id for the card, e.g. `apache-2.0`. */
   license?: string;
+  /** Publish into an existing repo that hubmerge did not create. Default false. */
+  overwrite: boolean;
 }
 
 export interface CardOptions {

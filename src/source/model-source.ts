@@ -9,6 +9,8 @@ export interface ModelSource {
   readonly ref: string;
   /** The pinned commit sha for Hub sources; undefined for local folders. */
   readonly revision: string | undefined;
+  /** The Hub repo id (`org/name`) for Hub sources; undefined for local folders. */
+  readonly repo?: string;
   /** Every file path in the model, relative to its root, `/`-separated. */
   listFiles(): Promise<string[]>;
   /** A small file's whole content (config, tokenizer, index); null when the model lacks it. */

@@ -1,0 +1,291 @@
+/**
+ * The fused task-arithmetic-family kernel over elements [from, to) of a window: decode, task
+ * vector, sparsify (DARE or magnitude cut), weight, sign consensus or plain sum, normalize,
+ * λ and base, encode. Every f32 operation is the one src/merge/methods/task-family.ts performs,
+ * in the same order and with the same operands first, so the bytes are the reference's.
+ *
+ * Work goes block by block (BLOCK elements) through a worker's scratch arrays:
+ *   base | model | uniforms | mixed | divisor | weighted delta of model 0 | … of model N−1
+ */
+import {
+  BLOCK,
+  FIXED_SCRATCH_ARRAYS,
+  FLAG_CONSENSUS,
+  FLAG_HAS_BASE,
+  FLAG_NORMALIZE,
+  H_BASE_DTYPE,
+  H_BASE_PTR,
+  H_FLAGS,
+  H_LAMBDA,
+  H_MODELS,
+  H_OUT_DTYPE,
+  H_OUT_PTR,
+  H_PLAIN_DIVISOR,
+  M_DIVISOR,
+  M_DTYPE,
+  M_KEY0,
+  M_KEY1,
+  M_LOWER_KEY,
+  M_LOWER_TAKE,
+  M_MODE,
+  M_PTR,
+  M_RESCALE,
+  M_STREAM0,
+  M_STREAM1,
+  M_THRESHOLD,
+  M_UPPER_KEY,
+  M_UPPER_TAKE,
+  M_WEIGHT,
+  MODE_DARE,
+  MODE_MAGNITUDE,
+} from "./abi";
+import { modelWord, modelWordF32, word, wordF32 } from "./descriptor";
+import { DTYPE_BF16, DTYPE_F16 } from "./abi";
+import { decodeBlock, encodeBlock } from "./convert";
+import { magnitudeKeys } from "./magnitude";
+import { philoxUniforms16 } from "./philox";
+
+const BLOCK_BYTES: usize = <usize>BLOCK << 2;
+
+function scratchArray(scratch: usize, index: i32): usize {
+  return scratch + <usize>index * BLOCK_BYTES;
+}
+
+function elementBytes(dtype: i32): usize {
+  return dtype == DTYPE_BF16 || dtype == DTYPE_F16 ? 2 : 4;
+}
+
+/** Address of element `index` of an input or output region. */
+function elementAddress(ptr: usize, shift: usize, dtype: i32, index: i32): usize {
+  return ptr + shift + <usize>index * elementBytes(dtype);
+}
+
+/** out = f32(θ − θ₀) (or θ without a base), elementwise over `count` (a multiple of 4 after rounding). */
+function taskVector(model: usize, base: usize, hasBase: bool, count: i32): void {
+  if (!hasBase) return;
+  for (let i = 0; i < count; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(model + at, f32x4.sub(v128.load(model + at), v128.load(base + at)));
+  }
+}
+
+/** DARE: kept iff u24 < threshold; kept values divided by the density when rescaling; dropped → +0. */
+function dareSparsify(
+  delta: usize,
+  uniforms: usize,
+  desc: usize,
+  model: i32,
+  first: u64,
+  count: i32,
+): void {
+  const k0 = modelWord(desc, model, M_KEY0);
+  const k1 = modelWord(desc, model, M_KEY1);
+  const s0 = modelWord(desc, model, M_STREAM0);
+  const s1 = modelWord(desc, model, M_STREAM1);
+  for (let i = 0; i < count; i += 16) {
+    philoxUniforms16(first + (<u64>i >> 2), k0, k1, s0, s1, uniforms + (<usize>i << 2));
+  }
+  const threshold = i32x4.splat(<i32>modelWord(desc, model, M_THRESHOLD));
+  if (modelWord(desc, model, M_RESCALE) != 0) {
+    const divisor = f32x4.splat(modelWordF32(desc, model, M_DIVISOR));
+    for (let i = 0; i < count; i += 4) {
+      const at = <usize>i << 2;
+      const keep = i32x4.lt_s(v128.load(uniforms + at), threshold);
+      v128.store(delta + at, v128.and(f32x4.div(v128.load(delta + at), divisor), keep));
+    }
+  } else {
+    for (let i = 0; i < count; i += 4) {
+      const at = <usize>i << 2;
+      const keep = i32x4.lt_s(v128.load(uniforms + at), threshold);
+      v128.store(delta + at, v128.and(v128.load(delta + at), keep));
+    }
+  }
+}
+
+/**
+ * Resolves the lanes whose key equals a cut key: the first `take` such elements of the tensor, in
+ * index order, are in. `counter` holds how many were seen before (updated). Returns lane bits.
+ */
+function takeEqualLanes(equalBits: i32, counter: usize, take: u32): i32 {
+  let inBits = 0;
+  let seen = load<u32>(counter);
+  for (let lane = 0; lane < 4; lane++) {
+    if (((equalBits >> lane) & 1) == 0) continue;
+    if (seen < take) inBits |= 1 << lane;
+    seen++;
+  }
+  store<u32>(counter, seen);
+  return inBits;
+}
+
+function laneMask(bits: i32): v128 {
+  let mask = i32x4.splat(0);
+  mask = i32x4.replace_lane(mask, 0, -(bits & 1));
+  mask = i32x4.replace_lane(mask, 1, -((bits >> 1) & 1));
+  mask = i32x4.replace_lane(mask, 2, -((bits >> 2) & 1));
+  mask = i32x4.replace_lane(mask, 3, -((bits >> 3) & 1));
+  return mask;
+}
+
+/**
+ * Magnitude cut: keeps the elements whose rank in the "larger first" order lies in [lower, upper):
+ * key above the upper cut (or equal and among its first `take`), and not so for the lower cut.
+ * `counters` holds the two running counts of cut-equal elements (upper, lower).
+ */
+function magnitudeSparsify(delta: usize, desc: usize, model: i32, counters: usize, count: i32): void {
+  const upperKey = i32x4.splat(<i32>modelWord(desc, model, M_UPPER_KEY));
+  const lowerKey = i32x4.splat(<i32>modelWord(desc, model, M_LOWER_KEY));
+  const upperTake = modelWord(desc, model, M_UPPER_TAKE);
+  const lowerTake = modelWord(desc, model, M_LOWER_TAKE);
+  for (let i = 0; i < count; i += 4) {
+    const at = <usize>i << 2;
+    const values = v128.load(delta + at);
+    const keys = magnitudeKeys(values);
+    let inUpper = i32x4.gt_u(keys, upperKey);
+    let inLower = i32x4.gt_u(keys, lowerKey);
+    const equalUpper = i32x4.bitmask(i32x4.eq(keys, upperKey));
+    const equalLower = i32x4.bitmask(i32x4.eq(keys, lowerKey));
+    if ((equalUpper | equalLower) != 0) {
+      inUpper = v128.or(inUpper, laneMask(takeEqualLanes(equalUpper, counters, upperTake)));
+      inLower = v128.or(inLower, laneMask(takeEqualLanes(equalLower, counters + 4, lowerTake)));
+    }
+    v128.store(delta + at, v128.and(values, v128.andnot(inUpper, inLower)));
+  }
+}
+
+/** values = f32(f32(w) · values). */
+function weigh(values: usize, weight: f32, count: i32): void {
+  const w = f32x4.splat(weight);
+  for (let i = 0; i < count; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(values + at, f32x4.mul(w, v128.load(values + at)));
+  }
+}
+
+/** mixed = f32(mixed + values). */
+function accumulate(mixed: usize, values: usize, count: i32): void {
+  for (let i = 0; i < count; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(mixed + at, f32x4.add(v128.load(mixed + at), v128.load(values + at)));
+  }
+}
+
+/**
+ * TIES sign consensus over the weighted deltas: majority s = +1 iff Σ ≥ 0 (NaN → −1); the models
+ * whose value has sign s add their value to `mixed` and their weight to `divisor` (0 → 1).
+ */
+function consensus(scratch: usize, desc: usize, models: i32, count: i32): void {
+  const mixed = scratchArray(scratch, 3);
+  const divisor = scratchArray(scratch, 4);
+  const zero = f32x4.splat(0);
+  for (let i = 0; i < count; i += 4) {
+    const at = <usize>i << 2;
+    let total = zero;
+    for (let m = 0; m < models; m++) {
+      total = f32x4.add(total, v128.load(scratchArray(scratch, FIXED_SCRATCH_ARRAYS + m) + at));
+    }
+    const positive = f32x4.ge(total, zero);
+    let sum = zero;
+    let weights = zero;
+    for (let m = 0; m < models; m++) {
+      const value = v128.load(scratchArray(scratch, FIXED_SCRATCH_ARRAYS + m) + at);
+      const agree = v128.bitselect(f32x4.gt(value, zero), f32x4.lt(value, zero), positive);
+      const weight = f32x4.splat(modelWordF32(desc, m, M_WEIGHT));
+      sum = v128.bitselect(f32x4.add(sum, value), sum, agree);
+      weights = v128.bitselect(f32x4.add(weights, weight), weights, agree);
+    }
+    v128.store(mixed + at, sum);
+    v128.store(divisor + at, v128.bitselect(f32x4.splat(1), weights, f32x4.eq(weights, zero)));
+  }
+}
+
+/** Normalize, then out = f32(θ₀ + f32(λ · mixed)) with a base; the result goes to `mixed`. */
+function finish(scratch: usize, desc: usize, flags: u32, count: i32): void {
+  const base = scratchArray(scratch, 0);
+  const mixed = scratchArray(scratch, 3);
+  const divisor = scratchArray(scratch, 4);
+  if ((flags & FLAG_NORMALIZE) != 0) {
+    if ((flags & FLAG_CONSENSUS) != 0) {
+      for (let i = 0; i < count; i += 4) {
+        const at = <usize>i << 2;
+        v128.store(mixed + at, f32x4.div(v128.load(mixed + at), v128.load(divisor + at)));
+      }
+    } else {
+      const plain = f32x4.splat(wordF32(desc, H_PLAIN_DIVISOR));
+      for (let i = 0; i < count; i += 4) {
+        const at = <usize>i << 2;
+        v128.store(mixed + at, f32x4.div(v128.load(mixed + at), plain));
+      }
+    }
+  }
+  if ((flags & FLAG_HAS_BASE) == 0) return;
+  const lambda = f32x4.splat(wordF32(desc, H_LAMBDA));
+  for (let i = 0; i < count; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(mixed + at, f32x4.add(v128.load(base + at), f32x4.mul(lambda, v128.load(mixed + at))));
+  }
+}
+
+/** One model's weighted, sparsified task vector for a block, into `out`. */
+function weightedDelta(
+  desc: usize,
+  shift: usize,
+  scratch: usize,
+  model: i32,
+  start: i32,
+  first: u64,
+  count: i32,
+  counters: usize,
+  out: usize,
+): void {
+  const flags = word(desc, H_FLAGS);
+  const dtype = <i32>modelWord(desc, model, M_DTYPE);
+  const source = elementAddress(<usize>modelWord(desc, model, M_PTR), shift, dtype, start);
+  decodeBlock(source, dtype, count, out);
+  taskVector(out, scratchArray(scratch, 0), (flags & FLAG_HAS_BASE) != 0, count);
+  const mode = modelWord(desc, model, M_MODE);
+  if (mode == MODE_DARE) dareSparsify(out, scratchArray(scratch, 2), desc, model, first, count);
+  else if (mode == MODE_MAGNITUDE) magnitudeSparsify(out, desc, model, counters, count);
+  weigh(out, modelWordF32(desc, model, M_WEIGHT), count);
+}
+
+/**
+ * Exported: merges elements [from, to) of the window whose element 0 is tensor element
+ * `windowStart`. Region pointers in the descriptor are shifted by `shift` (the window buffer in
+ * use). `counters` holds, per model, the cut-equal counts before `from` (2 u32, updated in place).
+ * `from` and `windowStart` must be multiples of 16; the last block may read and write up to 15
+ * elements past `to` (regions are padded).
+ */
+export function mergeChunk(
+  desc: usize,
+  shift: usize,
+  windowStart: f64,
+  from: i32,
+  to: i32,
+  scratch: usize,
+  counters: usize,
+): void {
+  const models = <i32>word(desc, H_MODELS);
+  const flags = word(desc, H_FLAGS);
+  const baseDtype = <i32>word(desc, H_BASE_DTYPE);
+  const outDtype = <i32>word(desc, H_OUT_DTYPE);
+  const consensusMix = (flags & FLAG_CONSENSUS) != 0;
+  const mixed = scratchArray(scratch, 3);
+  for (let start = from; start < to; start += BLOCK) {
+    const count = min(BLOCK, to - start);
+    const first = (<u64>windowStart + <u64>start) >> 2;
+    if ((flags & FLAG_HAS_BASE) != 0) {
+      const base = elementAddress(<usize>word(desc, H_BASE_PTR), shift, baseDtype, start);
+      decodeBlock(base, baseDtype, count, scratchArray(scratch, 0));
+    }
+    if (!consensusMix) memory.fill(mixed, 0, BLOCK_BYTES);
+    for (let m = 0; m < models; m++) {
+      const out = scratchArray(scratch, consensusMix ? FIXED_SCRATCH_ARRAYS + m : 1);
+      weightedDelta(desc, shift, scratch, m, start, first, count, counters + (<usize>m << 3), out);
+      if (!consensusMix) accumulate(mixed, out, count);
+    }
+    if (consensusMix) consensus(scratch, desc, models, count);
+    finish(scratch, desc, flags, count);
+    encodeBlock(mixed, count, outDtype, elementAddress(<usize>word(desc, H_OUT_PTR), shift, outDtype, start));
+  }
+}

@@ -1,0 +1,34 @@
+import type { LoadedModel } from "../merge/loaded-model.js";
+import type { CardSource } from "./card-input.js";
+import { parseCardData } from "./card-data.js";
+
+/** Cards larger than this are not read for metadata (their front matter comes first anyway). */
+const MAX_README_BYTES = 1024 * 1024;
+
+/** The card's view of each source: Hub id, pinned revision, role, and its own card's metadata. */
+export async function collectCardSources(
+  models: LoadedModel[],
+  baseRef: string | undefined,
+): Promise<CardSource[]> {
+  return Promise.all(
+    models.map(async (model): Promise<CardSource> => {
+      const data = await readCardData(model);
+      const license = typeof data?.["license"] === "string" ? data["license"] : undefined;
+      const pipelineTag = typeof data?.["pipeline_tag"] === "string" ? data["pipeline_tag"] : undefined;
+      return {
+        ref: model.ref,
+        repo: model.source.repo,
+        revision: model.source.revision,
+        role: model.ref === baseRef ? "base" : "merged",
+        license,
+        pipelineTag,
+      };
+    }),
+  );
+}
+
+async function readCardData(model: LoadedModel): Promise<Record<string, unknown> | undefined> {
+  const bytes = await model.source.readFile("README.md");
+  if (!bytes || bytes.byteLength > MAX_README_BYTES) return undefined;
+  return parseCardData(new TextDecoder().decode(bytes));
+}
