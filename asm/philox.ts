@@ -18,22 +18,13 @@ function mulhi(a: v128, m: v128): v128 {
 
 /**
  * Writes the 16 u24 uniforms of elements [4·first, 4·first + 16) of stream (s0, s1) under key
- * (k0, k1) to `out` (16 u32). `first` is the Philox block index (element index / 4).
+ * (k0, k1) to `out` (16 u32). `first` is the Philox block index (element index / 4), a multiple of 4.
  */
 export function philoxUniforms16(first: u64, k0: u32, k1: u32, s0: u32, s1: u32, out: usize): void {
-  let c0 = i32x4.splat(<i32>(<u32>first));
+  // `first` is a multiple of 4, so the four blocks never straddle a multiple of 2^32.
+  const c0Start = i32x4.splat(<i32>(<u32>first));
+  let c0 = i32x4.add(c0Start, i32x4(0, 1, 2, 3));
   let c1 = i32x4.splat(<i32>(<u32>(first >> 32)));
-  if (<u32>first <= 0xfffffffc) {
-    c0 = i32x4.add(c0, i32x4(0, 1, 2, 3));
-  } else {
-    // The four blocks straddle a multiple of 2^32: carry into counter word 1 lane by lane.
-    c0 = i32x4.replace_lane(c0, 1, <i32>(<u32>(first + 1)));
-    c0 = i32x4.replace_lane(c0, 2, <i32>(<u32>(first + 2)));
-    c0 = i32x4.replace_lane(c0, 3, <i32>(<u32>(first + 3)));
-    c1 = i32x4.replace_lane(c1, 1, <i32>(<u32>((first + 1) >> 32)));
-    c1 = i32x4.replace_lane(c1, 2, <i32>(<u32>((first + 2) >> 32)));
-    c1 = i32x4.replace_lane(c1, 3, <i32>(<u32>((first + 3) >> 32)));
-  }
   let c2 = i32x4.splat(<i32>s0);
   let c3 = i32x4.splat(<i32>s1);
   let key0 = i32x4.splat(<i32>k0);

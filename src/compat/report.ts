@@ -31,7 +31,12 @@ export interface Finding {
   fix: string;
   /** The manifest line of the model's entry. */
   pos?: Pos;
+  /** For layout findings: what the merge method will do with the tensor. */
+  action?: LayoutAction;
 }
+
+/** error: the merge fails; truncate: cut to the base's shape; skip: the model is left out; ignore: no effect. */
+export type LayoutAction = "error" | "truncate" | "skip" | "ignore";
 
 /** The delta probe's numbers for one sampled tensor of one model. */
 export interface ProbeTensorStats {

@@ -1,0 +1,38 @@
+/**
+ * A kernel worker thread: instantiates the WebAssembly kernels over the shared memory it is given
+ * and runs one kernel call per message. Plain JavaScript, so that it runs unchanged from src/
+ * (vitest, tsx) and from lib/ (compiled; scripts/build-wasm.mjs --lib copies it there).
+ *
+ * Message in:  { id, op, args, write?: { ptr, values }, read?: { ptr, count } }
+ *   write: u32 values stored at byte address ptr before the call (per-task arguments);
+ *   read:  u32 values read back from ptr after the call (per-task results).
+ * Message out: { id, result, values? } or { id, error }.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+
+const { module, memory } = workerData;
+const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
+let words = new Uint32Array(memory.buffer);
+
+/** A u32 view of the whole memory, renewed after another thread grew it. */
+function memoryWords() {
+  if (words.byteLength !== memory.buffer.byteLength) words = new Uint32Array(memory.buffer);
+  return words;
+}
+
+parentPort.on("message", (task) => {
+  try {
+    const kernel = kernels[task.op];
+    if (typeof kernel !== "function") throw new Error(`no kernel named ${task.op}`);
+    if (task.write) memoryWords().set(task.write.values, task.write.ptr >>> 2);
+    const result = kernel(...task.args);
+    let values;
+    if (task.read) {
+      const start = task.read.ptr >>> 2;
+      values = Array.from(memoryWords().subarray(start, start + task.read.count));
+    }
+    parentPort.postMessage({ id: task.id, result, values });
+  } catch (error) {
+    parentPort.postMessage({ id: task.id, error: error instanceof Error ? error.stack : String(error) });
+  }
+});
