@@ -44,7 +44,7 @@ describe("parseManifest: the DESIGN.md example", () => {
     expect(manifest.dtype).toBe("bfloat16");
     expect(manifest.outDtype).toBeUndefined();
     expect(manifest.hubmerge).toEqual({
-      output: { repo: "me/math-code-7b", private: false, license: "apache-2.0" },
+      output: { repo: "me/math-code-7b", private: false, license: "apache-2.0", overwrite: false },
       seed: 1234n,
       dareRescale: "paper",
       allowIncompatible: false,
@@ -95,7 +95,7 @@ describe("parseManifest: defaults and optional keys", () => {
 `),
     );
     expect(manifest.hubmerge).toEqual({
-      output: { repo: "me/out", private: false },
+      output: { repo: "me/out", private: false, overwrite: false },
       seed: 7n,
       dareRescale: "l1",
       allowIncompatible: true,
