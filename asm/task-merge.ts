@@ -43,7 +43,7 @@ import { modelWord, modelWordF32, word, wordF32 } from "./descriptor";
 import { DTYPE_BF16, DTYPE_F16 } from "./abi";
 import { decodeBlock, encodeBlock } from "./convert";
 import { magnitudeKeys } from "./magnitude";
-import { philoxUniforms16 } from "./philox";
+import { philoxUniforms32 } from "./philox";
 
 const BLOCK_BYTES: usize = <usize>BLOCK << 2;
 
@@ -82,8 +82,8 @@ function dareSparsify(
   const k1 = modelWord(desc, model, M_KEY1);
   const s0 = modelWord(desc, model, M_STREAM0);
   const s1 = modelWord(desc, model, M_STREAM1);
-  for (let i = 0; i < count; i += 16) {
-    philoxUniforms16(first + (<u64>i >> 2), k0, k1, s0, s1, uniforms + (<usize>i << 2));
+  for (let i = 0; i < count; i += 32) {
+    philoxUniforms32(first + (<u64>i >> 2), k0, k1, s0, s1, uniforms + (<usize>i << 2));
   }
   const threshold = i32x4.splat(<i32>modelWord(desc, model, M_THRESHOLD));
   if (modelWord(desc, model, M_RESCALE) != 0) {
@@ -162,11 +162,15 @@ function weigh(values: usize, weight: f32, count: i32): void {
   }
 }
 
-/** mixed = f32(mixed + values). */
+/**
+ * mixed = f32(mixed + values). The operands are swapped on purpose: addition is commutative except
+ * for which NaN comes out when both are NaN, and V8's JavaScript (the reference) returns the
+ * second operand's NaN on x64 where a wasm add returns the first's.
+ */
 function accumulate(mixed: usize, values: usize, count: i32): void {
   for (let i = 0; i < count; i += 4) {
     const at = <usize>i << 2;
-    v128.store(mixed + at, f32x4.add(v128.load(mixed + at), v128.load(values + at)));
+    v128.store(mixed + at, f32x4.add(v128.load(values + at), v128.load(mixed + at)));
   }
 }
 
@@ -222,7 +226,8 @@ function finish(scratch: usize, desc: usize, flags: u32, count: i32): void {
   const lambda = f32x4.splat(wordF32(desc, H_LAMBDA));
   for (let i = 0; i < count; i += 4) {
     const at = <usize>i << 2;
-    v128.store(mixed + at, f32x4.add(v128.load(base + at), f32x4.mul(lambda, v128.load(mixed + at))));
+    // θ₀ + λ·M, operands swapped for the NaN reason given at accumulate().
+    v128.store(mixed + at, f32x4.add(f32x4.mul(lambda, v128.load(mixed + at)), v128.load(base + at)));
   }
 }
 

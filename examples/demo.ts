@@ -31,7 +31,7 @@ async function main(): Promise<void> {
 
   console.log("2. merging examples/demo/merge.yaml ...");
   const result = await runMerge({
-    manifestPath: join(here, "merge.yaml"),
+    manifestPath: relative(process.cwd(), join(here, "merge.yaml")),
     out: join(here, "out"),
     onEvent: progressReporter(process.stderr, false),
   });

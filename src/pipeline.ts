@@ -3,6 +3,10 @@ import { createReadStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { collectCardSources } from "./card/collect-sources.js";
+import { assertCompatible, runCheck } from "./compat/check.js";
+import type { LineageLookup } from "./compat/lineage.js";
+import type { CompatReport } from "./compat/report.js";
+import { renderMarkdown } from "./compat/render.js";
 import { renderCard } from "./card/render-card.js";
 import { HubmergeError } from "./errors.js";
 import { loadManifest } from "./manifest/parse.js";
@@ -21,17 +25,31 @@ import type { MergeMethod } from "./merge/types.js";
 import { resolveLocalSource, type SourceResolver } from "./source/resolve.js";
 import { TOOL } from "./version.js";
 
-export interface PlanRunOptions {
+export interface LoadRunOptions {
   manifestPath: string;
   resolver?: SourceResolver;
-  maxShardBytes?: number;
 }
 
-export interface PlannedRun {
+export interface LoadedRun {
   manifest: Manifest;
   method: MergeMethod;
+  /** Every model the manifest names, opened (headers and configs only), by `modelKey`. */
   models: Map<string, LoadedModel>;
+}
+
+export interface PlanRunOptions extends LoadRunOptions {
+  maxShardBytes?: number;
+  /** Run the backbone compatibility check before planning (merges do). */
+  check?: boolean;
+  /** Merge even with blocking findings (the manifest's allow_incompatible also allows it). */
+  allowIncompatible?: boolean;
+  lineageOf?: LineageLookup;
+  onCompatReport?: (report: CompatReport) => void;
+}
+
+export interface PlannedRun extends LoadedRun {
   plan: MergePlan;
+  compat?: CompatReport;
 }
 
 export interface MergeRunOptions extends PlanRunOptions {
@@ -70,24 +88,39 @@ export interface MergeRunResult extends PlannedRun {
   seconds: number;
 }
 
-/** manifest → resolve → plan: everything up to the first weight read. */
-export async function planRun(options: PlanRunOptions): Promise<PlannedRun> {
+/** manifest → resolve → open: every model's headers and config, no weights. */
+export async function loadRun(options: LoadRunOptions): Promise<LoadedRun> {
   const manifest = await loadManifest(options.manifestPath);
   validateManifest(manifest, methodRegistry);
   const method = methodRegistry.get(manifest.mergeMethod)!;
   const resolver = options.resolver ?? resolveLocalSource;
   const refs = referencedModels(manifest);
   const settled = await Promise.allSettled(refs.map(async (ref) => loadModel(await resolver(ref))));
-  const loaded = settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-  const failed = settled.find((r) => r.status === "rejected");
+  const models = new Map<string, LoadedModel>();
+  settled.forEach((result, i) => {
+    if (result.status === "fulfilled") models.set(modelKey(refs[i]!), result.value);
+  });
+  const failed = settled.find((result) => result.status === "rejected");
   if (failed) {
-    await Promise.all(loaded.map((m) => m.tensors.close()));
+    await closeModels(models);
     throw failed.reason;
   }
-  const models = new Map(loaded.map((m, i) => [modelKey(refs[i]!), m]));
+  return { manifest, method, models };
+}
+
+/** load → check (optional) → plan: everything up to the first full weight read. */
+export async function planRun(options: PlanRunOptions): Promise<PlannedRun> {
+  const loaded = await loadRun(options);
+  const { manifest, method, models } = loaded;
   try {
+    let compat: CompatReport | undefined;
+    if (options.check) {
+      compat = await runCheck({ manifest, method, models, lineageOf: options.lineageOf });
+      options.onCompatReport?.(compat);
+      assertCompatible(compat, manifest, options.allowIncompatible ?? false);
+    }
     const plan = buildPlan({ manifest, method, models, maxShardBytes: options.maxShardBytes });
-    return { manifest, method, models, plan };
+    return { ...loaded, plan, compat };
   } catch (error) {
     await closeModels(models);
     throw error;
@@ -100,7 +133,7 @@ export async function runMerge(options: MergeRunOptions): Promise<MergeRunResult
   // Checked first: a run that could not replace the output should not read any model.
   const output = await StagedOutputDir.create(options.out, { force: options.force });
   try {
-    const planned = await planRun(options);
+    const planned = await planRun({ check: true, ...options });
     try {
       const record = await mergeInto(planned, output.stagingDir, options);
       await output.commit();
@@ -157,6 +190,7 @@ async function mergeInto(planned: PlannedRun, dir: string, options: MergeRunOpti
     sources: await collectCardSources([...models.values()], baseRef),
     repo: manifest.hubmerge.output?.repo,
     hubUrl: options.hubUrl,
+    compatibilityMarkdown: planned.compat && renderMarkdown(planned.compat),
   });
   card.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
   await writeFile(join(dir, "README.md"), card.text);

@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { pathToFileURL } from "node:url";
 import { ERROR_CODES, HubmergeError } from "../errors.js";
 import { TOOL } from "../version.js";
+import { registerCheck } from "./check.js";
 import { registerHub } from "./hub.js";
 import { registerInspect } from "./inspect.js";
 import { registerMerge } from "./merge.js";
@@ -16,6 +17,7 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   registerMerge(program);
   registerPlan(program);
+  registerCheck(program);
   registerInspect(program);
   registerHub(program);
   try {

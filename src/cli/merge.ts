@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { runMerge } from "../pipeline.js";
 import { formatBytes, parsePositiveInt, parseSeed, parseSize } from "./options.js";
 import { progressReporter } from "./progress.js";
@@ -10,6 +10,8 @@ interface MergeFlags {
   shardSize?: number;
   force?: boolean;
   quiet?: boolean;
+  allowIncompatible?: boolean;
+  allowCrimes?: boolean;
 }
 
 export function registerMerge(program: Command): void {
@@ -23,6 +25,8 @@ export function registerMerge(program: Command): void {
     .option("--shard-size <size>", "largest shard, e.g. 5GB (default) or 500MB", parseSize)
     .option("--force", "replace an output folder that was not written by hubmerge")
     .option("-q, --quiet", "print only warnings and the summary")
+    .option("--allow-incompatible", "merge even when the compatibility check finds blocking problems")
+    .addOption(new Option("--allow-crimes", "mergekit's spelling of --allow-incompatible").hideHelp())
     .action(async (manifestPath: string, flags: MergeFlags) => {
       const result = await runMerge({
         manifestPath,
@@ -30,6 +34,7 @@ export function registerMerge(program: Command): void {
         seed: flags.seed,
         force: flags.force,
         maxShardBytes: flags.shardSize,
+        allowIncompatible: Boolean(flags.allowIncompatible || flags.allowCrimes),
         onEvent: progressReporter(process.stderr, flags.quiet ?? false),
       });
       const { record, plan } = result;

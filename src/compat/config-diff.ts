@@ -107,11 +107,12 @@ export function checkSliceRanges(model: {
 
 function keyFinding(key: string, base: unknown, value: unknown, input: ConfigDiffInput): Finding {
   const { model } = input;
-  const oneSided = base === undefined || value === undefined;
+  const oneSided = base === undefined || value === undefined || base === null || value === null;
   let severity = severityOf(key);
   let { message, fix } = explain(key, base, value, input);
-  if (oneSided) {
-    severity = severity === "blocking" ? "warning" : "info";
+  if (oneSided && severity === "blocking") {
+    // Often a default left implicit; the layout and probe catch a real difference.
+    severity = "warning";
     const where = base === undefined ? model.name : input.reference.name;
     message = `${key} is set only in ${where}'s config`;
     fix = "check that both configs describe the same architecture";
@@ -120,7 +121,17 @@ function keyFinding(key: string, base: unknown, value: unknown, input: ConfigDif
     message = `${model.name} has ${String(value)} layers and the reference ${String(base)}; the slices take layers within each model`;
     fix = "nothing to do if the layer ranges are the ones you meant";
   }
-  return { severity, code: `config.${key}`, model: model.name, field: key, base, value, message, fix, pos: model.pos };
+  return {
+    severity,
+    code: `config.${key}`,
+    model: model.name,
+    field: key,
+    base,
+    value,
+    message,
+    fix,
+    pos: model.pos,
+  };
 }
 
 function severityOf(key: string): Severity {
@@ -130,7 +141,7 @@ function severityOf(key: string): Severity {
 }
 
 function explain(key: string, base: unknown, value: unknown, input: ConfigDiffInput) {
-  const { reference, model, method } = input;
+  const { reference, method } = input;
   const values = `${show(value)} here, ${show(base)} in ${reference.name}`;
   const anotherBackbone = `merge only fine-tunes of ${reference.name}, or make this model's own base the base_model`;
   switch (key) {
@@ -143,7 +154,10 @@ function explain(key: string, base: unknown, value: unknown, input: ConfigDiffIn
         fix: `${anotherBackbone}; to stack layers of different models use slices with layer_range`,
       };
     case "vocab_size":
-      return { message: `vocab_size is ${values}; ${vocabOutcome(base, value, method)}`, fix: vocabFix(method) };
+      return {
+        message: `vocab_size is ${values}; ${vocabOutcome(base, value, method)}`,
+        fix: vocabFix(method),
+      };
     case "rope_theta":
     case "rope_scaling":
     case "max_position_embeddings":
@@ -218,8 +232,9 @@ function canonicalConfig(config: Config): Config {
   return out;
 }
 
+/** Equal as JSON; an explicit null equals an absent key (`rope_scaling: null`). */
 function sameValue(a: unknown, b: unknown): boolean {
-  return canonicalJson(a) === canonicalJson(b);
+  return canonicalJson(a ?? undefined) === canonicalJson(b ?? undefined);
 }
 
 function canonicalJson(value: unknown): string {

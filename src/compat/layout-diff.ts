@@ -64,9 +64,12 @@ interface Group {
 export function diffLayouts(input: LayoutDiffInput): Finding[] {
   const { reference, model } = input;
   const groups = new Map<string, Group>();
-  const add = (name: string, group: Omit<Group, "pattern" | "layers" | "tensors">) => {
+  const add = (name: string, group: Omit<Group, "pattern" | "layers" | "tensors">, wholeLayer = false) => {
     const layer = layerIndexOf(name);
-    const pattern = layer === undefined ? name : name.replace(LAYER_PATTERN, "$1$2.*$4");
+    const pattern = layer === undefined ? name : layerPattern(name, wholeLayer);
+    // Whole layers fold into one finding, whatever the shapes of their tensors.
+    if (wholeLayer)
+      group = { ...group, base: group.base && "whole layer", value: group.value && "whole layer" };
     const key = JSON.stringify([group.code, group.action, pattern, group.base, group.value]);
     const existing = groups.get(key) ?? { ...group, pattern, layers: [], tensors: [] };
     if (layer !== undefined) existing.layers.push(layer);
@@ -80,7 +83,7 @@ export function diffLayouts(input: LayoutDiffInput): Finding[] {
   for (const [name, ref] of reference.tensors) {
     if (!compared(name)) continue;
     const other = model.tensors.get(name);
-    if (!other) add(name, missingGroup(ref, input));
+    if (!other) add(name, missingGroup(ref, input), beyond(name, model.layerCount));
     else {
       const shape = shapeGroup(name, ref, other, input);
       if (shape) add(name, shape);
@@ -89,9 +92,24 @@ export function diffLayouts(input: LayoutDiffInput): Finding[] {
     }
   }
   for (const [name, other] of model.tensors) {
-    if (compared(name) && !reference.tensors.has(name)) add(name, extraGroup(other, input));
+    if (compared(name) && !reference.tensors.has(name)) {
+      add(name, extraGroup(other, input), beyond(name, reference.layerCount));
+    }
   }
   return foldGroups([...groups.values()], input);
+}
+
+/** Whether the tensor sits in a layer past the end of the other model's stack. */
+function beyond(name: string, layerCount: number): boolean {
+  const layer = layerIndexOf(name);
+  return layer !== undefined && layer >= layerCount;
+}
+
+/** `model.layers.*.mlp.up_proj.weight`, or `model.layers.*` for whole layers. */
+function layerPattern(name: string, wholeLayer: boolean): string {
+  const match = LAYER_PATTERN.exec(name)!;
+  const prefix = name.slice(0, match.index) + `${match[1]}${match[2]}.*`;
+  return wholeLayer ? prefix : prefix + name.slice(match.index + match[0].length - match[4]!.length);
 }
 
 function missingGroup(ref: TensorLayout, input: LayoutDiffInput) {
@@ -195,6 +213,7 @@ function foldGroups(groups: Group[], input: LayoutDiffInput): Finding[] {
       model: input.model.name,
       base: null,
       value: null,
+      tensor: rest[0]!.tensors[0],
       message: `${count} more tensor(s) like the above (first: ${rest[0]!.tensors[0]})`,
       fix: rest[0]!.explain(rest[0]!.tensors[0]!).fix,
       pos: input.model.pos,
@@ -205,16 +224,19 @@ function foldGroups(groups: Group[], input: LayoutDiffInput): Finding[] {
 }
 
 function groupFinding(group: Group, input: LayoutDiffInput): Finding {
-  const where =
-    group.layers.length > 1
-      ? `${group.pattern} (in ${group.layers.length} layers: ${formatLayers(group.layers)})`
-      : (group.tensors[0] ?? group.pattern);
+  const layers = new Set(group.layers).size;
+  let where = group.tensors[0] ?? group.pattern;
+  if (layers > 0 && group.tensors.length > layers) {
+    where = `${group.pattern} (${group.tensors.length} tensors in layers ${formatLayers(group.layers)})`;
+  } else if (layers > 1) {
+    where = `${group.pattern} (in ${layers} layers: ${formatLayers(group.layers)})`;
+  }
   const { message, fix } = group.explain(where);
   return {
     severity: group.severity,
     code: group.code,
     model: input.model.name,
-    tensor: group.layers.length > 1 ? group.pattern : group.tensors[0],
+    tensor: group.tensors.length > 1 ? group.pattern : group.tensors[0],
     base: group.base,
     value: group.value,
     message,
@@ -228,7 +250,7 @@ function groupFinding(group: Group, input: LayoutDiffInput): Finding {
 export function formatLayers(layers: readonly number[]): string {
   const sorted = [...new Set(layers)].sort((a, b) => a - b);
   const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
     parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}–${sorted[j]}`);

@@ -90,7 +90,8 @@ export function parseThresholdOverrides(pairs: readonly string[]): Partial<Compa
     }
     result[name as keyof CompatThresholds] = value;
   }
-  return resolveThresholds(result) && result;
+  resolveThresholds(result); // range checks
+  return result;
 }
 
 function definedOnly<T extends object>(values: Partial<T>): Partial<T> {

@@ -58,13 +58,20 @@ export function createRetryingFetch(opts: RetryingFetchOptions = {}): typeof fet
 
   const retryingFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const request = describeRequest(input, init);
-    const retryable = request.replayable && isRetryableHubRequest(request.method, request.url, request.contentType);
+    const retryable =
+      request.replayable && isRetryableHubRequest(request.method, request.url, request.contentType);
     const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
     for (let attempt = 0; ; attempt++) {
       const canRetry = retryable && attempt < settings.retries;
       const backoff = () => fullJitter(attempt, settings.baseDelayMs, settings.maxDelayMs, random);
       const wait = async (delayMs: number, reason: string) => {
-        opts.onRetry?.({ attempt: attempt + 1, delayMs, method: request.method, url: request.safeUrl, reason });
+        opts.onRetry?.({
+          attempt: attempt + 1,
+          delayMs,
+          method: request.method,
+          url: request.safeUrl,
+          reason,
+        });
         await sleep(delayMs, signal ?? undefined);
       };
       let response: Response;
@@ -110,7 +117,8 @@ export function isRetryableHubRequest(method: string, url: string, contentType: 
 }
 
 const COMMIT_PATH = /\/api\/(?:models|datasets|spaces)\/[^/]+(?:\/[^/]+)?\/commit\/[^/]+$/;
-const QUERY_POST_PATH = /\/api\/(?:models|datasets|spaces)\/[^/]+(?:\/[^/]+)?\/(?:preupload|paths-info)\/[^/]+$/;
+const QUERY_POST_PATH =
+  /\/api\/(?:models|datasets|spaces)\/[^/]+(?:\/[^/]+)?\/(?:preupload|paths-info)\/[^/]+$/;
 
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status !== 501);

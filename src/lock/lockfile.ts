@@ -78,6 +78,8 @@ export async function writeLockfile(path: string, lock: Lockfile): Promise<void>
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value === null || typeof value !== "object") return value;
-  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
   return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v)]));
 }

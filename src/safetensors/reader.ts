@@ -42,6 +42,18 @@ export class SafetensorsFile {
     return this.source.read(this.header.dataOffset + info.begin, info.end - info.begin);
   }
 
+  /** `length` bytes of a tensor from `byteOffset` into its data (a sample, or a chunk). */
+  async readTensorRange(name: string, byteOffset: number, length: number): Promise<Uint8Array> {
+    const info = this.tensor(name);
+    if (byteOffset < 0 || length < 0 || byteOffset + length > info.end - info.begin) {
+      throw safetensorsError(
+        `${this.source.name}: bytes ${byteOffset}+${length} lie outside tensor "${name}" (${info.end - info.begin} bytes)`,
+        "read within the tensor's size",
+      );
+    }
+    return this.source.read(this.header.dataOffset + info.begin + byteOffset, length);
+  }
+
   async close(): Promise<void> {
     await this.source.close?.();
   }
@@ -106,6 +118,11 @@ export class SafetensorsModel {
   async readTensorBytes(name: string): Promise<Uint8Array> {
     const info = this.info(name);
     return this.shards.get(info.file)!.readTensorBytes(name);
+  }
+
+  async readTensorRange(name: string, byteOffset: number, length: number): Promise<Uint8Array> {
+    const info = this.info(name);
+    return this.shards.get(info.file)!.readTensorRange(name, byteOffset, length);
   }
 
   /** The tensor decoded to f32 (a fresh array); only float tensors can be decoded. */

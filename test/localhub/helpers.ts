@@ -34,7 +34,7 @@ export async function startTestHub(opts: Partial<LocalHubOptions> = {}): Promise
 }
 
 /** Deterministic non-text bytes (a NUL in the first bytes makes them "binary"). */
-export function binaryBytes(size: number, seed = 1): Uint8Array {
+export function binaryBytes(size: number, seed = 1): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(size);
   let state = seed;
   for (let i = 0; i < size; i++) {

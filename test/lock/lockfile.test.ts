@@ -14,11 +14,18 @@ const entry: LockEntry = {
   sources: { "org/base": A, "org/ft": A },
   output: { repo: "me/out", commit: B, files: { "model.safetensors": H } },
 };
-const now: CurrentState = { manifestSha256: H, sources: { "org/base": A, "org/ft": A }, toolVersion: "1.9.2" };
+const now: CurrentState = {
+  manifestSha256: H,
+  sources: { "org/base": A, "org/ft": A },
+  toolVersion: "1.9.2",
+};
 
 describe("lockfile", () => {
   it("serializes with sorted keys and round-trips", () => {
-    const text = serializeLockfile({ version: 1, manifests: { "merges/z.yaml": entry, "merges/a.yaml": entry } });
+    const text = serializeLockfile({
+      version: 1,
+      manifests: { "merges/z.yaml": entry, "merges/a.yaml": entry },
+    });
     expect(text.indexOf("merges/a.yaml")).toBeLessThan(text.indexOf("merges/z.yaml"));
     expect(text.indexOf('"manifestSha256"')).toBeLessThan(text.indexOf('"output"'));
     expect(text.endsWith("}\n")).toBe(true);
@@ -26,7 +33,11 @@ describe("lockfile", () => {
   });
 
   it("rejects a broken lockfile with a clear error", () => {
-    for (const bad of ["{", '{"version": 2, "manifests": {}}', '{"version": 1, "manifests": {"m": {"seed": "x"}}}']) {
+    for (const bad of [
+      "{",
+      '{"version": 2, "manifests": {}}',
+      '{"version": 1, "manifests": {"m": {"seed": "x"}}}',
+    ]) {
       const error = (() => {
         try {
           parseLockfile(bad);
@@ -47,7 +58,9 @@ describe("decideMerge", () => {
 
   it("merges a new manifest, a changed manifest, a moved source, a new major version, or when forced", () => {
     expect(decideMerge(undefined, now).reasons).toEqual(["new manifest (not in the lockfile)"]);
-    expect(decideMerge(entry, { ...now, manifestSha256: "d".repeat(64) }).reasons).toEqual(["manifest changed"]);
+    expect(decideMerge(entry, { ...now, manifestSha256: "d".repeat(64) }).reasons).toEqual([
+      "manifest changed",
+    ]);
     const moved = decideMerge(entry, { ...now, sources: { "org/base": A, "org/ft": B } });
     expect(moved.reasons).toEqual(["source org/ft: aaaaaaa → bbbbbbb"]);
     expect(moved.sourceChanges).toEqual({ "org/ft": [A, B] });

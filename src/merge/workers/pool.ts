@@ -6,6 +6,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { HubmergeError } from "../../errors.js";
+import type { WasmMemory, WasmModule } from "../kernels/wasm/wasm-api.js";
 
 export interface KernelTask {
   /** Name of an exported kernel. */
@@ -15,6 +16,8 @@ export interface KernelTask {
   write?: { ptr: number; values: ArrayLike<number> };
   /** u32 values read back from byte address `ptr` after the call. */
   read?: { ptr: number; count: number };
+  /** Bytes copied after the call from address `from` to `target` at `offset`. */
+  copyOut?: { from: number; length: number; target: SharedArrayBuffer; offset: number };
 }
 
 export interface KernelTaskResult {
@@ -49,10 +52,12 @@ export class KernelPool {
   private failure: Error | undefined;
   private closing = false;
 
-  constructor(options: { threads: number; module: WebAssembly.Module; memory: WebAssembly.Memory }) {
+  constructor(options: { threads: number; module: WasmModule; memory: WasmMemory }) {
     const threads = Math.max(1, Math.floor(options.threads));
     this.slots = Array.from({ length: threads }, () => {
-      const worker = new Worker(WORKER_URL, { workerData: { module: options.module, memory: options.memory } });
+      const worker = new Worker(WORKER_URL, {
+        workerData: { module: options.module, memory: options.memory },
+      });
       worker.unref();
       return { worker, busy: undefined };
     });
@@ -108,7 +113,9 @@ export class KernelPool {
       }
       this.dispatch();
     });
-    slot.worker.on("error", (error) => this.fail(poolError(`a kernel worker crashed: ${error.message}`, error)));
+    slot.worker.on("error", (error) =>
+      this.fail(poolError(`a kernel worker crashed: ${error.message}`, error)),
+    );
     slot.worker.on("exit", (code) => {
       if (!this.closing) this.fail(poolError(`a kernel worker exited unexpectedly (status ${code})`));
     });

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { HubmergeError } from "../../../errors.js";
+import { WebAssemblyApi, type WasmMemory, type WasmModule } from "./wasm-api.js";
 
 /** 64 KiB wasm pages; the kernels are wasm32, so memory tops out at 4 GiB. */
 export const PAGE_BYTES = 65536;
@@ -47,15 +48,15 @@ export interface KernelExports {
   cutCountEqual(desc: number, shift: number, from: number, to: number, scratch: number, out: number): void;
 }
 
-let compiled: WebAssembly.Module | undefined;
+let compiled: WasmModule | undefined;
 let failure: Error | undefined;
 
 /** The compiled module (compiled once per thread). Throws E_INTERNAL when it cannot be loaded. */
-export function kernelModule(): WebAssembly.Module {
+export function kernelModule(): WasmModule {
   if (compiled) return compiled;
   if (!failure) {
     try {
-      compiled = new WebAssembly.Module(readFileSync(new URL("./kernels.wasm", import.meta.url)));
+      compiled = new WebAssemblyApi.Module(readFileSync(new URL("./kernels.wasm", import.meta.url)));
       return compiled;
     } catch (error) {
       failure = error as Error;
@@ -77,17 +78,17 @@ export function wasmKernelsAvailable(): boolean {
   }
 }
 
-export function createKernelMemory(initialPages: number): WebAssembly.Memory {
-  return new WebAssembly.Memory({ initial: initialPages, maximum: MAX_PAGES, shared: true });
+export function createKernelMemory(initialPages: number): WasmMemory {
+  return new WebAssemblyApi.Memory({ initial: initialPages, maximum: MAX_PAGES, shared: true });
 }
 
-export function instantiateKernels(memory: WebAssembly.Memory, module = kernelModule()): KernelExports {
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
+export function instantiateKernels(memory: WasmMemory, module = kernelModule()): KernelExports {
+  const instance = new WebAssemblyApi.Instance(module, { env: { memory } });
   return instance.exports as unknown as KernelExports;
 }
 
 /** Grows `memory` so that it holds at least `bytes` bytes. */
-export function ensureMemory(memory: WebAssembly.Memory, bytes: number): void {
+export function ensureMemory(memory: WasmMemory, bytes: number): void {
   const pages = Math.ceil(bytes / PAGE_BYTES);
   if (pages > MAX_PAGES) {
     throw new HubmergeError("E_INTERNAL", `the kernels need ${bytes} bytes, more than wasm32's 4 GiB`);

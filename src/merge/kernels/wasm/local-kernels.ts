@@ -6,13 +6,14 @@
 import { DTYPE_SIZE, type FloatDType } from "../../../safetensors/dtype.js";
 import { DTYPE_CODE, REGION_PADDING } from "./abi.js";
 import { createKernelMemory, ensureMemory, instantiateKernels, type KernelExports } from "./load-kernels.js";
+import type { WasmMemory } from "./wasm-api.js";
 
 /** Elements converted per kernel call. */
 const STAGE_ELEMENTS = 1 << 18;
 
 export interface LocalKernels {
   exports: KernelExports;
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   /** First free address (16-aligned) past the kernels' static data. */
   heapBase: number;
   /** Grows memory to `bytes` past heapBase and returns a byte view of all of memory. */

@@ -1,0 +1,147 @@
+/**
+ * The fast path of the executor: merges one output tensor on the WebAssembly backend when it can
+ * (methods and parameters the kernels reproduce byte for byte; see kernels/wasm/task-plan.ts),
+ * straight from the inputs' raw bytes to the output's. Returns undefined otherwise, and the
+ * executor runs the reference.
+ *
+ *   const runtime = createKernelRuntime({ backend: "auto", threads });
+ *   const bytes = await tryFastMerge({ ...tensorArgs, runtime }) ?? referenceMerge();
+ *   await runtime.close();
+ */
+import { availableParallelism } from "node:os";
+import { HubmergeError } from "../errors.js";
+import { DTYPE_SIZE, isFloatDType, type DType } from "../safetensors/dtype.js";
+import { WasmMergeBackend, type InputBytes, type WasmBackendOptions } from "./kernels/wasm/backend.js";
+import { wasmKernelsAvailable } from "./kernels/wasm/load-kernels.js";
+import { planMerge } from "./kernels/wasm/task-plan.js";
+import type { TensorRecipe } from "./plan/types.js";
+import type { DareRescale, MergeMethod, ResolvedParams } from "./types.js";
+
+export type BackendChoice = "reference" | "wasm" | "auto";
+
+export interface RuntimeOptions extends WasmBackendOptions {
+  backend: BackendChoice;
+}
+
+export interface KernelRuntime {
+  /** The backend in use ("auto" resolved): what the run summary reports. */
+  readonly backend: "reference" | "wasm";
+  readonly threads: number;
+  /** Merges one tensor if this backend can; undefined means "use the reference". */
+  tryMerge(args: FastMergeArgs): Promise<Uint8Array | undefined>;
+  /** Stops the worker threads; the runtime must not be used afterwards. */
+  close(): Promise<void>;
+}
+
+export interface RawTensor {
+  bytes: Uint8Array;
+  dtype: DType;
+  /** When given, a shape that differs from the recipe's sends the tensor to the reference. */
+  shape?: readonly number[];
+}
+
+export interface FastMergeArgs {
+  recipe: TensorRecipe;
+  method: MergeMethod;
+  base?: RawTensor;
+  /** The non-base inputs in manifest order, with their resolved parameters. */
+  inputs: (RawTensor & { model: string; params: ResolvedParams })[];
+  global: ResolvedParams;
+  seed: bigint;
+  dareRescale: DareRescale;
+  tensorName: string;
+  /** Used when `runtime` is not given: a shared runtime per (backend, threads) is created on demand. */
+  backend?: BackendChoice;
+  threads?: number;
+  runtime?: KernelRuntime;
+}
+
+export function createKernelRuntime(options: RuntimeOptions): KernelRuntime {
+  const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
+  if (options.backend === "reference") return referenceRuntime(threads);
+  if (!wasmKernelsAvailable()) {
+    if (options.backend === "auto") return referenceRuntime(threads);
+    throw new HubmergeError("E_USAGE", "the wasm backend is not available in this Node.js", {
+      hint: "Use --backend reference (or auto); the kernels need WebAssembly SIMD and shared memory (Node 20+).",
+    });
+  }
+  let backend: WasmMergeBackend | undefined;
+  return {
+    backend: "wasm",
+    threads,
+    async tryMerge(args) {
+      const request = toRequest(args);
+      if (!request) return undefined;
+      backend ??= new WasmMergeBackend({ ...options, threads });
+      return backend.merge(request);
+    },
+    async close() {
+      await backend?.close();
+      backend = undefined;
+    },
+  };
+}
+
+function referenceRuntime(threads: number): KernelRuntime {
+  return { backend: "reference", threads, tryMerge: async () => undefined, close: async () => undefined };
+}
+
+const sharedRuntimes = new Map<string, KernelRuntime>();
+
+/** Merges one tensor on the fast backend, or returns undefined (then use the reference). */
+export async function tryFastMerge(args: FastMergeArgs): Promise<Uint8Array | undefined> {
+  if (args.runtime) return args.runtime.tryMerge(args);
+  const backend = args.backend ?? "auto";
+  if (backend === "reference") return undefined;
+  const threads = Math.max(1, Math.floor(args.threads ?? availableParallelism()));
+  const key = `${backend}:${threads}`;
+  let runtime = sharedRuntimes.get(key);
+  if (!runtime) {
+    runtime = createKernelRuntime({ backend, threads });
+    sharedRuntimes.set(key, runtime);
+  }
+  return runtime.tryMerge(args);
+}
+
+/** Closes the runtimes tryFastMerge created on demand (their idle workers never hold the process). */
+export async function closeSharedRuntimes(): Promise<void> {
+  const runtimes = [...sharedRuntimes.values()];
+  sharedRuntimes.clear();
+  await Promise.all(runtimes.map((runtime) => runtime.close()));
+}
+
+/** The backend request, or undefined when a dtype, size, shape or parameter is outside the kernels' scope. */
+function toRequest(args: FastMergeArgs) {
+  const { recipe } = args;
+  if (recipe.action !== "merge" || !isFloatDType(recipe.dtype)) return undefined;
+  const count = recipe.shape.reduce((a, b) => a * b, 1);
+  const base = args.base ? checkedInput(args.base, recipe.shape, count) : undefined;
+  if (args.base && !base) return undefined;
+  const models: InputBytes[] = [];
+  for (const input of args.inputs) {
+    const checked = checkedInput(input, recipe.shape, count);
+    if (!checked) return undefined;
+    models.push(checked);
+  }
+  const plan = planMerge({
+    method: args.method,
+    global: args.global,
+    models: args.inputs,
+    hasBase: base !== undefined,
+    count,
+    seed: args.seed,
+    dareRescale: args.dareRescale,
+    tensorName: args.tensorName,
+  });
+  if (!plan) return undefined;
+  return { plan, base, models, outDtype: recipe.dtype, count };
+}
+
+function checkedInput(tensor: RawTensor, shape: readonly number[], count: number): InputBytes | undefined {
+  if (!isFloatDType(tensor.dtype)) return undefined;
+  if (tensor.bytes.byteLength !== count * DTYPE_SIZE[tensor.dtype]) return undefined;
+  if (tensor.shape && (tensor.shape.length !== shape.length || tensor.shape.some((d, i) => d !== shape[i]))) {
+    return undefined;
+  }
+  return { bytes: tensor.bytes, dtype: tensor.dtype };
+}

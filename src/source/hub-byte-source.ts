@@ -1,0 +1,146 @@
+/**
+ * A Hub file as a ByteSource: `read(offset, length)` becomes range requests at the pinned
+ * commit, at most `maxRangeBytes` each. With a cache, large reads go through fixed-size blocks
+ * keyed by the file's content hash: cached blocks are read from disk, missing ones fetched whole
+ * and stored; concurrent reads of one missing block share one request. Small reads (headers,
+ * small tensors) are cached by their exact span, so planning never downloads a whole block.
+ */
+import type { ByteSource } from "./byte-source.js";
+import { HubCache } from "./hub-cache.js";
+import { readRange, type RangeReadDeps } from "./hub-range-read.js";
+
+export const DEFAULT_MAX_RANGE_BYTES = 64 * 1024 * 1024;
+
+export interface HubFileRef {
+  path: string;
+  size: number;
+  /** Git blob sha1 of what git stores. */
+  oid?: string;
+  /** sha256 of the real content, for LFS files. */
+  lfsOid?: string;
+}
+
+export interface HubByteSourceDeps extends RangeReadDeps {
+  url: string;
+  name: string;
+  maxRangeBytes: number;
+  cache?: HubCache;
+  /** Blocks being fetched, shared by every byte source of one HubSource. */
+  inFlight: Map<string, Promise<Uint8Array>>;
+}
+
+export function hubByteSource(file: HubFileRef, deps: HubByteSourceDeps): ByteSource {
+  const key = deps.cache ? HubCache.contentKey(file) : undefined;
+  const fetchSpan = (start: number, end: number, into: Uint8Array, at: number) =>
+    readSpan({ url: deps.url, name: deps.name, fileSize: file.size, start, end }, into, at, deps);
+  return {
+    name: deps.name,
+    size: file.size,
+    async read(offset, length) {
+      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+        throw new RangeError(`read ${offset}+${length} is not a valid range of ${deps.name}`);
+      }
+      if (offset + length > file.size) {
+        throw new RangeError(`read ${offset}+${length} is outside ${deps.name} (${file.size} bytes)`);
+      }
+      const bytes = new Uint8Array(length);
+      if (length === 0) return bytes;
+      if (deps.cache && key)
+        await readThroughCache(deps.cache, key, file.size, offset, bytes, deps, fetchSpan);
+      else await fetchSpan(offset, offset + length, bytes, 0);
+      return bytes;
+    },
+  };
+}
+
+/** Splits a span into bounded range requests, one after another. */
+async function readSpan(
+  target: { url: string; name: string; fileSize: number; start: number; end: number },
+  into: Uint8Array,
+  at: number,
+  deps: HubByteSourceDeps,
+): Promise<void> {
+  for (let start = target.start; start < target.end; start += deps.maxRangeBytes) {
+    const end = Math.min(target.end, start + deps.maxRangeBytes);
+    await readRange({ ...target, start, end }, into, at + (start - target.start), deps);
+  }
+}
+
+type FetchSpan = (start: number, end: number, into: Uint8Array, at: number) => Promise<void>;
+
+async function readThroughCache(
+  cache: HubCache,
+  key: string,
+  fileSize: number,
+  offset: number,
+  into: Uint8Array,
+  deps: HubByteSourceDeps,
+  fetchSpan: FetchSpan,
+): Promise<void> {
+  if (into.byteLength <= cache.smallReadBytes) {
+    if (await fillFromCachedBlocks(cache, key, fileSize, offset, into)) return;
+    const cached = await cache.getRange(key, offset, into.byteLength);
+    if (cached) return into.set(cached);
+    await fetchSpan(offset, offset + into.byteLength, into, 0);
+    await cache.putRange(key, offset, into).catch(() => undefined);
+    return;
+  }
+  const blockBytes = cache.blockBytes;
+  const end = offset + into.byteLength;
+  for (let index = Math.floor(offset / blockBytes); index * blockBytes < end; index++) {
+    const blockStart = index * blockBytes;
+    const blockLength = Math.min(blockBytes, fileSize - blockStart);
+    const block = await cachedBlock(cache, key, index, blockLength, deps.inFlight, async () => {
+      const bytes = new Uint8Array(blockLength);
+      await fetchSpan(blockStart, blockStart + blockLength, bytes, 0);
+      return bytes;
+    });
+    const from = Math.max(offset, blockStart);
+    const to = Math.min(end, blockStart + blockLength);
+    into.set(block.subarray(from - blockStart, to - blockStart), from - offset);
+  }
+}
+
+/** Serves a read from blocks already on disk; false (nothing fetched) when one is missing. */
+async function fillFromCachedBlocks(
+  cache: HubCache,
+  key: string,
+  fileSize: number,
+  offset: number,
+  into: Uint8Array,
+): Promise<boolean> {
+  const end = offset + into.byteLength;
+  for (let index = Math.floor(offset / cache.blockBytes); index * cache.blockBytes < end; index++) {
+    const blockStart = index * cache.blockBytes;
+    const block = await cache.getBlock(key, index, Math.min(cache.blockBytes, fileSize - blockStart));
+    if (!block) return false;
+    const from = Math.max(offset, blockStart);
+    const to = Math.min(end, blockStart + block.byteLength);
+    into.set(block.subarray(from - blockStart, to - blockStart), from - offset);
+  }
+  return true;
+}
+
+async function cachedBlock(
+  cache: HubCache,
+  key: string,
+  index: number,
+  length: number,
+  inFlight: Map<string, Promise<Uint8Array>>,
+  download: () => Promise<Uint8Array>,
+): Promise<Uint8Array> {
+  const cached = await cache.getBlock(key, index, length);
+  if (cached) return cached;
+  const id = `${key}/${index}`;
+  let pending = inFlight.get(id);
+  if (!pending) {
+    pending = (async () => {
+      const bytes = await download();
+      // The cache is an optimisation: a full disk must not fail the merge.
+      await cache.putBlock(key, index, bytes).catch(() => undefined);
+      return bytes;
+    })().finally(() => inFlight.delete(id));
+    inFlight.set(id, pending);
+  }
+  return pending;
+}

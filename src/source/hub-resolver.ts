@@ -1,0 +1,29 @@
+/** The resolver a run uses: local folders as they are, Hub references pinned through HubSource. */
+import { PUBLIC_HUB, type HubConfig } from "../hub/config.js";
+import type { RetryOptions } from "../hub/retrying-fetch.js";
+import { HubSource } from "./hub-source.js";
+import { LocalSource } from "./local-source.js";
+import type { SourceResolver } from "./resolve.js";
+
+export interface SourceResolverOptions {
+  /** The Hub and token; the public Hub, anonymously, when omitted. */
+  hub?: HubConfig;
+  fetch?: typeof fetch;
+  cacheDir?: string;
+  retry?: RetryOptions;
+  signal?: AbortSignal;
+}
+
+export function createSourceResolver(options: SourceResolverOptions = {}): SourceResolver {
+  const hub = options.hub ?? PUBLIC_HUB;
+  return async (ref) => {
+    if (ref.kind === "local" && ref.path !== undefined) return LocalSource.open(ref.raw, ref.path);
+    return HubSource.resolve(ref, {
+      hub,
+      fetch: options.fetch,
+      cacheDir: options.cacheDir,
+      retry: options.retry,
+      signal: options.signal,
+    });
+  };
+}
