@@ -1,60 +1,102 @@
 /**
  * `npm run demo`: builds a tiny llama-style base and two fine-tunes (deltas of the size the DARE
- * paper reports for SFT), merges them with the manifest in examples/demo/, and explains the result.
+ * paper reports for SFT), uploads them to a local Hub-protocol server, merges them from there
+ * with examples/demo/merge.yaml, publishes the merge with its model card, and explains the result.
  */
-import { readFile } from "node:fs/promises";
+import { createRepo, uploadFiles } from "@huggingface/hub";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { progressReporter } from "../src/cli/progress.js";
 import { HubmergeError } from "../src/errors.js";
-import { runMerge } from "../src/pipeline.js";
+import { hubSession } from "../src/hub/session.js";
+import { startLocalHub } from "../src/localhub/index.js";
+import { publishMerge, runMerge } from "../src/pipeline.js";
 import { SafetensorsModel } from "../src/safetensors/reader.js";
 import { LocalSource } from "../src/source/local-source.js";
 import { TINY_LLAMA, writeTinyLlama } from "../src/synth/tiny-llama.js";
 
 const here = join(dirname(fileURLToPath(import.meta.url)), "demo");
 const models = join(here, "models");
-const BASE_SEED = 7;
-const DELTA_STD = 0.004;
+const ORG = "hubmerge-demo";
+// A token of the local Hub only; never a real one.
+const DEMO_TOKEN = "hf_local_demo_token_not_a_secret";
+const SOURCES = [
+  { name: "tiny-base", variant: { baseSeed: 7 } },
+  { name: "tiny-math", variant: { baseSeed: 7, delta: { seed: 101, std: 0.004 } } },
+  { name: "tiny-code", variant: { baseSeed: 7, delta: { seed: 202, std: 0.004 } } },
+];
 
 async function main(): Promise<void> {
   console.log("1. generating a tiny llama base and two fine-tunes (|delta| ~ 0.004) ...");
-  await writeTinyLlama(join(models, "tiny-base"), TINY_LLAMA, { baseSeed: BASE_SEED });
-  await writeTinyLlama(join(models, "tiny-math"), TINY_LLAMA, {
-    baseSeed: BASE_SEED,
-    delta: { seed: 101, std: DELTA_STD },
-  });
-  await writeTinyLlama(join(models, "tiny-code"), TINY_LLAMA, {
-    baseSeed: BASE_SEED,
-    delta: { seed: 202, std: DELTA_STD },
-  });
+  for (const s of SOURCES) await writeTinyLlama(join(models, s.name), TINY_LLAMA, s.variant);
 
-  console.log("2. merging examples/demo/merge.yaml ...");
-  const result = await runMerge({
-    manifestPath: relative(process.cwd(), join(here, "merge.yaml")),
-    out: join(here, "out"),
-    onEvent: progressReporter(process.stderr, false),
-  });
-  const { record, plan } = result;
-  console.log(
-    `   ${plan.method.prettyName}: ${plan.recipes.length} tensors in ${result.seconds.toFixed(2)} s, seed ${record.seed}`,
-  );
-  for (const file of record.files)
-    console.log(`   ${file.path}  ${file.size} bytes  sha256 ${file.sha256.slice(0, 16)}…`);
+  await rm(join(here, "hub"), { recursive: true, force: true });
+  const hub = await startLocalHub({ dir: join(here, "hub"), tokens: [{ token: DEMO_TOKEN, user: ORG }] });
+  try {
+    console.log(`2. uploading them to a local Hub at ${hub.url} ...`);
+    for (const s of SOURCES) await upload(hub.url, s.name);
 
-  console.log("3. what the merge kept of each fine-tune:");
-  await explain(join(here, "out"));
-  console.log(
-    `\nThe merged model is in ${relative(process.cwd(), result.outDir)}/ (config, tokenizer, weights, hubmerge.json).`,
-  );
-  console.log(`Run record:\n${await readFile(join(result.outDir, "hubmerge.json"), "utf8")}`);
+    console.log("3. merging examples/demo/merge.yaml from the Hub ...");
+    const session = hubSession({ hubUrl: hub.url, token: DEMO_TOKEN });
+    const result = await runMerge({
+      manifestPath: relative(process.cwd(), join(here, "merge.yaml")),
+      out: join(here, "out"),
+      resolver: session.resolver,
+      lineageOf: session.lineageOf,
+      hubUrl: hub.url,
+      onEvent: progressReporter(process.stderr, true),
+    });
+    const { record, plan } = result;
+    console.log(
+      `   ${plan.method.prettyName}: ${plan.recipes.length} tensors in ${result.seconds.toFixed(2)} s, seed ${record.seed}`,
+    );
+    for (const s of record.sources) console.log(`   source ${s.ref} @ ${s.revision}`);
+    console.log(
+      `   compatibility: ${result.compat?.blocking ? "BLOCKING" : "compatible"} (${result.compat?.findings.length ?? 0} finding(s))`,
+    );
+
+    console.log("4. what the merge kept of each fine-tune:");
+    await explain(result.outDir);
+
+    console.log("5. publishing in one commit ...");
+    const published = await publishMerge(result, { hub: session.hub });
+    console.log(`   ${published.url} at commit ${published.commitSha}`);
+    console.log(`   files: ${(await readdir(result.outDir)).sort().join(", ")}`);
+    console.log(
+      `\n----- model card (README.md) -----\n${await readFile(join(result.outDir, "README.md"), "utf8")}`,
+    );
+    console.log(
+      `The merged model is in ${relative(process.cwd(), result.outDir)}/ and in the local Hub's ${ORG}/tiny-math-code.`,
+    );
+    console.log(
+      `Serve that Hub again with: npx hubmerge hub serve --dir ${relative(process.cwd(), join(here, "hub"))}`,
+    );
+  } finally {
+    await hub.close();
+  }
+}
+
+/** Creates a Hub repo and uploads a model folder into it, with the unmodified @huggingface/hub client. */
+async function upload(hubUrl: string, name: string): Promise<void> {
+  const dir = join(models, name);
+  const files = (await readdir(dir)).sort().map((file) => pathToFileURL(join(dir, file)));
+  const repo = { type: "model" as const, name: `${ORG}/${name}` };
+  await createRepo({ repo, hubUrl, accessToken: DEMO_TOKEN });
+  await uploadFiles({
+    repo,
+    files,
+    hubUrl,
+    accessToken: DEMO_TOKEN,
+    commitTitle: `Upload ${name}`,
+    useXet: false,
+  });
 }
 
 /**
  * For each fine-tune i, compares the merged task vector M = merged − base with δᵢ: cosine
- * similarity and the projection ⟨M, δᵢ⟩ / ⟨δᵢ, δᵢ⟩. With weights 0.5 and independent deltas, an
- * exact average would give cosine ≈ 0.71 and projection 0.5 for each; DARE keeps 20% of each delta
- * (rescaled 5×), and TIES drops the elements where the two disagree in sign.
+ * similarity and the projection ⟨M, δᵢ⟩ / ⟨δᵢ, δᵢ⟩. DARE keeps 20% of each delta and rescales it
+ * 5×, so the projection stays near each model's weight (0.5) although most entries were dropped.
  */
 async function explain(outDir: string): Promise<void> {
   const open = async (dir: string) => SafetensorsModel.open(new LocalSource(dir, dir));
@@ -65,7 +107,7 @@ async function explain(outDir: string): Promise<void> {
     let dot = 0;
     let mm = 0;
     let dd = 0;
-    let kept = 0;
+    let changed = 0;
     let total = 0;
     for (const tensor of base.tensorNames()) {
       const [b, t, m] = await Promise.all([
@@ -79,16 +121,17 @@ async function explain(outDir: string): Promise<void> {
         dot += mix * delta;
         mm += mix * mix;
         dd += delta * delta;
-        if (mix !== 0) kept++;
+        if (mix !== 0) changed++;
         total++;
       }
     }
-    const cosine = dot / Math.sqrt(mm * dd);
+    await tuned.close();
     console.log(
-      `   ${name}: cosine(merged delta, its delta) = ${cosine.toFixed(3)}, projection = ${(dot / dd).toFixed(3)}` +
-        ` (${((100 * kept) / total).toFixed(1)}% of weights changed from the base)`,
+      `   ${name}: projection of the merged delta on its delta = ${(dot / dd).toFixed(3)} (weight 0.5),` +
+        ` cosine = ${(dot / Math.sqrt(mm * dd)).toFixed(3)}; ${((100 * changed) / total).toFixed(1)}% of weights differ from the base`,
     );
   }
+  await Promise.all([merged.close(), base.close()]);
 }
 
 main().catch((error: unknown) => {

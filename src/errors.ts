@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   E_HUB_AUTH: 8,
   E_HUB_NOT_FOUND: 9,
   E_NETWORK: 10,
+  /** The Hub repo changed or is not ours to write: someone else's files, a concurrent commit. */
+  E_HUB_CONFLICT: 11,
   E_INTERNAL: 70,
 } as const;
 

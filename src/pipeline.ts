@@ -9,6 +9,8 @@ import type { CompatReport } from "./compat/report.js";
 import { renderMarkdown } from "./compat/render.js";
 import { renderCard } from "./card/render-card.js";
 import { HubmergeError } from "./errors.js";
+import type { HubConfig } from "./hub/config.js";
+import { publishFolder, type PublishEvent, type PublishResult } from "./hub/publish.js";
 import { loadManifest } from "./manifest/parse.js";
 import { modelKey, parseModelRef, sameModelRef, type ModelRef } from "./manifest/model-ref.js";
 import type { Manifest } from "./manifest/types.js";
@@ -265,4 +267,37 @@ async function describeFile(dir: string, path: string): Promise<OutputFile> {
 
 function sha256(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
+}
+
+export interface PublishRunOptions {
+  hub: HubConfig;
+  fetch?: typeof fetch;
+  signal?: AbortSignal;
+  onProgress?: (event: PublishEvent) => void;
+}
+
+/** Publishes a finished merge to the manifest's output repo in one Hub commit. */
+export async function publishMerge(
+  result: MergeRunResult,
+  options: PublishRunOptions,
+): Promise<PublishResult> {
+  const output = result.manifest.hubmerge.output;
+  if (!output) {
+    throw new HubmergeError("E_USAGE", "the manifest names no output repo to publish to", {
+      where: { file: result.manifest.file },
+      hint: "add hubmerge: {output: {repo: org/name}} to the manifest",
+    });
+  }
+  return publishFolder({
+    hub: options.hub,
+    repo: output.repo,
+    dir: result.outDir,
+    private: output.private,
+    overwrite: output.overwrite,
+    commitTitle: `hubmerge: ${result.plan.method.name} merge of ${result.record.sources.length} models`,
+    commitDescription: `manifest ${result.manifest.file} (sha256 ${result.record.manifest.sha256}), seed ${result.record.seed}`,
+    fetch: options.fetch,
+    signal: options.signal,
+    onProgress: options.onProgress,
+  });
 }

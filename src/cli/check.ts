@@ -3,9 +3,10 @@ import { assertCompatible, runCheck } from "../compat/check.js";
 import { renderJson, renderMarkdown, renderText } from "../compat/render.js";
 import { parseThresholdOverrides } from "../compat/thresholds.js";
 import { closeModels, loadRun } from "../pipeline.js";
+import { addHubFlags, sessionFromFlags, type HubFlags } from "./hub-flags.js";
 import { parseSize } from "./options.js";
 
-interface CheckFlags {
+interface CheckFlags extends HubFlags {
   json?: boolean;
   markdown?: boolean;
   allowIncompatible?: boolean;
@@ -16,7 +17,7 @@ interface CheckFlags {
 }
 
 export function registerCheck(program: Command): void {
-  program
+  const command = program
     .command("check")
     .description("check that the models share a backbone (configs, tensor layouts, lineage, delta probe)")
     .argument("<manifest>", "merge manifest")
@@ -26,29 +27,31 @@ export function registerCheck(program: Command): void {
     .addOption(new Option("--allow-crimes", "mergekit's spelling of --allow-incompatible").hideHelp())
     .option("--no-probe", "skip the delta probe: read headers and configs only, no weights")
     .option("--probe-bytes <size>", "most weight bytes the probe reads per model (default 4MiB)", parseSize)
-    .option("--threshold <name=value...>", "override a probe threshold (see docs/compat.md)")
-    .action(async (manifestPath: string, flags: CheckFlags) => {
-      const thresholds = parseThresholdOverrides(flags.threshold ?? []);
-      const { manifest, method, models } = await loadRun({ manifestPath });
-      try {
-        const report = await runCheck({
-          manifest,
-          method,
-          models,
-          thresholds,
-          probe: flags.probe ? { maxBytesPerModel: flags.probeBytes } : false,
-        });
-        const render = flags.json ? renderJson : flags.markdown ? renderMarkdown : renderText;
-        process.stdout.write(render(report));
-        const allow = Boolean(flags.allowIncompatible || flags.allowCrimes);
-        assertCompatible(report, manifest, allow);
-        if (report.blocking) {
-          process.stderr.write(
-            "hubmerge: blocking findings allowed (allow_incompatible / --allow-incompatible)\n",
-          );
-        }
-      } finally {
-        await closeModels(models);
+    .option("--threshold <name=value...>", "override a probe threshold (see docs/compat.md)");
+  addHubFlags(command).action(async (manifestPath: string, flags: CheckFlags) => {
+    const thresholds = parseThresholdOverrides(flags.threshold ?? []);
+    const session = sessionFromFlags(flags);
+    const { manifest, method, models } = await loadRun({ manifestPath, resolver: session.resolver });
+    try {
+      const report = await runCheck({
+        manifest,
+        method,
+        models,
+        thresholds,
+        lineageOf: session.lineageOf,
+        probe: flags.probe ? { maxBytesPerModel: flags.probeBytes } : false,
+      });
+      const render = flags.json ? renderJson : flags.markdown ? renderMarkdown : renderText;
+      process.stdout.write(render(report));
+      const allow = Boolean(flags.allowIncompatible || flags.allowCrimes);
+      assertCompatible(report, manifest, allow);
+      if (report.blocking) {
+        process.stderr.write(
+          "hubmerge: blocking findings allowed (allow_incompatible / --allow-incompatible)\n",
+        );
       }
-    });
+    } finally {
+      await closeModels(models);
+    }
+  });
 }

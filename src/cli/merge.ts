@@ -1,10 +1,16 @@
 import { Option, type Command } from "commander";
-import { runMerge } from "../pipeline.js";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { HubmergeError } from "../errors.js";
+import { publishMerge, runMerge } from "../pipeline.js";
+import { addHubFlags, sessionFromFlags, type HubFlags } from "./hub-flags.js";
 import { formatBytes, parsePositiveInt, parseSeed, parseSize } from "./options.js";
 import { progressReporter } from "./progress.js";
 
-interface MergeFlags {
-  out: string;
+interface MergeFlags extends HubFlags {
+  out?: string;
+  push?: boolean;
   seed?: bigint;
   threads?: number;
   shardSize?: number;
@@ -15,38 +21,61 @@ interface MergeFlags {
 }
 
 export function registerMerge(program: Command): void {
-  program
+  const command = program
     .command("merge")
-    .description("merge the models a manifest names into a local folder")
+    .description("merge the models a manifest names into a local folder, and optionally publish it")
     .argument("<manifest>", "merge manifest (mergekit YAML plus an optional hubmerge: block)")
-    .requiredOption("-o, --out <dir>", "output folder (replaced atomically when the merge completes)")
+    .option("-o, --out <dir>", "output folder (replaced atomically when the merge completes)")
+    .option("--push", "publish the merge to hubmerge.output.repo in one Hub commit")
     .option("--seed <n>", "override the manifest's seed for DARE/DELLA masks", parseSeed)
     .option("--threads <n>", "worker threads for the kernels (default: all cores)", parsePositiveInt)
     .option("--shard-size <size>", "largest shard, e.g. 5GB (default) or 500MB", parseSize)
     .option("--force", "replace an output folder that was not written by hubmerge")
     .option("-q, --quiet", "print only warnings and the summary")
     .option("--allow-incompatible", "merge even when the compatibility check finds blocking problems")
-    .addOption(new Option("--allow-crimes", "mergekit's spelling of --allow-incompatible").hideHelp())
-    .action(async (manifestPath: string, flags: MergeFlags) => {
+    .addOption(new Option("--allow-crimes", "mergekit's spelling of --allow-incompatible").hideHelp());
+  addHubFlags(command).action(async (manifestPath: string, flags: MergeFlags) => {
+    if (!flags.out && !flags.push) {
+      throw new HubmergeError("E_USAGE", "merge needs --out DIR, --push, or both", {
+        hint: "e.g. hubmerge merge merge.yaml --out ./merged",
+      });
+    }
+    const session = sessionFromFlags(flags);
+    const scratch = flags.out ? undefined : await mkdtemp(join(tmpdir(), "hubmerge-push-"));
+    try {
       const result = await runMerge({
         manifestPath,
-        out: flags.out,
+        out: flags.out ?? join(scratch!, "out"),
         seed: flags.seed,
         force: flags.force,
         maxShardBytes: flags.shardSize,
         allowIncompatible: Boolean(flags.allowIncompatible || flags.allowCrimes),
+        resolver: session.resolver,
+        lineageOf: session.lineageOf,
+        hubUrl: session.hub.hubUrl,
         onEvent: progressReporter(process.stderr, flags.quiet ?? false),
       });
       const { record, plan } = result;
       const total = record.files.reduce((sum, f) => sum + f.size, 0);
-      process.stdout.write(
-        [
-          `merged ${plan.recipes.length} tensors with ${plan.method.prettyName} (${plan.method.name}) in ${result.seconds.toFixed(1)} s`,
-          `sources: ${record.sources.map((s) => s.ref).join(", ")}`,
-          `seed ${record.seed}, dtype ${record.dtype}, ${record.warnings.length} warning(s)`,
-          `wrote ${result.outDir} (${formatBytes(total)} in ${record.files.length} file(s))`,
-          "",
-        ].join("\n"),
-      );
-    });
+      const lines = [
+        `merged ${plan.recipes.length} tensors with ${plan.method.prettyName} (${plan.method.name}) in ${result.seconds.toFixed(1)} s`,
+        `sources: ${record.sources.map((s) => (s.revision ? `${s.ref}@${s.revision.slice(0, 12)}` : s.ref)).join(", ")}`,
+        `seed ${record.seed}, dtype ${record.dtype}, ${record.warnings.length} warning(s)`,
+      ];
+      if (flags.out)
+        lines.push(`wrote ${result.outDir} (${formatBytes(total)} in ${record.files.length} file(s))`);
+      if (flags.push) {
+        const published = await publishMerge(result, {
+          hub: session.hub,
+          onProgress: (event) => {
+            if (event.event === "warning") process.stderr.write(`warning: ${event.message}\n`);
+          },
+        });
+        lines.push(`published ${published.url} at commit ${published.commitSha}`);
+      }
+      process.stdout.write(lines.join("\n") + "\n");
+    } finally {
+      if (scratch) await rm(scratch, { recursive: true, force: true });
+    }
+  });
 }

@@ -1,16 +1,23 @@
 import type { Command } from "commander";
 import { closeModels, planRun } from "../pipeline.js";
+import { addHubFlags, sessionFromFlags, type HubFlags } from "./hub-flags.js";
 import { formatBytes, parseSize } from "./options.js";
 
 export function registerPlan(program: Command): void {
-  program
+  const command = program
     .command("plan")
     .description("validate a manifest and show what the merge would do, without reading weights")
     .argument("<manifest>", "merge manifest")
     .option("--shard-size <size>", "largest shard, e.g. 5GB (default) or 500MB", parseSize)
-    .option("--json", "print the plan as JSON")
-    .action(async (manifestPath: string, flags: { shardSize?: number; json?: boolean }) => {
-      const { plan, manifest, models } = await planRun({ manifestPath, maxShardBytes: flags.shardSize });
+    .option("--json", "print the plan as JSON");
+  addHubFlags(command).action(
+    async (manifestPath: string, flags: HubFlags & { shardSize?: number; json?: boolean }) => {
+      const { resolver } = sessionFromFlags(flags);
+      const { plan, manifest, models } = await planRun({
+        manifestPath,
+        resolver,
+        maxShardBytes: flags.shardSize,
+      });
       await closeModels(models);
       if (flags.json) {
         const { method, ...rest } = plan;
@@ -26,5 +33,6 @@ export function registerPlan(program: Command): void {
         ...plan.warnings.map((w) => `warning: ${w}`),
       ];
       process.stdout.write(lines.join("\n") + "\n");
-    });
+    },
+  );
 }

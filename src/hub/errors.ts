@@ -31,78 +31,91 @@ export interface HubFailure {
 
 export const GATED_HINT = "accept the license on the model page and use a token with read access";
 
+type HubErrorCode = "E_HUB_AUTH" | "E_HUB_NOT_FOUND" | "E_NETWORK";
+type Described = [code: HubErrorCode, message: string, hint: string];
+
 /** A failed HTTP answer from the Hub. */
 export function hubFailureError(failure: HubFailure, ctx: HubErrorContext): HubmergeError {
-  const { status, errorCode } = failure;
-  const said = failure.serverMessage ? `: ${clip(failure.serverMessage)}` : "";
-  const where = { model: ctx.model ?? ctx.repo };
-  const make = (code: "E_HUB_AUTH" | "E_HUB_NOT_FOUND" | "E_NETWORK", message: string, hint: string) =>
-    new HubmergeError(code, redactToken(message, ctx.token), { where, hint: redactToken(hint, ctx.token) });
-  const page = `${ctx.hubUrl}/${ctx.repo}`;
+  const [code, message, hint] = describeMissing(failure, ctx) ?? describeStatus(failure, ctx);
+  return new HubmergeError(code, redactToken(message, ctx.token), {
+    where: { model: ctx.model ?? ctx.repo },
+    hint: redactToken(hint, ctx.token),
+  });
+}
 
+/** Gated, or a missing repo / revision / file: what the Hub's X-Error-Code (or a 404) says. */
+function describeMissing({ status, errorCode }: HubFailure, ctx: HubErrorContext): Described | undefined {
   if (errorCode === "GatedRepo") {
     const who = ctx.token ? "the token's user has not been granted access" : "no token was given";
-    return make(
+    const page = `${ctx.hubUrl}/${ctx.repo}`;
+    return [
       "E_HUB_AUTH",
       `${ctx.repo} is a gated model and ${who} (${ctx.action})`,
       `${GATED_HINT}: ${page}`,
-    );
+    ];
   }
   if (errorCode === "RepoNotFound" || (status === 404 && !errorCode && !ctx.path)) {
     const maybe = ctx.token
       ? "or it is private and the token's user cannot see it"
       : "or it is private and no token was given";
-    return make(
+    return [
       "E_HUB_NOT_FOUND",
       `model repo ${ctx.repo} was not found on ${ctx.hubUrl} (${maybe}) while ${ctx.action}`,
       ctx.token
         ? "check the repo id in the manifest, and that the token belongs to a user who can read it"
         : "check the repo id in the manifest; for a private repo set HF_TOKEN or pass --token",
-    );
+    ];
   }
   if (errorCode === "RevisionNotFound") {
-    return make(
+    return [
       "E_HUB_NOT_FOUND",
       `revision ${ctx.revision ?? "(default branch)"} does not exist in ${ctx.repo} (${ctx.action})`,
       "pin an existing branch, tag or full commit sha after `@` (see the repo's commit history)",
-    );
+    ];
   }
   if (errorCode === "EntryNotFound" || status === 404) {
     const at = ctx.revision ? ` at ${ctx.revision}` : "";
-    return make(
+    return [
       "E_HUB_NOT_FOUND",
       `${ctx.path ?? "a file"} does not exist in ${ctx.repo}${at} (${ctx.action})`,
       "check the file name, or pin a revision that has it",
-    );
+    ];
+  }
+  return undefined;
+}
+
+/** Authentication, refusal, a busy Hub, or anything else, by status. */
+function describeStatus({ status, serverMessage }: HubFailure, ctx: HubErrorContext): Described {
+  const said = serverMessage ? `: ${clip(serverMessage)}` : "";
+  if (status === 401 && ctx.token) {
+    return [
+      "E_HUB_AUTH",
+      `the Hub rejected the access token while ${ctx.action} for ${ctx.repo}${said}`,
+      `check that the token is valid and not expired (${ctx.hubUrl}/settings/tokens)`,
+    ];
   }
   if (status === 401) {
-    return ctx.token
-      ? make(
-          "E_HUB_AUTH",
-          `the Hub rejected the access token while ${ctx.action} for ${ctx.repo}${said}`,
-          `check that the token is valid and not expired (${ctx.hubUrl}/settings/tokens)`,
-        )
-      : make(
-          "E_HUB_AUTH",
-          `the Hub wants a token for ${ctx.action} on ${ctx.repo}${said}`,
-          "set HF_TOKEN or pass --token",
-        );
+    return [
+      "E_HUB_AUTH",
+      `the Hub wants a token for ${ctx.action} on ${ctx.repo}${said}`,
+      "set HF_TOKEN or pass --token",
+    ];
   }
   if (status === 403) {
-    return make(
+    return [
       "E_HUB_AUTH",
       `the Hub refused ${ctx.action} on ${ctx.repo} (403)${said}`,
       "use a token whose user may do this (a write token of the repo's owner or org to publish)",
-    );
+    ];
   }
   const busy = status === 429 || status === 408 || status >= 500;
-  return make(
+  return [
     "E_NETWORK",
     `the Hub answered ${status} while ${ctx.action} for ${ctx.repo}${busy ? " (after retries)" : ""}${said}`,
     busy
       ? "the Hub is busy or failing: try again in a few minutes"
       : "this looks like a protocol mismatch: check --hub-url / HF_ENDPOINT",
-  );
+  ];
 }
 
 /**

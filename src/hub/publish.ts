@@ -130,7 +130,7 @@ function refuseForeignRepo(opts: PublishOptions, target: TargetRepo): void {
   const hasContent = target.files.some((path) => path !== ".gitattributes");
   if (target.created || target.madeByHubmerge || !hasContent || opts.overwrite) return;
   throw new HubmergeError(
-    "E_IO",
+    "E_HUB_CONFLICT",
     `the output repo ${opts.repo} has files that hubmerge did not write (its README has no hubmerge card)`,
     {
       where: { model: opts.repo },
@@ -234,7 +234,7 @@ function isLostAnswer(error: unknown): boolean {
 function conflictError(repo: string, parentCommit: string, head: string | undefined): HubmergeError {
   const now = head ? ` (the branch is now at ${head.slice(0, 12)})` : "";
   return new HubmergeError(
-    "E_IO",
+    "E_HUB_CONFLICT",
     `another commit landed on ${repo} since ${parentCommit.slice(0, 12)} was read${now}; nothing was published (parentCommit conflict)`,
     { where: { model: repo }, hint: "re-run to merge and publish on top of it" },
   );

@@ -130,7 +130,7 @@ function checkVisibility(opts: TargetRepoOptions, isPrivate: boolean, created: b
   if (created || isPrivate === opts.private) return;
   if (opts.private) {
     throw new HubmergeError(
-      "E_IO",
+      "E_HUB_CONFLICT",
       `the output repo ${opts.repo} is public, but the manifest asks for a private one`,
       {
         where: { model: opts.repo },

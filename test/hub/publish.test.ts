@@ -157,7 +157,7 @@ describe("publishFolder", () => {
     });
     const dir = await outputFolder(1);
     const error = await failure(publish("alice/handmade", dir));
-    expect(error.code).toBe("E_IO");
+    expect(error.code).toBe("E_HUB_CONFLICT");
     expect(error.message).toContain("alice/handmade");
     expect(error.hint).toContain("hubmerge.output.overwrite: true");
     expect(await t.hub.admin.head("alice/handmade")).toBe(before);
@@ -272,7 +272,7 @@ describe("publishFolder", () => {
   it("refuses to make a public repo's content the private output the manifest asks for", async () => {
     await t.hub.admin.createRepo("alice/public-one");
     const error = await failure(publish("alice/public-one", await outputFolder(1), { private: true }));
-    expect(error.code).toBe("E_IO");
+    expect(error.code).toBe("E_HUB_CONFLICT");
     expect(error.hint).toContain("private");
   });
 

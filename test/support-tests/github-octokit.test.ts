@@ -82,7 +82,7 @@ describe("octokit against the local GitHub", () => {
   });
 
   it("lets the throttling plugin wait out a secondary rate limit (403 + Retry-After)", async () => {
-    const onSecondaryRateLimit = vi.fn(() => true);
+    const onSecondaryRateLimit = vi.fn((_retryAfter: number) => true);
     const octokit = new Octokit({
       auth: "ghp_octo",
       baseUrl: github.url,

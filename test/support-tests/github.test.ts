@@ -128,6 +128,8 @@ describe("git data API", () => {
       "merges/b",
       "merges/b/c.yaml",
     ]);
+    const byBranch = await api(github, "GET", `/repos/${REPO}/git/trees/main?recursive=1`);
+    expect(byBranch.json.sha).toBe(tree.json.sha);
   });
 
   it("rejects a non-fast-forward ref update unless forced, and refs that already exist", async () => {

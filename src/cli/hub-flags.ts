@@ -1,0 +1,22 @@
+import type { Command } from "commander";
+import { hubConfigFrom } from "../hub/config.js";
+import { hubSession, type HubSession } from "../hub/session.js";
+
+export interface HubFlags {
+  hubUrl?: string;
+  token?: string;
+  cacheDir?: string;
+}
+
+/** The flags every command that reads Hub models takes. */
+export function addHubFlags(command: Command): Command {
+  return command
+    .option("--hub-url <url>", "Hub endpoint (default: $HF_ENDPOINT, else https://huggingface.co)")
+    .option("--token <token>", "Hub token (prefer $HF_TOKEN: flags show up in process lists)")
+    .option("--cache-dir <dir>", "keep downloaded Hub bytes here for later runs");
+}
+
+export function sessionFromFlags(flags: HubFlags): HubSession {
+  const hub = hubConfigFrom({ flagUrl: flags.hubUrl, flagToken: flags.token, env: process.env });
+  return hubSession(hub, { cacheDir: flags.cacheDir });
+}

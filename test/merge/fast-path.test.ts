@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fc from "fast-check";
+import {
+  closeSharedRuntimes,
+  createKernelRuntime,
+  tryFastMerge,
+  type KernelRuntime,
+} from "../../src/merge/fast-path.js";
+import { ACCELERATED_METHODS } from "../../src/merge/kernels/wasm/task-plan.js";
+import { methodRegistry } from "../../src/merge/methods/registry.js";
+import { DTYPE_SIZE } from "../../src/safetensors/dtype.js";
+import {
+  caseTensors,
+  fastArgs,
+  firstDifference,
+  mergeCase,
+  referenceBytes,
+  type MergeCase,
+} from "./kernels/wasm/merge-cases.js";
+
+/** Small windows and chunks, so that random shapes cross every boundary; 1 and 3 threads. */
+const CONFIGS = {
+  "1 thread, windows of 160, chunks of 48": { threads: 1, windowElements: 160, chunkElements: 48 },
+  "3 threads, windows of 100, chunks of 40": { threads: 3, windowElements: 100, chunkElements: 40 },
+} as const;
+
+const runtimes = new Map<string, KernelRuntime>();
+
+beforeAll(() => {
+  for (const [name, options] of Object.entries(CONFIGS)) {
+    runtimes.set(name, createKernelRuntime({ backend: "wasm", ...options }));
+  }
+});
+
+afterAll(async () => {
+  await Promise.all([...runtimes.values()].map((runtime) => runtime.close()));
+  await closeSharedRuntimes();
+});
+
+/** Compares one case; returns whether the fast path took it (the reference must not throw). */
+async function compare(c: MergeCase, runtime: KernelRuntime): Promise<boolean> {
+  const tensors = caseTensors(c);
+  let expected: Uint8Array;
+  try {
+    expected = referenceBytes(c, tensors);
+  } catch {
+    return false; // parameters the reference rejects are the reference's to report
+  }
+  const actual = await runtime.tryMerge(fastArgs(c, tensors));
+  if (!actual) return false;
+  expect(firstDifference(actual, expected, DTYPE_SIZE[c.outDtype])).toBeUndefined();
+  return true;
+}
+
+describe("tryFastMerge gives the reference's bytes", () => {
+  for (const method of ACCELERATED_METHODS) {
+    for (const config of Object.keys(CONFIGS)) {
+      it(`${method}, ${config}`, async () => {
+        const runtime = runtimes.get(config)!;
+        let handled = 0;
+        await fc.assert(
+          fc.asyncProperty(mergeCase(method), async (c) => {
+            if (await compare(c, runtime)) handled++;
+          }),
+          { numRuns: 30 },
+        );
+        expect(handled).toBeGreaterThan(5);
+      });
+    }
+  }
+
+  it.each(["dare_ties", "ties", "task_arithmetic"])(
+    "%s on a tensor of several default-sized windows and chunks, 2 threads",
+    async (method) => {
+      const runtime = createKernelRuntime({ backend: "wasm", threads: 2, bufferBudget: 1 << 20 });
+      try {
+        const c: MergeCase = {
+          ...fc.sample(mergeCase(method), { numRuns: 1, seed: 7 })[0]!,
+          shape: [300_007],
+          models: [
+            { model: "org/a", dtype: "BF16", params: { weight: 0.7, density: 0.3 } },
+            { model: "org/b", dtype: "F16", params: { weight: 0.4, density: 0.55 } },
+          ],
+          global: { rescale: method === "dare_ties" },
+          special: 0.01,
+        };
+        expect(await compare(c, runtime)).toBe(true);
+      } finally {
+        await runtime.close();
+      }
+    },
+  );
+});
+
+describe("tryFastMerge falls back to the reference", () => {
+  const base = fc.sample(mergeCase("dare_ties"), { numRuns: 1, seed: 3 })[0]!;
+  const c: MergeCase = { ...base, shape: [64], models: [{ ...base.models[0]!, params: { weight: 1, density: 0.5 } }] };
+  const tensors = caseTensors(c);
+
+  it("returns the merge with the wasm backend, and shared runtimes work without one", async () => {
+    const bytes = await tryFastMerge({ ...fastArgs(c, tensors), backend: "wasm", threads: 2 });
+    expect(bytes && firstDifference(bytes, referenceBytes(c, tensors), DTYPE_SIZE[c.outDtype])).toBeUndefined();
+  });
+
+  it.each([
+    ["the reference backend is chosen", { backend: "reference" as const }],
+    ["the method is not accelerated", { method: methodRegistry.get("slerp")! }],
+    ["DARE rescales by L1 norms", { dareRescale: "l1" as const }],
+    ["the action is a copy", { recipe: { ...fastArgs(c, tensors).recipe, action: "copy" as const } }],
+    ["a shape differs", { inputs: tensors.inputs.map((t) => ({ ...t, shape: [8, 8] })) }],
+    ["a dtype is not F32/F16/BF16", { base: { bytes: new Uint8Array(64 * 8), dtype: "F64" as const } }],
+    ["a byte length is wrong", { base: { bytes: new Uint8Array(3), dtype: "BF16" as const } }],
+    ["a weight is missing", { inputs: tensors.inputs.map((t) => ({ ...t, params: { density: 0.5 } })) }],
+    ["lambda is not a number", { global: { lambda: "x" } }],
+  ])("returns undefined when %s", async (_why, change) => {
+    expect(await tryFastMerge({ ...fastArgs(c, tensors), backend: "auto", threads: 1, ...change })).toBeUndefined();
+  });
+
+  it("reports the resolved backend", async () => {
+    const runtime = createKernelRuntime({ backend: "reference", threads: 4 });
+    expect(runtime.backend).toBe("reference");
+    expect(await runtime.tryMerge(fastArgs(c, tensors))).toBeUndefined();
+    await runtime.close();
+    const auto = createKernelRuntime({ backend: "auto", threads: 1 });
+    expect(auto.backend).toBe("wasm");
+    await auto.close();
+  });
+});
