@@ -1,5 +1,6 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import globals from "globals";
 
 export default tseslint.config(
   { ignores: ["lib/", "dist/", "node_modules/", "coverage/", "build/", "**/*.wasm"] },
@@ -12,7 +13,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["bin/**/*.js"],
-    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+    files: ["bin/**/*.js", "src/**/*.js", "scripts/**/*.mjs", "scripts/**/*.js"],
+    languageOptions: { globals: { ...globals.node, WebAssembly: "readonly" } },
   },
 );

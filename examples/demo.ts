@@ -4,7 +4,7 @@
  * with examples/demo/merge.yaml, publishes the merge with its model card, and explains the result.
  */
 import { createRepo, uploadFiles } from "@huggingface/hub";
-import { readdir, readFile, rm } from "node:fs/promises";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { progressReporter } from "../src/cli/progress.js";
@@ -80,6 +80,7 @@ async function main(): Promise<void> {
 /** Creates a Hub repo and uploads a model folder into it, with the unmodified @huggingface/hub client. */
 async function upload(hubUrl: string, name: string): Promise<void> {
   const dir = join(models, name);
+  await writeFile(join(dir, "README.md"), sourceCard(name));
   const files = (await readdir(dir)).sort().map((file) => pathToFileURL(join(dir, file)));
   const repo = { type: "model" as const, name: `${ORG}/${name}` };
   await createRepo({ repo, hubUrl, accessToken: DEMO_TOKEN });
@@ -91,6 +92,12 @@ async function upload(hubUrl: string, name: string): Promise<void> {
     commitTitle: `Upload ${name}`,
     useXet: false,
   });
+}
+
+/** Source cards say where each model comes from: the compatibility check follows that lineage. */
+function sourceCard(name: string): string {
+  const lineage = name === "tiny-base" ? "" : `base_model: ${ORG}/tiny-base\n`;
+  return `---\n${lineage}license: apache-2.0\npipeline_tag: text-generation\n---\n\n# ${name}\n\nA synthetic demo model.\n`;
 }
 
 /**
