@@ -6,14 +6,25 @@ import typescript from "@rollup/plugin-typescript";
 
 export default {
   input: { index: "src/action/index.ts", post: "src/action/post.ts" },
-  output: { dir: "dist", format: "es", sourcemap: false, entryFileNames: "[name].js", chunkFileNames: "[name].js" },
+  output: {
+    dir: "dist",
+    format: "es",
+    sourcemap: false,
+    entryFileNames: "[name].js",
+    chunkFileNames: "chunks/[name].js",
+  },
   plugins: [
-    typescript({ tsconfig: "./tsconfig.build.json", compilerOptions: { outDir: "dist", sourceMap: false } }),
+    typescript({
+      tsconfig: "./tsconfig.build.json",
+      compilerOptions: { outDir: "dist", sourceMap: false, module: "ESNext", moduleResolution: "Bundler" },
+    }),
     nodeResolve({ preferBuiltins: true, exportConditions: ["node"] }),
     commonjs(),
     json(),
   ],
   onwarn(warning, warn) {
+    // TypeScript-compiled CommonJS in dependencies; harmless in ESM.
+    if (warning.code === "THIS_IS_UNDEFINED") return;
     if (warning.code === "CIRCULAR_DEPENDENCY" && warning.ids?.some((id) => id.includes("node_modules"))) return;
     warn(warning);
   },

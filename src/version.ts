@@ -1,10 +1,4 @@
-import { readFileSync } from "node:fs";
+import pkg from "../package.json" with { type: "json" };
 
-/** The tool's name and version, from package.json (recorded in run records, cards and locks). */
-export const TOOL = (() => {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
-    name: string;
-    version: string;
-  };
-  return { name: pkg.name, version: pkg.version };
-})();
+/** The tool's name and version (recorded in run records, cards and locks); bundled into dist/. */
+export const TOOL = { name: pkg.name, version: pkg.version };

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { loadModel } from "../merge/loaded-model.js";
 import { DTYPE_SIZE } from "../safetensors/dtype.js";
 import { LocalSource } from "../source/local-source.js";
-import { formatBytes } from "./options.js";
+import { formatBytes } from "../format.js";
 
 const CONFIG_KEYS = [
   "model_type",

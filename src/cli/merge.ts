@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { HubmergeError } from "../errors.js";
 import { publishMerge, runMerge } from "../pipeline.js";
 import { addHubFlags, sessionFromFlags, type HubFlags } from "./hub-flags.js";
-import { formatBytes, parsePositiveInt, parseSeed, parseSize } from "./options.js";
+import { formatBytes } from "../format.js";
+import { parsePositiveInt, parseSeed, parseSize } from "./options.js";
 import { progressReporter } from "./progress.js";
 
 interface MergeFlags extends HubFlags {

@@ -35,14 +35,3 @@ export function parseSize(value: string): number {
   if (bytes < 1) throw new InvalidArgumentError("the size must be at least one byte");
   return bytes;
 }
-
-export function formatBytes(bytes: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}

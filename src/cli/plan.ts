@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { closeModels, planRun } from "../pipeline.js";
 import { addHubFlags, sessionFromFlags, type HubFlags } from "./hub-flags.js";
-import { formatBytes, parseSize } from "./options.js";
+import { formatBytes } from "../format.js";
+import { parseSize } from "./options.js";
 
 export function registerPlan(program: Command): void {
   const command = program

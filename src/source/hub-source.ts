@@ -84,6 +84,24 @@ export class HubSource implements ModelSource {
     return new HubSource(ref.raw, ref.repo, sha, ref.revision, files, io);
   }
 
+  /** Only the commit sha a reference points at now: one request (none for a pinned sha). */
+  static async resolveRevision(ref: ModelRef, options: HubSourceOptions): Promise<string> {
+    if (ref.kind !== "hub" || ref.repo === undefined) {
+      throw new HubmergeError("E_INTERNAL", `${ref.raw} is not a Hub reference`, {
+        where: { model: ref.raw },
+      });
+    }
+    const io = plumbing(options);
+    return resolveSha(ref.repo, ref.revision, io, {
+      action: "resolving the revision",
+      repo: ref.repo,
+      model: ref.raw,
+      revision: ref.revision,
+      hubUrl: io.hub.hubUrl,
+      token: io.hub.token,
+    });
+  }
+
   async listFiles(): Promise<string[]> {
     return [...this.files.keys()].sort();
   }

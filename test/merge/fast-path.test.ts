@@ -94,12 +94,18 @@ describe("tryFastMerge gives the reference's bytes", () => {
 
 describe("tryFastMerge falls back to the reference", () => {
   const base = fc.sample(mergeCase("dare_ties"), { numRuns: 1, seed: 3 })[0]!;
-  const c: MergeCase = { ...base, shape: [64], models: [{ ...base.models[0]!, params: { weight: 1, density: 0.5 } }] };
+  const c: MergeCase = {
+    ...base,
+    shape: [64],
+    models: [{ ...base.models[0]!, params: { weight: 1, density: 0.5 } }],
+  };
   const tensors = caseTensors(c);
 
   it("returns the merge with the wasm backend, and shared runtimes work without one", async () => {
     const bytes = await tryFastMerge({ ...fastArgs(c, tensors), backend: "wasm", threads: 2 });
-    expect(bytes && firstDifference(bytes, referenceBytes(c, tensors), DTYPE_SIZE[c.outDtype])).toBeUndefined();
+    expect(
+      bytes && firstDifference(bytes, referenceBytes(c, tensors), DTYPE_SIZE[c.outDtype]),
+    ).toBeUndefined();
   });
 
   it.each([
@@ -113,7 +119,9 @@ describe("tryFastMerge falls back to the reference", () => {
     ["a weight is missing", { inputs: tensors.inputs.map((t) => ({ ...t, params: { density: 0.5 } })) }],
     ["lambda is not a number", { global: { lambda: "x" } }],
   ])("returns undefined when %s", async (_why, change) => {
-    expect(await tryFastMerge({ ...fastArgs(c, tensors), backend: "auto", threads: 1, ...change })).toBeUndefined();
+    expect(
+      await tryFastMerge({ ...fastArgs(c, tensors), backend: "auto", threads: 1, ...change }),
+    ).toBeUndefined();
   });
 
   it("reports the resolved backend", async () => {

@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { HubmergeError } from "../../../src/errors.js";
-import { createKernelMemory, instantiateKernels, kernelModule } from "../../../src/merge/kernels/wasm/load-kernels.js";
+import {
+  createKernelMemory,
+  instantiateKernels,
+  kernelModule,
+} from "../../../src/merge/kernels/wasm/load-kernels.js";
 import { KernelPool } from "../../../src/merge/workers/pool.js";
 
 const pools: KernelPool[] = [];
@@ -55,9 +59,9 @@ describe("KernelPool", () => {
   it("reports a failing kernel as an internal error and keeps working", async () => {
     const { pool } = setUp(1);
     await expect(pool.run(() => ({ op: "noSuchKernel", args: [] }))).rejects.toBeInstanceOf(HubmergeError);
-    await expect(pool.run(() => ({ op: "mergeChunk", args: [0xfffffff0, 0, 0, 0, 64, 0xfffffff0, 0] }))).rejects.toThrow(
-      /kernel failed/,
-    );
+    await expect(
+      pool.run(() => ({ op: "mergeChunk", args: [0xfffffff0, 0, 0, 0, 64, 0xfffffff0, 0] })),
+    ).rejects.toThrow(/kernel failed/);
     expect((await pool.run(() => ({ op: "heapBase", args: [] }))).result).toBeGreaterThan(0);
   });
 

@@ -24,7 +24,11 @@ describe("planMerge", () => {
   it("takes the method's defaults: dare_ties rescales by the density, does not normalize", () => {
     const plan = planMerge(request("dare_ties"))!;
     expect(plan).toMatchObject({ hasBase: true, consensus: true, normalize: false, lambda: 1 });
-    expect(plan.terms[0]!.sparsity).toMatchObject({ mode: "dare", threshold: keepThreshold(0.3), rescale: true });
+    expect(plan.terms[0]!.sparsity).toMatchObject({
+      mode: "dare",
+      threshold: keepThreshold(0.3),
+      rescale: true,
+    });
     expect(plan.terms[0]!.sparsity).toHaveProperty("divisor", Math.fround(0.3));
     expect(plan.terms[1]!.sparsity).toEqual({ mode: "dense" }); // density 1: untouched, not rescaled
   });
@@ -55,7 +59,11 @@ describe("planMerge", () => {
     ["an infinite weight", "task_arithmetic", { models: [{ model: "a", params: { weight: Infinity } }] }],
     ["a non-boolean normalize", "ties", { global: { normalize: "yes" } }],
     ["linear without normalize resolved", "linear", { global: {} }],
-    ["linear with weights summing to 0", "linear", { global: { normalize: true }, models: [{ model: "a", params: { weight: 0 } }] }],
+    [
+      "linear with weights summing to 0",
+      "linear",
+      { global: { normalize: true }, models: [{ model: "a", params: { weight: 0 } }] },
+    ],
     ["no base for a task-family method", "dare_ties", { hasBase: false }],
     ["no models", "task_arithmetic", { models: [] }],
     ["an empty tensor", "task_arithmetic", { count: 0 }],
