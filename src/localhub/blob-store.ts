@@ -9,7 +9,7 @@ import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { tempPath, writeFileAtomic } from "./fs-atomic.js";
+import { tempPath, writeFileAtomic } from "../fs-atomic.js";
 import { gitBlobSha1, lfsPointerText, sha256Hex } from "./git-hash.js";
 import { HubError } from "./hub-error.js";
 import type { FileEntry } from "./types.js";

@@ -9,7 +9,7 @@ import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { applyOperations } from "./apply-operations.js";
 import { BlobStore } from "./blob-store.js";
-import { readJsonIfExists, writeJsonAtomic } from "./fs-atomic.js";
+import { readJsonIfExists, writeJsonAtomic } from "../fs-atomic.js";
 import { SHA1_HEX, commitId } from "./git-hash.js";
 import { HubError, revisionNotFound } from "./hub-error.js";
 import { KeyedMutex } from "./keyed-mutex.js";

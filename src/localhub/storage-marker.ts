@@ -6,7 +6,7 @@
 import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { HubmergeError } from "../errors.js";
-import { readJsonIfExists, writeJsonAtomic } from "./fs-atomic.js";
+import { readJsonIfExists, writeJsonAtomic } from "../fs-atomic.js";
 
 const MARKER = "localhub.json";
 const FORMAT = 1;

@@ -1,6 +1,7 @@
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { HubmergeError } from "../errors.js";
+import { writeFileAtomic } from "../fs-atomic.js";
 
 /** The lockfile sits at the repo root beside the manifests it pins. */
 export const LOCKFILE_NAME = "hubmerge.lock.json";
@@ -70,9 +71,7 @@ export function serializeLockfile(lock: Lockfile): string {
 }
 
 export async function writeLockfile(path: string, lock: Lockfile): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, serializeLockfile(lock));
-  await rename(tmp, path);
+  await writeFileAtomic(path, serializeLockfile(lock));
 }
 
 function sortKeys(value: unknown): unknown {

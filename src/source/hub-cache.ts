@@ -8,9 +8,9 @@
  * Files are written to a temporary name and renamed into place, so a reader sees a whole block
  * or none; a block whose size is not the expected one is ignored (and rewritten).
  */
-import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { writeFileAtomic } from "../fs-atomic.js";
 
 export const DEFAULT_CACHE_BLOCK_BYTES = 16 * 1024 * 1024;
 
@@ -45,7 +45,7 @@ export class HubCache {
   }
 
   async putBlock(key: string, index: number, bytes: Uint8Array): Promise<void> {
-    await writeAtomically(this.blockPath(key, index), bytes);
+    await writeFileAtomic(this.blockPath(key, index), bytes);
   }
 
   /** A cached exact span, when present with exactly `length` bytes. */
@@ -54,7 +54,7 @@ export class HubCache {
   }
 
   async putRange(key: string, offset: number, bytes: Uint8Array): Promise<void> {
-    await writeAtomically(this.rangePath(key, offset, bytes.byteLength), bytes);
+    await writeFileAtomic(this.rangePath(key, offset, bytes.byteLength), bytes);
   }
 
   async getListing<T>(repo: string, sha: string): Promise<T | undefined> {
@@ -69,7 +69,7 @@ export class HubCache {
 
   async putListing(repo: string, sha: string, listing: unknown): Promise<void> {
     const path = this.listingPath(repo, sha);
-    if (path !== undefined) await writeAtomically(path, JSON.stringify(listing));
+    if (path !== undefined) await writeFileAtomic(path, JSON.stringify(listing));
   }
 
   private blockPath(key: string, index: number): string {
@@ -105,14 +105,3 @@ async function readExactly(path: string, length: number): Promise<Uint8Array | u
   return bytes && bytes.byteLength === length ? new Uint8Array(bytes) : undefined;
 }
 
-async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${randomBytes(6).toString("hex")}`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
-}

@@ -151,7 +151,7 @@ describe("the GitHub Action (dist/index.js)", () => {
     const ft2 = join(models, "ft2-v2");
     await writeTinyLlama(ft2, TEST_LLAMA, { baseSeed: 1, delta: { seed: 999, std: 0.004 } });
     const newSha = await seedHubModel(hub, "acme/ft2", ft2, "retrain");
-    const lockSha = github.branchSha(REPO);
+    const lockSha = github.branchSha(REPO)!;
     const rerun = await action(workspace, scheduleEvent({ repo: REPO, sha: lockSha }), {
       "hf-token": HF_TOKEN,
     });
