@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { pathToFileURL } from "node:url";
 import { ERROR_CODES, HubmergeError } from "../errors.js";
 import { TOOL } from "../version.js";
+import { registerBot } from "./bot.js";
 import { registerCheck } from "./check.js";
 import { registerHub } from "./hub.js";
 import { registerInspect } from "./inspect.js";
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<number> {
   registerCheck(program);
   registerInspect(program);
   registerHub(program);
+  registerBot(program);
   try {
     await program.parseAsync(argv);
     return 0;

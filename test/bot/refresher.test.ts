@@ -1,0 +1,64 @@
+import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import type { GitHubAccess } from "../../src/bot/github-access.js";
+import { silentLogger } from "../../src/bot/log.js";
+import type { BotOctokit } from "../../src/bot/octokit.js";
+import { IndexRefresher } from "../../src/bot/refresher.js";
+import { SubscriptionIndex } from "../../src/bot/subscriptions.js";
+import { manifestUsing } from "./harness.js";
+
+const REPO = { repo: "acme/merges", manifests: ["merges/**/*.yaml"] };
+
+/** Just the three calls the manifest reader makes, answering from a map of path → text. */
+function fakeClient(files: Record<string, string>): BotOctokit {
+  const entries = Object.entries(files);
+  return {
+    rest: {
+      repos: { get: async () => ({ data: { default_branch: "main" } }) },
+      git: {
+        getTree: async () => ({
+          data: {
+            truncated: false,
+            tree: entries.map(([path], i) => ({ type: "blob", path, sha: String(i) })),
+          },
+        }),
+        getBlob: async ({ file_sha }: { file_sha: string }) => ({
+          data: { encoding: "utf-8", content: entries[Number(file_sha)]![1] },
+        }),
+      },
+    },
+  } as unknown as BotOctokit;
+}
+
+beforeEach(() => void vi.useFakeTimers());
+afterEach(() => void vi.useRealTimers());
+
+it("retries a repository whose first read failed a minute later, and keeps what it knew after a later failure", async () => {
+  let calls = 0;
+  let client = fakeClient({ "merges/a.yaml": manifestUsing(["acme/base", "acme/ft"], "acme/out") });
+  const access: GitHubAccess = {
+    kind: "token",
+    clientFor: async () => {
+      calls++;
+      if (calls === 1 || calls === 3) throw Object.assign(new Error("Service Unavailable"), { status: 503 });
+      return client;
+    },
+  };
+  const index = new SubscriptionIndex();
+  const refresher = new IndexRefresher(index, access, [REPO], silentLogger);
+  await refresher.refreshAll();
+  expect(index.get("acme/merges")).toBeUndefined();
+  await vi.advanceTimersByTimeAsync(60_000);
+  await refresher.idle();
+  expect(index.subscribers("acme/ft")).toEqual(["acme/merges"]);
+
+  client = fakeClient({});
+  await refresher.refresh(REPO); // fails (third call): the index keeps the models
+  expect(index.subscribers("acme/ft")).toEqual(["acme/merges"]);
+  await vi.advanceTimersByTimeAsync(120_000);
+  expect(calls).toBe(3); // a known repository waits for the schedule instead
+  await refresher.refresh(REPO);
+  expect(index.subscribers("acme/ft")).toEqual([]);
+  refresher.close();
+  await refresher.refresh(REPO);
+  expect(calls).toBe(4);
+});
