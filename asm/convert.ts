@@ -51,20 +51,25 @@ export function f32x4ToF16(bits: v128): v128 {
   return v128.or(v128.bitselect(overflow, finite, isOverflow), sign);
 }
 
+/** Bytes per element of a dtype code. */
+export function elementBytes(dtype: i32): usize {
+  return dtype == DTYPE_BF16 || dtype == DTYPE_F16 ? 2 : 4;
+}
+
 /** Decodes `count` elements (rounded up to a multiple of 4) at `src` into f32 at `dst`. */
 export function decodeBlock(src: usize, dtype: i32, count: i32, dst: usize): void {
   if (dtype == DTYPE_BF16) {
     for (let i = 0; i < count; i += 4) {
-      const half = v128.load16x4_u(src + (<usize>i << 1));
-      v128.store(dst + (<usize>i << 2), i32x4.shl(half, 16));
+      const half = v128.load16x4_u(src + ((<usize>i) << 1));
+      v128.store(dst + ((<usize>i) << 2), i32x4.shl(half, 16));
     }
   } else if (dtype == DTYPE_F16) {
     for (let i = 0; i < count; i += 4) {
-      const half = v128.load16x4_u(src + (<usize>i << 1));
-      v128.store(dst + (<usize>i << 2), f16x4ToF32(half));
+      const half = v128.load16x4_u(src + ((<usize>i) << 1));
+      v128.store(dst + ((<usize>i) << 2), f16x4ToF32(half));
     }
   } else {
-    memory.copy(dst, src, <usize>((count + 3) & ~3) << 2);
+    memory.copy(dst, src, (<usize>((count + 3) & ~3)) << 2);
   }
 }
 
@@ -72,18 +77,18 @@ export function decodeBlock(src: usize, dtype: i32, count: i32, dst: usize): voi
 export function encodeBlock(src: usize, count: i32, dtype: i32, dst: usize): void {
   if (dtype == DTYPE_BF16) {
     for (let i = 0; i < count; i += 8) {
-      const a = f32x4ToBf16(v128.load(src + (<usize>i << 2)));
-      const b = f32x4ToBf16(v128.load(src + (<usize>i << 2), 16));
-      v128.store(dst + (<usize>i << 1), i16x8.narrow_i32x4_u(a, b));
+      const a = f32x4ToBf16(v128.load(src + ((<usize>i) << 2)));
+      const b = f32x4ToBf16(v128.load(src + ((<usize>i) << 2), 16));
+      v128.store(dst + ((<usize>i) << 1), i16x8.narrow_i32x4_u(a, b));
     }
   } else if (dtype == DTYPE_F16) {
     for (let i = 0; i < count; i += 8) {
-      const a = f32x4ToF16(v128.load(src + (<usize>i << 2)));
-      const b = f32x4ToF16(v128.load(src + (<usize>i << 2), 16));
-      v128.store(dst + (<usize>i << 1), i16x8.narrow_i32x4_u(a, b));
+      const a = f32x4ToF16(v128.load(src + ((<usize>i) << 2)));
+      const b = f32x4ToF16(v128.load(src + ((<usize>i) << 2), 16));
+      v128.store(dst + ((<usize>i) << 1), i16x8.narrow_i32x4_u(a, b));
     }
   } else {
-    memory.copy(dst, src, <usize>((count + 7) & ~7) << 2);
+    memory.copy(dst, src, (<usize>((count + 7) & ~7)) << 2);
   }
 }
 

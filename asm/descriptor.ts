@@ -3,11 +3,11 @@ import { HEADER_WORDS, MODEL_WORDS } from "./abi";
 
 /** Reads word `index` of a descriptor. */
 export function word(desc: usize, index: i32): u32 {
-  return load<u32>(desc + (<usize>index << 2));
+  return load<u32>(desc + ((<usize>index) << 2));
 }
 
 export function wordF32(desc: usize, index: i32): f32 {
-  return load<f32>(desc + (<usize>index << 2));
+  return load<f32>(desc + ((<usize>index) << 2));
 }
 
 /** Word `field` of model `model`'s record. */

@@ -20,7 +20,7 @@ export function magnitudeKey(bits: u32): u32 {
 /** Adds the high 15 bits of the keys of `count` f32 at `values` to `hist` (32768 u32). */
 export function histogramHigh(values: usize, count: i32, hist: usize): void {
   for (let i = 0; i < count; i++) {
-    const slot = hist + (<usize>(magnitudeKey(load<u32>(values + (<usize>i << 2))) >>> 16) << 2);
+    const slot = hist + ((<usize>(magnitudeKey(load<u32>(values + ((<usize>i) << 2))) >>> 16)) << 2);
     store<u32>(slot, load<u32>(slot) + 1);
   }
 }
@@ -28,9 +28,9 @@ export function histogramHigh(values: usize, count: i32, hist: usize): void {
 /** Adds the low 16 bits of the keys whose high bits are `bucket` to `hist` (65536 u32). */
 export function histogramLow(values: usize, count: i32, bucket: u32, hist: usize): void {
   for (let i = 0; i < count; i++) {
-    const key = magnitudeKey(load<u32>(values + (<usize>i << 2)));
+    const key = magnitudeKey(load<u32>(values + ((<usize>i) << 2)));
     if (key >>> 16 != bucket) continue;
-    const slot = hist + (<usize>(key & 0xffff) << 2);
+    const slot = hist + ((<usize>(key & 0xffff)) << 2);
     store<u32>(slot, load<u32>(slot) + 1);
   }
 }
@@ -42,11 +42,11 @@ export function countKey(values: usize, count: i32, key: u32): u32 {
   const wanted = i32x4.splat(<i32>key);
   let lanes = i32x4.splat(0);
   for (; i + 4 <= count; i += 4) {
-    const keys = magnitudeKeys(v128.load(values + (<usize>i << 2)));
+    const keys = magnitudeKeys(v128.load(values + ((<usize>i) << 2)));
     lanes = i32x4.sub(lanes, i32x4.eq(keys, wanted));
   }
   found = <u32>(i32x4.extract_lane(lanes, 0) + i32x4.extract_lane(lanes, 1));
   found += <u32>(i32x4.extract_lane(lanes, 2) + i32x4.extract_lane(lanes, 3));
-  for (; i < count; i++) if (magnitudeKey(load<u32>(values + (<usize>i << 2))) == key) found++;
+  for (; i < count; i++) if (magnitudeKey(load<u32>(values + ((<usize>i) << 2))) == key) found++;
   return found;
 }

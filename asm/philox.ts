@@ -110,8 +110,8 @@ export function philoxBlock(counter: usize, key: usize, out: usize): void {
  * multiple of 16 (an f64 holding an integer below 2^53). Writes whole groups of 32.
  */
 export function uniforms24(start: f64, k0: u32, k1: u32, s0: u32, s1: u32, count: i32, out: usize): void {
-  const first = <u64>start >> 2;
+  const first = (<u64>start) >> 2;
   for (let i = 0; i < count; i += 32) {
-    philoxUniforms32(first + (<u64>i >> 2), k0, k1, s0, s1, out + (<usize>i << 2));
+    philoxUniforms32(first + ((<u64>i) >> 2), k0, k1, s0, s1, out + ((<usize>i) << 2));
   }
 }

@@ -40,19 +40,14 @@ import {
   MODE_MAGNITUDE,
 } from "./abi";
 import { modelWord, modelWordF32, word, wordF32 } from "./descriptor";
-import { DTYPE_BF16, DTYPE_F16 } from "./abi";
-import { decodeBlock, encodeBlock } from "./convert";
+import { decodeBlock, elementBytes, encodeBlock } from "./convert";
 import { magnitudeKeys } from "./magnitude";
 import { philoxUniforms32 } from "./philox";
 
-const BLOCK_BYTES: usize = <usize>BLOCK << 2;
+const BLOCK_BYTES: usize = (<usize>BLOCK) << 2;
 
 function scratchArray(scratch: usize, index: i32): usize {
   return scratch + <usize>index * BLOCK_BYTES;
-}
-
-function elementBytes(dtype: i32): usize {
-  return dtype == DTYPE_BF16 || dtype == DTYPE_F16 ? 2 : 4;
 }
 
 /** Address of element `index` of an input or output region. */
@@ -64,38 +59,31 @@ function elementAddress(ptr: usize, shift: usize, dtype: i32, index: i32): usize
 function taskVector(model: usize, base: usize, hasBase: bool, count: i32): void {
   if (!hasBase) return;
   for (let i = 0; i < count; i += 4) {
-    const at = <usize>i << 2;
+    const at = (<usize>i) << 2;
     v128.store(model + at, f32x4.sub(v128.load(model + at), v128.load(base + at)));
   }
 }
 
 /** DARE: kept iff u24 < threshold; kept values divided by the density when rescaling; dropped → +0. */
-function dareSparsify(
-  delta: usize,
-  uniforms: usize,
-  desc: usize,
-  model: i32,
-  first: u64,
-  count: i32,
-): void {
+function dareSparsify(delta: usize, uniforms: usize, desc: usize, model: i32, first: u64, count: i32): void {
   const k0 = modelWord(desc, model, M_KEY0);
   const k1 = modelWord(desc, model, M_KEY1);
   const s0 = modelWord(desc, model, M_STREAM0);
   const s1 = modelWord(desc, model, M_STREAM1);
   for (let i = 0; i < count; i += 32) {
-    philoxUniforms32(first + (<u64>i >> 2), k0, k1, s0, s1, uniforms + (<usize>i << 2));
+    philoxUniforms32(first + ((<u64>i) >> 2), k0, k1, s0, s1, uniforms + ((<usize>i) << 2));
   }
   const threshold = i32x4.splat(<i32>modelWord(desc, model, M_THRESHOLD));
   if (modelWord(desc, model, M_RESCALE) != 0) {
     const divisor = f32x4.splat(modelWordF32(desc, model, M_DIVISOR));
     for (let i = 0; i < count; i += 4) {
-      const at = <usize>i << 2;
+      const at = (<usize>i) << 2;
       const keep = i32x4.lt_s(v128.load(uniforms + at), threshold);
       v128.store(delta + at, v128.and(f32x4.div(v128.load(delta + at), divisor), keep));
     }
   } else {
     for (let i = 0; i < count; i += 4) {
-      const at = <usize>i << 2;
+      const at = (<usize>i) << 2;
       const keep = i32x4.lt_s(v128.load(uniforms + at), threshold);
       v128.store(delta + at, v128.and(v128.load(delta + at), keep));
     }
@@ -138,7 +126,7 @@ function magnitudeSparsify(delta: usize, desc: usize, model: i32, counters: usiz
   const upperTake = modelWord(desc, model, M_UPPER_TAKE);
   const lowerTake = modelWord(desc, model, M_LOWER_TAKE);
   for (let i = 0; i < count; i += 4) {
-    const at = <usize>i << 2;
+    const at = (<usize>i) << 2;
     const values = v128.load(delta + at);
     const keys = magnitudeKeys(values);
     let inUpper = i32x4.gt_u(keys, upperKey);
@@ -157,7 +145,7 @@ function magnitudeSparsify(delta: usize, desc: usize, model: i32, counters: usiz
 function weigh(values: usize, weight: f32, count: i32): void {
   const w = f32x4.splat(weight);
   for (let i = 0; i < count; i += 4) {
-    const at = <usize>i << 2;
+    const at = (<usize>i) << 2;
     v128.store(values + at, f32x4.mul(w, v128.load(values + at)));
   }
 }
@@ -169,7 +157,7 @@ function weigh(values: usize, weight: f32, count: i32): void {
  */
 function accumulate(mixed: usize, values: usize, count: i32): void {
   for (let i = 0; i < count; i += 4) {
-    const at = <usize>i << 2;
+    const at = (<usize>i) << 2;
     v128.store(mixed + at, f32x4.add(v128.load(values + at), v128.load(mixed + at)));
   }
 }
@@ -183,7 +171,7 @@ function consensus(scratch: usize, desc: usize, models: i32, count: i32): void {
   const divisor = scratchArray(scratch, 4);
   const zero = f32x4.splat(0);
   for (let i = 0; i < count; i += 4) {
-    const at = <usize>i << 2;
+    const at = (<usize>i) << 2;
     let total = zero;
     for (let m = 0; m < models; m++) {
       total = f32x4.add(total, v128.load(scratchArray(scratch, FIXED_SCRATCH_ARRAYS + m) + at));
@@ -211,13 +199,13 @@ function finish(scratch: usize, desc: usize, flags: u32, count: i32): void {
   if ((flags & FLAG_NORMALIZE) != 0) {
     if ((flags & FLAG_CONSENSUS) != 0) {
       for (let i = 0; i < count; i += 4) {
-        const at = <usize>i << 2;
+        const at = (<usize>i) << 2;
         v128.store(mixed + at, f32x4.div(v128.load(mixed + at), v128.load(divisor + at)));
       }
     } else {
       const plain = f32x4.splat(wordF32(desc, H_PLAIN_DIVISOR));
       for (let i = 0; i < count; i += 4) {
-        const at = <usize>i << 2;
+        const at = (<usize>i) << 2;
         v128.store(mixed + at, f32x4.div(v128.load(mixed + at), plain));
       }
     }
@@ -225,7 +213,7 @@ function finish(scratch: usize, desc: usize, flags: u32, count: i32): void {
   if ((flags & FLAG_HAS_BASE) == 0) return;
   const lambda = f32x4.splat(wordF32(desc, H_LAMBDA));
   for (let i = 0; i < count; i += 4) {
-    const at = <usize>i << 2;
+    const at = (<usize>i) << 2;
     // θ₀ + λ·M, operands swapped for the NaN reason given at accumulate().
     v128.store(mixed + at, f32x4.add(f32x4.mul(lambda, v128.load(mixed + at)), v128.load(base + at)));
   }
@@ -258,7 +246,7 @@ function weightedDelta(
  * Exported: merges elements [from, to) of the window whose element 0 is tensor element
  * `windowStart`. Region pointers in the descriptor are shifted by `shift` (the window buffer in
  * use). `counters` holds, per model, the cut-equal counts before `from` (2 u32, updated in place).
- * `from` and `windowStart` must be multiples of 16; the last block may read and write up to 15
+ * `from` and `windowStart` must be multiples of 16; the last block may read and write a few
  * elements past `to` (regions are padded).
  */
 export function mergeChunk(
@@ -286,7 +274,7 @@ export function mergeChunk(
     if (!consensusMix) memory.fill(mixed, 0, BLOCK_BYTES);
     for (let m = 0; m < models; m++) {
       const out = scratchArray(scratch, consensusMix ? FIXED_SCRATCH_ARRAYS + m : 1);
-      weightedDelta(desc, shift, scratch, m, start, first, count, counters + (<usize>m << 3), out);
+      weightedDelta(desc, shift, scratch, m, start, first, count, counters + ((<usize>m) << 3), out);
       if (!consensusMix) accumulate(mixed, out, count);
     }
     if (consensusMix) consensus(scratch, desc, models, count);

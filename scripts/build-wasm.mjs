@@ -19,18 +19,27 @@ const ASSETS = [WASM, "merge/workers/kernel-worker.js"];
 /** Compiler flags: SIMD, shared imported memory (for worker threads), no runtime, no allocator. */
 const FLAGS = [
   "asm/index.ts",
-  "--optimizeLevel", "3",
-  "--shrinkLevel", "0",
+  "--optimizeLevel",
+  "3",
+  "--shrinkLevel",
+  "0",
   "--noAssert",
-  "--runtime", "stub",
-  "--enable", "simd",
-  "--enable", "threads",
+  "--runtime",
+  "stub",
+  "--enable",
+  "simd",
+  "--enable",
+  "threads",
   "--importMemory",
   "--sharedMemory",
-  "--initialMemory", "1",
-  "--maximumMemory", "65536",
-  "--use", "abort=",
-  "--disableWarning", "112", // v128 in signatures of internal (non-exported) helpers
+  "--initialMemory",
+  "1",
+  "--maximumMemory",
+  "65536",
+  "--use",
+  "abort=",
+  "--disableWarning",
+  "112", // v128 in signatures of internal (non-exported) helpers
 ];
 
 async function compile() {

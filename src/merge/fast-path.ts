@@ -10,7 +10,7 @@
  */
 import { availableParallelism } from "node:os";
 import { HubmergeError } from "../errors.js";
-import { DTYPE_SIZE, isFloatDType, type DType } from "../safetensors/dtype.js";
+import { DTYPE_SIZE, isFloatDType, type DType, type FloatDType } from "../safetensors/dtype.js";
 import { WasmMergeBackend, type InputBytes, type WasmBackendOptions } from "./kernels/wasm/backend.js";
 import { wasmKernelsAvailable } from "./kernels/wasm/load-kernels.js";
 import { planMerge } from "./kernels/wasm/task-plan.js";
@@ -27,7 +27,12 @@ export interface KernelRuntime {
   /** The backend in use ("auto" resolved): what the run summary reports. */
   readonly backend: "reference" | "wasm";
   readonly threads: number;
-  /** Merges one tensor if this backend can; undefined means "use the reference". */
+  /**
+   * Merges one tensor if this backend can; undefined means "use the reference". With
+   * consumeInputs the result is a view of one of the inputs' buffers; otherwise it lives in a
+   * buffer the runtime reuses: valid until the second tryMerge after this one starts, which covers
+   * writing tensor i while tensor i+1 merges. Copy it to keep it longer.
+   */
   tryMerge(args: FastMergeArgs): Promise<Uint8Array | undefined>;
   /** Stops the worker threads; the runtime must not be used afterwards. */
   close(): Promise<void>;
@@ -50,6 +55,12 @@ export interface FastMergeArgs {
   seed: bigint;
   dareRescale: DareRescale;
   tensorName: string;
+  /**
+   * The caller gives up the input bytes: the result may be written over one of them (and returned
+   * as a view of it), which saves an output-sized buffer and its page faults. Only for buffers the
+   * caller owns exclusively (fresh reads), never for views of a model held in memory.
+   */
+  consumeInputs?: boolean;
   /** Used when `runtime` is not given: a shared runtime per (backend, threads) is created on demand. */
   backend?: BackendChoice;
   threads?: number;
@@ -88,7 +99,10 @@ function referenceRuntime(threads: number): KernelRuntime {
 
 const sharedRuntimes = new Map<string, KernelRuntime>();
 
-/** Merges one tensor on the fast backend, or returns undefined (then use the reference). */
+/**
+ * Merges one tensor on the fast backend, or returns undefined (then use the reference). The bytes
+ * are valid until the second call after this one on the same runtime starts (see tryMerge).
+ */
 export async function tryFastMerge(args: FastMergeArgs): Promise<Uint8Array | undefined> {
   if (args.runtime) return args.runtime.tryMerge(args);
   const backend = args.backend ?? "auto";
@@ -134,7 +148,21 @@ function toRequest(args: FastMergeArgs) {
     tensorName: args.tensorName,
   });
   if (!plan) return undefined;
-  return { plan, base, models, outDtype: recipe.dtype, count };
+  const inputs = base ? [base, ...models] : models;
+  const resultInto = args.consumeInputs ? reusableInput(inputs, recipe.dtype) : undefined;
+  return { plan, base, models, outDtype: recipe.dtype, count, resultInto };
+}
+
+/** An input whose bytes can take the result: elements at least as wide, no overlap with another. */
+function reusableInput(inputs: readonly InputBytes[], outDtype: FloatDType): Uint8Array | undefined {
+  const overlap = (a: Uint8Array, b: Uint8Array) =>
+    a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+  const index = inputs.findIndex(
+    (candidate, i) =>
+      DTYPE_SIZE[candidate.dtype] >= DTYPE_SIZE[outDtype] &&
+      inputs.every((other, j) => j === i || !overlap(other.bytes, candidate.bytes)),
+  );
+  return index < 0 ? undefined : inputs[index]!.bytes;
 }
 
 function checkedInput(tensor: RawTensor, shape: readonly number[], count: number): InputBytes | undefined {

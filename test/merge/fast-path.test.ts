@@ -21,7 +21,11 @@ import {
 /** Small windows and chunks, so that random shapes cross every boundary; 1 and 3 threads. */
 const CONFIGS = {
   "1 thread, windows of 160, chunks of 48": { threads: 1, windowElements: 160, chunkElements: 48 },
-  "3 threads, windows of 100, chunks of 40": { threads: 3, windowElements: 100, chunkElements: 40 },
+  "3 threads, windows of 100, chunks of 40, result over an input": {
+    threads: 3,
+    windowElements: 100,
+    chunkElements: 40,
+  },
 } as const;
 
 const runtimes = new Map<string, KernelRuntime>();
@@ -37,8 +41,11 @@ afterAll(async () => {
   await closeSharedRuntimes();
 });
 
-/** Compares one case; returns whether the fast path took it (the reference must not throw). */
-async function compare(c: MergeCase, runtime: KernelRuntime): Promise<boolean> {
+/**
+ * Compares one case; returns whether the fast path took it (the reference must not throw). With
+ * `consume`, the result may overwrite an input (the reference has already read them all).
+ */
+async function compare(c: MergeCase, runtime: KernelRuntime, consume = false): Promise<boolean> {
   const tensors = caseTensors(c);
   let expected: Uint8Array;
   try {
@@ -46,7 +53,7 @@ async function compare(c: MergeCase, runtime: KernelRuntime): Promise<boolean> {
   } catch {
     return false; // parameters the reference rejects are the reference's to report
   }
-  const actual = await runtime.tryMerge(fastArgs(c, tensors));
+  const actual = await runtime.tryMerge({ ...fastArgs(c, tensors), consumeInputs: consume });
   if (!actual) return false;
   expect(firstDifference(actual, expected, DTYPE_SIZE[c.outDtype])).toBeUndefined();
   return true;
@@ -60,7 +67,7 @@ describe("tryFastMerge gives the reference's bytes", () => {
         let handled = 0;
         await fc.assert(
           fc.asyncProperty(mergeCase(method), async (c) => {
-            if (await compare(c, runtime)) handled++;
+            if (await compare(c, runtime, config.startsWith("3"))) handled++;
           }),
           { numRuns: 30 },
         );
@@ -90,6 +97,38 @@ describe("tryFastMerge gives the reference's bytes", () => {
       }
     },
   );
+});
+
+describe("tryFastMerge writing the result over an input", () => {
+  it("never overwrites a buffer that another input still reads", async () => {
+    const runtime = runtimes.get("1 thread, windows of 160, chunks of 48")!;
+    const base = fc.sample(mergeCase("task_arithmetic"), { numRuns: 1, seed: 11 })[0]!;
+    const c: MergeCase = {
+      ...base,
+      shape: [1000],
+      baseDtype: "BF16",
+      outDtype: "BF16",
+      models: [{ model: "org/a", dtype: "BF16", params: { weight: 0.5 } }],
+    };
+    const tensors = caseTensors(c);
+    const shared = tensors.base!.bytes; // the base and the model are the same bytes
+    const aliased = { ...tensors, inputs: [{ ...tensors.inputs[0]!, bytes: shared }] };
+    const expected = referenceBytes(c, aliased);
+    const actual = await runtime.tryMerge({ ...fastArgs(c, aliased), consumeInputs: true });
+    expect(firstDifference(actual!, expected, 2)).toBeUndefined();
+    expect(actual!.buffer).not.toBe(shared.buffer);
+  });
+
+  it("returns a view of a consumed input when one is wide enough", async () => {
+    const runtime = runtimes.get("1 thread, windows of 160, chunks of 48")!;
+    const base = fc.sample(mergeCase("dare_linear"), { numRuns: 1, seed: 12 })[0]!;
+    const c: MergeCase = { ...base, shape: [777], baseDtype: "F32", outDtype: "BF16" };
+    const tensors = caseTensors(c);
+    const expected = referenceBytes(c, tensors);
+    const actual = await runtime.tryMerge({ ...fastArgs(c, tensors), consumeInputs: true });
+    expect(firstDifference(actual!, expected, 2)).toBeUndefined();
+    expect(actual!.buffer).toBe(tensors.base!.bytes.buffer);
+  });
 });
 
 describe("tryFastMerge falls back to the reference", () => {

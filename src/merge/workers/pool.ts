@@ -58,10 +58,11 @@ export class KernelPool {
       const worker = new Worker(WORKER_URL, {
         workerData: { module: options.module, memory: options.memory },
       });
-      worker.unref();
-      return { worker, busy: undefined };
+      const slot: Slot = { worker, busy: undefined };
+      this.watch(slot);
+      worker.unref(); // after the listeners: adding a "message" listener refs the worker again
+      return slot;
     });
-    this.slots.forEach((slot) => this.watch(slot));
   }
 
   get size(): number {

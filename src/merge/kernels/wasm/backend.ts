@@ -1,10 +1,14 @@
 /**
  * The WebAssembly backend: one shared memory, a pool of worker threads over it, and tensor merges
- * run one at a time (TensorJob does the work). Memory stays bounded by the window budget, however
- * large the tensors are.
+ * run one at a time (TensorJob does the work). Memory stays bounded by the window budget and the
+ * two output buffers, however large the model is.
+ *
+ * Outputs go to two SharedArrayBuffers used in turn (workers write results there in parallel). A
+ * fresh buffer per tensor would not do: each worker that wrote into it keeps it reachable until
+ * that worker's next garbage collection, which idle workers put off indefinitely.
  */
 import { availableParallelism } from "node:os";
-import type { FloatDType } from "../../../safetensors/dtype.js";
+import { DTYPE_SIZE, type FloatDType } from "../../../safetensors/dtype.js";
 import { KernelPool } from "../../workers/pool.js";
 import { createKernelMemory, instantiateKernels, kernelModule } from "./load-kernels.js";
 import type { TaskPlan } from "./task-plan.js";
@@ -14,7 +18,7 @@ import type { WasmMemory } from "./wasm-api.js";
 export interface WasmBackendOptions {
   /** Worker threads; defaults to the available cores. */
   threads?: number;
-  /** Upper bound of one of the two window buffers, bytes (default 64 MiB). */
+  /** Upper bound of one of the two window buffers, bytes (default 32 MiB). */
   bufferBudget?: number;
   /** Fixed window / chunk lengths in elements (tests use small ones to cross every boundary). */
   windowElements?: number;
@@ -35,9 +39,14 @@ export interface TensorMergeRequest {
   outDtype: FloatDType;
   /** Elements of every input and of the output. */
   count: number;
+  /**
+   * A buffer the result may be written over: one of the inputs' own bytes that the caller gives
+   * up (element size ≥ the output's, not overlapping another input). Saves the output buffers.
+   */
+  resultInto?: Uint8Array;
 }
 
-const DEFAULT_BUFFER_BUDGET = 64 * 1024 * 1024;
+const DEFAULT_BUFFER_BUDGET = 32 * 1024 * 1024;
 
 export class WasmMergeBackend {
   readonly threads: number;
@@ -45,6 +54,8 @@ export class WasmMergeBackend {
   private readonly pool: KernelPool;
   private readonly heapBase: number;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly outputs: (SharedArrayBuffer | undefined)[] = [undefined, undefined];
+  private turn = 0;
 
   constructor(private readonly options: WasmBackendOptions = {}) {
     this.threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
@@ -54,10 +65,13 @@ export class WasmMergeBackend {
     this.pool = new KernelPool({ threads: this.threads, module, memory: this.memory });
   }
 
-  /** Merges one tensor; returns the encoded output (a fresh buffer the caller owns). */
+  /**
+   * Merges one tensor; returns the encoded output: a view of `resultInto` when given, else of one
+   * of the two output buffers, valid until the second merge after this one starts.
+   */
   merge(request: TensorMergeRequest): Promise<Uint8Array> {
     const run = () =>
-      new TensorJob(request, {
+      new TensorJob(request, request.resultInto ? { inPlace: request.resultInto } : { shared: this.outputBuffer(request) }, {
         pool: this.pool,
         memory: this.memory,
         heapBase: this.heapBase,
@@ -69,6 +83,18 @@ export class WasmMergeBackend {
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  /** The output buffer of this turn, grown to the request's output size. */
+  private outputBuffer(request: TensorMergeRequest): SharedArrayBuffer {
+    const bytes = request.count * DTYPE_SIZE[request.outDtype];
+    const slot = this.turn;
+    this.turn = 1 - this.turn;
+    const current = this.outputs[slot];
+    if (current && current.byteLength >= bytes) return current;
+    const grown = new SharedArrayBuffer(bytes);
+    this.outputs[slot] = grown;
+    return grown;
   }
 
   async close(): Promise<void> {

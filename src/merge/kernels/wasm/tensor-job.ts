@@ -25,6 +25,12 @@ import {
 import { HIGH_BUCKETS, LOW_SLOTS, NO_KEY } from "./abi.js";
 import type { WasmMemory } from "./wasm-api.js";
 
+/**
+ * A shared buffer that workers write directly, or a caller's buffer the result may overwrite (an
+ * input the caller gives up: its bytes are read window by window before being overwritten).
+ */
+export type OutputTarget = { shared: SharedArrayBuffer } | { inPlace: Uint8Array };
+
 export interface JobContext {
   pool: KernelPool;
   memory: WasmMemory;
@@ -64,6 +70,8 @@ export class TensorJob {
 
   constructor(
     private readonly request: TensorMergeRequest,
+    /** Where the encoded output goes (at least count × output size bytes); see OutputTarget. */
+    private readonly output: OutputTarget,
     private readonly context: JobContext,
   ) {
     this.inputs = [...(request.base ? [request.base] : []), ...request.models];
@@ -100,34 +108,54 @@ export class TensorJob {
     return this.mergePass();
   }
 
-  /** The fused pass; each worker copies its chunk's output bytes into the result itself. */
+  /**
+   * The fused pass. Into a shared buffer, each worker copies its chunk's output itself; into a
+   * caller's buffer (which only this thread can write), each finished window is copied here.
+   */
   private async mergePass(): Promise<Uint8Array> {
-    const { layout, request } = this;
+    const { layout, request, output } = this;
     const size = DTYPE_SIZE[request.outDtype];
-    const result = new SharedArrayBuffer(request.count * size);
     const zeros = new Uint32Array(request.plan.terms.length * 2);
-    await this.sweep((window, chunk, from, to, shift) => (worker) => {
-      const regions = layout.workers[worker]!;
-      return {
-        op: "mergeChunk",
-        args: [layout.descriptor, shift, window.start, from, to, regions.scratch, regions.counters],
-        write: { ptr: regions.counters, values: this.prefixes?.[window.firstChunk + chunk] ?? zeros },
-        copyOut: {
-          from: layout.output + shift + from * size,
-          length: (to - from) * size,
-          target: result,
-          offset: (window.start + from) * size,
-        },
-      };
-    });
-    return new Uint8Array(result);
+    const shared = "shared" in output ? output.shared : undefined;
+    const inPlace = "inPlace" in output ? output.inPlace : undefined;
+    const copyWindow = (window: Window, shift: number) => {
+      if (!inPlace) return;
+      const from = layout.output + shift;
+      inPlace.set(this.bytes.subarray(from, from + window.length * size), window.start * size);
+    };
+    await this.sweep(
+      (window, chunk, from, to, shift) => (worker) => {
+        const regions = layout.workers[worker]!;
+        const task: KernelTask = {
+          op: "mergeChunk",
+          args: [layout.descriptor, shift, window.start, from, to, regions.scratch, regions.counters],
+          write: { ptr: regions.counters, values: this.prefixes?.[window.firstChunk + chunk] ?? zeros },
+        };
+        if (shared) {
+          const length = (to - from) * size;
+          task.copyOut = { from: layout.output + shift + from * size, length, target: shared, offset: (window.start + from) * size };
+        }
+        return task;
+      },
+      { after: copyWindow },
+    );
+    const bytes = request.count * size;
+    return inPlace ? inPlace.subarray(0, bytes) : new Uint8Array(shared!, 0, bytes);
   }
 
   /**
    * Runs `task` on every chunk, window by window. Window w+1 is copied into the other buffer while
-   * workers compute window w; `collect` receives the values a task reads back.
+   * workers compute window w; `after` runs when a window is done, `collect` receives the values a
+   * task reads back.
    */
-  private async sweep(task: ChunkTask, collect?: (chunk: number, values: number[]) => void): Promise<void> {
+  private async sweep(
+    task: ChunkTask,
+    hooks: {
+      after?: (window: Window, shift: number) => void;
+      collect?: (chunk: number, values: number[]) => void;
+    } = {},
+  ): Promise<void> {
+    const { after, collect } = hooks;
     const inFlight: (Promise<void> | undefined)[] = [undefined, undefined];
     try {
       for (const window of this.layout.windows) {
@@ -141,7 +169,7 @@ export class TensorJob {
               if (collect && values) collect(window.firstChunk + chunk, values);
             }),
           ),
-        ).then(() => undefined);
+        ).then(() => after?.(window, shift));
         done.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
         inFlight[buffer] = done;
       }
@@ -248,7 +276,7 @@ export class TensorJob {
           read: { ptr: r.equalCounts, count: words },
         };
       },
-      (chunk, values) => (perChunk[chunk] = values),
+      { collect: (chunk, values) => (perChunk[chunk] = values) },
     );
     const running = new Uint32Array(words);
     this.prefixes = perChunk.map((counts) => {
