@@ -153,14 +153,24 @@ function toRequest(args: FastMergeArgs) {
   return { plan, base, models, outDtype: recipe.dtype, count, resultInto };
 }
 
-/** An input whose bytes can take the result: elements at least as wide, no overlap with another. */
+/**
+ * An input whose bytes can take the result, overlapping no other input. Its elements must be at
+ * least as wide as the output's (a window is copied in before its result is copied over it), and
+ * exactly as wide when workers copy it in chunk by chunk (SharedArrayBuffer inputs): then each
+ * chunk's result covers only bytes that chunk itself has already read.
+ */
 function reusableInput(inputs: readonly InputBytes[], outDtype: FloatDType): Uint8Array | undefined {
   const overlap = (a: Uint8Array, b: Uint8Array) =>
-    a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+    a.buffer === b.buffer &&
+    a.byteOffset < b.byteOffset + b.byteLength &&
+    b.byteOffset < a.byteOffset + a.byteLength;
+  const wideEnough = (input: InputBytes) =>
+    input.bytes.buffer instanceof SharedArrayBuffer
+      ? DTYPE_SIZE[input.dtype] === DTYPE_SIZE[outDtype]
+      : DTYPE_SIZE[input.dtype] >= DTYPE_SIZE[outDtype];
   const index = inputs.findIndex(
     (candidate, i) =>
-      DTYPE_SIZE[candidate.dtype] >= DTYPE_SIZE[outDtype] &&
-      inputs.every((other, j) => j === i || !overlap(other.bytes, candidate.bytes)),
+      wideEnough(candidate) && inputs.every((other, j) => j === i || !overlap(other.bytes, candidate.bytes)),
   );
   return index < 0 ? undefined : inputs[index]!.bytes;
 }

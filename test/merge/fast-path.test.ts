@@ -18,21 +18,35 @@ import {
   type MergeCase,
 } from "./kernels/wasm/merge-cases.js";
 
-/** Small windows and chunks, so that random shapes cross every boundary; 1 and 3 threads. */
+/**
+ * Small windows and chunks, so that random shapes cross every boundary; 1, 2 and 3 threads; the
+ * result in the runtime's buffers or over a given-up input; inputs in ordinary or shared memory.
+ */
 const CONFIGS = {
-  "1 thread, windows of 160, chunks of 48": { threads: 1, windowElements: 160, chunkElements: 48 },
+  "1 thread, windows of 160, chunks of 48": {
+    runtime: { threads: 1, windowElements: 160, chunkElements: 48 },
+    consume: false,
+    shared: false,
+  },
   "3 threads, windows of 100, chunks of 40, result over an input": {
-    threads: 3,
-    windowElements: 100,
-    chunkElements: 40,
+    runtime: { threads: 3, windowElements: 100, chunkElements: 40 },
+    consume: true,
+    shared: false,
+  },
+  "2 threads, windows of 96, chunks of 32, shared inputs, result over an input": {
+    runtime: { threads: 2, windowElements: 96, chunkElements: 32 },
+    consume: true,
+    shared: true,
   },
 } as const;
+
+type Config = (typeof CONFIGS)[keyof typeof CONFIGS];
 
 const runtimes = new Map<string, KernelRuntime>();
 
 beforeAll(() => {
-  for (const [name, options] of Object.entries(CONFIGS)) {
-    runtimes.set(name, createKernelRuntime({ backend: "wasm", ...options }));
+  for (const [name, config] of Object.entries(CONFIGS)) {
+    runtimes.set(name, createKernelRuntime({ backend: "wasm", ...config.runtime }));
   }
 });
 
@@ -41,19 +55,36 @@ afterAll(async () => {
   await closeSharedRuntimes();
 });
 
+/** The same bytes in a SharedArrayBuffer (as a reader filling shared memory would give them). */
+function inSharedMemory(bytes: Uint8Array): Uint8Array {
+  const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+  shared.set(bytes);
+  return shared;
+}
+
 /**
  * Compares one case; returns whether the fast path took it (the reference must not throw). With
  * `consume`, the result may overwrite an input (the reference has already read them all).
  */
-async function compare(c: MergeCase, runtime: KernelRuntime, consume = false): Promise<boolean> {
-  const tensors = caseTensors(c);
+async function compare(
+  c: MergeCase,
+  runtime: KernelRuntime,
+  options: Pick<Config, "consume" | "shared"> = { consume: false, shared: false },
+): Promise<boolean> {
+  let tensors = caseTensors(c);
   let expected: Uint8Array;
   try {
     expected = referenceBytes(c, tensors);
   } catch {
     return false; // parameters the reference rejects are the reference's to report
   }
-  const actual = await runtime.tryMerge({ ...fastArgs(c, tensors), consumeInputs: consume });
+  if (options.shared) {
+    tensors = {
+      base: tensors.base && { ...tensors.base, bytes: inSharedMemory(tensors.base.bytes) },
+      inputs: tensors.inputs.map((t) => ({ ...t, bytes: inSharedMemory(t.bytes) })),
+    };
+  }
+  const actual = await runtime.tryMerge({ ...fastArgs(c, tensors), consumeInputs: options.consume });
   if (!actual) return false;
   expect(firstDifference(actual, expected, DTYPE_SIZE[c.outDtype])).toBeUndefined();
   return true;
@@ -67,7 +98,7 @@ describe("tryFastMerge gives the reference's bytes", () => {
         let handled = 0;
         await fc.assert(
           fc.asyncProperty(mergeCase(method), async (c) => {
-            if (await compare(c, runtime, config.startsWith("3"))) handled++;
+            if (await compare(c, runtime, CONFIGS[config as keyof typeof CONFIGS])) handled++;
           }),
           { numRuns: 30 },
         );

@@ -3,7 +3,9 @@
  * and runs one kernel call per message. Plain JavaScript, so that it runs unchanged from src/
  * (vitest, tsx) and from lib/ (compiled; scripts/build-wasm.mjs --lib copies it there).
  *
- * Message in:  { id, op, args, write?: { ptr, values }, read?: { ptr, count }, copyOut? }
+ * Message in:  { id, op, args, write?: { ptr, values }, read?: { ptr, count }, copyIn?, copyOut? }
+ *   copyIn:  [{ source, offset, length, to }]: before the call, `length` bytes of the
+ *            SharedArrayBuffer `source` at `offset` go to address `to` (inputs arrive in parallel);
  *   write:   u32 values stored at byte address ptr before the call (per-task arguments);
  *   read:    u32 values read back from ptr after the call (per-task results);
  *   copyOut: { from, length, target, offset }: after the call, `length` bytes at address `from`
@@ -26,6 +28,11 @@ function memoryWords() {
   return words;
 }
 
+function copyIn({ source, offset, length, to }) {
+  memoryWords();
+  bytes.set(new Uint8Array(source, offset, length), to);
+}
+
 function copyOut({ from, length, target, offset }) {
   memoryWords();
   new Uint8Array(target, offset, length).set(bytes.subarray(from, from + length));
@@ -35,6 +42,7 @@ parentPort.on("message", (task) => {
   try {
     const kernel = kernels[task.op];
     if (typeof kernel !== "function") throw new Error(`no kernel named ${task.op}`);
+    task.copyIn?.forEach(copyIn);
     if (task.write) memoryWords().set(task.write.values, task.write.ptr >>> 2);
     const result = kernel(...task.args);
     if (task.copyOut) copyOut(task.copyOut);

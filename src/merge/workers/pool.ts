@@ -16,6 +16,8 @@ export interface KernelTask {
   write?: { ptr: number; values: ArrayLike<number> };
   /** u32 values read back from byte address `ptr` after the call. */
   read?: { ptr: number; count: number };
+  /** Bytes copied before the call from `source` at `offset` to address `to`. */
+  copyIn?: { source: SharedArrayBuffer; offset: number; length: number; to: number }[];
   /** Bytes copied after the call from address `from` to `target` at `offset`. */
   copyOut?: { from: number; length: number; target: SharedArrayBuffer; offset: number };
 }

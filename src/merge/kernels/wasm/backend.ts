@@ -12,7 +12,7 @@ import { DTYPE_SIZE, type FloatDType } from "../../../safetensors/dtype.js";
 import { KernelPool } from "../../workers/pool.js";
 import { createKernelMemory, instantiateKernels, kernelModule } from "./load-kernels.js";
 import type { TaskPlan } from "./task-plan.js";
-import { TensorJob } from "./tensor-job.js";
+import { TensorJob, type OutputTarget } from "./tensor-job.js";
 import type { WasmMemory } from "./wasm-api.js";
 
 export interface WasmBackendOptions {
@@ -41,7 +41,8 @@ export interface TensorMergeRequest {
   count: number;
   /**
    * A buffer the result may be written over: one of the inputs' own bytes that the caller gives
-   * up (element size ≥ the output's, not overlapping another input). Saves the output buffers.
+   * up (not overlapping another input; element size ≥ the output's, or equal to it when the input
+   * is in a SharedArrayBuffer, which workers copy in chunk by chunk). Saves the output buffers.
    */
   resultInto?: Uint8Array;
 }
@@ -71,7 +72,7 @@ export class WasmMergeBackend {
    */
   merge(request: TensorMergeRequest): Promise<Uint8Array> {
     const run = () =>
-      new TensorJob(request, request.resultInto ? { inPlace: request.resultInto } : { shared: this.outputBuffer(request) }, {
+      new TensorJob(request, this.outputTarget(request), {
         pool: this.pool,
         memory: this.memory,
         heapBase: this.heapBase,
@@ -83,6 +84,14 @@ export class WasmMergeBackend {
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  private outputTarget(request: TensorMergeRequest): OutputTarget {
+    const into = request.resultInto;
+    if (!into) return { shared: this.outputBuffer(request), offset: 0 };
+    return into.buffer instanceof SharedArrayBuffer
+      ? { shared: into.buffer, offset: into.byteOffset }
+      : { inPlace: into };
   }
 
   /** The output buffer of this turn, grown to the request's output size. */

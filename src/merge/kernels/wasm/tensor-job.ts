@@ -26,10 +26,11 @@ import { HIGH_BUCKETS, LOW_SLOTS, NO_KEY } from "./abi.js";
 import type { WasmMemory } from "./wasm-api.js";
 
 /**
- * A shared buffer that workers write directly, or a caller's buffer the result may overwrite (an
- * input the caller gives up: its bytes are read window by window before being overwritten).
+ * Where the result goes: bytes of a SharedArrayBuffer that workers write directly (an output
+ * buffer, or a given-up input of the output's element size), or a caller's ordinary buffer the
+ * result may overwrite (a given-up input: its window is copied in before it is overwritten).
  */
-export type OutputTarget = { shared: SharedArrayBuffer } | { inPlace: Uint8Array };
+export type OutputTarget = { shared: SharedArrayBuffer; offset: number } | { inPlace: Uint8Array };
 
 export interface JobContext {
   pool: KernelPool;
@@ -116,7 +117,7 @@ export class TensorJob {
     const { layout, request, output } = this;
     const size = DTYPE_SIZE[request.outDtype];
     const zeros = new Uint32Array(request.plan.terms.length * 2);
-    const shared = "shared" in output ? output.shared : undefined;
+    const shared = "shared" in output ? output : undefined;
     const inPlace = "inPlace" in output ? output.inPlace : undefined;
     const copyWindow = (window: Window, shift: number) => {
       if (!inPlace) return;
@@ -133,14 +134,19 @@ export class TensorJob {
         };
         if (shared) {
           const length = (to - from) * size;
-          task.copyOut = { from: layout.output + shift + from * size, length, target: shared, offset: (window.start + from) * size };
+          task.copyOut = {
+            from: layout.output + shift + from * size,
+            length,
+            target: shared.shared,
+            offset: shared.offset + (window.start + from) * size,
+          };
         }
         return task;
       },
       { after: copyWindow },
     );
     const bytes = request.count * size;
-    return inPlace ? inPlace.subarray(0, bytes) : new Uint8Array(shared!, 0, bytes);
+    return inPlace ? inPlace.subarray(0, bytes) : new Uint8Array(shared!.shared, shared!.offset, bytes);
   }
 
   /**
@@ -165,9 +171,11 @@ export class TensorJob {
         this.load(window, buffer, shift);
         const done = Promise.all(
           window.chunks.map(([from, to], chunk) =>
-            this.context.pool.run(task(window, chunk, from, to, shift)).then(({ values }) => {
-              if (collect && values) collect(window.firstChunk + chunk, values);
-            }),
+            this.context.pool
+              .run(this.withSharedInputs(task(window, chunk, from, to, shift), window, from, to, shift))
+              .then(({ values }) => {
+                if (collect && values) collect(window.firstChunk + chunk, values);
+              }),
           ),
         ).then(() => after?.(window, shift));
         done.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
@@ -181,10 +189,39 @@ export class TensorJob {
     }
   }
 
-  /** Copies window `window` of every input into `buffer`, unless it is already there. */
+  /**
+   * Inputs in SharedArrayBuffers are copied in by the workers, each its own chunk, in every pass:
+   * the copying then scales with the threads instead of running here.
+   */
+  private withSharedInputs(
+    build: (worker: number) => KernelTask,
+    window: Window,
+    from: number,
+    to: number,
+    shift: number,
+  ): (worker: number) => KernelTask {
+    const copies = this.inputs.flatMap((input, i) => {
+      if (!(input.bytes.buffer instanceof SharedArrayBuffer)) return [];
+      const size = DTYPE_SIZE[input.dtype];
+      const offset = input.bytes.byteOffset + (window.start + from) * size;
+      return [
+        {
+          source: input.bytes.buffer,
+          offset,
+          length: (to - from) * size,
+          to: this.layout.inputs[i]! + shift + from * size,
+        },
+      ];
+    });
+    if (copies.length === 0) return build;
+    return (worker) => ({ ...build(worker), copyIn: copies });
+  }
+
+  /** Copies window `window` of every (unshared) input into `buffer`, unless it is already there. */
   private load(window: Window, buffer: number, shift: number): void {
     if (this.loaded[buffer] === window.index) return;
     this.inputs.forEach((input, i) => {
+      if (input.bytes.buffer instanceof SharedArrayBuffer) return;
       const size = DTYPE_SIZE[input.dtype];
       const source = input.bytes.subarray(window.start * size, (window.start + window.length) * size);
       this.bytes.set(source, this.layout.inputs[i]! + shift);
