@@ -5,8 +5,8 @@ import * as os from 'os';
 import { EOL } from 'os';
 import http from 'http';
 import https from 'https';
-import { readFile, stat, mkdir, writeFile, rename, rm, open as open$1, readdir } from 'node:fs/promises';
-import { join, dirname as dirname$1, resolve as resolve$1, sep as sep$2, isAbsolute, relative, basename } from 'node:path';
+import { mkdir, writeFile, rename, rm, readFile, stat, open as open$1, readdir } from 'node:fs/promises';
+import { dirname as dirname$1, join, resolve as resolve$1, sep as sep$2, isAbsolute, relative, delimiter, basename } from 'node:path';
 import * as path$1 from 'path';
 import 'fs/promises';
 import 'stream';
@@ -14,10 +14,11 @@ import 'stream/promises';
 import require$$0 from 'process';
 import require$$0$1 from 'buffer';
 import { randomBytes, createHash, randomUUID } from 'node:crypto';
-import { statSync, createReadStream } from 'node:fs';
+import { statSync, readFileSync as readFileSync$1, existsSync as existsSync$1, readdirSync, createReadStream } from 'node:fs';
 import { Buffer as Buffer$1 } from 'node:buffer';
-import { homedir } from 'node:os';
+import { homedir, availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
+import { Worker as Worker$1 } from 'node:worker_threads';
 import assert from 'assert';
 import 'crypto';
 import 'util';
@@ -36,7 +37,6 @@ import 'node:tls';
 import 'node:zlib';
 import 'node:perf_hooks';
 import 'node:util/types';
-import 'node:worker_threads';
 import 'node:async_hooks';
 import 'node:console';
 import 'node:dns';
@@ -21970,6 +21970,25 @@ function definedOnly$1(value) {
     return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
 }
 
+/** Crash-safe file writes: write a temporary file beside the target, then rename over it. */
+/** A unique temporary name in `dir` (same file system as the target, so rename is atomic). */
+function tempPath(dir, hint = "tmp") {
+    return join(dir, `.${hint}.${process.pid}.${randomBytes(6).toString("hex")}`);
+}
+async function writeFileAtomic(path, data) {
+    const dir = dirname$1(path);
+    await mkdir(dir, { recursive: true });
+    const tmp = tempPath(dir);
+    try {
+        await writeFile(tmp, data);
+        await rename(tmp, path);
+    }
+    catch (error) {
+        await rm(tmp, { force: true });
+        throw error;
+    }
+}
+
 /**
  * An on-disk cache for Hub reads. Everything in it is immutable by construction:
  * - byte blocks of a file, keyed by the file's content hash (the LFS sha256, or the git blob
@@ -22006,14 +22025,14 @@ class HubCache {
         return readExactly(this.blockPath(key, index), expectedLength);
     }
     async putBlock(key, index, bytes) {
-        await writeAtomically(this.blockPath(key, index), bytes);
+        await writeFileAtomic(this.blockPath(key, index), bytes);
     }
     /** A cached exact span, when present with exactly `length` bytes. */
     getRange(key, offset, length) {
         return readExactly(this.rangePath(key, offset, length), length);
     }
     async putRange(key, offset, bytes) {
-        await writeAtomically(this.rangePath(key, offset, bytes.byteLength), bytes);
+        await writeFileAtomic(this.rangePath(key, offset, bytes.byteLength), bytes);
     }
     async getListing(repo, sha) {
         const path = this.listingPath(repo, sha);
@@ -22029,7 +22048,7 @@ class HubCache {
     async putListing(repo, sha, listing) {
         const path = this.listingPath(repo, sha);
         if (path !== undefined)
-            await writeAtomically(path, JSON.stringify(listing));
+            await writeFileAtomic(path, JSON.stringify(listing));
     }
     blockPath(key, index) {
         if (!CONTENT_KEY.test(key) || !Number.isSafeInteger(index) || index < 0) {
@@ -22059,18 +22078,6 @@ async function readExactly(path, length) {
         return undefined;
     const bytes = await readFile(path).catch(() => undefined);
     return bytes && bytes.byteLength === length ? new Uint8Array(bytes) : undefined;
-}
-async function writeAtomically(path, data) {
-    await mkdir(dirname$1(path), { recursive: true });
-    const tmp = `${path}.tmp-${randomBytes(6).toString("hex")}`;
-    try {
-        await writeFile(tmp, data);
-        await rename(tmp, path);
-    }
-    catch (error) {
-        await rm(tmp, { force: true });
-        throw error;
-    }
 }
 
 /**
@@ -23642,10 +23649,10 @@ const _safeParse = (_Err) => (schema, value, _ctx) => {
     if (result instanceof Promise) {
         throw new $ZodAsyncError();
     }
-    return result.issues.length ? failure(_Err, result.issues, ctx) : { success: true, data: result.value };
+    return result.issues.length ? failure$1(_Err, result.issues, ctx) : { success: true, data: result.value };
 };
 // the error is built on the first read of `error`: finalizing the issues and constructing the instance is most of a failing parse, and a caller that only branches on `success` never pays it. a getter in the literal keeps this small; the alternative, one shared accessor descriptor plus a hidden state slot, reads ~15% faster but costs ~75 B gzipped in every bundle
-function failure(Err, issues, ctx) {
+function failure$1(Err, issues, ctx) {
     let error;
     return {
         success: false,
@@ -23671,7 +23678,7 @@ const _safeParseAsync = (_Err) => async (schema, value, _ctx) => {
     let result = schema._zod.run({ value, issues: [] }, ctx);
     if (result instanceof Promise)
         result = await result;
-    return result.issues.length ? failure(_Err, result.issues, ctx) : { success: true, data: result.value };
+    return result.issues.length ? failure$1(_Err, result.issues, ctx) : { success: true, data: result.value };
 };
 // registry mirrors of the compiler's sentinels, so this module never imports the compiler
 const COMPILE_INVALID = /* @__PURE__ */ Symbol.for("zod.compile.invalid");
@@ -25773,19 +25780,19 @@ function cloneIssues(issues) {
 }
 const recursive = /*@__PURE__*/ new WeakMap();
 /** What the walk established, in order of certainty: ordered so the strongest answer among children wins. */
-const NONE = 0;
+const NONE$1 = 0;
 const ASSUMED = 1;
 const PROVEN = 2;
 /** Whether this schema's subtree contains a cycle, so one parse can re-enter it. */
 function isRecursive(inst, stack, resolve) {
     const cached = recursive.get(inst);
     if (cached !== undefined)
-        return cached ? PROVEN : NONE;
+        return cached ? PROVEN : NONE$1;
     // Relative to the walk in progress, so not cached.
     if (stack.has(inst))
         return PROVEN;
     stack.add(inst);
-    let result = NONE;
+    let result = NONE$1;
     const check = (child) => {
         if (result !== PROVEN && child?._zod) {
             const answer = isRecursive(child, stack);
@@ -25795,14 +25802,14 @@ function isRecursive(inst, stack, resolve) {
     };
     // `Reflect.ownKeys` rather than `Object.keys`, so a cycle through a declared symbol key is still seen
     const shape = (sh, spread) => {
-        let answer = NONE;
+        let answer = NONE$1;
         for (const key of Reflect.ownKeys(sh)) {
             const desc = Object.getOwnPropertyDescriptor(sh, key);
             // an object resolves its shape by spread, so a key it does not enumerate is never parsed; `z.properties` reads every own key and so keeps them all
             if (!desc.enumerable)
                 continue;
             // resolving runs user code, and a factory mints a fresh subtree per read, so an edge the walk can't follow counts as a cycle
-            const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack) : NONE;
+            const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack) : NONE$1;
             if (child > answer)
                 answer = child;
         }
@@ -25974,7 +25981,7 @@ const memo = {
             const wrapped = (payload, ctx) => {
                 if (isRecursiveInst === undefined) {
                     const walked = isRecursive(inst, new Set());
-                    if (walked === NONE) {
+                    if (walked === NONE$1) {
                         // Nothing here can ever fire, so take it back out.
                         inst._zod.parse = base;
                         if (inst._zod.run === wrapped)
@@ -28887,9 +28894,7 @@ function serializeLockfile(lock) {
     return JSON.stringify(sortKeys(lock), null, 2) + "\n";
 }
 async function writeLockfile(path, lock) {
-    const tmp = `${path}.tmp-${process.pid}`;
-    await writeFile(tmp, serializeLockfile(lock));
-    await rename(tmp, path);
+    await writeFileAtomic(path, serializeLockfile(lock));
 }
 function sortKeys(value) {
     if (Array.isArray(value))
@@ -28951,7 +28956,7 @@ function countLayers(tensorNames, config) {
     return max + 1;
 }
 
-const TASK_FAMILY = new Set([
+const TASK_FAMILY$1 = new Set([
     "task_arithmetic",
     "ties",
     "dare_ties",
@@ -28962,7 +28967,7 @@ const TASK_FAMILY = new Set([
     "della_linear",
 ]);
 function shapePolicy(method) {
-    return TASK_FAMILY.has(method.name) ? "task-family" : "strict";
+    return TASK_FAMILY$1.has(method.name) ? "task-family" : "strict";
 }
 /** Methods that drop delta elements at random (DARE, DELLA): the ones large deltas hurt most. */
 function dropsAtRandom(method) {
@@ -29417,7 +29422,7 @@ function vectorViews(shape, along) {
  */
 const NAN_KEY = 0x7f800001;
 /** Order key of |x| for the f32 with bit pattern `bits`. */
-function magnitudeKey(bits) {
+function magnitudeKey$1(bits) {
     const key = bits & 0x7fffffff;
     return key > 0x7f800000 ? NAN_KEY : key;
 }
@@ -29427,14 +29432,14 @@ function bitsOf(values) {
 function selectCut(bits, k) {
     const high = new Uint32Array(1 << 15);
     for (let i = 0; i < bits.length; i++)
-        high[magnitudeKey(bits[i]) >>> 16]++;
+        high[magnitudeKey$1(bits[i]) >>> 16]++;
     let above = 0;
     let bucket = high.length - 1;
     while (above + high[bucket] < k)
         above += high[bucket--];
     const low = new Uint32Array(1 << 16);
     for (let i = 0; i < bits.length; i++) {
-        const key = magnitudeKey(bits[i]);
+        const key = magnitudeKey$1(bits[i]);
         if (key >>> 16 === bucket)
             low[key & 0xffff]++;
     }
@@ -29470,7 +29475,7 @@ function magnitudeRankRangeMask(values, from, to, out = new Uint8Array(values.le
     let upperEqual = upper?.takeEqual ?? 0;
     let lowerEqual = lower?.takeEqual ?? 0;
     for (let i = 0; i < n; i++) {
-        const key = magnitudeKey(bits[i]);
+        const key = magnitudeKey$1(bits[i]);
         let inUpper = true;
         if (upper)
             inUpper = key > upper.key || (key === upper.key && upperEqual-- > 0);
@@ -29526,7 +29531,7 @@ function rankRowPacked(bits, start, length, out, scratch) {
     const packed = scratch;
     // key < 2^31 and tie-break < 2^21: the packed value < 2^52 is exact in f64.
     for (let j = 0; j < length; j++) {
-        packed[j] = magnitudeKey(bits[start + j]) * PACKED_ROW_LIMIT + (length - 1 - j);
+        packed[j] = magnitudeKey$1(bits[start + j]) * PACKED_ROW_LIMIT + (length - 1 - j);
     }
     packed.sort();
     for (let rank = 0; rank < length; rank++) {
@@ -29538,7 +29543,7 @@ function rankRowByComparator(bits, start, length, out) {
     const order = new Uint32Array(length);
     for (let j = 0; j < length; j++)
         order[j] = j;
-    order.sort((a, b) => magnitudeKey(bits[start + a]) - magnitudeKey(bits[start + b]) || b - a);
+    order.sort((a, b) => magnitudeKey$1(bits[start + a]) - magnitudeKey$1(bits[start + b]) || b - a);
     for (let rank = 0; rank < length; rank++)
         out[start + order[rank]] = rank;
 }
@@ -29554,7 +29559,7 @@ function rankRowByComparator(bits, start, length, out) {
  * - reductions over elements (norms, dot products) are f64 in the blocked order of reductions.ts;
  * - a dropped element becomes +0; NaN and ±Inf otherwise flow through as IEEE 754 says.
  */
-const f32 = Math.fround;
+const f32$1 = Math.fround;
 const UNIFORM_SCALE = 16777216; // 2^24
 const UNIFORM_CHUNK = 65536;
 /** Norms below this skip L1 rescaling (mergekit's eps). */
@@ -29568,13 +29573,13 @@ function subtract(a, b, out) {
     checkSameLength(a, b, "subtract");
     checkSameLength(a, out, "subtract");
     for (let i = 0; i < a.length; i++)
-        out[i] = f32(a[i] - b[i]);
+        out[i] = f32$1(a[i] - b[i]);
 }
 /** values[i] = f32(values[i] · f32(factor)). */
 function scaleInPlace(values, factor) {
-    const scale = f32(factor);
+    const scale = f32$1(factor);
     for (let i = 0; i < values.length; i++)
-        values[i] = f32(values[i] * scale);
+        values[i] = f32$1(values[i] * scale);
 }
 /** values[i] = mask[i] ? values[i] : +0. */
 function applyMask(values, mask) {
@@ -29602,14 +29607,14 @@ function forEachUniformChunk(length, start, source, visit) {
  * stays δ when `divisor` is undefined, else becomes f32(δ / f32(divisor)) (the paper's 1/density).
  */
 function dareSparsify(delta, start, source, threshold, divisor) {
-    const scale = divisor === undefined ? undefined : f32(divisor);
+    const scale = divisor === undefined ? undefined : f32$1(divisor);
     forEachUniformChunk(delta.length, start, source, (offset, uniforms) => {
         for (let j = 0; j < uniforms.length; j++) {
             const i = offset + j;
             if (uniforms[j] >= threshold)
                 delta[i] = 0;
             else if (scale !== undefined)
-                delta[i] = f32(delta[i] / scale);
+                delta[i] = f32$1(delta[i] / scale);
         }
     });
 }
@@ -29626,15 +29631,15 @@ function l1Rescale(values, before) {
 }
 /** DELLA's per-tensor constants: lo = f32(f32(d) − f32(ε)), span = f32(2 · f32(ε)). */
 function dellaBounds(density, epsilon) {
-    return { lo: f32(f32(density) - f32(epsilon)), span: f32(2 * f32(epsilon)) };
+    return { lo: f32$1(f32$1(density) - f32$1(epsilon)), span: f32$1(2 * f32$1(epsilon)) };
 }
 /**
  * DELLA's keep probability of the element of ascending rank `rank` in a row of `rowLength`:
  * r = f32(rank / (rowLength − 1)) (r = 0.5 for rows of one element), p = f32(lo + f32(r · span)).
  */
 function dellaKeepProbability(rank, rowLength, lo, span) {
-    const r = rowLength === 1 ? 0.5 : f32(rank / (rowLength - 1));
-    return f32(lo + f32(r * span));
+    const r = rowLength === 1 ? 0.5 : f32$1(rank / (rowLength - 1));
+    return f32$1(lo + f32$1(r * span));
 }
 /**
  * DELLA magnitude-based pruning (MAGPRUNE), in place. Rows are consecutive runs of `rowLength`
@@ -29653,7 +29658,7 @@ function dellaSparsify(delta, rowLength, source, density, epsilon, rescale) {
             if (!(uniforms[j] < p * UNIFORM_SCALE))
                 delta[i] = 0;
             else if (rescale)
-                delta[i] = f32(delta[i] / p);
+                delta[i] = f32$1(delta[i] / p);
         }
     });
 }
@@ -29674,7 +29679,7 @@ function signElection(weightedDeltas, method) {
     for (const values of weightedDeltas) {
         if (method === "sum") {
             for (let i = 0; i < length; i++)
-                totals[i] = f32(totals[i] + values[i]);
+                totals[i] = f32$1(totals[i] + values[i]);
         }
         else {
             for (let i = 0; i < length; i++) {
@@ -29701,12 +29706,12 @@ function agreeingSum(weightedDeltas, weights, majority, mixed, divisor) {
     divisor.fill(0);
     weightedDeltas.forEach((values, model) => {
         checkSameLength(values, majority, "agreeingSum");
-        const weight = f32(weights[model]);
+        const weight = f32$1(weights[model]);
         for (let e = 0; e < values.length; e++) {
             if (signOf(values[e]) !== majority[e])
                 continue;
-            mixed[e] = f32(mixed[e] + values[e]);
-            divisor[e] = f32(divisor[e] + weight);
+            mixed[e] = f32$1(mixed[e] + values[e]);
+            divisor[e] = f32$1(divisor[e] + weight);
         }
     });
 }
@@ -29714,27 +29719,27 @@ function agreeingSum(weightedDeltas, weights, majority, mixed, divisor) {
 function accumulate(acc, values) {
     checkSameLength(acc, values, "accumulate");
     for (let i = 0; i < acc.length; i++)
-        acc[i] = f32(acc[i] + values[i]);
+        acc[i] = f32$1(acc[i] + values[i]);
 }
 /** values[i] = f32(values[i] / divisor[i]) (divisor elementwise) or f32(values[i] / f32(divisor)). */
 function divideInPlace(values, divisor) {
     if (typeof divisor === "number") {
-        const d = f32(divisor);
+        const d = f32$1(divisor);
         for (let i = 0; i < values.length; i++)
-            values[i] = f32(values[i] / d);
+            values[i] = f32$1(values[i] / d);
         return;
     }
     checkSameLength(values, divisor, "divideInPlace");
     for (let i = 0; i < values.length; i++)
-        values[i] = f32(values[i] / divisor[i]);
+        values[i] = f32$1(values[i] / divisor[i]);
 }
 /** out[i] = f32(base[i] + f32(f32(lambda) · values[i])). `out` may alias either input. */
 function addScaled(base, values, lambda, out) {
     checkSameLength(base, values, "addScaled");
     checkSameLength(base, out, "addScaled");
-    const l = f32(lambda);
+    const l = f32$1(lambda);
     for (let i = 0; i < out.length; i++)
-        out[i] = f32(base[i] + f32(l * values[i]));
+        out[i] = f32$1(base[i] + f32$1(l * values[i]));
 }
 
 /**
@@ -29835,7 +29840,7 @@ function isRandom(method) {
 /** Substrings that mark a tensor as an embedding (or tied output) matrix, cropped rather than skipped. */
 const EMBEDDING_MARKERS = ["embed_tokens", "lm_head", "wte", "word_embeddings", "embed_out"];
 /** Below this |Σ wᵢ| the plain (no-consensus) normalisation divides by 1 (mergekit's threshold). */
-const WEIGHT_SUM_EPSILON = 1e-8;
+const WEIGHT_SUM_EPSILON$1 = 1e-8;
 function isEmbeddingTensor(name) {
     return EMBEDDING_MARKERS.some((marker) => name.includes(marker));
 }
@@ -29967,7 +29972,7 @@ function plainMix(vectors, mixed) {
         accumulate(mixed, vector.delta);
         weightSum = Math.fround(weightSum + Math.fround(vector.weight));
     }
-    return Math.abs(weightSum) < WEIGHT_SUM_EPSILON ? 1 : weightSum;
+    return Math.abs(weightSum) < WEIGHT_SUM_EPSILON$1 ? 1 : weightSum;
 }
 function collectTaskVectors(definition, ctx, base) {
     const vectors = [];
@@ -33702,11 +33707,2437 @@ function writerError(message) {
 }
 
 /**
+ * A fixed set of worker threads that run kernel calls over one shared WebAssembly memory. Inputs
+ * and outputs live in that memory, so a task message carries only addresses and a few numbers.
+ * Each worker runs one task at a time; a task is built for the worker that takes it (its scratch
+ * region depends on which one). Idle workers do not keep the process alive.
+ */
+const WORKER_URL = new URL("./kernel-worker.js", import.meta.url);
+class KernelPool {
+    slots;
+    queue = [];
+    nextId = 0;
+    failure;
+    closing = false;
+    constructor(options) {
+        const threads = Math.max(1, Math.floor(options.threads));
+        this.slots = Array.from({ length: threads }, () => {
+            const worker = new Worker$1(WORKER_URL, {
+                workerData: { module: options.module, memory: options.memory },
+            });
+            const slot = { worker, busy: undefined };
+            this.watch(slot);
+            worker.unref(); // after the listeners: adding a "message" listener refs the worker again
+            return slot;
+        });
+    }
+    get size() {
+        return this.slots.length;
+    }
+    /** Runs one task on the next free worker; `build` receives that worker's index. */
+    run(build) {
+        if (this.failure)
+            return Promise.reject(this.failure);
+        if (this.closing)
+            return Promise.reject(poolError("the kernel pool is closed"));
+        return new Promise((resolve, reject) => {
+            this.queue.push({ build, resolve, reject });
+            this.dispatch();
+        });
+    }
+    async close() {
+        this.closing = true;
+        this.failAll(poolError("the kernel pool was closed while tasks were pending"));
+        await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+    }
+    dispatch() {
+        for (let index = 0; index < this.slots.length && this.queue.length > 0; index++) {
+            const slot = this.slots[index];
+            if (slot.busy)
+                continue;
+            const pending = this.queue.shift();
+            let task;
+            try {
+                task = pending.build(index);
+            }
+            catch (error) {
+                pending.reject(error);
+                continue;
+            }
+            slot.busy = pending;
+            slot.worker.ref(); // a task in flight keeps the process alive until it answers
+            slot.worker.postMessage({ ...task, id: this.nextId++ });
+        }
+    }
+    watch(slot) {
+        slot.worker.on("message", (reply) => {
+            const pending = slot.busy;
+            slot.busy = undefined;
+            slot.worker.unref();
+            if (pending) {
+                if (reply.error !== undefined)
+                    pending.reject(poolError(`a kernel failed: ${reply.error}`));
+                else
+                    pending.resolve({ result: reply.result, values: reply.values });
+            }
+            this.dispatch();
+        });
+        slot.worker.on("error", (error) => this.fail(poolError(`a kernel worker crashed: ${error.message}`, error)));
+        slot.worker.on("exit", (code) => {
+            if (!this.closing)
+                this.fail(poolError(`a kernel worker exited unexpectedly (status ${code})`));
+        });
+    }
+    fail(error) {
+        this.failure ??= error;
+        this.failAll(error);
+    }
+    failAll(error) {
+        for (const slot of this.slots) {
+            slot.busy?.reject(error);
+            slot.busy = undefined;
+        }
+        for (const pending of this.queue.splice(0))
+            pending.reject(error);
+    }
+}
+function poolError(message, cause) {
+    return new HubmergeError("E_INTERNAL", message, {
+        hint: "Retry with --backend reference, and report this as a bug.",
+        cause,
+    });
+}
+
+/**
+ * The slice of the WebAssembly JavaScript API the kernels use, typed here because the project's
+ * TypeScript libs (ES2023 + @types/node) do not declare the WebAssembly namespace.
+ */
+const WebAssemblyApi = globalThis
+    .WebAssembly;
+
+/**
+ * Loads the compiled kernels (kernels.wasm, built from asm/ by scripts/build-wasm.mjs). The module
+ * imports one shared memory, so every worker thread instantiates it over the same bytes.
+ */
+/** 64 KiB wasm pages; the kernels are wasm32, so memory tops out at 4 GiB. */
+const PAGE_BYTES = 65536;
+const MAX_PAGES = 65536;
+let compiled;
+let failure;
+/** The compiled module (compiled once per thread). Throws E_INTERNAL when it cannot be loaded. */
+function kernelModule() {
+    if (compiled)
+        return compiled;
+    if (!failure) {
+        try {
+            compiled = new WebAssemblyApi.Module(readFileSync$1(new URL("./kernels.wasm", import.meta.url)));
+            return compiled;
+        }
+        catch (error) {
+            failure = error;
+        }
+    }
+    throw new HubmergeError("E_INTERNAL", `the WebAssembly kernels cannot be loaded: ${failure.message}`, {
+        hint: "Use --backend reference, or rebuild the kernels with `node scripts/build-wasm.mjs`.",
+        cause: failure,
+    });
+}
+/** Whether this Node can run the kernels (WebAssembly SIMD and shared memory, and the binary present). */
+function wasmKernelsAvailable() {
+    try {
+        instantiateKernels(createKernelMemory(1));
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+function createKernelMemory(initialPages) {
+    return new WebAssemblyApi.Memory({ initial: initialPages, maximum: MAX_PAGES, shared: true });
+}
+function instantiateKernels(memory, module = kernelModule()) {
+    const instance = new WebAssemblyApi.Instance(module, { env: { memory } });
+    return instance.exports;
+}
+/** Grows `memory` so that it holds at least `bytes` bytes. */
+function ensureMemory(memory, bytes) {
+    const pages = Math.ceil(bytes / PAGE_BYTES);
+    if (pages > MAX_PAGES) {
+        throw new HubmergeError("E_INTERNAL", `the kernels need ${bytes} bytes, more than wasm32's 4 GiB`);
+    }
+    const current = memory.buffer.byteLength / PAGE_BYTES;
+    if (pages > current)
+        memory.grow(pages - current);
+}
+
+const DTYPE_CODE$1 = { F32: 0, F16: 1, BF16: 2 };
+const HEADER$1 = {
+    models: 0,
+    flags: 1,
+    baseDtype: 2,
+    outDtype: 3,
+    basePtr: 4,
+    outPtr: 5,
+    lambda: 6,
+    plainDivisor: 7,
+};
+const HEADER_WORDS$1 = 8;
+const FLAG_HAS_BASE$1 = 1;
+const FLAG_CONSENSUS$1 = 2;
+const FLAG_NORMALIZE$1 = 4;
+const MODEL$1 = {
+    ptr: 0,
+    dtype: 1,
+    mode: 2,
+    weight: 3,
+    threshold: 4,
+    rescale: 5,
+    divisor: 6,
+    key0: 7,
+    key1: 8,
+    stream0: 9,
+    stream1: 10,
+    upperKey: 11,
+    upperTake: 12,
+    lowerKey: 13,
+    lowerTake: 14,
+};
+const MODEL_WORDS$1 = 16;
+const MODE_DENSE = 0;
+const MODE_DARE$1 = 1;
+const MODE_MAGNITUDE$1 = 2;
+/** Elements per inner block of the kernels; scratch arrays hold one block each. */
+const BLOCK = 1024;
+/** Scratch arrays before the per-model ones (base, model, uniforms, mixed, divisor). */
+const FIXED_SCRATCH_ARRAYS = 5;
+const HIGH_BUCKETS$1 = 32768;
+const LOW_SLOTS$1 = 65536;
+/** A cut key no element has (keys are at most 0x7F800001): "no cut" for the lower end. */
+const NO_KEY = 0xffffffff;
+/** Kernels process whole groups of 16 elements: tensor and window offsets are multiples of this. */
+const GROUP = 16;
+/** Bytes after every region that the last group of a tensor may read or write. */
+const REGION_PADDING = 128;
+function descriptorWords(models) {
+    return HEADER_WORDS$1 + models * MODEL_WORDS$1;
+}
+
+function writeDescriptor(target, plan, regions) {
+    const { words, floats } = target;
+    const first = target.at >>> 2;
+    words.fill(0, first, first + descriptorWords(plan.terms.length));
+    words[first + HEADER$1.models] = plan.terms.length;
+    words[first + HEADER$1.flags] =
+        (plan.hasBase ? FLAG_HAS_BASE$1 : 0) |
+            (plan.consensus ? FLAG_CONSENSUS$1 : 0) |
+            (plan.normalize ? FLAG_NORMALIZE$1 : 0);
+    words[first + HEADER$1.baseDtype] = regions.baseDtype === undefined ? 0 : DTYPE_CODE$1[regions.baseDtype];
+    words[first + HEADER$1.outDtype] = DTYPE_CODE$1[regions.outDtype];
+    words[first + HEADER$1.basePtr] = regions.base ?? 0;
+    words[first + HEADER$1.outPtr] = regions.output;
+    floats[first + HEADER$1.lambda] = plan.lambda;
+    floats[first + HEADER$1.plainDivisor] = plan.plainDivisor;
+    plan.terms.forEach((term, m) => {
+        const record = first + HEADER_WORDS$1 + m * MODEL_WORDS$1;
+        words[record + MODEL$1.ptr] = regions.models[m];
+        words[record + MODEL$1.dtype] = DTYPE_CODE$1[regions.modelDtypes[m]];
+        floats[record + MODEL$1.weight] = term.weight;
+        writeSparsity(words, floats, record, term.sparsity);
+    });
+}
+function writeSparsity(words, floats, record, sparsity) {
+    if (sparsity.mode === "dense") {
+        words[record + MODEL$1.mode] = MODE_DENSE;
+    }
+    else if (sparsity.mode === "dare") {
+        words[record + MODEL$1.mode] = MODE_DARE$1;
+        words[record + MODEL$1.threshold] = sparsity.threshold;
+        words[record + MODEL$1.rescale] = sparsity.rescale ? 1 : 0;
+        floats[record + MODEL$1.divisor] = sparsity.divisor;
+        words[record + MODEL$1.key0] = sparsity.key[0];
+        words[record + MODEL$1.key1] = sparsity.key[1];
+        words[record + MODEL$1.stream0] = sparsity.stream[0];
+        words[record + MODEL$1.stream1] = sparsity.stream[1];
+    }
+    else {
+        words[record + MODEL$1.mode] = MODE_MAGNITUDE$1;
+    }
+}
+/** Sets the two ends of model `m`'s magnitude rank range. */
+function writeCuts(target, m, upper, lower) {
+    const record = (target.at >>> 2) + HEADER_WORDS$1 + m * MODEL_WORDS$1;
+    target.words[record + MODEL$1.upperKey] = upper.key;
+    target.words[record + MODEL$1.upperTake] = upper.take;
+    target.words[record + MODEL$1.lowerKey] = lower.key;
+    target.words[record + MODEL$1.lowerTake] = lower.take;
+}
+
+/**
+ * The kernels instantiated on the calling thread, over a private memory: for conversions and
+ * selections that do not need worker threads (and for tests). Inputs are staged through a bounded
+ * buffer, so memory does not grow with the data.
+ */
+function alignUp(value, alignment) {
+    return Math.ceil(value / alignment) * alignment;
+}
+
+/**
+ * Where one tensor merge lives in the shared memory, and how it is cut into windows and chunks.
+ *
+ *   heapBase | descriptor | buckets | worker 0 scratch | … | worker T−1 scratch | window buffer 0 | 1
+ *
+ * A window buffer holds one window (a run of elements) of every input and of the output; the two
+ * buffers alternate, so the main thread copies window w+1 in while workers compute window w.
+ * A tensor that fits one window is copied once and stays resident across passes. Windows and
+ * chunks start at multiples of GROUP elements, as the kernels require.
+ */
+const MIN_CHUNK = 16 * 1024;
+const MAX_CHUNK = 256 * 1024;
+/** Chunks per thread and window, so that uneven chunk times even out. */
+const CHUNKS_PER_THREAD = 4;
+const HIGH_HIST_BYTES = HIGH_BUCKETS$1 * 4;
+const LOW_HIST_BYTES = LOW_SLOTS$1 * 4;
+function planLayout(request) {
+    const descriptor = alignUp(request.heapBase, 16);
+    const buckets = alignUp(descriptor + descriptorWords(request.models) * 4, 16);
+    let at = alignUp(buckets + request.models * 8, 16);
+    const workers = [];
+    for (let w = 0; w < request.threads; w++) {
+        const regions = workerRegions(at, request.models, request.histograms);
+        workers.push(regions.regions);
+        at = regions.end;
+    }
+    const bytesPerElement = request.inputs.reduce((sum, dtype) => sum + DTYPE_SIZE[dtype], DTYPE_SIZE[request.output]);
+    const windowElements = chooseWindow(request, bytesPerElement);
+    const windows = cutWindows(request, windowElements);
+    const inputs = [];
+    for (const dtype of request.inputs) {
+        inputs.push(at);
+        at = alignUp(at + windowElements * DTYPE_SIZE[dtype] + REGION_PADDING, 16);
+    }
+    const output = at;
+    at = alignUp(at + windowElements * DTYPE_SIZE[request.output] + REGION_PADDING, 16);
+    const bufferShift = at - inputs[0];
+    const end = windows.length > 1 ? at + bufferShift : at;
+    const chunkCount = windows.reduce((sum, w) => sum + w.chunks.length, 0);
+    return { descriptor, buckets, workers, inputs, output, bufferShift, windows, chunkCount, end };
+}
+function workerRegions(start, models, histograms) {
+    const scratch = start;
+    const counters = alignUp(scratch + (FIXED_SCRATCH_ARRAYS + models) * BLOCK * 4, 16);
+    const equalCounts = alignUp(counters + models * 8, 16);
+    const highHists = alignUp(equalCounts + models * 8, 16);
+    const lowHists = highHists + (histograms ? models * HIGH_HIST_BYTES : 0);
+    const end = lowHists + (histograms ? 2 * models * LOW_HIST_BYTES : 0);
+    return { regions: { scratch, counters, equalCounts, highHists, lowHists }, end };
+}
+function roundUp(value, step) {
+    return Math.ceil(value / step) * step;
+}
+function chooseWindow(request, bytesPerElement) {
+    const whole = roundUp(Math.max(request.count, 1), GROUP);
+    if (request.windowElements !== undefined)
+        return Math.min(whole, roundUp(request.windowElements, GROUP));
+    const fitting = Math.floor(request.bufferBudget / bytesPerElement / MAX_CHUNK) * MAX_CHUNK;
+    return Math.min(whole, Math.max(MAX_CHUNK, fitting));
+}
+function cutWindows(request, windowElements) {
+    const windows = [];
+    let firstChunk = 0;
+    for (let start = 0; start < request.count; start += windowElements) {
+        const length = Math.min(windowElements, request.count - start);
+        const chunks = cutChunks(length, request);
+        windows.push({ index: windows.length, start, length, chunks, firstChunk });
+        firstChunk += chunks.length;
+    }
+    return windows;
+}
+function cutChunks(length, request) {
+    const wanted = request.chunkElements ?? Math.ceil(length / (request.threads * CHUNKS_PER_THREAD));
+    const size = roundUp(Math.min(MAX_CHUNK, Math.max(request.chunkElements ? GROUP : MIN_CHUNK, wanted)), GROUP);
+    const chunks = [];
+    for (let from = 0; from < length; from += size)
+        chunks.push([from, Math.min(length, from + size)]);
+    return chunks;
+}
+
+/**
+ * Turning histograms into magnitude cuts, exactly as magnitude-select.ts's selectCut does: the
+ * k-th largest order key, and how many elements equal to it the top k take (in index order).
+ * The histograms are sums over chunks, so the cut does not depend on how the tensor was split.
+ */
+/** The clamped rank range [lo, hi) of magnitudeRankRangeMask. */
+function clampRange(from, to, n) {
+    const clamp = (x) => Math.max(0, Math.min(n, Math.floor(x)));
+    return { lo: clamp(from), hi: clamp(to) };
+}
+/** The bucket holding the k-th largest key (1 ≤ k ≤ n). */
+function chooseBucket$1(high, k) {
+    let above = 0;
+    let bucket = high.length - 1;
+    while (above + high[bucket] < k)
+        above += high[bucket--];
+    return { bucket, above };
+}
+/** The k-th largest key itself, from the low-bits histogram of its bucket. */
+function chooseKey$1(low, k, choice) {
+    let above = choice.above;
+    let slot = low.length - 1;
+    while (above + low[slot] < k)
+        above += low[slot--];
+    return { key: ((choice.bucket << 16) | slot) >>> 0, take: k - above };
+}
+/** Upper end when every element is in range (key > 0, or = 0 with an unbounded take). */
+const KEEP_ALL$1 = { key: 0, take: 0xffffffff };
+/** An end no element passes: nothing kept (upper) or nothing excluded (lower). */
+const NO_CUT$1 = { key: NO_KEY, take: 0 };
+
+/**
+ * One tensor merge on the worker pool. Passes sweep the tensor window by window (copying inputs
+ * into the shared memory, double-buffered), each window split into chunks that workers take:
+ *
+ * - magnitude methods first find every model's cut (high-bits histograms, low-bits histograms,
+ *   then the count of cut-equal elements per chunk, whose prefix sums tell each chunk how many
+ *   such elements precede it — so "the first k in index order" holds across chunks);
+ * - the fused pass merges and encodes each chunk; finished windows are copied out.
+ */
+class TensorJob {
+    request;
+    output;
+    context;
+    layout;
+    inputs;
+    bytes;
+    target;
+    /** Which window each buffer holds. */
+    loaded = [undefined, undefined];
+    /** Per global chunk: 2 u32 per model, the cut-equal counts before the chunk. */
+    prefixes;
+    constructor(request, 
+    /** Where the encoded output goes (at least count × output size bytes); see OutputTarget. */
+    output, context) {
+        this.request = request;
+        this.output = output;
+        this.context = context;
+        this.inputs = [...(request.base ? [request.base] : []), ...request.models];
+        this.layout = planLayout({
+            heapBase: context.heapBase,
+            threads: context.threads,
+            count: request.count,
+            inputs: this.inputs.map((input) => input.dtype),
+            output: request.outDtype,
+            models: request.plan.terms.length,
+            histograms: request.plan.terms.some((term) => term.sparsity.mode === "magnitude"),
+            bufferBudget: context.bufferBudget,
+            windowElements: context.windowElements,
+            chunkElements: context.chunkElements,
+        });
+    }
+    async run() {
+        const { request, layout } = this;
+        ensureMemory(this.context.memory, layout.end);
+        const buffer = this.context.memory.buffer;
+        this.bytes = new Uint8Array(buffer);
+        this.target = { words: new Uint32Array(buffer), floats: new Float32Array(buffer), at: layout.descriptor };
+        const hasBase = request.base !== undefined;
+        writeDescriptor(this.target, request.plan, {
+            base: hasBase ? layout.inputs[0] : undefined,
+            models: layout.inputs.slice(hasBase ? 1 : 0),
+            output: layout.output,
+            baseDtype: request.base?.dtype,
+            modelDtypes: request.models.map((m) => m.dtype),
+            outDtype: request.outDtype,
+        });
+        await this.findCuts();
+        return this.mergePass();
+    }
+    /**
+     * The fused pass. Into a shared buffer, each worker copies its chunk's output itself; into a
+     * caller's buffer (which only this thread can write), each finished window is copied here.
+     */
+    async mergePass() {
+        const { layout, request, output } = this;
+        const size = DTYPE_SIZE[request.outDtype];
+        const zeros = new Uint32Array(request.plan.terms.length * 2);
+        const shared = "shared" in output ? output : undefined;
+        const inPlace = "inPlace" in output ? output.inPlace : undefined;
+        const copyWindow = (window, shift) => {
+            if (!inPlace)
+                return;
+            const from = layout.output + shift;
+            inPlace.set(this.bytes.subarray(from, from + window.length * size), window.start * size);
+        };
+        await this.sweep((window, chunk, from, to, shift) => (worker) => {
+            const regions = layout.workers[worker];
+            const task = {
+                op: "mergeChunk",
+                args: [layout.descriptor, shift, window.start, from, to, regions.scratch, regions.counters],
+                write: { ptr: regions.counters, values: this.prefixes?.[window.firstChunk + chunk] ?? zeros },
+            };
+            if (shared) {
+                const length = (to - from) * size;
+                task.copyOut = {
+                    from: layout.output + shift + from * size,
+                    length,
+                    target: shared.shared,
+                    offset: shared.offset + (window.start + from) * size,
+                };
+            }
+            return task;
+        }, { after: copyWindow });
+        const bytes = request.count * size;
+        return inPlace ? inPlace.subarray(0, bytes) : new Uint8Array(shared.shared, shared.offset, bytes);
+    }
+    /**
+     * Runs `task` on every chunk, window by window. Window w+1 is copied into the other buffer while
+     * workers compute window w; `after` runs when a window is done, `collect` receives the values a
+     * task reads back.
+     */
+    async sweep(task, hooks = {}) {
+        const { after, collect } = hooks;
+        const inFlight = [undefined, undefined];
+        try {
+            for (const window of this.layout.windows) {
+                const buffer = window.index % 2;
+                await inFlight[buffer];
+                const shift = buffer * this.layout.bufferShift;
+                this.load(window, buffer, shift);
+                const done = Promise.all(window.chunks.map(([from, to], chunk) => this.context.pool
+                    .run(this.withSharedInputs(task(window, chunk, from, to, shift), window, from, to, shift))
+                    .then(({ values }) => {
+                    if (collect && values)
+                        collect(window.firstChunk + chunk, values);
+                }))).then(() => after?.(window, shift));
+                done.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+                inFlight[buffer] = done;
+            }
+            await Promise.all(inFlight);
+        }
+        catch (error) {
+            await Promise.allSettled(inFlight);
+            this.loaded.fill(undefined);
+            throw error;
+        }
+    }
+    /**
+     * Inputs in SharedArrayBuffers are copied in by the workers, each its own chunk, in every pass:
+     * the copying then scales with the threads instead of running here.
+     */
+    withSharedInputs(build, window, from, to, shift) {
+        const copies = this.inputs.flatMap((input, i) => {
+            if (!(input.bytes.buffer instanceof SharedArrayBuffer))
+                return [];
+            const size = DTYPE_SIZE[input.dtype];
+            const offset = input.bytes.byteOffset + (window.start + from) * size;
+            return [
+                {
+                    source: input.bytes.buffer,
+                    offset,
+                    length: (to - from) * size,
+                    to: this.layout.inputs[i] + shift + from * size,
+                },
+            ];
+        });
+        if (copies.length === 0)
+            return build;
+        return (worker) => ({ ...build(worker), copyIn: copies });
+    }
+    /** Copies window `window` of every (unshared) input into `buffer`, unless it is already there. */
+    load(window, buffer, shift) {
+        if (this.loaded[buffer] === window.index)
+            return;
+        this.inputs.forEach((input, i) => {
+            if (input.bytes.buffer instanceof SharedArrayBuffer)
+                return;
+            const size = DTYPE_SIZE[input.dtype];
+            const source = input.bytes.subarray(window.start * size, (window.start + window.length) * size);
+            this.bytes.set(source, this.layout.inputs[i] + shift);
+        });
+        this.loaded[buffer] = window.index;
+    }
+    /** Finds every magnitude model's cuts and the per-chunk prefix counts of cut-equal elements. */
+    async findCuts() {
+        const cuts = this.pendingCuts();
+        if (cuts.length === 0)
+            return;
+        const { layout } = this;
+        const models = this.request.plan.terms.length;
+        this.zero((w) => w.highHists, models * HIGH_HIST_BYTES);
+        await this.sweep((_window, _chunk, from, to, shift) => (worker) => {
+            const regions = layout.workers[worker];
+            return {
+                op: "cutHistogramHigh",
+                args: [layout.descriptor, shift, from, to, regions.scratch, regions.highHists],
+            };
+        });
+        const buckets = new Uint32Array(models * 2).fill(NO_KEY);
+        for (const cut of cuts) {
+            cut.bucket = chooseBucket$1(this.sumHistograms((w) => w.highHists + cut.model * HIGH_HIST_BYTES, HIGH_BUCKETS$1), cut.k);
+            buckets[cut.model * 2 + cut.end] = cut.bucket.bucket;
+        }
+        this.target.words.set(buckets, layout.buckets >>> 2);
+        this.zero((w) => w.lowHists, models * 2 * LOW_HIST_BYTES);
+        await this.sweep((_window, _chunk, from, to, shift) => (worker) => {
+            const r = layout.workers[worker];
+            return {
+                op: "cutHistogramLow",
+                args: [layout.descriptor, shift, from, to, r.scratch, layout.buckets, r.lowHists],
+            };
+        });
+        for (const cut of cuts) {
+            const slot = (cut.model * 2 + cut.end) * LOW_HIST_BYTES;
+            cut.words = chooseKey$1(this.sumHistograms((w) => w.lowHists + slot, LOW_SLOTS$1), cut.k, cut.bucket);
+        }
+        this.writeCutWords(cuts);
+        await this.countEqual();
+    }
+    /** The cuts to find, after writing the trivial ends (keep all, keep none) to the descriptor. */
+    pendingCuts() {
+        const cuts = [];
+        this.request.plan.terms.forEach((term, model) => {
+            if (term.sparsity.mode !== "magnitude")
+                return;
+            const { lo, hi } = clampRange(term.sparsity.from, term.sparsity.to, this.request.count);
+            if (hi <= lo) {
+                writeCuts(this.target, model, NO_CUT$1, NO_CUT$1);
+                return;
+            }
+            writeCuts(this.target, model, KEEP_ALL$1, NO_CUT$1);
+            if (hi < this.request.count)
+                cuts.push({ model, end: 0, k: hi });
+            if (lo > 0)
+                cuts.push({ model, end: 1, k: lo });
+        });
+        return cuts;
+    }
+    writeCutWords(cuts) {
+        const byModel = new Map();
+        for (const cut of cuts) {
+            const ends = byModel.get(cut.model) ?? [KEEP_ALL$1, NO_CUT$1];
+            ends[cut.end] = cut.words;
+            byModel.set(cut.model, ends);
+        }
+        for (const [model, [upper, lower]] of byModel)
+            writeCuts(this.target, model, upper, lower);
+    }
+    /** Per chunk, the cut-equal counts of the chunks before it. */
+    async countEqual() {
+        const { layout } = this;
+        const words = this.request.plan.terms.length * 2;
+        const perChunk = new Array(layout.chunkCount);
+        await this.sweep((_window, _chunk, from, to, shift) => (worker) => {
+            const r = layout.workers[worker];
+            return {
+                op: "cutCountEqual",
+                args: [layout.descriptor, shift, from, to, r.scratch, r.equalCounts],
+                read: { ptr: r.equalCounts, count: words },
+            };
+        }, { collect: (chunk, values) => (perChunk[chunk] = values) });
+        const running = new Uint32Array(words);
+        this.prefixes = perChunk.map((counts) => {
+            const before = running.slice();
+            counts.forEach((count, i) => (running[i] = running[i] + count));
+            return before;
+        });
+    }
+    zero(region, bytes) {
+        for (const worker of this.layout.workers)
+            this.bytes.fill(0, region(worker), region(worker) + bytes);
+    }
+    sumHistograms(region, length) {
+        const total = new Uint32Array(length);
+        for (const worker of this.layout.workers) {
+            const part = new Uint32Array(this.bytes.buffer, region(worker), length);
+            for (let i = 0; i < length; i++)
+                total[i] = total[i] + part[i];
+        }
+        return total;
+    }
+}
+
+/**
+ * The WebAssembly backend: one shared memory, a pool of worker threads over it, and tensor merges
+ * run one at a time (TensorJob does the work). Memory stays bounded by the window budget and the
+ * two output buffers, however large the model is.
+ *
+ * Outputs go to two SharedArrayBuffers used in turn (workers write results there in parallel). A
+ * fresh buffer per tensor would not do: each worker that wrote into it keeps it reachable until
+ * that worker's next garbage collection, which idle workers put off indefinitely.
+ */
+const DEFAULT_BUFFER_BUDGET = 32 * 1024 * 1024;
+class WasmMergeBackend {
+    options;
+    threads;
+    memory;
+    pool;
+    heapBase;
+    queue = Promise.resolve();
+    outputs = [undefined, undefined];
+    turn = 0;
+    constructor(options = {}) {
+        this.options = options;
+        this.threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
+        const module = kernelModule();
+        this.memory = createKernelMemory(16);
+        this.heapBase = instantiateKernels(this.memory, module).heapBase();
+        this.pool = new KernelPool({ threads: this.threads, module, memory: this.memory });
+    }
+    /**
+     * Merges one tensor; returns the encoded output: a view of `resultInto` when given, else of one
+     * of the two output buffers, valid until the second merge after this one starts.
+     */
+    merge(request) {
+        const run = () => new TensorJob(request, this.outputTarget(request), {
+            pool: this.pool,
+            memory: this.memory,
+            heapBase: this.heapBase,
+            threads: this.threads,
+            bufferBudget: this.options.bufferBudget ?? DEFAULT_BUFFER_BUDGET,
+            windowElements: this.options.windowElements,
+            chunkElements: this.options.chunkElements,
+        }).run();
+        const result = this.queue.then(run, run);
+        this.queue = result.catch(() => undefined);
+        return result;
+    }
+    outputTarget(request) {
+        const into = request.resultInto;
+        if (!into)
+            return { shared: this.outputBuffer(request), offset: 0 };
+        return into.buffer instanceof SharedArrayBuffer
+            ? { shared: into.buffer, offset: into.byteOffset }
+            : { inPlace: into };
+    }
+    /** The output buffer of this turn, grown to the request's output size. */
+    outputBuffer(request) {
+        const bytes = request.count * DTYPE_SIZE[request.outDtype];
+        const slot = this.turn;
+        this.turn = 1 - this.turn;
+        const current = this.outputs[slot];
+        if (current && current.byteLength >= bytes)
+            return current;
+        const grown = new SharedArrayBuffer(bytes);
+        this.outputs[slot] = grown;
+        return grown;
+    }
+    async close() {
+        await this.queue;
+        await this.pool.close();
+    }
+}
+
+/**
+ * What the WebAssembly backend can merge, and the per-tensor constants it needs: the method's
+ * order of operations (src/merge/methods/task-family.ts, linear.ts) reduced to flags and f32
+ * scalars. Anything else — another method, parameters the reference would reject, whole-tensor
+ * L1 rescaling, shape mismatches — yields undefined, and the caller uses the reference, which
+ * also produces the right error message.
+ */
+const f32 = Math.fround;
+/** Below this |Σ wᵢ| the plain normalisation divides by 1 (task-family.ts). */
+const WEIGHT_SUM_EPSILON = 1e-8;
+/** The task-family methods the kernels run, as task-family.ts defines them. */
+const TASK_FAMILY = {
+    task_arithmetic: { consensus: false },
+    ties: { sparsification: "magnitude", consensus: true },
+    dare_linear: { sparsification: "random", consensus: false },
+    dare_ties: { sparsification: "random", consensus: true },
+    breadcrumbs: { sparsification: "magnitude_outliers", consensus: false },
+    breadcrumbs_ties: { sparsification: "magnitude_outliers", consensus: true },
+};
+[...Object.keys(TASK_FAMILY), "linear"];
+function planMerge(request) {
+    if (request.models.length === 0 || request.count === 0)
+        return undefined;
+    if (request.method.name === "linear")
+        return planLinear(request);
+    const family = TASK_FAMILY[request.method.name];
+    return family ? planTaskFamily(family, request) : undefined;
+}
+function planLinear(request) {
+    if (request.hasBase)
+        return undefined;
+    const normalize = request.global.normalize;
+    if (typeof normalize !== "boolean")
+        return undefined;
+    const weights = request.models.map((m) => finite(m.params.weight));
+    if (weights.some((w) => w === undefined))
+        return undefined;
+    const total = f32Sum(weights);
+    if (normalize && total === 0)
+        return undefined;
+    return {
+        hasBase: false,
+        consensus: false,
+        normalize,
+        lambda: 1,
+        plainDivisor: total,
+        terms: weights.map((w) => ({ weight: f32(w), sparsity: { mode: "dense" } })),
+    };
+}
+function planTaskFamily(family, request) {
+    if (!request.hasBase)
+        return undefined;
+    const global = request.global;
+    const normalize = booleanOr(global.normalize, defaultOf(request.method, "normalize"));
+    const rescale = booleanOr(global.rescale, defaultOf(request.method, "rescale"));
+    const lambda = finite(global.lambda ?? 1);
+    const int8Mask = booleanOr(global.int8_mask, false);
+    if (normalize === undefined || rescale === undefined || lambda === undefined || int8Mask === undefined) {
+        return undefined;
+    }
+    const terms = [];
+    for (const { model, params } of request.models) {
+        const weight = finite(params.weight);
+        const sparsity = sparsityOf(family.sparsification, params, rescale, model, request);
+        if (weight === undefined || sparsity === undefined)
+            return undefined;
+        terms.push({ weight: f32(weight), sparsity });
+    }
+    const weightSum = f32Sum(terms.map((t) => t.weight));
+    return {
+        hasBase: true,
+        consensus: family.consensus,
+        normalize,
+        lambda: f32(lambda),
+        plainDivisor: Math.abs(weightSum) < WEIGHT_SUM_EPSILON ? 1 : weightSum,
+        terms,
+    };
+}
+/** sparsify() of kernels/sparsify.ts for one model, or undefined when the kernels cannot do it. */
+function sparsityOf(sparsification, params, rescale, model, request) {
+    if (!sparsification)
+        return { mode: "dense" };
+    const density = finite(params.density ?? 1);
+    if (density === undefined || density < 0 || density > 1)
+        return undefined;
+    const gamma = sparsification === "magnitude_outliers" ? finite(params.gamma ?? 0.01) : 0;
+    if (gamma === undefined || gamma < 0 || gamma > 1)
+        return undefined;
+    if (density >= 1)
+        return { mode: "dense" };
+    const n = request.count;
+    if (sparsification === "random") {
+        if (rescale && request.dareRescale !== "paper")
+            return undefined; // L1 norm matching
+        const { key, stream } = dareStream(request.seed, model, request.tensorName);
+        return { mode: "dare", threshold: keepThreshold(density), rescale, divisor: f32(density), key, stream };
+    }
+    if (rescale)
+        return undefined; // magnitude methods rescale by L1 norms: a whole-tensor reduction
+    if (sparsification === "magnitude")
+        return { mode: "magnitude", from: 0, to: Math.floor(density * n) };
+    const { top, bottom } = breadcrumbsCounts(n, density, gamma);
+    return { mode: "magnitude", from: top, to: n - bottom };
+}
+function defaultOf(method, name) {
+    return method.globalParams.find((spec) => spec.name === name)?.default;
+}
+function finite(value) {
+    return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+function booleanOr(value, fallback) {
+    const chosen = value ?? fallback;
+    return typeof chosen === "boolean" ? chosen : undefined;
+}
+/** Σ f32(wᵢ) in f32, in model order from +0. */
+function f32Sum(weights) {
+    let sum = 0;
+    for (const weight of weights)
+        sum = f32(sum + f32(weight));
+    return sum;
+}
+
+/**
+ * The fast path of the executor: merges one output tensor on the WebAssembly backend when it can
+ * (methods and parameters the kernels reproduce byte for byte; see kernels/wasm/task-plan.ts),
+ * straight from the inputs' raw bytes to the output's. Returns undefined otherwise, and the
+ * executor runs the reference.
+ *
+ *   const runtime = createKernelRuntime({ backend: "auto", threads });
+ *   const bytes = await tryFastMerge({ ...tensorArgs, runtime }) ?? referenceMerge();
+ *   await runtime.close();
+ */
+function createKernelRuntime(options) {
+    const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
+    if (options.backend === "reference")
+        return referenceRuntime(threads);
+    if (!wasmKernelsAvailable()) {
+        if (options.backend === "auto")
+            return referenceRuntime(threads);
+        throw new HubmergeError("E_USAGE", "the wasm backend is not available in this Node.js", {
+            hint: "Use --backend reference (or auto); the kernels need WebAssembly SIMD and shared memory (Node 20+).",
+        });
+    }
+    let backend;
+    return {
+        backend: "wasm",
+        threads,
+        async tryMerge(args) {
+            const request = toRequest(args);
+            if (!request)
+                return undefined;
+            backend ??= new WasmMergeBackend({ ...options, threads });
+            return backend.merge(request);
+        },
+        async close() {
+            await backend?.close();
+            backend = undefined;
+        },
+    };
+}
+function referenceRuntime(threads) {
+    return { backend: "reference", threads, tryMerge: async () => undefined, close: async () => undefined };
+}
+/** The backend request, or undefined when a dtype, size, shape or parameter is outside the kernels' scope. */
+function toRequest(args) {
+    const { recipe } = args;
+    if (recipe.action !== "merge" || !isFloatDType(recipe.dtype))
+        return undefined;
+    const count = recipe.shape.reduce((a, b) => a * b, 1);
+    const base = args.base ? checkedInput$1(args.base, recipe.shape, count) : undefined;
+    if (args.base && !base)
+        return undefined;
+    const models = [];
+    for (const input of args.inputs) {
+        const checked = checkedInput$1(input, recipe.shape, count);
+        if (!checked)
+            return undefined;
+        models.push(checked);
+    }
+    const plan = planMerge({
+        method: args.method,
+        global: args.global,
+        models: args.inputs,
+        hasBase: base !== undefined,
+        count,
+        seed: args.seed,
+        dareRescale: args.dareRescale,
+        tensorName: args.tensorName,
+    });
+    if (!plan)
+        return undefined;
+    const inputs = base ? [base, ...models] : models;
+    const resultInto = args.consumeInputs ? reusableInput(inputs, recipe.dtype) : undefined;
+    return { plan, base, models, outDtype: recipe.dtype, count, resultInto };
+}
+/**
+ * An input whose bytes can take the result, overlapping no other input. Its elements must be at
+ * least as wide as the output's (a window is copied in before its result is copied over it), and
+ * exactly as wide when workers copy it in chunk by chunk (SharedArrayBuffer inputs): then each
+ * chunk's result covers only bytes that chunk itself has already read.
+ */
+function reusableInput(inputs, outDtype) {
+    const overlap = (a, b) => a.buffer === b.buffer &&
+        a.byteOffset < b.byteOffset + b.byteLength &&
+        b.byteOffset < a.byteOffset + a.byteLength;
+    const wideEnough = (input) => input.bytes.buffer instanceof SharedArrayBuffer
+        ? DTYPE_SIZE[input.dtype] === DTYPE_SIZE[outDtype]
+        : DTYPE_SIZE[input.dtype] >= DTYPE_SIZE[outDtype];
+    const index = inputs.findIndex((candidate, i) => wideEnough(candidate) && inputs.every((other, j) => j === i || !overlap(other.bytes, candidate.bytes)));
+    return index < 0 ? undefined : inputs[index].bytes;
+}
+function checkedInput$1(tensor, shape, count) {
+    if (!isFloatDType(tensor.dtype))
+        return undefined;
+    if (tensor.bytes.byteLength !== count * DTYPE_SIZE[tensor.dtype])
+        return undefined;
+    if (tensor.shape && (tensor.shape.length !== shape.length || tensor.shape.some((d, i) => d !== shape[i]))) {
+        return undefined;
+    }
+    return { bytes: tensor.bytes, dtype: tensor.dtype };
+}
+
+/**
+ * What stands between Dawn and an NVIDIA GPU on Linux, for the "no adapter" message: the Vulkan
+ * loader, the driver's Vulkan ICD, the driver itself, and (in containers) the graphics capability.
+ */
+const LIBRARY_DIRS = [
+    "/usr/lib/x86_64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/lib/x86_64-linux-gnu",
+    "/lib/aarch64-linux-gnu",
+    "/usr/lib64",
+    "/usr/lib",
+    "/usr/local/lib",
+];
+const ICD_DIRS = [
+    "/usr/share/vulkan/icd.d",
+    "/etc/vulkan/icd.d",
+    "/usr/local/share/vulkan/icd.d",
+    "/usr/local/nvidia/share/vulkan/icd.d",
+];
+const hostEnvironment = {
+    platform: process.platform,
+    env: process.env,
+    exists: existsSync$1,
+    list: (dir) => {
+        try {
+            return readdirSync(dir);
+        }
+        catch {
+            return [];
+        }
+    },
+};
+/** Human-readable list of the missing pieces (empty when nothing obvious is missing, or not Linux). */
+function describeMissingVulkan(host = hostEnvironment) {
+    if (host.platform !== "linux")
+        return [];
+    const missing = [];
+    const libraryDirs = [...(host.env.LD_LIBRARY_PATH ?? "").split(delimiter).filter(Boolean), ...LIBRARY_DIRS];
+    if (!libraryDirs.some((dir) => host.exists(join(dir, "libvulkan.so.1")))) {
+        missing.push("the Vulkan loader libvulkan.so.1 (apt-get install libvulkan1)");
+    }
+    const explicit = (host.env.VK_DRIVER_FILES ?? host.env.VK_ICD_FILENAMES ?? "")
+        .split(delimiter)
+        .filter(Boolean);
+    const icds = [
+        ...explicit.filter((file) => host.exists(file)),
+        ...ICD_DIRS.flatMap((dir) => host.list(dir).map((name) => join(dir, name))),
+    ];
+    const driver = host.exists("/proc/driver/nvidia/version") || host.exists("/dev/nvidiactl");
+    if (driver && !icds.some((file) => /nvidia/i.test(file))) {
+        missing.push("the NVIDIA Vulkan ICD (nvidia_icd.json in /usr/share/vulkan/icd.d or VK_DRIVER_FILES; it comes with the driver's graphics libraries)");
+    }
+    const capabilities = host.env.NVIDIA_DRIVER_CAPABILITIES;
+    if (capabilities !== undefined && !/\b(all|graphics)\b/.test(capabilities)) {
+        missing.push(`graphics in NVIDIA_DRIVER_CAPABILITIES (it is "${capabilities}"; e.g. compute,utility,graphics)`);
+    }
+    if (!driver && icds.length === 0)
+        missing.push("a GPU driver with a Vulkan ICD (none found)");
+    return missing;
+}
+
+/// <reference types="@webgpu/types" />
+/**
+ * Opening a WebGPU device through Dawn (the optional `webgpu` package). Hardware first: on Linux
+ * Dawn's Vulkan backend, which needs the Vulkan loader (libvulkan.so.1) and the driver's Vulkan
+ * ICD. With `allowSoftware`, Mesa's llvmpipe through Dawn's OpenGL ES backend is the fallback (CI
+ * and tests: the same shaders, on the CPU). The summary says which kind was found, so that
+ * `--backend auto` uses the GPU only on real hardware.
+ */
+const SOFTWARE_NAMES = /llvmpipe|lavapipe|softpipe|swiftshader|software rasterizer/i;
+let dawn;
+function createInstance(module, options) {
+    const gpu = module.create(options);
+    return gpu;
+}
+/** Loads the `webgpu` package once; a missing or broken install becomes a clear error. */
+async function loadDawn() {
+    dawn ??= import('webgpu').then((module) => module, (cause) => {
+        dawn = undefined;
+        throw new HubmergeError("E_USAGE", "the WebGPU backend needs the optional package `webgpu` (Dawn)", {
+            hint: "Install it (npm install webgpu, on linux-x64/arm64, macOS or Windows) or use --backend wasm.",
+            cause,
+        });
+    });
+    return dawn;
+}
+function summarize(adapter, backend) {
+    const info = adapter.info;
+    const name = info.device || info.description || info.vendor || "unknown adapter";
+    const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
+    const fallback = info.isFallbackAdapter === true;
+    return {
+        name,
+        vendor: info.vendor,
+        backend,
+        software: fallback || SOFTWARE_NAMES.test(text),
+        description: info.description,
+    };
+}
+async function requestHardware(module) {
+    const gpu = createInstance(module, []);
+    return gpu.requestAdapter({ powerPreference: "high-performance" });
+}
+async function requestSoftware(module) {
+    // Mesa's EGL needs no display server with the surfaceless platform; read when EGL first loads.
+    process.env.EGL_PLATFORM ??= "surfaceless";
+    const gpu = createInstance(module, ["backend=opengles"]);
+    return gpu.requestAdapter({ featureLevel: "compatibility" });
+}
+/**
+ * Opens a device on the best adapter: hardware through Vulkan, else (with allowSoftware) llvmpipe.
+ * Throws a HubmergeError that names what is missing when there is none.
+ */
+async function openGpu(options = {}) {
+    const module = await loadDawn();
+    let adapter = await requestHardware(module).catch(() => null);
+    let backend = "vulkan";
+    const hardware = adapter && !summarize(adapter, backend).software;
+    if (!hardware && options.allowSoftware) {
+        const software = await requestSoftware(module).catch(() => null);
+        if (software) {
+            adapter = software;
+            backend = "opengles";
+        }
+    }
+    if (!adapter || (!options.allowSoftware && summarize(adapter, backend).software)) {
+        throw noAdapterError(adapter ? summarize(adapter, backend) : undefined);
+    }
+    const device = await adapter.requestDevice().catch((cause) => {
+        throw new HubmergeError("E_INTERNAL", `the GPU adapter ${adapter.info.device} refused a device`, {
+            hint: "Check the GPU driver, or use --backend wasm.",
+            cause,
+        });
+    });
+    return { device, adapter: summarize(adapter, backend), constants: constantsOf(module) };
+}
+/** Like openGpu, but returns the reason instead of throwing (for `--backend auto`). */
+async function tryOpenGpu(options = {}) {
+    try {
+        return { gpu: await openGpu(options) };
+    }
+    catch (error) {
+        return { reason: error instanceof Error ? error.message : String(error) };
+    }
+}
+function constantsOf(module) {
+    const globals = module.globals;
+    return { BufferUsage: globals.GPUBufferUsage, MapMode: globals.GPUMapMode };
+}
+function noAdapterError(software) {
+    const found = software ? ` (only the software adapter ${software.name})` : "";
+    const missing = describeMissingVulkan();
+    return new HubmergeError("E_USAGE", `no hardware GPU adapter found for --backend webgpu${found}`, {
+        hint: (missing.length > 0 ? `Missing: ${missing.join("; ")}. ` : "") +
+            "Dawn reaches NVIDIA GPUs through Vulkan: install the Vulkan loader (libvulkan1), the driver's Vulkan ICD " +
+            "(nvidia_icd.json), and in containers set NVIDIA_DRIVER_CAPABILITIES to include graphics; or use --backend wasm.",
+    });
+}
+
+const DTYPE_CODE = { F32: 0, F16: 1, BF16: 2 };
+const HEADER = {
+    models: 0,
+    flags: 1,
+    baseDtype: 2,
+    outDtype: 3,
+    baseOffset: 4,
+    lambda: 5,
+    plainDivisor: 6,
+};
+const HEADER_WORDS = 8;
+const FLAG_HAS_BASE = 1;
+const FLAG_CONSENSUS = 2;
+const FLAG_NORMALIZE = 4;
+const MODEL = {
+    offset: 0,
+    dtype: 1,
+    mode: 2,
+    weight: 3,
+    threshold: 4,
+    rescale: 5,
+    divisor: 6,
+    key0: 7,
+    key1: 8,
+    stream0: 9,
+    stream1: 10,
+    upperKey: 11,
+    upperBound: 12,
+    lowerKey: 13,
+    lowerBound: 14,
+    histogram: 15,
+    upperBucket: 16,
+    lowerBucket: 17,
+    countUpper: 18};
+const MODEL_WORDS = 20;
+const MODE_DARE = 1;
+const MODE_MAGNITUDE = 2;
+/** No bucket / no key: larger than every order key (keys are at most 0x7F800001). */
+const NONE = 0xffffffff;
+const HIGH_BUCKETS = 32768;
+const LOW_SLOTS = 65536;
+const WORKGROUP_ELEMENTS = 256;
+const scratch = new DataView(new ArrayBuffer(4));
+function f32Bits(value) {
+    scratch.setFloat32(0, value, true);
+    return scratch.getUint32(0, true);
+}
+/**
+ * The descriptor of one tensor merge. Magnitude cuts start as "keep everything" upper ends and
+ * "exclude nothing" lower ends; the cut search rewrites them.
+ */
+function buildDescriptor(plan, dtypes, offsets) {
+    const words = new Uint32Array(HEADER_WORDS + plan.terms.length * MODEL_WORDS);
+    words[HEADER.models] = plan.terms.length;
+    words[HEADER.flags] =
+        (plan.hasBase ? FLAG_HAS_BASE : 0) |
+            (plan.consensus ? FLAG_CONSENSUS : 0) |
+            (plan.normalize ? FLAG_NORMALIZE : 0);
+    words[HEADER.baseDtype] = DTYPE_CODE[dtypes.base ?? "F32"];
+    words[HEADER.outDtype] = DTYPE_CODE[dtypes.out];
+    words[HEADER.baseOffset] = offsets.base ?? 0;
+    words[HEADER.lambda] = f32Bits(plan.lambda);
+    words[HEADER.plainDivisor] = f32Bits(plan.plainDivisor);
+    plan.terms.forEach((term, m) => {
+        const at = HEADER_WORDS + m * MODEL_WORDS;
+        const record = words.subarray(at, at + MODEL_WORDS);
+        record[MODEL.offset] = offsets.models[m];
+        record[MODEL.dtype] = DTYPE_CODE[dtypes.models[m]];
+        record[MODEL.weight] = f32Bits(term.weight);
+        record[MODEL.upperKey] = 0;
+        record[MODEL.upperBound] = NONE;
+        record[MODEL.lowerKey] = NONE;
+        record[MODEL.lowerBound] = 0;
+        record[MODEL.upperBucket] = NONE;
+        record[MODEL.lowerBucket] = NONE;
+        const sparsity = term.sparsity;
+        if (sparsity.mode === "dare") {
+            record[MODEL.mode] = MODE_DARE;
+            record[MODEL.threshold] = sparsity.threshold;
+            record[MODEL.rescale] = sparsity.rescale ? 1 : 0;
+            record[MODEL.divisor] = f32Bits(sparsity.divisor);
+            [record[MODEL.key0], record[MODEL.key1]] = sparsity.key;
+            [record[MODEL.stream0], record[MODEL.stream1]] = sparsity.stream;
+        }
+        else if (sparsity.mode === "magnitude") {
+            record[MODEL.mode] = MODE_MAGNITUDE;
+        }
+    });
+    return words;
+}
+/** Index of word `field` of model `m`'s record. */
+function modelWord(m, field) {
+    return HEADER_WORDS + m * MODEL_WORDS + field;
+}
+
+/**
+ * How a tensor is cut into chunks for the GPU: every binding (the packed inputs of a chunk, its
+ * output) stays within a portable limit (128 MiB by default, WebGPU's default
+ * maxStorageBufferBindingSize), whatever the tensor size. Chunks start at multiples of 256
+ * elements (one workgroup), so a quad of four elements is always one Philox block.
+ */
+const DEFAULT_BINDING_BYTES = 128 * 1024 * 1024;
+const DEFAULT_CHUNK_ELEMENTS = 4 * 1024 * 1024;
+/** One dispatch has at most 65,535 workgroups of 256 elements. */
+const MAX_CHUNK_ELEMENTS = 65535 * WORKGROUP_ELEMENTS;
+const sectionWords = (elements, dtype) => (elements * DTYPE_SIZE[dtype]) / 4;
+/** The layout, or undefined when even a 256-element chunk does not fit the binding limit. */
+function planChunks(request) {
+    const binding = request.bindingBytes ?? DEFAULT_BINDING_BYTES;
+    const inputs = [...(request.base ? [request.base] : []), ...request.models];
+    const inputBytes = inputs.reduce((sum, dtype) => sum + DTYPE_SIZE[dtype], 0);
+    const perElement = Math.max(inputBytes, DTYPE_SIZE[request.out], 4);
+    const fitting = Math.floor(binding / perElement);
+    const wanted = Math.min(fitting, request.chunkElements ?? DEFAULT_CHUNK_ELEMENTS, MAX_CHUNK_ELEMENTS);
+    const needed = Math.ceil(request.count / WORKGROUP_ELEMENTS) * WORKGROUP_ELEMENTS;
+    const elements = Math.min(Math.floor(wanted / WORKGROUP_ELEMENTS) * WORKGROUP_ELEMENTS, needed);
+    if (elements < WORKGROUP_ELEMENTS || request.count <= 0)
+        return undefined;
+    let offset = 0;
+    const next = (dtype) => {
+        const at = offset;
+        offset += sectionWords(elements, dtype);
+        return at;
+    };
+    const sections = { base: request.base ? next(request.base) : undefined, models: request.models.map(next) };
+    const chunks = [];
+    for (let start = 0; start < request.count; start += elements) {
+        chunks.push({ index: chunks.length, start, length: Math.min(elements, request.count - start) });
+    }
+    return {
+        elements,
+        chunks,
+        sections,
+        inputWords: offset,
+        outputWords: (elements * Math.max(DTYPE_SIZE[request.out], 4)) / 4,
+        segments: elements / WORKGROUP_ELEMENTS,
+    };
+}
+
+/**
+ * dtype conversions in WGSL integer operations, bit-exact with src/safetensors/dtype.ts:
+ * widening is exact (NaN payloads kept), narrowing rounds to nearest even, a NaN narrows to the
+ * canonical quiet NaN with its sign (bf16 sign|0x7FC0, f16 sign|0x7E00). No shader-f16 needed.
+ */
+const CODEC_WGSL = /* wgsl */ `
+const DT_F32: u32 = ${DTYPE_CODE.F32}u;
+const DT_F16: u32 = ${DTYPE_CODE.F16}u;
+const DT_BF16: u32 = ${DTYPE_CODE.BF16}u;
+
+fn f16_to_f32(h: u32) -> u32 {
+  let sign = (h & 0x8000u) << 16u;
+  let exponent = (h >> 10u) & 0x1fu;
+  let mantissa = h & 0x3ffu;
+  if (exponent == 0x1fu) { return sign | 0x7f800000u | (mantissa << 13u); }
+  if (exponent != 0u) { return sign | ((exponent + 112u) << 23u) | (mantissa << 13u); }
+  if (mantissa == 0u) { return sign; }
+  let leading = countLeadingZeros(mantissa) - 21u;
+  let normalised = (mantissa << leading) & 0x3ffu;
+  return sign | ((113u - leading) << 23u) | (normalised << 13u);
+}
+
+fn f32_to_bf16(bits: u32) -> u32 {
+  if ((bits & 0x7fffffffu) > 0x7f800000u) { return ((bits >> 16u) & 0x8000u) | 0x7fc0u; }
+  return ((bits + 0x7fffu + ((bits >> 16u) & 1u)) >> 16u) & 0xffffu;
+}
+
+fn f32_to_f16(bits: u32) -> u32 {
+  let sign = (bits >> 16u) & 0x8000u;
+  let abs = bits & 0x7fffffffu;
+  if (abs >= 0x38800000u) {
+    if (abs >= 0x47800000u) { return sign | select(0x7c00u, 0x7e00u, abs > 0x7f800000u); }
+    return sign | ((abs - 0x38000000u + 0xfffu + ((abs >> 13u) & 1u)) >> 13u);
+  }
+  if (abs <= 0x33000000u) { return sign; }
+  let shift = 126u - (abs >> 23u);
+  let significand = (abs & 0x7fffffu) | 0x800000u;
+  let half = 1u << (shift - 1u);
+  let rest = significand & ((half << 1u) - 1u);
+  var units = significand >> shift;
+  if (rest > half || (rest == half && (units & 1u) == 1u)) { units = units + 1u; }
+  return sign | units;
+}
+
+/** Two 16-bit patterns (low half first) to f32 bits. */
+fn widen_pair(word: u32, dtype: u32) -> vec2<u32> {
+  if (dtype == DT_BF16) { return vec2<u32>(word << 16u, word & 0xffff0000u); }
+  return vec2<u32>(f16_to_f32(word & 0xffffu), f16_to_f32(word >> 16u));
+}
+
+fn narrow(bits: u32, dtype: u32) -> u32 {
+  if (dtype == DT_BF16) { return f32_to_bf16(bits); }
+  return f32_to_f16(bits);
+}
+`;
+
+/**
+ * Philox4x32-10 in WGSL (src/merge/rng/philox.ts and docs/rng.md are the specification). The
+ * 64-bit products use mulhi32 from the soft-float library (16-bit limbs).
+ */
+const PHILOX_WGSL = /* wgsl */ `
+/** The four 24-bit uniforms of Philox block (block_lo, block_hi) of stream (s0, s1), key (k0, k1). */
+fn uniforms24(block_lo: u32, block_hi: u32, s0: u32, s1: u32, key0: u32, key1: u32) -> vec4<u32> {
+  var c = vec4<u32>(block_lo, block_hi, s0, s1);
+  var k0 = key0;
+  var k1 = key1;
+  for (var round = 0u; round < 10u; round = round + 1u) {
+    if (round > 0u) {
+      k0 = k0 + 0x9e3779b9u;
+      k1 = k1 + 0xbb67ae85u;
+    }
+    let hi0 = mulhi32(0xd2511f53u, c.x);
+    let lo0 = 0xd2511f53u * c.x;
+    let hi1 = mulhi32(0xcd9e8d57u, c.z);
+    let lo1 = 0xcd9e8d57u * c.z;
+    c = vec4<u32>(hi1 ^ c.y ^ k0, lo1, hi0 ^ c.w ^ k1, lo0);
+  }
+  return c >> vec4<u32>(8u);
+}
+`;
+
+/**
+ * f32 arithmetic in WGSL integer operations ("soft float"), bit-exact with the TypeScript
+ * reference on x86-64 (V8), which is the specification:
+ *
+ * - +, −, ×, ÷ are IEEE 754 binary32 with round-to-nearest-even, subnormals kept (no flush to
+ *   zero) and no fused multiply-add: WGSL itself allows 2.5 ulp division, contraction into FMA,
+ *   subnormal flushing and any NaN, so no WGSL float operation is used at all;
+ * - NaN results are the ones V8 computes on x86-64: a NaN operand comes out quieted (bit 22 set)
+ *   with its sign and payload; when both operands are NaN, `a + b` and `a * b` return b's,
+ *   `a − b` and `a / b` return a's; an invalid operation (∞ − ∞, 0 · ∞, 0 / 0, ∞ / ∞) gives the
+ *   x86 default NaN 0xFFC00000.
+ *
+ * Values are u32 bit patterns. A finite non-zero value unpacks to sig · 2^(e − 150) with
+ * sig in [2^23, 2^24) (subnormals are normalised, so e may be ≤ 0); round_pack takes
+ * sig · 2^(e − 157) with sig in [2^30, 2^31), whose 7 low bits are round bits (bit 0 sticky).
+ */
+const SOFTFLOAT_WGSL = /* wgsl */ `
+const SIGN_BIT: u32 = 0x80000000u;
+const ABS_MASK: u32 = 0x7fffffffu;
+const INF_BITS: u32 = 0x7f800000u;
+const QUIET_BIT: u32 = 0x00400000u;
+const DEFAULT_NAN: u32 = 0xffc00000u;
+
+fn is_nan(x: u32) -> bool { return (x & ABS_MASK) > INF_BITS; }
+
+struct Unpacked { e: i32, sig: u32 }
+
+fn unpack(x: u32) -> Unpacked {
+  let field = i32((x >> 23u) & 0xffu);
+  let m = x & 0x7fffffu;
+  if (field == 0) {
+    let s = countLeadingZeros(m) - 8u;
+    return Unpacked(1 - i32(s), m << s);
+  }
+  return Unpacked(field, m | 0x800000u);
+}
+
+/** x >> n, with any bit shifted out OR-ed into bit 0. */
+fn shift_right_jam(x: u32, n: u32) -> u32 {
+  if (n == 0u) { return x; }
+  if (n >= 32u) { return select(0u, 1u, x != 0u); }
+  return (x >> n) | select(0u, 1u, (x << (32u - n)) != 0u);
+}
+
+fn round_pack(sign: u32, e_in: i32, sig_in: u32) -> u32 {
+  var e = e_in;
+  var sig = sig_in;
+  if (e >= 255) { return sign | INF_BITS; }
+  if (e <= 0) {
+    sig = shift_right_jam(sig, u32(1 - e));
+    e = 1;
+  }
+  var rounded = (sig + 0x40u) >> 7u;
+  if ((sig & 0x7fu) == 0x40u) { rounded = rounded & ~1u; }
+  // The significand's leading bit lands in the exponent field: a carry moves to the next binade.
+  let magnitude = (u32(e - 1) << 23u) + rounded;
+  if (magnitude >= INF_BITS) { return sign | INF_BITS; }
+  return sign | magnitude;
+}
+
+/** High 32 bits of the 64-bit product, from 16-bit limbs. */
+fn mulhi32(a: u32, b: u32) -> u32 {
+  let a0 = a & 0xffffu;
+  let a1 = a >> 16u;
+  let b0 = b & 0xffffu;
+  let b1 = b >> 16u;
+  let low_low = a0 * b0;
+  let low_high = a0 * b1;
+  let high_low = a1 * b0;
+  let carry = ((low_low >> 16u) + (low_high & 0xffffu) + (high_low & 0xffffu)) >> 16u;
+  return a1 * b1 + (low_high >> 16u) + (high_low >> 16u) + carry;
+}
+
+fn f32_add(a: u32, b: u32) -> u32 {
+  if (is_nan(a) || is_nan(b)) { return select(a, b, is_nan(b)) | QUIET_BIT; }
+  let a_abs = a & ABS_MASK;
+  let b_abs = b & ABS_MASK;
+  let opposite = ((a ^ b) & SIGN_BIT) != 0u;
+  if (a_abs == INF_BITS || b_abs == INF_BITS) {
+    if (a_abs == b_abs && opposite) { return DEFAULT_NAN; }
+    return select(b, a, a_abs == INF_BITS);
+  }
+  if (a_abs == 0u) {
+    if (b_abs == 0u) { return a & b; }
+    return b;
+  }
+  if (b_abs == 0u) { return a; }
+  if (a_abs == b_abs && opposite) { return 0u; }
+  var big = a;
+  var small = b;
+  if (b_abs > a_abs) {
+    big = b;
+    small = a;
+  }
+  let ub = unpack(big);
+  let us = unpack(small);
+  let aligned = shift_right_jam(us.sig << 6u, u32(ub.e - us.e));
+  var sum = (ub.sig << 6u) + aligned;
+  if (opposite) { sum = (ub.sig << 6u) - aligned; }
+  let shift = countLeadingZeros(sum) - 1u;
+  return round_pack(big & SIGN_BIT, ub.e + 1 - i32(shift), sum << shift);
+}
+
+fn f32_sub(a: u32, b: u32) -> u32 {
+  if (is_nan(a) || is_nan(b)) { return select(b, a, is_nan(a)) | QUIET_BIT; }
+  return f32_add(a, b ^ SIGN_BIT);
+}
+
+fn f32_mul(a: u32, b: u32) -> u32 {
+  if (is_nan(a) || is_nan(b)) { return select(a, b, is_nan(b)) | QUIET_BIT; }
+  let sign = (a ^ b) & SIGN_BIT;
+  let a_abs = a & ABS_MASK;
+  let b_abs = b & ABS_MASK;
+  if (a_abs == INF_BITS || b_abs == INF_BITS) {
+    if (a_abs == 0u || b_abs == 0u) { return DEFAULT_NAN; }
+    return sign | INF_BITS;
+  }
+  if (a_abs == 0u || b_abs == 0u) { return sign; }
+  let ua = unpack(a);
+  let ub = unpack(b);
+  let lo = ua.sig * ub.sig;
+  let hi = mulhi32(ua.sig, ub.sig);
+  // The product is in [2^46, 2^48): keep 31 bits with the leading one at bit 30, jam the rest.
+  if (hi >= 0x8000u) {
+    let sig = (hi << 15u) | (lo >> 17u) | select(0u, 1u, (lo & 0x1ffffu) != 0u);
+    return round_pack(sign, ua.e + ub.e - 126, sig);
+  }
+  let sig = (hi << 16u) | (lo >> 16u) | select(0u, 1u, (lo & 0xffffu) != 0u);
+  return round_pack(sign, ua.e + ub.e - 127, sig);
+}
+
+fn f32_div(a: u32, b: u32) -> u32 {
+  if (is_nan(a) || is_nan(b)) { return select(b, a, is_nan(a)) | QUIET_BIT; }
+  let sign = (a ^ b) & SIGN_BIT;
+  let a_abs = a & ABS_MASK;
+  let b_abs = b & ABS_MASK;
+  if (a_abs == INF_BITS) { return select(sign | INF_BITS, DEFAULT_NAN, b_abs == INF_BITS); }
+  if (b_abs == INF_BITS) { return sign; }
+  if (b_abs == 0u) { return select(sign | INF_BITS, DEFAULT_NAN, a_abs == 0u); }
+  if (a_abs == 0u) { return sign; }
+  let ua = unpack(a);
+  let ub = unpack(b);
+  var rem = ua.sig;
+  var e = ua.e - ub.e + 127;
+  if (rem < ub.sig) {
+    rem = rem << 1u;
+    e = e - 1;
+  }
+  // Restoring division: 26 quotient bits (24 + 2 guard bits), the remainder is the sticky bit.
+  var q = 0u;
+  for (var i = 0u; i < 26u; i = i + 1u) {
+    q = q << 1u;
+    if (rem >= ub.sig) {
+      rem = rem - ub.sig;
+      q = q | 1u;
+    }
+    rem = rem << 1u;
+  }
+  return round_pack(sign, e, (q << 5u) | select(0u, 1u, rem != 0u));
+}
+`;
+
+/**
+ * The WGSL compute kernels over one chunk of a tensor. One invocation handles a quad of four
+ * consecutive elements (one Philox block), a workgroup 64 quads (256 elements). The order of
+ * operations is task-family.ts's and linear.ts's, operand for operand (NaN choice included):
+ *
+ *   δ = θᵢ − θ₀ → DARE keep/÷density or magnitude cut → δ·wᵢ → Σ (sign consensus: Σ agreeing,
+ *   Σ agreeing wᵢ, 0 → 1) → ÷ divisor → θ₀ + λ·M → encode.
+ *
+ * Bindings: 0 descriptor (descriptor.ts), 1 packed inputs of the chunk, 2 chunk uniform,
+ * 3 output words, 4 atomic counters (histograms, equal counts).
+ */
+const DECLARATIONS = /* wgsl */ `
+struct Chunk { start: u32, length: u32, segments: u32, op: u32 }
+
+@group(0) @binding(0) var<storage, read> desc: array<u32>;
+@group(0) @binding(1) var<storage, read> inputs: array<u32>;
+@group(0) @binding(2) var<uniform> chunk: Chunk;
+@group(0) @binding(3) var<storage, read_write> output: array<u32>;
+@group(0) @binding(4) var<storage, read_write> counters: array<atomic<u32>>;
+
+const NAN_KEY: u32 = 0x7f800001u;
+const ONE_BITS: u32 = 0x3f800000u;
+
+fn header(field: u32) -> u32 { return desc[field]; }
+fn model_word(m: u32, field: u32) -> u32 { return desc[${HEADER_WORDS}u + m * ${MODEL_WORDS}u + field]; }
+
+fn load_quad(offset: u32, dtype: u32, q: u32) -> vec4<u32> {
+  if (dtype == DT_F32) {
+    let w = offset + q * 4u;
+    return vec4<u32>(inputs[w], inputs[w + 1u], inputs[w + 2u], inputs[w + 3u]);
+  }
+  let w = offset + q * 2u;
+  return vec4<u32>(widen_pair(inputs[w], dtype), widen_pair(inputs[w + 1u], dtype));
+}
+
+fn store_quad(q: u32, v: vec4<u32>, dtype: u32) {
+  if (dtype == DT_F32) {
+    let w = q * 4u;
+    output[w] = v.x;
+    output[w + 1u] = v.y;
+    output[w + 2u] = v.z;
+    output[w + 3u] = v.w;
+    return;
+  }
+  let w = q * 2u;
+  output[w] = narrow(v.x, dtype) | (narrow(v.y, dtype) << 16u);
+  output[w + 1u] = narrow(v.z, dtype) | (narrow(v.w, dtype) << 16u);
+}
+
+fn base_quad(q: u32) -> vec4<u32> {
+  return load_quad(header(${HEADER.baseOffset}u), header(${HEADER.baseDtype}u), q);
+}
+
+fn has_flag(flag: u32) -> bool { return (header(${HEADER.flags}u) & flag) != 0u; }
+
+/** δ = θ − θ₀ per lane (θ itself without a base). */
+fn task_vector(m: u32, q: u32, base: vec4<u32>, has_base: bool) -> vec4<u32> {
+  let theta = load_quad(model_word(m, ${MODEL.offset}u), model_word(m, ${MODEL.dtype}u), q);
+  if (!has_base) { return theta; }
+  return vec4<u32>(
+    f32_sub(theta.x, base.x), f32_sub(theta.y, base.y), f32_sub(theta.z, base.z), f32_sub(theta.w, base.w));
+}
+
+fn magnitude_key(bits: u32) -> u32 {
+  let key = bits & ABS_MASK;
+  return select(key, NAN_KEY, key > INF_BITS);
+}
+
+/** Whether the element with order key \`key\` at tensor index \`index\` passes a cut end. */
+fn passes(key: u32, index: u32, cut_key: u32, bound: u32) -> bool {
+  return key > cut_key || (key == cut_key && index < bound);
+}
+
+fn sparsify(m: u32, q: u32, delta: vec4<u32>) -> vec4<u32> {
+  let mode = model_word(m, ${MODEL.mode}u);
+  let first = chunk.start + q * 4u;
+  var out = delta;
+  if (mode == ${MODE_DARE}u) {
+    let u = uniforms24(first >> 2u, 0u, model_word(m, ${MODEL.stream0}u), model_word(m, ${MODEL.stream1}u),
+      model_word(m, ${MODEL.key0}u), model_word(m, ${MODEL.key1}u));
+    let threshold = model_word(m, ${MODEL.threshold}u);
+    let rescale = model_word(m, ${MODEL.rescale}u) != 0u;
+    let divisor = model_word(m, ${MODEL.divisor}u);
+    for (var lane = 0u; lane < 4u; lane = lane + 1u) {
+      if (u[lane] >= threshold) {
+        out[lane] = 0u;
+      } else if (rescale) {
+        out[lane] = f32_div(delta[lane], divisor);
+      }
+    }
+  } else if (mode == ${MODE_MAGNITUDE}u) {
+    let upper_key = model_word(m, ${MODEL.upperKey}u);
+    let upper_bound = model_word(m, ${MODEL.upperBound}u);
+    let lower_key = model_word(m, ${MODEL.lowerKey}u);
+    let lower_bound = model_word(m, ${MODEL.lowerBound}u);
+    for (var lane = 0u; lane < 4u; lane = lane + 1u) {
+      let key = magnitude_key(delta[lane]);
+      let index = first + lane;
+      if (!passes(key, index, upper_key, upper_bound) || passes(key, index, lower_key, lower_bound)) {
+        out[lane] = 0u;
+      }
+    }
+  }
+  return out;
+}
+
+/** f32(δ̃ · wᵢ), the weighted sparsified task vector of model m. */
+fn weighted(m: u32, q: u32, base: vec4<u32>, has_base: bool) -> vec4<u32> {
+  let d = sparsify(m, q, task_vector(m, q, base, has_base));
+  let w = model_word(m, ${MODEL.weight}u);
+  return vec4<u32>(f32_mul(d.x, w), f32_mul(d.y, w), f32_mul(d.z, w), f32_mul(d.w, w));
+}
+
+fn add4(a: vec4<u32>, b: vec4<u32>) -> vec4<u32> {
+  return vec4<u32>(f32_add(a.x, b.x), f32_add(a.y, b.y), f32_add(a.z, b.z), f32_add(a.w, b.w));
+}
+
+/** s = +1 iff S ≥ 0 (−0 included, NaN excluded). */
+fn majority_positive(total: u32) -> bool {
+  return !is_nan(total) && ((total & SIGN_BIT) == 0u || (total & ABS_MASK) == 0u);
+}
+
+/** sign(x) = s: zeros and NaN never agree. */
+fn agrees(x: u32, positive: bool) -> bool {
+  return !is_nan(x) && (x & ABS_MASK) != 0u && ((x & SIGN_BIT) == 0u) == positive;
+}
+`;
+const MERGE = /* wgsl */ `
+/** Sign consensus: M = Σ agreeing wᵢδᵢ, and the divisor Σ agreeing wᵢ (0 → 1) into \`divisor\`. */
+fn consensus_mix(q: u32, base: vec4<u32>, divisor: ptr<function, vec4<u32>>) -> vec4<u32> {
+  let models = header(${HEADER.models}u);
+  var total = vec4<u32>(0u);
+  for (var m = 0u; m < models; m = m + 1u) { total = add4(total, weighted(m, q, base, true)); }
+  var mixed = vec4<u32>(0u);
+  var weights = vec4<u32>(0u);
+  for (var m = 0u; m < models; m = m + 1u) {
+    let wd = weighted(m, q, base, true);
+    let w = model_word(m, ${MODEL.weight}u);
+    for (var lane = 0u; lane < 4u; lane = lane + 1u) {
+      if (agrees(wd[lane], majority_positive(total[lane]))) {
+        mixed[lane] = f32_add(mixed[lane], wd[lane]);
+        weights[lane] = f32_add(weights[lane], w);
+      }
+    }
+  }
+  for (var lane = 0u; lane < 4u; lane = lane + 1u) {
+    if ((weights[lane] & ABS_MASK) == 0u) { weights[lane] = ONE_BITS; }
+  }
+  *divisor = weights;
+  return mixed;
+}
+
+@compute @workgroup_size(64)
+fn merge(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let q = gid.x;
+  if (q * 4u >= chunk.length) { return; }
+  let has_base = has_flag(${FLAG_HAS_BASE}u);
+  var base = vec4<u32>(0u);
+  if (has_base) { base = base_quad(q); }
+  var divisor = vec4<u32>(header(${HEADER.plainDivisor}u));
+  var mixed = vec4<u32>(0u);
+  if (has_flag(${FLAG_CONSENSUS}u)) {
+    mixed = consensus_mix(q, base, &divisor);
+  } else {
+    let models = header(${HEADER.models}u);
+    for (var m = 0u; m < models; m = m + 1u) { mixed = add4(mixed, weighted(m, q, base, has_base)); }
+  }
+  if (has_flag(${FLAG_NORMALIZE}u)) {
+    mixed = vec4<u32>(f32_div(mixed.x, divisor.x), f32_div(mixed.y, divisor.y),
+      f32_div(mixed.z, divisor.z), f32_div(mixed.w, divisor.w));
+  }
+  if (has_base) {
+    let lambda = header(${HEADER.lambda}u);
+    mixed = vec4<u32>(f32_add(base.x, f32_mul(lambda, mixed.x)), f32_add(base.y, f32_mul(lambda, mixed.y)),
+      f32_add(base.z, f32_mul(lambda, mixed.z)), f32_add(base.w, f32_mul(lambda, mixed.w)));
+  }
+  store_quad(q, mixed, header(${HEADER.outDtype}u));
+}
+`;
+const CUTS = /* wgsl */ `
+fn lanes_in_chunk(q: u32) -> u32 { return min(4u, chunk.length - q * 4u); }
+
+/** High 15 bits of the order keys of every magnitude model's δ. */
+@compute @workgroup_size(64)
+fn histogram_high(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let q = gid.x;
+  if (q * 4u >= chunk.length) { return; }
+  let base = base_quad(q);
+  let lanes = lanes_in_chunk(q);
+  let models = header(${HEADER.models}u);
+  for (var m = 0u; m < models; m = m + 1u) {
+    if (model_word(m, ${MODEL.histogram}u) == 0u) { continue; }
+    let delta = task_vector(m, q, base, true);
+    for (var lane = 0u; lane < lanes; lane = lane + 1u) {
+      atomicAdd(&counters[m * ${HIGH_BUCKETS}u + (magnitude_key(delta[lane]) >> 16u)], 1u);
+    }
+  }
+}
+
+/** Low 16 bits of the keys in each cut's chosen high bucket. */
+@compute @workgroup_size(64)
+fn histogram_low(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let q = gid.x;
+  if (q * 4u >= chunk.length) { return; }
+  let base = base_quad(q);
+  let lanes = lanes_in_chunk(q);
+  let models = header(${HEADER.models}u);
+  for (var m = 0u; m < models; m = m + 1u) {
+    let upper = model_word(m, ${MODEL.upperBucket}u);
+    let lower = model_word(m, ${MODEL.lowerBucket}u);
+    if (upper == ${NONE}u && lower == ${NONE}u) { continue; }
+    let delta = task_vector(m, q, base, true);
+    for (var lane = 0u; lane < lanes; lane = lane + 1u) {
+      let key = magnitude_key(delta[lane]);
+      let slot = key & 0xffffu;
+      if (key >> 16u == upper) { atomicAdd(&counters[(m * 2u) * ${LOW_SLOTS}u + slot], 1u); }
+      if (key >> 16u == lower) { atomicAdd(&counters[(m * 2u + 1u) * ${LOW_SLOTS}u + slot], 1u); }
+    }
+  }
+}
+
+/** Per workgroup (256 elements), how many elements equal each straddled cut key. */
+@compute @workgroup_size(64)
+fn count_equal(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let q = gid.x;
+  if (q * 4u >= chunk.length) { return; }
+  let base = base_quad(q);
+  let lanes = lanes_in_chunk(q);
+  let models = header(${HEADER.models}u);
+  for (var m = 0u; m < models; m = m + 1u) {
+    for (var end = 0u; end < 2u; end = end + 1u) {
+      if (model_word(m, ${MODEL.countUpper}u + end) == 0u) { continue; }
+      let cut_key = model_word(m, ${MODEL.upperKey}u + 2u * end);
+      let delta = task_vector(m, q, base, true);
+      var found = 0u;
+      for (var lane = 0u; lane < lanes; lane = lane + 1u) {
+        found = found + select(0u, 1u, magnitude_key(delta[lane]) == cut_key);
+      }
+      if (found > 0u) { atomicAdd(&counters[(m * 2u + end) * chunk.segments + wid.x], found); }
+    }
+  }
+}
+`;
+const PRIMITIVES = /* wgsl */ `
+/** dtype conversion of the base section: decode then encode (a copy that changes dtype). */
+@compute @workgroup_size(64)
+fn convert(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let q = gid.x;
+  if (q * 4u >= chunk.length) { return; }
+  store_quad(q, base_quad(q), header(${HEADER.outDtype}u));
+}
+
+/** The 24-bit uniforms of model 0's DARE stream for the chunk's elements (tests). */
+@compute @workgroup_size(64)
+fn uniforms(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let q = gid.x;
+  if (q * 4u >= chunk.length) { return; }
+  let first = chunk.start + q * 4u;
+  let u = uniforms24(first >> 2u, chunk.op, model_word(0u, ${MODEL.stream0}u), model_word(0u, ${MODEL.stream1}u),
+    model_word(0u, ${MODEL.key0}u), model_word(0u, ${MODEL.key1}u));
+  let w = q * 4u;
+  output[w] = u.x;
+  output[w + 1u] = u.y;
+  output[w + 2u] = u.z;
+  output[w + 3u] = u.w;
+}
+
+/** One soft-float operation per element: a = inputs[i], b = inputs[length + i] (tests). */
+@compute @workgroup_size(64)
+fn binary(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  if (i >= chunk.length) { return; }
+  let a = inputs[i];
+  let b = inputs[chunk.length + i];
+  var r = 0u;
+  switch (chunk.op) {
+    case 0u: { r = f32_add(a, b); }
+    case 1u: { r = f32_sub(a, b); }
+    case 2u: { r = f32_mul(a, b); }
+    default: { r = f32_div(a, b); }
+  }
+  output[i] = r;
+}
+`;
+const TENSOR_KERNELS_WGSL = [
+    SOFTFLOAT_WGSL,
+    CODEC_WGSL,
+    PHILOX_WGSL,
+    DECLARATIONS,
+    MERGE,
+    CUTS,
+    PRIMITIVES,
+].join("\n");
+
+/**
+ * A device with the tensor kernels compiled once, plus the few buffer operations the backend
+ * needs (create, upload, read back). Device errors (validation, out of memory, device loss) are
+ * collected and raised at the next check, as HubmergeErrors.
+ */
+/** The bindings each entry point uses (its 'auto' layout holds exactly these). */
+const ENTRY_BINDINGS = {
+    merge: [0, 1, 2, 3],
+    convert: [0, 1, 2, 3],
+    uniforms: [0, 2, 3],
+    binary: [1, 2, 3],
+    histogram_high: [0, 1, 2, 4],
+    histogram_low: [0, 1, 2, 4],
+    count_equal: [0, 1, 2, 4],
+};
+class GpuContext {
+    device;
+    adapter;
+    usage;
+    mapRead;
+    module;
+    pipelines = new Map();
+    failure;
+    closed = false;
+    constructor(gpu) {
+        this.device = gpu.device;
+        this.adapter = gpu.adapter;
+        this.usage = gpu.constants.BufferUsage;
+        this.mapRead = gpu.constants.MapMode.READ;
+        this.device.addEventListener("uncapturederror", (event) => {
+            const error = event.error;
+            this.failure ??= new HubmergeError("E_INTERNAL", `GPU error on ${this.adapter.name}: ${error.message}`, {
+                hint: "Rerun with --backend wasm; please report this with the adapter name.",
+            });
+        });
+        void this.device.lost.then((info) => {
+            if (this.closed)
+                return;
+            this.failure ??= new HubmergeError("E_INTERNAL", `the GPU device was lost: ${info.message}`, {
+                hint: "Rerun with --backend wasm, or check the GPU driver.",
+            });
+        });
+        this.module = this.device.createShaderModule({
+            code: TENSOR_KERNELS_WGSL,
+            label: "hubmerge tensor kernels",
+        });
+    }
+    /** The compute pipeline of one entry point (compiled on first use). */
+    pipeline(entry) {
+        let pipeline = this.pipelines.get(entry);
+        if (!pipeline) {
+            const descriptor = {
+                layout: "auto",
+                compute: { module: this.module, entryPoint: entry },
+            };
+            pipeline = this.device.createComputePipelineAsync(descriptor).catch(async (cause) => {
+                const messages = (await this.module.getCompilationInfo()).messages.map((m) => m.message);
+                throw new HubmergeError("E_INTERNAL", `the GPU kernel ${entry} did not compile on ${this.adapter.name}`, {
+                    hint: `Rerun with --backend wasm. ${messages.join(" ")}`.trim(),
+                    cause,
+                });
+            });
+            this.pipelines.set(entry, pipeline);
+        }
+        return pipeline;
+    }
+    bindGroup(pipeline, entry, buffers) {
+        return this.device.createBindGroup({
+            layout: pipeline.getBindGroupLayout(0),
+            entries: ENTRY_BINDINGS[entry].map((binding) => {
+                const buffer = buffers[binding];
+                if (!buffer)
+                    throw new HubmergeError("E_INTERNAL", `GPU kernel ${entry} needs binding ${binding}`);
+                return { binding, resource: { buffer } };
+            }),
+        });
+    }
+    /** Records one dispatch of `entry` over `workgroups` workgroups. */
+    dispatch(encoder, pipeline, entry, buffers, workgroups) {
+        const pass = encoder.beginComputePass();
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, this.bindGroup(pipeline, entry, buffers));
+        pass.dispatchWorkgroups(workgroups);
+        pass.end();
+    }
+    buffer(bytes, usage, label) {
+        return this.device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage, label });
+    }
+    storage(bytes, label) {
+        const { STORAGE, COPY_SRC, COPY_DST } = this.usage;
+        return this.buffer(bytes, STORAGE | COPY_SRC | COPY_DST, label);
+    }
+    uniform(words) {
+        const buffer = this.buffer(words.byteLength, this.usage.UNIFORM | this.usage.COPY_DST, "chunk");
+        this.write(buffer, 0, words);
+        return buffer;
+    }
+    /** Queues a copy of `data` (elements [from, from + count) of it) into `buffer` at byte `offset`. */
+    write(buffer, offset, data, from, count) {
+        // Shared or not, dawn.node copies the bytes at the call; the types only know ArrayBuffer views.
+        this.device.queue.writeBuffer(buffer, offset, data, from, count);
+    }
+    readbackBuffer(bytes) {
+        return this.buffer(bytes, this.usage.MAP_READ | this.usage.COPY_DST, "readback");
+    }
+    /**
+     * Maps `bytes` (a multiple of 4) of a readback buffer filled by already submitted work and hands
+     * the view to `use` before unmapping.
+     */
+    async withMapped(buffer, bytes, use) {
+        await buffer.mapAsync(this.mapRead, 0, bytes);
+        try {
+            return use(new Uint8Array(buffer.getMappedRange(0, bytes)));
+        }
+        finally {
+            buffer.unmap();
+        }
+    }
+    /** Copies `bytes` of a storage buffer back to the host (a fresh array). */
+    async read(source, bytes) {
+        const size = Math.ceil(bytes / 4) * 4;
+        const staging = this.readbackBuffer(size);
+        try {
+            const encoder = this.device.createCommandEncoder();
+            encoder.copyBufferToBuffer(source, 0, staging, 0, size);
+            this.device.queue.submit([encoder.finish()]);
+            return await this.withMapped(staging, size, (view) => view.slice(0, bytes));
+        }
+        finally {
+            staging.destroy();
+        }
+    }
+    /** Throws the first device error since the last check. */
+    check() {
+        const failure = this.failure;
+        if (failure) {
+            this.failure = undefined;
+            throw failure;
+        }
+    }
+    close() {
+        if (this.closed)
+            return;
+        this.closed = true;
+        this.device.destroy();
+    }
+}
+
+/**
+ * From the executor's per-tensor arguments (the same shape fast-path.ts takes) to a GPU merge
+ * request, or undefined when the tensor is outside what the kernels reproduce byte for byte:
+ * another method or parameters (kernels/wasm/task-plan.ts decides, for both fast backends), a
+ * non-float dtype, a shape or byte length that does not match, or 2^32 − 1 elements or more.
+ */
+/** Tensor indices are u32 in the kernels (and the Philox counter's word 1 stays 0). */
+const MAX_GPU_ELEMENTS = 0xfffffffe;
+function gpuMergeRequest(args) {
+    const { recipe } = args;
+    if (recipe.action !== "merge" || !isFloatDType(recipe.dtype))
+        return undefined;
+    const count = recipe.shape.reduce((a, b) => a * b, 1);
+    if (count > MAX_GPU_ELEMENTS)
+        return undefined;
+    const base = args.base ? checkedInput(args.base, recipe.shape, count) : undefined;
+    if (args.base && !base)
+        return undefined;
+    const models = [];
+    for (const input of args.inputs) {
+        const checked = checkedInput(input, recipe.shape, count);
+        if (!checked)
+            return undefined;
+        models.push(checked);
+    }
+    const plan = planMerge({
+        method: args.method,
+        global: args.global,
+        models: args.inputs,
+        hasBase: base !== undefined,
+        count,
+        seed: args.seed,
+        dareRescale: args.dareRescale,
+        tensorName: args.tensorName,
+    });
+    if (!plan)
+        return undefined;
+    return { plan, base, models, outDtype: recipe.dtype, count };
+}
+function checkedInput(tensor, shape, count) {
+    if (!isFloatDType(tensor.dtype))
+        return undefined;
+    if (tensor.bytes.byteLength !== count * DTYPE_SIZE[tensor.dtype])
+        return undefined;
+    if (tensor.shape && (tensor.shape.length !== shape.length || tensor.shape.some((d, i) => d !== shape[i]))) {
+        return undefined;
+    }
+    return { bytes: tensor.bytes, dtype: tensor.dtype };
+}
+
+/**
+ * The packed input buffers of a tensor's chunks (base, then every model, each at its section
+ * offset). A chunk is uploaded when a pass first needs it; with `capacity` ≥ the chunk count every
+ * chunk stays on the device for the later passes (magnitude cuts read the tensor up to four
+ * times), otherwise buffers rotate. Uploads are queued writes: the CPU copies chunk c+1 while the
+ * GPU still computes chunk c, and the queue's order makes reusing a buffer safe.
+ */
+class ChunkInputs {
+    context;
+    layout;
+    inputs;
+    capacity;
+    /** Chunk index → buffer, least recently used first. */
+    loaded = new Map();
+    spare = [];
+    tail = new Uint8Array(4);
+    constructor(context, layout, inputs, capacity) {
+        this.context = context;
+        this.layout = layout;
+        this.inputs = inputs;
+        this.capacity = capacity;
+    }
+    /** The buffer holding `chunk`'s inputs, uploading them if they are not there. */
+    get(chunk) {
+        const hit = this.loaded.get(chunk.index);
+        if (hit) {
+            this.loaded.delete(chunk.index);
+            this.loaded.set(chunk.index, hit);
+            return hit;
+        }
+        const buffer = this.take();
+        this.upload(buffer, chunk);
+        this.loaded.set(chunk.index, buffer);
+        return buffer;
+    }
+    take() {
+        if (this.loaded.size >= Math.max(1, this.capacity)) {
+            const [oldest, buffer] = this.loaded.entries().next().value;
+            this.loaded.delete(oldest);
+            return buffer;
+        }
+        return this.spare.pop() ?? this.context.storage(this.layout.inputWords * 4, "chunk inputs");
+    }
+    upload(buffer, chunk) {
+        for (const input of this.inputs) {
+            const size = DTYPE_SIZE[input.dtype];
+            const from = chunk.start * size;
+            const length = chunk.length * size;
+            const whole = length - (length % 4);
+            const at = input.offset * 4;
+            if (whole > 0)
+                this.context.write(buffer, at, input.bytes, from, whole);
+            if (whole < length) {
+                this.tail.fill(0);
+                this.tail.set(input.bytes.subarray(from + whole, from + length));
+                this.context.write(buffer, at + whole, this.tail, 0, 4);
+            }
+        }
+    }
+    destroy() {
+        for (const buffer of [...this.loaded.values(), ...this.spare])
+            buffer.destroy();
+        this.loaded.clear();
+        this.spare.length = 0;
+    }
+}
+
+/**
+ * The exact magnitude cuts of magnitude-select.ts, from histograms the GPU counts: the k-th
+ * largest order key (a high-15-bit bucket, then its low 16 bits) and, when elements equal to that
+ * key straddle the cut, the tensor index before which the first `take` of them lie. Then the
+ * kernel's test "key > cut, or key = cut and index < bound" keeps exactly the reference's top k.
+ */
+/** Every element passes (upper end) / no element passes (upper: keep none; lower: exclude none). */
+const KEEP_ALL = { key: 0, bound: NONE };
+const NO_CUT = { key: NONE, bound: 0 };
+/**
+ * The cuts to search, plus the fixed words of the other ends: `fixed[m]` = [upper, lower].
+ * Rank ranges are clamped to [0, n] as magnitudeRankRangeMask does.
+ */
+function cutSearches(plan, count) {
+    const searches = [];
+    const fixed = plan.terms.map(() => [KEEP_ALL, NO_CUT]);
+    plan.terms.forEach((term, model) => {
+        if (term.sparsity.mode !== "magnitude")
+            return;
+        const clamp = (x) => Math.max(0, Math.min(count, Math.floor(x)));
+        const lo = clamp(term.sparsity.from);
+        const hi = clamp(term.sparsity.to);
+        if (hi <= lo) {
+            fixed[model] = [NO_CUT, NO_CUT];
+            return;
+        }
+        if (hi < count)
+            searches.push({ model, end: 0, k: hi });
+        if (lo > 0)
+            searches.push({ model, end: 1, k: lo });
+    });
+    return { searches, fixed };
+}
+/** Picks the high bucket holding the k-th largest key (the high histogram has 32768 buckets). */
+function chooseBucket(search, high) {
+    let above = 0;
+    let bucket = high.length - 1;
+    while (above + high[bucket] < search.k)
+        above += high[bucket--];
+    search.bucket = bucket;
+    search.above = above;
+}
+/** Picks the key within the bucket, and whether the equal elements straddle the cut. */
+function chooseKey(search, low) {
+    let above = search.above;
+    let slot = low.length - 1;
+    while (above + low[slot] < search.k)
+        above += low[slot--];
+    search.key = ((search.bucket << 16) | slot) >>> 0;
+    search.take = search.k - above;
+    search.equal = low[slot];
+    if (search.take === search.equal)
+        search.bound = NONE;
+}
+function cutWords(search) {
+    return { key: search.key, bound: search.bound };
+}
+/** Order key of |x| from f32 bits (magnitude-select.ts). */
+function magnitudeKey(bits) {
+    const key = bits & 0x7fffffff;
+    return key > 0x7f800000 ? 0x7f800001 : key;
+}
+/**
+ * The bound of a straddled cut: `before` equal elements precede the segment [start, end), in which
+ * the remaining `take − before` are found in index order (δ recomputed here in f32, exactly).
+ */
+function boundInSegment(search, source, start, end, before) {
+    const slice = (input) => {
+        const size = input.dtype === "F32" ? 4 : 2;
+        return decodeToF32(input.bytes.subarray(start * size, end * size), input.dtype);
+    };
+    const base = slice(source.base);
+    const model = slice(source.model);
+    const delta = new Float32Array(1);
+    const bits = new Uint32Array(delta.buffer);
+    let seen = before;
+    for (let i = 0; i < base.length; i++) {
+        delta[0] = model[i] - base[i];
+        if (magnitudeKey(bits[0]) !== search.key)
+            continue;
+        seen++;
+        if (seen === search.take)
+            return start + i + 1;
+    }
+    throw new Error(`cut search: segment ${start}..${end} does not hold equal element ${search.take}`);
+}
+
+/**
+ * One tensor merge on the GPU. Passes sweep the tensor chunk by chunk:
+ *
+ * - magnitude methods (ties, breadcrumbs) first find each cut: a high-bits histogram pass, a
+ *   low-bits pass over the chosen buckets, and, only when elements equal to a cut key straddle
+ *   it, a pass counting them per 256-element segment (cut-search.ts resolves the exact index);
+ * - the fused merge pass decodes, merges and encodes each chunk; its output is read back while
+ *   the next chunk is uploaded and computed (two slots in flight).
+ */
+class GpuTensorJob {
+    context;
+    request;
+    layout;
+    descriptor;
+    descriptorBuffer;
+    inputs;
+    uniforms;
+    owned = [];
+    constructor(context, request, layout, options) {
+        this.context = context;
+        this.request = request;
+        this.layout = layout;
+        const { plan, base, models, outDtype } = request;
+        this.descriptor = buildDescriptor(plan, { base: base?.dtype, models: models.map((m) => m.dtype), out: outDtype }, layout.sections);
+        this.descriptorBuffer = this.own(context.storage(this.descriptor.byteLength, "descriptor"));
+        const packed = models.map((m, i) => ({ ...m, offset: layout.sections.models[i] }));
+        if (base)
+            packed.unshift({ ...base, offset: layout.sections.base });
+        this.inputs = new ChunkInputs(context, layout, packed, options.residentChunks);
+        this.uniforms = layout.chunks.map((chunk) => this.own(context.uniform(new Uint32Array([chunk.start, chunk.length, layout.segments, 0]))));
+    }
+    async run() {
+        try {
+            await this.findCuts();
+            return await this.mergePass();
+        }
+        finally {
+            this.inputs.destroy();
+            for (const buffer of this.owned)
+                buffer.destroy();
+        }
+    }
+    own(buffer) {
+        this.owned.push(buffer);
+        return buffer;
+    }
+    writeDescriptor() {
+        this.context.write(this.descriptorBuffer, 0, this.descriptor);
+    }
+    async mergePass() {
+        this.writeDescriptor();
+        const size = DTYPE_SIZE[this.request.outDtype];
+        const result = new Uint8Array(this.request.count * size);
+        await this.sweep("merge", undefined, {
+            binding: 3,
+            bytes: (chunk) => chunk.length * size,
+            use: (chunk, view) => result.set(view.subarray(0, chunk.length * size), chunk.start * size),
+        });
+        return result;
+    }
+    /**
+     * Runs `entry` on every chunk in order. With `collect`, each chunk's binding-3/4 buffer (one of
+     * two slots) is read back once its work is done; with `counters`, binding 4 accumulates over
+     * the chunks. At most two chunks are in flight.
+     */
+    async sweep(entry, counters, collect) {
+        const { context, layout } = this;
+        const pipeline = await context.pipeline(entry);
+        const slotBytes = collect ? this.collectBytes(collect) : 0;
+        const slots = [0, 1].map(() => ({
+            target: collect ? this.own(context.storage(slotBytes, entry)) : undefined,
+            readback: collect ? this.own(context.readbackBuffer(slotBytes)) : undefined,
+            pending: Promise.resolve(),
+        }));
+        try {
+            for (const chunk of layout.chunks) {
+                const slot = slots[chunk.index % 2];
+                await slot.pending;
+                context.check();
+                const buffers = {
+                    0: this.descriptorBuffer,
+                    1: this.inputs.get(chunk),
+                    2: this.uniforms[chunk.index],
+                    3: collect?.binding === 3 ? slot.target : undefined,
+                    4: collect?.binding === 4 ? slot.target : counters,
+                };
+                const encoder = context.device.createCommandEncoder();
+                if (collect?.binding === 4)
+                    encoder.clearBuffer(slot.target);
+                const workgroups = Math.ceil(chunk.length / WORKGROUP_ELEMENTS);
+                context.dispatch(encoder, pipeline, entry, buffers, workgroups);
+                const bytes = collect ? Math.ceil(collect.bytes(chunk) / 4) * 4 : 0;
+                if (collect)
+                    encoder.copyBufferToBuffer(slot.target, 0, slot.readback, 0, bytes);
+                context.device.queue.submit([encoder.finish()]);
+                slot.pending = collect
+                    ? context.withMapped(slot.readback, bytes, (view) => collect.use(chunk, view))
+                    : context.device.queue.onSubmittedWorkDone();
+                slot.pending.catch(() => undefined); // awaited before reuse or below
+            }
+            await Promise.all(slots.map((slot) => slot.pending));
+        }
+        finally {
+            await Promise.allSettled(slots.map((slot) => slot.pending));
+        }
+        context.check();
+    }
+    collectBytes(collect) {
+        return Math.max(4, ...this.layout.chunks.slice(0, 1).map((chunk) => Math.ceil(collect.bytes(chunk) / 4) * 4));
+    }
+    /** Finds every magnitude cut and writes the cut words into the descriptor. */
+    async findCuts() {
+        const { searches, fixed } = cutSearches(this.request.plan, this.request.count);
+        fixed.forEach(([upper, lower], m) => this.setCut(m, upper, lower));
+        if (searches.length === 0)
+            return;
+        const models = this.request.plan.terms.length;
+        for (const search of searches)
+            this.descriptor[modelWord(search.model, MODEL.histogram)] = 1;
+        const high = await this.histogram("histogram_high", models * HIGH_BUCKETS);
+        for (const search of searches) {
+            chooseBucket(search, high.subarray(search.model * HIGH_BUCKETS, (search.model + 1) * HIGH_BUCKETS));
+            this.descriptor[modelWord(search.model, MODEL.upperBucket + search.end)] = search.bucket;
+        }
+        const low = await this.histogram("histogram_low", models * 2 * LOW_SLOTS);
+        for (const search of searches) {
+            const at = (search.model * 2 + search.end) * LOW_SLOTS;
+            chooseKey(search, low.subarray(at, at + LOW_SLOTS));
+        }
+        const straddled = searches.filter((search) => search.bound === undefined);
+        if (straddled.length > 0)
+            await this.findBounds(straddled);
+        for (const search of searches) {
+            const [upper, lower] = fixed[search.model];
+            const words = cutWords(search);
+            fixed[search.model] = search.end === 0 ? [words, lower] : [upper, words];
+        }
+        fixed.forEach(([upper, lower], m) => this.setCut(m, upper, lower));
+    }
+    setCut(m, upper, lower) {
+        const words = this.descriptor;
+        words[modelWord(m, MODEL.upperKey)] = upper.key;
+        words[modelWord(m, MODEL.upperBound)] = upper.bound;
+        words[modelWord(m, MODEL.lowerKey)] = lower.key;
+        words[modelWord(m, MODEL.lowerBound)] = lower.bound;
+    }
+    /** One histogram pass over the tensor; returns the summed counts. */
+    async histogram(entry, slots) {
+        this.writeDescriptor();
+        const counters = this.own(this.context.storage(slots * 4, entry));
+        const encoder = this.context.device.createCommandEncoder();
+        encoder.clearBuffer(counters);
+        this.context.device.queue.submit([encoder.finish()]);
+        await this.sweep(entry, counters);
+        const bytes = await this.context.read(counters, slots * 4);
+        return new Uint32Array(bytes.buffer, bytes.byteOffset, slots);
+    }
+    /** Counts cut-equal elements per segment, then resolves each straddled cut's bound on the CPU. */
+    async findBounds(straddled) {
+        const { layout, request } = this;
+        const models = request.plan.terms.length;
+        for (const search of straddled)
+            this.descriptor[modelWord(search.model, MODEL.countUpper + search.end)] = 1;
+        for (const search of straddled) {
+            this.descriptor[modelWord(search.model, MODEL.upperKey + 2 * search.end)] = search.key;
+        }
+        this.writeDescriptor();
+        const seen = straddled.map(() => 0);
+        await this.sweep("count_equal", undefined, {
+            binding: 4,
+            bytes: () => models * 2 * layout.segments * 4,
+            use: (chunk, view) => {
+                const counts = new Uint32Array(view.buffer, view.byteOffset, view.byteLength / 4);
+                straddled.forEach((search, i) => {
+                    if (search.bound !== undefined)
+                        return;
+                    const row = (search.model * 2 + search.end) * layout.segments;
+                    for (let s = 0; s * WORKGROUP_ELEMENTS < chunk.length; s++) {
+                        const found = counts[row + s];
+                        if (seen[i] + found >= search.take) {
+                            const start = chunk.start + s * WORKGROUP_ELEMENTS;
+                            const end = Math.min(request.count, start + WORKGROUP_ELEMENTS);
+                            const source = { base: request.base, model: request.models[search.model] };
+                            search.bound = boundInSegment(search, source, start, end, seen[i]);
+                            return;
+                        }
+                        seen[i] = seen[i] + found;
+                    }
+                });
+            },
+        });
+        for (const search of straddled) {
+            this.descriptor[modelWord(search.model, MODEL.countUpper + search.end)] = 0;
+            search.bound ??= NONE; // unreachable: the low histogram counted `equal` such elements
+        }
+    }
+}
+
+/**
+ * The WebGPU backend's lifecycle, shaped like fast-path.ts's runtime:
+ *
+ *   const gpu = await createGpuRuntime({ allowSoftware: false });
+ *   const bytes = (await tryGpuMerge({ ...tensorArgs, runtime: gpu })) ?? otherBackend();
+ *   await gpu.close();
+ *
+ * Tensor merges run one at a time on the device (each already keeps two chunks in flight).
+ */
+const DEFAULT_RESIDENT_BYTES = 1 << 30;
+async function createGpuRuntime(options = {}) {
+    const gpu = options.gpu ?? (await openGpu({ allowSoftware: options.allowSoftware }));
+    const context = new GpuContext(gpu);
+    let queue = Promise.resolve();
+    let closed = false;
+    const merge = (request) => {
+        if (closed)
+            return Promise.reject(new HubmergeError("E_INTERNAL", "the GPU runtime is closed"));
+        const run = () => {
+            const layout = planChunks({
+                count: request.count,
+                base: request.base?.dtype,
+                models: request.models.map((m) => m.dtype),
+                out: request.outDtype,
+                bindingBytes: options.bindingBytes,
+                chunkElements: options.chunkElements,
+            });
+            if (!layout)
+                return undefined;
+            const resident = Math.floor((options.residentBytes ?? DEFAULT_RESIDENT_BYTES) / (layout.inputWords * 4));
+            return new GpuTensorJob(context, request, layout, { residentChunks: Math.max(2, resident) }).run();
+        };
+        const result = queue.then(run, run);
+        queue = result.catch(() => undefined);
+        return result;
+    };
+    return {
+        backend: "webgpu",
+        adapter: gpu.adapter,
+        context,
+        merge,
+        async tryMerge(args) {
+            const request = gpuMergeRequest(args);
+            return request ? merge(request) : undefined;
+        },
+        async close() {
+            if (closed)
+                return;
+            closed = true;
+            await queue;
+            context.close();
+        },
+    };
+}
+/**
+ * For `--backend auto`: a runtime when a hardware adapter opens (never llvmpipe, which is slower
+ * than wasm), otherwise the reason, for the run summary ("webgpu: no hardware adapter (...)").
+ */
+async function createHardwareGpuRuntime(options = {}) {
+    const opened = await tryOpenGpu({ allowSoftware: false });
+    if (!opened.gpu)
+        return { reason: opened.reason };
+    return { runtime: await createGpuRuntime({ ...options, gpu: opened.gpu }) };
+}
+
+const BACKEND_NAMES = ["auto", "reference", "wasm", "webgpu"];
+async function openKernels(choice = "auto", threads) {
+    const count = Math.max(1, Math.floor(threads ?? availableParallelism()));
+    const cpu = createKernelRuntime({
+        backend: choice === "webgpu" ? "auto" : choice,
+        threads: count,
+    });
+    const gpu = await openGpuFor(choice);
+    const cpuLabel = cpu.backend === "wasm" ? `wasm (${count} thread${count === 1 ? "" : "s"})` : "reference";
+    const gpuLabel = gpu && `webgpu (${gpu.adapter.name}${gpu.adapter.software ? ", software" : ""})`;
+    return {
+        label: gpuLabel ? `${gpuLabel} + ${cpuLabel}` : cpuLabel,
+        async tryMerge(args) {
+            return (gpu && (await gpu.tryMerge(args))) ?? cpu.tryMerge(args);
+        },
+        async close() {
+            await Promise.all([cpu.close(), gpu?.close()]);
+        },
+    };
+}
+/**
+ * `webgpu` insists on a GPU (a clear error says what is missing); `auto` uses one only when a
+ * hardware adapter opens, and only probes where a GPU device node exists, so machines without one
+ * never load the native Dawn module.
+ */
+async function openGpuFor(choice) {
+    if (choice === "webgpu")
+        return createGpuRuntime({ allowSoftware: process.env["HUBMERGE_GPU_ALLOW_SOFTWARE"] === "1" });
+    if (choice !== "auto" || !(existsSync$1("/dev/nvidia0") || existsSync$1("/dev/dri")))
+        return undefined;
+    return (await createHardwareGpuRuntime()).runtime;
+}
+
+/**
  * Streams the plan: reads each output tensor's inputs, merges them, writes the result, one tensor
  * at a time. The next tensor's reads overlap the current merge, so memory stays at a few tensors.
  */
 async function executePlan(input) {
     const { plan, onEvent } = input;
+    const kernels = await openKernels(input.backend, input.threads);
     const writer = new ShardedWriter({ dir: input.dir, plan: plan.shards, metadata: input.metadata });
     const byRef = new Map([...input.models.values()].map((m) => [m.ref, m]));
     const warnings = new Set();
@@ -33724,7 +36155,7 @@ async function executePlan(input) {
             const loaded = await next;
             next = loadInputs(plan.recipes[i + 1], byRef);
             next.catch(() => undefined); // surfaced when awaited; never an unhandled rejection meanwhile
-            const bytes = mergeOne(recipe, loaded, input, byRef, warn);
+            const bytes = await mergeOne(recipe, loaded, input, kernels, byRef, warn);
             await writer.writeTensor(recipe.name, bytes);
             onEvent?.({
                 type: "tensor",
@@ -33735,11 +36166,14 @@ async function executePlan(input) {
             });
         }
         const { files } = await writer.finish();
-        return { files, warnings: [...warnings] };
+        return { files, warnings: [...warnings], kernels: kernels.label };
     }
     catch (error) {
         await writer.abort();
         throw error;
+    }
+    finally {
+        await kernels.close();
     }
 }
 async function loadInputs(recipe, models) {
@@ -33747,8 +36181,9 @@ async function loadInputs(recipe, models) {
         return undefined;
     const read = async (p) => {
         const model = models.get(p.model);
-        const data = await model.tensors.readTensorF32(p.tensor);
-        return { model: p.model, data, shape: model.tensors.info(p.tensor).shape, params: p.params };
+        const { dtype, shape } = model.tensors.info(p.tensor);
+        const bytes = await model.tensors.readTensorBytes(p.tensor);
+        return { model: p.model, bytes, dtype, shape, params: p.params };
     };
     if (recipe.action === "copy") {
         const only = recipe.inputs[0];
@@ -33761,17 +36196,30 @@ async function loadInputs(recipe, models) {
     ]);
     return { base, inputs: inputs };
 }
-function mergeOne(recipe, loaded, input, byRef, warn) {
+async function mergeOne(recipe, loaded, input, kernels, byRef, warn) {
     if (!loaded)
         throw new HubmergeError("E_INTERNAL", `inputs of ${recipe.name} were not read`);
     if (recipe.action === "copy")
         return convertCopy(recipe, loaded.raw, byRef);
+    const fast = await kernels.tryMerge({
+        recipe,
+        method: input.plan.method,
+        base: loaded.base,
+        inputs: loaded.inputs,
+        global: recipe.global,
+        seed: input.seed,
+        dareRescale: input.dareRescale,
+        tensorName: recipe.name,
+    });
+    if (fast)
+        return fast;
+    const decode = (raw) => ({ ...raw, data: decodeToF32(raw.bytes, raw.dtype) });
     const merged = input.plan.method.merge({
         tensorName: recipe.name,
         sourceTensorName: recipe.sourceTensorName,
         shape: recipe.shape,
-        base: loaded.base,
-        inputs: loaded.inputs,
+        base: loaded.base && decode(loaded.base),
+        inputs: loaded.inputs.map(decode),
         global: recipe.global,
         seed: input.seed,
         dareRescale: input.dareRescale,
@@ -35024,11 +37472,11 @@ async function runMerge(options) {
     try {
         const planned = await planRun({ check: true, ...options });
         try {
-            const record = await mergeInto(planned, output.stagingDir, options);
+            const { record, kernels } = await mergeInto(planned, output.stagingDir, options);
             await output.commit();
             const seconds = (performance.now() - started) / 1000;
             options.onEvent?.({ type: "done", files: record.files.map((f) => f.path), seconds });
-            return { ...planned, outDir: output.finalDir, record, seconds };
+            return { ...planned, outDir: output.finalDir, record, seconds, kernels };
         }
         finally {
             await closeModels(planned.models);
@@ -35051,7 +37499,7 @@ async function mergeInto(planned, dir, options) {
         inputBytes: plan.inputBytes,
         outputBytes: plan.shards.totalSize,
     });
-    const { warnings } = await executePlan({
+    const { warnings, kernels } = await executePlan({
         plan,
         models,
         dir,
@@ -35060,6 +37508,8 @@ async function mergeInto(planned, dir, options) {
         metadata: { format: "pt", merged_by: `${TOOL.name} ${TOOL.version}`, merge_method: plan.method.name },
         onEvent,
         signal: options.signal,
+        backend: options.backend,
+        threads: options.threads,
     });
     const reference = [...models.values()].find((m) => m.ref === plan.referenceModel);
     const tokenizer = tokenizerModel(manifest, models) ?? reference;
@@ -35084,7 +37534,7 @@ async function mergeInto(planned, dir, options) {
     });
     card.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
     await writeFile(join(dir, "README.md"), card.text);
-    return record;
+    return { record, kernels };
 }
 /** Releases the file handles and connections a planned run holds. */
 async function closeModels(models) {
@@ -35186,6 +37636,8 @@ async function applyManifest(assessment, options) {
             manifestPath: file,
             out: join(options.tempDir, createHash("sha256").update(file).digest("hex").slice(0, 16)),
             force: true,
+            backend: options.backend,
+            threads: options.threads,
             resolver: options.session.resolver,
             lineageOf: options.session.lineageOf,
             hubUrl: options.session.hub.hubUrl,
@@ -35199,6 +37651,7 @@ async function applyManifest(assessment, options) {
             },
         });
         const published = await publishMerge(merged, { hub: options.session.hub, signal: options.signal });
+        info(`merged on ${merged.kernels}`);
         info(`published ${published.url} at ${published.commitSha}`);
         const entry = {
             manifestSha256: merged.record.manifest.sha256,
@@ -38945,7 +41398,7 @@ function readInputs() {
         hubUrl: (optional("hub-url") ?? "https://huggingface.co").replace(/\/+$/, ""),
         force: (optional("force") ?? "false").toLowerCase() === "true",
         threads: threads === undefined ? undefined : positiveInt("threads", threads),
-        backend: oneOf("backend", ["auto", "reference", "wasm", "webgpu"], "auto"),
+        backend: oneOf("backend", BACKEND_NAMES, "auto"),
         lockUpdate: oneOf("lock-update", ["commit", "pull-request", "none"], "commit"),
     };
 }
@@ -39235,7 +41688,13 @@ async function apply(inputs, session, lock, assessments, signal) {
                 continue;
             }
             signal.throwIfAborted();
-            const { result, entry } = await applyManifest(a, { session, tempDir, signal });
+            const { result, entry } = await applyManifest(a, {
+                session,
+                tempDir,
+                signal,
+                backend: inputs.backend,
+                threads: inputs.threads,
+            });
             results.push(result);
             if (entry)
                 updated.manifests[a.file] = entry;

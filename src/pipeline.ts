@@ -18,6 +18,7 @@ import { validateManifest } from "./manifest/validate.js";
 import { writeAuxFiles } from "./merge/aux-files.js";
 import type { MergeEventListener } from "./merge/events.js";
 import { executePlan } from "./merge/execute.js";
+import type { BackendName } from "./merge/kernels/select-backend.js";
 import { loadModel, type LoadedModel } from "./merge/loaded-model.js";
 import { methodRegistry } from "./merge/methods/registry.js";
 import { RUN_RECORD_FILE, StagedOutputDir } from "./merge/output-dir.js";
@@ -61,6 +62,9 @@ export interface MergeRunOptions extends PlanRunOptions {
   force?: boolean;
   /** Hub the card's links point at (the public Hub by default). */
   hubUrl?: string;
+  /** Kernel backend and worker threads; the output bytes do not depend on either. */
+  backend?: BackendName;
+  threads?: number;
   onEvent?: MergeEventListener;
   signal?: AbortSignal;
 }
@@ -88,6 +92,8 @@ export interface MergeRunResult extends PlannedRun {
   outDir: string;
   record: RunRecord;
   seconds: number;
+  /** Which kernels ran, e.g. `wasm (16 threads)`: reported, never recorded in the output. */
+  kernels: string;
 }
 
 /** manifest → resolve → open: every model's headers and config, no weights. */
@@ -137,11 +143,11 @@ export async function runMerge(options: MergeRunOptions): Promise<MergeRunResult
   try {
     const planned = await planRun({ check: true, ...options });
     try {
-      const record = await mergeInto(planned, output.stagingDir, options);
+      const { record, kernels } = await mergeInto(planned, output.stagingDir, options);
       await output.commit();
       const seconds = (performance.now() - started) / 1000;
       options.onEvent?.({ type: "done", files: record.files.map((f) => f.path), seconds });
-      return { ...planned, outDir: output.finalDir, record, seconds };
+      return { ...planned, outDir: output.finalDir, record, seconds, kernels };
     } finally {
       await closeModels(planned.models);
     }
@@ -152,7 +158,11 @@ export async function runMerge(options: MergeRunOptions): Promise<MergeRunResult
 }
 
 /** Writes weights, config, tokenizer and the run record into `dir`. */
-async function mergeInto(planned: PlannedRun, dir: string, options: MergeRunOptions): Promise<RunRecord> {
+async function mergeInto(
+  planned: PlannedRun,
+  dir: string,
+  options: MergeRunOptions,
+): Promise<{ record: RunRecord; kernels: string }> {
   const { manifest, plan, models } = planned;
   const seed = options.seed ?? manifest.hubmerge.seed;
   const { onEvent } = options;
@@ -163,7 +173,7 @@ async function mergeInto(planned: PlannedRun, dir: string, options: MergeRunOpti
     inputBytes: plan.inputBytes,
     outputBytes: plan.shards.totalSize,
   });
-  const { warnings } = await executePlan({
+  const { warnings, kernels } = await executePlan({
     plan,
     models,
     dir,
@@ -172,6 +182,8 @@ async function mergeInto(planned: PlannedRun, dir: string, options: MergeRunOpti
     metadata: { format: "pt", merged_by: `${TOOL.name} ${TOOL.version}`, merge_method: plan.method.name },
     onEvent,
     signal: options.signal,
+    backend: options.backend,
+    threads: options.threads,
   });
   const reference = [...models.values()].find((m) => m.ref === plan.referenceModel)!;
   const tokenizer = tokenizerModel(manifest, models) ?? reference;
@@ -196,7 +208,7 @@ async function mergeInto(planned: PlannedRun, dir: string, options: MergeRunOpti
   });
   card.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
   await writeFile(join(dir, "README.md"), card.text);
-  return record;
+  return { record, kernels };
 }
 
 /** Releases the file handles and connections a planned run holds. */

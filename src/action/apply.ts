@@ -2,6 +2,7 @@ import * as core from "@actions/core";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { HubmergeError } from "../errors.js";
+import type { BackendName } from "../merge/kernels/select-backend.js";
 import type { HubSession } from "../hub/session.js";
 import type { LockEntry } from "../lock/lockfile.js";
 import { publishMerge, runMerge } from "../pipeline.js";
@@ -11,6 +12,8 @@ import type { ApplyResult } from "./report.js";
 
 export interface ApplyOptions {
   session: HubSession;
+  backend: BackendName;
+  threads?: number;
   tempDir: string;
   signal: AbortSignal;
 }
@@ -33,6 +36,8 @@ export async function applyManifest(
       manifestPath: file,
       out: join(options.tempDir, createHash("sha256").update(file).digest("hex").slice(0, 16)),
       force: true,
+      backend: options.backend,
+      threads: options.threads,
       resolver: options.session.resolver,
       lineageOf: options.session.lineageOf,
       hubUrl: options.session.hub.hubUrl,
@@ -45,6 +50,7 @@ export async function applyManifest(
       },
     });
     const published = await publishMerge(merged, { hub: options.session.hub, signal: options.signal });
+    core.info(`merged on ${merged.kernels}`);
     core.info(`published ${published.url} at ${published.commitSha}`);
     const entry: LockEntry = {
       manifestSha256: merged.record.manifest.sha256,

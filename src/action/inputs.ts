@@ -1,5 +1,6 @@
 import * as core from "@actions/core";
 import { HubmergeError } from "../errors.js";
+import { BACKEND_NAMES, type BackendName } from "../merge/kernels/select-backend.js";
 
 export type Mode = "plan" | "apply" | "auto";
 export type LockUpdate = "commit" | "pull-request" | "none";
@@ -14,7 +15,7 @@ export interface ActionInputs {
   hubUrl: string;
   force: boolean;
   threads?: number;
-  backend: string;
+  backend: BackendName;
   lockUpdate: LockUpdate;
 }
 
@@ -34,7 +35,7 @@ export function readInputs(): ActionInputs {
     hubUrl: (optional("hub-url") ?? "https://huggingface.co").replace(/\/+$/, ""),
     force: (optional("force") ?? "false").toLowerCase() === "true",
     threads: threads === undefined ? undefined : positiveInt("threads", threads),
-    backend: oneOf("backend", ["auto", "reference", "wasm", "webgpu"], "auto"),
+    backend: oneOf("backend", BACKEND_NAMES, "auto"),
     lockUpdate: oneOf("lock-update", ["commit", "pull-request", "none"], "commit"),
   };
 }

@@ -112,7 +112,13 @@ async function apply(
         continue;
       }
       signal.throwIfAborted();
-      const { result, entry } = await applyManifest(a, { session, tempDir, signal });
+      const { result, entry } = await applyManifest(a, {
+        session,
+        tempDir,
+        signal,
+        backend: inputs.backend,
+        threads: inputs.threads,
+      });
       results.push(result);
       if (entry) updated.manifests[a.file] = entry;
     }

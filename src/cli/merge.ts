@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HubmergeError } from "../errors.js";
+import { BACKEND_NAMES, type BackendName } from "../merge/kernels/select-backend.js";
 import { publishMerge, runMerge } from "../pipeline.js";
 import { addHubFlags, sessionFromFlags, type HubFlags } from "./hub-flags.js";
 import { formatBytes } from "../format.js";
@@ -14,6 +15,7 @@ interface MergeFlags extends HubFlags {
   push?: boolean;
   seed?: bigint;
   threads?: number;
+  backend?: BackendName;
   shardSize?: number;
   force?: boolean;
   quiet?: boolean;
@@ -30,6 +32,11 @@ export function registerMerge(program: Command): void {
     .option("--push", "publish the merge to hubmerge.output.repo in one Hub commit")
     .option("--seed <n>", "override the manifest's seed for DARE/DELLA masks", parseSeed)
     .option("--threads <n>", "worker threads for the kernels (default: all cores)", parsePositiveInt)
+    .addOption(
+      new Option("--backend <name>", "kernels: auto (GPU if present, else wasm), wasm, webgpu or reference")
+        .choices(BACKEND_NAMES)
+        .default("auto"),
+    )
     .option("--shard-size <size>", "largest shard, e.g. 5GB (default) or 500MB", parseSize)
     .option("--force", "replace an output folder that was not written by hubmerge")
     .option("-q, --quiet", "print only warnings and the summary")
@@ -48,6 +55,8 @@ export function registerMerge(program: Command): void {
         manifestPath,
         out: flags.out ?? join(scratch!, "out"),
         seed: flags.seed,
+        threads: flags.threads,
+        backend: flags.backend,
         force: flags.force,
         maxShardBytes: flags.shardSize,
         allowIncompatible: Boolean(flags.allowIncompatible || flags.allowCrimes),
@@ -59,7 +68,7 @@ export function registerMerge(program: Command): void {
       const { record, plan } = result;
       const total = record.files.reduce((sum, f) => sum + f.size, 0);
       const lines = [
-        `merged ${plan.recipes.length} tensors with ${plan.method.prettyName} (${plan.method.name}) in ${result.seconds.toFixed(1)} s`,
+        `merged ${plan.recipes.length} tensors with ${plan.method.prettyName} (${plan.method.name}) in ${result.seconds.toFixed(1)} s on ${result.kernels}`,
         `sources: ${record.sources.map((s) => (s.revision ? `${s.ref}@${s.revision.slice(0, 12)}` : s.ref)).join(", ")}`,
         `seed ${record.seed}, dtype ${record.dtype}, ${record.warnings.length} warning(s)`,
       ];

@@ -1,7 +1,14 @@
 import { HubmergeError } from "../errors.js";
-import { decodeToF32, encodeFromF32, isFloatDType, type FloatDType } from "../safetensors/dtype.js";
+import {
+  decodeToF32,
+  encodeFromF32,
+  isFloatDType,
+  type DType,
+  type FloatDType,
+} from "../safetensors/dtype.js";
 import { ShardedWriter } from "../safetensors/writer.js";
 import type { MergeEventListener } from "./events.js";
+import { openKernels, type BackendName, type Kernels } from "./kernels/select-backend.js";
 import type { LoadedModel } from "./loaded-model.js";
 import type { MergePlan, PlannedInput, TensorRecipe } from "./plan/types.js";
 import type { DareRescale, MergeInput } from "./types.js";
@@ -14,13 +21,25 @@ export interface ExecuteInput {
   seed: bigint;
   dareRescale: DareRescale;
   metadata?: Record<string, string>;
+  /** Kernel backend (default auto: the GPU where one helps, else WebAssembly SIMD). */
+  backend?: BackendName;
+  threads?: number;
   onEvent?: MergeEventListener;
   signal?: AbortSignal;
 }
 
+/** One input tensor as read: raw bytes, decoded to f32 only if the reference must run. */
+interface RawInput {
+  model: string;
+  bytes: Uint8Array;
+  dtype: DType;
+  shape: readonly number[];
+  params: MergeInput["params"];
+}
+
 interface LoadedInputs {
-  base: MergeInput | undefined;
-  inputs: MergeInput[];
+  base: RawInput | undefined;
+  inputs: RawInput[];
   raw?: Uint8Array;
 }
 
@@ -28,8 +47,11 @@ interface LoadedInputs {
  * Streams the plan: reads each output tensor's inputs, merges them, writes the result, one tensor
  * at a time. The next tensor's reads overlap the current merge, so memory stays at a few tensors.
  */
-export async function executePlan(input: ExecuteInput): Promise<{ files: string[]; warnings: string[] }> {
+export async function executePlan(
+  input: ExecuteInput,
+): Promise<{ files: string[]; warnings: string[]; kernels: string }> {
   const { plan, onEvent } = input;
+  const kernels = await openKernels(input.backend, input.threads);
   const writer = new ShardedWriter({ dir: input.dir, plan: plan.shards, metadata: input.metadata });
   const byRef = new Map([...input.models.values()].map((m) => [m.ref, m]));
   const warnings = new Set<string>();
@@ -46,7 +68,7 @@ export async function executePlan(input: ExecuteInput): Promise<{ files: string[
       const loaded = await next;
       next = loadInputs(plan.recipes[i + 1], byRef);
       next.catch(() => undefined); // surfaced when awaited; never an unhandled rejection meanwhile
-      const bytes = mergeOne(recipe, loaded, input, byRef, warn);
+      const bytes = await mergeOne(recipe, loaded, input, kernels, byRef, warn);
       await writer.writeTensor(recipe.name, bytes);
       onEvent?.({
         type: "tensor",
@@ -57,10 +79,12 @@ export async function executePlan(input: ExecuteInput): Promise<{ files: string[
       });
     }
     const { files } = await writer.finish();
-    return { files, warnings: [...warnings] };
+    return { files, warnings: [...warnings], kernels: kernels.label };
   } catch (error) {
     await writer.abort();
     throw error;
+  } finally {
+    await kernels.close();
   }
 }
 
@@ -69,10 +93,11 @@ async function loadInputs(
   models: ReadonlyMap<string, LoadedModel>,
 ): Promise<LoadedInputs | undefined> {
   if (!recipe) return undefined;
-  const read = async (p: PlannedInput): Promise<MergeInput> => {
+  const read = async (p: PlannedInput): Promise<RawInput> => {
     const model = models.get(p.model)!;
-    const data = await model.tensors.readTensorF32(p.tensor);
-    return { model: p.model, data, shape: model.tensors.info(p.tensor).shape, params: p.params };
+    const { dtype, shape } = model.tensors.info(p.tensor);
+    const bytes = await model.tensors.readTensorBytes(p.tensor);
+    return { model: p.model, bytes, dtype, shape, params: p.params };
   };
   if (recipe.action === "copy") {
     const only = recipe.inputs[0]!;
@@ -83,24 +108,37 @@ async function loadInputs(
     recipe.base ? read(recipe.base) : undefined,
     ...recipe.inputs.map(read),
   ]);
-  return { base, inputs: inputs as MergeInput[] };
+  return { base, inputs: inputs as RawInput[] };
 }
 
-function mergeOne(
+async function mergeOne(
   recipe: TensorRecipe,
   loaded: LoadedInputs | undefined,
   input: ExecuteInput,
+  kernels: Kernels,
   byRef: ReadonlyMap<string, LoadedModel>,
   warn: (message: string) => void,
-): Uint8Array {
+): Promise<Uint8Array> {
   if (!loaded) throw new HubmergeError("E_INTERNAL", `inputs of ${recipe.name} were not read`);
   if (recipe.action === "copy") return convertCopy(recipe, loaded.raw!, byRef);
+  const fast = await kernels.tryMerge({
+    recipe,
+    method: input.plan.method,
+    base: loaded.base,
+    inputs: loaded.inputs,
+    global: recipe.global,
+    seed: input.seed,
+    dareRescale: input.dareRescale,
+    tensorName: recipe.name,
+  });
+  if (fast) return fast;
+  const decode = (raw: RawInput): MergeInput => ({ ...raw, data: decodeToF32(raw.bytes, raw.dtype) });
   const merged = input.plan.method.merge({
     tensorName: recipe.name,
     sourceTensorName: recipe.sourceTensorName,
     shape: recipe.shape,
-    base: loaded.base,
-    inputs: loaded.inputs,
+    base: loaded.base && decode(loaded.base),
+    inputs: loaded.inputs.map(decode),
     global: recipe.global,
     seed: input.seed,
     dareRescale: input.dareRescale,

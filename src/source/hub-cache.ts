@@ -104,4 +104,3 @@ async function readExactly(path: string, length: number): Promise<Uint8Array | u
   const bytes = await readFile(path).catch(() => undefined);
   return bytes && bytes.byteLength === length ? new Uint8Array(bytes) : undefined;
 }
-

@@ -1,0 +1,61 @@
+/** Command-line options of `npm run bench`. */
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface BenchOptions {
+  /** Bytes per model (bf16). */
+  size: number;
+  /** Second model size for the peak-RSS comparison. */
+  rssSize: number;
+  quick: boolean;
+  threads: number;
+  dir: string;
+  /** Run configurations in this process (no per-configuration RSS); for tests. */
+  inProcess: boolean;
+  keep: boolean;
+  topKElements: number;
+}
+
+const USAGE = `usage: npm run bench -- [--size 1GB] [--rss-size 512MB] [--threads N] [--quick] [--dir PATH] [--keep] [--in-process]
+  --size       bytes per synthetic bf16 model (base + 2 fine-tunes are generated); default 1GB
+  --rss-size   second model size for the peak-RSS comparison; default half of --size
+  --threads    worker threads of the "wasm N threads" rows; default: the available cores
+  --quick      a configuration that runs in seconds (CI)
+  --dir        where models are generated (default: the system temp folder)
+  --keep       keep the generated models for the next run
+  --in-process run every configuration in this process (no per-configuration RSS)`;
+
+export function parseSize(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?$/i.exec(text.trim());
+  if (!match) throw new Error(`bad size "${text}" (e.g. 512MB, 1GB)\n${USAGE}`);
+  const unit = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9 }[(match[2] ?? "B").toUpperCase() as "B"];
+  return Math.round(Number(match[1]) * unit);
+}
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const args = [...argv];
+  const flags = new Map<string, string | true>();
+  while (args.length > 0) {
+    const name = args.shift()!;
+    if (!name.startsWith("--")) throw new Error(`unexpected argument "${name}"\n${USAGE}`);
+    const boolean = ["--quick", "--keep", "--in-process", "--help"].includes(name);
+    flags.set(name, boolean ? true : (args.shift() ?? ""));
+  }
+  if (flags.has("--help")) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const quick = flags.has("--quick");
+  const size = parseSize(String(flags.get("--size") ?? (quick ? "8MB" : "1GB")));
+  const rssSize = flags.has("--rss-size") ? parseSize(String(flags.get("--rss-size"))) : Math.round(size / 2);
+  return {
+    size,
+    rssSize,
+    quick,
+    threads: Number(flags.get("--threads") ?? availableParallelism()),
+    dir: String(flags.get("--dir") ?? join(tmpdir(), "hubmerge-bench")),
+    inProcess: flags.has("--in-process"),
+    keep: flags.has("--keep"),
+    topKElements: quick ? 1 << 20 : 1 << 24,
+  };
+}

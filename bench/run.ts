@@ -1,0 +1,203 @@
+/**
+ * `npm run bench`: generates synthetic bf16 models (base + 2 fine-tunes), then measures in one run
+ * the I/O floor (first and last; the faster counts), the reference backend and the wasm backend at
+ * 1 and N threads for dare_ties and task_arithmetic, peak RSS at two model sizes, and exact top-k
+ * against sorting. Prints ratios; asserts nothing about time. Each configuration runs in its own
+ * process (for its own peak RSS) unless --in-process.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { RESULT_PREFIX } from "./child.js";
+import { parseOptions, type BenchOptions } from "./options.js";
+import { formatTable, formatTargets, type Row, type Target } from "./report.js";
+import { streamMerge, type Backend, type StreamConfig, type StreamResult } from "./stream-merge.js";
+import {
+  FULL_DIMENSIONS,
+  QUICK_DIMENSIONS,
+  largestTensorBytes,
+  modelBytes,
+  shapeForSize,
+  writeModelSet,
+  type ModelShape,
+} from "./synth-models.js";
+import { measureTopK, type TopKResult } from "./topk.js";
+
+const FINE_TUNES = 2;
+const METHODS = ["dare_ties", "task_arithmetic"];
+/** child.ts next to this file (child.js when the benchmark is bundled or compiled). */
+const CHILD = fileURLToPath(import.meta.url).replace(/run(\.[cm]?[jt]s)$/, "child$1");
+
+export interface BenchReport {
+  rows: Row[];
+  rss: { sizes: [number, number]; bytes: [number | undefined, number | undefined]; bound: number };
+  topK: TopKResult;
+  text: string;
+}
+
+interface Configuration {
+  label: string;
+  backend: Backend;
+  method: string;
+  threads: number;
+}
+
+function configurations(threads: number): Configuration[] {
+  const list: Configuration[] = [
+    { label: "I/O floor (read + write, no math)", backend: "io", method: "-", threads: 1 },
+  ];
+  for (const method of METHODS) {
+    list.push(
+      { label: `reference ${method}`, backend: "reference", method, threads: 1 },
+      { label: `wasm 1 thread ${method}`, backend: "wasm", method, threads: 1 },
+      { label: `wasm ${threads} threads ${method}`, backend: "wasm", method, threads },
+    );
+  }
+  // Measured first and last: the faster of the two is the floor (caches and disk settle meanwhile).
+  list.push({ label: "I/O floor, again", backend: "io", method: "-", threads: 1 });
+  return list;
+}
+
+/** Runs one configuration: in a child process (own peak RSS) or here. */
+async function measure(
+  config: Omit<StreamConfig, "outDir">,
+  inProcess: boolean,
+): Promise<StreamResult & { maxRssBytes?: number }> {
+  if (inProcess) {
+    const outDir = await mkdtemp(join(tmpdir(), "hubmerge-bench-out-"));
+    try {
+      return await streamMerge({ ...config, outDir });
+    } finally {
+      await rm(outDir, { recursive: true, force: true });
+    }
+  }
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, CHILD, JSON.stringify(config)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let text = "";
+    child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    child.on("error", reject);
+    child.on("exit", (code) =>
+      code === 0 ? resolve(text) : reject(new Error(`benchmark child exited with ${code}`)),
+    );
+  });
+  const line = output.split("\n").find((l) => l.startsWith(RESULT_PREFIX));
+  if (!line) throw new Error(`benchmark child printed no result:\n${output}`);
+  return JSON.parse(line.slice(RESULT_PREFIX.length)) as StreamResult & { maxRssBytes: number };
+}
+
+/** Reads every input file once, so that all configurations start from a warm page cache. */
+async function warmPageCache(folders: string[]): Promise<void> {
+  for (const folder of folders) {
+    for (const file of await readdir(folder)) await readFile(join(folder, file));
+  }
+}
+
+/** The models of `size` bytes each; a size that rounds to `avoid`'s layer count gets twice its layers. */
+async function modelSet(
+  options: BenchOptions,
+  size: number,
+  avoid?: ModelShape,
+): Promise<{ shape: ModelShape; folders: string[] }> {
+  let shape = shapeForSize(size, options.quick ? QUICK_DIMENSIONS : FULL_DIMENSIONS);
+  if (avoid && shape.layers === avoid.layers) shape = { ...shape, layers: avoid.layers * 2 };
+  const folders = await writeModelSet(join(options.dir, `${shape.layers}-layers`), shape, FINE_TUNES);
+  return { shape, folders };
+}
+
+export async function runBench(
+  options: BenchOptions,
+  log: (line: string) => void = console.log,
+): Promise<BenchReport> {
+  const main = await modelSet(options, options.size);
+  log(
+    `models: base + ${FINE_TUNES} fine-tunes, bf16, ${size(modelBytes(main.shape))} each (${main.shape.layers} layers), in ${options.dir}`,
+  );
+  await warmPageCache(main.folders);
+  const rows: Row[] = [];
+  for (const config of configurations(options.threads)) {
+    const result = await measure({ ...config, models: main.folders }, options.inProcess);
+    rows.push({ ...result, label: config.label, method: config.method });
+    log(`  measured: ${config.label} (${result.seconds.toFixed(2)} s)`);
+  }
+  const second = await modelSet(options, options.rssSize, main.shape);
+  await warmPageCache(second.folders);
+  const rssConfig = {
+    backend: "wasm" as const,
+    method: "dare_ties",
+    threads: options.threads,
+    models: second.folders,
+  };
+  const secondRss = (await measure(rssConfig, options.inProcess)).maxRssBytes;
+  const firstRss = rows.find((r) => r.label === `wasm ${options.threads} threads dare_ties`)!.maxRssBytes;
+  const bound = 2 * (FINE_TUNES + 1) * largestTensorBytes(main.shape) + 200e6;
+  const topK = measureTopK(options.topKElements);
+  if (!options.keep) await rm(options.dir, { recursive: true, force: true });
+  const report = {
+    rows,
+    rss: {
+      sizes: [modelBytes(main.shape), modelBytes(second.shape)] as [number, number],
+      bytes: [firstRss, secondRss] as [number | undefined, number | undefined],
+      bound,
+    },
+    topK,
+  };
+  const text = render(report, options);
+  log(text);
+  return { ...report, text };
+}
+
+function size(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(0)} MB`;
+}
+
+function render(report: Omit<BenchReport, "text">, options: BenchOptions): string {
+  const { rows, rss, topK } = report;
+  const floor = Math.min(...rows.filter((r) => r.method === "-").map((r) => r.seconds));
+  const find = (label: string) => rows.find((r) => r.label === label)!;
+  const ratio = (a: number, b: number) => a / b;
+  const speedup = ratio(find("reference dare_ties").seconds, find("wasm 1 thread dare_ties").seconds);
+  const allCores = ratio(find(`wasm ${options.threads} threads dare_ties`).seconds, floor);
+  const [r1, r2] = rss.bytes;
+  const rssSpread = r1 && r2 ? Math.abs(r1 - r2) / Math.min(r1, r2) : undefined;
+  const topKRatio = topK.sortSeconds / topK.selectSeconds;
+  const mb = (bytes: number | undefined) => (bytes === undefined ? "n/a" : size(bytes));
+  const targets: Target[] = [
+    {
+      what: "wasm 1 thread vs reference, dare_ties",
+      value: `${speedup.toFixed(1)}× (target ≥ 4×)`,
+      met: speedup >= 4,
+    },
+    {
+      what: `dare_ties, ${options.threads} threads, vs the I/O floor`,
+      value: `${allCores.toFixed(2)}× (target ≤ 1.5×)`,
+      met: allCores <= 1.5,
+    },
+    {
+      what: `peak RSS, wasm ${options.threads} threads dare_ties, at ${size(rss.sizes[0])} and ${size(rss.sizes[1])} models`,
+      value: `${mb(r1)} and ${mb(r2)}${rssSpread === undefined ? "" : `, ${(rssSpread * 100).toFixed(1)}% apart`} (target ≤ 10%)`,
+      met: rssSpread === undefined ? undefined : rssSpread <= 0.1,
+    },
+    {
+      what: "peak RSS bound 2 × (N+1) × largest tensor + 200 MB",
+      value: `${mb(Math.max(r1 ?? 0, r2 ?? 0) || undefined)} vs ${mb(rss.bound)}`,
+      met: r1 === undefined ? undefined : Math.max(r1, r2 ?? 0) < rss.bound,
+    },
+    {
+      what: `exact top-k threshold of ${topK.elements} elements vs sort`,
+      value: `${(topK.selectSeconds * 1e3).toFixed(1)} ms vs ${(topK.sortSeconds * 1e3).toFixed(0)} ms = ${topKRatio.toFixed(0)}× (target ≥ 20×; reference TS select ${(topK.referenceSeconds * 1e3).toFixed(0)} ms)`,
+      met: topKRatio >= 20,
+    },
+  ];
+  return `\n${formatTable(rows, floor)}\n\n${formatTargets(targets)}\n`;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  runBench(parseOptions(process.argv.slice(2))).catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

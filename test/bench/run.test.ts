@@ -1,0 +1,51 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseOptions, parseSize } from "../../bench/options.js";
+import { runBench } from "../../bench/run.js";
+
+const dirs: string[] = [];
+
+afterAll(async () => {
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+describe("npm run bench --quick", () => {
+  it("measures every configuration and prints ratios, with wasm bytes equal to the reference's", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "hubmerge-bench-test-"));
+    dirs.push(dir);
+    const options = {
+      ...parseOptions(["--quick", "--threads", "2", "--dir", dir]),
+      inProcess: true,
+      size: 4e6,
+    };
+    const report = await runBench(options, () => undefined);
+    expect(report.rows.map((row) => row.label)).toEqual([
+      "I/O floor (read + write, no math)",
+      "reference dare_ties",
+      "wasm 1 thread dare_ties",
+      "wasm 2 threads dare_ties",
+      "reference task_arithmetic",
+      "wasm 1 thread task_arithmetic",
+      "wasm 2 threads task_arithmetic",
+      "I/O floor, again",
+    ]);
+    for (const method of ["dare_ties", "task_arithmetic"]) {
+      const hashes = new Set(report.rows.filter((row) => row.method === method).map((row) => row.outputHash));
+      expect(hashes.size).toBe(1);
+    }
+    expect(report.text).toMatch(/× I\/O floor/);
+    expect(report.text).toMatch(/exact top-k threshold/);
+    expect(report.topK.selectSeconds).toBeGreaterThan(0);
+  });
+
+  it("parses sizes and options", () => {
+    expect(parseSize("1GB")).toBe(1e9);
+    expect(parseSize("512 MB")).toBe(512e6);
+    expect(parseSize("1.5gb")).toBe(1.5e9);
+    expect(() => parseSize("big")).toThrow(/bad size/);
+    const options = parseOptions(["--size", "2GB", "--threads", "3"]);
+    expect(options).toMatchObject({ size: 2e9, rssSize: 1e9, threads: 3, quick: false, inProcess: false });
+  });
+});

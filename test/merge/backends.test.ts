@@ -1,0 +1,65 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { tryOpenGpu } from "../../src/merge/gpu/adapter.js";
+import { runMerge } from "../../src/pipeline.js";
+import { writeFamily, writeManifest } from "../support/models.js";
+import { useTempDirs } from "../support/tmp.js";
+
+const tempDir = useTempDirs();
+
+const manifest = (method: string, extra = "") => `merge_method: ${method}
+base_model: ./base
+models:
+  - model: ./ft1
+    parameters: {weight: 0.7, density: 0.3}
+  - model: ./ft2
+    parameters: {weight: 0.4, density: 0.6}
+  - model: ./ft3
+    parameters: {weight: 0.2, density: 0.9}
+${extra}hubmerge: {seed: 3}
+`;
+
+describe("every kernel backend writes the reference's bytes", () => {
+  for (const method of ["dare_ties", "ties", "task_arithmetic", "dare_linear", "breadcrumbs_ties"]) {
+    it(`${method}: reference, wasm at 1 and 3 threads`, async () => {
+      const dir = await tempDir();
+      await writeFamily(dir, { fineTunes: 3 });
+      const manifestPath = await writeManifest(dir, manifest(method, "parameters: {normalize: true}\n"));
+      const outputs: Buffer[] = [];
+      for (const [backend, threads] of [
+        ["reference", 1],
+        ["wasm", 1],
+        ["wasm", 3],
+      ] as const) {
+        const out = join(dir, `${backend}-${threads}`);
+        const result = await runMerge({ manifestPath, out, backend, threads });
+        expect(result.kernels).toBe(
+          backend === "reference" ? "reference" : `wasm (${threads} thread${threads > 1 ? "s" : ""})`,
+        );
+        outputs.push(await readFile(join(out, "model.safetensors")));
+      }
+      expect(outputs[1]!.equals(outputs[0]!)).toBe(true);
+      expect(outputs[2]!.equals(outputs[0]!)).toBe(true);
+    });
+  }
+
+  it("webgpu on the software adapter", async (ctx) => {
+    const probe = await tryOpenGpu({ allowSoftware: true });
+    if (!probe.gpu) ctx.skip();
+    const dir = await tempDir();
+    await writeFamily(dir, { fineTunes: 3 });
+    const manifestPath = await writeManifest(dir, manifest("dare_ties"));
+    process.env["HUBMERGE_GPU_ALLOW_SOFTWARE"] = "1";
+    try {
+      const gpu = await runMerge({ manifestPath, out: join(dir, "gpu"), backend: "webgpu" });
+      expect(gpu.kernels).toMatch(/^webgpu \(.*software\)/);
+      await runMerge({ manifestPath, out: join(dir, "ref"), backend: "reference" });
+      expect(await readFile(join(dir, "gpu", "model.safetensors"))).toEqual(
+        await readFile(join(dir, "ref", "model.safetensors")),
+      );
+    } finally {
+      delete process.env["HUBMERGE_GPU_ALLOW_SOFTWARE"];
+    }
+  });
+});
