@@ -3,7 +3,19 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["lib/", "dist/", "node_modules/", "coverage/", "build/", "**/*.wasm"] },
+  {
+    ignores: [
+      "lib/",
+      "dist/",
+      "node_modules/",
+      "coverage/",
+      "build/",
+      "**/*.wasm",
+      ".hubmerge-tmp*/",
+      ".gl/",
+      "examples/demo/hub/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
