@@ -195,8 +195,22 @@ function render(report: Omit<BenchReport, "text">, options: BenchOptions): strin
   return `\n${formatTable(rows, floor)}\n\n${formatTargets(targets)}\n`;
 }
 
+/** `--backend webgpu` runs the GPU table (GPU vs wasm vs reference on one machine, src/merge/gpu/bench-gpu.ts). */
+async function main(argv: string[]): Promise<void> {
+  const at = argv.indexOf("--backend");
+  if (at < 0) {
+    await runBench(parseOptions(argv));
+    return;
+  }
+  if (argv[at + 1] !== "webgpu")
+    throw new Error("--backend takes webgpu (the CPU table always runs wasm and the reference)");
+  const { formatRows, parseGpuBenchArgs, runGpuBench } = await import("../src/merge/gpu/bench-gpu.js");
+  const result = await runGpuBench(parseGpuBenchArgs(argv.filter((_, i) => i !== at && i !== at + 1)));
+  console.log(formatRows(result.rows));
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  runBench(parseOptions(process.argv.slice(2))).catch((error: unknown) => {
+  main(process.argv.slice(2)).catch((error: unknown) => {
     console.error(error);
     process.exit(1);
   });
