@@ -41383,11 +41383,19 @@ function dispatchedModel(payload) {
 function readInputs() {
     const hfToken = optional("hf-token");
     const githubToken = optional("github-token");
-    // Masked before anything could print them; derived values are masked where they are made.
-    if (hfToken)
-        setSecret(hfToken);
-    if (githubToken)
-        setSecret(githubToken);
+    // Masked before anything could print them, with the forms they take in HTTP headers.
+    for (const token of [hfToken, githubToken]) {
+        if (!token)
+            continue;
+        for (const form of [
+            token,
+            `Bearer ${token}`,
+            `token ${token}`,
+            Buffer.from(`x-access-token:${token}`).toString("base64"),
+        ]) {
+            setSecret(form);
+        }
+    }
     const threads = optional("threads");
     return {
         mode: oneOf("mode", ["plan", "apply", "auto"], "auto"),

@@ -162,6 +162,22 @@ describe("the GitHub Action (dist/index.js)", () => {
     expect(hub.admin.head("acme/merged")).not.toBe(firstOutput);
   });
 
+  it("records the lock through a pull request when lock-update is pull-request", async () => {
+    const { workspace, sha } = await checkout({ "merges/demo.yaml": MANIFEST });
+    const run = await action(workspace, pushEvent({ repo: REPO, after: sha }), {
+      "hf-token": HF_TOKEN,
+      "lock-update": "pull-request",
+    });
+    expect(run.code).toBe(0);
+    expect(github.readFile(REPO, "hubmerge.lock.json")).toBeUndefined();
+    const pulls = github.pulls(REPO);
+    expect(pulls).toHaveLength(1);
+    expect(pulls[0]).toMatchObject({ head: "hubmerge/lock-update", base: "main", state: "open" });
+    expect(
+      JSON.parse(github.readFile(REPO, "hubmerge.lock.json", "hubmerge/lock-update")!).manifests,
+    ).toHaveProperty("merges/demo.yaml");
+  });
+
   it("rejects a dispatch naming a model no manifest uses, and refuses apply on pull requests", async () => {
     const { workspace, sha } = await checkout({ "merges/demo.yaml": MANIFEST });
     const dispatch = repositoryDispatchEvent({
