@@ -7,7 +7,24 @@
 import type { FloatDType } from "../../safetensors/dtype.js";
 import type { TaskPlan } from "../kernels/wasm/task-plan.js";
 
-export const DTYPE_CODE: Readonly<Record<FloatDType, number>> = { F32: 0, F16: 1, BF16: 2 };
+// The codes both backends share; the record layouts below are the GPU's own.
+export {
+  DTYPE_CODE,
+  FLAG_CONSENSUS,
+  FLAG_HAS_BASE,
+  FLAG_NORMALIZE,
+  MODE_DARE,
+  MODE_DENSE,
+  MODE_MAGNITUDE,
+} from "../kernels/wasm/abi.js";
+import {
+  DTYPE_CODE,
+  FLAG_CONSENSUS,
+  FLAG_HAS_BASE,
+  FLAG_NORMALIZE,
+  MODE_DARE,
+  MODE_MAGNITUDE,
+} from "../kernels/wasm/abi.js";
 
 export const HEADER = {
   models: 0,
@@ -19,10 +36,6 @@ export const HEADER = {
   plainDivisor: 6,
 } as const;
 export const HEADER_WORDS = 8;
-
-export const FLAG_HAS_BASE = 1;
-export const FLAG_CONSENSUS = 2;
-export const FLAG_NORMALIZE = 4;
 
 export const MODEL = {
   offset: 0,
@@ -47,10 +60,6 @@ export const MODEL = {
   countLower: 19,
 } as const;
 export const MODEL_WORDS = 20;
-
-export const MODE_DENSE = 0;
-export const MODE_DARE = 1;
-export const MODE_MAGNITUDE = 2;
 
 /** No bucket / no key: larger than every order key (keys are at most 0x7F800001). */
 export const NONE = 0xffffffff;
