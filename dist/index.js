@@ -33870,7 +33870,7 @@ function ensureMemory(memory, bytes) {
         memory.grow(pages - current);
 }
 
-const DTYPE_CODE$1 = { F32: 0, F16: 1, BF16: 2 };
+const DTYPE_CODE = { F32: 0, F16: 1, BF16: 2 };
 const HEADER$1 = {
     models: 0,
     flags: 1,
@@ -33882,9 +33882,9 @@ const HEADER$1 = {
     plainDivisor: 7,
 };
 const HEADER_WORDS$1 = 8;
-const FLAG_HAS_BASE$1 = 1;
-const FLAG_CONSENSUS$1 = 2;
-const FLAG_NORMALIZE$1 = 4;
+const FLAG_HAS_BASE = 1;
+const FLAG_CONSENSUS = 2;
+const FLAG_NORMALIZE = 4;
 const MODEL$1 = {
     ptr: 0,
     dtype: 1,
@@ -33904,8 +33904,8 @@ const MODEL$1 = {
 };
 const MODEL_WORDS$1 = 16;
 const MODE_DENSE = 0;
-const MODE_DARE$1 = 1;
-const MODE_MAGNITUDE$1 = 2;
+const MODE_DARE = 1;
+const MODE_MAGNITUDE = 2;
 /** Elements per inner block of the kernels; scratch arrays hold one block each. */
 const BLOCK = 1024;
 /** Scratch arrays before the per-model ones (base, model, uniforms, mixed, divisor). */
@@ -33928,11 +33928,11 @@ function writeDescriptor(target, plan, regions) {
     words.fill(0, first, first + descriptorWords(plan.terms.length));
     words[first + HEADER$1.models] = plan.terms.length;
     words[first + HEADER$1.flags] =
-        (plan.hasBase ? FLAG_HAS_BASE$1 : 0) |
-            (plan.consensus ? FLAG_CONSENSUS$1 : 0) |
-            (plan.normalize ? FLAG_NORMALIZE$1 : 0);
-    words[first + HEADER$1.baseDtype] = regions.baseDtype === undefined ? 0 : DTYPE_CODE$1[regions.baseDtype];
-    words[first + HEADER$1.outDtype] = DTYPE_CODE$1[regions.outDtype];
+        (plan.hasBase ? FLAG_HAS_BASE : 0) |
+            (plan.consensus ? FLAG_CONSENSUS : 0) |
+            (plan.normalize ? FLAG_NORMALIZE : 0);
+    words[first + HEADER$1.baseDtype] = regions.baseDtype === undefined ? 0 : DTYPE_CODE[regions.baseDtype];
+    words[first + HEADER$1.outDtype] = DTYPE_CODE[regions.outDtype];
     words[first + HEADER$1.basePtr] = regions.base ?? 0;
     words[first + HEADER$1.outPtr] = regions.output;
     floats[first + HEADER$1.lambda] = plan.lambda;
@@ -33940,7 +33940,7 @@ function writeDescriptor(target, plan, regions) {
     plan.terms.forEach((term, m) => {
         const record = first + HEADER_WORDS$1 + m * MODEL_WORDS$1;
         words[record + MODEL$1.ptr] = regions.models[m];
-        words[record + MODEL$1.dtype] = DTYPE_CODE$1[regions.modelDtypes[m]];
+        words[record + MODEL$1.dtype] = DTYPE_CODE[regions.modelDtypes[m]];
         floats[record + MODEL$1.weight] = term.weight;
         writeSparsity(words, floats, record, term.sparsity);
     });
@@ -33950,7 +33950,7 @@ function writeSparsity(words, floats, record, sparsity) {
         words[record + MODEL$1.mode] = MODE_DENSE;
     }
     else if (sparsity.mode === "dare") {
-        words[record + MODEL$1.mode] = MODE_DARE$1;
+        words[record + MODEL$1.mode] = MODE_DARE;
         words[record + MODEL$1.threshold] = sparsity.threshold;
         words[record + MODEL$1.rescale] = sparsity.rescale ? 1 : 0;
         floats[record + MODEL$1.divisor] = sparsity.divisor;
@@ -33960,7 +33960,7 @@ function writeSparsity(words, floats, record, sparsity) {
         words[record + MODEL$1.stream1] = sparsity.stream[1];
     }
     else {
-        words[record + MODEL$1.mode] = MODE_MAGNITUDE$1;
+        words[record + MODEL$1.mode] = MODE_MAGNITUDE;
     }
 }
 /** Sets the two ends of model `m`'s magnitude rank range. */
@@ -34807,7 +34807,7 @@ function noAdapterError(software) {
     });
 }
 
-const DTYPE_CODE = { F32: 0, F16: 1, BF16: 2 };
+// The codes both backends share; the record layouts below are the GPU's own.
 const HEADER = {
     models: 0,
     flags: 1,
@@ -34818,9 +34818,6 @@ const HEADER = {
     plainDivisor: 6,
 };
 const HEADER_WORDS = 8;
-const FLAG_HAS_BASE = 1;
-const FLAG_CONSENSUS = 2;
-const FLAG_NORMALIZE = 4;
 const MODEL = {
     offset: 0,
     dtype: 1,
@@ -34842,8 +34839,6 @@ const MODEL = {
     lowerBucket: 17,
     countUpper: 18};
 const MODEL_WORDS = 20;
-const MODE_DARE = 1;
-const MODE_MAGNITUDE = 2;
 /** No bucket / no key: larger than every order key (keys are at most 0x7F800001). */
 const NONE = 0xffffffff;
 const HIGH_BUCKETS = 32768;
