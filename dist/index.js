@@ -31425,7 +31425,8 @@ function parametersSection(input) {
     lines.push(`- seed: \`${record.seed}\`; DARE rescale: \`${record.dareRescale}\`` +
         (record.dareRescale === "paper"
             ? " (survivors × 1/density, as in the DARE paper)"
-            : " (L1-norm matching, as mergekit)"), `- output dtype: \`${record.dtype}\`; arithmetic in f32 with one round-to-nearest-even at the end`, "- random masks: Philox4x32-10, key = seed, counter = (element index / 4, SHA-256(model ⟨NUL⟩ tensor)[0..8]);" +
+            : " (L1-norm matching, as mergekit)"), `- output dtype: \`${record.dtype}\`; arithmetic in f32 with one round-to-nearest-even at the end`, "- random masks: Philox4x32-10, key = seed, counter = (element index / 4, SHA-256(model ⟨NUL⟩ tensor)[0..8])," +
+        " model as written without @revision;" +
         " an element is kept iff its 24-bit uniform < round(p · 2²⁴). Anyone can recompute them.");
     return lines.join("\n");
 }
@@ -36178,7 +36179,7 @@ async function loadInputs(recipe, models) {
         const model = models.get(p.model);
         const { dtype, shape } = model.tensors.info(p.tensor);
         const bytes = await model.tensors.readTensorBytes(p.tensor);
-        return { model: p.model, bytes, dtype, shape, params: p.params };
+        return { model: streamIdentity(model), bytes, dtype, shape, params: p.params };
     };
     if (recipe.action === "copy") {
         const only = recipe.inputs[0];
@@ -36227,6 +36228,13 @@ async function mergeOne(recipe, loaded, input, kernels, byRef, warn) {
         });
     }
     return encodeFromF32(merged, recipe.dtype);
+}
+/**
+ * The model's part of the DARE stream (docs/rng.md): the reference as written, less any
+ * `@revision`, so that pinning a source in the manifest keeps the same masks.
+ */
+function streamIdentity(model) {
+    return model.source.repo !== undefined ? model.ref.replace(/@[^/]*$/, "") : model.ref;
 }
 /** A copied tensor keeps its bytes, converted only when the output dtype differs. */
 function convertCopy(recipe, raw, models) {

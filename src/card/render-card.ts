@@ -65,7 +65,8 @@ function parametersSection(input: CardInput): string {
         ? " (survivors × 1/density, as in the DARE paper)"
         : " (L1-norm matching, as mergekit)"),
     `- output dtype: \`${record.dtype}\`; arithmetic in f32 with one round-to-nearest-even at the end`,
-    "- random masks: Philox4x32-10, key = seed, counter = (element index / 4, SHA-256(model ⟨NUL⟩ tensor)[0..8]);" +
+    "- random masks: Philox4x32-10, key = seed, counter = (element index / 4, SHA-256(model ⟨NUL⟩ tensor)[0..8])," +
+      " model as written without @revision;" +
       " an element is kept iff its 24-bit uniform < round(p · 2²⁴). Anyone can recompute them.",
   );
   return lines.join("\n");

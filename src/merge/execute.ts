@@ -97,7 +97,7 @@ async function loadInputs(
     const model = models.get(p.model)!;
     const { dtype, shape } = model.tensors.info(p.tensor);
     const bytes = await model.tensors.readTensorBytes(p.tensor);
-    return { model: p.model, bytes, dtype, shape, params: p.params };
+    return { model: streamIdentity(model), bytes, dtype, shape, params: p.params };
   };
   if (recipe.action === "copy") {
     const only = recipe.inputs[0]!;
@@ -155,6 +155,14 @@ async function mergeOne(
     );
   }
   return encodeFromF32(merged, recipe.dtype as FloatDType);
+}
+
+/**
+ * The model's part of the DARE stream (docs/rng.md): the reference as written, less any
+ * `@revision`, so that pinning a source in the manifest keeps the same masks.
+ */
+export function streamIdentity(model: LoadedModel): string {
+  return model.source.repo !== undefined ? model.ref.replace(/@[^/]*$/, "") : model.ref;
 }
 
 /** A copied tensor keeps its bytes, converted only when the output dtype differs. */

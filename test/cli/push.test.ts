@@ -3,7 +3,9 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseCardData } from "../../src/card/card-data.js";
+import { hubSession } from "../../src/hub/session.js";
 import { startLocalHub, type LocalHub } from "../../src/localhub/index.js";
+import { runMerge } from "../../src/pipeline.js";
 import { writeTinyLlama } from "../../src/synth/tiny-llama.js";
 import { runCli } from "../support/cli.js";
 import { seedHubModel } from "../support/hub-models.js";
@@ -78,6 +80,29 @@ hubmerge:
       license: "mit",
     });
     for (const name of ["base", "ft1", "ft2"]) expect(card).toContain(`/acme/${name}/tree/${shas[name]}`);
+  });
+
+  it("keeps the same DARE masks when the manifest pins a source's revision", async () => {
+    const session = hubSession({ hubUrl: hub.url, token: TOKEN });
+    const text = (ft2: string) => `merge_method: dare_ties
+base_model: acme/base
+models:
+  - model: acme/ft1
+    parameters: {weight: 0.5, density: 0.3}
+  - model: ${ft2}
+    parameters: {weight: 0.5, density: 0.3}
+`;
+    const bytes: Buffer[] = [];
+    for (const [name, ft2] of [
+      ["floating", "acme/ft2"],
+      ["pinned", `acme/ft2@${shas["ft2"]}`],
+    ]) {
+      const manifestPath = await writeManifest(root, text(ft2!), `${name}.yaml`);
+      const out = join(root, name!);
+      await runMerge({ manifestPath, out, resolver: session.resolver });
+      bytes.push(await readFile(join(out, "model.safetensors")));
+    }
+    expect(bytes[1]!.equals(bytes[0]!)).toBe(true);
   });
 
   it("fails clearly without a token, and creates nothing", async () => {
