@@ -15,7 +15,7 @@ import {
   startLocalGitHub,
   type LocalGitHub,
 } from "../support/github/index.js";
-import { seedHubModel } from "../support/hub-models.js";
+import { FAMILY_MANIFEST, seedFamilyOnHub, seedHubModel } from "../support/hub-models.js";
 import { TEST_LLAMA } from "../support/models.js";
 import { useTempDirs } from "../support/tmp.js";
 import { GITHUB_TOKEN, hubWebhookBody, postHubWebhook, startTestBot, type TestBot } from "./harness.js";
@@ -23,18 +23,7 @@ import { GITHUB_TOKEN, hubWebhookBody, postHubWebhook, startTestBot, type TestBo
 const tempDir = useTempDirs();
 const HF_TOKEN = "hf_acme_writer_token_123456";
 const REPO = "acme/merges";
-const MANIFEST = `merge_method: dare_ties
-base_model: acme/base
-models:
-  - model: acme/ft1
-    parameters: {weight: 0.5, density: 0.3}
-  - model: acme/ft2
-    parameters: {weight: 0.5, density: 0.3}
-dtype: bfloat16
-hubmerge:
-  output: {repo: acme/merged}
-  seed: 5
-`;
+const MANIFEST = FAMILY_MANIFEST;
 
 let hub: LocalHub;
 let github: LocalGitHub;
@@ -46,18 +35,7 @@ beforeEach(async () => {
   models = join(root, "models");
   hub = await startLocalHub({ dir: join(root, "hub"), tokens: [{ token: HF_TOKEN, user: "acme" }] });
   github = await startLocalGitHub({ tokens: [GITHUB_TOKEN] });
-  for (const [name, delta] of [
-    ["base", undefined],
-    ["ft1", 101],
-    ["ft2", 102],
-  ] as const) {
-    const dir = join(models, name);
-    await writeTinyLlama(dir, TEST_LLAMA, {
-      baseSeed: 1,
-      ...(delta ? { delta: { seed: delta, std: 0.004 } } : {}),
-    });
-    await seedHubModel(hub, `acme/${name}`, dir);
-  }
+  await seedFamilyOnHub(hub, models);
 });
 
 afterEach(async () => {
