@@ -34590,18 +34590,21 @@ function createKernelRuntime(options) {
 function referenceRuntime(threads) {
     return { backend: "reference", threads, tryMerge: async () => undefined, close: async () => undefined };
 }
-/** The backend request, or undefined when a dtype, size, shape or parameter is outside the kernels' scope. */
-function toRequest(args) {
+/**
+ * What both fast backends (wasm and WebGPU) need to merge a tensor, or undefined when a dtype,
+ * size, shape or parameter is outside the kernels' scope (task-plan.ts decides the methods).
+ */
+function kernelRequest(args) {
     const { recipe } = args;
     if (recipe.action !== "merge" || !isFloatDType(recipe.dtype))
         return undefined;
     const count = recipe.shape.reduce((a, b) => a * b, 1);
-    const base = args.base ? checkedInput$1(args.base, recipe.shape, count) : undefined;
+    const base = args.base ? checkedInput(args.base, recipe.shape, count) : undefined;
     if (args.base && !base)
         return undefined;
     const models = [];
     for (const input of args.inputs) {
-        const checked = checkedInput$1(input, recipe.shape, count);
+        const checked = checkedInput(input, recipe.shape, count);
         if (!checked)
             return undefined;
         models.push(checked);
@@ -34618,9 +34621,16 @@ function toRequest(args) {
     });
     if (!plan)
         return undefined;
-    const inputs = base ? [base, ...models] : models;
-    const resultInto = args.consumeInputs ? reusableInput(inputs, recipe.dtype) : undefined;
-    return { plan, base, models, outDtype: recipe.dtype, count, resultInto };
+    return { plan, base, models, outDtype: recipe.dtype, count };
+}
+/** The wasm request: the shared one, plus where the result may go when the inputs are given up. */
+function toRequest(args) {
+    const request = kernelRequest(args);
+    if (!request)
+        return undefined;
+    const inputs = request.base ? [request.base, ...request.models] : request.models;
+    const resultInto = args.consumeInputs ? reusableInput(inputs, request.outDtype) : undefined;
+    return { ...request, resultInto };
 }
 /**
  * An input whose bytes can take the result, overlapping no other input. Its elements must be at
@@ -34638,7 +34648,7 @@ function reusableInput(inputs, outDtype) {
     const index = inputs.findIndex((candidate, i) => wideEnough(candidate) && inputs.every((other, j) => j === i || !overlap(other.bytes, candidate.bytes)));
     return index < 0 ? undefined : inputs[index].bytes;
 }
-function checkedInput$1(tensor, shape, count) {
+function checkedInput(tensor, shape, count) {
     if (!isFloatDType(tensor.dtype))
         return undefined;
     if (tensor.bytes.byteLength !== count * DTYPE_SIZE[tensor.dtype])
@@ -35636,45 +35646,8 @@ class GpuContext {
 /** Tensor indices are u32 in the kernels (and the Philox counter's word 1 stays 0). */
 const MAX_GPU_ELEMENTS = 0xfffffffe;
 function gpuMergeRequest(args) {
-    const { recipe } = args;
-    if (recipe.action !== "merge" || !isFloatDType(recipe.dtype))
-        return undefined;
-    const count = recipe.shape.reduce((a, b) => a * b, 1);
-    if (count > MAX_GPU_ELEMENTS)
-        return undefined;
-    const base = args.base ? checkedInput(args.base, recipe.shape, count) : undefined;
-    if (args.base && !base)
-        return undefined;
-    const models = [];
-    for (const input of args.inputs) {
-        const checked = checkedInput(input, recipe.shape, count);
-        if (!checked)
-            return undefined;
-        models.push(checked);
-    }
-    const plan = planMerge({
-        method: args.method,
-        global: args.global,
-        models: args.inputs,
-        hasBase: base !== undefined,
-        count,
-        seed: args.seed,
-        dareRescale: args.dareRescale,
-        tensorName: args.tensorName,
-    });
-    if (!plan)
-        return undefined;
-    return { plan, base, models, outDtype: recipe.dtype, count };
-}
-function checkedInput(tensor, shape, count) {
-    if (!isFloatDType(tensor.dtype))
-        return undefined;
-    if (tensor.bytes.byteLength !== count * DTYPE_SIZE[tensor.dtype])
-        return undefined;
-    if (tensor.shape && (tensor.shape.length !== shape.length || tensor.shape.some((d, i) => d !== shape[i]))) {
-        return undefined;
-    }
-    return { bytes: tensor.bytes, dtype: tensor.dtype };
+    const request = kernelRequest(args);
+    return request && request.count <= MAX_GPU_ELEMENTS ? request : undefined;
 }
 
 /**

@@ -124,8 +124,11 @@ export async function closeSharedRuntimes(): Promise<void> {
   await Promise.all(runtimes.map((runtime) => runtime.close()));
 }
 
-/** The backend request, or undefined when a dtype, size, shape or parameter is outside the kernels' scope. */
-function toRequest(args: FastMergeArgs) {
+/**
+ * What both fast backends (wasm and WebGPU) need to merge a tensor, or undefined when a dtype,
+ * size, shape or parameter is outside the kernels' scope (task-plan.ts decides the methods).
+ */
+export function kernelRequest(args: Omit<FastMergeArgs, "runtime" | "backend" | "threads">) {
   const { recipe } = args;
   if (recipe.action !== "merge" || !isFloatDType(recipe.dtype)) return undefined;
   const count = recipe.shape.reduce((a, b) => a * b, 1);
@@ -148,9 +151,16 @@ function toRequest(args: FastMergeArgs) {
     tensorName: args.tensorName,
   });
   if (!plan) return undefined;
-  const inputs = base ? [base, ...models] : models;
-  const resultInto = args.consumeInputs ? reusableInput(inputs, recipe.dtype) : undefined;
-  return { plan, base, models, outDtype: recipe.dtype, count, resultInto };
+  return { plan, base, models, outDtype: recipe.dtype, count };
+}
+
+/** The wasm request: the shared one, plus where the result may go when the inputs are given up. */
+function toRequest(args: FastMergeArgs) {
+  const request = kernelRequest(args);
+  if (!request) return undefined;
+  const inputs = request.base ? [request.base, ...request.models] : request.models;
+  const resultInto = args.consumeInputs ? reusableInput(inputs, request.outDtype) : undefined;
+  return { ...request, resultInto };
 }
 
 /**
