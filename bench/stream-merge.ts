@@ -1,8 +1,9 @@
 /**
- * The benchmark's merge loop: the executor's streaming pattern (read the next tensor's inputs while
- * the current one is merged, write tensors in order through ShardedWriter), with the compute step
- * swapped per configuration, and one step further: tensor i is written while tensor i+1 merges. The "io" configuration does no math at all: it writes the base's
- * bytes, so its time is the floor every other configuration is measured against.
+ * The benchmark's merge loop: the executor's own pipeline (src/merge/tensor-pipeline.ts: the next
+ * tensor is read into reused buffers while the current one merges, and written while the one after
+ * merges), with the compute step swapped per configuration. The "io" configuration does no math
+ * at all: it writes the base's bytes, so its time is the floor every other configuration is
+ * measured against.
  */
 import { createHash } from "node:crypto";
 import { open, readdir } from "node:fs/promises";
@@ -10,6 +11,9 @@ import { join } from "node:path";
 import { createKernelRuntime, type KernelRuntime } from "../src/merge/fast-path.js";
 import { methodRegistry } from "../src/merge/methods/registry.js";
 import type { TensorRecipe } from "../src/merge/plan/types.js";
+import { ReadBuffers } from "../src/merge/read-buffers.js";
+import { runTensorPipeline } from "../src/merge/tensor-pipeline.js";
+import { elementCount, workUnits, type WorkUnit } from "../src/merge/work-units.js";
 import type { MergeInput, ResolvedParams } from "../src/merge/types.js";
 import { decodeToF32, encodeFromF32 } from "../src/safetensors/dtype.js";
 import { SafetensorsModel } from "../src/safetensors/reader.js";
@@ -61,33 +65,40 @@ export async function streamMerge(config: StreamConfig): Promise<StreamResult> {
     names.map((name) => ({ name, dtype: "BF16" as const, shape: base.info(name).shape })),
   );
   const writer = new ShardedWriter({ dir: config.outDir, plan });
-  const read = (i: number): Promise<Loaded> | undefined =>
-    names[i] === undefined
-      ? undefined
-      : Promise.all([base, ...fineTunes].map((m) => m.readTensorBytes(names[i]!))).then(([b, ...rest]) => ({
-          base: b!,
-          models: rest,
-        }));
+  const all = [base, ...fineTunes];
+  // The executor's units: large tensors in pieces, except on the reference (which needs them whole).
+  const units = workUnits(
+    names.map((name) => benchRecipe(name, base.info(name).shape, fineTunes.length)),
+    () => config.backend !== "reference",
+  );
+  const buffers = new ReadBuffers();
   let elements = 0;
   let bytesRead = 0;
   const started = performance.now();
-  let next = read(0);
-  let writing: Promise<void> = Promise.resolve();
-  for (let i = 0; i < names.length; i++) {
-    const loaded = await next!;
-    next = read(i + 1);
-    next?.catch(() => undefined);
-    const name = names[i]!;
-    const shape = base.info(name).shape;
-    const bytes = await compute(config, runtime, name, shape, loaded);
-    // Tensor i is written while tensor i+1 merges (the fast path's output stays valid that long).
-    await writing;
-    writing = writer.writeTensor(name, bytes);
-    writing.catch(() => undefined);
-    elements += loaded.base.byteLength / 2;
-    bytesRead += loaded.base.byteLength + loaded.models.reduce((sum, m) => sum + m.byteLength, 0);
-  }
-  await writing;
+  await runTensorPipeline({
+    count: units.length,
+    async read(i, set) {
+      const { recipe, piece } = units[i]!;
+      const count = piece?.count ?? elementCount(recipe);
+      const views = all.map((_, slot) => buffers.lease(set, slot, count * 2));
+      await Promise.all(
+        all.map((model, slot) => model.readTensorInto(recipe.name, views[slot]!, (piece?.offset ?? 0) * 2)),
+      );
+      const [b, ...rest] = views;
+      return { base: b!, models: rest };
+    },
+    async merge(i, loaded) {
+      elements += loaded.base.byteLength / 2;
+      bytesRead += loaded.base.byteLength + loaded.models.reduce((sum, m) => sum + m.byteLength, 0);
+      return compute(config, runtime, units[i]!, loaded);
+    },
+    write: (i, bytes) => {
+      const { recipe, piece } = units[i]!;
+      return piece
+        ? writer.writeTensorPart(recipe.name, piece.offset * 2, bytes)
+        : writer.writeTensor(recipe.name, bytes);
+    },
+  });
   await writer.finish();
   const seconds = (performance.now() - started) / 1000;
   await runtime?.close();
@@ -107,31 +118,42 @@ async function startRuntime(config: StreamConfig): Promise<KernelRuntime | undef
   const runtime = createKernelRuntime({ backend: "wasm", threads: config.threads });
   const tiny = new Uint8Array(4096);
   const loaded = { base: tiny, models: MODEL_PARAMS.map(() => tiny) };
-  await compute(config, runtime, "warm-up", [2048], loaded);
+  const recipe = benchRecipe("warm-up", [2048], MODEL_PARAMS.length);
+  await compute(config, runtime, { index: 0, recipe, last: true }, loaded);
   return runtime;
+}
+
+function benchRecipe(name: string, shape: readonly number[], fineTunes: number): TensorRecipe {
+  return {
+    name,
+    sourceTensorName: name,
+    shape: [...shape],
+    dtype: "BF16",
+    action: "merge",
+    base: { model: "bench/base", tensor: name, params: {} },
+    inputs: Array.from({ length: fineTunes }, (_, i) => ({
+      model: `bench/ft${i + 1}`,
+      tensor: name,
+      params: modelParams(i),
+    })),
+    global: {},
+  };
+}
+
+function modelParams(i: number): ResolvedParams {
+  return MODEL_PARAMS[i % MODEL_PARAMS.length]!;
 }
 
 async function compute(
   config: StreamConfig,
   runtime: KernelRuntime | undefined,
-  name: string,
-  shape: readonly number[],
+  unit: WorkUnit,
   loaded: Loaded,
 ): Promise<Uint8Array> {
   if (config.backend === "io") return loaded.base;
+  const { recipe, piece } = unit;
   const method = methodRegistry.get(config.method)!;
-  const params = (i: number) => MODEL_PARAMS[i % MODEL_PARAMS.length]!;
   if (config.backend === "wasm") {
-    const recipe: TensorRecipe = {
-      name,
-      sourceTensorName: name,
-      shape: [...shape],
-      dtype: "BF16",
-      action: "merge",
-      base: { model: "bench/base", tensor: name, params: {} },
-      inputs: loaded.models.map((_, i) => ({ model: `bench/ft${i + 1}`, tensor: name, params: params(i) })),
-      global: {},
-    };
     const merged = await runtime!.tryMerge({
       recipe,
       method,
@@ -140,29 +162,30 @@ async function compute(
         model: `bench/ft${i + 1}`,
         bytes,
         dtype: "BF16",
-        params: params(i),
+        params: modelParams(i),
       })),
       global: {},
       seed: SEED,
       dareRescale: "paper",
-      tensorName: name,
-      consumeInputs: true, // fresh read buffers, as the executor's
+      tensorName: recipe.name,
+      consumeInputs: true, // the read buffers are idle until the result is written, as in the executor
+      elements: piece,
     });
-    if (!merged) throw new Error(`the wasm backend declined ${name}`);
+    if (!merged) throw new Error(`the wasm backend declined ${recipe.name}`);
     return merged;
   }
   const input = (model: string, bytes: Uint8Array, p: ResolvedParams): MergeInput => ({
     model,
     data: decodeToF32(bytes, "BF16"),
-    shape,
+    shape: recipe.shape,
     params: p,
   });
   const merged = method.merge({
-    tensorName: name,
-    sourceTensorName: name,
-    shape,
+    tensorName: recipe.name,
+    sourceTensorName: recipe.name,
+    shape: recipe.shape,
     base: input("bench/base", loaded.base, {}),
-    inputs: loaded.models.map((bytes, i) => input(`bench/ft${i + 1}`, bytes, params(i))),
+    inputs: loaded.models.map((bytes, i) => input(`bench/ft${i + 1}`, bytes, modelParams(i))),
     global: {},
     seed: SEED,
     dareRescale: "paper",

@@ -65,6 +65,8 @@ export interface MergeRunOptions extends PlanRunOptions {
   /** Kernel backend and worker threads; the output bytes do not depend on either. */
   backend?: BackendName;
   threads?: number;
+  /** Elements per piece of a large elementwise tensor (tests use small ones to cross boundaries). */
+  pieceElements?: number;
   onEvent?: MergeEventListener;
   signal?: AbortSignal;
 }
@@ -184,6 +186,7 @@ async function mergeInto(
     signal: options.signal,
     backend: options.backend,
     threads: options.threads,
+    pieceElements: options.pieceElements,
   });
   const reference = [...models.values()].find((m) => m.ref === plan.referenceModel)!;
   const tokenizer = tokenizerModel(manifest, models) ?? reference;

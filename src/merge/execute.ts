@@ -1,5 +1,6 @@
 import { HubmergeError } from "../errors.js";
 import {
+  DTYPE_SIZE,
   decodeToF32,
   encodeFromF32,
   isFloatDType,
@@ -11,7 +12,10 @@ import type { MergeEventListener } from "./events.js";
 import { openKernels, type BackendName, type Kernels } from "./kernels/select-backend.js";
 import type { LoadedModel } from "./loaded-model.js";
 import type { MergePlan, PlannedInput, TensorRecipe } from "./plan/types.js";
+import { ReadBuffers } from "./read-buffers.js";
+import { runTensorPipeline } from "./tensor-pipeline.js";
 import type { DareRescale, MergeInput } from "./types.js";
+import { elementCount, workUnits, type WorkUnit } from "./work-units.js";
 
 export interface ExecuteInput {
   plan: MergePlan;
@@ -24,6 +28,8 @@ export interface ExecuteInput {
   /** Kernel backend (default auto: the GPU where one helps, else WebAssembly SIMD). */
   backend?: BackendName;
   threads?: number;
+  /** Elements per piece of a large elementwise tensor (default PIECE_ELEMENTS; tests use small ones). */
+  pieceElements?: number;
   onEvent?: MergeEventListener;
   signal?: AbortSignal;
 }
@@ -44,8 +50,11 @@ interface LoadedInputs {
 }
 
 /**
- * Streams the plan: reads each output tensor's inputs, merges them, writes the result, one tensor
- * at a time. The next tensor's reads overlap the current merge, so memory stays at a few tensors.
+ * Streams the plan: reads each output tensor's inputs, merges them, writes the result, unit by unit
+ * (a tensor, or a piece of a large elementwise one: work-units.ts) in a pipeline
+ * (tensor-pipeline.ts): the next unit's reads and the previous unit's write overlap the current
+ * merge. Reads go into reused buffers (read-buffers.ts), so memory stays at two units' inputs,
+ * whatever the model's size.
  */
 export async function executePlan(
   input: ExecuteInput,
@@ -54,6 +63,12 @@ export async function executePlan(
   const kernels = await openKernels(input.backend, input.threads);
   const writer = new ShardedWriter({ dir: input.dir, plan: plan.shards, metadata: input.metadata });
   const byRef = new Map([...input.models.values()].map((m) => [m.ref, m]));
+  const buffers = new ReadBuffers();
+  const units = workUnits(
+    plan.recipes,
+    (recipe) => kernels.canMergePieces(pieceQuery(recipe, input, byRef)),
+    input.pieceElements,
+  );
   const warnings = new Set<string>();
   const warn = (message: string) => {
     if (warnings.has(message)) return;
@@ -61,23 +76,25 @@ export async function executePlan(
     onEvent?.({ type: "warning", message });
   };
   try {
-    let next = loadInputs(plan.recipes[0], byRef);
-    for (let i = 0; i < plan.recipes.length; i++) {
-      input.signal?.throwIfAborted();
-      const recipe = plan.recipes[i]!;
-      const loaded = await next;
-      next = loadInputs(plan.recipes[i + 1], byRef);
-      next.catch(() => undefined); // surfaced when awaited; never an unhandled rejection meanwhile
-      const bytes = await mergeOne(recipe, loaded, input, kernels, byRef, warn);
-      await writer.writeTensor(recipe.name, bytes);
-      onEvent?.({
-        type: "tensor",
-        index: i + 1,
-        total: plan.recipes.length,
-        name: recipe.name,
-        outputBytes: bytes.byteLength,
-      });
-    }
+    await runTensorPipeline({
+      count: units.length,
+      signal: input.signal,
+      read: (i, set) => loadInputs(units[i]!, byRef, (slot, bytes) => buffers.lease(set, slot, bytes)),
+      merge: (i, loaded) => mergeUnit(units[i]!, loaded, input, kernels, byRef, warn),
+      write: async (i, bytes) => {
+        const { recipe, piece, last, index } = units[i]!;
+        if (piece) await writer.writeTensorPart(recipe.name, piece.offset * outputSize(recipe), bytes);
+        else await writer.writeTensor(recipe.name, bytes);
+        if (!last) return;
+        onEvent?.({
+          type: "tensor",
+          index: index + 1,
+          total: plan.recipes.length,
+          name: recipe.name,
+          outputBytes: elementCount(recipe) * outputSize(recipe),
+        });
+      },
+    });
     const { files } = await writer.finish();
     return { files, warnings: [...warnings], kernels: kernels.label };
   } catch (error) {
@@ -88,38 +105,98 @@ export async function executePlan(
   }
 }
 
-async function loadInputs(
-  recipe: TensorRecipe | undefined,
-  models: ReadonlyMap<string, LoadedModel>,
-): Promise<LoadedInputs | undefined> {
-  if (!recipe) return undefined;
-  const read = async (p: PlannedInput): Promise<RawInput> => {
-    const model = models.get(p.model)!;
-    const { dtype, shape } = model.tensors.info(p.tensor);
-    const bytes = await model.tensors.readTensorBytes(p.tensor);
-    return { model: streamIdentity(model), bytes, dtype, shape, params: p.params };
-  };
-  if (recipe.action === "copy") {
-    const only = recipe.inputs[0]!;
-    const raw = await models.get(only.model)!.tensors.readTensorBytes(only.tensor);
-    return { base: undefined, inputs: [], raw };
-  }
-  const [base, ...inputs] = await Promise.all([
-    recipe.base ? read(recipe.base) : undefined,
-    ...recipe.inputs.map(read),
-  ]);
-  return { base, inputs: inputs as RawInput[] };
+function outputSize(recipe: TensorRecipe): number {
+  return DTYPE_SIZE[recipe.dtype];
 }
 
-async function mergeOne(
-  recipe: TensorRecipe,
-  loaded: LoadedInputs | undefined,
+/** A recipe's inputs in read order (base first); their positions are their buffer slots. */
+function plannedInputs(recipe: TensorRecipe): PlannedInput[] {
+  if (recipe.action === "copy") return [recipe.inputs[0]!];
+  return recipe.base ? [recipe.base, ...recipe.inputs] : recipe.inputs;
+}
+
+/** What the kernels need to decide whether they take `recipe` in pieces (nothing read yet). */
+function pieceQuery(recipe: TensorRecipe, input: ExecuteInput, models: ReadonlyMap<string, LoadedModel>) {
+  const meta = (p: PlannedInput) => {
+    const model = models.get(p.model)!;
+    const { dtype, shape } = model.tensors.info(p.tensor);
+    return { model: streamIdentity(model), dtype, shape, params: p.params };
+  };
+  return {
+    recipe,
+    method: input.plan.method,
+    base: recipe.base && meta(recipe.base),
+    inputs: recipe.inputs.map(meta),
+    global: recipe.global,
+    seed: input.seed,
+    dareRescale: input.dareRescale,
+    tensorName: recipe.name,
+  };
+}
+
+/** Reads a unit's inputs (the whole tensors, or the piece's elements of each) into leased buffers. */
+async function loadInputs(
+  unit: WorkUnit,
+  models: ReadonlyMap<string, LoadedModel>,
+  lease: (slot: number, bytes: number) => Uint8Array,
+): Promise<LoadedInputs> {
+  const { recipe, piece } = unit;
+  const read = async (p: PlannedInput, slot: number): Promise<RawInput> => {
+    const model = models.get(p.model)!;
+    const info = model.tensors.info(p.tensor);
+    const size = piece ? DTYPE_SIZE[info.dtype] : 0;
+    const bytes = lease(slot, piece ? piece.count * size : info.end - info.begin);
+    await model.tensors.readTensorInto(p.tensor, bytes, piece ? piece.offset * size : 0);
+    return { model: streamIdentity(model), bytes, dtype: info.dtype, shape: info.shape, params: p.params };
+  };
+  const raw = await Promise.all(plannedInputs(recipe).map(read));
+  if (recipe.action === "copy") return { base: undefined, inputs: [], raw: raw[0]!.bytes };
+  return recipe.base ? { base: raw[0], inputs: raw.slice(1) } : { base: undefined, inputs: raw };
+}
+
+async function mergeUnit(
+  unit: WorkUnit,
+  loaded: LoadedInputs,
   input: ExecuteInput,
   kernels: Kernels,
   byRef: ReadonlyMap<string, LoadedModel>,
   warn: (message: string) => void,
 ): Promise<Uint8Array> {
-  if (!loaded) throw new HubmergeError("E_INTERNAL", `inputs of ${recipe.name} were not read`);
+  if (!unit.piece) return mergeOne(unit.recipe, loaded, input, kernels, byRef, warn);
+  const { recipe, piece } = unit;
+  const merged = await kernels.tryMerge({
+    recipe,
+    method: input.plan.method,
+    base: loaded.base,
+    inputs: loaded.inputs,
+    global: recipe.global,
+    seed: input.seed,
+    dareRescale: input.dareRescale,
+    tensorName: recipe.name,
+    consumeInputs: true,
+    elements: piece,
+  });
+  if (!merged) {
+    throw new HubmergeError(
+      "E_INTERNAL",
+      `the kernels declined a piece of ${recipe.name} they had accepted`,
+      {
+        where: { tensor: recipe.name },
+        hint: "Retry with --backend reference, and report this as a bug.",
+      },
+    );
+  }
+  return merged;
+}
+
+async function mergeOne(
+  recipe: TensorRecipe,
+  loaded: LoadedInputs,
+  input: ExecuteInput,
+  kernels: Kernels,
+  byRef: ReadonlyMap<string, LoadedModel>,
+  warn: (message: string) => void,
+): Promise<Uint8Array> {
   if (recipe.action === "copy") return convertCopy(recipe, loaded.raw!, byRef);
   const fast = await kernels.tryMerge({
     recipe,
@@ -130,6 +207,7 @@ async function mergeOne(
     seed: input.seed,
     dareRescale: input.dareRescale,
     tensorName: recipe.name,
+    consumeInputs: true, // the read buffers are this run's own, and idle until the result is written
   });
   if (fast) return fast;
   const decode = (raw: RawInput): MergeInput => ({ ...raw, data: decodeToF32(raw.bytes, raw.dtype) });

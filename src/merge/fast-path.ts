@@ -13,6 +13,7 @@ import { HubmergeError } from "../errors.js";
 import { DTYPE_SIZE, isFloatDType, type DType, type FloatDType } from "../safetensors/dtype.js";
 import { WasmMergeBackend, type InputBytes, type WasmBackendOptions } from "./kernels/wasm/backend.js";
 import { wasmKernelsAvailable } from "./kernels/wasm/load-kernels.js";
+import { GROUP } from "./kernels/wasm/abi.js";
 import { planMerge } from "./kernels/wasm/task-plan.js";
 import type { TensorRecipe } from "./plan/types.js";
 import type { DareRescale, MergeMethod, ResolvedParams } from "./types.js";
@@ -61,6 +62,13 @@ export interface FastMergeArgs {
    * caller owns exclusively (fresh reads), never for views of a model held in memory.
    */
   consumeInputs?: boolean;
+  /**
+   * Merge only elements [offset, offset + count) of the tensor (a piece of a large one; the inputs
+   * hold just those elements). Only for elementwise plans (no magnitude cut, which needs the whole
+   * tensor; see canMergePieces), with `offset` a multiple of PIECE_ALIGNMENT. The WebGPU backend
+   * declines pieces.
+   */
+  elements?: { offset: number; count: number };
   /** Used when `runtime` is not given: a shared runtime per (backend, threads) is created on demand. */
   backend?: BackendChoice;
   threads?: number;
@@ -129,9 +137,11 @@ export async function closeSharedRuntimes(): Promise<void> {
  * size, shape or parameter is outside the kernels' scope (task-plan.ts decides the methods).
  */
 export function kernelRequest(args: Omit<FastMergeArgs, "runtime" | "backend" | "threads">) {
-  const { recipe } = args;
+  const { recipe, elements } = args;
   if (recipe.action !== "merge" || !isFloatDType(recipe.dtype)) return undefined;
-  const count = recipe.shape.reduce((a, b) => a * b, 1);
+  const total = recipe.shape.reduce((a, b) => a * b, 1);
+  if (elements && !validPiece(elements, total)) return undefined;
+  const count = elements?.count ?? total;
   const base = args.base ? checkedInput(args.base, recipe.shape, count) : undefined;
   if (args.base && !base) return undefined;
   const models: InputBytes[] = [];
@@ -151,7 +161,49 @@ export function kernelRequest(args: Omit<FastMergeArgs, "runtime" | "backend" | 
     tensorName: args.tensorName,
   });
   if (!plan) return undefined;
-  return { plan, base, models, outDtype: recipe.dtype, count };
+  if (elements && !plan.terms.every((term) => term.sparsity.mode !== "magnitude")) return undefined;
+  return { plan, base, models, outDtype: recipe.dtype, count, elementOffset: elements?.offset ?? 0 };
+}
+
+/** Pieces start at multiples of this many elements (the kernels' group of Philox blocks). */
+export const PIECE_ALIGNMENT = GROUP;
+
+function validPiece(piece: { offset: number; count: number }, total: number): boolean {
+  const { offset, count } = piece;
+  return (
+    Number.isSafeInteger(offset) &&
+    Number.isSafeInteger(count) &&
+    offset >= 0 &&
+    count > 0 &&
+    offset % PIECE_ALIGNMENT === 0 &&
+    offset + count <= total
+  );
+}
+
+/**
+ * Whether the wasm kernels can merge this tensor piece by piece: the same decision as
+ * kernelRequest's, made from the inputs' dtypes and shapes before anything is read.
+ */
+export function canMergePieces(
+  args: Omit<FastMergeArgs, "runtime" | "backend" | "threads" | "base" | "inputs" | "elements"> & {
+    base?: Omit<RawTensor, "bytes">;
+    inputs: (Omit<RawTensor, "bytes"> & { model: string; params: ResolvedParams })[];
+  },
+): boolean {
+  const total = args.recipe.shape.reduce((a, b) => a * b, 1);
+  // A first piece of a few elements, with stand-in bytes: the decision never looks at the values.
+  const count = Math.min(total, PIECE_ALIGNMENT);
+  const probe = (tensor: Omit<RawTensor, "bytes">) => ({
+    ...tensor,
+    bytes: new Uint8Array(isFloatDType(tensor.dtype) ? count * DTYPE_SIZE[tensor.dtype] : 0),
+  });
+  const request = kernelRequest({
+    ...args,
+    base: args.base && probe(args.base),
+    inputs: args.inputs.map((input) => ({ ...input, ...probe(input) })),
+    elements: { offset: 0, count },
+  });
+  return request !== undefined;
 }
 
 /** The wasm request: the shared one, plus where the result may go when the inputs are given up. */

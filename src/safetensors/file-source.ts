@@ -1,7 +1,7 @@
 import { open } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { HubmergeError } from "../errors.js";
-import type { ByteSource } from "../source/byte-source.js";
+import { checkRange, type ByteSource } from "../source/byte-source.js";
 import { safetensorsError } from "./safetensors-error.js";
 
 /** One read call moves at most this much; the OS caps a single read near 2 GiB anyway. */
@@ -25,31 +25,32 @@ export async function fileByteSource(path: string): Promise<ByteSource> {
     await handle.close();
     throw error;
   }
+  const readInto = async (offset: number, target: Uint8Array): Promise<void> => {
+    checkRange(path, size, offset, target.byteLength);
+    const length = target.byteLength;
+    let done = 0;
+    while (done < length) {
+      const chunk = Math.min(length - done, MAX_READ_CHUNK);
+      const { bytesRead } = await handle.read(target, done, chunk, offset + done);
+      if (bytesRead === 0) {
+        throw safetensorsError(
+          `${path} is truncated: wanted ${length} bytes at offset ${offset}, the file ended after ${done}`,
+          "the file changed or shrank while being read: download or copy it again",
+        );
+      }
+      done += bytesRead;
+    }
+  };
   return {
     name: path,
     size,
     async read(offset: number, length: number): Promise<Uint8Array> {
-      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-        throw new RangeError(`read ${offset}+${length} is not a valid range of ${path}`);
-      }
-      if (offset + length > size) {
-        throw new RangeError(`read ${offset}+${length} is outside ${path} (${size} bytes)`);
-      }
+      checkRange(path, size, offset, length);
       const bytes = new Uint8Array(length);
-      let done = 0;
-      while (done < length) {
-        const chunk = Math.min(length - done, MAX_READ_CHUNK);
-        const { bytesRead } = await handle.read(bytes, done, chunk, offset + done);
-        if (bytesRead === 0) {
-          throw safetensorsError(
-            `${path} is truncated: wanted ${length} bytes at offset ${offset}, the file ended after ${done}`,
-            "the file changed or shrank while being read: download or copy it again",
-          );
-        }
-        done += bytesRead;
-      }
+      await readInto(offset, bytes);
       return bytes;
     },
+    readInto,
     async close(): Promise<void> {
       await handle.close();
     },

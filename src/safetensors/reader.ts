@@ -2,7 +2,7 @@
  * Streaming readers: a SafetensorsFile reads one file's header up front and any tensor on
  * demand; a SafetensorsModel does the same across a model's shards. Opening reads headers only.
  */
-import type { ByteSource } from "../source/byte-source.js";
+import { readInto, type ByteSource } from "../source/byte-source.js";
 import type { ModelSource } from "../source/model-source.js";
 import { decodeToF32, isDecodableDType } from "./dtype.js";
 import { readHeader } from "./header.js";
@@ -42,15 +42,29 @@ export class SafetensorsFile {
     return this.source.read(this.header.dataOffset + info.begin, info.end - info.begin);
   }
 
-  /** `length` bytes of a tensor from `byteOffset` into its data (a sample, or a chunk). */
-  async readTensorRange(name: string, byteOffset: number, length: number): Promise<Uint8Array> {
+  /**
+   * `target.byteLength` bytes of a tensor, from `byteOffset` into its data, straight into `target`
+   * (a reused or shared buffer: no allocation of its own).
+   */
+  async readTensorInto(name: string, target: Uint8Array, byteOffset = 0): Promise<void> {
     const info = this.tensor(name);
+    this.checkSpan(name, info, byteOffset, target.byteLength);
+    await readInto(this.source, this.header.dataOffset + info.begin + byteOffset, target);
+  }
+
+  private checkSpan(name: string, info: TensorInfo, byteOffset: number, length: number): void {
     if (byteOffset < 0 || length < 0 || byteOffset + length > info.end - info.begin) {
       throw safetensorsError(
         `${this.source.name}: bytes ${byteOffset}+${length} lie outside tensor "${name}" (${info.end - info.begin} bytes)`,
         "read within the tensor's size",
       );
     }
+  }
+
+  /** `length` bytes of a tensor from `byteOffset` into its data (a sample, or a chunk). */
+  async readTensorRange(name: string, byteOffset: number, length: number): Promise<Uint8Array> {
+    const info = this.tensor(name);
+    this.checkSpan(name, info, byteOffset, length);
     return this.source.read(this.header.dataOffset + info.begin + byteOffset, length);
   }
 
@@ -118,6 +132,12 @@ export class SafetensorsModel {
   async readTensorBytes(name: string): Promise<Uint8Array> {
     const info = this.info(name);
     return this.shards.get(info.file)!.readTensorBytes(name);
+  }
+
+  /** `target.byteLength` bytes of a tensor from `byteOffset` straight into `target` (see SafetensorsFile). */
+  async readTensorInto(name: string, target: Uint8Array, byteOffset = 0): Promise<void> {
+    const info = this.info(name);
+    return this.shards.get(info.file)!.readTensorInto(name, target, byteOffset);
   }
 
   async readTensorRange(name: string, byteOffset: number, length: number): Promise<Uint8Array> {

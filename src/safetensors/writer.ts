@@ -112,6 +112,13 @@ export interface ShardedWriterOptions {
   metadata?: Record<string, string>;
 }
 
+interface WriterEntry {
+  shard: number;
+  name: string;
+  size: number;
+  lastInShard: boolean;
+}
+
 interface OpenShard {
   index: number;
   handle: FileHandle;
@@ -123,8 +130,10 @@ export class ShardedWriter {
   private readonly plan: ShardPlan;
   private readonly metadata: Record<string, string>;
   /** Plan order, flattened: which shard each tensor goes to and how many bytes it has. */
-  private readonly order: { shard: number; name: string; size: number; lastInShard: boolean }[] = [];
+  private readonly order: WriterEntry[] = [];
   private cursor = 0;
+  /** Bytes of the tensor at `cursor` written so far (it may arrive in parts). */
+  private partBytes = 0;
   private current: OpenShard | undefined;
   private busy = false;
   private state: "writing" | "finished" | "failed" | "aborted" = "writing";
@@ -151,6 +160,34 @@ export class ShardedWriter {
   /** Appends the next tensor of the plan; tensors must come in plan order. */
   async writeTensor(name: string, bytes: Uint8Array): Promise<void> {
     this.checkWritable("writeTensor");
+    const expected = this.expect(name);
+    if (bytes.byteLength !== expected.size) {
+      throw writerError(`tensor "${name}" has ${bytes.byteLength} bytes but the plan says ${expected.size}`);
+    }
+    await this.append(expected, 0, bytes);
+  }
+
+  /**
+   * Appends part of the next tensor: its bytes from `byteOffset`, which must continue the parts
+   * written so far. The tensor is complete once its planned size has arrived.
+   */
+  async writeTensorPart(name: string, byteOffset: number, bytes: Uint8Array): Promise<void> {
+    this.checkWritable("writeTensorPart");
+    const expected = this.expect(name);
+    if (byteOffset !== this.partBytes) {
+      throw writerError(
+        `parts of tensor "${name}" must come in order: expected bytes from ${this.partBytes}, got ${byteOffset}`,
+      );
+    }
+    if (byteOffset + bytes.byteLength > expected.size) {
+      throw writerError(
+        `tensor "${name}" would get ${byteOffset + bytes.byteLength} bytes but the plan says ${expected.size}`,
+      );
+    }
+    await this.append(expected, byteOffset, bytes);
+  }
+
+  private expect(name: string): WriterEntry {
     const expected = this.order[this.cursor];
     if (!expected) throw writerError(`tensor "${name}" is not in the shard plan, or was already written`);
     if (expected.name !== name) {
@@ -158,13 +195,17 @@ export class ShardedWriter {
         `tensors must be written in plan order: expected "${expected.name}" next, got "${name}"`,
       );
     }
-    if (bytes.byteLength !== expected.size) {
-      throw writerError(`tensor "${name}" has ${bytes.byteLength} bytes but the plan says ${expected.size}`);
-    }
+    return expected;
+  }
+
+  private async append(expected: WriterEntry, byteOffset: number, bytes: Uint8Array): Promise<void> {
     await this.guard(async () => {
       const shard = await this.shardFor(expected.shard);
       await writeAll(shard.handle, bytes, shard.position);
       shard.position += bytes.byteLength;
+      this.partBytes = byteOffset + bytes.byteLength;
+      if (this.partBytes < expected.size) return;
+      this.partBytes = 0;
       this.cursor += 1;
       if (expected.lastInShard) await this.closeCurrent();
     });

@@ -5,7 +5,7 @@
  * and stored; concurrent reads of one missing block share one request. Small reads (headers,
  * small tensors) are cached by their exact span, so planning never downloads a whole block.
  */
-import type { ByteSource } from "./byte-source.js";
+import { checkRange, type ByteSource } from "./byte-source.js";
 import { HubCache } from "./hub-cache.js";
 import { readRange, type RangeReadDeps } from "./hub-range-read.js";
 
@@ -33,23 +33,23 @@ export function hubByteSource(file: HubFileRef, deps: HubByteSourceDeps): ByteSo
   const key = deps.cache ? HubCache.contentKey(file) : undefined;
   const fetchSpan = (start: number, end: number, into: Uint8Array, at: number) =>
     readSpan({ url: deps.url, name: deps.name, fileSize: file.size, start, end }, into, at, deps);
+  const readInto = async (offset: number, target: Uint8Array): Promise<void> => {
+    checkRange(deps.name, file.size, offset, target.byteLength);
+    if (target.byteLength === 0) return;
+    if (deps.cache && key)
+      await readThroughCache(deps.cache, key, file.size, offset, target, deps, fetchSpan);
+    else await fetchSpan(offset, offset + target.byteLength, target, 0);
+  };
   return {
     name: deps.name,
     size: file.size,
     async read(offset, length) {
-      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-        throw new RangeError(`read ${offset}+${length} is not a valid range of ${deps.name}`);
-      }
-      if (offset + length > file.size) {
-        throw new RangeError(`read ${offset}+${length} is outside ${deps.name} (${file.size} bytes)`);
-      }
+      checkRange(deps.name, file.size, offset, length);
       const bytes = new Uint8Array(length);
-      if (length === 0) return bytes;
-      if (deps.cache && key)
-        await readThroughCache(deps.cache, key, file.size, offset, bytes, deps, fetchSpan);
-      else await fetchSpan(offset, offset + length, bytes, 0);
+      await readInto(offset, bytes);
       return bytes;
     },
+    readInto,
   };
 }
 

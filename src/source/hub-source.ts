@@ -12,7 +12,7 @@ import { HubErrorCodes } from "../hub/error-codes.js";
 import { hubFailureError, toHubmergeError, type HubErrorContext } from "../hub/errors.js";
 import { createRetryingFetch, type RetryOptions } from "../hub/retrying-fetch.js";
 import type { ModelRef } from "../manifest/model-ref.js";
-import type { ByteSource } from "./byte-source.js";
+import { readInto, type ByteSource } from "./byte-source.js";
 import { DEFAULT_MAX_RANGE_BYTES, hubByteSource, type HubFileRef } from "./hub-byte-source.js";
 import { HubCache } from "./hub-cache.js";
 import type { RangeReadDeps } from "./hub-range-read.js";
@@ -169,15 +169,19 @@ export class HubSource implements ModelSource {
     return {
       name: source.name,
       size: source.size,
-      read: async (offset, length) => {
-        try {
-          return await source.read(offset, length);
-        } catch (error) {
-          if (error instanceof RangeError) throw error;
-          throw toHubmergeError(error, ctx);
-        }
-      },
+      read: (offset, length) => withHubErrors(() => source.read(offset, length), ctx),
+      readInto: (offset, target) => withHubErrors(() => readInto(source, offset, target), ctx),
     };
+  }
+}
+
+/** Runs a read, turning what fails (except a bad range) into a HubmergeError that names the file. */
+async function withHubErrors<T>(read: () => Promise<T>, ctx: HubErrorContext): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof RangeError) throw error;
+    throw toHubmergeError(error, ctx);
   }
 }
 

@@ -29,6 +29,8 @@ export class GpuContext {
   private readonly pipelines = new Map<KernelEntry, Promise<GPUComputePipeline>>();
   private failure: HubmergeError | undefined;
   private closed = false;
+  /** Where views of shared memory are copied before an upload (see write). */
+  private staging = new Uint8Array(0);
 
   constructor(gpu: OpenedGpu) {
     this.device = gpu.device;
@@ -130,8 +132,34 @@ export class GpuContext {
     from?: number,
     count?: number,
   ): void {
-    // Shared or not, dawn.node copies the bytes at the call; the types only know ArrayBuffer views.
+    // dawn.node copies the bytes at the call, but refuses views of shared memory (the executor's
+    // read buffers): those go through one reused staging buffer.
+    if (data.buffer instanceof SharedArrayBuffer) {
+      const start = from ?? 0;
+      const view = data.subarray(start, start + (count ?? data.length - start));
+      const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+      this.queue(buffer, offset, this.staged(bytes));
+      return;
+    }
+    this.queue(buffer, offset, data as Uint8Array<ArrayBuffer>, from, count);
+  }
+
+  private queue(
+    buffer: GPUBuffer,
+    offset: number,
+    data: Uint8Array | Uint32Array,
+    from?: number,
+    count?: number,
+  ) {
     this.device.queue.writeBuffer(buffer, offset, data as Uint8Array<ArrayBuffer>, from, count);
+  }
+
+  /** `bytes` copied into the staging buffer (grown as needed); valid until the next call. */
+  private staged(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+    if (this.staging.byteLength < bytes.byteLength) this.staging = new Uint8Array(bytes.byteLength);
+    const view = this.staging.subarray(0, bytes.byteLength);
+    view.set(bytes);
+    return view;
   }
 
   readbackBuffer(bytes: number): GPUBuffer {

@@ -1,12 +1,13 @@
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { createKernelRuntime, type FastMergeArgs, type KernelRuntime } from "../fast-path.js";
+import { canMergePieces, createKernelRuntime, type FastMergeArgs, type KernelRuntime } from "../fast-path.js";
 import { createGpuRuntime, createHardwareGpuRuntime, type GpuRuntime } from "../gpu/runtime.js";
 
 export type BackendName = "reference" | "wasm" | "webgpu" | "auto";
 export const BACKEND_NAMES: readonly BackendName[] = ["auto", "reference", "wasm", "webgpu"];
 
 export type TensorMergeArgs = Omit<FastMergeArgs, "runtime" | "backend" | "threads">;
+export type PieceQuery = Parameters<typeof canMergePieces>[0];
 
 /** The kernels a run merges with: the GPU first where it applies, then wasm, else the reference. */
 export interface Kernels {
@@ -14,6 +15,11 @@ export interface Kernels {
   readonly label: string;
   /** Encoded output bytes, or undefined: then the caller runs the TypeScript reference. */
   tryMerge(args: TensorMergeArgs): Promise<Uint8Array | undefined>;
+  /**
+   * Whether tryMerge will take this tensor in pieces (`elements`), so that the caller may stream
+   * it: only wasm without a GPU, and only for elementwise plans (see fast-path.ts).
+   */
+  canMergePieces(args: PieceQuery): boolean;
   close(): Promise<void>;
 }
 
@@ -31,6 +37,7 @@ export async function openKernels(choice: BackendName = "auto", threads?: number
     async tryMerge(args) {
       return (gpu && (await gpu.tryMerge(args))) ?? cpu.tryMerge(args);
     },
+    canMergePieces: (args) => !gpu && cpu.backend === "wasm" && canMergePieces(args),
     async close() {
       await Promise.all([cpu.close(), gpu?.close()]);
     },

@@ -40,6 +40,11 @@ export interface TensorMergeRequest {
   /** Elements of every input and of the output. */
   count: number;
   /**
+   * Tensor index of element 0 when the request is a piece of a larger tensor (a multiple of 16):
+   * the DARE stream is indexed by tensor element, so a piece draws what the whole tensor would.
+   */
+  elementOffset?: number;
+  /**
    * A buffer the result may be written over: one of the inputs' own bytes that the caller gives
    * up (not overlapping another input; element size ≥ the output's, or equal to it when the input
    * is in a SharedArrayBuffer, which workers copy in chunk by chunk). Saves the output buffers.

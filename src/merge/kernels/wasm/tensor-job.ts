@@ -129,7 +129,15 @@ export class TensorJob {
         const regions = layout.workers[worker]!;
         const task: KernelTask = {
           op: "mergeChunk",
-          args: [layout.descriptor, shift, window.start, from, to, regions.scratch, regions.counters],
+          args: [
+            layout.descriptor,
+            shift,
+            (request.elementOffset ?? 0) + window.start,
+            from,
+            to,
+            regions.scratch,
+            regions.counters,
+          ],
           write: { ptr: regions.counters, values: this.prefixes?.[window.firstChunk + chunk] ?? zeros },
         };
         if (shared) {
