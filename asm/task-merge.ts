@@ -9,6 +9,8 @@
  */
 import {
   BLOCK,
+  DTYPE_BF16,
+  DTYPE_F16,
   FIXED_SCRATCH_ARRAYS,
   FLAG_CONSENSUS,
   FLAG_HAS_BASE,
@@ -40,7 +42,7 @@ import {
   MODE_MAGNITUDE,
 } from "./abi";
 import { modelWord, modelWordF32, word, wordF32 } from "./descriptor";
-import { decodeBlock, elementBytes, encodeBlock } from "./convert";
+import { decodeBlock, elementBytes, encodeBlock, f16x4ToF32 } from "./convert";
 import { magnitudeKeys } from "./magnitude";
 import { philoxUniforms32 } from "./philox";
 
@@ -64,29 +66,14 @@ function taskVector(model: usize, base: usize, hasBase: bool, count: i32): void 
   }
 }
 
-/** DARE: kept iff u24 < threshold; kept values divided by the density when rescaling; dropped → +0. */
-function dareSparsify(delta: usize, uniforms: usize, desc: usize, model: i32, first: u64, count: i32): void {
+/** DARE's u24 uniforms of the block's elements (kept iff u24 < threshold; see fusedDelta). */
+function dareUniforms(uniforms: usize, desc: usize, model: i32, first: u64, count: i32): void {
   const k0 = modelWord(desc, model, M_KEY0);
   const k1 = modelWord(desc, model, M_KEY1);
   const s0 = modelWord(desc, model, M_STREAM0);
   const s1 = modelWord(desc, model, M_STREAM1);
   for (let i = 0; i < count; i += 32) {
     philoxUniforms32(first + ((<u64>i) >> 2), k0, k1, s0, s1, uniforms + ((<usize>i) << 2));
-  }
-  const threshold = i32x4.splat(<i32>modelWord(desc, model, M_THRESHOLD));
-  if (modelWord(desc, model, M_RESCALE) != 0) {
-    const divisor = f32x4.splat(modelWordF32(desc, model, M_DIVISOR));
-    for (let i = 0; i < count; i += 4) {
-      const at = (<usize>i) << 2;
-      const keep = i32x4.lt_s(v128.load(uniforms + at), threshold);
-      v128.store(delta + at, v128.and(f32x4.div(v128.load(delta + at), divisor), keep));
-    }
-  } else {
-    for (let i = 0; i < count; i += 4) {
-      const at = (<usize>i) << 2;
-      const keep = i32x4.lt_s(v128.load(uniforms + at), threshold);
-      v128.store(delta + at, v128.and(v128.load(delta + at), keep));
-    }
   }
 }
 
@@ -219,6 +206,46 @@ function finish(scratch: usize, desc: usize, flags: u32, count: i32): void {
   }
 }
 
+/** Four elements of `dtype` at element `i` of `src`, widened to f32 (as decodeBlock does). */
+function load4(src: usize, dtype: i32, i: i32): v128 {
+  if (dtype == DTYPE_BF16) return i32x4.shl(v128.load16x4_u(src + ((<usize>i) << 1)), 16);
+  if (dtype == DTYPE_F16) return f16x4ToF32(v128.load16x4_u(src + ((<usize>i) << 1)));
+  return v128.load(src + ((<usize>i) << 2));
+}
+
+/**
+ * DARE and dense terms in one pass per block: decode, task vector, keep mask and rescale, weight.
+ * The same f32 operations in the same order as the separate passes below (which magnitude cuts
+ * still use), only without storing and reloading between them.
+ */
+function fusedDelta(
+  source: usize,
+  dtype: i32,
+  base: usize,
+  hasBase: bool,
+  uniforms: usize,
+  dare: bool,
+  desc: usize,
+  model: i32,
+  count: i32,
+  out: usize,
+): void {
+  const w = f32x4.splat(modelWordF32(desc, model, M_WEIGHT));
+  const threshold = i32x4.splat(<i32>modelWord(desc, model, M_THRESHOLD));
+  const rescale = dare && modelWord(desc, model, M_RESCALE) != 0;
+  const divisor = f32x4.splat(modelWordF32(desc, model, M_DIVISOR));
+  for (let i = 0; i < count; i += 4) {
+    const at = (<usize>i) << 2;
+    let value = load4(source, dtype, i);
+    if (hasBase) value = f32x4.sub(value, v128.load(base + at));
+    if (dare) {
+      if (rescale) value = f32x4.div(value, divisor);
+      value = v128.and(value, i32x4.lt_s(v128.load(uniforms + at), threshold));
+    }
+    v128.store(out + at, f32x4.mul(w, value));
+  }
+}
+
 /** One model's weighted, sparsified task vector for a block, into `out`. */
 function weightedDelta(
   desc: usize,
@@ -232,14 +259,21 @@ function weightedDelta(
   out: usize,
 ): void {
   const flags = word(desc, H_FLAGS);
+  const hasBase = (flags & FLAG_HAS_BASE) != 0;
   const dtype = <i32>modelWord(desc, model, M_DTYPE);
   const source = elementAddress(<usize>modelWord(desc, model, M_PTR), shift, dtype, start);
-  decodeBlock(source, dtype, count, out);
-  taskVector(out, scratchArray(scratch, 0), (flags & FLAG_HAS_BASE) != 0, count);
   const mode = modelWord(desc, model, M_MODE);
-  if (mode == MODE_DARE) dareSparsify(out, scratchArray(scratch, 2), desc, model, first, count);
-  else if (mode == MODE_MAGNITUDE) magnitudeSparsify(out, desc, model, counters, count);
-  weigh(out, modelWordF32(desc, model, M_WEIGHT), count);
+  if (mode == MODE_MAGNITUDE) {
+    decodeBlock(source, dtype, count, out);
+    taskVector(out, scratchArray(scratch, 0), hasBase, count);
+    magnitudeSparsify(out, desc, model, counters, count);
+    weigh(out, modelWordF32(desc, model, M_WEIGHT), count);
+    return;
+  }
+  const uniforms = scratchArray(scratch, 2);
+  const dare = mode == MODE_DARE;
+  if (dare) dareUniforms(uniforms, desc, model, first, count);
+  fusedDelta(source, dtype, scratchArray(scratch, 0), hasBase, uniforms, dare, desc, model, count, out);
 }
 
 /**

@@ -21970,6 +21970,22 @@ function definedOnly$1(value) {
     return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
 }
 
+/** `source.readInto` where the source has it, else a read and one copy. */
+async function readInto(source, offset, target) {
+    if (source.readInto)
+        return source.readInto(offset, target);
+    target.set(await source.read(offset, target.byteLength));
+}
+/** The RangeError every ByteSource throws for a range it cannot serve. */
+function checkRange(name, size, offset, length) {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+        throw new RangeError(`read ${offset}+${length} is not a valid range of ${name}`);
+    }
+    if (offset + length > size) {
+        throw new RangeError(`read ${offset}+${length} is outside ${name} (${size} bytes)`);
+    }
+}
+
 /** Crash-safe file writes: write a temporary file beside the target, then rename over it. */
 /** A unique temporary name in `dir` (same file system as the target, so rename is atomic). */
 function tempPath(dir, hint = "tmp") {
@@ -22177,29 +22193,36 @@ async function pump(response, into, at, want, advanced) {
     }
 }
 
+/**
+ * A Hub file as a ByteSource: `read(offset, length)` becomes range requests at the pinned
+ * commit, at most `maxRangeBytes` each. With a cache, large reads go through fixed-size blocks
+ * keyed by the file's content hash: cached blocks are read from disk, missing ones fetched whole
+ * and stored; concurrent reads of one missing block share one request. Small reads (headers,
+ * small tensors) are cached by their exact span, so planning never downloads a whole block.
+ */
 const DEFAULT_MAX_RANGE_BYTES = 64 * 1024 * 1024;
 function hubByteSource(file, deps) {
     const key = deps.cache ? HubCache.contentKey(file) : undefined;
     const fetchSpan = (start, end, into, at) => readSpan({ url: deps.url, name: deps.name, fileSize: file.size, start, end }, into, at, deps);
+    const readInto = async (offset, target) => {
+        checkRange(deps.name, file.size, offset, target.byteLength);
+        if (target.byteLength === 0)
+            return;
+        if (deps.cache && key)
+            await readThroughCache(deps.cache, key, file.size, offset, target, deps, fetchSpan);
+        else
+            await fetchSpan(offset, offset + target.byteLength, target, 0);
+    };
     return {
         name: deps.name,
         size: file.size,
         async read(offset, length) {
-            if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-                throw new RangeError(`read ${offset}+${length} is not a valid range of ${deps.name}`);
-            }
-            if (offset + length > file.size) {
-                throw new RangeError(`read ${offset}+${length} is outside ${deps.name} (${file.size} bytes)`);
-            }
+            checkRange(deps.name, file.size, offset, length);
             const bytes = new Uint8Array(length);
-            if (length === 0)
-                return bytes;
-            if (deps.cache && key)
-                await readThroughCache(deps.cache, key, file.size, offset, bytes, deps, fetchSpan);
-            else
-                await fetchSpan(offset, offset + length, bytes, 0);
+            await readInto(offset, bytes);
             return bytes;
         },
+        readInto,
     };
 }
 /** Splits a span into bounded range requests, one after another. */
@@ -22395,17 +22418,20 @@ class HubSource {
         return {
             name: source.name,
             size: source.size,
-            read: async (offset, length) => {
-                try {
-                    return await source.read(offset, length);
-                }
-                catch (error) {
-                    if (error instanceof RangeError)
-                        throw error;
-                    throw toHubmergeError(error, ctx);
-                }
-            },
+            read: (offset, length) => withHubErrors(() => source.read(offset, length), ctx),
+            readInto: (offset, target) => withHubErrors(() => readInto(source, offset, target), ctx),
         };
+    }
+}
+/** Runs a read, turning what fails (except a bad range) into a HubmergeError that names the file. */
+async function withHubErrors(read, ctx) {
+    try {
+        return await read();
+    }
+    catch (error) {
+        if (error instanceof RangeError)
+            throw error;
+        throw toHubmergeError(error, ctx);
     }
 }
 function plumbing(options) {
@@ -22572,28 +22598,29 @@ async function fileByteSource(path) {
         await handle.close();
         throw error;
     }
+    const readInto = async (offset, target) => {
+        checkRange(path, size, offset, target.byteLength);
+        const length = target.byteLength;
+        let done = 0;
+        while (done < length) {
+            const chunk = Math.min(length - done, MAX_READ_CHUNK);
+            const { bytesRead } = await handle.read(target, done, chunk, offset + done);
+            if (bytesRead === 0) {
+                throw safetensorsError(`${path} is truncated: wanted ${length} bytes at offset ${offset}, the file ended after ${done}`, "the file changed or shrank while being read: download or copy it again");
+            }
+            done += bytesRead;
+        }
+    };
     return {
         name: path,
         size,
         async read(offset, length) {
-            if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-                throw new RangeError(`read ${offset}+${length} is not a valid range of ${path}`);
-            }
-            if (offset + length > size) {
-                throw new RangeError(`read ${offset}+${length} is outside ${path} (${size} bytes)`);
-            }
+            checkRange(path, size, offset, length);
             const bytes = new Uint8Array(length);
-            let done = 0;
-            while (done < length) {
-                const chunk = Math.min(length - done, MAX_READ_CHUNK);
-                const { bytesRead } = await handle.read(bytes, done, chunk, offset + done);
-                if (bytesRead === 0) {
-                    throw safetensorsError(`${path} is truncated: wanted ${length} bytes at offset ${offset}, the file ended after ${done}`, "the file changed or shrank while being read: download or copy it again");
-                }
-                done += bytesRead;
-            }
+            await readInto(offset, bytes);
             return bytes;
         },
+        readInto,
         async close() {
             await handle.close();
         },
@@ -29197,7 +29224,7 @@ function show(value) {
 
 /** Layout operations: exact copies, no arithmetic. */
 /** Number of elements of a shape (1 for a scalar). */
-function elementCount$1(shape) {
+function elementCount$2(shape) {
     let count = 1;
     for (const dim of shape)
         count *= dim;
@@ -29215,7 +29242,7 @@ function cropLeading(data, shape, target) {
     if (!covers(shape, target)) {
         throw new RangeError(`cropLeading: [${shape.join(", ")}] does not cover [${target.join(", ")}]`);
     }
-    const out = new Float32Array(elementCount$1(target));
+    const out = new Float32Array(elementCount$2(target));
     if (out.length === 0)
         return out;
     const rank = target.length;
@@ -30017,7 +30044,7 @@ function alignToBase(input, base, ctx) {
     return undefined;
 }
 function checkDataLength(input, tensor) {
-    const expected = elementCount$1(input.shape);
+    const expected = elementCount$2(input.shape);
     if (input.data.length !== expected) {
         throw new HubmergeError("E_INTERNAL", `tensor data has ${input.data.length} elements but its shape [${input.shape.join(", ")}] needs ${expected}`, { where: { model: input.model, tensor } });
     }
@@ -30511,7 +30538,7 @@ function planProbeSample(input) {
     });
 }
 function chooseTensors(tensors, layerCount, layersWanted) {
-    const matrices = [...tensors].filter(([, t]) => t.shape.length >= 2 && isDecodableDType(t.dtype) && elementCount$1(t.shape) > 0);
+    const matrices = [...tensors].filter(([, t]) => t.shape.length >= 2 && isDecodableDType(t.dtype) && elementCount$2(t.shape) > 0);
     const names = matrices.map(([name]) => name);
     const chosen = names
         .filter((name) => isEmbeddingTensor(name) && layerIndexOf(name) === undefined)
@@ -30547,13 +30574,13 @@ function sampledLayers(layerCount, count) {
  * whole rows when a block can hold one, so the sample is a handful of rows.
  */
 function spreadBlocks(shape, budget, count) {
-    const total = elementCount$1(shape);
+    const total = elementCount$2(shape);
     if (budget >= total)
         return [{ offset: 0, length: total }];
     if (budget <= 0)
         return [];
     const blocks = Math.min(count, budget);
-    const rowLength = elementCount$1(shape.slice(1));
+    const rowLength = elementCount$2(shape.slice(1));
     let length = Math.floor(budget / blocks);
     const wholeRows = length >= rowLength;
     if (wholeRows)
@@ -30718,7 +30745,7 @@ function comparableElements(reference, model, name) {
     const b = model.get(name);
     if (!a || !b || !isDecodableDType(b.dtype) || a.shape.length !== b.shape.length)
         return 0;
-    const rowLength = elementCount$1(a.shape.slice(1));
+    const rowLength = elementCount$2(a.shape.slice(1));
     if (a.shape.every((d, i) => d === b.shape[i]))
         return a.shape[0] * rowLength;
     if (!isEmbeddingTensor(name) || a.shape.slice(1).some((d, i) => d !== b.shape[i + 1]))
@@ -33502,6 +33529,8 @@ class ShardedWriter {
     /** Plan order, flattened: which shard each tensor goes to and how many bytes it has. */
     order = [];
     cursor = 0;
+    /** Bytes of the tensor at `cursor` written so far (it may arrive in parts). */
+    partBytes = 0;
     current;
     busy = false;
     state = "writing";
@@ -33522,19 +33551,48 @@ class ShardedWriter {
     /** Appends the next tensor of the plan; tensors must come in plan order. */
     async writeTensor(name, bytes) {
         this.checkWritable("writeTensor");
+        const expected = this.expect(name);
+        if (this.partBytes !== 0) {
+            throw writerError(`tensor "${name}" was begun in parts: write the rest from byte ${this.partBytes} with writeTensorPart`);
+        }
+        if (bytes.byteLength !== expected.size) {
+            throw writerError(`tensor "${name}" has ${bytes.byteLength} bytes but the plan says ${expected.size}`);
+        }
+        await this.append(expected, 0, bytes);
+    }
+    /**
+     * Appends part of the next tensor: its bytes from `byteOffset`, which must continue the parts
+     * written so far. The tensor is complete once its planned size has arrived.
+     */
+    async writeTensorPart(name, byteOffset, bytes) {
+        this.checkWritable("writeTensorPart");
+        const expected = this.expect(name);
+        if (byteOffset !== this.partBytes) {
+            throw writerError(`parts of tensor "${name}" must come in order: expected bytes from ${this.partBytes}, got ${byteOffset}`);
+        }
+        if (byteOffset + bytes.byteLength > expected.size) {
+            throw writerError(`tensor "${name}" would get ${byteOffset + bytes.byteLength} bytes but the plan says ${expected.size}`);
+        }
+        await this.append(expected, byteOffset, bytes);
+    }
+    expect(name) {
         const expected = this.order[this.cursor];
         if (!expected)
             throw writerError(`tensor "${name}" is not in the shard plan, or was already written`);
         if (expected.name !== name) {
             throw writerError(`tensors must be written in plan order: expected "${expected.name}" next, got "${name}"`);
         }
-        if (bytes.byteLength !== expected.size) {
-            throw writerError(`tensor "${name}" has ${bytes.byteLength} bytes but the plan says ${expected.size}`);
-        }
+        return expected;
+    }
+    async append(expected, byteOffset, bytes) {
         await this.guard(async () => {
             const shard = await this.shardFor(expected.shard);
             await writeAll(shard.handle, bytes, shard.position);
             shard.position += bytes.byteLength;
+            this.partBytes = byteOffset + bytes.byteLength;
+            if (this.partBytes < expected.size)
+                return;
+            this.partBytes = 0;
             this.cursor += 1;
             if (expected.lastInShard)
                 await this.closeCurrent();
@@ -34172,7 +34230,15 @@ class TensorJob {
             const regions = layout.workers[worker];
             const task = {
                 op: "mergeChunk",
-                args: [layout.descriptor, shift, window.start, from, to, regions.scratch, regions.counters],
+                args: [
+                    layout.descriptor,
+                    shift,
+                    (request.elementOffset ?? 0) + window.start,
+                    from,
+                    to,
+                    regions.scratch,
+                    regions.counters,
+                ],
                 write: { ptr: regions.counters, values: this.prefixes?.[window.firstChunk + chunk] ?? zeros },
             };
             if (shared) {
@@ -34595,10 +34661,13 @@ function referenceRuntime(threads) {
  * size, shape or parameter is outside the kernels' scope (task-plan.ts decides the methods).
  */
 function kernelRequest(args) {
-    const { recipe } = args;
+    const { recipe, elements } = args;
     if (recipe.action !== "merge" || !isFloatDType(recipe.dtype))
         return undefined;
-    const count = recipe.shape.reduce((a, b) => a * b, 1);
+    const total = recipe.shape.reduce((a, b) => a * b, 1);
+    if (elements && !validPiece(elements, total))
+        return undefined;
+    const count = elements?.count ?? total;
     const base = args.base ? checkedInput(args.base, recipe.shape, count) : undefined;
     if (args.base && !base)
         return undefined;
@@ -34621,7 +34690,40 @@ function kernelRequest(args) {
     });
     if (!plan)
         return undefined;
-    return { plan, base, models, outDtype: recipe.dtype, count };
+    if (elements && !plan.terms.every((term) => term.sparsity.mode !== "magnitude"))
+        return undefined;
+    return { plan, base, models, outDtype: recipe.dtype, count, elementOffset: elements?.offset ?? 0 };
+}
+/** Pieces start at multiples of this many elements (the kernels' group of Philox blocks). */
+const PIECE_ALIGNMENT = GROUP;
+function validPiece(piece, total) {
+    const { offset, count } = piece;
+    return (Number.isSafeInteger(offset) &&
+        Number.isSafeInteger(count) &&
+        offset >= 0 &&
+        count > 0 &&
+        offset % PIECE_ALIGNMENT === 0 &&
+        offset + count <= total);
+}
+/**
+ * Whether the wasm kernels can merge this tensor piece by piece: the same decision as
+ * kernelRequest's, made from the inputs' dtypes and shapes before anything is read.
+ */
+function canMergePieces(args) {
+    const total = args.recipe.shape.reduce((a, b) => a * b, 1);
+    // A first piece of a few elements, with stand-in bytes: the decision never looks at the values.
+    const count = Math.min(total, PIECE_ALIGNMENT);
+    const probe = (tensor) => ({
+        ...tensor,
+        bytes: new Uint8Array(isFloatDType(tensor.dtype) ? count * DTYPE_SIZE[tensor.dtype] : 0),
+    });
+    const request = kernelRequest({
+        ...args,
+        base: args.base && probe(args.base),
+        inputs: args.inputs.map((input) => ({ ...input, ...probe(input) })),
+        elements: { offset: 0, count },
+    });
+    return request !== undefined;
 }
 /** The wasm request: the shared one, plus where the result may go when the inputs are given up. */
 function toRequest(args) {
@@ -35513,6 +35615,8 @@ class GpuContext {
     pipelines = new Map();
     failure;
     closed = false;
+    /** Where views of shared memory are copied before an upload (see write). */
+    staging = new Uint8Array(0);
     constructor(gpu) {
         this.device = gpu.device;
         this.adapter = gpu.adapter;
@@ -35588,8 +35692,27 @@ class GpuContext {
     }
     /** Queues a copy of `data` (elements [from, from + count) of it) into `buffer` at byte `offset`. */
     write(buffer, offset, data, from, count) {
-        // Shared or not, dawn.node copies the bytes at the call; the types only know ArrayBuffer views.
+        // dawn.node copies the bytes at the call, but refuses views of shared memory (the executor's
+        // read buffers): those go through one reused staging buffer.
+        if (data.buffer instanceof SharedArrayBuffer) {
+            const start = from ?? 0;
+            const view = data.subarray(start, start + (count ?? data.length - start));
+            const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+            this.queue(buffer, offset, this.staged(bytes));
+            return;
+        }
+        this.queue(buffer, offset, data, from, count);
+    }
+    queue(buffer, offset, data, from, count) {
         this.device.queue.writeBuffer(buffer, offset, data, from, count);
+    }
+    /** `bytes` copied into the staging buffer (grown as needed); valid until the next call. */
+    staged(bytes) {
+        if (this.staging.byteLength < bytes.byteLength)
+            this.staging = new Uint8Array(bytes.byteLength);
+        const view = this.staging.subarray(0, bytes.byteLength);
+        view.set(bytes);
+        return view;
     }
     readbackBuffer(bytes) {
         return this.buffer(bytes, this.usage.MAP_READ | this.usage.COPY_DST, "readback");
@@ -35646,6 +35769,8 @@ class GpuContext {
 /** Tensor indices are u32 in the kernels (and the Philox counter's word 1 stays 0). */
 const MAX_GPU_ELEMENTS = 0xfffffffe;
 function gpuMergeRequest(args) {
+    if (args.elements)
+        return undefined; // pieces are the CPU pipeline's; the GPU takes whole tensors
     const request = kernelRequest(args);
     return request && request.count <= MAX_GPU_ELEMENTS ? request : undefined;
 }
@@ -36082,6 +36207,7 @@ async function openKernels(choice = "auto", threads) {
         async tryMerge(args) {
             return (gpu && (await gpu.tryMerge(args))) ?? cpu.tryMerge(args);
         },
+        canMergePieces: (args) => !gpu && cpu.backend === "wasm" && canMergePieces(args),
         async close() {
             await Promise.all([cpu.close(), gpu?.close()]);
         },
@@ -36100,15 +36226,145 @@ async function openGpuFor(choice) {
     return (await createHardwareGpuRuntime()).runtime;
 }
 
+/** Buffers per slot: two in use at most, plus one so small tensors need not take a large one. */
+const MAX_BUFFERS = 3;
+/** A free buffer this many times a tensor's size is kept for larger ones, where there is a choice. */
+const OVERSIZE = 4;
+class ReadBuffers {
+    slots = [];
+    /**
+     * A view of `bytes` bytes for input `slot` of `set`. It stays valid, and its bytes untouched,
+     * until the same set and slot are leased again; that lease releases it.
+     */
+    lease(set, slot, bytes) {
+        const state = (this.slots[slot] ??= { buffers: [], heldBy: [undefined, undefined] });
+        state.heldBy[set] = undefined;
+        const chosen = this.choose(state, state.heldBy[1 - set], bytes);
+        state.heldBy[set] = chosen;
+        return new Uint8Array(state.buffers[chosen], 0, bytes);
+    }
+    /**
+     * The smallest free buffer that fits without being oversized; else a new buffer while there are
+     * fewer than three; else a free too-small one, grown; else the smallest free one that fits.
+     */
+    choose(state, busy, bytes) {
+        const free = state.buffers
+            .map((buffer, index) => ({ index, size: buffer.byteLength }))
+            .filter((b) => b.index !== busy);
+        const fitting = free.filter((b) => b.size >= bytes).sort((a, b) => a.size - b.size);
+        if (fitting[0] && fitting[0].size < OVERSIZE * Math.max(bytes, 1))
+            return fitting[0].index;
+        let index = state.buffers.length;
+        if (index >= MAX_BUFFERS) {
+            const small = free.find((b) => b.size < bytes);
+            if (!small)
+                return fitting[0].index;
+            index = small.index;
+        }
+        state.buffers[index] = new SharedArrayBuffer(bytes);
+        return index;
+    }
+    /** Bytes allocated, for tests and diagnostics. */
+    get allocatedBytes() {
+        return this.slots.reduce((sum, s) => sum + s.buffers.reduce((a, b) => a + b.byteLength, 0), 0);
+    }
+}
+
+const ignore = () => undefined;
+async function runTensorPipeline(steps) {
+    if (steps.count === 0)
+        return;
+    let next = steps.read(0, 0);
+    next.catch(ignore);
+    let writing;
+    let merging;
+    try {
+        for (let index = 0; index < steps.count; index++) {
+            steps.signal?.throwIfAborted();
+            const loaded = await next;
+            next = undefined;
+            const readNext = () => {
+                if (index + 1 >= steps.count)
+                    return;
+                next = steps.read(index + 1, ((index + 1) % 2));
+                next.catch(ignore);
+            };
+            if (!writing || writing.settled) {
+                // Free to read ahead first, so the read overlaps even a merge that holds this thread.
+                readNext();
+                merging = steps.merge(index, loaded);
+            }
+            else {
+                merging = steps.merge(index, loaded);
+                merging.catch(ignore);
+                await writing.promise;
+                readNext();
+            }
+            const bytes = await merging;
+            merging = undefined;
+            writing = track(steps.write(index, bytes));
+        }
+        await writing?.promise;
+    }
+    catch (error) {
+        // Nothing may still be reading into or writing from the buffers once the caller cleans up.
+        await Promise.allSettled([next, merging, writing?.promise]);
+        throw error;
+    }
+}
+function track(promise) {
+    const tracked = { promise, settled: false };
+    promise.then(() => (tracked.settled = true), ignore);
+    return tracked;
+}
+
 /**
- * Streams the plan: reads each output tensor's inputs, merges them, writes the result, one tensor
- * at a time. The next tensor's reads overlap the current merge, so memory stays at a few tensors.
+ * The executor's units of work. Most output tensors are one unit each; a large tensor that the
+ * kernels merge elementwise (linear, task arithmetic, DARE: every output element depends only on
+ * the same element of the inputs) is cut into pieces, each read, merged and written on its own.
+ * Then a model's largest tensors (embeddings, LM head) stream through the pipeline like the rest:
+ * their reads and writes overlap the merge, and memory is set by the piece size, not theirs.
+ */
+/** Elements per piece: 8 MiB of bf16 per input, a few kernel windows' worth. */
+const PIECE_ELEMENTS = 4 * 1024 * 1024;
+function elementCount$1(recipe) {
+    return recipe.shape.reduce((a, b) => a * b, 1);
+}
+/**
+ * Units in plan order. `splittable(recipe)` says whether the kernels will take a recipe in pieces;
+ * only tensors of more than one piece are asked.
+ */
+function workUnits(recipes, splittable, pieceElements = PIECE_ELEMENTS) {
+    const size = Math.max(PIECE_ALIGNMENT, Math.floor(pieceElements / PIECE_ALIGNMENT) * PIECE_ALIGNMENT);
+    const units = [];
+    recipes.forEach((recipe, index) => {
+        const total = elementCount$1(recipe);
+        if (recipe.action !== "merge" || total <= size || !splittable(recipe)) {
+            units.push({ index, recipe, last: true });
+            return;
+        }
+        for (let offset = 0; offset < total; offset += size) {
+            const count = Math.min(size, total - offset);
+            units.push({ index, recipe, piece: { offset, count }, last: offset + count === total });
+        }
+    });
+    return units;
+}
+
+/**
+ * Streams the plan: reads each output tensor's inputs, merges them, writes the result, unit by unit
+ * (a tensor, or a piece of a large elementwise one: work-units.ts) in a pipeline
+ * (tensor-pipeline.ts): the next unit's reads and the previous unit's write overlap the current
+ * merge. Reads go into reused buffers (read-buffers.ts), so memory stays at two units' inputs,
+ * whatever the model's size.
  */
 async function executePlan(input) {
     const { plan, onEvent } = input;
     const kernels = await openKernels(input.backend, input.threads);
     const writer = new ShardedWriter({ dir: input.dir, plan: plan.shards, metadata: input.metadata });
     const byRef = new Map([...input.models.values()].map((m) => [m.ref, m]));
+    const buffers = new ReadBuffers();
+    const units = workUnits(plan.recipes, (recipe) => kernels.canMergePieces(pieceQuery(recipe, input, byRef)), input.pieceElements);
     const warnings = new Set();
     const warn = (message) => {
         if (warnings.has(message))
@@ -36117,23 +36373,28 @@ async function executePlan(input) {
         onEvent?.({ type: "warning", message });
     };
     try {
-        let next = loadInputs(plan.recipes[0], byRef);
-        for (let i = 0; i < plan.recipes.length; i++) {
-            input.signal?.throwIfAborted();
-            const recipe = plan.recipes[i];
-            const loaded = await next;
-            next = loadInputs(plan.recipes[i + 1], byRef);
-            next.catch(() => undefined); // surfaced when awaited; never an unhandled rejection meanwhile
-            const bytes = await mergeOne(recipe, loaded, input, kernels, byRef, warn);
-            await writer.writeTensor(recipe.name, bytes);
-            onEvent?.({
-                type: "tensor",
-                index: i + 1,
-                total: plan.recipes.length,
-                name: recipe.name,
-                outputBytes: bytes.byteLength,
-            });
-        }
+        await runTensorPipeline({
+            count: units.length,
+            signal: input.signal,
+            read: (i, set) => loadInputs(units[i], byRef, (slot, bytes) => buffers.lease(set, slot, bytes)),
+            merge: (i, loaded) => mergeUnit(units[i], loaded, input, kernels, byRef, warn),
+            write: async (i, bytes) => {
+                const { recipe, piece, last, index } = units[i];
+                if (piece)
+                    await writer.writeTensorPart(recipe.name, piece.offset * outputSize(recipe), bytes);
+                else
+                    await writer.writeTensor(recipe.name, bytes);
+                if (!last)
+                    return;
+                onEvent?.({
+                    type: "tensor",
+                    index: index + 1,
+                    total: plan.recipes.length,
+                    name: recipe.name,
+                    outputBytes: elementCount$1(recipe) * outputSize(recipe),
+                });
+            },
+        });
         const { files } = await writer.finish();
         return { files, warnings: [...warnings], kernels: kernels.label };
     }
@@ -36145,29 +36406,74 @@ async function executePlan(input) {
         await kernels.close();
     }
 }
-async function loadInputs(recipe, models) {
-    if (!recipe)
-        return undefined;
-    const read = async (p) => {
+function outputSize(recipe) {
+    return DTYPE_SIZE[recipe.dtype];
+}
+/** A recipe's inputs in read order (base first); their positions are their buffer slots. */
+function plannedInputs(recipe) {
+    if (recipe.action === "copy")
+        return [recipe.inputs[0]];
+    return recipe.base ? [recipe.base, ...recipe.inputs] : recipe.inputs;
+}
+/** What the kernels need to decide whether they take `recipe` in pieces (nothing read yet). */
+function pieceQuery(recipe, input, models) {
+    const meta = (p) => {
         const model = models.get(p.model);
         const { dtype, shape } = model.tensors.info(p.tensor);
-        const bytes = await model.tensors.readTensorBytes(p.tensor);
-        return { model: streamIdentity(model), bytes, dtype, shape, params: p.params };
+        return { model: streamIdentity(model), dtype, shape, params: p.params };
     };
-    if (recipe.action === "copy") {
-        const only = recipe.inputs[0];
-        const raw = await models.get(only.model).tensors.readTensorBytes(only.tensor);
-        return { base: undefined, inputs: [], raw };
+    return {
+        recipe,
+        method: input.plan.method,
+        base: recipe.base && meta(recipe.base),
+        inputs: recipe.inputs.map(meta),
+        global: recipe.global,
+        seed: input.seed,
+        dareRescale: input.dareRescale,
+        tensorName: recipe.name,
+    };
+}
+/** Reads a unit's inputs (the whole tensors, or the piece's elements of each) into leased buffers. */
+async function loadInputs(unit, models, lease) {
+    const { recipe, piece } = unit;
+    const read = async (p, slot) => {
+        const model = models.get(p.model);
+        const info = model.tensors.info(p.tensor);
+        const size = piece ? DTYPE_SIZE[info.dtype] : 0;
+        const bytes = lease(slot, piece ? piece.count * size : info.end - info.begin);
+        await model.tensors.readTensorInto(p.tensor, bytes, piece ? piece.offset * size : 0);
+        return { model: streamIdentity(model), bytes, dtype: info.dtype, shape: info.shape, params: p.params };
+    };
+    const raw = await Promise.all(plannedInputs(recipe).map(read));
+    if (recipe.action === "copy")
+        return { base: undefined, inputs: [], raw: raw[0].bytes };
+    return recipe.base ? { base: raw[0], inputs: raw.slice(1) } : { base: undefined, inputs: raw };
+}
+async function mergeUnit(unit, loaded, input, kernels, byRef, warn) {
+    if (!unit.piece)
+        return mergeOne(unit.recipe, loaded, input, kernels, byRef, warn);
+    const { recipe, piece } = unit;
+    const merged = await kernels.tryMerge({
+        recipe,
+        method: input.plan.method,
+        base: loaded.base,
+        inputs: loaded.inputs,
+        global: recipe.global,
+        seed: input.seed,
+        dareRescale: input.dareRescale,
+        tensorName: recipe.name,
+        consumeInputs: true,
+        elements: piece,
+    });
+    if (!merged) {
+        throw new HubmergeError("E_INTERNAL", `the kernels declined a piece of ${recipe.name} they had accepted`, {
+            where: { tensor: recipe.name },
+            hint: "Retry with --backend reference, and report this as a bug.",
+        });
     }
-    const [base, ...inputs] = await Promise.all([
-        recipe.base ? read(recipe.base) : undefined,
-        ...recipe.inputs.map(read),
-    ]);
-    return { base, inputs: inputs };
+    return merged;
 }
 async function mergeOne(recipe, loaded, input, kernels, byRef, warn) {
-    if (!loaded)
-        throw new HubmergeError("E_INTERNAL", `inputs of ${recipe.name} were not read`);
     if (recipe.action === "copy")
         return convertCopy(recipe, loaded.raw, byRef);
     const fast = await kernels.tryMerge({
@@ -36179,6 +36485,7 @@ async function mergeOne(recipe, loaded, input, kernels, byRef, warn) {
         seed: input.seed,
         dareRescale: input.dareRescale,
         tensorName: recipe.name,
+        consumeInputs: true, // the read buffers are this run's own, and idle until the result is written
     });
     if (fast)
         return fast;
@@ -36218,6 +36525,10 @@ function convertCopy(recipe, raw, models) {
     return encodeFromF32(decodeToF32(raw, sourceDType), recipe.dtype);
 }
 
+/**
+ * Streaming readers: a SafetensorsFile reads one file's header up front and any tensor on
+ * demand; a SafetensorsModel does the same across a model's shards. Opening reads headers only.
+ */
 const SINGLE_FILE = "model.safetensors";
 /** Shards whose headers are read at the same time (range requests in flight, for Hub sources). */
 const OPEN_CONCURRENCY = 8;
@@ -36243,12 +36554,25 @@ class SafetensorsFile {
         const info = this.tensor(name);
         return this.source.read(this.header.dataOffset + info.begin, info.end - info.begin);
     }
+    /**
+     * `target.byteLength` bytes of a tensor, from `byteOffset` into its data, straight into `target`
+     * (a reused or shared buffer: no allocation of its own).
+     */
+    async readTensorInto(name, target, byteOffset = 0) {
+        const info = this.tensor(name);
+        this.checkSpan(name, info, byteOffset, target.byteLength);
+        await readInto(this.source, this.header.dataOffset + info.begin + byteOffset, target);
+    }
+    checkSpan(name, info, byteOffset, length) {
+        const inside = Number.isSafeInteger(byteOffset) && Number.isSafeInteger(length);
+        if (!inside || byteOffset < 0 || length < 0 || byteOffset + length > info.end - info.begin) {
+            throw safetensorsError(`${this.source.name}: bytes ${byteOffset}+${length} lie outside tensor "${name}" (${info.end - info.begin} bytes)`, "read within the tensor's size");
+        }
+    }
     /** `length` bytes of a tensor from `byteOffset` into its data (a sample, or a chunk). */
     async readTensorRange(name, byteOffset, length) {
         const info = this.tensor(name);
-        if (byteOffset < 0 || length < 0 || byteOffset + length > info.end - info.begin) {
-            throw safetensorsError(`${this.source.name}: bytes ${byteOffset}+${length} lie outside tensor "${name}" (${info.end - info.begin} bytes)`, "read within the tensor's size");
-        }
+        this.checkSpan(name, info, byteOffset, length);
         return this.source.read(this.header.dataOffset + info.begin + byteOffset, length);
     }
     async close() {
@@ -36307,6 +36631,11 @@ class SafetensorsModel {
     async readTensorBytes(name) {
         const info = this.info(name);
         return this.shards.get(info.file).readTensorBytes(name);
+    }
+    /** `target.byteLength` bytes of a tensor from `byteOffset` straight into `target` (see SafetensorsFile). */
+    async readTensorInto(name, target, byteOffset = 0) {
+        const info = this.info(name);
+        return this.shards.get(info.file).readTensorInto(name, target, byteOffset);
     }
     async readTensorRange(name, byteOffset, length) {
         const info = this.info(name);
@@ -37486,6 +37815,7 @@ async function mergeInto(planned, dir, options) {
         signal: options.signal,
         backend: options.backend,
         threads: options.threads,
+        pieceElements: options.pieceElements,
     });
     const reference = [...models.values()].find((m) => m.ref === plan.referenceModel);
     const tokenizer = tokenizerModel(manifest, models) ?? reference;

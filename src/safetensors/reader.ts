@@ -53,7 +53,8 @@ export class SafetensorsFile {
   }
 
   private checkSpan(name: string, info: TensorInfo, byteOffset: number, length: number): void {
-    if (byteOffset < 0 || length < 0 || byteOffset + length > info.end - info.begin) {
+    const inside = Number.isSafeInteger(byteOffset) && Number.isSafeInteger(length);
+    if (!inside || byteOffset < 0 || length < 0 || byteOffset + length > info.end - info.begin) {
       throw safetensorsError(
         `${this.source.name}: bytes ${byteOffset}+${length} lie outside tensor "${name}" (${info.end - info.begin} bytes)`,
         "read within the tensor's size",

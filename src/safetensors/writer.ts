@@ -161,6 +161,11 @@ export class ShardedWriter {
   async writeTensor(name: string, bytes: Uint8Array): Promise<void> {
     this.checkWritable("writeTensor");
     const expected = this.expect(name);
+    if (this.partBytes !== 0) {
+      throw writerError(
+        `tensor "${name}" was begun in parts: write the rest from byte ${this.partBytes} with writeTensorPart`,
+      );
+    }
     if (bytes.byteLength !== expected.size) {
       throw writerError(`tensor "${name}" has ${bytes.byteLength} bytes but the plan says ${expected.size}`);
     }

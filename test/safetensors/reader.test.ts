@@ -3,9 +3,10 @@ import { encodeFromF32 } from "../../src/safetensors/dtype.js";
 import { SafetensorsFile, SafetensorsModel } from "../../src/safetensors/reader.js";
 import { MAX_SHARD_INDEX_BYTES } from "../../src/safetensors/shard-index.js";
 import { memoryByteSource } from "../../src/source/byte-source.js";
+import type { ByteSource } from "../../src/source/byte-source.js";
 import type { ModelSource } from "../../src/source/model-source.js";
 import { buildFile, expectSafetensorsError, makeFile, memoryModel, patternBytes } from "./helpers.js";
-import type { TensorSpec } from "./helpers.js";
+import type { ReadLog, TensorSpec } from "./helpers.js";
 
 const embed: TensorSpec = {
   name: "model.embed_tokens.weight",
@@ -26,6 +27,37 @@ const head: TensorSpec = {
   bytes: patternBytes(3, 2, 3),
 };
 const steps: TensorSpec = { name: "steps", dtype: "I32", shape: [1], bytes: patternBytes(1, 4, 4) };
+const big: TensorSpec = {
+  name: "model.big.weight",
+  dtype: "F32",
+  shape: [4, 4],
+  bytes: patternBytes(16, 4, 5),
+};
+
+/** A view of `length` bytes at byte 16 of a SharedArrayBuffer filled with 0xee. */
+function sharedView(length: number): Uint8Array {
+  const view = new Uint8Array(new SharedArrayBuffer(length + 32), 16, length);
+  new Uint8Array(view.buffer).fill(0xee);
+  return view;
+}
+
+/** The bytes of a shared view's buffer outside the view, which a read must leave alone. */
+function outsideView(view: Uint8Array): number[] {
+  const whole = new Uint8Array(view.buffer);
+  return [...whole.subarray(0, view.byteOffset), ...whole.subarray(view.byteOffset + view.byteLength)];
+}
+
+/** A memory source with readInto whose readInto calls are logged. */
+function loggedIntoSource(name: string, bytes: Uint8Array, log: ReadLog[]): ByteSource {
+  const inner = memoryByteSource(name, bytes);
+  return {
+    ...inner,
+    readInto(offset, target) {
+      log.push({ path: name, offset, length: target.byteLength });
+      return inner.readInto!(offset, target);
+    },
+  };
+}
 
 function indexJson(weightMap: Record<string, unknown>): Uint8Array {
   return new TextEncoder().encode(JSON.stringify({ metadata: { total_size: 1 }, weight_map: weightMap }));
@@ -59,6 +91,111 @@ describe("SafetensorsFile", () => {
   it("names the file and tensor when a tensor is missing", async () => {
     const file = await SafetensorsFile.open(memoryByteSource("one.safetensors", makeFile([norm])));
     await expectSafetensorsError(() => file.tensor("nope"), "one.safetensors", '"nope"');
+  });
+});
+
+describe("SafetensorsFile.readTensorInto", () => {
+  const fileBytes = makeFile([embed, big, norm]);
+
+  it("reads a whole tensor by default, equal to readTensorBytes", async () => {
+    const file = await SafetensorsFile.open(memoryByteSource("one.safetensors", fileBytes));
+    for (const spec of [embed, big, norm]) {
+      const target = new Uint8Array(spec.bytes.byteLength);
+      await file.readTensorInto(spec.name, target);
+      expect(target).toEqual(spec.bytes);
+      expect(target).toEqual(await file.readTensorBytes(spec.name));
+    }
+  });
+
+  it("reads a span from byteOffset with one readInto at the tensor's data offset", async () => {
+    const log: ReadLog[] = [];
+    const file = await SafetensorsFile.open(loggedIntoSource("one.safetensors", fileBytes, log));
+    const begin = file.header.dataOffset + file.tensor(big.name).begin;
+    log.length = 0;
+    const middle = new Uint8Array(20);
+    await file.readTensorInto(big.name, middle, 10);
+    expect(middle).toEqual(big.bytes.subarray(10, 30));
+    const last = new Uint8Array(1);
+    await file.readTensorInto(big.name, last, 63);
+    expect(last).toEqual(big.bytes.subarray(63));
+    await file.readTensorInto(big.name, new Uint8Array(0), 64); // empty, at the very end
+    expect(log).toEqual([
+      { path: "one.safetensors", offset: begin + 10, length: 20 },
+      { path: "one.safetensors", offset: begin + 63, length: 1 },
+      { path: "one.safetensors", offset: begin + 64, length: 0 },
+    ]);
+  });
+
+  it("reads into a SharedArrayBuffer view without touching the rest of the buffer", async () => {
+    const file = await SafetensorsFile.open(memoryByteSource("one.safetensors", fileBytes));
+    const target = sharedView(24);
+    await file.readTensorInto(big.name, target, 40);
+    expect(new Uint8Array(target)).toEqual(big.bytes.subarray(40, 64));
+    expect(outsideView(target)).toEqual(new Array(32).fill(0xee));
+  });
+
+  it("rejects a span outside the tensor, naming file and tensor, before reading", async () => {
+    const log: ReadLog[] = [];
+    const file = await SafetensorsFile.open(loggedIntoSource("one.safetensors", fileBytes, log));
+    log.length = 0;
+    const target = new Uint8Array(8).fill(3);
+    await expectSafetensorsError(
+      file.readTensorInto(big.name, target, 60),
+      "one.safetensors",
+      `"${big.name}"`,
+      "bytes 60+8 lie outside",
+      "(64 bytes)",
+    );
+    await expectSafetensorsError(
+      file.readTensorInto(big.name, new Uint8Array(65)),
+      `"${big.name}"`,
+      "bytes 0+65 lie outside",
+    );
+    await expectSafetensorsError(
+      file.readTensorInto(norm.name, target, -1),
+      `"${norm.name}"`,
+      "bytes -1+8 lie outside",
+      "(12 bytes)",
+    );
+    // A span that fits the file but not the tensor: big is followed by norm's data.
+    await expectSafetensorsError(file.readTensorInto(big.name, target, 64), `"${big.name}"`, "bytes 64+8");
+    await expectSafetensorsError(file.readTensorInto("nope", target), "one.safetensors", '"nope"');
+    expect(target).toEqual(new Uint8Array(8).fill(3));
+    expect(log).toEqual([]);
+  });
+
+  it("falls back to read() and a copy for a source without readInto", async () => {
+    const log: ReadLog[] = [];
+    const inner = memoryByteSource("plain.safetensors", fileBytes);
+    const wrapped: ByteSource = {
+      name: inner.name,
+      size: inner.size,
+      read: (offset, length) => {
+        log.push({ path: inner.name, offset, length });
+        return inner.read(offset, length);
+      },
+    };
+    const file = await SafetensorsFile.open(wrapped);
+    expect(file.source.readInto).toBeUndefined();
+    const begin = file.header.dataOffset + file.tensor(big.name).begin;
+    log.length = 0;
+    const target = sharedView(16);
+    await file.readTensorInto(big.name, target, 8);
+    expect(new Uint8Array(target)).toEqual(big.bytes.subarray(8, 24));
+    expect(outsideView(target)).toEqual(new Array(32).fill(0xee));
+    const whole = new Uint8Array(norm.bytes.byteLength);
+    await file.readTensorInto(norm.name, whole);
+    expect(whole).toEqual(norm.bytes);
+    expect(log).toEqual([
+      { path: "plain.safetensors", offset: begin + 8, length: 16 },
+      {
+        path: "plain.safetensors",
+        offset: file.header.dataOffset + file.tensor(norm.name).begin,
+        length: 12,
+      },
+    ]);
+    await expectSafetensorsError(file.readTensorInto(norm.name, new Uint8Array(4), 10), `"${norm.name}"`);
+    expect(log).toHaveLength(2);
   });
 });
 
@@ -142,6 +279,81 @@ describe("SafetensorsModel", () => {
       "not valid JSON",
     );
     expect(closed.sort()).toEqual(opened.sort()); // every source opened (index too) is closed
+  });
+});
+
+describe("SafetensorsModel.readTensorInto", () => {
+  const first = "model-00001-of-00002.safetensors";
+  const second = "model-00002-of-00002.safetensors";
+
+  it("reads each tensor from its own shard", async () => {
+    const { model, reads } = memoryModel("org/sharded", shardedFiles());
+    const sharded = await SafetensorsModel.open(model);
+    try {
+      for (const [spec, shard] of [
+        [head, second],
+        [norm, first],
+        [embed, first],
+      ] as const) {
+        reads.length = 0;
+        const target = new Uint8Array(spec.bytes.byteLength);
+        await sharded.readTensorInto(spec.name, target);
+        expect(target).toEqual(spec.bytes);
+        expect(target).toEqual(await sharded.readTensorBytes(spec.name));
+        expect(reads.map((r) => r.path)).toEqual([shard, shard]);
+      }
+    } finally {
+      await sharded.close();
+    }
+  });
+
+  it("reads a span from byteOffset into a shared view, in the right shard", async () => {
+    const { model, reads } = memoryModel("org/sharded", shardedFiles());
+    const sharded = await SafetensorsModel.open(model);
+    try {
+      reads.length = 0;
+      const target = sharedView(4);
+      await sharded.readTensorInto(head.name, target, 2);
+      expect(new Uint8Array(target)).toEqual(head.bytes.subarray(2, 6));
+      expect(outsideView(target)).toEqual(new Array(32).fill(0xee));
+      expect(reads).toHaveLength(1);
+      expect(reads[0]!.path).toBe(second);
+      const middle = new Uint8Array(5);
+      await sharded.readTensorInto(norm.name, middle, 3);
+      expect(middle).toEqual(norm.bytes.subarray(3, 8));
+      expect(reads[1]!.path).toBe(first);
+    } finally {
+      await sharded.close();
+    }
+  });
+
+  it("rejects a span outside the tensor, or an unknown tensor, naming it", async () => {
+    const { model, reads } = memoryModel("org/sharded", shardedFiles());
+    const sharded = await SafetensorsModel.open(model);
+    try {
+      reads.length = 0;
+      await expectSafetensorsError(
+        sharded.readTensorInto(head.name, new Uint8Array(4), 3),
+        second,
+        `"${head.name}"`,
+        "bytes 3+4 lie outside",
+        "(6 bytes)",
+      );
+      await expectSafetensorsError(
+        sharded.readTensorInto(embed.name, new Uint8Array(1), -1),
+        first,
+        `"${embed.name}"`,
+        "bytes -1+1",
+      );
+      await expectSafetensorsError(
+        sharded.readTensorInto("nope", new Uint8Array(1)),
+        "org/sharded",
+        '"nope"',
+      );
+      expect(reads).toEqual([]);
+    } finally {
+      await sharded.close();
+    }
   });
 });
 

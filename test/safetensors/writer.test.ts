@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -202,6 +202,248 @@ describe("ShardedWriter", () => {
     await expectInternal(writer.finish(), "finished");
     await writer.abort(); // a finished output stays
     expect(await readdir(dir)).toEqual(["model.safetensors"]);
+  });
+
+  /** Uneven cut points inside a tensor of `size` bytes: three parts, or two when `i` is odd. */
+  function cutsOf(size: number, i: number): number[] {
+    return i % 2 === 0 ? [1, Math.floor(size * 0.7)] : [Math.floor(size / 3)];
+  }
+
+  async function writeAllInParts(writer: ShardedWriter, tensors: PlannedTensor[]): Promise<void> {
+    for (const [i, tensor] of tensors.entries()) {
+      const bytes = bytesOf(tensor, i);
+      const cuts = [0, ...cutsOf(bytes.byteLength, i), bytes.byteLength];
+      for (let k = 0; k + 1 < cuts.length; k++) {
+        await writer.writeTensorPart(tensor.name, cuts[k]!, bytes.subarray(cuts[k], cuts[k + 1]));
+      }
+    }
+  }
+
+  /** Every file in a folder, by name, with its bytes. */
+  async function folderBytes(folder: string): Promise<Record<string, Uint8Array>> {
+    const names = (await readdir(folder)).sort();
+    const entries = await Promise.all(
+      names.map(async (name) => [name, new Uint8Array(await readFile(join(folder, name)))] as const),
+    );
+    return Object.fromEntries(entries);
+  }
+
+  for (const [label, cap] of [
+    ["one file", undefined],
+    ["shards", 96],
+  ] as const) {
+    it(`writes tensors sent in uneven parts byte for byte as if sent whole (${label})`, async () => {
+      const whole = join(dir, "whole");
+      const parts = join(dir, "parts");
+      await mkdir(whole);
+      await mkdir(parts);
+      const wholeWriter = new ShardedWriter({ dir: whole, plan: planShards(TENSORS, cap) });
+      await writeAll(wholeWriter, TENSORS);
+      const written = await wholeWriter.finish();
+      const partWriter = new ShardedWriter({ dir: parts, plan: planShards(TENSORS, cap) });
+      await writeAllInParts(partWriter, TENSORS);
+      expect(await partWriter.finish()).toEqual(written);
+
+      const expected = await folderBytes(whole);
+      expect(Object.keys(expected)).toEqual([...written.files].sort());
+      expect(Object.keys(expected)).toHaveLength(cap === undefined ? 1 : 4);
+      expect(await folderBytes(parts)).toEqual(expected);
+    });
+  }
+
+  it("completes a tensor when its planned size arrives, then expects the next in plan order", async () => {
+    const plan = planShards(TENSORS.slice(0, 2), 64); // one tensor per shard
+    const writer = new ShardedWriter({ dir, plan });
+    const first = bytesOf(TENSORS[0]!, 0);
+    const second = bytesOf(TENSORS[1]!, 1);
+    await writer.writeTensorPart(TENSORS[0]!.name, 0, first.subarray(0, 10));
+    await writer.writeTensorPart(TENSORS[0]!.name, 10, new Uint8Array(0)); // an empty part is fine
+    await writer.writeTensorPart(TENSORS[0]!.name, 10, first.subarray(10));
+    await expectInternal(
+      writer.writeTensorPart(TENSORS[0]!.name, 64, new Uint8Array(0)),
+      `expected "${TENSORS[1]!.name}" next, got "${TENSORS[0]!.name}"`,
+    );
+    await writer.writeTensor(TENSORS[1]!.name, second); // whole and parted tensors mix
+    await writer.finish();
+    const model = await SafetensorsModel.open(folderModel(dir));
+    try {
+      expect(model.info(TENSORS[0]!.name).file).toBe("model-00001-of-00002.safetensors");
+      expect(await model.readTensorBytes(TENSORS[0]!.name)).toEqual(first);
+      expect(await model.readTensorBytes(TENSORS[1]!.name)).toEqual(second);
+    } finally {
+      await model.close();
+    }
+  });
+
+  it("completes a zero-byte tensor with one empty part", async () => {
+    const empty: PlannedTensor = { name: "empty", dtype: "F32", shape: [0, 3] };
+    const tensors = [TENSORS[1]!, empty, TENSORS[4]!];
+    const writer = new ShardedWriter({ dir, plan: planShards(tensors) });
+    await writer.writeTensorPart(tensors[0]!.name, 0, bytesOf(tensors[0]!, 0));
+    await writer.writeTensorPart("empty", 0, new Uint8Array(0));
+    await writer.writeTensorPart(tensors[2]!.name, 0, bytesOf(tensors[2]!, 2).subarray(0, 5));
+    await writer.writeTensorPart(tensors[2]!.name, 5, bytesOf(tensors[2]!, 2).subarray(5));
+    await writer.finish();
+    const file = await SafetensorsFile.open(await fileByteSource(join(dir, "model.safetensors")));
+    try {
+      expect(file.header.tensors.map((t) => t.name)).toEqual(tensors.map((t) => t.name));
+      expect(await file.readTensorBytes("empty")).toEqual(new Uint8Array(0));
+      expect(await file.readTensorBytes(tensors[2]!.name)).toEqual(bytesOf(tensors[2]!, 2));
+    } finally {
+      await file.close();
+    }
+  });
+
+  it("rejects parts at the wrong offset, and the writer stays usable", async () => {
+    const [a, b] = [TENSORS[0]!, TENSORS[1]!];
+    const writer = new ShardedWriter({ dir, plan: planShards([a, b]) });
+    const bytes = bytesOf(a, 0);
+    await expectInternal(
+      writer.writeTensorPart(a.name, 5, bytes.subarray(5, 10)),
+      `parts of tensor "${a.name}" must come in order: expected bytes from 0, got 5`,
+    );
+    await writer.writeTensorPart(a.name, 0, bytes.subarray(0, 10));
+    await expectInternal(
+      writer.writeTensorPart(a.name, 12, bytes.subarray(12, 20)),
+      "expected bytes from 10, got 12",
+    );
+    await expectInternal(
+      writer.writeTensorPart(a.name, 0, bytes.subarray(0, 10)),
+      "expected bytes from 10, got 0",
+    );
+    await expectInternal(
+      writer.writeTensorPart(a.name, 9, bytes.subarray(9, 20)),
+      "expected bytes from 10, got 9",
+    );
+    await expectInternal(
+      writer.writeTensorPart(a.name, -1, bytes.subarray(0, 1)),
+      "expected bytes from 10, got -1",
+    );
+    await writer.writeTensorPart(a.name, 10, bytes.subarray(10));
+    await writer.writeTensor(b.name, bytesOf(b, 1));
+    await writer.finish();
+
+    const reference = join(dir, "reference");
+    await mkdir(reference);
+    const whole = new ShardedWriter({ dir: reference, plan: planShards([a, b]) });
+    await writeAll(whole, [a, b]);
+    await whole.finish();
+    expect(await readFile(join(dir, "model.safetensors"))).toEqual(
+      await readFile(join(reference, "model.safetensors")),
+    );
+  });
+
+  it("rejects a part that overflows the planned size", async () => {
+    const [a, b] = [TENSORS[0]!, TENSORS[1]!];
+    const writer = new ShardedWriter({ dir, plan: planShards([a, b]) });
+    await expectInternal(
+      writer.writeTensorPart(a.name, 0, new Uint8Array(65)),
+      `tensor "${a.name}" would get 65 bytes but the plan says 64`,
+    );
+    await writer.writeTensorPart(a.name, 0, bytesOf(a, 0).subarray(0, 60));
+    await expectInternal(
+      writer.writeTensorPart(a.name, 60, new Uint8Array(5)),
+      "would get 65 bytes but the plan says 64",
+    );
+    await writer.writeTensorPart(a.name, 60, bytesOf(a, 0).subarray(60));
+    await writer.writeTensorPart(b.name, 0, bytesOf(b, 1));
+    await writer.finish();
+    const file = await SafetensorsFile.open(await fileByteSource(join(dir, "model.safetensors")));
+    try {
+      expect(await file.readTensorBytes(a.name)).toEqual(bytesOf(a, 0));
+      expect(await file.readTensorBytes(b.name)).toEqual(bytesOf(b, 1));
+    } finally {
+      await file.close();
+    }
+  });
+
+  it("rejects parts of tensors out of plan order, or unplanned", async () => {
+    const [a, b] = [TENSORS[0]!, TENSORS[1]!];
+    const writer = new ShardedWriter({ dir, plan: planShards([a, b]) });
+    await expectInternal(
+      writer.writeTensorPart(b.name, 0, bytesOf(b, 1)),
+      `tensors must be written in plan order: expected "${a.name}" next, got "${b.name}"`,
+    );
+    await writer.writeTensorPart(a.name, 0, bytesOf(a, 0).subarray(0, 32));
+    // The next tensor may not start while the current one is incomplete.
+    await expectInternal(writer.writeTensorPart(b.name, 0, bytesOf(b, 1)), `expected "${a.name}" next`);
+    await expectInternal(writer.writeTensor(b.name, bytesOf(b, 1)), `expected "${a.name}" next`);
+    await writer.writeTensorPart(a.name, 32, bytesOf(a, 0).subarray(32));
+    await writer.writeTensorPart(b.name, 0, bytesOf(b, 1));
+    await expectInternal(
+      writer.writeTensorPart("extra", 0, new Uint8Array(1)),
+      `tensor "extra" is not in the shard plan, or was already written`,
+    );
+    await expectInternal(writer.writeTensorPart(b.name, 32, new Uint8Array(0)), "not in the shard plan");
+    await writer.finish();
+    expect(await readdir(dir)).toEqual(["model.safetensors"]);
+  });
+
+  it("rejects writeTensor in the middle of a tensor begun in parts", async () => {
+    const [a, b] = [TENSORS[0]!, TENSORS[1]!];
+    const writer = new ShardedWriter({ dir, plan: planShards([a, b]) });
+    const bytes = bytesOf(a, 0);
+    await writer.writeTensorPart(a.name, 0, bytes.subarray(0, 10));
+    await expectInternal(
+      writer.writeTensor(a.name, bytes),
+      `tensor "${a.name}" was begun in parts: write the rest from byte 10 with writeTensorPart`,
+    );
+    await writer.writeTensorPart(a.name, 10, bytes.subarray(10));
+    await writer.writeTensor(b.name, bytesOf(b, 1));
+    await writer.finish();
+    const file = await SafetensorsFile.open(await fileByteSource(join(dir, "model.safetensors")));
+    try {
+      expect(file.source.size).toBe(encodeShardHeader([a, b], { format: "pt" }).byteLength + 96);
+      expect(await file.readTensorBytes(a.name)).toEqual(bytes);
+      expect(await file.readTensorBytes(b.name)).toEqual(bytesOf(b, 1));
+    } finally {
+      await file.close();
+    }
+  });
+
+  it("rejects finish() before the last part has arrived", async () => {
+    const plan = planShards(TENSORS, 96);
+    const writer = new ShardedWriter({ dir, plan });
+    await writeAll(writer, TENSORS.slice(0, 4));
+    const last = TENSORS[4]!;
+    const bytes = bytesOf(last, 4);
+    await writer.writeTensorPart(last.name, 0, bytes.subarray(0, 7));
+    await expectInternal(
+      writer.finish(),
+      `finish() called before every tensor was written: "${last.name}" is next`,
+    );
+    expect((await readdir(dir)).every((name) => name.endsWith(".partial"))).toBe(true);
+    await writer.writeTensorPart(last.name, 7, bytes.subarray(7));
+    const { files } = await writer.finish();
+    expect((await readdir(dir)).sort()).toEqual([...files].sort());
+    const model = await SafetensorsModel.open(folderModel(dir));
+    try {
+      expect(await model.readTensorBytes(last.name)).toEqual(bytes);
+    } finally {
+      await model.close();
+    }
+  });
+
+  it("rejects parts after finish or abort, and overlapping part writes", async () => {
+    const [a, b] = [TENSORS[0]!, TENSORS[1]!];
+    const writer = new ShardedWriter({ dir, plan: planShards([a, b]) });
+    const pending = writer.writeTensorPart(a.name, 0, bytesOf(a, 0).subarray(0, 16));
+    await expectInternal(
+      writer.writeTensorPart(a.name, 16, bytesOf(a, 0).subarray(16)),
+      "writeTensorPart() called before the previous call finished",
+    );
+    await pending;
+    await writer.abort();
+    await expectInternal(writer.writeTensorPart(a.name, 16, bytesOf(a, 0).subarray(16)), "aborted");
+    expect(await readdir(dir)).toEqual([]);
+
+    const done = new ShardedWriter({ dir, plan: planShards([a]) });
+    await done.writeTensorPart(a.name, 0, bytesOf(a, 0));
+    await done.finish();
+    await expectInternal(
+      done.writeTensorPart(a.name, 0, new Uint8Array(0)),
+      "writeTensorPart() called on a writer that is finished",
+    );
   });
 
   it("refuses overlapping calls", async () => {

@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import type { BufferSet } from "../../src/merge/read-buffers.js";
+import { runTensorPipeline } from "../../src/merge/tensor-pipeline.js";
+
+const tick = (ms = 1) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A pipeline whose steps log when they start and end, with per-step delays. */
+function logged(count: number, delays: { read?: number; merge?: number; write?: number } = {}) {
+  const log: string[] = [];
+  const sets: BufferSet[] = [];
+  const written: number[] = [];
+  const step =
+    <T>(name: string, ms: number | undefined, body: (i: number) => T) =>
+    async (i: number) => {
+      log.push(`${name}${i}+`);
+      await tick(ms);
+      log.push(`${name}${i}-`);
+      return body(i);
+    };
+  return {
+    log,
+    sets,
+    written,
+    steps: {
+      count,
+      read: (i: number, set: BufferSet) => {
+        sets.push(set);
+        return step("r", delays.read, (j) => j * 10)(i);
+      },
+      merge: (i: number, loaded: number) => step("m", delays.merge, () => new Uint8Array([loaded]))(i),
+      write: (i: number, bytes: Uint8Array) => step("w", delays.write, () => void written.push(bytes[0]!))(i),
+    },
+  };
+}
+
+const at = (log: string[], event: string) => {
+  const index = log.indexOf(event);
+  expect(index, event).toBeGreaterThanOrEqual(0);
+  return index;
+};
+
+describe("runTensorPipeline", () => {
+  it("writes every result in order, reading into alternating buffer sets", async () => {
+    const { steps, written, sets } = logged(7);
+    await runTensorPipeline(steps);
+    expect(written).toEqual([0, 10, 20, 30, 40, 50, 60]);
+    expect(sets).toEqual([0, 1, 0, 1, 0, 1, 0]);
+  });
+
+  it("reads ahead while merging, and writes while the next merges", async () => {
+    const { steps, log } = logged(4, { merge: 20, write: 5, read: 1 });
+    await runTensorPipeline(steps);
+    for (let i = 0; i + 1 < 4; i++) {
+      expect(at(log, `r${i + 1}+`)).toBeLessThan(at(log, `m${i}-`)); // read i+1 during merge i
+      expect(at(log, `m${i + 1}+`)).toBeLessThan(at(log, `w${i}-`)); // write i during merge i+1
+    }
+  });
+
+  it("never reads into a set before the write of the result held there has finished", async () => {
+    const { steps, log } = logged(6, { merge: 1, write: 15, read: 1 });
+    await runTensorPipeline(steps);
+    for (let i = 0; i + 2 < 6; i++) expect(at(log, `w${i}-`)).toBeLessThan(at(log, `r${i + 2}+`));
+  });
+
+  it("does nothing for no tensors", async () => {
+    const { steps, log } = logged(0);
+    await runTensorPipeline(steps);
+    expect(log).toEqual([]);
+  });
+
+  it("rejects with the first failure, once the reads and writes in flight have settled", async () => {
+    const { steps, log } = logged(5, { read: 10 });
+    const failing = {
+      ...steps,
+      merge: async (i: number, loaded: number) => {
+        if (i === 1) throw new Error("merge failed");
+        return steps.merge(i, loaded);
+      },
+    };
+    await expect(runTensorPipeline(failing)).rejects.toThrow("merge failed");
+    // The read of tensor 2 had started while tensor 1 merged: it finished before the rejection.
+    expect(log).toContain("r2-");
+    expect(log.filter((e) => e.startsWith("w")).length % 2).toBe(0);
+  });
+
+  it("stops at an aborted signal", async () => {
+    const controller = new AbortController();
+    const { steps, written } = logged(5);
+    const stopping = {
+      ...steps,
+      signal: controller.signal,
+      write: async (i: number, bytes: Uint8Array) => {
+        await steps.write(i, bytes);
+        if (i === 1) controller.abort(new Error("stop"));
+      },
+    };
+    await expect(runTensorPipeline(stopping)).rejects.toThrow("stop");
+    expect(written.length).toBeLessThan(5);
+  });
+});
