@@ -29456,6 +29456,17 @@ function magnitudeKey$1(bits) {
 function bitsOf(values) {
     return new Uint32Array(values.buffer, values.byteOffset, values.length);
 }
+/**
+ * The k-th largest magnitude |x| of the values (1 ≤ k ≤ n), by the same radix select as top-k:
+ * O(n), no sort, values untouched. A NaN among the k largest gives NaN.
+ */
+function kthLargestMagnitude(values, k) {
+    if (!Number.isInteger(k) || k < 1 || k > values.length) {
+        throw new RangeError(`k = ${k} is outside 1..${values.length}`);
+    }
+    const { key } = selectCut(bitsOf(values), k);
+    return key === NAN_KEY ? NaN : new Float32Array(new Uint32Array([key]).buffer)[0];
+}
 function selectCut(bits, k) {
     const high = new Uint32Array(1 << 15);
     for (let i = 0; i < bits.length; i++)
@@ -30641,13 +30652,16 @@ function cosineOf(dot, aSquares, bSquares) {
         return 0;
     return Math.max(-1, Math.min(1, dot / Math.sqrt(aSquares * bSquares)));
 }
-/** The q-quantile (nearest rank) of the values; sorts them in place. 0 for no values. */
+/**
+ * The q-quantile (nearest rank) of non-negative values, 0 for none: the element of ascending
+ * rank ⌈q·n⌉, found by radix select (a probe samples millions of deltas; sorting them was the
+ * slowest step of a merge's compatibility check).
+ */
 function percentile(values, q) {
     if (values.length === 0)
         return 0;
-    values.sort();
     const rank = Math.min(values.length, Math.max(1, Math.ceil(q * values.length)));
-    return values[rank - 1];
+    return kthLargestMagnitude(values, values.length - rank + 1);
 }
 /** The median of the finite values, or NaN when there are none. */
 function median(values) {
@@ -33534,6 +33548,8 @@ class ShardedWriter {
     current;
     busy = false;
     state = "writing";
+    /** Shards closed so far, in plan order: hashed as they were written, never read back. */
+    written = [];
     /** Final paths already renamed into place by a finish() that then failed. */
     placed = [];
     constructor(opts) {
@@ -33588,6 +33604,7 @@ class ShardedWriter {
         await this.guard(async () => {
             const shard = await this.shardFor(expected.shard);
             await writeAll(shard.handle, bytes, shard.position);
+            shard.hash.update(bytes);
             shard.position += bytes.byteLength;
             this.partBytes = byteOffset + bytes.byteLength;
             if (this.partBytes < expected.size)
@@ -33600,7 +33617,8 @@ class ShardedWriter {
     }
     /**
      * Renames every shard into place and writes the index (when there are several shards).
-     * Returns the written file names, relative to `dir`, index last.
+     * Returns the written file names, relative to `dir`, index last, and every shard's size and
+     * SHA-256 in plan order (hashed as written, so nobody has to read gigabytes back).
      */
     async finish() {
         this.checkWritable("finish");
@@ -33627,7 +33645,8 @@ class ShardedWriter {
             await syncDirectory(this.dir);
         });
         this.state = "finished";
-        return { files };
+        const shards = this.plan.files.map((shard) => this.written.find((w) => w.file === shard.file));
+        return { files, shards };
     }
     /** Removes everything this writer wrote; a finished output is left alone. */
     async abort() {
@@ -33673,9 +33692,10 @@ class ShardedWriter {
         await this.closeCurrent();
         const shard = this.plan.files[index];
         const handle = await open$1(partialPath(this.dir, shard.file), "w");
-        this.current = { index, handle, position: 0 };
+        this.current = { index, handle, position: 0, hash: createHash("sha256") };
         const header = encodeShardHeader(shard.tensors, this.metadata);
         await writeAll(handle, header, 0);
+        this.current.hash.update(header);
         this.current.position = header.byteLength;
         return this.current;
     }
@@ -33690,6 +33710,8 @@ class ShardedWriter {
         finally {
             await shard.handle.close();
         }
+        const file = this.plan.files[shard.index].file;
+        this.written.push({ file, size: shard.position, sha256: shard.hash.digest("hex") });
     }
     /** transformers' index layout: sorted keys, 2-space indent; written to a temp file, then renamed. */
     async writeIndex() {
@@ -36395,8 +36417,8 @@ async function executePlan(input) {
                 });
             },
         });
-        const { files } = await writer.finish();
-        return { files, warnings: [...warnings], kernels: kernels.label };
+        const { files, shards } = await writer.finish();
+        return { files, shards, warnings: [...warnings], kernels: kernels.label };
     }
     catch (error) {
         await writer.abort();
@@ -37804,7 +37826,7 @@ async function mergeInto(planned, dir, options) {
         inputBytes: plan.inputBytes,
         outputBytes: plan.shards.totalSize,
     });
-    const { warnings, kernels } = await executePlan({
+    const { warnings, kernels, shards } = await executePlan({
         plan,
         models,
         dir,
@@ -37826,7 +37848,7 @@ async function mergeInto(planned, dir, options) {
         tokenizerSource: tokenizer.source,
         chatTemplate: manifest.chatTemplate,
     });
-    const record = await buildRunRecord(planned, dir, seed, [...plan.warnings, ...warnings]);
+    const record = await buildRunRecord(planned, dir, shards, seed, [...plan.warnings, ...warnings]);
     await writeFile(join(dir, RUN_RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
     const baseRef = plan.method.base !== "none" && manifest.baseModel ? plan.referenceModel : undefined;
     const card = renderCard({
@@ -37874,11 +37896,10 @@ function tokenizerModel(manifest, models) {
         return undefined;
     return models.get(modelKey(parseModelRef(tokenizer, manifest.dir)));
 }
-async function buildRunRecord(run, dir, seed, warnings) {
-    const names = [...run.plan.shards.files.map((f) => f.file)];
-    if (names.length > 1)
-        names.push("model.safetensors.index.json");
-    const files = await Promise.all(names.map((name) => describeFile(dir, name)));
+async function buildRunRecord(run, dir, shards, seed, warnings) {
+    const files = shards.map(({ file, size, sha256 }) => ({ path: file, size, sha256 }));
+    if (files.length > 1)
+        files.push(await describeFile(dir, SHARD_INDEX_FILE));
     return {
         tool: TOOL,
         manifest: { file: run.manifest.file, sha256: sha256(run.manifest.text) },

@@ -27,6 +27,8 @@ import type { MergePlan } from "./merge/plan/types.js";
 import type { MergeMethod } from "./merge/types.js";
 import { resolveLocalSource, type SourceResolver } from "./source/resolve.js";
 import { TOOL } from "./version.js";
+import type { WrittenShard } from "./safetensors/writer.js";
+import { SHARD_INDEX_FILE } from "./safetensors/shard-index.js";
 
 export interface LoadRunOptions {
   manifestPath: string;
@@ -175,7 +177,7 @@ async function mergeInto(
     inputBytes: plan.inputBytes,
     outputBytes: plan.shards.totalSize,
   });
-  const { warnings, kernels } = await executePlan({
+  const { warnings, kernels, shards } = await executePlan({
     plan,
     models,
     dir,
@@ -197,7 +199,7 @@ async function mergeInto(
     tokenizerSource: tokenizer.source,
     chatTemplate: manifest.chatTemplate,
   });
-  const record = await buildRunRecord(planned, dir, seed, [...plan.warnings, ...warnings]);
+  const record = await buildRunRecord(planned, dir, shards, seed, [...plan.warnings, ...warnings]);
   await writeFile(join(dir, RUN_RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
   const baseRef = plan.method.base !== "none" && manifest.baseModel ? plan.referenceModel : undefined;
   const card = renderCard({
@@ -250,12 +252,12 @@ function tokenizerModel(manifest: Manifest, models: Map<string, LoadedModel>): L
 async function buildRunRecord(
   run: PlannedRun,
   dir: string,
+  shards: readonly WrittenShard[],
   seed: bigint,
   warnings: string[],
 ): Promise<RunRecord> {
-  const names = [...run.plan.shards.files.map((f) => f.file)];
-  if (names.length > 1) names.push("model.safetensors.index.json");
-  const files = await Promise.all(names.map((name) => describeFile(dir, name)));
+  const files: OutputFile[] = shards.map(({ file, size, sha256 }) => ({ path: file, size, sha256 }));
+  if (files.length > 1) files.push(await describeFile(dir, SHARD_INDEX_FILE));
   return {
     tool: TOOL,
     manifest: { file: run.manifest.file, sha256: sha256(run.manifest.text) },

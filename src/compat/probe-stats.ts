@@ -3,6 +3,7 @@
  * relative delta norm and the size of the delta values. f64 accumulation; non-finite pairs are
  * left out (a NaN in one weight should not hide the relation of all the others).
  */
+import { kthLargestMagnitude } from "../merge/kernels/magnitude-select.js";
 
 export interface SampleComparison {
   elements: number;
@@ -52,12 +53,15 @@ function cosineOf(dot: number, aSquares: number, bSquares: number): number {
   return Math.max(-1, Math.min(1, dot / Math.sqrt(aSquares * bSquares)));
 }
 
-/** The q-quantile (nearest rank) of the values; sorts them in place. 0 for no values. */
+/**
+ * The q-quantile (nearest rank) of non-negative values, 0 for none: the element of ascending
+ * rank ⌈q·n⌉, found by radix select (a probe samples millions of deltas; sorting them was the
+ * slowest step of a merge's compatibility check).
+ */
 export function percentile(values: Float32Array, q: number): number {
   if (values.length === 0) return 0;
-  values.sort();
   const rank = Math.min(values.length, Math.max(1, Math.ceil(q * values.length)));
-  return values[rank - 1]!;
+  return kthLargestMagnitude(values, values.length - rank + 1);
 }
 
 /** The median of the finite values, or NaN when there are none. */

@@ -7,7 +7,7 @@ import {
   type DType,
   type FloatDType,
 } from "../safetensors/dtype.js";
-import { ShardedWriter } from "../safetensors/writer.js";
+import { ShardedWriter, type WrittenShard } from "../safetensors/writer.js";
 import type { MergeEventListener } from "./events.js";
 import { openKernels, type BackendName, type Kernels } from "./kernels/select-backend.js";
 import type { LoadedModel } from "./loaded-model.js";
@@ -58,7 +58,7 @@ interface LoadedInputs {
  */
 export async function executePlan(
   input: ExecuteInput,
-): Promise<{ files: string[]; warnings: string[]; kernels: string }> {
+): Promise<{ files: string[]; shards: WrittenShard[]; warnings: string[]; kernels: string }> {
   const { plan, onEvent } = input;
   const kernels = await openKernels(input.backend, input.threads);
   const writer = new ShardedWriter({ dir: input.dir, plan: plan.shards, metadata: input.metadata });
@@ -95,8 +95,8 @@ export async function executePlan(
         });
       },
     });
-    const { files } = await writer.finish();
-    return { files, warnings: [...warnings], kernels: kernels.label };
+    const { files, shards } = await writer.finish();
+    return { files, shards, warnings: [...warnings], kernels: kernels.label };
   } catch (error) {
     await writer.abort();
     throw error;

@@ -4,6 +4,7 @@
  * shard. Shards grow as hidden `.<file>.partial` files and appear under their names only when
  * finish() has every tensor, so a reader never sees half a model.
  */
+import { createHash, type Hash } from "node:crypto";
 import { open, rename, rm } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
@@ -123,6 +124,15 @@ interface OpenShard {
   index: number;
   handle: FileHandle;
   position: number;
+  /** SHA-256 of the bytes written so far, in file order. */
+  hash: Hash;
+}
+
+/** A finished shard: its name in the output folder, size and SHA-256 (hex). */
+export interface WrittenShard {
+  file: string;
+  size: number;
+  sha256: string;
 }
 
 export class ShardedWriter {
@@ -137,6 +147,8 @@ export class ShardedWriter {
   private current: OpenShard | undefined;
   private busy = false;
   private state: "writing" | "finished" | "failed" | "aborted" = "writing";
+  /** Shards closed so far, in plan order: hashed as they were written, never read back. */
+  private readonly written: WrittenShard[] = [];
   /** Final paths already renamed into place by a finish() that then failed. */
   private readonly placed: string[] = [];
 
@@ -207,6 +219,7 @@ export class ShardedWriter {
     await this.guard(async () => {
       const shard = await this.shardFor(expected.shard);
       await writeAll(shard.handle, bytes, shard.position);
+      shard.hash.update(bytes);
       shard.position += bytes.byteLength;
       this.partBytes = byteOffset + bytes.byteLength;
       if (this.partBytes < expected.size) return;
@@ -218,9 +231,10 @@ export class ShardedWriter {
 
   /**
    * Renames every shard into place and writes the index (when there are several shards).
-   * Returns the written file names, relative to `dir`, index last.
+   * Returns the written file names, relative to `dir`, index last, and every shard's size and
+   * SHA-256 in plan order (hashed as written, so nobody has to read gigabytes back).
    */
-  async finish(): Promise<{ files: string[] }> {
+  async finish(): Promise<{ files: string[]; shards: WrittenShard[] }> {
     this.checkWritable("finish");
     const next = this.order[this.cursor];
     if (next) throw writerError(`finish() called before every tensor was written: "${next.name}" is next`);
@@ -244,7 +258,8 @@ export class ShardedWriter {
       await syncDirectory(this.dir);
     });
     this.state = "finished";
-    return { files };
+    const shards = this.plan.files.map((shard) => this.written.find((w) => w.file === shard.file)!);
+    return { files, shards };
   }
 
   /** Removes everything this writer wrote; a finished output is left alone. */
@@ -293,9 +308,10 @@ export class ShardedWriter {
     await this.closeCurrent();
     const shard = this.plan.files[index]!;
     const handle = await open(partialPath(this.dir, shard.file), "w");
-    this.current = { index, handle, position: 0 };
+    this.current = { index, handle, position: 0, hash: createHash("sha256") };
     const header = encodeShardHeader(shard.tensors, this.metadata);
     await writeAll(handle, header, 0);
+    this.current.hash.update(header);
     this.current.position = header.byteLength;
     return this.current;
   }
@@ -309,6 +325,8 @@ export class ShardedWriter {
     } finally {
       await shard.handle.close();
     }
+    const file = this.plan.files[shard.index]!.file;
+    this.written.push({ file, size: shard.position, sha256: shard.hash.digest("hex") });
   }
 
   /** transformers' index layout: sorted keys, 2-space indent; written to a temp file, then renamed. */

@@ -39,6 +39,17 @@ describe("compareSamples", () => {
 });
 
 describe("percentile and median", () => {
+  it("percentile equals the nearest-rank element of the sorted values, for any q", () => {
+    const values = Float32Array.from({ length: 5001 }, (_, i) => Math.abs(Math.sin(i * 12.9898)) * 1e-3);
+    const sorted = values.slice().sort();
+    for (const q of [0, 0.001, 0.25, 0.5, 0.9, 0.99, 0.999, 1]) {
+      const rank = Math.min(values.length, Math.max(1, Math.ceil(q * values.length)));
+      expect(percentile(values, q)).toBe(sorted[rank - 1]);
+    }
+    expect(values[0]).toBe(0); // the values are left as they were (no sort in place)
+    expect(values[1]).toBe(Math.fround(Math.abs(Math.sin(12.9898)) * 1e-3));
+  });
+
   it("use nearest rank and skip non-finite values", () => {
     expect(
       percentile(
@@ -47,6 +58,8 @@ describe("percentile and median", () => {
       ),
     ).toBe(99);
     expect(percentile(new Float32Array(0), 0.99)).toBe(0);
+    expect(percentile(Float32Array.of(0.5), 0.99)).toBe(0.5);
+    expect(percentile(Float32Array.of(2, 0, 1, 3), 0.5)).toBe(1);
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 2, 3, NaN, Infinity])).toBe(2.5);
     expect(median([])).toBeNaN();

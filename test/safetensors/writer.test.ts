@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +7,7 @@ import { HubmergeError } from "../../src/errors.js";
 import { fileByteSource } from "../../src/safetensors/file-source.js";
 import { SafetensorsFile, SafetensorsModel } from "../../src/safetensors/reader.js";
 import { ShardedWriter, encodeShardHeader, planShards, shardFileName } from "../../src/safetensors/writer.js";
-import type { PlannedTensor } from "../../src/safetensors/writer.js";
+import type { PlannedTensor, WrittenShard } from "../../src/safetensors/writer.js";
 import { folderModel, patternBytes } from "./helpers.js";
 
 /** Tensors of 64, 32, 100 (own shard at cap 96), 16 and 8 bytes. */
@@ -110,11 +111,23 @@ describe("ShardedWriter", () => {
     for (const [i, tensor] of tensors.entries()) await writer.writeTensor(tensor.name, bytesOf(tensor, i));
   }
 
+  /** The sizes and SHA-256s finish() reports (hashed while writing) are those of the files. */
+  async function expectDigests(shards: WrittenShard[], names: string[]): Promise<void> {
+    expect(shards.map((s) => s.file)).toEqual(names);
+    for (const shard of shards) {
+      const bytes = await readFile(join(dir, shard.file));
+      expect(shard.size).toBe(bytes.byteLength);
+      expect(shard.sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
+    }
+  }
+
   it("writes one model.safetensors that reads back byte for byte", async () => {
     const writer = new ShardedWriter({ dir, plan: planShards(TENSORS), metadata: { merged_by: "hubmerge" } });
     await writeAll(writer, TENSORS);
     expect(await readdir(dir)).toEqual([".model.safetensors.partial"]); // nothing visible before finish
-    expect(await writer.finish()).toEqual({ files: ["model.safetensors"] });
+    const { files, shards } = await writer.finish();
+    expect(files).toEqual(["model.safetensors"]);
+    await expectDigests(shards, ["model.safetensors"]);
     expect(await readdir(dir)).toEqual(["model.safetensors"]);
 
     const source = await fileByteSource(join(dir, "model.safetensors"));
@@ -135,8 +148,12 @@ describe("ShardedWriter", () => {
     const plan = planShards(TENSORS, 96);
     const writer = new ShardedWriter({ dir, plan });
     await writeAll(writer, TENSORS);
-    const { files } = await writer.finish();
+    const { files, shards } = await writer.finish();
     expect(files).toEqual([...plan.files.map((f) => f.file), "model.safetensors.index.json"]);
+    await expectDigests(
+      shards,
+      plan.files.map((f) => f.file),
+    );
     expect((await readdir(dir)).sort()).toEqual([...files].sort());
 
     const index = await readFile(join(dir, "model.safetensors.index.json"), "utf8");
@@ -171,7 +188,7 @@ describe("ShardedWriter", () => {
 
   it("writes an empty plan as a header-only file", async () => {
     const writer = new ShardedWriter({ dir, plan: planShards([]) });
-    await writer.finish();
+    await expectDigests((await writer.finish()).shards, ["model.safetensors"]);
     const source = await fileByteSource(join(dir, "model.safetensors"));
     const file = await SafetensorsFile.open(source);
     expect(file.header.tensors).toEqual([]);

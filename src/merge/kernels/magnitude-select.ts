@@ -22,6 +22,18 @@ function bitsOf(values: Float32Array): Uint32Array {
   return new Uint32Array(values.buffer, values.byteOffset, values.length);
 }
 
+/**
+ * The k-th largest magnitude |x| of the values (1 ≤ k ≤ n), by the same radix select as top-k:
+ * O(n), no sort, values untouched. A NaN among the k largest gives NaN.
+ */
+export function kthLargestMagnitude(values: Float32Array, k: number): number {
+  if (!Number.isInteger(k) || k < 1 || k > values.length) {
+    throw new RangeError(`k = ${k} is outside 1..${values.length}`);
+  }
+  const { key } = selectCut(bitsOf(values), k);
+  return key === NAN_KEY ? NaN : new Float32Array(new Uint32Array([key]).buffer)[0]!;
+}
+
 /** The k-th largest key (1 ≤ k ≤ n), and how many elements equal to it the top k take. */
 interface Cut {
   key: number;

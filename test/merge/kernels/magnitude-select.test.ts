@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import {
+  kthLargestMagnitude,
   breadcrumbsCounts,
   magnitudeOutliersMask,
   magnitudeRankRangeMask,
@@ -133,5 +134,34 @@ describe("rowAscendingRanks", () => {
 
   it("rejects a length that is not whole rows", () => {
     expect(() => rowAscendingRanks(new Float32Array(5), 2, new Uint32Array(5))).toThrow(RangeError);
+  });
+});
+
+describe("kthLargestMagnitude", () => {
+  it("is the k-th largest |x| of a sort, NaN counting above +Inf, -0 as +0", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.float({ noDefaultInfinity: false }), { minLength: 1, maxLength: 300 }),
+        (list) => {
+          const values = Float32Array.from(list);
+          // Descending by magnitude, every NaN above +Inf.
+          const order = Array.from(values, (x) => (Number.isNaN(x) ? NaN : Math.abs(x))).sort((a, b) =>
+            Number.isNaN(a) ? (Number.isNaN(b) ? 0 : -1) : Number.isNaN(b) ? 1 : b - a,
+          );
+          for (const k of [1, Math.ceil(values.length / 2), values.length]) {
+            const expected = order[k - 1]!;
+            const actual = kthLargestMagnitude(values, k);
+            if (Number.isNaN(expected)) expect(actual).toBeNaN();
+            else expect(Object.is(actual, expected + 0)).toBe(true); // -0 reads as +0
+          }
+        },
+      ),
+    );
+  });
+
+  it("refuses k outside 1..n", () => {
+    expect(() => kthLargestMagnitude(Float32Array.of(1, 2), 0)).toThrow(RangeError);
+    expect(() => kthLargestMagnitude(Float32Array.of(1, 2), 3)).toThrow(RangeError);
+    expect(() => kthLargestMagnitude(Float32Array.of(1, 2), 1.5)).toThrow(RangeError);
   });
 });
