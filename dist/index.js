@@ -33603,8 +33603,9 @@ class ShardedWriter {
     async append(expected, byteOffset, bytes) {
         await this.guard(async () => {
             const shard = await this.shardFor(expected.shard);
-            await writeAll(shard.handle, bytes, shard.position);
-            shard.hash.update(bytes);
+            const writing = writeAll(shard.handle, bytes, shard.position);
+            shard.hash.update(bytes); // here, while a pool thread copies the bytes to the file
+            await writing;
             shard.position += bytes.byteLength;
             this.partBytes = byteOffset + bytes.byteLength;
             if (this.partBytes < expected.size)
@@ -36248,8 +36249,20 @@ async function openGpuFor(choice) {
     return (await createHardwareGpuRuntime()).runtime;
 }
 
-/** Buffers per slot: two in use at most, plus one so small tensors need not take a large one. */
-const MAX_BUFFERS = 3;
+/**
+ * Reused read buffers for a streaming merge. The pipeline holds up to three units' inputs at a
+ * time (one being written from, one merging, the next being read), named by buffer sets 0, 1, 2.
+ * Each input slot keeps up to four SharedArrayBuffers and a lease picks among the free ones so
+ * that small tensors stay out of the large buffers: a model's few huge tensors (embeddings, LM
+ * head) then share one buffer unless several are in flight together, and peak memory is set by the
+ * largest units, not by the layer count or by when the garbage collector runs. Large elementwise
+ * tensors come in pieces (work-units.ts), so those units are a few MiB. Fresh buffers would also
+ * cost every unit its page faults; shared memory lets the kernel workers copy their chunks in
+ * parallel.
+ */
+const BUFFER_SETS = 3;
+/** Buffers per slot: one per set at most in use, plus one so small units need not take a large one. */
+const MAX_BUFFERS = BUFFER_SETS + 1;
 /** A free buffer this many times a tensor's size is kept for larger ones, where there is a choice. */
 const OVERSIZE = 4;
 class ReadBuffers {
@@ -36259,20 +36272,20 @@ class ReadBuffers {
      * until the same set and slot are leased again; that lease releases it.
      */
     lease(set, slot, bytes) {
-        const state = (this.slots[slot] ??= { buffers: [], heldBy: [undefined, undefined] });
+        const state = (this.slots[slot] ??= { buffers: [], heldBy: new Array(BUFFER_SETS).fill(undefined) });
         state.heldBy[set] = undefined;
-        const chosen = this.choose(state, state.heldBy[1 - set], bytes);
+        const chosen = this.choose(state, new Set(state.heldBy.filter((i) => i !== undefined)), bytes);
         state.heldBy[set] = chosen;
         return new Uint8Array(state.buffers[chosen], 0, bytes);
     }
     /**
      * The smallest free buffer that fits without being oversized; else a new buffer while there are
-     * fewer than three; else a free too-small one, grown; else the smallest free one that fits.
+     * fewer than MAX_BUFFERS; else a free too-small one, grown; else the smallest free one that fits.
      */
     choose(state, busy, bytes) {
         const free = state.buffers
             .map((buffer, index) => ({ index, size: buffer.byteLength }))
-            .filter((b) => b.index !== busy);
+            .filter((b) => !busy.has(b.index));
         const fitting = free.filter((b) => b.size >= bytes).sort((a, b) => a.size - b.size);
         if (fitting[0] && fitting[0].size < OVERSIZE * Math.max(bytes, 1))
             return fitting[0].index;
@@ -36292,52 +36305,51 @@ class ReadBuffers {
     }
 }
 
+/**
+ * The executor's streaming loop, three stages deep: unit i+1 is read while unit i merges and
+ * unit i−1 is written. Reads go into three buffer sets in turn, so the read of unit i+1 only
+ * waits for the write of unit i−2 (whose result may live in that set), which is long done.
+ *
+ *   await runTensorPipeline({ count, read, merge, write });
+ *
+ * The benchmark runs the same loop, which is what makes its I/O floor the floor of real merges.
+ */
 const ignore = () => undefined;
 async function runTensorPipeline(steps) {
     if (steps.count === 0)
         return;
-    let next = steps.read(0, 0);
+    const setOf = (index) => (index % BUFFER_SETS);
+    let next = steps.read(0, setOf(0));
     next.catch(ignore);
-    let writing;
     let merging;
+    /** Each unit's write, chained after the one before. */
+    const writes = [];
     try {
         for (let index = 0; index < steps.count; index++) {
             steps.signal?.throwIfAborted();
             const loaded = await next;
             next = undefined;
-            const readNext = () => {
-                if (index + 1 >= steps.count)
-                    return;
-                next = steps.read(index + 1, ((index + 1) % 2));
+            // Unit index−2's write frees the set the next read fills, and whatever buffer of the
+            // merge's own it was written from (reused by this merge).
+            await writes[index - 2];
+            if (index + 1 < steps.count) {
+                next = steps.read(index + 1, setOf(index + 1));
                 next.catch(ignore);
-            };
-            if (!writing || writing.settled) {
-                // Free to read ahead first, so the read overlaps even a merge that holds this thread.
-                readNext();
-                merging = steps.merge(index, loaded);
             }
-            else {
-                merging = steps.merge(index, loaded);
-                merging.catch(ignore);
-                await writing.promise;
-                readNext();
-            }
+            merging = steps.merge(index, loaded);
             const bytes = await merging;
             merging = undefined;
-            writing = track(steps.write(index, bytes));
+            const previous = writes[index - 1] ?? Promise.resolve();
+            writes[index] = previous.then(() => steps.write(index, bytes));
+            writes[index].catch(ignore);
         }
-        await writing?.promise;
+        await writes[steps.count - 1];
     }
     catch (error) {
         // Nothing may still be reading into or writing from the buffers once the caller cleans up.
-        await Promise.allSettled([next, merging, writing?.promise]);
+        await Promise.allSettled([next, merging, writes[writes.length - 1]]);
         throw error;
     }
-}
-function track(promise) {
-    const tracked = { promise, settled: false };
-    promise.then(() => (tracked.settled = true), ignore);
-    return tracked;
 }
 
 /**

@@ -1,74 +1,61 @@
 /**
- * The executor's streaming loop, three stages deep: tensor i+1 is read while tensor i merges, and
- * tensor i is written while tensor i+1 merges. Reads go into two alternating buffer sets, so the
- * read of tensor i+1 waits for the write of tensor i−1 (whose result may live in that set).
+ * The executor's streaming loop, three stages deep: unit i+1 is read while unit i merges and
+ * unit i−1 is written. Reads go into three buffer sets in turn, so the read of unit i+1 only
+ * waits for the write of unit i−2 (whose result may live in that set), which is long done.
  *
  *   await runTensorPipeline({ count, read, merge, write });
  *
  * The benchmark runs the same loop, which is what makes its I/O floor the floor of real merges.
  */
-import type { BufferSet } from "./read-buffers.js";
+import { BUFFER_SETS, type BufferSet } from "./read-buffers.js";
 
 export interface PipelineSteps<Loaded> {
   count: number;
-  /** Reads tensor `index`'s inputs into buffer set `set`. */
+  /** Reads unit `index`'s inputs into buffer set `set`. */
   read(index: number, set: BufferSet): Promise<Loaded>;
   /**
-   * Merges tensor `index`. The result may live in the set's buffers, or in a buffer of the merge's
+   * Merges unit `index`. The result may live in the set's buffers, or in a buffer of the merge's
    * own that stays valid until the second merge after this one starts.
    */
   merge(index: number, loaded: Loaded): Promise<Uint8Array>;
+  /** Writes are made one at a time, in order. */
   write(index: number, bytes: Uint8Array): Promise<void>;
   signal?: AbortSignal;
 }
 
 const ignore = () => undefined;
 
-interface Tracked {
-  promise: Promise<void>;
-  settled: boolean;
-}
-
 export async function runTensorPipeline<Loaded>(steps: PipelineSteps<Loaded>): Promise<void> {
   if (steps.count === 0) return;
-  let next: Promise<Loaded> | undefined = steps.read(0, 0);
+  const setOf = (index: number) => (index % BUFFER_SETS) as BufferSet;
+  let next: Promise<Loaded> | undefined = steps.read(0, setOf(0));
   next.catch(ignore);
-  let writing: Tracked | undefined;
   let merging: Promise<Uint8Array> | undefined;
+  /** Each unit's write, chained after the one before. */
+  const writes: Promise<void>[] = [];
   try {
     for (let index = 0; index < steps.count; index++) {
       steps.signal?.throwIfAborted();
       const loaded = await next!;
       next = undefined;
-      const readNext = () => {
-        if (index + 1 >= steps.count) return;
-        next = steps.read(index + 1, ((index + 1) % 2) as BufferSet);
+      // Unit index−2's write frees the set the next read fills, and whatever buffer of the
+      // merge's own it was written from (reused by this merge).
+      await writes[index - 2];
+      if (index + 1 < steps.count) {
+        next = steps.read(index + 1, setOf(index + 1));
         next.catch(ignore);
-      };
-      if (!writing || writing.settled) {
-        // Free to read ahead first, so the read overlaps even a merge that holds this thread.
-        readNext();
-        merging = steps.merge(index, loaded);
-      } else {
-        merging = steps.merge(index, loaded);
-        merging.catch(ignore);
-        await writing.promise;
-        readNext();
       }
+      merging = steps.merge(index, loaded);
       const bytes = await merging;
       merging = undefined;
-      writing = track(steps.write(index, bytes));
+      const previous = writes[index - 1] ?? Promise.resolve();
+      writes[index] = previous.then(() => steps.write(index, bytes));
+      writes[index]!.catch(ignore);
     }
-    await writing?.promise;
+    await writes[steps.count - 1];
   } catch (error) {
     // Nothing may still be reading into or writing from the buffers once the caller cleans up.
-    await Promise.allSettled([next, merging, writing?.promise]);
+    await Promise.allSettled([next, merging, writes[writes.length - 1]]);
     throw error;
   }
-}
-
-function track(promise: Promise<void>): Tracked {
-  const tracked: Tracked = { promise, settled: false };
-  promise.then(() => (tracked.settled = true), ignore);
-  return tracked;
 }

@@ -218,8 +218,9 @@ export class ShardedWriter {
   private async append(expected: WriterEntry, byteOffset: number, bytes: Uint8Array): Promise<void> {
     await this.guard(async () => {
       const shard = await this.shardFor(expected.shard);
-      await writeAll(shard.handle, bytes, shard.position);
-      shard.hash.update(bytes);
+      const writing = writeAll(shard.handle, bytes, shard.position);
+      shard.hash.update(bytes); // here, while a pool thread copies the bytes to the file
+      await writing;
       shard.position += bytes.byteLength;
       this.partBytes = byteOffset + bytes.byteLength;
       if (this.partBytes < expected.size) return;

@@ -40,11 +40,12 @@ const at = (log: string[], event: string) => {
 };
 
 describe("runTensorPipeline", () => {
-  it("writes every result in order, reading into alternating buffer sets", async () => {
-    const { steps, written, sets } = logged(7);
+  it("writes every result in order, one at a time, reading into the buffer sets in turn", async () => {
+    const { steps, written, sets, log } = logged(7, { write: 3 });
     await runTensorPipeline(steps);
     expect(written).toEqual([0, 10, 20, 30, 40, 50, 60]);
-    expect(sets).toEqual([0, 1, 0, 1, 0, 1, 0]);
+    expect(sets).toEqual([0, 1, 2, 0, 1, 2, 0]);
+    for (let i = 0; i + 1 < 7; i++) expect(at(log, `w${i}-`)).toBeLessThan(at(log, `w${i + 1}+`));
   });
 
   it("reads ahead while merging, and writes while the next merges", async () => {
@@ -56,10 +57,17 @@ describe("runTensorPipeline", () => {
     }
   });
 
-  it("never reads into a set before the write of the result held there has finished", async () => {
-    const { steps, log } = logged(6, { merge: 1, write: 15, read: 1 });
+  it("never reads into a set, or merges, before the write two units back has finished", async () => {
+    const { steps, log } = logged(8, { merge: 1, write: 15, read: 1 });
     await runTensorPipeline(steps);
-    for (let i = 0; i + 2 < 6; i++) expect(at(log, `w${i}-`)).toBeLessThan(at(log, `r${i + 2}+`));
+    for (let i = 0; i + 3 < 8; i++) expect(at(log, `w${i}-`)).toBeLessThan(at(log, `r${i + 3}+`));
+    for (let i = 0; i + 2 < 8; i++) expect(at(log, `w${i}-`)).toBeLessThan(at(log, `m${i + 2}+`));
+  });
+
+  it("reads the next unit while the previous one is still being written", async () => {
+    const { steps, log } = logged(5, { merge: 2, write: 20, read: 1 });
+    await runTensorPipeline(steps);
+    for (let i = 1; i + 1 < 5; i++) expect(at(log, `r${i + 1}+`)).toBeLessThan(at(log, `w${i - 1}-`));
   });
 
   it("does nothing for no tensors", async () => {
