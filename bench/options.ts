@@ -9,6 +9,8 @@ export interface BenchOptions {
   rssSize: number;
   quick: boolean;
   threads: number;
+  /** Interleaved rounds; each configuration's fastest run counts (the reference runs once). */
+  repeats: number;
   dir: string;
   /** Run configurations in this process (no per-configuration RSS); for tests. */
   inProcess: boolean;
@@ -16,10 +18,11 @@ export interface BenchOptions {
   topKElements: number;
 }
 
-const USAGE = `usage: npm run bench -- [--size 1GB] [--rss-size 512MB] [--threads N] [--quick] [--dir PATH] [--keep] [--in-process]
+const USAGE = `usage: npm run bench -- [--size 1GB] [--rss-size 512MB] [--threads N] [--repeat 3] [--quick] [--dir PATH] [--keep] [--in-process]
   --size       bytes per synthetic bf16 model (base + 2 fine-tunes are generated); default 1GB
   --rss-size   second model size for the peak-RSS comparison; default half of --size
   --threads    worker threads of the "wasm N threads" rows; default: the available cores
+  --repeat     interleaved rounds, the fastest run of each configuration counts; default 3 (1 with --quick)
   --quick      a configuration that runs in seconds (CI)
   --dir        where models are generated (default: the system temp folder)
   --keep       keep the generated models for the next run
@@ -53,6 +56,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     rssSize,
     quick,
     threads: Number(flags.get("--threads") ?? availableParallelism()),
+    repeats: Math.max(1, Math.floor(Number(flags.get("--repeat") ?? (quick ? 1 : 3)))),
     dir: String(flags.get("--dir") ?? join(tmpdir(), "hubmerge-bench")),
     inProcess: flags.has("--in-process"),
     keep: flags.has("--keep"),
