@@ -23,7 +23,7 @@ export function formatTable(rows: Row[], floorSeconds: number): string {
   const body = rows.map((row) => {
     const reference = rows.find((r) => r.method === row.method && r.label.startsWith("reference"));
     const same =
-      row.method === "-"
+      row.method === "-" || row.outputHash === ""
         ? "—"
         : reference && reference !== row
           ? reference.outputHash === row.outputHash

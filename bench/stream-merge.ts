@@ -28,6 +28,11 @@ export interface StreamConfig {
   threads: number;
   /** Folders: the base first, then the fine-tunes. */
   models: string[];
+  /**
+   * Time the merges alone: every unit's inputs are read into memory before the clock starts and
+   * nothing is written. What the merge would cost with infinitely fast I/O.
+   */
+  kernelOnly?: boolean;
   outDir: string;
 }
 
@@ -71,6 +76,12 @@ export async function streamMerge(config: StreamConfig): Promise<StreamResult> {
     names.map((name) => benchRecipe(name, base.info(name).shape, fineTunes.length)),
     () => config.backend !== "reference",
   );
+  if (config.kernelOnly) {
+    const result = await kernelsAlone(config, runtime, units, all);
+    await runtime?.close();
+    await Promise.all(models.map((m) => m.close()));
+    return result;
+  }
   const buffers = new ReadBuffers();
   let elements = 0;
   let bytesRead = 0;
@@ -110,6 +121,29 @@ export async function streamMerge(config: StreamConfig): Promise<StreamResult> {
     bytesWritten: plan.totalSize,
     outputHash: await hashOutput(config.outDir),
   };
+}
+
+/** Every unit's inputs into memory first, then the merges timed one after another, unwritten. */
+async function kernelsAlone(
+  config: StreamConfig,
+  runtime: KernelRuntime | undefined,
+  units: WorkUnit[],
+  models: SafetensorsModel[],
+): Promise<StreamResult> {
+  const loaded: Loaded[] = [];
+  for (const { recipe, piece } of units) {
+    const count = piece?.count ?? elementCount(recipe);
+    const views = models.map(() => new Uint8Array(new SharedArrayBuffer(count * 2)));
+    await Promise.all(
+      models.map((model, slot) => model.readTensorInto(recipe.name, views[slot]!, (piece?.offset ?? 0) * 2)),
+    );
+    loaded.push({ base: views[0]!, models: views.slice(1) });
+  }
+  const started = performance.now();
+  for (const [i, unit] of units.entries()) await compute(config, runtime, unit, loaded[i]!);
+  const seconds = (performance.now() - started) / 1000;
+  const elements = loaded.reduce((sum, l) => sum + l.base.byteLength / 2, 0);
+  return { seconds, elements, bytesRead: 0, bytesWritten: 0, outputHash: "" };
 }
 
 /** The wasm runtime, warmed up (workers started, kernels compiled) before the clock starts. */
