@@ -34,7 +34,9 @@ export function formatTable(rows: Row[], floorSeconds: number): string {
       row.label,
       row.seconds.toFixed(2),
       (row.elements / row.seconds / 1e6).toFixed(1),
-      ((row.bytesRead + row.bytesWritten) / row.seconds / 1e9).toFixed(2),
+      row.bytesRead + row.bytesWritten === 0
+        ? "—"
+        : ((row.bytesRead + row.bytesWritten) / row.seconds / 1e9).toFixed(2),
       (row.seconds / floorSeconds).toFixed(2),
       row.maxRssBytes === undefined ? "n/a" : (row.maxRssBytes / MB).toFixed(0),
       same,
