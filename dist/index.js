@@ -36483,31 +36483,9 @@ async function loadInputs(unit, models, lease) {
         return { base: undefined, inputs: [], raw: raw[0].bytes };
     return recipe.base ? { base: raw[0], inputs: raw.slice(1) } : { base: undefined, inputs: raw };
 }
+/** A unit on the kernels where they take it; otherwise (whole tensors only) on the reference. */
 async function mergeUnit(unit, loaded, input, kernels, byRef, warn) {
-    if (!unit.piece)
-        return mergeOne(unit.recipe, loaded, input, kernels, byRef, warn);
     const { recipe, piece } = unit;
-    const merged = await kernels.tryMerge({
-        recipe,
-        method: input.plan.method,
-        base: loaded.base,
-        inputs: loaded.inputs,
-        global: recipe.global,
-        seed: input.seed,
-        dareRescale: input.dareRescale,
-        tensorName: recipe.name,
-        consumeInputs: true,
-        elements: piece,
-    });
-    if (!merged) {
-        throw new HubmergeError("E_INTERNAL", `the kernels declined a piece of ${recipe.name} they had accepted`, {
-            where: { tensor: recipe.name },
-            hint: "Retry with --backend reference, and report this as a bug.",
-        });
-    }
-    return merged;
-}
-async function mergeOne(recipe, loaded, input, kernels, byRef, warn) {
     if (recipe.action === "copy")
         return convertCopy(recipe, loaded.raw, byRef);
     const fast = await kernels.tryMerge({
@@ -36520,9 +36498,19 @@ async function mergeOne(recipe, loaded, input, kernels, byRef, warn) {
         dareRescale: input.dareRescale,
         tensorName: recipe.name,
         consumeInputs: true, // the read buffers are this run's own, and idle until the result is written
+        elements: piece,
     });
     if (fast)
         return fast;
+    if (piece) {
+        throw new HubmergeError("E_INTERNAL", `the kernels declined a piece of ${recipe.name} they had accepted`, {
+            where: { tensor: recipe.name },
+            hint: "Retry with --backend reference, and report this as a bug.",
+        });
+    }
+    return referenceMerge(recipe, loaded, input, warn);
+}
+function referenceMerge(recipe, loaded, input, warn) {
     const decode = (raw) => ({ ...raw, data: decodeToF32(raw.bytes, raw.dtype) });
     const merged = input.plan.method.merge({
         tensorName: recipe.name,

@@ -154,6 +154,7 @@ async function loadInputs(
   return recipe.base ? { base: raw[0], inputs: raw.slice(1) } : { base: undefined, inputs: raw };
 }
 
+/** A unit on the kernels where they take it; otherwise (whole tensors only) on the reference. */
 async function mergeUnit(
   unit: WorkUnit,
   loaded: LoadedInputs,
@@ -162,41 +163,7 @@ async function mergeUnit(
   byRef: ReadonlyMap<string, LoadedModel>,
   warn: (message: string) => void,
 ): Promise<Uint8Array> {
-  if (!unit.piece) return mergeOne(unit.recipe, loaded, input, kernels, byRef, warn);
   const { recipe, piece } = unit;
-  const merged = await kernels.tryMerge({
-    recipe,
-    method: input.plan.method,
-    base: loaded.base,
-    inputs: loaded.inputs,
-    global: recipe.global,
-    seed: input.seed,
-    dareRescale: input.dareRescale,
-    tensorName: recipe.name,
-    consumeInputs: true,
-    elements: piece,
-  });
-  if (!merged) {
-    throw new HubmergeError(
-      "E_INTERNAL",
-      `the kernels declined a piece of ${recipe.name} they had accepted`,
-      {
-        where: { tensor: recipe.name },
-        hint: "Retry with --backend reference, and report this as a bug.",
-      },
-    );
-  }
-  return merged;
-}
-
-async function mergeOne(
-  recipe: TensorRecipe,
-  loaded: LoadedInputs,
-  input: ExecuteInput,
-  kernels: Kernels,
-  byRef: ReadonlyMap<string, LoadedModel>,
-  warn: (message: string) => void,
-): Promise<Uint8Array> {
   if (recipe.action === "copy") return convertCopy(recipe, loaded.raw!, byRef);
   const fast = await kernels.tryMerge({
     recipe,
@@ -208,8 +175,28 @@ async function mergeOne(
     dareRescale: input.dareRescale,
     tensorName: recipe.name,
     consumeInputs: true, // the read buffers are this run's own, and idle until the result is written
+    elements: piece,
   });
   if (fast) return fast;
+  if (piece) {
+    throw new HubmergeError(
+      "E_INTERNAL",
+      `the kernels declined a piece of ${recipe.name} they had accepted`,
+      {
+        where: { tensor: recipe.name },
+        hint: "Retry with --backend reference, and report this as a bug.",
+      },
+    );
+  }
+  return referenceMerge(recipe, loaded, input, warn);
+}
+
+function referenceMerge(
+  recipe: TensorRecipe,
+  loaded: LoadedInputs,
+  input: ExecuteInput,
+  warn: (message: string) => void,
+): Uint8Array {
   const decode = (raw: RawInput): MergeInput => ({ ...raw, data: decodeToF32(raw.bytes, raw.dtype) });
   const merged = input.plan.method.merge({
     tensorName: recipe.name,
