@@ -34713,7 +34713,7 @@ function kernelRequest(args) {
     });
     if (!plan)
         return undefined;
-    if (elements && !plan.terms.every((term) => term.sparsity.mode !== "magnitude"))
+    if (elements && plan.terms.some((term) => term.sparsity.mode === "magnitude"))
         return undefined;
     return { plan, base, models, outDtype: recipe.dtype, count, elementOffset: elements?.offset ?? 0 };
 }

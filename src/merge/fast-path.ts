@@ -161,7 +161,7 @@ export function kernelRequest(args: Omit<FastMergeArgs, "runtime" | "backend" | 
     tensorName: args.tensorName,
   });
   if (!plan) return undefined;
-  if (elements && !plan.terms.every((term) => term.sparsity.mode !== "magnitude")) return undefined;
+  if (elements && plan.terms.some((term) => term.sparsity.mode === "magnitude")) return undefined;
   return { plan, base, models, outDtype: recipe.dtype, count, elementOffset: elements?.offset ?? 0 };
 }
 
