@@ -3,7 +3,9 @@
 #   1. makes Vulkan reachable for Dawn: the loader from .gl/*.deb when libvulkan.so.1 is missing,
 #      the NVIDIA ICD from /usr/local/nvidia when present;
 #   2. runs the byte-equality checks on the real adapter (a software adapter fails them);
-#   3. runs the GPU / wasm / reference benchmark on the same machine and prints the table.
+#   3. runs the GPU / wasm / reference benchmark on the same machine and prints the table;
+#   4. runs the CPU streaming benchmark (npm run bench: I/O floor, reference, wasm at 1 and all
+#      cores) at GPU_CHECK_CPU_SIZE per model (default 384MB; GPU_CHECK_CPU_SIZE=0 skips it).
 #
 #   scripts/gpu-check.sh                 # check + benchmark (GPU_CHECK_SIZE per model, default 384M)
 #   scripts/gpu-check.sh --bundle DIR    # on a machine with node_modules: build DIR, a self-contained
@@ -17,8 +19,10 @@ BUNDLE="${GPU_CHECK_BUNDLE:-.hubmerge-tmp-gpu-check}"
 if [ "${1:-}" = "--bundle" ]; then
   out="${2:-$BUNDLE}"
   rm -rf "$out" && mkdir -p "$out/node_modules/webgpu/dist"
-  npx esbuild test/merge/gpu/device-check.ts --bundle --platform=node --format=esm --target=node20 \
-    --external:webgpu --outfile="$out/device-check.mjs" --log-level=warning \
+  # The CPU benchmark finds child.mjs beside run.mjs, and both find the kernels beside themselves.
+  npx esbuild test/merge/gpu/device-check.ts bench/run.ts bench/child.ts --bundle --platform=node \
+    --format=esm --target=node20 --external:webgpu --outdir="$out" --out-extension:.js=.mjs \
+    --entry-names='[name]' --log-level=warning \
     --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" || exit 1
   cp src/merge/kernels/wasm/kernels.wasm src/merge/workers/kernel-worker.js "$out/"
   cp node_modules/webgpu/package.json node_modules/webgpu/index.js "$out/node_modules/webgpu/"
@@ -73,6 +77,15 @@ elif [ -f "$BUNDLE/device-check.mjs" ]; then
 else
   echo "neither node_modules nor $BUNDLE: run 'scripts/gpu-check.sh --bundle' where node_modules exists" >&2
   exit 2
+fi
+cpu_size="${GPU_CHECK_CPU_SIZE:-384MB}"
+if [ "$cpu_size" != 0 ]; then
+  echo "== CPU streaming benchmark ($cpu_size per model)"
+  if [ -x node_modules/.bin/tsx ]; then
+    npx tsx bench/run.ts --size "$cpu_size" --repeat 2 || status=1
+  else
+    node "$BUNDLE/run.mjs" --size "$cpu_size" --repeat 2 || status=1
+  fi
 fi
 echo "== done in $((SECONDS - started)) s, status $status"
 exit $status
