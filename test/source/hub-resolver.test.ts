@@ -92,14 +92,16 @@ describe("createSourceResolver", () => {
       { kind: "status503", rate: 0.1 },
       { kind: "rate429", rate: 0.1, retryAfterSeconds: 1 },
     ]);
-    await runMerge({ manifestPath, out: join(dir, "faulty"), resolver: cached }).finally(() =>
+    // In pieces (ranged reads straight into shared buffers), through cut bodies, 503s and 429s.
+    const pieces = { pieceElements: 80 };
+    await runMerge({ manifestPath, out: join(dir, "faulty"), resolver: cached, ...pieces }).finally(() =>
       t.hub.faults.clear(),
     );
     expect(t.hub.faults.counts.cutBody).toBeGreaterThan(0);
     expectSameFiles(await folderFiles(join(dir, "faulty")), expected);
 
     t.hub.requests.clear();
-    await runMerge({ manifestPath, out: join(dir, "again"), resolver: cached });
+    await runMerge({ manifestPath, out: join(dir, "again"), resolver: cached, ...pieces });
     expect(t.hub.requests.matching({ pathIncludes: "/resolve/" })).toHaveLength(0);
     expect(t.hub.requests.matching({ pathIncludes: "/tree/" })).toHaveLength(0);
     expectSameFiles(await folderFiles(join(dir, "again")), expected);
