@@ -50,8 +50,8 @@ export const MODE_MAGNITUDE: u32 = 2;
 
 /** Elements per inner block (a multiple of 16); scratch arrays hold one block each. */
 export const BLOCK: i32 = 1024;
-/** Scratch arrays before the per-model ones: base, model, uniforms, mixed, divisor. */
-export const FIXED_SCRATCH_ARRAYS: i32 = 5;
+/** Scratch arrays before the per-model ones: base, model, uniforms, mixed. */
+export const FIXED_SCRATCH_ARRAYS: i32 = 4;
 
 /** Magnitude histograms: 2^15 buckets of the high key bits, 2^16 slots of the low bits. */
 export const HIGH_BUCKETS: i32 = 32768;

@@ -5,7 +5,7 @@
  * in the same order and with the same operands first, so the bytes are the reference's.
  *
  * Work goes block by block (BLOCK elements) through a worker's scratch arrays:
- *   base | model | uniforms | mixed | divisor | weighted delta of model 0 | … of model N−1
+ *   base | model | uniforms | mixed | weighted delta of model 0 | … of model N−1
  */
 import {
   BLOCK,
@@ -150,12 +150,18 @@ function accumulate(mixed: usize, values: usize, count: i32): void {
 }
 
 /**
- * TIES sign consensus over the weighted deltas: majority s = +1 iff Σ ≥ 0 (NaN → −1); the models
- * whose value has sign s add their value to `mixed` and their weight to `divisor` (0 → 1).
+ * TIES sign consensus over the weighted deltas, then normalize, λ and base, in one pass: the
+ * majority s = +1 iff Σ ≥ 0 (NaN → −1); the models whose value has sign s add their value to the
+ * mix and their weight to the divisor (0 → 1); the mix is divided by it (normalize), then
+ * out = f32(θ₀ + f32(λ · mix)) with a base. The same operations, in the same order, as the
+ * separate passes of a plain sum (finish); the result goes to `mixed`.
  */
-function consensus(scratch: usize, desc: usize, models: i32, count: i32): void {
+function consensusFinish(scratch: usize, desc: usize, flags: u32, models: i32, count: i32): void {
+  const base = scratchArray(scratch, 0);
   const mixed = scratchArray(scratch, 3);
-  const divisor = scratchArray(scratch, 4);
+  const normalize = (flags & FLAG_NORMALIZE) != 0;
+  const hasBase = (flags & FLAG_HAS_BASE) != 0;
+  const lambda = f32x4.splat(wordF32(desc, H_LAMBDA));
   const zero = f32x4.splat(0);
   for (let i = 0; i < count; i += 4) {
     const at = (<usize>i) << 2;
@@ -173,28 +179,25 @@ function consensus(scratch: usize, desc: usize, models: i32, count: i32): void {
       sum = v128.bitselect(f32x4.add(sum, value), sum, agree);
       weights = v128.bitselect(f32x4.add(weights, weight), weights, agree);
     }
-    v128.store(mixed + at, sum);
-    v128.store(divisor + at, v128.bitselect(f32x4.splat(1), weights, f32x4.eq(weights, zero)));
+    let result = sum;
+    if (normalize) {
+      result = f32x4.div(result, v128.bitselect(f32x4.splat(1), weights, f32x4.eq(weights, zero)));
+    }
+    // θ₀ + λ·M, operands swapped for the NaN reason given at accumulate().
+    if (hasBase) result = f32x4.add(f32x4.mul(lambda, result), v128.load(base + at));
+    v128.store(mixed + at, result);
   }
 }
 
-/** Normalize, then out = f32(θ₀ + f32(λ · mixed)) with a base; the result goes to `mixed`. */
+/** A plain sum's finish: normalize by the plain divisor, then out = f32(θ₀ + f32(λ · mixed)) with a base. */
 function finish(scratch: usize, desc: usize, flags: u32, count: i32): void {
   const base = scratchArray(scratch, 0);
   const mixed = scratchArray(scratch, 3);
-  const divisor = scratchArray(scratch, 4);
   if ((flags & FLAG_NORMALIZE) != 0) {
-    if ((flags & FLAG_CONSENSUS) != 0) {
-      for (let i = 0; i < count; i += 4) {
-        const at = (<usize>i) << 2;
-        v128.store(mixed + at, f32x4.div(v128.load(mixed + at), v128.load(divisor + at)));
-      }
-    } else {
-      const plain = f32x4.splat(wordF32(desc, H_PLAIN_DIVISOR));
-      for (let i = 0; i < count; i += 4) {
-        const at = (<usize>i) << 2;
-        v128.store(mixed + at, f32x4.div(v128.load(mixed + at), plain));
-      }
+    const plain = f32x4.splat(wordF32(desc, H_PLAIN_DIVISOR));
+    for (let i = 0; i < count; i += 4) {
+      const at = (<usize>i) << 2;
+      v128.store(mixed + at, f32x4.div(v128.load(mixed + at), plain));
     }
   }
   if ((flags & FLAG_HAS_BASE) == 0) return;
@@ -311,8 +314,8 @@ export function mergeChunk(
       weightedDelta(desc, shift, scratch, m, start, first, count, counters + ((<usize>m) << 3), out);
       if (!consensusMix) accumulate(mixed, out, count);
     }
-    if (consensusMix) consensus(scratch, desc, models, count);
-    finish(scratch, desc, flags, count);
+    if (consensusMix) consensusFinish(scratch, desc, flags, models, count);
+    else finish(scratch, desc, flags, count);
     encodeBlock(mixed, count, outDtype, elementAddress(<usize>word(desc, H_OUT_PTR), shift, outDtype, start));
   }
 }

@@ -33990,8 +33990,8 @@ const MODE_DARE = 1;
 const MODE_MAGNITUDE = 2;
 /** Elements per inner block of the kernels; scratch arrays hold one block each. */
 const BLOCK = 1024;
-/** Scratch arrays before the per-model ones (base, model, uniforms, mixed, divisor). */
-const FIXED_SCRATCH_ARRAYS = 5;
+/** Scratch arrays before the per-model ones (base, model, uniforms, mixed). */
+const FIXED_SCRATCH_ARRAYS = 4;
 const HIGH_BUCKETS$1 = 32768;
 const LOW_SLOTS$1 = 65536;
 /** A cut key no element has (keys are at most 0x7F800001): "no cut" for the lower end. */

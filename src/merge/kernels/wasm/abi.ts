@@ -48,8 +48,8 @@ export const MODE_MAGNITUDE = 2;
 
 /** Elements per inner block of the kernels; scratch arrays hold one block each. */
 export const BLOCK = 1024;
-/** Scratch arrays before the per-model ones (base, model, uniforms, mixed, divisor). */
-export const FIXED_SCRATCH_ARRAYS = 5;
+/** Scratch arrays before the per-model ones (base, model, uniforms, mixed). */
+export const FIXED_SCRATCH_ARRAYS = 4;
 
 export const HIGH_BUCKETS = 32768;
 export const LOW_SLOTS = 65536;
