@@ -34448,13 +34448,16 @@ class TensorJob {
 /**
  * The WebAssembly backend: one shared memory, a pool of worker threads over it, and tensor merges
  * run one at a time (TensorJob does the work). Memory stays bounded by the window budget and the
- * two output buffers, however large the model is.
+ * output buffers, however large the model is.
  *
- * Outputs go to two SharedArrayBuffers used in turn (workers write results there in parallel). A
+ * Outputs that cannot go over an input go to three SharedArrayBuffers used in turn (workers write
+ * results there in parallel): the executor writes unit i while i+1 and i+2 may merge. A
  * fresh buffer per tensor would not do: each worker that wrote into it keeps it reachable until
  * that worker's next garbage collection, which idle workers put off indefinitely.
  */
 const DEFAULT_BUFFER_BUDGET = 32 * 1024 * 1024;
+/** Output buffers used in turn: a result stays valid until the third merge after it starts. */
+const OUTPUT_BUFFERS = 3;
 class WasmMergeBackend {
     options;
     threads;
@@ -34462,7 +34465,7 @@ class WasmMergeBackend {
     pool;
     heapBase;
     queue = Promise.resolve();
-    outputs = [undefined, undefined];
+    outputs = new Array(OUTPUT_BUFFERS).fill(undefined);
     turn = 0;
     constructor(options = {}) {
         this.options = options;
@@ -34474,7 +34477,7 @@ class WasmMergeBackend {
     }
     /**
      * Merges one tensor; returns the encoded output: a view of `resultInto` when given, else of one
-     * of the two output buffers, valid until the second merge after this one starts.
+     * of the output buffers, valid until the third merge after this one starts.
      */
     merge(request) {
         const run = () => new TensorJob(request, this.outputTarget(request), {
@@ -34502,7 +34505,7 @@ class WasmMergeBackend {
     outputBuffer(request) {
         const bytes = request.count * DTYPE_SIZE[request.outDtype];
         const slot = this.turn;
-        this.turn = 1 - this.turn;
+        this.turn = (this.turn + 1) % OUTPUT_BUFFERS;
         const current = this.outputs[slot];
         if (current && current.byteLength >= bytes)
             return current;
@@ -36307,8 +36310,9 @@ class ReadBuffers {
 
 /**
  * The executor's streaming loop, three stages deep: unit i+1 is read while unit i merges and
- * unit i−1 is written. Reads go into three buffer sets in turn, so the read of unit i+1 only
- * waits for the write of unit i−2 (whose result may live in that set), which is long done.
+ * earlier units are written. Reads go into three buffer sets in turn, so the read of unit i+1
+ * waits for the write of unit i−2 (whose result may live in that set); a merge waits only for its
+ * inputs, so a write held up by the disk for a while delays no merge.
  *
  *   await runTensorPipeline({ count, read, merge, write });
  *
@@ -36329,27 +36333,45 @@ async function runTensorPipeline(steps) {
             steps.signal?.throwIfAborted();
             const loaded = await next;
             next = undefined;
-            // Unit index−2's write frees the set the next read fills, and whatever buffer of the
-            // merge's own it was written from (reused by this merge).
-            await writes[index - 2];
-            if (index + 1 < steps.count) {
+            // A merge may reuse the own buffer of the merge three back: its write must be done (it is,
+            // as the reads in between waited for the writes before it).
+            await writes[index - BUFFER_SETS]?.promise;
+            const readNext = () => {
+                if (index + 1 >= steps.count)
+                    return;
                 next = steps.read(index + 1, setOf(index + 1));
                 next.catch(ignore);
+            };
+            // The next read reuses the set of unit index+1−BUFFER_SETS, free once that unit is written.
+            const freeing = writes[index + 1 - BUFFER_SETS];
+            if (!freeing || freeing.settled) {
+                // Read ahead first, so that the read overlaps even a merge that holds this thread.
+                readNext();
+                merging = steps.merge(index, loaded);
             }
-            merging = steps.merge(index, loaded);
+            else {
+                merging = steps.merge(index, loaded);
+                merging.catch(ignore);
+                await freeing.promise;
+                readNext();
+            }
             const bytes = await merging;
             merging = undefined;
-            const previous = writes[index - 1] ?? Promise.resolve();
-            writes[index] = previous.then(() => steps.write(index, bytes));
-            writes[index].catch(ignore);
+            const previous = writes[index - 1]?.promise ?? Promise.resolve();
+            writes[index] = track(previous.then(() => steps.write(index, bytes)));
         }
-        await writes[steps.count - 1];
+        await writes[steps.count - 1].promise;
     }
     catch (error) {
         // Nothing may still be reading into or writing from the buffers once the caller cleans up.
-        await Promise.allSettled([next, merging, writes[writes.length - 1]]);
+        await Promise.allSettled([next, merging, writes[writes.length - 1]?.promise]);
         throw error;
     }
+}
+function track(promise) {
+    const tracked = { promise, settled: false };
+    promise.then(() => (tracked.settled = true), ignore);
+    return tracked;
 }
 
 /**

@@ -31,8 +31,8 @@ export interface KernelRuntime {
   /**
    * Merges one tensor if this backend can; undefined means "use the reference". With
    * consumeInputs the result is a view of one of the inputs' buffers; otherwise it lives in a
-   * buffer the runtime reuses: valid until the second tryMerge after this one starts, which covers
-   * writing tensor i while tensor i+1 merges. Copy it to keep it longer.
+   * buffer the runtime reuses: valid until the third tryMerge after this one starts, which covers
+   * writing unit i while units i+1 and i+2 merge. Copy it to keep it longer.
    */
   tryMerge(args: FastMergeArgs): Promise<Uint8Array | undefined>;
   /** Stops the worker threads; the runtime must not be used afterwards. */
@@ -109,7 +109,7 @@ const sharedRuntimes = new Map<string, KernelRuntime>();
 
 /**
  * Merges one tensor on the fast backend, or returns undefined (then use the reference). The bytes
- * are valid until the second call after this one on the same runtime starts (see tryMerge).
+ * are valid until the third call after this one on the same runtime starts (see tryMerge).
  */
 export async function tryFastMerge(args: FastMergeArgs): Promise<Uint8Array | undefined> {
   if (args.runtime) return args.runtime.tryMerge(args);

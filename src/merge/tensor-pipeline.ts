@@ -1,7 +1,8 @@
 /**
  * The executor's streaming loop, three stages deep: unit i+1 is read while unit i merges and
- * unit i−1 is written. Reads go into three buffer sets in turn, so the read of unit i+1 only
- * waits for the write of unit i−2 (whose result may live in that set), which is long done.
+ * earlier units are written. Reads go into three buffer sets in turn, so the read of unit i+1
+ * waits for the write of unit i−2 (whose result may live in that set); a merge waits only for its
+ * inputs, so a write held up by the disk for a while delays no merge.
  *
  *   await runTensorPipeline({ count, read, merge, write });
  *
@@ -15,7 +16,7 @@ export interface PipelineSteps<Loaded> {
   read(index: number, set: BufferSet): Promise<Loaded>;
   /**
    * Merges unit `index`. The result may live in the set's buffers, or in a buffer of the merge's
-   * own that stays valid until the second merge after this one starts.
+   * own that stays valid until the third merge after this one starts.
    */
   merge(index: number, loaded: Loaded): Promise<Uint8Array>;
   /** Writes are made one at a time, in order. */
@@ -25,6 +26,11 @@ export interface PipelineSteps<Loaded> {
 
 const ignore = () => undefined;
 
+interface Tracked {
+  promise: Promise<void>;
+  settled: boolean;
+}
+
 export async function runTensorPipeline<Loaded>(steps: PipelineSteps<Loaded>): Promise<void> {
   if (steps.count === 0) return;
   const setOf = (index: number) => (index % BUFFER_SETS) as BufferSet;
@@ -32,30 +38,47 @@ export async function runTensorPipeline<Loaded>(steps: PipelineSteps<Loaded>): P
   next.catch(ignore);
   let merging: Promise<Uint8Array> | undefined;
   /** Each unit's write, chained after the one before. */
-  const writes: Promise<void>[] = [];
+  const writes: Tracked[] = [];
   try {
     for (let index = 0; index < steps.count; index++) {
       steps.signal?.throwIfAborted();
       const loaded = await next!;
       next = undefined;
-      // Unit index−2's write frees the set the next read fills, and whatever buffer of the
-      // merge's own it was written from (reused by this merge).
-      await writes[index - 2];
-      if (index + 1 < steps.count) {
+      // A merge may reuse the own buffer of the merge three back: its write must be done (it is,
+      // as the reads in between waited for the writes before it).
+      await writes[index - BUFFER_SETS]?.promise;
+      const readNext = () => {
+        if (index + 1 >= steps.count) return;
         next = steps.read(index + 1, setOf(index + 1));
         next.catch(ignore);
+      };
+      // The next read reuses the set of unit index+1−BUFFER_SETS, free once that unit is written.
+      const freeing = writes[index + 1 - BUFFER_SETS];
+      if (!freeing || freeing.settled) {
+        // Read ahead first, so that the read overlaps even a merge that holds this thread.
+        readNext();
+        merging = steps.merge(index, loaded);
+      } else {
+        merging = steps.merge(index, loaded);
+        merging.catch(ignore);
+        await freeing.promise;
+        readNext();
       }
-      merging = steps.merge(index, loaded);
       const bytes = await merging;
       merging = undefined;
-      const previous = writes[index - 1] ?? Promise.resolve();
-      writes[index] = previous.then(() => steps.write(index, bytes));
-      writes[index]!.catch(ignore);
+      const previous = writes[index - 1]?.promise ?? Promise.resolve();
+      writes[index] = track(previous.then(() => steps.write(index, bytes)));
     }
-    await writes[steps.count - 1];
+    await writes[steps.count - 1]!.promise;
   } catch (error) {
     // Nothing may still be reading into or writing from the buffers once the caller cleans up.
-    await Promise.allSettled([next, merging, writes[writes.length - 1]]);
+    await Promise.allSettled([next, merging, writes[writes.length - 1]?.promise]);
     throw error;
   }
+}
+
+function track(promise: Promise<void>): Tracked {
+  const tracked: Tracked = { promise, settled: false };
+  promise.then(() => (tracked.settled = true), ignore);
+  return tracked;
 }

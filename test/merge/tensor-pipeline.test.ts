@@ -57,11 +57,35 @@ describe("runTensorPipeline", () => {
     }
   });
 
-  it("never reads into a set, or merges, before the write two units back has finished", async () => {
+  it("never reads into a set before the write of the unit that held it has finished", async () => {
     const { steps, log } = logged(8, { merge: 1, write: 15, read: 1 });
     await runTensorPipeline(steps);
-    for (let i = 0; i + 3 < 8; i++) expect(at(log, `w${i}-`)).toBeLessThan(at(log, `r${i + 3}+`));
-    for (let i = 0; i + 2 < 8; i++) expect(at(log, `w${i}-`)).toBeLessThan(at(log, `m${i + 2}+`));
+    for (let i = 0; i + 3 < 8; i++) {
+      expect(at(log, `w${i}-`)).toBeLessThan(at(log, `r${i + 3}+`)); // set reuse
+      expect(at(log, `w${i}-`)).toBeLessThan(at(log, `m${i + 3}+`)); // a merge's own buffers
+    }
+  });
+
+  it("keeps merging while a write is held up", async () => {
+    const { steps, log } = logged(4, { merge: 5, read: 1 });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const fallback = setTimeout(() => release(), 300); // were merges to wait for it, they would
+    const slowFirstWrite = {
+      ...steps,
+      write: async (i: number, bytes: Uint8Array) => {
+        if (i === 0) await held;
+        return steps.write(i, bytes);
+      },
+      merge: async (i: number, loaded: number) => {
+        if (i === 2) setTimeout(release, 30);
+        return steps.merge(i, loaded);
+      },
+    };
+    await runTensorPipeline(slowFirstWrite);
+    clearTimeout(fallback);
+    // Units 1 and 2 merged while unit 0's write waited.
+    expect(at(log, "m2-")).toBeLessThan(at(log, "w0+"));
   });
 
   it("reads the next unit while the previous one is still being written", async () => {

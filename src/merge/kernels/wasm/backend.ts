@@ -1,9 +1,10 @@
 /**
  * The WebAssembly backend: one shared memory, a pool of worker threads over it, and tensor merges
  * run one at a time (TensorJob does the work). Memory stays bounded by the window budget and the
- * two output buffers, however large the model is.
+ * output buffers, however large the model is.
  *
- * Outputs go to two SharedArrayBuffers used in turn (workers write results there in parallel). A
+ * Outputs that cannot go over an input go to three SharedArrayBuffers used in turn (workers write
+ * results there in parallel): the executor writes unit i while i+1 and i+2 may merge. A
  * fresh buffer per tensor would not do: each worker that wrote into it keeps it reachable until
  * that worker's next garbage collection, which idle workers put off indefinitely.
  */
@@ -53,6 +54,8 @@ export interface TensorMergeRequest {
 }
 
 const DEFAULT_BUFFER_BUDGET = 32 * 1024 * 1024;
+/** Output buffers used in turn: a result stays valid until the third merge after it starts. */
+const OUTPUT_BUFFERS = 3;
 
 export class WasmMergeBackend {
   readonly threads: number;
@@ -60,7 +63,7 @@ export class WasmMergeBackend {
   private readonly pool: KernelPool;
   private readonly heapBase: number;
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly outputs: (SharedArrayBuffer | undefined)[] = [undefined, undefined];
+  private readonly outputs: (SharedArrayBuffer | undefined)[] = new Array(OUTPUT_BUFFERS).fill(undefined);
   private turn = 0;
 
   constructor(private readonly options: WasmBackendOptions = {}) {
@@ -73,7 +76,7 @@ export class WasmMergeBackend {
 
   /**
    * Merges one tensor; returns the encoded output: a view of `resultInto` when given, else of one
-   * of the two output buffers, valid until the second merge after this one starts.
+   * of the output buffers, valid until the third merge after this one starts.
    */
   merge(request: TensorMergeRequest): Promise<Uint8Array> {
     const run = () =>
@@ -103,7 +106,7 @@ export class WasmMergeBackend {
   private outputBuffer(request: TensorMergeRequest): SharedArrayBuffer {
     const bytes = request.count * DTYPE_SIZE[request.outDtype];
     const slot = this.turn;
-    this.turn = 1 - this.turn;
+    this.turn = (this.turn + 1) % OUTPUT_BUFFERS;
     const current = this.outputs[slot];
     if (current && current.byteLength >= bytes) return current;
     const grown = new SharedArrayBuffer(bytes);
