@@ -115,6 +115,27 @@ describe("runTensorPipeline", () => {
     expect(log.filter((e) => e.startsWith("w")).length % 2).toBe(0);
   });
 
+  it("rejects when a read or a write fails, with nothing left running", async () => {
+    for (const failing of ["read", "write"] as const) {
+      const { steps, log } = logged(6, { merge: 3, write: 2 });
+      const broken = {
+        ...steps,
+        [failing]: async (i: number, arg: never) => {
+          if (i === 2) throw new Error(`${failing} failed`);
+          return (steps[failing] as (i: number, arg: never) => Promise<unknown>)(i, arg);
+        },
+      };
+      await expect(runTensorPipeline(broken as typeof steps)).rejects.toThrow(`${failing} failed`);
+      const settledLog = [...log];
+      await tick(20);
+      expect(log).toEqual(settledLog); // no step started or ended after the rejection
+      for (const step of ["r", "m", "w"]) {
+        const started = log.filter((e) => e.startsWith(step) && e.endsWith("+")).length;
+        expect(log.filter((e) => e.startsWith(step) && e.endsWith("-")).length).toBe(started);
+      }
+    }
+  });
+
   it("stops at an aborted signal", async () => {
     const controller = new AbortController();
     const { steps, written } = logged(5);
