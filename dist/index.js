@@ -35795,10 +35795,8 @@ class GpuContext {
 /** Tensor indices are u32 in the kernels (and the Philox counter's word 1 stays 0). */
 const MAX_GPU_ELEMENTS = 0xfffffffe;
 function gpuMergeRequest(args) {
-    if (args.elements)
-        return undefined; // pieces are the CPU pipeline's; the GPU takes whole tensors
     const request = kernelRequest(args);
-    return request && request.count <= MAX_GPU_ELEMENTS ? request : undefined;
+    return request && request.elementOffset + request.count <= MAX_GPU_ELEMENTS ? request : undefined;
 }
 
 /**
@@ -35984,7 +35982,9 @@ class GpuTensorJob {
         if (base)
             packed.unshift({ ...base, offset: layout.sections.base });
         this.inputs = new ChunkInputs(context, layout, packed, options.residentChunks);
-        this.uniforms = layout.chunks.map((chunk) => this.own(context.uniform(new Uint32Array([chunk.start, chunk.length, layout.segments, 0]))));
+        // The kernels index the DARE stream from `start`: a piece's chunks count from its tensor offset.
+        const offset = request.elementOffset ?? 0;
+        this.uniforms = layout.chunks.map((chunk) => this.own(context.uniform(new Uint32Array([offset + chunk.start, chunk.length, layout.segments, 0]))));
     }
     async run() {
         try {
@@ -36218,6 +36218,41 @@ async function createHardwareGpuRuntime(options = {}) {
     return { runtime: await createGpuRuntime({ ...options, gpu: opened.gpu }) };
 }
 
+/**
+ * The executor's units of work. Most output tensors are one unit each; a large tensor that the
+ * kernels merge elementwise (linear, task arithmetic, DARE: every output element depends only on
+ * the same element of the inputs) is cut into pieces, each read, merged and written on its own.
+ * Then a model's largest tensors (embeddings, LM head) stream through the pipeline like the rest:
+ * their reads and writes overlap the merge, and memory is set by the piece size, not theirs.
+ */
+/** Elements per piece on the CPU: 8 MiB of bf16 per input, a few kernel windows' worth. */
+const PIECE_ELEMENTS = 4 * 1024 * 1024;
+/** On a GPU: 32 MiB of bf16 per input, so that uploads and dispatches stay large. */
+const GPU_PIECE_ELEMENTS = 16 * 1024 * 1024;
+function elementCount$1(recipe) {
+    return recipe.shape.reduce((a, b) => a * b, 1);
+}
+/**
+ * Units in plan order. `splittable(recipe)` says whether the kernels will take a recipe in pieces;
+ * only tensors of more than one piece are asked.
+ */
+function workUnits(recipes, splittable, pieceElements = PIECE_ELEMENTS) {
+    const size = Math.max(PIECE_ALIGNMENT, Math.floor(pieceElements / PIECE_ALIGNMENT) * PIECE_ALIGNMENT);
+    const units = [];
+    recipes.forEach((recipe, index) => {
+        const total = elementCount$1(recipe);
+        if (recipe.action !== "merge" || total <= size || !splittable(recipe)) {
+            units.push({ index, recipe, last: true });
+            return;
+        }
+        for (let offset = 0; offset < total; offset += size) {
+            const count = Math.min(size, total - offset);
+            units.push({ index, recipe, piece: { offset, count }, last: offset + count === total });
+        }
+    });
+    return units;
+}
+
 const BACKEND_NAMES = ["auto", "reference", "wasm", "webgpu"];
 async function openKernels(choice = "auto", threads) {
     const count = Math.max(1, Math.floor(threads ?? availableParallelism()));
@@ -36233,7 +36268,9 @@ async function openKernels(choice = "auto", threads) {
         async tryMerge(args) {
             return (gpu && (await gpu.tryMerge(args))) ?? cpu.tryMerge(args);
         },
-        canMergePieces: (args) => !gpu && cpu.backend === "wasm" && canMergePieces(args),
+        // wasm takes every piece a GPU declines (e.g. past its u32 indices), so pieces need wasm.
+        canMergePieces: (args) => cpu.backend === "wasm" && canMergePieces(args),
+        pieceElements: gpu ? GPU_PIECE_ELEMENTS : PIECE_ELEMENTS,
         async close() {
             await Promise.all([cpu.close(), gpu?.close()]);
         },
@@ -36375,39 +36412,6 @@ function track(promise) {
 }
 
 /**
- * The executor's units of work. Most output tensors are one unit each; a large tensor that the
- * kernels merge elementwise (linear, task arithmetic, DARE: every output element depends only on
- * the same element of the inputs) is cut into pieces, each read, merged and written on its own.
- * Then a model's largest tensors (embeddings, LM head) stream through the pipeline like the rest:
- * their reads and writes overlap the merge, and memory is set by the piece size, not theirs.
- */
-/** Elements per piece: 8 MiB of bf16 per input, a few kernel windows' worth. */
-const PIECE_ELEMENTS = 4 * 1024 * 1024;
-function elementCount$1(recipe) {
-    return recipe.shape.reduce((a, b) => a * b, 1);
-}
-/**
- * Units in plan order. `splittable(recipe)` says whether the kernels will take a recipe in pieces;
- * only tensors of more than one piece are asked.
- */
-function workUnits(recipes, splittable, pieceElements = PIECE_ELEMENTS) {
-    const size = Math.max(PIECE_ALIGNMENT, Math.floor(pieceElements / PIECE_ALIGNMENT) * PIECE_ALIGNMENT);
-    const units = [];
-    recipes.forEach((recipe, index) => {
-        const total = elementCount$1(recipe);
-        if (recipe.action !== "merge" || total <= size || !splittable(recipe)) {
-            units.push({ index, recipe, last: true });
-            return;
-        }
-        for (let offset = 0; offset < total; offset += size) {
-            const count = Math.min(size, total - offset);
-            units.push({ index, recipe, piece: { offset, count }, last: offset + count === total });
-        }
-    });
-    return units;
-}
-
-/**
  * Streams the plan: reads each output tensor's inputs, merges them, writes the result, unit by unit
  * (a tensor, or a piece of a large elementwise one: work-units.ts) in a pipeline
  * (tensor-pipeline.ts): the next unit's reads and the previous unit's write overlap the current
@@ -36420,7 +36424,7 @@ async function executePlan(input) {
     const writer = new ShardedWriter({ dir: input.dir, plan: plan.shards, metadata: input.metadata });
     const byRef = new Map([...input.models.values()].map((m) => [m.ref, m]));
     const buffers = new ReadBuffers();
-    const units = workUnits(plan.recipes, (recipe) => kernels.canMergePieces(pieceQuery(recipe, input, byRef)), input.pieceElements);
+    const units = workUnits(plan.recipes, (recipe) => kernels.canMergePieces(pieceQuery(recipe, input, byRef)), input.pieceElements ?? kernels.pieceElements);
     const warnings = new Set();
     const warn = (message) => {
         if (warnings.has(message))

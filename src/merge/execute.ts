@@ -28,7 +28,7 @@ export interface ExecuteInput {
   /** Kernel backend (default auto: the GPU where one helps, else WebAssembly SIMD). */
   backend?: BackendName;
   threads?: number;
-  /** Elements per piece of a large elementwise tensor (default PIECE_ELEMENTS; tests use small ones). */
+  /** Elements per piece of a large elementwise tensor (default: the kernels'; tests use small ones). */
   pieceElements?: number;
   onEvent?: MergeEventListener;
   signal?: AbortSignal;
@@ -67,7 +67,7 @@ export async function executePlan(
   const units = workUnits(
     plan.recipes,
     (recipe) => kernels.canMergePieces(pieceQuery(recipe, input, byRef)),
-    input.pieceElements,
+    input.pieceElements ?? kernels.pieceElements,
   );
   const warnings = new Set<string>();
   const warn = (message: string) => {

@@ -65,8 +65,7 @@ export interface FastMergeArgs {
   /**
    * Merge only elements [offset, offset + count) of the tensor (a piece of a large one; the inputs
    * hold just those elements). Only for elementwise plans (no magnitude cut, which needs the whole
-   * tensor; see canMergePieces), with `offset` a multiple of PIECE_ALIGNMENT. The WebGPU backend
-   * declines pieces.
+   * tensor; see canMergePieces), with `offset` a multiple of PIECE_ALIGNMENT.
    */
   elements?: { offset: number; count: number };
   /** Used when `runtime` is not given: a shared runtime per (backend, threads) is created on demand. */

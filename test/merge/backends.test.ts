@@ -45,7 +45,7 @@ describe("every kernel backend writes the reference's bytes", () => {
     });
   }
 
-  it("webgpu on the software adapter", async (ctx) => {
+  it("webgpu on the software adapter, whole and in pieces", async (ctx) => {
     const probe = await tryOpenGpu({ allowSoftware: true });
     if (!probe.gpu) ctx.skip();
     const dir = await tempDir();
@@ -55,10 +55,11 @@ describe("every kernel backend writes the reference's bytes", () => {
     try {
       const gpu = await runMerge({ manifestPath, out: join(dir, "gpu"), backend: "webgpu" });
       expect(gpu.kernels).toMatch(/^webgpu \(.*software\)/);
+      await runMerge({ manifestPath, out: join(dir, "pieces"), backend: "webgpu", pieceElements: 400 });
       await runMerge({ manifestPath, out: join(dir, "ref"), backend: "reference" });
-      expect(await readFile(join(dir, "gpu", "model.safetensors"))).toEqual(
-        await readFile(join(dir, "ref", "model.safetensors")),
-      );
+      const expected = await readFile(join(dir, "ref", "model.safetensors"));
+      expect(await readFile(join(dir, "gpu", "model.safetensors"))).toEqual(expected);
+      expect(await readFile(join(dir, "pieces", "model.safetensors"))).toEqual(expected);
     } finally {
       delete process.env["HUBMERGE_GPU_ALLOW_SOFTWARE"];
     }

@@ -1,6 +1,11 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { canMergePieces, createKernelRuntime, PIECE_ALIGNMENT } from "../../src/merge/fast-path.js";
+import {
+  canMergePieces,
+  createKernelRuntime,
+  kernelRequest,
+  PIECE_ALIGNMENT,
+} from "../../src/merge/fast-path.js";
 import { gpuMergeRequest } from "../../src/merge/gpu/merge-request.js";
 import { DTYPE_SIZE } from "../../src/safetensors/dtype.js";
 import {
@@ -121,11 +126,18 @@ describe("merging a tensor in pieces", () => {
     expect(await runtime.tryMerge(args)).toBeUndefined();
   });
 
-  it("the WebGPU backend takes whole tensors only", () => {
+  it("the WebGPU backend takes pieces within its u32 element indices", () => {
     const c = sample("dare_ties");
     const tensors = caseTensors(c);
-    expect(gpuMergeRequest(fastArgs(c, tensors))).toBeDefined();
     const piece = pieceOf(tensors, 16, 96);
-    expect(gpuMergeRequest({ ...fastArgs(c, piece), elements: { offset: 16, count: 96 } })).toBeUndefined();
+    expect(gpuMergeRequest({ ...fastArgs(c, piece), elements: { offset: 16, count: 96 } })).toMatchObject({
+      elementOffset: 16,
+      count: 96,
+    });
+    // A piece past element 2^32 − 2 (the kernels' u32 indices) goes to wasm instead.
+    const huge = { ...c, shape: [2 ** 32 + 96] };
+    const far = { ...fastArgs(huge, pieceOf(tensors, 0, 96)), elements: { offset: 2 ** 32 - 16, count: 96 } };
+    expect(kernelRequest(far)).toBeDefined();
+    expect(gpuMergeRequest(far)).toBeUndefined();
   });
 });

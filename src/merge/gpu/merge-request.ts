@@ -14,7 +14,6 @@ export type GpuMergeArgs = Omit<FastMergeArgs, "runtime" | "backend" | "threads"
 export const MAX_GPU_ELEMENTS = 0xfffffffe;
 
 export function gpuMergeRequest(args: GpuMergeArgs): TensorMergeRequest | undefined {
-  if (args.elements) return undefined; // pieces are the CPU pipeline's; the GPU takes whole tensors
   const request = kernelRequest(args);
-  return request && request.count <= MAX_GPU_ELEMENTS ? request : undefined;
+  return request && request.elementOffset + request.count <= MAX_GPU_ELEMENTS ? request : undefined;
 }

@@ -67,8 +67,10 @@ export class GpuTensorJob {
     const packed: PackedInput[] = models.map((m, i) => ({ ...m, offset: layout.sections.models[i]! }));
     if (base) packed.unshift({ ...base, offset: layout.sections.base! });
     this.inputs = new ChunkInputs(context, layout, packed, options.residentChunks);
+    // The kernels index the DARE stream from `start`: a piece's chunks count from its tensor offset.
+    const offset = request.elementOffset ?? 0;
     this.uniforms = layout.chunks.map((chunk) =>
-      this.own(context.uniform(new Uint32Array([chunk.start, chunk.length, layout.segments, 0]))),
+      this.own(context.uniform(new Uint32Array([offset + chunk.start, chunk.length, layout.segments, 0]))),
     );
   }
 

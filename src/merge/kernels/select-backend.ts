@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { canMergePieces, createKernelRuntime, type FastMergeArgs, type KernelRuntime } from "../fast-path.js";
 import { createGpuRuntime, createHardwareGpuRuntime, type GpuRuntime } from "../gpu/runtime.js";
+import { GPU_PIECE_ELEMENTS, PIECE_ELEMENTS } from "../work-units.js";
 
 export type BackendName = "reference" | "wasm" | "webgpu" | "auto";
 export const BACKEND_NAMES: readonly BackendName[] = ["auto", "reference", "wasm", "webgpu"];
@@ -17,9 +18,11 @@ export interface Kernels {
   tryMerge(args: TensorMergeArgs): Promise<Uint8Array | undefined>;
   /**
    * Whether tryMerge will take this tensor in pieces (`elements`), so that the caller may stream
-   * it: only wasm without a GPU, and only for elementwise plans (see fast-path.ts).
+   * it: elementwise plans (see fast-path.ts), which both fast backends take in pieces.
    */
   canMergePieces(args: PieceQuery): boolean;
+  /** Elements per piece that suit these kernels: a GPU wants larger dispatches than the CPU. */
+  readonly pieceElements: number;
   close(): Promise<void>;
 }
 
@@ -37,7 +40,9 @@ export async function openKernels(choice: BackendName = "auto", threads?: number
     async tryMerge(args) {
       return (gpu && (await gpu.tryMerge(args))) ?? cpu.tryMerge(args);
     },
-    canMergePieces: (args) => !gpu && cpu.backend === "wasm" && canMergePieces(args),
+    // wasm takes every piece a GPU declines (e.g. past its u32 indices), so pieces need wasm.
+    canMergePieces: (args) => cpu.backend === "wasm" && canMergePieces(args),
+    pieceElements: gpu ? GPU_PIECE_ELEMENTS : PIECE_ELEMENTS,
     async close() {
       await Promise.all([cpu.close(), gpu?.close()]);
     },
