@@ -17,6 +17,7 @@ import {
   checkPartialQuads,
   checkPhiloxRandom,
   checkPhiloxVectors,
+  checkPiecesCase,
   checkRandomPairs,
   checkRoundingEdges,
   checkSpecialPairs,
@@ -87,6 +88,11 @@ async function merges(): Promise<void> {
     for (const method of ["dare_ties", "ties", "task_arithmetic", "linear"]) {
       await check(`${method}, 9,000,011 elements, default chunks`, () =>
         checkMergeCase(largeCase(method, 9_000_011), runtime),
+      );
+    }
+    for (const method of ["dare_ties", "dare_linear"]) {
+      await check(`${method}, 9,000,011 elements in pieces of 2,000,000`, () =>
+        checkPiecesCase(largeCase(method, 9_000_011), runtime, 2_000_000),
       );
     }
   } finally {

@@ -232,6 +232,38 @@ export async function checkMergeCase(c: MergeCase, runtime: GpuRuntime): Promise
   return true;
 }
 
+/**
+ * A case merged on the GPU in pieces of `pieceElements` (the executor's streaming), each piece's
+ * inputs cut out of the whole; the pieces put together must be the reference's bytes.
+ */
+export async function checkPiecesCase(
+  c: MergeCase,
+  runtime: GpuRuntime,
+  pieceElements: number,
+): Promise<number> {
+  const tensors = caseTensors(c);
+  const expected = referenceBytes(c, tensors);
+  const total = c.shape.reduce((a, b) => a * b, 1);
+  const out = DTYPE_SIZE[c.outDtype];
+  const actual = new Uint8Array(total * out);
+  let pieces = 0;
+  for (let offset = 0; offset < total; offset += pieceElements) {
+    const count = Math.min(pieceElements, total - offset);
+    const slice = <T extends { bytes: Uint8Array; dtype: FloatDType }>(t: T): T => {
+      const size = DTYPE_SIZE[t.dtype];
+      return { ...t, bytes: t.bytes.slice(offset * size, (offset + count) * size) };
+    };
+    const piece = { base: tensors.base && slice(tensors.base), inputs: tensors.inputs.map(slice) };
+    const bytes = await tryGpuMerge({ ...fastArgs(c, piece), elements: { offset, count }, runtime });
+    if (!bytes) fail(`${c.method}: the GPU declined the piece at ${offset}`);
+    actual.set(bytes!, offset * out);
+    pieces++;
+  }
+  const at = firstDifference(actual, expected, out);
+  if (at) fail(`${c.method} in pieces of ${pieceElements}: ${at}`);
+  return pieces;
+}
+
 /** Random cases of one method (fast-check); returns how many the GPU took. */
 export async function checkMethod(runtime: GpuRuntime, method: string, runs: number): Promise<number> {
   let handled = 0;

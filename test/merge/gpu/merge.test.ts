@@ -4,7 +4,7 @@ import { ACCELERATED_METHODS } from "../../../src/merge/kernels/wasm/task-plan.j
 import { methodRegistry } from "../../../src/merge/methods/registry.js";
 import { tryGpuMerge, type GpuRuntime } from "../../../src/merge/gpu/runtime.js";
 import { caseTensors, fastArgs, mergeCase, type MergeCase } from "../kernels/wasm/merge-cases.js";
-import { checkMergeCase, checkMethod, largeCase, straddleCase } from "./equality-suite.js";
+import { checkMergeCase, checkMethod, checkPiecesCase, largeCase, straddleCase } from "./equality-suite.js";
 import { openTestRuntime } from "./gpu-setup.js";
 
 /** Small chunks, so that random shapes cross chunk boundaries; one runtime rotates its uploads. */
@@ -53,6 +53,12 @@ describe.skipIf(!available)("the WebGPU backend gives the reference's bytes", ()
       }
     },
   );
+
+  it.each(["dare_ties", "dare_linear"])("%s in pieces that cross chunks", async (method) => {
+    const runtime = runtimes.get("chunks of 256")!;
+    // Pieces of 1,008 elements (not a multiple of the chunk) over 5,007 elements: the last is short.
+    expect(await checkPiecesCase(largeCase(method, 5_007), runtime, 1_008)).toBe(5);
+  });
 
   it("runs concurrent requests one after the other", async () => {
     const runtime = runtimes.get("chunks of 256")!;
