@@ -8,61 +8,50 @@ import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { encodeFromF32 } from "../src/safetensors/dtype.js";
 import { ShardedWriter, planShards } from "../src/safetensors/writer.js";
+import { tinyLlamaTensors, type TinyLlamaSpec } from "../src/synth/tiny-llama.js";
 
-export interface ModelShape {
-  hidden: number;
-  kvHidden: number;
-  intermediate: number;
-  vocab: number;
-  layers: number;
-}
+/** A llama-shaped model: TinyLlama's layout (src/synth/tiny-llama.ts), bf16. */
+export type ModelShape = TinyLlamaSpec;
 
 /** TinyLlama-1.1B's dimensions (layers chosen per size); the quick configuration is smaller. */
-export const FULL_DIMENSIONS = { hidden: 2048, kvHidden: 256, intermediate: 5632, vocab: 32000 };
-export const QUICK_DIMENSIONS = { hidden: 256, kvHidden: 64, intermediate: 704, vocab: 2048 };
+export const FULL_DIMENSIONS: Omit<ModelShape, "layers"> = {
+  hiddenSize: 2048,
+  heads: 32,
+  kvHeads: 4,
+  intermediateSize: 5632,
+  vocabSize: 32000,
+  dtype: "BF16",
+};
+export const QUICK_DIMENSIONS: Omit<ModelShape, "layers"> = {
+  hiddenSize: 256,
+  heads: 8,
+  kvHeads: 2,
+  intermediateSize: 704,
+  vocabSize: 2048,
+  dtype: "BF16",
+};
 
 export interface TensorSpec {
   name: string;
   shape: number[];
 }
 
-export function tensorList(shape: ModelShape): TensorSpec[] {
-  const { hidden: h, kvHidden: kv, intermediate: i } = shape;
-  const list: TensorSpec[] = [{ name: "model.embed_tokens.weight", shape: [shape.vocab, h] }];
-  for (let layer = 0; layer < shape.layers; layer++) {
-    const p = `model.layers.${layer}.`;
-    list.push(
-      { name: `${p}input_layernorm.weight`, shape: [h] },
-      { name: `${p}self_attn.q_proj.weight`, shape: [h, h] },
-      { name: `${p}self_attn.k_proj.weight`, shape: [kv, h] },
-      { name: `${p}self_attn.v_proj.weight`, shape: [kv, h] },
-      { name: `${p}self_attn.o_proj.weight`, shape: [h, h] },
-      { name: `${p}post_attention_layernorm.weight`, shape: [h] },
-      { name: `${p}mlp.gate_proj.weight`, shape: [i, h] },
-      { name: `${p}mlp.up_proj.weight`, shape: [i, h] },
-      { name: `${p}mlp.down_proj.weight`, shape: [h, i] },
-    );
-  }
-  list.push({ name: "model.norm.weight", shape: [h] }, { name: "lm_head.weight", shape: [shape.vocab, h] });
-  return list;
-}
-
 const elementsOf = (t: TensorSpec) => t.shape.reduce((a, b) => a * b, 1);
 
 /** The shape whose bf16 size comes closest to `bytes` (at least one layer). */
 export function shapeForSize(bytes: number, dimensions: Omit<ModelShape, "layers">): ModelShape {
-  const fixed = tensorList({ ...dimensions, layers: 0 }).reduce((sum, t) => sum + elementsOf(t) * 2, 0);
+  const fixed = tinyLlamaTensors({ ...dimensions, layers: 0 }).reduce((sum, t) => sum + elementsOf(t) * 2, 0);
   const perLayer =
-    tensorList({ ...dimensions, layers: 1 }).reduce((sum, t) => sum + elementsOf(t) * 2, 0) - fixed;
+    tinyLlamaTensors({ ...dimensions, layers: 1 }).reduce((sum, t) => sum + elementsOf(t) * 2, 0) - fixed;
   return { ...dimensions, layers: Math.max(1, Math.round((bytes - fixed) / perLayer)) };
 }
 
 export function modelBytes(shape: ModelShape): number {
-  return tensorList(shape).reduce((sum, t) => sum + elementsOf(t) * 2, 0);
+  return tinyLlamaTensors(shape).reduce((sum, t) => sum + elementsOf(t) * 2, 0);
 }
 
 export function largestTensorBytes(shape: ModelShape): number {
-  return Math.max(...tensorList(shape).map((t) => elementsOf(t) * 2));
+  return Math.max(...tinyLlamaTensors(shape).map((t) => elementsOf(t) * 2));
 }
 
 /** Fills `out` with uniform values in [-scale, scale) from a xorshift seeded by `seed`. */
@@ -101,7 +90,7 @@ export async function writeModelSet(dir: string, shape: ModelShape, fineTunes: n
   const marker = join(dir, `complete-${JSON.stringify(shape).replace(/\W+/g, "-")}`);
   if (await stat(marker).catch(() => undefined)) return folders;
   await rm(dir, { recursive: true, force: true });
-  const tensors = tensorList(shape);
+  const tensors = tinyLlamaTensors(shape);
   for (const [variant, folder] of folders.entries()) {
     await mkdir(folder, { recursive: true });
     const plan = planShards(tensors.map((t) => ({ ...t, dtype: "BF16" as const })));
