@@ -5,7 +5,7 @@
  * or interrupted commit changes nothing.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { applyOperations } from "./apply-operations.js";
 import { BlobStore } from "./blob-store.js";
@@ -15,6 +15,7 @@ import { HubError, revisionNotFound } from "./hub-error.js";
 import { KeyedMutex } from "./keyed-mutex.js";
 import { checkBranchName, checkRepoId } from "./names.js";
 import { own } from "./own.js";
+import { listRepoFolders, sweepStorage, type SweepReport } from "./startup-sweep.js";
 import type { CommitOperation, CommitRecord, GatedMode, RepoRecord } from "./types.js";
 
 export interface NewCommit {
@@ -44,23 +45,29 @@ export class RepoStore {
   private readonly repos = new Map<string, RepoRecord>();
   private readonly commits = new Map<string, CommitRecord>();
   private readonly lock = new KeyedMutex();
+  /** What startup cleaned up. */
+  sweep: SweepReport = { tempFiles: 0, orphanBlobs: 0 };
 
   private constructor(root: string) {
     this.blobs = new BlobStore(root);
     this.reposDir = join(root, "repos");
   }
 
-  /** Opens (or creates) a store under `root`, loading every repository already there. */
+  /**
+   * Opens (or creates) a store under `root`, loading every repository already there and removing
+   * what a crash left behind (see startup-sweep.ts). Folders that hold no repo.json of their own
+   * name are skipped.
+   */
   static async open(root: string): Promise<RepoStore> {
     const store = new RepoStore(root);
     await store.blobs.init();
     await mkdir(store.reposDir, { recursive: true });
-    for (const namespace of await readdir(store.reposDir)) {
-      for (const name of await readdir(join(store.reposDir, namespace))) {
-        const record = await readJsonIfExists<RepoRecord>(join(store.reposDir, namespace, name, "repo.json"));
-        if (record) store.repos.set(record.id, record);
-      }
+    const folders = await listRepoFolders(store.reposDir);
+    for (const folder of folders) {
+      const record = await readJsonIfExists<RepoRecord>(join(folder.dir, "repo.json"));
+      if (record?.id === `${folder.namespace}/${folder.name}`) store.repos.set(record.id, record);
     }
+    store.sweep = await sweepStorage(root, folders);
     return store;
   }
 
