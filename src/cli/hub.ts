@@ -1,8 +1,6 @@
 import { InvalidArgumentError, type Command } from "commander";
-import { readFile } from "node:fs/promises";
-import { HubmergeError } from "../errors.js";
 import { startLocalHub } from "../localhub/index.js";
-import type { TokenSpec } from "../localhub/types.js";
+import { readTokensFile } from "../localhub/token-file.js";
 import { parsePositiveInt } from "./options.js";
 
 interface ServeFlags {
@@ -23,7 +21,7 @@ export function registerHub(program: Command): void {
       'JSON list of {"token": "hf_...", "user": "...", "orgs"?: [...], "role"?: "read"}',
     )
     .action(async (flags: ServeFlags) => {
-      const tokens = flags.tokensFile ? await readTokens(flags.tokensFile) : [];
+      const tokens = flags.tokensFile ? await readTokensFile(flags.tokensFile) : [];
       const server = await startLocalHub({ dir: flags.dir, port: flags.port, tokens });
       process.stdout.write(
         `local Hub serving ${flags.dir} at ${server.url} (${tokens.length} token(s)); Ctrl-C stops it\n`,
@@ -42,19 +40,4 @@ function parsePort(value: string): number {
   const port = parsePositiveInt(value);
   if (port > 65535) throw new InvalidArgumentError("expected a port from 1 to 65535");
   return port;
-}
-
-async function readTokens(path: string): Promise<TokenSpec[]> {
-  const parsed: unknown = JSON.parse(await readFile(path, "utf8"));
-  const valid =
-    Array.isArray(parsed) &&
-    parsed.every(
-      (t) => typeof t === "object" && t !== null && typeof t.token === "string" && typeof t.user === "string",
-    );
-  if (!valid) {
-    throw new HubmergeError("E_USAGE", `${path} is not a list of {token, user} objects`, {
-      hint: 'write e.g. [{"token": "hf_local_alice", "user": "alice"}]',
-    });
-  }
-  return parsed as TokenSpec[];
 }

@@ -4,7 +4,7 @@
  * neither a token's content nor its position shows in the timing. Tokens are never logged.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { HubmergeError } from "../errors.js";
+import { checkTokenSpecs } from "./token-file.js";
 import type { TokenSpec } from "./types.js";
 
 export type Identity =
@@ -21,19 +21,13 @@ interface KnownToken {
 export class TokenRegistry {
   private readonly known: KnownToken[];
 
+  /** `specs` are checked with the tokens file's strict schema: a bad one is an E_USAGE error. */
   constructor(specs: TokenSpec[]) {
-    this.known = specs.map((spec, i) => {
-      if (!spec.token.startsWith("hf_")) {
-        throw new HubmergeError(
-          "E_USAGE",
-          `local hub token #${i + 1} (user ${spec.user}) does not start with "hf_"`,
-          {
-            hint: 'Use tokens such as "hf_local_alice": the Hub client refuses any other form.',
-          },
-        );
-      }
-      return { digest: digest(spec.token), spec, name: `token-${i + 1}` };
-    });
+    this.known = checkTokenSpecs(specs, "the tokens option").map((spec, i) => ({
+      digest: digest(spec.token),
+      spec,
+      name: `token-${i + 1}`,
+    }));
   }
 
   /** Identity for an `Authorization` header value (or its absence). */
