@@ -44,11 +44,22 @@ export function requireDownloadable(identity: Identity, repo: RepoRecord): void 
   }
 }
 
-/** Checks that the caller may write to the namespace (create repos there, commit, upload). */
-export function requireNamespaceWrite(identity: Identity, namespace: string): void {
+/**
+ * Checks that the caller holds a write token at all. Routes whose target is named in the body
+ * (create, delete) call it before reading the body, so that nobody can make the server parse
+ * megabytes without a token.
+ */
+export function requireWriteToken(
+  identity: Identity,
+): asserts identity is Extract<Identity, { kind: "user" }> {
   if (identity.kind !== "user")
     throw new HubError(401, "You must be authenticated to write; pass an access token.");
   if (identity.role !== "write") throw new HubError(403, "This token is read-only; use a write token.");
+}
+
+/** Checks that the caller may write to the namespace (create repos there, commit, upload). */
+export function requireNamespaceWrite(identity: Identity, namespace: string): void {
+  requireWriteToken(identity);
   if (!ownsNamespace(identity, namespace)) {
     throw new HubError(403, `You don't have the rights to write in ${namespace}.`);
   }

@@ -51,6 +51,7 @@ export class LocalHubAdmin {
       const content = typeof value === "string" ? Buffer.from(value) : value;
       if (this.wantsLfs(path, content, opts.lfs)) {
         const oid = await this.store.blobs.putLfs(content);
+        await this.store.recordLfsUpload(repo, oid);
         operations.push({ kind: "lfs", path, oid, size: content.byteLength });
       } else {
         operations.push({ kind: "put", path, content });

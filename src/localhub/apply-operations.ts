@@ -7,11 +7,18 @@ import type { CommitOperation, FileEntry, Snapshot } from "./types.js";
 /** Regular files this large must go through LFS, as on the Hub. */
 export const MAX_REGULAR_FILE_BYTES = 10 * 1024 * 1024;
 
+/** Where a commit goes, and which LFS objects that repository may reference. */
+export interface CommitScope {
+  repo: string;
+  revision: string;
+  hasLfs: (oid: string) => Promise<boolean>;
+}
+
 export async function applyOperations(
   base: Snapshot,
   operations: CommitOperation[],
   blobs: BlobStore,
-  where: { repo: string; revision: string },
+  where: CommitScope,
 ): Promise<Snapshot> {
   // A Map, so that paths such as `__proto__` are plain keys.
   const next = new Map(Object.entries(base));
@@ -24,20 +31,9 @@ export async function applyOperations(
         }
         next.set(op.path, await blobs.putRegular(op.content));
         break;
-      case "lfs": {
-        const stored = await blobs.lfsSize(op.oid);
-        if (stored === undefined) {
-          throw new HubError(
-            422,
-            `LFS object sha256:${op.oid} for ${op.path} was never uploaded; upload it through the LFS batch API before committing`,
-          );
-        }
-        if (stored !== op.size) {
-          throw badRequest(`LFS object sha256:${op.oid} for ${op.path} has ${stored} bytes, not ${op.size}`);
-        }
-        next.set(op.path, lfsEntry(op.oid, op.size));
+      case "lfs":
+        next.set(op.path, await lfsFileEntry(op, blobs, where));
         break;
-      }
       case "delete":
         if (!next.delete(op.path)) throw entryNotFound(where.repo, op.path, where.revision);
         break;
@@ -58,4 +54,27 @@ function deleteFolder(
   const doomed = [...snapshot.keys()].filter((path) => path.startsWith(prefix));
   if (doomed.length === 0) throw entryNotFound(where.repo, folder, where.revision);
   for (const path of doomed) snapshot.delete(path);
+}
+
+/**
+ * The entry of an `lfsFile` line. The object must be stored and belong to this repository (see
+ * repo-lfs.ts); an object stored only for another repo gets the same answer as a missing one, so
+ * the answer tells nothing about other repos.
+ */
+async function lfsFileEntry(
+  op: { path: string; oid: string; size: number },
+  blobs: BlobStore,
+  where: CommitScope,
+): Promise<FileEntry> {
+  const stored = await blobs.lfsSize(op.oid);
+  if (stored === undefined || !(await where.hasLfs(op.oid))) {
+    throw new HubError(
+      422,
+      `LFS object sha256:${op.oid} for ${op.path} was never uploaded to ${where.repo}; upload it through the LFS batch API before committing`,
+    );
+  }
+  if (stored !== op.size) {
+    throw badRequest(`LFS object sha256:${op.oid} for ${op.path} has ${stored} bytes, not ${op.size}`);
+  }
+  return lfsEntry(op.oid, op.size);
 }

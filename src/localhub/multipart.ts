@@ -14,9 +14,19 @@ import { HashingLimit, type BlobStore } from "./blob-store.js";
 import { HubError } from "./hub-error.js";
 
 export interface MultipartPlan {
+  /** The repo the upload is for: two repos uploading one object stage their parts apart. */
+  repo: string;
   oid: string;
   size: number;
   chunkSize: number;
+}
+
+/** As on S3, an object has at most this many parts; larger objects get larger parts. */
+export const MAX_PARTS = 10_000;
+
+/** The plan for uploading `size` bytes in parts of `chunkSize`, or larger ones to stay within MAX_PARTS. */
+export function planMultipart(repo: string, oid: string, size: number, chunkSize: number): MultipartPlan {
+  return { repo, oid, size, chunkSize: Math.max(chunkSize, Math.ceil(size / MAX_PARTS)) };
 }
 
 export function partCount(plan: MultipartPlan): number {
@@ -29,7 +39,8 @@ export function partSize(plan: MultipartPlan, n: number): number {
 }
 
 function stagingDir(store: BlobStore, plan: MultipartPlan): string {
-  return join(store.tmpDir, "multipart", `${plan.oid}-${plan.size}-${plan.chunkSize}`);
+  const repoKey = createHash("sha256").update(plan.repo).digest("hex").slice(0, 16);
+  return join(store.tmpDir, "multipart", `${plan.oid}-${plan.size}-${plan.chunkSize}-${repoKey}`);
 }
 
 /** Stores part `n`; returns its quoted ETag (md5, as S3 does). */

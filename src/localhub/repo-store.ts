@@ -15,6 +15,7 @@ import { HubError, revisionNotFound } from "./hub-error.js";
 import { KeyedMutex } from "./keyed-mutex.js";
 import { checkBranchName, checkRepoId } from "./names.js";
 import { own } from "./own.js";
+import { RepoLfsIndex } from "./repo-lfs.js";
 import { listRepoFolders, sweepStorage, type SweepReport } from "./startup-sweep.js";
 import type { CommitOperation, CommitRecord, GatedMode, RepoRecord } from "./types.js";
 
@@ -45,6 +46,7 @@ export class RepoStore {
   private readonly repos = new Map<string, RepoRecord>();
   private readonly commits = new Map<string, CommitRecord>();
   private readonly lock = new KeyedMutex();
+  private readonly lfs = new RepoLfsIndex((id) => this.repoDir(id));
   /** What startup cleaned up. */
   sweep: SweepReport = { tempFiles: 0, orphanBlobs: 0 };
 
@@ -87,7 +89,7 @@ export class RepoStore {
         { kind: "put", path: ".gitattributes", content: Buffer.from(DEFAULT_GITATTRIBUTES) },
         ...(spec.files ?? []),
       ];
-      const files = await applyOperations({}, operations, this.blobs, { repo: spec.id, revision: "main" });
+      const files = await applyOperations({}, operations, this.blobs, this.scope(spec.id, "main"));
       const commit = await this.writeCommit(spec.id, {
         parents: [],
         title: "initial commit",
@@ -112,6 +114,7 @@ export class RepoStore {
   async delete(id: string): Promise<void> {
     await this.lock.run(id, async () => {
       this.repos.delete(id);
+      this.lfs.forget(id);
       for (const key of this.commits.keys()) if (key.startsWith(`${id}@`)) this.commits.delete(key);
       await rm(this.repoDir(id), { recursive: true, force: true });
     });
@@ -158,10 +161,12 @@ export class RepoStore {
         );
       }
       const parent = await this.resolve(id, head);
-      const files = await applyOperations(parent.files, spec.operations, this.blobs, {
-        repo: id,
-        revision: spec.branch,
-      });
+      const files = await applyOperations(
+        parent.files,
+        spec.operations,
+        this.blobs,
+        this.scope(id, spec.branch),
+      );
       const commit = await this.writeCommit(id, {
         parents: [head],
         title: spec.title,
@@ -204,6 +209,23 @@ export class RepoStore {
     });
   }
 
+  /** True when `id` may reference LFS object `oid` (uploaded to it, or in its history). */
+  hasLfs(id: string, oid: string): Promise<boolean> {
+    return this.lfs.has(id, oid);
+  }
+
+  /** Records that LFS object `oid` (already stored and verified) was uploaded to `id`. */
+  async recordLfsUpload(id: string, oid: string): Promise<void> {
+    await this.lock.run(id, async () => {
+      this.requireRepo(id);
+      await this.lfs.recordUpload(id, oid);
+    });
+  }
+
+  private scope(id: string, revision: string) {
+    return { repo: id, revision, hasLfs: (oid: string) => this.lfs.has(id, oid) };
+  }
+
   private requireRepo(id: string): RepoRecord {
     const repo = this.repos.get(id);
     if (!repo) throw new HubError(404, `Repository not found: ${id}`, "RepoNotFound");
@@ -224,6 +246,7 @@ export class RepoStore {
     const date = new Date().toISOString();
     const commit: CommitRecord = { id: commitId({ ...fields, date }), date, ...fields };
     await writeJsonAtomic(join(this.repoDir(id), "commits", `${commit.id}.json`), commit);
+    await this.lfs.recordCommit(id, commit.files);
     this.commits.set(`${id}@${commit.id}`, commit);
     return commit;
   }

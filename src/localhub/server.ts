@@ -37,6 +37,8 @@ export interface LocalHubOptions {
   multipartChunkSize?: number;
   /** Entries per page of the tree API (default 1000). */
   treePageSize?: number;
+  /** How long LFS upload URLs stay valid, in seconds (default 3600; the batch API says so). */
+  uploadUrlTtlSeconds?: number;
   /** One line per request (method, path, status, time); tokens never appear. */
   log?: (line: string) => void;
 }
@@ -61,7 +63,7 @@ export async function startLocalHub(opts: LocalHubOptions): Promise<LocalHub> {
   const hub: HubServices = {
     store,
     baseUrl: "",
-    signer: new UploadSigner(),
+    signer: new UploadSigner(opts.uploadUrlTtlSeconds),
     multipartThreshold: threshold,
     multipartChunkSize: opts.multipartChunkSize ?? Math.max(1, Math.ceil(threshold / 2)),
     treePageSize: opts.treePageSize ?? 1000,

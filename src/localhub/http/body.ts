@@ -3,8 +3,10 @@ import type { IncomingMessage } from "node:http";
 import { z } from "zod";
 import { HubError, badRequest } from "../hub-error.js";
 
+/** The default cap of a JSON body; routes whose bodies are small pass a smaller one. */
 export const MAX_JSON_BYTES = 16 * 1024 * 1024;
 
+/** The body, refused with 413 before any byte is read when its declared length is over `limit`. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"] ?? 0);
   if (declared > limit) throw new HubError(413, `request body of ${declared} bytes exceeds ${limit}`);
@@ -32,8 +34,13 @@ export function parseJsonText(text: string, what: string): unknown {
   }
 }
 
-/** The body as JSON checked against `schema`. */
-export async function readJson<T>(req: IncomingMessage, schema: z.ZodType<T>, what: string): Promise<T> {
-  const body = await readBody(req, MAX_JSON_BYTES);
+/** The body as JSON checked against `schema`; at most `limit` bytes. */
+export async function readJson<T>(
+  req: IncomingMessage,
+  schema: z.ZodType<T>,
+  what: string,
+  limit = MAX_JSON_BYTES,
+): Promise<T> {
+  const body = await readBody(req, limit);
   return parseWith(schema, parseJsonText(body.toString("utf8"), what), what);
 }

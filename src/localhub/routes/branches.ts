@@ -14,7 +14,7 @@ const CreateBranchBody = z.looseObject({
 export async function createBranch(ctx: RequestContext): Promise<void> {
   const [id = "", branch = ""] = ctx.params;
   const repo = repoFor(ctx, id, "write");
-  const body = await readJson(ctx.req, CreateBranchBody, "create-branch request");
+  const body = await readJson(ctx.req, CreateBranchBody, "create-branch request", 64 * 1024);
   const start = body.emptyBranch
     ? null
     : (await ctx.hub.store.resolve(repo.id, body.startingPoint ?? "main")).id;

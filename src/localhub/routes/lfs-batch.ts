@@ -1,8 +1,12 @@
 /**
- * `POST /{repo}.git/info/lfs/objects/batch` (git-lfs batch API, upload only). Objects already
- * stored get no actions; others get a signed upload URL on this server, or for large objects a
- * multipart plan (`header.chunk_size` and one URL per part, `href` = completion URL). Never
- * offers Xet, so clients use plain LFS.
+ * `POST /{repo}.git/info/lfs/objects/batch` (git-lfs batch API, upload only). Objects this repo
+ * already has (uploaded to it, or in its history) get no actions; others get a signed upload URL
+ * bound to this repo, or for large objects a multipart plan (`header.chunk_size` and one URL per
+ * part, `href` = completion URL). An object stored for another repo still needs an upload here,
+ * as on the Hub, whose storage is per repo. Never offers Xet, so clients use plain LFS.
+ *
+ * Everything a client announces is bounded before work is done for it: the object count, each
+ * object's size, and the number of part URLs one answer may list.
  */
 import { z } from "zod";
 import type { RequestContext } from "../context.js";
@@ -10,29 +14,48 @@ import { SHA256_HEX } from "../git-hash.js";
 import { badRequest } from "../hub-error.js";
 import { readJson } from "../http/body.js";
 import { sendJson } from "../http/respond.js";
-import { partCount, type MultipartPlan } from "../multipart.js";
+import { partCount, planMultipart } from "../multipart.js";
 import { repoFor } from "./common.js";
 
 const LFS_JSON = "application/vnd.git-lfs+json";
-const UPLOAD_URL_TTL_SECONDS = 3600;
+/** Both clients send at most 256 objects per batch request. */
+export const MAX_BATCH_OBJECTS = 1000;
+/** The Hub's largest file. */
+export const MAX_LFS_OBJECT_BYTES = 50 * 1024 ** 3;
+/** Part URLs one batch answer may list in all (each object has at most 10,000 parts). */
+export const MAX_BATCH_PART_URLS = 20_000;
+const MAX_BATCH_BODY_BYTES = 1024 * 1024;
 
 const BatchBody = z.looseObject({
   operation: z.string(),
-  transfers: z.array(z.string()).nullish(),
-  objects: z.array(z.looseObject({ oid: z.string(), size: z.number().int().nonnegative() })).max(10_000),
+  transfers: z.array(z.string()).max(20).nullish(),
+  objects: z
+    .array(z.looseObject({ oid: z.string().max(200), size: z.number().int().nonnegative() }))
+    .max(MAX_BATCH_OBJECTS),
 });
 
 type LfsObjectAnswer = Record<string, unknown>;
 
+interface BatchState {
+  repo: string;
+  multipartAllowed: boolean;
+  /** Part URLs still allowed in this answer. */
+  partBudget: number;
+}
+
 export async function lfsBatch(ctx: RequestContext): Promise<void> {
   const [id = ""] = ctx.params;
-  repoFor(ctx, id, "write");
-  const body = await readJson(ctx.req, BatchBody, "LFS batch request");
+  const repo = repoFor(ctx, id, "write");
+  const body = await readJson(ctx.req, BatchBody, "LFS batch request", MAX_BATCH_BODY_BYTES);
   if (body.operation !== "upload")
     throw badRequest(`LFS operation "${body.operation}" is not supported here`);
-  const multipartAllowed = body.transfers?.includes("multipart") ?? false;
+  const state: BatchState = {
+    repo: repo.id,
+    multipartAllowed: body.transfers?.includes("multipart") ?? false,
+    partBudget: MAX_BATCH_PART_URLS,
+  };
   const objects: LfsObjectAnswer[] = [];
-  for (const object of body.objects) objects.push(await answerFor(ctx, object, multipartAllowed));
+  for (const object of body.objects) objects.push(await answerFor(ctx, object, state));
   const usesMultipart = objects.some((object) => hasChunkSize(object));
   await sendJson(
     ctx,
@@ -45,43 +68,50 @@ export async function lfsBatch(ctx: RequestContext): Promise<void> {
 async function answerFor(
   ctx: RequestContext,
   object: { oid: string; size: number },
-  multipartAllowed: boolean,
+  state: BatchState,
 ): Promise<LfsObjectAnswer> {
   const { oid, size } = object;
-  if (!SHA256_HEX.test(oid))
-    return { oid, size, error: { code: 422, message: "oid must be a 64-hex sha256" } };
-  const stored = await ctx.hub.store.blobs.lfsSize(oid);
-  if (stored === size) return { oid, size };
-  if (stored !== undefined) {
-    return {
-      oid,
-      size,
-      error: { code: 422, message: `object ${oid} is stored with size ${stored}, not ${size}` },
-    };
+  if (!SHA256_HEX.test(oid)) return objectError(oid, size, "oid must be a 64-hex sha256");
+  if (size > MAX_LFS_OBJECT_BYTES) {
+    return objectError(oid, size, `object is larger than the ${MAX_LFS_OBJECT_BYTES} bytes allowed`);
   }
+  const { store } = ctx.hub;
+  const stored = await store.blobs.lfsSize(oid);
+  if (stored !== undefined && (await store.hasLfs(state.repo, oid))) {
+    if (stored === size) return { oid, size };
+    return objectError(oid, size, `object ${oid} is stored with size ${stored}, not ${size}`);
+  }
+  return uploadAnswer(ctx, oid, size, state);
+}
+
+function uploadAnswer(ctx: RequestContext, oid: string, size: number, state: BatchState): LfsObjectAnswer {
   const { signer, baseUrl, multipartThreshold, multipartChunkSize } = ctx.hub;
-  if (multipartAllowed && size > multipartThreshold) {
-    const plan: MultipartPlan = { oid, size, chunkSize: multipartChunkSize };
-    const query = `chunk=${plan.chunkSize}&sig=${signer.sign("multipart", oid, size, plan.chunkSize)}`;
+  const expires_in = signer.ttlSeconds;
+  const repoQuery = new URLSearchParams({ repo: state.repo });
+  if (state.multipartAllowed && size > multipartThreshold) {
+    const plan = planMultipart(state.repo, oid, size, multipartChunkSize);
+    const parts = partCount(plan);
+    if (parts > state.partBudget) {
+      return objectError(oid, size, "too many upload parts in one batch; send fewer objects per request");
+    }
+    state.partBudget -= parts;
+    repoQuery.set("chunk", String(plan.chunkSize));
+    const grant = signer.grant("multipart", state.repo, oid, size, plan.chunkSize);
+    const query = `${repoQuery.toString()}&${grant.toString()}`;
     const header: Record<string, string> = { chunk_size: String(plan.chunkSize) };
-    for (let n = 1; n <= partCount(plan); n++) {
+    for (let n = 1; n <= parts; n++) {
       header[String(n).padStart(5, "0")] = `${baseUrl}/_lfs/${oid}/${size}/part/${n}?${query}`;
     }
     const href = `${baseUrl}/_lfs/${oid}/${size}/complete?${query}`;
-    return {
-      oid,
-      size,
-      authenticated: true,
-      actions: { upload: { href, header, expires_in: UPLOAD_URL_TTL_SECONDS } },
-    };
+    return { oid, size, authenticated: true, actions: { upload: { href, header, expires_in } } };
   }
-  const href = `${baseUrl}/_lfs/${oid}/${size}?sig=${signer.sign("single", oid, size)}`;
-  return {
-    oid,
-    size,
-    authenticated: true,
-    actions: { upload: { href, expires_in: UPLOAD_URL_TTL_SECONDS } },
-  };
+  const grant = signer.grant("single", state.repo, oid, size);
+  const href = `${baseUrl}/_lfs/${oid}/${size}?${repoQuery.toString()}&${grant.toString()}`;
+  return { oid, size, authenticated: true, actions: { upload: { href, expires_in } } };
+}
+
+function objectError(oid: string, size: number, message: string): LfsObjectAnswer {
+  return { oid, size, error: { code: 422, message } };
 }
 
 function hasChunkSize(object: LfsObjectAnswer): boolean {

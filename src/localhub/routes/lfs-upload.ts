@@ -1,35 +1,40 @@
 /**
  * The upload URLs the batch API hands out: a single `PUT` of the whole object, or `PUT`s of its
- * parts then a completion `POST`. Every path verifies the sha256 and size before the object is
- * stored.
+ * parts then a completion `POST`. Each URL is signed for one repo, object and size, and expires.
+ * Every path verifies the sha256 and size before the object is stored and recorded as uploaded to
+ * that repo. An object already stored for another repo is verified all the same: sending its
+ * bytes is what proves the uploader has them.
  */
 import { z } from "zod";
 import type { RequestContext } from "../context.js";
 import { badRequest } from "../hub-error.js";
 import { readJson } from "../http/body.js";
 import { send, sendJson } from "../http/respond.js";
-import { completeMultipart, stagePart, type MultipartPlan } from "../multipart.js";
+import { MAX_PARTS, completeMultipart, stagePart, type MultipartPlan } from "../multipart.js";
 
 const CompletionBody = z.looseObject({
   oid: z.string(),
-  parts: z.array(z.object({ partNumber: z.number().int(), etag: z.string() })),
+  parts: z.array(z.object({ partNumber: z.number().int(), etag: z.string().max(200) })).max(MAX_PARTS),
 });
+const MAX_COMPLETION_BODY_BYTES = 2 * 1024 * 1024;
 
-/** `PUT /_lfs/{oid}/{size}?sig=`. */
+/** `PUT /_lfs/{oid}/{size}?repo=&exp=&sig=`. */
 export async function uploadObject(ctx: RequestContext): Promise<void> {
   const [oid = "", sizeText = ""] = ctx.params;
   const size = Number(sizeText);
-  ctx.hub.signer.verify(ctx.url.searchParams.get("sig"), "single", oid, size);
-  const blobs = ctx.hub.store.blobs;
-  if ((await blobs.lfsSize(oid)) === size) {
-    ctx.req.resume(); // Someone stored it meanwhile: the bytes are not needed.
+  const repo = ctx.url.searchParams.get("repo") ?? "";
+  ctx.hub.signer.verify(ctx.url.searchParams, "single", repo, oid, size);
+  const { store } = ctx.hub;
+  if (await alreadyHas(ctx, repo, oid, size)) {
+    ctx.req.resume(); // This repo has it already: the bytes are not needed.
   } else {
-    await blobs.ingestLfs(ctx.req, { oid, size });
+    await store.blobs.ingestLfs(ctx.req, { oid, size });
+    await store.recordLfsUpload(repo, oid);
   }
   await send(ctx, 200, {});
 }
 
-/** `PUT /_lfs/{oid}/{size}/part/{n}?chunk=&sig=`: answers the part's ETag. */
+/** `PUT /_lfs/{oid}/{size}/part/{n}?repo=&chunk=&exp=&sig=`: answers the part's ETag. */
 export async function uploadPart(ctx: RequestContext): Promise<void> {
   const [, , partText = ""] = ctx.params;
   const plan = verifiedPlan(ctx);
@@ -37,21 +42,33 @@ export async function uploadPart(ctx: RequestContext): Promise<void> {
   await send(ctx, 200, { ETag: etag });
 }
 
-/** `POST /_lfs/{oid}/{size}/complete?chunk=&sig=` with `{oid, parts: [{partNumber, etag}]}`. */
+/** `POST /_lfs/{oid}/{size}/complete?repo=&chunk=&exp=&sig=` with `{oid, parts: [{partNumber, etag}]}`. */
 export async function completeUpload(ctx: RequestContext): Promise<void> {
   const plan = verifiedPlan(ctx);
-  const body = await readJson(ctx.req, CompletionBody, "multipart completion");
+  const body = await readJson(ctx.req, CompletionBody, "multipart completion", MAX_COMPLETION_BODY_BYTES);
   if (body.oid !== plan.oid)
     throw badRequest(`completion names ${body.oid}, but this URL is for ${plan.oid}`);
-  if ((await ctx.hub.store.blobs.lfsSize(plan.oid)) !== plan.size) {
+  if (!(await alreadyHas(ctx, plan.repo, plan.oid, plan.size))) {
     await completeMultipart(ctx.hub.store.blobs, plan, body.parts);
+    await ctx.hub.store.recordLfsUpload(plan.repo, plan.oid);
   }
   await sendJson(ctx, 200, {});
 }
 
+async function alreadyHas(ctx: RequestContext, repo: string, oid: string, size: number): Promise<boolean> {
+  const { store } = ctx.hub;
+  return (await store.blobs.lfsSize(oid)) === size && (await store.hasLfs(repo, oid));
+}
+
 function verifiedPlan(ctx: RequestContext): MultipartPlan {
   const [oid = "", sizeText = ""] = ctx.params;
-  const plan = { oid, size: Number(sizeText), chunkSize: Number(ctx.url.searchParams.get("chunk")) };
-  ctx.hub.signer.verify(ctx.url.searchParams.get("sig"), "multipart", plan.oid, plan.size, plan.chunkSize);
+  const query = ctx.url.searchParams;
+  const plan = {
+    repo: query.get("repo") ?? "",
+    oid,
+    size: Number(sizeText),
+    chunkSize: Number(query.get("chunk")),
+  };
+  ctx.hub.signer.verify(query, "multipart", plan.repo, plan.oid, plan.size, plan.chunkSize);
   return plan;
 }

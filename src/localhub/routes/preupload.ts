@@ -6,16 +6,26 @@ import { sendJson } from "../http/respond.js";
 import { uploadModeFor } from "../upload-mode.js";
 import { repoFor } from "./common.js";
 
+/** Both clients ask about at most 256 files per request; a sample is 512 bytes (base64). */
+const MAX_PREUPLOAD_FILES = 1000;
+const MAX_PREUPLOAD_BODY_BYTES = 2 * 1024 * 1024;
+
 const PreuploadBody = z.looseObject({
-  files: z.array(
-    z.looseObject({ path: z.string(), size: z.number().int().nonnegative(), sample: z.string() }),
-  ),
+  files: z
+    .array(
+      z.looseObject({
+        path: z.string().max(1000),
+        size: z.number().int().nonnegative(),
+        sample: z.string().max(1024),
+      }),
+    )
+    .max(MAX_PREUPLOAD_FILES),
 });
 
 export async function preupload(ctx: RequestContext): Promise<void> {
   const [id = "", revision = ""] = ctx.params;
   const repo = repoFor(ctx, id, "write");
-  const body = await readJson(ctx.req, PreuploadBody, "preupload request");
+  const body = await readJson(ctx.req, PreuploadBody, "preupload request", MAX_PREUPLOAD_BODY_BYTES);
   const commit = await ctx.hub.store.resolve(repo.id, revision);
   await sendJson(ctx, 200, {
     commitOid: commit.id,

@@ -1,12 +1,16 @@
 /** Creating, deleting and configuring repositories. */
 import { z } from "zod";
-import { requireNamespaceWrite } from "../access.js";
+import { requireNamespaceWrite, requireWriteToken } from "../access.js";
 import type { RequestContext } from "../context.js";
-import { HubError, badRequest } from "../hub-error.js";
+import { badRequest } from "../hub-error.js";
 import { readJson } from "../http/body.js";
 import { sendJson } from "../http/respond.js";
 import type { CommitOperation } from "../types.js";
 import { authorOf, repoFor } from "./common.js";
+
+/** Creation may carry initial files (`files`, base64); the other bodies are a few fields. */
+const MAX_CREATE_BODY_BYTES = 16 * 1024 * 1024;
+const MAX_SMALL_BODY_BYTES = 64 * 1024;
 
 const CreateRepoBody = z.looseObject({
   name: z.string().min(1),
@@ -34,10 +38,10 @@ const SettingsBody = z.looseObject({
 
 /** `POST /api/repos/create`: 409 when the repo exists; the first commit has `.gitattributes`. */
 export async function createRepo(ctx: RequestContext): Promise<void> {
-  const body = await readJson(ctx.req, CreateRepoBody, "create-repo request");
+  requireWriteToken(ctx.identity);
+  const body = await readJson(ctx.req, CreateRepoBody, "create-repo request", MAX_CREATE_BODY_BYTES);
   if (body.type && body.type !== "model")
     throw badRequest(`this local hub only hosts models, not ${body.type}s`);
-  if (ctx.identity.kind !== "user") throw new HubError(401, "You must be authenticated to create a repo.");
   const namespace = body.organization ?? ctx.identity.user;
   requireNamespaceWrite(ctx.identity, namespace);
   const files: CommitOperation[] = (body.files ?? []).map((file) => ({
@@ -56,7 +60,8 @@ export async function createRepo(ctx: RequestContext): Promise<void> {
 
 /** `DELETE /api/repos/delete`. */
 export async function deleteRepo(ctx: RequestContext): Promise<void> {
-  const body = await readJson(ctx.req, DeleteRepoBody, "delete-repo request");
+  requireWriteToken(ctx.identity);
+  const body = await readJson(ctx.req, DeleteRepoBody, "delete-repo request", MAX_SMALL_BODY_BYTES);
   const namespace = body.organization ?? (ctx.identity.kind === "user" ? ctx.identity.user : "");
   const repo = repoFor(ctx, `${namespace}/${body.name}`, "write");
   await ctx.hub.store.delete(repo.id);
@@ -67,7 +72,7 @@ export async function deleteRepo(ctx: RequestContext): Promise<void> {
 export async function updateSettings(ctx: RequestContext): Promise<void> {
   const [id = ""] = ctx.params;
   const repo = repoFor(ctx, id, "write");
-  const body = await readJson(ctx.req, SettingsBody, "settings request");
+  const body = await readJson(ctx.req, SettingsBody, "settings request", MAX_SMALL_BODY_BYTES);
   await ctx.hub.store.update(repo.id, {
     ...(body.private != null && { private: body.private }),
     ...(body.gated != null && { gated: body.gated }),

@@ -2,13 +2,17 @@
 import { z } from "zod";
 import type { RequestContext } from "../context.js";
 import { lastCommitOf } from "../history.js";
-import { entryNotFound } from "../hub-error.js";
-import { MAX_JSON_BYTES, parseJsonText, parseWith, readBody } from "../http/body.js";
+import { badRequest, entryNotFound } from "../hub-error.js";
+import { parseJsonText, parseWith, readBody } from "../http/body.js";
 import { sendJson } from "../http/respond.js";
 import { entryAt, isFolder, listFolder, type TreeEntry } from "../tree.js";
 import type { CommitRecord } from "../types.js";
 import { repoFor } from "./common.js";
 import { isTrue } from "./info.js";
+
+/** The Hub answers at most 1,000 paths per paths-info request (huggingface_hub sends 500). */
+export const MAX_PATHS_INFO_PATHS = 1000;
+const MAX_PATHS_INFO_BODY_BYTES = 2 * 1024 * 1024;
 
 const PathsInfoBody = z.object({
   paths: z.union([z.string(), z.array(z.string())]),
@@ -47,10 +51,10 @@ export async function pathsInfo(ctx: RequestContext): Promise<void> {
   const [id = "", revision = ""] = ctx.params;
   const repo = repoFor(ctx, id, "read");
   const body = await readPathsInfoBody(ctx);
+  const paths = uniquePaths(typeof body.paths === "string" ? [body.paths] : body.paths);
   const commit = await ctx.hub.store.resolve(repo.id, revision);
-  const paths = typeof body.paths === "string" ? [body.paths] : body.paths;
   const entries = paths
-    .map((path) => entryAt(commit.files, path.replace(/\/+$/, "")))
+    .map((path) => entryAt(commit.files, path))
     .filter((entry): entry is TreeEntry => entry !== undefined);
   const expand = body.expand === true || (typeof body.expand === "string" && isTrue(body.expand));
   await sendJson(ctx, 200, expand ? await withLastCommits(ctx, repo.id, commit, entries) : entries);
@@ -58,7 +62,7 @@ export async function pathsInfo(ctx: RequestContext): Promise<void> {
 
 /** JSON (the JS client) or a form with repeated `paths` (the Python client). */
 async function readPathsInfoBody(ctx: RequestContext) {
-  const text = (await readBody(ctx.req, MAX_JSON_BYTES)).toString("utf8");
+  const text = (await readBody(ctx.req, MAX_PATHS_INFO_BODY_BYTES)).toString("utf8");
   if ((ctx.req.headers["content-type"] ?? "").includes("application/x-www-form-urlencoded")) {
     const form = new URLSearchParams(text);
     return parseWith(
@@ -68,6 +72,15 @@ async function readPathsInfoBody(ctx: RequestContext) {
     );
   }
   return parseWith(PathsInfoBody, parseJsonText(text, "paths-info request"), "paths-info request");
+}
+
+/** The paths once each (in first-seen order, trailing slashes dropped); too many is a 400. */
+function uniquePaths(paths: string[]): string[] {
+  const unique = [...new Set(paths.map((path) => path.replace(/\/+$/, "")))];
+  if (unique.length > MAX_PATHS_INFO_PATHS) {
+    throw badRequest(`paths-info takes at most ${MAX_PATHS_INFO_PATHS} paths, not ${unique.length}`);
+  }
+  return unique;
 }
 
 async function withLastCommits(
