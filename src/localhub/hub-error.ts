@@ -8,18 +8,22 @@ export class HubError extends Error {
   readonly status: number;
   readonly errorCode: HubErrorCode | undefined;
   readonly headers: Record<string, string>;
+  /** More keys of the JSON body beside `error` (e.g. the existing repo's `url` of a 409). */
+  readonly fields: Record<string, unknown>;
 
   constructor(
     status: number,
     message: string,
     errorCode?: HubErrorCode,
     headers: Record<string, string> = {},
+    fields: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = "HubError";
     this.status = status;
     this.errorCode = errorCode;
     this.headers = headers;
+    this.fields = fields;
   }
 }
 

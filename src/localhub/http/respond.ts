@@ -59,7 +59,7 @@ export function sendJson(
 export function sendError(ctx: RequestContext, error: HubError): Promise<void> {
   const headers: Record<string, string> = { ...error.headers, "X-Error-Message": headerSafe(error.message) };
   if (error.errorCode) headers["X-Error-Code"] = error.errorCode;
-  return sendJson(ctx, error.status, { error: error.message }, headers);
+  return sendJson(ctx, error.status, { ...error.fields, error: error.message }, headers);
 }
 
 function headerSafe(text: string): string {

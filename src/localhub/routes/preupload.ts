@@ -4,6 +4,8 @@ import type { RequestContext } from "../context.js";
 import { readJson } from "../http/body.js";
 import { sendJson } from "../http/respond.js";
 import { uploadModeFor } from "../upload-mode.js";
+import { own } from "../own.js";
+import type { Snapshot } from "../types.js";
 import { repoFor } from "./common.js";
 
 /** Both clients ask about at most 256 files per request; a sample is 512 bytes (base64). */
@@ -33,6 +35,18 @@ export async function preupload(ctx: RequestContext): Promise<void> {
       path: file.path,
       uploadMode: uploadModeFor({ ...file, sample: Buffer.from(file.sample, "base64") }),
       shouldIgnore: false,
+      ...remoteOid(commit.files, file.path),
     })),
   });
+}
+
+/**
+ * The `oid` of the file now at `path`, in the form huggingface_hub compares with its local file to
+ * skip unchanged files (and a commit where nothing changed): the sha256 for LFS files, the git
+ * blob sha1 for regular ones. Absent when there is no file there.
+ */
+function remoteOid(files: Snapshot, path: string): { oid?: string } {
+  const entry = own(files, path);
+  if (!entry) return {};
+  return { oid: entry.lfs ? entry.lfs.oid : entry.oid };
 }

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { requireNamespaceWrite, requireWriteToken } from "../access.js";
 import type { RequestContext } from "../context.js";
-import { badRequest } from "../hub-error.js";
+import { HubError, badRequest } from "../hub-error.js";
 import { readJson } from "../http/body.js";
 import { sendJson } from "../http/respond.js";
 import type { CommitOperation } from "../types.js";
@@ -49,13 +49,29 @@ export async function createRepo(ctx: RequestContext): Promise<void> {
     path: file.path,
     content: Buffer.from(file.content, file.encoding === "utf-8" ? "utf8" : "base64"),
   }));
-  const { repo } = await ctx.hub.store.create({
-    id: `${namespace}/${body.name}`,
-    private: body.visibility ? body.visibility === "private" : (body.private ?? false),
-    author: authorOf(ctx),
-    files,
-  });
+  const id = `${namespace}/${body.name}`;
+  const { repo } = await ctx.hub.store
+    .create({
+      id,
+      private: body.visibility ? body.visibility === "private" : (body.private ?? false),
+      author: authorOf(ctx),
+      files,
+    })
+    .catch((error: unknown) => {
+      throw withRepoUrl(ctx, error, id);
+    });
   await sendJson(ctx, 200, { url: `${ctx.hub.baseUrl}/${repo.id}`, name: repo.id, id: repo.uid });
+}
+
+/**
+ * A 409 carries the existing repo's `url`, as the Hub's does: Python's `create_repo(exist_ok=True)`
+ * accepts the 409 and then reads `url` from its body. Only the caller's own namespace gets here.
+ */
+function withRepoUrl(ctx: RequestContext, error: unknown, id: string): unknown {
+  if (!(error instanceof HubError) || error.status !== 409) return error;
+  return new HubError(409, error.message, error.errorCode, error.headers, {
+    url: `${ctx.hub.baseUrl}/${id}`,
+  });
 }
 
 /** `DELETE /api/repos/delete`. */

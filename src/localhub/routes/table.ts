@@ -10,6 +10,7 @@ import { preupload } from "./preupload.js";
 import { createRepo, deleteRepo, updateSettings } from "./repos.js";
 import { rawFile, resolveFile } from "./resolve.js";
 import { listTree, pathsInfo } from "./tree.js";
+import { validateYaml } from "./validate-yaml.js";
 import { whoami } from "./whoami.js";
 
 const MODEL = `/api/models/${REPO}`;
@@ -20,6 +21,7 @@ export const ROUTES: readonly Route[] = [
   route(GET, "/api/whoami-v2", whoami),
   route(["POST"], "/api/repos/create", createRepo),
   route(["DELETE"], "/api/repos/delete", deleteRepo),
+  route(["POST"], "/api/validate-yaml", validateYaml),
   route(GET, MODEL, modelInfo),
   route(GET, `${MODEL}/revision/${REV}`, modelInfo),
   route(GET, `${MODEL}/tree/${REV}(?:/(.*))?`, listTree),
