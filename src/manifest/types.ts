@@ -3,7 +3,7 @@
  * position of every entry so that later stages can point errors at the exact line.
  */
 import type { DareRescale, ParamSettings } from "../merge/types.js";
-import type { ModelRef } from "./model-ref.js";
+import type { ModelRef } from "../model-ref.js";
 
 /** 1-based line and column in the manifest file. */
 export interface Pos {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { HubmergeError } from "../../src/errors.js";
-import { DEFAULT_HUB_URL, hubConfigFrom } from "../../src/hub/config.js";
+import { HubmergeError } from "../../../src/errors.js";
+import { DEFAULT_HUB_URL, hubConfigFrom } from "../../../src/hub/client/config.js";
 
 function thrown(fn: () => unknown): HubmergeError {
   try {

@@ -1,10 +1,11 @@
-import { lineageFromCards } from "../compat/card-lineage.js";
-import type { LineageLookup } from "../compat/lineage.js";
-import { HubSource } from "../source/hub-source.js";
-import { createSourceResolver } from "../source/hub-resolver.js";
-import type { SourceResolver } from "../source/resolve.js";
-import type { HubConfig } from "./config.js";
-import type { RetryOptions } from "./retrying-fetch.js";
+import { lineageFromCards } from "./compat/card-lineage.js";
+import type { LineageLookup } from "./compat/lineage.js";
+import type { HubConfig } from "./hub/client/config.js";
+import type { RetryOptions } from "./hub/client/retrying-fetch.js";
+import type { ModelRef } from "./model-ref.js";
+import { HubSource } from "./source/hub-source.js";
+import { createSourceResolver } from "./source/hub-resolver.js";
+import type { SourceResolver } from "./source/resolve.js";
 
 export interface HubSessionOptions {
   cacheDir?: string;
@@ -18,6 +19,11 @@ export interface HubSession {
   hub: HubConfig;
   resolver: SourceResolver;
   lineageOf: LineageLookup;
+}
+
+/** The commit a Hub reference resolves to now: one light request, no file is read. */
+export function resolveRevision(ref: ModelRef, options: { hub: HubConfig }): Promise<string> {
+  return HubSource.resolveRevision(ref, options);
 }
 
 export function hubSession(hub: HubConfig, options: HubSessionOptions = {}): HubSession {

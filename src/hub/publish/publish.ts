@@ -8,14 +8,14 @@
 import { commitIter, HubApiError, type CommitOperation, type CommitOutput } from "@huggingface/hub";
 import { randomUUID } from "node:crypto";
 import { pathToFileURL } from "node:url";
-import { HubmergeError } from "../errors.js";
-import { repoIdProblem } from "../manifest/model-ref.js";
+import { HubmergeError } from "../../errors.js";
+import { repoIdProblem } from "../../model-ref.js";
 import { findLandedCommit, publishIdTrailer, type CommitLookup } from "./commit-landed.js";
-import type { HubConfig } from "./config.js";
-import { HubErrorCodes } from "./error-codes.js";
-import { isAbortError, redactToken, toHubmergeError, type HubErrorContext } from "./errors.js";
+import type { HubConfig } from "../client/config.js";
+import { HubErrorCodes } from "../client/error-codes.js";
+import { isAbortError, redactToken, toHubmergeError, type HubErrorContext } from "../client/errors.js";
 import { assertNoTokenInFiles, listOutputFiles, staleFiles } from "./output-files.js";
-import { createRetryingFetch, type RetryInfo, type RetryOptions } from "./retrying-fetch.js";
+import { createRetryingFetch, type RetryInfo, type RetryOptions } from "../client/retrying-fetch.js";
 import { prepareTargetRepo, type TargetRepo } from "./target-repo.js";
 
 export interface PublishOptions {

@@ -4,7 +4,7 @@ import {
   isRetryableHubRequest,
   parseRetryAfter,
   type RetryInfo,
-} from "../../src/hub/retrying-fetch.js";
+} from "../../../src/hub/client/retrying-fetch.js";
 
 type Answer = Response | Error | (() => Response);
 

@@ -1,8 +1,7 @@
 import { open } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { HubmergeError } from "../errors.js";
-import { checkRange, type ByteSource } from "../source/byte-source.js";
-import { safetensorsError } from "./safetensors-error.js";
+import { checkRange, type ByteSource } from "./byte-source.js";
 
 /** One read call moves at most this much; the OS caps a single read near 2 GiB anyway. */
 const MAX_READ_CHUNK = 256 * 1024 * 1024;
@@ -33,9 +32,11 @@ export async function fileByteSource(path: string): Promise<ByteSource> {
       const chunk = Math.min(length - done, MAX_READ_CHUNK);
       const { bytesRead } = await handle.read(target, done, chunk, offset + done);
       if (bytesRead === 0) {
-        throw safetensorsError(
+        // E_SAFETENSORS, as the reader's own truncation errors: the file is a model's data file.
+        throw new HubmergeError(
+          "E_SAFETENSORS",
           `${path} is truncated: wanted ${length} bytes at offset ${offset}, the file ended after ${done}`,
-          "the file changed or shrank while being read: download or copy it again",
+          { hint: "the file changed or shrank while being read: download or copy it again" },
         );
       }
       done += bytesRead;

@@ -4,7 +4,7 @@
  * the hint says how to fix it. No message ever contains the access token.
  */
 import { HubApiError } from "@huggingface/hub";
-import { HubmergeError, isHubmergeError } from "../errors.js";
+import { HubmergeError, isHubmergeError } from "../../errors.js";
 import type { HubErrorCodes } from "./error-codes.js";
 
 export interface HubErrorContext {

@@ -4,12 +4,12 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CARD_MARKER } from "../../src/card/index.js";
-import { HubmergeError } from "../../src/errors.js";
-import { publishFolder, type PublishEvent, type PublishOptions } from "../../src/hub/publish.js";
-import type { RetryOptions } from "../../src/hub/retrying-fetch.js";
-import { HubSource } from "../../src/source/hub-source.js";
-import { ALICE, BOB, binaryBytes, startTestHub, type TestHub } from "../localhub/helpers.js";
+import { CARD_MARKER } from "../../../src/card/render-card.js";
+import { HubmergeError } from "../../../src/errors.js";
+import { publishFolder, type PublishEvent, type PublishOptions } from "../../../src/hub/publish/publish.js";
+import type { RetryOptions } from "../../../src/hub/client/retrying-fetch.js";
+import { HubSource } from "../../../src/source/hub-source.js";
+import { ALICE, BOB, binaryBytes, startTestHub, type TestHub } from "../../localhub/helpers.js";
 
 let t: TestHub;
 let work = "";

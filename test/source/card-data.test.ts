@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseCardData } from "../../src/card/card-data.js";
+import { parseCardData } from "../../src/source/card-data.js";
 
 describe("parseCardData", () => {
   it("reads the YAML front matter of a model card", () => {

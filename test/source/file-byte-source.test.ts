@@ -2,10 +2,10 @@ import { mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { fileByteSource } from "../../src/safetensors/file-source.js";
+import { fileByteSource } from "../../src/source/file-byte-source.js";
 import { checkRange, memoryByteSource, readInto } from "../../src/source/byte-source.js";
 import type { ByteSource } from "../../src/source/byte-source.js";
-import { expectSafetensorsError, patternBytes } from "./helpers.js";
+import { expectSafetensorsError, patternBytes } from "../safetensors/helpers.js";
 
 /** A view of `length` bytes at byte 16 of a SharedArrayBuffer, the rest of which is 0xee. */
 function sharedView(length: number): Uint8Array {

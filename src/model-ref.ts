@@ -6,7 +6,7 @@
 import { statSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, resolve } from "node:path";
-import { HubmergeError } from "../errors.js";
+import { HubmergeError } from "./errors.js";
 
 export interface ModelRef {
   /** Exactly as written in the manifest. */

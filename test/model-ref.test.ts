@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isHubmergeError } from "../../src/errors.js";
-import { formatModelRef, parseModelRef, repoIdProblem, sameModelRef } from "../../src/manifest/model-ref.js";
+import { isHubmergeError } from "../src/errors.js";
+import { formatModelRef, parseModelRef, repoIdProblem, sameModelRef } from "../src/model-ref.js";
 
 let dir: string;
 

@@ -5,10 +5,11 @@
  */
 import { open, readdir } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { HubmergeError } from "../errors.js";
-import { TOKENIZER_FILES } from "../merge/aux-files.js";
+import { HubmergeError } from "../../errors.js";
+import { TOKENIZER_FILES } from "../../merge/aux-files.js";
 
-export interface OutputFile {
+/** A file of the local output folder, as the publisher uploads it (the run record lists its own view). */
+export interface FolderFile {
   /** `/`-separated, relative to the folder. */
   path: string;
   absolutePath: string;
@@ -19,7 +20,7 @@ export interface OutputFile {
 const FULL_SCAN_BYTES = 64 * 1024 * 1024;
 const HEAD_SCAN_BYTES = 1024 * 1024;
 
-export async function listOutputFiles(dir: string): Promise<OutputFile[]> {
+export async function listOutputFiles(dir: string): Promise<FolderFile[]> {
   let entries;
   try {
     entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -29,7 +30,7 @@ export async function listOutputFiles(dir: string): Promise<OutputFile[]> {
       cause: error,
     });
   }
-  const files: OutputFile[] = [];
+  const files: FolderFile[] = [];
   for (const entry of entries) {
     if (!entry.isFile()) continue;
     const absolutePath = join(entry.parentPath, entry.name);
@@ -49,7 +50,7 @@ export async function listOutputFiles(dir: string): Promise<OutputFile[]> {
 }
 
 /** Refuses to publish a file that contains the token (the message names the file, not the token). */
-export async function assertNoTokenInFiles(files: OutputFile[], token: string): Promise<void> {
+export async function assertNoTokenInFiles(files: FolderFile[], token: string): Promise<void> {
   const needle = Buffer.from(token);
   for (const file of files) {
     const limit = file.size <= FULL_SCAN_BYTES ? file.size : HEAD_SCAN_BYTES;
@@ -97,20 +98,4 @@ export function staleFiles(
     .filter((path) => path !== ".gitattributes" && path !== "README.md" && !produced.has(path))
     .filter((path) => recorded.has(path) || isModelOutputFile(path))
     .sort();
-}
-
-/** The file list of a previous hubmerge.json, tolerating anything malformed. */
-export function recordedFiles(recordJson: Uint8Array | null): string[] {
-  if (!recordJson) return [];
-  try {
-    const record = JSON.parse(new TextDecoder().decode(recordJson)) as { files?: unknown };
-    if (!Array.isArray(record.files)) return [];
-    return record.files.flatMap((f: unknown) =>
-      typeof f === "object" && f !== null && typeof (f as { path?: unknown }).path === "string"
-        ? [(f as { path: string }).path]
-        : [],
-    );
-  } catch {
-    return [];
-  }
 }

@@ -1,14 +1,14 @@
 import { HubApiError } from "@huggingface/hub";
 import { describe, expect, it } from "vitest";
-import { HubmergeError } from "../../src/errors.js";
-import { HubErrorCodes } from "../../src/hub/error-codes.js";
+import { HubmergeError } from "../../../src/errors.js";
+import { HubErrorCodes } from "../../../src/hub/client/error-codes.js";
 import {
   GATED_HINT,
   hubFailureError,
   redactToken,
   toHubmergeError,
   type HubErrorContext,
-} from "../../src/hub/errors.js";
+} from "../../../src/hub/client/errors.js";
 
 const TOKEN = "hf_very_secret_token_42";
 const ctx: HubErrorContext = {

@@ -2,7 +2,7 @@
  * Which Hub to talk to and with which token. Read in one place: flags win over the environment
  * (`HF_ENDPOINT`, `HF_TOKEN`, as the Python client reads them), then the public Hub.
  */
-import { HubmergeError } from "../errors.js";
+import { HubmergeError } from "../../errors.js";
 
 export interface HubConfig {
   /** `https://huggingface.co` or a local Hub's `http://127.0.0.1:PORT`; no trailing slash. */

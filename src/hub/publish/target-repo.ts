@@ -4,14 +4,14 @@
  * carries hubmerge's marker, and what the previous hubmerge run recorded.
  */
 import { createRepo, HubApiError, modelInfo } from "@huggingface/hub";
-import { CARD_MARKER } from "../card/index.js";
-import { HubmergeError, isHubmergeError } from "../errors.js";
-import { HubSource } from "../source/hub-source.js";
-import type { HubConfig } from "./config.js";
-import { HubErrorCodes } from "./error-codes.js";
-import { toHubmergeError, type HubErrorContext } from "./errors.js";
-import { recordedFiles } from "./output-files.js";
-import { createRetryingFetch, type RetryOptions } from "./retrying-fetch.js";
+import { CARD_MARKER } from "../../card/render-card.js";
+import { HubmergeError, isHubmergeError } from "../../errors.js";
+import { recordedFiles, RUN_RECORD_FILE } from "../../run-record.js";
+import { HubSource } from "../../source/hub-source.js";
+import type { HubConfig } from "../client/config.js";
+import { HubErrorCodes } from "../client/error-codes.js";
+import { toHubmergeError, type HubErrorContext } from "../client/errors.js";
+import { createRetryingFetch, type RetryOptions } from "../client/retrying-fetch.js";
 
 export interface TargetRepo {
   /** The branch head the commit will name as its parent. */
@@ -63,7 +63,7 @@ export async function prepareTargetRepo(opts: TargetRepoOptions): Promise<Target
   const files = await source.listFiles();
   const readme = await source.readFile("README.md");
   const madeByHubmerge = readme !== null && new TextDecoder().decode(readme).includes(CARD_MARKER);
-  const previousOutput = madeByHubmerge ? recordedFiles(await source.readFile("hubmerge.json")) : [];
+  const previousOutput = madeByHubmerge ? recordedFiles(await source.readFile(RUN_RECORD_FILE)) : [];
   return { head: info.sha, files, created, madeByHubmerge, previousOutput };
 }
 
