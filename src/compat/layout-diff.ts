@@ -10,7 +10,6 @@ import { isEmbeddingTensor } from "../merge/methods/task-family.js";
 import type { MergeMethod } from "../merge/types.js";
 import { isDecodableDType, type DType } from "../safetensors/dtype.js";
 import type { SafetensorsModel } from "../safetensors/reader.js";
-import { shapePolicy } from "./method-policy.js";
 import type { Finding, LayoutAction, Severity } from "./report.js";
 
 export interface TensorLayout {
@@ -30,7 +29,7 @@ export interface LayoutSide {
 export interface LayoutDiffInput {
   reference: LayoutSide;
   model: LayoutSide & { pos?: Pos };
-  method: Pick<MergeMethod, "name">;
+  method: Pick<MergeMethod, "name" | "shapePolicy">;
   /** With slices, layers past either model's stack are not compared (the slices choose layers). */
   slices: boolean;
 }
@@ -154,7 +153,7 @@ function shapeGroup(name: string, ref: TensorLayout, other: TensorLayout, input:
     return { ...common, severity: "info" as const, action: "ignore" as const, explain };
   }
   const method = input.method.name;
-  if (shapePolicy(input.method) === "strict") {
+  if (input.method.shapePolicy === "strict") {
     const explain = (where: string) => ({
       message: `${where} is ${shapes}; ${method} needs identical shapes and fails`,
       fix: "merge fine-tunes of one backbone, or use a task-arithmetic method if only the vocabulary differs",
