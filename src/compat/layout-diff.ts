@@ -5,7 +5,7 @@
  */
 import type { Pos } from "../manifest/types.js";
 import { covers } from "../merge/kernels/layout.js";
-import { layerIndexOf } from "../merge/layer-names.js";
+import { LAYER_PATTERN, layerIndexOf } from "../merge/layer-names.js";
 import { isEmbeddingTensor } from "../merge/methods/task-family.js";
 import type { MergeMethod } from "../merge/types.js";
 import { isDecodableDType, type DType } from "../safetensors/dtype.js";
@@ -37,8 +37,6 @@ export interface LayoutDiffInput {
 /** Most folded findings of one kind per model before the rest is summed up in one line. */
 const MAX_GROUPS_PER_CODE = 10;
 
-/** Same pattern as merge/layer-names.ts, with the layer number replaced by `*` for grouping. */
-const LAYER_PATTERN = /(^|\.)(layers|h|blocks|layer)\.(\d+)(\.|$)/;
 
 export function tensorTable(model: SafetensorsModel): TensorTable {
   return new Map(model.tensorNames().map((name) => [name, pick(model.info(name))]));
@@ -104,7 +102,7 @@ function beyond(name: string, layerCount: number): boolean {
   return layer !== undefined && layer >= layerCount;
 }
 
-/** `model.layers.*.mlp.up_proj.weight`, or `model.layers.*` for whole layers. */
+/** `model.layers.*.mlp.up_proj.weight`, or `model.layers.*` for whole layers (layer-names.ts' pattern). */
 function layerPattern(name: string, wholeLayer: boolean): string {
   const match = LAYER_PATTERN.exec(name)!;
   const prefix = name.slice(0, match.index) + `${match[1]}${match[2]}.*`;
