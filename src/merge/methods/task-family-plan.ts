@@ -70,14 +70,14 @@ function sparsityOf(
   model: string,
   request: PlanRequest,
 ): ModelSparsity | undefined {
-  const sparsification = definition.sparsification;
-  if (!sparsification) return { mode: "dense" };
-  if (sparsification === "della_magprune") return undefined; // no kernel (taskFamilyKernelPlan)
+  // Checked even where unused (task_arithmetic's density), as the reference checks them.
   const density = validNumber(specs.density, settingOf(specs.density, params));
   if (density === undefined) return undefined;
   const gamma = specs.gamma ? validNumber(specs.gamma, settingOf(specs.gamma, params)) : 0;
   if (gamma === undefined) return undefined;
-  if (density >= 1) return { mode: "dense" };
+  const sparsification = definition.sparsification;
+  if (!sparsification || density >= 1) return { mode: "dense" };
+  if (sparsification === "della_magprune") return undefined; // no kernel (taskFamilyKernelPlan)
   const n = request.count;
   if (sparsification === "random") {
     if (rescale && request.dareRescale !== "paper") return undefined; // L1 norm matching
