@@ -192,7 +192,11 @@ function explain(key: string, base: unknown, value: unknown, input: ConfigDiffIn
 }
 
 /** What the method will do with embeddings of another vocabulary size. */
-function vocabOutcome(base: unknown, value: unknown, method: Pick<MergeMethod, "name" | "shapePolicy">): string {
+function vocabOutcome(
+  base: unknown,
+  value: unknown,
+  method: Pick<MergeMethod, "name" | "shapePolicy">,
+): string {
   if (method.shapePolicy === "strict") {
     return `${method.name} needs identical shapes, so the merge fails on the embedding tensors`;
   }

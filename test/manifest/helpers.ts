@@ -98,7 +98,13 @@ export const FAKE_METHODS: MergeMethod[] = [
     minModels: 1,
     maxModels: 1,
     globalParams: [
-      { name: "t", type: "number", required: true, range: { min: 0, max: 1 }, description: "interpolation factor" },
+      {
+        name: "t",
+        type: "number",
+        required: true,
+        range: { min: 0, max: 1 },
+        description: "interpolation factor",
+      },
     ],
     perModelParams: [],
   }),

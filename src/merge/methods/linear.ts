@@ -25,7 +25,12 @@ const NORMALIZE: ParamSpec = {
   default: true,
   description: "divide by the sum of the weights",
 };
-const WEIGHT: ParamSpec = { name: "weight", type: "number", required: true, description: "the model's weight" };
+const WEIGHT: ParamSpec = {
+  name: "weight",
+  type: "number",
+  required: true,
+  description: "the model's weight",
+};
 
 /**
  * The kernels' plan: plain weighted sums. Declines (the reference decides) when normalize is not

@@ -21,6 +21,7 @@ import { blockedDotStrided, blockedSumSquaresStrided, vectorViews } from "../ker
 import type { MergeInput, MergeMethod, ParamSpec, TensorMergeContext } from "../types.js";
 import { requireBase, requireInputCount, requireOutputSized } from "./input-checks.js";
 import { readBoolean, siteOf } from "./param-reader.js";
+import { taskVector } from "./task-vector.js";
 
 const fround = Math.fround;
 
@@ -46,13 +47,6 @@ export function meanPairwiseCosine(deltas: readonly Float32Array[], view: Vector
 /** The paper's interpolation ratio t = N·cos / (1 + (N − 1)·cos). */
 export function modelStockRatio(modelCount: number, cos: number): number {
   return (modelCount * cos) / (1 + (modelCount - 1) * cos);
-}
-
-function taskVector(model: MergeInput, base: MergeInput): Float32Array {
-  const delta = new Float32Array(model.data.length);
-  for (let i = 0; i < delta.length; i++)
-    delta[i] = fround((model.data[i] as number) - (base.data[i] as number));
-  return delta;
 }
 
 /** avg = f32(acc / N), acc = 0 then acc = f32(acc + θₖ) in model order. */

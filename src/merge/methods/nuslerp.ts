@@ -24,6 +24,7 @@ import { requireInputCount, requireOutputSized } from "./input-checks.js";
 import { readBoolean, readNumber, siteOf } from "./param-reader.js";
 import type { PairWeights } from "./slerp.js";
 import { lerpWeights } from "./slerp.js";
+import { taskVector } from "./task-vector.js";
 
 const fround = Math.fround;
 
@@ -50,13 +51,6 @@ export function nuslerpWeights(v1: Float32Array, v2: Float32Array, view: VectorV
   const sinOmega = Math.sin(omega);
   if (Math.abs(sinOmega) < NUSLERP_SIN_EPSILON) return lerpWeights(t);
   return { a: fround(Math.sin((1 - t) * omega) / sinOmega), b: fround(Math.sin(t * omega) / sinOmega) };
-}
-
-function taskVector(model: MergeInput, base: MergeInput): Float32Array {
-  const delta = new Float32Array(model.data.length);
-  for (let i = 0; i < delta.length; i++)
-    delta[i] = fround((model.data[i] as number) - (base.data[i] as number));
-  return delta;
 }
 
 const FLATTEN: ParamSpec = {

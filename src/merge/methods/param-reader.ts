@@ -16,12 +16,17 @@ export interface ParamSite {
   model?: string;
 }
 
-export function siteOf(method: string, ctx: Pick<TensorMergeContext, "tensorName">, model?: string): ParamSite {
+export function siteOf(
+  method: string,
+  ctx: Pick<TensorMergeContext, "tensorName">,
+  model?: string,
+): ParamSite {
   return model === undefined ? { method, tensor: ctx.tensorName } : { method, tensor: ctx.tensorName, model };
 }
 
 function fail(site: ParamSite, message: string, hint: string): never {
-  const where = site.model === undefined ? { tensor: site.tensor } : { model: site.model, tensor: site.tensor };
+  const where =
+    site.model === undefined ? { tensor: site.tensor } : { model: site.model, tensor: site.tensor };
   throw new HubmergeError("E_MERGE", `${site.method}: ${message}`, { hint, where });
 }
 

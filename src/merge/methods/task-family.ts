@@ -25,6 +25,7 @@ import {
   subtract,
 } from "../kernels/reference.js";
 import { sparsify, type Sparsification } from "../kernels/sparsify.js";
+import { requireBase } from "./input-checks.js";
 import { readBoolean, readNumber, siteOf, type ParamSite } from "./param-reader.js";
 import { taskFamilyKernelPlan } from "./task-family-plan.js";
 import { plainDivisor } from "./weight-sum.js";
@@ -83,8 +84,7 @@ export function defineTaskFamilyMethod(definition: TaskFamilyDefinition): MergeM
     summary: definition.summary,
     // Embeddings of another vocabulary are cropped, other mismatched tensors skipped (alignToBase).
     shapePolicy: "task-family",
-    dropsAtRandom:
-      definition.sparsification === "random" || definition.sparsification === "della_magprune",
+    dropsAtRandom: definition.sparsification === "random" || definition.sparsification === "della_magprune",
     base: "required",
     minModels: 1,
     globalParams: [specs.int8Mask, specs.normalize, specs.rescale, specs.lambda],
@@ -120,7 +120,12 @@ function taskFamilySpecs(definition: TaskFamilyDefinition): TaskFamilySpecs {
         "Rescale sparsified task vectors (DARE/DELLA: see dare_rescale; others: L1 norm matching).",
     },
     lambda: { name: "lambda", type: "number", default: 1, description: "Scale of the mixed task vector." },
-    weight: { name: "weight", type: "number", required: true, description: "Weight of this model's task vector." },
+    weight: {
+      name: "weight",
+      type: "number",
+      required: true,
+      description: "Weight of this model's task vector.",
+    },
     density: {
       name: "density",
       type: "number",
@@ -159,13 +164,7 @@ function mergeTaskFamily(
   specs: TaskFamilySpecs,
   ctx: TensorMergeContext,
 ): Float32Array {
-  const base = ctx.base;
-  if (!base) {
-    throw new HubmergeError("E_MERGE", `${definition.name} needs a base model`, {
-      hint: "Set base_model in the manifest.",
-      where: { tensor: ctx.tensorName },
-    });
-  }
+  const base = requireBase(definition.name, ctx);
   checkDataLength(base, ctx.tensorName);
   const site = siteOf(definition.name, ctx);
   const normalize = readBoolean(specs.normalize, ctx.global, site);

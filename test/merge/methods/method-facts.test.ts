@@ -44,7 +44,15 @@ describe("every method declares its facts", () => {
 
   it("a kernel plan exactly where the kernels reproduce the reference", () => {
     expect([...ACCELERATED_METHODS].sort()).toEqual(
-      ["task_arithmetic", "ties", "dare_linear", "dare_ties", "breadcrumbs", "breadcrumbs_ties", "linear"].sort(),
+      [
+        "task_arithmetic",
+        "ties",
+        "dare_linear",
+        "dare_ties",
+        "breadcrumbs",
+        "breadcrumbs_ties",
+        "linear",
+      ].sort(),
     );
     const counted = defineTaskFamilyMethod({
       name: "ties_count",
