@@ -9,7 +9,7 @@ import type { ModelSparsity, ModelTerm, PlanRequest, TaskPlan } from "../kernels
 import { dareStream, keepThreshold } from "../rng/dare-stream.js";
 import type { ParamSpec, ResolvedParams } from "../types.js";
 import { validBoolean, validNumber } from "./param-reader.js";
-import type { TaskFamilyDefinition, TaskFamilySpecs } from "./task-family.js";
+import type { TaskFamilyDefinition, TaskFamilySpecs } from "./task-family-params.js";
 import { plainDivisor } from "./weight-sum.js";
 
 const f32 = Math.fround;
