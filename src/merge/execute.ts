@@ -209,7 +209,7 @@ function referenceMerge(
     dareRescale: input.dareRescale,
     warn: (message) => warn(`${recipe.name}: ${message}`),
   });
-  const expected = recipe.shape.reduce((a, b) => a * b, 1);
+  const expected = elementCount(recipe);
   if (merged.length !== expected) {
     throw new HubmergeError(
       "E_INTERNAL",

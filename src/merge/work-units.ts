@@ -6,6 +6,7 @@
  * their reads and writes overlap the merge, and memory is set by the piece size, not theirs.
  */
 import { PIECE_ALIGNMENT } from "./fast-path.js";
+import { elementCount as shapeElementCount } from "./kernels/layout.js";
 import type { TensorRecipe } from "./plan/types.js";
 
 /** Elements per piece on the CPU: 8 MiB of bf16 per input, a few kernel windows' worth. */
@@ -24,7 +25,7 @@ export interface WorkUnit {
 }
 
 export function elementCount(recipe: TensorRecipe): number {
-  return recipe.shape.reduce((a, b) => a * b, 1);
+  return shapeElementCount(recipe.shape);
 }
 
 /**

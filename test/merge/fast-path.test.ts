@@ -6,7 +6,7 @@ import {
   tryFastMerge,
   type KernelRuntime,
 } from "../../src/merge/fast-path.js";
-import { ACCELERATED_METHODS } from "../../src/merge/kernels/wasm/task-plan.js";
+import { ACCELERATED_METHODS } from "../../src/merge/methods/registry.js";
 import { methodRegistry } from "../../src/merge/methods/registry.js";
 import { DTYPE_SIZE } from "../../src/safetensors/dtype.js";
 import {

@@ -9,6 +9,7 @@
  * Each term is computed in f64 from the f32 inputs (|x|, x·y, x·x are exact or correctly rounded
  * in f64). An empty input sums to +0.
  */
+import { elementCount } from "./layout.js";
 
 export const REDUCTION_BLOCK = 65536;
 
@@ -126,7 +127,7 @@ export function blockedSumSquaresStrided(a: Float32Array, view: VectorView): num
  * matrix). Tensors of rank 0 or 1 are always a single vector.
  */
 export function vectorViews(shape: readonly number[], along: "all" | "last" | "first"): VectorView[] {
-  const count = shape.reduce((product, size) => product * size, 1);
+  const count = elementCount(shape);
   if (along === "all" || shape.length <= 1 || count === 0) return [{ offset: 0, stride: 1, length: count }];
   if (along === "last") {
     const length = shape[shape.length - 1] as number;

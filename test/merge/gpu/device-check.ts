@@ -5,7 +5,7 @@
  *
  *   node --import tsx test/merge/gpu/device-check.ts [--allow-software] [--no-bench] [bench options]
  */
-import { ACCELERATED_METHODS } from "../../../src/merge/kernels/wasm/task-plan.js";
+import { ACCELERATED_METHODS } from "../../../src/merge/methods/registry.js";
 import { parseGpuBenchArgs, runGpuBench } from "../../../src/merge/gpu/bench-gpu.js";
 import { createGpuRuntime, type GpuRuntime, type GpuRuntimeOptions } from "../../../src/merge/gpu/runtime.js";
 import {

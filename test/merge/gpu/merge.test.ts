@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { ACCELERATED_METHODS } from "../../../src/merge/kernels/wasm/task-plan.js";
+import { ACCELERATED_METHODS } from "../../../src/merge/methods/registry.js";
 import { methodRegistry } from "../../../src/merge/methods/registry.js";
 import { tryGpuMerge, type GpuRuntime } from "../../../src/merge/gpu/runtime.js";
 import { caseTensors, fastArgs, mergeCase, type MergeCase } from "../kernels/wasm/merge-cases.js";
