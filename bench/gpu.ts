@@ -4,17 +4,19 @@
  * input bytes to output bytes, no disk. Every GPU output is compared with wasm's by hash (and the
  * first tensor with the reference's), so a fast wrong answer cannot pass unnoticed.
  *
- *   node --import tsx src/merge/gpu/bench-gpu.ts [--size 256MB] [--tensor 16M] [--threads N]
+ *   node --import tsx bench/gpu.ts [--size 256MB] [--tensor 16M] [--threads N]
  *        [--methods dare_ties,ties,task_arithmetic,linear] [--allow-software]
  */
 import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
-import { createKernelRuntime, type FastMergeArgs, type KernelRuntime } from "../fast-path.js";
-import { methodRegistry } from "../methods/registry.js";
-import type { ResolvedParams } from "../types.js";
-import { decodeToF32, encodeFromF32 } from "../../safetensors/dtype.js";
-import { createGpuRuntime, type GpuRuntime } from "./runtime.js";
+import type { KernelBackend } from "../src/merge/kernels/backend.js";
+import type { TensorMergeArgs } from "../src/merge/kernels/request.js";
+import { openWasmBackend } from "../src/merge/kernels/wasm/backend.js";
+import { openGpuBackend, type GpuBackend } from "../src/merge/kernels/webgpu/backend.js";
+import { methodRegistry } from "../src/merge/methods/registry.js";
+import type { ResolvedParams } from "../src/merge/types.js";
+import { decodeToF32, encodeFromF32 } from "../src/safetensors/dtype.js";
 
 export interface GpuBenchOptions {
   /** Bytes of one model (bf16); split into tensors of `tensorElements`. */
@@ -80,7 +82,7 @@ function synthTensors(options: GpuBenchOptions): Tensor[] {
   });
 }
 
-function mergeArgs(method: string, tensor: Tensor): FastMergeArgs {
+function mergeArgs(method: string, tensor: Tensor): TensorMergeArgs {
   const n = tensor.base.byteLength / 2;
   return {
     recipe: {
@@ -115,7 +117,7 @@ function mergeArgs(method: string, tensor: Tensor): FastMergeArgs {
 const hashOf = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 /** The executor's reference path for one tensor: decode, method.merge, encode. */
-function referenceMerge(args: FastMergeArgs): Uint8Array {
+function referenceMerge(args: TensorMergeArgs): Uint8Array {
   const shape = args.recipe.shape;
   const input = (model: string, bytes: Uint8Array, params: ResolvedParams) => ({
     model,
@@ -137,7 +139,7 @@ function referenceMerge(args: FastMergeArgs): Uint8Array {
   return encodeFromF32(merged, "BF16");
 }
 
-async function timeGpu(runtime: GpuRuntime, method: string, tensors: Tensor[]): Promise<[number, string[]]> {
+async function timeGpu(runtime: GpuBackend, method: string, tensors: Tensor[]): Promise<[number, string[]]> {
   const started = performance.now();
   // All tensors queued at once: the runtime runs them in order, uploads overlapping readbacks.
   const outputs = await Promise.all(tensors.map((t) => runtime.tryMerge(mergeArgs(method, t))));
@@ -146,7 +148,7 @@ async function timeGpu(runtime: GpuRuntime, method: string, tensors: Tensor[]): 
 }
 
 async function timeWasm(
-  runtime: KernelRuntime,
+  runtime: KernelBackend,
   method: string,
   tensors: Tensor[],
 ): Promise<[number, string[]]> {
@@ -168,8 +170,8 @@ export async function runGpuBench(
   const tensors = synthTensors(options);
   const elements = tensors.length * options.tensorElements;
   log(`tensors: ${tensors.length} × ${options.tensorElements} bf16 elements per model (base + 2 fine-tunes)`);
-  const gpu = await createGpuRuntime({ allowSoftware: options.allowSoftware });
-  const wasm = createKernelRuntime({ backend: "wasm", threads: options.threads });
+  const gpu = await openGpuBackend({ allowSoftware: options.allowSoftware });
+  const wasm = openWasmBackend({ threads: options.threads });
   const rows: GpuBenchRow[] = [];
   try {
     const warm = synthTensors({ ...options, bytesPerModel: 2 * 65536, tensorElements: 65536 });
@@ -257,7 +259,7 @@ export function parseGpuBenchArgs(argv: string[]): GpuBenchOptions {
 
 if (
   process.argv[1] &&
-  /bench-gpu\.[cm]?[jt]s$/.test(process.argv[1]) &&
+  /bench\/gpu\.[cm]?[jt]s$/.test(process.argv[1]) &&
   import.meta.url === pathToFileURL(process.argv[1]).href
 ) {
   const result = await runGpuBench(parseGpuBenchArgs(process.argv.slice(2)));

@@ -18,7 +18,7 @@ import { validateManifest } from "./manifest/validate.js";
 import { writeAuxFiles } from "./merge/aux-files.js";
 import type { MergeEventListener } from "./merge/events.js";
 import { executePlan } from "./merge/execute.js";
-import type { BackendName } from "./merge/kernels/select-backend.js";
+import type { BackendName } from "./merge/kernels/index.js";
 import { loadModel, type LoadedModel } from "./merge/loaded-model.js";
 import { methodRegistry } from "./merge/methods/registry.js";
 import { RUN_RECORD_FILE, StagedOutputDir } from "./merge/output-dir.js";

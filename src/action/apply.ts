@@ -2,7 +2,7 @@ import * as core from "@actions/core";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { HubmergeError } from "../errors.js";
-import type { BackendName } from "../merge/kernels/select-backend.js";
+import type { BackendName } from "../merge/kernels/index.js";
 import type { HubSession } from "../hub/session.js";
 import type { LockEntry } from "../lock/lockfile.js";
 import { publishMerge, runMerge } from "../pipeline.js";

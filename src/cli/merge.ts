@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HubmergeError } from "../errors.js";
-import { BACKEND_NAMES, type BackendName } from "../merge/kernels/select-backend.js";
+import { BACKEND_NAMES, type BackendName } from "../merge/kernels/index.js";
 import { publishMerge, runMerge } from "../pipeline.js";
 import { addHubFlags, sessionFromFlags, type HubFlags } from "./hub-flags.js";
 import { formatBytes } from "../format.js";

@@ -3,11 +3,18 @@
  * conversion. The tests compare each with the reference bit for bit; `convertOnGpu` can also
  * serve copies that change dtype.
  */
-import { DTYPE_SIZE, type FloatDType } from "../../safetensors/dtype.js";
-import type { U32Pair } from "../rng/dare-stream.js";
-import { DTYPE_CODE, HEADER, HEADER_WORDS, MODEL, MODEL_WORDS, WORKGROUP_ELEMENTS } from "./descriptor.js";
-import type { GpuContext, KernelBuffers } from "./gpu-context.js";
-import { BINARY_OPS, type PrimitiveEntry } from "./wgsl/tensor-kernels.js";
+import { DTYPE_SIZE, type FloatDType } from "../../src/safetensors/dtype.js";
+import type { U32Pair } from "../../src/merge/rng/dare-stream.js";
+import {
+  DTYPE_CODE,
+  HEADER,
+  HEADER_WORDS,
+  MODEL,
+  MODEL_WORDS,
+  WORKGROUP_ELEMENTS,
+} from "../../src/merge/kernels/webgpu/descriptor.js";
+import type { GpuContext, KernelBuffers } from "../../src/merge/kernels/webgpu/gpu-context.js";
+import { BINARY_OPS, type PrimitiveEntry } from "../../src/merge/kernels/webgpu/wgsl/tensor-kernels.js";
 
 /** Largest array one call takes (one dispatch). */
 export const MAX_PRIMITIVE_ELEMENTS = 65535 * 64;

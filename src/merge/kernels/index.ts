@@ -1,50 +1,50 @@
+/**
+ * Chooses the kernel backend a run merges with (`--backend`): the reference, wasm, WebGPU, or
+ * `auto`. Every choice is one KernelBackend; with a GPU it is a composition that offers each tensor
+ * to the GPU first, then to wasm (or the reference where wasm cannot load).
+ */
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { canMergePieces, createKernelRuntime, type FastMergeArgs, type KernelRuntime } from "../fast-path.js";
-import { createGpuRuntime, createHardwareGpuRuntime, type GpuRuntime } from "../gpu/runtime.js";
-import { GPU_PIECE_ELEMENTS, PIECE_ELEMENTS } from "../work-units.js";
+import type { KernelBackend } from "./backend.js";
+import { openReferenceBackend } from "./reference/backend.js";
+import { wasmKernelsAvailable } from "./wasm/load-kernels.js";
+import { openWasmBackend } from "./wasm/backend.js";
+import { openGpuBackend, openHardwareGpuBackend, type GpuBackend } from "./webgpu/backend.js";
+
+export type { KernelBackend } from "./backend.js";
+export type { PieceQuery, TensorMergeArgs } from "./request.js";
 
 export type BackendName = "reference" | "wasm" | "webgpu" | "auto";
 export const BACKEND_NAMES: readonly BackendName[] = ["auto", "reference", "wasm", "webgpu"];
 
-export type TensorMergeArgs = Omit<FastMergeArgs, "runtime" | "backend" | "threads">;
-export type PieceQuery = Parameters<typeof canMergePieces>[0];
-
-/** The kernels a run merges with: the GPU first where it applies, then wasm, else the reference. */
-export interface Kernels {
-  /** For the run summary, e.g. `wasm (2 threads)` or `webgpu (NVIDIA H100) + wasm (16 threads)`. */
-  readonly label: string;
-  /** Encoded output bytes, or undefined: then the caller runs the TypeScript reference. */
-  tryMerge(args: TensorMergeArgs): Promise<Uint8Array | undefined>;
-  /**
-   * Whether tryMerge will take this tensor in pieces (`elements`), so that the caller may stream
-   * it: elementwise plans (see fast-path.ts), which both fast backends take in pieces.
-   */
-  canMergePieces(args: PieceQuery): boolean;
-  /** Elements per piece that suit these kernels: a GPU wants larger dispatches than the CPU. */
-  readonly pieceElements: number;
-  close(): Promise<void>;
+export async function openKernels(choice: BackendName = "auto", threads?: number): Promise<KernelBackend> {
+  const count = Math.max(1, Math.floor(threads ?? availableParallelism()));
+  const cpu = openCpuBackend(choice === "webgpu" ? "auto" : choice, count);
+  const gpu = await openGpuFor(choice);
+  return gpu ? gpuThenCpu(gpu, cpu) : cpu;
 }
 
-export async function openKernels(choice: BackendName = "auto", threads?: number): Promise<Kernels> {
-  const count = Math.max(1, Math.floor(threads ?? availableParallelism()));
-  const cpu: KernelRuntime = createKernelRuntime({
-    backend: choice === "webgpu" ? "auto" : choice,
-    threads: count,
-  });
-  const gpu = await openGpuFor(choice);
-  const cpuLabel = cpu.backend === "wasm" ? `wasm (${count} thread${count === 1 ? "" : "s"})` : "reference";
-  const gpuLabel = gpu && `webgpu (${gpu.adapter.name}${gpu.adapter.software ? ", software" : ""})`;
+/**
+ * The CPU backend: wasm, or the reference when chosen, or for `auto` where this Node cannot run
+ * the kernels (`wasm` then fails with E_USAGE).
+ */
+export function openCpuBackend(choice: "reference" | "wasm" | "auto", threads: number): KernelBackend {
+  if (choice === "reference" || (choice === "auto" && !wasmKernelsAvailable())) return openReferenceBackend();
+  return openWasmBackend({ threads });
+}
+
+/** The GPU first where it applies, then the CPU backend. */
+function gpuThenCpu(gpu: GpuBackend, cpu: KernelBackend): KernelBackend {
   return {
-    label: gpuLabel ? `${gpuLabel} + ${cpuLabel}` : cpuLabel,
+    label: `${gpu.label} + ${cpu.label}`,
     async tryMerge(args) {
-      return (gpu && (await gpu.tryMerge(args))) ?? cpu.tryMerge(args);
+      return (await gpu.tryMerge(args)) ?? cpu.tryMerge(args);
     },
-    // wasm takes every piece a GPU declines (e.g. past its u32 indices), so pieces need wasm.
-    canMergePieces: (args) => cpu.backend === "wasm" && canMergePieces(args),
-    pieceElements: gpu ? GPU_PIECE_ELEMENTS : PIECE_ELEMENTS,
+    // The CPU backend takes every piece a GPU declines (e.g. past its u32 indices), so pieces need it.
+    canMergePieces: (query) => cpu.canMergePieces(query),
+    pieceElements: gpu.pieceElements,
     async close() {
-      await Promise.all([cpu.close(), gpu?.close()]);
+      await Promise.all([cpu.close(), gpu.close()]);
     },
   };
 }
@@ -54,9 +54,9 @@ export async function openKernels(choice: BackendName = "auto", threads?: number
  * hardware adapter opens, and only probes where a GPU device node exists, so machines without one
  * never load the native Dawn module.
  */
-async function openGpuFor(choice: BackendName): Promise<GpuRuntime | undefined> {
+async function openGpuFor(choice: BackendName): Promise<GpuBackend | undefined> {
   if (choice === "webgpu")
-    return createGpuRuntime({ allowSoftware: process.env["HUBMERGE_GPU_ALLOW_SOFTWARE"] === "1" });
+    return openGpuBackend({ allowSoftware: process.env["HUBMERGE_GPU_ALLOW_SOFTWARE"] === "1" });
   if (choice !== "auto" || !(existsSync("/dev/nvidia0") || existsSync("/dev/dri"))) return undefined;
-  return (await createHardwareGpuRuntime()).runtime;
+  return (await openHardwareGpuBackend()).backend;
 }

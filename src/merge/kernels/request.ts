@@ -1,43 +1,14 @@
 /**
- * The fast path of the executor: merges one output tensor on the WebAssembly backend when it can
- * (methods and parameters the kernels reproduce byte for byte; see kernels/wasm/task-plan.ts),
- * straight from the inputs' raw bytes to the output's. Returns undefined otherwise, and the
- * executor runs the reference.
- *
- *   const runtime = createKernelRuntime({ backend: "auto", threads });
- *   const bytes = await tryFastMerge({ ...tensorArgs, runtime }) ?? referenceMerge();
- *   await runtime.close();
+ * What every kernel backend is asked: one output tensor's recipe and its inputs' raw bytes
+ * (TensorMergeArgs), and what the fast backends (wasm, WebGPU) make of it: a TensorMergeRequest,
+ * or undefined when a dtype, size, shape or parameter is outside what their kernels reproduce
+ * byte for byte (the method's kernel plan decides the methods; see wasm/task-plan.ts).
  */
-import { availableParallelism } from "node:os";
-import { HubmergeError } from "../errors.js";
-import { DTYPE_SIZE, isFloatDType, type DType, type FloatDType } from "../safetensors/dtype.js";
-import { WasmMergeBackend, type InputBytes, type WasmBackendOptions } from "./kernels/wasm/backend.js";
-import { wasmKernelsAvailable } from "./kernels/wasm/load-kernels.js";
-import { GROUP } from "./kernels/wasm/abi.js";
-import { planMerge } from "./kernels/wasm/task-plan.js";
-import type { TensorRecipe } from "./plan/types.js";
-import type { DareRescale, MergeMethod, ResolvedParams } from "./types.js";
-
-export type BackendChoice = "reference" | "wasm" | "auto";
-
-export interface RuntimeOptions extends WasmBackendOptions {
-  backend: BackendChoice;
-}
-
-export interface KernelRuntime {
-  /** The backend in use ("auto" resolved): what the run summary reports. */
-  readonly backend: "reference" | "wasm";
-  readonly threads: number;
-  /**
-   * Merges one tensor if this backend can; undefined means "use the reference". With
-   * consumeInputs the result is a view of one of the inputs' buffers; otherwise it lives in a
-   * buffer the runtime reuses: valid until the third tryMerge after this one starts, which covers
-   * writing unit i while units i+1 and i+2 merge. Copy it to keep it longer.
-   */
-  tryMerge(args: FastMergeArgs): Promise<Uint8Array | undefined>;
-  /** Stops the worker threads; the runtime must not be used afterwards. */
-  close(): Promise<void>;
-}
+import { DTYPE_SIZE, isFloatDType, type DType, type FloatDType } from "../../safetensors/dtype.js";
+import type { TensorRecipe } from "../plan/types.js";
+import type { DareRescale, MergeMethod, ResolvedParams } from "../types.js";
+import { GROUP } from "./wasm/abi.js";
+import { planMerge, type TaskPlan } from "./wasm/task-plan.js";
 
 export interface RawTensor {
   bytes: Uint8Array;
@@ -46,7 +17,8 @@ export interface RawTensor {
   shape?: readonly number[];
 }
 
-export interface FastMergeArgs {
+/** One output tensor to merge, as the executor hands it to a backend. */
+export interface TensorMergeArgs {
   recipe: TensorRecipe;
   method: MergeMethod;
   base?: RawTensor;
@@ -68,74 +40,52 @@ export interface FastMergeArgs {
    * tensor; see canMergePieces), with `offset` a multiple of PIECE_ALIGNMENT.
    */
   elements?: { offset: number; count: number };
-  /** Used when `runtime` is not given: a shared runtime per (backend, threads) is created on demand. */
-  backend?: BackendChoice;
-  threads?: number;
-  runtime?: KernelRuntime;
 }
 
-export function createKernelRuntime(options: RuntimeOptions): KernelRuntime {
-  const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
-  if (options.backend === "reference") return referenceRuntime(threads);
-  if (!wasmKernelsAvailable()) {
-    if (options.backend === "auto") return referenceRuntime(threads);
-    throw new HubmergeError("E_USAGE", "the wasm backend is not available in this Node.js", {
-      hint: "Use --backend reference (or auto); the kernels need WebAssembly SIMD and shared memory (Node 20+).",
-    });
-  }
-  let backend: WasmMergeBackend | undefined;
-  return {
-    backend: "wasm",
-    threads,
-    async tryMerge(args) {
-      const request = toRequest(args);
-      if (!request) return undefined;
-      backend ??= new WasmMergeBackend({ ...options, threads });
-      return backend.merge(request);
-    },
-    async close() {
-      await backend?.close();
-      backend = undefined;
-    },
-  };
+/** TensorMergeArgs before anything is read: the inputs' dtypes and shapes, not their bytes. */
+export type PieceQuery = Omit<TensorMergeArgs, "base" | "inputs" | "elements" | "consumeInputs"> & {
+  base?: Omit<RawTensor, "bytes">;
+  inputs: (Omit<RawTensor, "bytes"> & { model: string; params: ResolvedParams })[];
+};
+
+export interface InputBytes {
+  bytes: Uint8Array;
+  dtype: FloatDType;
 }
 
-function referenceRuntime(threads: number): KernelRuntime {
-  return { backend: "reference", threads, tryMerge: async () => undefined, close: async () => undefined };
+/** What the fast backends merge: a kernel plan and the inputs' float bytes. */
+export interface TensorMergeRequest {
+  plan: TaskPlan;
+  /** The base tensor, when plan.hasBase. */
+  base?: InputBytes;
+  /** One per plan term, in the same order. */
+  models: readonly InputBytes[];
+  outDtype: FloatDType;
+  /** Elements of every input and of the output. */
+  count: number;
+  /**
+   * Tensor index of element 0 when the request is a piece of a larger tensor (a multiple of 16):
+   * the DARE stream is indexed by tensor element, so a piece draws what the whole tensor would.
+   */
+  elementOffset?: number;
+  /**
+   * A buffer the result may be written over: one of the inputs' own bytes that the caller gives
+   * up (not overlapping another input; element size ≥ the output's, or equal to it when the input
+   * is in a SharedArrayBuffer, which workers copy in chunk by chunk). Saves the output buffers.
+   */
+  resultInto?: Uint8Array;
 }
 
-const sharedRuntimes = new Map<string, KernelRuntime>();
-
-/**
- * Merges one tensor on the fast backend, or returns undefined (then use the reference). The bytes
- * are valid until the third call after this one on the same runtime starts (see tryMerge).
- */
-export async function tryFastMerge(args: FastMergeArgs): Promise<Uint8Array | undefined> {
-  if (args.runtime) return args.runtime.tryMerge(args);
-  const backend = args.backend ?? "auto";
-  if (backend === "reference") return undefined;
-  const threads = Math.max(1, Math.floor(args.threads ?? availableParallelism()));
-  const key = `${backend}:${threads}`;
-  let runtime = sharedRuntimes.get(key);
-  if (!runtime) {
-    runtime = createKernelRuntime({ backend, threads });
-    sharedRuntimes.set(key, runtime);
-  }
-  return runtime.tryMerge(args);
-}
-
-/** Closes the runtimes tryFastMerge created on demand (their idle workers never hold the process). */
-export async function closeSharedRuntimes(): Promise<void> {
-  const runtimes = [...sharedRuntimes.values()];
-  sharedRuntimes.clear();
-  await Promise.all(runtimes.map((runtime) => runtime.close()));
-}
+/** Pieces start at multiples of this many elements (the kernels' group of Philox blocks). */
+export const PIECE_ALIGNMENT = GROUP;
+/** Elements per piece on the CPU: 8 MiB of bf16 per input, a few kernel windows' worth. */
+export const PIECE_ELEMENTS = 4 * 1024 * 1024;
 
 /**
  * What both fast backends (wasm and WebGPU) need to merge a tensor, or undefined when a dtype,
- * size, shape or parameter is outside the kernels' scope (task-plan.ts decides the methods).
+ * size, shape or parameter is outside the kernels' scope (the method's kernel plan decides).
  */
-export function kernelRequest(args: Omit<FastMergeArgs, "runtime" | "backend" | "threads">) {
+export function kernelRequest(args: TensorMergeArgs): TensorMergeRequest | undefined {
   const { recipe, elements } = args;
   if (recipe.action !== "merge" || !isFloatDType(recipe.dtype)) return undefined;
   const total = recipe.shape.reduce((a, b) => a * b, 1);
@@ -164,9 +114,6 @@ export function kernelRequest(args: Omit<FastMergeArgs, "runtime" | "backend" | 
   return { plan, base, models, outDtype: recipe.dtype, count, elementOffset: elements?.offset ?? 0 };
 }
 
-/** Pieces start at multiples of this many elements (the kernels' group of Philox blocks). */
-export const PIECE_ALIGNMENT = GROUP;
-
 function validPiece(piece: { offset: number; count: number }, total: number): boolean {
   const { offset, count } = piece;
   return (
@@ -180,15 +127,10 @@ function validPiece(piece: { offset: number; count: number }, total: number): bo
 }
 
 /**
- * Whether the wasm kernels can merge this tensor piece by piece: the same decision as
+ * Whether the fast kernels can merge this tensor piece by piece: the same decision as
  * kernelRequest's, made from the inputs' dtypes and shapes before anything is read.
  */
-export function canMergePieces(
-  args: Omit<FastMergeArgs, "runtime" | "backend" | "threads" | "base" | "inputs" | "elements"> & {
-    base?: Omit<RawTensor, "bytes">;
-    inputs: (Omit<RawTensor, "bytes"> & { model: string; params: ResolvedParams })[];
-  },
-): boolean {
+export function canMergePieces(args: PieceQuery): boolean {
   const total = args.recipe.shape.reduce((a, b) => a * b, 1);
   // A first piece of a few elements, with stand-in bytes: the decision never looks at the values.
   const count = Math.min(total, PIECE_ALIGNMENT);
@@ -203,37 +145,6 @@ export function canMergePieces(
     elements: { offset: 0, count },
   });
   return request !== undefined;
-}
-
-/** The wasm request: the shared one, plus where the result may go when the inputs are given up. */
-function toRequest(args: FastMergeArgs) {
-  const request = kernelRequest(args);
-  if (!request) return undefined;
-  const inputs = request.base ? [request.base, ...request.models] : request.models;
-  const resultInto = args.consumeInputs ? reusableInput(inputs, request.outDtype) : undefined;
-  return { ...request, resultInto };
-}
-
-/**
- * An input whose bytes can take the result, overlapping no other input. Its elements must be at
- * least as wide as the output's (a window is copied in before its result is copied over it), and
- * exactly as wide when workers copy it in chunk by chunk (SharedArrayBuffer inputs): then each
- * chunk's result covers only bytes that chunk itself has already read.
- */
-function reusableInput(inputs: readonly InputBytes[], outDtype: FloatDType): Uint8Array | undefined {
-  const overlap = (a: Uint8Array, b: Uint8Array) =>
-    a.buffer === b.buffer &&
-    a.byteOffset < b.byteOffset + b.byteLength &&
-    b.byteOffset < a.byteOffset + a.byteLength;
-  const wideEnough = (input: InputBytes) =>
-    input.bytes.buffer instanceof SharedArrayBuffer
-      ? DTYPE_SIZE[input.dtype] === DTYPE_SIZE[outDtype]
-      : DTYPE_SIZE[input.dtype] >= DTYPE_SIZE[outDtype];
-  const index = inputs.findIndex(
-    (candidate, i) =>
-      wideEnough(candidate) && inputs.every((other, j) => j === i || !overlap(other.bytes, candidate.bytes)),
-  );
-  return index < 0 ? undefined : inputs[index]!.bytes;
 }
 
 function checkedInput(tensor: RawTensor, shape: readonly number[], count: number): InputBytes | undefined {

@@ -30,10 +30,10 @@ import {
   scaleInPlace,
   signElection,
   subtract,
-} from "../kernels/reference.js";
-import { sparsify, type Sparsification } from "../kernels/sparsify.js";
+} from "../kernels/reference/primitives.js";
+import { sparsify, type Sparsification } from "../kernels/reference/sparsify.js";
 
-export type { Sparsification } from "../kernels/sparsify.js";
+export type { Sparsification } from "../kernels/reference/sparsify.js";
 export type Consensus = "sum" | "count";
 
 export interface TaskFamilyDefinition {

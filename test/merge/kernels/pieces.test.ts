@@ -1,13 +1,9 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  canMergePieces,
-  createKernelRuntime,
-  kernelRequest,
-  PIECE_ALIGNMENT,
-} from "../../src/merge/fast-path.js";
-import { gpuMergeRequest } from "../../src/merge/gpu/merge-request.js";
-import { DTYPE_SIZE } from "../../src/safetensors/dtype.js";
+import { canMergePieces, kernelRequest, PIECE_ALIGNMENT } from "../../../src/merge/kernels/request.js";
+import { openWasmBackend } from "../../../src/merge/kernels/wasm/backend.js";
+import { gpuMergeRequest } from "../../../src/merge/kernels/webgpu/merge-request.js";
+import { DTYPE_SIZE } from "../../../src/safetensors/dtype.js";
 import {
   caseTensors,
   fastArgs,
@@ -16,14 +12,14 @@ import {
   referenceBytes,
   type CaseTensors,
   type MergeCase,
-} from "./kernels/wasm/merge-cases.js";
+} from "./wasm/merge-cases.js";
 
 /** Methods whose every output element depends only on the same element of the inputs. */
 const ELEMENTWISE = ["linear", "task_arithmetic", "dare_linear", "dare_ties"];
 /** Methods with a magnitude cut over the whole tensor: never in pieces. */
 const WHOLE_TENSOR = ["ties", "breadcrumbs", "breadcrumbs_ties"];
 
-const runtime = createKernelRuntime({ backend: "wasm", threads: 2, windowElements: 96, chunkElements: 32 });
+const runtime = openWasmBackend({ threads: 2, windowElements: 96, chunkElements: 32 });
 afterAll(() => runtime.close());
 
 /** A piece's elements of every input, in shared memory as the executor's read buffers hold them. */

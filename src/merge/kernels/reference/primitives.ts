@@ -9,8 +9,8 @@
  * - reductions over elements (norms, dot products) are f64 in the blocked order of reductions.ts;
  * - a dropped element becomes +0; NaN and ±Inf otherwise flow through as IEEE 754 says.
  */
-import { fillUniform24 } from "../rng/philox.js";
-import type { DareStream } from "../rng/dare-stream.js";
+import { fillUniform24 } from "../../rng/philox.js";
+import type { DareStream } from "../../rng/dare-stream.js";
 import { l1NormF64 } from "./reductions.js";
 import { rowAscendingRanks } from "./magnitude-select.js";
 

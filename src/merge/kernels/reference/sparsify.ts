@@ -2,8 +2,8 @@
  * Sparsification of one task vector, in place (mergekit's sparsify with hubmerge's exact
  * randomness). Composes the reference primitives; the order of operations is theirs.
  */
-import type { DareRescale } from "../types.js";
-import { dareStream, keepThreshold } from "../rng/dare-stream.js";
+import type { DareRescale } from "../../types.js";
+import { dareStream, keepThreshold } from "../../rng/dare-stream.js";
 import {
   applyMask,
   dareSparsify,
@@ -12,7 +12,7 @@ import {
   l1Rescale,
   magnitudeOutliersMask,
   magnitudeTopKMask,
-} from "./reference.js";
+} from "./primitives.js";
 
 export type Sparsification = "magnitude" | "random" | "magnitude_outliers" | "della_magprune";
 

@@ -1,6 +1,6 @@
 /**
- * The WebAssembly backend: one shared memory, a pool of worker threads over it, and tensor merges
- * run one at a time (TensorJob does the work). Memory stays bounded by the window budget and the
+ * The engine of the WebAssembly backend (backend.ts): one shared memory, a pool of worker threads
+ * over it, and tensor merges run one at a time (TensorJob does the work). Memory stays bounded by the window budget and the
  * output buffers, however large the model is.
  *
  * Outputs that cannot go over an input go to three SharedArrayBuffers used in turn (workers write
@@ -9,12 +9,12 @@
  * that worker's next garbage collection, which idle workers put off indefinitely.
  */
 import { availableParallelism } from "node:os";
-import { DTYPE_SIZE, type FloatDType } from "../../../safetensors/dtype.js";
-import { KernelPool } from "../../workers/pool.js";
+import { DTYPE_SIZE } from "../../../safetensors/dtype.js";
+import type { TensorMergeRequest } from "../request.js";
 import { createKernelMemory, instantiateKernels, kernelModule } from "./load-kernels.js";
-import type { TaskPlan } from "./task-plan.js";
 import { TensorJob, type OutputTarget } from "./tensor-job.js";
 import type { WasmMemory } from "./wasm-api.js";
+import { KernelPool } from "./workers/pool.js";
 
 export interface WasmBackendOptions {
   /** Worker threads; defaults to the available cores. */
@@ -26,38 +26,11 @@ export interface WasmBackendOptions {
   chunkElements?: number;
 }
 
-export interface InputBytes {
-  bytes: Uint8Array;
-  dtype: FloatDType;
-}
-
-export interface TensorMergeRequest {
-  plan: TaskPlan;
-  /** The base tensor, when plan.hasBase. */
-  base?: InputBytes;
-  /** One per plan term, in the same order. */
-  models: readonly InputBytes[];
-  outDtype: FloatDType;
-  /** Elements of every input and of the output. */
-  count: number;
-  /**
-   * Tensor index of element 0 when the request is a piece of a larger tensor (a multiple of 16):
-   * the DARE stream is indexed by tensor element, so a piece draws what the whole tensor would.
-   */
-  elementOffset?: number;
-  /**
-   * A buffer the result may be written over: one of the inputs' own bytes that the caller gives
-   * up (not overlapping another input; element size ≥ the output's, or equal to it when the input
-   * is in a SharedArrayBuffer, which workers copy in chunk by chunk). Saves the output buffers.
-   */
-  resultInto?: Uint8Array;
-}
-
 const DEFAULT_BUFFER_BUDGET = 32 * 1024 * 1024;
 /** Output buffers used in turn: a result stays valid until the third merge after it starts. */
 const OUTPUT_BUFFERS = 3;
 
-export class WasmMergeBackend {
+export class WasmMerger {
   readonly threads: number;
   private readonly memory: WasmMemory;
   private readonly pool: KernelPool;

@@ -6,7 +6,7 @@
  * also produces the right error message.
  */
 import { dareStream, keepThreshold, type U32Pair } from "../../rng/dare-stream.js";
-import { breadcrumbsCounts } from "../magnitude-select.js";
+import { breadcrumbsCounts } from "../reference/magnitude-select.js";
 import type { DareRescale, MergeMethod, ParamValue, ResolvedParams } from "../../types.js";
 
 const f32 = Math.fround;

@@ -6,7 +6,7 @@
  * and tests: the same shaders, on the CPU). The summary says which kind was found, so that
  * `--backend auto` uses the GPU only on real hardware.
  */
-import { HubmergeError } from "../../errors.js";
+import { HubmergeError } from "../../../errors.js";
 import { describeMissingVulkan } from "./vulkan-diagnostics.js";
 
 export interface GpuAdapterSummary {

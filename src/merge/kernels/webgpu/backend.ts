@@ -1,21 +1,25 @@
 /**
- * The WebGPU backend's lifecycle, shaped like fast-path.ts's runtime:
+ * The WebGPU backend (a KernelBackend, plus what benchmarks and tests need):
  *
- *   const gpu = await createGpuRuntime({ allowSoftware: false });
- *   const bytes = (await tryGpuMerge({ ...tensorArgs, runtime: gpu })) ?? otherBackend();
+ *   const gpu = await openGpuBackend({ allowSoftware: false });
+ *   const bytes = (await gpu.tryMerge(tensorArgs)) ?? otherBackend();
  *   await gpu.close();
  *
  * Tensor merges run one at a time on the device (each already keeps two chunks in flight).
  */
-import { HubmergeError } from "../../errors.js";
-import type { TensorMergeRequest } from "../kernels/wasm/backend.js";
+import { HubmergeError } from "../../../errors.js";
+import type { KernelBackend } from "../backend.js";
+import { canMergePieces, type PieceQuery, type TensorMergeRequest } from "../request.js";
 import { openGpu, tryOpenGpu, type GpuAdapterSummary, type OpenedGpu } from "./adapter.js";
 import { planChunks } from "./chunk-layout.js";
 import { GpuContext } from "./gpu-context.js";
-import { gpuMergeRequest, type GpuMergeArgs } from "./merge-request.js";
+import { gpuMergeRequest, MAX_GPU_ELEMENTS } from "./merge-request.js";
 import { GpuTensorJob } from "./tensor-job.js";
 
-export interface GpuRuntimeOptions {
+/** Elements per piece on a GPU: 32 MiB of bf16 per input, so that uploads and dispatches stay large. */
+export const GPU_PIECE_ELEMENTS = 16 * 1024 * 1024;
+
+export interface GpuBackendOptions {
   /** Accept llvmpipe when there is no hardware adapter (tests, CI). Default false. */
   allowSoftware?: boolean;
   /** Largest binding, bytes (default 128 MiB, WebGPU's default limit). */
@@ -24,33 +28,29 @@ export interface GpuRuntimeOptions {
   chunkElements?: number;
   /** Device memory for inputs kept between the passes of magnitude methods (default 1 GiB). */
   residentBytes?: number;
-  /** An already opened device (the runtime takes ownership). */
+  /** An already opened device (the backend takes ownership). */
   gpu?: OpenedGpu;
 }
 
-export interface GpuRuntime {
-  readonly backend: "webgpu";
-  /** What the run summary reports: the adapter's name, and whether it is a software one. */
+export interface GpuBackend extends KernelBackend {
+  /** The adapter's name, and whether it is a software one (the label says both). */
   readonly adapter: GpuAdapterSummary;
-  /** Merges one tensor if the kernels can; undefined means "use another backend". */
-  tryMerge(args: GpuMergeArgs): Promise<Uint8Array | undefined>;
   /** Merges a request the caller built (benchmarks, tests). */
   merge(request: TensorMergeRequest): Promise<Uint8Array | undefined>;
-  /** Test hook: the kernels' context (primitives.ts runs single kernels on it). */
+  /** Test hook: the kernels' context (test/support/gpu-primitives.ts runs single kernels on it). */
   readonly context: GpuContext;
-  close(): Promise<void>;
 }
 
 const DEFAULT_RESIDENT_BYTES = 1 << 30;
 
-export async function createGpuRuntime(options: GpuRuntimeOptions = {}): Promise<GpuRuntime> {
+export async function openGpuBackend(options: GpuBackendOptions = {}): Promise<GpuBackend> {
   const gpu = options.gpu ?? (await openGpu({ allowSoftware: options.allowSoftware }));
   const context = new GpuContext(gpu);
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
 
   const merge = (request: TensorMergeRequest): Promise<Uint8Array | undefined> => {
-    if (closed) return Promise.reject(new HubmergeError("E_INTERNAL", "the GPU runtime is closed"));
+    if (closed) return Promise.reject(new HubmergeError("E_INTERNAL", "the GPU backend is closed"));
     const run = () => {
       const layout = planChunks({
         count: request.count,
@@ -72,7 +72,7 @@ export async function createGpuRuntime(options: GpuRuntimeOptions = {}): Promise
   };
 
   return {
-    backend: "webgpu",
+    label: `webgpu (${gpu.adapter.name}${gpu.adapter.software ? ", software" : ""})`,
     adapter: gpu.adapter,
     context,
     merge,
@@ -80,6 +80,8 @@ export async function createGpuRuntime(options: GpuRuntimeOptions = {}): Promise
       const request = gpuMergeRequest(args);
       return request ? merge(request) : undefined;
     },
+    canMergePieces: gpuTakesPieces,
+    pieceElements: GPU_PIECE_ELEMENTS,
     async close() {
       if (closed) return;
       closed = true;
@@ -89,19 +91,20 @@ export async function createGpuRuntime(options: GpuRuntimeOptions = {}): Promise
   };
 }
 
-/** Merges one tensor on the GPU runtime, or returns undefined (then use wasm or the reference). */
-export function tryGpuMerge(args: GpuMergeArgs & { runtime: GpuRuntime }): Promise<Uint8Array | undefined> {
-  return args.runtime.tryMerge(args);
+/** Every piece of the tensor is a request the GPU takes: elementwise, and within u32 indices. */
+function gpuTakesPieces(query: PieceQuery): boolean {
+  const total = query.recipe.shape.reduce((a, b) => a * b, 1);
+  return total <= MAX_GPU_ELEMENTS && canMergePieces(query);
 }
 
 /**
- * For `--backend auto`: a runtime when a hardware adapter opens (never llvmpipe, which is slower
+ * For `--backend auto`: a backend when a hardware adapter opens (never llvmpipe, which is slower
  * than wasm), otherwise the reason, for the run summary ("webgpu: no hardware adapter (...)").
  */
-export async function createHardwareGpuRuntime(
-  options: Omit<GpuRuntimeOptions, "allowSoftware" | "gpu"> = {},
-): Promise<{ runtime: GpuRuntime; reason?: undefined } | { runtime?: undefined; reason: string }> {
+export async function openHardwareGpuBackend(
+  options: Omit<GpuBackendOptions, "allowSoftware" | "gpu"> = {},
+): Promise<{ backend: GpuBackend; reason?: undefined } | { backend?: undefined; reason: string }> {
   const opened = await tryOpenGpu({ allowSoftware: false });
   if (!opened.gpu) return { reason: opened.reason };
-  return { runtime: await createGpuRuntime({ ...options, gpu: opened.gpu }) };
+  return { backend: await openGpuBackend({ ...options, gpu: opened.gpu }) };
 }

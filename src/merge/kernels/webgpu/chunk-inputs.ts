@@ -5,7 +5,7 @@
  * times), otherwise buffers rotate. Uploads are queued writes: the CPU copies chunk c+1 while the
  * GPU still computes chunk c, and the queue's order makes reusing a buffer safe.
  */
-import { DTYPE_SIZE, type FloatDType } from "../../safetensors/dtype.js";
+import { DTYPE_SIZE, type FloatDType } from "../../../safetensors/dtype.js";
 import type { Chunk, ChunkLayout } from "./chunk-layout.js";
 import type { GpuContext } from "./gpu-context.js";
 

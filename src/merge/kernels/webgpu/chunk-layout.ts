@@ -4,7 +4,7 @@
  * maxStorageBufferBindingSize), whatever the tensor size. Chunks start at multiples of 256
  * elements (one workgroup), so a quad of four elements is always one Philox block.
  */
-import { DTYPE_SIZE, type FloatDType } from "../../safetensors/dtype.js";
+import { DTYPE_SIZE, type FloatDType } from "../../../safetensors/dtype.js";
 import { WORKGROUP_ELEMENTS, type SectionOffsets } from "./descriptor.js";
 
 export const DEFAULT_BINDING_BYTES = 128 * 1024 * 1024;

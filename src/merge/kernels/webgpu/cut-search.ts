@@ -4,8 +4,8 @@
  * key straddle the cut, the tensor index before which the first `take` of them lie. Then the
  * kernel's test "key > cut, or key = cut and index < bound" keeps exactly the reference's top k.
  */
-import { decodeToF32, type FloatDType } from "../../safetensors/dtype.js";
-import type { TaskPlan } from "../kernels/wasm/task-plan.js";
+import { decodeToF32, type FloatDType } from "../../../safetensors/dtype.js";
+import type { TaskPlan } from "../wasm/task-plan.js";
 import { NONE } from "./descriptor.js";
 
 /** One end of one model's rank range: the k-th largest key bounds it (0 upper, 1 lower). */

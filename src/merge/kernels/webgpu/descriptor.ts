@@ -4,8 +4,8 @@
  * TaskPlan as the WebAssembly backend (kernels/wasm/task-plan.ts), so both accelerate exactly the
  * same methods and parameters.
  */
-import type { FloatDType } from "../../safetensors/dtype.js";
-import type { TaskPlan } from "../kernels/wasm/task-plan.js";
+import type { FloatDType } from "../../../safetensors/dtype.js";
+import type { TaskPlan } from "../wasm/task-plan.js";
 
 // The codes both backends share; the record layouts below are the GPU's own.
 export {
@@ -16,7 +16,7 @@ export {
   MODE_DARE,
   MODE_DENSE,
   MODE_MAGNITUDE,
-} from "../kernels/wasm/abi.js";
+} from "../wasm/abi.js";
 import {
   DTYPE_CODE,
   FLAG_CONSENSUS,
@@ -24,7 +24,7 @@ import {
   FLAG_NORMALIZE,
   MODE_DARE,
   MODE_MAGNITUDE,
-} from "../kernels/wasm/abi.js";
+} from "../wasm/abi.js";
 
 export const HEADER = {
   models: 0,

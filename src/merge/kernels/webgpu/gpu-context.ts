@@ -3,7 +3,7 @@
  * needs (create, upload, read back). Device errors (validation, out of memory, device loss) are
  * collected and raised at the next check, as HubmergeErrors.
  */
-import { HubmergeError } from "../../errors.js";
+import { HubmergeError } from "../../../errors.js";
 import type { GpuAdapterSummary, GpuConstants, OpenedGpu } from "./adapter.js";
 import { TENSOR_KERNELS_WGSL, type KernelEntry } from "./wgsl/tensor-kernels.js";
 

@@ -1,19 +1,15 @@
 /**
- * From the executor's per-tensor arguments (the same shape fast-path.ts takes) to a GPU merge
- * request, or undefined when the tensor is outside what the kernels reproduce byte for byte:
- * another method or parameters (kernels/wasm/task-plan.ts decides, for both fast backends), a
- * non-float dtype, a shape or byte length that does not match, or 2^32 − 1 elements or more.
+ * From the executor's per-tensor arguments to a GPU merge request, or undefined when the tensor is
+ * outside what the kernels reproduce byte for byte: whatever request.ts's kernelRequest declines
+ * (another method or parameters, a non-float dtype, a shape or byte length that does not match),
+ * or 2^32 − 1 elements or more.
  */
-import { kernelRequest, type FastMergeArgs } from "../fast-path.js";
-import type { TensorMergeRequest } from "../kernels/wasm/backend.js";
-
-/** The per-tensor arguments, as for tryFastMerge (the runtime is the GPU's). */
-export type GpuMergeArgs = Omit<FastMergeArgs, "runtime" | "backend" | "threads">;
+import { kernelRequest, type TensorMergeArgs, type TensorMergeRequest } from "../request.js";
 
 /** Tensor indices are u32 in the kernels (and the Philox counter's word 1 stays 0). */
 export const MAX_GPU_ELEMENTS = 0xfffffffe;
 
-export function gpuMergeRequest(args: GpuMergeArgs): TensorMergeRequest | undefined {
+export function gpuMergeRequest(args: TensorMergeArgs): TensorMergeRequest | undefined {
   const request = kernelRequest(args);
-  return request && request.elementOffset + request.count <= MAX_GPU_ELEMENTS ? request : undefined;
+  return request && (request.elementOffset ?? 0) + request.count <= MAX_GPU_ELEMENTS ? request : undefined;
 }

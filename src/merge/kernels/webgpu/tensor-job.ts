@@ -7,8 +7,8 @@
  * - the fused merge pass decodes, merges and encodes each chunk; its output is read back while
  *   the next chunk is uploaded and computed (two slots in flight).
  */
-import { DTYPE_SIZE } from "../../safetensors/dtype.js";
-import type { TensorMergeRequest } from "../kernels/wasm/backend.js";
+import { DTYPE_SIZE } from "../../../safetensors/dtype.js";
+import type { TensorMergeRequest } from "../request.js";
 import { ChunkInputs, type PackedInput } from "./chunk-inputs.js";
 import type { Chunk, ChunkLayout } from "./chunk-layout.js";
 import {

@@ -7,7 +7,7 @@ import {
   magnitudeRankRangeMask,
   magnitudeTopKMask,
   rowAscendingRanks,
-} from "../../../src/merge/kernels/magnitude-select.js";
+} from "../../../../src/merge/kernels/reference/magnitude-select.js";
 
 /** The "larger first" order by sorting: |x| descending, NaN largest, ties by index. */
 function largerFirst(values: Float32Array): number[] {

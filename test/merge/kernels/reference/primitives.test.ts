@@ -17,8 +17,8 @@ import {
   signElection,
   subtract,
   weightedAccumulate,
-} from "../../../src/merge/kernels/reference.js";
-import { dareMask, dareStream, keepThreshold } from "../../../src/merge/rng/dare-stream.js";
+} from "../../../../src/merge/kernels/reference/primitives.js";
+import { dareMask, dareStream, keepThreshold } from "../../../../src/merge/rng/dare-stream.js";
 
 const f32 = Math.fround;
 const source = dareStream(77n, "org/ft", "t.weight");

@@ -5,7 +5,7 @@ import {
   l1NormF64,
   REDUCTION_BLOCK,
   sumSquaresF64,
-} from "../../../src/merge/kernels/reductions.js";
+} from "../../../../src/merge/kernels/reference/reductions.js";
 
 function sample(n: number): Float32Array {
   let state = 99;

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { sparsify, type SparsifyOptions } from "../../../src/merge/kernels/sparsify.js";
+import { sparsify, type SparsifyOptions } from "../../../../src/merge/kernels/reference/sparsify.js";
 import {
   applyMask,
   dareSparsify,
   dellaSparsify,
   l1NormF64,
   magnitudeTopKMask,
-} from "../../../src/merge/kernels/reference.js";
-import { dareMask, dareStream, keepThreshold } from "../../../src/merge/rng/dare-stream.js";
+} from "../../../../src/merge/kernels/reference/primitives.js";
+import { dareMask, dareStream, keepThreshold } from "../../../../src/merge/rng/dare-stream.js";
 
 const f32 = Math.fround;
 const base: SparsifyOptions = {

@@ -6,7 +6,7 @@ import {
   blockedPairSums,
   blockedSumSquares,
   vectorViews,
-} from "../../../src/merge/kernels/reductions.js";
+} from "../../../../src/merge/kernels/reference/reductions.js";
 
 /** The project's definition written out independently: f64 partial sums per block, then in order. */
 function referenceDot(a: readonly number[], b: readonly number[]): number {

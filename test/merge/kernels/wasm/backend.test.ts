@@ -1,14 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import {
-  closeSharedRuntimes,
-  createKernelRuntime,
-  tryFastMerge,
-  type KernelRuntime,
-} from "../../src/merge/fast-path.js";
-import { ACCELERATED_METHODS } from "../../src/merge/kernels/wasm/task-plan.js";
-import { methodRegistry } from "../../src/merge/methods/registry.js";
-import { DTYPE_SIZE } from "../../src/safetensors/dtype.js";
+import { openCpuBackend, type KernelBackend } from "../../../../src/merge/kernels/index.js";
+import { openWasmBackend } from "../../../../src/merge/kernels/wasm/backend.js";
+import { ACCELERATED_METHODS } from "../../../../src/merge/kernels/wasm/task-plan.js";
+import { methodRegistry } from "../../../../src/merge/methods/registry.js";
+import { DTYPE_SIZE } from "../../../../src/safetensors/dtype.js";
 import {
   caseTensors,
   fastArgs,
@@ -16,7 +12,8 @@ import {
   mergeCase,
   referenceBytes,
   type MergeCase,
-} from "./kernels/wasm/merge-cases.js";
+} from "./merge-cases.js";
+import { closeSharedBackends, tryFastMerge } from "../../../support/kernels.js";
 
 /**
  * Small windows and chunks, so that random shapes cross every boundary; 1, 2 and 3 threads; the
@@ -42,17 +39,17 @@ const CONFIGS = {
 
 type Config = (typeof CONFIGS)[keyof typeof CONFIGS];
 
-const runtimes = new Map<string, KernelRuntime>();
+const runtimes = new Map<string, KernelBackend>();
 
 beforeAll(() => {
   for (const [name, config] of Object.entries(CONFIGS)) {
-    runtimes.set(name, createKernelRuntime({ backend: "wasm", ...config.runtime }));
+    runtimes.set(name, openWasmBackend(config.runtime));
   }
 });
 
 afterAll(async () => {
   await Promise.all([...runtimes.values()].map((runtime) => runtime.close()));
-  await closeSharedRuntimes();
+  await closeSharedBackends();
 });
 
 /** The same bytes in a SharedArrayBuffer (as a reader filling shared memory would give them). */
@@ -68,7 +65,7 @@ function inSharedMemory(bytes: Uint8Array): Uint8Array {
  */
 async function compare(
   c: MergeCase,
-  runtime: KernelRuntime,
+  runtime: KernelBackend,
   options: Pick<Config, "consume" | "shared"> = { consume: false, shared: false },
 ): Promise<boolean> {
   let tensors = caseTensors(c);
@@ -110,7 +107,7 @@ describe("tryFastMerge gives the reference's bytes", () => {
   it.each(["dare_ties", "ties", "task_arithmetic"])(
     "%s on a tensor of several default-sized windows and chunks, 2 threads",
     async (method) => {
-      const runtime = createKernelRuntime({ backend: "wasm", threads: 2, bufferBudget: 1 << 20 });
+      const runtime = openWasmBackend({ threads: 2, bufferBudget: 1 << 20 });
       try {
         const c: MergeCase = {
           ...fc.sample(mergeCase(method), { numRuns: 1, seed: 7 })[0]!,
@@ -195,12 +192,12 @@ describe("tryFastMerge falls back to the reference", () => {
   });
 
   it("reports the resolved backend", async () => {
-    const runtime = createKernelRuntime({ backend: "reference", threads: 4 });
-    expect(runtime.backend).toBe("reference");
+    const runtime = openCpuBackend("reference", 4);
+    expect(runtime.label).toBe("reference");
     expect(await runtime.tryMerge(fastArgs(c, tensors))).toBeUndefined();
     await runtime.close();
-    const auto = createKernelRuntime({ backend: "auto", threads: 1 });
-    expect(auto.backend).toBe("wasm");
+    const auto = openCpuBackend("auto", 1);
+    expect(auto.label).toBe("wasm (1 thread)");
     await auto.close();
   });
 });

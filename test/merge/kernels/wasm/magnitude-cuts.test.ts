@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { magnitudeTopKMask } from "../../../../src/merge/kernels/magnitude-select.js";
+import { magnitudeTopKMask } from "../../../../src/merge/kernels/reference/magnitude-select.js";
 import { HIGH_BUCKETS, LOW_SLOTS } from "../../../../src/merge/kernels/wasm/abi.js";
 import { localKernels } from "../../../../src/merge/kernels/wasm/local-kernels.js";
 import { chooseBucket, chooseKey } from "../../../../src/merge/kernels/wasm/magnitude-cuts.js";

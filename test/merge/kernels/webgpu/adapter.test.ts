@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { describeMissingVulkan, type VulkanEnvironment } from "../../../src/merge/gpu/vulkan-diagnostics.js";
-import { openGpu } from "../../../src/merge/gpu/adapter.js";
-import { isHubmergeError } from "../../../src/errors.js";
+import {
+  describeMissingVulkan,
+  type VulkanEnvironment,
+} from "../../../../src/merge/kernels/webgpu/vulkan-diagnostics.js";
+import { openGpu } from "../../../../src/merge/kernels/webgpu/adapter.js";
+import { isHubmergeError } from "../../../../src/errors.js";
 import { requireHardware } from "./gpu-setup.js";
 
 function host(files: string[], env: Record<string, string> = {}): VulkanEnvironment {

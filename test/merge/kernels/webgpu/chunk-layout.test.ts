@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_BINDING_BYTES, planChunks } from "../../../src/merge/gpu/chunk-layout.js";
+import { DEFAULT_BINDING_BYTES, planChunks } from "../../../../src/merge/kernels/webgpu/chunk-layout.js";
 
 describe("planChunks", () => {
   it("covers any tensor with chunks of a multiple of 256 elements", () => {

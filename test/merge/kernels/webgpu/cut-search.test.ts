@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { magnitudeRankRangeMask } from "../../../src/merge/kernels/magnitude-select.js";
+import { magnitudeRankRangeMask } from "../../../../src/merge/kernels/reference/magnitude-select.js";
 import {
   boundInSegment,
   chooseBucket,
@@ -8,8 +8,8 @@ import {
   cutWords,
   magnitudeKey,
   type CutSearch,
-} from "../../../src/merge/gpu/cut-search.js";
-import { encodeFromF32 } from "../../../src/safetensors/dtype.js";
+} from "../../../../src/merge/kernels/webgpu/cut-search.js";
+import { encodeFromF32 } from "../../../../src/safetensors/dtype.js";
 
 /** The GPU's cut, computed on the CPU: histograms, choices, the bound from one whole-tensor segment. */
 function cut(values: Float32Array, k: number): { key: number; bound: number } {

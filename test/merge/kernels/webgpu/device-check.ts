@@ -3,11 +3,15 @@
  * vitest run, then the GPU/wasm/reference benchmark. Runs without vitest (from a bundle when the
  * machine has no node_modules). Exit status 1 on any difference.
  *
- *   node --import tsx test/merge/gpu/device-check.ts [--allow-software] [--no-bench] [bench options]
+ *   node --import tsx test/merge/kernels/webgpu/device-check.ts [--allow-software] [--no-bench] [bench options]
  */
-import { ACCELERATED_METHODS } from "../../../src/merge/kernels/wasm/task-plan.js";
-import { parseGpuBenchArgs, runGpuBench } from "../../../src/merge/gpu/bench-gpu.js";
-import { createGpuRuntime, type GpuRuntime, type GpuRuntimeOptions } from "../../../src/merge/gpu/runtime.js";
+import { ACCELERATED_METHODS } from "../../../../src/merge/kernels/wasm/task-plan.js";
+import { parseGpuBenchArgs, runGpuBench } from "../../../../bench/gpu.js";
+import {
+  openGpuBackend,
+  type GpuBackend,
+  type GpuBackendOptions,
+} from "../../../../src/merge/kernels/webgpu/backend.js";
 import {
   CONVERSIONS,
   OPS,
@@ -41,8 +45,8 @@ async function check(name: string, run: () => Promise<unknown>): Promise<void> {
   }
 }
 
-async function open(options: GpuRuntimeOptions = {}): Promise<GpuRuntime> {
-  const runtime = await createGpuRuntime({ ...options, allowSoftware });
+async function open(options: GpuBackendOptions = {}): Promise<GpuBackend> {
+  const runtime = await openGpuBackend({ ...options, allowSoftware });
   if (!allowSoftware && runtime.adapter.software) {
     await runtime.close();
     throw new Error(`only a software adapter was found (${runtime.adapter.name})`);
@@ -50,7 +54,7 @@ async function open(options: GpuRuntimeOptions = {}): Promise<GpuRuntime> {
   return runtime;
 }
 
-async function primitives(runtime: GpuRuntime): Promise<void> {
+async function primitives(runtime: GpuBackend): Promise<void> {
   const context = runtime.context;
   for (const op of OPS) await check(`f32 ${op}, all special pairs`, () => checkSpecialPairs(context, op));
   for (const op of OPS)
@@ -64,7 +68,7 @@ async function primitives(runtime: GpuRuntime): Promise<void> {
 }
 
 async function merges(): Promise<void> {
-  const configs: [string, GpuRuntimeOptions][] = [
+  const configs: [string, GpuBackendOptions][] = [
     ["chunks of 256", { chunkElements: 256 }],
     ["chunks of 768, re-uploaded", { chunkElements: 768, residentBytes: 1 }],
   ];

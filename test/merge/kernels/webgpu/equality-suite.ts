@@ -4,12 +4,17 @@
  * the same ones on a real GPU without vitest (scripts/gpu-check.sh).
  */
 import fc from "fast-check";
-import { binaryOnGpu, convertOnGpu, uniformsOnGpu } from "../../../src/merge/gpu/primitives.js";
-import type { GpuContext } from "../../../src/merge/gpu/gpu-context.js";
-import { tryGpuMerge, type GpuRuntime } from "../../../src/merge/gpu/runtime.js";
-import { dareStream } from "../../../src/merge/rng/dare-stream.js";
-import { fillUniform24 } from "../../../src/merge/rng/philox.js";
-import { DTYPE_SIZE, decodeToF32, encodeFromF32, type FloatDType } from "../../../src/safetensors/dtype.js";
+import { binaryOnGpu, convertOnGpu, uniformsOnGpu } from "../../../support/gpu-primitives.js";
+import type { GpuContext } from "../../../../src/merge/kernels/webgpu/gpu-context.js";
+import type { GpuBackend } from "../../../../src/merge/kernels/webgpu/backend.js";
+import { dareStream } from "../../../../src/merge/rng/dare-stream.js";
+import { fillUniform24 } from "../../../../src/merge/rng/philox.js";
+import {
+  DTYPE_SIZE,
+  decodeToF32,
+  encodeFromF32,
+  type FloatDType,
+} from "../../../../src/safetensors/dtype.js";
 import {
   caseTensors,
   fastArgs,
@@ -17,7 +22,7 @@ import {
   mergeCase,
   referenceBytes,
   type MergeCase,
-} from "../kernels/wasm/merge-cases.js";
+} from "../wasm/merge-cases.js";
 
 /** What the TypeScript reference computes: f32(a op b) through f64, as V8 does on x86-64. */
 export const REFERENCE_OPS = {
@@ -217,7 +222,7 @@ export async function checkPhiloxRandom(context: GpuContext, runs: number): Prom
 }
 
 /** Compares one merge case; returns whether the GPU took it (cases the reference rejects do not count). */
-export async function checkMergeCase(c: MergeCase, runtime: GpuRuntime): Promise<boolean> {
+export async function checkMergeCase(c: MergeCase, runtime: GpuBackend): Promise<boolean> {
   const tensors = caseTensors(c);
   let expected: Uint8Array;
   try {
@@ -225,7 +230,7 @@ export async function checkMergeCase(c: MergeCase, runtime: GpuRuntime): Promise
   } catch {
     return false;
   }
-  const actual = await tryGpuMerge({ ...fastArgs(c, tensors), runtime });
+  const actual = await runtime.tryMerge(fastArgs(c, tensors));
   if (!actual) return false;
   const at = firstDifference(actual, expected, DTYPE_SIZE[c.outDtype]);
   if (at) fail(`${c.method} ${JSON.stringify(c.shape)} ${c.baseDtype}→${c.outDtype}: ${at}`);
@@ -238,7 +243,7 @@ export async function checkMergeCase(c: MergeCase, runtime: GpuRuntime): Promise
  */
 export async function checkPiecesCase(
   c: MergeCase,
-  runtime: GpuRuntime,
+  runtime: GpuBackend,
   pieceElements: number,
 ): Promise<number> {
   const tensors = caseTensors(c);
@@ -254,7 +259,7 @@ export async function checkPiecesCase(
       return { ...t, bytes: t.bytes.slice(offset * size, (offset + count) * size) };
     };
     const piece = { base: tensors.base && slice(tensors.base), inputs: tensors.inputs.map(slice) };
-    const bytes = await tryGpuMerge({ ...fastArgs(c, piece), elements: { offset, count }, runtime });
+    const bytes = await runtime.tryMerge({ ...fastArgs(c, piece), elements: { offset, count } });
     if (!bytes) fail(`${c.method}: the GPU declined the piece at ${offset}`);
     actual.set(bytes!, offset * out);
     pieces++;
@@ -265,7 +270,7 @@ export async function checkPiecesCase(
 }
 
 /** Random cases of one method (fast-check); returns how many the GPU took. */
-export async function checkMethod(runtime: GpuRuntime, method: string, runs: number): Promise<number> {
+export async function checkMethod(runtime: GpuBackend, method: string, runs: number): Promise<number> {
   let handled = 0;
   await fc.assert(
     fc.asyncProperty(mergeCase(method), async (c) => {

@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { ACCELERATED_METHODS } from "../../../src/merge/kernels/wasm/task-plan.js";
-import { methodRegistry } from "../../../src/merge/methods/registry.js";
-import { tryGpuMerge, type GpuRuntime } from "../../../src/merge/gpu/runtime.js";
-import { caseTensors, fastArgs, mergeCase, type MergeCase } from "../kernels/wasm/merge-cases.js";
+import { ACCELERATED_METHODS } from "../../../../src/merge/kernels/wasm/task-plan.js";
+import { methodRegistry } from "../../../../src/merge/methods/registry.js";
+import type { GpuBackend } from "../../../../src/merge/kernels/webgpu/backend.js";
+import { caseTensors, fastArgs, mergeCase, type MergeCase } from "../wasm/merge-cases.js";
 import { checkMergeCase, checkMethod, checkPiecesCase, largeCase, straddleCase } from "./equality-suite.js";
 import { openTestRuntime } from "./gpu-setup.js";
 
@@ -13,7 +13,7 @@ const CONFIGS = {
   "chunks of 768, inputs re-uploaded per pass": { chunkElements: 768, residentBytes: 1 },
 } as const;
 
-const runtimes = new Map<string, GpuRuntime>();
+const runtimes = new Map<string, GpuBackend>();
 for (const [name, options] of Object.entries(CONFIGS)) {
   const runtime = await openTestRuntime(options);
   if (runtime) runtimes.set(name, runtime);
@@ -87,6 +87,6 @@ describe.skipIf(!available)("the WebGPU backend declines what it cannot reproduc
     ["a weight is missing", { inputs: tensors.inputs.map((t) => ({ ...t, params: { density: 0.5 } })) }],
   ])("returns undefined when %s", async (_why, change) => {
     const runtime = runtimes.get("chunks of 256")!;
-    expect(await tryGpuMerge({ ...fastArgs(c, tensors), ...change, runtime })).toBeUndefined();
+    expect(await runtime.tryMerge({ ...fastArgs(c, tensors), ...change })).toBeUndefined();
   });
 });

@@ -5,8 +5,8 @@
  * region depends on which one). Idle workers do not keep the process alive.
  */
 import { Worker } from "node:worker_threads";
-import { HubmergeError } from "../../errors.js";
-import type { WasmMemory, WasmModule } from "../kernels/wasm/wasm-api.js";
+import { HubmergeError } from "../../../../errors.js";
+import type { WasmMemory, WasmModule } from "../wasm-api.js";
 
 export interface KernelTask {
   /** Name of an exported kernel. */

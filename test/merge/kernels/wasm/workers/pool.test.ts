@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { HubmergeError } from "../../../src/errors.js";
+import { HubmergeError } from "../../../../../src/errors.js";
 import {
   createKernelMemory,
   instantiateKernels,
   kernelModule,
-} from "../../../src/merge/kernels/wasm/load-kernels.js";
-import { KernelPool } from "../../../src/merge/workers/pool.js";
+} from "../../../../../src/merge/kernels/wasm/load-kernels.js";
+import { KernelPool } from "../../../../../src/merge/kernels/wasm/workers/pool.js";
 
 const pools: KernelPool[] = [];
 
