@@ -4,7 +4,7 @@
  */
 import { magnitudeTopKMask } from "../src/merge/kernels/reference/magnitude-select.js";
 import { HIGH_BUCKETS, LOW_SLOTS } from "../src/merge/kernels/wasm/abi.js";
-import { localKernels } from "../src/merge/kernels/wasm/local-kernels.js";
+import { localKernels } from "../test/support/wasm-kernels.js";
 import { chooseBucket, chooseKey } from "../src/merge/kernels/wasm/magnitude-cuts.js";
 import { decodeToF32, encodeFromF32 } from "../src/safetensors/dtype.js";
 

@@ -1,12 +1,18 @@
 /**
- * The kernels instantiated on the calling thread, over a private memory: for conversions and
- * selections that do not need worker threads (and for tests). Inputs are staged through a bounded
- * buffer, so memory does not grow with the data.
+ * Test helper: the wasm kernels instantiated on the calling thread, over a private memory, to call
+ * single kernels (conversions, Philox, histograms) without worker threads. Inputs are staged
+ * through a bounded buffer, so memory does not grow with the data.
  */
-import { DTYPE_SIZE, type FloatDType } from "../../../safetensors/dtype.js";
-import { DTYPE_CODE, REGION_PADDING } from "./abi.js";
-import { createKernelMemory, ensureMemory, instantiateKernels, type KernelExports } from "./load-kernels.js";
-import type { WasmMemory } from "./wasm-api.js";
+import { DTYPE_SIZE, type FloatDType } from "../../src/safetensors/dtype.js";
+import { DTYPE_CODE, REGION_PADDING } from "../../src/merge/kernels/wasm/abi.js";
+import { alignUp } from "../../src/merge/kernels/wasm/layout.js";
+import {
+  createKernelMemory,
+  ensureMemory,
+  instantiateKernels,
+  type KernelExports,
+} from "../../src/merge/kernels/wasm/load-kernels.js";
+import type { WasmMemory } from "../../src/merge/kernels/wasm/wasm-api.js";
 
 /** Elements converted per kernel call. */
 const STAGE_ELEMENTS = 1 << 18;
@@ -37,10 +43,6 @@ export function localKernels(): LocalKernels {
     },
   };
   return local;
-}
-
-export function alignUp(value: number, alignment: number): number {
-  return Math.ceil(value / alignment) * alignment;
 }
 
 /** decodeToF32 on the kernels: little-endian bytes of a float dtype to f32. */
