@@ -4,12 +4,10 @@
  * layers and name filters applied), and returns the merged tensor in f32.
  */
 
-import type { PlanRequest, TaskPlan } from "./kernels/wasm/task-plan.js";
+import type { PlanRequest, TaskPlan } from "./kernels/plan.js";
+import type { DareRescale, ParamValue, ResolvedParams } from "./param-values.js";
 
-export type ParamValue = number | boolean | string;
-
-/** Parameter values after gradient/filter resolution for one tensor. */
-export type ResolvedParams = Readonly<Record<string, ParamValue>>;
+export type { DareRescale, ParamValue, ResolvedParams } from "./param-values.js";
 
 export interface ParamSpec {
   name: string;
@@ -42,8 +40,6 @@ export interface MergeInput {
   shape: readonly number[];
   params: ResolvedParams;
 }
-
-export type DareRescale = "paper" | "l1";
 
 export interface TensorMergeContext {
   /** Output tensor name. */

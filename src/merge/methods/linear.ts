@@ -11,7 +11,7 @@
  */
 
 import { HubmergeError } from "../../errors.js";
-import type { PlanRequest, TaskPlan } from "../kernels/wasm/task-plan.js";
+import type { PlanRequest, TaskPlan } from "../kernels/plan.js";
 import type { MergeMethod, ParamSpec, TensorMergeContext } from "../types.js";
 import { requireInputCount, requireNoBase, requireOutputSized } from "./input-checks.js";
 import { readBoolean, readNumber, siteOf, validBoolean, validNumber } from "./param-reader.js";

@@ -16,8 +16,8 @@
  */
 
 import { HubmergeError } from "../../errors.js";
-import type { VectorView } from "../kernels/reductions.js";
-import { blockedDotStrided, blockedSumSquaresStrided, vectorViews } from "../kernels/reductions.js";
+import type { VectorView } from "../kernels/reference/reductions.js";
+import { blockedDotStrided, blockedSumSquaresStrided, vectorViews } from "../kernels/reference/reductions.js";
 import type { MergeInput, MergeMethod, ParamSpec, TensorMergeContext } from "../types.js";
 import { requireBase, requireInputCount, requireOutputSized } from "./input-checks.js";
 import { readBoolean, siteOf } from "./param-reader.js";

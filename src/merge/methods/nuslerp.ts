@@ -17,8 +17,8 @@
  * weights so that each element sees two multiplications and one addition.
  */
 
-import type { VectorView } from "../kernels/reductions.js";
-import { blockedPairSums, vectorViews } from "../kernels/reductions.js";
+import type { VectorView } from "../kernels/reference/reductions.js";
+import { blockedPairSums, vectorViews } from "../kernels/reference/reductions.js";
 import type { MergeInput, MergeMethod, ParamSpec, TensorMergeContext } from "../types.js";
 import { requireInputCount, requireOutputSized } from "./input-checks.js";
 import { readBoolean, readNumber, siteOf } from "./param-reader.js";

@@ -13,7 +13,7 @@
  * t = 0 and t = 1 give v0 and v1 exactly (a, b are exactly 1 and 0).
  */
 
-import { blockedPairSums } from "../kernels/reductions.js";
+import { blockedPairSums } from "../kernels/reference/reductions.js";
 import type { MergeMethod, ParamSpec, TensorMergeContext } from "../types.js";
 import { requireBase, requireInputCount, requireOutputSized } from "./input-checks.js";
 import { readNumber, siteOf } from "./param-reader.js";

@@ -3,10 +3,10 @@
  * it gives a method: one place for their defaults, ranges and hints, read by the merge
  * (task-family.ts), its kernel plan (task-family-plan.ts) and, through the ParamSpecs, the manifest.
  */
-import type { Sparsification } from "../kernels/sparsify.js";
+import type { Sparsification } from "../kernels/reference/sparsify.js";
 import type { ParamSpec } from "../types.js";
 
-export type { Sparsification } from "../kernels/sparsify.js";
+export type { Sparsification } from "../kernels/reference/sparsify.js";
 export type Consensus = "sum" | "count";
 
 export interface TaskFamilyDefinition {

@@ -4,8 +4,8 @@
  * row-ranked MAGPRUNE, count consensus, whole-tensor L1 rescaling, parameters the reference would
  * reject — yields undefined, and the reference merges the tensor (and reports any error).
  */
-import { breadcrumbsCounts } from "../kernels/magnitude-select.js";
-import type { ModelSparsity, ModelTerm, PlanRequest, TaskPlan } from "../kernels/wasm/task-plan.js";
+import { breadcrumbsCounts } from "../kernels/reference/magnitude-select.js";
+import type { ModelSparsity, ModelTerm, PlanRequest, TaskPlan } from "../kernels/plan.js";
 import { dareStream, keepThreshold } from "../rng/dare-stream.js";
 import type { ParamSpec, ResolvedParams } from "../types.js";
 import { validBoolean, validNumber } from "./param-reader.js";

@@ -23,8 +23,8 @@ import {
   scaleInPlace,
   signElection,
   subtract,
-} from "../kernels/reference.js";
-import { sparsify } from "../kernels/sparsify.js";
+} from "../kernels/reference/primitives.js";
+import { sparsify } from "../kernels/reference/sparsify.js";
 import { requireBase } from "./input-checks.js";
 import { readBoolean, readNumber, siteOf, type ParamSite } from "./param-reader.js";
 import { taskFamilyKernelPlan } from "./task-family-plan.js";

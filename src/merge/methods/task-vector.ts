@@ -1,4 +1,4 @@
-import { subtract } from "../kernels/reference.js";
+import { subtract } from "../kernels/reference/primitives.js";
 import type { MergeInput } from "../types.js";
 
 /** δ = f32(θ − θ₀), elementwise, in a new array (the callers have checked the lengths). */

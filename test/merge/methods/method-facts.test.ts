@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../../src/manifest/parse.js";
 import { validateManifest } from "../../../src/manifest/validate.js";
-import { planMerge, type PlanRequest } from "../../../src/merge/kernels/wasm/task-plan.js";
+import { planMerge, type PlanRequest } from "../../../src/merge/kernels/plan.js";
 import { ACCELERATED_METHODS, methodRegistry } from "../../../src/merge/methods/registry.js";
 import { defineTaskFamilyMethod } from "../../../src/merge/methods/task-family.js";
 import type { MergeMethod } from "../../../src/merge/types.js";

@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { decodeToF32, encodeFromF32, type FloatDType } from "../../../../src/safetensors/dtype.js";
 import { methodRegistry } from "../../../../src/merge/methods/registry.js";
-import type { FastMergeArgs } from "../../../../src/merge/fast-path.js";
+import type { TensorMergeArgs } from "../../../../src/merge/kernels/request.js";
 import type { TensorRecipe } from "../../../../src/merge/plan/types.js";
 import type { DareRescale, MergeInput, ParamValue } from "../../../../src/merge/types.js";
 
@@ -98,7 +98,7 @@ export function recipeOf(c: MergeCase): TensorRecipe {
   };
 }
 
-export function fastArgs(c: MergeCase, tensors: CaseTensors): FastMergeArgs {
+export function fastArgs(c: MergeCase, tensors: CaseTensors): TensorMergeArgs {
   return {
     recipe: recipeOf(c),
     method: methodRegistry.get(c.method)!,
