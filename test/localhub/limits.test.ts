@@ -14,7 +14,7 @@ const LFS = { Accept: "application/vnd.git-lfs+json", "Content-Type": "applicati
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 beforeAll(async () => {
-  t = await startTestHub({ multipartThreshold: 1000, multipartChunkSize: 400, uploadUrlTtlSeconds: 1 });
+  t = await startTestHub({ multipartThreshold: 1000, multipartChunkSize: 400, uploadUrlTtlSeconds: 2 });
   await t.hub.admin.createRepo("alice/m");
   await t.hub.admin.commit("alice/m", { "config.json": "{}", "sub/a.txt": "a" });
   await t.hub.admin.commit("alice/m", { "sub/b.txt": "b" });
@@ -166,8 +166,8 @@ describe("upload URLs", () => {
   it("expire after the advertised expires_in", async () => {
     const bytes = binaryBytes(300, 3);
     const upload = (await batch([{ oid: sha256(bytes), size: 300 }])).body.objects[0]!.actions!.upload;
-    expect(upload.expires_in).toBe(1);
-    await sleep(1200);
+    expect(upload.expires_in).toBe(2);
+    await sleep(2100);
     const late = await fetch(upload.href, { method: "PUT", body: bytes });
     expect(late.status).toBe(403);
     expect(((await late.json()) as { error: string }).error).toMatch(/expired/);
