@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { request } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UploadSigner } from "../../src/localhub/upload-signer.js";
 import { ALICE, READER, binaryBytes, startTestHub, type TestHub } from "./helpers.js";
 
 let t: TestHub;
@@ -183,5 +184,19 @@ describe("upload URLs", () => {
     const res = await fetch(later, { method: "PUT", body: bytes });
     expect(res.status).toBe(403);
     await res.arrayBuffer();
+  });
+});
+
+describe("UploadSigner", () => {
+  it("accepts a grant until its expiry and not a millisecond later, and only for its fields", () => {
+    let now = 1_000_000;
+    const signer = new UploadSigner(60, () => now);
+    const grant = signer.grant("single", "alice/m", "a".repeat(64), 5);
+    expect(grant.get("exp")).toBe(String(1_000_000 + 60_000));
+    now += 60_000;
+    expect(() => signer.verify(grant, "single", "alice/m", "a".repeat(64), 5)).not.toThrow();
+    expect(() => signer.verify(grant, "single", "bob/m", "a".repeat(64), 5)).toThrow(/invalid or expired/);
+    now += 1;
+    expect(() => signer.verify(grant, "single", "alice/m", "a".repeat(64), 5)).toThrow(/invalid or expired/);
   });
 });
