@@ -11,6 +11,8 @@ export interface HubSessionOptions {
   fetch?: typeof fetch;
   retry?: RetryOptions;
   signal?: AbortSignal;
+  /** Local models must resolve (realpath, following symlinks) inside this folder; the Action sets it. */
+  workspace?: string;
 }
 
 /** Everything a run needs from one Hub: how to open sources and how to follow their lineage. */
