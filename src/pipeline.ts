@@ -25,6 +25,7 @@ import { RUN_RECORD_FILE, StagedOutputDir } from "./merge/output-dir.js";
 import { buildPlan } from "./merge/plan/build-plan.js";
 import type { MergePlan } from "./merge/plan/types.js";
 import type { MergeMethod } from "./merge/types.js";
+import { HubSource } from "./source/hub-source.js";
 import { resolveLocalSource, type SourceResolver } from "./source/resolve.js";
 import { TOOL } from "./version.js";
 import type { WrittenShard } from "./safetensors/writer.js";
@@ -90,6 +91,11 @@ export interface RunRecord {
   dtype: string;
   files: OutputFile[];
   warnings: string[];
+  /**
+   * Present when Hub sources were read through the cache: every cached block and range matched
+   * the sha256 recorded (HMAC-signed) when it was fetched; whatever did not was fetched again.
+   */
+  sourceCache?: "verified";
 }
 
 export interface MergeRunResult extends PlannedRun {
@@ -268,6 +274,9 @@ async function buildRunRecord(
     dtype: run.plan.torchDtype,
     files,
     warnings,
+    ...([...run.models.values()].some((m) => m.source instanceof HubSource && m.source.readsVerifiedCache)
+      ? { sourceCache: "verified" as const }
+      : {}),
   };
 }
 
