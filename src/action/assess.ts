@@ -10,6 +10,7 @@ import { validateManifest } from "../manifest/validate.js";
 import { methodRegistry } from "../merge/methods/registry.js";
 import { closeModels, planRun, referencedModels } from "../pipeline.js";
 import { HubSource } from "../source/hub-source.js";
+import { confineManifest } from "../source/workspace.js";
 import { TOOL } from "../version.js";
 
 /** One manifest as the run sees it: valid or not, up to date or not, and why. */
@@ -40,6 +41,7 @@ export async function assessManifest(file: string, options: AssessOptions): Prom
   const assessment: Assessment = { file, sources: {} };
   try {
     // The run's working directory is the workspace, so paths in errors and cards stay relative.
+    await confineManifest(options.session.workspace, file); // a symlinked manifest may not read the runner's files
     const manifest = await loadManifest(file);
     validateManifest(manifest, methodRegistry);
     assessment.manifest = manifest;

@@ -20,6 +20,8 @@ export interface HubSession {
   hub: HubConfig;
   resolver: SourceResolver;
   lineageOf: LineageLookup;
+  /** Local models (and, in the Action, manifests) must resolve inside this folder, when set. */
+  workspace?: string;
 }
 
 export function hubSession(hub: HubConfig, options: HubSessionOptions = {}): HubSession {
@@ -33,5 +35,5 @@ export function hubSession(hub: HubConfig, options: HubSessionOptions = {}): Hub
       return undefined;
     }
   };
-  return { hub, resolver, lineageOf: lineageFromCards(readCard) };
+  return { hub, resolver, lineageOf: lineageFromCards(readCard), workspace: options.workspace };
 }

@@ -31,7 +31,10 @@ export class LocalSource implements ModelSource {
   static async open(ref: string, root: string, options: LocalSourceOptions = {}): Promise<LocalSource> {
     const { workspace } = options;
     // Confined, the folder is read at its real path, so `..` in an index cannot climb a link.
-    const folder = workspace === undefined ? root : await workspace.confine(root, { model: ref });
+    const folder =
+      workspace === undefined
+        ? root
+        : await workspace.confine(root, `the model folder ${ref}`, { model: ref });
     const info = folder === undefined ? undefined : await stat(folder).catch(() => undefined);
     if (folder === undefined || !info?.isDirectory()) {
       throw new HubmergeError("E_IO", `model folder ${root} does not exist`, {
@@ -83,7 +86,7 @@ export class LocalSource implements ModelSource {
   private async confinedPath(path: string): Promise<string | undefined> {
     const full = this.resolvePath(path);
     if (this.workspace === undefined) return full;
-    return this.workspace.confine(full, { model: this.ref, file: path });
+    return this.workspace.confine(full, `${path} in ${this.ref}`, { model: this.ref });
   }
 
   /** Keeps every read inside the model folder, whatever an index file names. */

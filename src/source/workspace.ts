@@ -7,11 +7,11 @@
  */
 import { realpath } from "node:fs/promises";
 import { sep } from "node:path";
-import { HubmergeError } from "../errors.js";
+import { HubmergeError, type ErrorLocation } from "../errors.js";
 
 const CONFINEMENT_HINT =
-  "Keep local models and every file in them inside the workspace: replace the symlink with the file itself, " +
-  "or reference the model by its Hub repo id (`org/name`).";
+  "Keep manifests, local models and every file in them inside the workspace: replace the symlink with the " +
+  "file itself, or reference the model by its Hub repo id (`org/name`).";
 
 /** A workspace folder, by its real path (so a workspace that is itself reached by a link works). */
 export class Workspace {
@@ -36,9 +36,10 @@ export class Workspace {
 
   /**
    * The real path of `path`, which must lie inside the workspace; undefined when nothing exists
-   * there (the caller decides whether a missing file matters). `what` names it in the error.
+   * there (the caller decides whether a missing file matters). `subject` names it in the error
+   * as the manifest writes it (`config.json in ./m`), never by where a link points.
    */
-  async confine(path: string, what: { model: string; file?: string }): Promise<string | undefined> {
+  async confine(path: string, subject: string, where: ErrorLocation = {}): Promise<string | undefined> {
     let real: string;
     try {
       real = await realpath(path);
@@ -47,15 +48,23 @@ export class Workspace {
       throw error;
     }
     if (this.contains(real)) return real;
-    const subject =
-      what.file === undefined ? `the model folder ${what.model}` : `${what.file} in ${what.model}`;
     throw new HubmergeError(
       "E_IO",
       `${subject} resolves outside the workspace (through a symlink or \`..\`)`,
       {
-        where: { model: what.model },
+        where,
         hint: CONFINEMENT_HINT,
       },
     );
   }
+}
+
+/**
+ * Refuses a manifest that is a symlink out of `workspace` (when one is set): its text would be
+ * parsed and quoted in errors, in a pull request's plan comment. Missing files are left to the
+ * manifest loader, which says so with its usual message.
+ */
+export async function confineManifest(workspace: string | undefined, file: string): Promise<void> {
+  if (workspace === undefined) return;
+  await (await Workspace.open(workspace)).confine(file, `the manifest ${file}`, { file });
 }

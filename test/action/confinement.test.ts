@@ -64,3 +64,34 @@ it("refuses a pull request's model whose config.json links out of the workspace,
   expect(everything).not.toContain("ghcr.io");
   expect(run.code).toBe(1);
 });
+
+it("refuses a pull request's manifest that is a symlink out of the workspace, showing nothing of it", async () => {
+  const root = await tempDir();
+  const workspace = join(root, "workspace");
+  await mkdir(join(workspace, "merges"), { recursive: true });
+  const outside = join(root, "runner-config.yaml");
+  await writeFile(outside, `merge_method: ${SECRET}\nmodels: [{model: acme/a}]\n`);
+  await symlink(outside, join(workspace, "merges", "evil.yaml"));
+
+  const base = github.seedRepo(REPO, { files: { "README.md": "merges\n" } });
+  const head = github.seedRepo(REPO, { files: { "merges/evil.yaml": "see the symlink" }, branch: "evil" });
+  const pull = github.openPull(REPO, { title: "Add a merge", head: "evil", base: "main" });
+  const run = await runAction({
+    workspace,
+    runnerDir: await tempDir(),
+    event: pullRequestEvent({
+      repo: REPO,
+      number: pull.number,
+      head: { ref: "evil", sha: head },
+      base: { ref: "main", sha: base },
+    }),
+    apiUrl: github.url,
+    inputs: { "github-token": GH_TOKEN, "hub-url": "http://127.0.0.1:9" },
+    fromSource: true,
+  });
+  const comments = github.comments(REPO, pull.number).map((c) => c.body);
+  const everything = [run.stdout, run.stderr, run.summary, ...comments].join("\n");
+  expect(everything).toContain("the manifest merges/evil.yaml resolves outside the workspace");
+  expect(everything).not.toContain(SECRET);
+  expect(run.code).toBe(1);
+});
