@@ -37,29 +37,37 @@ const serve = (settings: Parameters<typeof startTestBot>[1] = {}) =>
 const callsSince = (from: number) => github.requests.length - from;
 
 /**
- * Sends a request's head and the first part of its body over a raw socket, never the rest, and
- * returns the status line of the answer: a server that waits for the whole body answers nothing.
+ * Sends a request's head and the first part of its body over a raw socket, never the rest.
+ * Returns the answer's status line (a server that waits for the whole body answers nothing) and
+ * whether the server then closed the connection (one that keeps it open would read the rest).
  */
-function sendHeadOnly(url: string, headers: Record<string, string>, partial: Buffer, waitMs = 3000) {
+function sendHeadOnly(
+  url: string,
+  headers: Record<string, string>,
+  partial: Buffer,
+  path = "/github/webhook",
+): Promise<{ status: string; closed: boolean }> {
   const { hostname, port } = new URL(url);
-  return new Promise<string>((resolve) => {
+  return new Promise((resolve) => {
     const socket = connect(Number(port), hostname);
     let answer = "";
-    const finish = (result: string) => {
+    let settled = false;
+    const finish = (closed: boolean) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve(result);
+      resolve({ status: answer.split("\r\n")[0] || "no answer", closed });
     };
-    const timer = setTimeout(() => finish(answer.split("\r\n")[0] || "no answer"), waitMs);
-    socket.on("data", (chunk: Buffer) => {
-      answer += chunk.toString("latin1");
-      if (answer.includes("\r\n\r\n")) finish(answer.split("\r\n")[0]!);
-    });
-    socket.on("error", () => finish(answer.split("\r\n")[0] || "connection error"));
+    const timer = setTimeout(() => finish(false), 3000);
+    socket.on("data", (chunk: Buffer) => (answer += chunk.toString("latin1")));
+    socket.on("end", () => finish(true));
+    socket.on("close", () => finish(true));
+    socket.on("error", () => finish(true));
     const head = Object.entries({ host: `${hostname}:${port}`, ...headers })
       .map(([name, value]) => `${name}: ${value}\r\n`)
       .join("");
-    socket.write(`POST /github/webhook HTTP/1.1\r\n${head}\r\n`);
+    socket.write(`POST ${path} HTTP/1.1\r\n${head}\r\n`);
     socket.write(partial);
   });
 }
@@ -107,7 +115,7 @@ it("does not roll the index back when an older push arrives after a newer one", 
 
 it("answers an unsigned 24 MiB push with 401 before its body is sent", async () => {
   bot = await serve();
-  const status = await sendHeadOnly(
+  const answer = await sendHeadOnly(
     `${bot.url}/github/webhook`,
     {
       "content-type": "application/json",
@@ -116,7 +124,7 @@ it("answers an unsigned 24 MiB push with 401 before its body is sent", async () 
     },
     Buffer.alloc(16 * 1024, 0x20),
   );
-  expect(status).toBe("HTTP/1.1 401 Unauthorized");
+  expect(answer).toEqual({ status: "HTTP/1.1 401 Unauthorized", closed: true });
   expect(bot.logs().find((l) => l.event === "github_webhook.unauthorized")).toMatchObject({
     reason: "no signature",
   });
@@ -130,7 +138,7 @@ it("answers a signed-looking body over the cap with 413 without reading to its e
     { "x-hub-signature-256": signature, "x-github-event": "push", "content-length": String(512 * 1024) },
     Buffer.alloc(1024, 0x20),
   );
-  expect(declared).toBe("HTTP/1.1 413 Payload Too Large");
+  expect(declared).toEqual({ status: "HTTP/1.1 413 Payload Too Large", closed: true });
   // Chunked, so no length is declared: reading stops as soon as the cap is passed.
   const chunk = Buffer.alloc(96 * 1024, 0x20);
   const chunked = await sendHeadOnly(
@@ -138,7 +146,18 @@ it("answers a signed-looking body over the cap with 413 without reading to its e
     { "x-hub-signature-256": signature, "x-github-event": "push", "transfer-encoding": "chunked" },
     Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from("\r\n")]),
   );
-  expect(chunked).toBe("HTTP/1.1 413 Payload Too Large");
+  expect(chunked).toEqual({ status: "HTTP/1.1 413 Payload Too Large", closed: true });
+});
+
+it("closes the connection on a Hub webhook without the secret instead of reading its body", async () => {
+  bot = await serve();
+  const answer = await sendHeadOnly(
+    bot.url,
+    { "content-type": "application/json", "content-length": String(24 * 1024 * 1024) },
+    Buffer.alloc(16 * 1024, 0x20),
+    "/webhook",
+  );
+  expect(answer).toEqual({ status: "HTTP/1.1 401 Unauthorized", closed: true });
 });
 
 it("rate-limits an unsigned flood by sender with 429", async () => {
