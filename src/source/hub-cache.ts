@@ -23,6 +23,12 @@ import { ObjectVerifier } from "./object-verifier.js";
 
 const debug = debuglog("hubmerge");
 
+const CHECK_TEXT = {
+  missing: "no record of it (an older cache, or one written elsewhere)",
+  tampered: "its record is not signed with this cache's key",
+  changed: "its bytes differ from the sha256 recorded when it was fetched",
+} as const;
+
 export interface HubCacheOptions {
   /** Where the key that signs the records lives; default: beside the cache folder, never in it. */
   keyFile?: string;
@@ -131,7 +137,7 @@ export class HubCache {
     if (bytes === undefined) return undefined;
     const check = await this.ledger.check(name, bytes);
     if (check === "ok") return bytes;
-    debug("cache %s: record %s; fetching it again from the Hub", name, check);
+    debug("cache %s: %s; fetching it again from the Hub", name, CHECK_TEXT[check]);
     return undefined;
   }
 
