@@ -189,3 +189,18 @@ describe("a merge from the Hub cache", () => {
     expect(record.sourceCache).toBe("verified");
   });
 });
+
+describe("HubCache without a writable key file", () => {
+  it("signs with a key of its own for this process; another process verifies nothing and fetches again", async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, "not-a-folder"), "x");
+    const keyFile = join(dir, "not-a-folder", "key"); // cannot be created
+    const cache = new HubCache(join(dir, "cache"), BLOCK, { keyFile });
+    const key = cache.keyFor({ lfsOid: "d".repeat(64), size: 2 * BLOCK })!;
+    const block = bytesOf("z".repeat(BLOCK));
+    await cache.putBlock(key, 0, block);
+    expect(await cache.getBlock(key, 0, BLOCK)).toEqual(block);
+    const later = new HubCache(join(dir, "cache"), BLOCK, { keyFile });
+    expect(await later.getBlock(key, 0, BLOCK)).toBeUndefined();
+  });
+});
