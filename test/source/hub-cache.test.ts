@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RetryOptions } from "../../src/hub/retrying-fetch.js";
+import type { RetryOptions } from "../../src/hub/client/retrying-fetch.js";
 import { runMerge } from "../../src/pipeline.js";
 import { CacheLedger } from "../../src/source/cache-ledger.js";
 import { HubCache } from "../../src/source/hub-cache.js";
