@@ -4,8 +4,7 @@
  * folder that happens to look like `org/name` from a Hub repo; nothing is downloaded here.
  */
 import { statSync } from "node:fs";
-import { homedir } from "node:os";
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 import { HubmergeError } from "./errors.js";
 
 export interface ModelRef {
@@ -16,12 +15,12 @@ export interface ModelRef {
   repo?: string;
   /** Branch, tag or commit after `@`, for Hub references. */
   revision?: string;
-  /** Absolute folder, resolved against the manifest's folder, for local references. */
+  /** Absolute folder, resolved against the manifest's folder, for local references (written relative). */
   path?: string;
 }
 
 const ACCEPTED_FORMS =
-  "a Hub repo id (`org/name`), a pinned one (`org/name@revision`) or a local folder (`./path`, `../path`, `/abs/path`, `~/path`)";
+  "a Hub repo id (`org/name`), a pinned one (`org/name@revision`) or a local folder relative to the manifest (`./path`, `../path`)";
 const REPO_PART_MAX = 96;
 const REVISION_MAX = 255;
 
@@ -72,8 +71,38 @@ function isDirectory(path: string): boolean {
   }
 }
 
-function expandHome(raw: string): string {
-  return raw === "~" || raw.startsWith("~/") ? homedir() + raw.slice(1) : raw;
+/** `C:\…`, `C:/…` or `\\server\share`: a Windows path, which names nothing on this machine's tree. */
+function isWindowsAbsolute(raw: string): boolean {
+  return /^[A-Za-z]:[\\/]/.test(raw) || raw.startsWith("\\\\");
+}
+
+const FOREIGN_PATH_HINT =
+  "It looks like a local path from another machine (mergekit configs often keep their author's paths): " +
+  "reference the model by its Hub repo id (`org/name`), or put the folder next to the manifest and write `./name`.";
+
+/**
+ * Absolute and `~` paths are refused: a manifest that names them reads whatever that path holds
+ * on the machine that runs it (a CI runner's files, another user's home), and it runs nowhere
+ * else. A path relative to the manifest says the same thing and travels with the repository.
+ */
+function refuseAbsolute(raw: string, manifestDir: string): never {
+  if (raw.startsWith("~")) {
+    throw refError(
+      `Local model folder "${raw}" starts with \`~\`: home-relative paths are not accepted.`,
+      "Write the folder relative to the manifest (e.g. `./models/name` or `../models/name`).",
+    );
+  }
+  if (isWindowsAbsolute(raw)) {
+    throw refError(`Local model folder "${raw}" is an absolute Windows path.`, FOREIGN_PATH_HINT);
+  }
+  const relativePath = relative(manifestDir, raw).split(sep).join("/");
+  const hint = isDirectory(raw)
+    ? `Write it relative to the manifest: \`${relativePath.startsWith(".") ? relativePath : `./${relativePath}`}\`.`
+    : FOREIGN_PATH_HINT;
+  throw refError(
+    `Local model folder "${raw}" is an absolute path; only paths relative to the manifest are accepted.`,
+    hint,
+  );
 }
 
 function parseLocal(raw: string, manifestDir: string): ModelRef {
@@ -83,15 +112,8 @@ function parseLocal(raw: string, manifestDir: string): ModelRef {
       "Remove the `@…` part, or pin the model by pushing it to the Hub and writing `org/name@revision`.",
     );
   }
-  if (raw.startsWith("~") && raw !== "~" && !raw.startsWith("~/")) {
-    throw refError(
-      `Local model folder "${raw}" uses \`~user\`, which is not supported.`,
-      "Write the folder as `~/path`, an absolute path, or a path relative to the manifest.",
-    );
-  }
-  const expanded = expandHome(raw);
-  const path = isAbsolute(expanded) ? resolve(expanded) : resolve(manifestDir, expanded);
-  return { raw, kind: "local", path };
+  if (raw.startsWith("~") || isAbsolute(raw) || isWindowsAbsolute(raw)) refuseAbsolute(raw, manifestDir);
+  return { raw, kind: "local", path: resolve(manifestDir, raw) };
 }
 
 function parseHub(raw: string): ModelRef {
@@ -131,7 +153,7 @@ export function parseModelRef(raw: string, manifestDir: string): ModelRef {
       "Write just the repo id, e.g. `org/name` for https://huggingface.co/org/name.",
     );
   }
-  if (hasLocalPrefix(raw)) return parseLocal(raw, manifestDir);
+  if (hasLocalPrefix(raw) || isWindowsAbsolute(raw)) return parseLocal(raw, manifestDir);
   if (isDirectory(resolve(manifestDir, raw))) return parseLocal(raw, manifestDir);
   return parseHub(raw);
 }

@@ -26,8 +26,10 @@ import type { MergePlan } from "./merge/plan/types.js";
 import type { MergeMethod } from "./merge/types.js";
 import { modelKey, parseModelRef, type ModelRef } from "./model-ref.js";
 import { buildRunRecord, writeRunRecord, type RunRecord } from "./run-record.js";
+import { HubSource } from "./source/hub-source.js";
 import { LocalSource } from "./source/local-source.js";
 import { resolveLocalSource, type SourceResolver } from "./source/resolve.js";
+import { confineManifest } from "./source/workspace.js";
 import { TOOL } from "./version.js";
 
 // What the faces (cli/, action/, bot/) need from the stages, re-exported so that this file is
@@ -116,8 +118,15 @@ export interface MergeRunResult extends PlannedRun {
   kernels: string;
 }
 
-/** manifest → parsed, validated, its models listed and its text hashed; nothing else is read. */
-export async function readManifest(from: ManifestInput): Promise<ReadManifest> {
+/**
+ * manifest → parsed, validated, its models listed and its text hashed; nothing else is read.
+ * With `workspace`, a manifest file that resolves outside it (a symlink) is refused unread.
+ */
+export async function readManifest(
+  from: ManifestInput,
+  options: { workspace?: string } = {},
+): Promise<ReadManifest> {
+  if (typeof from === "string") await confineManifest(options.workspace, from);
   const manifest = typeof from === "string" ? await loadManifest(from) : parseManifest(from.text, from.path);
   validateManifest(manifest, methodRegistry);
   const method = methodRegistry.get(manifest.mergeMethod)!;
@@ -248,6 +257,9 @@ async function mergeInto(
     dtype: plan.torchDtype,
     shards,
     warnings: [...plan.warnings, ...warnings],
+    ...([...models.values()].some((m) => m.source instanceof HubSource && m.source.readsVerifiedCache)
+      ? { sourceCache: "verified" as const }
+      : {}),
   });
   await writeRunRecord(dir, record);
   const baseRef = plan.method.base !== "none" && manifest.baseModel ? plan.referenceModel : undefined;

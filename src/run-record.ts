@@ -33,6 +33,11 @@ export interface RunRecord {
   dtype: string;
   files: OutputFile[];
   warnings: string[];
+  /**
+   * Present when Hub sources were read through the cache: every cached block and range matched
+   * the sha256 recorded (HMAC-signed) when it was fetched; whatever did not was fetched again.
+   */
+  sourceCache?: "verified";
 }
 
 export interface RunRecordInput {
@@ -46,6 +51,7 @@ export interface RunRecordInput {
   dtype: string;
   shards: readonly WrittenShard[];
   warnings: string[];
+  sourceCache?: "verified";
 }
 
 /** The record of a finished merge; the shard index (written when there are several shards) is hashed too. */
@@ -63,6 +69,7 @@ export async function buildRunRecord(input: RunRecordInput): Promise<RunRecord> 
     dtype: input.dtype,
     files,
     warnings: input.warnings,
+    ...(input.sourceCache === undefined ? {} : { sourceCache: input.sourceCache }),
   };
 }
 

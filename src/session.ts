@@ -12,6 +12,8 @@ export interface HubSessionOptions {
   fetch?: typeof fetch;
   retry?: RetryOptions;
   signal?: AbortSignal;
+  /** Local models must resolve (realpath, following symlinks) inside this folder; the Action sets it. */
+  workspace?: string;
 }
 
 /** Everything a run needs from one Hub: how to open sources and how to follow their lineage. */
@@ -19,6 +21,8 @@ export interface HubSession {
   hub: HubConfig;
   resolver: SourceResolver;
   lineageOf: LineageLookup;
+  /** Local models (and, in the Action, manifests) must resolve inside this folder, when set. */
+  workspace?: string;
 }
 
 /** The commit a Hub reference resolves to now: one light request, no file is read. */
@@ -37,5 +41,5 @@ export function hubSession(hub: HubConfig, options: HubSessionOptions = {}): Hub
       return undefined;
     }
   };
-  return { hub, resolver, lineageOf: lineageFromCards(readCard) };
+  return { hub, resolver, lineageOf: lineageFromCards(readCard), workspace: options.workspace };
 }

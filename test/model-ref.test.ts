@@ -1,8 +1,8 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isHubmergeError } from "../src/errors.js";
+import { isHubmergeError, type HubmergeError } from "../src/errors.js";
 import { formatModelRef, parseModelRef, repoIdProblem, sameModelRef } from "../src/model-ref.js";
 
 let dir: string;
@@ -15,6 +15,18 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
+
+function rejectsWith(raw: string, message: RegExp): HubmergeError {
+  let caught: unknown;
+  try {
+    parseModelRef(raw, dir);
+  } catch (error) {
+    caught = error;
+  }
+  if (!isHubmergeError(caught, "E_MANIFEST")) throw new Error(`expected E_MANIFEST, got ${String(caught)}`);
+  expect(caught.message).toMatch(message);
+  return caught;
+}
 
 function rejects(raw: string, message: RegExp): void {
   let caught: unknown;
@@ -97,17 +109,25 @@ describe("parseModelRef: local folders", () => {
     expect(ref).toEqual({ raw, kind: "local", path: join(dir, raw) });
   });
 
-  it("keeps absolute paths", () => {
-    expect(parseModelRef("/srv/models/base", dir)).toEqual({
-      raw: "/srv/models/base",
-      kind: "local",
-      path: "/srv/models/base",
-    });
+  // A manifest from a pull request must not name the runner's files by absolute path.
+  it("refuses an absolute path, suggesting the relative one when the folder exists here", () => {
+    const error = rejectsWith(
+      join(dir, "models", "base"),
+      /is an absolute path; only paths relative to the manifest/,
+    );
+    expect(error.hint).toBe("Write it relative to the manifest: `./models/base`.");
   });
 
-  it("expands ~/", () => {
-    expect(parseModelRef("~/models/x", dir).path).toBe(join(homedir(), "models/x"));
-    rejects("~bob/models", /~user/);
+  it.each(["/home/alice/models/base", "E:\\models\\base", "C:/models/base", "\\\\server\\models"])(
+    "refuses %s as a path from another machine",
+    (raw) => {
+      const error = rejectsWith(raw, /absolute/);
+      expect(error.hint).toMatch(/looks like a local path from another machine/);
+    },
+  );
+
+  it.each(["~", "~/models/x", "~bob/models"])("refuses the home-relative path %s", (raw) => {
+    rejects(raw, /home-relative paths are not accepted/);
   });
 
   it("treats an existing folder that looks like org/name as local", () => {

@@ -40,7 +40,7 @@ export async function assessManifest(file: string, options: AssessOptions): Prom
   const assessment: Assessment = { file, sources: {} };
   try {
     // The run's working directory is the workspace, so paths in errors and cards stay relative.
-    const read = await readManifest(file);
+    const read = await readManifest(file, { workspace: options.session.workspace }); // no symlink out of the workspace
     assessment.manifest = read.manifest;
     assessment.manifestSha256 = read.sha256;
     // Only the commit shas: a run where nothing changed makes no other Hub request.

@@ -36,6 +36,7 @@ export async function run(): Promise<void> {
       { hubUrl: inputs.hubUrl, ...(inputs.hfToken ? { token: inputs.hfToken } : {}) },
       {
         signal: controller.signal,
+        workspace, // a pull request's local models may not read the runner's files (issue 13)
       },
     );
     const lock = await readLockfile(LOCKFILE_NAME);

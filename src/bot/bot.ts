@@ -6,6 +6,7 @@
 import { SOURCE_UPDATED_EVENT } from "../dispatch-event.js";
 import type { BotConfig } from "./config.js";
 import { Dispatcher, type Dispatch } from "./dispatcher.js";
+import { DeliveryGuard } from "./delivery-guard.js";
 import { createGitHubAccess, splitRepo, type GitHubAccess } from "./github-access.js";
 import { createGitHubEndpoint } from "./github-endpoint.js";
 import { createHubEndpoint } from "./hub-endpoint.js";
@@ -101,6 +102,10 @@ function routes(parts: BotParts, ready: Promise<void>, state: () => BotState): S
     githubWebhook: createGitHubEndpoint({
       secret: config.secrets.githubWebhookSecret,
       maxBodyBytes: config.maxGitHubBodyBytes,
+      trustProxy: config.trustProxy,
+      // Its own buckets: a flood of pushes must not starve the Hub's webhooks, nor the reverse.
+      limiter: new RateLimiter(config.rateLimit),
+      deliveries: new DeliveryGuard(config.recentShaCapacity),
       refresher,
       logger,
     }),

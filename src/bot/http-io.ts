@@ -16,11 +16,15 @@ function drainLimit(limit: number): number {
 
 /**
  * Reads at most `limit` bytes. A larger body (declared or sent) is drained without being kept,
- * so that the client still reads the 413, unless it is huge: then the socket is destroyed.
+ * so that the client still reads the 413, unless it is past `drainable` (default: somewhat past
+ * the cap; `limit` itself drains nothing): then reading stops and the socket is destroyed.
  */
-export async function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
+export async function readBody(
+  req: IncomingMessage,
+  limit: number,
+  drainable: number = drainLimit(limit),
+): Promise<BodyResult> {
   const declared = Number(req.headers["content-length"] ?? NaN);
-  const drainable = drainLimit(limit);
   if (Number.isFinite(declared) && declared > drainable) {
     return { ok: false, reason: "too large", drop: true };
   }
@@ -57,6 +61,20 @@ export function rejectBody(
     { error: `body larger than ${limit} bytes` },
     result.drop ? { connection: "close" } : {},
   );
+}
+
+/**
+ * Answers before reading the body, and closes the connection once the answer is out: otherwise
+ * node:http would read (and discard) the whole body to keep the connection alive.
+ */
+export function refuseUnread(
+  res: ServerResponse,
+  status: number,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): void {
+  res.once("finish", () => res.socket?.destroy());
+  sendJson(res, status, body, { ...headers, connection: "close" });
 }
 
 export function sendJson(

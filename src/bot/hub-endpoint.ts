@@ -6,7 +6,15 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Dispatcher } from "./dispatcher.js";
-import { clientAddress, headerValue, parseJson, readBody, rejectBody, sendJson } from "./http-io.js";
+import {
+  clientAddress,
+  headerValue,
+  parseJson,
+  readBody,
+  refuseUnread,
+  rejectBody,
+  sendJson,
+} from "./http-io.js";
 import { classifyHubWebhook } from "./hub-webhook.js";
 import type { Logger } from "./log.js";
 import type { RateLimiter } from "./rate-limiter.js";
@@ -32,12 +40,12 @@ export function createHubEndpoint(deps: HubEndpointDeps) {
     const wait = deps.limiter.take(sender);
     if (wait > 0) {
       logger.warn("hub_webhook.rate_limited", { sender, retryAfterSeconds: wait });
-      return sendJson(res, 429, { error: "too many requests" }, { "retry-after": String(wait) });
+      return refuseUnread(res, 429, { error: "too many requests" }, { "retry-after": String(wait) });
     }
     if (!secretMatches(headerValue(req, "x-webhook-secret"), deps.secret)) {
       const present = headerValue(req, "x-webhook-secret") !== undefined;
       logger.warn("hub_webhook.unauthorized", { sender, reason: present ? "wrong secret" : "no secret" });
-      return sendJson(res, 401, { error: "missing or wrong X-Webhook-Secret" });
+      return refuseUnread(res, 401, { error: "missing or wrong X-Webhook-Secret" });
     }
     const read = await readBody(req, deps.maxBodyBytes);
     if (!read.ok) {

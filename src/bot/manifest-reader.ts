@@ -21,7 +21,7 @@ export interface ManifestModels {
 
 export interface RepoManifests {
   repo: string;
-  /** The commit (or branch) that was read. */
+  /** The commit that was read. */
   ref: string;
   manifests: ManifestModels[];
   /** The tree listing was cut short by GitHub: some manifests may be missing. */
@@ -46,6 +46,16 @@ type Signal = AbortSignal | undefined;
 async function defaultBranch(client: BotOctokit, repo: string, signal: Signal): Promise<string> {
   const { data } = await client.rest.repos.get({ ...splitRepo(repo), request: { signal } });
   return data.default_branch;
+}
+
+/** The commit `branch` points at now, as GitHub has it (not as any webhook said). */
+async function branchHead(client: BotOctokit, repo: string, branch: string, signal: Signal): Promise<string> {
+  const { data } = await client.rest.git.getRef({
+    ...splitRepo(repo),
+    ref: `heads/${branch}`,
+    request: { signal },
+  });
+  return data.object.sha;
 }
 
 async function readBlob(client: BotOctokit, repo: string, sha: string, signal: Signal): Promise<string> {
@@ -78,7 +88,7 @@ async function readOne(
 }
 
 /**
- * Reads the manifests of `repo` at `ref` (a commit sha or branch; default: the default branch).
+ * Reads the manifests of `repo` at the head of `branch` (default: the default branch).
  * GitHub failures throw (after octokit's retries); a manifest that does not parse is reported
  * in its entry, with no models.
  */
@@ -86,10 +96,10 @@ export async function readRepoManifests(
   client: BotOctokit,
   repo: string,
   globs: readonly string[],
-  ref?: string,
+  branch?: string,
   signal?: AbortSignal,
 ): Promise<RepoManifests> {
-  const at = ref ?? (await defaultBranch(client, repo, signal));
+  const at = await branchHead(client, repo, branch ?? (await defaultBranch(client, repo, signal)), signal);
   const { data } = await client.rest.git.getTree({
     ...splitRepo(repo),
     tree_sha: at,

@@ -1,7 +1,9 @@
 /**
  * Keeps the subscription index current: every repository at start, all of them again on a
- * schedule, and one on demand (a verified `push` webhook). Refreshes of one repository run one
- * after another, so an older read can never overwrite a newer one.
+ * schedule, and one on demand (a verified `push` webhook). Every read takes the branch head as
+ * GitHub has it at that moment, never a commit named by a webhook, and the reads of one
+ * repository run one after another: a later read always sees a newer or the same head. A
+ * request that finds a read of its repository queued and not yet started joins it.
  */
 import type { WatchedRepo } from "./config.js";
 import type { GitHubAccess } from "./github-access.js";
@@ -14,6 +16,8 @@ const FIRST_READ_RETRY_MS = 60_000;
 
 export class IndexRefresher {
   private readonly chains = new Map<string, Promise<void>>();
+  /** Reads queued behind a running one, by repository: later requests join them. */
+  private readonly queued = new Map<string, { branch: string | undefined; read: Promise<void> }>();
   private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private readonly aborter = new AbortController();
@@ -32,12 +36,18 @@ export class IndexRefresher {
     return this.repos.find((r) => r.repo.toLowerCase() === wanted);
   }
 
-  /** Re-reads one repository's manifests at `ref` (default branch when omitted). Never throws. */
-  refresh(repo: WatchedRepo, ref?: string): Promise<void> {
+  /** Re-reads one repository's manifests at the head of `branch` (default: the default branch). Never throws. */
+  refresh(repo: WatchedRepo, branch?: string): Promise<void> {
     if (this.aborter.signal.aborted) return Promise.resolve();
     const key = repo.repo.toLowerCase();
+    const waiting = this.queued.get(key);
+    if (waiting !== undefined && waiting.branch === branch) return waiting.read;
     const previous = this.chains.get(key) ?? Promise.resolve();
-    const next = previous.then(() => this.read(repo, ref));
+    const next = previous.then(() => {
+      if (this.queued.get(key)?.read === next) this.queued.delete(key);
+      return this.read(repo, branch);
+    });
+    this.queued.set(key, { branch, read: next });
     this.chains.set(key, next);
     this.inFlight.add(next);
     void next.finally(() => {
@@ -86,11 +96,11 @@ export class IndexRefresher {
     this.retries.add(timer);
   }
 
-  private async read(repo: WatchedRepo, ref: string | undefined): Promise<void> {
+  private async read(repo: WatchedRepo, branch: string | undefined): Promise<void> {
     const started = Date.now();
     try {
       const client = await this.access.clientFor(repo.repo);
-      const result = await readRepoManifests(client, repo.repo, repo.manifests, ref, this.aborter.signal);
+      const result = await readRepoManifests(client, repo.repo, repo.manifests, branch, this.aborter.signal);
       for (const manifest of result.manifests) {
         if (manifest.error !== undefined) {
           this.logger.warn("manifest.invalid", {
@@ -116,7 +126,7 @@ export class IndexRefresher {
       const known = this.index.get(repo.repo) !== undefined;
       this.logger.error("index.refresh_failed", {
         repo: repo.repo,
-        ref: ref ?? "(default branch)",
+        branch: branch ?? "(default branch)",
         error,
         ...(known ? {} : { retryInSeconds: FIRST_READ_RETRY_MS / 1000 }),
       });

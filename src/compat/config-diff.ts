@@ -29,6 +29,43 @@ export const WARNING_KEYS = [
   "torch_dtype",
 ] as const;
 
+/**
+ * Other keys of transformers' configs whose values are worth showing. A config.json is untrusted
+ * input that ends up in a pull request's plan comment: for any key outside these lists only the
+ * name is printed ("differs"), so a file that is not a model config shows none of its values.
+ */
+const DESCRIBED_KEYS: ReadonlySet<string> = new Set([
+  "hidden_act",
+  "hidden_activation",
+  "activation_function",
+  "attention_bias",
+  "attention_dropout",
+  "mlp_bias",
+  "initializer_range",
+  "bos_token_id",
+  "eos_token_id",
+  "pad_token_id",
+  "use_cache",
+  "pretraining_tp",
+  "sliding_window",
+  "use_sliding_window",
+  "max_window_layers",
+  "partial_rotary_factor",
+  "rotary_pct",
+  "num_experts",
+  "num_local_experts",
+  "num_experts_per_tok",
+  "moe_intermediate_size",
+  "attn_logit_softcapping",
+  "final_logit_softcapping",
+  "query_pre_attn_scalar",
+  "qk_layernorm",
+  "parallel_attn",
+]);
+
+/** Longest key name a finding quotes; anything longer is cut (a key is still untrusted text). */
+const MAX_KEY_CHARS = 64;
+
 /** Keys that differ between any two saves of one model. */
 const IGNORED_KEYS = new Set(["_name_or_path", "transformers_version", "_commit_hash"]);
 
@@ -104,7 +141,33 @@ export function checkSliceRanges(model: {
     }));
 }
 
+function isDescribedKey(key: string): boolean {
+  return (
+    (BLOCKING_KEYS as readonly string[]).includes(key) ||
+    (WARNING_KEYS as readonly string[]).includes(key) ||
+    DESCRIBED_KEYS.has(key)
+  );
+}
+
+/** A key outside the known lists: its name (printable, clipped) and that it differs, no values. */
+function undescribedFinding(key: string, input: ConfigDiffInput): Finding {
+  const printable = key.replace(/[^\x20-\x7e]/g, "?");
+  const name = printable.length > MAX_KEY_CHARS ? `${printable.slice(0, MAX_KEY_CHARS)}…` : printable;
+  return {
+    severity: "info",
+    code: `config.${name}`,
+    model: input.model.name,
+    field: name,
+    base: undefined,
+    value: undefined,
+    message: `${name} differs`,
+    fix: "usually harmless; the merged config keeps the reference's value (values of keys that are not known architecture settings are not shown)",
+    pos: input.model.pos,
+  };
+}
+
 function keyFinding(key: string, base: unknown, value: unknown, input: ConfigDiffInput): Finding {
+  if (!isDescribedKey(key)) return undescribedFinding(key, input);
   const { model } = input;
   const oneSided = base === undefined || value === undefined || base === null || value === null;
   let severity = severityOf(key);

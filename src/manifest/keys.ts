@@ -49,6 +49,16 @@ const FILTER_ENTRY: KeyContext = { known: ["filter", "value"] };
 
 type Plain = Record<string, unknown>;
 
+/**
+ * Names that reach an object's prototype when used as a property name. They are never mergekit
+ * keys, and code further on that indexes a mapping by them would read the prototype instead of
+ * the manifest, so they are refused outright instead of being warned about and passed along.
+ */
+const PROTOTYPE_NAMES: ReadonlySet<string> = new Set([
+  "prototype",
+  ...Object.getOwnPropertyNames(Object.prototype),
+]);
+
 function isPlain(value: unknown): value is Plain {
   return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
@@ -90,6 +100,7 @@ export class KeyChecker {
   private checkParams(params: unknown, path: NodePath): void {
     if (!isPlain(params)) return;
     for (const [name, setting] of Object.entries(params)) {
+      if (PROTOTYPE_NAMES.has(name)) this.refuseReserved(name, [...path, name], `in \`${formatPath(path)}\``);
       const entries = Array.isArray(setting) ? setting : [setting];
       entries.forEach((entry, index) => {
         if (isPlain(entry)) this.checkKeys(entry, [...path, name, index], FILTER_ENTRY);
@@ -101,8 +112,13 @@ export class KeyChecker {
     const where = path.length === 0 ? "at the top level" : `in \`${formatPath(path)}\``;
     for (const key of Object.keys(mapping)) {
       if (context.known.includes(key)) continue;
+      if (PROTOTYPE_NAMES.has(key)) this.refuseReserved(key, [...path, key], where);
       const pos = this.tree.locateKey([...path, key]) ?? this.tree.nearest(path);
-      const unsupported = context.unsupported?.[key];
+      // Own keys only: `constructor` or `toString` must not find Object.prototype's members.
+      const unsupported =
+        context.unsupported !== undefined && Object.hasOwn(context.unsupported, key)
+          ? context.unsupported[key]
+          : undefined;
       if (unsupported !== undefined) {
         throw manifestError(
           this.file,
@@ -122,6 +138,16 @@ export class KeyChecker {
       }
       this.warnings.push({ message: `Unknown key \`${key}\` ${where} is ignored.`, pos });
     }
+  }
+
+  private refuseReserved(key: string, path: NodePath, where: string): never {
+    const pos = this.tree.locateKey(path) ?? this.tree.nearest(path.slice(0, -1));
+    throw manifestError(
+      this.file,
+      pos,
+      `Unknown key \`${key}\` ${where}.`,
+      "Remove it: it is not a mergekit or hubmerge key (names of JavaScript object internals are refused).",
+    );
   }
 
   /** Exactly one of `models` and `slices`, and not empty. */

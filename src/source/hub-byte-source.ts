@@ -6,7 +6,7 @@
  * small tensors) are cached by their exact span, so planning never downloads a whole block.
  */
 import { checkRange, type ByteSource } from "./byte-source.js";
-import { HubCache } from "./hub-cache.js";
+import type { HubCache } from "./hub-cache.js";
 import { readRange, type RangeReadDeps } from "./hub-range-read.js";
 
 export const DEFAULT_MAX_RANGE_BYTES = 64 * 1024 * 1024;
@@ -30,7 +30,7 @@ export interface HubByteSourceDeps extends RangeReadDeps {
 }
 
 export function hubByteSource(file: HubFileRef, deps: HubByteSourceDeps): ByteSource {
-  const key = deps.cache ? HubCache.contentKey(file) : undefined;
+  const key = deps.cache?.keyFor(file);
   const fetchSpan = (start: number, end: number, into: Uint8Array, at: number) =>
     readSpan({ url: deps.url, name: deps.name, fileSize: file.size, start, end }, into, at, deps);
   const readInto = async (offset: number, target: Uint8Array): Promise<void> => {

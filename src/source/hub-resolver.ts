@@ -2,8 +2,7 @@
 import { PUBLIC_HUB, type HubConfig } from "../hub/client/config.js";
 import type { RetryOptions } from "../hub/client/retrying-fetch.js";
 import { HubSource } from "./hub-source.js";
-import { LocalSource } from "./local-source.js";
-import type { SourceResolver } from "./resolve.js";
+import { localSourceOpener, type SourceResolver } from "./resolve.js";
 
 export interface SourceResolverOptions {
   /** The Hub and token; the public Hub, anonymously, when omitted. */
@@ -12,12 +11,15 @@ export interface SourceResolverOptions {
   cacheDir?: string;
   retry?: RetryOptions;
   signal?: AbortSignal;
+  /** Local models must resolve (realpath, following symlinks) inside this folder. */
+  workspace?: string;
 }
 
 export function createSourceResolver(options: SourceResolverOptions = {}): SourceResolver {
   const hub = options.hub ?? PUBLIC_HUB;
+  const openLocal = localSourceOpener(options.workspace);
   return async (ref) => {
-    if (ref.kind === "local" && ref.path !== undefined) return LocalSource.open(ref.raw, ref.path);
+    if (ref.kind === "local" && ref.path !== undefined) return openLocal({ ...ref, path: ref.path });
     return HubSource.resolve(ref, {
       hub,
       fetch: options.fetch,

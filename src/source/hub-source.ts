@@ -141,6 +141,11 @@ export class HubSource implements ModelSource {
     return this.card;
   }
 
+  /** Reads go through the Hub cache, whose every byte is checked against its signed record. */
+  get readsVerifiedCache(): boolean {
+    return this.io.cache !== undefined;
+  }
+
   /** `{hub}/{repo}/resolve/{sha}/{path}`, each path segment encoded. */
   resolveUrl(path: string): string {
     const encoded = path.split("/").map(encodeURIComponent).join("/");

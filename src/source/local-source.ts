@@ -4,6 +4,12 @@ import { HubmergeError } from "../errors.js";
 import { fileByteSource } from "./file-byte-source.js";
 import type { ByteSource } from "./byte-source.js";
 import type { ModelSource } from "./model-source.js";
+import type { Workspace } from "./workspace.js";
+
+export interface LocalSourceOptions {
+  /** When set, the folder and every file read from it must resolve (realpath) inside it. */
+  workspace?: Workspace;
+}
 
 /** Small files (configs, tokenizers) are read whole; anything larger must go through open(). */
 const MAX_SMALL_FILE_BYTES = 256 * 1024 * 1024;
@@ -16,20 +22,27 @@ export class LocalSource implements ModelSource {
   constructor(
     readonly ref: string,
     root: string,
+    private readonly workspace?: Workspace,
   ) {
     this.root = resolve(root);
   }
 
-  /** Opens a folder, failing clearly when it is missing or not a folder. */
-  static async open(ref: string, root: string): Promise<LocalSource> {
-    const info = await stat(root).catch(() => undefined);
-    if (!info?.isDirectory()) {
+  /** Opens a folder, failing clearly when it is missing, not a folder or outside the workspace. */
+  static async open(ref: string, root: string, options: LocalSourceOptions = {}): Promise<LocalSource> {
+    const { workspace } = options;
+    // Confined, the folder is read at its real path, so `..` in an index cannot climb a link.
+    const folder =
+      workspace === undefined
+        ? root
+        : await workspace.confine(root, `the model folder ${ref}`, { model: ref });
+    const info = folder === undefined ? undefined : await stat(folder).catch(() => undefined);
+    if (folder === undefined || !info?.isDirectory()) {
       throw new HubmergeError("E_IO", `model folder ${root} does not exist`, {
         where: { model: ref },
         hint: "check the path in the manifest (local paths are relative to the manifest's folder)",
       });
     }
-    return new LocalSource(ref, root);
+    return new LocalSource(ref, folder, workspace);
   }
 
   async listFiles(): Promise<string[]> {
@@ -47,7 +60,8 @@ export class LocalSource implements ModelSource {
   }
 
   async readFile(path: string): Promise<Uint8Array | null> {
-    const full = this.resolvePath(path);
+    const full = await this.confinedPath(path);
+    if (full === undefined) return null;
     const info = await stat(full).catch(() => undefined);
     if (!info?.isFile()) return null;
     if (info.size > MAX_SMALL_FILE_BYTES) {
@@ -59,7 +73,20 @@ export class LocalSource implements ModelSource {
   }
 
   async open(path: string): Promise<ByteSource> {
-    return fileByteSource(this.resolvePath(path));
+    const full = await this.confinedPath(path);
+    if (full === undefined) {
+      throw new HubmergeError("E_IO", `${path} does not exist in the model folder`, {
+        where: { model: this.ref },
+      });
+    }
+    return fileByteSource(full);
+  }
+
+  /** The file to read for `path`: inside the folder, and (confined) its real path inside the workspace. */
+  private async confinedPath(path: string): Promise<string | undefined> {
+    const full = this.resolvePath(path);
+    if (this.workspace === undefined) return full;
+    return this.workspace.confine(full, `${path} in ${this.ref}`, { model: this.ref });
   }
 
   /** Keeps every read inside the model folder, whatever an index file names. */

@@ -8,13 +8,14 @@ import { manifestUsing } from "./harness.js";
 
 const REPO = { repo: "acme/merges", manifests: ["merges/**/*.yaml"] };
 
-/** Just the three calls the manifest reader makes, answering from a map of path → text. */
+/** Just the four calls the manifest reader makes, answering from a map of path → text. */
 function fakeClient(files: Record<string, string>): BotOctokit {
   const entries = Object.entries(files);
   return {
     rest: {
       repos: { get: async () => ({ data: { default_branch: "main" } }) },
       git: {
+        getRef: async () => ({ data: { object: { sha: "c".repeat(40) } } }),
         getTree: async () => ({
           data: {
             truncated: false,
@@ -61,4 +62,27 @@ it("retries a repository whose first read failed a minute later, and keeps what 
   refresher.close();
   await refresher.refresh(REPO);
   expect(calls).toBe(4);
+});
+
+it("joins requests that find a read of the same repository queued, so a burst costs two reads", async () => {
+  let reads = 0;
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const client = fakeClient({ "merges/a.yaml": manifestUsing(["acme/base", "acme/ft"], "acme/out") });
+  const getTree = client.rest.git.getTree;
+  (client.rest.git as { getTree: unknown }).getTree = async (params: never) => {
+    reads++;
+    await gate; // the first read is still running while the burst arrives
+    return getTree(params);
+  };
+  const access: GitHubAccess = { kind: "token", clientFor: async () => client };
+  const index = new SubscriptionIndex();
+  const refresher = new IndexRefresher(index, access, [REPO], silentLogger);
+  const burst = [refresher.refresh(REPO, "main")];
+  await vi.advanceTimersByTimeAsync(0);
+  for (let i = 0; i < 9; i++) burst.push(refresher.refresh(REPO, "main"));
+  release();
+  await Promise.all(burst);
+  expect(reads).toBe(2);
+  expect(index.subscribers("acme/ft")).toEqual(["acme/merges"]);
 });

@@ -164,3 +164,22 @@ describe("checkSliceRanges", () => {
     ]);
   });
 });
+
+describe("diffConfigs on keys that are not architecture settings", () => {
+  // A config.json is untrusted: before issue 13 every differing value was printed in the report.
+  it("names the key and says it differs, without either value", () => {
+    const findings = diff({ ...LLAMA_2, api_token: "hf_secretsecretsecret", hidden_act: "gelu" });
+    const token = findings.find((f) => f.field === "api_token")!;
+    expect(token).toMatchObject({ severity: "info", code: "config.api_token", message: "api_token differs" });
+    expect(token.base).toBeUndefined();
+    expect(token.value).toBeUndefined();
+    expect(JSON.stringify(findings)).not.toContain("hf_secret");
+    expect(findings.find((f) => f.field === "hidden_act")).toMatchObject({ value: "gelu" }); // known: shown
+  });
+
+  it("prints a long or unprintable key name clipped and escaped", () => {
+    const key = `x\u202e${"k".repeat(100)}`;
+    const [finding] = diff({ ...LLAMA_2, [key]: 1 });
+    expect(finding!.field).toBe(`x?${"k".repeat(62)}…`);
+  });
+});

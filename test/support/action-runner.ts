@@ -6,6 +6,8 @@ import type { ActionEvent } from "./github/events.js";
 import { writeActionEvent } from "./github/index.js";
 
 const DIST = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
+const SOURCE = fileURLToPath(new URL("../../src/action/index.ts", import.meta.url));
+const TSX = fileURLToPath(new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url));
 
 export interface ActionRun {
   code: number | null;
@@ -22,6 +24,8 @@ export async function runAction(options: {
   event: ActionEvent;
   apiUrl: string;
   inputs: Record<string, string>;
+  /** Run src/action through tsx instead of the bundle: for changes dist/ does not carry yet. */
+  fromSource?: boolean;
 }): Promise<ActionRun> {
   const { env: eventEnv } = await writeActionEvent(options.runnerDir, options.event, {
     apiUrl: options.apiUrl,
@@ -44,7 +48,7 @@ export async function runAction(options: {
   };
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
     (resolve, reject) => {
-      const child = spawn(process.execPath, [DIST], {
+      const child = spawn(process.execPath, options.fromSource ? ["--import", TSX, SOURCE] : [DIST], {
         cwd: options.workspace,
         env,
         stdio: ["ignore", "pipe", "pipe"],
