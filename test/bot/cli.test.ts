@@ -47,7 +47,8 @@ it("`hubmerge bot --config` serves until SIGTERM, then flushes the pending dispa
   const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
   /** The first log record of `event`, once the bot has written it. */
   const logged = async (event: string): Promise<Record<string, unknown>> => {
-    for (let i = 0; i < 200; i++) {
+    // Generous: starting the bot under tsx takes seconds on a loaded 2-core machine.
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
       const line = stdout.split("\n").find((l) => l.includes(`"event":"${event}"`));
       if (line) return JSON.parse(line) as Record<string, unknown>;
       if (child.exitCode !== null) break;
