@@ -19,10 +19,12 @@ export interface RepoRef {
 /** Rate-limit waits accepted per request before giving up. */
 const RATE_LIMIT_RETRIES = 2;
 
-export function createGitHubClient(token: string): GitHubClient {
+/** `baseUrl` defaults to GITHUB_API_URL (read by @actions/github at import). */
+export function createGitHubClient(token: string, options: { baseUrl?: string } = {}): GitHubClient {
   return getOctokit(
     token,
     {
+      ...(options.baseUrl && { baseUrl: options.baseUrl }),
       throttle: {
         onRateLimit: (after: number, options: RequestLabel, _octokit: unknown, count: number) =>
           waitOut("rate limit", after, options, count),
