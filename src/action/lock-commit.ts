@@ -73,7 +73,12 @@ async function resetLockBranch(input: LockCommitInput): Promise<void> {
   await call<unknown>(LOCK_BRANCH, "point the lock branch at the base branch", () =>
     existing === undefined
       ? input.github.rest.git.createRef({ ...input.repo, ref: `refs/heads/${LOCK_BRANCH}`, sha: base })
-      : input.github.rest.git.updateRef({ ...input.repo, ref: `heads/${LOCK_BRANCH}`, sha: base, force: true }),
+      : input.github.rest.git.updateRef({
+          ...input.repo,
+          ref: `heads/${LOCK_BRANCH}`,
+          sha: base,
+          force: true,
+        }),
   );
 }
 
@@ -126,7 +131,11 @@ async function headOf(input: LockCommitInput, branch: string): Promise<string> {
 /** The lockfile's text at a commit, or undefined when the commit has none. */
 async function fileAt(input: LockCommitInput, branch: string, commit: string): Promise<string | undefined> {
   try {
-    const { data } = await input.github.rest.repos.getContent({ ...input.repo, path: input.path, ref: commit });
+    const { data } = await input.github.rest.repos.getContent({
+      ...input.repo,
+      path: input.path,
+      ref: commit,
+    });
     if (Array.isArray(data) || data.type !== "file" || !("content" in data)) {
       throw new HubmergeError("E_USAGE", `${input.path} on ${branch} is not a file`, {
         hint: `remove what is at ${input.path} on ${branch}: the lockfile goes there`,

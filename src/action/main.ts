@@ -124,7 +124,11 @@ async function apply(
   try {
     for (const a of assessments) {
       if (a.error || !a.decision?.needed) {
-        results.push({ manifest: a.file, status: a.error ? "failed" : "up-to-date", error: a.error?.message });
+        results.push({
+          manifest: a.file,
+          status: a.error ? "failed" : "up-to-date",
+          error: a.error?.message,
+        });
         continue;
       }
       signal.throwIfAborted();
@@ -196,7 +200,9 @@ function annotate(assessments: Assessment[]): void {
 }
 
 async function publishReport(report: string): Promise<void> {
-  const path = join(process.env["RUNNER_TEMP"] ?? process.cwd(), "hubmerge-report.md");
+  const dir = process.env["RUNNER_TEMP"] ?? process.cwd();
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, "hubmerge-report.md");
   await writeFile(path, report);
   core.setOutput("report", path);
   await core.summary.addRaw(report).write();

@@ -49,7 +49,7 @@ export function renderReport(
     }
     lines.push(`Why: ${a.decision!.reasons.join("; ")}.`, "", "| source | locked | now |", "|---|---|---|");
     for (const [ref, now] of Object.entries(a.sources)) {
-        lines.push(`| \`${ref}\` | ${lockedCell(a, ref, now)} | ${sha(now)} |`);
+      lines.push(`| \`${ref}\` | ${lockedCell(a, ref, now)} | ${sha(now)} |`);
     }
     const result = results.find((r) => r.manifest === a.file);
     if (result?.kernels) lines.push("", `Merged on ${result.kernels}.`);

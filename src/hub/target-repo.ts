@@ -67,7 +67,9 @@ export async function prepareTargetRepo(opts: TargetRepoOptions): Promise<Target
   const readme = await source.readFile("README.md");
   const madeByHubmerge = readme !== null && new TextDecoder().decode(readme).includes(CARD_MARKER);
   const previousOutput = madeByHubmerge ? recordedFiles(await source.readFile("hubmerge.json")) : [];
-  const refs = new Map(files.flatMap((path) => (source.file(path) ? [[path, source.file(path)!] as const] : [])));
+  const refs = new Map(
+    files.flatMap((path) => (source.file(path) ? [[path, source.file(path)!] as const] : [])),
+  );
   return { head: info.sha, files, created, madeByHubmerge, previousOutput, refs };
 }
 

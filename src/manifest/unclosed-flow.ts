@@ -20,7 +20,8 @@ function collect(node: unknown, out: number[]): void {
   const token = node as { type?: unknown; offset?: unknown; start?: { source?: unknown }; end?: unknown };
   if (token.type === "flow-collection" && typeof token.offset === "number") {
     const close = token.start?.source === "{" ? "}" : "]";
-    const closed = Array.isArray(token.end) && token.end.some((t: { source?: unknown }) => t.source === close);
+    const closed =
+      Array.isArray(token.end) && token.end.some((t: { source?: unknown }) => t.source === close);
     if (!closed) out.push(token.offset);
   }
   for (const [key, value] of Object.entries(node)) if (key !== "source") collect(value, out);

@@ -26,7 +26,11 @@ describe("the sticky plan comment", () => {
   it("never edits someone else's comment, even one that starts with the marker", async () => {
     const alice = createGitHubClient(ALICE, { baseUrl: github.url });
     const bot = createGitHubClient(BOT, { baseUrl: github.url });
-    await alice.rest.issues.createComment({ ...repo, issue_number: pull, body: `${PLAN_COMMENT_MARKER}\nmine` });
+    await alice.rest.issues.createComment({
+      ...repo,
+      issue_number: pull,
+      body: `${PLAN_COMMENT_MARKER}\nmine`,
+    });
     // The bot's own comment that merely quotes the marker is not the plan comment either.
     await bot.rest.issues.createComment({ ...repo, issue_number: pull, body: `see ${PLAN_COMMENT_MARKER}` });
     const first = await upsertPlanComment(bot, repo, pull, "plan v1");

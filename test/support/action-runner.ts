@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,6 +32,7 @@ export function actionCopy(): Promise<string> {
   copy ??= (async () => {
     const source = process.env["HUBMERGE_ACTION_SOURCE"] ?? REPO_ROOT;
     const dir = await mkdtemp(join(tmpdir(), "hubmerge-action-"));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
     await cp(join(source, "action.yml"), join(dir, "action.yml"));
     await cp(join(source, "dist"), join(dir, "dist"), { recursive: true });
     return dir;
@@ -121,7 +123,9 @@ function runNode(
     child.stdout.on("data", (c: Buffer) => (out += c.toString()));
     child.stderr.on("data", (c: Buffer) => (err += c.toString()));
     child.on("error", reject);
-    child.on("close", (exit) => resolve({ code: exit, stdout: out, stderr: err }));
+    child.on("close", (exit, signal) =>
+      resolve({ code: exit, stdout: out, stderr: signal ? `${err}\nkilled by ${signal}` : err }),
+    );
   });
 }
 

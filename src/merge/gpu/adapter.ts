@@ -57,6 +57,9 @@ let dawn: Promise<DawnModule> | undefined;
  * an instance, and collecting one with events pending crashes the process (seen with llvmpipe).
  */
 const instances: GPU[] = [];
+// Reachable from globalThis: a bundler sees an array nobody reads as dead code and drops the
+// pushes (rollup did, and the bundled Action crashed with SIGSEGV mid-merge on llvmpipe).
+(globalThis as { __hubmergeDawnInstances?: GPU[] }).__hubmergeDawnInstances = instances;
 
 function createInstance(module: DawnModule, options: string[]): GPU {
   const gpu = module.create(options);

@@ -15,7 +15,9 @@ export const WEBGPU_PATH_ENV = "HUBMERGE_WEBGPU_PATH";
 
 export class WebgpuNotFound extends Error {
   constructor(readonly searched: string[]) {
-    super(`the package \`webgpu\` is not installed beside hubmerge nor in ${searched.join(", ") || "any folder"}`);
+    super(
+      `the package \`webgpu\` is not installed beside hubmerge nor in ${searched.join(", ") || "any folder"}`,
+    );
   }
 }
 
@@ -34,7 +36,9 @@ export async function importWebgpu(env: NodeJS.ProcessEnv = process.env): Promis
 
 /** Where `webgpu` resolves from the search folders, or undefined (for diagnostics; loads nothing). */
 export function locateWebgpu(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return searchDirs(env).map(resolveIn).find((path) => path !== undefined);
+  return searchDirs(env)
+    .map(resolveIn)
+    .find((path) => path !== undefined);
 }
 
 export function searchDirs(env: NodeJS.ProcessEnv): string[] {
