@@ -1,3 +1,4 @@
+import { getOctokit } from "@actions/github";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PLAN_COMMENT_MARKER, upsertPlanComment } from "../../src/action/comment.js";
 import { createGitHubClient } from "../../src/action/octokit.js";
@@ -24,8 +25,8 @@ afterEach(async () => {
 
 describe("the sticky plan comment", () => {
   it("never edits someone else's comment, even one that starts with the marker", async () => {
-    const alice = createGitHubClient(ALICE, { baseUrl: github.url });
-    const bot = createGitHubClient(BOT, { baseUrl: github.url });
+    const alice = getOctokit(ALICE, { baseUrl: github.url });
+    const bot = getOctokit(BOT, { baseUrl: github.url });
     await alice.rest.issues.createComment({
       ...repo,
       issue_number: pull,
@@ -46,7 +47,7 @@ describe("the sticky plan comment", () => {
   });
 
   it("a personal token updates the comment its own user wrote (GET /user)", async () => {
-    const alice = createGitHubClient(ALICE, { baseUrl: github.url });
+    const alice = getOctokit(ALICE, { baseUrl: github.url });
     const first = await upsertPlanComment(alice, repo, pull, "v1");
     expect(await upsertPlanComment(alice, repo, pull, "v2")).toEqual({ id: first.id, created: false });
   });

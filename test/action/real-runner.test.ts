@@ -82,6 +82,25 @@ describe("the Action on a real runner", () => {
     expect(github.comments(REPO, pull.number)).toHaveLength(0);
   });
 
+  it("retries GitHub's 502s: one failed comment listing does not fail the plan", async () => {
+    const { github } = world;
+    const { workspace, sha: base } = await world.checkout({ "README.md": "merges\n" });
+    const sha = github.seedRepo(REPO, { files: { "merges/demo.yaml": FAMILY_MANIFEST }, branch: "add" });
+    await writeFiles(workspace, { "merges/demo.yaml": FAMILY_MANIFEST });
+    const pull = github.openPull(REPO, { title: "Add", head: "add" });
+    github.faults.set([{ method: "GET", pathIncludes: "/comments", status: 502, times: 1 }]);
+    const event = pullRequestEvent({
+      repo: REPO,
+      number: pull.number,
+      head: { ref: "add", sha },
+      base: { ref: "main", sha: base },
+    });
+    const run = await world.action(workspace, event, {});
+    expect(run.code).toBe(0);
+    expect(github.faults.count).toBe(1);
+    expect(github.comments(REPO, pull.number)).toHaveLength(1);
+  });
+
   it("reports what it published when the lock commit is refused (contents: read)", async () => {
     const { hub } = world;
     const { workspace, sha } = await world.checkout({ "merges/demo.yaml": FAMILY_MANIFEST });
