@@ -3,11 +3,9 @@
  * and, for `backend: auto` on a machine with a GPU device, a warning naming what kept the merge
  * off it, since auto otherwise falls back to wasm without a word.
  */
-import { existsSync, readdirSync } from "node:fs";
-import { createRequire } from "node:module";
+import { existsSync } from "node:fs";
 import { delimiter } from "node:path";
-import { describeMissingVulkan, type VulkanEnvironment } from "../merge/gpu/vulkan-diagnostics.js";
-import { locateWebgpu, WEBGPU_PATH_ENV } from "../merge/gpu/webgpu-module.js";
+import { gpuReadiness, WEBGPU_PATH_ENV, type GpuReadiness } from "../pipeline.js";
 
 /** Device nodes that mean "this machine has a GPU" (NVIDIA's, and any DRM device). */
 export const GPU_DEVICE_NODES = ["/dev/nvidia0", "/dev/dri"];
@@ -18,24 +16,12 @@ export function exposeWebgpu(workspace: string, webgpuPath: string | undefined, 
   env[WEBGPU_PATH_ENV] = dirs.join(delimiter);
 }
 
-export interface GpuHost extends VulkanEnvironment {
-  /** Whether `webgpu` can be loaded (beside the Action, or in the search folders). */
-  webgpuFound(): boolean;
+export interface GpuHost {
+  exists(path: string): boolean;
+  readiness(): GpuReadiness;
 }
 
-const host: GpuHost = {
-  platform: process.platform,
-  env: process.env,
-  exists: existsSync,
-  list: (dir) => {
-    try {
-      return readdirSync(dir);
-    } catch {
-      return [];
-    }
-  },
-  webgpuFound: () => locateWebgpu() !== undefined || besideAction(),
-};
+const host: GpuHost = { exists: existsSync, readiness: () => gpuReadiness() };
 
 /**
  * The warning for a merge that ran on `kernels` (the run's label) although a GPU device node
@@ -45,24 +31,16 @@ export function gpuFallbackWarning(kernels: string, on: GpuHost = host): string 
   if (kernels.startsWith("webgpu")) return undefined;
   const nodes = GPU_DEVICE_NODES.filter((node) => on.exists(node));
   if (nodes.length === 0) return undefined;
-  const missing = on.webgpuFound()
-    ? describeMissingVulkan(on)
+  const readiness = on.readiness();
+  const missing = readiness.webgpuFound
+    ? readiness.vulkanMissing
     : [
-        `the package webgpu (run \`npm install --no-save webgpu\` in the workspace before this step, or set ` +
-          `the webgpu-path input)`,
+        "the package webgpu (run `npm install --no-save webgpu` in the workspace before this step, or set " +
+          "the webgpu-path input)",
       ];
   const why = missing.length > 0 ? `missing: ${missing.join("; ")}` : "Dawn opened no hardware adapter";
   return (
     `${nodes.join(" and ")} exist${nodes.length === 1 ? "s" : ""}, but the merge ran on ${kernels}: ${why}. ` +
     "See docs/gpu.md, or set backend: wasm to silence this."
   );
-}
-
-function besideAction(): boolean {
-  try {
-    createRequire(import.meta.url).resolve("webgpu");
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -3,7 +3,7 @@ import { context } from "@actions/github";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { HubmergeError } from "../errors.js";
-import { hubSession, type HubSession } from "../hub/session.js";
+import { hubSession, type HubSession } from "../session.js";
 import { LOCKFILE_NAME, readLockfile, type LockEntry } from "../lock/lockfile.js";
 import { applyManifest } from "./apply.js";
 import { assessManifest, type Assessment } from "./assess.js";

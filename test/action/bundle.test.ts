@@ -14,7 +14,7 @@ import { TEMP_DIR_STATE } from "../../src/action/state.js";
 import { actionCopy, runPost } from "../support/action-runner.js";
 import { pushEvent } from "../support/github/index.js";
 import { FAMILY_MANIFEST } from "../support/hub-models.js";
-import { openTestRuntime } from "../merge/gpu/gpu-setup.js";
+import { openTestRuntime } from "../merge/kernels/webgpu/gpu-setup.js";
 import { HF_TOKEN, REPO, useActionWorld } from "./workspace.js";
 
 const world = useActionWorld();

@@ -3,19 +3,18 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { exposeWebgpu, gpuFallbackWarning, type GpuHost } from "../../src/action/gpu-note.js";
-import { locateWebgpu, WEBGPU_PATH_ENV } from "../../src/merge/gpu/webgpu-module.js";
+import { locateWebgpu, WEBGPU_PATH_ENV } from "../../src/merge/kernels/webgpu/webgpu-module.js";
 import { useTempDirs } from "../support/tmp.js";
 
 const tempDir = useTempDirs();
 const WEBGPU = fileURLToPath(new URL("../../node_modules/webgpu", import.meta.url));
 
+const VULKAN = ["the Vulkan loader libvulkan.so.1 (apt-get install libvulkan1)"];
+
 function host(files: string[], webgpu: boolean): GpuHost {
   return {
-    platform: "linux",
-    env: {},
     exists: (path) => files.includes(path),
-    list: () => [],
-    webgpuFound: () => webgpu,
+    readiness: () => ({ webgpuFound: webgpu, vulkanMissing: VULKAN }),
   };
 }
 
