@@ -24,7 +24,7 @@ function kernelAssets() {
 export default {
   input: { index: "src/action/index.ts", post: "src/action/post-index.ts" },
   // Dawn's native binary cannot be bundled: the GPU backend loads `webgpu` from the workspace's
-  // node_modules or the webgpu-path input (src/merge/gpu/webgpu-module.ts, docs/gpu.md).
+  // node_modules or the webgpu-path input (src/merge/kernels/webgpu/webgpu-module.ts, docs/gpu.md).
   external: ["webgpu"],
   output: {
     dir: "dist",
