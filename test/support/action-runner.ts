@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
-import { rmSync } from "node:fs";
-import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll } from "vitest";
 import { parse } from "yaml";
 import type { ActionEvent } from "./github/events.js";
 import { writeActionEvent } from "./github/index.js";
@@ -22,6 +22,13 @@ export interface ActionRun {
 
 let copy: Promise<string> | undefined;
 
+// Vitest loads this module afresh for each test file: the copy lives as long as the file's tests.
+afterAll(async () => {
+  const dir = await copy;
+  copy = undefined;
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
 /**
  * The Action as the runner downloads it: action.yml and the committed dist/ alone in a folder of
  * their own, outside this repo, so no node_modules is reachable from it (the runner never runs npm
@@ -32,7 +39,6 @@ export function actionCopy(): Promise<string> {
   copy ??= (async () => {
     const source = process.env["HUBMERGE_ACTION_SOURCE"] ?? REPO_ROOT;
     const dir = await mkdtemp(join(tmpdir(), "hubmerge-action-"));
-    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
     await cp(join(source, "action.yml"), join(dir, "action.yml"));
     await cp(join(source, "dist"), join(dir, "dist"), { recursive: true });
     return dir;
