@@ -22,9 +22,9 @@ function kernelAssets() {
 }
 
 export default {
-  input: { index: "src/action/index.ts", post: "src/action/post.ts" },
-  // Dawn's native binary cannot be bundled: the GPU backend loads `webgpu` from node_modules when
-  // the runner has it installed (docs/gpu.md), and falls back to wasm otherwise.
+  input: { index: "src/action/index.ts", post: "src/action/post-index.ts" },
+  // Dawn's native binary cannot be bundled: the GPU backend loads `webgpu` from the workspace's
+  // node_modules or the webgpu-path input (src/merge/kernels/webgpu/webgpu-module.ts, docs/gpu.md).
   external: ["webgpu"],
   output: {
     dir: "dist",

@@ -42,6 +42,7 @@ export { referencedModels } from "./manifest/referenced-models.js";
 export type { Manifest } from "./manifest/types.js";
 export type { MergeEvent, MergeEventListener } from "./merge/events.js";
 export { BACKEND_NAMES, type BackendName } from "./merge/kernels/index.js";
+export { gpuReadiness, WEBGPU_PATH_ENV, type GpuReadiness } from "./merge/kernels/webgpu/webgpu-module.js";
 export type { LoadedModel } from "./merge/loaded-model.js";
 export type { RunRecord } from "./run-record.js";
 export { DTYPE_SIZE } from "./safetensors/dtype.js";

@@ -50,7 +50,11 @@ export async function applyManifest(
     });
     const published = await publishMerge(merged, { hub: options.session.hub, signal: options.signal });
     core.info(`merged on ${merged.kernels}`);
-    core.info(`published ${published.url} at ${published.commitSha}`);
+    core.info(
+      published.unchanged
+        ? `${repo} already holds these exact bytes at ${published.commitSha}: no commit made`
+        : `published ${published.url} at ${published.commitSha}`,
+    );
     const entry: LockEntry = {
       manifestSha256: merged.record.manifest.sha256,
       seed: merged.record.seed,
@@ -63,7 +67,15 @@ export async function applyManifest(
       },
     };
     return {
-      result: { manifest: file, status: "published", repo, commit: published.commitSha, url: published.url },
+      result: {
+        manifest: file,
+        status: "published",
+        repo,
+        commit: published.commitSha,
+        url: published.url,
+        kernels: merged.kernels,
+        ...(published.unchanged && { unchanged: true }),
+      },
       entry,
     };
   } catch (error) {

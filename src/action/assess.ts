@@ -21,6 +21,8 @@ export interface Assessment {
   sources: Record<string, string | null>;
   manifestSha256?: string;
   decision?: MergeDecision;
+  /** The sources the lockfile pinned for this manifest; undefined when it was never locked. */
+  lockedSources?: Record<string, string | null>;
   compat?: CompatReport;
   /** Bytes a merge reads and writes, from the plan (when one was made). */
   inputBytes?: number;
@@ -48,6 +50,7 @@ export async function assessManifest(file: string, options: AssessOptions): Prom
       assessment.sources[ref.raw] =
         ref.kind === "hub" ? await resolveRevision(ref, { hub: options.session.hub }) : null;
     }
+    assessment.lockedSources = options.lock.manifests[file]?.sources;
     assessment.decision = decideMerge(
       options.lock.manifests[file],
       { manifestSha256: assessment.manifestSha256, sources: assessment.sources, toolVersion: TOOL.version },

@@ -5,6 +5,8 @@ import type { Mode } from "./inputs.js";
 export interface RunEvent {
   name: string;
   payload: Record<string, unknown>;
+  /** `refs/heads/<branch>` for push (GITHUB_REF). */
+  ref?: string;
 }
 
 /** What this run will do, decided from the event and the `mode` input. */
@@ -16,25 +18,44 @@ export interface RunIntent {
   changedModel?: { model: string; sha?: string };
 }
 
-const PULL_REQUEST_EVENTS = new Set(["pull_request", "pull_request_target"]);
+/**
+ * The only events apply runs on: each is started by someone with write access to the default
+ * branch (push to it, its schedule, a manual or API dispatch). An allow-list, so that an event
+ * GitHub adds later, or one a reviewer or contributor can start (pull_request_review, issue_comment,
+ * workflow_run, …), never reaches the Hub token.
+ */
+const APPLY_EVENTS = new Set(["push", "schedule", "workflow_dispatch", "repository_dispatch"]);
 
 export function decideIntent(mode: Mode, event: RunEvent): RunIntent {
-  const isPullRequest = PULL_REQUEST_EVENTS.has(event.name);
-  const effective = mode === "auto" ? (isPullRequest ? "plan" : "apply") : mode;
-  if (effective === "apply" && isPullRequest) {
-    throw new HubmergeError("E_USAGE", `apply refuses to run on ${event.name} events`, {
+  const refusal = applyRefusal(event);
+  const effective = mode === "auto" ? (refusal === undefined ? "apply" : "plan") : mode;
+  if (effective === "apply" && refusal !== undefined) {
+    throw new HubmergeError("E_USAGE", `apply refuses to run on ${refusal}`, {
       hint:
-        "a pull request may change what runs, and apply holds the Hub token: run `mode: plan` on pull_request " +
-        "(no secrets needed) and `mode: apply` on push to the default branch, schedule or workflow_dispatch",
+        "apply holds the Hub token, so it runs only on push to the default branch, schedule, workflow_dispatch " +
+        "and repository_dispatch: run `mode: plan` on pull requests (no secrets needed) and `mode: apply` there",
     });
   }
   const intent: RunIntent = { mode: effective };
-  if (effective === "plan" && isPullRequest) {
+  if (effective === "plan") {
     const number = (event.payload["pull_request"] as { number?: unknown } | undefined)?.number;
     if (typeof number === "number") intent.pullRequest = number;
   }
   if (event.name === "repository_dispatch") intent.changedModel = dispatchedModel(event.payload);
   return intent;
+}
+
+/** Why apply may not run on this event, or undefined when it may. */
+function applyRefusal(event: RunEvent): string | undefined {
+  if (!APPLY_EVENTS.has(event.name)) return `${event.name} events`;
+  if (event.name !== "push") return undefined;
+  const repository = event.payload["repository"] as { default_branch?: unknown } | undefined;
+  const defaultBranch = repository?.default_branch;
+  const ref = typeof event.payload["ref"] === "string" ? event.payload["ref"] : event.ref;
+  if (typeof defaultBranch !== "string" || ref !== `refs/heads/${defaultBranch}`) {
+    return `a push to ${ref ?? "an unknown ref"} (only pushes to the default branch apply)`;
+  }
+  return undefined;
 }
 
 /** repository_dispatch payloads are untrusted: only a well-formed model id is taken from them. */

@@ -17,7 +17,12 @@ export interface ActionInputs {
   threads?: number;
   backend: BackendName;
   lockUpdate: LockUpdate;
+  /** A folder where `webgpu` resolves from (its node_modules, or the package itself). */
+  webgpuPath?: string;
 }
+
+/** Both YAML extensions: `merges/x.yml` is as much a manifest as `merges/x.yaml`. */
+export const DEFAULT_MANIFESTS = "merges/**/*.yaml\nmerges/**/*.yml";
 
 export function readInputs(): ActionInputs {
   const hfToken = optional("hf-token");
@@ -37,7 +42,7 @@ export function readInputs(): ActionInputs {
   const threads = optional("threads");
   return {
     mode: oneOf("mode", ["plan", "apply", "auto"], "auto"),
-    manifests: optional("manifests") ?? "merges/**/*.yaml",
+    manifests: optional("manifests") ?? DEFAULT_MANIFESTS,
     only: optional("only"),
     hfToken,
     githubToken,
@@ -46,7 +51,21 @@ export function readInputs(): ActionInputs {
     threads: threads === undefined ? undefined : positiveInt("threads", threads),
     backend: oneOf("backend", BACKEND_NAMES, "auto"),
     lockUpdate: oneOf("lock-update", ["commit", "pull-request", "none"], "commit"),
+    webgpuPath: optional("webgpu-path"),
   };
+}
+
+/**
+ * Apply publishes to the Hub, so a missing token is an input error found before any merge work,
+ * named as the workflow spells it (not the CLI's HF_TOKEN / --token).
+ */
+export function requireApplyInputs(inputs: ActionInputs): void {
+  if (inputs.hfToken !== undefined) return;
+  throw new HubmergeError("E_USAGE", "input hf-token is empty, and apply publishes to the Hub", {
+    hint:
+      "pass `hf-token: ${{ secrets.HF_TOKEN }}` (a write token for the output repos), " +
+      "or run `mode: plan`, which needs no Hub token",
+  });
 }
 
 function optional(name: string): string | undefined {

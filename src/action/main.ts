@@ -1,23 +1,19 @@
 import * as core from "@actions/core";
-import { context, getOctokit } from "@actions/github";
+import { context } from "@actions/github";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { HubmergeError } from "../errors.js";
 import { hubSession, type HubSession } from "../session.js";
-import {
-  LOCKFILE_NAME,
-  readLockfile,
-  serializeLockfile,
-  writeLockfile,
-  type Lockfile,
-} from "../lock/lockfile.js";
+import { LOCKFILE_NAME, readLockfile, type LockEntry } from "../lock/lockfile.js";
 import { applyManifest } from "./apply.js";
 import { assessManifest, type Assessment } from "./assess.js";
 import { upsertPlanComment } from "./comment.js";
 import { discoverManifests } from "./discover.js";
 import { decideIntent, type RunIntent } from "./event.js";
-import { readInputs, type ActionInputs } from "./inputs.js";
-import { commitLockfile } from "./lock-commit.js";
+import { exposeWebgpu, gpuFallbackWarning } from "./gpu-note.js";
+import { readInputs, requireApplyInputs, type ActionInputs } from "./inputs.js";
+import { createGitHubClient } from "./octokit.js";
+import { recordLock } from "./record-lock.js";
 import { renderReport, type ApplyResult } from "./report.js";
 import { selectManifests } from "./select.js";
 import { TEMP_DIR_STATE } from "./state.js";
@@ -29,9 +25,15 @@ export async function run(): Promise<void> {
   process.once("SIGTERM", cancel);
   try {
     const inputs = readInputs();
-    const intent = decideIntent(inputs.mode, { name: context.eventName, payload: context.payload });
+    const intent = decideIntent(inputs.mode, {
+      name: context.eventName,
+      payload: context.payload,
+      ref: context.ref,
+    });
+    if (intent.mode === "apply") requireApplyInputs(inputs);
     const workspace = process.env["GITHUB_WORKSPACE"] ?? process.cwd();
     process.chdir(workspace); // manifests, errors and cards all speak in repo-relative paths
+    exposeWebgpu(workspace, inputs.webgpuPath);
     const session = hubSession(
       { hubUrl: inputs.hubUrl, ...(inputs.hfToken ? { token: inputs.hfToken } : {}) },
       {
@@ -40,11 +42,14 @@ export async function run(): Promise<void> {
       },
     );
     const lock = await readLockfile(LOCKFILE_NAME);
-    const files = await selectManifests(
-      await discoverManifests(workspace, inputs.manifests),
-      inputs.only,
-      intent,
-    );
+    const found = await discoverManifests(workspace, inputs.manifests);
+    if (found.length === 0) {
+      core.warning(
+        `no manifest matches ${JSON.stringify(inputs.manifests)}: nothing to ${intent.mode}. ` +
+          "Set the manifests input to the glob(s) of your merge manifests (one per line).",
+      );
+    }
+    const files = await selectManifests(found, inputs.only, intent);
     core.info(`${files.length} manifest(s): ${files.join(", ")}`);
     const assessments: Assessment[] = [];
     for (const file of files) {
@@ -59,7 +64,7 @@ export async function run(): Promise<void> {
     if (needed.length === 0 && assessments.every((a) => !a.error))
       core.info("nothing changed since the lockfile: nothing to do");
     if (intent.mode === "plan") await plan(inputs, intent, assessments);
-    else await apply(inputs, session, lock, assessments, controller.signal);
+    else await apply(inputs, session, assessments, controller.signal);
   } catch (error) {
     core.setFailed(
       error instanceof HubmergeError ? error.format() : String((error as Error)?.stack ?? error),
@@ -74,9 +79,7 @@ async function plan(inputs: ActionInputs, intent: RunIntent, assessments: Assess
   const report = renderReport("plan", assessments);
   await publishReport(report);
   if (intent.pullRequest !== undefined && inputs.githubToken) {
-    const github = getOctokit(inputs.githubToken);
-    const comment = await upsertPlanComment(github, context.repo, intent.pullRequest, report);
-    core.info(`${comment.created ? "posted" : "updated"} the plan comment on #${intent.pullRequest}`);
+    await commentPlan(inputs.githubToken, intent.pullRequest, report);
   }
   const blocked = assessments.filter((a) => a.compat?.blocking && !a.manifest?.hubmerge.allowIncompatible);
   const invalid = assessments.filter((a) => a.error);
@@ -87,10 +90,29 @@ async function plan(inputs: ActionInputs, intent: RunIntent, assessments: Assess
   }
 }
 
+/**
+ * The comment repeats the job summary, which is already written: when GitHub refuses it (a fork's
+ * pull request gets a read-only token), the plan still stands, so this is a warning, not a failure.
+ */
+async function commentPlan(token: string, pullRequest: number, report: string): Promise<void> {
+  try {
+    const comment = await upsertPlanComment(createGitHubClient(token), context.repo, pullRequest, report);
+    core.info(`${comment.created ? "posted" : "updated"} the plan comment on #${pullRequest}`);
+  } catch (error) {
+    const status = (error as { status?: unknown }).status;
+    if (typeof status !== "number") throw error;
+    const reason = (error as Error).message.split("\n")[0];
+    core.warning(
+      `could not comment on pull request #${pullRequest} (HTTP ${status}: ${reason}); the plan is in the job ` +
+        "summary. Pull requests from forks get a read-only token: comment from a workflow_run workflow " +
+        "instead (docs/workflows/plan-comment.yml), or give the job `permissions: pull-requests: write`.",
+    );
+  }
+}
+
 async function apply(
   inputs: ActionInputs,
   session: HubSession,
-  lock: Lockfile,
   assessments: Assessment[],
   signal: AbortSignal,
 ): Promise<void> {
@@ -101,7 +123,7 @@ async function apply(
   await mkdir(tempDir, { recursive: true });
   core.saveState(TEMP_DIR_STATE, tempDir);
   const results: ApplyResult[] = [];
-  const updated: Lockfile = { version: 1, manifests: { ...lock.manifests } };
+  const entries: Record<string, LockEntry> = {};
   try {
     for (const a of assessments) {
       if (a.error || !a.decision?.needed) {
@@ -121,41 +143,41 @@ async function apply(
         threads: inputs.threads,
       });
       results.push(result);
-      if (entry) updated.manifests[a.file] = entry;
+      if (entry) entries[a.file] = entry;
+      const gpuWarning = inputs.backend === "auto" && result.kernels && gpuFallbackWarning(result.kernels);
+      if (gpuWarning) core.warning(gpuWarning, { file: a.file });
     }
   } finally {
     await rm(tempDir, { recursive: true, force: true });
   }
-  if (serializeLockfile(updated) !== serializeLockfile(lock)) await recordLock(inputs, updated, results);
+  // The models are on the Hub now: say so before the lock commit, which may still fail.
   core.setOutput("results", JSON.stringify(results));
   await publishReport(renderReport("apply", assessments, results));
   const failed = results.filter((r) => r.status === "failed");
   if (failed.length > 0)
     core.setFailed(`${failed.length} manifest(s) failed: ${failed.map((r) => r.manifest).join(", ")}`);
+  if (Object.keys(entries).length > 0) await lockOrReport(inputs, entries, results);
 }
 
-/** Writes the lockfile in the workspace and records it on GitHub as the lock-update input says. */
-async function recordLock(inputs: ActionInputs, lock: Lockfile, results: ApplyResult[]): Promise<void> {
-  await writeLockfile(LOCKFILE_NAME, lock);
-  if (inputs.lockUpdate === "none") return;
-  if (!inputs.githubToken)
-    throw new HubmergeError("E_USAGE", "lock-update needs github-token", {
-      hint: "pass github-token, or set lock-update: none",
-    });
-  const published = results.filter((r) => r.status === "published").map((r) => r.repo);
-  const branch = context.ref.startsWith("refs/heads/") ? context.ref.slice("refs/heads/".length) : "main";
-  const outcome = await commitLockfile({
-    github: getOctokit(inputs.githubToken),
-    repo: context.repo,
-    branch,
-    path: LOCKFILE_NAME,
-    content: serializeLockfile(lock),
-    message: `hubmerge: lock ${published.join(", ")}`,
-    mode: inputs.lockUpdate,
-  });
-  core.info(
-    `lockfile committed as ${outcome.commitSha}${outcome.pullRequestUrl ? ` (${outcome.pullRequestUrl})` : ""}`,
-  );
+async function lockOrReport(
+  inputs: ActionInputs,
+  entries: Record<string, LockEntry>,
+  results: ApplyResult[],
+): Promise<void> {
+  const published = results.filter((r) => r.status === "published").map((r) => r.repo!);
+  try {
+    core.info(await recordLock(inputs, entries, published));
+  } catch (error) {
+    if (!(error instanceof HubmergeError)) throw error;
+    await core.summary
+      .addRaw(
+        `\n**The lockfile was not recorded:** ${error.message}\n\n` +
+          (error.hint ? `How to fix: ${error.hint}\n` : "") +
+          "\nThe models above were published; the next run re-merges them until the lock is recorded.\n",
+      )
+      .write();
+    core.setFailed(error.format());
+  }
 }
 
 /** Errors on the exact manifest lines (the runner shows 10 per step; the summary lists them all). */
@@ -181,7 +203,9 @@ function annotate(assessments: Assessment[]): void {
 }
 
 async function publishReport(report: string): Promise<void> {
-  const path = join(process.env["RUNNER_TEMP"] ?? process.cwd(), "hubmerge-report.md");
+  const dir = process.env["RUNNER_TEMP"] ?? process.cwd();
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, "hubmerge-report.md");
   await writeFile(path, report);
   core.setOutput("report", path);
   await core.summary.addRaw(report).write();

@@ -10,6 +10,10 @@ export interface ApplyResult {
   commit?: string;
   url?: string;
   error?: string;
+  /** The kernels that merged it, e.g. `webgpu (NVIDIA H100) + wasm (16 threads)`. */
+  kernels?: string;
+  /** The output repo already held these bytes, so no Hub commit was made. */
+  unchanged?: true;
 }
 
 /** The Markdown for the job summary and the PR comment: a table, then a section per manifest. */
@@ -45,10 +49,13 @@ export function renderReport(
     }
     lines.push(`Why: ${a.decision!.reasons.join("; ")}.`, "", "| source | locked | now |", "|---|---|---|");
     for (const [ref, now] of Object.entries(a.sources)) {
-      const locked = a.decision!.sourceChanges[ref]?.[0];
-      lines.push(`| \`${ref}\` | ${sha(locked === undefined ? now : locked)} | ${sha(now)} |`);
+      lines.push(`| \`${ref}\` | ${lockedCell(a, ref, now)} | ${sha(now)} |`);
     }
     const result = results.find((r) => r.manifest === a.file);
+    if (result?.kernels) lines.push("", `Merged on ${result.kernels}.`);
+    if (result?.unchanged) {
+      lines.push("", `The merge produced the bytes ${result.repo} already holds: no Hub commit was made.`);
+    }
     if (result?.error) lines.push("", `**Failed:** ${result.error}`);
     if (a.compat) lines.push("", renderMarkdown(a.compat).trim());
   }
@@ -58,9 +65,11 @@ export function renderReport(
 function statusOf(a: Assessment, result: ApplyResult | undefined): string {
   if (a.error) return "❌ invalid";
   if (result)
-    return { published: "✅ published", "up-to-date": "up to date", failed: "❌ failed", skipped: "skipped" }[
-      result.status
-    ];
+    return result.unchanged
+      ? "✅ unchanged (no commit)"
+      : { published: "✅ published", "up-to-date": "up to date", failed: "❌ failed", skipped: "skipped" }[
+          result.status
+        ];
   if (!a.decision?.needed) return "up to date";
   if (a.compat?.blocking) return "⛔ incompatible";
   return "🔄 will merge";
@@ -74,6 +83,15 @@ function repoOf(a: Assessment, result: ApplyResult | undefined): string {
 
 function size(bytes: number | undefined): string {
   return bytes === undefined ? "—" : formatBytes(bytes);
+}
+
+/** A source never locked (new manifest, or new to it) has no locked sha: it says so. */
+function lockedCell(a: Assessment, ref: string, now: string | null): string {
+  const change = a.decision!.sourceChanges[ref];
+  if (change) return sha(change[0]);
+  const entry = a.lockedSources;
+  if (entry === undefined) return "— (not locked yet)";
+  return ref in entry ? sha(now) : "— (new source)";
 }
 
 function sha(value: string | null | undefined): string {

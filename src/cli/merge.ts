@@ -80,7 +80,11 @@ export function registerMerge(program: Command): void {
             if (event.event === "warning") process.stderr.write(`warning: ${event.message}\n`);
           },
         });
-        lines.push(`published ${published.url} at commit ${published.commitSha}`);
+        lines.push(
+          published.unchanged
+            ? `${published.url} already holds these bytes at commit ${published.commitSha}: no commit made`
+            : `published ${published.url} at commit ${published.commitSha}`,
+        );
       }
       process.stdout.write(lines.join("\n") + "\n");
     } finally {

@@ -6,6 +6,7 @@ import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } f
 import type { Document, Node, Pair } from "yaml";
 import { HubmergeError } from "../errors.js";
 import type { NodePath, Pos } from "./types.js";
+import { unclosedFlowStart } from "./unclosed-flow.js";
 
 /** Aliases may expand to at most this many nodes (a "billion laughs" file fails instead). */
 const MAX_ALIAS_COUNT = 100;
@@ -46,7 +47,9 @@ export class YamlTree {
     });
     const [error] = doc.errors;
     if (error !== undefined) {
-      const at = error.linePos?.[0] ?? lines.linePos(error.pos[0]);
+      const opened = error.code === "BAD_INDENT" ? unclosedFlowStart(text, error.pos[0]) : undefined;
+      const at =
+        opened !== undefined ? lines.linePos(opened) : (error.linePos?.[0] ?? lines.linePos(error.pos[0]));
       const message = error.message.split(/ at line \d+, column \d+/)[0] ?? error.message;
       throw new HubmergeError("E_MANIFEST", `YAML syntax error: ${message}.`, {
         where: { file, line: at.line, column: at.col },

@@ -55,7 +55,6 @@ it("refuses a pull request's model whose config.json links out of the workspace,
     }),
     apiUrl: github.url,
     inputs: { "github-token": GH_TOKEN, "hub-url": "http://127.0.0.1:9", manifests: "merges/**/*.yaml" },
-    fromSource: true,
   });
   const comments = github.comments(REPO, pull.number).map((c) => c.body);
   const everything = [run.stdout, run.stderr, run.summary, ...comments].join("\n");
@@ -87,7 +86,6 @@ it("refuses a pull request's manifest that is a symlink out of the workspace, sh
     }),
     apiUrl: github.url,
     inputs: { "github-token": GH_TOKEN, "hub-url": "http://127.0.0.1:9" },
-    fromSource: true,
   });
   const comments = github.comments(REPO, pull.number).map((c) => c.body);
   const everything = [run.stdout, run.stderr, run.summary, ...comments].join("\n");

@@ -204,7 +204,8 @@ describe("parseManifest: seed", () => {
 
 describe("parseManifest: hostile manifests point at the offending node", () => {
   it("YAML syntax error", () => {
-    fails("merge_method: ties\nmodels:\n  - model: [org/a\nparameters: {}\n", 4, 1, /YAML syntax error/);
+    // An unclosed `[` is reported where it opened (line 3), not where the parser noticed (line 4).
+    fails("merge_method: ties\nmodels:\n  - model: [org/a\nparameters: {}\n", 3, 12, /YAML syntax error/);
     fails("merge_method: ties\nmerge_method: linear\n", 2, 1, /Map keys must be unique/);
     fails('merge_method: "ties\n', 2, 1, /YAML syntax error/);
   });

@@ -16,6 +16,7 @@ import { HubErrorCodes } from "../client/error-codes.js";
 import { isAbortError, redactToken, toHubmergeError, type HubErrorContext } from "../client/errors.js";
 import { assertNoTokenInFiles, listOutputFiles, staleFiles } from "./output-files.js";
 import { createRetryingFetch, type RetryInfo, type RetryOptions } from "../client/retrying-fetch.js";
+import { matchesRemote } from "./unchanged-output.js";
 import { prepareTargetRepo, type TargetRepo } from "./target-repo.js";
 
 export interface PublishOptions {
@@ -52,6 +53,8 @@ export interface PublishResult {
   created: boolean;
   /** Files of the previous output that the commit deleted. */
   deleted: string[];
+  /** The repo already held exactly these bytes: no commit was made, `commitSha` is its head. */
+  unchanged?: true;
 }
 
 const BRANCH = "main";
@@ -85,6 +88,10 @@ export async function publishFolder(opts: PublishOptions): Promise<PublishResult
   refuseForeignRepo(opts, target);
   const produced = new Set(files.map((f) => f.path));
   const deleted = staleFiles(target.files, produced, target.previousOutput);
+  const url = `${opts.hub.hubUrl}/${opts.repo}`;
+  if (deleted.length === 0 && !target.created && (await matchesRemote(opts.dir, files, target.refs))) {
+    return { commitSha: target.head, url, created: false, deleted, unchanged: true };
+  }
   const operations: CommitOperation[] = [
     ...files.map((f): CommitOperation => ({
       operation: "addOrUpdate",
@@ -94,7 +101,7 @@ export async function publishFolder(opts: PublishOptions): Promise<PublishResult
     ...deleted.map((path): CommitOperation => ({ operation: "delete", path })),
   ];
   const commitSha = await commitChecked(opts, hub, retry, target.head, operations, emit);
-  return { commitSha, url: `${opts.hub.hubUrl}/${opts.repo}`, created: target.created, deleted };
+  return { commitSha, url, created: target.created, deleted };
 }
 
 function requireWriteToken(opts: PublishOptions): string {

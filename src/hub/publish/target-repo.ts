@@ -7,6 +7,7 @@ import { createRepo, HubApiError, modelInfo } from "@huggingface/hub";
 import { CARD_MARKER } from "../../card/render-card.js";
 import { HubmergeError, isHubmergeError } from "../../errors.js";
 import { recordedFiles, RUN_RECORD_FILE } from "../../run-record.js";
+import type { HubFileRef } from "../../source/hub-byte-source.js";
 import { HubSource } from "../../source/hub-source.js";
 import type { HubConfig } from "../client/config.js";
 import { HubErrorCodes } from "../client/error-codes.js";
@@ -22,6 +23,8 @@ export interface TargetRepo {
   madeByHubmerge: boolean;
   /** Paths the previous hubmerge.json listed. */
   previousOutput: string[];
+  /** Each file's oid (and LFS sha256), to tell whether a new output changes anything. */
+  refs: Map<string, HubFileRef>;
 }
 
 export interface TargetRepoOptions {
@@ -64,7 +67,10 @@ export async function prepareTargetRepo(opts: TargetRepoOptions): Promise<Target
   const readme = await source.readFile("README.md");
   const madeByHubmerge = readme !== null && new TextDecoder().decode(readme).includes(CARD_MARKER);
   const previousOutput = madeByHubmerge ? recordedFiles(await source.readFile(RUN_RECORD_FILE)) : [];
-  return { head: info.sha, files, created, madeByHubmerge, previousOutput };
+  const refs = new Map(
+    files.flatMap((path) => (source.file(path) ? [[path, source.file(path)!] as const] : [])),
+  );
+  return { head: info.sha, files, created, madeByHubmerge, previousOutput, refs };
 }
 
 interface HeadInfo {

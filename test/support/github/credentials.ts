@@ -6,8 +6,11 @@ import { randomBytes, type KeyObject } from "node:crypto";
 import { looksLikeJwt, publicKeyFromPem, verifyAppJwt } from "./app-jwt.js";
 import type { UserRecord } from "./repo-state.js";
 
-/** A token alone acts as `github-actions[bot]`, like the workflow's GITHUB_TOKEN. */
-export type TokenSpec = string | { token: string; login: string };
+/**
+ * A token alone acts as `github-actions[bot]`, like the workflow's GITHUB_TOKEN. `readOnly` is the
+ * token a fork's pull request gets, or `permissions: contents: read`: every write is a 403.
+ */
+export type TokenSpec = string | { token: string; login?: string; readOnly?: boolean };
 
 export interface AppConfig {
   id: number;
@@ -17,7 +20,7 @@ export interface AppConfig {
 }
 
 export type Principal =
-  | { kind: "token"; user: UserRecord }
+  | { kind: "token"; user: UserRecord; readOnly?: true }
   | { kind: "installation"; installationId: number; user: UserRecord }
   | { kind: "app"; appId: number };
 
@@ -35,6 +38,7 @@ const TOKEN_LIFETIME_MS = 60 * 60 * 1000;
 
 export class Credentials {
   private readonly tokens = new Map<string, UserRecord>();
+  private readonly readOnly = new Set<string>();
   private readonly installationTokens = new Map<string, InstallationToken>();
   /** Installation id → lower-cased full names of its repositories. */
   readonly installations = new Map<number, string[]>();
@@ -55,7 +59,8 @@ export class Credentials {
   }
 
   addToken(spec: TokenSpec): UserRecord {
-    const { token, login } = typeof spec === "string" ? { token: spec, login: undefined } : spec;
+    const { token, login, readOnly } = typeof spec === "string" ? { token: spec, login: undefined } : spec;
+    if (readOnly) this.readOnly.add(token);
     const user: UserRecord =
       login === undefined
         ? ACTIONS_BOT
@@ -75,7 +80,9 @@ export class Credentials {
     if (match === null) return { failure: "Bad credentials" };
     const credential = match[2] as string;
     const user = this.tokens.get(credential);
-    if (user !== undefined) return { principal: { kind: "token", user } };
+    if (user !== undefined) {
+      return { principal: { kind: "token", user, ...(this.readOnly.has(credential) && { readOnly: true }) } };
+    }
     const minted = this.installationTokens.get(credential);
     if (minted !== undefined) {
       if (minted.expiresAt.getTime() <= this.clock().getTime()) return { failure: "Bad credentials" };
@@ -109,7 +116,7 @@ export class Credentials {
 
   /** Whether a principal may write to a repository (installation tokens: only their repos). */
   mayWrite(principal: Principal, fullName: string): boolean {
-    if (principal.kind === "token") return true;
+    if (principal.kind === "token") return principal.readOnly !== true;
     if (principal.kind === "app") return false;
     return this.installations.get(principal.installationId)?.includes(fullName.toLowerCase()) ?? false;
   }

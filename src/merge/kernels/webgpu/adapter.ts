@@ -8,6 +8,7 @@
  */
 import { HubmergeError } from "../../../errors.js";
 import { describeMissingVulkan } from "./vulkan-diagnostics.js";
+import { importWebgpu, WEBGPU_PATH_ENV } from "./webgpu-module.js";
 
 export interface GpuAdapterSummary {
   /** The adapter's name as the driver reports it, e.g. "NVIDIA H100 80GB HBM3" or "llvmpipe (…)". */
@@ -56,6 +57,9 @@ let dawn: Promise<DawnModule> | undefined;
  * an instance, and collecting one with events pending crashes the process (seen with llvmpipe).
  */
 const instances: GPU[] = [];
+// Reachable from globalThis: a bundler sees an array nobody reads as dead code and drops the
+// pushes (rollup did, and the bundled Action crashed with SIGSEGV mid-merge on llvmpipe).
+(globalThis as { __hubmergeDawnInstances?: GPU[] }).__hubmergeDawnInstances = instances;
 
 function createInstance(module: DawnModule, options: string[]): GPU {
   const gpu = module.create(options);
@@ -65,12 +69,14 @@ function createInstance(module: DawnModule, options: string[]): GPU {
 
 /** Loads the `webgpu` package once; a missing or broken install becomes a clear error. */
 async function loadDawn(): Promise<DawnModule> {
-  dawn ??= import("webgpu").then(
+  dawn ??= importWebgpu().then(
     (module) => module as unknown as DawnModule,
     (cause: unknown) => {
       dawn = undefined;
       throw new HubmergeError("E_USAGE", "the WebGPU backend needs the optional package `webgpu` (Dawn)", {
-        hint: "Install it (npm install webgpu, on linux-x64/arm64, macOS or Windows) or use --backend wasm.",
+        hint:
+          "Install it (npm install webgpu, on linux-x64/arm64, macOS or Windows) beside hubmerge, or in a folder " +
+          `listed in ${WEBGPU_PATH_ENV} (the Action adds its workspace and webgpu-path input), or use --backend wasm.`,
         cause,
       });
     },

@@ -7,6 +7,7 @@ import { gitObjectRoutes } from "./git-objects.js";
 import { gitRefRoutes } from "./git-refs.js";
 import { pullRoutes } from "./pulls.js";
 import { repoRoutes } from "./repos.js";
+import { userRoutes } from "./user.js";
 
 export const ROUTES: readonly Route[] = [
   ...gitRefRoutes,
@@ -16,4 +17,5 @@ export const ROUTES: readonly Route[] = [
   ...dispatchRoutes,
   ...appRoutes,
   ...repoRoutes,
+  ...userRoutes,
 ];
