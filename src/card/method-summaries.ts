@@ -23,4 +23,16 @@ export const METHOD_SUMMARIES: Record<string, string> = {
   model_stock:
     "moves from the base towards the average of the fine-tunes by a factor computed from the angle between their task vectors (Model Stock).",
   passthrough: "copies tensors unchanged, for example to stack layer ranges of several models.",
+  multislerp:
+    "interpolates any number of models on the hypersphere: the weighted mean of their directions, rescaled to the weighted mean of their norms (Multi-SLERP; on task vectors when a base is given).",
+  nearswap:
+    "takes the second model's value wherever it lies within a distance t of the base's, and moves only part of the way (t divided by the distance) where they differ more (NearSwap).",
+  arcee_fusion:
+    "takes the second model's value only where its change from the base is important (change size times the KL divergence of the row's softmax) beyond median + 1.5·IQR, and keeps the base elsewhere (Arcee Fusion).",
+  sce: "keeps the task-vector positions that vary most across the models, weights each model by the mean square of its task vector, drops entries against the majority sign, and adds the weighted average to the base (SCE, from FuseChat).",
+  karcher:
+    "averages the models on the unit sphere (their Karcher, or Riemannian, mean direction, found iteratively) and rescales the result to the mean of their norms.",
+  ram: "keeps each weight change that only one model made, averages the changes several models made to the same weight, and leaves unchanged weights at the base (Reinforced Agent Merging).",
+  ramplus_tl:
+    "merges like RAM (unique weight changes kept, shared ones averaged) and scales each model's unique changes up by a factor that grows with how many of its changes it shares, per tensor (RAM+).",
 };

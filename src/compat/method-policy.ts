@@ -18,11 +18,11 @@ const TASK_FAMILY = new Set([
 
 export type ShapePolicy = "task-family" | "strict";
 
-export function shapePolicy(method: Pick<MergeMethod, "name">): ShapePolicy {
-  return TASK_FAMILY.has(method.name) ? "task-family" : "strict";
+export function shapePolicy(method: Pick<MergeMethod, "name" | "shapePolicy">): ShapePolicy {
+  return method.shapePolicy ?? (TASK_FAMILY.has(method.name) ? "task-family" : "strict");
 }
 
 /** Methods that drop delta elements at random (DARE, DELLA): the ones large deltas hurt most. */
-export function dropsAtRandom(method: Pick<MergeMethod, "name">): boolean {
-  return method.name.startsWith("dare_") || method.name.startsWith("della");
+export function dropsAtRandom(method: Pick<MergeMethod, "name" | "dropsAtRandom">): boolean {
+  return method.dropsAtRandom ?? (method.name.startsWith("dare_") || method.name.startsWith("della"));
 }

@@ -6,6 +6,7 @@
 import type { MergeMethod, ParamSetting, ParamSettings, ParamSpec } from "../merge/types.js";
 import { formatPath } from "./issues.js";
 import { paramLeaves, scalarOf } from "./param-leaves.js";
+import { describeRange, inRange } from "./param-range.js";
 import type { ParamLeaf } from "./param-leaves.js";
 import { closestMatch } from "./suggest.js";
 import type { NodePath, Pos } from "./types.js";
@@ -91,8 +92,16 @@ function checkLeafType(spec: ParamSpec, leaf: ParamLeaf, report: Reporter): void
   }
 }
 
-function checkLeafRange(name: string, leaf: ParamLeaf, report: Reporter): void {
-  const rule = RANGES[name];
+/** A range declared on the spec wins over the shared table (nearswap's `t` is no fraction). */
+function ruleOf(spec: ParamSpec): RangeRule | undefined {
+  const { range } = spec;
+  if (range === undefined) return RANGES[spec.name];
+  return { ok: (v) => inRange(range, v), range: describeRange(range), hint: spec.hint ?? spec.description };
+}
+
+function checkLeafRange(spec: ParamSpec, leaf: ParamLeaf, report: Reporter): void {
+  const name = spec.name;
+  const rule = ruleOf(spec);
   if (rule === undefined || typeof leaf.value !== "number" || rule.ok(leaf.value)) return;
   report.fail(
     leaf.path,
@@ -104,7 +113,7 @@ function checkLeafRange(name: string, leaf: ParamLeaf, report: Reporter): void {
 function checkSetting(spec: ParamSpec, setting: ParamSetting, path: NodePath, report: Reporter): void {
   for (const leaf of paramLeaves(setting, path)) {
     checkLeafType(spec, leaf, report);
-    checkLeafRange(spec.name, leaf, report);
+    checkLeafRange(spec, leaf, report);
   }
 }
 

@@ -9,6 +9,17 @@ export type ParamValue = number | boolean | string;
 /** Parameter values after gradient/filter resolution for one tensor. */
 export type ResolvedParams = Readonly<Record<string, ParamValue>>;
 
+/** What a method does with tensors whose shapes differ: crop/skip with a warning, or fail. */
+export type ShapePolicy = "task-family" | "strict";
+
+export interface ParamRange {
+  min?: number;
+  max?: number;
+  /** Bounds are inclusive unless these say otherwise. */
+  minExclusive?: boolean;
+  maxExclusive?: boolean;
+}
+
 export interface ParamSpec {
   name: string;
   type: "number" | "boolean" | "string";
@@ -17,6 +28,9 @@ export interface ParamSpec {
   /** A required per-model parameter must be given for every non-base model. */
   required?: boolean;
   description: string;
+  range?: ParamRange;
+  /** How to fix an out-of-range value. */
+  hint?: string;
 }
 
 export interface MergeInput {
@@ -54,6 +68,10 @@ export interface MergeMethod {
   prettyName: string;
   /** Paper link for the model card. */
   reference?: string;
+  /** One sentence for the model card. */
+  summary?: string;
+  shapePolicy?: ShapePolicy;
+  dropsAtRandom?: boolean;
   /** Whether `base_model` is required, optional (nuslerp) or unused (linear, passthrough). */
   base: "required" | "optional" | "none";
   /** Least number of non-base models. */
