@@ -4,8 +4,9 @@
  * differ. Per element the weight of the other model is t / |θ₀ − θ₁|, clamped to [0, 1], so an
  * element within t of the base becomes the other model's, and a far one moves only a little.
  *
- * Exact definition (f32 element arithmetic; this is also mergekit's order of operations in f32):
- *   d = max(|f32(θ₀ − θ₁)|, f32(1e-6));  w = clamp(f32(f32(t) / d), 0, 1);
+ * Exact definition (f32 element arithmetic; this is also mergekit's order of operations in f32,
+ * where torch evaluates `t / tensor` as `tensor.reciprocal() * t`):
+ *   d = max(|f32(θ₀ − θ₁)|, f32(1e-6));  w = clamp(f32(f32(1 / d) · f32(t)), 0, 1);
  *   out = f32(f32(w·θ₁) + f32(f32(1 − w)·θ₀)).
  * NaN flows through (a NaN difference gives a NaN weight and a NaN output), as in torch's clamp.
  */
@@ -32,7 +33,7 @@ export function nearswap(base: Float32Array, other: Float32Array, t: number): Fl
     const a = base[i] as number;
     const b = other[i] as number;
     const distance = Math.abs(fround(a - b));
-    const weight = clampUnit(fround(threshold / (distance < floor ? floor : distance)));
+    const weight = clampUnit(fround(fround(1 / (distance < floor ? floor : distance)) * threshold));
     out[i] = fround(fround(weight * b) + fround(fround(1 - weight) * a));
   }
   return out;

@@ -11,12 +11,12 @@ import { expectFamilyMerge } from "./family-merge.js";
 const f = Math.fround;
 const tempDir = useTempDirs();
 
-/** Independent restatement: weight = clamp(t / max(|a − b|, 1e-6), 0, 1) in f32 steps. */
+/** Independent restatement in f32 steps: weight = clamp(reciprocal(max(|a − b|, 1e-6))·t, 0, 1), as torch's `t / x`. */
 function expected(a: readonly number[], b: readonly number[], t: number): number[] {
   return a.map((x, i) => {
     const y = b[i]!;
     const distance = Math.max(Math.abs(f(x - y)), f(1e-6));
-    const w = Math.min(1, Math.max(0, f(f(t) / distance)));
+    const w = Math.min(1, Math.max(0, f(f(1 / distance) * f(t))));
     return f(f(w * y) + f(f(1 - w) * x));
   });
 }
@@ -44,7 +44,8 @@ describe("nearswap", () => {
   it("takes close values whole and moves t/distance of the way towards far ones (hand-checked)", () => {
     // |a−b| = 0.5 → w = 0.1/0.5 = 0.2; |a−b| = 0.05 → w = 1 (clamped); equal → w = 1.
     const out = merge([1, 2, 3], [1.5, 2.05, 3], 0.1);
-    expect(out[0]).toBe(f(f(f(f(0.1) / f(0.5)) * 1.5) + f(f(1 - f(f(0.1) / f(0.5))) * 1)));
+    const w = f(f(1 / f(0.5)) * f(0.1));
+    expect(out[0]).toBe(f(f(w * 1.5) + f(f(1 - w) * 1)));
     expect(out[0]).toBeCloseTo(1.1, 6);
     expect(out[1]).toBe(f(2.05));
     expect(out[2]).toBe(3);
@@ -62,8 +63,16 @@ describe("nearswap", () => {
     const a = [1];
     const b = [f(1 + 2.384185791015625e-7)];
     expect(bits(merge(a, b, 5e-7))).toEqual(f32Bits(expected(a, b, 5e-7)));
-    expect(f(f(5e-7) / f(1e-6))).toBeLessThan(1);
+    expect(f(f(1 / f(1e-6)) * f(5e-7))).toBeLessThan(1);
     expect(bits(merge([0.25, -3], [0.5, 7], 0))).toEqual(f32Bits([0.25, -3]));
+  });
+
+  it("divides as torch's `t / tensor` does: a reciprocal, then a product", () => {
+    // |a − b| = f32(0.0010001369…): f32(t / d) and f32(f32(1/d)·t) differ in the last bit.
+    const d = f(0.0010001369519159198);
+    const w = f(f(1 / d) * f(0.0001));
+    expect(w).not.toBe(f(f(0.0001) / d));
+    expect(merge([0], [d], 0.0001)[0]).toBe(f(f(w * d) + f(f(1 - w) * 0)));
   });
 
   it("lets NaN through as torch's clamp does", () => {
