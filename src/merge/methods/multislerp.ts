@@ -100,7 +100,8 @@ export const multislerpMethod: MergeMethod = {
       type: "number",
       default: 1e-8,
       description: "small constant added to norms for numerical stability",
-      range: { min: 0 },
+      // 0 would divide a zero task vector by its zero norm (NaN, in mergekit too).
+      range: { min: 0, minExclusive: true },
       hint: "eps is a small positive constant such as 1e-8.",
     },
   ],

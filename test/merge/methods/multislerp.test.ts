@@ -194,11 +194,11 @@ describe("multislerp", () => {
       "models:\n  - model: org/a\n    parameters: {weight: 1}\n  - model: org/b\n    parameters: {weight: 2}\n";
     expect(() => validate(`merge_method: multislerp\n${models}`)).not.toThrow();
     expect(() => validate(`merge_method: multislerp\nbase_model: org/base\n${models}`)).not.toThrow();
-    expect(
-      caught(() => validate(`merge_method: multislerp\n${models}parameters: {eps: -1}\n`)),
-    ).toMatchObject({
-      message: expect.stringMatching(/eps must be in \[0, ∞\)/),
-    });
+    expect(caught(() => validate(`merge_method: multislerp\n${models}parameters: {eps: 0}\n`))).toMatchObject(
+      {
+        message: expect.stringMatching(/eps must be in \(0, ∞\)/),
+      },
+    );
     expect(caught(() => validate("merge_method: multislerp\nmodels:\n  - model: org/a\n"))).toMatchObject({
       message: expect.stringMatching(/has no `weight`/),
     });
