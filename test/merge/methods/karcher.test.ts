@@ -80,6 +80,26 @@ describe("karcher", () => {
     );
   });
 
+  it("gives exact bytes for two orthogonal vectors of norm 2: f32(√2) in both places", () => {
+    // The first guess is already the bisector (T cancels), c = 2·(1/√2) for each input.
+    expect(
+      bits(
+        merge([
+          [2, 0],
+          [0, 2],
+        ]),
+      ),
+    ).toEqual(f32Bits([Math.SQRT2, Math.SQRT2]));
+    expect(
+      bits(
+        merge([
+          [0, -2],
+          [-2, 0],
+        ]),
+      ),
+    ).toEqual(f32Bits([-Math.SQRT2, -Math.SQRT2]));
+  });
+
   it("stops at the initial guess with max_iter: 0, and agrees with the vector-form iteration", () => {
     expectClose(
       merge(
