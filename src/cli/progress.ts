@@ -1,5 +1,5 @@
 import cliProgress from "cli-progress";
-import type { MergeEvent, MergeEventListener } from "../merge/events.js";
+import type { MergeEvent, MergeEventListener } from "../pipeline.js";
 
 /** A progress bar on a terminal, a few plain lines elsewhere (CI logs). */
 export function progressReporter(stream: NodeJS.WriteStream, quiet: boolean): MergeEventListener {

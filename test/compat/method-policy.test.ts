@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { diffLayouts, type TensorLayout } from "../../src/compat/layout-diff.js";
-import { dropsAtRandom, shapePolicy } from "../../src/compat/method-policy.js";
 import { methodRegistry } from "../../src/merge/methods/registry.js";
 
 const method = (name: string) => methodRegistry.get(name)!;
@@ -18,13 +17,11 @@ function vocabDiff(name: string) {
 
 describe("method policies of the newer mergekit methods", () => {
   it("reads the method's own shape policy: arcee_fusion crops embeddings, the others need equal shapes", () => {
-    expect(shapePolicy(method("arcee_fusion"))).toBe("task-family");
+    expect(method("arcee_fusion").shapePolicy).toBe("task-family");
     for (const name of ["multislerp", "karcher", "nearswap", "sce", "ram", "ramplus_tl"]) {
-      expect(shapePolicy(method(name))).toBe("strict");
-      expect(dropsAtRandom(method(name))).toBe(false);
+      expect(method(name).shapePolicy).toBe("strict");
+      expect(method(name).dropsAtRandom).toBe(false);
     }
-    expect(shapePolicy({ name: "ties" })).toBe("task-family");
-    expect(dropsAtRandom({ name: "dare_ties" })).toBe(true);
   });
 
   it("blocks a vocabulary difference for sce and lets arcee_fusion cut it to the base", () => {

@@ -1,21 +1,34 @@
 import { describe, expect, it } from "vitest";
-import { describeRange, inRange } from "../../src/manifest/param-range.js";
+import { formatRange, inRange } from "../../src/manifest/param-range.js";
 
-describe("declared parameter ranges", () => {
-  it("are inclusive unless marked exclusive, and open without a bound", () => {
-    expect([0, 1, 0.5].map((v) => inRange({ min: 0, max: 1 }, v))).toEqual([true, true, true]);
-    expect([-1e-9, 1.0000001].map((v) => inRange({ min: 0, max: 1 }, v))).toEqual([false, false]);
-    expect([0, 1].map((v) => inRange({ min: 0, max: 1, minExclusive: true, maxExclusive: true }, v))).toEqual(
-      [false, false],
-    );
-    expect(inRange({ min: 0 }, 1e300)).toBe(true);
-    expect(inRange({}, -5)).toBe(true);
-    expect(inRange({ min: 0 }, NaN)).toBe(false);
+describe("inRange", () => {
+  it("takes bounds as inclusive unless marked exclusive", () => {
+    const density = { min: 0, minExclusive: true, max: 1 };
+    expect([0, 1e-9, 0.5, 1, 1.0000001].map((v) => inRange(density, v))).toEqual([
+      false,
+      true,
+      true,
+      true,
+      false,
+    ]);
+    const epsilon = { min: 0, max: 1, maxExclusive: true };
+    expect([-0.1, 0, 0.999, 1].map((v) => inRange(epsilon, v))).toEqual([false, true, true, false]);
   });
 
-  it("are written as intervals", () => {
-    expect(describeRange({ min: 0, max: 1 })).toBe("[0, 1]");
-    expect(describeRange({ min: 0, minExclusive: true })).toBe("(0, ∞)");
-    expect(describeRange({ max: 2, maxExclusive: true })).toBe("(−∞, 2)");
+  it("accepts any number without a range or past an open side, and never NaN", () => {
+    expect(inRange(undefined, -1e300)).toBe(true);
+    expect(inRange({ min: 0 }, 1e300)).toBe(true);
+    expect(inRange({ max: 0 }, -1e300)).toBe(true);
+    expect(inRange({ min: 0, max: 1 }, Number.NaN)).toBe(false);
+  });
+});
+
+describe("formatRange", () => {
+  it("writes interval notation", () => {
+    expect(formatRange({ min: 0, minExclusive: true, max: 1 })).toBe("(0, 1]");
+    expect(formatRange({ min: 0, max: 1, maxExclusive: true })).toBe("[0, 1)");
+    expect(formatRange({ min: 0, max: 1 })).toBe("[0, 1]");
+    expect(formatRange({ min: 0 })).toBe("[0, ∞)");
+    expect(formatRange({ max: 2, maxExclusive: true })).toBe("(−∞, 2)");
   });
 });

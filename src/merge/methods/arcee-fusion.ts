@@ -19,7 +19,7 @@
  */
 
 import type { MergeMethod, TensorMergeContext } from "../types.js";
-import { vectorViews, type VectorView } from "../kernels/reductions.js";
+import { vectorViews, type VectorView } from "../kernels/reference/reductions.js";
 import { requireBase, requireInputCount, requireOutputSized } from "./input-checks.js";
 import { alignToBase } from "./task-family.js";
 

@@ -19,8 +19,9 @@
  */
 
 import { HubmergeError } from "../../errors.js";
-import type { MergeMethod, TensorMergeContext } from "../types.js";
-import { numberParam, requireInputCount, requireNoBase, requireOutputSized } from "./input-checks.js";
+import type { MergeMethod, ParamSpec, TensorMergeContext } from "../types.js";
+import { requireInputCount, requireNoBase, requireOutputSized } from "./input-checks.js";
+import { readNumber, siteOf } from "./param-reader.js";
 import { combine, gramMatrix, gramProduct, gramRow } from "./span.js";
 
 export interface KarcherOptions {
@@ -84,9 +85,27 @@ export function karcherCoefficients(gram: Float64Array, options: KarcherOptions)
   return beta.map((b) => scale * b);
 }
 
+const MAX_ITER: ParamSpec = {
+  name: "max_iter",
+  type: "number",
+  default: 10,
+  description: "most iterations of the Karcher mean algorithm (a whole number)",
+  range: { min: 0 },
+  hint: "max_iter counts iterations, e.g. 10 (mergekit's default) or 100.",
+};
+
+const TOL: ParamSpec = {
+  name: "tol",
+  type: "number",
+  default: 1e-5,
+  description: "convergence tolerance (also the smallest norm and angle that count)",
+  range: { min: 0 },
+  hint: "tol is a small positive tolerance such as 1e-5 (mergekit's default).",
+};
+
 function readOptions(ctx: TensorMergeContext): KarcherOptions {
-  const maxIter = numberParam("karcher", ctx, ctx.global, "max_iter");
-  const tol = numberParam("karcher", ctx, ctx.global, "tol");
+  const maxIter = readNumber(MAX_ITER, ctx.global, siteOf("karcher", ctx));
+  const tol = readNumber(TOL, ctx.global, siteOf("karcher", ctx));
   if (!Number.isInteger(maxIter) || maxIter < 0) {
     throw new HubmergeError("E_MERGE", `karcher: max_iter must be a whole number ≥ 0, got ${maxIter}`, {
       hint: "Set max_iter to the most iterations to run, e.g. 10 (mergekit's default).",
@@ -106,24 +125,7 @@ export const karcherMethod: MergeMethod = {
   dropsAtRandom: false,
   base: "none",
   minModels: 1,
-  globalParams: [
-    {
-      name: "max_iter",
-      type: "number",
-      default: 10,
-      description: "most iterations of the Karcher mean algorithm (a whole number)",
-      range: { min: 0 },
-      hint: "max_iter counts iterations, e.g. 10 (mergekit's default) or 100.",
-    },
-    {
-      name: "tol",
-      type: "number",
-      default: 1e-5,
-      description: "convergence tolerance (also the smallest norm and angle that count)",
-      range: { min: 0 },
-      hint: "tol is a small positive tolerance such as 1e-5 (mergekit's default).",
-    },
-  ],
+  globalParams: [MAX_ITER, TOL],
   perModelParams: [],
   merge(ctx: TensorMergeContext): Float32Array {
     requireNoBase("karcher", ctx);

@@ -17,8 +17,9 @@
  */
 
 import { HubmergeError } from "../../errors.js";
-import type { MergeInput, MergeMethod, TensorMergeContext } from "../types.js";
-import { booleanParam, numberParam, requireInputCount, requireOutputSized } from "./input-checks.js";
+import type { MergeInput, MergeMethod, ParamSpec, TensorMergeContext } from "../types.js";
+import { requireInputCount, requireOutputSized } from "./input-checks.js";
+import { readBoolean, readNumber, siteOf } from "./param-reader.js";
 import { combine, gramMatrix, gramProduct } from "./span.js";
 
 const fround = Math.fround;
@@ -33,11 +34,35 @@ function taskVectors(inputs: readonly MergeInput[], base: MergeInput | undefined
   });
 }
 
+const NORMALIZE_WEIGHTS: ParamSpec = {
+  name: "normalize_weights",
+  type: "boolean",
+  default: true,
+  description: "divide the weights by their sum",
+};
+
+const EPS: ParamSpec = {
+  name: "eps",
+  type: "number",
+  default: 1e-8,
+  description: "small constant added to norms for numerical stability",
+  // 0 would divide a zero task vector by its zero norm (NaN, in mergekit too).
+  range: { min: 0, minExclusive: true },
+  hint: "eps is a small positive constant such as 1e-8.",
+};
+
+const WEIGHT: ParamSpec = {
+  name: "weight",
+  type: "number",
+  required: true,
+  description: "the model's relative weight",
+};
+
 function effectiveWeights(ctx: TensorMergeContext): number[] {
   const weights = ctx.inputs.map((input) =>
-    numberParam("multislerp", ctx, input.params, "weight", input.model),
+    readNumber(WEIGHT, input.params, siteOf("multislerp", ctx, input.model)),
   );
-  if (!booleanParam("multislerp", ctx, "normalize_weights")) return weights;
+  if (!readBoolean(NORMALIZE_WEIGHTS, ctx.global, siteOf("multislerp", ctx))) return weights;
   const total = weights.reduce((sum, weight) => sum + weight, 0);
   if (total === 0) {
     throw new HubmergeError(
@@ -88,26 +113,8 @@ export const multislerpMethod: MergeMethod = {
   dropsAtRandom: false,
   base: "optional",
   minModels: 1,
-  globalParams: [
-    {
-      name: "normalize_weights",
-      type: "boolean",
-      default: true,
-      description: "divide the weights by their sum",
-    },
-    {
-      name: "eps",
-      type: "number",
-      default: 1e-8,
-      description: "small constant added to norms for numerical stability",
-      // 0 would divide a zero task vector by its zero norm (NaN, in mergekit too).
-      range: { min: 0, minExclusive: true },
-      hint: "eps is a small positive constant such as 1e-8.",
-    },
-  ],
-  perModelParams: [
-    { name: "weight", type: "number", required: true, description: "the model's relative weight" },
-  ],
+  globalParams: [NORMALIZE_WEIGHTS, EPS],
+  perModelParams: [WEIGHT],
   merge(ctx: TensorMergeContext): Float32Array {
     requireInputCount("multislerp", ctx, 1);
     const base = ctx.base;
@@ -115,7 +122,7 @@ export const multislerpMethod: MergeMethod = {
     // One model is returned as it is, before any weight is looked at (as mergekit).
     if (ctx.inputs.length === 1) return Float32Array.from(ctx.inputs[0]!.data);
     const weights = effectiveWeights(ctx);
-    const eps = numberParam("multislerp", ctx, ctx.global, "eps");
+    const eps = readNumber(EPS, ctx.global, siteOf("multislerp", ctx));
     const vectors = taskVectors(ctx.inputs, base);
     const out = combine(vectors, multislerpCoefficients(ctx, gramMatrix(vectors), weights, eps));
     if (base !== undefined)

@@ -11,8 +11,9 @@
  * NaN flows through (a NaN difference gives a NaN weight and a NaN output), as in torch's clamp.
  */
 
-import type { MergeMethod, TensorMergeContext } from "../types.js";
-import { numberParam, requireBase, requireInputCount, requireOutputSized } from "./input-checks.js";
+import type { MergeMethod, ParamSpec, TensorMergeContext } from "../types.js";
+import { requireBase, requireInputCount, requireOutputSized } from "./input-checks.js";
+import { readNumber, siteOf } from "./param-reader.js";
 
 const fround = Math.fround;
 
@@ -39,6 +40,15 @@ export function nearswap(base: Float32Array, other: Float32Array, t: number): Fl
   return out;
 }
 
+const T: ParamSpec = {
+  name: "t",
+  type: "number",
+  required: true,
+  description: "distance below which the other model's value is taken whole",
+  range: { min: 0 },
+  hint: "t is a distance between weights (e.g. 0.0001), so it cannot be negative; 0 keeps the base.",
+};
+
 export const nearswapMethod: MergeMethod = {
   name: "nearswap",
   prettyName: "NearSwap",
@@ -50,22 +60,13 @@ export const nearswapMethod: MergeMethod = {
   base: "required",
   minModels: 1,
   maxModels: 1,
-  globalParams: [
-    {
-      name: "t",
-      type: "number",
-      required: true,
-      description: "distance below which the other model's value is taken whole",
-      range: { min: 0 },
-      hint: "t is a distance between weights (e.g. 0.0001), so it cannot be negative; 0 keeps the base.",
-    },
-  ],
+  globalParams: [T],
   perModelParams: [],
   merge(ctx: TensorMergeContext): Float32Array {
     const base = requireBase("nearswap", ctx);
     requireInputCount("nearswap", ctx, 1, 1);
     const other = ctx.inputs[0]!;
     requireOutputSized("nearswap", ctx, [base, other]);
-    return nearswap(base.data, other.data, numberParam("nearswap", ctx, ctx.global, "t"));
+    return nearswap(base.data, other.data, readNumber(T, ctx.global, siteOf("nearswap", ctx)));
   },
 };

@@ -16,7 +16,8 @@
 
 import { HubmergeError } from "../../errors.js";
 import type { MergeInput, MergeMethod, ParamSpec, TensorMergeContext } from "../types.js";
-import { numberParam, requireBase, requireInputCount, requireOutputSized } from "./input-checks.js";
+import { requireBase, requireInputCount, requireOutputSized } from "./input-checks.js";
+import { readNumber, siteOf } from "./param-reader.js";
 
 const fround = Math.fround;
 
@@ -83,7 +84,7 @@ export function prepareRam(name: string, ctx: TensorMergeContext): { base: Merge
   const base = requireBase(name, ctx);
   requireInputCount(name, ctx, 1);
   requireOutputSized(name, ctx, [base, ...ctx.inputs]);
-  const epsilon = numberParam(name, ctx, ctx.global, "epsilon");
+  const epsilon = readNumber(RAM_EPSILON_SPEC, ctx.global, siteOf(name, ctx));
   return { base, vectors: ramVectors(base, ctx.inputs, epsilon) };
 }
 

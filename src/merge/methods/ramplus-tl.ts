@@ -9,8 +9,8 @@
  * local"); the paper's RAM+ takes it over the whole model.
  */
 
-import type { MergeMethod, TensorMergeContext } from "../types.js";
-import { numberParam } from "./input-checks.js";
+import type { MergeMethod, ParamSpec, TensorMergeContext } from "../types.js";
+import { readNumber, siteOf } from "./param-reader.js";
 import { prepareRam, RAM_EPSILON_SPEC, RAM_REFERENCE, ramCombine, type RamVectors } from "./ram.js";
 
 const fround = Math.fround;
@@ -35,6 +35,24 @@ export function ramplusLambdas(vectors: RamVectors, epsilon: number, r: number, 
   });
 }
 
+const R: ParamSpec = {
+  name: "r",
+  type: "number",
+  default: 0.1,
+  description: "strength of the rescaling of unique changes",
+  range: { min: 0 },
+  hint: "r scales the amplification λ = 1 + r·clip(ρ, 0, alpha); 0 gives plain ram.",
+};
+
+const ALPHA: ParamSpec = {
+  name: "alpha",
+  type: "number",
+  default: 0.2,
+  description: "upper bound of the shared/unique ratio ρ",
+  range: { min: 0 },
+  hint: "alpha caps the ratio ρ of shared to unique changes; mergekit's default is 0.2.",
+};
+
 export const ramplusTlMethod: MergeMethod = {
   name: "ramplus_tl",
   prettyName: "Reinforced Agent Merging Plus (Tensor-Local)",
@@ -45,31 +63,14 @@ export const ramplusTlMethod: MergeMethod = {
   dropsAtRandom: false,
   base: "required",
   minModels: 1,
-  globalParams: [
-    {
-      name: "r",
-      type: "number",
-      default: 0.1,
-      description: "strength of the rescaling of unique changes",
-      range: { min: 0 },
-      hint: "r scales the amplification λ = 1 + r·clip(ρ, 0, alpha); 0 gives plain ram.",
-    },
-    {
-      name: "alpha",
-      type: "number",
-      default: 0.2,
-      description: "upper bound of the shared/unique ratio ρ",
-      range: { min: 0 },
-      hint: "alpha caps the ratio ρ of shared to unique changes; mergekit's default is 0.2.",
-    },
-    RAM_EPSILON_SPEC,
-  ],
+  globalParams: [R, ALPHA, RAM_EPSILON_SPEC],
   perModelParams: [],
   merge(ctx: TensorMergeContext): Float32Array {
     const { base, vectors } = prepareRam("ramplus_tl", ctx);
-    const epsilon = numberParam("ramplus_tl", ctx, ctx.global, "epsilon");
-    const r = numberParam("ramplus_tl", ctx, ctx.global, "r");
-    const alpha = numberParam("ramplus_tl", ctx, ctx.global, "alpha");
+    const site = siteOf("ramplus_tl", ctx);
+    const epsilon = readNumber(RAM_EPSILON_SPEC, ctx.global, site);
+    const r = readNumber(R, ctx.global, site);
+    const alpha = readNumber(ALPHA, ctx.global, site);
     return ramCombine(base.data, vectors, ramplusLambdas(vectors, epsilon, r, alpha));
   },
 };

@@ -20,17 +20,12 @@
  *   out = f32(θ₀ + f32(M / max(D, f32(1e-6)))).
  */
 
-import type { MergeMethod, TensorMergeContext } from "../types.js";
-import { magnitudeTopKMask } from "../kernels/magnitude-select.js";
-import { blockedSumSquares } from "../kernels/reductions.js";
-import { signElection } from "../kernels/reference.js";
-import {
-  booleanParam,
-  numberParam,
-  requireBase,
-  requireInputCount,
-  requireOutputSized,
-} from "./input-checks.js";
+import type { MergeMethod, ParamSpec, TensorMergeContext } from "../types.js";
+import { magnitudeTopKMask } from "../kernels/reference/magnitude-select.js";
+import { blockedSumSquares } from "../kernels/reference/reductions.js";
+import { signElection } from "../kernels/reference/primitives.js";
+import { requireBase, requireInputCount, requireOutputSized } from "./input-checks.js";
+import { readBoolean, readNumber, siteOf } from "./param-reader.js";
 
 const fround = Math.fround;
 
@@ -112,6 +107,22 @@ function eraseAndMix(base: Float32Array, deltas: readonly Float32Array[], weight
   return mixed;
 }
 
+const SELECT_TOPK: ParamSpec = {
+  name: "select_topk",
+  type: "number",
+  default: 1,
+  description: "fraction of positions kept, those with the highest variance across the models",
+  range: { min: 0, max: 1 },
+  hint: "select_topk is a fraction: 0.1 keeps the 10% most varying positions, 1 keeps all of them.",
+};
+
+const INT8_MASK: ParamSpec = {
+  name: "int8_mask",
+  type: "boolean",
+  default: false,
+  description: "accepted for mergekit compatibility (a memory saving there); no effect on the result",
+};
+
 export const sceMethod: MergeMethod = {
   name: "sce",
   prettyName: "SCE",
@@ -122,29 +133,14 @@ export const sceMethod: MergeMethod = {
   dropsAtRandom: false,
   base: "required",
   minModels: 1,
-  globalParams: [
-    {
-      name: "select_topk",
-      type: "number",
-      default: 1,
-      description: "fraction of positions kept, those with the highest variance across the models",
-      range: { min: 0, max: 1 },
-      hint: "select_topk is a fraction: 0.1 keeps the 10% most varying positions, 1 keeps all of them.",
-    },
-    {
-      name: "int8_mask",
-      type: "boolean",
-      default: false,
-      description: "accepted for mergekit compatibility (a memory saving there); no effect on the result",
-    },
-  ],
+  globalParams: [SELECT_TOPK, INT8_MASK],
   perModelParams: [],
   merge(ctx: TensorMergeContext): Float32Array {
     const base = requireBase("sce", ctx);
     requireInputCount("sce", ctx, 1);
     requireOutputSized("sce", ctx, [base, ...ctx.inputs]);
-    const topk = numberParam("sce", ctx, ctx.global, "select_topk");
-    booleanParam("sce", ctx, "int8_mask");
+    const topk = readNumber(SELECT_TOPK, ctx.global, siteOf("sce", ctx));
+    readBoolean(INT8_MASK, ctx.global, siteOf("sce", ctx));
     if (base.data.length === 0) return new Float32Array(0);
     const deltas = ctx.inputs.map((input) => {
       const delta = new Float32Array(base.data.length);

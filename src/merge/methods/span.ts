@@ -6,7 +6,7 @@
  * output Σ f32(cᵢ)·vᵢ in f32. The tensors are read twice, whatever the number of iterations.
  */
 
-import { blockedPairSums } from "../kernels/reductions.js";
+import { blockedPairSums } from "../kernels/reference/reductions.js";
 
 const fround = Math.fround;
 
