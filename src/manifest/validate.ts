@@ -8,6 +8,7 @@ import type { MergeMethod } from "../merge/types.js";
 import { formatPath, manifestError } from "./issues.js";
 import type { ModelRef } from "../model-ref.js";
 import { formatModelRef, sameModelRef } from "../model-ref.js";
+import { MERGEKIT_METHODS, MERGEKIT_METHODS_DOC } from "./mergekit-methods.js";
 import { closestMatch, listWords } from "./suggest.js";
 import type { Manifest, NodePath, Pos } from "./types.js";
 import { checkModelCombination, checkParamBlock, effectiveSetting } from "./validate-params.js";
@@ -57,6 +58,13 @@ function requireMethod(manifest: Manifest, lookup: MethodLookup, report: Reporte
   const method = lookup.get(manifest.mergeMethod);
   if (method !== undefined) return method;
   const names = lookup.names();
+  if (MERGEKIT_METHODS.includes(manifest.mergeMethod)) {
+    report.fail(
+      ["merge_method"],
+      `\`${manifest.mergeMethod}\` is a mergekit method that hubmerge does not support yet (${MERGEKIT_METHODS_DOC}).`,
+      `Choose one of the supported methods: ${listWords([...names].sort())}.`,
+    );
+  }
   const suggestion = closestMatch(manifest.mergeMethod, names);
   report.fail(
     ["merge_method"],

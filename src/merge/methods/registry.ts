@@ -1,14 +1,21 @@
 import type { MergeMethod } from "../types.js";
+import { arceeFusionMethod } from "./arcee-fusion.js";
 import { breadcrumbsTiesMethod } from "./breadcrumbs-ties.js";
 import { breadcrumbsMethod } from "./breadcrumbs.js";
 import { dareLinearMethod } from "./dare-linear.js";
 import { dareTiesMethod } from "./dare-ties.js";
 import { dellaLinearMethod } from "./della-linear.js";
 import { dellaMethod } from "./della.js";
+import { karcherMethod } from "./karcher.js";
 import { linearMethod } from "./linear.js";
 import { modelStockMethod } from "./model-stock.js";
+import { multislerpMethod } from "./multislerp.js";
+import { nearswapMethod } from "./nearswap.js";
 import { nuslerpMethod } from "./nuslerp.js";
 import { passthroughMethod } from "./passthrough.js";
+import { ramMethod } from "./ram.js";
+import { ramplusTlMethod } from "./ramplus-tl.js";
+import { sceMethod } from "./sce.js";
 import { slerpMethod } from "./slerp.js";
 import { taskArithmeticMethod } from "./task-arithmetic.js";
 import { tiesMethod } from "./ties.js";
@@ -29,6 +36,13 @@ const METHODS: ReadonlyMap<string, MergeMethod> = new Map(
     nuslerpMethod,
     modelStockMethod,
     passthroughMethod,
+    multislerpMethod,
+    nearswapMethod,
+    arceeFusionMethod,
+    sceMethod,
+    karcherMethod,
+    ramMethod,
+    ramplusTlMethod,
   ].map((method) => [method.name, method]),
 );
 

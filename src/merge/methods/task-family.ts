@@ -174,7 +174,11 @@ function collectTaskVectors(
 }
 
 /** The model's tensor in the base's shape, or undefined (with a warning) when it cannot be used. */
-function alignToBase(input: MergeInput, base: MergeInput, ctx: TensorMergeContext): Float32Array | undefined {
+export function alignToBase(
+  input: MergeInput,
+  base: MergeInput,
+  ctx: TensorMergeContext,
+): Float32Array | undefined {
   const same = input.shape.length === base.shape.length && input.shape.every((d, i) => d === base.shape[i]);
   if (same) return input.data;
   const shapes = `[${input.shape.join(", ")}] vs the base's [${base.shape.join(", ")}]`;

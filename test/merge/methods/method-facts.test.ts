@@ -28,7 +28,7 @@ describe("every method declares its facts", () => {
 
   it("its shape policy and whether it drops at random", () => {
     const family = methods.filter((m) => m.shapePolicy === "task-family").map((m) => m.name);
-    expect(family.sort()).toEqual([...TASK_FAMILY].sort());
+    expect(family.sort()).toEqual([...TASK_FAMILY, "arcee_fusion"].sort());
     const random = methods.filter((m) => m.dropsAtRandom).map((m) => m.name);
     expect(random.sort()).toEqual(["dare_linear", "dare_ties", "della", "della_linear"]);
   });
