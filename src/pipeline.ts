@@ -200,6 +200,11 @@ export async function runMerge(options: MergeRunOptions): Promise<MergeRunResult
   }
 }
 
+/** The manifest's own warnings (ignored keys, parameters a method ignores), as `file:line:column: message`. */
+export function manifestWarnings(manifest: Manifest): string[] {
+  return manifest.warnings.map((w) => `${manifest.file}:${w.pos.line}:${w.pos.column}: ${w.message}`);
+}
+
 /** Writes weights, config, tokenizer and the run record into `dir`. */
 async function mergeInto(
   planned: PlannedRun,
@@ -209,6 +214,7 @@ async function mergeInto(
   const { manifest, plan, models } = planned;
   const seed = options.seed ?? manifest.hubmerge.seed;
   const { onEvent } = options;
+  for (const message of manifestWarnings(manifest)) onEvent?.({ type: "manifest-warning", message });
   plan.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
   onEvent?.({
     type: "start",
