@@ -14,7 +14,7 @@ export function registerPlan(program: Command): void {
   addHubFlags(command).action(
     async (manifestPath: string, flags: HubFlags & { shardSize?: number; json?: boolean }) => {
       const { resolver } = sessionFromFlags(flags);
-      const { plan, manifest, models } = await planRun({
+      const { plan, manifest, models, chatTemplate } = await planRun({
         manifestPath,
         resolver,
         maxShardBytes: flags.shardSize,
@@ -32,6 +32,7 @@ export function registerPlan(program: Command): void {
         `reference model: ${plan.referenceModel}`,
         `tensors: ${plan.recipes.length} (${merged} merged, ${plan.recipes.length - merged} copied)`,
         `reads ${formatBytes(plan.inputBytes)}, writes ${formatBytes(plan.shards.totalSize)} in ${plan.shards.files.length} shard(s), dtype ${plan.torchDtype}`,
+        ...(chatTemplate ? [`chat template: ${chatTemplate.origin}`] : []),
         ...[...manifestWarnings(manifest), ...plan.warnings].map((w) => `warning: ${w}`),
       ];
       process.stdout.write(lines.join("\n") + "\n");
