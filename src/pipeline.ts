@@ -13,6 +13,7 @@ import { publishFolder, type PublishEvent, type PublishResult } from "./hub/publ
 import { loadManifest, parseManifest } from "./manifest/parse.js";
 import { referencedModels } from "./manifest/referenced-models.js";
 import type { Manifest } from "./manifest/types.js";
+import { chooseChatTemplate, type ChosenChatTemplate } from "./merge/chat-template.js";
 import { validateManifest } from "./manifest/validate.js";
 import { writeAuxFiles } from "./merge/aux-files.js";
 import type { MergeEventListener } from "./merge/events.js";
@@ -91,6 +92,8 @@ export type PlanRunOptions = LoadRunOptions & PlanOptions;
 export interface PlannedRun extends LoadedRun {
   plan: MergePlan;
   compat?: CompatReport;
+  /** The chat template the merge writes, chosen now so that it cannot fail after merging. */
+  chatTemplate?: ChosenChatTemplate;
 }
 
 interface MergeOptions extends PlanOptions {
@@ -181,7 +184,8 @@ export async function planRun(options: PlanRunOptions): Promise<PlannedRun> {
       assertCompatible(compat, manifest, options.allowIncompatible ?? false);
     }
     const plan = buildPlan({ manifest, method, models, maxShardBytes: options.maxShardBytes });
-    return { ...loaded, plan, compat };
+    const chatTemplate = await planChatTemplate(manifest, models, plan.warnings);
+    return { ...loaded, plan, compat, ...(chatTemplate && { chatTemplate }) };
   } catch (error) {
     await closeModels(models);
     throw error;
@@ -210,6 +214,11 @@ export async function runMerge(options: MergeRunOptions): Promise<MergeRunResult
   }
 }
 
+/** The manifest's own warnings (ignored keys, parameters a method ignores), as `file:line:column: message`. */
+export function manifestWarnings(manifest: Manifest): string[] {
+  return manifest.warnings.map((w) => `${manifest.file}:${w.pos.line}:${w.pos.column}: ${w.message}`);
+}
+
 /** Writes weights, config, tokenizer and the run record into `dir`. */
 async function mergeInto(
   planned: PlannedRun,
@@ -219,6 +228,7 @@ async function mergeInto(
   const { manifest, plan, models } = planned;
   const seed = options.seed ?? manifest.hubmerge.seed;
   const { onEvent } = options;
+  for (const message of manifestWarnings(manifest)) onEvent?.({ type: "manifest-warning", message });
   plan.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
   onEvent?.({
     type: "start",
@@ -246,7 +256,7 @@ async function mergeInto(
     config: plan.config,
     configSource: reference.source,
     tokenizerSource: tokenizer.source,
-    chatTemplate: manifest.chatTemplate,
+    chatTemplate: planned.chatTemplate?.text,
   });
   const record = await buildRunRecord({
     dir,
@@ -286,6 +296,18 @@ export async function openLocalModel(path: string): Promise<LoadedModel> {
 /** Releases the file handles and connections a planned run holds. */
 export async function closeModels(models: Map<string, LoadedModel>): Promise<void> {
   await Promise.all([...models.values()].map((m) => m.tensors.close()));
+}
+
+async function planChatTemplate(
+  manifest: Manifest,
+  models: Map<string, LoadedModel>,
+  warnings: string[],
+): Promise<ChosenChatTemplate | undefined> {
+  if (manifest.chatTemplate === undefined) return undefined;
+  const sources = [...models.values()].map((m) => ({ ref: m.ref, source: m.source }));
+  const chosen = await chooseChatTemplate(manifest.chatTemplate, sources);
+  if (!chosen) warnings.push("chat_template: auto found no chat template in any source; none is written");
+  return chosen;
 }
 
 function tokenizerModel(manifest: Manifest, models: Map<string, LoadedModel>): LoadedModel | undefined {

@@ -1,4 +1,4 @@
-import { readdir, readFile, truncate } from "node:fs/promises";
+import { readdir, readFile, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { isHubmergeError } from "../src/errors.js";
@@ -151,6 +151,30 @@ slices:
       Buffer.from(await ft2.readTensorBytes("model.layers.2.mlp.up_proj.weight")),
     );
     expect(result.plan.recipes[0]!.name).toBe("model.embed_tokens.weight");
+  });
+
+  it("stacks a gpt2-style config under its own layer-count key, with per-layer lists", async () => {
+    const dir = await tempDir();
+    const { fineTunes } = await writeFamily(dir);
+    for (const [i, folder] of fineTunes.entries()) {
+      const path = join(folder, "config.json");
+      const { num_hidden_layers: count, ...rest } = JSON.parse(await readFile(path, "utf8"));
+      const layerTypes = Array.from({ length: count }, (_, k) => `ft${i + 1}-layer${k}`);
+      await writeFile(path, JSON.stringify({ ...rest, n_layer: count, layer_types: layerTypes }));
+    }
+    const manifestPath = await writeManifest(
+      dir,
+      `merge_method: passthrough
+slices:
+  - sources: [{model: ./ft1, layer_range: [0, 2]}]
+  - sources: [{model: ./ft2, layer_range: [1, 3]}]
+`,
+    );
+    await runMerge({ manifestPath, out: join(dir, "out") });
+    const config = JSON.parse(await readFile(join(dir, "out", "config.json"), "utf8"));
+    expect(config.n_layer).toBe(4);
+    expect(config).not.toHaveProperty("num_hidden_layers");
+    expect(config.layer_types).toEqual(["ft1-layer0", "ft1-layer1", "ft2-layer1", "ft2-layer2"]);
   });
 
   it("copies the tokenizer and generation config from the base", async () => {

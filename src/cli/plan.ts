@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { closeModels, planRun } from "../pipeline.js";
+import { closeModels, manifestWarnings, planRun } from "../pipeline.js";
 import { addHubFlags, sessionFromFlags, type HubFlags } from "./hub-flags.js";
 import { formatBytes } from "../format.js";
 import { parseSize } from "./options.js";
@@ -14,7 +14,7 @@ export function registerPlan(program: Command): void {
   addHubFlags(command).action(
     async (manifestPath: string, flags: HubFlags & { shardSize?: number; json?: boolean }) => {
       const { resolver } = sessionFromFlags(flags);
-      const { plan, manifest, models } = await planRun({
+      const { plan, manifest, models, chatTemplate } = await planRun({
         manifestPath,
         resolver,
         maxShardBytes: flags.shardSize,
@@ -22,7 +22,8 @@ export function registerPlan(program: Command): void {
       await closeModels(models);
       if (flags.json) {
         const { method, ...rest } = plan;
-        process.stdout.write(JSON.stringify({ method: method.name, ...rest }, null, 2) + "\n");
+        const json = { method: method.name, manifestWarnings: manifestWarnings(manifest), ...rest };
+        process.stdout.write(JSON.stringify(json, null, 2) + "\n");
         return;
       }
       const merged = plan.recipes.filter((r) => r.action === "merge").length;
@@ -31,7 +32,8 @@ export function registerPlan(program: Command): void {
         `reference model: ${plan.referenceModel}`,
         `tensors: ${plan.recipes.length} (${merged} merged, ${plan.recipes.length - merged} copied)`,
         `reads ${formatBytes(plan.inputBytes)}, writes ${formatBytes(plan.shards.totalSize)} in ${plan.shards.files.length} shard(s), dtype ${plan.torchDtype}`,
-        ...plan.warnings.map((w) => `warning: ${w}`),
+        ...(chatTemplate ? [`chat template: ${chatTemplate.origin}`] : []),
+        ...[...manifestWarnings(manifest), ...plan.warnings].map((w) => `warning: ${w}`),
       ];
       process.stdout.write(lines.join("\n") + "\n");
     },

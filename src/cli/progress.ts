@@ -6,7 +6,7 @@ export function progressReporter(stream: NodeJS.WriteStream, quiet: boolean): Me
   let bar: cliProgress.SingleBar | undefined;
   let lastLogged = 0;
   return (event: MergeEvent) => {
-    if (event.type === "warning") {
+    if (event.type === "warning" || event.type === "manifest-warning") {
       bar?.stop();
       bar = undefined;
       stream.write(`warning: ${event.message}\n`);

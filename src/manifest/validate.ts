@@ -5,6 +5,7 @@
  * E_MANIFEST at the offending node; softer findings are appended to `manifest.warnings`.
  */
 import type { MergeMethod } from "../merge/types.js";
+import { chatTemplateChoice, NAMED_CHAT_TEMPLATES } from "./chat-templates.js";
 import { formatPath, manifestError } from "./issues.js";
 import type { ModelRef } from "../model-ref.js";
 import { formatModelRef, sameModelRef } from "../model-ref.js";
@@ -255,4 +256,19 @@ export function validateManifest(manifest: Manifest, lookup: MethodLookup): void
   }
   manifest.slices?.forEach((_, s) => sliceBlocks.push(checkSlice(manifest, method, s, report)));
   checkRequiredGlobals(manifest, method, sliceBlocks, report);
+  checkChatTemplate(manifest, report);
+}
+
+/** A chat template that cannot be written fails here, never after the merge. */
+function checkChatTemplate(manifest: Manifest, report: Reporter): void {
+  if (manifest.chatTemplate === undefined) return;
+  const choice = chatTemplateChoice(manifest.chatTemplate);
+  if (!("problem" in choice)) return;
+  const names = ["auto", ...Object.keys(NAMED_CHAT_TEMPLATES)];
+  const suggestion = closestMatch(manifest.chatTemplate, names);
+  report.fail(
+    ["chat_template"],
+    `chat_template: ${choice.problem}${suggestion ? `; did you mean \`${suggestion}\`?` : "."}`,
+    `Use one of ${listWords(names)}, or give the Jinja template text itself.`,
+  );
 }

@@ -1,6 +1,5 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { HubmergeError } from "../errors.js";
 import type { ModelSource } from "../source/model-source.js";
 
 /** Files a merged model needs beside its weights, taken from the base (or tokenizer_source). */
@@ -18,17 +17,12 @@ export const TOKENIZER_FILES = [
   "chat_template.json",
 ];
 
-const CHATML =
-  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}" +
-  "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
-
-const NAMED_TEMPLATES: Record<string, string> = { chatml: CHATML };
-
 export interface AuxFilesInput {
   dir: string;
   config: Record<string, unknown> | undefined;
   configSource: ModelSource;
   tokenizerSource: ModelSource;
+  /** The chosen template's text (settled at plan time). */
   chatTemplate?: string;
 }
 
@@ -51,18 +45,8 @@ export async function writeAuxFiles(input: AuxFilesInput): Promise<string[]> {
     written.push(name);
   }
   if (input.chatTemplate !== undefined) {
-    await writeFile(join(input.dir, "chat_template.jinja"), resolveChatTemplate(input.chatTemplate));
+    await writeFile(join(input.dir, "chat_template.jinja"), input.chatTemplate);
     if (!written.includes("chat_template.jinja")) written.push("chat_template.jinja");
   }
   return written.sort();
-}
-
-/** mergekit accepts a template's name or the Jinja text itself. */
-export function resolveChatTemplate(value: string): string {
-  if (value.includes("{{") || value.includes("{%")) return value;
-  const named = NAMED_TEMPLATES[value];
-  if (named) return named;
-  throw new HubmergeError("E_MANIFEST", `unknown chat_template ${JSON.stringify(value)}`, {
-    hint: `use one of ${Object.keys(NAMED_TEMPLATES).join(", ")}, or give the Jinja template text itself`,
-  });
 }

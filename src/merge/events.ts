@@ -3,6 +3,8 @@ export type MergeEvent =
   | { type: "start"; tensors: number; inputBytes: number; outputBytes: number }
   | { type: "tensor"; index: number; total: number; name: string; outputBytes: number }
   | { type: "warning"; message: string }
+  /** A manifest finding, already located as `file:line:column: message` (the Action annotates these itself). */
+  | { type: "manifest-warning"; message: string }
   | { type: "done"; files: string[]; seconds: number };
 
 export type MergeEventListener = (event: MergeEvent) => void;

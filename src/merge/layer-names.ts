@@ -16,9 +16,17 @@ export function withLayerIndex(tensorName: string, index: number): string {
   });
 }
 
+/**
+ * config.json keys that hold the layer count, most common first (mergekit's per-architecture
+ * `num_layers_config_key`: `n_layer` for gpt2, gptbigcode, jais and phi-1; `num_hidden_layers`
+ * for most others).
+ */
+export const LAYER_COUNT_KEYS = ["num_hidden_layers", "n_layer", "num_layers", "n_layers"] as const;
+
 /** Number of layers a model has: its config's count, else one more than the largest index. */
 export function countLayers(tensorNames: Iterable<string>, config?: Record<string, unknown>): number {
-  const fromConfig = config?.["num_hidden_layers"] ?? config?.["n_layer"] ?? config?.["num_layers"];
+  const key = config && LAYER_COUNT_KEYS.find((k) => config[k] !== undefined);
+  const fromConfig = key && config[key];
   if (typeof fromConfig === "number" && Number.isInteger(fromConfig) && fromConfig > 0) return fromConfig;
   let max = -1;
   for (const name of tensorNames) max = Math.max(max, layerIndexOf(name) ?? -1);

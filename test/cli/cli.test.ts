@@ -53,6 +53,21 @@ describe("hubmerge CLI", () => {
     );
   });
 
+  it("prints the manifest's warnings, located, from plan and from merge", async () => {
+    const dir = await tempDir();
+    await writeFamily(dir);
+    const manifest = await writeManifest(dir, `name: my-merge\n${MANIFEST}`);
+    const warning = `warning: ${manifest}:1:1: Unknown key \`name\` at the top level is ignored.`;
+    const plan = await runCli(["plan", manifest]);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain(warning);
+    const json = await runCli(["plan", manifest, "--json"]);
+    expect(JSON.parse(json.stdout).manifestWarnings).toEqual([warning.slice("warning: ".length)]);
+    const merge = await runCli(["merge", manifest, "--out", join(dir, "out"), "-q"]);
+    expect(merge.code).toBe(0);
+    expect(merge.stderr).toContain(warning);
+  });
+
   it("points a manifest error at its file, line and column, with the manifest exit status", async () => {
     const dir = await tempDir();
     await writeFamily(dir);

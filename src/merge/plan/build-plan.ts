@@ -8,6 +8,7 @@ import type { LoadedModel } from "../loaded-model.js";
 import type { MergeMethod } from "../types.js";
 import { floatDTypeFromName, torchDtypeName } from "./dtypes.js";
 import { RecipeBuilder, type Participant } from "./recipe-builder.js";
+import { stackedConfig, type StackedLayer } from "./stacked-config.js";
 import type { MergePlan, TensorRecipe } from "./types.js";
 
 export interface PlanInput {
@@ -32,15 +33,12 @@ export function buildPlan(input: PlanInput): MergePlan {
   const built = manifest.slices
     ? planSlices(manifest, manifest.slices, method, builder, modelOf)
     : planModels(manifest, manifest.models ?? [], method, builder, modelOf);
-  const { recipes, reference, layerCount } = built;
+  const { recipes, reference, stack } = built;
   const torchDtype = outDType
     ? torchDtypeName(outDType)
     : String(reference.config?.["torch_dtype"] ?? "float32");
-  const config: Record<string, unknown> | undefined = reference.config && {
-    ...reference.config,
-    torch_dtype: torchDtype,
-  };
-  if (config && layerCount !== undefined) config["num_hidden_layers"] = layerCount;
+  const stacked = reference.config && stack ? stackedConfig(reference.config, stack) : reference.config;
+  const config: Record<string, unknown> | undefined = stacked && { ...stacked, torch_dtype: torchDtype };
   return {
     method,
     referenceModel: reference.ref,
@@ -62,7 +60,7 @@ function planModels(
   method: MergeMethod,
   builder: RecipeBuilder,
   modelOf: (ref: ModelRef) => LoadedModel,
-): { recipes: TensorRecipe[]; reference: LoadedModel; layerCount?: number } {
+): { recipes: TensorRecipe[]; reference: LoadedModel; stack?: StackedLayer[] } {
   const baseModel = manifest.baseModel && modelOf(manifest.baseModel);
   const participant = (e: ModelEntry): Participant => ({
     model: modelOf(e.ref),
@@ -93,9 +91,10 @@ function planSlices(
   method: MergeMethod,
   builder: RecipeBuilder,
   modelOf: (ref: ModelRef) => LoadedModel,
-): { recipes: TensorRecipe[]; reference: LoadedModel; layerCount: number } {
+): { recipes: TensorRecipe[]; reference: LoadedModel; stack: StackedLayer[] } {
   const baseRef = manifest.baseModel;
   const layerRecipes: TensorRecipe[] = [];
+  const stack: StackedLayer[] = [];
   let outIndex = 0;
   const sliceParticipants = slices.map((slice) => splitSlice(slice, method, baseRef, modelOf));
   slices.forEach((slice, s) => {
@@ -104,6 +103,7 @@ function planSlices(
     const length = slice.sources[0]!.layerRange[1] - slice.sources[0]!.layerRange[0];
     for (let k = 0; k < length; k++) {
       const sourceIndex = starts.get(first)! + k;
+      stack.push({ config: first.model.config, index: sourceIndex });
       for (const sourceName of first.model.tensors.tensorNames()) {
         if (layerIndexOf(sourceName) !== sourceIndex) continue;
         layerRecipes.push(
@@ -134,7 +134,7 @@ function planSlices(
     );
   }
   const baseModel = baseRef ? modelOf(baseRef) : reference;
-  return { recipes: [...pre, ...layerRecipes, ...post], reference: baseModel, layerCount: outIndex };
+  return { recipes: [...pre, ...layerRecipes, ...post], reference: baseModel, stack };
 }
 
 function splitSlice(
