@@ -48,7 +48,7 @@ it("`hubmerge bot --config` serves until SIGTERM, then flushes the pending dispa
   /** The first log record of `event`, once the bot has written it. */
   const logged = async (event: string): Promise<Record<string, unknown>> => {
     // Generous: starting the bot under tsx takes seconds on a loaded 2-core machine.
-    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
       const line = stdout.split("\n").find((l) => l.includes(`"event":"${event}"`));
       if (line) return JSON.parse(line) as Record<string, unknown>;
       if (child.exitCode !== null) break;
