@@ -24,7 +24,7 @@ export async function uploadObject(ctx: RequestContext): Promise<void> {
   if ((await blobs.lfsSize(oid)) === size) {
     ctx.req.resume(); // Someone stored it meanwhile: the bytes are not needed.
   } else {
-    await blobs.ingestLfs(ctx.req, { oid, size });
+    await blobs.ingestLfs(ctx.hub.link.incoming(ctx.req, ctx.req.socket), { oid, size });
   }
   await send(ctx, 200, {});
 }
@@ -33,7 +33,8 @@ export async function uploadObject(ctx: RequestContext): Promise<void> {
 export async function uploadPart(ctx: RequestContext): Promise<void> {
   const [, , partText = ""] = ctx.params;
   const plan = verifiedPlan(ctx);
-  const etag = await stagePart(ctx.hub.store.blobs, plan, Number(partText), ctx.req);
+  const body = ctx.hub.link.incoming(ctx.req, ctx.req.socket);
+  const etag = await stagePart(ctx.hub.store.blobs, plan, Number(partText), body);
   await send(ctx, 200, { ETag: etag });
 }
 
