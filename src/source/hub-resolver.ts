@@ -1,6 +1,7 @@
 /** The resolver a run uses: local folders as they are, Hub references pinned through HubSource. */
 import { PUBLIC_HUB, type HubConfig } from "../hub/config.js";
 import type { RetryOptions } from "../hub/retrying-fetch.js";
+import { ConnectionBudget } from "./connection-budget.js";
 import { HubSource } from "./hub-source.js";
 import { LocalSource } from "./local-source.js";
 import type { SourceResolver } from "./resolve.js";
@@ -11,11 +12,17 @@ export interface SourceResolverOptions {
   fetch?: typeof fetch;
   cacheDir?: string;
   retry?: RetryOptions;
+  /** Range requests in flight across all of the run's Hub sources (default 16). */
+  connections?: number;
+  /** Smallest part a read is split into (default 1 MiB; tests use small ones). */
+  minPartBytes?: number;
   signal?: AbortSignal;
 }
 
 export function createSourceResolver(options: SourceResolverOptions = {}): SourceResolver {
   const hub = options.hub ?? PUBLIC_HUB;
+  // One budget for every source: `--connections` bounds the run, not each model.
+  const connections = new ConnectionBudget(options.connections);
   return async (ref) => {
     if (ref.kind === "local" && ref.path !== undefined) return LocalSource.open(ref.raw, ref.path);
     return HubSource.resolve(ref, {
@@ -23,6 +30,8 @@ export function createSourceResolver(options: SourceResolverOptions = {}): Sourc
       fetch: options.fetch,
       cacheDir: options.cacheDir,
       retry: options.retry,
+      connections,
+      minPartBytes: options.minPartBytes,
       signal: options.signal,
     });
   };
