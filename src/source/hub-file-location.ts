@@ -4,7 +4,8 @@
  * - `Authorization` goes only to the Hub's own origin, never to the CDN (a signed URL needs no
  *   token, and a token must not leak to another host);
  * - the signed URL is kept for the file's later ranges, sparing the Hub a round trip per range,
- *   until the CDN refuses it (403/410: expired) — then the file is resolved again, once.
+ *   until the CDN refuses it (403/410: expired) — then the file is resolved again (a few times
+ *   at most in a row, so a CDN that refuses everything ends the read instead of looping).
  * Concurrent first reads of a file wait for one resolve rather than each asking the Hub.
  */
 import { HubmergeError } from "../errors.js";
@@ -18,6 +19,11 @@ export interface FileLocationDeps {
 }
 
 const MAX_REDIRECTS = 5;
+/**
+ * Signed URLs refused in a row before the refusal is final. A fresh URL can be refused too: it
+ * may expire while its request waits out a 503 or a slow connection.
+ */
+const MAX_REFUSALS = 3;
 
 interface Location {
   url: string;
@@ -41,15 +47,21 @@ export class HubFileLocation {
 
   /** A `GET` of `range` (`bytes=a-b`): its answer, or the failed one, redirects already followed. */
   async fetchRange(range: string): Promise<Response> {
-    await this.locating;
-    const via = this.signed;
-    if (via) {
-      const answer = await this.follow(via, range);
-      if (answer.status !== 403 && answer.status !== 410) return answer;
+    for (let refusals = 0; ; refusals++) {
+      await this.locating;
+      const via = this.signed;
+      const { answer, at } = via ? await this.follow(via, range) : await this.resolve(range);
+      const refused = answer.status === 403 || answer.status === 410;
+      // Only a redirect target (a signed URL) is asked again; the Hub's own refusal is final.
+      if (!refused || at.url === this.resolveUrl || refusals >= MAX_REFUSALS) return answer;
       // Expired or revoked: forget it (unless a newer one replaced it meanwhile) and resolve again.
       await answer.body?.cancel().catch(() => undefined);
       if (this.signed === via) this.signed = undefined;
     }
+  }
+
+  /** Asks the Hub; the first caller's answer tells whether (and where) the file redirects. */
+  private async resolve(range: string): Promise<{ answer: Response; at: Location }> {
     const first = this.locating === undefined;
     let done = () => {};
     if (first) this.locating = new Promise<void>((resolve) => (done = resolve));
@@ -67,7 +79,7 @@ export class HubFileLocation {
     start: Location,
     range: string,
     redirected?: (to: Location) => void,
-  ): Promise<Response> {
+  ): Promise<{ answer: Response; at: Location }> {
     const hubOrigin = new URL(this.resolveUrl).origin;
     let at = start;
     for (let hops = 0; ; hops++) {
@@ -79,7 +91,7 @@ export class HubFileLocation {
       const location = answer.headers.get("Location");
       if (answer.status < 300 || answer.status > 399 || answer.status === 304 || location === null) {
         if (at !== start && answer.ok) redirected?.(at);
-        return answer;
+        return { answer, at };
       }
       await answer.body?.cancel().catch(() => undefined);
       if (hops >= MAX_REDIRECTS) throw redirectError(this.resolveUrl, `more than ${MAX_REDIRECTS} redirects`);
