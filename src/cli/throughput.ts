@@ -12,7 +12,7 @@ export class Throughput {
   add(bytes: number): void {
     const at = this.now();
     this.samples.push({ at, bytes });
-    while (this.samples.length > 2 && at - this.samples[1]!.at > WINDOW_MS) this.samples.shift();
+    while (this.samples.length > 2 && at - this.samples[0]!.at > WINDOW_MS) this.samples.shift();
   }
 
   /** Bytes per second over the window; undefined until two samples are apart in time. */

@@ -11,6 +11,7 @@
  */
 import type { Socket } from "node:net";
 import { Readable, type Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 
 export interface LinkPacing {
@@ -106,6 +107,11 @@ export class LinkPacer {
 
   /** Copies `source` into `target` at the link's pace and ends it. */
   async pipe(source: Readable, target: Writable, socket: Socket | null): Promise<void> {
+    if (!this.settings.perConnection && !this.settings.total) {
+      // Unpaced: stream at full speed, only counting.
+      source.on("data", (chunk: Buffer) => (this.down.bytes += chunk.byteLength));
+      return pipeline(source, target);
+    }
     try {
       for await (const chunk of source) {
         for (const piece of pieces(chunk as Buffer)) {
