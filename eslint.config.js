@@ -1,6 +1,7 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import globals from "globals";
+import { layerRules } from "./eslint.layers.js";
 
 export default tseslint.config(
   {
@@ -28,4 +29,10 @@ export default tseslint.config(
     files: ["bin/**/*.js", "src/**/*.js", "scripts/**/*.mjs", "scripts/**/*.js"],
     languageOptions: { globals: { ...globals.node, WebAssembly: "readonly" } },
   },
+  {
+    files: ["eslint.layers.js"],
+    languageOptions: { globals: globals.node },
+  },
+  // Layers point down; cli/, action/ and bot/ enter the engine through pipeline.ts.
+  ...layerRules(),
 );

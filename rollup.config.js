@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 function kernelAssets() {
   const assets = {
     "kernels.wasm": "src/merge/kernels/wasm/kernels.wasm",
-    "kernel-worker.js": "src/merge/workers/kernel-worker.js",
+    "kernel-worker.js": "src/merge/kernels/wasm/workers/kernel-worker.js",
   };
   return {
     name: "kernel-assets",

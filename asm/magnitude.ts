@@ -1,6 +1,6 @@
 /**
- * Exact magnitude selection (src/merge/kernels/magnitude-select.ts is the specification): the
- * order key of |x| is the f32 bit pattern with the sign cleared, every NaN mapped to one key
+ * Exact magnitude selection (src/merge/kernels/reference/magnitude-select.ts is the
+ * specification): the order key of |x| is the f32 bit pattern with the sign cleared, every NaN mapped to one key
  * above +Inf. A radix select counts keys in two 16-bit histogram passes; chunks of a tensor add
  * their counts, so the same threshold comes out for any split.
  */

@@ -11,7 +11,8 @@ import { readFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { inputSpan, plannedInputs, UnitReads } from "../src/merge/unit-reads.js";
-import { PIECE_ELEMENTS, workUnits } from "../src/merge/work-units.js";
+import { PIECE_ELEMENTS } from "../src/merge/kernels/request.js";
+import { workUnits } from "../src/merge/work-units.js";
 import { closeModels, planRun, runMerge } from "../src/pipeline.js";
 import { createSourceResolver } from "../src/source/hub-resolver.js";
 

@@ -242,7 +242,7 @@ function render(report: Omit<BenchReport, "text">, options: BenchOptions): strin
   return `\n${formatTable(rows, floor)}\n${runs}\n\n${formatTargets(targets)}\n`;
 }
 
-/** `--link` runs the link table (bench/link.ts); `--backend webgpu` runs the GPU table (GPU vs wasm vs reference on one machine, src/merge/gpu/bench-gpu.ts). */
+/** `--link` runs the link table (bench/link.ts); `--backend webgpu` runs the GPU table (GPU vs wasm vs reference on one machine, bench/gpu.ts). */
 async function main(argv: string[]): Promise<void> {
   if (argv.includes("--link")) {
     const { parseLinkOptions, runLinkBench } = await import("./link.js");
@@ -256,7 +256,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (argv[at + 1] !== "webgpu")
     throw new Error("--backend takes webgpu (the CPU table always runs wasm and the reference)");
-  const { formatRows, parseGpuBenchArgs, runGpuBench } = await import("../src/merge/gpu/bench-gpu.js");
+  const { formatRows, parseGpuBenchArgs, runGpuBench } = await import("./gpu.js");
   const result = await runGpuBench(parseGpuBenchArgs(argv.filter((_, i) => i !== at && i !== at + 1)));
   console.log(formatRows(result.rows));
 }

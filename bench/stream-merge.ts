@@ -8,7 +8,8 @@
 import { createHash } from "node:crypto";
 import { open, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { createKernelRuntime, type KernelRuntime } from "../src/merge/fast-path.js";
+import type { KernelBackend } from "../src/merge/kernels/backend.js";
+import { openWasmBackend } from "../src/merge/kernels/wasm/backend.js";
 import { methodRegistry } from "../src/merge/methods/registry.js";
 import type { TensorRecipe } from "../src/merge/plan/types.js";
 import { ReadBuffers } from "../src/merge/read-buffers.js";
@@ -126,7 +127,7 @@ export async function streamMerge(config: StreamConfig): Promise<StreamResult> {
 /** Every unit's inputs into memory first, then the merges timed one after another, unwritten. */
 async function kernelsAlone(
   config: StreamConfig,
-  runtime: KernelRuntime | undefined,
+  runtime: KernelBackend | undefined,
   units: WorkUnit[],
   models: SafetensorsModel[],
 ): Promise<StreamResult> {
@@ -146,10 +147,10 @@ async function kernelsAlone(
   return { seconds, elements, bytesRead: 0, bytesWritten: 0, outputHash: "" };
 }
 
-/** The wasm runtime, warmed up (workers started, kernels compiled) before the clock starts. */
-async function startRuntime(config: StreamConfig): Promise<KernelRuntime | undefined> {
+/** The wasm backend, warmed up (workers started, kernels compiled) before the clock starts. */
+async function startRuntime(config: StreamConfig): Promise<KernelBackend | undefined> {
   if (config.backend !== "wasm") return undefined;
-  const runtime = createKernelRuntime({ backend: "wasm", threads: config.threads });
+  const runtime = openWasmBackend({ threads: config.threads });
   const tiny = new Uint8Array(4096);
   const loaded = { base: tiny, models: MODEL_PARAMS.map(() => tiny) };
   const recipe = benchRecipe("warm-up", [2048], MODEL_PARAMS.length);
@@ -180,7 +181,7 @@ function modelParams(i: number): ResolvedParams {
 
 async function compute(
   config: StreamConfig,
-  runtime: KernelRuntime | undefined,
+  runtime: KernelBackend | undefined,
   unit: WorkUnit,
   loaded: Loaded,
 ): Promise<Uint8Array> {

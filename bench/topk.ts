@@ -2,9 +2,9 @@
  * Exact top-k threshold by histogram select (the wasm kernels, one thread) against sorting the
  * magnitudes, on task-vector-like values with many ties (bf16 differences).
  */
-import { magnitudeTopKMask } from "../src/merge/kernels/magnitude-select.js";
+import { magnitudeTopKMask } from "../src/merge/kernels/reference/magnitude-select.js";
 import { HIGH_BUCKETS, LOW_SLOTS } from "../src/merge/kernels/wasm/abi.js";
-import { localKernels } from "../src/merge/kernels/wasm/local-kernels.js";
+import { localKernels } from "../test/support/wasm-kernels.js";
 import { chooseBucket, chooseKey } from "../src/merge/kernels/wasm/magnitude-cuts.js";
 import { decodeToF32, encodeFromF32 } from "../src/safetensors/dtype.js";
 

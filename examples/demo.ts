@@ -9,7 +9,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { progressReporter } from "../src/cli/progress.js";
 import { HubmergeError } from "../src/errors.js";
-import { hubSession } from "../src/hub/session.js";
+import { hubSession } from "../src/session.js";
 import { startLocalHub } from "../src/localhub/index.js";
 import { publishMerge, runMerge } from "../src/pipeline.js";
 import { SafetensorsModel } from "../src/safetensors/reader.js";

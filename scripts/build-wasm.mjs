@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const WASM = "merge/kernels/wasm/kernels.wasm";
 /** Files the compiled package needs next to tsc's output. */
-const ASSETS = [WASM, "merge/workers/kernel-worker.js"];
+const ASSETS = [WASM, "merge/kernels/wasm/workers/kernel-worker.js"];
 
 /** Compiler flags: SIMD, shared imported memory (for worker threads), no runtime, no allocator. */
 const FLAGS = [

@@ -20,11 +20,11 @@ if [ "${1:-}" = "--bundle" ]; then
   out="${2:-$BUNDLE}"
   rm -rf "$out" && mkdir -p "$out/node_modules/webgpu/dist"
   # The CPU benchmark finds child.mjs beside run.mjs, and both find the kernels beside themselves.
-  npx esbuild test/merge/gpu/device-check.ts bench/run.ts bench/child.ts --bundle --platform=node \
+  npx esbuild test/merge/kernels/webgpu/device-check.ts bench/run.ts bench/child.ts --bundle --platform=node \
     --format=esm --target=node20 --external:webgpu --outdir="$out" --out-extension:.js=.mjs \
     --entry-names='[name]' --log-level=warning \
     --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" || exit 1
-  cp src/merge/kernels/wasm/kernels.wasm src/merge/workers/kernel-worker.js "$out/"
+  cp src/merge/kernels/wasm/kernels.wasm src/merge/kernels/wasm/workers/kernel-worker.js "$out/"
   cp node_modules/webgpu/package.json node_modules/webgpu/index.js "$out/node_modules/webgpu/"
   cp -r node_modules/webgpu/dist/linux-x64 "$out/node_modules/webgpu/dist/"
   du -sh "$out"
@@ -67,10 +67,10 @@ size="${GPU_CHECK_SIZE:-384M}"
 status=0
 started=$SECONDS
 if [ -x node_modules/.bin/vitest ]; then
-  echo "== vitest test/merge/gpu (hardware adapter required)"
-  npx vitest run test/merge/gpu || status=1
+  echo "== vitest test/merge/kernels/webgpu (hardware adapter required)"
+  npx vitest run test/merge/kernels/webgpu || status=1
   echo "== device check and benchmark"
-  node --import tsx test/merge/gpu/device-check.ts --size "$size" "$@" || status=1
+  node --import tsx test/merge/kernels/webgpu/device-check.ts --size "$size" "$@" || status=1
 elif [ -f "$BUNDLE/device-check.mjs" ]; then
   echo "== device check and benchmark (bundle $BUNDLE)"
   node "$BUNDLE/device-check.mjs" --size "$size" "$@" || status=1

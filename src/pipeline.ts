@@ -1,48 +1,79 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { collectCardSources } from "./card/collect-sources.js";
-import { assertCompatible, runCheck } from "./compat/check.js";
+import { assertCompatible, runCheck, type CheckInput } from "./compat/check.js";
 import type { LineageLookup } from "./compat/lineage.js";
 import type { CompatReport } from "./compat/report.js";
 import { renderMarkdown } from "./compat/render.js";
 import { renderCard } from "./card/render-card.js";
 import { HubmergeError } from "./errors.js";
-import type { HubConfig } from "./hub/config.js";
-import { publishFolder, type PublishEvent, type PublishResult } from "./hub/publish.js";
-import { loadManifest } from "./manifest/parse.js";
-import { modelKey, parseModelRef, sameModelRef, type ModelRef } from "./manifest/model-ref.js";
+import type { HubConfig } from "./hub/client/config.js";
+import { publishFolder, type PublishEvent, type PublishResult } from "./hub/publish/publish.js";
+import { loadManifest, parseManifest } from "./manifest/parse.js";
+import { referencedModels } from "./manifest/referenced-models.js";
 import type { Manifest } from "./manifest/types.js";
 import { validateManifest } from "./manifest/validate.js";
 import { writeAuxFiles } from "./merge/aux-files.js";
 import type { MergeEventListener } from "./merge/events.js";
 import { executePlan, type ExecuteInput } from "./merge/execute.js";
-import type { BackendName } from "./merge/kernels/select-backend.js";
+import type { BackendName } from "./merge/kernels/index.js";
 import { loadModel, type LoadedModel } from "./merge/loaded-model.js";
 import { methodRegistry } from "./merge/methods/registry.js";
-import { RUN_RECORD_FILE, StagedOutputDir } from "./merge/output-dir.js";
+import { StagedOutputDir } from "./merge/output-dir.js";
 import { buildPlan } from "./merge/plan/build-plan.js";
 import type { MergePlan } from "./merge/plan/types.js";
 import type { MergeMethod } from "./merge/types.js";
+import { modelKey, parseModelRef, type ModelRef } from "./model-ref.js";
+import { buildRunRecord, writeRunRecord, type RunRecord } from "./run-record.js";
+import { LocalSource } from "./source/local-source.js";
 import { resolveLocalSource, type SourceResolver } from "./source/resolve.js";
 import { TOOL } from "./version.js";
-import type { WrittenShard } from "./safetensors/writer.js";
-import { SHARD_INDEX_FILE } from "./safetensors/shard-index.js";
 
-export interface LoadRunOptions {
-  manifestPath: string;
+// What the faces (cli/, action/, bot/) need from the stages, re-exported so that this file is
+// their one way into the engine (eslint's no-restricted-imports keeps it so).
+export { assertCompatible } from "./compat/check.js";
+export { renderJson, renderMarkdown, renderText } from "./compat/render.js";
+export type { CompatReport } from "./compat/report.js";
+export { parseThresholdOverrides } from "./compat/thresholds.js";
+export { referencedModels } from "./manifest/referenced-models.js";
+export type { Manifest } from "./manifest/types.js";
+export type { MergeEvent, MergeEventListener } from "./merge/events.js";
+export { BACKEND_NAMES, type BackendName } from "./merge/kernels/index.js";
+export type { LoadedModel } from "./merge/loaded-model.js";
+export type { RunRecord } from "./run-record.js";
+export { DTYPE_SIZE } from "./safetensors/dtype.js";
+
+/** A manifest file's path, or its text and the path it stands for (e.g. one read from GitHub). */
+export type ManifestInput = string | { text: string; path: string };
+
+/** A manifest read and validated once, with what every later stage asks of it. */
+export interface ReadManifest {
+  manifest: Manifest;
+  method: MergeMethod;
+  /** Every model it names, once each, in manifest order. */
+  refs: ModelRef[];
+  /** SHA-256 of its text: what the run record and the lockfile remember it by. */
+  sha256: string;
+}
+
+interface RunSources {
   resolver?: SourceResolver;
 }
+
+/** The manifest by path, or as `readManifest` returned it (then it is not read again). */
+export type LoadRunOptions = RunSources & ({ manifestPath: string } | { manifest: ReadManifest });
 
 export interface LoadedRun {
   manifest: Manifest;
   method: MergeMethod;
   /** Every model the manifest names, opened (headers and configs only), by `modelKey`. */
   models: Map<string, LoadedModel>;
+  /** SHA-256 of the manifest's text. */
+  manifestSha256: string;
 }
 
-export interface PlanRunOptions extends LoadRunOptions {
+interface PlanOptions {
   maxShardBytes?: number;
   /** Run the backbone compatibility check before planning (merges do). */
   check?: boolean;
@@ -52,12 +83,14 @@ export interface PlanRunOptions extends LoadRunOptions {
   onCompatReport?: (report: CompatReport) => void;
 }
 
+export type PlanRunOptions = LoadRunOptions & PlanOptions;
+
 export interface PlannedRun extends LoadedRun {
   plan: MergePlan;
   compat?: CompatReport;
 }
 
-export interface MergeRunOptions extends PlanRunOptions {
+interface MergeOptions extends PlanOptions {
   out: string;
   /** Overrides the manifest's seed. */
   seed?: bigint;
@@ -77,24 +110,7 @@ export interface MergeRunOptions extends PlanRunOptions {
   signal?: AbortSignal;
 }
 
-export interface OutputFile {
-  path: string;
-  size: number;
-  sha256: string;
-}
-
-/** What a merge was made from and what it produced; written as hubmerge.json beside the weights. */
-export interface RunRecord {
-  tool: { name: string; version: string };
-  manifest: { file: string; sha256: string };
-  method: string;
-  seed: string;
-  dareRescale: string;
-  sources: { ref: string; revision: string | null }[];
-  dtype: string;
-  files: OutputFile[];
-  warnings: string[];
-}
+export type MergeRunOptions = LoadRunOptions & MergeOptions;
 
 export interface MergeRunResult extends PlannedRun {
   outDir: string;
@@ -104,13 +120,21 @@ export interface MergeRunResult extends PlannedRun {
   kernels: string;
 }
 
-/** manifest → resolve → open: every model's headers and config, no weights. */
-export async function loadRun(options: LoadRunOptions): Promise<LoadedRun> {
-  const manifest = await loadManifest(options.manifestPath);
+/** manifest → parsed, validated, its models listed and its text hashed; nothing else is read. */
+export async function readManifest(from: ManifestInput): Promise<ReadManifest> {
+  const manifest = typeof from === "string" ? await loadManifest(from) : parseManifest(from.text, from.path);
   validateManifest(manifest, methodRegistry);
   const method = methodRegistry.get(manifest.mergeMethod)!;
-  const resolver = options.resolver ?? resolveLocalSource;
   const refs = referencedModels(manifest);
+  const sha256 = createHash("sha256").update(manifest.text).digest("hex");
+  return { manifest, method, refs, sha256 };
+}
+
+/** manifest → resolve → open: every model's headers and config, no weights. */
+export async function loadRun(options: LoadRunOptions): Promise<LoadedRun> {
+  const read = "manifest" in options ? options.manifest : await readManifest(options.manifestPath);
+  const { manifest, method, refs } = read;
+  const resolver = options.resolver ?? resolveLocalSource;
   const settled = await Promise.allSettled(refs.map(async (ref) => loadModel(await resolver(ref))));
   const models = new Map<string, LoadedModel>();
   settled.forEach((result, i) => {
@@ -121,7 +145,22 @@ export async function loadRun(options: LoadRunOptions): Promise<LoadedRun> {
     await closeModels(models);
     throw failed.reason;
   }
-  return { manifest, method, models };
+  return { manifest, method, models, manifestSha256: read.sha256 };
+}
+
+export type CheckRunOptions = LoadRunOptions & Pick<CheckInput, "lineageOf" | "thresholds" | "probe">;
+
+/** load → check: the compatibility report alone (`hubmerge check`); the models are closed again. */
+export async function checkRun(
+  options: CheckRunOptions,
+): Promise<{ manifest: Manifest; report: CompatReport }> {
+  const { manifest, method, models } = await loadRun(options);
+  try {
+    const { lineageOf, thresholds, probe } = options;
+    return { manifest, report: await runCheck({ manifest, method, models, lineageOf, thresholds, probe }) };
+  } finally {
+    await closeModels(models);
+  }
 }
 
 /** load → check (optional) → plan: everything up to the first full weight read. */
@@ -205,8 +244,18 @@ async function mergeInto(
     tokenizerSource: tokenizer.source,
     chatTemplate: manifest.chatTemplate,
   });
-  const record = await buildRunRecord(planned, dir, shards, seed, [...plan.warnings, ...warnings]);
-  await writeFile(join(dir, RUN_RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
+  const record = await buildRunRecord({
+    dir,
+    manifest: { file: manifest.file, sha256: planned.manifestSha256 },
+    method: planned.method.name,
+    seed,
+    dareRescale: manifest.hubmerge.dareRescale,
+    sources: [...models.values()].map((m) => ({ ref: m.ref, revision: m.source.revision ?? null })),
+    dtype: plan.torchDtype,
+    shards,
+    warnings: [...plan.warnings, ...warnings],
+  });
+  await writeRunRecord(dir, record);
   const baseRef = plan.method.base !== "none" && manifest.baseModel ? plan.referenceModel : undefined;
   const card = renderCard({
     manifest,
@@ -222,74 +271,20 @@ async function mergeInto(
   return { record, kernels };
 }
 
+/** A local model folder opened for reading its config and tensor headers (`hubmerge inspect`). */
+export async function openLocalModel(path: string): Promise<LoadedModel> {
+  return loadModel(await LocalSource.open(path, resolve(path)));
+}
+
 /** Releases the file handles and connections a planned run holds. */
 export async function closeModels(models: Map<string, LoadedModel>): Promise<void> {
   await Promise.all([...models.values()].map((m) => m.tensors.close()));
-}
-
-/** Every model the manifest reads, once each, in manifest order. */
-export function referencedModels(manifest: Manifest): ModelRef[] {
-  const refs: ModelRef[] = [];
-  const add = (ref: ModelRef | undefined) => {
-    if (ref && !refs.some((r) => sameModelRef(r, ref))) refs.push(ref);
-  };
-  add(manifest.baseModel);
-  manifest.models?.forEach((m) => add(m.ref));
-  manifest.slices?.forEach((s) => s.sources.forEach((src) => add(src.ref)));
-  const tokenizer = manifest.tokenizerSource;
-  if (tokenizer !== undefined && tokenizer !== "base") {
-    if (tokenizer === "union") {
-      throw new HubmergeError("E_MANIFEST", "tokenizer_source: union is not supported yet", {
-        where: { file: manifest.file, ...manifest.locate(["tokenizer_source"]) },
-        hint: "use `base` or name the model whose tokenizer the merge should keep",
-      });
-    }
-    add(parseModelRef(tokenizer, manifest.dir));
-  }
-  return refs;
 }
 
 function tokenizerModel(manifest: Manifest, models: Map<string, LoadedModel>): LoadedModel | undefined {
   const tokenizer = manifest.tokenizerSource;
   if (tokenizer === undefined || tokenizer === "base") return undefined;
   return models.get(modelKey(parseModelRef(tokenizer, manifest.dir)));
-}
-
-async function buildRunRecord(
-  run: PlannedRun,
-  dir: string,
-  shards: readonly WrittenShard[],
-  seed: bigint,
-  warnings: string[],
-): Promise<RunRecord> {
-  const files: OutputFile[] = shards.map(({ file, size, sha256 }) => ({ path: file, size, sha256 }));
-  if (files.length > 1) files.push(await describeFile(dir, SHARD_INDEX_FILE));
-  return {
-    tool: TOOL,
-    manifest: { file: run.manifest.file, sha256: sha256(run.manifest.text) },
-    method: run.method.name,
-    seed: seed.toString(),
-    dareRescale: run.manifest.hubmerge.dareRescale,
-    sources: [...run.models.values()].map((m) => ({ ref: m.ref, revision: m.source.revision ?? null })),
-    dtype: run.plan.torchDtype,
-    files,
-    warnings,
-  };
-}
-
-/** Hashes a file as a stream: shards are gigabytes. */
-async function describeFile(dir: string, path: string): Promise<OutputFile> {
-  const hash = createHash("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream(join(dir, path))) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).byteLength;
-  }
-  return { path, size, sha256: hash.digest("hex") };
-}
-
-function sha256(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
 }
 
 export interface PublishRunOptions {

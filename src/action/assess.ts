@@ -1,15 +1,15 @@
-import { createHash } from "node:crypto";
-import type { CompatReport } from "../compat/report.js";
 import { HubmergeError } from "../errors.js";
-import type { HubSession } from "../hub/session.js";
 import { decideMerge, type MergeDecision } from "../lock/changes.js";
 import type { Lockfile } from "../lock/lockfile.js";
-import { loadManifest } from "../manifest/parse.js";
-import type { Manifest } from "../manifest/types.js";
-import { validateManifest } from "../manifest/validate.js";
-import { methodRegistry } from "../merge/methods/registry.js";
-import { closeModels, planRun, referencedModels } from "../pipeline.js";
-import { HubSource } from "../source/hub-source.js";
+import {
+  closeModels,
+  planRun,
+  readManifest,
+  type CompatReport,
+  type Manifest,
+  type ReadManifest,
+} from "../pipeline.js";
+import { resolveRevision, type HubSession } from "../session.js";
 import { TOOL } from "../version.js";
 
 /** One manifest as the run sees it: valid or not, up to date or not, and why. */
@@ -40,21 +40,20 @@ export async function assessManifest(file: string, options: AssessOptions): Prom
   const assessment: Assessment = { file, sources: {} };
   try {
     // The run's working directory is the workspace, so paths in errors and cards stay relative.
-    const manifest = await loadManifest(file);
-    validateManifest(manifest, methodRegistry);
-    assessment.manifest = manifest;
-    assessment.manifestSha256 = createHash("sha256").update(manifest.text).digest("hex");
+    const read = await readManifest(file);
+    assessment.manifest = read.manifest;
+    assessment.manifestSha256 = read.sha256;
     // Only the commit shas: a run where nothing changed makes no other Hub request.
-    for (const ref of referencedModels(manifest)) {
+    for (const ref of read.refs) {
       assessment.sources[ref.raw] =
-        ref.kind === "hub" ? await HubSource.resolveRevision(ref, { hub: options.session.hub }) : null;
+        ref.kind === "hub" ? await resolveRevision(ref, { hub: options.session.hub }) : null;
     }
     assessment.decision = decideMerge(
       options.lock.manifests[file],
       { manifestSha256: assessment.manifestSha256, sources: assessment.sources, toolVersion: TOOL.version },
       options.force,
     );
-    if (options.deep && assessment.decision.needed) await checkAndPlan(assessment, file, options);
+    if (options.deep && assessment.decision.needed) await checkAndPlan(assessment, read, options);
   } catch (error) {
     if (!(error instanceof HubmergeError)) throw error;
     assessment.error = error;
@@ -62,9 +61,14 @@ export async function assessManifest(file: string, options: AssessOptions): Prom
   return assessment;
 }
 
-async function checkAndPlan(assessment: Assessment, path: string, options: AssessOptions): Promise<void> {
+async function checkAndPlan(
+  assessment: Assessment,
+  read: ReadManifest,
+  options: AssessOptions,
+): Promise<void> {
+  // The manifest read above, not read and validated a second time.
   const planned = await planRun({
-    manifestPath: path,
+    manifest: read,
     resolver: options.session.resolver,
     lineageOf: options.session.lineageOf,
     check: true,

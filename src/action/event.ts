@@ -1,8 +1,6 @@
+import { SOURCE_UPDATED_EVENT } from "../dispatch-event.js";
 import { HubmergeError } from "../errors.js";
 import type { Mode } from "./inputs.js";
-
-/** The dispatch the Hub bot sends when a source model changes. */
-export const SOURCE_UPDATED_EVENT = "hubmerge-source-updated";
 
 export interface RunEvent {
   name: string;

@@ -1,6 +1,6 @@
 import * as core from "@actions/core";
 import { HubmergeError } from "../errors.js";
-import { BACKEND_NAMES, type BackendName } from "../merge/kernels/select-backend.js";
+import { BACKEND_NAMES, type BackendName } from "../pipeline.js";
 
 export type Mode = "plan" | "apply" | "auto";
 export type LockUpdate = "commit" | "pull-request" | "none";

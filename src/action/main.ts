@@ -3,7 +3,7 @@ import { context, getOctokit } from "@actions/github";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { HubmergeError } from "../errors.js";
-import { hubSession, type HubSession } from "../hub/session.js";
+import { hubSession, type HubSession } from "../session.js";
 import {
   LOCKFILE_NAME,
   readLockfile,

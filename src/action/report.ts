@@ -1,5 +1,5 @@
-import { renderMarkdown } from "../compat/render.js";
 import { formatBytes } from "../format.js";
+import { renderMarkdown } from "../pipeline.js";
 import type { Assessment } from "./assess.js";
 
 /** What apply did with one manifest. */

@@ -1,6 +1,6 @@
 import { HubmergeError } from "../errors.js";
 import { loadManifest } from "../manifest/parse.js";
-import { referencedModels } from "../pipeline.js";
+import { referencedModels } from "../manifest/referenced-models.js";
 import type { RunIntent } from "./event.js";
 
 /**

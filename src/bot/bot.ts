@@ -3,7 +3,7 @@
  * subscription index deciding who cares about which model. `startBot` listens at once (health
  * checks pass while the index loads); Hub webhooks wait for the first index build.
  */
-import { SOURCE_UPDATED_EVENT } from "../action/event.js";
+import { SOURCE_UPDATED_EVENT } from "../dispatch-event.js";
 import type { BotConfig } from "./config.js";
 import { Dispatcher, type Dispatch } from "./dispatcher.js";
 import { createGitHubAccess, splitRepo, type GitHubAccess } from "./github-access.js";

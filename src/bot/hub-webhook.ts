@@ -6,7 +6,7 @@
  * Bodies are untrusted: every field used is checked for type and form.
  */
 import { z } from "zod";
-import { repoIdProblem } from "../manifest/model-ref.js";
+import { repoIdProblem } from "../model-ref.js";
 
 export const MAIN_REF = "refs/heads/main";
 

@@ -6,7 +6,7 @@
  */
 import { HubmergeError } from "../errors.js";
 import { MAX_MANIFEST_BYTES, parseManifest } from "../manifest/parse.js";
-import { referencedModels } from "../pipeline.js";
+import { referencedModels } from "../manifest/referenced-models.js";
 import { splitRepo } from "./github-access.js";
 import { createPathMatcher } from "./glob.js";
 import type { BotOctokit } from "./octokit.js";

@@ -1,6 +1,6 @@
 import type { Manifest } from "../manifest/types.js";
 import type { MergeMethod } from "../merge/types.js";
-import type { RunRecord } from "../pipeline.js";
+import type { RunRecord } from "../run-record.js";
 
 /** A source model as the card lists it. */
 export interface CardSource {

@@ -1,6 +1,6 @@
 import type { LoadedModel } from "../merge/loaded-model.js";
 import type { CardSource } from "./card-input.js";
-import { parseCardData } from "./card-data.js";
+import { parseCardData } from "../source/card-data.js";
 
 /** Cards larger than this are not read for metadata (their front matter comes first anyway). */
 const MAX_README_BYTES = 1024 * 1024;

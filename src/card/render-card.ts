@@ -1,8 +1,7 @@
 import { stringify } from "yaml";
-import type { ParamSettings } from "../merge/types.js";
+import type { ParamSettings } from "../manifest/types.js";
 import type { CardInput, CardSource } from "./card-input.js";
 import { buildFrontMatter } from "./front-matter.js";
-import { METHOD_SUMMARIES } from "./method-summaries.js";
 
 /** Marks a card (and so a repo) as written by hubmerge; publish only overwrites such repos. */
 export const CARD_MARKER = "<!-- hubmerge:card v1 -->";
@@ -31,12 +30,11 @@ function intro(input: CardInput): string {
   const { method, manifest, repo } = input;
   const title = manifest.hubmerge.card.title ?? repo?.split("/").pop() ?? "Merged model";
   const paper = method.reference ? ` ([paper](${method.reference}))` : "";
-  const summary = METHOD_SUMMARIES[method.name] ?? "";
   const lines = [
     `# ${title}`,
     manifest.hubmerge.card.description ?? "",
     `This model is a merge of ${input.sources.length} models made with hubmerge.`,
-    `**Method: ${method.prettyName}** (\`${method.name}\`)${paper}: ${summary}`,
+    `**Method: ${method.prettyName}** (\`${method.name}\`)${paper}: ${method.summary}`,
   ];
   return lines.filter(Boolean).join("\n\n");
 }

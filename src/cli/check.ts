@@ -1,8 +1,12 @@
 import { Option, type Command } from "commander";
-import { assertCompatible, runCheck } from "../compat/check.js";
-import { renderJson, renderMarkdown, renderText } from "../compat/render.js";
-import { parseThresholdOverrides } from "../compat/thresholds.js";
-import { closeModels, loadRun } from "../pipeline.js";
+import {
+  assertCompatible,
+  checkRun,
+  parseThresholdOverrides,
+  renderJson,
+  renderMarkdown,
+  renderText,
+} from "../pipeline.js";
 import { addHubFlags, sessionFromFlags, type HubFlags } from "./hub-flags.js";
 import { parseSize } from "./options.js";
 
@@ -31,27 +35,21 @@ export function registerCheck(program: Command): void {
   addHubFlags(command).action(async (manifestPath: string, flags: CheckFlags) => {
     const thresholds = parseThresholdOverrides(flags.threshold ?? []);
     const session = sessionFromFlags(flags);
-    const { manifest, method, models } = await loadRun({ manifestPath, resolver: session.resolver });
-    try {
-      const report = await runCheck({
-        manifest,
-        method,
-        models,
-        thresholds,
-        lineageOf: session.lineageOf,
-        probe: flags.probe ? { maxBytesPerModel: flags.probeBytes } : false,
-      });
-      const render = flags.json ? renderJson : flags.markdown ? renderMarkdown : renderText;
-      process.stdout.write(render(report));
-      const allow = Boolean(flags.allowIncompatible || flags.allowCrimes);
-      assertCompatible(report, manifest, allow);
-      if (report.blocking) {
-        process.stderr.write(
-          "hubmerge: blocking findings allowed (allow_incompatible / --allow-incompatible)\n",
-        );
-      }
-    } finally {
-      await closeModels(models);
+    const { manifest, report } = await checkRun({
+      manifestPath,
+      resolver: session.resolver,
+      thresholds,
+      lineageOf: session.lineageOf,
+      probe: flags.probe ? { maxBytesPerModel: flags.probeBytes } : false,
+    });
+    const render = flags.json ? renderJson : flags.markdown ? renderMarkdown : renderText;
+    process.stdout.write(render(report));
+    const allow = Boolean(flags.allowIncompatible || flags.allowCrimes);
+    assertCompatible(report, manifest, allow);
+    if (report.blocking) {
+      process.stderr.write(
+        "hubmerge: blocking findings allowed (allow_incompatible / --allow-incompatible)\n",
+      );
     }
   });
 }

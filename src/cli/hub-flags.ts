@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { hubConfigFrom } from "../hub/config.js";
-import { hubSession, type HubSession } from "../hub/session.js";
+import { hubConfigFrom } from "../hub/client/config.js";
+import { hubSession, type HubSession } from "../session.js";
 import { parsePositiveInt } from "./options.js";
 
 export interface HubFlags {

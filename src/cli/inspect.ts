@@ -1,9 +1,6 @@
 import type { Command } from "commander";
-import { resolve } from "node:path";
-import { loadModel } from "../merge/loaded-model.js";
-import { DTYPE_SIZE } from "../safetensors/dtype.js";
-import { LocalSource } from "../source/local-source.js";
 import { formatBytes } from "../format.js";
+import { DTYPE_SIZE, openLocalModel } from "../pipeline.js";
 
 const CONFIG_KEYS = [
   "model_type",
@@ -24,7 +21,7 @@ export function registerInspect(program: Command): void {
     .argument("<model>", "model folder")
     .option("--json", "print as JSON")
     .action(async (modelPath: string, flags: { json?: boolean }) => {
-      const model = await loadModel(await LocalSource.open(modelPath, resolve(modelPath)));
+      const model = await openLocalModel(modelPath);
       const tensors = model.tensors.tensorNames().map((name) => {
         const info = model.tensors.info(name);
         const bytes = info.shape.reduce((a, b) => a * b, 1) * DTYPE_SIZE[info.dtype];

@@ -4,7 +4,6 @@
  */
 import type { Pos } from "../manifest/types.js";
 import type { MergeMethod } from "../merge/types.js";
-import { shapePolicy } from "./method-policy.js";
 import type { SliceUse } from "./participants.js";
 import type { Finding, Severity } from "./report.js";
 
@@ -53,7 +52,7 @@ export interface ConfigSide {
 export interface ConfigDiffInput {
   reference: ConfigSide;
   model: ConfigSide & { pos?: Pos; slices: readonly SliceUse[] };
-  method: Pick<MergeMethod, "name">;
+  method: Pick<MergeMethod, "name" | "shapePolicy">;
 }
 
 /** Findings for one model's config against the reference's. */
@@ -193,8 +192,12 @@ function explain(key: string, base: unknown, value: unknown, input: ConfigDiffIn
 }
 
 /** What the method will do with embeddings of another vocabulary size. */
-function vocabOutcome(base: unknown, value: unknown, method: Pick<MergeMethod, "name">): string {
-  if (shapePolicy(method) === "strict") {
+function vocabOutcome(
+  base: unknown,
+  value: unknown,
+  method: Pick<MergeMethod, "name" | "shapePolicy">,
+): string {
+  if (method.shapePolicy === "strict") {
     return `${method.name} needs identical shapes, so the merge fails on the embedding tensors`;
   }
   if (typeof base === "number" && typeof value === "number" && value > base) {
@@ -203,8 +206,8 @@ function vocabOutcome(base: unknown, value: unknown, method: Pick<MergeMethod, "
   return `this model's embeddings do not cover the base's, so ${method.name} leaves it out of embed_tokens and lm_head`;
 }
 
-function vocabFix(method: Pick<MergeMethod, "name">): string {
-  if (shapePolicy(method) === "strict") {
+function vocabFix(method: Pick<MergeMethod, "name" | "shapePolicy">): string {
+  if (method.shapePolicy === "strict") {
     return "use models with one vocabulary, or a task-arithmetic method (ties, dare_ties, ...) which crops embeddings to the base";
   }
   return "fine if the added tokens are not needed; otherwise merge models that share the tokenizer";

@@ -11,7 +11,6 @@ import { isEmbeddingTensor } from "../merge/methods/task-family.js";
 import type { MergeMethod } from "../merge/types.js";
 import { isDecodableDType } from "../safetensors/dtype.js";
 import { tensorTable, type TensorTable } from "./layout-diff.js";
-import { dropsAtRandom } from "./method-policy.js";
 import { planProbeSample, type SampleBlock, type SampledTensor } from "./probe-sample.js";
 import { compareSamples, median } from "./probe-stats.js";
 import type { Finding, ProbeModelResult, ProbeTensorStats } from "./report.js";
@@ -132,7 +131,7 @@ function summarise(
 
 export interface JudgeContext {
   pos?: Pos;
-  method: Pick<MergeMethod, "name">;
+  method: Pick<MergeMethod, "name" | "dropsAtRandom">;
   thresholds: CompatThresholds;
 }
 
@@ -205,7 +204,7 @@ function continuedPretraining(
   measured: Record<string, number>,
 ): Finding {
   const t = ctx.thresholds;
-  const fix = dropsAtRandom(ctx.method)
+  const fix = ctx.method.dropsAtRandom
     ? `${ctx.method.name} drops delta elements at random, which the paper finds fails at this scale: raise this model's density (≥ 0.5) or use ties / task_arithmetic`
     : "merging works, but DARE at high drop rates would likely hurt this model: keep density high if you switch to dare_*";
   const largest = result.tensors.reduce((a, b) => (b.p99AbsDelta > a.p99AbsDelta ? b : a));

@@ -5,12 +5,11 @@
  */
 import type { Pos } from "../manifest/types.js";
 import { covers } from "../merge/kernels/layout.js";
-import { layerIndexOf } from "../merge/layer-names.js";
+import { LAYER_PATTERN, layerIndexOf } from "../merge/layer-names.js";
 import { isEmbeddingTensor } from "../merge/methods/task-family.js";
 import type { MergeMethod } from "../merge/types.js";
 import { isDecodableDType, type DType } from "../safetensors/dtype.js";
 import type { SafetensorsModel } from "../safetensors/reader.js";
-import { shapePolicy } from "./method-policy.js";
 import type { Finding, LayoutAction, Severity } from "./report.js";
 
 export interface TensorLayout {
@@ -30,16 +29,13 @@ export interface LayoutSide {
 export interface LayoutDiffInput {
   reference: LayoutSide;
   model: LayoutSide & { pos?: Pos };
-  method: Pick<MergeMethod, "name">;
+  method: Pick<MergeMethod, "name" | "shapePolicy">;
   /** With slices, layers past either model's stack are not compared (the slices choose layers). */
   slices: boolean;
 }
 
 /** Most folded findings of one kind per model before the rest is summed up in one line. */
 const MAX_GROUPS_PER_CODE = 10;
-
-/** Same pattern as merge/layer-names.ts, with the layer number replaced by `*` for grouping. */
-const LAYER_PATTERN = /(^|\.)(layers|h|blocks|layer)\.(\d+)(\.|$)/;
 
 export function tensorTable(model: SafetensorsModel): TensorTable {
   return new Map(model.tensorNames().map((name) => [name, pick(model.info(name))]));
@@ -105,7 +101,7 @@ function beyond(name: string, layerCount: number): boolean {
   return layer !== undefined && layer >= layerCount;
 }
 
-/** `model.layers.*.mlp.up_proj.weight`, or `model.layers.*` for whole layers. */
+/** `model.layers.*.mlp.up_proj.weight`, or `model.layers.*` for whole layers (layer-names.ts' pattern). */
 function layerPattern(name: string, wholeLayer: boolean): string {
   const match = LAYER_PATTERN.exec(name)!;
   const prefix = name.slice(0, match.index) + `${match[1]}${match[2]}.*`;
@@ -154,7 +150,7 @@ function shapeGroup(name: string, ref: TensorLayout, other: TensorLayout, input:
     return { ...common, severity: "info" as const, action: "ignore" as const, explain };
   }
   const method = input.method.name;
-  if (shapePolicy(input.method) === "strict") {
+  if (input.method.shapePolicy === "strict") {
     const explain = (where: string) => ({
       message: `${where} is ${shapes}; ${method} needs identical shapes and fails`,
       fix: "merge fine-tunes of one backbone, or use a task-arithmetic method if only the vocabulary differs",

@@ -3,7 +3,7 @@
  * (reach the base, one of the base's own ancestors, or share an ancestor with a reference that
  * is itself a fine-tune). Cards are written by people, so this can only warn.
  */
-import type { ModelRef } from "../manifest/model-ref.js";
+import type { ModelRef } from "../model-ref.js";
 import type { Pos } from "../manifest/types.js";
 import type { Finding } from "./report.js";
 

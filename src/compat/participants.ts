@@ -4,7 +4,7 @@
  * as the planner chooses its reference.
  */
 import { HubmergeError } from "../errors.js";
-import { modelKey, sameModelRef, type ModelRef } from "../manifest/model-ref.js";
+import { modelKey, sameModelRef, type ModelRef } from "../model-ref.js";
 import type { Manifest, Pos } from "../manifest/types.js";
 import type { LoadedModel } from "../merge/loaded-model.js";
 

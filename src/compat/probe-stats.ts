@@ -3,7 +3,7 @@
  * relative delta norm and the size of the delta values. f64 accumulation; non-finite pairs are
  * left out (a NaN in one weight should not hide the relation of all the others).
  */
-import { kthLargestMagnitude } from "../merge/kernels/magnitude-select.js";
+import { kthLargestMagnitude } from "../merge/kernels/reference/magnitude-select.js";
 
 export interface SampleComparison {
   elements: number;

@@ -1,7 +1,7 @@
 /** The model info document (`GET /api/models/{repo}[/revision/{rev}]`) for one commit. */
 import { readFile } from "node:fs/promises";
 import type { BlobStore } from "./blob-store.js";
-import { parseCardData } from "../card/card-data.js";
+import { parseCardData } from "../source/card-data.js";
 import { own } from "./own.js";
 import type { CommitRecord, RepoRecord, Snapshot } from "./types.js";
 

@@ -2,8 +2,7 @@
  * Walking a parameter setting down to its leaves (a scalar, each gradient anchor, each filter
  * value), with the YAML path of each, so checks can point at the exact number that is wrong.
  */
-import type { ParamSetting, ScalarSetting } from "../merge/types.js";
-import type { NodePath } from "./types.js";
+import type { NodePath, ParamSetting, ScalarSetting } from "./types.js";
 
 export interface ParamLeaf {
   value: ScalarSetting;

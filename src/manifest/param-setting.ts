@@ -4,7 +4,7 @@
  * A lone `{filter, value}` mapping (which mergekit accepts) becomes a one-entry list.
  */
 import * as z from "zod";
-import type { FilteredSetting, GradientSetting, ParamSetting, ScalarSetting } from "../merge/types.js";
+import type { FilteredSetting, GradientSetting, ParamSetting, ScalarSetting } from "./types.js";
 
 const FORMS_HINT =
   "Write a number (`0.5`), a gradient over the layers (`[0.2, 0.5, 0.8]`) or a list of `{filter, value}` entries (`[{filter: mlp, value: 0.3}, {value: 0.5}]`).";

@@ -7,8 +7,8 @@
 import * as z from "zod";
 import { isHubmergeError } from "../errors.js";
 import { parseDType } from "./dtype.js";
-import { parseModelRef, repoIdProblem } from "./model-ref.js";
-import type { ModelRef } from "./model-ref.js";
+import { parseModelRef, repoIdProblem } from "../model-ref.js";
+import type { ModelRef } from "../model-ref.js";
 import { paramSettingsSchema } from "./param-setting.js";
 import { parseSeed, SEED_HINT } from "./seed.js";
 

@@ -2,8 +2,24 @@
  * The typed manifest: a mergekit config plus hubmerge's own `hubmerge:` block, with the source
  * position of every entry so that later stages can point errors at the exact line.
  */
-import type { DareRescale, ParamSettings } from "../merge/types.js";
-import type { ModelRef } from "./model-ref.js";
+import type { DareRescale } from "../merge/types.js";
+import type { ModelRef } from "../model-ref.js";
+
+/**
+ * A parameter as a manifest may set it (mergekit's forms):
+ * - a scalar;
+ * - a gradient: a list of numbers, interpolated piecewise-linearly over the layers;
+ * - a list of `{filter, value}`: the first entry whose filter is a substring of the tensor name
+ *   wins; an entry without a filter (or `"*"`) is the fallback. A value may itself be a gradient.
+ */
+export type ScalarSetting = number | boolean | string;
+export type GradientSetting = number[];
+export interface FilteredSetting {
+  filter?: string;
+  value: ScalarSetting | GradientSetting;
+}
+export type ParamSetting = ScalarSetting | GradientSetting | FilteredSetting[];
+export type ParamSettings = Readonly<Record<string, ParamSetting>>;
 
 /** 1-based line and column in the manifest file. */
 export interface Pos {

@@ -1,14 +1,15 @@
 /**
  * Method-aware checks of parameter settings: known names (a typo of a known name is an error,
- * any other unknown name a warning, as mergekit ignores it), value types, ranges (`density` in
- * (0, 1], `t` in [0, 1], …) at the exact value that is wrong, and DELLA's density ± epsilon.
+ * any other unknown name a warning, as mergekit ignores it), value types, ranges (each method's
+ * ParamSpec declares its own) at the exact value that is wrong, and DELLA's density ± epsilon.
  */
-import type { MergeMethod, ParamSetting, ParamSettings, ParamSpec } from "../merge/types.js";
+import type { MergeMethod, ParamSpec } from "../merge/types.js";
 import { formatPath } from "./issues.js";
+import { formatRange, inRange } from "./param-range.js";
 import { paramLeaves, scalarOf } from "./param-leaves.js";
 import type { ParamLeaf } from "./param-leaves.js";
 import { closestMatch } from "./suggest.js";
-import type { NodePath, Pos } from "./types.js";
+import type { NodePath, ParamSetting, ParamSettings, Pos } from "./types.js";
 
 /** Where a validation check reports to; `fail` throws E_MANIFEST at the node. */
 export interface Reporter {
@@ -24,35 +25,6 @@ export interface ParamBlock {
   /** A model (or slice source) block takes per-model parameters; the others take both kinds. */
   scope: "global" | "slice" | "model";
 }
-
-interface RangeRule {
-  ok(value: number): boolean;
-  range: string;
-  hint: string;
-}
-
-const RANGES: Readonly<Record<string, RangeRule>> = {
-  density: {
-    ok: (v) => v > 0 && v <= 1,
-    range: "(0, 1]",
-    hint: "density is the fraction of each task vector kept: 0.3 keeps 30%, 1 keeps all of it.",
-  },
-  t: {
-    ok: (v) => v >= 0 && v <= 1,
-    range: "[0, 1]",
-    hint: "t interpolates from the base model (0) to the other model (1).",
-  },
-  epsilon: {
-    ok: (v) => v >= 0 && v < 1,
-    range: "[0, 1)",
-    hint: "epsilon spreads DELLA's keep probabilities to density ± epsilon; 0.15 is mergekit's default.",
-  },
-  gamma: {
-    ok: (v) => v >= 0 && v <= 1,
-    range: "[0, 1]",
-    hint: "gamma is the fraction of largest task-vector entries dropped; 0.01 is mergekit's default.",
-  },
-};
 
 function describe(value: unknown): string {
   return typeof value === "string" ? `the string ${JSON.stringify(value)}` : String(value);
@@ -91,20 +63,21 @@ function checkLeafType(spec: ParamSpec, leaf: ParamLeaf, report: Reporter): void
   }
 }
 
-function checkLeafRange(name: string, leaf: ParamLeaf, report: Reporter): void {
-  const rule = RANGES[name];
-  if (rule === undefined || typeof leaf.value !== "number" || rule.ok(leaf.value)) return;
+function checkLeafRange(spec: ParamSpec, leaf: ParamLeaf, report: Reporter): void {
+  const { range } = spec;
+  if (range === undefined || typeof leaf.value !== "number" || inRange(range, leaf.value)) return;
+  const bounds = formatRange(range);
   report.fail(
     leaf.path,
-    `\`${formatPath(leaf.path)}\` is ${leaf.value}; ${name} must be in ${rule.range}.`,
-    rule.hint,
+    `\`${formatPath(leaf.path)}\` is ${leaf.value}; ${spec.name} must be in ${bounds}.`,
+    spec.hint ?? `Give ${spec.name} a value in ${bounds} (${spec.description}).`,
   );
 }
 
 function checkSetting(spec: ParamSpec, setting: ParamSetting, path: NodePath, report: Reporter): void {
   for (const leaf of paramLeaves(setting, path)) {
     checkLeafType(spec, leaf, report);
-    checkLeafRange(spec.name, leaf, report);
+    checkLeafRange(spec, leaf, report);
   }
 }
 

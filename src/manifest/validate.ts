@@ -6,8 +6,8 @@
  */
 import type { MergeMethod } from "../merge/types.js";
 import { formatPath, manifestError } from "./issues.js";
-import type { ModelRef } from "./model-ref.js";
-import { formatModelRef, sameModelRef } from "./model-ref.js";
+import type { ModelRef } from "../model-ref.js";
+import { formatModelRef, sameModelRef } from "../model-ref.js";
 import { closestMatch, listWords } from "./suggest.js";
 import type { Manifest, NodePath, Pos } from "./types.js";
 import { checkModelCombination, checkParamBlock, effectiveSetting } from "./validate-params.js";

@@ -9,7 +9,7 @@ import {
 } from "../safetensors/dtype.js";
 import { ShardedWriter, type WrittenShard } from "../safetensors/writer.js";
 import type { MergeEventListener } from "./events.js";
-import { openKernels, type BackendName, type Kernels } from "./kernels/select-backend.js";
+import { openKernels, type BackendName, type KernelBackend } from "./kernels/index.js";
 import type { LoadedModel } from "./loaded-model.js";
 import type { MergePlan, PlannedInput, TensorRecipe } from "./plan/types.js";
 import { ReadBuffers, type BufferSet } from "./read-buffers.js";
@@ -175,7 +175,7 @@ async function mergeUnit(
   unit: WorkUnit,
   loaded: LoadedInputs,
   input: ExecuteInput,
-  kernels: Kernels,
+  kernels: KernelBackend,
   byRef: ReadonlyMap<string, LoadedModel>,
   warn: (message: string) => void,
 ): Promise<Uint8Array> {
@@ -225,7 +225,7 @@ function referenceMerge(
     dareRescale: input.dareRescale,
     warn: (message) => warn(`${recipe.name}: ${message}`),
   });
-  const expected = recipe.shape.reduce((a, b) => a * b, 1);
+  const expected = elementCount(recipe);
   if (merged.length !== expected) {
     throw new HubmergeError(
       "E_INTERNAL",

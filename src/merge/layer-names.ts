@@ -2,7 +2,7 @@
  * Transformer checkpoints number their blocks in tensor names: `model.layers.7.mlp…` (llama,
  * mistral, qwen), `transformer.h.7.…` (gpt2), `…blocks.7.…`. Slices and gradients need that number.
  */
-const LAYER_PATTERN = /(^|\.)(layers|h|blocks|layer)\.(\d+)(\.|$)/;
+export const LAYER_PATTERN = /(^|\.)(layers|h|blocks|layer)\.(\d+)(\.|$)/;
 
 export function layerIndexOf(tensorName: string): number | undefined {
   const match = LAYER_PATTERN.exec(tensorName);

@@ -2,9 +2,8 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { HubmergeError } from "../errors.js";
-
-/** Written into every output folder, so that a later run knows it may replace the folder. */
-export const RUN_RECORD_FILE = "hubmerge.json";
+// Written into every output folder, so that a later run knows it may replace the folder.
+import { RUN_RECORD_FILE } from "../run-record.js";
 
 /**
  * An output folder built beside its destination and swapped in only when complete, so that a

@@ -15,17 +15,15 @@
  */
 
 import { HubmergeError } from "../errors.js";
-import { layerIndexOf } from "./layer-names.js";
 import type {
   FilteredSetting,
   GradientSetting,
-  LayerPosition,
   ParamSetting,
   ParamSettings,
-  ParamSpec,
-  ParamValue,
   ScalarSetting,
-} from "./types.js";
+} from "../manifest/types.js";
+import { layerIndexOf } from "./layer-names.js";
+import type { LayerPosition, ParamSpec, ParamValue } from "./types.js";
 
 /**
  * The tensor's place in a stack of `layerCount` layers (`model.layers.12.…`, `transformer.h.3.…`,

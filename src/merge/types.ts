@@ -4,10 +4,10 @@
  * layers and name filters applied), and returns the merged tensor in f32.
  */
 
-export type ParamValue = number | boolean | string;
+import type { PlanRequest, TaskPlan } from "./kernels/plan.js";
+import type { DareRescale, ParamValue, ResolvedParams } from "./param-values.js";
 
-/** Parameter values after gradient/filter resolution for one tensor. */
-export type ResolvedParams = Readonly<Record<string, ParamValue>>;
+export type { DareRescale, ParamValue, ResolvedParams } from "./param-values.js";
 
 export interface ParamSpec {
   name: string;
@@ -17,6 +17,20 @@ export interface ParamSpec {
   /** A required per-model parameter must be given for every non-base model. */
   required?: boolean;
   description: string;
+  range?: ParamRange;
+  /** How to fix an out-of-range value. */
+  hint?: string;
+}
+
+/** What a method does with tensors whose shapes differ: crop/skip with a warning, or fail. */
+export type ShapePolicy = "task-family" | "strict";
+
+export interface ParamRange {
+  min?: number;
+  max?: number;
+  /** Bounds are inclusive unless these say otherwise. */
+  minExclusive?: boolean;
+  maxExclusive?: boolean;
 }
 
 export interface MergeInput {
@@ -26,8 +40,6 @@ export interface MergeInput {
   shape: readonly number[];
   params: ResolvedParams;
 }
-
-export type DareRescale = "paper" | "l1";
 
 export interface TensorMergeContext {
   /** Output tensor name. */
@@ -54,6 +66,10 @@ export interface MergeMethod {
   prettyName: string;
   /** Paper link for the model card. */
   reference?: string;
+  /** One sentence for the model card. */
+  summary: string;
+  shapePolicy: ShapePolicy;
+  dropsAtRandom: boolean;
   /** Whether `base_model` is required, optional (nuslerp) or unused (linear, passthrough). */
   base: "required" | "optional" | "none";
   /** Least number of non-base models. */
@@ -63,23 +79,9 @@ export interface MergeMethod {
   globalParams: ParamSpec[];
   perModelParams: ParamSpec[];
   merge(ctx: TensorMergeContext): Float32Array;
+  /** The fast kernels' plan for one tensor; undefined = only the reference can merge it. */
+  kernelPlan?(request: PlanRequest): TaskPlan | undefined;
 }
-
-/**
- * A parameter as a manifest may set it (mergekit's forms):
- * - a scalar;
- * - a gradient: a list of numbers, interpolated piecewise-linearly over the layers;
- * - a list of `{filter, value}`: the first entry whose filter is a substring of the tensor name
- *   wins; an entry without a filter (or `"*"`) is the fallback. A value may itself be a gradient.
- */
-export type ScalarSetting = number | boolean | string;
-export type GradientSetting = number[];
-export interface FilteredSetting {
-  filter?: string;
-  value: ScalarSetting | GradientSetting;
-}
-export type ParamSetting = ScalarSetting | GradientSetting | FilteredSetting[];
-export type ParamSettings = Readonly<Record<string, ParamSetting>>;
 
 /** Where a tensor sits in the layer stack: `model.layers.{index}.…` of `count` layers. */
 export interface LayerPosition {

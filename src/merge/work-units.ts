@@ -5,13 +5,9 @@
  * Then a model's largest tensors (embeddings, LM head) stream through the pipeline like the rest:
  * their reads and writes overlap the merge, and memory is set by the piece size, not theirs.
  */
-import { PIECE_ALIGNMENT } from "./fast-path.js";
+import { PIECE_ALIGNMENT, PIECE_ELEMENTS } from "./kernels/request.js";
+import { elementCount as shapeElementCount } from "./kernels/layout.js";
 import type { TensorRecipe } from "./plan/types.js";
-
-/** Elements per piece on the CPU: 8 MiB of bf16 per input, a few kernel windows' worth. */
-export const PIECE_ELEMENTS = 4 * 1024 * 1024;
-/** On a GPU: 32 MiB of bf16 per input, so that uploads and dispatches stay large. */
-export const GPU_PIECE_ELEMENTS = 16 * 1024 * 1024;
 
 export interface WorkUnit {
   /** Index of the recipe in the plan. */
@@ -24,7 +20,7 @@ export interface WorkUnit {
 }
 
 export function elementCount(recipe: TensorRecipe): number {
-  return recipe.shape.reduce((a, b) => a * b, 1);
+  return shapeElementCount(recipe.shape);
 }
 
 /**

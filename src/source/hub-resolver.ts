@@ -1,6 +1,6 @@
 /** The resolver a run uses: local folders as they are, Hub references pinned through HubSource. */
-import { PUBLIC_HUB, type HubConfig } from "../hub/config.js";
-import type { RetryOptions } from "../hub/retrying-fetch.js";
+import { PUBLIC_HUB, type HubConfig } from "../hub/client/config.js";
+import type { RetryOptions } from "../hub/client/retrying-fetch.js";
 import { ConnectionBudget } from "./connection-budget.js";
 import { HubSource } from "./hub-source.js";
 import { LocalSource } from "./local-source.js";

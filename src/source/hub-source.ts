@@ -5,13 +5,13 @@
  * shards through range requests (see hub-byte-source.ts); nothing is downloaded up front.
  */
 import { listFiles, modelInfo } from "@huggingface/hub";
-import { parseCardData } from "../card/card-data.js";
+import { parseCardData } from "./card-data.js";
 import { HubmergeError } from "../errors.js";
-import type { HubConfig } from "../hub/config.js";
-import { HubErrorCodes } from "../hub/error-codes.js";
-import { hubFailureError, toHubmergeError, type HubErrorContext } from "../hub/errors.js";
-import { createRetryingFetch, type RetryOptions } from "../hub/retrying-fetch.js";
-import type { ModelRef } from "../manifest/model-ref.js";
+import type { HubConfig } from "../hub/client/config.js";
+import { HubErrorCodes } from "../hub/client/error-codes.js";
+import { hubFailureError, toHubmergeError, type HubErrorContext } from "../hub/client/errors.js";
+import { createRetryingFetch, type RetryOptions } from "../hub/client/retrying-fetch.js";
+import type { ModelRef } from "../model-ref.js";
 import { readInto, type ByteSource } from "./byte-source.js";
 import { ConnectionBudget } from "./connection-budget.js";
 import { DEFAULT_MAX_RANGE_BYTES, hubByteSource, type HubFileRef } from "./hub-byte-source.js";

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { HubmergeError } from "../errors.js";
-import { fileByteSource } from "../safetensors/file-source.js";
+import { fileByteSource } from "./file-byte-source.js";
 import type { ByteSource } from "./byte-source.js";
 import type { ModelSource } from "./model-source.js";
 

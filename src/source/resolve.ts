@@ -1,5 +1,5 @@
 import { HubmergeError } from "../errors.js";
-import type { ModelRef } from "../manifest/model-ref.js";
+import type { ModelRef } from "../model-ref.js";
 import { LocalSource } from "./local-source.js";
 import type { ModelSource } from "./model-source.js";
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 
 /**
  * Fills `out` with N(0, std²) samples from a seed string: xoshiro128** seeded by SHA-256 of the
- * label, Box–Muller on top. Only synthetic fixtures use it; merges use Philox (DESIGN §4).
+ * label, Box–Muller on top. Only synthetic fixtures use it; merges use Philox (docs/rng.md).
  */
 export function gaussianFill(out: Float32Array, label: string, std: number): void {
   const seed = createHash("sha256").update(label).digest();

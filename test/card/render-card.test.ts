@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { parseCardData } from "../../src/card/card-data.js";
+import { parseCardData } from "../../src/source/card-data.js";
 import type { CardInput, CardSource } from "../../src/card/card-input.js";
 import { CARD_MARKER, renderCard } from "../../src/card/render-card.js";
 import { parseManifest } from "../../src/manifest/parse.js";
 import { dareTiesMethod } from "../../src/merge/methods/dare-ties.js";
-import type { RunRecord } from "../../src/pipeline.js";
+import type { RunRecord } from "../../src/run-record.js";
 
 const SHA_A = "a".repeat(40);
 const SHA_B = "b".repeat(40);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkSliceRanges, diffConfigs, type ConfigDiffInput } from "../../src/compat/config-diff.js";
+import { methodRegistry } from "../../src/merge/methods/registry.js";
 
 const LLAMA_2 = {
   architectures: ["LlamaForCausalLM"],
@@ -27,7 +28,7 @@ function diff(
   return diffConfigs({
     reference: { name: "meta-llama/Llama-2-7b-hf", config: LLAMA_2 },
     model: { name: "org/ft", config, pos: { line: 4, column: 5 }, slices: [], ...extra },
-    method: { name: method },
+    method: methodRegistry.get(method)!,
   });
 }
 
@@ -136,7 +137,7 @@ describe("diffConfigs", () => {
     const findings = diffConfigs({
       reference: { name: "base", config: LLAMA_2 },
       model: { name: "ft", config: undefined, slices: [] },
-      method: { name: "ties" },
+      method: methodRegistry.get("ties")!,
     });
     expect(findings).toMatchObject([{ severity: "info", code: "config.missing" }]);
   });

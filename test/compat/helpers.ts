@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { runCheck, type CheckInput } from "../../src/compat/check.js";
 import type { CompatReport, Finding } from "../../src/compat/report.js";
 import { loadManifest } from "../../src/manifest/parse.js";
-import { modelKey } from "../../src/manifest/model-ref.js";
+import { modelKey } from "../../src/model-ref.js";
 import type { Manifest } from "../../src/manifest/types.js";
 import { validateManifest } from "../../src/manifest/validate.js";
 import { loadModel, type LoadedModel } from "../../src/merge/loaded-model.js";

@@ -5,6 +5,7 @@ import {
   type TensorLayout,
   type TensorTable,
 } from "../../src/compat/layout-diff.js";
+import { methodRegistry } from "../../src/merge/methods/registry.js";
 import type { DType } from "../../src/safetensors/dtype.js";
 
 function llama(
@@ -31,7 +32,7 @@ function diff(reference: TensorTable, model: TensorTable, method = "ties", slice
   return diffLayouts({
     reference: { name: "base", tensors: reference, layerCount: count(reference) },
     model: { name: "ft", tensors: model, layerCount: count(model), pos: { line: 6, column: 5 } },
-    method: { name: method },
+    method: methodRegistry.get(method)!,
     slices,
   });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkLineage, type LineageLookup } from "../../src/compat/lineage.js";
-import type { ModelRef } from "../../src/manifest/model-ref.js";
+import type { ModelRef } from "../../src/model-ref.js";
 
 const CARDS: Record<string, string[] | undefined> = {
   "meta-llama/Llama-2-7b-hf": [],

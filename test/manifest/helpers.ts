@@ -35,7 +35,14 @@ const weight: ParamSpec = {
   required: true,
   description: "the model's weight",
 };
-const density: ParamSpec = { name: "density", type: "number", default: 1, description: "fraction kept" };
+const density: ParamSpec = {
+  name: "density",
+  type: "number",
+  default: 1,
+  range: { min: 0, minExclusive: true, max: 1 },
+  hint: "density is the fraction of each task vector kept.",
+  description: "fraction kept",
+};
 const normalize: ParamSpec = {
   name: "normalize",
   type: "boolean",
@@ -44,9 +51,14 @@ const normalize: ParamSpec = {
 };
 const lambda: ParamSpec = { name: "lambda", type: "number", default: 1, description: "scale" };
 
-function fake(definition: Omit<MergeMethod, "prettyName" | "merge">): MergeMethod {
+type FakeDefinition = Omit<MergeMethod, "prettyName" | "merge" | "summary" | "shapePolicy" | "dropsAtRandom">;
+
+function fake(definition: FakeDefinition): MergeMethod {
   return {
     prettyName: definition.name,
+    summary: `fake ${definition.name}`,
+    shapePolicy: "strict",
+    dropsAtRandom: false,
     merge: () => {
       throw new Error("fake method");
     },
@@ -67,15 +79,33 @@ export const FAKE_METHODS: MergeMethod[] = [
   taskFamily("task_arithmetic"),
   taskFamily("ties"),
   taskFamily("dare_ties"),
-  taskFamily("della", [{ name: "epsilon", type: "number", default: 0.15, description: "spread" }]),
-  taskFamily("breadcrumbs", [{ name: "gamma", type: "number", default: 0.01, description: "outliers" }]),
+  taskFamily("della", [
+    {
+      name: "epsilon",
+      type: "number",
+      default: 0.15,
+      range: { min: 0, max: 1, maxExclusive: true },
+      description: "spread",
+    },
+  ]),
+  taskFamily("breadcrumbs", [
+    { name: "gamma", type: "number", default: 0.01, range: { min: 0, max: 1 }, description: "outliers" },
+  ]),
   fake({ name: "linear", base: "none", minModels: 1, globalParams: [normalize], perModelParams: [weight] }),
   fake({
     name: "slerp",
     base: "required",
     minModels: 1,
     maxModels: 1,
-    globalParams: [{ name: "t", type: "number", required: true, description: "interpolation factor" }],
+    globalParams: [
+      {
+        name: "t",
+        type: "number",
+        required: true,
+        range: { min: 0, max: 1 },
+        description: "interpolation factor",
+      },
+    ],
     perModelParams: [],
   }),
   fake({

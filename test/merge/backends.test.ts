@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { tryOpenGpu } from "../../src/merge/gpu/adapter.js";
+import { tryOpenGpu } from "../../src/merge/kernels/webgpu/adapter.js";
 import { runMerge } from "../../src/pipeline.js";
 import { writeFamily, writeManifest } from "../support/models.js";
 import { useTempDirs } from "../support/tmp.js";

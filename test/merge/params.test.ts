@@ -7,7 +7,8 @@ import {
   resolveParams,
   resolveSetting,
 } from "../../src/merge/params.js";
-import type { ParamSetting, ParamSettings, ParamSpec } from "../../src/merge/types.js";
+import type { ParamSetting, ParamSettings } from "../../src/manifest/types.js";
+import type { ParamSpec } from "../../src/merge/types.js";
 
 const MLP = "model.layers.1.mlp.up_proj.weight";
 const ATTN = "model.layers.1.self_attn.q_proj.weight";

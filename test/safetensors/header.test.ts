@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_HEADER_LIMITS, parseHeader, readHeader } from "../../src/safetensors/header.js";
-import { fileByteSource } from "../../src/safetensors/file-source.js";
+import { fileByteSource } from "../../src/source/file-byte-source.js";
 import { memoryByteSource } from "../../src/source/byte-source.js";
 import { buildFile, countingSource, expectSafetensorsError, validHeader } from "./helpers.js";
 import type { ReadLog } from "./helpers.js";

@@ -7,7 +7,7 @@ import { memoryByteSource } from "../../src/source/byte-source.js";
 import type { ByteSource } from "../../src/source/byte-source.js";
 import type { ModelSource } from "../../src/source/model-source.js";
 import type { DType } from "../../src/safetensors/dtype.js";
-import { fileByteSource } from "../../src/safetensors/file-source.js";
+import { fileByteSource } from "../../src/source/file-byte-source.js";
 import { encodeShardHeader } from "../../src/safetensors/writer.js";
 
 export interface RawTensor {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HubmergeError } from "../../src/errors.js";
-import { fileByteSource } from "../../src/safetensors/file-source.js";
+import { fileByteSource } from "../../src/source/file-byte-source.js";
 import { SafetensorsFile, SafetensorsModel } from "../../src/safetensors/reader.js";
 import { ShardedWriter, encodeShardHeader, planShards, shardFileName } from "../../src/safetensors/writer.js";
 import type { PlannedTensor, WrittenShard } from "../../src/safetensors/writer.js";

@@ -11,7 +11,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RetryOptions } from "../../src/hub/retrying-fetch.js";
+import type { RetryOptions } from "../../src/hub/client/retrying-fetch.js";
 import type { UnitReads } from "../../src/merge/unit-reads.js";
 import { runMerge } from "../../src/pipeline.js";
 import { createSourceResolver, type SourceResolverOptions } from "../../src/source/hub-resolver.js";

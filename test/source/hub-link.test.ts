@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { HubmergeError } from "../../src/errors.js";
-import type { RetryOptions } from "../../src/hub/retrying-fetch.js";
+import type { RetryOptions } from "../../src/hub/client/retrying-fetch.js";
 import { ConnectionBudget } from "../../src/source/connection-budget.js";
 import { HubSource, type HubSourceOptions } from "../../src/source/hub-source.js";
 import { ALICE, binaryBytes, startTestHub, type TestHub } from "../localhub/helpers.js";

@@ -6,8 +6,8 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { publishFolder } from "../../src/hub/publish.js";
-import type { RetryOptions } from "../../src/hub/retrying-fetch.js";
+import { publishFolder } from "../../src/hub/publish/publish.js";
+import type { RetryOptions } from "../../src/hub/client/retrying-fetch.js";
 import { runMerge } from "../../src/pipeline.js";
 import { createSourceResolver } from "../../src/source/hub-resolver.js";
 import { HubSource } from "../../src/source/hub-source.js";

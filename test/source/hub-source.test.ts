@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HubmergeError, isHubmergeError } from "../../src/errors.js";
-import type { RetryOptions } from "../../src/hub/retrying-fetch.js";
-import type { ModelRef } from "../../src/manifest/model-ref.js";
+import type { RetryOptions } from "../../src/hub/client/retrying-fetch.js";
+import type { ModelRef } from "../../src/model-ref.js";
 import { HubSource, type HubSourceOptions } from "../../src/source/hub-source.js";
 import { ALICE, BOB, binaryBytes, startTestHub, type TestHub } from "../localhub/helpers.js";
 

@@ -1,15 +1,11 @@
 /**
  * Checks shared by the basic methods (linear, slerp, nuslerp, model_stock, passthrough): the
- * planner promises matching shapes and resolved parameter types, but a method re-checks what it
- * relies on so that a planner bug becomes a clear error instead of silently wrong bytes.
+ * planner promises matching shapes and model counts, but a method re-checks what it relies on so that a planner bug becomes a clear error instead of silently wrong bytes.
  */
 
 import { HubmergeError } from "../../errors.js";
-import type { MergeInput, ResolvedParams, TensorMergeContext } from "../types.js";
-
-export function elementCount(shape: readonly number[]): number {
-  return shape.reduce((count, size) => count * size, 1);
-}
+import { elementCount } from "../kernels/layout.js";
+import type { MergeInput, TensorMergeContext } from "../types.js";
 
 /** Every input (and the base, if any) holds exactly `ctx.shape`'s number of elements. */
 export function requireOutputSized(
@@ -68,34 +64,4 @@ export function requireNoBase(method: string, ctx: TensorMergeContext): void {
       where: { model: ctx.base.model, tensor: ctx.tensorName },
     },
   );
-}
-
-/** A numeric parameter the resolver must have filled in (per-model when `model` is given). */
-export function numberParam(
-  method: string,
-  ctx: TensorMergeContext,
-  params: ResolvedParams,
-  name: string,
-  model?: string,
-): number {
-  const value = params[name];
-  if (typeof value === "number") return value;
-  const owner = model === undefined ? "the global parameters" : `model ${model}`;
-  throw new HubmergeError(
-    "E_MERGE",
-    `${method}: parameter "${name}" is missing or not a number for ${owner}`,
-    {
-      hint: `Set ${name} to a number for ${owner}.`,
-      where: { model, tensor: ctx.tensorName },
-    },
-  );
-}
-
-/** A boolean parameter the resolver must have filled in (its spec has a default). */
-export function booleanParam(method: string, ctx: TensorMergeContext, name: string): boolean {
-  const value = ctx.global[name];
-  if (typeof value === "boolean") return value;
-  throw new HubmergeError("E_INTERNAL", `${method}: global parameter "${name}" is missing or not a boolean`, {
-    where: { tensor: ctx.tensorName },
-  });
 }

@@ -11,45 +11,67 @@
  */
 
 import { HubmergeError } from "../../errors.js";
-import type { MergeMethod, TensorMergeContext } from "../types.js";
-import {
-  booleanParam,
-  numberParam,
-  requireInputCount,
-  requireNoBase,
-  requireOutputSized,
-} from "./input-checks.js";
+import type { PlanRequest, TaskPlan } from "../kernels/plan.js";
+import type { MergeMethod, ParamSpec, TensorMergeContext } from "../types.js";
+import { requireInputCount, requireNoBase, requireOutputSized } from "./input-checks.js";
+import { readBoolean, readNumber, siteOf, validBoolean, validNumber } from "./param-reader.js";
+import { f32WeightSum } from "./weight-sum.js";
 
 const fround = Math.fround;
 
-/** Σ f32(wᵢ), summed in f32 in model order. */
-export function f32WeightSum(weights: readonly number[]): number {
-  let sum = 0;
-  for (const weight of weights) sum = fround(sum + fround(weight));
-  return sum;
+const NORMALIZE: ParamSpec = {
+  name: "normalize",
+  type: "boolean",
+  default: true,
+  description: "divide by the sum of the weights",
+};
+const WEIGHT: ParamSpec = {
+  name: "weight",
+  type: "number",
+  required: true,
+  description: "the model's weight",
+};
+
+/**
+ * The kernels' plan: plain weighted sums. Declines (the reference decides) when normalize is not
+ * resolved to a boolean, a weight is not a finite number, or normalising would divide by 0.
+ */
+function planLinear(request: PlanRequest): TaskPlan | undefined {
+  if (request.hasBase) return undefined;
+  const normalize = validBoolean(request.global[NORMALIZE.name]);
+  if (normalize === undefined) return undefined;
+  const weights = request.models.map((m) => validNumber(WEIGHT, m.params[WEIGHT.name]));
+  if (weights.some((w) => w === undefined)) return undefined;
+  const total = f32WeightSum(weights as number[]);
+  if (normalize && total === 0) return undefined;
+  return {
+    hasBase: false,
+    consensus: false,
+    normalize,
+    lambda: 1,
+    plainDivisor: total,
+    terms: weights.map((w) => ({ weight: fround(w!), sparsity: { mode: "dense" } })),
+  };
 }
 
 export const linearMethod: MergeMethod = {
   name: "linear",
   prettyName: "Linear",
   reference: "https://arxiv.org/abs/2203.05482",
+  summary: "averages the models' weights, each scaled by its weight (a model soup).",
+  // Sums elementwise: every model must have the tensor in the same shape.
+  shapePolicy: "strict",
+  dropsAtRandom: false,
   base: "none",
   minModels: 1,
-  globalParams: [
-    {
-      name: "normalize",
-      type: "boolean",
-      default: true,
-      description: "divide by the sum of the weights",
-    },
-  ],
-  perModelParams: [{ name: "weight", type: "number", required: true, description: "the model's weight" }],
+  globalParams: [NORMALIZE],
+  perModelParams: [WEIGHT],
   merge(ctx: TensorMergeContext): Float32Array {
     requireNoBase("linear", ctx);
     requireInputCount("linear", ctx, 1);
     const count = requireOutputSized("linear", ctx, ctx.inputs);
     const weights = ctx.inputs.map((input) =>
-      numberParam("linear", ctx, input.params, "weight", input.model),
+      readNumber(WEIGHT, input.params, siteOf("linear", ctx, input.model)),
     );
     const out = new Float32Array(count);
     ctx.inputs.forEach((input, model) => {
@@ -58,7 +80,7 @@ export const linearMethod: MergeMethod = {
       for (let i = 0; i < count; i++)
         out[i] = fround((out[i] as number) + fround(weight * (data[i] as number)));
     });
-    if (!booleanParam("linear", ctx, "normalize")) return out;
+    if (!readBoolean(NORMALIZE, ctx.global, siteOf("linear", ctx))) return out;
     const total = f32WeightSum(weights);
     if (total === 0) {
       throw new HubmergeError(
@@ -73,4 +95,5 @@ export const linearMethod: MergeMethod = {
     for (let i = 0; i < count; i++) out[i] = fround((out[i] as number) / total);
     return out;
   },
+  kernelPlan: planLinear,
 };

@@ -16,10 +16,12 @@
  */
 
 import { HubmergeError } from "../../errors.js";
-import type { VectorView } from "../kernels/reductions.js";
-import { blockedDotStrided, blockedSumSquaresStrided, vectorViews } from "../kernels/reductions.js";
-import type { MergeInput, MergeMethod, TensorMergeContext } from "../types.js";
-import { booleanParam, requireBase, requireInputCount, requireOutputSized } from "./input-checks.js";
+import type { VectorView } from "../kernels/reference/reductions.js";
+import { blockedDotStrided, blockedSumSquaresStrided, vectorViews } from "../kernels/reference/reductions.js";
+import type { MergeInput, MergeMethod, ParamSpec, TensorMergeContext } from "../types.js";
+import { requireBase, requireInputCount, requireOutputSized } from "./input-checks.js";
+import { readBoolean, siteOf } from "./param-reader.js";
+import { taskVector } from "./task-vector.js";
 
 const fround = Math.fround;
 
@@ -47,13 +49,6 @@ export function modelStockRatio(modelCount: number, cos: number): number {
   return (modelCount * cos) / (1 + (modelCount - 1) * cos);
 }
 
-function taskVector(model: MergeInput, base: MergeInput): Float32Array {
-  const delta = new Float32Array(model.data.length);
-  for (let i = 0; i < delta.length; i++)
-    delta[i] = fround((model.data[i] as number) - (base.data[i] as number));
-  return delta;
-}
-
 /** avg = f32(acc / N), acc = 0 then acc = f32(acc + θₖ) in model order. */
 function averageOf(models: readonly MergeInput[]): Float32Array {
   const acc = new Float32Array(models[0]!.data.length);
@@ -79,26 +74,31 @@ function ratioFor(ctx: TensorMergeContext, deltas: readonly Float32Array[], view
   );
 }
 
+const FILTER_WISE: ParamSpec = {
+  name: "filter_wise",
+  type: "boolean",
+  default: false,
+  description: "compute the ratio per row (vector along the last axis) instead of per tensor",
+};
+
 export const modelStockMethod: MergeMethod = {
   name: "model_stock",
   prettyName: "Model Stock",
   reference: "https://arxiv.org/abs/2403.19522",
+  summary:
+    "moves from the base towards the average of the fine-tunes by a factor computed from the angle between their task vectors (Model Stock).",
+  // Averages and compares task vectors elementwise: every shape must match the base's.
+  shapePolicy: "strict",
+  dropsAtRandom: false,
   base: "required",
   minModels: 2,
-  globalParams: [
-    {
-      name: "filter_wise",
-      type: "boolean",
-      default: false,
-      description: "compute the ratio per row (vector along the last axis) instead of per tensor",
-    },
-  ],
+  globalParams: [FILTER_WISE],
   perModelParams: [],
   merge(ctx: TensorMergeContext): Float32Array {
     const base = requireBase("model_stock", ctx);
     requireInputCount("model_stock", ctx, 2);
     requireOutputSized("model_stock", ctx, [base, ...ctx.inputs]);
-    const filterWise = booleanParam("model_stock", ctx, "filter_wise");
+    const filterWise = readBoolean(FILTER_WISE, ctx.global, siteOf("model_stock", ctx));
     const deltas = ctx.inputs.map((model) => taskVector(model, base));
     const average = averageOf(ctx.inputs);
     const out = new Float32Array(base.data.length);

@@ -17,12 +17,14 @@
  * weights so that each element sees two multiplications and one addition.
  */
 
-import type { VectorView } from "../kernels/reductions.js";
-import { blockedPairSums, vectorViews } from "../kernels/reductions.js";
-import type { MergeInput, MergeMethod, TensorMergeContext } from "../types.js";
-import { booleanParam, numberParam, requireInputCount, requireOutputSized } from "./input-checks.js";
+import type { VectorView } from "../kernels/reference/reductions.js";
+import { blockedPairSums, vectorViews } from "../kernels/reference/reductions.js";
+import type { MergeInput, MergeMethod, ParamSpec, TensorMergeContext } from "../types.js";
+import { requireInputCount, requireOutputSized } from "./input-checks.js";
+import { readBoolean, readNumber, siteOf } from "./param-reader.js";
 import type { PairWeights } from "./slerp.js";
 import { lerpWeights } from "./slerp.js";
+import { taskVector } from "./task-vector.js";
 
 const fround = Math.fround;
 
@@ -51,47 +53,49 @@ export function nuslerpWeights(v1: Float32Array, v2: Float32Array, view: VectorV
   return { a: fround(Math.sin((1 - t) * omega) / sinOmega), b: fround(Math.sin(t * omega) / sinOmega) };
 }
 
-function taskVector(model: MergeInput, base: MergeInput): Float32Array {
-  const delta = new Float32Array(model.data.length);
-  for (let i = 0; i < delta.length; i++)
-    delta[i] = fround((model.data[i] as number) - (base.data[i] as number));
-  return delta;
-}
+const FLATTEN: ParamSpec = {
+  name: "nuslerp_flatten",
+  type: "boolean",
+  default: true,
+  description: "interpolate the whole tensor as one vector; false interpolates row by row",
+};
+const ROW_WISE: ParamSpec = {
+  name: "nuslerp_row_wise",
+  type: "boolean",
+  default: false,
+  description: "without flattening, interpolate vectors along the first axis instead of the last",
+};
+const WEIGHT: ParamSpec = {
+  name: "weight",
+  type: "number",
+  required: true,
+  description: "relative weight; t = w₂ / (w₁ + w₂)",
+};
 
 export const nuslerpMethod: MergeMethod = {
   name: "nuslerp",
   prettyName: "NuSLERP",
+  summary:
+    "spherically interpolates two models (or their task vectors from a base) with a factor taken from their weights.",
+  // Interpolates elementwise between two tensors: their shapes must match.
+  shapePolicy: "strict",
+  dropsAtRandom: false,
   base: "optional",
   minModels: 2,
   maxModels: 2,
-  globalParams: [
-    {
-      name: "nuslerp_flatten",
-      type: "boolean",
-      default: true,
-      description: "interpolate the whole tensor as one vector; false interpolates row by row",
-    },
-    {
-      name: "nuslerp_row_wise",
-      type: "boolean",
-      default: false,
-      description: "without flattening, interpolate vectors along the first axis instead of the last",
-    },
-  ],
-  perModelParams: [
-    { name: "weight", type: "number", required: true, description: "relative weight; t = w₂ / (w₁ + w₂)" },
-  ],
+  globalParams: [FLATTEN, ROW_WISE],
+  perModelParams: [WEIGHT],
   merge(ctx: TensorMergeContext): Float32Array {
     requireInputCount("nuslerp", ctx, 2, 2);
     const [first, second] = ctx.inputs as [MergeInput, MergeInput];
     const base = ctx.base;
     requireOutputSized("nuslerp", ctx, base === undefined ? [first, second] : [base, first, second]);
     const t = nuslerpFactor(
-      numberParam("nuslerp", ctx, first.params, "weight", first.model),
-      numberParam("nuslerp", ctx, second.params, "weight", second.model),
+      readNumber(WEIGHT, first.params, siteOf("nuslerp", ctx, first.model)),
+      readNumber(WEIGHT, second.params, siteOf("nuslerp", ctx, second.model)),
     );
-    const flatten = booleanParam("nuslerp", ctx, "nuslerp_flatten");
-    const rowWise = booleanParam("nuslerp", ctx, "nuslerp_row_wise");
+    const flatten = readBoolean(FLATTEN, ctx.global, siteOf("nuslerp", ctx));
+    const rowWise = readBoolean(ROW_WISE, ctx.global, siteOf("nuslerp", ctx));
     const v1 = base === undefined ? first.data : taskVector(first, base);
     const v2 = base === undefined ? second.data : taskVector(second, base);
     const out = new Float32Array(v1.length);

@@ -32,6 +32,11 @@ const METHODS: ReadonlyMap<string, MergeMethod> = new Map(
   ].map((method) => [method.name, method]),
 );
 
+/** The methods the fast kernels can run: those with a kernel plan. */
+export const ACCELERATED_METHODS: readonly string[] = [...METHODS.values()]
+  .filter((method) => method.kernelPlan !== undefined)
+  .map((method) => method.name);
+
 export const methodRegistry = {
   get(name: string): MergeMethod | undefined {
     return METHODS.get(name);

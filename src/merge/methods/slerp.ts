@@ -13,9 +13,10 @@
  * t = 0 and t = 1 give v0 and v1 exactly (a, b are exactly 1 and 0).
  */
 
-import { blockedPairSums } from "../kernels/reductions.js";
-import type { MergeMethod, TensorMergeContext } from "../types.js";
-import { numberParam, requireBase, requireInputCount, requireOutputSized } from "./input-checks.js";
+import { blockedPairSums } from "../kernels/reference/reductions.js";
+import type { MergeMethod, ParamSpec, TensorMergeContext } from "../types.js";
+import { requireBase, requireInputCount, requireOutputSized } from "./input-checks.js";
+import { readNumber, siteOf } from "./param-reader.js";
 
 const fround = Math.fround;
 
@@ -64,28 +65,35 @@ export function combinePair(weights: PairWeights, v0: Float32Array, v1: Float32A
   return out;
 }
 
+const T: ParamSpec = {
+  name: "t",
+  type: "number",
+  required: true,
+  range: { min: 0, max: 1 },
+  hint: "t interpolates from the base model (0) to the other model (1).",
+  description: "interpolation factor: 0 gives the base model, 1 the other model",
+};
+
 export const slerpMethod: MergeMethod = {
   name: "slerp",
   prettyName: "SLERP",
   reference: "https://en.wikipedia.org/wiki/Slerp",
+  summary:
+    "interpolates between two models along the great circle through their weights (spherical linear interpolation).",
+  // Interpolates elementwise between two tensors: their shapes must match.
+  shapePolicy: "strict",
+  dropsAtRandom: false,
   base: "required",
   minModels: 1,
   maxModels: 1,
-  globalParams: [
-    {
-      name: "t",
-      type: "number",
-      required: true,
-      description: "interpolation factor: 0 gives the base model, 1 the other model",
-    },
-  ],
+  globalParams: [T],
   perModelParams: [],
   merge(ctx: TensorMergeContext): Float32Array {
     const base = requireBase("slerp", ctx);
     requireInputCount("slerp", ctx, 1, 1);
     const other = ctx.inputs[0]!;
     requireOutputSized("slerp", ctx, [base, other]);
-    const t = numberParam("slerp", ctx, ctx.global, "t");
+    const t = readNumber(T, ctx.global, siteOf("slerp", ctx));
     const weights = slerpWeights(slerpCosine(base.data, other.data), t);
     return combinePair(weights, base.data, other.data);
   },

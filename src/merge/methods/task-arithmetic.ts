@@ -6,6 +6,8 @@ export const taskArithmeticMethod: MergeMethod = defineTaskFamilyMethod({
   name: "task_arithmetic",
   prettyName: "Task Arithmetic",
   reference: "https://arxiv.org/abs/2212.04089",
+  summary:
+    "adds each fine-tune's task vector (its difference from the base) to the base, scaled by its weight.",
   defaultNormalize: false,
   defaultRescale: false,
 });

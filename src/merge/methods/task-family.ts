@@ -13,14 +13,7 @@
  * 6. out = f32(θ₀ + f32(f32(λ) · M)).
  */
 import { HubmergeError } from "../../errors.js";
-import type {
-  MergeInput,
-  MergeMethod,
-  ParamSpec,
-  ParamValue,
-  ResolvedParams,
-  TensorMergeContext,
-} from "../types.js";
+import type { MergeInput, MergeMethod, ParamSpec, TensorMergeContext } from "../types.js";
 import { covers, cropLeading, elementCount } from "../kernels/layout.js";
 import {
   accumulate,
@@ -30,21 +23,20 @@ import {
   scaleInPlace,
   signElection,
   subtract,
-} from "../kernels/reference.js";
-import { sparsify, type Sparsification } from "../kernels/sparsify.js";
+} from "../kernels/reference/primitives.js";
+import { sparsify } from "../kernels/reference/sparsify.js";
+import { requireBase } from "./input-checks.js";
+import { readBoolean, readNumber, siteOf, type ParamSite } from "./param-reader.js";
+import { taskFamilyKernelPlan } from "./task-family-plan.js";
+import {
+  taskFamilySpecs,
+  type Consensus,
+  type TaskFamilyDefinition,
+  type TaskFamilySpecs,
+} from "./task-family-params.js";
+import { plainDivisor } from "./weight-sum.js";
 
-export type { Sparsification } from "../kernels/sparsify.js";
-export type Consensus = "sum" | "count";
-
-export interface TaskFamilyDefinition {
-  name: string;
-  prettyName: string;
-  reference: string;
-  sparsification?: Sparsification;
-  consensus?: Consensus;
-  defaultNormalize: boolean;
-  defaultRescale: boolean;
-}
+export type { Consensus, Sparsification, TaskFamilyDefinition } from "./task-family-params.js";
 
 /** Substrings that mark a tensor as an embedding (or tied output) matrix, cropped rather than skipped. */
 export const EMBEDDING_MARKERS = ["embed_tokens", "lm_head", "wte", "word_embeddings", "embed_out"] as const;
@@ -59,98 +51,48 @@ interface TaskVector {
   epsilon: number;
 }
 
-type Where = { model?: string; tensor: string };
-
-/** Below this |Σ wᵢ| the plain (no-consensus) normalisation divides by 1 (mergekit's threshold). */
-const WEIGHT_SUM_EPSILON = 1e-8;
-
 export function isEmbeddingTensor(name: string): boolean {
   return EMBEDDING_MARKERS.some((marker) => name.includes(marker));
 }
 
 export function defineTaskFamilyMethod(definition: TaskFamilyDefinition): MergeMethod {
+  const specs = taskFamilySpecs(definition);
+  const kernelPlan = taskFamilyKernelPlan(definition, specs);
   return {
     name: definition.name,
     prettyName: definition.prettyName,
     reference: definition.reference,
+    summary: definition.summary,
+    // Embeddings of another vocabulary are cropped, other mismatched tensors skipped (alignToBase).
+    shapePolicy: "task-family",
+    dropsAtRandom: definition.sparsification === "random" || definition.sparsification === "della_magprune",
     base: "required",
     minModels: 1,
-    globalParams: globalParamSpecs(definition),
-    perModelParams: perModelParamSpecs(definition),
-    merge: (ctx) => mergeTaskFamily(definition, ctx),
+    globalParams: [specs.int8Mask, specs.normalize, specs.rescale, specs.lambda],
+    perModelParams: [specs.weight, specs.density, ...[specs.gamma, specs.epsilon].filter(isSpec)],
+    merge: (ctx) => mergeTaskFamily(definition, specs, ctx),
+    ...(kernelPlan && { kernelPlan }),
   };
 }
 
-function globalParamSpecs(definition: TaskFamilyDefinition): ParamSpec[] {
-  return [
-    {
-      name: "int8_mask",
-      type: "boolean",
-      default: false,
-      description: "Accepted for mergekit compatibility (a memory saving there); no effect on the result.",
-    },
-    {
-      name: "normalize",
-      type: "boolean",
-      default: definition.defaultNormalize,
-      description: "Divide the mixed task vector by the sum of the (agreeing) weights.",
-    },
-    {
-      name: "rescale",
-      type: "boolean",
-      default: definition.defaultRescale,
-      description:
-        "Rescale sparsified task vectors (DARE/DELLA: see dare_rescale; others: L1 norm matching).",
-    },
-    { name: "lambda", type: "number", default: 1, description: "Scale of the mixed task vector." },
-  ];
+function isSpec(spec: ParamSpec | undefined): spec is ParamSpec {
+  return spec !== undefined;
 }
 
-function perModelParamSpecs(definition: TaskFamilyDefinition): ParamSpec[] {
-  const specs: ParamSpec[] = [
-    { name: "weight", type: "number", required: true, description: "Weight of this model's task vector." },
-    {
-      name: "density",
-      type: "number",
-      default: 1,
-      description: "Fraction of the task vector kept, in [0, 1].",
-    },
-  ];
-  if (definition.sparsification === "magnitude_outliers") {
-    specs.push({
-      name: "gamma",
-      type: "number",
-      default: 0.01,
-      description: "Fraction of largest values dropped.",
-    });
-  }
-  if (definition.sparsification === "della_magprune") {
-    specs.push({
-      name: "epsilon",
-      type: "number",
-      default: 0.15,
-      description: "Spread of keep probabilities around density (d ± ε must lie in (0, 1)).",
-    });
-  }
-  return specs;
-}
-
-function mergeTaskFamily(definition: TaskFamilyDefinition, ctx: TensorMergeContext): Float32Array {
-  const base = ctx.base;
-  if (!base) {
-    throw new HubmergeError("E_MERGE", `${definition.name} needs a base model`, {
-      hint: "Set base_model in the manifest.",
-      where: { tensor: ctx.tensorName },
-    });
-  }
+function mergeTaskFamily(
+  definition: TaskFamilyDefinition,
+  specs: TaskFamilySpecs,
+  ctx: TensorMergeContext,
+): Float32Array {
+  const base = requireBase(definition.name, ctx);
   checkDataLength(base, ctx.tensorName);
-  const where = { tensor: ctx.tensorName };
-  const normalize = readBoolean(ctx.global, "normalize", definition.defaultNormalize, where);
-  const rescale = readBoolean(ctx.global, "rescale", definition.defaultRescale, where);
-  const lambda = readNumber(ctx.global, "lambda", 1, where);
-  readBoolean(ctx.global, "int8_mask", false, where);
+  const site = siteOf(definition.name, ctx);
+  const normalize = readBoolean(specs.normalize, ctx.global, site);
+  const rescale = readBoolean(specs.rescale, ctx.global, site);
+  const lambda = readNumber(specs.lambda, ctx.global, site);
+  readBoolean(specs.int8Mask, ctx.global, site);
 
-  const vectors = collectTaskVectors(definition, ctx, base);
+  const vectors = collectTaskVectors(definition, specs, ctx, base);
   if (vectors.length === 0) return Float32Array.from(base.data);
   if (definition.sparsification) {
     const method = definition.sparsification;
@@ -200,16 +142,13 @@ function consensusMix(consensus: Consensus, vectors: TaskVector[], mixed: Float3
 
 /** Plain sum into `mixed`; returns Σ f32(wᵢ) (f32, model order), or 1 when |Σ| < 1e-8. */
 function plainMix(vectors: TaskVector[], mixed: Float32Array): number {
-  let weightSum = 0;
-  for (const vector of vectors) {
-    accumulate(mixed, vector.delta);
-    weightSum = Math.fround(weightSum + Math.fround(vector.weight));
-  }
-  return Math.abs(weightSum) < WEIGHT_SUM_EPSILON ? 1 : weightSum;
+  for (const vector of vectors) accumulate(mixed, vector.delta);
+  return plainDivisor(vectors.map((vector) => vector.weight));
 }
 
 function collectTaskVectors(
   definition: TaskFamilyDefinition,
+  specs: TaskFamilySpecs,
   ctx: TensorMergeContext,
   base: MergeInput,
 ): TaskVector[] {
@@ -218,22 +157,16 @@ function collectTaskVectors(
     checkDataLength(input, ctx.tensorName);
     const data = alignToBase(input, base, ctx);
     if (!data) continue;
-    const where = { model: input.model, tensor: ctx.tensorName };
+    const site = siteOf(definition.name, ctx, input.model);
     const vector: TaskVector = {
       model: input.model,
       delta: new Float32Array(data.length),
-      weight: readNumber(input.params, "weight", undefined, where),
-      density: readNumber(input.params, "density", 1, where),
-      gamma: 0,
-      epsilon: 0,
+      weight: readNumber(specs.weight, input.params, site),
+      density: readNumber(specs.density, input.params, site),
+      gamma: specs.gamma ? readNumber(specs.gamma, input.params, site) : 0,
+      epsilon: specs.epsilon ? readNumber(specs.epsilon, input.params, site) : 0,
     };
-    if (definition.sparsification === "magnitude_outliers") {
-      vector.gamma = readNumber(input.params, "gamma", 0.01, where);
-    }
-    if (definition.sparsification === "della_magprune") {
-      vector.epsilon = readNumber(input.params, "epsilon", 0.15, where);
-    }
-    checkRanges(vector, where);
+    checkDellaSpread(vector, site);
     subtract(data, base.data, vector.delta);
     vectors.push(vector);
   }
@@ -265,63 +198,16 @@ function checkDataLength(input: MergeInput, tensor: string): void {
   }
 }
 
-function checkRanges(vector: TaskVector, where: Where): void {
-  const fail = (message: string, hint: string): never => {
-    throw new HubmergeError("E_MERGE", message, { hint, where });
-  };
-  if (!(vector.density >= 0 && vector.density <= 1)) {
-    fail(`density ${vector.density} is outside [0, 1]`, "Give density as a fraction between 0 and 1.");
-  }
-  if (!(vector.gamma >= 0 && vector.gamma <= 1)) {
-    fail(`gamma ${vector.gamma} is outside [0, 1]`, "Give gamma as a fraction between 0 and 1.");
-  }
+/**
+ * DELLA's keep probabilities run from density − epsilon to density + epsilon, so both must lie in
+ * (0, 1) below density 1 (as mergekit). The manifest check (validate-params.ts) says the same at
+ * the manifest's line; this one covers direct callers. With epsilon 0 (the other methods) it holds.
+ */
+function checkDellaSpread(vector: TaskVector, site: ParamSite): void {
   const { density: d, epsilon: e } = vector;
-  if (d > 0 && d < 1 && !(d - e > 0 && d + e < 1)) {
-    fail(
-      `density ${d} ± epsilon ${e} leaves (0, 1)`,
-      "Choose epsilon smaller than both density and 1 − density.",
-    );
-  }
-}
-
-function readParam(params: ResolvedParams, name: string, fallback: ParamValue | undefined, where: Where) {
-  const value = params[name] ?? fallback;
-  if (value === undefined) {
-    throw new HubmergeError("E_MERGE", `the parameter ${name} is required`, {
-      hint: `Give ${name} in this model's parameters (or in the global parameters).`,
-      where,
-    });
-  }
-  return value;
-}
-
-function readNumber(
-  params: ResolvedParams,
-  name: string,
-  fallback: number | undefined,
-  where: Where,
-): number {
-  const value = readParam(params, name, fallback, where);
-  if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new HubmergeError(
-      "E_MERGE",
-      `the parameter ${name} must be a finite number, got ${String(value)}`,
-      {
-        hint: `Set ${name} to a number.`,
-        where,
-      },
-    );
-  }
-  return value;
-}
-
-function readBoolean(params: ResolvedParams, name: string, fallback: boolean, where: Where): boolean {
-  const value = readParam(params, name, fallback, where);
-  if (typeof value !== "boolean") {
-    throw new HubmergeError("E_MERGE", `the parameter ${name} must be true or false, got ${String(value)}`, {
-      hint: `Set ${name} to true or false.`,
-      where,
-    });
-  }
-  return value;
+  if (d >= 1 || (d - e > 0 && d + e < 1)) return;
+  throw new HubmergeError("E_MERGE", `${site.method}: density ${d} ± epsilon ${e} leaves (0, 1)`, {
+    hint: "Choose epsilon smaller than both density and 1 − density.",
+    where: { model: site.model, tensor: site.tensor },
+  });
 }

@@ -1,5 +1,5 @@
 import { HubmergeError } from "../../errors.js";
-import { modelKey, type ModelRef } from "../../manifest/model-ref.js";
+import { modelKey, type ModelRef } from "../../model-ref.js";
 import type { Manifest, ModelEntry, Slice } from "../../manifest/types.js";
 import { DTYPE_SIZE } from "../../safetensors/dtype.js";
 import { planShards } from "../../safetensors/writer.js";

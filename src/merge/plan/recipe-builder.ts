@@ -2,7 +2,8 @@ import { HubmergeError } from "../../errors.js";
 import { isFloatDType, type FloatDType } from "../../safetensors/dtype.js";
 import type { LoadedModel } from "../loaded-model.js";
 import { resolveParams } from "../params.js";
-import type { LayerPosition, MergeMethod, ParamSettings } from "../types.js";
+import type { ParamSettings } from "../../manifest/types.js";
+import type { LayerPosition, MergeMethod } from "../types.js";
 import { outputDType } from "./dtypes.js";
 import type { PlannedInput, TensorRecipe } from "./types.js";
 

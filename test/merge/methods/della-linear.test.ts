@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { dellaLinearMethod } from "../../../src/merge/methods/della-linear.js";
-import { dellaSparsify, l1NormF64 } from "../../../src/merge/kernels/reference.js";
+import { dellaSparsify, l1NormF64 } from "../../../src/merge/kernels/reference/primitives.js";
 import { dareStream } from "../../../src/merge/rng/dare-stream.js";
 import { taskContext } from "./task-context.js";
 

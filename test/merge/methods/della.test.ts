@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { dellaMethod } from "../../../src/merge/methods/della.js";
-import { dellaSparsify } from "../../../src/merge/kernels/reference.js";
+import { dellaSparsify } from "../../../src/merge/kernels/reference/primitives.js";
 import { dareStream } from "../../../src/merge/rng/dare-stream.js";
 import { taskContext } from "./task-context.js";
 

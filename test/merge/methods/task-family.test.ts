@@ -145,6 +145,7 @@ describe("the task-arithmetic family", () => {
       name: "x",
       prettyName: "X",
       reference: "https://example.org",
+      summary: "x",
       sparsification: "magnitude",
       consensus: "count",
       defaultNormalize: true,

@@ -15,7 +15,7 @@ import {
   descriptorWords,
 } from "./abi.js";
 import type { CutWords } from "./magnitude-cuts.js";
-import type { ModelSparsity, TaskPlan } from "./task-plan.js";
+import type { ModelSparsity, TaskPlan } from "../plan.js";
 
 export interface DescriptorTarget {
   words: Uint32Array;

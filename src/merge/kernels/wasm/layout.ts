@@ -18,7 +18,6 @@ import {
   REGION_PADDING,
   descriptorWords,
 } from "./abi.js";
-import { alignUp } from "./local-kernels.js";
 
 export interface LayoutRequest {
   heapBase: number;
@@ -155,4 +154,8 @@ function cutChunks(length: number, request: LayoutRequest): [number, number][] {
   const chunks: [number, number][] = [];
   for (let from = 0; from < length; from += size) chunks.push([from, Math.min(length, from + size)]);
   return chunks;
+}
+
+export function alignUp(value: number, alignment: number): number {
+  return Math.ceil(value / alignment) * alignment;
 }

@@ -8,8 +8,7 @@
  * - the fused pass merges and encodes each chunk; finished windows are copied out.
  */
 import { DTYPE_SIZE } from "../../../safetensors/dtype.js";
-import type { KernelPool, KernelTask } from "../../workers/pool.js";
-import type { InputBytes, TensorMergeRequest } from "./backend.js";
+import type { InputBytes, TensorMergeRequest } from "../request.js";
 import { writeCuts, writeDescriptor, type DescriptorTarget } from "./descriptor.js";
 import { ensureMemory } from "./load-kernels.js";
 import { planLayout, HIGH_HIST_BYTES, LOW_HIST_BYTES, type ArenaLayout, type Window } from "./layout.js";
@@ -24,6 +23,7 @@ import {
 } from "./magnitude-cuts.js";
 import { HIGH_BUCKETS, LOW_SLOTS, NO_KEY } from "./abi.js";
 import type { WasmMemory } from "./wasm-api.js";
+import type { KernelPool, KernelTask } from "./workers/pool.js";
 
 /**
  * Where the result goes: bytes of a SharedArrayBuffer that workers write directly (an output

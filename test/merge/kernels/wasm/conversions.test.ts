@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodeToF32, encodeFromF32 } from "../../../../src/safetensors/dtype.js";
-import { wasmDecodeToF32, wasmEncodeFromF32 } from "../../../../src/merge/kernels/wasm/local-kernels.js";
+import { wasmDecodeToF32, wasmEncodeFromF32 } from "../../../support/wasm-kernels.js";
 
 const bitsOf = (values: Float32Array) => new Uint32Array(values.buffer, values.byteOffset, values.length);
 const bytesOf = (values: Float32Array | Uint8Array) =>

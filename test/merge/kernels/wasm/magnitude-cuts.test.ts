@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { magnitudeTopKMask } from "../../../../src/merge/kernels/magnitude-select.js";
+import { magnitudeTopKMask } from "../../../../src/merge/kernels/reference/magnitude-select.js";
 import { HIGH_BUCKETS, LOW_SLOTS } from "../../../../src/merge/kernels/wasm/abi.js";
-import { localKernels } from "../../../../src/merge/kernels/wasm/local-kernels.js";
+import { localKernels } from "../../../support/wasm-kernels.js";
 import { chooseBucket, chooseKey } from "../../../../src/merge/kernels/wasm/magnitude-cuts.js";
 
 /** Order key of |x| (magnitude-select.ts), for building the mask from a cut. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { fillUniform24 } from "../../../../src/merge/rng/philox.js";
 import { dareStream } from "../../../../src/merge/rng/dare-stream.js";
-import { localKernels } from "../../../../src/merge/kernels/wasm/local-kernels.js";
+import { localKernels } from "../../../support/wasm-kernels.js";
 
 function wasmPhilox(counter: number[], key: number[]): number[] {
   const kernels = localKernels();

@@ -1,0 +1,155 @@
+/**
+ * Model references as mergekit writes them: a Hub repo id (`org/name`, legacy `gpt2`), optionally
+ * pinned with `@revision`, or a local folder. Parsing is syntax only, plus one `stat` to tell a
+ * folder that happens to look like `org/name` from a Hub repo; nothing is downloaded here.
+ */
+import { statSync } from "node:fs";
+import { homedir } from "node:os";
+import { isAbsolute, resolve } from "node:path";
+import { HubmergeError } from "./errors.js";
+
+export interface ModelRef {
+  /** Exactly as written in the manifest. */
+  raw: string;
+  kind: "hub" | "local";
+  /** `org/name` (or a legacy bare `name`) for Hub references. */
+  repo?: string;
+  /** Branch, tag or commit after `@`, for Hub references. */
+  revision?: string;
+  /** Absolute folder, resolved against the manifest's folder, for local references. */
+  path?: string;
+}
+
+const ACCEPTED_FORMS =
+  "a Hub repo id (`org/name`), a pinned one (`org/name@revision`) or a local folder (`./path`, `../path`, `/abs/path`, `~/path`)";
+const REPO_PART_MAX = 96;
+const REVISION_MAX = 255;
+
+function refError(message: string, hint: string = `Write ${ACCEPTED_FORMS}.`): HubmergeError {
+  return new HubmergeError("E_MANIFEST", message, { hint });
+}
+
+/** Why `part` is not a valid half of a Hub repo id, or undefined when it is. */
+function repoPartProblem(part: string): string | undefined {
+  if (part.length === 0) return "has an empty part";
+  if (part.length > REPO_PART_MAX) return `has a part longer than ${REPO_PART_MAX} characters`;
+  if (!/^[A-Za-z0-9._-]+$/.test(part)) return "may only contain letters, digits, `-`, `_` and `.`";
+  if (part.includes("--") || part.includes("..")) return "may not contain `--` or `..`";
+  if (/^[-.]|[-.]$/.test(part)) return "may not start or end with `-` or `.`";
+  return undefined;
+}
+
+/** Why `id` is not a Hub repo id (`org/name` or `name`), or undefined when it is. */
+export function repoIdProblem(id: string, requireOrg = false): string | undefined {
+  const parts = id.split("/");
+  if (parts.length > 2) return "has more than one `/`";
+  if (requireOrg && parts.length !== 2) return "needs an owner: `org/name`";
+  for (const part of parts) {
+    const problem = repoPartProblem(part);
+    if (problem !== undefined) return problem;
+  }
+  if (id.endsWith(".git")) return "may not end with `.git`";
+  return undefined;
+}
+
+function revisionProblem(revision: string): string | undefined {
+  if (revision.length === 0) return "is empty after `@`";
+  if (revision.length > REVISION_MAX) return `is longer than ${REVISION_MAX} characters`;
+  if (!/^[A-Za-z0-9._/-]+$/.test(revision)) return "may only contain letters, digits, `-`, `_`, `.` and `/`";
+  if (revision.includes("..")) return "may not contain `..`";
+  return undefined;
+}
+
+function hasLocalPrefix(raw: string): boolean {
+  return raw === "." || raw === ".." || /^(\.\/|\.\.\/|\/|~)/.test(raw);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function expandHome(raw: string): string {
+  return raw === "~" || raw.startsWith("~/") ? homedir() + raw.slice(1) : raw;
+}
+
+function parseLocal(raw: string, manifestDir: string): ModelRef {
+  if (raw.includes("@")) {
+    throw refError(
+      `Local model folder "${raw}" has an \`@\`: a local folder has no revisions.`,
+      "Remove the `@…` part, or pin the model by pushing it to the Hub and writing `org/name@revision`.",
+    );
+  }
+  if (raw.startsWith("~") && raw !== "~" && !raw.startsWith("~/")) {
+    throw refError(
+      `Local model folder "${raw}" uses \`~user\`, which is not supported.`,
+      "Write the folder as `~/path`, an absolute path, or a path relative to the manifest.",
+    );
+  }
+  const expanded = expandHome(raw);
+  const path = isAbsolute(expanded) ? resolve(expanded) : resolve(manifestDir, expanded);
+  return { raw, kind: "local", path };
+}
+
+function parseHub(raw: string): ModelRef {
+  const at = raw.split("@");
+  if (at.length > 2) throw refError(`Model reference "${raw}" has more than one \`@\`.`);
+  const [repo = "", revision] = at;
+  const repoProblem = repoIdProblem(repo);
+  if (repoProblem !== undefined) {
+    throw refError(`Model reference "${raw}" is not a Hub repo id: it ${repoProblem}.`);
+  }
+  if (revision !== undefined) {
+    const problem = revisionProblem(revision);
+    if (problem !== undefined) {
+      throw refError(
+        `Model reference "${raw}" has a bad revision: it ${problem}.`,
+        "Write a branch, tag or commit sha after `@`, e.g. `org/name@main` or `org/name@4f1c2e9`.",
+      );
+    }
+    return { raw, kind: "hub", repo, revision };
+  }
+  return { raw, kind: "hub", repo };
+}
+
+/** Parse a model reference; throws E_MANIFEST (without a position: the caller adds it). */
+export function parseModelRef(raw: string, manifestDir: string): ModelRef {
+  if (raw.trim().length === 0) throw refError("Model reference is empty.");
+  if (raw !== raw.trim()) throw refError(`Model reference "${raw}" has leading or trailing spaces.`);
+  if (raw.includes("+")) {
+    throw refError(
+      `Model reference "${raw}" uses \`model+lora\`: merging LoRA adapters is not supported yet.`,
+      "Merge the adapter into its base first (e.g. PEFT's merge_and_unload), upload or save the result, and reference that model.",
+    );
+  }
+  if (/^[a-z]+:\/\//i.test(raw)) {
+    throw refError(
+      `Model reference "${raw}" is a URL.`,
+      "Write just the repo id, e.g. `org/name` for https://huggingface.co/org/name.",
+    );
+  }
+  if (hasLocalPrefix(raw)) return parseLocal(raw, manifestDir);
+  if (isDirectory(resolve(manifestDir, raw))) return parseLocal(raw, manifestDir);
+  return parseHub(raw);
+}
+
+/** The canonical text of a reference: `org/name[@rev]` for the Hub, the path as written for folders. */
+export function formatModelRef(ref: ModelRef): string {
+  if (ref.kind === "local") return ref.raw;
+  return ref.revision === undefined ? `${ref.repo}` : `${ref.repo}@${ref.revision}`;
+}
+
+/** Whether two references name the same model at the same revision (mergekit's equality). */
+export function sameModelRef(a: ModelRef, b: ModelRef): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === "local") return a.path === b.path;
+  return a.repo === b.repo && a.revision === b.revision;
+}
+
+/** One key per distinct model (what sameModelRef compares), for maps of loaded models. */
+export function modelKey(ref: ModelRef): string {
+  return ref.kind === "local" ? `local:${ref.path}` : `hub:${ref.repo}@${ref.revision ?? ""}`;
+}
