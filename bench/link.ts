@@ -212,8 +212,8 @@ function renderLink(
 ): string {
   const header = `link: ${link.perConnection / MB} MB/s per connection, ${link.total / MB} MB/s total, ${link.latencyMs} ms to first byte, LFS files through CDN redirects; read-ahead budget ${(options.readAheadBytes / 2 ** 20).toFixed(0)} MiB`;
   const lines = [
-    "| connections | reads alone: s | × link ideal | pulled ÷ tensor bytes | merge: s (planning s) | × link ideal | × max(ideal, local merge) | pulled MB | read-ahead peak MB | peak RSS MB |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| connections | reads alone: s (planning s) | × link ideal | tensor reads × their ideal | pulled ÷ tensor bytes | merge: s (planning s) | × link ideal | × max(ideal, local merge) | pulled MB | read-ahead peak MB | peak RSS MB |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const row of rows) {
     const readIdeal = row.downloadPulled / link.total;
@@ -221,8 +221,10 @@ function renderLink(
     lines.push(
       `| ${[
         row.connections,
-        row.download.seconds.toFixed(2),
+        `${row.download.seconds.toFixed(2)} (${row.download.planSeconds.toFixed(2)})`,
         times(row.download.seconds, readIdeal),
+        // After planning: the tensor bytes alone against what the link could carry.
+        times(row.download.seconds - row.download.planSeconds, row.download.tensorBytes / link.total),
         `${(row.downloadPulled / row.download.tensorBytes).toFixed(4)}×`,
         `${row.merge.seconds.toFixed(2)} (${row.merge.planSeconds.toFixed(2)})`,
         times(row.merge.seconds, mergeIdeal),
@@ -233,8 +235,8 @@ function renderLink(
       ].join(" | ")} |`,
     );
   }
-  lines.push("| publish to a paced Hub | — | — | — | — | — | — | — | — | — |");
-  lines.push("| merge + publish together | — | — | — | — | — | — | — | — | — |");
+  const empty = " — |".repeat(10);
+  lines.push(`| publish to a paced Hub |${empty}`, `| merge + publish together |${empty}`);
   // DARE masks are keyed by the model references, so only the Hub merges are compared.
   const hashes = new Set(rows.map((r) => r.merge.outputHash));
   const last = rows[rows.length - 1];
