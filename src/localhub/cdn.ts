@@ -13,8 +13,11 @@ import type { FaultInjector, FaultRule } from "./faults.js";
 import { HubError } from "./hub-error.js";
 import { parseRange } from "./http/range.js";
 import { send, sendError } from "./http/respond.js";
+import type { CdnRequestRecord, LocalCdn } from "./cdn-types.js";
 import type { RequestLog } from "./request-log.js";
 import type { LfsInfo } from "./types.js";
+
+export type { CdnRequestRecord, LocalCdn } from "./cdn-types.js";
 
 export interface CdnOptions {
   /** 0 (default) picks a free port. */
@@ -23,22 +26,6 @@ export interface CdnOptions {
   ttlMs?: number;
   /** The clock signatures are made and checked with (ms since the epoch); tests move it. */
   now?: () => number;
-}
-
-/** A request the CDN saw, with every header as sent (tests look for tokens). */
-export interface CdnRequestRecord {
-  path: string;
-  range: string | undefined;
-  headers: Record<string, string | string[] | undefined>;
-  status: number;
-}
-
-export interface LocalCdn {
-  readonly url: string;
-  /** A signed URL for an LFS object, valid for `ttlMs` from now. */
-  sign(oid: string): string;
-  readonly requests: CdnRequestRecord[];
-  close(): Promise<void>;
 }
 
 const DEFAULT_TTL_MS = 60 * 60 * 1000;

@@ -1,7 +1,7 @@
 /** What every route handler gets: the request, the response, its identity and the hub's services. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Identity } from "./auth.js";
-import type { LocalCdn } from "./cdn.js";
+import type { LocalCdn } from "./cdn-types.js";
 import type { FaultRule } from "./faults.js";
 import type { LinkPacer } from "./pacing.js";
 import type { RepoStore } from "./repo-store.js";
