@@ -242,8 +242,13 @@ function render(report: Omit<BenchReport, "text">, options: BenchOptions): strin
   return `\n${formatTable(rows, floor)}\n${runs}\n\n${formatTargets(targets)}\n`;
 }
 
-/** `--backend webgpu` runs the GPU table (GPU vs wasm vs reference on one machine, bench/gpu.ts). */
+/** `--link` runs the link table (bench/link.ts); `--backend webgpu` runs the GPU table (GPU vs wasm vs reference on one machine, bench/gpu.ts). */
 async function main(argv: string[]): Promise<void> {
+  if (argv.includes("--link")) {
+    const { parseLinkOptions, runLinkBench } = await import("./link.js");
+    await runLinkBench(parseLinkOptions(argv.filter((a) => a !== "--link")));
+    return;
+  }
   const at = argv.indexOf("--backend");
   if (at < 0) {
     await runBench(parseOptions(argv));

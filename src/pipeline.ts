@@ -17,7 +17,7 @@ import { chooseChatTemplate, type ChosenChatTemplate } from "./merge/chat-templa
 import { validateManifest } from "./manifest/validate.js";
 import { writeAuxFiles } from "./merge/aux-files.js";
 import type { MergeEventListener } from "./merge/events.js";
-import { executePlan } from "./merge/execute.js";
+import { executePlan, type ExecuteInput } from "./merge/execute.js";
 import type { BackendName } from "./merge/kernels/index.js";
 import { loadModel, type LoadedModel } from "./merge/loaded-model.js";
 import { methodRegistry } from "./merge/methods/registry.js";
@@ -108,6 +108,10 @@ interface MergeOptions extends PlanOptions {
   threads?: number;
   /** Elements per piece of a large elementwise tensor (tests use small ones to cross boundaries). */
   pieceElements?: number;
+  /** Bytes that reads from Hub sources may fetch ahead of the merge (default 1 GiB). */
+  readAheadBytes?: number;
+  /** Sees the run's planned reads (tests check the read-ahead budget). */
+  onReads?: ExecuteInput["onReads"];
   onEvent?: MergeEventListener;
   signal?: AbortSignal;
 }
@@ -248,6 +252,8 @@ async function mergeInto(
     backend: options.backend,
     threads: options.threads,
     pieceElements: options.pieceElements,
+    readAheadBytes: options.readAheadBytes,
+    onReads: options.onReads,
   });
   const reference = [...models.values()].find((m) => m.ref === plan.referenceModel)!;
   const tokenizer = tokenizerModel(manifest, models) ?? reference;

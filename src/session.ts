@@ -11,6 +11,8 @@ export interface HubSessionOptions {
   cacheDir?: string;
   fetch?: typeof fetch;
   retry?: RetryOptions;
+  /** Range requests in flight across the run's Hub sources (default 16). */
+  connections?: number;
   signal?: AbortSignal;
   /** Local models must resolve (realpath, following symlinks) inside this folder; the Action sets it. */
   workspace?: string;

@@ -6,7 +6,7 @@ import { HubmergeError } from "../errors.js";
 import { BACKEND_NAMES, publishMerge, runMerge, type BackendName } from "../pipeline.js";
 import { addHubFlags, sessionFromFlags, type HubFlags } from "./hub-flags.js";
 import { formatBytes } from "../format.js";
-import { parsePositiveInt, parseSeed, parseSize } from "./options.js";
+import { parsePositiveInt, parseSeed, parseSize, parseSizeOrZero } from "./options.js";
 import { progressReporter } from "./progress.js";
 
 interface MergeFlags extends HubFlags {
@@ -20,6 +20,7 @@ interface MergeFlags extends HubFlags {
   quiet?: boolean;
   allowIncompatible?: boolean;
   allowCrimes?: boolean;
+  readAhead?: number;
 }
 
 export function registerMerge(program: Command): void {
@@ -37,6 +38,11 @@ export function registerMerge(program: Command): void {
         .default("auto"),
     )
     .option("--shard-size <size>", "largest shard, e.g. 5GB (default) or 500MB", parseSize)
+    .option(
+      "--read-ahead <size>",
+      "memory for Hub reads fetched ahead of the merge, e.g. 2GiB (default 1GiB; 0 turns it off)",
+      parseSizeOrZero,
+    )
     .option("--force", "replace an output folder that was not written by hubmerge")
     .option("-q, --quiet", "print only warnings and the summary")
     .option("--allow-incompatible", "merge even when the compatibility check finds blocking problems")
@@ -58,6 +64,7 @@ export function registerMerge(program: Command): void {
         backend: flags.backend,
         force: flags.force,
         maxShardBytes: flags.shardSize,
+        readAheadBytes: flags.readAhead,
         allowIncompatible: Boolean(flags.allowIncompatible || flags.allowCrimes),
         resolver: session.resolver,
         lineageOf: session.lineageOf,

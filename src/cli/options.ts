@@ -35,3 +35,8 @@ export function parseSize(value: string): number {
   if (bytes < 1) throw new InvalidArgumentError("the size must be at least one byte");
   return bytes;
 }
+
+/** A size as parseSize reads it, or 0 (to turn something off). */
+export function parseSizeOrZero(value: string): number {
+  return /^\s*0+\s*[a-z]*\s*$/i.test(value) ? 0 : parseSize(value);
+}

@@ -48,25 +48,31 @@ export async function runDeltaProbe(input: ProbeInput): Promise<ProbeModelResult
     return baseSamples.get(tensor.name)!;
   };
   try {
-    const results: ProbeModelResult[] = [];
-    for (const [i, model] of input.others.entries()) {
+    // Every sample of every model is requested at once: over a link with a first-byte latency,
+    // reading them one after another would cost a round trip each (the reads are a few MB).
+    const probeModel = async (model: ProbeInput["others"][number], i: number) => {
       const reader = new SampleReader(model.loaded);
       try {
-        const tensors: ProbeTensorStats[] = [];
-        for (const tensor of plan) {
-          const limit = comparableElements(referenceTable, tables[i]!, tensor.name);
-          const blocks = clipBlocks(tensor.blocks, limit);
-          if (blocks.length === 0) continue;
-          const base = sliceLike(await baseSample(tensor), tensor.blocks, blocks);
-          const tuned = await reader.read(tensor.name, blocks);
-          tensors.push({ tensor: tensor.name, kind: tensor.kind, ...compareSamples(base, tuned) });
-        }
-        results.push(summarise(model.name, input.reference.name, reader.bytesRead, tensors));
+        const compared = await Promise.all(
+          plan.map(async (tensor): Promise<ProbeTensorStats | undefined> => {
+            const limit = comparableElements(referenceTable, tables[i]!, tensor.name);
+            const blocks = clipBlocks(tensor.blocks, limit);
+            if (blocks.length === 0) return undefined;
+            const [full, tuned] = await Promise.all([baseSample(tensor), reader.read(tensor.name, blocks)]);
+            const base = sliceLike(full, tensor.blocks, blocks);
+            return { tensor: tensor.name, kind: tensor.kind, ...compareSamples(base, tuned) };
+          }),
+        );
+        const tensors = compared.filter((t) => t !== undefined);
+        return summarise(model.name, input.reference.name, reader.bytesRead, tensors);
       } finally {
         await reader.close();
       }
-    }
-    return results;
+    };
+    const settled = await Promise.allSettled(input.others.map(probeModel));
+    const failed = settled.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<ProbeModelResult>).value);
   } finally {
     await baseReader.close();
   }

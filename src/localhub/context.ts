@@ -1,7 +1,9 @@
 /** What every route handler gets: the request, the response, its identity and the hub's services. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Identity } from "./auth.js";
+import type { LocalCdn } from "./cdn-types.js";
 import type { FaultRule } from "./faults.js";
+import type { LinkPacer } from "./pacing.js";
 import type { RepoStore } from "./repo-store.js";
 import type { UploadSigner } from "./upload-signer.js";
 
@@ -15,6 +17,10 @@ export interface HubServices {
   multipartChunkSize: number;
   /** Entries per page of the tree API. */
   treePageSize: number;
+  /** Paces and counts what is sent (pacing.ts). */
+  link: LinkPacer;
+  /** Set in CDN mode: LFS files are served from this second origin (cdn.ts). */
+  cdn?: LocalCdn;
 }
 
 export interface RequestContext {

@@ -5,3 +5,5 @@ export type { FaultCounts, FaultKind, FaultMatch, FaultRequest, FaultRule, Fault
 export type { RequestLog, RequestRecord } from "./request-log.js";
 export type { TokenSpec } from "./types.js";
 export { HubError, type HubErrorCode } from "./hub-error.js";
+export { LinkPacer, TokenBucket, type LinkPacing } from "./pacing.js";
+export type { CdnOptions, CdnRequestRecord, LocalCdn } from "./cdn.js";

@@ -9,10 +9,12 @@ import type { AddressInfo } from "node:net";
 import { HubmergeError } from "../errors.js";
 import { LocalHubAdmin } from "./admin.js";
 import { TokenRegistry } from "./auth.js";
+import { startCdn, type CdnOptions, type LocalCdn } from "./cdn.js";
 import type { HubServices, RequestContext } from "./context.js";
 import { FaultInjector, type FaultRule } from "./faults.js";
 import { HubError } from "./hub-error.js";
 import { sendError } from "./http/respond.js";
+import { LinkPacer, type LinkPacing } from "./pacing.js";
 import { RepoStore } from "./repo-store.js";
 import { RequestLog } from "./request-log.js";
 import { claimStorageFolder } from "./storage-marker.js";
@@ -41,6 +43,10 @@ export interface LocalHubOptions {
   uploadUrlTtlSeconds?: number;
   /** One line per request (method, path, status, time); tokens never appear. */
   log?: (line: string) => void;
+  /** Rate per connection, total rate and first-byte latency of what is sent (pacing.ts). */
+  pacing?: LinkPacing;
+  /** Serve LFS files from a second origin through signed, expiring URLs (cdn.ts). */
+  cdn?: CdnOptions | boolean;
 }
 
 export interface LocalHub {
@@ -51,6 +57,10 @@ export interface LocalHub {
   readonly admin: LocalHubAdmin;
   readonly faults: FaultInjector;
   readonly requests: RequestLog;
+  /** The link's pacing (changeable) and the bytes it carried. */
+  readonly link: LinkPacer;
+  /** The CDN origin, in CDN mode. */
+  readonly cdn: LocalCdn | undefined;
   close(): Promise<void>;
 }
 
@@ -67,6 +77,7 @@ export async function startLocalHub(opts: LocalHubOptions): Promise<LocalHub> {
     multipartThreshold: threshold,
     multipartChunkSize: opts.multipartChunkSize ?? Math.max(1, Math.ceil(threshold / 2)),
     treePageSize: opts.treePageSize ?? 1000,
+    link: new LinkPacer(opts.pacing),
   };
   const deps: Deps = {
     hub,
@@ -85,6 +96,10 @@ export async function startLocalHub(opts: LocalHubOptions): Promise<LocalHub> {
   });
   const port = await listen(server, opts.port ?? 0, opts.host ?? "127.0.0.1");
   hub.baseUrl = `http://127.0.0.1:${port}`;
+  if (opts.cdn) {
+    const cdnOptions = opts.cdn === true ? {} : opts.cdn;
+    hub.cdn = await startCdn(cdnOptions, { hub, faults: deps.faults, log: deps.requests });
+  }
   return {
     url: hub.baseUrl,
     port,
@@ -92,7 +107,12 @@ export async function startLocalHub(opts: LocalHubOptions): Promise<LocalHub> {
     admin: new LocalHubAdmin(store),
     faults: deps.faults,
     requests: deps.requests,
-    close: () => closeServer(server),
+    link: hub.link,
+    cdn: hub.cdn,
+    close: async () => {
+      await hub.cdn?.close();
+      await closeServer(server);
+    },
   };
 }
 

@@ -12,9 +12,10 @@ import type { MergeEventListener } from "./events.js";
 import { openKernels, type BackendName, type KernelBackend } from "./kernels/index.js";
 import type { LoadedModel } from "./loaded-model.js";
 import type { MergePlan, PlannedInput, TensorRecipe } from "./plan/types.js";
-import { ReadBuffers } from "./read-buffers.js";
+import { ReadBuffers, type BufferSet } from "./read-buffers.js";
 import { runTensorPipeline } from "./tensor-pipeline.js";
 import type { DareRescale, MergeInput } from "./types.js";
+import { inputSpan, plannedInputs, UnitReads } from "./unit-reads.js";
 import { elementCount, workUnits, type WorkUnit } from "./work-units.js";
 
 export interface ExecuteInput {
@@ -30,6 +31,10 @@ export interface ExecuteInput {
   threads?: number;
   /** Elements per piece of a large elementwise tensor (default: the kernels'; tests use small ones). */
   pieceElements?: number;
+  /** Bytes that reads from Hub sources may fetch ahead of the merge (default 1 GiB). */
+  readAheadBytes?: number;
+  /** Sees the run's reads once planned (tests check the read-ahead budget). */
+  onReads?: (reads: UnitReads) => void;
   onEvent?: MergeEventListener;
   signal?: AbortSignal;
 }
@@ -69,6 +74,20 @@ export async function executePlan(
     (recipe) => kernels.canMergePieces(pieceQuery(recipe, input, byRef)),
     input.pieceElements ?? kernels.pieceElements,
   );
+  const reads = new UnitReads(units, byRef, input.readAheadBytes);
+  input.onReads?.(reads);
+  let readBytes = 0;
+  const readUnit = async (i: number, set: BufferSet) => {
+    const loaded = await loadInputs(
+      units[i]!,
+      byRef,
+      (slot, bytes) => buffers.lease(set, slot, bytes),
+      (slot, target, direct) => reads.readInto(i, slot, target, direct),
+    );
+    readBytes += reads.unitBytes[i]!;
+    onEvent?.({ type: "read", bytes: readBytes, total: reads.totalBytes });
+    return loaded;
+  };
   const warnings = new Set<string>();
   const warn = (message: string) => {
     if (warnings.has(message)) return;
@@ -76,10 +95,11 @@ export async function executePlan(
     onEvent?.({ type: "warning", message });
   };
   try {
+    reads.start();
     await runTensorPipeline({
       count: units.length,
       signal: input.signal,
-      read: (i, set) => loadInputs(units[i]!, byRef, (slot, bytes) => buffers.lease(set, slot, bytes)),
+      read: readUnit,
       merge: (i, loaded) => mergeUnit(units[i]!, loaded, input, kernels, byRef, warn),
       write: async (i, bytes) => {
         const { recipe, piece, last, index } = units[i]!;
@@ -101,18 +121,13 @@ export async function executePlan(
     await writer.abort();
     throw error;
   } finally {
+    await reads.close();
     await kernels.close();
   }
 }
 
 function outputSize(recipe: TensorRecipe): number {
   return DTYPE_SIZE[recipe.dtype];
-}
-
-/** A recipe's inputs in read order (base first); their positions are their buffer slots. */
-function plannedInputs(recipe: TensorRecipe): PlannedInput[] {
-  if (recipe.action === "copy") return [recipe.inputs[0]!];
-  return recipe.base ? [recipe.base, ...recipe.inputs] : recipe.inputs;
 }
 
 /** What the kernels need to decide whether they take `recipe` in pieces (nothing read yet). */
@@ -139,14 +154,15 @@ async function loadInputs(
   unit: WorkUnit,
   models: ReadonlyMap<string, LoadedModel>,
   lease: (slot: number, bytes: number) => Uint8Array,
+  readInto: (slot: number, target: Uint8Array, direct: () => Promise<void>) => Promise<void>,
 ): Promise<LoadedInputs> {
-  const { recipe, piece } = unit;
+  const { recipe } = unit;
   const read = async (p: PlannedInput, slot: number): Promise<RawInput> => {
     const model = models.get(p.model)!;
     const info = model.tensors.info(p.tensor);
-    const size = piece ? DTYPE_SIZE[info.dtype] : 0;
-    const bytes = lease(slot, piece ? piece.count * size : info.end - info.begin);
-    await model.tensors.readTensorInto(p.tensor, bytes, piece ? piece.offset * size : 0);
+    const span = inputSpan(unit, model, p.tensor);
+    const bytes = lease(slot, span.bytes);
+    await readInto(slot, bytes, () => model.tensors.readTensorInto(p.tensor, bytes, span.byteOffset));
     return { model: streamIdentity(model), bytes, dtype: info.dtype, shape: info.shape, params: p.params };
   };
   const raw = await Promise.all(plannedInputs(recipe).map(read));

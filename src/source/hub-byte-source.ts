@@ -1,15 +1,25 @@
 /**
  * A Hub file as a ByteSource: `read(offset, length)` becomes range requests at the pinned
- * commit, at most `maxRangeBytes` each. With a cache, large reads go through fixed-size blocks
+ * commit, spread over several connections at once (parts of 1 MiB up to `maxRangeBytes`, each
+ * holding one connection of the run's budget while it runs). With a cache, large reads go through fixed-size blocks
  * keyed by the file's content hash: cached blocks are read from disk, missing ones fetched whole
  * and stored; concurrent reads of one missing block share one request. Small reads (headers,
  * small tensors) are cached by their exact span, so planning never downloads a whole block.
  */
 import { checkRange, type ByteSource } from "./byte-source.js";
-import type { HubCache } from "./hub-cache.js";
+import type { ConnectionBudget } from "./connection-budget.js";
+import { HubCache } from "./hub-cache.js";
+import type { HubFileLocation } from "./hub-file-location.js";
 import { readRange, type RangeReadDeps } from "./hub-range-read.js";
 
 export const DEFAULT_MAX_RANGE_BYTES = 64 * 1024 * 1024;
+/**
+ * Smallest part a read is split into: at 10 MB/s a part of 1 MiB takes ~100 ms, five times a
+ * CDN's first-byte latency, so splitting finer would spend more time waiting than moving.
+ */
+export const MIN_PART_BYTES = 1024 * 1024;
+/** Cache blocks fetched at once by one read (each is itself split across connections). */
+const BLOCKS_IN_FLIGHT = 4;
 
 export interface HubFileRef {
   path: string;
@@ -21,9 +31,13 @@ export interface HubFileRef {
 }
 
 export interface HubByteSourceDeps extends RangeReadDeps {
-  url: string;
+  location: HubFileLocation;
   name: string;
   maxRangeBytes: number;
+  /** Smallest part of a split read (default MIN_PART_BYTES; tests use small ones). */
+  minPartBytes?: number;
+  /** Range requests in flight, shared by the whole run. */
+  connections: ConnectionBudget;
   cache?: HubCache;
   /** Blocks being fetched, shared by every byte source of one HubSource. */
   inFlight: Map<string, Promise<Uint8Array>>;
@@ -32,7 +46,7 @@ export interface HubByteSourceDeps extends RangeReadDeps {
 export function hubByteSource(file: HubFileRef, deps: HubByteSourceDeps): ByteSource {
   const key = deps.cache?.keyFor(file);
   const fetchSpan = (start: number, end: number, into: Uint8Array, at: number) =>
-    readSpan({ url: deps.url, name: deps.name, fileSize: file.size, start, end }, into, at, deps);
+    readSpan({ location: deps.location, name: deps.name, fileSize: file.size, start, end }, into, at, deps);
   const readInto = async (offset: number, target: Uint8Array): Promise<void> => {
     checkRange(deps.name, file.size, offset, target.byteLength);
     if (target.byteLength === 0) return;
@@ -53,17 +67,37 @@ export function hubByteSource(file: HubFileRef, deps: HubByteSourceDeps): ByteSo
   };
 }
 
-/** Splits a span into bounded range requests, one after another. */
+/**
+ * Splits a span into parts read at the same time, one connection each: as many parts as there
+ * are connections, each at least `minPartBytes` and at most `maxRangeBytes`. Each part resumes
+ * and retries on its own (hub-range-read.ts), so a cut stream costs only its own bytes.
+ */
 async function readSpan(
-  target: { url: string; name: string; fileSize: number; start: number; end: number },
+  target: { location: HubFileLocation; name: string; fileSize: number; start: number; end: number },
   into: Uint8Array,
   at: number,
   deps: HubByteSourceDeps,
 ): Promise<void> {
-  for (let start = target.start; start < target.end; start += deps.maxRangeBytes) {
-    const end = Math.min(target.end, start + deps.maxRangeBytes);
-    await readRange({ ...target, start, end }, into, at + (start - target.start), deps);
+  const length = target.end - target.start;
+  const even = Math.ceil(length / deps.connections.size);
+  const part = Math.min(deps.maxRangeBytes, Math.max(deps.minPartBytes ?? MIN_PART_BYTES, even));
+  const reads: Promise<void>[] = [];
+  for (let start = target.start; start < target.end; start += part) {
+    const end = Math.min(target.end, start + part);
+    const read = () => readRange({ ...target, start, end }, into, at + (start - target.start), deps);
+    reads.push(deps.connections.run(read));
   }
+  await allSettledOrThrow(reads);
+}
+
+/**
+ * Waits for every part, then throws the first failure: a part still running must not write into
+ * the caller's buffer after the read has been reported failed.
+ */
+async function allSettledOrThrow(work: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(work);
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 type FetchSpan = (start: number, end: number, into: Uint8Array, at: number) => Promise<void>;
@@ -87,7 +121,7 @@ async function readThroughCache(
   }
   const blockBytes = cache.blockBytes;
   const end = offset + into.byteLength;
-  for (let index = Math.floor(offset / blockBytes); index * blockBytes < end; index++) {
+  const copyBlock = async (index: number) => {
     const blockStart = index * blockBytes;
     const blockLength = Math.min(blockBytes, fileSize - blockStart);
     const block = await cachedBlock(cache, key, index, blockLength, deps.inFlight, async () => {
@@ -98,6 +132,14 @@ async function readThroughCache(
     const from = Math.max(offset, blockStart);
     const to = Math.min(end, blockStart + blockLength);
     into.set(block.subarray(from - blockStart, to - blockStart), from - offset);
+  };
+  // A few blocks at a time: enough to keep the connections busy, few enough to bound memory.
+  const first = Math.floor(offset / blockBytes);
+  const last = Math.ceil(end / blockBytes);
+  for (let index = first; index < last; index += BLOCKS_IN_FLIGHT) {
+    const batch: Promise<void>[] = [];
+    for (let i = index; i < Math.min(last, index + BLOCKS_IN_FLIGHT); i++) batch.push(copyBlock(i));
+    await allSettledOrThrow(batch);
   }
 }
 

@@ -5,11 +5,9 @@
  * a new range request for the rest; attempts that reach no new byte count against a budget.
  */
 import { HubmergeError } from "../errors.js";
+import type { HubFileLocation } from "./hub-file-location.js";
 
 export interface RangeReadDeps {
-  /** A retrying fetch that does not buffer bodies (this code resumes them itself). */
-  fetch: typeof fetch;
-  headers: Record<string, string>;
   /** Turns a non-2xx answer into the error to throw. */
   failure: (response: Response) => Promise<Error>;
   /** Consecutive attempts without progress allowed before giving up. */
@@ -20,7 +18,8 @@ export interface RangeReadDeps {
 }
 
 export interface RangeTarget {
-  url: string;
+  /** Where the file's bytes are (its resolve URL, or the signed URL it redirects to). */
+  location: HubFileLocation;
   /** What to call the file in errors. */
   name: string;
   fileSize: number;
@@ -42,10 +41,7 @@ export async function readRange(
   let lastProblem = "";
   while (position < target.end) {
     const before = position;
-    const response = await deps.fetch(target.url, {
-      headers: { ...deps.headers, Range: `bytes=${position}-${target.end - 1}` },
-      signal: deps.signal,
-    });
+    const response = await target.location.fetchRange(`bytes=${position}-${target.end - 1}`);
     if (!response.ok) throw await deps.failure(response);
     checkRangeAnswer(response, target, position);
     try {

@@ -1,6 +1,7 @@
 /** The resolver a run uses: local folders as they are, Hub references pinned through HubSource. */
 import { PUBLIC_HUB, type HubConfig } from "../hub/client/config.js";
 import type { RetryOptions } from "../hub/client/retrying-fetch.js";
+import { ConnectionBudget } from "./connection-budget.js";
 import { HubSource } from "./hub-source.js";
 import { localSourceOpener, type SourceResolver } from "./resolve.js";
 
@@ -10,6 +11,10 @@ export interface SourceResolverOptions {
   fetch?: typeof fetch;
   cacheDir?: string;
   retry?: RetryOptions;
+  /** Range requests in flight across all of the run's Hub sources (default 16). */
+  connections?: number;
+  /** Smallest part a read is split into (default 1 MiB; tests use small ones). */
+  minPartBytes?: number;
   signal?: AbortSignal;
   /** Local models must resolve (realpath, following symlinks) inside this folder. */
   workspace?: string;
@@ -18,6 +23,8 @@ export interface SourceResolverOptions {
 export function createSourceResolver(options: SourceResolverOptions = {}): SourceResolver {
   const hub = options.hub ?? PUBLIC_HUB;
   const openLocal = localSourceOpener(options.workspace);
+  // One budget for every source: `--connections` bounds the run, not each model.
+  const connections = new ConnectionBudget(options.connections);
   return async (ref) => {
     if (ref.kind === "local" && ref.path !== undefined) return openLocal({ ...ref, path: ref.path });
     return HubSource.resolve(ref, {
@@ -25,6 +32,8 @@ export function createSourceResolver(options: SourceResolverOptions = {}): Sourc
       fetch: options.fetch,
       cacheDir: options.cacheDir,
       retry: options.retry,
+      connections,
+      minPartBytes: options.minPartBytes,
       signal: options.signal,
     });
   };

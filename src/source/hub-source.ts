@@ -13,8 +13,10 @@ import { hubFailureError, toHubmergeError, type HubErrorContext } from "../hub/c
 import { createRetryingFetch, type RetryOptions } from "../hub/client/retrying-fetch.js";
 import type { ModelRef } from "../model-ref.js";
 import { readInto, type ByteSource } from "./byte-source.js";
+import { ConnectionBudget } from "./connection-budget.js";
 import { DEFAULT_MAX_RANGE_BYTES, hubByteSource, type HubFileRef } from "./hub-byte-source.js";
 import { HubCache } from "./hub-cache.js";
+import { HubFileLocation, type FileLocationDeps } from "./hub-file-location.js";
 import type { RangeReadDeps } from "./hub-range-read.js";
 import type { ModelSource } from "./model-source.js";
 
@@ -30,6 +32,13 @@ export interface HubSourceOptions {
   maxRangeBytes?: number;
   /** Cache block size (default 16 MiB). */
   cacheBlockBytes?: number;
+  /**
+   * Range requests in flight: a budget shared with the run's other sources, or a number for a
+   * budget of this source's own (default 16).
+   */
+  connections?: ConnectionBudget | number;
+  /** Smallest part a read is split into (default 1 MiB; tests use small ones). */
+  minPartBytes?: number;
   signal?: AbortSignal;
 }
 
@@ -44,6 +53,9 @@ interface Plumbing {
   apiFetch: typeof fetch;
   codes: HubErrorCodes;
   range: Omit<RangeReadDeps, "failure">;
+  location: FileLocationDeps;
+  connections: ConnectionBudget;
+  minPartBytes: number | undefined;
   cache: HubCache | undefined;
   maxRangeBytes: number;
   signal: AbortSignal | undefined;
@@ -51,6 +63,8 @@ interface Plumbing {
 
 export class HubSource implements ModelSource {
   private readonly inFlight = new Map<string, Promise<Uint8Array>>();
+  /** Per file, where its bytes are: kept across opens so a signed CDN URL is reused. */
+  private readonly locations = new Map<string, HubFileLocation>();
   private card: Promise<Record<string, unknown> | undefined> | undefined;
 
   private constructor(
@@ -152,6 +166,13 @@ export class HubSource implements ModelSource {
     return `${this.io.hub.hubUrl}/${this.repo}/resolve/${this.revision}/${encoded}`;
   }
 
+  private locationOf(path: string): HubFileLocation {
+    let location = this.locations.get(path);
+    if (!location)
+      this.locations.set(path, (location = new HubFileLocation(this.resolveUrl(path), this.io.location)));
+    return location;
+  }
+
   private byteSource(file: HubFileRef): ByteSource {
     const ctx: HubErrorContext = {
       action: `reading ${file.path}`,
@@ -165,9 +186,11 @@ export class HubSource implements ModelSource {
     const source = hubByteSource(file, {
       ...this.io.range,
       failure: (response) => responseError(response, ctx),
-      url: this.resolveUrl(file.path),
+      location: this.locationOf(file.path),
       name: `${this.repo}@${this.revision.slice(0, 12)}/${file.path}`,
       maxRangeBytes: this.io.maxRangeBytes,
+      minPartBytes: this.io.minPartBytes,
+      connections: this.io.connections,
       cache: this.io.cache,
       inFlight: this.inFlight,
     });
@@ -200,9 +223,17 @@ function plumbing(options: HubSourceOptions): Plumbing {
     hub: options.hub,
     codes,
     apiFetch: createRetryingFetch({ ...retry, fetch: codes.wrap(options.fetch) }),
-    range: {
+    location: {
       fetch: rangeFetch,
       headers: options.hub.token ? { Authorization: `Bearer ${options.hub.token}` } : {},
+      signal: options.signal,
+    },
+    connections:
+      options.connections instanceof ConnectionBudget
+        ? options.connections
+        : new ConnectionBudget(options.connections),
+    minPartBytes: options.minPartBytes,
+    range: {
       maxStalls: retry.retries ?? 6,
       backoff: (stall) =>
         sleep(Math.min(base * 2 ** (stall - 1), retry.maxDelayMs ?? 20_000), options.signal),

@@ -32,13 +32,15 @@ export async function send(
   body: Body = new Uint8Array(0),
 ): Promise<void> {
   const { res } = ctx;
+  await ctx.hub.link.firstByte();
   res.writeHead(status, { ...headers, "Content-Length": bodyLength(body) });
   if (ctx.req.method === "HEAD") {
     res.end();
     return;
   }
   try {
-    await writeBody(res, body, ctx.bodyFault);
+    if (!ctx.bodyFault) await ctx.hub.link.pipe(openBody(body), res, ctx.req.socket);
+    else await writeBody(res, body, ctx.bodyFault);
   } catch {
     // The client went away (or a fault cut it off): nothing more to say to it.
     res.destroy();

@@ -28,7 +28,7 @@ export async function uploadObject(ctx: RequestContext): Promise<void> {
   if (await alreadyHas(ctx, repo, oid, size)) {
     ctx.req.resume(); // This repo has it already: the bytes are not needed.
   } else {
-    await store.blobs.ingestLfs(ctx.req, { oid, size });
+    await store.blobs.ingestLfs(ctx.hub.link.incoming(ctx.req, ctx.req.socket), { oid, size });
     await store.recordLfsUpload(repo, oid);
   }
   await send(ctx, 200, {});
@@ -38,7 +38,8 @@ export async function uploadObject(ctx: RequestContext): Promise<void> {
 export async function uploadPart(ctx: RequestContext): Promise<void> {
   const [, , partText = ""] = ctx.params;
   const plan = verifiedPlan(ctx);
-  const etag = await stagePart(ctx.hub.store.blobs, plan, Number(partText), ctx.req);
+  const body = ctx.hub.link.incoming(ctx.req, ctx.req.socket);
+  const etag = await stagePart(ctx.hub.store.blobs, plan, Number(partText), body);
   await send(ctx, 200, { ETag: etag });
 }
 

@@ -5,6 +5,7 @@
  * Python's huggingface_hub read: ETag, X-Repo-Commit, and for LFS files X-Linked-Size and
  * X-Linked-Etag.
  */
+import { redirectToCdn } from "../cdn.js";
 import type { RequestContext } from "../context.js";
 import { lfsPointerText } from "../git-hash.js";
 import { entryNotFound } from "../hub-error.js";
@@ -28,6 +29,7 @@ async function serveFile(ctx: RequestContext, mode: "resolve" | "raw"): Promise<
   const commit = await ctx.hub.store.resolve(repo.id, revision);
   const entry = own(commit.files, path);
   if (!entry) throw entryNotFound(repo.id, path, revision);
+  if (mode === "resolve" && entry.lfs && ctx.hub.cdn) return redirectToCdn(ctx, entry.lfs, commit.id);
   const { body, size, headers } = contentOf(ctx, entry, mode);
   Object.assign(headers, {
     "Accept-Ranges": "bytes",

@@ -1,0 +1,259 @@
+/**
+ * `npm run bench -- --link`: a merge from a paced local Hub (10 MB/s per connection, 80 MB/s in
+ * total, 20 ms to the first byte, LFS files redirected to its CDN origin as on the real Hub), at
+ * 1, 4 and 16 connections, against the link's ideal time (bytes pulled ÷ total rate). Reports
+ * the bytes pulled against the bytes of the tensors read, and the peak RSS against the read-ahead
+ * budget. Each merge runs in its own process; the Hub runs in this one and counts what it sends.
+ * Asserts nothing about time; the output weights must be identical for every connection count.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startLocalHub, type LinkPacing, type LocalHub } from "../src/localhub/index.js";
+import { LINK_RESULT_PREFIX, type LinkChildConfig, type LinkChildResult } from "./link-child.js";
+import { parseSize } from "./options.js";
+import { shapeForSize, modelBytes, writeModelSet, type ModelShape } from "./synth-models.js";
+
+const CHILD = fileURLToPath(import.meta.url).replace(/link(\.[cm]?[jt]s)$/, "link-child$1");
+/** The issue's link: a CDN as a runner sees it. */
+export const LINK: Required<LinkPacing> = { perConnection: 10e6, total: 80e6, latencyMs: 20 };
+
+function scaledLink(scale: number): Required<LinkPacing> {
+  if (!(scale > 0)) throw new Error(`--scale must be > 0, got ${scale}`);
+  return { perConnection: LINK.perConnection * scale, total: LINK.total * scale, latencyMs: LINK.latencyMs };
+}
+const MB = 1e6;
+
+/** Medium tensors (a 512-wide model with an 8k vocabulary): a few MB each, many of them. */
+const LINK_DIMENSIONS: Omit<ModelShape, "layers"> = {
+  hiddenSize: 512,
+  heads: 8,
+  kvHeads: 2,
+  intermediateSize: 1408,
+  vocabSize: 8192,
+  dtype: "BF16",
+};
+
+export interface LinkBenchOptions {
+  /** Bytes per model (base + 2 fine-tunes are merged). */
+  size: number;
+  connections: number[];
+  readAheadBytes: number;
+  threads?: number;
+  /** Multiplies both rates (latency unchanged): a machine too slow to move 80 MB/s still measures the link's use. */
+  scale: number;
+  dir: string;
+  keep: boolean;
+}
+
+const USAGE = `usage: npm run bench -- --link [--size 60MB] [--connections 1,4,16] [--read-ahead 1GiB] [--threads N] [--scale 1] [--dir PATH] [--keep]
+  --scale   multiplies the per-connection and total rates (e.g. 0.25 on a machine that cannot move 80 MB/s)`;
+
+export function parseLinkOptions(argv: string[]): LinkBenchOptions {
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i]!;
+    if (!name.startsWith("--")) throw new Error(`unexpected argument "${name}"\n${USAGE}`);
+    flags.set(name, name === "--keep" ? true : (argv[++i] ?? ""));
+  }
+  const readAhead = String(flags.get("--read-ahead") ?? "1GiB");
+  const gib = /^(\d+(?:\.\d+)?)\s*GiB$/i.exec(readAhead);
+  const mib = /^(\d+(?:\.\d+)?)\s*MiB$/i.exec(readAhead);
+  return {
+    size: parseSize(String(flags.get("--size") ?? "60MB")),
+    connections: String(flags.get("--connections") ?? "1,4,16")
+      .split(",")
+      .map((n) => Number(n)),
+    readAheadBytes: gib ? Number(gib[1]) * 2 ** 30 : mib ? Number(mib[1]) * 2 ** 20 : parseSize(readAhead),
+    threads: flags.has("--threads") ? Number(flags.get("--threads")) : undefined,
+    scale: Number(flags.get("--scale") ?? 1),
+    dir: String(flags.get("--dir") ?? join(tmpdir(), "hubmerge-bench-link")),
+    keep: flags.has("--keep"),
+  };
+}
+
+/** One connection count: the reads alone, then the whole merge. */
+export interface LinkRow {
+  connections: number;
+  download: LinkChildResult;
+  /** Body bytes the Hub sent for the reads alone (headers, configs and tensors). */
+  downloadPulled: number;
+  merge: LinkChildResult;
+  /** Body bytes the Hub sent for the whole merge (with the compatibility check's samples). */
+  mergePulled: number;
+}
+
+export interface LinkReport {
+  rows: LinkRow[];
+  /** The same merge from local folders: what this machine's merge costs without a link. */
+  local: LinkChildResult;
+  modelBytes: number;
+  text: string;
+}
+
+const MANIFEST = (refs: string[]) => `merge_method: dare_ties
+base_model: ${refs[0]}
+models:
+  - model: ${refs[1]}
+    parameters: {weight: 0.5, density: 0.3}
+  - model: ${refs[2]}
+    parameters: {weight: 0.5, density: 0.3}
+dtype: bfloat16
+hubmerge: {seed: 1234}
+`;
+
+async function folderFiles(folder: string): Promise<Record<string, Uint8Array>> {
+  const files: Record<string, Uint8Array> = {};
+  for (const entry of await readdir(folder, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    files[relative(folder, path).split(sep).join("/")] = new Uint8Array(await readFile(path));
+  }
+  return files;
+}
+
+/** Uploads the models to a fresh paced Hub in CDN mode, repos `bench/base`, `bench/ft1`, … */
+async function startPacedHub(
+  dir: string,
+  folders: string[],
+  link: Required<LinkPacing>,
+): Promise<{ hub: LocalHub; refs: string[] }> {
+  const hub = await startLocalHub({ dir: join(dir, "hub"), cdn: true });
+  const refs: string[] = [];
+  for (const [i, folder] of folders.entries()) {
+    const repo = `bench/${i === 0 ? "base" : `ft${i}`}`;
+    await hub.admin.createRepo(repo);
+    await hub.admin.commit(repo, await folderFiles(folder));
+    refs.push(repo);
+  }
+  // Paced only once the models are in: seeding goes through the admin API, not the link.
+  hub.link.set(link);
+  return { hub, refs };
+}
+
+async function runChild(config: LinkChildConfig): Promise<LinkChildResult> {
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, CHILD, JSON.stringify(config)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let text = "";
+    child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    child.on("error", reject);
+    child.on("exit", (code) =>
+      code === 0 ? resolve(text) : reject(new Error(`link child exited with ${code}`)),
+    );
+  });
+  const line = output.split("\n").find((l) => l.startsWith(LINK_RESULT_PREFIX));
+  if (!line) throw new Error(`link child printed no result:\n${output}`);
+  return JSON.parse(line.slice(LINK_RESULT_PREFIX.length)) as LinkChildResult;
+}
+
+export async function runLinkBench(
+  options: LinkBenchOptions,
+  log: (line: string) => void = console.log,
+): Promise<LinkReport> {
+  const shape = shapeForSize(options.size, LINK_DIMENSIONS);
+  const folders = await writeModelSet(join(options.dir, `link-${shape.layers}-layers`), shape, 2);
+  const work = await mkdtemp(join(tmpdir(), "hubmerge-link-run-"));
+  const link = scaledLink(options.scale);
+  const { hub, refs } = await startPacedHub(work, folders, link);
+  log(
+    `models: base + 2 fine-tunes, bf16, ${(modelBytes(shape) / MB).toFixed(0)} MB each, on ${hub.url} (CDN ${hub.cdn!.url})`,
+  );
+  const rows: LinkRow[] = [];
+  let local: LinkChildResult;
+  try {
+    const localManifest = join(work, "local.yaml");
+    await writeFile(localManifest, MANIFEST(folders));
+    const common = { threads: options.threads, readAheadBytes: options.readAheadBytes };
+    local = await runChild({ ...common, manifestPath: localManifest, out: join(work, "out-local") });
+    log(`  measured: local folders (${local.seconds.toFixed(2)} s)`);
+    const manifestPath = join(work, "hub.yaml");
+    await writeFile(manifestPath, MANIFEST(refs));
+    const pulled = async (config: LinkChildConfig) => {
+      hub.link.resetCounts();
+      const result = await runChild(config);
+      return { result, bytes: hub.link.bytesSent };
+    };
+    for (const connections of options.connections) {
+      const remote = { ...common, manifestPath, hubUrl: hub.url, connections };
+      const download = await pulled({ ...remote, mode: "download", out: "" });
+      log(`  measured: reads alone, ${connections} connection(s) (${download.result.seconds.toFixed(2)} s)`);
+      const merge = await pulled({ ...remote, out: join(work, `out-${connections}`) });
+      log(`  measured: merge, ${connections} connection(s) (${merge.result.seconds.toFixed(2)} s)`);
+      rows.push({
+        connections,
+        download: download.result,
+        downloadPulled: download.bytes,
+        merge: merge.result,
+        mergePulled: merge.bytes,
+      });
+    }
+  } finally {
+    await hub.close();
+    await rm(work, { recursive: true, force: true });
+    if (!options.keep) await rm(options.dir, { recursive: true, force: true });
+  }
+  const text = renderLink(rows, local, options, link);
+  log(text);
+  return { rows, local, modelBytes: modelBytes(shape), text };
+}
+
+const mb = (bytes: number) => (bytes / MB).toFixed(1);
+const times = (seconds: number, ideal: number) => `${(seconds / ideal).toFixed(2)}×`;
+
+function renderLink(
+  rows: LinkRow[],
+  local: LinkChildResult,
+  options: LinkBenchOptions,
+  link: Required<LinkPacing>,
+): string {
+  const header = `link: ${link.perConnection / MB} MB/s per connection, ${link.total / MB} MB/s total, ${link.latencyMs} ms to first byte, LFS files through CDN redirects; read-ahead budget ${(options.readAheadBytes / 2 ** 20).toFixed(0)} MiB`;
+  const lines = [
+    "| connections | reads alone: s (planning s) | × link ideal | tensor reads × their ideal | pulled ÷ tensor bytes | merge: s (planning s) | × link ideal | × max(ideal, local merge) | pulled MB | read-ahead peak MB | peak RSS MB |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const row of rows) {
+    const readIdeal = row.downloadPulled / link.total;
+    const mergeIdeal = row.mergePulled / link.total;
+    lines.push(
+      `| ${[
+        row.connections,
+        `${row.download.seconds.toFixed(2)} (${row.download.planSeconds.toFixed(2)})`,
+        times(row.download.seconds, readIdeal),
+        // After planning: the tensor bytes alone against what the link could carry.
+        times(row.download.seconds - row.download.planSeconds, row.download.tensorBytes / link.total),
+        `${(row.downloadPulled / row.download.tensorBytes).toFixed(4)}×`,
+        `${row.merge.seconds.toFixed(2)} (${row.merge.planSeconds.toFixed(2)})`,
+        times(row.merge.seconds, mergeIdeal),
+        times(row.merge.seconds, Math.max(mergeIdeal, local.seconds)),
+        mb(row.mergePulled),
+        mb(row.merge.readAheadPeakBytes),
+        (row.merge.maxRssBytes / MB).toFixed(0),
+      ].join(" | ")} |`,
+    );
+  }
+  const empty = " — |".repeat(10);
+  lines.push(`| publish to a paced Hub |${empty}`, `| merge + publish together |${empty}`);
+  // DARE masks are keyed by the model references, so only the Hub merges are compared.
+  const hashes = new Set(rows.map((r) => r.merge.outputHash));
+  const last = rows[rows.length - 1];
+  const peakRss = Math.max(...rows.map((r) => r.merge.maxRssBytes));
+  const readRatio = Math.max(...rows.map((r) => r.downloadPulled / r.download.tensorBytes));
+  const notes = [
+    `merge from local folders (no link): ${local.seconds.toFixed(2)} s, peak RSS ${(local.maxRssBytes / MB).toFixed(0)} MB`,
+    `tensor bytes read: ${mb(last?.merge.tensorBytes ?? 0)} MB; the merge also pulls headers, configs and the compatibility check's samples (up to 4 MiB per model)`,
+    "(publish rows: the publishing side of issue 15 fills them in)",
+    `output weights identical for every connection count: ${hashes.size === 1 ? "yes" : "NO"}`,
+  ];
+  const targets = last
+    ? [
+        `target merge ≤ 1.3× link ideal at ${last.connections} connections: ${times(last.merge.seconds, last.mergePulled / link.total)} (reads alone ${times(last.download.seconds, last.downloadPulled / link.total)})`,
+        `target pulled ≤ 1.02× tensor bytes + headers (reads alone): ${readRatio.toFixed(4)}× ${readRatio <= 1.02 ? "met" : "NOT met"}`,
+        `target peak RSS ≤ read-ahead budget + 300 MB: ${(peakRss / MB).toFixed(0)} MB vs ${((options.readAheadBytes + 300e6) / MB).toFixed(0)} MB ${peakRss <= options.readAheadBytes + 300e6 ? "met" : "NOT met"}`,
+      ]
+    : [];
+  return ["", header, "", ...lines, "", ...notes, ...targets, ""].join("\n");
+}
