@@ -8,7 +8,7 @@
  */
 import { checkRange, type ByteSource } from "./byte-source.js";
 import type { ConnectionBudget } from "./connection-budget.js";
-import { HubCache } from "./hub-cache.js";
+import type { HubCache } from "./hub-cache.js";
 import type { HubFileLocation } from "./hub-file-location.js";
 import { readRange, type RangeReadDeps } from "./hub-range-read.js";
 
