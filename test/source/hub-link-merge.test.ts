@@ -50,10 +50,16 @@ beforeAll(async () => {
   });
   dir = await mkdtemp(join(tmpdir(), "hubmerge-link-"));
   const family = await writeFamily(dir, { spec: SPEC });
-  Object.assign(local, { base: family.base, ft1: family.fineTunes[0]!, ft2: family.fineTunes[1]! });
+  // Manifests name local folders relative to themselves (absolute paths are refused).
+  const rel = (folder: string) => `./${relative(dir, folder)}`;
+  Object.assign(local, {
+    base: rel(family.base),
+    ft1: rel(family.fineTunes[0]!),
+    ft2: rel(family.fineTunes[1]!),
+  });
   for (const name of ["base", "ft1", "ft2"]) {
     await t.hub.admin.createRepo(`alice/${name}`, { private: true });
-    await t.hub.admin.commit(`alice/${name}`, await folderFiles(local[name]!));
+    await t.hub.admin.commit(`alice/${name}`, await folderFiles(join(dir, local[name]!)));
   }
 });
 afterAll(async () => {
