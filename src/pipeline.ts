@@ -23,8 +23,9 @@ import { methodRegistry } from "./merge/methods/registry.js";
 import { StagedOutputDir } from "./merge/output-dir.js";
 import { buildPlan } from "./merge/plan/build-plan.js";
 import type { MergePlan } from "./merge/plan/types.js";
+import { planTokenizer } from "./merge/tokenizer/plan-tokenizer.js";
 import type { MergeMethod } from "./merge/types.js";
-import { modelKey, parseModelRef, type ModelRef } from "./model-ref.js";
+import { modelKey, type ModelRef } from "./model-ref.js";
 import { buildRunRecord, writeRunRecord, type RunRecord } from "./run-record.js";
 import { LocalSource } from "./source/local-source.js";
 import { resolveLocalSource, type SourceResolver } from "./source/resolve.js";
@@ -170,7 +171,8 @@ export async function planRun(options: PlanRunOptions): Promise<PlannedRun> {
       options.onCompatReport?.(compat);
       assertCompatible(compat, manifest, options.allowIncompatible ?? false);
     }
-    const plan = buildPlan({ manifest, method, models, maxShardBytes: options.maxShardBytes });
+    const tokenizer = await planTokenizer(manifest, models);
+    const plan = buildPlan({ manifest, method, models, maxShardBytes: options.maxShardBytes, tokenizer });
     return { ...loaded, plan, compat };
   } catch (error) {
     await closeModels(models);
@@ -230,12 +232,13 @@ async function mergeInto(
     pieceElements: options.pieceElements,
   });
   const reference = [...models.values()].find((m) => m.ref === plan.referenceModel)!;
-  const tokenizer = tokenizerModel(manifest, models) ?? reference;
+  const tokenizer = (plan.tokenizer && models.get(plan.tokenizer.sourceKey)) ?? reference;
   await writeAuxFiles({
     dir,
     config: plan.config,
     configSource: reference.source,
     tokenizerSource: tokenizer.source,
+    tokenizerFiles: plan.tokenizer?.files,
     chatTemplate: manifest.chatTemplate,
   });
   const record = await buildRunRecord({
@@ -273,12 +276,6 @@ export async function openLocalModel(path: string): Promise<LoadedModel> {
 /** Releases the file handles and connections a planned run holds. */
 export async function closeModels(models: Map<string, LoadedModel>): Promise<void> {
   await Promise.all([...models.values()].map((m) => m.tensors.close()));
-}
-
-function tokenizerModel(manifest: Manifest, models: Map<string, LoadedModel>): LoadedModel | undefined {
-  const tokenizer = manifest.tokenizerSource;
-  if (tokenizer === undefined || tokenizer === "base") return undefined;
-  return models.get(modelKey(parseModelRef(tokenizer, manifest.dir)));
 }
 
 export interface PublishRunOptions {
