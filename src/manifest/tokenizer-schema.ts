@@ -119,7 +119,7 @@ export function tokenizerBlockSchema(modelRef: z.ZodType<ModelRef, unknown>) {
     .strictObject({
       source: tokenizerSourceValue(modelRef).default("union"),
       tokens: z.record(z.string().min(1), setting).nullish(),
-      pad_to_multiple_of: padSchema,
+      pad_to_multiple_of: padSchema.optional(),
     })
     .transform((block): TokenizerBlock => ({
       source: block.source,
