@@ -27,7 +27,7 @@ export function buildPlan(input: PlanInput): MergePlan {
   const { manifest, method } = input;
   const dtypeName = manifest.outDtype ?? manifest.dtype;
   const outDType = dtypeName ? floatDTypeFromName(dtypeName) : undefined;
-  const builder = new RecipeBuilder(method, [manifest.parameters], outDType);
+  const builder = new RecipeBuilder(method, [manifest.parameters], outDType, input.tokenizer !== undefined);
   const modelOf = (ref: ModelRef): LoadedModel => {
     const model = input.models.get(modelKey(ref));
     if (!model) throw new HubmergeError("E_INTERNAL", `model ${ref.raw} was not loaded`);
@@ -38,7 +38,9 @@ export function buildPlan(input: PlanInput): MergePlan {
     : planModels(manifest, manifest.models ?? [], method, builder, modelOf);
   const { reference, layerCount } = built;
   const { tokenizer } = input;
-  const recipes = tokenizer ? reindexRecipes(built.recipes, tokenizer, manifest, input.models) : built.recipes;
+  const recipes = tokenizer
+    ? reindexRecipes(built.recipes, tokenizer, manifest, input.models)
+    : built.recipes;
   const torchDtype = outDType
     ? torchDtypeName(outDType)
     : String(reference.config?.["torch_dtype"] ?? "float32");

@@ -46,7 +46,14 @@ function participant(
 ): RowParticipant {
   const { key, model } = keyOf.get(input.model)!;
   const permutation = tokenizer.permutations.get(key)!;
-  const tensorRows = model.tensors.info(input.tensor).shape[0]!;
+  const [tensorRows, hidden] = model.tensors.info(input.tensor).shape as [number, number];
+  if (hidden !== recipe.shape[1]) {
+    throw new HubmergeError(
+      "E_INCOMPATIBLE",
+      `${input.tensor} rows have ${hidden} values, the output's ${recipe.shape[1]}: the hidden sizes differ`,
+      { where: { model: model.ref, tensor: recipe.name }, hint: "merge fine-tunes of one backbone" },
+    );
+  }
   let highest = -1;
   for (const row of permutation) highest = Math.max(highest, row);
   if (highest >= tensorRows) {
