@@ -172,3 +172,29 @@ describe("tokenizer_source: union over sources that differ by added tokens", () 
     await expect(merge("bad", body)).rejects.toThrow(/not one of the models merged/);
   });
 });
+
+describe("examples/union-tokenizer/merge.yaml", () => {
+  it("runs against models with those names, and loads with @huggingface/tokenizers", async () => {
+    const text = await readFile(
+      new URL("../../../examples/union-tokenizer/merge.yaml", import.meta.url),
+      "utf8",
+    );
+    const root = join(dir, "example");
+    await writeAddedTokenModel(join(root, "models", "base"), {});
+    await writeAddedTokenModel(join(root, "models", "chat"), {
+      deltaSeed: 101,
+      added: ["<|im_start|>", "<|im_end|>"],
+    });
+    await writeAddedTokenModel(join(root, "models", "tool"), {
+      deltaSeed: 102,
+      added: ["<|im_end|>", "<tool>"],
+    });
+    const manifest = await writeManifest(root, text);
+    const result = await runMerge({ manifestPath: manifest, out: join(root, "out") });
+    const tokenizer = await loadTokenizer(result.outDir);
+    expect(
+      ["<|im_start|>", "<|im_end|>", "<tool>", "<|tool_result|>"].map((t) => tokenizer.token_to_id(t)),
+    ).toEqual([V, V + 1, V + 2, V + 3]);
+    expect((await configOf(result.outDir)).vocab_size).toBe(128);
+  });
+});
