@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
@@ -196,5 +196,54 @@ describe("examples/union-tokenizer/merge.yaml", () => {
       ["<|im_start|>", "<|im_end|>", "<tool>", "<|tool_result|>"].map((t) => tokenizer.token_to_id(t)),
     ).toEqual([V, V + 1, V + 2, V + 3]);
     expect((await configOf(result.outDir)).vocab_size).toBe(128);
+  });
+});
+
+describe("tokenizer settings with slices", () => {
+  it("passthrough: embeddings from the first slice's model, lm_head from the last's, each re-indexed", async () => {
+    const body = [
+      "merge_method: passthrough",
+      "slices:",
+      "  - sources: [{model: ./chat, layer_range: [0, 2]}]",
+      "  - sources: [{model: ./tool, layer_range: [1, 3]}]",
+      "tokenizer_source: union",
+      "",
+    ].join("\n");
+    const result = await merge("slices", body);
+    const chat = await tensorBytes(join(dir, "chat"), "model.embed_tokens.weight");
+    const toolHead = await tensorBytes(join(dir, "tool"), "lm_head.weight");
+    const embed = await tensorBytes(result.outDir, "model.embed_tokens.weight");
+    const head = await tensorBytes(result.outDir, "lm_head.weight");
+    const zero = new Array(ROW).fill(0);
+    expect(row(embed, V)).toEqual(row(chat, V)); // <|im_start|>
+    expect(row(embed, V + 2)).toEqual(zero); // <tool>: no model merged here has it
+    expect(row(head, V)).toEqual(zero); // <|im_start|>: tool lacks it
+    expect(row(head, V + 1)).toEqual(row(toolHead, V)); // <|im_end|>
+    expect((await configOf(result.outDir)).vocab_size).toBe(V + 3);
+  });
+});
+
+describe("sources without tokenizer.json", () => {
+  it("a merged source without one shares the base's vocabulary, with a warning", async () => {
+    const notok = await writeAddedTokenModel(join(dir, "notok"), { deltaSeed: 103 });
+    await unlink(join(notok, "tokenizer.json"));
+    const result = await merge(
+      "notok-out",
+      linear(
+        [
+          ["./base", 1],
+          ["./notok", 1],
+        ],
+        "tokenizer_source: union\n",
+      ),
+    );
+    expect(result.record.warnings).toContainEqual(expect.stringMatching(/notok has no tokenizer.json/));
+    expect(result.plan.tokenizer!.length).toBe(V);
+  });
+
+  it("the model the output tokenizer comes from must have one", async () => {
+    await expect(
+      merge("notok-source", linear([["./base", 1]], "tokenizer_source: ./notok\n")),
+    ).rejects.toThrow(/has no tokenizer.json, which `tokenizer_source` builds the output from/);
   });
 });
