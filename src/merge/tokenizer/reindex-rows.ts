@@ -41,10 +41,18 @@ export function reindexRows(
     const size = hidden * DTYPE_SIZE[input.dtype];
     const out = allocate(m, plan.rows * size);
     const own = plan.own[m]!;
-    for (let id = 0; id < plan.length; id++) {
+    for (let id = 0; id < plan.length;) {
       const row = own[id]!;
-      if (row >= 0) out.set(input.bytes.subarray(row * size, (row + 1) * size), id * size);
-      else out.set(encodeRow(defaults.get(id) ?? new Float32Array(hidden), input.dtype), id * size);
+      if (row < 0) {
+        out.set(encodeRow(defaults.get(id) ?? new Float32Array(hidden), input.dtype), id * size);
+        id++;
+        continue;
+      }
+      // Consecutive rows that stay consecutive (most of a vocabulary) move in one copy.
+      let run = 1;
+      while (id + run < plan.length && own[id + run] === row + run) run++;
+      out.set(input.bytes.subarray(row * size, (row + run) * size), id * size);
+      id += run;
     }
     if (plan.rows > plan.length) padRows(out, plan, hidden, input.dtype);
     return out;
