@@ -24,8 +24,9 @@ import { methodRegistry } from "./merge/methods/registry.js";
 import { StagedOutputDir } from "./merge/output-dir.js";
 import { buildPlan } from "./merge/plan/build-plan.js";
 import type { MergePlan } from "./merge/plan/types.js";
+import { planTokenizer } from "./merge/tokenizer/plan-tokenizer.js";
 import type { MergeMethod } from "./merge/types.js";
-import { modelKey, parseModelRef, type ModelRef } from "./model-ref.js";
+import { modelKey, type ModelRef } from "./model-ref.js";
 import { buildRunRecord, writeRunRecord, type RunRecord } from "./run-record.js";
 import { HubSource } from "./source/hub-source.js";
 import { LocalSource } from "./source/local-source.js";
@@ -187,7 +188,8 @@ export async function planRun(options: PlanRunOptions): Promise<PlannedRun> {
       options.onCompatReport?.(compat);
       assertCompatible(compat, manifest, options.allowIncompatible ?? false);
     }
-    const plan = buildPlan({ manifest, method, models, maxShardBytes: options.maxShardBytes });
+    const tokenizer = await planTokenizer(manifest, models);
+    const plan = buildPlan({ manifest, method, models, maxShardBytes: options.maxShardBytes, tokenizer });
     const chatTemplate = await planChatTemplate(manifest, models, plan.warnings);
     return { ...loaded, plan, compat, ...(chatTemplate && { chatTemplate }) };
   } catch (error) {
@@ -256,12 +258,13 @@ async function mergeInto(
     onReads: options.onReads,
   });
   const reference = [...models.values()].find((m) => m.ref === plan.referenceModel)!;
-  const tokenizer = tokenizerModel(manifest, models) ?? reference;
+  const tokenizer = (plan.tokenizer && models.get(plan.tokenizer.sourceKey)) ?? reference;
   await writeAuxFiles({
     dir,
     config: plan.config,
     configSource: reference.source,
     tokenizerSource: tokenizer.source,
+    tokenizerFiles: plan.tokenizer?.files,
     chatTemplate: planned.chatTemplate?.text,
   });
   const record = await buildRunRecord({
@@ -314,12 +317,6 @@ async function planChatTemplate(
   const chosen = await chooseChatTemplate(manifest.chatTemplate, sources);
   if (!chosen) warnings.push("chat_template: auto found no chat template in any source; none is written");
   return chosen;
-}
-
-function tokenizerModel(manifest: Manifest, models: Map<string, LoadedModel>): LoadedModel | undefined {
-  const tokenizer = manifest.tokenizerSource;
-  if (tokenizer === undefined || tokenizer === "base") return undefined;
-  return models.get(modelKey(parseModelRef(tokenizer, manifest.dir)));
 }
 
 export interface PublishRunOptions {

@@ -40,6 +40,8 @@ export async function runCheck(input: CheckInput): Promise<CompatReport> {
   const { reference, others } = participantsOf(manifest, input.models);
   const layersOf = (m: CheckedModel) => countLayers(m.loaded.tensors.tensorNames(), m.loaded.config);
   const slices = manifest.slices !== undefined;
+  const tokenizer =
+    manifest.tokenizer && (manifest.tokenizer.key === "tokenizer" ? "tokenizer:" : "tokenizer_source");
   const referenceTable = tensorTable(reference.loaded.tensors);
 
   const perModel = new Map<string, Finding[]>(others.map((m) => [m.name, []]));
@@ -52,12 +54,14 @@ export async function runCheck(input: CheckInput): Promise<CompatReport> {
         reference: { name: reference.name, config: reference.loaded.config },
         model: { name: model.name, config: model.loaded.config, pos: model.pos, slices: model.slices },
         method,
+        tokenizer,
       }),
       ...diffLayouts({
         reference: { name: reference.name, tensors: referenceTable, layerCount: layersOf(reference) },
         model: { name: model.name, tensors: tensorTable(model.loaded.tensors), layerCount, pos: model.pos },
         method,
         slices,
+        tokenizer,
       }),
     );
   }

@@ -90,6 +90,8 @@ export interface ConfigDiffInput {
   reference: ConfigSide;
   model: ConfigSide & { pos?: Pos; slices: readonly SliceUse[] };
   method: Pick<MergeMethod, "name" | "shapePolicy">;
+  /** The manifest's tokenizer setting (`tokenizer_source` or `tokenizer:`), which reconciles vocab_size. */
+  tokenizer?: string;
 }
 
 /** Findings for one model's config against the reference's. */
@@ -178,6 +180,10 @@ function keyFinding(key: string, base: unknown, value: unknown, input: ConfigDif
     const where = base === undefined ? model.name : input.reference.name;
     message = `${key} is set only in ${where}'s config`;
     fix = "check that both configs describe the same architecture";
+  } else if (key === "vocab_size" && input.tokenizer) {
+    severity = "info";
+    message = `vocab_size is ${show(value)} here, ${show(base)} in ${input.reference.name}; \`${input.tokenizer}\` re-indexes the embeddings to the output vocabulary`;
+    fix = "nothing to do: the tokenizer settings reconcile the vocabularies";
   } else if (key === "num_hidden_layers" && model.slices.length > 0) {
     severity = "info";
     message = `${model.name} has ${String(value)} layers and the reference ${String(base)}; the slices take layers within each model`;
@@ -271,9 +277,9 @@ function vocabOutcome(
 
 function vocabFix(method: Pick<MergeMethod, "name" | "shapePolicy">): string {
   if (method.shapePolicy === "strict") {
-    return "use models with one vocabulary, or a task-arithmetic method (ties, dare_ties, ...) which crops embeddings to the base";
+    return "add `tokenizer_source: union` to merge the vocabularies, or use models with one vocabulary";
   }
-  return "fine if the added tokens are not needed; otherwise merge models that share the tokenizer";
+  return "fine if the added tokens are not needed; otherwise add `tokenizer_source: union` to merge the vocabularies";
 }
 
 /** The config with aliases folded into the usual names and derivable defaults filled in. */

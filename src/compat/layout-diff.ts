@@ -32,6 +32,8 @@ export interface LayoutDiffInput {
   method: Pick<MergeMethod, "name" | "shapePolicy">;
   /** With slices, layers past either model's stack are not compared (the slices choose layers). */
   slices: boolean;
+  /** The manifest's tokenizer setting (`tokenizer_source` or `tokenizer:`), which re-indexes embeddings. */
+  tokenizer?: string;
 }
 
 /** Most folded findings of one kind per model before the rest is summed up in one line. */
@@ -150,17 +152,26 @@ function shapeGroup(name: string, ref: TensorLayout, other: TensorLayout, input:
     return { ...common, severity: "info" as const, action: "ignore" as const, explain };
   }
   const method = input.method.name;
+  const vocabOnly = isEmbeddingTensor(name) && sameShape(ref.shape.slice(1), other.shape.slice(1));
+  if (vocabOnly && input.tokenizer) {
+    const explain = (where: string) => ({
+      message: `${where} is ${shapes}; \`${input.tokenizer}\` re-indexes it to the output vocabulary`,
+      fix: "nothing to do: the tokenizer settings reconcile the vocabularies",
+    });
+    return { ...common, severity: "info" as const, action: "ignore" as const, explain };
+  }
+  const union = vocabOnly ? "; or add `tokenizer_source: union` to merge the vocabularies" : "";
   if (input.method.shapePolicy === "strict") {
     const explain = (where: string) => ({
       message: `${where} is ${shapes}; ${method} needs identical shapes and fails`,
-      fix: "merge fine-tunes of one backbone, or use a task-arithmetic method if only the vocabulary differs",
+      fix: `merge fine-tunes of one backbone, or use a task-arithmetic method if only the vocabulary differs${union}`,
     });
     return { ...common, severity: "blocking" as const, action: "error" as const, explain };
   }
   if (isEmbeddingTensor(name) && covers(other.shape, ref.shape)) {
     const explain = (where: string) => ({
       message: `${where} is ${shapes}; ${method} cuts it to the reference's shape (the extra rows are dropped)`,
-      fix: "fine if the added tokens are not needed in the merge",
+      fix: `fine if the added tokens are not needed in the merge${union}`,
     });
     return { ...common, severity: "warning" as const, action: "truncate" as const, explain };
   }

@@ -48,6 +48,10 @@ const EXPECTED: Readonly<Record<string, string>> = {
   dtype: "`bfloat16`, `float16` or `float32`",
   out_dtype: "`bfloat16`, `float16` or `float32`",
   tokenizer_source: "`base`, `union` or a model reference",
+  tokenizer: "a mapping such as `{source: union, tokens: {…}, pad_to_multiple_of: 64}`",
+  tokens: "a mapping of token text to `{source: …, force: …}`",
+  pad_to_multiple_of: "a whole number ≥ 1",
+  force: "`true` or `false`",
   chat_template: "a template name such as `chatml`, or a Jinja template string",
   "models[]": "a mapping such as `{model: org/name, parameters: {…}}`",
   "slices[]": "a mapping such as `{sources: [...]}`",
@@ -152,7 +156,9 @@ function describeIssue(issue: z.core.$ZodIssue, root: unknown, tree: YamlTree): 
 function describeUnknownKey(issue: z.core.$ZodIssueUnrecognizedKeys, tree: YamlTree): Located {
   const path = issue.path as NodePath;
   const key = issue.keys[0] ?? "";
-  const known = SCHEMA_KEYS[fieldName(path)] ?? [];
+  // A token's settings sit under its own text: `tokenizer.tokens.<|im_start|>`.
+  const field = path.length >= 3 && path[path.length - 2] === "tokens" ? "tokens{}" : fieldName(path);
+  const known = SCHEMA_KEYS[field] ?? [];
   const suggestion = closestMatch(key, known);
   const where = path.length === 0 ? "the manifest" : `\`${formatPath(path)}\``;
   return {
@@ -167,6 +173,8 @@ export const SCHEMA_KEYS: Readonly<Record<string, readonly string[]>> = {
   hubmerge: ["output", "seed", "dare_rescale", "allow_incompatible", "card"],
   output: ["repo", "private", "license", "overwrite"],
   card: ["title", "description", "tags", "include_manifest"],
+  tokenizer: ["source", "tokens", "pad_to_multiple_of"],
+  "tokens{}": ["source", "force"],
 };
 
 function compare(a: Pos, b: Pos): number {

@@ -25,15 +25,12 @@ const TOP: KeyContext = {
     "dtype",
     "out_dtype",
     "tokenizer_source",
+    "tokenizer",
     "chat_template",
     "hubmerge",
   ],
   unsupported: {
     modules: { what: "Multi-module merges (`modules`)", hint: "Use `models` or `slices` at the top level." },
-    tokenizer: {
-      what: "The `tokenizer` block (token surgery)",
-      hint: "Use `tokenizer_source: base`, `union` or a model reference instead.",
-    },
   },
 };
 const MODEL_ENTRY: KeyContext = { known: ["model", "parameters"] };

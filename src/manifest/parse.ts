@@ -10,6 +10,7 @@ import { parseDType } from "./dtype.js";
 import { firstIssueError, manifestError } from "./issues.js";
 import { KeyChecker } from "./keys.js";
 import { buildManifestSchema } from "./schema.js";
+import { tokenizerSettings } from "./tokenizer-settings.js";
 import type { RawManifest } from "./schema.js";
 import type { Manifest, ManifestWarning, ModelEntry, NodePath, Pos, Slice } from "./types.js";
 import { YamlTree } from "./yaml-tree.js";
@@ -142,7 +143,9 @@ export function parseManifest(text: string, file: string): Manifest {
   const result = buildManifestSchema(dir).safeParse(root);
   if (!result.success) throw firstIssueError(result.error.issues, root, tree, file);
   const warnings = [...tree.warnings(), ...keys.warnings, ...dtypeWarnings(root, tree)];
+  const tokenizer = tokenizerSettings(result.data, tree, file, dir);
   return assemble(result.data, tree, {
+    ...(tokenizer !== undefined && { tokenizer }),
     file,
     dir,
     text,

@@ -11,6 +11,7 @@ import { parseModelRef, repoIdProblem } from "../model-ref.js";
 import type { ModelRef } from "../model-ref.js";
 import { paramSettingsSchema } from "./param-setting.js";
 import { parseSeed, SEED_HINT } from "./seed.js";
+import { tokenizerBlockSchema } from "./tokenizer-schema.js";
 
 export const DEFAULT_SEED = 42n;
 
@@ -168,6 +169,7 @@ export function buildManifestSchema(manifestDir: string) {
     dtype: dtypeSchema.optional(),
     out_dtype: dtypeSchema.optional(),
     tokenizer_source: tokenizerSourceSchema(manifestDir).optional(),
+    tokenizer: tokenizerBlockSchema(modelRef).optional(),
     chat_template: z.string().min(1).optional(),
     hubmerge: nullAsEmpty(hubmergeSchema),
   });

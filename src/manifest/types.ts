@@ -4,6 +4,7 @@
  */
 import type { DareRescale } from "../merge/types.js";
 import type { ModelRef } from "../model-ref.js";
+import type { TokenizerBlock } from "./tokenizer-schema.js";
 
 /**
  * A parameter as a manifest may set it (mergekit's forms):
@@ -85,6 +86,11 @@ export interface HubmergeOptions {
   card: CardOptions;
 }
 
+export interface TokenizerSettings extends TokenizerBlock {
+  /** Which key set it, for messages. */
+  key: "tokenizer_source" | "tokenizer";
+}
+
 export interface ManifestWarning {
   message: string;
   pos: Pos;
@@ -110,6 +116,11 @@ export interface Manifest {
   outDtype?: OutDType;
   /** `"base"`, `"union"` or a model reference as written. */
   tokenizerSource?: string;
+  /**
+   * The tokenizer settings from either `tokenizer_source` or the `tokenizer:` block (mergekit
+   * allows one of them); absent when the manifest has neither (the reference's files are copied).
+   */
+  tokenizer?: TokenizerSettings;
   chatTemplate?: string;
   hubmerge: HubmergeOptions;
   /** Things that do not stop the merge but deserve a look (ignored keys, aliases). */

@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ModelSource } from "../source/model-source.js";
+import type { TokenizerFiles } from "./tokenizer/tokenizer-files.js";
 
 /** Files a merged model needs beside its weights, taken from the base (or tokenizer_source). */
 export const TOKENIZER_FILES = [
@@ -22,6 +23,8 @@ export interface AuxFilesInput {
   config: Record<string, unknown> | undefined;
   configSource: ModelSource;
   tokenizerSource: ModelSource;
+  /** Tokenizer files rewritten for a merged vocabulary: they replace the source's. */
+  tokenizerFiles?: TokenizerFiles;
   /** The chosen template's text (settled at plan time). */
   chatTemplate?: string;
 }
@@ -38,8 +41,10 @@ export async function writeAuxFiles(input: AuxFilesInput): Promise<string[]> {
     await writeFile(join(input.dir, "generation_config.json"), generation);
     written.push("generation_config.json");
   }
+  const replaced = input.tokenizerFiles;
   for (const name of TOKENIZER_FILES) {
-    const bytes = await input.tokenizerSource.readFile(name);
+    if (replaced?.drop.includes(name)) continue;
+    const bytes = replaced?.files.get(name) ?? (await input.tokenizerSource.readFile(name));
     if (!bytes) continue;
     await writeFile(join(input.dir, name), bytes);
     written.push(name);

@@ -14,6 +14,7 @@ import type { LoadedModel } from "./loaded-model.js";
 import type { MergePlan, PlannedInput, TensorRecipe } from "./plan/types.js";
 import { ReadBuffers, type BufferSet } from "./read-buffers.js";
 import { runTensorPipeline } from "./tensor-pipeline.js";
+import { reindexRows } from "./tokenizer/reindex-rows.js";
 import type { DareRescale, MergeInput } from "./types.js";
 import { inputSpan, plannedInputs, UnitReads } from "./unit-reads.js";
 import { elementCount, workUnits, type WorkUnit } from "./work-units.js";
@@ -71,7 +72,8 @@ export async function executePlan(
   const buffers = new ReadBuffers();
   const units = workUnits(
     plan.recipes,
-    (recipe) => kernels.canMergePieces(pieceQuery(recipe, input, byRef)),
+    // A re-indexed embedding is read whole: its output rows gather rows from all over the input.
+    (recipe) => recipe.rows === undefined && kernels.canMergePieces(pieceQuery(recipe, input, byRef)),
     input.pieceElements ?? kernels.pieceElements,
   );
   const reads = new UnitReads(units, byRef, input.readAheadBytes);
@@ -166,6 +168,11 @@ async function loadInputs(
     return { model: streamIdentity(model), bytes, dtype: info.dtype, shape: info.shape, params: p.params };
   };
   const raw = await Promise.all(plannedInputs(recipe).map(read));
+  if (recipe.rows) {
+    const shape = recipe.shape;
+    const moved = reindexRows(recipe.rows, raw, (i, bytes) => lease(raw.length + i, bytes));
+    moved.forEach((bytes, i) => (raw[i] = { ...raw[i]!, bytes, shape }));
+  }
   if (recipe.action === "copy") return { base: undefined, inputs: [], raw: raw[0]!.bytes };
   return recipe.base ? { base: raw[0], inputs: raw.slice(1) } : { base: undefined, inputs: raw };
 }

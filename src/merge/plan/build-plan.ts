@@ -5,6 +5,8 @@ import { DTYPE_SIZE } from "../../safetensors/dtype.js";
 import { planShards } from "../../safetensors/writer.js";
 import { countLayers, layerIndexOf, withLayerIndex } from "../layer-names.js";
 import type { LoadedModel } from "../loaded-model.js";
+import type { TokenizerPlan } from "../tokenizer/plan-tokenizer.js";
+import { reindexRecipes } from "../tokenizer/reindex-recipes.js";
 import type { MergeMethod } from "../types.js";
 import { floatDTypeFromName, torchDtypeName } from "./dtypes.js";
 import { RecipeBuilder, type Participant } from "./recipe-builder.js";
@@ -17,6 +19,8 @@ export interface PlanInput {
   /** Every model the manifest names, opened, keyed by `modelKey` of its reference. */
   models: ReadonlyMap<string, LoadedModel>;
   maxShardBytes?: number;
+  /** The output vocabulary (merge/tokenizer/plan-tokenizer.ts), when the manifest sets one. */
+  tokenizer?: TokenizerPlan;
 }
 
 /** Decides, for every output tensor, which inputs and parameters make it; reads no weights. */
@@ -24,7 +28,7 @@ export function buildPlan(input: PlanInput): MergePlan {
   const { manifest, method } = input;
   const dtypeName = manifest.outDtype ?? manifest.dtype;
   const outDType = dtypeName ? floatDTypeFromName(dtypeName) : undefined;
-  const builder = new RecipeBuilder(method, [manifest.parameters], outDType);
+  const builder = new RecipeBuilder(method, [manifest.parameters], outDType, input.tokenizer !== undefined);
   const modelOf = (ref: ModelRef): LoadedModel => {
     const model = input.models.get(modelKey(ref));
     if (!model) throw new HubmergeError("E_INTERNAL", `model ${ref.raw} was not loaded`);
@@ -33,12 +37,17 @@ export function buildPlan(input: PlanInput): MergePlan {
   const built = manifest.slices
     ? planSlices(manifest, manifest.slices, method, builder, modelOf)
     : planModels(manifest, manifest.models ?? [], method, builder, modelOf);
-  const { recipes, reference, stack } = built;
+  const { reference, stack } = built;
+  const { tokenizer } = input;
+  const recipes = tokenizer
+    ? reindexRecipes(built.recipes, tokenizer, manifest, input.models)
+    : built.recipes;
   const torchDtype = outDType
     ? torchDtypeName(outDType)
     : String(reference.config?.["torch_dtype"] ?? "float32");
   const stacked = reference.config && stack ? stackedConfig(reference.config, stack) : reference.config;
   const config: Record<string, unknown> | undefined = stacked && { ...stacked, torch_dtype: torchDtype };
+  if (config && tokenizer) config["vocab_size"] = tokenizer.rows;
   return {
     method,
     referenceModel: reference.ref,
@@ -49,7 +58,8 @@ export function buildPlan(input: PlanInput): MergePlan {
     ),
     config,
     torchDtype,
-    warnings: builder.warnings,
+    warnings: [...(tokenizer?.warnings ?? []), ...builder.warnings],
+    ...(tokenizer && { tokenizer }),
     inputBytes: sumInputBytes(recipes, input.models.values()),
   };
 }

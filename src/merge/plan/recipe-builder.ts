@@ -1,6 +1,7 @@
 import { HubmergeError } from "../../errors.js";
 import { isFloatDType, type FloatDType } from "../../safetensors/dtype.js";
 import type { LoadedModel } from "../loaded-model.js";
+import { isEmbeddingTensor } from "../methods/task-family.js";
 import { resolveParams } from "../params.js";
 import type { ParamSettings } from "../../manifest/types.js";
 import type { LayerPosition, MergeMethod } from "../types.js";
@@ -21,6 +22,8 @@ export class RecipeBuilder {
     private readonly method: MergeMethod,
     private readonly globalLayers: ParamSettings[],
     private readonly outDType: FloatDType | undefined,
+    /** Embedding rows are re-indexed to one vocabulary later (merge/tokenizer/), so their row counts may differ. */
+    private readonly reindexedEmbeddings = false,
   ) {}
 
   /**
@@ -67,7 +70,8 @@ export class RecipeBuilder {
       // Integer buffers are not weights; a tensor only the base has stays the base's.
       return { ...recipe, action: "copy", base: undefined, inputs: [plannedOf(reference)] };
     }
-    if (!base) this.checkSameShapes(recipe, present);
+    if (!base && !(this.reindexedEmbeddings && isEmbeddingTensor(sourceName)))
+      this.checkSameShapes(recipe, present);
     return recipe;
   }
 

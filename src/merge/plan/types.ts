@@ -1,5 +1,7 @@
 import type { DType } from "../../safetensors/dtype.js";
 import type { ShardPlan } from "../../safetensors/writer.js";
+import type { TokenizerPlan } from "../tokenizer/plan-tokenizer.js";
+import type { RowPlan } from "../tokenizer/row-plan.js";
 import type { MergeMethod, ResolvedParams } from "../types.js";
 
 /** One tensor of one source model, with the parameters resolved for it. */
@@ -25,6 +27,8 @@ export interface TensorRecipe {
   base: PlannedInput | undefined;
   inputs: PlannedInput[];
   global: ResolvedParams;
+  /** Set when the tokenizer settings re-index this embedding's rows (merge/tokenizer/). */
+  rows?: RowPlan;
 }
 
 export interface MergePlan {
@@ -38,6 +42,8 @@ export interface MergePlan {
   /** Output dtype name for config.json (`bfloat16`, `float16`, `float32`). */
   torchDtype: string;
   warnings: string[];
+  /** The output vocabulary, when the manifest has tokenizer settings. */
+  tokenizer?: TokenizerPlan;
   /** Bytes that execution will read from the sources. */
   inputBytes: number;
 }
