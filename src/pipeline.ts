@@ -248,6 +248,7 @@ async function mergeInto(
     dtype: plan.torchDtype,
     shards,
     warnings: [...plan.warnings, ...warnings],
+    manifestText: manifest.text,
   });
   await writeRunRecord(dir, record);
   const baseRef = plan.method.base !== "none" && manifest.baseModel ? plan.referenceModel : undefined;
