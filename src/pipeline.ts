@@ -21,6 +21,7 @@ import type { BackendName } from "./merge/kernels/index.js";
 import { loadModel, type LoadedModel } from "./merge/loaded-model.js";
 import { methodRegistry } from "./merge/methods/registry.js";
 import { StagedOutputDir } from "./merge/output-dir.js";
+import { outputMetadata } from "./merge/output-metadata.js";
 import { buildPlan } from "./merge/plan/build-plan.js";
 import type { MergePlan } from "./merge/plan/types.js";
 import type { MergeMethod } from "./merge/types.js";
@@ -29,6 +30,14 @@ import { buildRunRecord, writeRunRecord, type RunRecord } from "./run-record.js"
 import { LocalSource } from "./source/local-source.js";
 import { resolveLocalSource, type SourceResolver } from "./source/resolve.js";
 import { TOOL } from "./version.js";
+import {
+  countingSource,
+  DEFAULT_SAMPLE_FRACTION,
+  pinnedResolver,
+  readRecordFrom,
+  verifyPlanned,
+  type VerifyReport,
+} from "./verify/index.js";
 
 // What the faces (cli/, action/, bot/) need from the stages, re-exported so that this file is
 // their one way into the engine (eslint's no-restricted-imports keeps it so).
@@ -43,6 +52,7 @@ export { BACKEND_NAMES, type BackendName } from "./merge/kernels/index.js";
 export type { LoadedModel } from "./merge/loaded-model.js";
 export type { RunRecord } from "./run-record.js";
 export { DTYPE_SIZE } from "./safetensors/dtype.js";
+export { renderVerifyReport, verifyFailure, type VerifyReport } from "./verify/index.js";
 
 /** A manifest file's path, or its text and the path it stands for (e.g. one read from GitHub). */
 export type ManifestInput = string | { text: string; path: string };
@@ -222,7 +232,7 @@ async function mergeInto(
     dir,
     seed,
     dareRescale: manifest.hubmerge.dareRescale,
-    metadata: { format: "pt", merged_by: `${TOOL.name} ${TOOL.version}`, merge_method: plan.method.name },
+    metadata: outputMetadata(TOOL, plan.method.name),
     onEvent,
     signal: options.signal,
     backend: options.backend,
@@ -313,4 +323,72 @@ export async function publishMerge(
     signal: options.signal,
     onProgress: options.onProgress,
   });
+}
+
+export interface VerifyRunOptions {
+  /** A merge's output folder, or a Hub repo `org/name[@revision]` (opened with `resolver`). */
+  target: string;
+  /** Opens Hub references (the target and the sources); local folders only without one. */
+  resolver?: SourceResolver;
+  /** Every tensor and shard; else a sample of `fraction` of the bytes (default 2%). */
+  full?: boolean;
+  fraction?: number;
+  /** Repeats an earlier sample (the report prints the seed it drew). */
+  seedDraw?: number;
+  backend?: BackendName;
+  threads?: number;
+}
+
+/**
+ * `hubmerge verify`: reads the target's hubmerge.json, plans the merge again from the record's
+ * manifest and pinned sources, and compares the published files and the re-created tensors with
+ * the record (src/verify/, docs/verify.md). Mismatches are in the report, not thrown.
+ */
+export async function verifyMerge(options: VerifyRunOptions): Promise<VerifyReport> {
+  const started = performance.now();
+  const resolver = options.resolver ?? resolveLocalSource;
+  const published = { bytes: 0 };
+  const sources = { bytes: 0 };
+  const opened = await openVerifyTarget(options.target, resolver);
+  const target = countingSource(opened, published);
+  const { record, digests } = await readRecordFrom(target);
+  const read = await readManifest({ text: record.manifestText!, path: record.manifest.file });
+  const counted: SourceResolver = async (ref) => countingSource(await resolver(ref), sources);
+  const planned = await planRun({ manifest: read, resolver: pinnedResolver(record, counted) });
+  try {
+    const result = await verifyPlanned({
+      target,
+      record,
+      digests,
+      manifestSha256: read.sha256,
+      plan: planned.plan,
+      models: planned.models,
+      dareRescale: planned.manifest.hubmerge.dareRescale,
+      full: options.full ?? false,
+      fraction: options.full ? 1 : (options.fraction ?? DEFAULT_SAMPLE_FRACTION),
+      seedDraw: options.seedDraw,
+      backend: options.backend,
+      threads: options.threads,
+    });
+    return {
+      target: opened.revision ? `${opened.repo ?? opened.ref}@${opened.revision}` : opened.ref,
+      mode: options.full ? "full" : "sample",
+      fraction: options.full ? 1 : (options.fraction ?? DEFAULT_SAMPLE_FRACTION),
+      seedDraw: result.seedDraw,
+      tool: { record: `${record.tool.name} ${record.tool.version}`, current: `${TOOL.name} ${TOOL.version}` },
+      tensors: result.tensors,
+      bytesRead: { published: published.bytes, sources: sources.bytes },
+      seconds: (performance.now() - started) / 1000,
+      verdicts: result.verdicts,
+      ok: result.verdicts.every((v) => v.ok),
+    };
+  } finally {
+    await closeModels(planned.models);
+  }
+}
+
+/** An existing folder is read as one; anything else is a Hub reference. */
+async function openVerifyTarget(target: string, resolver: SourceResolver) {
+  const ref = parseModelRef(target, process.cwd());
+  return ref.kind === "local" ? LocalSource.open(ref.raw, ref.path!) : resolver(ref);
 }
