@@ -133,12 +133,16 @@ export async function writeRunRecord(dir: string, record: RunRecord): Promise<vo
 export function recordedFiles(recordJson: Uint8Array | null): string[] {
   if (!recordJson) return [];
   try {
-    const record = JSON.parse(new TextDecoder().decode(recordJson)) as { files?: unknown; tensorsFile?: unknown };
+    const record = JSON.parse(new TextDecoder().decode(recordJson)) as {
+      files?: unknown;
+      tensorsFile?: unknown;
+    };
     if (!Array.isArray(record.files)) return [];
     const hasPath = (f: unknown): f is { path: string } =>
       typeof f === "object" && f !== null && typeof (f as { path?: unknown }).path === "string";
     const paths = record.files.flatMap((f: unknown) => (hasPath(f) ? [f.path] : []));
-    if (hasPath(record.tensorsFile) && record.tensorsFile.path === TENSOR_DIGESTS_FILE) paths.push(TENSOR_DIGESTS_FILE);
+    if (hasPath(record.tensorsFile) && record.tensorsFile.path === TENSOR_DIGESTS_FILE)
+      paths.push(TENSOR_DIGESTS_FILE);
     return paths;
   } catch {
     return [];

@@ -1,6 +1,12 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { HubmergeError } from "../errors.js";
-import { BACKEND_NAMES, renderVerifyReport, verifyFailure, verifyMerge, type BackendName } from "../pipeline.js";
+import {
+  BACKEND_NAMES,
+  renderVerifyReport,
+  verifyFailure,
+  verifyMerge,
+  type BackendName,
+} from "../pipeline.js";
 import { addHubFlags, sessionFromFlags, type HubFlags } from "./hub-flags.js";
 import { parsePositiveInt } from "./options.js";
 
@@ -16,13 +22,15 @@ interface VerifyFlags extends HubFlags {
 export function parsePercent(value: string): number {
   const match = /^(\d+(?:\.\d+)?)%?$/.exec(value.trim());
   const percent = match ? Number(match[1]) : NaN;
-  if (!(percent > 0 && percent <= 100)) throw new InvalidArgumentError("expected a percentage from 0 to 100, e.g. 2 or 2%");
+  if (!(percent > 0 && percent <= 100))
+    throw new InvalidArgumentError("expected a percentage from 0 to 100, e.g. 2 or 2%");
   return percent / 100;
 }
 
 function parseSeedDraw(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError("expected a non-negative integer");
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError("expected a non-negative integer");
   return n;
 }
 
@@ -36,7 +44,10 @@ export function registerVerify(program: Command): void {
     .option("--seed-draw <n>", "repeat the sample drawn with this seed (verify prints it)", parseSeedDraw)
     .option("--threads <n>", "worker threads for the kernels (default: all cores)", parsePositiveInt)
     .addOption(
-      new Option("--backend <name>", "kernels: auto, wasm, webgpu or reference (the bytes do not depend on it)")
+      new Option(
+        "--backend <name>",
+        "kernels: auto, wasm, webgpu or reference (the bytes do not depend on it)",
+      )
         .choices(BACKEND_NAMES)
         .default("auto"),
     );

@@ -323,7 +323,14 @@ export class ShardedWriter {
     await this.closeCurrent();
     const shard = this.plan.files[index]!;
     const handle = await open(partialPath(this.dir, shard.file), "w");
-    this.current = { index, handle, position: 0, hash: createHash("sha256"), tensorHash: undefined, tensors: [] };
+    this.current = {
+      index,
+      handle,
+      position: 0,
+      hash: createHash("sha256"),
+      tensorHash: undefined,
+      tensors: [],
+    };
     const header = encodeShardHeader(shard.tensors, this.metadata);
     await writeAll(handle, header, 0);
     this.current.hash.update(header);
@@ -341,7 +348,12 @@ export class ShardedWriter {
       await shard.handle.close();
     }
     const file = this.plan.files[shard.index]!.file;
-    this.written.push({ file, size: shard.position, sha256: shard.hash.digest("hex"), tensors: shard.tensors });
+    this.written.push({
+      file,
+      size: shard.position,
+      sha256: shard.hash.digest("hex"),
+      tensors: shard.tensors,
+    });
   }
 
   /** transformers' index layout: sorted keys, 2-space indent; written to a temp file, then renamed. */

@@ -63,7 +63,9 @@ async function checkShard(input: PublishedCheckInput, path: string, size: number
     for (const digest of input.digests) {
       if (digest.shard !== path || !input.sampled.has(digest.name)) continue;
       const info = header.byName.get(digest.name);
-      const actual = info ? await hashRange(source, header.dataOffset + info.begin, info.end - info.begin) : "missing";
+      const actual = info
+        ? await hashRange(source, header.dataOffset + info.begin, info.end - info.begin)
+        : "missing";
       verdicts.push(verdict("tensor", "published", digest.name, digest.sha256, actual, path));
     }
     return verdicts;
@@ -77,9 +79,13 @@ async function readRawHeader(source: ByteSource): Promise<{ raw: Uint8Array; hea
   const prefix = await source.read(0, 8);
   const length = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (length > BigInt(Math.min(MAX_HEADER_BYTES, source.size - 8))) {
-    throw new HubmergeError("E_VERIFY", `${source.name}: the header claims ${length} bytes, more than the file or the limit`, {
-      hint: "the shard is not the one the merge wrote: suspect a tampered file",
-    });
+    throw new HubmergeError(
+      "E_VERIFY",
+      `${source.name}: the header claims ${length} bytes, more than the file or the limit`,
+      {
+        hint: "the shard is not the one the merge wrote: suspect a tampered file",
+      },
+    );
   }
   const json = await source.read(8, Number(length));
   const raw = new Uint8Array(8 + json.byteLength);

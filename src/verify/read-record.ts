@@ -5,12 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { HubmergeError } from "../errors.js";
-import {
-  RUN_RECORD_FILE,
-  TENSOR_DIGESTS_FILE,
-  type RunRecord,
-  type TensorDigest,
-} from "../run-record.js";
+import { RUN_RECORD_FILE, TENSOR_DIGESTS_FILE, type RunRecord, type TensorDigest } from "../run-record.js";
 import type { ModelSource } from "../source/model-source.js";
 
 /** hubmerge.json stays small (digests beyond INLINE_TENSOR_DIGESTS go to their own file). */
@@ -37,14 +32,22 @@ export async function readRecordFrom(
         "the digest file was changed after the merge: suspect a tampered file",
       );
     }
-    return { record, digests: parseDigests(parseJson(digestBytes, TENSOR_DIGESTS_FILE, target.ref), target.ref) };
+    return {
+      record,
+      digests: parseDigests(parseJson(digestBytes, TENSOR_DIGESTS_FILE, target.ref), target.ref),
+    };
   }
   return { record, digests: record.tensors ?? [] };
 }
 
 async function readLimited(target: ModelSource, path: string, limit: number): Promise<Uint8Array> {
   const source = await target.open(path).catch((error: unknown) => {
-    throw recordError(`${target.ref} has no ${path}`, target.ref, "verify a folder or repo a hubmerge merge wrote", error);
+    throw recordError(
+      `${target.ref} has no ${path}`,
+      target.ref,
+      "verify a folder or repo a hubmerge merge wrote",
+      error,
+    );
   });
   if (source.size > limit) {
     throw recordError(`${path} is ${source.size} bytes, over the limit of ${limit}`, target.ref);
@@ -60,31 +63,56 @@ function parseRecord(bytes: Uint8Array, where: string): RunRecord {
   const value = parseJson(bytes, RUN_RECORD_FILE, where) as Partial<Record<keyof RunRecord, unknown>>;
   const fail = (field: string) =>
     recordError(`${RUN_RECORD_FILE}: "${field}" is missing or malformed`, where);
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
   const str = (v: unknown) => typeof v === "string";
   const tool = value.tool;
   if (!isObject(tool) || !str(tool["name"]) || !str(tool["version"])) throw fail("tool");
   const manifest = value.manifest;
-  if (!isObject(manifest) || !str(manifest["file"]) || !HEX64.test(String(manifest["sha256"]))) throw fail("manifest");
+  if (!isObject(manifest) || !str(manifest["file"]) || !HEX64.test(String(manifest["sha256"])))
+    throw fail("manifest");
   if (!str(value.manifestText)) {
-    throw recordError(`${RUN_RECORD_FILE} has no manifest text`, where, "records written before hubmerge kept the manifest cannot be verified; merge again with this version");
+    throw recordError(
+      `${RUN_RECORD_FILE} has no manifest text`,
+      where,
+      "records written before hubmerge kept the manifest cannot be verified; merge again with this version",
+    );
   }
-  if (!str(value.method) || !str(value.seed) || !str(value.dareRescale) || !str(value.dtype)) throw fail("method");
+  if (!str(value.method) || !str(value.seed) || !str(value.dareRescale) || !str(value.dtype))
+    throw fail("method");
   const sources = value.sources;
-  if (!Array.isArray(sources) || !sources.every((s) => isObject(s) && str(s["ref"]) && (s["revision"] === null || str(s["revision"])))) {
+  if (
+    !Array.isArray(sources) ||
+    !sources.every((s) => isObject(s) && str(s["ref"]) && (s["revision"] === null || str(s["revision"])))
+  ) {
     throw fail("sources");
   }
   const files = value.files;
-  if (!Array.isArray(files) || !files.every((f) => isObject(f) && str(f["path"]) && Number.isSafeInteger(f["size"]) && HEX64.test(String(f["sha256"])))) {
+  if (
+    !Array.isArray(files) ||
+    !files.every(
+      (f) =>
+        isObject(f) && str(f["path"]) && Number.isSafeInteger(f["size"]) && HEX64.test(String(f["sha256"])),
+    )
+  ) {
     throw fail("files");
   }
   const tensorsFile = value.tensorsFile;
-  if (tensorsFile !== undefined && (!isObject(tensorsFile) || tensorsFile["path"] !== TENSOR_DIGESTS_FILE || !HEX64.test(String(tensorsFile["sha256"])))) {
+  if (
+    tensorsFile !== undefined &&
+    (!isObject(tensorsFile) ||
+      tensorsFile["path"] !== TENSOR_DIGESTS_FILE ||
+      !HEX64.test(String(tensorsFile["sha256"])))
+  ) {
     throw fail("tensorsFile");
   }
   if (tensorsFile === undefined) {
     if (value.tensors === undefined) {
-      throw recordError(`${RUN_RECORD_FILE} has no tensor digests`, where, "records written before per-tensor digests cannot be verified; merge again with this version");
+      throw recordError(
+        `${RUN_RECORD_FILE} has no tensor digests`,
+        where,
+        "records written before per-tensor digests cannot be verified; merge again with this version",
+      );
     }
     value.tensors = parseDigests(value.tensors, where);
   }

@@ -38,11 +38,15 @@ export function pinnedResolver(record: RunRecord, resolver: SourceResolver): Sou
       return await resolver({ ...ref, revision });
     } catch (error) {
       if (!isHubmergeError(error, "E_HUB_NOT_FOUND")) throw error;
-      throw new HubmergeError("E_VERIFY", `source ${ref.raw} at revision ${revision} is no longer reachable`, {
-        where: { model: ref.raw },
-        hint: "the merge cannot be re-created: the source repo, or that commit of it, was deleted or made private (a token with access may help)",
-        cause: error,
-      });
+      throw new HubmergeError(
+        "E_VERIFY",
+        `source ${ref.raw} at revision ${revision} is no longer reachable`,
+        {
+          where: { model: ref.raw },
+          hint: "the merge cannot be re-created: the source repo, or that commit of it, was deleted or made private (a token with access may help)",
+          cause: error,
+        },
+      );
     }
   };
 }
@@ -62,7 +66,16 @@ export function recordedLayout(
   for (const digest of digests) {
     const recipe = recipes.get(digest.name);
     if (!recipe) {
-      verdicts.push(verdict("tensor", "re-created", digest.name, digest.sha256, "not in the re-created plan", digest.shard));
+      verdicts.push(
+        verdict(
+          "tensor",
+          "re-created",
+          digest.name,
+          digest.sha256,
+          "not in the re-created plan",
+          digest.shard,
+        ),
+      );
       continue;
     }
     recipes.delete(digest.name);
@@ -72,7 +85,8 @@ export function recordedLayout(
     shard.tensors.push(tensor);
     shard.size += plannedSize(tensor);
   }
-  for (const name of recipes.keys()) verdicts.push(verdict("tensor", "re-created", name, "not in the record", "planned"));
+  for (const name of recipes.keys())
+    verdicts.push(verdict("tensor", "re-created", name, "not in the record", "planned"));
   const shards = { files, totalSize: files.reduce((sum, f) => sum + f.size, 0) };
   return { shards, verdicts };
 }
@@ -95,7 +109,9 @@ export async function recreateAndCompare(input: RecreateInput): Promise<Verdict[
   const { plan, record, layout, sampled } = input;
   const metadata = shardMetadata(outputMetadata(record.tool, plan.method.name));
   const inLayout = new Set(layout.files.flatMap((f) => f.tensors.map((t) => t.name)));
-  const recipes = plan.recipes.filter((r: TensorRecipe) => inLayout.has(r.name) && (!sampled || sampled.has(r.name)));
+  const recipes = plan.recipes.filter(
+    (r: TensorRecipe) => inLayout.has(r.name) && (!sampled || sampled.has(r.name)),
+  );
   const ordered = orderLike(recipes, layout);
   const sink = new DigestSink(layout, metadata, sampled === undefined);
   const { shards } = await executePlan({
@@ -115,20 +131,28 @@ export async function recreateAndCompare(input: RecreateInput): Promise<Verdict[
   if (sampled === undefined) {
     for (const shard of shards) {
       const recorded = record.files.find((f) => f.path === shard.file);
-      verdicts.push(verdict("shard", "re-created", shard.file, recorded?.sha256 ?? "not in the record", shard.sha256));
+      verdicts.push(
+        verdict("shard", "re-created", shard.file, recorded?.sha256 ?? "not in the record", shard.sha256),
+      );
     }
   }
   return verdicts;
 }
 
 /** Each shard's header as the merge wrote it, for comparison with the published one. */
-export function expectedHeaders(plan: MergePlan, record: RunRecord, layout: ShardPlan): Map<string, Uint8Array> {
+export function expectedHeaders(
+  plan: MergePlan,
+  record: RunRecord,
+  layout: ShardPlan,
+): Map<string, Uint8Array> {
   const metadata = shardMetadata(outputMetadata(record.tool, plan.method.name));
   return new Map(layout.files.map((f) => [f.file, encodeShardHeader(f.tensors, metadata)]));
 }
 
 /** The recipes in the layout's order (the executor hands tensors over in recipe order). */
 function orderLike(recipes: TensorRecipe[], layout: ShardPlan): TensorRecipe[] {
-  const position = new Map(layout.files.flatMap((f) => f.tensors.map((t) => t.name)).map((name, i) => [name, i]));
+  const position = new Map(
+    layout.files.flatMap((f) => f.tensors.map((t) => t.name)).map((name, i) => [name, i]),
+  );
   return [...recipes].sort((a, b) => position.get(a.name)! - position.get(b.name)!);
 }

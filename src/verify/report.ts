@@ -43,7 +43,9 @@ export function renderVerifyReport(report: VerifyReport): string {
     `re-created ${tensors.checked} of ${tensors.total} tensors (${formatBytes(tensors.bytes)} of ${formatBytes(tensors.totalBytes)})`,
     `read ${formatBytes(bytesRead.published)} of published files and ${formatBytes(bytesRead.sources)} of sources in ${report.seconds.toFixed(1)} s`,
     `record made by ${report.tool.record}, verified with ${report.tool.current}`,
-    report.ok ? `verdict: MATCH (${report.verdicts.length} checks)` : `verdict: MISMATCH (${failed} of ${report.verdicts.length} checks)`,
+    report.ok
+      ? `verdict: MATCH (${report.verdicts.length} checks)`
+      : `verdict: MISMATCH (${failed} of ${report.verdicts.length} checks)`,
   );
   return lines.join("\n") + "\n";
 }

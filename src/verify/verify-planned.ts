@@ -42,7 +42,9 @@ export async function verifyPlanned(input: VerifyPlannedInput): Promise<VerifyPl
   const verdicts = [verdict("file", "re-created", "manifest", record.manifest.sha256, input.manifestSha256)];
   const { shards: layout, verdicts: layoutVerdicts } = recordedLayout(plan, input.digests);
   verdicts.push(...layoutVerdicts);
-  const candidates = layout.files.flatMap((f) => f.tensors.map((t) => ({ name: t.name, bytes: plannedSize(t) })));
+  const candidates = layout.files.flatMap((f) =>
+    f.tensors.map((t) => ({ name: t.name, bytes: plannedSize(t) })),
+  );
   const seedDraw = full ? undefined : (input.seedDraw ?? newSeedDraw());
   const sampled = full ? undefined : drawSample(candidates, input.fraction, seedDraw!);
   const checked = candidates.filter((c) => !sampled || sampled.has(c.name));
@@ -72,6 +74,11 @@ export async function verifyPlanned(input: VerifyPlannedInput): Promise<VerifyPl
   return {
     verdicts,
     seedDraw,
-    tensors: { checked: checked.length, total: candidates.length, bytes: sum(checked), totalBytes: sum(candidates) },
+    tensors: {
+      checked: checked.length,
+      total: candidates.length,
+      bytes: sum(checked),
+      totalBytes: sum(candidates),
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalHub, type LocalHub } from "../../src/localhub/index.js";
@@ -9,12 +10,16 @@ import { writeTinyLlama, type TinyLlamaSpec } from "../../src/synth/tiny-llama.j
 import { runCli } from "../support/cli.js";
 import { seedHubModel } from "../support/hub-models.js";
 import { TEST_LLAMA, writeManifest } from "../support/models.js";
-import { useTempDirs } from "../support/tmp.js";
 
-const tempDir = useTempDirs();
 const TOKEN = "hf_acme_verify_token_0123456789";
 /** Eight layers, so that headers and the record are small beside the weights (2.4 MB). */
-const SPEC: TinyLlamaSpec = { ...TEST_LLAMA, hiddenSize: 128, layers: 8, intermediateSize: 256, vocabSize: 256 };
+const SPEC: TinyLlamaSpec = {
+  ...TEST_LLAMA,
+  hiddenSize: 128,
+  layers: 8,
+  intermediateSize: 256,
+  vocabSize: 256,
+};
 const MANIFEST = `merge_method: dare_ties
 base_model: acme/base
 models:
@@ -51,8 +56,6 @@ const countingFetch: typeof fetch = async (input, init) => {
 const session = () => hubSession({ hubUrl: hub.url, token: TOKEN }, { fetch: countingFetch });
 
 beforeAll(async () => {
-  const { mkdtemp } = await import("node:fs/promises");
-  const { tmpdir } = await import("node:os");
   root = await mkdtemp(join(tmpdir(), "hubmerge-verify-hub-"));
   hub = await startLocalHub({ dir: join(root, "hub"), tokens: [{ token: TOKEN, user: "acme" }] });
   for (const [name, delta] of [
@@ -61,7 +64,10 @@ beforeAll(async () => {
     ["ft2", 102],
   ] as const) {
     const dir = join(root, name);
-    await writeTinyLlama(dir, SPEC, { baseSeed: 1, ...(delta ? { delta: { seed: delta, std: 0.004 } } : {}) });
+    await writeTinyLlama(dir, SPEC, {
+      baseSeed: 1,
+      ...(delta ? { delta: { seed: delta, std: 0.004 } } : {}),
+    });
     await seedHubModel(hub, `acme/${name}`, dir);
   }
   merged = await runMerge({
@@ -76,42 +82,64 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await hub.close();
-  const { rm } = await import("node:fs/promises");
   await rm(root, { recursive: true, force: true });
 });
 
 /** Model bytes of the published merge (its shards' data, headers included). */
-const modelBytes = () => merged.record.files.filter((f) => f.path.endsWith(".safetensors")).reduce((s, f) => s + f.size, 0);
+const modelBytes = () =>
+  merged.record.files.filter((f) => f.path.endsWith(".safetensors")).reduce((s, f) => s + f.size, 0);
 
 describe("hubmerge verify against the Hub", () => {
   it("matches a published sharded merge in sample mode, reading no more than P + 5% of it, and says exactly what it read", async () => {
     expect(merged.record.files.filter((f) => f.path.endsWith(".safetensors")).length).toBeGreaterThan(2);
     servedMerged = 0;
-    const report = await verifyMerge({ target: `acme/merged@${cleanSha}`, resolver: session().resolver, seedDraw: 11 });
+    const report = await verifyMerge({
+      target: `acme/merged@${cleanSha}`,
+      resolver: session().resolver,
+      seedDraw: 11,
+    });
     expect(report.verdicts.filter((v) => !v.ok)).toEqual([]);
     expect(report.target).toBe(`acme/merged@${cleanSha}`);
     expect(report.bytesRead.published).toBe(servedMerged);
     expect(report.bytesRead.published).toBeLessThanOrEqual((0.02 + 0.05) * modelBytes());
     expect(report.tensors.bytes).toBeGreaterThan(0);
     const layers = new Set(
-      report.verdicts.filter((v) => v.check === "re-created" && v.kind === "tensor").map((v) => /layers\.(\d+)\./.exec(v.subject)?.[1]),
+      report.verdicts
+        .filter((v) => v.check === "re-created" && v.kind === "tensor")
+        .map((v) => /layers\.(\d+)\./.exec(v.subject)?.[1]),
     );
     for (let i = 0; i < SPEC.layers; i++) expect(layers.has(String(i))).toBe(true);
   });
 
   it("matches in full mode, comparing every shard's sha256", async () => {
-    const report = await verifyMerge({ target: `acme/merged@${cleanSha}`, resolver: session().resolver, full: true });
+    const report = await verifyMerge({
+      target: `acme/merged@${cleanSha}`,
+      resolver: session().resolver,
+      full: true,
+    });
     expect(report.ok).toBe(true);
     const shards = report.verdicts.filter((v) => v.kind === "shard" && v.check === "re-created");
-    expect(shards.map((v) => v.subject)).toEqual(merged.record.files.filter((f) => f.path.endsWith(".safetensors")).map((f) => f.path));
+    expect(shards.map((v) => v.subject)).toEqual(
+      merged.record.files.filter((f) => f.path.endsWith(".safetensors")).map((f) => f.path),
+    );
   });
 
   it("draws the same sample from the same --seed-draw, and prints the seed it drew", async () => {
-    const a = await verifyMerge({ target: `acme/merged@${cleanSha}`, resolver: session().resolver, seedDraw: 99 });
-    const b = await verifyMerge({ target: `acme/merged@${cleanSha}`, resolver: session().resolver, seedDraw: 99 });
+    const a = await verifyMerge({
+      target: `acme/merged@${cleanSha}`,
+      resolver: session().resolver,
+      seedDraw: 99,
+    });
+    const b = await verifyMerge({
+      target: `acme/merged@${cleanSha}`,
+      resolver: session().resolver,
+      seedDraw: 99,
+    });
     const names = (r: typeof a) => r.verdicts.map((v) => `${v.check} ${v.subject}`);
     expect(names(b)).toEqual(names(a));
-    const cli = await runCli(["verify", `acme/merged@${cleanSha}`, "--hub-url", hub.url], { env: { HF_TOKEN: TOKEN } });
+    const cli = await runCli(["verify", `acme/merged@${cleanSha}`, "--hub-url", hub.url], {
+      env: { HF_TOKEN: TOKEN },
+    });
     expect(cli.code).toBe(0);
     expect(cli.stdout).toMatch(/drawn with --seed-draw \d+/);
     expect(cli.stdout).toContain("verdict: MATCH");
@@ -121,21 +149,38 @@ describe("hubmerge verify against the Hub", () => {
     const digest = merged.record.tensors!.find((t) => t.name === "model.embed_tokens.weight")!;
     const bytes = new Uint8Array(await readFile(join(merged.outDir, digest.shard)));
     const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
-    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as Record<string, { data_offsets: number[] }>;
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as Record<
+      string,
+      { data_offsets: number[] }
+    >;
     bytes[8 + headerLength + header[digest.name]!.data_offsets[0]! + 5]! ^= 0x01;
     await hub.admin.commit("acme/merged", { [digest.shard]: bytes }, "tamper");
     const cli = await runCli(["verify", "acme/merged", "--hub-url", hub.url], { env: { HF_TOKEN: TOKEN } });
     expect(cli.code).toBe(12);
-    const actual = createHash("sha256").update(bytes.subarray(8 + headerLength + header[digest.name]!.data_offsets[0]!, 8 + headerLength + header[digest.name]!.data_offsets[1]!)).digest("hex");
-    expect(cli.stderr).toContain(`[E_VERIFY] tensor model.embed_tokens.weight: the published tensor does not match the record (expected ${digest.sha256}, got ${actual})`);
+    const actual = createHash("sha256")
+      .update(
+        bytes.subarray(
+          8 + headerLength + header[digest.name]!.data_offsets[0]!,
+          8 + headerLength + header[digest.name]!.data_offsets[1]!,
+        ),
+      )
+      .digest("hex");
+    expect(cli.stderr).toContain(
+      `[E_VERIFY] tensor model.embed_tokens.weight: the published tensor does not match the record (expected ${digest.sha256}, got ${actual})`,
+    );
     expect(cli.stderr).toContain("suspect a tampered file");
     expect(cli.stdout).toContain("verdict: MISMATCH");
   });
 
   it("fails naming the source when a pinned source revision is gone", async () => {
     await hub.admin.deleteRepo("acme/ft1");
-    const error = await verifyMerge({ target: `acme/merged@${cleanSha}`, resolver: session().resolver }).catch((e: unknown) => e);
+    const error = await verifyMerge({
+      target: `acme/merged@${cleanSha}`,
+      resolver: session().resolver,
+    }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "E_VERIFY", where: { model: "acme/ft1" } });
-    expect((error as Error).message).toContain(`source acme/ft1 at revision ${merged.record.sources.find((s) => s.ref === "acme/ft1")!.revision} is no longer reachable`);
+    expect((error as Error).message).toContain(
+      `source acme/ft1 at revision ${merged.record.sources.find((s) => s.ref === "acme/ft1")!.revision} is no longer reachable`,
+    );
   });
 });

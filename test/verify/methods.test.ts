@@ -28,7 +28,9 @@ const valueFor = (spec: ParamSpec) => (spec.type === "boolean" ? false : 0.5);
 function manifestFor(method: MergeMethod): string {
   const count = Math.max(method.minModels, Math.min(2, method.maxModels ?? 2));
   const perModel = method.perModelParams.filter((p) => p.required);
-  const params = perModel.length ? ` , parameters: {${perModel.map((p) => `${p.name}: ${valueFor(p)}`).join(", ")}}` : "";
+  const params = perModel.length
+    ? ` , parameters: {${perModel.map((p) => `${p.name}: ${valueFor(p)}`).join(", ")}}`
+    : "";
   const models = family.fineTunes.slice(0, count).map((path) => `  - {model: ${path}${params}}`);
   const global = method.globalParams.filter((p) => p.required);
   return [
@@ -48,12 +50,18 @@ describe("hubmerge verify on fresh merges", () => {
     it(`matches a fresh ${method.name} merge in full and in sample mode`, async () => {
       const root = await tempDir();
       const out = join(root, "out");
-      await runMerge({ manifestPath: await writeManifest(root, manifestFor(method)), out, maxShardBytes: 40_000 });
+      await runMerge({
+        manifestPath: await writeManifest(root, manifestFor(method)),
+        out,
+        maxShardBytes: 40_000,
+      });
       const full = await verifyMerge({ target: out, full: true });
       expect(full.verdicts.filter((v) => !v.ok)).toEqual([]);
       expect(full.ok).toBe(true);
       expect(full.tensors.checked).toBe(full.tensors.total);
-      expect(full.verdicts.filter((v) => v.kind === "shard" && v.check === "re-created").length).toBeGreaterThan(1);
+      expect(
+        full.verdicts.filter((v) => v.kind === "shard" && v.check === "re-created").length,
+      ).toBeGreaterThan(1);
       const sample = await verifyMerge({ target: out, fraction: 0.1, seedDraw: 3 });
       expect(sample.verdicts.filter((v) => !v.ok)).toEqual([]);
       expect(sample.tensors.checked).toBeLessThan(sample.tensors.total);
