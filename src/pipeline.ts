@@ -107,6 +107,8 @@ interface MergeOptions extends PlanOptions {
   force?: boolean;
   /** Hub the card's links point at (the public Hub by default). */
   hubUrl?: string;
+  /** Where the card says the build's provenance attestation is (the Action's repo), when known. */
+  provenanceUrl?: string;
   /** Kernel backend and worker threads; the output bytes do not depend on either. */
   backend?: BackendName;
   threads?: number;
@@ -270,6 +272,7 @@ async function mergeInto(
     repo: manifest.hubmerge.output?.repo,
     hubUrl: options.hubUrl,
     compatibilityMarkdown: planned.compat && renderMarkdown(planned.compat),
+    provenanceUrl: options.provenanceUrl,
   });
   card.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
   await writeFile(join(dir, "README.md"), card.text);

@@ -1,7 +1,7 @@
 import * as core from "@actions/core";
 import { context, getOctokit } from "@actions/github";
 import { mkdir, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { HubmergeError } from "../errors.js";
 import { hubSession, type HubSession } from "../session.js";
 import {
@@ -12,6 +12,7 @@ import {
   type Lockfile,
 } from "../lock/lockfile.js";
 import { applyManifest } from "./apply.js";
+import { attestationSubjects, outputSubjects } from "./attest-subjects.js";
 import { assessManifest, type Assessment } from "./assess.js";
 import { upsertPlanComment } from "./comment.js";
 import { discoverManifests } from "./discover.js";
@@ -127,6 +128,11 @@ async function apply(
   }
   if (serializeLockfile(updated) !== serializeLockfile(lock)) await recordLock(inputs, updated, results);
   core.setOutput("results", JSON.stringify(results));
+  const published = results.flatMap((r) => {
+    const output = r.status === "published" ? updated.manifests[r.manifest]?.output : undefined;
+    return output ? [output] : [];
+  });
+  await outputSubjects(attestationSubjects(published), dirname(tempDir));
   await publishReport(renderReport("apply", assessments, results));
   const failed = results.filter((r) => r.status === "failed");
   if (failed.length > 0)
