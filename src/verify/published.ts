@@ -4,7 +4,7 @@
  * shard is read, so checking a 140 GB repo costs its headers and the sample.
  */
 import { createHash } from "node:crypto";
-import { HubmergeError } from "../errors.js";
+import { HubmergeError, isHubmergeError } from "../errors.js";
 import type { RunRecord, TensorDigest } from "../run-record.js";
 import { parseHeader, type SafetensorsHeader } from "../safetensors/header.js";
 import { SHARD_INDEX_FILE } from "../safetensors/shard-index.js";
@@ -54,7 +54,14 @@ async function checkShard(input: PublishedCheckInput, path: string, size: number
     if (source.size !== size) {
       return [verdict("shard", "published", path, `${size} bytes`, `${source.size} bytes`)];
     }
-    const { raw, header } = await readRawHeader(source);
+    const read = await readRawHeader(source).catch((error: unknown) => {
+      // A header that does not parse is a finding about the file, not a failure of verify.
+      if (isHubmergeError(error, "E_SAFETENSORS")) return undefined;
+      throw error;
+    });
+    if (!read)
+      return [verdict("shard", "published", `${path} (header)`, "a safetensors header", "unreadable")];
+    const { raw, header } = read;
     const verdicts: Verdict[] = [];
     const expectedHeader = input.expectedHeaders?.get(path);
     if (expectedHeader) {
@@ -80,7 +87,7 @@ async function readRawHeader(source: ByteSource): Promise<{ raw: Uint8Array; hea
   const length = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (length > BigInt(Math.min(MAX_HEADER_BYTES, source.size - 8))) {
     throw new HubmergeError(
-      "E_VERIFY",
+      "E_SAFETENSORS",
       `${source.name}: the header claims ${length} bytes, more than the file or the limit`,
       {
         hint: "the shard is not the one the merge wrote: suspect a tampered file",

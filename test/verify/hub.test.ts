@@ -37,16 +37,19 @@ let hub: LocalHub;
 let root: string;
 let merged: MergeRunResult;
 let cleanSha: string;
-/** Bytes of response bodies the local Hub served for `acme/merged` files (set by the counting fetch). */
+/** Bytes of response bodies the local Hub served for files of the merge and of its sources. */
 let servedMerged = 0;
+let servedSources = 0;
 
 const countingFetch: typeof fetch = async (input, init) => {
   const response = await fetch(input, init);
   const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-  if (!url.includes("/acme/merged/resolve/") || !response.body) return response;
+  const merged = url.includes("/acme/merged/resolve/");
+  if (!(merged || /\/acme\/(base|ft1|ft2)\/resolve\//.test(url)) || !response.body) return response;
   const counter = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
-      servedMerged += chunk.byteLength;
+      if (merged) servedMerged += chunk.byteLength;
+      else servedSources += chunk.byteLength;
       controller.enqueue(chunk);
     },
   });
@@ -93,6 +96,7 @@ describe("hubmerge verify against the Hub", () => {
   it("matches a published sharded merge in sample mode, reading no more than P + 5% of it, and says exactly what it read", async () => {
     expect(merged.record.files.filter((f) => f.path.endsWith(".safetensors")).length).toBeGreaterThan(2);
     servedMerged = 0;
+    servedSources = 0;
     const report = await verifyMerge({
       target: `acme/merged@${cleanSha}`,
       resolver: session().resolver,
@@ -101,6 +105,7 @@ describe("hubmerge verify against the Hub", () => {
     expect(report.verdicts.filter((v) => !v.ok)).toEqual([]);
     expect(report.target).toBe(`acme/merged@${cleanSha}`);
     expect(report.bytesRead.published).toBe(servedMerged);
+    expect(report.bytesRead.sources).toBe(servedSources);
     expect(report.bytesRead.published).toBeLessThanOrEqual((0.02 + 0.05) * modelBytes());
     expect(report.tensors.bytes).toBeGreaterThan(0);
     const layers = new Set(

@@ -125,6 +125,21 @@ describe("hubmerge verify on an output folder", () => {
     );
   });
 
+  it("reports a published shard whose header does not parse, rather than failing", async () => {
+    const out = await freshMerge();
+    const shard = new Uint8Array(await readFile(join(out, "model.safetensors")));
+    new DataView(shard.buffer).setBigUint64(0, 2n ** 40n, true);
+    await writeFile(join(out, "model.safetensors"), shard);
+    const report = await verifyMerge({ target: out, seedDraw: 1 });
+    const failed = report.verdicts.filter((v) => !v.ok);
+    expect(failed[0]).toMatchObject({
+      check: "published",
+      subject: "model.safetensors (header)",
+      actual: "unreadable",
+    });
+    expect(verifyFailure(report).hint).toContain("suspect a tampered file");
+  });
+
   it("refuses a folder without a record, and a record from before per-tensor digests", async () => {
     const out = await freshMerge();
     const record = JSON.parse(await readFile(join(out, RUN_RECORD_FILE), "utf8")) as RunRecord;
