@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalHub, type LocalHub } from "../../src/localhub/index.js";
 import { publishMerge, runMerge, verifyMerge, type MergeRunResult } from "../../src/pipeline.js";
+import type { RunRecord } from "../../src/run-record.js";
 import { hubSession } from "../../src/session.js";
 import { writeTinyLlama, type TinyLlamaSpec } from "../../src/synth/tiny-llama.js";
 import { runCli } from "../support/cli.js";
@@ -175,6 +176,19 @@ describe("hubmerge verify against the Hub", () => {
     );
     expect(cli.stderr).toContain("suspect a tampered file");
     expect(cli.stdout).toContain("verdict: MISMATCH");
+  });
+
+  it("fails naming the source when the recorded commit of a source is not in its repo", async () => {
+    const out = join(root, "copy");
+    await cp(merged.outDir, out, { recursive: true });
+    const record = JSON.parse(await readFile(join(out, "hubmerge.json"), "utf8")) as RunRecord;
+    record.sources.find((s) => s.ref === "acme/ft2")!.revision = "0".repeat(40);
+    await writeFile(join(out, "hubmerge.json"), JSON.stringify(record));
+    const error = await verifyMerge({ target: out, resolver: session().resolver }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "E_VERIFY", where: { model: "acme/ft2" } });
+    expect((error as Error).message).toBe(
+      `source acme/ft2 at revision ${"0".repeat(40)} is no longer reachable`,
+    );
   });
 
   it("fails naming the source when a pinned source revision is gone", async () => {
