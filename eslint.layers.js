@@ -80,6 +80,8 @@ const STAGES = {
   compat: { forbid: ["hub/", "card/", "lock/", "localhub/", "run-record\\.js$"] },
   card: { forbid: ["hub/", "compat/", "lock/", "localhub/"] },
   lock: { only: LEAVES.map((leaf) => `${leaf}\\.js$`) },
+  // verify re-creates merges (merge/, safetensors/, source/) and reads records; it never publishes.
+  verify: { forbid: ["hub/", "card/", "compat/", "lock/", "localhub/"] },
   localhub: { forbid: [] },
   synth: { forbid: [] },
 };

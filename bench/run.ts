@@ -24,6 +24,7 @@ import {
   type ModelShape,
 } from "./synth-models.js";
 import { measureTopK, type TopKResult } from "./topk.js";
+import { measureVerify } from "./verify.js";
 
 const FINE_TUNES = 2;
 const METHODS = ["dare_ties", "task_arithmetic"];
@@ -165,6 +166,7 @@ export async function runBench(
   );
   await warmPageCache(main.folders);
   const rows = await measureAll(options, main.folders, log);
+  rows.push(...(await measureVerify(main.folders, options.threads)));
   const second = await modelSet(options, options.rssSize, main.shape);
   await warmPageCache(second.folders);
   const rssConfig = {

@@ -1,12 +1,14 @@
 /**
  * `npm run demo`: builds a tiny llama-style base and two fine-tunes (deltas of the size the DARE
  * paper reports for SFT), uploads them to a local Hub-protocol server, merges them from there
- * with examples/demo/merge.yaml, publishes the merge with its model card, and explains the result.
+ * with examples/demo/merge.yaml, publishes the merge with its model card, explains the result,
+ * and ends with `hubmerge verify` on the published repo.
  */
 import { createRepo, uploadFiles } from "@huggingface/hub";
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { main as hubmerge } from "../src/cli/main.js";
 import { progressReporter } from "../src/cli/progress.js";
 import { HubmergeError } from "../src/errors.js";
 import { hubSession } from "../src/session.js";
@@ -66,6 +68,22 @@ async function main(): Promise<void> {
     console.log(
       `\n----- model card (README.md) -----\n${await readFile(join(result.outDir, "README.md"), "utf8")}`,
     );
+    const target = `${result.manifest.hubmerge.output!.repo}@${published.commitSha}`;
+    console.log(`6. hubmerge verify ${target} (a seeded 2% sample, re-created from the pinned sources) ...`);
+    const status = await hubmerge([
+      "node",
+      "hubmerge",
+      "verify",
+      target,
+      "--hub-url",
+      hub.url,
+      "--token",
+      DEMO_TOKEN,
+    ]);
+    console.log(
+      `   verify exited with ${status}: ${status === 0 ? "the published merge is what its record says" : "MISMATCH"}`,
+    );
+    if (status !== 0) process.exitCode = status;
     console.log(
       `The merged model is in ${relative(process.cwd(), result.outDir)}/ and in the local Hub's ${ORG}/tiny-math-code.`,
     );

@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   E_NETWORK: 10,
   /** The Hub repo changed or is not ours to write: someone else's files, a concurrent commit. */
   E_HUB_CONFLICT: 11,
+  /** `hubmerge verify` found a tensor, shard or file that does not match its run record. */
+  E_VERIFY: 12,
   E_INTERNAL: 70,
 } as const;
 

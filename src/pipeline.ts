@@ -22,17 +22,26 @@ import type { BackendName } from "./merge/kernels/index.js";
 import { loadModel, type LoadedModel } from "./merge/loaded-model.js";
 import { methodRegistry } from "./merge/methods/registry.js";
 import { StagedOutputDir } from "./merge/output-dir.js";
+import { outputMetadata } from "./merge/output-metadata.js";
 import { buildPlan } from "./merge/plan/build-plan.js";
 import type { MergePlan } from "./merge/plan/types.js";
 import { planTokenizer } from "./merge/tokenizer/plan-tokenizer.js";
 import type { MergeMethod } from "./merge/types.js";
-import { modelKey, type ModelRef } from "./model-ref.js";
+import { modelKey, parseModelRef, type ModelRef } from "./model-ref.js";
 import { buildRunRecord, writeRunRecord, type RunRecord } from "./run-record.js";
 import { HubSource } from "./source/hub-source.js";
 import { LocalSource } from "./source/local-source.js";
 import { resolveLocalSource, type SourceResolver } from "./source/resolve.js";
 import { confineManifest } from "./source/workspace.js";
 import { TOOL } from "./version.js";
+import {
+  countingSource,
+  DEFAULT_SAMPLE_FRACTION,
+  pinnedResolver,
+  readRecordFrom,
+  verifyPlanned,
+  type VerifyReport,
+} from "./verify/index.js";
 
 // What the faces (cli/, action/, bot/) need from the stages, re-exported so that this file is
 // their one way into the engine (eslint's no-restricted-imports keeps it so).
@@ -48,6 +57,7 @@ export { gpuReadiness, WEBGPU_PATH_ENV, type GpuReadiness } from "./merge/kernel
 export type { LoadedModel } from "./merge/loaded-model.js";
 export type { RunRecord } from "./run-record.js";
 export { DTYPE_SIZE } from "./safetensors/dtype.js";
+export { renderVerifyReport, verifyFailure, type VerifyReport } from "./verify/index.js";
 
 /** A manifest file's path, or its text and the path it stands for (e.g. one read from GitHub). */
 export type ManifestInput = string | { text: string; path: string };
@@ -104,6 +114,8 @@ interface MergeOptions extends PlanOptions {
   force?: boolean;
   /** Hub the card's links point at (the public Hub by default). */
   hubUrl?: string;
+  /** Where the card says the build's provenance attestation is (the Action's repo), when known. */
+  provenanceUrl?: string;
   /** Kernel backend and worker threads; the output bytes do not depend on either. */
   backend?: BackendName;
   threads?: number;
@@ -248,7 +260,7 @@ async function mergeInto(
     dir,
     seed,
     dareRescale: manifest.hubmerge.dareRescale,
-    metadata: { format: "pt", merged_by: `${TOOL.name} ${TOOL.version}`, merge_method: plan.method.name },
+    metadata: outputMetadata(TOOL, plan.method.name),
     onEvent,
     signal: options.signal,
     backend: options.backend,
@@ -280,6 +292,7 @@ async function mergeInto(
     ...([...models.values()].some((m) => m.source instanceof HubSource && m.source.readsVerifiedCache)
       ? { sourceCache: "verified" as const }
       : {}),
+    manifestText: manifest.text,
   });
   await writeRunRecord(dir, record);
   const baseRef = plan.method.base !== "none" && manifest.baseModel ? plan.referenceModel : undefined;
@@ -291,6 +304,7 @@ async function mergeInto(
     repo: manifest.hubmerge.output?.repo,
     hubUrl: options.hubUrl,
     compatibilityMarkdown: planned.compat && renderMarkdown(planned.compat),
+    provenanceUrl: options.provenanceUrl,
   });
   card.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
   await writeFile(join(dir, "README.md"), card.text);
@@ -350,4 +364,72 @@ export async function publishMerge(
     signal: options.signal,
     onProgress: options.onProgress,
   });
+}
+
+export interface VerifyRunOptions {
+  /** A merge's output folder, or a Hub repo `org/name[@revision]` (opened with `resolver`). */
+  target: string;
+  /** Opens Hub references (the target and the sources); local folders only without one. */
+  resolver?: SourceResolver;
+  /** Every tensor and shard; else a sample of `fraction` of the bytes (default 2%). */
+  full?: boolean;
+  fraction?: number;
+  /** Repeats an earlier sample (the report prints the seed it drew). */
+  seedDraw?: number;
+  backend?: BackendName;
+  threads?: number;
+}
+
+/**
+ * `hubmerge verify`: reads the target's hubmerge.json, plans the merge again from the record's
+ * manifest and pinned sources, and compares the published files and the re-created tensors with
+ * the record (src/verify/, docs/verify.md). Mismatches are in the report, not thrown.
+ */
+export async function verifyMerge(options: VerifyRunOptions): Promise<VerifyReport> {
+  const started = performance.now();
+  const resolver = options.resolver ?? resolveLocalSource;
+  const published = { bytes: 0 };
+  const sources = { bytes: 0 };
+  const opened = await openVerifyTarget(options.target, resolver);
+  const target = countingSource(opened, published);
+  const { record, digests } = await readRecordFrom(target);
+  const read = await readManifest({ text: record.manifestText!, path: record.manifest.file });
+  const counted: SourceResolver = async (ref) => countingSource(await resolver(ref), sources);
+  const planned = await planRun({ manifest: read, resolver: pinnedResolver(record, counted) });
+  try {
+    const result = await verifyPlanned({
+      target,
+      record,
+      digests,
+      manifestSha256: read.sha256,
+      plan: planned.plan,
+      models: planned.models,
+      dareRescale: planned.manifest.hubmerge.dareRescale,
+      full: options.full ?? false,
+      fraction: options.full ? 1 : (options.fraction ?? DEFAULT_SAMPLE_FRACTION),
+      seedDraw: options.seedDraw,
+      backend: options.backend,
+      threads: options.threads,
+    });
+    return {
+      target: opened.revision ? `${opened.repo ?? opened.ref}@${opened.revision}` : opened.ref,
+      mode: options.full ? "full" : "sample",
+      fraction: options.full ? 1 : (options.fraction ?? DEFAULT_SAMPLE_FRACTION),
+      seedDraw: result.seedDraw,
+      tool: { record: `${record.tool.name} ${record.tool.version}`, current: `${TOOL.name} ${TOOL.version}` },
+      tensors: result.tensors,
+      bytesRead: { published: published.bytes, sources: sources.bytes },
+      seconds: (performance.now() - started) / 1000,
+      verdicts: result.verdicts,
+      ok: result.verdicts.every((v) => v.ok),
+    };
+  } finally {
+    await closeModels(planned.models);
+  }
+}
+
+/** An existing folder is read as one; anything else is a Hub reference. */
+async function openVerifyTarget(target: string, resolver: SourceResolver) {
+  const ref = parseModelRef(target, process.cwd());
+  return ref.kind === "local" ? LocalSource.open(ref.raw, ref.path!) : resolver(ref);
 }

@@ -6,6 +6,7 @@ import {
   buildRunRecord,
   recordedFiles,
   RUN_RECORD_FILE,
+  TENSOR_DIGESTS_FILE,
   writeRunRecord,
   type RunRecordInput,
 } from "../src/run-record.js";
@@ -16,7 +17,16 @@ import { useTempDirs } from "./support/tmp.js";
 
 const tempDir = useTempDirs();
 
-const shard = (file: string, size: number): WrittenShard => ({ file, size, sha256: "ab".repeat(32) });
+const shard = (
+  file: string,
+  size: number,
+  tensors = [{ name: `${file}.t`, sha256: "ef".repeat(32) }],
+): WrittenShard => ({
+  file,
+  size,
+  sha256: "ab".repeat(32),
+  tensors,
+});
 
 function input(dir: string, shards: WrittenShard[]): RunRecordInput {
   return {
@@ -29,6 +39,7 @@ function input(dir: string, shards: WrittenShard[]): RunRecordInput {
     dtype: "bfloat16",
     shards,
     warnings: ["w"],
+    manifestText: "merge_method: ties\n",
   };
 }
 
@@ -46,12 +57,46 @@ describe("the run record", () => {
       "dtype",
       "files",
       "warnings",
+      "manifestText",
+      "tensors",
     ]);
     expect(record.tool).toEqual(TOOL);
     expect(record.seed).toBe("12345678901234567890");
     expect(record.files).toEqual([{ path: "model.safetensors", size: 10, sha256: "ab".repeat(32) }]);
     await writeRunRecord(dir, record);
     expect(await readFile(join(dir, RUN_RECORD_FILE), "utf8")).toBe(JSON.stringify(record, null, 2) + "\n");
+  });
+
+  it("keeps each tensor's digest and shard inline, or above the limit in hubmerge.tensors.json named by sha256", async () => {
+    const dir = await tempDir();
+    const shards = [
+      shard("model-00001-of-00002.safetensors", 1, [{ name: "a", sha256: "01".repeat(32) }]),
+      shard("model-00002-of-00002.safetensors", 2, [
+        { name: "b", sha256: "02".repeat(32) },
+        { name: "c", sha256: "03".repeat(32) },
+      ]),
+    ];
+    await writeFile(join(dir, SHARD_INDEX_FILE), "{}");
+    const digests = [
+      { name: "a", shard: shards[0]!.file, sha256: "01".repeat(32) },
+      { name: "b", shard: shards[1]!.file, sha256: "02".repeat(32) },
+      { name: "c", shard: shards[1]!.file, sha256: "03".repeat(32) },
+    ];
+    const inline = await buildRunRecord({ ...input(dir, shards), inlineTensorLimit: 3 });
+    expect(inline.tensors).toEqual(digests);
+    expect(inline.tensorsFile).toBeUndefined();
+    const separate = await buildRunRecord({ ...input(dir, shards), inlineTensorLimit: 2 });
+    expect(separate.tensors).toBeUndefined();
+    const bytes = await readFile(join(dir, TENSOR_DIGESTS_FILE));
+    expect(JSON.parse(bytes.toString())).toEqual(digests);
+    expect(separate.tensorsFile).toEqual({
+      path: TENSOR_DIGESTS_FILE,
+      size: bytes.byteLength,
+      sha256: createHash("sha256").update(bytes).digest("hex"),
+      count: 3,
+    });
+    // The publisher deletes an old digest file with the rest of an earlier output.
+    expect(recordedFiles(new TextEncoder().encode(JSON.stringify(separate)))).toContain(TENSOR_DIGESTS_FILE);
   });
 
   it("lists and hashes the shard index when there are several shards", async () => {

@@ -7,6 +7,7 @@ import { publishMerge, runMerge, type BackendName } from "../pipeline.js";
 import type { HubSession } from "../session.js";
 import { TOOL } from "../version.js";
 import type { Assessment } from "./assess.js";
+import { attestationsUrl } from "./attest-subjects.js";
 import type { ApplyResult } from "./report.js";
 
 export interface ApplyOptions {
@@ -40,6 +41,7 @@ export async function applyManifest(
       resolver: options.session.resolver,
       lineageOf: options.session.lineageOf,
       hubUrl: options.session.hub.hubUrl,
+      provenanceUrl: attestationsUrl(),
       signal: options.signal,
       onEvent: (event) => {
         if (event.type === "warning") core.warning(event.message, { file });

@@ -1,11 +1,12 @@
 import * as core from "@actions/core";
 import { context } from "@actions/github";
 import { mkdir, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { HubmergeError } from "../errors.js";
 import { hubSession, type HubSession } from "../session.js";
 import { LOCKFILE_NAME, readLockfile, type LockEntry } from "../lock/lockfile.js";
 import { applyManifest } from "./apply.js";
+import { attestationSubjects, outputSubjects } from "./attest-subjects.js";
 import { assessManifest, type Assessment } from "./assess.js";
 import { upsertPlanComment } from "./comment.js";
 import { discoverManifests } from "./discover.js";
@@ -152,6 +153,11 @@ async function apply(
   }
   // The models are on the Hub now: say so before the lock commit, which may still fail.
   core.setOutput("results", JSON.stringify(results));
+  const published = results.flatMap((r) => {
+    const output = r.status === "published" ? entries[r.manifest]?.output : undefined;
+    return output ? [output] : [];
+  });
+  await outputSubjects(attestationSubjects(published), dirname(tempDir));
   await publishReport(renderReport("apply", assessments, results));
   const failed = results.filter((r) => r.status === "failed");
   if (failed.length > 0)

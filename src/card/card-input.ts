@@ -28,4 +28,6 @@ export interface CardInput {
   hubUrl?: string;
   /** Markdown of the compatibility report, when a check ran. */
   compatibilityMarkdown?: string;
+  /** Where the build's provenance attestation can be found (the Action's repo), when known. */
+  provenanceUrl?: string;
 }

@@ -93,6 +93,18 @@ function reproducibility(input: CardInput): string {
     "```sh",
     `npx ${record.tool.name}@${record.tool.version} merge merge.yaml --out ./merged`,
     "```",
+    "",
+    "To check it without re-creating everything (a seeded sample of the tensors, read by range):",
+    "",
+    "```sh",
+    `npx ${record.tool.name}@${record.tool.version} verify ${input.repo ?? "path/to/merged"}`,
+    "```",
+    ...(input.provenanceUrl
+      ? [
+          "",
+          `Build provenance: the workflow run that made these files attested them ([attestations](${input.provenanceUrl}); check with \`gh attestation verify\`).`,
+        ]
+      : []),
   ].join("\n");
 }
 

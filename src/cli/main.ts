@@ -8,6 +8,7 @@ import { registerHub } from "./hub.js";
 import { registerInspect } from "./inspect.js";
 import { registerMerge } from "./merge.js";
 import { registerPlan } from "./plan.js";
+import { registerVerify } from "./verify.js";
 
 /** Runs the CLI; resolves to the exit status (0 ok, see ERROR_CODES for the rest). */
 export async function main(argv: string[]): Promise<number> {
@@ -22,6 +23,7 @@ export async function main(argv: string[]): Promise<number> {
   registerInspect(program);
   registerHub(program);
   registerBot(program);
+  registerVerify(program);
   try {
     await program.parseAsync(argv);
     return 0;

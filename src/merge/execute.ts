@@ -38,7 +38,15 @@ export interface ExecuteInput {
   onReads?: (reads: UnitReads) => void;
   onEvent?: MergeEventListener;
   signal?: AbortSignal;
+  /**
+   * Where merged tensors go instead of shard files in `dir` (verify hashes them in memory). It
+   * receives the plan's recipes in order, so a plan of a few recipes merges just those.
+   */
+  sink?: TensorSink;
 }
+
+/** What the executor writes to: the sharded writer, or anything that takes tensors the same way. */
+export type TensorSink = Pick<ShardedWriter, "writeTensor" | "writeTensorPart" | "finish" | "abort">;
 
 /** One input tensor as read: raw bytes, decoded to f32 only if the reference must run. */
 interface RawInput {
@@ -67,7 +75,8 @@ export async function executePlan(
 ): Promise<{ files: string[]; shards: WrittenShard[]; warnings: string[]; kernels: string }> {
   const { plan, onEvent } = input;
   const kernels = await openKernels(input.backend, input.threads);
-  const writer = new ShardedWriter({ dir: input.dir, plan: plan.shards, metadata: input.metadata });
+  const writer =
+    input.sink ?? new ShardedWriter({ dir: input.dir, plan: plan.shards, metadata: input.metadata });
   const byRef = new Map([...input.models.values()].map((m) => [m.ref, m]));
   const buffers = new ReadBuffers();
   const units = workUnits(

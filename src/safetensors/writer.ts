@@ -126,13 +126,23 @@ interface OpenShard {
   position: number;
   /** SHA-256 of the bytes written so far, in file order. */
   hash: Hash;
+  /** SHA-256 of the tensor being written (it may come in parts), and those finished. */
+  tensorHash: Hash | undefined;
+  tensors: WrittenTensor[];
 }
 
-/** A finished shard: its name in the output folder, size and SHA-256 (hex). */
+/** A tensor as written: its name and the SHA-256 (hex) of its bytes in the file. */
+export interface WrittenTensor {
+  name: string;
+  sha256: string;
+}
+
+/** A finished shard: its name in the output folder, size and SHA-256 (hex), and its tensors' digests in file order. */
 export interface WrittenShard {
   file: string;
   size: number;
   sha256: string;
+  tensors: WrittenTensor[];
 }
 
 export class ShardedWriter {
@@ -155,7 +165,7 @@ export class ShardedWriter {
   constructor(opts: ShardedWriterOptions) {
     this.dir = opts.dir;
     this.plan = opts.plan;
-    this.metadata = sortedMetadata({ ...opts.metadata, format: "pt" });
+    this.metadata = shardMetadata(opts.metadata);
     checkUniqueNames(opts.plan.files.flatMap((shard) => shard.tensors));
     opts.plan.files.forEach((shard, index) =>
       shard.tensors.forEach((tensor, i) =>
@@ -220,10 +230,14 @@ export class ShardedWriter {
       const shard = await this.shardFor(expected.shard);
       const writing = writeAll(shard.handle, bytes, shard.position);
       shard.hash.update(bytes); // here, while a pool thread copies the bytes to the file
+      shard.tensorHash ??= createHash("sha256");
+      shard.tensorHash.update(bytes);
       await writing;
       shard.position += bytes.byteLength;
       this.partBytes = byteOffset + bytes.byteLength;
       if (this.partBytes < expected.size) return;
+      shard.tensors.push({ name: expected.name, sha256: shard.tensorHash.digest("hex") });
+      shard.tensorHash = undefined;
       this.partBytes = 0;
       this.cursor += 1;
       if (expected.lastInShard) await this.closeCurrent();
@@ -309,7 +323,14 @@ export class ShardedWriter {
     await this.closeCurrent();
     const shard = this.plan.files[index]!;
     const handle = await open(partialPath(this.dir, shard.file), "w");
-    this.current = { index, handle, position: 0, hash: createHash("sha256") };
+    this.current = {
+      index,
+      handle,
+      position: 0,
+      hash: createHash("sha256"),
+      tensorHash: undefined,
+      tensors: [],
+    };
     const header = encodeShardHeader(shard.tensors, this.metadata);
     await writeAll(handle, header, 0);
     this.current.hash.update(header);
@@ -327,7 +348,12 @@ export class ShardedWriter {
       await shard.handle.close();
     }
     const file = this.plan.files[shard.index]!.file;
-    this.written.push({ file, size: shard.position, sha256: shard.hash.digest("hex") });
+    this.written.push({
+      file,
+      size: shard.position,
+      sha256: shard.hash.digest("hex"),
+      tensors: shard.tensors,
+    });
   }
 
   /** transformers' index layout: sorted keys, 2-space indent; written to a temp file, then renamed. */
@@ -379,6 +405,11 @@ async function syncDirectory(dir: string): Promise<void> {
   } catch {
     // Best effort: durability of the names, not correctness of the data, is at stake.
   }
+}
+
+/** The `__metadata__` every shard carries: the given entries plus `format: "pt"`, keys sorted. */
+export function shardMetadata(metadata: Record<string, string> = {}): Record<string, string> {
+  return sortedMetadata({ ...metadata, format: "pt" });
 }
 
 function sortedMetadata(metadata: Record<string, string>): Record<string, string> {

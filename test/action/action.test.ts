@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -108,6 +109,24 @@ describe("the GitHub Action (dist/index.js)", () => {
     expect(github.commits(REPO)[0]!.message).toMatch(/^hubmerge: lock acme\/merged/);
     expect(await readFile(join(workspace, "hubmerge.lock.json"), "utf8")).toBe(
       github.readFile(REPO, "hubmerge.lock.json"),
+    );
+    // The attestation subjects: every published shard, named by repo and file, with the sha256 of
+    // the bytes the Hub serves (attest-build-provenance's subject-checksums format).
+    const shards = Object.keys(entry.output.files).filter((path) => path.endsWith(".safetensors"));
+    expect(shards.length).toBeGreaterThan(0);
+    const subjects = [];
+    for (const path of shards.sort()) {
+      const served = await fetch(`${hub.url}/acme/merged/resolve/${entry.output.commit}/${path}`, {
+        headers: { authorization: `Bearer ${HF_TOKEN}` },
+      });
+      const hex = createHash("sha256")
+        .update(new Uint8Array(await served.arrayBuffer()))
+        .digest("hex");
+      subjects.push({ name: `acme/merged/${path}`, digest: `sha256:${hex}` });
+    }
+    expect(JSON.parse(applied.outputs["subjects"]!)).toEqual(subjects);
+    expect(await readFile(applied.outputs["subject-checksums"]!, "utf8")).toBe(
+      subjects.map((s) => `${s.digest.slice(7)}  ${s.name}\n`).join(""),
     );
 
     hub.requests.clear();

@@ -31,7 +31,12 @@ describe("npm run bench --quick", () => {
       "wasm 1 thread task_arithmetic",
       "wasm 2 threads task_arithmetic",
       "wasm 2 threads dare_ties, merges alone (no I/O)",
+      "verify --sample 2% (dare_ties output, 4 shards)",
+      "verify --full (dare_ties output, 4 shards)",
     ]);
+    const [sample, full] = report.rows.slice(-2);
+    // The quick model is a quarter embeddings, which a sample always takes: well under full, not 2%.
+    expect(sample!.bytesRead).toBeLessThan(full!.bytesRead / 2);
     for (const method of ["dare_ties", "task_arithmetic"]) {
       const rows = report.rows.filter((row) => row.method === method && row.outputHash !== "");
       const hashes = new Set(rows.map((row) => row.outputHash));

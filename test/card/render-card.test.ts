@@ -83,6 +83,14 @@ describe("renderCard", () => {
     expect(text).toContain("base_model: org/base"); // the manifest, verbatim
   });
 
+  it("shows how to verify, and links the provenance attestation only when it is known", () => {
+    expect(renderCard(input()).text).toContain("npx hubmerge@1.2.3 verify me/merged");
+    expect(renderCard(input()).text).not.toContain("Build provenance");
+    const url = "https://github.com/acme/merges/attestations";
+    const { text } = renderCard({ ...input(), provenanceUrl: url });
+    expect(text).toContain(`([attestations](${url}); check with \`gh attestation verify\`)`);
+  });
+
   it("inherits the sources' license when they agree, and warns when they do not", () => {
     expect(parseCardData(renderCard(input()).text)!["license"]).toBe("mit");
     const mixed = input({

@@ -111,13 +111,27 @@ describe("ShardedWriter", () => {
     for (const [i, tensor] of tensors.entries()) await writer.writeTensor(tensor.name, bytesOf(tensor, i));
   }
 
-  /** The sizes and SHA-256s finish() reports (hashed while writing) are those of the files. */
+  /**
+   * The sizes and SHA-256s finish() reports (hashed while writing) are those of the files, and
+   * each tensor's SHA-256 is that of its bytes in the file, in file order.
+   */
   async function expectDigests(shards: WrittenShard[], names: string[]): Promise<void> {
     expect(shards.map((s) => s.file)).toEqual(names);
     for (const shard of shards) {
       const bytes = await readFile(join(dir, shard.file));
       expect(shard.size).toBe(bytes.byteLength);
       expect(shard.sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
+      const file = await SafetensorsFile.open(await fileByteSource(join(dir, shard.file)));
+      try {
+        const expected = [];
+        for (const t of file.header.tensors) {
+          const data = await file.readTensorBytes(t.name);
+          expected.push({ name: t.name, sha256: createHash("sha256").update(data).digest("hex") });
+        }
+        expect(shard.tensors).toEqual(expected);
+      } finally {
+        await file.close();
+      }
     }
   }
 
@@ -259,6 +273,10 @@ describe("ShardedWriter", () => {
       const written = await wholeWriter.finish();
       const partWriter = new ShardedWriter({ dir: parts, plan: planShards(TENSORS, cap) });
       await writeAllInParts(partWriter, TENSORS);
+      // Per-tensor digests too: a tensor sent in parts is hashed incrementally to the same sha256.
+      expect(written.shards.flatMap((shard) => shard.tensors.map((t) => t.name))).toEqual(
+        TENSORS.map((t) => t.name),
+      );
       expect(await partWriter.finish()).toEqual(written);
 
       const expected = await folderBytes(whole);
