@@ -1,12 +1,10 @@
-import { createHash } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { collectCardSources } from "./card/collect-sources.js";
+import { createHash } from "node:crypto";
 import { assertCompatible, runCheck, type CheckInput } from "./compat/check.js";
 import type { LineageLookup } from "./compat/lineage.js";
 import type { CompatReport } from "./compat/report.js";
-import { renderMarkdown } from "./compat/render.js";
-import { renderCard } from "./card/render-card.js";
 import { HubmergeError } from "./errors.js";
 import type { HubConfig } from "./hub/client/config.js";
 import { publishFolder, type PublishEvent, type PublishResult } from "./hub/publish/publish.js";
@@ -14,9 +12,8 @@ import { loadManifest, parseManifest } from "./manifest/parse.js";
 import { referencedModels } from "./manifest/referenced-models.js";
 import type { Manifest } from "./manifest/types.js";
 import { validateManifest } from "./manifest/validate.js";
-import { writeAuxFiles } from "./merge/aux-files.js";
 import type { MergeEventListener } from "./merge/events.js";
-import { executePlan } from "./merge/execute.js";
+import { executePlan, type ExecuteInput } from "./merge/execute.js";
 import type { BackendName } from "./merge/kernels/index.js";
 import { loadModel, type LoadedModel } from "./merge/loaded-model.js";
 import { methodRegistry } from "./merge/methods/registry.js";
@@ -24,11 +21,20 @@ import { StagedOutputDir } from "./merge/output-dir.js";
 import { buildPlan } from "./merge/plan/build-plan.js";
 import type { MergePlan } from "./merge/plan/types.js";
 import type { MergeMethod } from "./merge/types.js";
-import { modelKey, parseModelRef, type ModelRef } from "./model-ref.js";
-import { buildRunRecord, writeRunRecord, type RunRecord } from "./run-record.js";
+import { modelKey, type ModelRef } from "./model-ref.js";
+import type { RunRecord } from "./run-record.js";
+import { openPublishTarget } from "./hub/publish/publish-uploaded.js";
+import type { UploadStats } from "./hub/publish/upload-shards.js";
+import { assembleInto, matchShardPlan } from "./parts/assemble.js";
+import { checkReceipts } from "./parts/check-receipts.js";
+import { mergePart } from "./parts/part-run.js";
+import { checkPins, pinnedResolver, PINS_FORMAT, type Pins } from "./parts/pins.js";
+import { findReceipts, type PartReceipt } from "./parts/receipt.js";
+import type { PartSpec } from "./parts/split.js";
+import { TOOL } from "./version.js";
+import { finishOutput, shardMetadata } from "./finish-output.js";
 import { LocalSource } from "./source/local-source.js";
 import { resolveLocalSource, type SourceResolver } from "./source/resolve.js";
-import { TOOL } from "./version.js";
 
 // What the faces (cli/, action/, bot/) need from the stages, re-exported so that this file is
 // their one way into the engine (eslint's no-restricted-imports keeps it so).
@@ -43,6 +49,10 @@ export { BACKEND_NAMES, type BackendName } from "./merge/kernels/index.js";
 export type { LoadedModel } from "./merge/loaded-model.js";
 export type { RunRecord } from "./run-record.js";
 export { DTYPE_SIZE } from "./safetensors/dtype.js";
+export type { UploadStats } from "./hub/publish/upload-shards.js";
+export { readPins, writePins, type Pins } from "./parts/pins.js";
+export { parsePartSpec, type PartSpec } from "./parts/split.js";
+export type { PartReceipt } from "./parts/receipt.js";
 
 /** A manifest file's path, or its text and the path it stands for (e.g. one read from GitHub). */
 export type ManifestInput = string | { text: string; path: string };
@@ -104,6 +114,8 @@ interface MergeOptions extends PlanOptions {
   pieceElements?: number;
   onEvent?: MergeEventListener;
   signal?: AbortSignal;
+  /** Each shard as soon as it is complete (an upload that overlaps the merge). */
+  onShardClosed?: ExecuteInput["onShardClosed"];
 }
 
 export type MergeRunOptions = LoadRunOptions & MergeOptions;
@@ -222,46 +234,21 @@ async function mergeInto(
     dir,
     seed,
     dareRescale: manifest.hubmerge.dareRescale,
-    metadata: { format: "pt", merged_by: `${TOOL.name} ${TOOL.version}`, merge_method: plan.method.name },
+    metadata: shardMetadata(plan),
     onEvent,
     signal: options.signal,
     backend: options.backend,
     threads: options.threads,
     pieceElements: options.pieceElements,
+    onShardClosed: options.onShardClosed,
   });
-  const reference = [...models.values()].find((m) => m.ref === plan.referenceModel)!;
-  const tokenizer = tokenizerModel(manifest, models) ?? reference;
-  await writeAuxFiles({
-    dir,
-    config: plan.config,
-    configSource: reference.source,
-    tokenizerSource: tokenizer.source,
-    chatTemplate: manifest.chatTemplate,
-  });
-  const record = await buildRunRecord({
-    dir,
-    manifest: { file: manifest.file, sha256: planned.manifestSha256 },
-    method: planned.method.name,
+  const record = await finishOutput(planned, dir, {
     seed,
-    dareRescale: manifest.hubmerge.dareRescale,
-    sources: [...models.values()].map((m) => ({ ref: m.ref, revision: m.source.revision ?? null })),
-    dtype: plan.torchDtype,
     shards,
-    warnings: [...plan.warnings, ...warnings],
-  });
-  await writeRunRecord(dir, record);
-  const baseRef = plan.method.base !== "none" && manifest.baseModel ? plan.referenceModel : undefined;
-  const card = renderCard({
-    manifest,
-    method: plan.method,
-    record,
-    sources: await collectCardSources([...models.values()], baseRef),
-    repo: manifest.hubmerge.output?.repo,
+    warnings,
     hubUrl: options.hubUrl,
-    compatibilityMarkdown: planned.compat && renderMarkdown(planned.compat),
+    onEvent,
   });
-  card.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
-  await writeFile(join(dir, "README.md"), card.text);
   return { record, kernels };
 }
 
@@ -273,12 +260,6 @@ export async function openLocalModel(path: string): Promise<LoadedModel> {
 /** Releases the file handles and connections a planned run holds. */
 export async function closeModels(models: Map<string, LoadedModel>): Promise<void> {
   await Promise.all([...models.values()].map((m) => m.tensors.close()));
-}
-
-function tokenizerModel(manifest: Manifest, models: Map<string, LoadedModel>): LoadedModel | undefined {
-  const tokenizer = manifest.tokenizerSource;
-  if (tokenizer === undefined || tokenizer === "base") return undefined;
-  return models.get(modelKey(parseModelRef(tokenizer, manifest.dir)));
 }
 
 export interface PublishRunOptions {
@@ -312,4 +293,178 @@ export async function publishMerge(
     signal: options.signal,
     onProgress: options.onProgress,
   });
+}
+
+export interface MergeAndPublishResult {
+  merged: MergeRunResult;
+  published: PublishResult;
+  /** Shards sent, and shards the Hub already had (a re-run after a failure). */
+  uploads: UploadStats;
+}
+
+/**
+ * merge → publish with the upload overlapping the merge: each shard goes to the Hub as an LFS
+ * object as soon as it is complete, and one commit at the end names them all. A failure before
+ * that commit leaves the repo as it was (`merge --push`, the Action's apply).
+ */
+export async function mergeAndPublish(
+  options: MergeRunOptions & { publish: PublishRunOptions },
+): Promise<MergeAndPublishResult> {
+  const read = "manifest" in options ? options.manifest : await readManifest(options.manifestPath);
+  const target = await openPublishTarget(publishTargetOptions(read, options.seed, options.publish));
+  let merged: MergeRunResult;
+  try {
+    merged = await runMerge({
+      ...options,
+      manifest: read,
+      onShardClosed: (shard, path) =>
+        target.uploads.add({ path: shard.file, size: shard.size, sha256: shard.sha256 }, path),
+    });
+  } catch (error) {
+    await target.uploads.settle().catch(() => undefined);
+    throw error;
+  }
+  const uploaded = await target.uploads.settle();
+  const published = await target.commit(merged.outDir, uploaded);
+  return { merged, published, uploads: target.uploads.stats };
+}
+
+function publishTargetOptions(read: ReadManifest, seed: bigint | undefined, options: PublishRunOptions) {
+  const output = outputOf(read.manifest);
+  return {
+    hub: options.hub,
+    repo: output.repo,
+    private: output.private,
+    overwrite: output.overwrite,
+    commitTitle: `hubmerge: ${read.method.name} merge of ${read.refs.length} models`,
+    commitDescription: `manifest ${read.manifest.file} (sha256 ${read.sha256}), seed ${seed ?? read.manifest.hubmerge.seed}`,
+    fetch: options.fetch,
+    signal: options.signal,
+    onProgress: options.onProgress,
+  };
+}
+
+function outputOf(manifest: Manifest) {
+  const output = manifest.hubmerge.output;
+  if (!output) {
+    throw new HubmergeError("E_USAGE", "the manifest names no output repo to publish to", {
+      where: { file: manifest.file },
+      hint: "add hubmerge: {output: {repo: org/name}} to the manifest",
+    });
+  }
+  return output;
+}
+
+/** The pins of a planned run: every source at the commit it resolved to (`plan --pins`). */
+export function pinsOf(run: LoadedRun): Pins {
+  return {
+    format: PINS_FORMAT,
+    manifest: { file: run.manifest.file, sha256: run.manifestSha256 },
+    sources: [...run.models.values()].map((m) => ({ ref: m.ref, revision: m.source.revision ?? null })),
+  };
+}
+
+export type PartRunOptions = MergeRunOptions & {
+  part: PartSpec;
+  pins: Pins;
+  /** Upload the part's shards to the output repo (no commit). */
+  publish?: PublishRunOptions;
+};
+
+/** One part of a split merge: its shards and its receipt in `out`, uploaded with `publish`. */
+export async function runPart(
+  options: PartRunOptions,
+): Promise<{ receipt: PartReceipt; outDir: string; uploads?: UploadStats }> {
+  const read = "manifest" in options ? options.manifest : await readManifest(options.manifestPath);
+  checkPins(options.pins, { file: read.manifest.file, sha256: read.sha256 }, read.refs);
+  const resolver = pinnedResolver(options.resolver ?? resolveLocalSource, options.pins.sources);
+  const output = await StagedOutputDir.create(options.out, { force: options.force });
+  try {
+    const target =
+      options.publish && (await openPublishTarget(publishTargetOptions(read, options.seed, options.publish)));
+    const planned = await planRun({ check: true, ...options, manifest: read, resolver });
+    try {
+      const receipt = await mergePart({
+        ...options,
+        planned,
+        dir: output.stagingDir,
+        seed: options.seed ?? read.manifest.hubmerge.seed,
+        maxShardBytes: options.maxShardBytes,
+        uploads: target?.uploads,
+      });
+      await output.commit();
+      return { receipt, outDir: output.finalDir, uploads: target?.uploads.stats };
+    } finally {
+      await closeModels(planned.models);
+    }
+  } catch (error) {
+    await output.abort();
+    throw error;
+  }
+}
+
+export interface AssembleRunOptions {
+  manifestPath: string;
+  /** The folder holding the parts' receipts (and, for a local assembly, their shards). */
+  partsDir: string;
+  resolver?: SourceResolver;
+  lineageOf?: LineageLookup;
+  hubUrl?: string;
+  onEvent?: MergeEventListener;
+  /** A local assembly into this folder; */
+  out?: string;
+  force?: boolean;
+  /** …or one commit to the manifest's output repo, naming the uploaded shards. */
+  publish?: PublishRunOptions;
+}
+
+/** Checks the parts' receipts, then writes the whole output locally or publishes it in one commit. */
+export async function assembleParts(
+  options: AssembleRunOptions,
+): Promise<{ record: RunRecord; outDir?: string; published?: PublishResult }> {
+  const read = await readManifest(options.manifestPath);
+  const parts = checkReceipts(await findReceipts(options.partsDir), {
+    manifest: { file: read.manifest.file, sha256: read.sha256 },
+    tool: TOOL,
+  });
+  const resolver = pinnedResolver(options.resolver ?? resolveLocalSource, parts.first.sources);
+  const maxShardBytes = parts.first.maxShardBytes ?? undefined;
+  const planned = await planRun({
+    ...options,
+    check: true,
+    allowIncompatible: true,
+    manifest: read,
+    resolver,
+    maxShardBytes,
+  });
+  try {
+    matchShardPlan(planned, parts);
+    if (options.out !== undefined) {
+      const output = await StagedOutputDir.create(options.out, { force: options.force });
+      try {
+        const record = await assembleInto(planned, parts, output.stagingDir, {
+          ...options,
+          copyShards: true,
+        });
+        await output.commit();
+        return { record, outDir: output.finalDir };
+      } catch (error) {
+        await output.abort();
+        throw error;
+      }
+    }
+    if (!options.publish) throw new HubmergeError("E_USAGE", "assembling parts needs --out DIR or the Hub");
+    const seed = BigInt(parts.first.seed);
+    const target = await openPublishTarget(publishTargetOptions(read, seed, options.publish));
+    const scratch = await mkdtemp(join(tmpdir(), "hubmerge-assemble-"));
+    try {
+      const record = await assembleInto(planned, parts, scratch, { ...options, copyShards: false });
+      const shards = parts.shards.map((s) => ({ path: s.file, size: s.size, sha256: s.sha256 }));
+      return { record, published: await target.commit(scratch, shards) };
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  } finally {
+    await closeModels(planned.models);
+  }
 }

@@ -7,7 +7,7 @@ import {
   type DType,
   type FloatDType,
 } from "../safetensors/dtype.js";
-import { ShardedWriter, type WrittenShard } from "../safetensors/writer.js";
+import { ShardedWriter, type ShardedWriterOptions, type WrittenShard } from "../safetensors/writer.js";
 import type { MergeEventListener } from "./events.js";
 import { openKernels, type BackendName, type KernelBackend } from "./kernels/index.js";
 import type { LoadedModel } from "./loaded-model.js";
@@ -32,6 +32,10 @@ export interface ExecuteInput {
   pieceElements?: number;
   onEvent?: MergeEventListener;
   signal?: AbortSignal;
+  /** Merge and write only these shards of the plan (one part of a split merge); no index then. */
+  shards?: ReadonlySet<number>;
+  /** Each shard as soon as it is complete (see ShardedWriterOptions.onShardClosed). */
+  onShardClosed?: ShardedWriterOptions["onShardClosed"];
 }
 
 /** One input tensor as read: raw bytes, decoded to f32 only if the reference must run. */
@@ -61,11 +65,18 @@ export async function executePlan(
 ): Promise<{ files: string[]; shards: WrittenShard[]; warnings: string[]; kernels: string }> {
   const { plan, onEvent } = input;
   const kernels = await openKernels(input.backend, input.threads);
-  const writer = new ShardedWriter({ dir: input.dir, plan: plan.shards, metadata: input.metadata });
+  const writer = new ShardedWriter({
+    dir: input.dir,
+    plan: plan.shards,
+    metadata: input.metadata,
+    only: input.shards,
+    onShardClosed: input.onShardClosed,
+  });
   const byRef = new Map([...input.models.values()].map((m) => [m.ref, m]));
   const buffers = new ReadBuffers();
+  const recipes = selectedRecipes(plan, input.shards);
   const units = workUnits(
-    plan.recipes,
+    recipes,
     (recipe) => kernels.canMergePieces(pieceQuery(recipe, input, byRef)),
     input.pieceElements ?? kernels.pieceElements,
   );
@@ -89,7 +100,7 @@ export async function executePlan(
         onEvent?.({
           type: "tensor",
           index: index + 1,
-          total: plan.recipes.length,
+          total: recipes.length,
           name: recipe.name,
           outputBytes: elementCount(recipe) * outputSize(recipe),
         });
@@ -103,6 +114,15 @@ export async function executePlan(
   } finally {
     await kernels.close();
   }
+}
+
+/** The recipes of the selected shards, in plan order (all of them without a selection). */
+function selectedRecipes(plan: MergePlan, shards: ReadonlySet<number> | undefined): TensorRecipe[] {
+  if (shards === undefined) return plan.recipes;
+  const names = new Set(
+    plan.shards.files.flatMap((shard, i) => (shards.has(i) ? shard.tensors.map((t) => t.name) : [])),
+  );
+  return plan.recipes.filter((recipe) => names.has(recipe.name));
 }
 
 function outputSize(recipe: TensorRecipe): number {
