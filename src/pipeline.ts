@@ -7,6 +7,7 @@ import type { LineageLookup } from "./compat/lineage.js";
 import type { CompatReport } from "./compat/report.js";
 import { HubmergeError } from "./errors.js";
 import type { HubConfig } from "./hub/client/config.js";
+import type { RetryOptions } from "./hub/client/retrying-fetch.js";
 import { publishFolder, type PublishEvent, type PublishResult } from "./hub/publish/publish.js";
 import { loadManifest, parseManifest } from "./manifest/parse.js";
 import { referencedModels } from "./manifest/referenced-models.js";
@@ -265,6 +266,8 @@ export async function closeModels(models: Map<string, LoadedModel>): Promise<voi
 export interface PublishRunOptions {
   hub: HubConfig;
   fetch?: typeof fetch;
+  /** Retries of Hub requests (tests shorten the backoff). */
+  retry?: RetryOptions;
   signal?: AbortSignal;
   onProgress?: (event: PublishEvent) => void;
 }
@@ -339,6 +342,7 @@ function publishTargetOptions(read: ReadManifest, seed: bigint | undefined, opti
     commitTitle: `hubmerge: ${read.method.name} merge of ${read.refs.length} models`,
     commitDescription: `manifest ${read.manifest.file} (sha256 ${read.sha256}), seed ${seed ?? read.manifest.hubmerge.seed}`,
     fetch: options.fetch,
+    retry: options.retry,
     signal: options.signal,
     onProgress: options.onProgress,
   };
