@@ -14,8 +14,8 @@ import 'stream/promises';
 import require$$0 from 'process';
 import require$$0$1 from 'buffer';
 import { randomBytes, createHash, randomUUID } from 'node:crypto';
-import { statSync, readFileSync as readFileSync$1, existsSync as existsSync$1, readdirSync, createReadStream } from 'node:fs';
 import { Buffer as Buffer$1 } from 'node:buffer';
+import { statSync, createReadStream, readFileSync as readFileSync$1, existsSync as existsSync$1, readdirSync } from 'node:fs';
 import { homedir, availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker as Worker$1 } from 'node:worker_threads';
@@ -8133,7 +8133,7 @@ function destroyWorker(worker) {
   });
   r();
 }
-async function* sha256$2(buffer, opts) {
+async function* sha256$1(buffer, opts) {
   yield 0;
   const maxCryptoSize = typeof opts?.useWebWorker === "object" && opts?.useWebWorker.minSize !== void 0 ? opts.useWebWorker.minSize : 1e7;
   if (buffer.size < maxCryptoSize && globalThis.crypto?.subtle) {
@@ -12076,7 +12076,7 @@ async function* commitIter(params) {
       const shas = yield* eventToGenerator((yieldCallback, returnCallback, rejectCallack) => {
         return promisesQueue(
           operations.map((op) => async () => {
-            const iterator = sha256$2(op.content, { useWebWorker: params.useWebWorkers, abortSignal });
+            const iterator = sha256$1(op.content, { useWebWorker: params.useWebWorkers, abortSignal });
             let res2;
             do {
               res2 = await iterator.next();
@@ -22551,31 +22551,6 @@ const DEFAULT_HUB_URL = "https://huggingface.co";
 /** The public Hub, anonymously. */
 const PUBLIC_HUB$1 = { hubUrl: DEFAULT_HUB_URL };
 
-const DEFAULT_HINT = "the file is damaged or was not written by a safetensors writer: download it again or re-save it with safetensors";
-/**
- * An E_SAFETENSORS error. Messages name the file (and tensor) themselves, since these errors
- * are about a data file rather than a manifest position.
- */
-function safetensorsError(message, hint = DEFAULT_HINT) {
-    return new HubmergeError("E_SAFETENSORS", message, { hint });
-}
-/** A short, shallow rendering of an untrusted JSON value for messages (never recursive). */
-function describeValue$1(value) {
-    if (value === undefined)
-        return "nothing";
-    if (Array.isArray(value)) {
-        const shown = value
-            .slice(0, 8)
-            .map((item) => (typeof item === "object" && item !== null ? "…" : describeValue$1(item)));
-        return `[${shown.join(", ")}${value.length > 8 ? `, … (${value.length} items)` : ""}]`;
-    }
-    if (typeof value === "object" && value !== null)
-        return "an object";
-    if (typeof value === "string")
-        return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
-    return String(value);
-}
-
 /** One read call moves at most this much; the OS caps a single read near 2 GiB anyway. */
 const MAX_READ_CHUNK = 256 * 1024 * 1024;
 /** A local file as a ByteSource: positional reads, looped until every byte has arrived. */
@@ -22606,7 +22581,8 @@ async function fileByteSource(path) {
             const chunk = Math.min(length - done, MAX_READ_CHUNK);
             const { bytesRead } = await handle.read(target, done, chunk, offset + done);
             if (bytesRead === 0) {
-                throw safetensorsError(`${path} is truncated: wanted ${length} bytes at offset ${offset}, the file ended after ${done}`, "the file changed or shrank while being read: download or copy it again");
+                // E_SAFETENSORS, as the reader's own truncation errors: the file is a model's data file.
+                throw new HubmergeError("E_SAFETENSORS", `${path} is truncated: wanted ${length} bytes at offset ${offset}, the file ended after ${done}`, { hint: "the file changed or shrank while being read: download or copy it again" });
             }
             done += bytesRead;
         }
@@ -22703,6 +22679,10 @@ function createSourceResolver(options = {}) {
     };
 }
 
+/** The commit a Hub reference resolves to now: one light request, no file is read. */
+function resolveRevision(ref, options) {
+    return HubSource.resolveRevision(ref, options);
+}
 function hubSession(hub, options = {}) {
     const resolver = createSourceResolver({ hub, ...options });
     // A card that cannot be read (a deleted or private ancestor) ends the chain rather than the run.
@@ -28866,9 +28846,9 @@ function preprocess(fn, schema) {
 /** The lockfile sits at the repo root beside the manifests it pins. */
 const LOCKFILE_NAME = "hubmerge.lock.json";
 const sha40 = string().regex(/^[0-9a-f]{40}$/, "a 40-hex commit sha");
-const sha256$1 = string().regex(/^[0-9a-f]{64}$/, "a 64-hex sha256");
+const sha256 = string().regex(/^[0-9a-f]{64}$/, "a 64-hex sha256");
 const entrySchema = strictObject({
-    manifestSha256: sha256$1,
+    manifestSha256: sha256,
     seed: string().regex(/^\d+$/),
     tool: string().min(1),
     /** Source reference → the commit it was merged at (null for local folders). */
@@ -28876,7 +28856,7 @@ const entrySchema = strictObject({
     output: strictObject({
         repo: string().min(1),
         commit: sha40,
-        files: record(string(), sha256$1),
+        files: record(string(), sha256),
     })
         .nullable(),
 });
@@ -28961,14 +28941,14 @@ async function readCardData(model) {
  * Transformer checkpoints number their blocks in tensor names: `model.layers.7.mlp…` (llama,
  * mistral, qwen), `transformer.h.7.…` (gpt2), `…blocks.7.…`. Slices and gradients need that number.
  */
-const LAYER_PATTERN$1 = /(^|\.)(layers|h|blocks|layer)\.(\d+)(\.|$)/;
+const LAYER_PATTERN = /(^|\.)(layers|h|blocks|layer)\.(\d+)(\.|$)/;
 function layerIndexOf(tensorName) {
-    const match = LAYER_PATTERN$1.exec(tensorName);
+    const match = LAYER_PATTERN.exec(tensorName);
     return match ? Number(match[3]) : undefined;
 }
 /** The same tensor name with its layer number replaced (for slices that renumber layers). */
 function withLayerIndex(tensorName, index) {
-    return tensorName.replace(LAYER_PATTERN$1, (_all, lead, word, _n, tail) => {
+    return tensorName.replace(LAYER_PATTERN, (_all, lead, word, _n, tail) => {
         return `${lead}${word}.${index}${tail}`;
     });
 }
@@ -28981,24 +28961,6 @@ function countLayers(tensorNames, config) {
     for (const name of tensorNames)
         max = Math.max(max, layerIndexOf(name) ?? -1);
     return max + 1;
-}
-
-const TASK_FAMILY$1 = new Set([
-    "task_arithmetic",
-    "ties",
-    "dare_ties",
-    "dare_linear",
-    "breadcrumbs",
-    "breadcrumbs_ties",
-    "della",
-    "della_linear",
-]);
-function shapePolicy(method) {
-    return TASK_FAMILY$1.has(method.name) ? "task-family" : "strict";
-}
-/** Methods that drop delta elements at random (DARE, DELLA): the ones large deltas hurt most. */
-function dropsAtRandom(method) {
-    return method.name.startsWith("dare_") || method.name.startsWith("della");
 }
 
 const BLOCKING_KEYS = [
@@ -29165,7 +29127,7 @@ function explain(key, base, value, input) {
 }
 /** What the method will do with embeddings of another vocabulary size. */
 function vocabOutcome(base, value, method) {
-    if (shapePolicy(method) === "strict") {
+    if (method.shapePolicy === "strict") {
         return `${method.name} needs identical shapes, so the merge fails on the embedding tensors`;
     }
     if (typeof base === "number" && typeof value === "number" && value > base) {
@@ -29174,7 +29136,7 @@ function vocabOutcome(base, value, method) {
     return `this model's embeddings do not cover the base's, so ${method.name} leaves it out of embed_tokens and lm_head`;
 }
 function vocabFix(method) {
-    if (shapePolicy(method) === "strict") {
+    if (method.shapePolicy === "strict") {
         return "use models with one vocabulary, or a task-arithmetic method (ties, dare_ties, ...) which crops embeddings to the base";
     }
     return "fine if the added tokens are not needed; otherwise merge models that share the tokenizer";
@@ -29224,7 +29186,7 @@ function show(value) {
 
 /** Layout operations: exact copies, no arithmetic. */
 /** Number of elements of a shape (1 for a scalar). */
-function elementCount$2(shape) {
+function elementCount$1(shape) {
     let count = 1;
     for (const dim of shape)
         count *= dim;
@@ -29242,7 +29204,7 @@ function cropLeading(data, shape, target) {
     if (!covers(shape, target)) {
         throw new RangeError(`cropLeading: [${shape.join(", ")}] does not cover [${target.join(", ")}]`);
     }
-    const out = new Float32Array(elementCount$2(target));
+    const out = new Float32Array(elementCount$1(target));
     if (out.length === 0)
         return out;
     const rank = target.length;
@@ -29424,7 +29386,7 @@ function blockedSumSquaresStrided(a, view) {
  * matrix). Tensors of rank 0 or 1 are always a single vector.
  */
 function vectorViews(shape, along) {
-    const count = shape.reduce((product, size) => product * size, 1);
+    const count = elementCount$1(shape);
     if (along === "all" || shape.length <= 1 || count === 0)
         return [{ offset: 0, stride: 1, length: count }];
     if (along === "last") {
@@ -29862,6 +29824,278 @@ function isRandom(method) {
 }
 
 /**
+ * Checks shared by the basic methods (linear, slerp, nuslerp, model_stock, passthrough): the
+ * planner promises matching shapes and model counts, but a method re-checks what it relies on so that a planner bug becomes a clear error instead of silently wrong bytes.
+ */
+/** Every input (and the base, if any) holds exactly `ctx.shape`'s number of elements. */
+function requireOutputSized(method, ctx, inputs) {
+    const count = elementCount$1(ctx.shape);
+    for (const input of inputs) {
+        if (input.data.length !== count) {
+            throw new HubmergeError("E_MERGE", `${method}: input has ${input.data.length} elements (shape [${input.shape.join(", ")}]), expected ${count} (shape [${ctx.shape.join(", ")}])`, {
+                hint: "All models must share this tensor's shape; check that they come from the same architecture.",
+                where: { model: input.model, tensor: ctx.tensorName },
+            });
+        }
+    }
+    return count;
+}
+/** The number of non-base inputs must lie in [min, max]. */
+function requireInputCount(method, ctx, min, max = Infinity) {
+    const count = ctx.inputs.length;
+    if (count >= min && count <= max)
+        return;
+    const expected = min === max ? `exactly ${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
+    throw new HubmergeError("E_MERGE", `${method} merges ${expected} model(s) besides the base, got ${count}`, {
+        hint: `List ${expected} model(s) for ${method} (the base model does not count).`,
+        where: { tensor: ctx.tensorName },
+    });
+}
+/** The base tensor, which the planner must pass for methods with `base: "required"`. */
+function requireBase(method, ctx) {
+    if (ctx.base !== undefined)
+        return ctx.base;
+    throw new HubmergeError("E_MERGE", `${method} needs a base model`, {
+        hint: `Set base_model for ${method}.`,
+        where: { tensor: ctx.tensorName },
+    });
+}
+/** Methods without a base receive every model, base included, in `inputs`. */
+function requireNoBase(method, ctx) {
+    if (ctx.base === undefined)
+        return;
+    throw new HubmergeError("E_INTERNAL", `${method} takes no separate base tensor; pass the base among the inputs`, {
+        where: { model: ctx.base.model, tensor: ctx.tensorName },
+    });
+}
+
+/** Whether `value` lies in `range`; a parameter without a range accepts any number. */
+function inRange(range, value) {
+    if (range === undefined)
+        return true;
+    const { min, max } = range;
+    if (min !== undefined && !(range.minExclusive ? value > min : value >= min))
+        return false;
+    if (max !== undefined && !(range.maxExclusive ? value < max : value <= max))
+        return false;
+    return true;
+}
+/** The range in interval notation: `(0, 1]`, `[0, 1)`, `[0, ∞)`. */
+function formatRange(range) {
+    const low = range.min === undefined ? "(−∞" : `${range.minExclusive ? "(" : "["}${range.min}`;
+    const high = range.max === undefined ? "∞)" : `${range.max}${range.maxExclusive ? ")" : "]"}`;
+    return `${low}, ${high}`;
+}
+
+/**
+ * The one way a method reads its resolved parameters. The planner fills in defaults and the
+ * manifest check has already refused bad values, but a method re-checks what it relies on (from
+ * the same ParamSpec: default, type, range) so that a planner bug or a direct caller gets a clear
+ * error instead of silently wrong bytes. Kernel plans use the non-throwing `valid*` forms and
+ * leave the error to the reference.
+ */
+function siteOf(method, ctx, model) {
+    return model === undefined ? { method, tensor: ctx.tensorName } : { method, tensor: ctx.tensorName, model };
+}
+function fail$1(site, message, hint) {
+    const where = site.model === undefined ? { tensor: site.tensor } : { model: site.model, tensor: site.tensor };
+    throw new HubmergeError("E_MERGE", `${site.method}: ${message}`, { hint, where });
+}
+/** The setting, or the spec's default; a parameter with neither is an error. */
+function settingOf$1(spec, params, site) {
+    const value = params[spec.name] ?? spec.default;
+    if (value !== undefined)
+        return value;
+    const hint = site.model === undefined
+        ? `Set ${spec.name} in the global parameters.`
+        : `Give ${spec.name} in this model's parameters (or in the global parameters).`;
+    return fail$1(site, `the parameter ${spec.name} is required`, hint);
+}
+/** A finite number in the spec's range. */
+function readNumber(spec, params, site) {
+    const value = settingOf$1(spec, params, site);
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+        return fail$1(site, `the parameter ${spec.name} must be a finite number, got ${String(value)}`, `Set ${spec.name} to a number.`);
+    }
+    if (spec.range !== undefined && !inRange(spec.range, value)) {
+        const bounds = formatRange(spec.range);
+        fail$1(site, `${spec.name} ${value} is outside ${bounds}`, spec.hint ?? `Give ${spec.name} a value in ${bounds}.`);
+    }
+    return value;
+}
+function readBoolean(spec, params, site) {
+    const value = settingOf$1(spec, params, site);
+    if (typeof value !== "boolean") {
+        fail$1(site, `the parameter ${spec.name} must be true or false, got ${String(value)}`, `Set ${spec.name} to true or false.`);
+    }
+    return value;
+}
+/** `value` if it is a finite number in the spec's range, else undefined (for kernel plans). */
+function validNumber(spec, value) {
+    if (typeof value !== "number" || !Number.isFinite(value))
+        return undefined;
+    return inRange(spec.range, value) ? value : undefined;
+}
+/** `value` if it is a boolean, else undefined (for kernel plans). */
+function validBoolean(value) {
+    return typeof value === "boolean" ? value : undefined;
+}
+
+/**
+ * The sum of the model weights, as the reference and the kernel plans both compute it: in f32, in
+ * model order from +0, so that a normalised merge divides by the same f32 value on every backend.
+ */
+/** Below this |Σ wᵢ| the plain (no-consensus) normalisation divides by 1 (mergekit's threshold). */
+const WEIGHT_SUM_EPSILON = 1e-8;
+/** Σ f32(wᵢ), summed in f32 in model order. */
+function f32WeightSum(weights) {
+    let sum = 0;
+    for (const weight of weights)
+        sum = Math.fround(sum + Math.fround(weight));
+    return sum;
+}
+/** The task family's plain normalisation divisor: Σ f32(wᵢ), or 1 when |Σ| < 1e-8. */
+function plainDivisor(weights) {
+    const sum = f32WeightSum(weights);
+    return Math.abs(sum) < WEIGHT_SUM_EPSILON ? 1 : sum;
+}
+
+/**
+ * The task family's kernel plan: the order of operations of task-family.ts reduced to flags and
+ * f32 scalars for the fast backends. Anything the kernels do not reproduce byte for byte — DELLA's
+ * row-ranked MAGPRUNE, count consensus, whole-tensor L1 rescaling, parameters the reference would
+ * reject — yields undefined, and the reference merges the tensor (and reports any error).
+ */
+const f32 = Math.fround;
+/** The method's kernel plan, or undefined when the kernels cannot run the method at all. */
+function taskFamilyKernelPlan(definition, specs) {
+    if (definition.sparsification === "della_magprune" || definition.consensus === "count")
+        return undefined;
+    return (request) => planTaskFamily(definition, specs, request);
+}
+/** A value set for the tensor, else the spec's default (as readNumber/readBoolean take it). */
+function settingOf(spec, params) {
+    return params[spec.name] ?? spec.default;
+}
+function planTaskFamily(definition, specs, request) {
+    if (!request.hasBase)
+        return undefined;
+    const global = request.global;
+    const normalize = validBoolean(settingOf(specs.normalize, global));
+    const rescale = validBoolean(settingOf(specs.rescale, global));
+    const lambda = validNumber(specs.lambda, settingOf(specs.lambda, global));
+    const int8Mask = validBoolean(settingOf(specs.int8Mask, global));
+    if (normalize === undefined || rescale === undefined || lambda === undefined || int8Mask === undefined) {
+        return undefined;
+    }
+    const terms = [];
+    for (const { model, params } of request.models) {
+        const weight = validNumber(specs.weight, settingOf(specs.weight, params));
+        const sparsity = sparsityOf(definition, specs, params, rescale, model, request);
+        if (weight === undefined || sparsity === undefined)
+            return undefined;
+        terms.push({ weight: f32(weight), sparsity });
+    }
+    return {
+        hasBase: true,
+        consensus: definition.consensus !== undefined,
+        normalize,
+        lambda: f32(lambda),
+        plainDivisor: plainDivisor(terms.map((t) => t.weight)),
+        terms,
+    };
+}
+/** sparsify() of kernels/sparsify.ts for one model, or undefined when the kernels cannot do it. */
+function sparsityOf(definition, specs, params, rescale, model, request) {
+    // Checked even where unused (task_arithmetic's density), as the reference checks them.
+    const density = validNumber(specs.density, settingOf(specs.density, params));
+    if (density === undefined)
+        return undefined;
+    const gamma = specs.gamma ? validNumber(specs.gamma, settingOf(specs.gamma, params)) : 0;
+    if (gamma === undefined)
+        return undefined;
+    const sparsification = definition.sparsification;
+    if (!sparsification || density >= 1)
+        return { mode: "dense" };
+    if (sparsification === "della_magprune")
+        return undefined; // no kernel (taskFamilyKernelPlan)
+    const n = request.count;
+    if (sparsification === "random") {
+        if (rescale && request.dareRescale !== "paper")
+            return undefined; // L1 norm matching
+        const { key, stream } = dareStream(request.seed, model, request.tensorName);
+        return { mode: "dare", threshold: keepThreshold(density), rescale, divisor: f32(density), key, stream };
+    }
+    if (rescale)
+        return undefined; // magnitude methods rescale by L1 norms: a whole-tensor reduction
+    if (sparsification === "magnitude")
+        return { mode: "magnitude", from: 0, to: Math.floor(density * n) };
+    const { top, bottom } = breadcrumbsCounts(n, density, gamma);
+    return { mode: "magnitude", from: top, to: n - bottom };
+}
+
+/** The parameter specs of a method of the family. */
+function taskFamilySpecs(definition) {
+    return {
+        int8Mask: {
+            name: "int8_mask",
+            type: "boolean",
+            default: false,
+            description: "Accepted for mergekit compatibility (a memory saving there); no effect on the result.",
+        },
+        normalize: {
+            name: "normalize",
+            type: "boolean",
+            default: definition.defaultNormalize,
+            description: "Divide the mixed task vector by the sum of the (agreeing) weights.",
+        },
+        rescale: {
+            name: "rescale",
+            type: "boolean",
+            default: definition.defaultRescale,
+            description: "Rescale sparsified task vectors (DARE/DELLA: see dare_rescale; others: L1 norm matching).",
+        },
+        lambda: { name: "lambda", type: "number", default: 1, description: "Scale of the mixed task vector." },
+        weight: {
+            name: "weight",
+            type: "number",
+            required: true,
+            description: "Weight of this model's task vector.",
+        },
+        density: {
+            name: "density",
+            type: "number",
+            default: 1,
+            // 0 is refused: it keeps nothing (mergekit's magnitude sparsification asserts on it) and the
+            // paper's 1/density rescale is undefined there; leave the model out instead.
+            range: { min: 0, minExclusive: true, max: 1 },
+            hint: "density is the fraction of each task vector kept: 0.3 keeps 30%, 1 keeps all of it.",
+            description: "Fraction of the task vector kept.",
+        },
+        ...(definition.sparsification === "magnitude_outliers" && {
+            gamma: {
+                name: "gamma",
+                type: "number",
+                default: 0.01,
+                range: { min: 0, max: 1 },
+                hint: "gamma is the fraction of largest task-vector entries dropped; 0.01 is mergekit's default.",
+                description: "Fraction of largest values dropped.",
+            },
+        }),
+        ...(definition.sparsification === "della_magprune" && {
+            epsilon: {
+                name: "epsilon",
+                type: "number",
+                default: 0.15,
+                range: { min: 0, max: 1, maxExclusive: true },
+                hint: "epsilon spreads DELLA's keep probabilities to density ± epsilon; 0.15 is mergekit's default.",
+                description: "Spread of keep probabilities around density (d ± ε must lie in (0, 1)).",
+            },
+        }),
+    };
+}
+
+/**
  * The task-arithmetic family (task_arithmetic, ties, dare_*, breadcrumbs*, della*): one
  * generalized algorithm, as in mergekit's generalized_task_arithmetic, parameterised by how task
  * vectors are sparsified and whether signs must agree. Order of operations (docs/methods.md):
@@ -29877,89 +30111,40 @@ function isRandom(method) {
  */
 /** Substrings that mark a tensor as an embedding (or tied output) matrix, cropped rather than skipped. */
 const EMBEDDING_MARKERS = ["embed_tokens", "lm_head", "wte", "word_embeddings", "embed_out"];
-/** Below this |Σ wᵢ| the plain (no-consensus) normalisation divides by 1 (mergekit's threshold). */
-const WEIGHT_SUM_EPSILON$1 = 1e-8;
 function isEmbeddingTensor(name) {
     return EMBEDDING_MARKERS.some((marker) => name.includes(marker));
 }
 function defineTaskFamilyMethod(definition) {
+    const specs = taskFamilySpecs(definition);
+    const kernelPlan = taskFamilyKernelPlan(definition, specs);
     return {
         name: definition.name,
         prettyName: definition.prettyName,
         reference: definition.reference,
+        summary: definition.summary,
+        // Embeddings of another vocabulary are cropped, other mismatched tensors skipped (alignToBase).
+        shapePolicy: "task-family",
+        dropsAtRandom: definition.sparsification === "random" || definition.sparsification === "della_magprune",
         base: "required",
         minModels: 1,
-        globalParams: globalParamSpecs(definition),
-        perModelParams: perModelParamSpecs(definition),
-        merge: (ctx) => mergeTaskFamily(definition, ctx),
+        globalParams: [specs.int8Mask, specs.normalize, specs.rescale, specs.lambda],
+        perModelParams: [specs.weight, specs.density, ...[specs.gamma, specs.epsilon].filter(isSpec)],
+        merge: (ctx) => mergeTaskFamily(definition, specs, ctx),
+        ...(kernelPlan && { kernelPlan }),
     };
 }
-function globalParamSpecs(definition) {
-    return [
-        {
-            name: "int8_mask",
-            type: "boolean",
-            default: false,
-            description: "Accepted for mergekit compatibility (a memory saving there); no effect on the result.",
-        },
-        {
-            name: "normalize",
-            type: "boolean",
-            default: definition.defaultNormalize,
-            description: "Divide the mixed task vector by the sum of the (agreeing) weights.",
-        },
-        {
-            name: "rescale",
-            type: "boolean",
-            default: definition.defaultRescale,
-            description: "Rescale sparsified task vectors (DARE/DELLA: see dare_rescale; others: L1 norm matching).",
-        },
-        { name: "lambda", type: "number", default: 1, description: "Scale of the mixed task vector." },
-    ];
+function isSpec(spec) {
+    return spec !== undefined;
 }
-function perModelParamSpecs(definition) {
-    const specs = [
-        { name: "weight", type: "number", required: true, description: "Weight of this model's task vector." },
-        {
-            name: "density",
-            type: "number",
-            default: 1,
-            description: "Fraction of the task vector kept, in [0, 1].",
-        },
-    ];
-    if (definition.sparsification === "magnitude_outliers") {
-        specs.push({
-            name: "gamma",
-            type: "number",
-            default: 0.01,
-            description: "Fraction of largest values dropped.",
-        });
-    }
-    if (definition.sparsification === "della_magprune") {
-        specs.push({
-            name: "epsilon",
-            type: "number",
-            default: 0.15,
-            description: "Spread of keep probabilities around density (d ± ε must lie in (0, 1)).",
-        });
-    }
-    return specs;
-}
-function mergeTaskFamily(definition, ctx) {
-    const base = ctx.base;
-    if (!base) {
-        throw new HubmergeError("E_MERGE", `${definition.name} needs a base model`, {
-            hint: "Set base_model in the manifest.",
-            where: { tensor: ctx.tensorName },
-        });
-    }
+function mergeTaskFamily(definition, specs, ctx) {
+    const base = requireBase(definition.name, ctx);
     checkDataLength(base, ctx.tensorName);
-    const where = { tensor: ctx.tensorName };
-    const normalize = readBoolean(ctx.global, "normalize", definition.defaultNormalize, where);
-    const rescale = readBoolean(ctx.global, "rescale", definition.defaultRescale, where);
-    const lambda = readNumber(ctx.global, "lambda", 1, where);
-    readBoolean(ctx.global, "int8_mask", false, where);
-    const vectors = collectTaskVectors(definition, ctx, base);
+    const site = siteOf(definition.name, ctx);
+    const normalize = readBoolean(specs.normalize, ctx.global, site);
+    const rescale = readBoolean(specs.rescale, ctx.global, site);
+    const lambda = readNumber(specs.lambda, ctx.global, site);
+    readBoolean(specs.int8Mask, ctx.global, site);
+    const vectors = collectTaskVectors(definition, specs, ctx, base);
     if (vectors.length === 0)
         return Float32Array.from(base.data);
     if (definition.sparsification) {
@@ -30005,36 +30190,27 @@ function consensusMix(consensus, vectors, mixed) {
 }
 /** Plain sum into `mixed`; returns Σ f32(wᵢ) (f32, model order), or 1 when |Σ| < 1e-8. */
 function plainMix(vectors, mixed) {
-    let weightSum = 0;
-    for (const vector of vectors) {
+    for (const vector of vectors)
         accumulate(mixed, vector.delta);
-        weightSum = Math.fround(weightSum + Math.fround(vector.weight));
-    }
-    return Math.abs(weightSum) < WEIGHT_SUM_EPSILON$1 ? 1 : weightSum;
+    return plainDivisor(vectors.map((vector) => vector.weight));
 }
-function collectTaskVectors(definition, ctx, base) {
+function collectTaskVectors(definition, specs, ctx, base) {
     const vectors = [];
     for (const input of ctx.inputs) {
         checkDataLength(input, ctx.tensorName);
         const data = alignToBase(input, base, ctx);
         if (!data)
             continue;
-        const where = { model: input.model, tensor: ctx.tensorName };
+        const site = siteOf(definition.name, ctx, input.model);
         const vector = {
             model: input.model,
             delta: new Float32Array(data.length),
-            weight: readNumber(input.params, "weight", undefined, where),
-            density: readNumber(input.params, "density", 1, where),
-            gamma: 0,
-            epsilon: 0,
+            weight: readNumber(specs.weight, input.params, site),
+            density: readNumber(specs.density, input.params, site),
+            gamma: specs.gamma ? readNumber(specs.gamma, input.params, site) : 0,
+            epsilon: specs.epsilon ? readNumber(specs.epsilon, input.params, site) : 0,
         };
-        if (definition.sparsification === "magnitude_outliers") {
-            vector.gamma = readNumber(input.params, "gamma", 0.01, where);
-        }
-        if (definition.sparsification === "della_magprune") {
-            vector.epsilon = readNumber(input.params, "epsilon", 0.15, where);
-        }
-        checkRanges(vector, where);
+        checkDellaSpread(vector, site);
         subtract(data, base.data, vector.delta);
         vectors.push(vector);
     }
@@ -30055,55 +30231,24 @@ function alignToBase(input, base, ctx) {
     return undefined;
 }
 function checkDataLength(input, tensor) {
-    const expected = elementCount$2(input.shape);
+    const expected = elementCount$1(input.shape);
     if (input.data.length !== expected) {
         throw new HubmergeError("E_INTERNAL", `tensor data has ${input.data.length} elements but its shape [${input.shape.join(", ")}] needs ${expected}`, { where: { model: input.model, tensor } });
     }
 }
-function checkRanges(vector, where) {
-    const fail = (message, hint) => {
-        throw new HubmergeError("E_MERGE", message, { hint, where });
-    };
-    if (!(vector.density >= 0 && vector.density <= 1)) {
-        fail(`density ${vector.density} is outside [0, 1]`, "Give density as a fraction between 0 and 1.");
-    }
-    if (!(vector.gamma >= 0 && vector.gamma <= 1)) {
-        fail(`gamma ${vector.gamma} is outside [0, 1]`, "Give gamma as a fraction between 0 and 1.");
-    }
+/**
+ * DELLA's keep probabilities run from density − epsilon to density + epsilon, so both must lie in
+ * (0, 1) below density 1 (as mergekit). The manifest check (validate-params.ts) says the same at
+ * the manifest's line; this one covers direct callers. With epsilon 0 (the other methods) it holds.
+ */
+function checkDellaSpread(vector, site) {
     const { density: d, epsilon: e } = vector;
-    if (d > 0 && d < 1 && !(d - e > 0 && d + e < 1)) {
-        fail(`density ${d} ± epsilon ${e} leaves (0, 1)`, "Choose epsilon smaller than both density and 1 − density.");
-    }
-}
-function readParam(params, name, fallback, where) {
-    const value = params[name] ?? fallback;
-    if (value === undefined) {
-        throw new HubmergeError("E_MERGE", `the parameter ${name} is required`, {
-            hint: `Give ${name} in this model's parameters (or in the global parameters).`,
-            where,
-        });
-    }
-    return value;
-}
-function readNumber(params, name, fallback, where) {
-    const value = readParam(params, name, fallback, where);
-    if (typeof value !== "number" || !Number.isFinite(value)) {
-        throw new HubmergeError("E_MERGE", `the parameter ${name} must be a finite number, got ${String(value)}`, {
-            hint: `Set ${name} to a number.`,
-            where,
-        });
-    }
-    return value;
-}
-function readBoolean(params, name, fallback, where) {
-    const value = readParam(params, name, fallback, where);
-    if (typeof value !== "boolean") {
-        throw new HubmergeError("E_MERGE", `the parameter ${name} must be true or false, got ${String(value)}`, {
-            hint: `Set ${name} to true or false.`,
-            where,
-        });
-    }
-    return value;
+    if (d >= 1 || (d - e > 0 && d + e < 1))
+        return;
+    throw new HubmergeError("E_MERGE", `${site.method}: density ${d} ± epsilon ${e} leaves (0, 1)`, {
+        hint: "Choose epsilon smaller than both density and 1 − density.",
+        where: { model: site.model, tensor: site.tensor },
+    });
 }
 
 /**
@@ -30307,8 +30452,6 @@ function swapBytesInPlace(bytes, size) {
 
 /** Most folded findings of one kind per model before the rest is summed up in one line. */
 const MAX_GROUPS_PER_CODE = 10;
-/** Same pattern as merge/layer-names.ts, with the layer number replaced by `*` for grouping. */
-const LAYER_PATTERN = /(^|\.)(layers|h|blocks|layer)\.(\d+)(\.|$)/;
 function tensorTable(model) {
     return new Map(model.tensorNames().map((name) => [name, pick(model.info(name))]));
 }
@@ -30362,7 +30505,7 @@ function beyond(name, layerCount) {
     const layer = layerIndexOf(name);
     return layer !== undefined && layer >= layerCount;
 }
-/** `model.layers.*.mlp.up_proj.weight`, or `model.layers.*` for whole layers. */
+/** `model.layers.*.mlp.up_proj.weight`, or `model.layers.*` for whole layers (layer-names.ts' pattern). */
 function layerPattern(name, wholeLayer) {
     const match = LAYER_PATTERN.exec(name);
     const prefix = name.slice(0, match.index) + `${match[1]}${match[2]}.*`;
@@ -30409,7 +30552,7 @@ function shapeGroup(name, ref, other, input) {
         return { ...common, severity: "info", action: "ignore", explain };
     }
     const method = input.method.name;
-    if (shapePolicy(input.method) === "strict") {
+    if (input.method.shapePolicy === "strict") {
         const explain = (where) => ({
             message: `${where} is ${shapes}; ${method} needs identical shapes and fails`,
             fix: "merge fine-tunes of one backbone, or use a task-arithmetic method if only the vocabulary differs",
@@ -30549,7 +30692,7 @@ function planProbeSample(input) {
     });
 }
 function chooseTensors(tensors, layerCount, layersWanted) {
-    const matrices = [...tensors].filter(([, t]) => t.shape.length >= 2 && isDecodableDType(t.dtype) && elementCount$2(t.shape) > 0);
+    const matrices = [...tensors].filter(([, t]) => t.shape.length >= 2 && isDecodableDType(t.dtype) && elementCount$1(t.shape) > 0);
     const names = matrices.map(([name]) => name);
     const chosen = names
         .filter((name) => isEmbeddingTensor(name) && layerIndexOf(name) === undefined)
@@ -30585,13 +30728,13 @@ function sampledLayers(layerCount, count) {
  * whole rows when a block can hold one, so the sample is a handful of rows.
  */
 function spreadBlocks(shape, budget, count) {
-    const total = elementCount$2(shape);
+    const total = elementCount$1(shape);
     if (budget >= total)
         return [{ offset: 0, length: total }];
     if (budget <= 0)
         return [];
     const blocks = Math.min(count, budget);
-    const rowLength = elementCount$2(shape.slice(1));
+    const rowLength = elementCount$1(shape.slice(1));
     let length = Math.floor(budget / blocks);
     const wholeRows = length >= rowLength;
     if (wholeRows)
@@ -30759,7 +30902,7 @@ function comparableElements(reference, model, name) {
     const b = model.get(name);
     if (!a || !b || !isDecodableDType(b.dtype) || a.shape.length !== b.shape.length)
         return 0;
-    const rowLength = elementCount$2(a.shape.slice(1));
+    const rowLength = elementCount$1(a.shape.slice(1));
     if (a.shape.every((d, i) => d === b.shape[i]))
         return a.shape[0] * rowLength;
     if (!isEmbeddingTensor(name) || a.shape.slice(1).some((d, i) => d !== b.shape[i + 1]))
@@ -30859,7 +31002,7 @@ function judgeProbe(result, ctx) {
 }
 function continuedPretraining(result, summary, ctx, measured) {
     const t = ctx.thresholds;
-    const fix = dropsAtRandom(ctx.method)
+    const fix = ctx.method.dropsAtRandom
         ? `${ctx.method.name} drops delta elements at random, which the paper finds fails at this scale: raise this model's density (≥ 0.5) or use ties / task_arithmetic`
         : "merging works, but DARE at high drop rates would likely hurt this model: keep density high if you switch to dare_*";
     const largest = result.tensors.reduce((a, b) => (b.p99AbsDelta > a.p99AbsDelta ? b : a));
@@ -31398,23 +31541,6 @@ function unique(values) {
     return [...new Set(values)];
 }
 
-/** What each method does, in words a model user can follow; the card links the paper beside it. */
-const METHOD_SUMMARIES = {
-    linear: "averages the models' weights, each scaled by its weight (a model soup).",
-    task_arithmetic: "adds each fine-tune's task vector (its difference from the base) to the base, scaled by its weight.",
-    ties: "trims each task vector to its largest-magnitude entries, elects a sign per weight by weighted majority, and adds only the entries that agree with it (TIES-Merging).",
-    dare_linear: "drops each task-vector entry at random with probability 1 − density and rescales the survivors by 1/density (DARE), then adds the weighted task vectors to the base.",
-    dare_ties: "drops each task-vector entry at random with probability 1 − density and rescales the survivors by 1/density (DARE), then keeps only the entries whose sign agrees with the weighted majority (TIES) before adding them to the base.",
-    breadcrumbs: "removes both the largest outliers and the smallest entries of each task vector (Model Breadcrumbs), then adds the weighted task vectors to the base.",
-    breadcrumbs_ties: "removes the largest outliers and the smallest entries of each task vector (Model Breadcrumbs) and keeps only sign-agreeing entries (TIES).",
-    della: "drops task-vector entries at random with a probability that falls with their magnitude rank (DELLA), rescales the survivors, and keeps sign-agreeing entries (TIES).",
-    della_linear: "drops task-vector entries at random with a probability that falls with their magnitude rank (DELLA), rescales the survivors, and adds the weighted task vectors to the base.",
-    slerp: "interpolates between two models along the great circle through their weights (spherical linear interpolation).",
-    nuslerp: "spherically interpolates two models (or their task vectors from a base) with a factor taken from their weights.",
-    model_stock: "moves from the base towards the average of the fine-tunes by a factor computed from the angle between their task vectors (Model Stock).",
-    passthrough: "copies tensors unchanged, for example to stack layer ranges of several models.",
-};
-
 /** Marks a card (and so a repo) as written by hubmerge; publish only overwrites such repos. */
 const CARD_MARKER = "<!-- hubmerge:card v1 -->";
 const PUBLIC_HUB = "https://huggingface.co";
@@ -31439,12 +31565,11 @@ function intro(input) {
     const { method, manifest, repo } = input;
     const title = manifest.hubmerge.card.title ?? repo?.split("/").pop() ?? "Merged model";
     const paper = method.reference ? ` ([paper](${method.reference}))` : "";
-    const summary = METHOD_SUMMARIES[method.name] ?? "";
     const lines = [
         `# ${title}`,
         manifest.hubmerge.card.description ?? "",
         `This model is a merge of ${input.sources.length} models made with hubmerge.`,
-        `**Method: ${method.prettyName}** (\`${method.name}\`)${paper}: ${summary}`,
+        `**Method: ${method.prettyName}** (\`${method.name}\`)${paper}: ${method.summary}`,
     ];
     return lines.filter(Boolean).join("\n\n");
 }
@@ -31699,6 +31824,199 @@ function staleFiles(existing, produced, previousRecord) {
         .filter((path) => recorded.has(path) || isModelOutputFile(path))
         .sort();
 }
+
+/**
+ * A cheap pass over untrusted JSON bytes before JSON.parse sees them. JSON.parse itself copes
+ * with any nesting, but the objects it builds can cost many times the input's size (50 million
+ * shape entries in a 100 MB header took 6 s and 600 MB), and deep nesting breaks every recursive
+ * consumer afterwards. A valid safetensors header is three levels deep with short arrays.
+ */
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COMMA = 0x2c;
+/**
+ * Returns what is wrong with the structure of `json`, or undefined when it is within the limits.
+ * Malformed JSON is left for JSON.parse to report.
+ */
+function checkJsonShape(json, limits) {
+    // Per open container: the number of commas seen directly inside it, and whether it is an array.
+    const commas = [];
+    const isArray = [];
+    let inString = false;
+    for (let i = 0; i < json.length; i++) {
+        const byte = json[i];
+        if (inString) {
+            if (byte === BACKSLASH)
+                i++;
+            else if (byte === QUOTE)
+                inString = false;
+            continue;
+        }
+        if (byte === QUOTE) {
+            inString = true;
+        }
+        else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
+            if (commas.length >= limits.maxDepth)
+                return `JSON nested more than ${limits.maxDepth} levels deep`;
+            commas.push(0);
+            isArray.push(byte === OPEN_ARRAY);
+        }
+        else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
+            commas.pop();
+            isArray.pop();
+        }
+        else if (byte === COMMA && commas.length > 0) {
+            const depth = commas.length - 1;
+            const entries = ++commas[depth] + 1;
+            const problem = tooMany(entries, isArray[depth], depth, limits);
+            if (problem)
+                return problem;
+        }
+    }
+    return undefined;
+}
+function tooMany(entries, array, depth, limits) {
+    if (array) {
+        return entries > limits.maxArrayItems
+            ? `a JSON array has more than ${limits.maxArrayItems} items`
+            : undefined;
+    }
+    if (depth === 0) {
+        const limit = limits.maxRootEntries;
+        return entries > limit ? `the top-level object has more than ${limit} entries` : undefined;
+    }
+    const limit = limits.maxObjectEntries;
+    return entries > limit ? `a nested JSON object has more than ${limit} entries` : undefined;
+}
+
+const DEFAULT_HINT = "the file is damaged or was not written by a safetensors writer: download it again or re-save it with safetensors";
+/**
+ * An E_SAFETENSORS error. Messages name the file (and tensor) themselves, since these errors
+ * are about a data file rather than a manifest position.
+ */
+function safetensorsError(message, hint = DEFAULT_HINT) {
+    return new HubmergeError("E_SAFETENSORS", message, { hint });
+}
+/** A short, shallow rendering of an untrusted JSON value for messages (never recursive). */
+function describeValue$1(value) {
+    if (value === undefined)
+        return "nothing";
+    if (Array.isArray(value)) {
+        const shown = value
+            .slice(0, 8)
+            .map((item) => (typeof item === "object" && item !== null ? "…" : describeValue$1(item)));
+        return `[${shown.join(", ")}${value.length > 8 ? `, … (${value.length} items)` : ""}]`;
+    }
+    if (typeof value === "object" && value !== null)
+        return "an object";
+    if (typeof value === "string")
+        return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+    return String(value);
+}
+
+const SHARD_INDEX_FILE = "model.safetensors.index.json";
+const MAX_SHARD_INDEX_BYTES = 50 * 1024 * 1024;
+/** A real index is two levels deep; weight_map may be large, nothing else should be. */
+const INDEX_JSON_LIMITS = {
+    maxDepth: 16,
+    maxArrayItems: 1024,
+    maxRootEntries: 1024,
+    maxObjectEntries: 10_000_000,
+};
+/** Reads the index of `model` and returns its weight_map (tensor name → shard path). */
+async function readShardIndex(model) {
+    const where = `${model.ref}: ${SHARD_INDEX_FILE}`;
+    const source = await model.open(SHARD_INDEX_FILE);
+    let bytes;
+    try {
+        if (source.size > MAX_SHARD_INDEX_BYTES) {
+            throw safetensorsError(`${where} is ${source.size} bytes, over the limit of ${MAX_SHARD_INDEX_BYTES} bytes`);
+        }
+        bytes = await source.read(0, source.size);
+    }
+    finally {
+        await source.close?.();
+    }
+    return parseShardIndex(bytes, where);
+}
+/** Validates index JSON: an object whose weight_map maps tensor names to plain relative paths. */
+function parseShardIndex(bytes, where) {
+    const problem = checkJsonShape(bytes, INDEX_JSON_LIMITS);
+    if (problem)
+        throw safetensorsError(`${where} is not a plausible index: ${problem}`);
+    let index;
+    try {
+        index = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    }
+    catch (error) {
+        const reason = error instanceof Error ? error.message.slice(0, 200) : String(error);
+        throw safetensorsError(`${where} is not valid UTF-8 JSON (${reason})`);
+    }
+    if (!isPlainObject$2(index) || !isPlainObject$2(index.weight_map)) {
+        throw safetensorsError(`${where} must be a JSON object with a "weight_map" object`);
+    }
+    const weightMap = new Map();
+    for (const [tensor, file] of Object.entries(index.weight_map)) {
+        if (typeof file !== "string" || !isPlainRelativePath(file)) {
+            throw safetensorsError(`${where}: tensor "${tensor}" maps to ${describeValue$1(file)}, ` +
+                `which is not a relative file path inside the model`);
+        }
+        weightMap.set(tensor, file);
+    }
+    return weightMap;
+}
+/** `a.safetensors` or `sub/a.safetensors`: no absolute paths, no `.`/`..`, no backslashes. */
+function isPlainRelativePath(path) {
+    if (path.length === 0 || path.includes("\\") || path.includes("\0"))
+        return false;
+    return path.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
+}
+function isPlainObject$2(value) {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+var name = "hubmerge";
+var version = "0.1.0";
+var pkg = {
+	name: name,
+	version: version};
+
+/** The tool's name and version (recorded in run records, cards and locks); bundled into dist/. */
+const TOOL = { name: pkg.name, version: pkg.version };
+
+/**
+ * The run record, hubmerge.json: what a merge was made from (tool, manifest hash, method, seed,
+ * pinned sources) and what it produced (each file's size and sha256). The output folder keeps it
+ * beside the weights, the card shows it, the publisher reads the previous one to know which files
+ * of an earlier output to delete, and a later local run takes it as leave to replace the folder.
+ */
+/** The record's file name in an output folder (and in the published repo). */
+const RUN_RECORD_FILE = "hubmerge.json";
+/** The record of a finished merge; the shard index (written when there are several shards) is hashed too. */
+async function buildRunRecord(input) {
+    const files = input.shards.map(({ file, size, sha256 }) => ({ path: file, size, sha256 }));
+    if (files.length > 1)
+        files.push(await describeFile(input.dir, SHARD_INDEX_FILE));
+    // The key order is the file's byte layout: keep it as it is.
+    return {
+        tool: TOOL,
+        manifest: input.manifest,
+        method: input.method,
+        seed: input.seed.toString(),
+        dareRescale: input.dareRescale,
+        sources: input.sources,
+        dtype: input.dtype,
+        files,
+        warnings: input.warnings,
+    };
+}
+async function writeRunRecord(dir, record) {
+    await writeFile(join(dir, RUN_RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
+}
 /** The file list of a previous hubmerge.json, tolerating anything malformed. */
 function recordedFiles(recordJson) {
     if (!recordJson)
@@ -31714,6 +32032,16 @@ function recordedFiles(recordJson) {
     catch {
         return [];
     }
+}
+/** Hashes a file as a stream: shards are gigabytes. */
+async function describeFile(dir, path) {
+    const hash = createHash("sha256");
+    let size = 0;
+    for await (const chunk of createReadStream(join(dir, path))) {
+        hash.update(chunk);
+        size += chunk.byteLength;
+    }
+    return { path, size, sha256: hash.digest("hex") };
 }
 
 /**
@@ -31746,7 +32074,7 @@ async function prepareTargetRepo(opts) {
     const files = await source.listFiles();
     const readme = await source.readFile("README.md");
     const madeByHubmerge = readme !== null && new TextDecoder().decode(readme).includes(CARD_MARKER);
-    const previousOutput = madeByHubmerge ? recordedFiles(await source.readFile("hubmerge.json")) : [];
+    const previousOutput = madeByHubmerge ? recordedFiles(await source.readFile(RUN_RECORD_FILE)) : [];
     return { head: info.sha, files, created, madeByHubmerge, previousOutput };
 }
 /** The branch head and visibility; undefined when the repo does not exist. */
@@ -32350,7 +32678,7 @@ const FORMS_HINT = "Write a number (`0.5`), a gradient over the layers (`[0.2, 0
 function isScalar(value) {
     return typeof value === "number" || typeof value === "boolean" || typeof value === "string";
 }
-function isPlainObject$2(value) {
+function isPlainObject$1(value) {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 function describe$1(value) {
@@ -32377,7 +32705,7 @@ function checkGradient(list, report) {
     return list;
 }
 function checkFilterEntry(entry, report) {
-    if (!isPlainObject$2(entry)) {
+    if (!isPlainObject$1(entry)) {
         report(`has a filter entry that is ${describe$1(entry)}`, [], FORMS_HINT);
         return undefined;
     }
@@ -32420,13 +32748,13 @@ function checkParamSetting(value, report) {
         report("has no value", [], FORMS_HINT);
         return undefined;
     }
-    if (isPlainObject$2(value))
+    if (isPlainObject$1(value))
         return checkFilterList([value], (m, p, h) => report(m, p.slice(1), h));
     if (!Array.isArray(value)) {
         report(`is ${describe$1(value)}, not a parameter value`, [], FORMS_HINT);
         return undefined;
     }
-    const looksFiltered = value.length > 0 && value.every(isPlainObject$2);
+    const looksFiltered = value.length > 0 && value.every(isPlainObject$1);
     return looksFiltered ? checkFilterList(value, report) : checkGradient(value, report);
 }
 /**
@@ -32855,6 +33183,29 @@ async function loadManifest(path) {
     return parseManifest(text, path);
 }
 
+/** Every model the manifest reads, once each, in manifest order. */
+function referencedModels(manifest) {
+    const refs = [];
+    const add = (ref) => {
+        if (ref && !refs.some((r) => sameModelRef(r, ref)))
+            refs.push(ref);
+    };
+    add(manifest.baseModel);
+    manifest.models?.forEach((m) => add(m.ref));
+    manifest.slices?.forEach((s) => s.sources.forEach((src) => add(src.ref)));
+    const tokenizer = manifest.tokenizerSource;
+    if (tokenizer !== undefined && tokenizer !== "base") {
+        if (tokenizer === "union") {
+            throw new HubmergeError("E_MANIFEST", "tokenizer_source: union is not supported yet", {
+                where: { file: manifest.file, ...manifest.locate(["tokenizer_source"]) },
+                hint: "use `base` or name the model whose tokenizer the merge should keep",
+            });
+        }
+        add(parseModelRef(tokenizer, manifest.dir));
+    }
+    return refs;
+}
+
 function isGradient$1(setting) {
     return Array.isArray(setting) && (setting.length === 0 || typeof setting[0] === "number");
 }
@@ -32875,28 +33226,6 @@ function scalarOf(setting) {
     return setting === undefined || Array.isArray(setting) ? undefined : setting;
 }
 
-const RANGES = {
-    density: {
-        ok: (v) => v > 0 && v <= 1,
-        range: "(0, 1]",
-        hint: "density is the fraction of each task vector kept: 0.3 keeps 30%, 1 keeps all of it.",
-    },
-    t: {
-        ok: (v) => v >= 0 && v <= 1,
-        range: "[0, 1]",
-        hint: "t interpolates from the base model (0) to the other model (1).",
-    },
-    epsilon: {
-        ok: (v) => v >= 0 && v < 1,
-        range: "[0, 1)",
-        hint: "epsilon spreads DELLA's keep probabilities to density ± epsilon; 0.15 is mergekit's default.",
-    },
-    gamma: {
-        ok: (v) => v >= 0 && v <= 1,
-        range: "[0, 1]",
-        hint: "gamma is the fraction of largest task-vector entries dropped; 0.01 is mergekit's default.",
-    },
-};
 function describe(value) {
     return typeof value === "string" ? `the string ${JSON.stringify(value)}` : String(value);
 }
@@ -32926,16 +33255,17 @@ function checkLeafType(spec, leaf, report) {
         report.fail(leaf.path, `${label} must be ${expected}, got ${got}.`, hint);
     }
 }
-function checkLeafRange(name, leaf, report) {
-    const rule = RANGES[name];
-    if (rule === undefined || typeof leaf.value !== "number" || rule.ok(leaf.value))
+function checkLeafRange(spec, leaf, report) {
+    const { range } = spec;
+    if (range === undefined || typeof leaf.value !== "number" || inRange(range, leaf.value))
         return;
-    report.fail(leaf.path, `\`${formatPath(leaf.path)}\` is ${leaf.value}; ${name} must be in ${rule.range}.`, rule.hint);
+    const bounds = formatRange(range);
+    report.fail(leaf.path, `\`${formatPath(leaf.path)}\` is ${leaf.value}; ${spec.name} must be in ${bounds}.`, spec.hint ?? `Give ${spec.name} a value in ${bounds} (${spec.description}).`);
 }
 function checkSetting(spec, setting, path, report) {
     for (const leaf of paramLeaves(setting, path)) {
         checkLeafType(spec, leaf, report);
-        checkLeafRange(spec.name, leaf, report);
+        checkLeafRange(spec, leaf, report);
     }
 }
 function checkUnknownName(method, block, name, report) {
@@ -33163,74 +33493,6 @@ function validateManifest(manifest, lookup) {
     checkRequiredGlobals(manifest, method, sliceBlocks, report);
 }
 
-/**
- * A cheap pass over untrusted JSON bytes before JSON.parse sees them. JSON.parse itself copes
- * with any nesting, but the objects it builds can cost many times the input's size (50 million
- * shape entries in a 100 MB header took 6 s and 600 MB), and deep nesting breaks every recursive
- * consumer afterwards. A valid safetensors header is three levels deep with short arrays.
- */
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const COMMA = 0x2c;
-/**
- * Returns what is wrong with the structure of `json`, or undefined when it is within the limits.
- * Malformed JSON is left for JSON.parse to report.
- */
-function checkJsonShape(json, limits) {
-    // Per open container: the number of commas seen directly inside it, and whether it is an array.
-    const commas = [];
-    const isArray = [];
-    let inString = false;
-    for (let i = 0; i < json.length; i++) {
-        const byte = json[i];
-        if (inString) {
-            if (byte === BACKSLASH)
-                i++;
-            else if (byte === QUOTE)
-                inString = false;
-            continue;
-        }
-        if (byte === QUOTE) {
-            inString = true;
-        }
-        else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
-            if (commas.length >= limits.maxDepth)
-                return `JSON nested more than ${limits.maxDepth} levels deep`;
-            commas.push(0);
-            isArray.push(byte === OPEN_ARRAY);
-        }
-        else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
-            commas.pop();
-            isArray.pop();
-        }
-        else if (byte === COMMA && commas.length > 0) {
-            const depth = commas.length - 1;
-            const entries = ++commas[depth] + 1;
-            const problem = tooMany(entries, isArray[depth], depth, limits);
-            if (problem)
-                return problem;
-        }
-    }
-    return undefined;
-}
-function tooMany(entries, array, depth, limits) {
-    if (array) {
-        return entries > limits.maxArrayItems
-            ? `a JSON array has more than ${limits.maxArrayItems} items`
-            : undefined;
-    }
-    if (depth === 0) {
-        const limit = limits.maxRootEntries;
-        return entries > limit ? `the top-level object has more than ${limit} entries` : undefined;
-    }
-    const limit = limits.maxObjectEntries;
-    return entries > limit ? `a nested JSON object has more than ${limit} entries` : undefined;
-}
-
 const DEFAULT_HEADER_LIMITS = {
     maxHeaderBytes: 100 * 1024 * 1024,
     maxTensors: 1_000_000,
@@ -33312,7 +33574,7 @@ function parseJsonObject(json, file) {
         const reason = error instanceof Error ? error.message.slice(0, 200) : String(error);
         throw safetensorsError(`${file}: the header is not valid JSON (${reason})`);
     }
-    if (!isPlainObject$1(value)) {
+    if (!isPlainObject(value)) {
         throw safetensorsError(`${file}: the header must be a JSON object, got ${describeValue$1(value)}`);
     }
     return value;
@@ -33321,7 +33583,7 @@ function parseMetadata(value, file) {
     const metadata = {};
     if (value === undefined)
         return metadata;
-    if (!isPlainObject$1(value)) {
+    if (!isPlainObject(value)) {
         throw safetensorsError(`${file}: "__metadata__" must be an object of strings, got ${describeValue$1(value)}`);
     }
     for (const [key, entry] of Object.entries(value)) {
@@ -33340,7 +33602,7 @@ function parseMetadata(value, file) {
 }
 function parseTensorEntry(name, value, dataSize, file) {
     const where = `${file}: tensor "${name}"`;
-    if (!isPlainObject$1(value)) {
+    if (!isPlainObject(value)) {
         throw safetensorsError(`${where} must be an object with dtype, shape and data_offsets, got ${describeValue$1(value)}`);
     }
     const { dtype, shape, data_offsets: offsets } = value;
@@ -33398,72 +33660,11 @@ function checkContiguous(sorted, dataSize, file) {
         throw safetensorsError(`${file}: ${dataSize - covered} bytes of the data buffer ${after} belong to no tensor`);
     }
 }
-function isPlainObject$1(value) {
+function isPlainObject(value) {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 function isNonNegativeSafeInteger(value) {
     return Number.isSafeInteger(value) && value >= 0;
-}
-
-const SHARD_INDEX_FILE = "model.safetensors.index.json";
-const MAX_SHARD_INDEX_BYTES = 50 * 1024 * 1024;
-/** A real index is two levels deep; weight_map may be large, nothing else should be. */
-const INDEX_JSON_LIMITS = {
-    maxDepth: 16,
-    maxArrayItems: 1024,
-    maxRootEntries: 1024,
-    maxObjectEntries: 10_000_000,
-};
-/** Reads the index of `model` and returns its weight_map (tensor name → shard path). */
-async function readShardIndex(model) {
-    const where = `${model.ref}: ${SHARD_INDEX_FILE}`;
-    const source = await model.open(SHARD_INDEX_FILE);
-    let bytes;
-    try {
-        if (source.size > MAX_SHARD_INDEX_BYTES) {
-            throw safetensorsError(`${where} is ${source.size} bytes, over the limit of ${MAX_SHARD_INDEX_BYTES} bytes`);
-        }
-        bytes = await source.read(0, source.size);
-    }
-    finally {
-        await source.close?.();
-    }
-    return parseShardIndex(bytes, where);
-}
-/** Validates index JSON: an object whose weight_map maps tensor names to plain relative paths. */
-function parseShardIndex(bytes, where) {
-    const problem = checkJsonShape(bytes, INDEX_JSON_LIMITS);
-    if (problem)
-        throw safetensorsError(`${where} is not a plausible index: ${problem}`);
-    let index;
-    try {
-        index = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-    }
-    catch (error) {
-        const reason = error instanceof Error ? error.message.slice(0, 200) : String(error);
-        throw safetensorsError(`${where} is not valid UTF-8 JSON (${reason})`);
-    }
-    if (!isPlainObject(index) || !isPlainObject(index.weight_map)) {
-        throw safetensorsError(`${where} must be a JSON object with a "weight_map" object`);
-    }
-    const weightMap = new Map();
-    for (const [tensor, file] of Object.entries(index.weight_map)) {
-        if (typeof file !== "string" || !isPlainRelativePath(file)) {
-            throw safetensorsError(`${where}: tensor "${tensor}" maps to ${describeValue$1(file)}, ` +
-                `which is not a relative file path inside the model`);
-        }
-        weightMap.set(tensor, file);
-    }
-    return weightMap;
-}
-/** `a.safetensors` or `sub/a.safetensors`: no absolute paths, no `.`/`..`, no backslashes. */
-function isPlainRelativePath(path) {
-    if (path.length === 0 || path.includes("\\") || path.includes("\0"))
-        return false;
-    return path.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
-}
-function isPlainObject(value) {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /**
@@ -33788,106 +33989,161 @@ function writerError(message) {
     return new HubmergeError("E_INTERNAL", `safetensors writer: ${message}`);
 }
 
-/**
- * A fixed set of worker threads that run kernel calls over one shared WebAssembly memory. Inputs
- * and outputs live in that memory, so a task message carries only addresses and a few numbers.
- * Each worker runs one task at a time; a task is built for the worker that takes it (its scratch
- * region depends on which one). Idle workers do not keep the process alive.
- */
-const WORKER_URL = new URL("./kernel-worker.js", import.meta.url);
-class KernelPool {
-    slots;
-    queue = [];
-    nextId = 0;
-    failure;
-    closing = false;
-    constructor(options) {
-        const threads = Math.max(1, Math.floor(options.threads));
-        this.slots = Array.from({ length: threads }, () => {
-            const worker = new Worker$1(WORKER_URL, {
-                workerData: { module: options.module, memory: options.memory },
-            });
-            const slot = { worker, busy: undefined };
-            this.watch(slot);
-            worker.unref(); // after the listeners: adding a "message" listener refs the worker again
-            return slot;
-        });
-    }
-    get size() {
-        return this.slots.length;
-    }
-    /** Runs one task on the next free worker; `build` receives that worker's index. */
-    run(build) {
-        if (this.failure)
-            return Promise.reject(this.failure);
-        if (this.closing)
-            return Promise.reject(poolError("the kernel pool is closed"));
-        return new Promise((resolve, reject) => {
-            this.queue.push({ build, resolve, reject });
-            this.dispatch();
-        });
-    }
-    async close() {
-        this.closing = true;
-        this.failAll(poolError("the kernel pool was closed while tasks were pending"));
-        await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
-    }
-    dispatch() {
-        for (let index = 0; index < this.slots.length && this.queue.length > 0; index++) {
-            const slot = this.slots[index];
-            if (slot.busy)
-                continue;
-            const pending = this.queue.shift();
-            let task;
-            try {
-                task = pending.build(index);
-            }
-            catch (error) {
-                pending.reject(error);
-                continue;
-            }
-            slot.busy = pending;
-            slot.worker.ref(); // a task in flight keeps the process alive until it answers
-            slot.worker.postMessage({ ...task, id: this.nextId++ });
-        }
-    }
-    watch(slot) {
-        slot.worker.on("message", (reply) => {
-            const pending = slot.busy;
-            slot.busy = undefined;
-            slot.worker.unref();
-            if (pending) {
-                if (reply.error !== undefined)
-                    pending.reject(poolError(`a kernel failed: ${reply.error}`));
-                else
-                    pending.resolve({ result: reply.result, values: reply.values });
-            }
-            this.dispatch();
-        });
-        slot.worker.on("error", (error) => this.fail(poolError(`a kernel worker crashed: ${error.message}`, error)));
-        slot.worker.on("exit", (code) => {
-            if (!this.closing)
-                this.fail(poolError(`a kernel worker exited unexpectedly (status ${code})`));
-        });
-    }
-    fail(error) {
-        this.failure ??= error;
-        this.failAll(error);
-    }
-    failAll(error) {
-        for (const slot of this.slots) {
-            slot.busy?.reject(error);
-            slot.busy = undefined;
-        }
-        for (const pending of this.queue.splice(0))
-            pending.reject(error);
-    }
+const DTYPE_CODE = { F32: 0, F16: 1, BF16: 2 };
+const HEADER$1 = {
+    models: 0,
+    flags: 1,
+    baseDtype: 2,
+    outDtype: 3,
+    basePtr: 4,
+    outPtr: 5,
+    lambda: 6,
+    plainDivisor: 7,
+};
+const HEADER_WORDS$1 = 8;
+const FLAG_HAS_BASE = 1;
+const FLAG_CONSENSUS = 2;
+const FLAG_NORMALIZE = 4;
+const MODEL$1 = {
+    ptr: 0,
+    dtype: 1,
+    mode: 2,
+    weight: 3,
+    threshold: 4,
+    rescale: 5,
+    divisor: 6,
+    key0: 7,
+    key1: 8,
+    stream0: 9,
+    stream1: 10,
+    upperKey: 11,
+    upperTake: 12,
+    lowerKey: 13,
+    lowerTake: 14,
+};
+const MODEL_WORDS$1 = 16;
+const MODE_DENSE = 0;
+const MODE_DARE = 1;
+const MODE_MAGNITUDE = 2;
+/** Elements per inner block of the kernels; scratch arrays hold one block each. */
+const BLOCK = 1024;
+/** Scratch arrays before the per-model ones (base, model, uniforms, mixed). */
+const FIXED_SCRATCH_ARRAYS = 4;
+const HIGH_BUCKETS$1 = 32768;
+const LOW_SLOTS$1 = 65536;
+/** A cut key no element has (keys are at most 0x7F800001): "no cut" for the lower end. */
+const NO_KEY = 0xffffffff;
+/** Kernels process whole groups of 16 elements: tensor and window offsets are multiples of this. */
+const GROUP = 16;
+/** Bytes after every region that the last group of a tensor may read or write. */
+const REGION_PADDING = 128;
+function descriptorWords(models) {
+    return HEADER_WORDS$1 + models * MODEL_WORDS$1;
 }
-function poolError(message, cause) {
-    return new HubmergeError("E_INTERNAL", message, {
-        hint: "Retry with --backend reference, and report this as a bug.",
-        cause,
+
+/** The method's kernel plan for this tensor; never one for no models or an empty tensor. */
+function planMerge(request) {
+    if (request.models.length === 0 || request.count === 0)
+        return undefined;
+    return request.method.kernelPlan?.(request);
+}
+
+/**
+ * What every kernel backend is asked: one output tensor's recipe and its inputs' raw bytes
+ * (TensorMergeArgs), and what the fast backends (wasm, WebGPU) make of it: a TensorMergeRequest,
+ * or undefined when a dtype, size, shape or parameter is outside what their kernels reproduce
+ * byte for byte (the method's kernel plan decides the methods; see wasm/task-plan.ts).
+ */
+/** Pieces start at multiples of this many elements (the kernels' group of Philox blocks). */
+const PIECE_ALIGNMENT = GROUP;
+/** Elements per piece on the CPU: 8 MiB of bf16 per input, a few kernel windows' worth. */
+const PIECE_ELEMENTS = 4 * 1024 * 1024;
+/**
+ * What both fast backends (wasm and WebGPU) need to merge a tensor, or undefined when a dtype,
+ * size, shape or parameter is outside the kernels' scope (the method's kernel plan decides).
+ */
+function kernelRequest(args) {
+    const { recipe, elements } = args;
+    if (recipe.action !== "merge" || !isFloatDType(recipe.dtype))
+        return undefined;
+    const total = recipe.shape.reduce((a, b) => a * b, 1);
+    if (elements && !validPiece(elements, total))
+        return undefined;
+    const count = elements?.count ?? total;
+    const base = args.base ? checkedInput(args.base, recipe.shape, count) : undefined;
+    if (args.base && !base)
+        return undefined;
+    const models = [];
+    for (const input of args.inputs) {
+        const checked = checkedInput(input, recipe.shape, count);
+        if (!checked)
+            return undefined;
+        models.push(checked);
+    }
+    const plan = planMerge({
+        method: args.method,
+        global: args.global,
+        models: args.inputs,
+        hasBase: base !== undefined,
+        count,
+        seed: args.seed,
+        dareRescale: args.dareRescale,
+        tensorName: args.tensorName,
     });
+    if (!plan)
+        return undefined;
+    if (elements && plan.terms.some((term) => term.sparsity.mode === "magnitude"))
+        return undefined;
+    return { plan, base, models, outDtype: recipe.dtype, count, elementOffset: elements?.offset ?? 0 };
+}
+function validPiece(piece, total) {
+    const { offset, count } = piece;
+    return (Number.isSafeInteger(offset) &&
+        Number.isSafeInteger(count) &&
+        offset >= 0 &&
+        count > 0 &&
+        offset % PIECE_ALIGNMENT === 0 &&
+        offset + count <= total);
+}
+/**
+ * Whether the fast kernels can merge this tensor piece by piece: the same decision as
+ * kernelRequest's, made from the inputs' dtypes and shapes before anything is read.
+ */
+function canMergePieces(args) {
+    const total = args.recipe.shape.reduce((a, b) => a * b, 1);
+    // A first piece of a few elements, with stand-in bytes: the decision never looks at the values.
+    const count = Math.min(total, PIECE_ALIGNMENT);
+    const probe = (tensor) => ({
+        ...tensor,
+        bytes: new Uint8Array(isFloatDType(tensor.dtype) ? count * DTYPE_SIZE[tensor.dtype] : 0),
+    });
+    const request = kernelRequest({
+        ...args,
+        base: args.base && probe(args.base),
+        inputs: args.inputs.map((input) => ({ ...input, ...probe(input) })),
+        elements: { offset: 0, count },
+    });
+    return request !== undefined;
+}
+function checkedInput(tensor, shape, count) {
+    if (!isFloatDType(tensor.dtype))
+        return undefined;
+    if (tensor.bytes.byteLength !== count * DTYPE_SIZE[tensor.dtype])
+        return undefined;
+    if (tensor.shape && (tensor.shape.length !== shape.length || tensor.shape.some((d, i) => d !== shape[i]))) {
+        return undefined;
+    }
+    return { bytes: tensor.bytes, dtype: tensor.dtype };
+}
+
+function openReferenceBackend() {
+    return {
+        label: "reference",
+        tryMerge: async () => undefined,
+        canMergePieces: () => false,
+        pieceElements: PIECE_ELEMENTS,
+        close: async () => undefined,
+    };
 }
 
 /**
@@ -33952,58 +34208,6 @@ function ensureMemory(memory, bytes) {
         memory.grow(pages - current);
 }
 
-const DTYPE_CODE = { F32: 0, F16: 1, BF16: 2 };
-const HEADER$1 = {
-    models: 0,
-    flags: 1,
-    baseDtype: 2,
-    outDtype: 3,
-    basePtr: 4,
-    outPtr: 5,
-    lambda: 6,
-    plainDivisor: 7,
-};
-const HEADER_WORDS$1 = 8;
-const FLAG_HAS_BASE = 1;
-const FLAG_CONSENSUS = 2;
-const FLAG_NORMALIZE = 4;
-const MODEL$1 = {
-    ptr: 0,
-    dtype: 1,
-    mode: 2,
-    weight: 3,
-    threshold: 4,
-    rescale: 5,
-    divisor: 6,
-    key0: 7,
-    key1: 8,
-    stream0: 9,
-    stream1: 10,
-    upperKey: 11,
-    upperTake: 12,
-    lowerKey: 13,
-    lowerTake: 14,
-};
-const MODEL_WORDS$1 = 16;
-const MODE_DENSE = 0;
-const MODE_DARE = 1;
-const MODE_MAGNITUDE = 2;
-/** Elements per inner block of the kernels; scratch arrays hold one block each. */
-const BLOCK = 1024;
-/** Scratch arrays before the per-model ones (base, model, uniforms, mixed). */
-const FIXED_SCRATCH_ARRAYS = 4;
-const HIGH_BUCKETS$1 = 32768;
-const LOW_SLOTS$1 = 65536;
-/** A cut key no element has (keys are at most 0x7F800001): "no cut" for the lower end. */
-const NO_KEY = 0xffffffff;
-/** Kernels process whole groups of 16 elements: tensor and window offsets are multiples of this. */
-const GROUP = 16;
-/** Bytes after every region that the last group of a tensor may read or write. */
-const REGION_PADDING = 128;
-function descriptorWords(models) {
-    return HEADER_WORDS$1 + models * MODEL_WORDS$1;
-}
-
 function writeDescriptor(target, plan, regions) {
     const { words, floats } = target;
     const first = target.at >>> 2;
@@ -34052,15 +34256,6 @@ function writeCuts(target, m, upper, lower) {
     target.words[record + MODEL$1.upperTake] = upper.take;
     target.words[record + MODEL$1.lowerKey] = lower.key;
     target.words[record + MODEL$1.lowerTake] = lower.take;
-}
-
-/**
- * The kernels instantiated on the calling thread, over a private memory: for conversions and
- * selections that do not need worker threads (and for tests). Inputs are staged through a bounded
- * buffer, so memory does not grow with the data.
- */
-function alignUp(value, alignment) {
-    return Math.ceil(value / alignment) * alignment;
 }
 
 /**
@@ -34141,6 +34336,9 @@ function cutChunks(length, request) {
     for (let from = 0; from < length; from += size)
         chunks.push([from, Math.min(length, from + size)]);
     return chunks;
+}
+function alignUp(value, alignment) {
+    return Math.ceil(value / alignment) * alignment;
 }
 
 /**
@@ -34446,8 +34644,110 @@ class TensorJob {
 }
 
 /**
- * The WebAssembly backend: one shared memory, a pool of worker threads over it, and tensor merges
- * run one at a time (TensorJob does the work). Memory stays bounded by the window budget and the
+ * A fixed set of worker threads that run kernel calls over one shared WebAssembly memory. Inputs
+ * and outputs live in that memory, so a task message carries only addresses and a few numbers.
+ * Each worker runs one task at a time; a task is built for the worker that takes it (its scratch
+ * region depends on which one). Idle workers do not keep the process alive.
+ */
+const WORKER_URL = new URL("./kernel-worker.js", import.meta.url);
+class KernelPool {
+    slots;
+    queue = [];
+    nextId = 0;
+    failure;
+    closing = false;
+    constructor(options) {
+        const threads = Math.max(1, Math.floor(options.threads));
+        this.slots = Array.from({ length: threads }, () => {
+            const worker = new Worker$1(WORKER_URL, {
+                workerData: { module: options.module, memory: options.memory },
+            });
+            const slot = { worker, busy: undefined };
+            this.watch(slot);
+            worker.unref(); // after the listeners: adding a "message" listener refs the worker again
+            return slot;
+        });
+    }
+    get size() {
+        return this.slots.length;
+    }
+    /** Runs one task on the next free worker; `build` receives that worker's index. */
+    run(build) {
+        if (this.failure)
+            return Promise.reject(this.failure);
+        if (this.closing)
+            return Promise.reject(poolError("the kernel pool is closed"));
+        return new Promise((resolve, reject) => {
+            this.queue.push({ build, resolve, reject });
+            this.dispatch();
+        });
+    }
+    async close() {
+        this.closing = true;
+        this.failAll(poolError("the kernel pool was closed while tasks were pending"));
+        await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+    }
+    dispatch() {
+        for (let index = 0; index < this.slots.length && this.queue.length > 0; index++) {
+            const slot = this.slots[index];
+            if (slot.busy)
+                continue;
+            const pending = this.queue.shift();
+            let task;
+            try {
+                task = pending.build(index);
+            }
+            catch (error) {
+                pending.reject(error);
+                continue;
+            }
+            slot.busy = pending;
+            slot.worker.ref(); // a task in flight keeps the process alive until it answers
+            slot.worker.postMessage({ ...task, id: this.nextId++ });
+        }
+    }
+    watch(slot) {
+        slot.worker.on("message", (reply) => {
+            const pending = slot.busy;
+            slot.busy = undefined;
+            slot.worker.unref();
+            if (pending) {
+                if (reply.error !== undefined)
+                    pending.reject(poolError(`a kernel failed: ${reply.error}`));
+                else
+                    pending.resolve({ result: reply.result, values: reply.values });
+            }
+            this.dispatch();
+        });
+        slot.worker.on("error", (error) => this.fail(poolError(`a kernel worker crashed: ${error.message}`, error)));
+        slot.worker.on("exit", (code) => {
+            if (!this.closing)
+                this.fail(poolError(`a kernel worker exited unexpectedly (status ${code})`));
+        });
+    }
+    fail(error) {
+        this.failure ??= error;
+        this.failAll(error);
+    }
+    failAll(error) {
+        for (const slot of this.slots) {
+            slot.busy?.reject(error);
+            slot.busy = undefined;
+        }
+        for (const pending of this.queue.splice(0))
+            pending.reject(error);
+    }
+}
+function poolError(message, cause) {
+    return new HubmergeError("E_INTERNAL", message, {
+        hint: "Retry with --backend reference, and report this as a bug.",
+        cause,
+    });
+}
+
+/**
+ * The engine of the WebAssembly backend (backend.ts): one shared memory, a pool of worker threads
+ * over it, and tensor merges run one at a time (TensorJob does the work). Memory stays bounded by the window budget and the
  * output buffers, however large the model is.
  *
  * Outputs that cannot go over an input go to three SharedArrayBuffers used in turn (workers write
@@ -34458,7 +34758,7 @@ class TensorJob {
 const DEFAULT_BUFFER_BUDGET = 32 * 1024 * 1024;
 /** Output buffers used in turn: a result stays valid until the third merge after it starts. */
 const OUTPUT_BUFFERS = 3;
-class WasmMergeBackend {
+class WasmMerger {
     options;
     threads;
     memory;
@@ -34520,236 +34820,39 @@ class WasmMergeBackend {
 }
 
 /**
- * What the WebAssembly backend can merge, and the per-tensor constants it needs: the method's
- * order of operations (src/merge/methods/task-family.ts, linear.ts) reduced to flags and f32
- * scalars. Anything else — another method, parameters the reference would reject, whole-tensor
- * L1 rescaling, shape mismatches — yields undefined, and the caller uses the reference, which
- * also produces the right error message.
- */
-const f32 = Math.fround;
-/** Below this |Σ wᵢ| the plain normalisation divides by 1 (task-family.ts). */
-const WEIGHT_SUM_EPSILON = 1e-8;
-/** The task-family methods the kernels run, as task-family.ts defines them. */
-const TASK_FAMILY = {
-    task_arithmetic: { consensus: false },
-    ties: { sparsification: "magnitude", consensus: true },
-    dare_linear: { sparsification: "random", consensus: false },
-    dare_ties: { sparsification: "random", consensus: true },
-    breadcrumbs: { sparsification: "magnitude_outliers", consensus: false },
-    breadcrumbs_ties: { sparsification: "magnitude_outliers", consensus: true },
-};
-[...Object.keys(TASK_FAMILY), "linear"];
-function planMerge(request) {
-    if (request.models.length === 0 || request.count === 0)
-        return undefined;
-    if (request.method.name === "linear")
-        return planLinear(request);
-    const family = TASK_FAMILY[request.method.name];
-    return family ? planTaskFamily(family, request) : undefined;
-}
-function planLinear(request) {
-    if (request.hasBase)
-        return undefined;
-    const normalize = request.global.normalize;
-    if (typeof normalize !== "boolean")
-        return undefined;
-    const weights = request.models.map((m) => finite(m.params.weight));
-    if (weights.some((w) => w === undefined))
-        return undefined;
-    const total = f32Sum(weights);
-    if (normalize && total === 0)
-        return undefined;
-    return {
-        hasBase: false,
-        consensus: false,
-        normalize,
-        lambda: 1,
-        plainDivisor: total,
-        terms: weights.map((w) => ({ weight: f32(w), sparsity: { mode: "dense" } })),
-    };
-}
-function planTaskFamily(family, request) {
-    if (!request.hasBase)
-        return undefined;
-    const global = request.global;
-    const normalize = booleanOr(global.normalize, defaultOf(request.method, "normalize"));
-    const rescale = booleanOr(global.rescale, defaultOf(request.method, "rescale"));
-    const lambda = finite(global.lambda ?? 1);
-    const int8Mask = booleanOr(global.int8_mask, false);
-    if (normalize === undefined || rescale === undefined || lambda === undefined || int8Mask === undefined) {
-        return undefined;
-    }
-    const terms = [];
-    for (const { model, params } of request.models) {
-        const weight = finite(params.weight);
-        const sparsity = sparsityOf(family.sparsification, params, rescale, model, request);
-        if (weight === undefined || sparsity === undefined)
-            return undefined;
-        terms.push({ weight: f32(weight), sparsity });
-    }
-    const weightSum = f32Sum(terms.map((t) => t.weight));
-    return {
-        hasBase: true,
-        consensus: family.consensus,
-        normalize,
-        lambda: f32(lambda),
-        plainDivisor: Math.abs(weightSum) < WEIGHT_SUM_EPSILON ? 1 : weightSum,
-        terms,
-    };
-}
-/** sparsify() of kernels/sparsify.ts for one model, or undefined when the kernels cannot do it. */
-function sparsityOf(sparsification, params, rescale, model, request) {
-    if (!sparsification)
-        return { mode: "dense" };
-    const density = finite(params.density ?? 1);
-    if (density === undefined || density < 0 || density > 1)
-        return undefined;
-    const gamma = sparsification === "magnitude_outliers" ? finite(params.gamma ?? 0.01) : 0;
-    if (gamma === undefined || gamma < 0 || gamma > 1)
-        return undefined;
-    if (density >= 1)
-        return { mode: "dense" };
-    const n = request.count;
-    if (sparsification === "random") {
-        if (rescale && request.dareRescale !== "paper")
-            return undefined; // L1 norm matching
-        const { key, stream } = dareStream(request.seed, model, request.tensorName);
-        return { mode: "dare", threshold: keepThreshold(density), rescale, divisor: f32(density), key, stream };
-    }
-    if (rescale)
-        return undefined; // magnitude methods rescale by L1 norms: a whole-tensor reduction
-    if (sparsification === "magnitude")
-        return { mode: "magnitude", from: 0, to: Math.floor(density * n) };
-    const { top, bottom } = breadcrumbsCounts(n, density, gamma);
-    return { mode: "magnitude", from: top, to: n - bottom };
-}
-function defaultOf(method, name) {
-    return method.globalParams.find((spec) => spec.name === name)?.default;
-}
-function finite(value) {
-    return typeof value === "number" && Number.isFinite(value) ? value : undefined;
-}
-function booleanOr(value, fallback) {
-    const chosen = value ?? fallback;
-    return typeof chosen === "boolean" ? chosen : undefined;
-}
-/** Σ f32(wᵢ) in f32, in model order from +0. */
-function f32Sum(weights) {
-    let sum = 0;
-    for (const weight of weights)
-        sum = f32(sum + f32(weight));
-    return sum;
-}
-
-/**
- * The fast path of the executor: merges one output tensor on the WebAssembly backend when it can
- * (methods and parameters the kernels reproduce byte for byte; see kernels/wasm/task-plan.ts),
- * straight from the inputs' raw bytes to the output's. Returns undefined otherwise, and the
- * executor runs the reference.
+ * The WebAssembly backend: merges a tensor on worker threads when the method's kernel plan and
+ * the inputs allow it (request.ts), straight from the inputs' raw bytes to the output's; declines
+ * otherwise, and the executor runs the reference. The workers start on the first merge.
  *
- *   const runtime = createKernelRuntime({ backend: "auto", threads });
- *   const bytes = await tryFastMerge({ ...tensorArgs, runtime }) ?? referenceMerge();
- *   await runtime.close();
+ *   const wasm = openWasmBackend({ threads });
+ *   const bytes = (await wasm.tryMerge(tensorArgs)) ?? referenceMerge();
+ *   await wasm.close();
  */
-function createKernelRuntime(options) {
-    const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
-    if (options.backend === "reference")
-        return referenceRuntime(threads);
+/** Throws E_USAGE when this Node cannot run the kernels (see wasmKernelsAvailable). */
+function openWasmBackend(options = {}) {
     if (!wasmKernelsAvailable()) {
-        if (options.backend === "auto")
-            return referenceRuntime(threads);
         throw new HubmergeError("E_USAGE", "the wasm backend is not available in this Node.js", {
             hint: "Use --backend reference (or auto); the kernels need WebAssembly SIMD and shared memory (Node 20+).",
         });
     }
-    let backend;
+    const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
+    let merger;
     return {
-        backend: "wasm",
-        threads,
+        label: `wasm (${threads} thread${threads === 1 ? "" : "s"})`,
         async tryMerge(args) {
             const request = toRequest(args);
             if (!request)
                 return undefined;
-            backend ??= new WasmMergeBackend({ ...options, threads });
-            return backend.merge(request);
+            merger ??= new WasmMerger({ ...options, threads });
+            return merger.merge(request);
         },
+        canMergePieces,
+        pieceElements: PIECE_ELEMENTS,
         async close() {
-            await backend?.close();
-            backend = undefined;
+            await merger?.close();
+            merger = undefined;
         },
     };
-}
-function referenceRuntime(threads) {
-    return { backend: "reference", threads, tryMerge: async () => undefined, close: async () => undefined };
-}
-/**
- * What both fast backends (wasm and WebGPU) need to merge a tensor, or undefined when a dtype,
- * size, shape or parameter is outside the kernels' scope (task-plan.ts decides the methods).
- */
-function kernelRequest(args) {
-    const { recipe, elements } = args;
-    if (recipe.action !== "merge" || !isFloatDType(recipe.dtype))
-        return undefined;
-    const total = recipe.shape.reduce((a, b) => a * b, 1);
-    if (elements && !validPiece(elements, total))
-        return undefined;
-    const count = elements?.count ?? total;
-    const base = args.base ? checkedInput(args.base, recipe.shape, count) : undefined;
-    if (args.base && !base)
-        return undefined;
-    const models = [];
-    for (const input of args.inputs) {
-        const checked = checkedInput(input, recipe.shape, count);
-        if (!checked)
-            return undefined;
-        models.push(checked);
-    }
-    const plan = planMerge({
-        method: args.method,
-        global: args.global,
-        models: args.inputs,
-        hasBase: base !== undefined,
-        count,
-        seed: args.seed,
-        dareRescale: args.dareRescale,
-        tensorName: args.tensorName,
-    });
-    if (!plan)
-        return undefined;
-    if (elements && plan.terms.some((term) => term.sparsity.mode === "magnitude"))
-        return undefined;
-    return { plan, base, models, outDtype: recipe.dtype, count, elementOffset: elements?.offset ?? 0 };
-}
-/** Pieces start at multiples of this many elements (the kernels' group of Philox blocks). */
-const PIECE_ALIGNMENT = GROUP;
-function validPiece(piece, total) {
-    const { offset, count } = piece;
-    return (Number.isSafeInteger(offset) &&
-        Number.isSafeInteger(count) &&
-        offset >= 0 &&
-        count > 0 &&
-        offset % PIECE_ALIGNMENT === 0 &&
-        offset + count <= total);
-}
-/**
- * Whether the wasm kernels can merge this tensor piece by piece: the same decision as
- * kernelRequest's, made from the inputs' dtypes and shapes before anything is read.
- */
-function canMergePieces(args) {
-    const total = args.recipe.shape.reduce((a, b) => a * b, 1);
-    // A first piece of a few elements, with stand-in bytes: the decision never looks at the values.
-    const count = Math.min(total, PIECE_ALIGNMENT);
-    const probe = (tensor) => ({
-        ...tensor,
-        bytes: new Uint8Array(isFloatDType(tensor.dtype) ? count * DTYPE_SIZE[tensor.dtype] : 0),
-    });
-    const request = kernelRequest({
-        ...args,
-        base: args.base && probe(args.base),
-        inputs: args.inputs.map((input) => ({ ...input, ...probe(input) })),
-        elements: { offset: 0, count },
-    });
-    return request !== undefined;
 }
 /** The wasm request: the shared one, plus where the result may go when the inputs are given up. */
 function toRequest(args) {
@@ -34775,16 +34878,6 @@ function reusableInput(inputs, outDtype) {
         : DTYPE_SIZE[input.dtype] >= DTYPE_SIZE[outDtype];
     const index = inputs.findIndex((candidate, i) => wideEnough(candidate) && inputs.every((other, j) => j === i || !overlap(other.bytes, candidate.bytes)));
     return index < 0 ? undefined : inputs[index].bytes;
-}
-function checkedInput(tensor, shape, count) {
-    if (!isFloatDType(tensor.dtype))
-        return undefined;
-    if (tensor.bytes.byteLength !== count * DTYPE_SIZE[tensor.dtype])
-        return undefined;
-    if (tensor.shape && (tensor.shape.length !== shape.length || tensor.shape.some((d, i) => d !== shape[i]))) {
-        return undefined;
-    }
-    return { bytes: tensor.bytes, dtype: tensor.dtype };
 }
 
 /**
@@ -35787,16 +35880,16 @@ class GpuContext {
 }
 
 /**
- * From the executor's per-tensor arguments (the same shape fast-path.ts takes) to a GPU merge
- * request, or undefined when the tensor is outside what the kernels reproduce byte for byte:
- * another method or parameters (kernels/wasm/task-plan.ts decides, for both fast backends), a
- * non-float dtype, a shape or byte length that does not match, or 2^32 − 1 elements or more.
+ * From the executor's per-tensor arguments to a GPU merge request, or undefined when the tensor is
+ * outside what the kernels reproduce byte for byte: whatever request.ts's kernelRequest declines
+ * (another method or parameters, a non-float dtype, a shape or byte length that does not match),
+ * or 2^32 − 1 elements or more.
  */
 /** Tensor indices are u32 in the kernels (and the Philox counter's word 1 stays 0). */
 const MAX_GPU_ELEMENTS = 0xfffffffe;
 function gpuMergeRequest(args) {
     const request = kernelRequest(args);
-    return request && request.elementOffset + request.count <= MAX_GPU_ELEMENTS ? request : undefined;
+    return request && (request.elementOffset ?? 0) + request.count <= MAX_GPU_ELEMENTS ? request : undefined;
 }
 
 /**
@@ -36154,23 +36247,25 @@ class GpuTensorJob {
 }
 
 /**
- * The WebGPU backend's lifecycle, shaped like fast-path.ts's runtime:
+ * The WebGPU backend (a KernelBackend, plus what benchmarks and tests need):
  *
- *   const gpu = await createGpuRuntime({ allowSoftware: false });
- *   const bytes = (await tryGpuMerge({ ...tensorArgs, runtime: gpu })) ?? otherBackend();
+ *   const gpu = await openGpuBackend({ allowSoftware: false });
+ *   const bytes = (await gpu.tryMerge(tensorArgs)) ?? otherBackend();
  *   await gpu.close();
  *
  * Tensor merges run one at a time on the device (each already keeps two chunks in flight).
  */
+/** Elements per piece on a GPU: 32 MiB of bf16 per input, so that uploads and dispatches stay large. */
+const GPU_PIECE_ELEMENTS = 16 * 1024 * 1024;
 const DEFAULT_RESIDENT_BYTES = 1 << 30;
-async function createGpuRuntime(options = {}) {
+async function openGpuBackend(options = {}) {
     const gpu = options.gpu ?? (await openGpu({ allowSoftware: options.allowSoftware }));
     const context = new GpuContext(gpu);
     let queue = Promise.resolve();
     let closed = false;
     const merge = (request) => {
         if (closed)
-            return Promise.reject(new HubmergeError("E_INTERNAL", "the GPU runtime is closed"));
+            return Promise.reject(new HubmergeError("E_INTERNAL", "the GPU backend is closed"));
         const run = () => {
             const layout = planChunks({
                 count: request.count,
@@ -36190,7 +36285,7 @@ async function createGpuRuntime(options = {}) {
         return result;
     };
     return {
-        backend: "webgpu",
+        label: `webgpu (${gpu.adapter.name}${gpu.adapter.software ? ", software" : ""})`,
         adapter: gpu.adapter,
         context,
         merge,
@@ -36198,6 +36293,8 @@ async function createGpuRuntime(options = {}) {
             const request = gpuMergeRequest(args);
             return request ? merge(request) : undefined;
         },
+        canMergePieces: gpuTakesPieces,
+        pieceElements: GPU_PIECE_ELEMENTS,
         async close() {
             if (closed)
                 return;
@@ -36207,72 +36304,55 @@ async function createGpuRuntime(options = {}) {
         },
     };
 }
+/** Every piece of the tensor is a request the GPU takes: elementwise, and within u32 indices. */
+function gpuTakesPieces(query) {
+    const total = query.recipe.shape.reduce((a, b) => a * b, 1);
+    return total <= MAX_GPU_ELEMENTS && canMergePieces(query);
+}
 /**
- * For `--backend auto`: a runtime when a hardware adapter opens (never llvmpipe, which is slower
+ * For `--backend auto`: a backend when a hardware adapter opens (never llvmpipe, which is slower
  * than wasm), otherwise the reason, for the run summary ("webgpu: no hardware adapter (...)").
  */
-async function createHardwareGpuRuntime(options = {}) {
+async function openHardwareGpuBackend(options = {}) {
     const opened = await tryOpenGpu({ allowSoftware: false });
     if (!opened.gpu)
         return { reason: opened.reason };
-    return { runtime: await createGpuRuntime({ ...options, gpu: opened.gpu }) };
+    return { backend: await openGpuBackend({ ...options, gpu: opened.gpu }) };
 }
 
 /**
- * The executor's units of work. Most output tensors are one unit each; a large tensor that the
- * kernels merge elementwise (linear, task arithmetic, DARE: every output element depends only on
- * the same element of the inputs) is cut into pieces, each read, merged and written on its own.
- * Then a model's largest tensors (embeddings, LM head) stream through the pipeline like the rest:
- * their reads and writes overlap the merge, and memory is set by the piece size, not theirs.
+ * Chooses the kernel backend a run merges with (`--backend`): the reference, wasm, WebGPU, or
+ * `auto`. Every choice is one KernelBackend; with a GPU it is a composition that offers each tensor
+ * to the GPU first, then to wasm (or the reference where wasm cannot load).
  */
-/** Elements per piece on the CPU: 8 MiB of bf16 per input, a few kernel windows' worth. */
-const PIECE_ELEMENTS = 4 * 1024 * 1024;
-/** On a GPU: 32 MiB of bf16 per input, so that uploads and dispatches stay large. */
-const GPU_PIECE_ELEMENTS = 16 * 1024 * 1024;
-function elementCount$1(recipe) {
-    return recipe.shape.reduce((a, b) => a * b, 1);
-}
-/**
- * Units in plan order. `splittable(recipe)` says whether the kernels will take a recipe in pieces;
- * only tensors of more than one piece are asked.
- */
-function workUnits(recipes, splittable, pieceElements = PIECE_ELEMENTS) {
-    const size = Math.max(PIECE_ALIGNMENT, Math.floor(pieceElements / PIECE_ALIGNMENT) * PIECE_ALIGNMENT);
-    const units = [];
-    recipes.forEach((recipe, index) => {
-        const total = elementCount$1(recipe);
-        if (recipe.action !== "merge" || total <= size || !splittable(recipe)) {
-            units.push({ index, recipe, last: true });
-            return;
-        }
-        for (let offset = 0; offset < total; offset += size) {
-            const count = Math.min(size, total - offset);
-            units.push({ index, recipe, piece: { offset, count }, last: offset + count === total });
-        }
-    });
-    return units;
-}
-
 const BACKEND_NAMES = ["auto", "reference", "wasm", "webgpu"];
 async function openKernels(choice = "auto", threads) {
     const count = Math.max(1, Math.floor(threads ?? availableParallelism()));
-    const cpu = createKernelRuntime({
-        backend: choice === "webgpu" ? "auto" : choice,
-        threads: count,
-    });
+    const cpu = openCpuBackend(choice === "webgpu" ? "auto" : choice, count);
     const gpu = await openGpuFor(choice);
-    const cpuLabel = cpu.backend === "wasm" ? `wasm (${count} thread${count === 1 ? "" : "s"})` : "reference";
-    const gpuLabel = gpu && `webgpu (${gpu.adapter.name}${gpu.adapter.software ? ", software" : ""})`;
+    return gpu ? gpuThenCpu(gpu, cpu) : cpu;
+}
+/**
+ * The CPU backend: wasm, or the reference when chosen, or for `auto` where this Node cannot run
+ * the kernels (`wasm` then fails with E_USAGE).
+ */
+function openCpuBackend(choice, threads) {
+    if (choice === "reference" || (choice === "auto" && !wasmKernelsAvailable()))
+        return openReferenceBackend();
+    return openWasmBackend({ threads });
+}
+/** The GPU first where it applies, then the CPU backend. */
+function gpuThenCpu(gpu, cpu) {
     return {
-        label: gpuLabel ? `${gpuLabel} + ${cpuLabel}` : cpuLabel,
+        label: `${gpu.label} + ${cpu.label}`,
         async tryMerge(args) {
-            return (gpu && (await gpu.tryMerge(args))) ?? cpu.tryMerge(args);
+            return (await gpu.tryMerge(args)) ?? cpu.tryMerge(args);
         },
-        // wasm takes every piece a GPU declines (e.g. past its u32 indices), so pieces need wasm.
-        canMergePieces: (args) => cpu.backend === "wasm" && canMergePieces(args),
-        pieceElements: gpu ? GPU_PIECE_ELEMENTS : PIECE_ELEMENTS,
+        // The CPU backend takes every piece a GPU declines (e.g. past its u32 indices), so pieces need it.
+        canMergePieces: (query) => cpu.canMergePieces(query),
+        pieceElements: gpu.pieceElements,
         async close() {
-            await Promise.all([cpu.close(), gpu?.close()]);
+            await Promise.all([cpu.close(), gpu.close()]);
         },
     };
 }
@@ -36283,10 +36363,10 @@ async function openKernels(choice = "auto", threads) {
  */
 async function openGpuFor(choice) {
     if (choice === "webgpu")
-        return createGpuRuntime({ allowSoftware: process.env["HUBMERGE_GPU_ALLOW_SOFTWARE"] === "1" });
+        return openGpuBackend({ allowSoftware: process.env["HUBMERGE_GPU_ALLOW_SOFTWARE"] === "1" });
     if (choice !== "auto" || !(existsSync$1("/dev/nvidia0") || existsSync$1("/dev/dri")))
         return undefined;
-    return (await createHardwareGpuRuntime()).runtime;
+    return (await openHardwareGpuBackend()).backend;
 }
 
 /**
@@ -36412,6 +36492,37 @@ function track(promise) {
 }
 
 /**
+ * The executor's units of work. Most output tensors are one unit each; a large tensor that the
+ * kernels merge elementwise (linear, task arithmetic, DARE: every output element depends only on
+ * the same element of the inputs) is cut into pieces, each read, merged and written on its own.
+ * Then a model's largest tensors (embeddings, LM head) stream through the pipeline like the rest:
+ * their reads and writes overlap the merge, and memory is set by the piece size, not theirs.
+ */
+function elementCount(recipe) {
+    return elementCount$1(recipe.shape);
+}
+/**
+ * Units in plan order. `splittable(recipe)` says whether the kernels will take a recipe in pieces;
+ * only tensors of more than one piece are asked.
+ */
+function workUnits(recipes, splittable, pieceElements = PIECE_ELEMENTS) {
+    const size = Math.max(PIECE_ALIGNMENT, Math.floor(pieceElements / PIECE_ALIGNMENT) * PIECE_ALIGNMENT);
+    const units = [];
+    recipes.forEach((recipe, index) => {
+        const total = elementCount(recipe);
+        if (recipe.action !== "merge" || total <= size || !splittable(recipe)) {
+            units.push({ index, recipe, last: true });
+            return;
+        }
+        for (let offset = 0; offset < total; offset += size) {
+            const count = Math.min(size, total - offset);
+            units.push({ index, recipe, piece: { offset, count }, last: offset + count === total });
+        }
+    });
+    return units;
+}
+
+/**
  * Streams the plan: reads each output tensor's inputs, merges them, writes the result, unit by unit
  * (a tensor, or a piece of a large elementwise one: work-units.ts) in a pipeline
  * (tensor-pipeline.ts): the next unit's reads and the previous unit's write overlap the current
@@ -36451,7 +36562,7 @@ async function executePlan(input) {
                     index: index + 1,
                     total: plan.recipes.length,
                     name: recipe.name,
-                    outputBytes: elementCount$1(recipe) * outputSize(recipe),
+                    outputBytes: elementCount(recipe) * outputSize(recipe),
                 });
             },
         });
@@ -36549,7 +36660,7 @@ function referenceMerge(recipe, loaded, input, warn) {
         dareRescale: input.dareRescale,
         warn: (message) => warn(`${recipe.name}: ${message}`),
     });
-    const expected = recipe.shape.reduce((a, b) => a * b, 1);
+    const expected = elementCount(recipe);
     if (merged.length !== expected) {
         throw new HubmergeError("E_INTERNAL", `${input.plan.method.name} returned ${merged.length} values, expected ${expected}`, {
             where: { tensor: recipe.name },
@@ -36818,6 +36929,7 @@ const breadcrumbsTiesMethod = defineTaskFamilyMethod({
     name: "breadcrumbs_ties",
     prettyName: "Model Breadcrumbs with TIES",
     reference: "https://arxiv.org/abs/2312.06795",
+    summary: "removes the largest outliers and the smallest entries of each task vector (Model Breadcrumbs) and keeps only sign-agreeing entries (TIES).",
     sparsification: "magnitude_outliers",
     consensus: "sum",
     defaultNormalize: false,
@@ -36828,6 +36940,7 @@ const breadcrumbsMethod = defineTaskFamilyMethod({
     name: "breadcrumbs",
     prettyName: "Model Breadcrumbs",
     reference: "https://arxiv.org/abs/2312.06795",
+    summary: "removes both the largest outliers and the smallest entries of each task vector (Model Breadcrumbs), then adds the weighted task vectors to the base.",
     sparsification: "magnitude_outliers",
     defaultNormalize: false,
     defaultRescale: false,
@@ -36837,6 +36950,7 @@ const dareLinearMethod = defineTaskFamilyMethod({
     name: "dare_linear",
     prettyName: "Linear DARE",
     reference: "https://arxiv.org/abs/2311.03099",
+    summary: "drops each task-vector entry at random with probability 1 − density and rescales the survivors by 1/density (DARE), then adds the weighted task vectors to the base.",
     sparsification: "random",
     defaultNormalize: false,
     defaultRescale: true,
@@ -36846,6 +36960,7 @@ const dareTiesMethod = defineTaskFamilyMethod({
     name: "dare_ties",
     prettyName: "DARE TIES",
     reference: "https://arxiv.org/abs/2311.03099",
+    summary: "drops each task-vector entry at random with probability 1 − density and rescales the survivors by 1/density (DARE), then keeps only the entries whose sign agrees with the weighted majority (TIES) before adding them to the base.",
     sparsification: "random",
     consensus: "sum",
     defaultNormalize: false,
@@ -36856,6 +36971,7 @@ const dellaLinearMethod = defineTaskFamilyMethod({
     name: "della_linear",
     prettyName: "Linear DELLA",
     reference: "https://arxiv.org/abs/2406.11617",
+    summary: "drops task-vector entries at random with a probability that falls with their magnitude rank (DELLA), rescales the survivors, and adds the weighted task vectors to the base.",
     sparsification: "della_magprune",
     defaultNormalize: false,
     defaultRescale: true,
@@ -36865,81 +36981,12 @@ const dellaMethod = defineTaskFamilyMethod({
     name: "della",
     prettyName: "DELLA",
     reference: "https://arxiv.org/abs/2406.11617",
+    summary: "drops task-vector entries at random with a probability that falls with their magnitude rank (DELLA), rescales the survivors, and keeps sign-agreeing entries (TIES).",
     sparsification: "della_magprune",
     consensus: "sum",
     defaultNormalize: true,
     defaultRescale: true,
 });
-
-/**
- * Checks shared by the basic methods (linear, slerp, nuslerp, model_stock, passthrough): the
- * planner promises matching shapes and resolved parameter types, but a method re-checks what it
- * relies on so that a planner bug becomes a clear error instead of silently wrong bytes.
- */
-function elementCount(shape) {
-    return shape.reduce((count, size) => count * size, 1);
-}
-/** Every input (and the base, if any) holds exactly `ctx.shape`'s number of elements. */
-function requireOutputSized(method, ctx, inputs) {
-    const count = elementCount(ctx.shape);
-    for (const input of inputs) {
-        if (input.data.length !== count) {
-            throw new HubmergeError("E_MERGE", `${method}: input has ${input.data.length} elements (shape [${input.shape.join(", ")}]), expected ${count} (shape [${ctx.shape.join(", ")}])`, {
-                hint: "All models must share this tensor's shape; check that they come from the same architecture.",
-                where: { model: input.model, tensor: ctx.tensorName },
-            });
-        }
-    }
-    return count;
-}
-/** The number of non-base inputs must lie in [min, max]. */
-function requireInputCount(method, ctx, min, max = Infinity) {
-    const count = ctx.inputs.length;
-    if (count >= min && count <= max)
-        return;
-    const expected = min === max ? `exactly ${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
-    throw new HubmergeError("E_MERGE", `${method} merges ${expected} model(s) besides the base, got ${count}`, {
-        hint: `List ${expected} model(s) for ${method} (the base model does not count).`,
-        where: { tensor: ctx.tensorName },
-    });
-}
-/** The base tensor, which the planner must pass for methods with `base: "required"`. */
-function requireBase(method, ctx) {
-    if (ctx.base !== undefined)
-        return ctx.base;
-    throw new HubmergeError("E_MERGE", `${method} needs a base model`, {
-        hint: `Set base_model for ${method}.`,
-        where: { tensor: ctx.tensorName },
-    });
-}
-/** Methods without a base receive every model, base included, in `inputs`. */
-function requireNoBase(method, ctx) {
-    if (ctx.base === undefined)
-        return;
-    throw new HubmergeError("E_INTERNAL", `${method} takes no separate base tensor; pass the base among the inputs`, {
-        where: { model: ctx.base.model, tensor: ctx.tensorName },
-    });
-}
-/** A numeric parameter the resolver must have filled in (per-model when `model` is given). */
-function numberParam(method, ctx, params, name, model) {
-    const value = params[name];
-    if (typeof value === "number")
-        return value;
-    const owner = model === undefined ? "the global parameters" : `model ${model}`;
-    throw new HubmergeError("E_MERGE", `${method}: parameter "${name}" is missing or not a number for ${owner}`, {
-        hint: `Set ${name} to a number for ${owner}.`,
-        where: { model, tensor: ctx.tensorName },
-    });
-}
-/** A boolean parameter the resolver must have filled in (its spec has a default). */
-function booleanParam(method, ctx, name) {
-    const value = ctx.global[name];
-    if (typeof value === "boolean")
-        return value;
-    throw new HubmergeError("E_INTERNAL", `${method}: global parameter "${name}" is missing or not a boolean`, {
-        where: { tensor: ctx.tensorName },
-    });
-}
 
 /**
  * Linear (weighted average, "model soups"; Wortsman et al., 2022) as mergekit defines it
@@ -36953,33 +37000,60 @@ function booleanParam(method, ctx, name) {
  * With `normalize` and W = 0 mergekit divides by zero (NaN/±Inf tensors); hubmerge refuses.
  */
 const fround$4 = Math.fround;
-/** Σ f32(wᵢ), summed in f32 in model order. */
-function f32WeightSum(weights) {
-    let sum = 0;
-    for (const weight of weights)
-        sum = fround$4(sum + fround$4(weight));
-    return sum;
+const NORMALIZE = {
+    name: "normalize",
+    type: "boolean",
+    default: true,
+    description: "divide by the sum of the weights",
+};
+const WEIGHT$1 = {
+    name: "weight",
+    type: "number",
+    required: true,
+    description: "the model's weight",
+};
+/**
+ * The kernels' plan: plain weighted sums. Declines (the reference decides) when normalize is not
+ * resolved to a boolean, a weight is not a finite number, or normalising would divide by 0.
+ */
+function planLinear(request) {
+    if (request.hasBase)
+        return undefined;
+    const normalize = validBoolean(request.global[NORMALIZE.name]);
+    if (normalize === undefined)
+        return undefined;
+    const weights = request.models.map((m) => validNumber(WEIGHT$1, m.params[WEIGHT$1.name]));
+    if (weights.some((w) => w === undefined))
+        return undefined;
+    const total = f32WeightSum(weights);
+    if (normalize && total === 0)
+        return undefined;
+    return {
+        hasBase: false,
+        consensus: false,
+        normalize,
+        lambda: 1,
+        plainDivisor: total,
+        terms: weights.map((w) => ({ weight: fround$4(w), sparsity: { mode: "dense" } })),
+    };
 }
 const linearMethod = {
     name: "linear",
     prettyName: "Linear",
     reference: "https://arxiv.org/abs/2203.05482",
+    summary: "averages the models' weights, each scaled by its weight (a model soup).",
+    // Sums elementwise: every model must have the tensor in the same shape.
+    shapePolicy: "strict",
+    dropsAtRandom: false,
     base: "none",
     minModels: 1,
-    globalParams: [
-        {
-            name: "normalize",
-            type: "boolean",
-            default: true,
-            description: "divide by the sum of the weights",
-        },
-    ],
-    perModelParams: [{ name: "weight", type: "number", required: true, description: "the model's weight" }],
+    globalParams: [NORMALIZE],
+    perModelParams: [WEIGHT$1],
     merge(ctx) {
         requireNoBase("linear", ctx);
         requireInputCount("linear", ctx, 1);
         const count = requireOutputSized("linear", ctx, ctx.inputs);
-        const weights = ctx.inputs.map((input) => numberParam("linear", ctx, input.params, "weight", input.model));
+        const weights = ctx.inputs.map((input) => readNumber(WEIGHT$1, input.params, siteOf("linear", ctx, input.model)));
         const out = new Float32Array(count);
         ctx.inputs.forEach((input, model) => {
             const weight = fround$4(weights[model]);
@@ -36987,7 +37061,7 @@ const linearMethod = {
             for (let i = 0; i < count; i++)
                 out[i] = fround$4(out[i] + fround$4(weight * data[i]));
         });
-        if (!booleanParam("linear", ctx, "normalize"))
+        if (!readBoolean(NORMALIZE, ctx.global, siteOf("linear", ctx)))
             return out;
         const total = f32WeightSum(weights);
         if (total === 0) {
@@ -37000,7 +37074,15 @@ const linearMethod = {
             out[i] = fround$4(out[i] / total);
         return out;
     },
+    kernelPlan: planLinear,
 };
+
+/** δ = f32(θ − θ₀), elementwise, in a new array (the callers have checked the lengths). */
+function taskVector(model, base) {
+    const delta = new Float32Array(model.data.length);
+    subtract(model.data, base.data, delta);
+    return delta;
+}
 
 /**
  * Model Stock (Jang et al., 2024), as mergekit implements it (`merge_methods/model_stock.py`):
@@ -37040,12 +37122,6 @@ function meanPairwiseCosine(deltas, view) {
 function modelStockRatio(modelCount, cos) {
     return (modelCount * cos) / (1 + (modelCount - 1) * cos);
 }
-function taskVector$1(model, base) {
-    const delta = new Float32Array(model.data.length);
-    for (let i = 0; i < delta.length; i++)
-        delta[i] = fround$3(model.data[i] - base.data[i]);
-    return delta;
-}
 /** avg = f32(acc / N), acc = 0 then acc = f32(acc + θₖ) in model order. */
 function averageOf(models) {
     const acc = new Float32Array(models[0].data.length);
@@ -37068,27 +37144,30 @@ function ratioFor(ctx, deltas, view) {
         where: { tensor: ctx.tensorName },
     });
 }
+const FILTER_WISE = {
+    name: "filter_wise",
+    type: "boolean",
+    default: false,
+    description: "compute the ratio per row (vector along the last axis) instead of per tensor",
+};
 const modelStockMethod = {
     name: "model_stock",
     prettyName: "Model Stock",
     reference: "https://arxiv.org/abs/2403.19522",
+    summary: "moves from the base towards the average of the fine-tunes by a factor computed from the angle between their task vectors (Model Stock).",
+    // Averages and compares task vectors elementwise: every shape must match the base's.
+    shapePolicy: "strict",
+    dropsAtRandom: false,
     base: "required",
     minModels: 2,
-    globalParams: [
-        {
-            name: "filter_wise",
-            type: "boolean",
-            default: false,
-            description: "compute the ratio per row (vector along the last axis) instead of per tensor",
-        },
-    ],
+    globalParams: [FILTER_WISE],
     perModelParams: [],
     merge(ctx) {
         const base = requireBase("model_stock", ctx);
         requireInputCount("model_stock", ctx, 2);
         requireOutputSized("model_stock", ctx, [base, ...ctx.inputs]);
-        const filterWise = booleanParam("model_stock", ctx, "filter_wise");
-        const deltas = ctx.inputs.map((model) => taskVector$1(model, base));
+        const filterWise = readBoolean(FILTER_WISE, ctx.global, siteOf("model_stock", ctx));
+        const deltas = ctx.inputs.map((model) => taskVector(model, base));
         const average = averageOf(ctx.inputs);
         const out = new Float32Array(base.data.length);
         for (const view of vectorViews(ctx.shape, filterWise ? "last" : "all")) {
@@ -37153,28 +37232,33 @@ function combinePair(weights, v0, v1) {
     }
     return out;
 }
+const T = {
+    name: "t",
+    type: "number",
+    required: true,
+    range: { min: 0, max: 1 },
+    hint: "t interpolates from the base model (0) to the other model (1).",
+    description: "interpolation factor: 0 gives the base model, 1 the other model",
+};
 const slerpMethod = {
     name: "slerp",
     prettyName: "SLERP",
     reference: "https://en.wikipedia.org/wiki/Slerp",
+    summary: "interpolates between two models along the great circle through their weights (spherical linear interpolation).",
+    // Interpolates elementwise between two tensors: their shapes must match.
+    shapePolicy: "strict",
+    dropsAtRandom: false,
     base: "required",
     minModels: 1,
     maxModels: 1,
-    globalParams: [
-        {
-            name: "t",
-            type: "number",
-            required: true,
-            description: "interpolation factor: 0 gives the base model, 1 the other model",
-        },
-    ],
+    globalParams: [T],
     perModelParams: [],
     merge(ctx) {
         const base = requireBase("slerp", ctx);
         requireInputCount("slerp", ctx, 1, 1);
         const other = ctx.inputs[0];
         requireOutputSized("slerp", ctx, [base, other]);
-        const t = numberParam("slerp", ctx, ctx.global, "t");
+        const t = readNumber(T, ctx.global, siteOf("slerp", ctx));
         const weights = slerpWeights(slerpCosine(base.data, other.data), t);
         return combinePair(weights, base.data, other.data);
     },
@@ -37222,43 +37306,44 @@ function nuslerpWeights(v1, v2, view, t) {
         return lerpWeights(t);
     return { a: fround$1(Math.sin((1 - t) * omega) / sinOmega), b: fround$1(Math.sin(t * omega) / sinOmega) };
 }
-function taskVector(model, base) {
-    const delta = new Float32Array(model.data.length);
-    for (let i = 0; i < delta.length; i++)
-        delta[i] = fround$1(model.data[i] - base.data[i]);
-    return delta;
-}
+const FLATTEN = {
+    name: "nuslerp_flatten",
+    type: "boolean",
+    default: true,
+    description: "interpolate the whole tensor as one vector; false interpolates row by row",
+};
+const ROW_WISE = {
+    name: "nuslerp_row_wise",
+    type: "boolean",
+    default: false,
+    description: "without flattening, interpolate vectors along the first axis instead of the last",
+};
+const WEIGHT = {
+    name: "weight",
+    type: "number",
+    required: true,
+    description: "relative weight; t = w₂ / (w₁ + w₂)",
+};
 const nuslerpMethod = {
     name: "nuslerp",
     prettyName: "NuSLERP",
+    summary: "spherically interpolates two models (or their task vectors from a base) with a factor taken from their weights.",
+    // Interpolates elementwise between two tensors: their shapes must match.
+    shapePolicy: "strict",
+    dropsAtRandom: false,
     base: "optional",
     minModels: 2,
     maxModels: 2,
-    globalParams: [
-        {
-            name: "nuslerp_flatten",
-            type: "boolean",
-            default: true,
-            description: "interpolate the whole tensor as one vector; false interpolates row by row",
-        },
-        {
-            name: "nuslerp_row_wise",
-            type: "boolean",
-            default: false,
-            description: "without flattening, interpolate vectors along the first axis instead of the last",
-        },
-    ],
-    perModelParams: [
-        { name: "weight", type: "number", required: true, description: "relative weight; t = w₂ / (w₁ + w₂)" },
-    ],
+    globalParams: [FLATTEN, ROW_WISE],
+    perModelParams: [WEIGHT],
     merge(ctx) {
         requireInputCount("nuslerp", ctx, 2, 2);
         const [first, second] = ctx.inputs;
         const base = ctx.base;
         requireOutputSized("nuslerp", ctx, base === undefined ? [first, second] : [base, first, second]);
-        const t = nuslerpFactor(numberParam("nuslerp", ctx, first.params, "weight", first.model), numberParam("nuslerp", ctx, second.params, "weight", second.model));
-        const flatten = booleanParam("nuslerp", ctx, "nuslerp_flatten");
-        const rowWise = booleanParam("nuslerp", ctx, "nuslerp_row_wise");
+        const t = nuslerpFactor(readNumber(WEIGHT, first.params, siteOf("nuslerp", ctx, first.model)), readNumber(WEIGHT, second.params, siteOf("nuslerp", ctx, second.model)));
+        const flatten = readBoolean(FLATTEN, ctx.global, siteOf("nuslerp", ctx));
+        const rowWise = readBoolean(ROW_WISE, ctx.global, siteOf("nuslerp", ctx));
         const v1 = base === undefined ? first.data : taskVector(first, base);
         const v2 = base === undefined ? second.data : taskVector(second, base);
         const out = new Float32Array(v1.length);
@@ -37281,24 +37366,29 @@ const nuslerpMethod = {
  * Exact definition: out[i] = f32(θ[i] · f32(scale)), or θ unchanged without `scale`.
  */
 const fround = Math.fround;
+const SCALE = { name: "scale", type: "number", description: "factor to multiply the tensor by" };
 const passthroughMethod = {
     name: "passthrough",
     prettyName: "Passthrough",
+    summary: "copies tensors unchanged, for example to stack layer ranges of several models.",
+    // Copies one tensor: with slices, a model whose shape differs fails (nothing to crop against).
+    shapePolicy: "strict",
+    dropsAtRandom: false,
     base: "none",
     minModels: 1,
     // Per output tensor (per slice with `slices`); mergekit fails on any other count.
     maxModels: 1,
     globalParams: [],
-    perModelParams: [{ name: "scale", type: "number", description: "factor to multiply the tensor by" }],
+    perModelParams: [SCALE],
     /** Without `scale` this returns the input's own buffer (no copy); callers must not mutate inputs. */
     merge(ctx) {
         requireNoBase("passthrough", ctx);
         requireInputCount("passthrough", ctx, 1, 1);
         const input = ctx.inputs[0];
         const count = requireOutputSized("passthrough", ctx, [input]);
-        if (input.params.scale === undefined)
+        if (input.params[SCALE.name] === undefined)
             return input.data;
-        const scale = fround(numberParam("passthrough", ctx, input.params, "scale", input.model));
+        const scale = fround(readNumber(SCALE, input.params, siteOf("passthrough", ctx, input.model)));
         const out = new Float32Array(count);
         for (let i = 0; i < count; i++)
             out[i] = fround(input.data[i] * scale);
@@ -37310,6 +37400,7 @@ const taskArithmeticMethod = defineTaskFamilyMethod({
     name: "task_arithmetic",
     prettyName: "Task Arithmetic",
     reference: "https://arxiv.org/abs/2212.04089",
+    summary: "adds each fine-tune's task vector (its difference from the base) to the base, scaled by its weight.",
     defaultNormalize: false,
     defaultRescale: false,
 });
@@ -37318,6 +37409,7 @@ const tiesMethod = defineTaskFamilyMethod({
     name: "ties",
     prettyName: "TIES",
     reference: "https://arxiv.org/abs/2306.01708",
+    summary: "trims each task vector to its largest-magnitude entries, elects a sign per weight by weighted majority, and adds only the entries that agree with it (TIES-Merging).",
     sparsification: "magnitude",
     consensus: "sum",
     defaultNormalize: true,
@@ -37340,6 +37432,10 @@ const METHODS = new Map([
     modelStockMethod,
     passthroughMethod,
 ].map((method) => [method.name, method]));
+/** The methods the fast kernels can run: those with a kernel plan. */
+[...METHODS.values()]
+    .filter((method) => method.kernelPlan !== undefined)
+    .map((method) => method.name);
 const methodRegistry = {
     get(name) {
         return METHODS.get(name);
@@ -37349,8 +37445,6 @@ const methodRegistry = {
     },
 };
 
-/** Written into every output folder, so that a later run knows it may replace the folder. */
-const RUN_RECORD_FILE = "hubmerge.json";
 /**
  * An output folder built beside its destination and swapped in only when complete, so that a
  * failed or cancelled run leaves the previous output exactly as it was.
@@ -37769,22 +37863,20 @@ const resolveLocalSource = async (ref) => {
     });
 };
 
-var name = "hubmerge";
-var version = "0.1.0";
-var pkg = {
-	name: name,
-	version: version};
-
-/** The tool's name and version (recorded in run records, cards and locks); bundled into dist/. */
-const TOOL = { name: pkg.name, version: pkg.version };
-
-/** manifest → resolve → open: every model's headers and config, no weights. */
-async function loadRun(options) {
-    const manifest = await loadManifest(options.manifestPath);
+/** manifest → parsed, validated, its models listed and its text hashed; nothing else is read. */
+async function readManifest(from) {
+    const manifest = typeof from === "string" ? await loadManifest(from) : parseManifest(from.text, from.path);
     validateManifest(manifest, methodRegistry);
     const method = methodRegistry.get(manifest.mergeMethod);
-    const resolver = options.resolver ?? resolveLocalSource;
     const refs = referencedModels(manifest);
+    const sha256 = createHash("sha256").update(manifest.text).digest("hex");
+    return { manifest, method, refs, sha256 };
+}
+/** manifest → resolve → open: every model's headers and config, no weights. */
+async function loadRun(options) {
+    const read = "manifest" in options ? options.manifest : await readManifest(options.manifestPath);
+    const { manifest, method, refs } = read;
+    const resolver = options.resolver ?? resolveLocalSource;
     const settled = await Promise.allSettled(refs.map(async (ref) => loadModel(await resolver(ref))));
     const models = new Map();
     settled.forEach((result, i) => {
@@ -37796,7 +37888,7 @@ async function loadRun(options) {
         await closeModels(models);
         throw failed.reason;
     }
-    return { manifest, method, models };
+    return { manifest, method, models, manifestSha256: read.sha256 };
 }
 /** load → check (optional) → plan: everything up to the first full weight read. */
 async function planRun(options) {
@@ -37874,8 +37966,18 @@ async function mergeInto(planned, dir, options) {
         tokenizerSource: tokenizer.source,
         chatTemplate: manifest.chatTemplate,
     });
-    const record = await buildRunRecord(planned, dir, shards, seed, [...plan.warnings, ...warnings]);
-    await writeFile(join(dir, RUN_RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
+    const record = await buildRunRecord({
+        dir,
+        manifest: { file: manifest.file, sha256: planned.manifestSha256 },
+        method: planned.method.name,
+        seed,
+        dareRescale: manifest.hubmerge.dareRescale,
+        sources: [...models.values()].map((m) => ({ ref: m.ref, revision: m.source.revision ?? null })),
+        dtype: plan.torchDtype,
+        shards,
+        warnings: [...plan.warnings, ...warnings],
+    });
+    await writeRunRecord(dir, record);
     const baseRef = plan.method.base !== "none" && manifest.baseModel ? plan.referenceModel : undefined;
     const card = renderCard({
         manifest,
@@ -37894,62 +37996,11 @@ async function mergeInto(planned, dir, options) {
 async function closeModels(models) {
     await Promise.all([...models.values()].map((m) => m.tensors.close()));
 }
-/** Every model the manifest reads, once each, in manifest order. */
-function referencedModels(manifest) {
-    const refs = [];
-    const add = (ref) => {
-        if (ref && !refs.some((r) => sameModelRef(r, ref)))
-            refs.push(ref);
-    };
-    add(manifest.baseModel);
-    manifest.models?.forEach((m) => add(m.ref));
-    manifest.slices?.forEach((s) => s.sources.forEach((src) => add(src.ref)));
-    const tokenizer = manifest.tokenizerSource;
-    if (tokenizer !== undefined && tokenizer !== "base") {
-        if (tokenizer === "union") {
-            throw new HubmergeError("E_MANIFEST", "tokenizer_source: union is not supported yet", {
-                where: { file: manifest.file, ...manifest.locate(["tokenizer_source"]) },
-                hint: "use `base` or name the model whose tokenizer the merge should keep",
-            });
-        }
-        add(parseModelRef(tokenizer, manifest.dir));
-    }
-    return refs;
-}
 function tokenizerModel(manifest, models) {
     const tokenizer = manifest.tokenizerSource;
     if (tokenizer === undefined || tokenizer === "base")
         return undefined;
     return models.get(modelKey(parseModelRef(tokenizer, manifest.dir)));
-}
-async function buildRunRecord(run, dir, shards, seed, warnings) {
-    const files = shards.map(({ file, size, sha256 }) => ({ path: file, size, sha256 }));
-    if (files.length > 1)
-        files.push(await describeFile(dir, SHARD_INDEX_FILE));
-    return {
-        tool: TOOL,
-        manifest: { file: run.manifest.file, sha256: sha256(run.manifest.text) },
-        method: run.method.name,
-        seed: seed.toString(),
-        dareRescale: run.manifest.hubmerge.dareRescale,
-        sources: [...run.models.values()].map((m) => ({ ref: m.ref, revision: m.source.revision ?? null })),
-        dtype: run.plan.torchDtype,
-        files,
-        warnings,
-    };
-}
-/** Hashes a file as a stream: shards are gigabytes. */
-async function describeFile(dir, path) {
-    const hash = createHash("sha256");
-    let size = 0;
-    for await (const chunk of createReadStream(join(dir, path))) {
-        hash.update(chunk);
-        size += chunk.byteLength;
-    }
-    return { path, size, sha256: hash.digest("hex") };
-}
-function sha256(data) {
-    return createHash("sha256").update(data).digest("hex");
 }
 /** Publishes a finished merge to the manifest's output repo in one Hub commit. */
 async function publishMerge(result, options) {
@@ -38078,18 +38129,17 @@ async function assessManifest(file, options) {
     const assessment = { file, sources: {} };
     try {
         // The run's working directory is the workspace, so paths in errors and cards stay relative.
-        const manifest = await loadManifest(file);
-        validateManifest(manifest, methodRegistry);
-        assessment.manifest = manifest;
-        assessment.manifestSha256 = createHash("sha256").update(manifest.text).digest("hex");
+        const read = await readManifest(file);
+        assessment.manifest = read.manifest;
+        assessment.manifestSha256 = read.sha256;
         // Only the commit shas: a run where nothing changed makes no other Hub request.
-        for (const ref of referencedModels(manifest)) {
+        for (const ref of read.refs) {
             assessment.sources[ref.raw] =
-                ref.kind === "hub" ? await HubSource.resolveRevision(ref, { hub: options.session.hub }) : null;
+                ref.kind === "hub" ? await resolveRevision(ref, { hub: options.session.hub }) : null;
         }
         assessment.decision = decideMerge(options.lock.manifests[file], { manifestSha256: assessment.manifestSha256, sources: assessment.sources, toolVersion: TOOL.version }, options.force);
         if (options.deep && assessment.decision.needed)
-            await checkAndPlan(assessment, file, options);
+            await checkAndPlan(assessment, read, options);
     }
     catch (error) {
         if (!(error instanceof HubmergeError))
@@ -38098,9 +38148,10 @@ async function assessManifest(file, options) {
     }
     return assessment;
 }
-async function checkAndPlan(assessment, path, options) {
+async function checkAndPlan(assessment, read, options) {
+    // The manifest read above, not read and validated a second time.
     const planned = await planRun({
-        manifestPath: path,
+        manifest: read,
         resolver: options.session.resolver,
         lineageOf: options.session.lineageOf,
         check: true,
@@ -41696,8 +41747,12 @@ async function discoverManifests(workspace, pattern) {
     return files.map((file) => relative(workspace, file).split(sep$2).join("/")).sort();
 }
 
-/** The dispatch the Hub bot sends when a source model changes. */
+/**
+ * The `repository_dispatch` event type the Hub bot sends when a source model changes and the
+ * Action listens for. Both faces name it; neither imports the other, so it lives here.
+ */
 const SOURCE_UPDATED_EVENT = "hubmerge-source-updated";
+
 const PULL_REQUEST_EVENTS = new Set(["pull_request", "pull_request_target"]);
 function decideIntent(mode, event) {
     const isPullRequest = PULL_REQUEST_EVENTS.has(event.name);
