@@ -177,7 +177,7 @@ describe("the assembly refuses", () => {
       const receipt = JSON.parse(await readFile(receiptOf(d, 1), "utf8"));
       const shard = join(d, "part-1", receipt.shards[0].file);
       const bytes = await readFile(shard);
-      bytes[bytes.length - 1] ^= 1;
+      bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
       await writeFile(shard, bytes);
     });
     const out = join(root, "x-altered");

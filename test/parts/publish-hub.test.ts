@@ -33,7 +33,7 @@ const publish = () => ({ hub: session().hub, retry: FAST_RETRY });
 async function tree(repo: string): Promise<Record<string, string>> {
   const files: Record<string, string> = {};
   for await (const f of listFiles({ repo, hubUrl: hub.url, accessToken: TOKEN })) {
-    files[f.path] = f.lfs?.oid ?? f.oid;
+    files[f.path] = f.lfs?.oid ?? f.oid ?? "";
   }
   return files;
 }
