@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createHash } from "node:crypto";
@@ -24,13 +24,13 @@ import type { MergePlan } from "./merge/plan/types.js";
 import type { MergeMethod } from "./merge/types.js";
 import { modelKey, type ModelRef } from "./model-ref.js";
 import type { RunRecord } from "./run-record.js";
-import { openPublishTarget } from "./hub/publish/publish-uploaded.js";
+import { openPublishTarget, type PublishTarget } from "./hub/publish/publish-uploaded.js";
 import type { UploadStats } from "./hub/publish/upload-shards.js";
 import { assembleInto, matchShardPlan } from "./parts/assemble.js";
 import { checkReceipts } from "./parts/check-receipts.js";
 import { mergePart } from "./parts/part-run.js";
 import { checkPins, pinnedResolver, PINS_FORMAT, type Pins } from "./parts/pins.js";
-import { findReceipts, type PartReceipt } from "./parts/receipt.js";
+import { findReceipts, readPartReceipt, type PartReceipt } from "./parts/receipt.js";
 import type { PartSpec } from "./parts/split.js";
 import { TOOL } from "./version.js";
 import { finishOutput, shardMetadata } from "./finish-output.js";
@@ -382,17 +382,24 @@ export async function runPart(
   const read = "manifest" in options ? options.manifest : await readManifest(options.manifestPath);
   checkPins(options.pins, { file: read.manifest.file, sha256: read.sha256 }, read.refs);
   const resolver = pinnedResolver(options.resolver ?? resolveLocalSource, options.pins.sources);
-  const output = await StagedOutputDir.create(options.out, { force: options.force });
+  const target =
+    options.publish && (await openPublishTarget(publishTargetOptions(read, options.seed, options.publish)));
+  const seed = options.seed ?? read.manifest.hubmerge.seed;
+  const earlier = await finishedPart(options, read, seed, target);
+  if (earlier) return { receipt: earlier, outDir: resolve(options.out), uploads: target?.uploads.stats };
+  // A folder holding this part's earlier receipt is a part output: a re-run may replace it.
+  const previous = await readPartReceipt(options.out, options.part);
+  const output = await StagedOutputDir.create(options.out, {
+    force: options.force || previous !== undefined,
+  });
   try {
-    const target =
-      options.publish && (await openPublishTarget(publishTargetOptions(read, options.seed, options.publish)));
     const planned = await planRun({ check: true, ...options, manifest: read, resolver });
     try {
       const receipt = await mergePart({
         ...options,
         planned,
         dir: output.stagingDir,
-        seed: options.seed ?? read.manifest.hubmerge.seed,
+        seed,
         maxShardBytes: options.maxShardBytes,
         uploads: target?.uploads,
       });
@@ -405,6 +412,38 @@ export async function runPart(
     await output.abort();
     throw error;
   }
+}
+
+/**
+ * The receipt of an earlier run of this very part, when it is complete: same manifest, tool,
+ * seed, pins and shard size, its shards in the folder at their sizes, and (with --push) on the
+ * Hub. A re-run of a fan-out then skips the parts that finished.
+ */
+async function finishedPart(
+  options: PartRunOptions,
+  read: ReadManifest,
+  seed: bigint,
+  target: PublishTarget | undefined,
+): Promise<PartReceipt | undefined> {
+  const receipt = await readPartReceipt(options.out, options.part);
+  const same =
+    receipt !== undefined &&
+    receipt.manifest.sha256 === read.sha256 &&
+    receipt.tool.version === TOOL.version &&
+    receipt.seed === seed.toString() &&
+    receipt.maxShardBytes === (options.maxShardBytes ?? null) &&
+    JSON.stringify(receipt.sources) === JSON.stringify(options.pins.sources);
+  if (!same) return undefined;
+  for (const shard of receipt.shards) {
+    const size = await stat(join(options.out, shard.file)).then(
+      (s) => s.size,
+      () => -1,
+    );
+    if (size !== shard.size) return undefined;
+  }
+  if (!target) return receipt;
+  const files = receipt.shards.map((s) => ({ path: s.file, size: s.size, sha256: s.sha256 }));
+  return (await target.missing(files)).length === 0 ? receipt : undefined;
 }
 
 export interface AssembleRunOptions {

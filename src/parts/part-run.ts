@@ -55,7 +55,9 @@ export async function mergePart(input: PartRunInput): Promise<PartReceipt> {
     threads: input.threads,
     pieceElements: input.pieceElements,
     shards: only,
-    onShardClosed: uploads && ((shard, path) => uploads.add({ path: shard.file, size: shard.size, sha256: shard.sha256 }, path)),
+    onShardClosed:
+      uploads &&
+      ((shard, path) => uploads.add({ path: shard.file, size: shard.size, sha256: shard.sha256 }, path)),
   });
   if (uploads) await uploads.settle();
   const sources: SourcePin[] = [...models.values()].map((m) => ({

@@ -50,6 +50,18 @@ export async function writeReceipt(dir: string, receipt: PartReceipt): Promise<s
   return path;
 }
 
+/** The receipt of `part` in a part's output folder, if it holds a valid one. */
+export async function readPartReceipt(dir: string, part: PartSpec): Promise<PartReceipt | undefined> {
+  const path = join(dir, receiptFileName(part));
+  const text = await readFile(path).catch(() => undefined);
+  if (!text || text.byteLength > MAX_RECEIPT_BYTES) return undefined;
+  try {
+    return parseReceipt(text.toString("utf8"), path);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Every receipt under `dir` (artifact downloads put each part in a folder of its own). */
 export async function findReceipts(dir: string): Promise<FoundReceipt[]> {
   let entries;

@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -107,6 +107,23 @@ describe("merge --part and a local assembly", () => {
       expect(record.files).toContainEqual({ path: shard.file, size: shard.size, sha256: shard.sha256 });
     }
   });
+});
+
+describe("re-running a part", () => {
+  it("returns at once when its receipt and shards are there, and merges again when the seed changed", async () => {
+    const dir = join(root, "rerun");
+    const part = { index: 1, count: 2 };
+    const first = await runPart({ manifestPath, out: dir, part, pins, maxShardBytes: SHARD });
+    const shard = join(dir, first.receipt.shards[0]!.file);
+    const { mtimeMs } = await stat(shard);
+    const again = await runPart({ manifestPath, out: dir, part, pins, maxShardBytes: SHARD });
+    expect(again.receipt).toEqual(first.receipt);
+    expect((await stat(shard)).mtimeMs).toBe(mtimeMs);
+    // Another seed is another part: merged again, and its folder replaced without --force.
+    const other = await runPart({ manifestPath, out: dir, part, pins, maxShardBytes: SHARD, seed: 12n });
+    expect(other.receipt.seed).toBe("12");
+    expect(other.receipt.shards[0]!.sha256).not.toBe(first.receipt.shards[0]!.sha256);
+  }, 60_000);
 });
 
 describe("the assembly refuses", () => {

@@ -154,6 +154,12 @@ describe("parts through the Hub", () => {
     expect(published!.commitSha).not.toBe(before);
     expect(hub.admin.head("acme/merged")).toBe(published!.commitSha);
     expect(await tree("acme/merged")).toEqual(oneRunner);
+
+    // Re-running the fan-out finds every part done: nothing is merged or uploaded again.
+    hub.requests.clear();
+    await pushParts(dir, 3);
+    expect(hub.requests.entries.filter(isUpload)).toHaveLength(0);
+    expect(hub.requests.matching({ method: "GET", pathIncludes: ".safetensors" })).toHaveLength(0);
   }, 120_000);
 
   it("refuses a receipt whose object is not on the Hub, and commits nothing", async () => {

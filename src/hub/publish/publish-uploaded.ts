@@ -37,6 +37,8 @@ export interface PublishTarget {
   /** Where shard uploads go; `add` each shard as it completes. */
   readonly uploads: ShardUploads;
   readonly created: boolean;
+  /** Which of these files the Hub does not hold as LFS objects. */
+  missing(files: readonly UploadedFile[]): Promise<UploadedFile[]>;
   /**
    * One commit on the branch's current head: the files of `dir` (those not in `uploaded`) and
    * every object in `uploaded`, which must be on the Hub already (else nothing is committed).
@@ -82,6 +84,14 @@ export async function openPublishTarget(opts: PublishTargetOptions): Promise<Pub
   return {
     uploads,
     created: first.created,
+    missing: async (files) => {
+      if (files.length === 0) return [];
+      const absent = await missingLfsObjects(
+        lfs,
+        files.map((f) => ({ oid: f.sha256, size: f.size })),
+      );
+      return files.filter((f) => absent.some((a) => a.oid === f.sha256));
+    },
     commit: async (dir, uploaded) => {
       const local = await localFiles(dir, uploaded, token);
       const inline: FolderFile[] = [];
