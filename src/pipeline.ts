@@ -1,35 +1,31 @@
-import { createHash } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { collectCardSources } from "./card/collect-sources.js";
+import { createHash } from "node:crypto";
 import { assertCompatible, runCheck, type CheckInput } from "./compat/check.js";
 import type { LineageLookup } from "./compat/lineage.js";
 import type { CompatReport } from "./compat/report.js";
-import { renderMarkdown } from "./compat/render.js";
-import { renderCard } from "./card/render-card.js";
 import { HubmergeError } from "./errors.js";
 import type { HubConfig } from "./hub/client/config.js";
+import type { RetryOptions } from "./hub/client/retrying-fetch.js";
 import { publishFolder, type PublishEvent, type PublishResult } from "./hub/publish/publish.js";
 import { loadManifest, parseManifest } from "./manifest/parse.js";
 import { referencedModels } from "./manifest/referenced-models.js";
 import type { Manifest } from "./manifest/types.js";
 import { chooseChatTemplate, type ChosenChatTemplate } from "./merge/chat-template.js";
 import { validateManifest } from "./manifest/validate.js";
-import { writeAuxFiles } from "./merge/aux-files.js";
 import type { MergeEventListener } from "./merge/events.js";
 import { executePlan, type ExecuteInput } from "./merge/execute.js";
 import type { BackendName } from "./merge/kernels/index.js";
 import { loadModel, type LoadedModel } from "./merge/loaded-model.js";
 import { methodRegistry } from "./merge/methods/registry.js";
 import { StagedOutputDir } from "./merge/output-dir.js";
-import { outputMetadata } from "./merge/output-metadata.js";
 import { buildPlan } from "./merge/plan/build-plan.js";
 import type { MergePlan } from "./merge/plan/types.js";
 import { planTokenizer } from "./merge/tokenizer/plan-tokenizer.js";
 import type { MergeMethod } from "./merge/types.js";
 import { modelKey, parseModelRef, type ModelRef } from "./model-ref.js";
-import { buildRunRecord, writeRunRecord, type RunRecord } from "./run-record.js";
-import { HubSource } from "./source/hub-source.js";
+import type { RunRecord } from "./run-record.js";
 import { LocalSource } from "./source/local-source.js";
 import { resolveLocalSource, type SourceResolver } from "./source/resolve.js";
 import { confineManifest } from "./source/workspace.js";
@@ -37,11 +33,20 @@ import { TOOL } from "./version.js";
 import {
   countingSource,
   DEFAULT_SAMPLE_FRACTION,
-  pinnedResolver,
+  pinnedResolver as recordPinnedResolver,
   readRecordFrom,
   verifyPlanned,
   type VerifyReport,
 } from "./verify/index.js";
+import { openPublishTarget, type PublishTarget } from "./hub/publish/publish-uploaded.js";
+import type { UploadStats } from "./hub/publish/upload-shards.js";
+import { assembleInto, matchShardPlan } from "./parts/assemble.js";
+import { checkReceipts } from "./parts/check-receipts.js";
+import { mergePart } from "./parts/part-run.js";
+import { checkPins, pinnedResolver, PINS_FORMAT, type Pins } from "./parts/pins.js";
+import { findReceipts, readPartReceipt, type PartReceipt } from "./parts/receipt.js";
+import type { PartSpec } from "./parts/split.js";
+import { finishOutput, shardMetadata } from "./finish-output.js";
 
 // What the faces (cli/, action/, bot/) need from the stages, re-exported so that this file is
 // their one way into the engine (eslint's no-restricted-imports keeps it so).
@@ -58,6 +63,10 @@ export type { LoadedModel } from "./merge/loaded-model.js";
 export type { RunRecord } from "./run-record.js";
 export { DTYPE_SIZE } from "./safetensors/dtype.js";
 export { renderVerifyReport, verifyFailure, type VerifyReport } from "./verify/index.js";
+export type { UploadStats } from "./hub/publish/upload-shards.js";
+export { readPins, writePins, type Pins } from "./parts/pins.js";
+export { parsePartSpec, type PartSpec } from "./parts/split.js";
+export type { PartReceipt } from "./parts/receipt.js";
 
 /** A manifest file's path, or its text and the path it stands for (e.g. one read from GitHub). */
 export type ManifestInput = string | { text: string; path: string };
@@ -127,6 +136,8 @@ interface MergeOptions extends PlanOptions {
   onReads?: ExecuteInput["onReads"];
   onEvent?: MergeEventListener;
   signal?: AbortSignal;
+  /** Each shard as soon as it is complete (an upload that overlaps the merge). */
+  onShardClosed?: ExecuteInput["onShardClosed"];
 }
 
 export type MergeRunOptions = LoadRunOptions & MergeOptions;
@@ -260,7 +271,7 @@ async function mergeInto(
     dir,
     seed,
     dareRescale: manifest.hubmerge.dareRescale,
-    metadata: outputMetadata(TOOL, plan.method.name),
+    metadata: shardMetadata(plan),
     onEvent,
     signal: options.signal,
     backend: options.backend,
@@ -268,46 +279,16 @@ async function mergeInto(
     pieceElements: options.pieceElements,
     readAheadBytes: options.readAheadBytes,
     onReads: options.onReads,
+    onShardClosed: options.onShardClosed,
   });
-  const reference = [...models.values()].find((m) => m.ref === plan.referenceModel)!;
-  const tokenizer = (plan.tokenizer && models.get(plan.tokenizer.sourceKey)) ?? reference;
-  await writeAuxFiles({
-    dir,
-    config: plan.config,
-    configSource: reference.source,
-    tokenizerSource: tokenizer.source,
-    tokenizerFiles: plan.tokenizer?.files,
-    chatTemplate: planned.chatTemplate?.text,
-  });
-  const record = await buildRunRecord({
-    dir,
-    manifest: { file: manifest.file, sha256: planned.manifestSha256 },
-    method: planned.method.name,
+  const record = await finishOutput(planned, dir, {
     seed,
-    dareRescale: manifest.hubmerge.dareRescale,
-    sources: [...models.values()].map((m) => ({ ref: m.ref, revision: m.source.revision ?? null })),
-    dtype: plan.torchDtype,
     shards,
-    warnings: [...plan.warnings, ...warnings],
-    ...([...models.values()].some((m) => m.source instanceof HubSource && m.source.readsVerifiedCache)
-      ? { sourceCache: "verified" as const }
-      : {}),
-    manifestText: manifest.text,
-  });
-  await writeRunRecord(dir, record);
-  const baseRef = plan.method.base !== "none" && manifest.baseModel ? plan.referenceModel : undefined;
-  const card = renderCard({
-    manifest,
-    method: plan.method,
-    record,
-    sources: await collectCardSources([...models.values()], baseRef),
-    repo: manifest.hubmerge.output?.repo,
+    warnings,
     hubUrl: options.hubUrl,
-    compatibilityMarkdown: planned.compat && renderMarkdown(planned.compat),
     provenanceUrl: options.provenanceUrl,
+    onEvent,
   });
-  card.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
-  await writeFile(join(dir, "README.md"), card.text);
   return { record, kernels };
 }
 
@@ -336,6 +317,8 @@ async function planChatTemplate(
 export interface PublishRunOptions {
   hub: HubConfig;
   fetch?: typeof fetch;
+  /** Retries of Hub requests (tests shorten the backoff). */
+  retry?: RetryOptions;
   signal?: AbortSignal;
   onProgress?: (event: PublishEvent) => void;
 }
@@ -395,7 +378,7 @@ export async function verifyMerge(options: VerifyRunOptions): Promise<VerifyRepo
   const { record, digests } = await readRecordFrom(target);
   const read = await readManifest({ text: record.manifestText!, path: record.manifest.file });
   const counted: SourceResolver = async (ref) => countingSource(await resolver(ref), sources);
-  const planned = await planRun({ manifest: read, resolver: pinnedResolver(record, counted) });
+  const planned = await planRun({ manifest: read, resolver: recordPinnedResolver(record, counted) });
   try {
     const result = await verifyPlanned({
       target,
@@ -423,6 +406,220 @@ export async function verifyMerge(options: VerifyRunOptions): Promise<VerifyRepo
       verdicts: result.verdicts,
       ok: result.verdicts.every((v) => v.ok),
     };
+  } finally {
+    await closeModels(planned.models);
+  }
+}
+
+export interface MergeAndPublishResult {
+  merged: MergeRunResult;
+  published: PublishResult;
+  /** Shards sent, and shards the Hub already had (a re-run after a failure). */
+  uploads: UploadStats;
+}
+
+/**
+ * merge → publish with the upload overlapping the merge: each shard goes to the Hub as an LFS
+ * object as soon as it is complete, and one commit at the end names them all. A failure before
+ * that commit leaves the repo as it was (`merge --push`, the Action's apply).
+ */
+export async function mergeAndPublish(
+  options: MergeRunOptions & { publish: PublishRunOptions },
+): Promise<MergeAndPublishResult> {
+  const read = "manifest" in options ? options.manifest : await readManifest(options.manifestPath);
+  const target = await openPublishTarget(publishTargetOptions(read, options.seed, options.publish));
+  let merged: MergeRunResult;
+  try {
+    merged = await runMerge({
+      ...options,
+      manifest: read,
+      onShardClosed: (shard, path) =>
+        target.uploads.add({ path: shard.file, size: shard.size, sha256: shard.sha256 }, path),
+    });
+  } catch (error) {
+    await target.uploads.settle().catch(() => undefined);
+    throw error;
+  }
+  const uploaded = await target.uploads.settle();
+  const published = await target.commit(merged.outDir, uploaded);
+  return { merged, published, uploads: target.uploads.stats };
+}
+
+function publishTargetOptions(read: ReadManifest, seed: bigint | undefined, options: PublishRunOptions) {
+  const output = outputOf(read.manifest);
+  return {
+    hub: options.hub,
+    repo: output.repo,
+    private: output.private,
+    overwrite: output.overwrite,
+    commitTitle: `hubmerge: ${read.method.name} merge of ${read.refs.length} models`,
+    commitDescription: `manifest ${read.manifest.file} (sha256 ${read.sha256}), seed ${seed ?? read.manifest.hubmerge.seed}`,
+    fetch: options.fetch,
+    retry: options.retry,
+    signal: options.signal,
+    onProgress: options.onProgress,
+  };
+}
+
+function outputOf(manifest: Manifest) {
+  const output = manifest.hubmerge.output;
+  if (!output) {
+    throw new HubmergeError("E_USAGE", "the manifest names no output repo to publish to", {
+      where: { file: manifest.file },
+      hint: "add hubmerge: {output: {repo: org/name}} to the manifest",
+    });
+  }
+  return output;
+}
+
+/** The pins of a planned run: every source at the commit it resolved to (`plan --pins`). */
+export function pinsOf(run: LoadedRun): Pins {
+  return {
+    format: PINS_FORMAT,
+    manifest: { file: run.manifest.file, sha256: run.manifestSha256 },
+    sources: [...run.models.values()].map((m) => ({ ref: m.ref, revision: m.source.revision ?? null })),
+  };
+}
+
+export type PartRunOptions = MergeRunOptions & {
+  part: PartSpec;
+  pins: Pins;
+  /** Upload the part's shards to the output repo (no commit). */
+  publish?: PublishRunOptions;
+};
+
+/** One part of a split merge: its shards and its receipt in `out`, uploaded with `publish`. */
+export async function runPart(
+  options: PartRunOptions,
+): Promise<{ receipt: PartReceipt; outDir: string; uploads?: UploadStats }> {
+  const read = "manifest" in options ? options.manifest : await readManifest(options.manifestPath);
+  checkPins(options.pins, { file: read.manifest.file, sha256: read.sha256 }, read.refs);
+  const resolver = pinnedResolver(options.resolver ?? resolveLocalSource, options.pins.sources);
+  const target =
+    options.publish && (await openPublishTarget(publishTargetOptions(read, options.seed, options.publish)));
+  const seed = options.seed ?? read.manifest.hubmerge.seed;
+  const earlier = await finishedPart(options, read, seed, target);
+  if (earlier) return { receipt: earlier, outDir: resolve(options.out), uploads: target?.uploads.stats };
+  // A folder holding this part's earlier receipt is a part output: a re-run may replace it.
+  const previous = await readPartReceipt(options.out, options.part);
+  const output = await StagedOutputDir.create(options.out, {
+    force: options.force || previous !== undefined,
+  });
+  try {
+    const planned = await planRun({ check: true, ...options, manifest: read, resolver });
+    try {
+      const receipt = await mergePart({
+        ...options,
+        planned,
+        dir: output.stagingDir,
+        seed,
+        maxShardBytes: options.maxShardBytes,
+        uploads: target?.uploads,
+      });
+      await output.commit();
+      return { receipt, outDir: output.finalDir, uploads: target?.uploads.stats };
+    } finally {
+      await closeModels(planned.models);
+    }
+  } catch (error) {
+    await output.abort();
+    throw error;
+  }
+}
+
+/**
+ * The receipt of an earlier run of this very part, when it is complete: same manifest, tool,
+ * seed, pins and shard size, its shards in the folder at their sizes, and (with --push) on the
+ * Hub. A re-run of a fan-out then skips the parts that finished.
+ */
+async function finishedPart(
+  options: PartRunOptions,
+  read: ReadManifest,
+  seed: bigint,
+  target: PublishTarget | undefined,
+): Promise<PartReceipt | undefined> {
+  const receipt = await readPartReceipt(options.out, options.part);
+  const same =
+    receipt !== undefined &&
+    receipt.manifest.sha256 === read.sha256 &&
+    receipt.tool.version === TOOL.version &&
+    receipt.seed === seed.toString() &&
+    receipt.maxShardBytes === (options.maxShardBytes ?? null) &&
+    JSON.stringify(receipt.sources) === JSON.stringify(options.pins.sources);
+  if (!same) return undefined;
+  for (const shard of receipt.shards) {
+    const size = await stat(join(options.out, shard.file)).then(
+      (s) => s.size,
+      () => -1,
+    );
+    if (size !== shard.size) return undefined;
+  }
+  if (!target) return receipt;
+  const files = receipt.shards.map((s) => ({ path: s.file, size: s.size, sha256: s.sha256 }));
+  return (await target.missing(files)).length === 0 ? receipt : undefined;
+}
+
+export interface AssembleRunOptions {
+  manifestPath: string;
+  /** The folder holding the parts' receipts (and, for a local assembly, their shards). */
+  partsDir: string;
+  resolver?: SourceResolver;
+  lineageOf?: LineageLookup;
+  hubUrl?: string;
+  onEvent?: MergeEventListener;
+  /** A local assembly into this folder; */
+  out?: string;
+  force?: boolean;
+  /** …or one commit to the manifest's output repo, naming the uploaded shards. */
+  publish?: PublishRunOptions;
+}
+
+/** Checks the parts' receipts, then writes the whole output locally or publishes it in one commit. */
+export async function assembleParts(
+  options: AssembleRunOptions,
+): Promise<{ record: RunRecord; outDir?: string; published?: PublishResult }> {
+  const read = await readManifest(options.manifestPath);
+  const parts = checkReceipts(await findReceipts(options.partsDir), {
+    manifest: { file: read.manifest.file, sha256: read.sha256 },
+    tool: TOOL,
+  });
+  const resolver = pinnedResolver(options.resolver ?? resolveLocalSource, parts.first.sources);
+  const maxShardBytes = parts.first.maxShardBytes ?? undefined;
+  const planned = await planRun({
+    ...options,
+    check: true,
+    allowIncompatible: true,
+    manifest: read,
+    resolver,
+    maxShardBytes,
+  });
+  try {
+    matchShardPlan(planned, parts);
+    if (options.out !== undefined) {
+      const output = await StagedOutputDir.create(options.out, { force: options.force });
+      try {
+        const record = await assembleInto(planned, parts, output.stagingDir, {
+          ...options,
+          copyShards: true,
+        });
+        await output.commit();
+        return { record, outDir: output.finalDir };
+      } catch (error) {
+        await output.abort();
+        throw error;
+      }
+    }
+    if (!options.publish) throw new HubmergeError("E_USAGE", "assembling parts needs --out DIR or the Hub");
+    const seed = BigInt(parts.first.seed);
+    const target = await openPublishTarget(publishTargetOptions(read, seed, options.publish));
+    const scratch = await mkdtemp(join(tmpdir(), "hubmerge-assemble-"));
+    try {
+      const record = await assembleInto(planned, parts, scratch, { ...options, copyShards: false });
+      const shards = parts.shards.map((s) => ({ path: s.file, size: s.size, sha256: s.sha256 }));
+      return { record, published: await target.commit(scratch, shards) };
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   } finally {
     await closeModels(planned.models);
   }

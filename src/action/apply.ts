@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { HubmergeError } from "../errors.js";
 import type { LockEntry } from "../lock/lockfile.js";
-import { publishMerge, runMerge, type BackendName } from "../pipeline.js";
+import { mergeAndPublish, type BackendName } from "../pipeline.js";
 import type { HubSession } from "../session.js";
 import { TOOL } from "../version.js";
 import type { Assessment } from "./assess.js";
@@ -32,7 +32,8 @@ export async function applyManifest(
   }
   core.startGroup(`merge ${file}`);
   try {
-    const merged = await runMerge({
+    // Shards upload while later ones merge; one commit at the end names them all.
+    const { merged, published } = await mergeAndPublish({
       manifestPath: file,
       out: join(options.tempDir, createHash("sha256").update(file).digest("hex").slice(0, 16)),
       force: true,
@@ -49,8 +50,8 @@ export async function applyManifest(
           core.info(`merged ${event.index}/${event.total} tensors`);
         }
       },
+      publish: { hub: options.session.hub, signal: options.signal },
     });
-    const published = await publishMerge(merged, { hub: options.session.hub, signal: options.signal });
     core.info(`merged on ${merged.kernels}`);
     core.info(
       published.unchanged

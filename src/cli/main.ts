@@ -9,6 +9,7 @@ import { registerInspect } from "./inspect.js";
 import { registerMerge } from "./merge.js";
 import { registerPlan } from "./plan.js";
 import { registerVerify } from "./verify.js";
+import { registerPublish } from "./publish.js";
 
 /** Runs the CLI; resolves to the exit status (0 ok, see ERROR_CODES for the rest). */
 export async function main(argv: string[]): Promise<number> {
@@ -19,6 +20,7 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   registerMerge(program);
   registerPlan(program);
+  registerPublish(program);
   registerCheck(program);
   registerInspect(program);
   registerHub(program);

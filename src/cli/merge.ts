@@ -3,7 +3,17 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HubmergeError } from "../errors.js";
-import { BACKEND_NAMES, publishMerge, runMerge, type BackendName } from "../pipeline.js";
+import {
+  BACKEND_NAMES,
+  mergeAndPublish,
+  parsePartSpec,
+  readPins,
+  runMerge,
+  runPart,
+  type BackendName,
+  type MergeRunOptions,
+  type PartSpec,
+} from "../pipeline.js";
 import { addHubFlags, sessionFromFlags, type HubFlags } from "./hub-flags.js";
 import { formatBytes } from "../format.js";
 import { parsePositiveInt, parseSeed, parseSize, parseSizeOrZero } from "./options.js";
@@ -21,6 +31,8 @@ interface MergeFlags extends HubFlags {
   allowIncompatible?: boolean;
   allowCrimes?: boolean;
   readAhead?: number;
+  part?: PartSpec;
+  pins?: string;
 }
 
 export function registerMerge(program: Command): void {
@@ -46,7 +58,13 @@ export function registerMerge(program: Command): void {
     .option("--force", "replace an output folder that was not written by hubmerge")
     .option("-q, --quiet", "print only warnings and the summary")
     .option("--allow-incompatible", "merge even when the compatibility check finds blocking problems")
-    .addOption(new Option("--allow-crimes", "mergekit's spelling of --allow-incompatible").hideHelp());
+    .addOption(new Option("--allow-crimes", "mergekit's spelling of --allow-incompatible").hideHelp())
+    .option(
+      "--part <I/N>",
+      "merge only part I of N (whole shards; writes a part receipt, --push uploads without committing)",
+      parsePartSpec,
+    )
+    .option("--pins <file>", "source revisions to read (hubmerge plan --pins FILE); required with --part");
   addHubFlags(command).action(async (manifestPath: string, flags: MergeFlags) => {
     if (!flags.out && !flags.push) {
       throw new HubmergeError("E_USAGE", "merge needs --out DIR, --push, or both", {
@@ -56,7 +74,7 @@ export function registerMerge(program: Command): void {
     const session = sessionFromFlags(flags);
     const scratch = flags.out ? undefined : await mkdtemp(join(tmpdir(), "hubmerge-push-"));
     try {
-      const result = await runMerge({
+      const options: MergeRunOptions = {
         manifestPath,
         out: flags.out ?? join(scratch!, "out"),
         seed: flags.seed,
@@ -70,7 +88,24 @@ export function registerMerge(program: Command): void {
         lineageOf: session.lineageOf,
         hubUrl: session.hub.hubUrl,
         onEvent: progressReporter(process.stderr, flags.quiet ?? false),
-      });
+      };
+      const publish = {
+        hub: session.hub,
+        onProgress: (event: { event: string; message?: string }) => {
+          if (event.event === "warning") process.stderr.write(`warning: ${event.message}\n`);
+        },
+      };
+      if (flags.part) {
+        await mergeOnePart(options, flags, flags.part, flags.push ? publish : undefined);
+        return;
+      }
+      if (flags.pins) {
+        throw new HubmergeError("E_USAGE", "--pins goes with --part", {
+          hint: "pin a one-process merge in the manifest (org/name@revision)",
+        });
+      }
+      const pushed = flags.push ? await mergeAndPublish({ ...options, publish }) : undefined;
+      const result = pushed?.merged ?? (await runMerge(options));
       const { record, plan } = result;
       const total = record.files.reduce((sum, f) => sum + f.size, 0);
       const lines = [
@@ -80,17 +115,12 @@ export function registerMerge(program: Command): void {
       ];
       if (flags.out)
         lines.push(`wrote ${result.outDir} (${formatBytes(total)} in ${record.files.length} file(s))`);
-      if (flags.push) {
-        const published = await publishMerge(result, {
-          hub: session.hub,
-          onProgress: (event) => {
-            if (event.event === "warning") process.stderr.write(`warning: ${event.message}\n`);
-          },
-        });
+      if (pushed) {
+        const { published, uploads } = pushed;
         lines.push(
           published.unchanged
             ? `${published.url} already holds these bytes at commit ${published.commitSha}: no commit made`
-            : `published ${published.url} at commit ${published.commitSha}`,
+            : `published ${published.url} at commit ${published.commitSha} (${uploads.uploaded} shard(s) uploaded, ${uploads.present} already on the Hub)`,
         );
       }
       process.stdout.write(lines.join("\n") + "\n");
@@ -98,4 +128,39 @@ export function registerMerge(program: Command): void {
       if (scratch) await rm(scratch, { recursive: true, force: true });
     }
   });
+}
+
+/** `--part I/N`: the part's shards and receipt, uploaded (not committed) with --push. */
+async function mergeOnePart(
+  options: MergeRunOptions,
+  flags: MergeFlags,
+  part: PartSpec,
+  publish: Parameters<typeof runPart>[0]["publish"],
+): Promise<void> {
+  if (!flags.out) {
+    throw new HubmergeError("E_USAGE", "--part needs --out DIR: the part's receipt is written there", {
+      hint: "e.g. --part 1/3 --out part-1 --push; then hubmerge publish MANIFEST --parts .",
+    });
+  }
+  if (!flags.pins) {
+    throw new HubmergeError(
+      "E_USAGE",
+      "--part needs --pins FILE: every part must read the same source revisions",
+      {
+        hint: "write them once with hubmerge plan MANIFEST --pins pins.json, and pass the file to every part",
+      },
+    );
+  }
+  const pins = await readPins(flags.pins);
+  const { receipt, outDir, uploads } = await runPart({ ...options, part, pins, publish });
+  const bytes = receipt.shards.reduce((sum, s) => sum + s.size, 0);
+  const lines = [
+    `merged part ${part.index}/${part.count}: ${receipt.shards.map((s) => s.file).join(", ")} (${formatBytes(bytes)})`,
+  ];
+  if (flags.out) lines.push(`wrote ${outDir} with its receipt`);
+  if (uploads)
+    lines.push(
+      `uploaded ${uploads.uploaded} shard(s), ${uploads.present} already on the Hub; nothing committed`,
+    );
+  process.stdout.write(lines.join("\n") + "\n");
 }

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { closeModels, manifestWarnings, planRun } from "../pipeline.js";
+import { closeModels, manifestWarnings, pinsOf, planRun, writePins } from "../pipeline.js";
 import { addHubFlags, sessionFromFlags, type HubFlags } from "./hub-flags.js";
 import { formatBytes } from "../format.js";
 import { parseSize } from "./options.js";
@@ -10,16 +10,19 @@ export function registerPlan(program: Command): void {
     .description("validate a manifest and show what the merge would do, without reading weights")
     .argument("<manifest>", "merge manifest")
     .option("--shard-size <size>", "largest shard, e.g. 5GB (default) or 500MB", parseSize)
-    .option("--json", "print the plan as JSON");
+    .option("--json", "print the plan as JSON")
+    .option("--pins <file>", "write every source's resolved revision to FILE (for merge --part)");
   addHubFlags(command).action(
-    async (manifestPath: string, flags: HubFlags & { shardSize?: number; json?: boolean }) => {
+    async (manifestPath: string, flags: HubFlags & { shardSize?: number; json?: boolean; pins?: string }) => {
       const { resolver } = sessionFromFlags(flags);
-      const { plan, manifest, models, chatTemplate } = await planRun({
+      const planned = await planRun({
         manifestPath,
         resolver,
         maxShardBytes: flags.shardSize,
       });
+      const { plan, manifest, models, chatTemplate } = planned;
       await closeModels(models);
+      if (flags.pins) await writePins(flags.pins, pinsOf(planned));
       if (flags.json) {
         const { method, ...rest } = plan;
         const json = { method: method.name, manifestWarnings: manifestWarnings(manifest), ...rest };

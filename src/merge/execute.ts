@@ -7,7 +7,7 @@ import {
   type DType,
   type FloatDType,
 } from "../safetensors/dtype.js";
-import { ShardedWriter, type WrittenShard } from "../safetensors/writer.js";
+import { ShardedWriter, type ShardedWriterOptions, type WrittenShard } from "../safetensors/writer.js";
 import type { MergeEventListener } from "./events.js";
 import { openKernels, type BackendName, type KernelBackend } from "./kernels/index.js";
 import type { LoadedModel } from "./loaded-model.js";
@@ -43,6 +43,10 @@ export interface ExecuteInput {
    * receives the plan's recipes in order, so a plan of a few recipes merges just those.
    */
   sink?: TensorSink;
+  /** Merge and write only these shards of the plan (one part of a split merge); no index then. */
+  shards?: ReadonlySet<number>;
+  /** Each shard as soon as it is complete (see ShardedWriterOptions.onShardClosed). */
+  onShardClosed?: ShardedWriterOptions["onShardClosed"];
 }
 
 /** What the executor writes to: the sharded writer, or anything that takes tensors the same way. */
@@ -76,11 +80,19 @@ export async function executePlan(
   const { plan, onEvent } = input;
   const kernels = await openKernels(input.backend, input.threads);
   const writer =
-    input.sink ?? new ShardedWriter({ dir: input.dir, plan: plan.shards, metadata: input.metadata });
+    input.sink ??
+    new ShardedWriter({
+      dir: input.dir,
+      plan: plan.shards,
+      metadata: input.metadata,
+      only: input.shards,
+      onShardClosed: input.onShardClosed,
+    });
   const byRef = new Map([...input.models.values()].map((m) => [m.ref, m]));
   const buffers = new ReadBuffers();
+  const recipes = selectedRecipes(plan, input.shards);
   const units = workUnits(
-    plan.recipes,
+    recipes,
     // A re-indexed embedding is read whole: its output rows gather rows from all over the input.
     (recipe) => recipe.rows === undefined && kernels.canMergePieces(pieceQuery(recipe, input, byRef)),
     input.pieceElements ?? kernels.pieceElements,
@@ -120,7 +132,7 @@ export async function executePlan(
         onEvent?.({
           type: "tensor",
           index: index + 1,
-          total: plan.recipes.length,
+          total: recipes.length,
           name: recipe.name,
           outputBytes: elementCount(recipe) * outputSize(recipe),
         });
@@ -135,6 +147,15 @@ export async function executePlan(
     await reads.close();
     await kernels.close();
   }
+}
+
+/** The recipes of the selected shards, in plan order (all of them without a selection). */
+function selectedRecipes(plan: MergePlan, shards: ReadonlySet<number> | undefined): TensorRecipe[] {
+  if (shards === undefined) return plan.recipes;
+  const names = new Set(
+    plan.shards.files.flatMap((shard, i) => (shards.has(i) ? shard.tensors.map((t) => t.name) : [])),
+  );
+  return plan.recipes.filter((recipe) => names.has(recipe.name));
 }
 
 function outputSize(recipe: TensorRecipe): number {

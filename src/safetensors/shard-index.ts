@@ -18,6 +18,22 @@ const INDEX_JSON_LIMITS: JsonShapeLimits = {
   maxObjectEntries: 10_000_000,
 };
 
+/**
+ * transformers' index layout for a shard plan: sorted keys, 2-space indent, a final newline. A
+ * function of the plan alone, so the writer and a parts assembly produce the same bytes.
+ */
+export function encodeShardIndex(plan: {
+  files: readonly { file: string; tensors: readonly { name: string }[] }[];
+  totalSize: number;
+}): Uint8Array {
+  const weightMap: [string, string][] = plan.files.flatMap((shard) =>
+    shard.tensors.map((tensor): [string, string] => [tensor.name, shard.file]),
+  );
+  weightMap.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const index = { metadata: { total_size: plan.totalSize }, weight_map: Object.fromEntries(weightMap) };
+  return new TextEncoder().encode(`${JSON.stringify(index, null, 2)}\n`);
+}
+
 /** Reads the index of `model` and returns its weight_map (tensor name → shard path). */
 export async function readShardIndex(model: ModelSource): Promise<Map<string, string>> {
   const where = `${model.ref}: ${SHARD_INDEX_FILE}`;

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { HubmergeError } from "../errors.js";
 import type { DType, FloatDType } from "./dtype.js";
 import { byteSize } from "./header.js";
-import { SHARD_INDEX_FILE } from "./shard-index.js";
+import { encodeShardIndex, SHARD_INDEX_FILE } from "./shard-index.js";
 
 export interface PlannedTensor {
   name: string;
@@ -111,6 +111,17 @@ export interface ShardedWriterOptions {
   plan: ShardPlan;
   /** Written to every shard's `__metadata__`, always with `format: "pt"`. */
   metadata?: Record<string, string>;
+  /**
+   * Write only these shards (indices into the plan), and no index: one part of a merge split
+   * across runners (the assembly writes the index). Default: every shard, and the index.
+   */
+  only?: ReadonlySet<number>;
+  /**
+   * Called once per shard as soon as its last byte is on disk, with its hidden partial path
+   * (renamed by finish()); the writer waits for it, so a callback that opens the file before
+   * returning may read it while later shards are written (an upload that overlaps the merge).
+   */
+  onShardClosed?: (shard: WrittenShard, partialPath: string) => Promise<void>;
 }
 
 interface WriterEntry {
@@ -161,13 +172,18 @@ export class ShardedWriter {
   private readonly written: WrittenShard[] = [];
   /** Final paths already renamed into place by a finish() that then failed. */
   private readonly placed: string[] = [];
+  private readonly only: ReadonlySet<number> | undefined;
+  private readonly onShardClosed: ShardedWriterOptions["onShardClosed"];
 
   constructor(opts: ShardedWriterOptions) {
     this.dir = opts.dir;
     this.plan = opts.plan;
     this.metadata = shardMetadata(opts.metadata);
+    this.only = opts.only;
+    this.onShardClosed = opts.onShardClosed;
     checkUniqueNames(opts.plan.files.flatMap((shard) => shard.tensors));
-    opts.plan.files.forEach((shard, index) =>
+    opts.plan.files.forEach((shard, index) => {
+      if (!this.writes(index)) return;
       shard.tensors.forEach((tensor, i) =>
         this.order.push({
           shard: index,
@@ -175,8 +191,8 @@ export class ShardedWriter {
           size: plannedSize(tensor),
           lastInShard: i === shard.tensors.length - 1,
         }),
-      ),
-    );
+      );
+    });
   }
 
   /** Appends the next tensor of the plan; tensors must come in plan order. */
@@ -253,10 +269,10 @@ export class ShardedWriter {
     this.checkWritable("finish");
     const next = this.order[this.cursor];
     if (next) throw writerError(`finish() called before every tensor was written: "${next.name}" is next`);
-    const files = this.plan.files.map((shard) => shard.file);
+    const files = this.plan.files.filter((_, index) => this.writes(index)).map((shard) => shard.file);
     await this.guard(async () => {
       for (const [index, shard] of this.plan.files.entries()) {
-        if (shard.tensors.length === 0) {
+        if (shard.tensors.length === 0 && this.writes(index)) {
           await this.shardFor(index); // a tensor-less shard is just its header
           await this.closeCurrent();
         }
@@ -266,15 +282,21 @@ export class ShardedWriter {
         await rename(partialPath(this.dir, file), join(this.dir, file));
         this.placed.push(join(this.dir, file));
       }
-      if (files.length > 1) {
+      if (this.plan.files.length > 1 && this.only === undefined) {
         await this.writeIndex();
         files.push(SHARD_INDEX_FILE);
       }
       await syncDirectory(this.dir);
     });
     this.state = "finished";
-    const shards = this.plan.files.map((shard) => this.written.find((w) => w.file === shard.file)!);
+    const shards = files
+      .filter((file) => file !== SHARD_INDEX_FILE)
+      .map((file) => this.written.find((w) => w.file === file)!);
     return { files, shards };
+  }
+
+  private writes(index: number): boolean {
+    return this.only === undefined || this.only.has(index);
   }
 
   /** Removes everything this writer wrote; a finished output is left alone. */
@@ -348,28 +370,17 @@ export class ShardedWriter {
       await shard.handle.close();
     }
     const file = this.plan.files[shard.index]!.file;
-    this.written.push({
-      file,
-      size: shard.position,
-      sha256: shard.hash.digest("hex"),
-      tensors: shard.tensors,
-    });
+    const written = { file, size: shard.position, sha256: shard.hash.digest("hex"), tensors: shard.tensors };
+    this.written.push(written);
+    await this.onShardClosed?.(written, partialPath(this.dir, file));
   }
 
-  /** transformers' index layout: sorted keys, 2-space indent; written to a temp file, then renamed. */
+  /** The index, written to a temp file, then renamed. */
   private async writeIndex(): Promise<void> {
-    const weightMap: [string, string][] = this.plan.files.flatMap((shard) =>
-      shard.tensors.map((tensor): [string, string] => [tensor.name, shard.file]),
-    );
-    weightMap.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const index = {
-      metadata: { total_size: this.plan.totalSize },
-      weight_map: Object.fromEntries(weightMap),
-    };
     const temp = partialPath(this.dir, SHARD_INDEX_FILE);
     const handle = await open(temp, "w");
     try {
-      await writeAll(handle, new TextEncoder().encode(`${JSON.stringify(index, null, 2)}\n`), 0);
+      await writeAll(handle, encodeShardIndex(this.plan), 0);
       await handle.sync();
     } finally {
       await handle.close();

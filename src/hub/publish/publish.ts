@@ -100,11 +100,15 @@ export async function publishFolder(opts: PublishOptions): Promise<PublishResult
     })),
     ...deleted.map((path): CommitOperation => ({ operation: "delete", path })),
   ];
-  const commitSha = await commitChecked(opts, hub, retry, target.head, operations, emit);
+  const send: CommitSender = (fetch, description, attempt) =>
+    sendCommit(opts, hub, fetch, target.head, description, operations, emit, attempt);
+  const commitSha = await commitChecked(opts, hub, retry, target.head, send, emit);
   return { commitSha, url, created: target.created, deleted };
 }
 
-function requireWriteToken(opts: PublishOptions): string {
+export function requireWriteToken(
+  opts: Pick<PublishOptions, "repo" | "hub" | "commitTitle" | "commitDescription">,
+): string {
   const problem = repoIdProblem(opts.repo, true);
   if (problem !== undefined) {
     throw new HubmergeError(
@@ -133,7 +137,10 @@ function requireWriteToken(opts: PublishOptions): string {
 }
 
 /** A repo with content that hubmerge did not write is replaced only when the manifest says so. */
-function refuseForeignRepo(opts: PublishOptions, target: TargetRepo): void {
+export function refuseForeignRepo(
+  opts: Pick<PublishOptions, "repo" | "overwrite">,
+  target: TargetRepo,
+): void {
   const hasContent = target.files.some((path) => path !== ".gitattributes");
   if (target.created || target.madeByHubmerge || !hasContent || opts.overwrite) return;
   throw new HubmergeError(
@@ -148,12 +155,20 @@ function refuseForeignRepo(opts: PublishOptions, target: TargetRepo): void {
 
 type Emit = (event: PublishEvent) => void;
 
-async function commitChecked(
-  opts: PublishOptions,
+/** One send of the commit (with the description that carries the publish id); returns its sha. */
+export type CommitSender = (
+  fetch: typeof globalThis.fetch,
+  description: string,
+  attempt: { reachedCommit: boolean },
+) => Promise<string>;
+
+/** Sends the commit; after a lost answer or a conflict, finds out whether it landed (see top). */
+export async function commitChecked(
+  opts: Pick<PublishOptions, "repo" | "commitDescription" | "fetch" | "signal">,
   hub: { hubUrl: string; token: string },
   retry: RetryOptions,
   parentCommit: string,
-  operations: CommitOperation[],
+  sendOnce: CommitSender,
   emit: Emit,
 ): Promise<string> {
   const codes = new HubErrorCodes();
@@ -179,7 +194,7 @@ async function commitChecked(
   for (let send = 1; ; send++) {
     const attempt = { reachedCommit: false };
     try {
-      return await sendCommit(opts, hub, fetch, parentCommit, description, operations, emit, attempt);
+      return await sendOnce(fetch, description, attempt);
     } catch (error) {
       if (opts.signal?.aborted || isAbortError(error)) throw error;
       const conflict = error instanceof HubApiError && (error.statusCode === 412 || error.statusCode === 409);
