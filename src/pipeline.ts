@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { collectCardSources } from "./card/collect-sources.js";
 import { assertCompatible, runCheck, type CheckInput } from "./compat/check.js";
@@ -10,6 +11,7 @@ import { renderCard } from "./card/render-card.js";
 import { HubmergeError } from "./errors.js";
 import type { HubConfig } from "./hub/client/config.js";
 import { publishFolder, type PublishEvent, type PublishResult } from "./hub/publish/publish.js";
+import { parseMergeGraph, withIntermediates, type MergeGraph, type MergeStep } from "./manifest/multi-doc.js";
 import { loadManifest, parseManifest } from "./manifest/parse.js";
 import { referencedModels } from "./manifest/referenced-models.js";
 import type { Manifest } from "./manifest/types.js";
@@ -36,6 +38,7 @@ export { assertCompatible } from "./compat/check.js";
 export { renderJson, renderMarkdown, renderText } from "./compat/render.js";
 export type { CompatReport } from "./compat/report.js";
 export { parseThresholdOverrides } from "./compat/thresholds.js";
+export type { MergeGraph, MergeStep } from "./manifest/multi-doc.js";
 export { referencedModels } from "./manifest/referenced-models.js";
 export type { Manifest } from "./manifest/types.js";
 export type { MergeEvent, MergeEventListener } from "./merge/events.js";
@@ -119,11 +122,54 @@ export interface MergeRunResult extends PlannedRun {
 /** manifest → parsed, validated, its models listed and its text hashed; nothing else is read. */
 export async function readManifest(from: ManifestInput): Promise<ReadManifest> {
   const manifest = typeof from === "string" ? await loadManifest(from) : parseManifest(from.text, from.path);
+  return readManifestOf(manifest);
+}
+
+function readManifestOf(manifest: Manifest): ReadManifest {
   validateManifest(manifest, methodRegistry);
   const method = methodRegistry.get(manifest.mergeMethod)!;
-  const refs = referencedModels(manifest);
   const sha256 = createHash("sha256").update(manifest.text).digest("hex");
-  return { manifest, method, refs, sha256 };
+  return { manifest, method, refs: referencedModels(manifest), sha256 };
+}
+
+/** A merge of a file, read as `readManifest` reads a one-document manifest. */
+export interface GraphStep extends MergeStep {
+  read: ReadManifest;
+  final: boolean;
+}
+
+/** A manifest file as its merges: one step for an ordinary manifest, several for mergekit-multi. */
+export interface ReadGraph {
+  file: string;
+  steps: GraphStep[];
+}
+
+/** A file → its merges in run order, each parsed and validated; nothing else is read. */
+export async function readMergeGraph(from: ManifestInput): Promise<ReadGraph> {
+  const path = typeof from === "string" ? from : from.path;
+  let text: string;
+  try {
+    text = typeof from === "string" ? await readFile(from, "utf8") : from.text;
+  } catch {
+    // loadManifest words every way a file cannot be read.
+    return graphOfOne(await readManifest(from));
+  }
+  const graph: MergeGraph | undefined = parseMergeGraph(text, path);
+  if (graph === undefined) return graphOfOne(await readManifest({ text, path }));
+  const steps = graph.steps.map((step) => ({
+    ...step,
+    read: readManifestOf(step.manifest),
+    final: step === graph.final,
+  }));
+  return { file: path, steps };
+}
+
+function graphOfOne(read: ReadManifest): ReadGraph {
+  const { manifest } = read;
+  return {
+    file: manifest.file,
+    steps: [{ manifest, uses: [], pos: { line: 1, column: 1 }, read, final: true }],
+  };
 }
 
 /** manifest → resolve → open: every model's headers and config, no weights. */
@@ -312,4 +358,71 @@ export async function publishMerge(
     signal: options.signal,
     onProgress: options.onProgress,
   });
+}
+
+/** One merge of a file, as `planGraph` saw it: planned, or waiting for the merges it reads. */
+export interface PlannedStep {
+  step: GraphStep;
+  /** Absent when the step reads an earlier merge of the file, which does not exist before `merge`. */
+  planned?: PlannedRun;
+}
+
+/** Plans every merge whose inputs exist now; the others are validated and placed in the order. */
+export async function planGraph(graph: ReadGraph, options: RunSources & PlanOptions): Promise<PlannedStep[]> {
+  const out: PlannedStep[] = [];
+  for (const step of graph.steps) {
+    if (step.uses.length > 0) {
+      out.push({ step });
+      continue;
+    }
+    const planned = await planRun({ ...options, manifest: step.read });
+    await closeModels(planned.models);
+    out.push({ step, planned });
+  }
+  return out;
+}
+
+export interface GraphMergeOptions extends RunSources, MergeOptions {
+  /** Where named merges are written (mergekit's `--intermediate-dir`); a temporary folder by default. */
+  intermediateDir?: string;
+  /** Publish each merge whose document has `hubmerge.output`, and read it from there afterwards. */
+  publish?: PublishRunOptions;
+  onStep?: (step: GraphStep, index: number) => void;
+}
+
+export interface MergedStep {
+  step: GraphStep;
+  result: MergeRunResult;
+  published?: PublishResult;
+}
+
+/** Runs a file's merges in order: each intermediate is made before any merge that reads it. */
+export async function runGraph(graph: ReadGraph, options: GraphMergeOptions): Promise<MergedStep[]> {
+  const temporary = options.intermediateDir === undefined && graph.steps.length > 1;
+  const dir = temporary ? await mkdtemp(join(tmpdir(), "hubmerge-multi-")) : options.intermediateDir;
+  const made = new Map<string, ModelRef>();
+  const merged: MergedStep[] = [];
+  try {
+    for (const [index, step] of graph.steps.entries()) {
+      options.onStep?.(step, index);
+      const manifest = withIntermediates(step.read.manifest, made);
+      const read = { ...step.read, manifest, refs: referencedModels(manifest) };
+      const out = step.final ? options.out : join(dir!, step.name!);
+      const result = await runMerge({ ...options, manifest: read, out });
+      const published =
+        options.publish && manifest.hubmerge.output ? await publishMerge(result, options.publish) : undefined;
+      if (step.name !== undefined) made.set(step.name, madeRef(step.name, result, published));
+      merged.push({ step, result, ...(published && { published }) });
+    }
+    return merged;
+  } finally {
+    if (temporary) await rm(dir!, { recursive: true, force: true });
+  }
+}
+
+/** A published intermediate is read from its repo at the commit just made; else from its folder. */
+function madeRef(name: string, result: MergeRunResult, published: PublishResult | undefined): ModelRef {
+  if (published === undefined) return { raw: name, kind: "local", path: resolve(result.outDir) };
+  const repo = result.manifest.hubmerge.output!.repo;
+  return { raw: `${repo}@${published.commitSha}`, kind: "hub", repo, revision: published.commitSha };
 }

@@ -3,7 +3,16 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HubmergeError } from "../errors.js";
-import { BACKEND_NAMES, publishMerge, runMerge, type BackendName } from "../pipeline.js";
+import {
+  BACKEND_NAMES,
+  publishMerge,
+  readMergeGraph,
+  runGraph,
+  runMerge,
+  type BackendName,
+  type ReadGraph,
+} from "../pipeline.js";
+import type { HubSession } from "../session.js";
 import { addHubFlags, sessionFromFlags, type HubFlags } from "./hub-flags.js";
 import { formatBytes } from "../format.js";
 import { parsePositiveInt, parseSeed, parseSize } from "./options.js";
@@ -20,6 +29,7 @@ interface MergeFlags extends HubFlags {
   quiet?: boolean;
   allowIncompatible?: boolean;
   allowCrimes?: boolean;
+  intermediateDir?: string;
 }
 
 export function registerMerge(program: Command): void {
@@ -37,6 +47,10 @@ export function registerMerge(program: Command): void {
         .default("auto"),
     )
     .option("--shard-size <size>", "largest shard, e.g. 5GB (default) or 500MB", parseSize)
+    .option(
+      "-I, --intermediate-dir <dir>",
+      "keep a multi-merge file's named merges here (default: a temporary folder)",
+    )
     .option("--force", "replace an output folder that was not written by hubmerge")
     .option("-q, --quiet", "print only warnings and the summary")
     .option("--allow-incompatible", "merge even when the compatibility check finds blocking problems")
@@ -48,10 +62,15 @@ export function registerMerge(program: Command): void {
       });
     }
     const session = sessionFromFlags(flags);
+    const graph = await readMergeGraph(manifestPath);
+    if (graph.steps.length > 1) {
+      await mergeGraph(graph, session, flags);
+      return;
+    }
     const scratch = flags.out ? undefined : await mkdtemp(join(tmpdir(), "hubmerge-push-"));
     try {
       const result = await runMerge({
-        manifestPath,
+        manifest: graph.steps[0]!.read,
         out: flags.out ?? join(scratch!, "out"),
         seed: flags.seed,
         threads: flags.threads,
@@ -87,4 +106,36 @@ export function registerMerge(program: Command): void {
       if (scratch) await rm(scratch, { recursive: true, force: true });
     }
   });
+}
+
+/** A mergekit-multi file: every merge in order; `--push` publishes each one that names an output. */
+async function mergeGraph(graph: ReadGraph, session: HubSession, flags: MergeFlags): Promise<void> {
+  const scratch = flags.out ? undefined : await mkdtemp(join(tmpdir(), "hubmerge-push-"));
+  try {
+    const merged = await runGraph(graph, {
+      out: flags.out ?? join(scratch!, "out"),
+      intermediateDir: flags.intermediateDir,
+      seed: flags.seed,
+      threads: flags.threads,
+      backend: flags.backend,
+      force: flags.force,
+      maxShardBytes: flags.shardSize,
+      allowIncompatible: Boolean(flags.allowIncompatible || flags.allowCrimes),
+      resolver: session.resolver,
+      lineageOf: session.lineageOf,
+      hubUrl: session.hub.hubUrl,
+      onEvent: progressReporter(process.stderr, flags.quiet ?? false),
+      onStep: (step, i) =>
+        process.stderr.write(`merge ${i + 1}/${graph.steps.length}: ${step.name ?? "(unnamed)"}\n`),
+      ...(flags.push && { publish: { hub: session.hub } }),
+    });
+    const lines = merged.map(({ step, result, published }) => {
+      const where = step.final && flags.out ? result.outDir : step.final ? "(final)" : step.name!;
+      const pushed = published ? `, published ${published.url} at commit ${published.commitSha}` : "";
+      return `${step.name ?? "(unnamed)"}: ${result.plan.recipes.length} tensors with ${result.plan.method.name} in ${result.seconds.toFixed(1)} s → ${where}${pushed}`;
+    });
+    process.stdout.write(lines.join("\n") + "\n");
+  } finally {
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  }
 }
