@@ -26,7 +26,7 @@ import { StagedOutputDir } from "./merge/output-dir.js";
 import { buildPlan } from "./merge/plan/build-plan.js";
 import type { MergePlan } from "./merge/plan/types.js";
 import type { MergeMethod } from "./merge/types.js";
-import { modelKey, parseModelRef, type ModelRef } from "./model-ref.js";
+import { modelKey, parseModelRef, sameModelRef, type ModelRef } from "./model-ref.js";
 import { buildRunRecord, writeRunRecord, type RunRecord } from "./run-record.js";
 import { LocalSource } from "./source/local-source.js";
 import { resolveLocalSource, type SourceResolver } from "./source/resolve.js";
@@ -142,6 +142,10 @@ export interface GraphStep extends MergeStep {
 export interface ReadGraph {
   file: string;
   steps: GraphStep[];
+  /** SHA-256 of the whole file: a multi-merge file is one unit for the lockfile. */
+  sha256: string;
+  /** The models the file reads from outside it (its merges' own names left out), once each. */
+  refs: ModelRef[];
 }
 
 /** A file → its merges in run order, each parsed and validated; nothing else is read. */
@@ -161,15 +165,18 @@ export async function readMergeGraph(from: ManifestInput): Promise<ReadGraph> {
     read: readManifestOf(step.manifest),
     final: step === graph.final,
   }));
-  return { file: path, steps };
+  const names = new Set(steps.map((step) => step.name));
+  const refs: ModelRef[] = [];
+  for (const ref of steps.flatMap((step) => step.read.refs)) {
+    if (!names.has(ref.raw) && !refs.some((known) => sameModelRef(known, ref))) refs.push(ref);
+  }
+  return { file: path, steps, sha256: createHash("sha256").update(text).digest("hex"), refs };
 }
 
 function graphOfOne(read: ReadManifest): ReadGraph {
-  const { manifest } = read;
-  return {
-    file: manifest.file,
-    steps: [{ manifest, uses: [], pos: { line: 1, column: 1 }, read, final: true }],
-  };
+  const { manifest, sha256, refs } = read;
+  const step = { manifest, uses: [], pos: { line: 1, column: 1 }, read, final: true };
+  return { file: manifest.file, steps: [step], sha256, refs };
 }
 
 /** manifest → resolve → open: every model's headers and config, no weights. */
