@@ -20,13 +20,13 @@ import { writeAuxFiles } from "./merge/aux-files.js";
 import type { MergeEventListener } from "./merge/events.js";
 import { executePlan } from "./merge/execute.js";
 import type { BackendName } from "./merge/kernels/index.js";
-import { loadModel, type LoadedModel } from "./merge/loaded-model.js";
+import { loadLoraModel, loadModel, type LoadedModel } from "./merge/loaded-model.js";
 import { methodRegistry } from "./merge/methods/registry.js";
 import { StagedOutputDir } from "./merge/output-dir.js";
 import { buildPlan } from "./merge/plan/build-plan.js";
 import type { MergePlan } from "./merge/plan/types.js";
 import type { MergeMethod } from "./merge/types.js";
-import { modelKey, parseModelRef, sameModelRef, type ModelRef } from "./model-ref.js";
+import { modelKey, parseModelRef, sameModelRef, withoutLora, type ModelRef } from "./model-ref.js";
 import { buildRunRecord, writeRunRecord, type RunRecord } from "./run-record.js";
 import { LocalSource } from "./source/local-source.js";
 import { resolveLocalSource, type SourceResolver } from "./source/resolve.js";
@@ -184,7 +184,13 @@ export async function loadRun(options: LoadRunOptions): Promise<LoadedRun> {
   const read = "manifest" in options ? options.manifest : await readManifest(options.manifestPath);
   const { manifest, method, refs } = read;
   const resolver = options.resolver ?? resolveLocalSource;
-  const settled = await Promise.allSettled(refs.map(async (ref) => loadModel(await resolver(ref))));
+  const settled = await Promise.allSettled(
+    refs.map(async (ref) =>
+      ref.lora
+        ? loadLoraModel(await resolver(withoutLora(ref)), await resolver(ref.lora))
+        : loadModel(await resolver(ref)),
+    ),
+  );
   const models = new Map<string, LoadedModel>();
   settled.forEach((result, i) => {
     if (result.status === "fulfilled") models.set(modelKey(refs[i]!), result.value);
@@ -297,7 +303,11 @@ async function mergeInto(
     method: planned.method.name,
     seed,
     dareRescale: manifest.hubmerge.dareRescale,
-    sources: [...models.values()].map((m) => ({ ref: m.ref, revision: m.source.revision ?? null })),
+    // A LoRA adapter is a source too: its pinned revision is part of what the merge was made from.
+    sources: [...models.values()].flatMap((m) => [
+      { ref: m.ref, revision: m.source.revision ?? null },
+      ...(m.adapter ? [{ ref: m.adapter.ref, revision: m.adapter.revision ?? null }] : []),
+    ]),
     dtype: plan.torchDtype,
     shards,
     warnings: [...plan.warnings, ...warnings],
