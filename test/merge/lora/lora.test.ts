@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startLocalHub } from "../../../src/localhub/index.js";
-import { runMerge } from "../../../src/pipeline.js";
+import { readManifest, runMerge } from "../../../src/pipeline.js";
 import { hubSession } from "../../../src/session.js";
 import { seedHubModel } from "../../support/hub-models.js";
 import { materializeLora, writeLoraAdapter, type LoraSpec } from "../../support/lora.js";
@@ -142,8 +142,34 @@ describe("model+adapter from the Hub", () => {
       expect(card).toContain(
         `| adapter | [\`${hub.admin.head("acme/adapter").slice(0, 12)}\`](${hub.url}/acme/adapter/tree/${hub.admin.head("acme/adapter")}) |`,
       );
+      // Pinning the adapter (or its base) keeps the same DARE masks, as pinning any source does.
+      const dare = (ref: string) =>
+        `merge_method: dare_ties\nbase_model: acme/base\nmodels:\n  - model: acme/ft1\n    parameters: {weight: 0.5, density: 0.3}\n  - model: ${ref}\n    parameters: {weight: 0.5, density: 0.3}\n`;
+      const sha = hub.admin.head("acme/adapter");
+      for (const [name, ref] of [
+        ["floating", "acme/base+acme/adapter"],
+        ["pinned", `acme/base@main+acme/adapter@${sha}`],
+      ]) {
+        await runMerge({
+          manifestPath: await writeManifest(dir, dare(ref!), `${name}.yaml`),
+          out: join(dir, name!),
+          resolver: session.resolver,
+        });
+      }
+      expect((await bytes("pinned")).equals(await bytes("floating"))).toBe(true);
     } finally {
       await hub.close();
     }
+  });
+});
+
+describe("examples/lora/merge.yaml", () => {
+  it("is a valid manifest whose second model carries an adapter", async () => {
+    const read = await readManifest(new URL("../../../examples/lora/merge.yaml", import.meta.url).pathname);
+    expect(read.refs.map((r) => r.lora?.repo ?? null)).toEqual([
+      null,
+      null,
+      "example-org/llama-3.1-8b-math-lora",
+    ]);
   });
 });
