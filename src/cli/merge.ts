@@ -110,6 +110,13 @@ export function registerMerge(program: Command): void {
 
 /** A mergekit-multi file: every merge in order; `--push` publishes each one that names an output. */
 async function mergeGraph(graph: ReadGraph, session: HubSession, flags: MergeFlags): Promise<void> {
+  const final = graph.steps.find((step) => step.final)!;
+  if (flags.push && !final.manifest.hubmerge.output) {
+    throw new HubmergeError("E_USAGE", "the final merge of this file names no output repo to publish to", {
+      where: { file: graph.file, line: final.pos.line },
+      hint: "add hubmerge: {output: {repo: org/name}} to the final merge's document",
+    });
+  }
   const scratch = flags.out ? undefined : await mkdtemp(join(tmpdir(), "hubmerge-push-"));
   try {
     const merged = await runGraph(graph, {

@@ -47,6 +47,16 @@ describe("hubmerge plan / merge on a mergekit-multi file", () => {
     expect(await readdir(join(dir, "out"))).toContain("model.safetensors");
   });
 
+  it("refuses --push when the final merge names no output repo, before merging anything", async () => {
+    const dir = await tempDir();
+    await writeFamily(dir);
+    const file = await writeManifest(dir, MULTI, "multi.yaml");
+    const merge = await runCli(["merge", file, "--push", "-I", join(dir, "kept")]);
+    expect(merge.code).not.toBe(0);
+    expect(merge.stderr).toContain("the final merge of this file names no output repo to publish to");
+    await expect(readdir(join(dir, "kept"))).rejects.toThrow(/ENOENT/);
+  });
+
   it("names the line of a cycle", async () => {
     const dir = await tempDir();
     const file = await writeManifest(
