@@ -74,7 +74,11 @@ export async function finishOutput(
     method: planned.method.name,
     seed: options.seed,
     dareRescale: manifest.hubmerge.dareRescale,
-    sources: [...models.values()].map((m) => ({ ref: m.ref, revision: m.source.revision ?? null })),
+    // A LoRA adapter is a source too: its pinned revision is part of what the merge was made from.
+    sources: [...models.values()].flatMap((m) => [
+      { ref: m.ref, revision: m.source.revision ?? null },
+      ...(m.adapter ? [{ ref: m.adapter.ref, revision: m.adapter.revision ?? null }] : []),
+    ]),
     dtype: plan.torchDtype,
     shards: options.shards,
     warnings: [...plan.warnings, ...options.warnings],

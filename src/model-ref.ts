@@ -17,6 +17,8 @@ export interface ModelRef {
   revision?: string;
   /** Absolute folder, resolved against the manifest's folder, for local references (written relative). */
   path?: string;
+  /** A PEFT LoRA adapter applied to this model while reading it (`model+adapter`). */
+  lora?: ModelRef;
 }
 
 const ACCEPTED_FORMS =
@@ -141,12 +143,7 @@ function parseHub(raw: string): ModelRef {
 export function parseModelRef(raw: string, manifestDir: string): ModelRef {
   if (raw.trim().length === 0) throw refError("Model reference is empty.");
   if (raw !== raw.trim()) throw refError(`Model reference "${raw}" has leading or trailing spaces.`);
-  if (raw.includes("+")) {
-    throw refError(
-      `Model reference "${raw}" uses \`model+lora\`: merging LoRA adapters is not supported yet.`,
-      "Merge the adapter into its base first (e.g. PEFT's merge_and_unload), upload or save the result, and reference that model.",
-    );
-  }
+  if (raw.includes("+")) return parseWithLora(raw, manifestDir);
   if (/^[a-z]+:\/\//i.test(raw)) {
     throw refError(
       `Model reference "${raw}" is a URL.`,
@@ -158,20 +155,50 @@ export function parseModelRef(raw: string, manifestDir: string): ModelRef {
   return parseHub(raw);
 }
 
+/** `model+adapter` (mergekit's LoRA syntax): each half is a Hub repo (with `@rev`) or a folder. */
+function parseWithLora(raw: string, manifestDir: string): ModelRef {
+  const parts = raw.split("+");
+  if (parts.length !== 2 || parts.some((part) => part.length === 0)) {
+    throw refError(
+      `Model reference "${raw}" must be \`model+adapter\`: one model and one LoRA adapter.`,
+      "Write e.g. `org/base+org/lora-adapter`, or `./base+./adapter` for folders.",
+    );
+  }
+  const model = parseModelRef(parts[0]!, manifestDir);
+  const lora = parseModelRef(parts[1]!, manifestDir);
+  return { ...model, raw, lora };
+}
+
 /** The canonical text of a reference: `org/name[@rev]` for the Hub, the path as written for folders. */
 export function formatModelRef(ref: ModelRef): string {
+  if (ref.lora) return ref.raw;
   if (ref.kind === "local") return ref.raw;
   return ref.revision === undefined ? `${ref.repo}` : `${ref.repo}@${ref.revision}`;
+}
+
+/** The model a `model+adapter` reference starts from (the reference itself when it has no adapter). */
+export function withoutLora(ref: ModelRef): ModelRef {
+  if (!ref.lora) return ref;
+  const { lora, ...model } = ref;
+  return { ...model, raw: ref.raw.slice(0, ref.raw.length - lora.raw.length - 1) };
 }
 
 /** Whether two references name the same model at the same revision (mergekit's equality). */
 export function sameModelRef(a: ModelRef, b: ModelRef): boolean {
   if (a.kind !== b.kind) return false;
+  if (a.lora || b.lora)
+    return (
+      a.lora !== undefined &&
+      b.lora !== undefined &&
+      sameModelRef(a.lora, b.lora) &&
+      sameModelRef(withoutLora(a), withoutLora(b))
+    );
   if (a.kind === "local") return a.path === b.path;
   return a.repo === b.repo && a.revision === b.revision;
 }
 
 /** One key per distinct model (what sameModelRef compares), for maps of loaded models. */
 export function modelKey(ref: ModelRef): string {
+  if (ref.lora) return `${modelKey(withoutLora(ref))}+${modelKey(ref.lora)}`;
   return ref.kind === "local" ? `local:${ref.path}` : `hub:${ref.repo}@${ref.revision ?? ""}`;
 }

@@ -1,7 +1,7 @@
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createHash } from "node:crypto";
 import { assertCompatible, runCheck, type CheckInput } from "./compat/check.js";
 import type { LineageLookup } from "./compat/lineage.js";
 import type { CompatReport } from "./compat/report.js";
@@ -9,6 +9,7 @@ import { HubmergeError } from "./errors.js";
 import type { HubConfig } from "./hub/client/config.js";
 import type { RetryOptions } from "./hub/client/retrying-fetch.js";
 import { publishFolder, type PublishEvent, type PublishResult } from "./hub/publish/publish.js";
+import { parseMergeGraph, withIntermediates, type MergeGraph, type MergeStep } from "./manifest/multi-doc.js";
 import { loadManifest, parseManifest } from "./manifest/parse.js";
 import { referencedModels } from "./manifest/referenced-models.js";
 import type { Manifest } from "./manifest/types.js";
@@ -17,14 +18,14 @@ import { validateManifest } from "./manifest/validate.js";
 import type { MergeEventListener } from "./merge/events.js";
 import { executePlan, type ExecuteInput } from "./merge/execute.js";
 import type { BackendName } from "./merge/kernels/index.js";
-import { loadModel, type LoadedModel } from "./merge/loaded-model.js";
+import { loadLoraModel, loadModel, type LoadedModel } from "./merge/loaded-model.js";
 import { methodRegistry } from "./merge/methods/registry.js";
 import { StagedOutputDir } from "./merge/output-dir.js";
 import { buildPlan } from "./merge/plan/build-plan.js";
 import type { MergePlan } from "./merge/plan/types.js";
 import { planTokenizer } from "./merge/tokenizer/plan-tokenizer.js";
 import type { MergeMethod } from "./merge/types.js";
-import { modelKey, parseModelRef, type ModelRef } from "./model-ref.js";
+import { modelKey, parseModelRef, sameModelRef, withoutLora, type ModelRef } from "./model-ref.js";
 import type { RunRecord } from "./run-record.js";
 import { LocalSource } from "./source/local-source.js";
 import { resolveLocalSource, type SourceResolver } from "./source/resolve.js";
@@ -54,6 +55,7 @@ export { assertCompatible } from "./compat/check.js";
 export { renderJson, renderMarkdown, renderText } from "./compat/render.js";
 export type { CompatReport } from "./compat/report.js";
 export { parseThresholdOverrides } from "./compat/thresholds.js";
+export type { MergeGraph, MergeStep } from "./manifest/multi-doc.js";
 export { referencedModels } from "./manifest/referenced-models.js";
 export type { Manifest } from "./manifest/types.js";
 export type { MergeEvent, MergeEventListener } from "./merge/events.js";
@@ -160,11 +162,65 @@ export async function readManifest(
 ): Promise<ReadManifest> {
   if (typeof from === "string") await confineManifest(options.workspace, from);
   const manifest = typeof from === "string" ? await loadManifest(from) : parseManifest(from.text, from.path);
+  return readManifestOf(manifest);
+}
+
+function readManifestOf(manifest: Manifest): ReadManifest {
   validateManifest(manifest, methodRegistry);
   const method = methodRegistry.get(manifest.mergeMethod)!;
-  const refs = referencedModels(manifest);
   const sha256 = createHash("sha256").update(manifest.text).digest("hex");
-  return { manifest, method, refs, sha256 };
+  return { manifest, method, refs: referencedModels(manifest), sha256 };
+}
+
+/** A merge of a file, read as `readManifest` reads a one-document manifest. */
+export interface GraphStep extends MergeStep {
+  read: ReadManifest;
+  final: boolean;
+}
+
+/** A manifest file as its merges: one step for an ordinary manifest, several for mergekit-multi. */
+export interface ReadGraph {
+  file: string;
+  steps: GraphStep[];
+  /** SHA-256 of the whole file: a multi-merge file is one unit for the lockfile. */
+  sha256: string;
+  /** The models the file reads from outside it (its merges' own names left out), once each. */
+  refs: ModelRef[];
+}
+
+/** A file → its merges in run order, each parsed and validated; nothing else is read. */
+export async function readMergeGraph(
+  from: ManifestInput,
+  options: { workspace?: string } = {},
+): Promise<ReadGraph> {
+  const path = typeof from === "string" ? from : from.path;
+  if (typeof from === "string") await confineManifest(options.workspace, from);
+  let text: string;
+  try {
+    text = typeof from === "string" ? await readFile(from, "utf8") : from.text;
+  } catch {
+    // loadManifest words every way a file cannot be read.
+    return graphOfOne(await readManifest(from, options));
+  }
+  const graph: MergeGraph | undefined = parseMergeGraph(text, path);
+  if (graph === undefined) return graphOfOne(await readManifest({ text, path }));
+  const steps = graph.steps.map((step) => ({
+    ...step,
+    read: readManifestOf(step.manifest),
+    final: step === graph.final,
+  }));
+  const names = new Set(steps.map((step) => step.name));
+  const refs: ModelRef[] = [];
+  for (const ref of steps.flatMap((step) => step.read.refs)) {
+    if (!names.has(ref.raw) && !refs.some((known) => sameModelRef(known, ref))) refs.push(ref);
+  }
+  return { file: path, steps, sha256: createHash("sha256").update(text).digest("hex"), refs };
+}
+
+function graphOfOne(read: ReadManifest): ReadGraph {
+  const { manifest, sha256, refs } = read;
+  const step = { manifest, uses: [], pos: { line: 1, column: 1 }, read, final: true };
+  return { file: manifest.file, steps: [step], sha256, refs };
 }
 
 /** manifest → resolve → open: every model's headers and config, no weights. */
@@ -172,7 +228,13 @@ export async function loadRun(options: LoadRunOptions): Promise<LoadedRun> {
   const read = "manifest" in options ? options.manifest : await readManifest(options.manifestPath);
   const { manifest, method, refs } = read;
   const resolver = options.resolver ?? resolveLocalSource;
-  const settled = await Promise.allSettled(refs.map(async (ref) => loadModel(await resolver(ref))));
+  const settled = await Promise.allSettled(
+    refs.map(async (ref) =>
+      ref.lora
+        ? loadLoraModel(await resolver(withoutLora(ref)), await resolver(ref.lora))
+        : loadModel(await resolver(ref)),
+    ),
+  );
   const models = new Map<string, LoadedModel>();
   settled.forEach((result, i) => {
     if (result.status === "fulfilled") models.set(modelKey(refs[i]!), result.value);
@@ -629,4 +691,74 @@ export async function assembleParts(
 async function openVerifyTarget(target: string, resolver: SourceResolver) {
   const ref = parseModelRef(target, process.cwd());
   return ref.kind === "local" ? LocalSource.open(ref.raw, ref.path!) : resolver(ref);
+}
+
+/** One merge of a file, as `planGraph` saw it: planned, or waiting for the merges it reads. */
+export interface PlannedStep {
+  step: GraphStep;
+  /** Absent when the step reads an earlier merge of the file, which does not exist before `merge`. */
+  planned?: PlannedRun;
+}
+
+/** Plans every merge whose inputs exist now; the others are validated and placed in the order. */
+export async function planGraph(graph: ReadGraph, options: RunSources & PlanOptions): Promise<PlannedStep[]> {
+  const out: PlannedStep[] = [];
+  for (const step of graph.steps) {
+    if (step.uses.length > 0) {
+      out.push({ step });
+      continue;
+    }
+    const planned = await planRun({ ...options, manifest: step.read });
+    await closeModels(planned.models);
+    out.push({ step, planned });
+  }
+  return out;
+}
+
+export interface GraphMergeOptions extends RunSources, MergeOptions {
+  /** Where named merges are written (mergekit's `--intermediate-dir`); a temporary folder by default. */
+  intermediateDir?: string;
+  /** Publish each merge whose document has `hubmerge.output`, and read it from there afterwards. */
+  publish?: PublishRunOptions;
+  onStep?: (step: GraphStep, index: number) => void;
+}
+
+export interface MergedStep {
+  step: GraphStep;
+  result: MergeRunResult;
+  published?: PublishResult;
+}
+
+/** Runs a file's merges in order: each intermediate is made before any merge that reads it. */
+export async function runGraph(graph: ReadGraph, options: GraphMergeOptions): Promise<MergedStep[]> {
+  const temporary = options.intermediateDir === undefined && graph.steps.length > 1;
+  const dir = temporary ? await mkdtemp(join(tmpdir(), "hubmerge-multi-")) : options.intermediateDir;
+  const made = new Map<string, ModelRef>();
+  const merged: MergedStep[] = [];
+  try {
+    for (const [index, step] of graph.steps.entries()) {
+      options.onStep?.(step, index);
+      const manifest = withIntermediates(step.read.manifest, made);
+      const read = { ...step.read, manifest, refs: referencedModels(manifest) };
+      const out = step.final ? options.out : join(dir!, step.name!);
+      const { result, published } =
+        options.publish && manifest.hubmerge.output
+          ? await mergeAndPublish({ ...options, manifest: read, out, publish: options.publish }).then(
+              ({ merged, published }) => ({ result: merged, published }),
+            )
+          : { result: await runMerge({ ...options, manifest: read, out }), published: undefined };
+      if (step.name !== undefined) made.set(step.name, madeRef(step.name, result, published));
+      merged.push({ step, result, ...(published && { published }) });
+    }
+    return merged;
+  } finally {
+    if (temporary) await rm(dir!, { recursive: true, force: true });
+  }
+}
+
+/** A published intermediate is read from its repo at the commit just made; else from its folder. */
+function madeRef(name: string, result: MergeRunResult, published: PublishResult | undefined): ModelRef {
+  if (published === undefined) return { raw: name, kind: "local", path: resolve(result.outDir) };
+  const repo = result.manifest.hubmerge.output!.repo;
+  return { raw: `${repo}@${published.commitSha}`, kind: "hub", repo, revision: published.commitSha };
 }

@@ -88,9 +88,18 @@ describe("parseModelRef: Hub references", () => {
     rejects(raw, message);
   });
 
-  it("rejects model+lora with a clear message", () => {
-    rejects("org/base+org/adapter", /LoRA adapters is not supported yet/);
-    rejects("./base+./lora", /LoRA/);
+  it("reads model+lora as a model with an adapter, each a Hub repo or a folder", () => {
+    const ref = parseModelRef("org/base@v1+org/adapter@abc", "/m");
+    expect(ref).toMatchObject({
+      raw: "org/base@v1+org/adapter@abc",
+      kind: "hub",
+      repo: "org/base",
+      revision: "v1",
+    });
+    expect(ref.lora).toMatchObject({ kind: "hub", repo: "org/adapter", revision: "abc" });
+    expect(parseModelRef("./base+./lora", "/m").lora).toMatchObject({ kind: "local", path: "/m/lora" });
+    rejects("org/base+", /must be `model\+adapter`/);
+    rejects("org/a+org/b+org/c", /one model and one LoRA adapter/);
   });
 
   it("rejects URLs and suggests the repo id", () => {

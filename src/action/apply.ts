@@ -3,7 +3,14 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { HubmergeError } from "../errors.js";
 import type { LockEntry } from "../lock/lockfile.js";
-import { mergeAndPublish, type BackendName } from "../pipeline.js";
+import {
+  mergeAndPublish,
+  readMergeGraph,
+  runGraph,
+  type BackendName,
+  type MergedStep,
+  type MergeEventListener,
+} from "../pipeline.js";
 import type { HubSession } from "../session.js";
 import { TOOL } from "../version.js";
 import type { Assessment } from "./assess.js";
@@ -32,9 +39,26 @@ export async function applyManifest(
   }
   core.startGroup(`merge ${file}`);
   try {
+    const graph = await readMergeGraph(file, { workspace: options.session.workspace });
+    if (graph.steps.length > 1) {
+      const steps = await runGraph(graph, {
+        out: join(options.tempDir, createHash("sha256").update(file).digest("hex").slice(0, 16)),
+        force: true,
+        backend: options.backend,
+        threads: options.threads,
+        resolver: options.session.resolver,
+        lineageOf: options.session.lineageOf,
+        hubUrl: options.session.hub.hubUrl,
+        provenanceUrl: attestationsUrl(),
+        signal: options.signal,
+        onEvent: progress(file),
+        publish: { hub: options.session.hub, signal: options.signal },
+      });
+      return graphResult(file, repo, graph.sha256, steps);
+    }
     // Shards upload while later ones merge; one commit at the end names them all.
     const { merged, published } = await mergeAndPublish({
-      manifestPath: file,
+      manifest: graph.steps[0]!.read,
       out: join(options.tempDir, createHash("sha256").update(file).digest("hex").slice(0, 16)),
       force: true,
       backend: options.backend,
@@ -44,12 +68,7 @@ export async function applyManifest(
       hubUrl: options.session.hub.hubUrl,
       provenanceUrl: attestationsUrl(),
       signal: options.signal,
-      onEvent: (event) => {
-        if (event.type === "warning") core.warning(event.message, { file });
-        if (event.type === "tensor" && (event.index === event.total || event.index % 100 === 0)) {
-          core.info(`merged ${event.index}/${event.total} tensors`);
-        }
-      },
+      onEvent: progress(file),
       publish: { hub: options.session.hub, signal: options.signal },
     });
     core.info(`merged on ${merged.kernels}`);
@@ -88,4 +107,58 @@ export async function applyManifest(
   } finally {
     core.endGroup();
   }
+}
+
+function progress(file: string): MergeEventListener {
+  return (event) => {
+    if (event.type === "warning") core.warning(event.message, { file });
+    if (event.type === "tensor" && (event.index === event.total || event.index % 100 === 0)) {
+      core.info(`merged ${event.index}/${event.total} tensors`);
+    }
+  };
+}
+
+/** A multi-merge file's lock entry: its final merge, plus every intermediate and where it went. */
+function graphResult(
+  file: string,
+  repo: string,
+  fileSha256: string,
+  steps: MergedStep[],
+): { result: ApplyResult; entry?: LockEntry } {
+  const final = steps.find(({ step }) => step.final)!;
+  const published = final.published!;
+  const made = new Set(
+    steps.flatMap(({ step, result, published: p }) => [
+      step.name,
+      p && `${result.manifest.hubmerge.output!.repo}@${p.commitSha}`,
+    ]),
+  );
+  const sources = steps.flatMap(({ result }) => result.record.sources).filter((s) => !made.has(s.ref));
+  const intermediates = steps
+    .filter(({ step }) => !step.final)
+    .map(({ step, result, published: p }) => [
+      step.name!,
+      {
+        repo: p ? result.manifest.hubmerge.output!.repo : null,
+        commit: p?.commitSha ?? null,
+        files: Object.fromEntries(result.record.files.map((f) => [f.path, f.sha256])),
+      },
+    ]);
+  core.info(`published ${published.url} at ${published.commitSha}`);
+  const entry: LockEntry = {
+    manifestSha256: fileSha256,
+    seed: final.result.record.seed,
+    tool: `${TOOL.name}@${TOOL.version}`,
+    sources: Object.fromEntries(sources.map((s) => [s.ref, s.revision])),
+    output: {
+      repo,
+      commit: published.commitSha,
+      files: Object.fromEntries(final.result.record.files.map((f) => [f.path, f.sha256])),
+    },
+    intermediates: Object.fromEntries(intermediates),
+  };
+  return {
+    result: { manifest: file, status: "published", repo, commit: published.commitSha, url: published.url },
+    entry,
+  };
 }

@@ -3,10 +3,12 @@ import { decideMerge, type MergeDecision } from "../lock/changes.js";
 import type { Lockfile } from "../lock/lockfile.js";
 import {
   closeModels,
+  planGraph,
   planRun,
-  readManifest,
+  readMergeGraph,
   type CompatReport,
   type Manifest,
+  type ReadGraph,
   type ReadManifest,
 } from "../pipeline.js";
 import { resolveRevision, type HubSession } from "../session.js";
@@ -42,11 +44,13 @@ export async function assessManifest(file: string, options: AssessOptions): Prom
   const assessment: Assessment = { file, sources: {} };
   try {
     // The run's working directory is the workspace, so paths in errors and cards stay relative.
-    const read = await readManifest(file, { workspace: options.session.workspace }); // no symlink out of the workspace
+    // A mergekit-multi file is one unit: one hash, the models it reads from outside, its final merge.
+    const graph = await readMergeGraph(file, { workspace: options.session.workspace }); // no symlink out of the workspace
+    const read = graph.steps.find((step) => step.final)!.read;
     assessment.manifest = read.manifest;
-    assessment.manifestSha256 = read.sha256;
+    assessment.manifestSha256 = graph.sha256;
     // Only the commit shas: a run where nothing changed makes no other Hub request.
-    for (const ref of read.refs) {
+    for (const ref of graph.refs) {
       assessment.sources[ref.raw] =
         ref.kind === "hub" ? await resolveRevision(ref, { hub: options.session.hub }) : null;
     }
@@ -56,7 +60,10 @@ export async function assessManifest(file: string, options: AssessOptions): Prom
       { manifestSha256: assessment.manifestSha256, sources: assessment.sources, toolVersion: TOOL.version },
       options.force,
     );
-    if (options.deep && assessment.decision.needed) await checkAndPlan(assessment, read, options);
+    if (options.deep && assessment.decision.needed) {
+      if (graph.steps.length === 1) await checkAndPlan(assessment, read, options);
+      else await planMerges(assessment, graph, options);
+    }
   } catch (error) {
     if (!(error instanceof HubmergeError)) throw error;
     assessment.error = error;
@@ -82,4 +89,12 @@ async function checkAndPlan(
   assessment.compat = planned.compat;
   assessment.inputBytes = planned.plan.inputBytes;
   assessment.outputBytes = planned.plan.shards.totalSize;
+}
+
+/** The merges of a multi-merge file that read only existing models; their bytes are summed. */
+async function planMerges(assessment: Assessment, graph: ReadGraph, options: AssessOptions): Promise<void> {
+  const steps = await planGraph(graph, { resolver: options.session.resolver });
+  const plans = steps.flatMap(({ planned }) => (planned ? [planned.plan] : []));
+  assessment.inputBytes = plans.reduce((sum, plan) => sum + plan.inputBytes, 0);
+  assessment.outputBytes = plans.reduce((sum, plan) => sum + plan.shards.totalSize, 0);
 }

@@ -10,7 +10,8 @@ export interface CardSource {
   repo?: string;
   /** Pinned commit sha, when known. */
   revision?: string;
-  role: "base" | "merged";
+  /** `adapter`: a LoRA adapter applied to the source listed before it (`model+adapter`). */
+  role: "base" | "merged" | "adapter";
   /** The source card's `license`, when it has one. */
   license?: string;
   /** The source card's `pipeline_tag`. */

@@ -10,7 +10,7 @@ export async function collectCardSources(
   models: LoadedModel[],
   baseRef: string | undefined,
 ): Promise<CardSource[]> {
-  return Promise.all(
+  const listed = await Promise.all(
     models.map(async (model): Promise<CardSource> => {
       const data = await readCardData(model);
       const license = typeof data?.["license"] === "string" ? data["license"] : undefined;
@@ -25,6 +25,18 @@ export async function collectCardSources(
       };
     }),
   );
+  // Each adapter is listed after the model it was applied to, with its own pinned revision.
+  return listed.flatMap((source, i) => {
+    const adapter = models[i]!.adapter;
+    if (!adapter) return [source];
+    const row: CardSource = {
+      ref: adapter.ref,
+      role: "adapter",
+      ...(adapter.repo && { repo: adapter.repo }),
+      ...(adapter.revision && { revision: adapter.revision }),
+    };
+    return [source, row];
+  });
 }
 
 async function readCardData(model: LoadedModel): Promise<Record<string, unknown> | undefined> {

@@ -7,13 +7,17 @@ import {
   BACKEND_NAMES,
   mergeAndPublish,
   parsePartSpec,
+  readMergeGraph,
   readPins,
+  runGraph,
   runMerge,
   runPart,
   type BackendName,
   type MergeRunOptions,
   type PartSpec,
+  type ReadGraph,
 } from "../pipeline.js";
+import type { HubSession } from "../session.js";
 import { addHubFlags, sessionFromFlags, type HubFlags } from "./hub-flags.js";
 import { formatBytes } from "../format.js";
 import { parsePositiveInt, parseSeed, parseSize, parseSizeOrZero } from "./options.js";
@@ -33,6 +37,7 @@ interface MergeFlags extends HubFlags {
   readAhead?: number;
   part?: PartSpec;
   pins?: string;
+  intermediateDir?: string;
 }
 
 export function registerMerge(program: Command): void {
@@ -55,6 +60,10 @@ export function registerMerge(program: Command): void {
       "memory for Hub reads fetched ahead of the merge, e.g. 2GiB (default 1GiB; 0 turns it off)",
       parseSizeOrZero,
     )
+    .option(
+      "-I, --intermediate-dir <dir>",
+      "keep a multi-merge file's named merges here (default: a temporary folder)",
+    )
     .option("--force", "replace an output folder that was not written by hubmerge")
     .option("-q, --quiet", "print only warnings and the summary")
     .option("--allow-incompatible", "merge even when the compatibility check finds blocking problems")
@@ -72,10 +81,15 @@ export function registerMerge(program: Command): void {
       });
     }
     const session = sessionFromFlags(flags);
+    const graph = await readMergeGraph(manifestPath);
+    if (graph.steps.length > 1) {
+      await mergeGraph(graph, session, flags);
+      return;
+    }
     const scratch = flags.out ? undefined : await mkdtemp(join(tmpdir(), "hubmerge-push-"));
     try {
       const options: MergeRunOptions = {
-        manifestPath,
+        manifest: graph.steps[0]!.read,
         out: flags.out ?? join(scratch!, "out"),
         seed: flags.seed,
         threads: flags.threads,
@@ -163,4 +177,44 @@ async function mergeOnePart(
       `uploaded ${uploads.uploaded} shard(s), ${uploads.present} already on the Hub; nothing committed`,
     );
   process.stdout.write(lines.join("\n") + "\n");
+}
+
+/** A mergekit-multi file: every merge in order; `--push` publishes each one that names an output. */
+async function mergeGraph(graph: ReadGraph, session: HubSession, flags: MergeFlags): Promise<void> {
+  const final = graph.steps.find((step) => step.final)!;
+  if (flags.push && !final.manifest.hubmerge.output) {
+    throw new HubmergeError("E_USAGE", "the final merge of this file names no output repo to publish to", {
+      where: { file: graph.file, line: final.pos.line },
+      hint: "add hubmerge: {output: {repo: org/name}} to the final merge's document",
+    });
+  }
+  const scratch = flags.out ? undefined : await mkdtemp(join(tmpdir(), "hubmerge-push-"));
+  try {
+    const merged = await runGraph(graph, {
+      out: flags.out ?? join(scratch!, "out"),
+      intermediateDir: flags.intermediateDir,
+      readAheadBytes: flags.readAhead,
+      seed: flags.seed,
+      threads: flags.threads,
+      backend: flags.backend,
+      force: flags.force,
+      maxShardBytes: flags.shardSize,
+      allowIncompatible: Boolean(flags.allowIncompatible || flags.allowCrimes),
+      resolver: session.resolver,
+      lineageOf: session.lineageOf,
+      hubUrl: session.hub.hubUrl,
+      onEvent: progressReporter(process.stderr, flags.quiet ?? false),
+      onStep: (step, i) =>
+        process.stderr.write(`merge ${i + 1}/${graph.steps.length}: ${step.name ?? "(unnamed)"}\n`),
+      ...(flags.push && { publish: { hub: session.hub } }),
+    });
+    const lines = merged.map(({ step, result, published }) => {
+      const where = step.final && flags.out ? result.outDir : step.final ? "(final)" : step.name!;
+      const pushed = published ? `, published ${published.url} at commit ${published.commitSha}` : "";
+      return `${step.name ?? "(unnamed)"}: ${result.plan.recipes.length} tensors with ${result.plan.method.name} in ${result.seconds.toFixed(1)} s → ${where}${pushed}`;
+    });
+    process.stdout.write(lines.join("\n") + "\n");
+  } finally {
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  }
 }

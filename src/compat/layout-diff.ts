@@ -39,7 +39,7 @@ export interface LayoutDiffInput {
 /** Most folded findings of one kind per model before the rest is summed up in one line. */
 const MAX_GROUPS_PER_CODE = 10;
 
-export function tensorTable(model: SafetensorsModel): TensorTable {
+export function tensorTable(model: Pick<SafetensorsModel, "tensorNames" | "info">): TensorTable {
   return new Map(model.tensorNames().map((name) => [name, pick(model.info(name))]));
 }
 

@@ -22,6 +22,17 @@ const entrySchema = z.strictObject({
       files: z.record(z.string(), sha256),
     })
     .nullable(),
+  /** A mergekit-multi file's named merges: where each was published (null: a temporary folder). */
+  intermediates: z
+    .record(
+      z.string(),
+      z.strictObject({
+        repo: z.string().min(1).nullable(),
+        commit: sha40.nullable(),
+        files: z.record(z.string(), sha256),
+      }),
+    )
+    .optional(),
 });
 
 const lockSchema = z.strictObject({

@@ -13,7 +13,8 @@ const MAX_ALIAS_COUNT = 100;
 
 const SYNTAX_HINTS: Record<string, string> = {
   DUPLICATE_KEY: "Remove or rename one of the two keys; YAML keys must be unique in a mapping.",
-  MULTIPLE_DOCS: "Keep one YAML document per manifest: remove the extra `---`.",
+  MULTIPLE_DOCS:
+    "Several documents make a mergekit-multi file (one merge per document, each with a `name:`): `hubmerge plan` and `hubmerge merge` run it; elsewhere keep one document per manifest.",
   TAB_AS_INDENT: "Indent with spaces; YAML does not allow tabs for indentation.",
 };
 const DEFAULT_SYNTAX_HINT =
@@ -50,8 +51,11 @@ export class YamlTree {
       const opened = error.code === "BAD_INDENT" ? unclosedFlowStart(text, error.pos[0]) : undefined;
       const at =
         opened !== undefined ? lines.linePos(opened) : (error.linePos?.[0] ?? lines.linePos(error.pos[0]));
-      const message = error.message.split(/ at line \d+, column \d+/)[0] ?? error.message;
-      throw new HubmergeError("E_MANIFEST", `YAML syntax error: ${message}.`, {
+      const message =
+        error.code === "MULTIPLE_DOCS"
+          ? "This file holds several YAML documents (a mergekit-multi file), where one merge config was expected"
+          : `YAML syntax error: ${error.message.split(/ at line \d+, column \d+/)[0] ?? error.message}`;
+      throw new HubmergeError("E_MANIFEST", `${message}.`, {
         where: { file, line: at.line, column: at.col },
         hint: SYNTAX_HINTS[error.code] ?? DEFAULT_SYNTAX_HINT,
       });

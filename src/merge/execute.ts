@@ -280,6 +280,8 @@ function referenceMerge(
  * `@revision`, so that pinning a source in the manifest keeps the same masks.
  */
 export function streamIdentity(model: LoadedModel): string {
+  // `model+adapter`: each half without its revision (a local half never has an `@`).
+  if (model.adapter) return model.ref.replace(/@[^/+]*(?=\+|$)/g, "");
   return model.source.repo !== undefined ? model.ref.replace(/@[^/]*$/, "") : model.ref;
 }
 

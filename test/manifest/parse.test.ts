@@ -268,12 +268,12 @@ describe("parseManifest: hostile manifests point at the offending node", () => {
     fails("merge_method: ties\nbase_model: a/b/c\nmodels:\n  - model: org/a\n", 2, 13, /more than one `\/`/);
   });
 
-  it("model+lora", () => {
+  it("model+lora with a missing half", () => {
     fails(
-      "merge_method: linear\nmodels:\n  - model: org/a\n  - model: org/b+org/lora\n",
+      "merge_method: linear\nmodels:\n  - model: org/a\n  - model: org/b+\n",
       4,
       12,
-      /LoRA adapters is not supported yet/,
+      /must be `model\+adapter`: one model and one LoRA adapter/,
     );
   });
 
@@ -412,7 +412,7 @@ describe("parseManifest: hostile manifests point at the offending node", () => {
   it("a bad dtype or tokenizer_source", () => {
     fails(minimal("dtype: int8\n"), 4, 8, /`dtype` is "int8", not a dtype/);
     fails(
-      minimal("tokenizer_source: org/a+lora\n"),
+      minimal("tokenizer_source: org/a+lora+x\n"),
       4,
       19,
       /is neither `base`, `union` nor a usable model reference: .*LoRA/,
