@@ -1,24 +1,26 @@
-import { r as requireTunnel, a as requireUndici, u as undiciExports, e as error$1, s as startGroup, w as warning, i as info, b as endGroup, d as debug, c as setSecret, g as getInput, f as setOutput, h as setFailed, j as saveState, k as summary, T as TEMP_DIR_STATE } from './chunks/state.js';
+import { r as requireTunnel, a as requireUndici, u as undiciExports, s as setOutput, e as error$1, b as startGroup, i as info, c as endGroup, w as warning, d as debug$2, f as setSecret, g as getInput, h as commonjsGlobal, j as getDefaultExportFromCjs, k as setFailed, l as saveState, m as summary, T as TEMP_DIR_STATE } from './chunks/state.js';
 import * as fs from 'fs';
 import { existsSync, readFileSync } from 'fs';
 import * as os from 'os';
 import { EOL } from 'os';
 import http from 'http';
 import https from 'https';
-import { mkdir, writeFile, rename, rm, readFile, stat, open as open$1, readdir } from 'node:fs/promises';
-import { dirname as dirname$1, join, resolve as resolve$1, sep as sep$2, isAbsolute, relative, delimiter, basename } from 'node:path';
+import { mkdir, writeFile, rename, rm, readFile, stat, open as open$1, readdir, realpath, mkdtemp } from 'node:fs/promises';
+import { dirname as dirname$1, join, resolve, basename, sep as sep$2, isAbsolute, relative, delimiter } from 'node:path';
 import * as path$1 from 'path';
 import 'fs/promises';
 import 'stream';
 import 'stream/promises';
 import require$$0 from 'process';
 import require$$0$1 from 'buffer';
-import { randomBytes, createHash, randomUUID } from 'node:crypto';
+import { debuglog } from 'node:util';
+import { randomBytes, createHash, createHmac, randomUUID } from 'node:crypto';
+import { availableParallelism, tmpdir } from 'node:os';
 import { Buffer as Buffer$1 } from 'node:buffer';
 import { statSync, createReadStream, readFileSync as readFileSync$1, existsSync as existsSync$1, readdirSync } from 'node:fs';
-import { homedir, availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { Worker as Worker$1 } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
 import assert from 'assert';
 import 'crypto';
 import 'util';
@@ -29,7 +31,6 @@ import 'node:assert';
 import 'node:net';
 import 'node:http';
 import 'node:stream';
-import 'node:util';
 import 'node:querystring';
 import 'node:events';
 import 'node:diagnostics_channel';
@@ -1140,10 +1141,10 @@ var Hook = { Collection: Collection$1 };
 // pkg/dist-src/defaults.js
 
 // pkg/dist-src/version.js
-var VERSION$5 = "0.0.0-development";
+var VERSION$7 = "0.0.0-development";
 
 // pkg/dist-src/defaults.js
-var userAgent = `octokit-endpoint.js/${VERSION$5} ${getUserAgent()}`;
+var userAgent = `octokit-endpoint.js/${VERSION$7} ${getUserAgent()}`;
 var DEFAULTS$1 = {
   method: "GET",
   baseUrl: "https://api.github.com",
@@ -1396,7 +1397,7 @@ function expand$1(template, context) {
 }
 
 // pkg/dist-src/parse.js
-function parse$2(options) {
+function parse$3(options) {
   let method = options.method.toUpperCase();
   let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
   let headers = Object.assign({}, options.headers);
@@ -1462,7 +1463,7 @@ function parse$2(options) {
 
 // pkg/dist-src/endpoint-with-defaults.js
 function endpointWithDefaults(defaults, route, options) {
-  return parse$2(merge$2(defaults, route, options));
+  return parse$3(merge$2(defaults, route, options));
 }
 
 // pkg/dist-src/with-defaults.js
@@ -1473,7 +1474,7 @@ function withDefaults$2(oldDefaults, newDefaults) {
     DEFAULTS: DEFAULTS2,
     defaults: withDefaults$2.bind(null, DEFAULTS2),
     merge: merge$2.bind(null, DEFAULTS2),
-    parse: parse$2
+    parse: parse$3
   });
 }
 
@@ -1534,7 +1535,7 @@ const NullObject = /* @__PURE__ */ (() => {
 /**
  * Parse a `Content-Type` header.
  */
-function parse$1(header, options) {
+function parse$2(header, options) {
     const stopFlags = SEMI_FLAG | (0);
     const len = header.length;
     let valueStart = 0;
@@ -2296,12 +2297,12 @@ class RequestError extends Error {
 // pkg/dist-src/index.js
 
 // pkg/dist-src/version.js
-var VERSION$4 = "10.0.16";
+var VERSION$6 = "10.0.16";
 
 // pkg/dist-src/defaults.js
 var defaults_default = {
   headers: {
-    "user-agent": `octokit-request.js/${VERSION$4} ${getUserAgent()}`
+    "user-agent": `octokit-request.js/${VERSION$6} ${getUserAgent()}`
   }
 };
 
@@ -2314,7 +2315,7 @@ function isPlainObject$4(value) {
   const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
   return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
 }
-var noop$1 = () => "";
+var noop$2 = () => "";
 async function fetchWrapper(requestOptions) {
   const fetch = requestOptions.request?.fetch || globalThis.fetch;
   if (!fetch) {
@@ -2416,9 +2417,9 @@ async function fetchWrapper(requestOptions) {
 async function getResponseData(response) {
   const contentType = response.headers.get("content-type");
   if (!contentType) {
-    return response.text().catch(noop$1);
+    return response.text().catch(noop$2);
   }
-  const mimetype = parse$1(contentType);
+  const mimetype = parse$2(contentType);
   if (isJSONResponse(mimetype)) {
     let text = "";
     try {
@@ -2431,7 +2432,7 @@ async function getResponseData(response) {
   // (RFC 2046) and must never be decoded as text, even when the response
   // carries a (misleading) `charset=utf-8` parameter — see #751.
   mimetype.parameters.charset?.toLowerCase() === "utf-8" && mimetype.type !== "application/octet-stream") {
-    return response.text().catch(noop$1);
+    return response.text().catch(noop$2);
   } else {
     return response.arrayBuffer().catch(
       /* v8 ignore next -- @preserve */
@@ -2490,7 +2491,7 @@ var request = withDefaults$1(endpoint, defaults_default);
 // pkg/dist-src/index.js
 
 // pkg/dist-src/version.js
-var VERSION$3 = "0.0.0-development";
+var VERSION$5 = "0.0.0-development";
 
 // pkg/dist-src/error.js
 function _buildMessageForResponseErrors(data) {
@@ -2595,7 +2596,7 @@ function withDefaults(request2, newDefaults) {
 // pkg/dist-src/index.js
 withDefaults(request, {
   headers: {
-    "user-agent": `octokit-graphql.js/${VERSION$3} ${getUserAgent()}`
+    "user-agent": `octokit-graphql.js/${VERSION$5} ${getUserAgent()}`
   },
   method: "POST",
   url: "/graphql"
@@ -2661,18 +2662,18 @@ var createTokenAuth = function createTokenAuth2(token) {
   });
 };
 
-const VERSION$2 = "7.0.8";
+const VERSION$4 = "7.0.8";
 
-const noop = () => {
+const noop$1 = () => {
 };
 const consoleWarn = console.warn.bind(console);
 const consoleError = console.error.bind(console);
 function createLogger(logger = {}) {
   if (typeof logger.debug !== "function") {
-    logger.debug = noop;
+    logger.debug = noop$1;
   }
   if (typeof logger.info !== "function") {
-    logger.info = noop;
+    logger.info = noop$1;
   }
   if (typeof logger.warn !== "function") {
     logger.warn = consoleWarn;
@@ -2682,9 +2683,9 @@ function createLogger(logger = {}) {
   }
   return logger;
 }
-const userAgentTrail = `octokit-core.js/${VERSION$2} ${getUserAgent()}`;
+const userAgentTrail = `octokit-core.js/${VERSION$4} ${getUserAgent()}`;
 class Octokit {
-  static VERSION = VERSION$2;
+  static VERSION = VERSION$4;
   static defaults(defaults) {
     const OctokitWithDefaults = class extends this {
       constructor(...args) {
@@ -2796,7 +2797,7 @@ class Octokit {
   auth;
 }
 
-const VERSION$1 = "17.0.0";
+const VERSION$3 = "17.0.0";
 
 const Endpoints = {
   actions: {
@@ -5217,10 +5218,10 @@ function restEndpointMethods(octokit) {
     rest: api
   };
 }
-restEndpointMethods.VERSION = VERSION$1;
+restEndpointMethods.VERSION = VERSION$3;
 
 // pkg/dist-src/version.js
-var VERSION = "0.0.0-development";
+var VERSION$2 = "0.0.0-development";
 
 // pkg/dist-src/normalize-paginated-list-response.js
 function normalizePaginatedListResponse(response) {
@@ -5343,7 +5344,7 @@ function paginateRest(octokit) {
     })
   };
 }
-paginateRest.VERSION = VERSION;
+paginateRest.VERSION = VERSION$2;
 
 new Context();
 const baseUrl = getApiBaseUrl();
@@ -5362,7 +5363,7 @@ const GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(defaul
  * @param     options  other options to set
  */
 function getOctokitOptions(token, options) {
-    const opts = Object.assign({}, {}); // Shallow clone - don't mutate the object provided by the caller
+    const opts = Object.assign({}, options || {}); // Shallow clone - don't mutate the object provided by the caller
     // Auth
     const auth = getAuthString(token, opts);
     if (auth) {
@@ -5385,7 +5386,7 @@ const context = new Context();
  */
 function getOctokit(token, options, ...additionalPlugins) {
     const GitHubWithPlugins = GitHub.plugin(...additionalPlugins);
-    return new GitHubWithPlugins(getOctokitOptions(token));
+    return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 
 /**
@@ -5404,6 +5405,8 @@ const ERROR_CODES = {
     E_NETWORK: 10,
     /** The Hub repo changed or is not ours to write: someone else's files, a concurrent commit. */
     E_HUB_CONFLICT: 11,
+    /** `hubmerge verify` found a tensor, shard or file that does not match its run record. */
+    E_VERIFY: 12,
     E_INTERNAL: 70,
 };
 class HubmergeError extends Error {
@@ -5473,302 +5476,6 @@ function firstBaseModel(card) {
     return typeof first === "string" && first.trim() !== "" ? first.trim() : undefined;
 }
 
-/* eslint-disable */
-// prettier-ignore
-const GEAR_TABLE = [
-    0xb088d3a9e840f559n, 0x5652c7f739ed20d6n, 0x45b28969898972abn, 0x6b0a89d5b68ec777n,
-    0x368f573e8b7a31b7n, 0x1dc636dce936d94bn, 0x207a4c4e5554d5b6n, 0xa474b34628239acbn,
-    0x3b06a83e1ca3b912n, 0x90e78d6c2f02baf7n, 0xe1c92df7150d9a8an, 0x8e95053a1086d3adn,
-    0x5a2ef4f1b83a0722n, 0xa50fac949f807faen, 0x0e7303eb80d8d681n, 0x99b07edc1570ad0fn,
-    0x689d2fb555fd3076n, 0x00005082119ea468n, 0xc4b08306a88fcc28n, 0x3eb0678af6374afdn,
-    0xf19f87ab86ad7436n, 0xf2129fbfbe6bc736n, 0x481149575c98a4edn, 0x0000010695477bc5n,
-    0x1fba37801a9ceaccn, 0x3bf06fd663a49b6dn, 0x99687e9782e3874bn, 0x79a10673aa50d8e3n,
-    0xe4accf9e6211f420n, 0x2520e71f87579071n, 0x2bd5d3fd781a8a9bn, 0x00de4dcddd11c873n,
-    0xeaa9311c5a87392fn, 0xdb748eb617bc40ffn, 0xaf579a8df620bf6fn, 0x86a6e5da1b09c2b1n,
-    0xcc2fc30ac322a12en, 0x355e2afec1f74267n, 0x2d99c8f4c021a47bn, 0xbade4b4a9404cfc3n,
-    0xf7b518721d707d69n, 0x3286b6587bf32c20n, 0x0000b68886af270cn, 0xa115d6e4db8a9079n,
-    0x484f7e9c97b2e199n, 0xccca7bb75713e301n, 0xbf2584a62bb0f160n, 0xade7e813625dbcc8n,
-    0x000070940d87955an, 0x8ae69108139e626fn, 0xbd776ad72fde38a2n, 0xfb6b001fc2fcc0cfn,
-    0xc7a474b8e67bc427n, 0xbaf6f11610eb5d58n, 0x09cb1f5b6de770d1n, 0xb0b219e6977d4c47n,
-    0x00ccbc386ea7ad4an, 0xcc849d0adf973f01n, 0x73a3ef7d016af770n, 0xc807d2d386bdbdfen,
-    0x7f2ac9966c791730n, 0xd037a86bc6c504dan, 0xf3f17c661eaa609dn, 0xaca626b04daae687n,
-    0x755a99374f4a5b07n, 0x90837ee65b2caeden, 0x6ee8ad93fd560785n, 0x0000d9e11053edd8n,
-    0x9e063bb2d21cdbd7n, 0x07ab77f12a01d2b2n, 0xec550255e6641b44n, 0x78fb94a8449c14c6n,
-    0xc7510e1bc6c0f5f5n, 0x0000320b36e4cae3n, 0x827c33262c8b1a2dn, 0x14675f0b48ea4144n,
-    0x267bd3a6498decebn, 0xf1916ff982f5035en, 0x86221b7ff434fb88n, 0x9dbecee7386f49d8n,
-    0xea58f8cac80f8f4an, 0x008d198692fc64d8n, 0x6d38704fbabf9a36n, 0xe032cb07d1e7be4cn,
-    0x228d21f6ad450890n, 0x635cb1bfc02589a5n, 0x4620a1739ca2ce71n, 0xa7e7dfe3aae5fb58n,
-    0x0c10ca932b3c0debn, 0x2727fee884afed7bn, 0xa2df1c6df9e2ab1fn, 0x4dcdd1ac0774f523n,
-    0x000070ffad33e24en, 0xa2ace87bc5977816n, 0x9892275ab4286049n, 0xc2861181ddf18959n,
-    0xbb9972a042483e19n, 0xef70cd3766513078n, 0x00000513abfc9864n, 0xc058b61858c94083n,
-    0x09e850859725e0den, 0x9197fb3bf83e7d94n, 0x7e1e626d12b64bcen, 0x520c54507f7b57d1n,
-    0xbee1797174e22416n, 0x6fd9ac3222e95587n, 0x0023957c9adfbf3en, 0xa01c7d7e234bbe15n,
-    0xaba2c758b8a38cbbn, 0x0d1fa0ceec3e2b30n, 0x0bb6a58b7e60b991n, 0x4333dd5b9fa26635n,
-    0xc2fd3b7d4001c1a3n, 0xfb41802454731127n, 0x65a56185a50d18cbn, 0xf67a02bd8784b54fn,
-    0x696f11dd67e65063n, 0x00002022fca814abn, 0x8cd6be912db9d852n, 0x695189b6e9ae8a57n,
-    0xee9453b50ada0c28n, 0xd8fc5ea91a78845en, 0xab86bf191a4aa767n, 0x0000c6b5c86415e5n,
-    0x267310178e08a22en, 0xed2d101b078bca25n, 0x3b41ed84b226a8fbn, 0x13e622120f28dc06n,
-    0xa315f5ebfb706d26n, 0x8816c34e3301bacen, 0xe9395b9cbb71fdaen, 0x002ce9202e721648n,
-    0x4283db1d2bb3c91cn, 0xd77d461ad2b1a6a5n, 0xe2ec17e46eeb866bn, 0xb8e0be4039fbc47cn,
-    0xdea160c4d5299d04n, 0x7eec86c8d28c3634n, 0x2119ad129f98a399n, 0xa6ccf46b61a283efn,
-    0x2c52cedef658c617n, 0x2db4871169acdd83n, 0x0000f0d6f39ecbe9n, 0x3dd5d8c98d2f9489n,
-    0x8a1872a22b01f584n, 0xf282a4c40e7b3cf2n, 0x8020ec2ccb1ba196n, 0x6693b6e09e59e313n,
-    0x0000ce19cc7c83ebn, 0x20cb5735f6479c3bn, 0x762ebf3759d75a5bn, 0x207bfe823d693975n,
-    0xd77dc112339cd9d5n, 0x9ba7834284627d03n, 0x217dc513e95f51e9n, 0xb27b1a29fc5e7816n,
-    0x00d5cd9831bb662dn, 0x71e39b806d75734cn, 0x7e572af006fb1a23n, 0xa2734f2f6ae91f85n,
-    0xbf82c6b5022cddf2n, 0x5c3beac60761a0den, 0xcdc893bb47416998n, 0x6d1085615c187e01n,
-    0x77f8ae30ac277c5dn, 0x917c6b81122a2c91n, 0x5b75b699add16967n, 0x0000cf6ae79a069bn,
-    0xf3c40afa60de1104n, 0x2063127aa59167c3n, 0x621de62269d1894dn, 0xd188ac1de62b4726n,
-    0x107036e2154b673cn, 0x0000b85f28553a1dn, 0xf2ef4e4c18236f3dn, 0xd9d6de6611b9f602n,
-    0xa1fc7955fb47911cn, 0xeb85fd032f298dbdn, 0xbe27502fb3befae1n, 0xe3034251c4cd661en,
-    0x441364d354071836n, 0x0082b36c75f2983en, 0xb145910316fa66f0n, 0x021c069c9847caf7n,
-    0x2910dfc75a4b5221n, 0x735b353e1c57a8b5n, 0xce44312ce98ed96cn, 0xbc942e4506bdfa65n,
-    0xf05086a71257941bn, 0xfec3b215d351ceadn, 0x00ae1055e0144202n, 0xf54b40846f42e454n,
-    0x00007fd9c8bcbcc8n, 0xbfbd9ef317de9bfen, 0xa804302ff2854e12n, 0x39ce4957a5e5d8d4n,
-    0xffb9e2a45637ba84n, 0x55b9ad1d9ea0818bn, 0x00008acbf319178an, 0x48e2bfc8d0fbfb38n,
-    0x8be39841e848b5e8n, 0x0e2712160696a08bn, 0xd51096e84b44242an, 0x1101ba176792e13an,
-    0xc22e770f4531689dn, 0x1689eff272bbc56cn, 0x00a92a197f5650ecn, 0xbc765990bda1784en,
-    0xc61441e392fcb8aen, 0x07e13a2ced31e4a0n, 0x92cbe984234e9d4dn, 0x8f4ff572bb7d8ac5n,
-    0x0b9670c00b963bd0n, 0x62955a581a03eb01n, 0x645f83e5ea000254n, 0x41fce516cd88f299n,
-    0xbbda9748da7a98cfn, 0x0000aab2fe4845fan, 0x19761b069bf56555n, 0x8b8f5e8343b6ad56n,
-    0x3e5d1cfd144821d9n, 0xec5c1e2ca2b0cd8fn, 0xfaf7e0fea7fbb57fn, 0x000000d3ba12961bn,
-    0xda3f90178401b18en, 0x70ff906de33a5febn, 0x0527d5a7c06970e7n, 0x22d8e773607c13e9n,
-    0xc9ab70df643c3bacn, 0xeda4c6dc8abe12e3n, 0xecef1f410033e78an, 0x0024c2b274ac72cbn,
-    0x06740d954fa900b4n, 0x1d7a299b323d6304n, 0xb3c37cb298cbead5n, 0xc986e3c76178739bn,
-    0x9fabea364b46f58an, 0x6da214c5af85cc56n, 0x17a43ed8b7a38f84n, 0x6eccec511d9adbebn,
-    0xf9cab30913335afbn, 0x4a5e60c5f415eed2n, 0x00006967503672b4n, 0x9da51d121454bb87n,
-    0x84321e13b9bbc816n, 0xfb3d6fb6ab2fdd8dn, 0x60305eed8e160a8dn, 0xcbbf4b14e9946ce8n,
-    0x00004f63381b10c3n, 0x07d5b7816fcc4e10n, 0xe5a536726a6a8155n, 0x57afb23447a07fddn,
-    0x18f346f7abc9d394n, 0x636dc655d61ad33dn, 0xcc8bab4939f7f3f6n, 0x63c7a906c1dd187bn,
-];
-
-/**
- * GEAR hash WASM - Runtime bytecode generation
- *
- * Generates a tiny WebAssembly module with a single `nextMatch` function
- * that performs the gear hash rolling scan using native i64 arithmetic.
- *
- * Memory layout (all little-endian):
- *   0-2047:     Gear lookup table (256 × 8 bytes)
- *   2048-2055:  Hash state (u64, persists across calls)
- *   2056-2063:  Mask (u64, set per-hasher before each call)
- *   4096+:      Input buffer
- */
-const TABLE_OFFSET = 0;
-const HASH_OFFSET = 2048;
-const MASK_OFFSET = 2056;
-const INPUT_OFFSET = 4096;
-const PAGES = 8; // 512 KB
-const MAX_INPUT_SIZE = PAGES * 65536 - INPUT_OFFSET;
-let wasmMemory = null;
-let wasmView = null;
-let wasmFn = null;
-function toSignedLeb128(n) {
-    const bytes = [];
-    let value = n | 0;
-    for (;;) {
-        const byte = value & 0x7f;
-        value >>= 7;
-        if ((value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0)) {
-            bytes.push(byte);
-            return bytes;
-        }
-        bytes.push(byte | 0x80);
-    }
-}
-function toLebU32Padded5(n) {
-    return [
-        (n & 0x7f) | 0x80,
-        ((n >>> 7) & 0x7f) | 0x80,
-        ((n >>> 14) & 0x7f) | 0x80,
-        ((n >>> 21) & 0x7f) | 0x80,
-        (n >>> 28) & 0x0f,
-    ];
-}
-/**
- * Generate the WASM module bytecode.
- *
- * Exports one function:
- *   nextMatch(inputStart: i32, inputLen: i32) -> i32
- *
- * Reads hash/mask from fixed memory offsets, scans from `inputStart`
- * for `inputLen` bytes, writes updated hash back.
- * Returns 1-based match position within the scanned range, or -1.
- */
-function generateWasmBytes() {
-    const code = [];
-    function emit(...bytes) {
-        code.push(...bytes);
-    }
-    // ── Module header ──
-    emit(0x00, 0x61, 0x73, 0x6d); // magic
-    emit(0x01, 0x00, 0x00, 0x00); // version 1
-    // ── Type section: (i32, i32) -> (i32) ──
-    emit(0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f);
-    // ── Import section: memory "js"."mem" min=PAGES ──
-    emit(0x02, 0x0b, 0x01, 0x02, 0x6a, 0x73, 0x03, 0x6d, 0x65, 0x6d, 0x02, 0x00, PAGES);
-    // ── Function section: 1 function, type 0 ──
-    emit(0x03, 0x02, 0x01, 0x00);
-    // ── Export section: "nextMatch" -> func 0 ──
-    emit(0x07, 0x0d, 0x01, 0x09, 0x6e, 0x65, 0x78, 0x74, 0x4d, 0x61, 0x74, 0x63, 0x68, 0x00, 0x00);
-    // ── Code section ──
-    emit(0x0a);
-    const sectionSizeOff = code.length;
-    emit(0x00, 0x00, 0x00, 0x00, 0x00);
-    emit(0x01); // 1 function body
-    const funcSizeOff = code.length;
-    emit(0x00, 0x00, 0x00, 0x00, 0x00);
-    const bodyStart = code.length;
-    // Locals: $0 = inputStart (param), $1 = inputLen (param)
-    //         $2 = hash (i64), $3 = mask (i64)
-    //         $4 = ptr (i32),  $5 = end (i32)
-    emit(0x02, 0x02, 0x7e, 0x02, 0x7f);
-    // Load hash from memory[HASH_OFFSET]
-    emit(0x41, ...toSignedLeb128(HASH_OFFSET));
-    emit(0x29, 0x03, 0x00);
-    emit(0x21, 0x02);
-    // Load mask from memory[MASK_OFFSET]
-    emit(0x41, ...toSignedLeb128(MASK_OFFSET));
-    emit(0x29, 0x03, 0x00);
-    emit(0x21, 0x03);
-    // ptr = inputStart
-    emit(0x20, 0x00);
-    emit(0x21, 0x04);
-    // end = inputStart + inputLen
-    emit(0x20, 0x00);
-    emit(0x20, 0x01);
-    emit(0x6a);
-    emit(0x21, 0x05);
-    // block $done
-    emit(0x02, 0x40);
-    // loop $loop
-    emit(0x03, 0x40);
-    // if ptr >= end → break
-    emit(0x20, 0x04);
-    emit(0x20, 0x05);
-    emit(0x4e);
-    emit(0x0d, 0x01);
-    // hash = (hash << 1) + table[mem[ptr] * 8]
-    emit(0x20, 0x02);
-    emit(0x42, 0x01);
-    emit(0x86);
-    emit(0x20, 0x04);
-    emit(0x2d, 0x00, 0x00);
-    emit(0x41, 0x03);
-    emit(0x74);
-    emit(0x29, 0x03, 0x00);
-    emit(0x7c);
-    emit(0x22, 0x02);
-    // if (hash & mask) == 0 → match
-    emit(0x20, 0x03);
-    emit(0x83);
-    emit(0x50);
-    emit(0x04, 0x40);
-    // Store updated hash
-    emit(0x41, ...toSignedLeb128(HASH_OFFSET));
-    emit(0x20, 0x02);
-    emit(0x37, 0x03, 0x00);
-    // Return: ptr - inputStart + 1
-    emit(0x20, 0x04);
-    emit(0x20, 0x00);
-    emit(0x6b);
-    emit(0x41, 0x01);
-    emit(0x6a);
-    emit(0x0f);
-    emit(0x0b); // end if
-    // ptr++
-    emit(0x20, 0x04);
-    emit(0x41, 0x01);
-    emit(0x6a);
-    emit(0x21, 0x04);
-    emit(0x0c, 0x00); // br $loop
-    emit(0x0b); // end loop
-    emit(0x0b); // end block
-    // no match: store hash, return -1
-    emit(0x41, ...toSignedLeb128(HASH_OFFSET));
-    emit(0x20, 0x02);
-    emit(0x37, 0x03, 0x00);
-    emit(0x41, 0x7f);
-    emit(0x0b); // end function
-    // Backpatch sizes
-    const bodySize = code.length - bodyStart;
-    const bsPatch = toLebU32Padded5(bodySize);
-    for (let i = 0; i < 5; i++)
-        code[funcSizeOff + i] = bsPatch[i];
-    const secSize = code.length - sectionSizeOff - 5;
-    const ssPatch = toLebU32Padded5(secSize);
-    for (let i = 0; i < 5; i++)
-        code[sectionSizeOff + i] = ssPatch[i];
-    return new Uint8Array(code);
-}
-function initWasm() {
-    if (wasmFn)
-        return;
-    const bytes = generateWasmBytes();
-    wasmMemory = new WebAssembly.Memory({ initial: PAGES });
-    const module = new WebAssembly.Module(bytes);
-    const instance = new WebAssembly.Instance(module, { js: { mem: wasmMemory } });
-    wasmFn = instance.exports.nextMatch;
-    wasmView = new Uint8Array(wasmMemory.buffer);
-    const dv = new DataView(wasmMemory.buffer);
-    for (let i = 0; i < 256; i++) {
-        dv.setBigUint64(TABLE_OFFSET + i * 8, GEAR_TABLE[i], true);
-    }
-}
-function wasmNextMatch(inputStart, inputLen) {
-    return wasmFn(inputStart, inputLen);
-}
-function getView() {
-    return wasmView;
-}
-
-/**
- * gearhash-jit — Fast GEAR rolling hash for content-defined chunking.
- *
- * Uses a tiny hand-written WASM module with native i64 arithmetic.
- * The hash state is kept as raw bytes in JS (avoiding BigInt in the hot path)
- * and written to WASM memory only for the `nextMatch` call.
- */
-let Hasher$1 = class Hasher {
-    maskBytes;
-    /**
-     * The current 64-bit rolling hash state as 8 little-endian bytes.
-     * Updated after every `nextMatch` call. Zeroed by `resetHash()`.
-     */
-    hash;
-    constructor(mask) {
-        initWasm();
-        this.maskBytes = new Uint8Array(8);
-        this.hash = new Uint8Array(8);
-        new DataView(this.maskBytes.buffer).setBigUint64(0, mask, true);
-    }
-    /**
-     * Scan `buf` for the next gear-hash match. The internal hash state
-     * carries over between calls (for split-buffer scanning).
-     *
-     * @returns 1-based byte position of the match, or -1 if none found.
-     */
-    nextMatch(buf) {
-        const len = buf.length;
-        if (len === 0)
-            return -1;
-        if (len > MAX_INPUT_SIZE) {
-            throw new RangeError(`Input too large: ${len} > ${MAX_INPUT_SIZE}`);
-        }
-        const view = getView();
-        view.set(this.hash, HASH_OFFSET);
-        view.set(this.maskBytes, MASK_OFFSET);
-        view.set(buf, INPUT_OFFSET);
-        const pos = wasmNextMatch(INPUT_OFFSET, len);
-        this.hash.set(view.subarray(HASH_OFFSET, HASH_OFFSET + 8));
-        return pos;
-    }
-    /** Reset rolling hash to zero (call when starting a new chunk). */
-    resetHash() {
-        this.hash.fill(0);
-    }
-};
-
 /**
  * BLAKE3 Compression Function - Highly Optimized
  *
@@ -5805,7 +5512,7 @@ let Hasher$1 = class Hasher {
  * @param blockLen - Number of bytes in this block (0-64)
  * @param flags - Domain separation flags
  */
-function compress$1(cv, cvOff, block, blockOff, out, outOff, full, counter, blockLen, flags) {
+function compress(cv, cvOff, block, blockOff, out, outOff, full, counter, blockLen, flags) {
     // Load message words into SMI variables for maximum performance
     // V8 optimizes SMI arithmetic directly with the ALU
     let m0 = block[blockOff] | 0;
@@ -6843,7 +6550,7 @@ class XofReader {
         while (outputOffset < length) {
             // Generate new output block if needed
             if (this.outputBlockOffset >= 64) {
-                compress$1(this.inputCv, 0, this.blockWords, 0, this.outputBlock, 0, true, // full 64-byte output
+                compress(this.inputCv, 0, this.blockWords, 0, this.outputBlock, 0, true, // full 64-byte output
                 this.counter++, this.blockLen, this.flags);
                 this.outputBlockOffset = 0;
             }
@@ -6916,7 +6623,7 @@ class ChunkState {
         while (inputLen > 0) {
             // If we have a full block, compress it
             if (this.blockLen === BLOCK_LEN) {
-                compress$1(this.chainingValue, 0, this.blockWords, 0, this.chainingValue, 0, false, this.chunkCounter, BLOCK_LEN, this.flags | this.startFlag());
+                compress(this.chainingValue, 0, this.blockWords, 0, this.chainingValue, 0, false, this.chunkCounter, BLOCK_LEN, this.flags | this.startFlag());
                 this.blocksCompressed++;
                 this.blockLen = 0;
             }
@@ -7057,7 +6764,7 @@ class Hasher {
         // Get the context key
         const contextKey = new Uint32Array(8);
         const output = contextHasher.finalizeOutput();
-        compress$1(output.inputCv, 0, output.blockWords, 0, contextKey, 0, false, output.counter, output.blockLen, output.flags | ROOT);
+        compress(output.inputCv, 0, output.blockWords, 0, contextKey, 0, false, output.counter, output.blockLen, output.flags | ROOT);
         // Return a hasher initialized with the context key
         return new Hasher(contextKey, DERIVE_KEY_MATERIAL);
     }
@@ -7085,7 +6792,7 @@ class Hasher {
             // Pop left child, new CV is right child
             this.popCv(parentBlock, 0);
             parentBlock.set(newCv.subarray(newCvOffset, newCvOffset + 8), 8);
-            compress$1(this.keyWords, 0, parentBlock, 0, parentCv, 0, false, 0, BLOCK_LEN, this.flags | PARENT);
+            compress(this.keyWords, 0, parentBlock, 0, parentCv, 0, false, 0, BLOCK_LEN, this.flags | PARENT);
             newCv = parentCv;
             newCvOffset = 0;
             totalChunks >>>= 1;
@@ -7107,7 +6814,7 @@ class Hasher {
             if (this.chunkState.len() === CHUNK_LEN) {
                 const output = this.chunkState.output();
                 const chunkCv = this.chunkCv;
-                compress$1(output.inputCv, 0, output.blockWords, 0, chunkCv, 0, false, output.counter, output.blockLen, output.flags);
+                compress(output.inputCv, 0, output.blockWords, 0, chunkCv, 0, false, output.counter, output.blockLen, output.flags);
                 const totalChunks = this.chunkState.chunkCounter + 1;
                 this.addChunkCv(chunkCv, 0, totalChunks);
                 this.chunkState.resetTo(this.keyWords, totalChunks, this.flags);
@@ -7131,14 +6838,14 @@ class Hasher {
         // If there are chunks on the stack, merge them
         if (this.cvStackLen > 0) {
             // First compress the current chunk
-            compress$1(output.inputCv, 0, output.blockWords, 0, cv, 0, false, output.counter, output.blockLen, output.flags);
+            compress(output.inputCv, 0, output.blockWords, 0, cv, 0, false, output.counter, output.blockLen, output.flags);
             // Merge with parent nodes from stack
             while (this.cvStackLen > 0) {
                 this.cvStackLen--;
                 parentBlock.set(this.cvStack.subarray(this.cvStackLen * 8, (this.cvStackLen + 1) * 8), 0);
                 parentBlock.set(cv, 8);
                 if (this.cvStackLen > 0) {
-                    compress$1(this.keyWords, 0, parentBlock, 0, cv, 0, false, 0, BLOCK_LEN, this.flags | PARENT);
+                    compress(this.keyWords, 0, parentBlock, 0, cv, 0, false, 0, BLOCK_LEN, this.flags | PARENT);
                 }
                 else {
                     // This is the root - return output params
@@ -7166,7 +6873,7 @@ class Hasher {
         const result = new Uint8Array(outputLength);
         if (outputLength <= 64) {
             const outWords = this.outWords;
-            compress$1(output.inputCv, 0, output.blockWords, 0, outWords, 0, outputLength > 32, // full output if > 32 bytes
+            compress(output.inputCv, 0, output.blockWords, 0, outWords, 0, outputLength > 32, // full output if > 32 bytes
             output.counter, output.blockLen, output.flags | ROOT);
             if (IS_LITTLE_ENDIAN) {
                 const outBytes = new Uint8Array(outWords.buffer);
@@ -7193,704 +6900,19 @@ class Hasher {
     }
 }
 
-const TARGET_CHUNK_SIZE$1 = 64 * 1024; // 64KB
-const MINIMUM_CHUNK_DIVISOR = 8;
-const MAXIMUM_CHUNK_MULTIPLIER = 2;
-const HASH_WINDOW_SIZE = 64;
-const BLAKE3_DATA_KEY = new Uint8Array([
-    102, 151, 245, 119, 91, 149, 80, 222, 49, 53, 203, 172, 165, 151, 24, 28, 157, 228, 33, 16, 155, 235, 43, 88, 180,
-    208, 176, 75, 147, 173, 242, 41,
-]);
-class XetChunker {
-    minimumChunk;
-    maximumChunk;
-    chunkBuf;
-    curChunkLen;
-    gear;
-    blake3;
-    constructor(targetChunkSize = TARGET_CHUNK_SIZE$1) {
-        if (targetChunkSize <= 0) {
-            throw new Error("Target chunk size must be greater than 0");
-        }
-        if ((targetChunkSize & (targetChunkSize - 1)) !== 0) {
-            throw new Error("Target chunk size must be a power of 2");
-        }
-        if (targetChunkSize <= HASH_WINDOW_SIZE) {
-            throw new Error("Target chunk size must be greater than hash window size");
-        }
-        if (targetChunkSize >= Number.MAX_SAFE_INTEGER) {
-            throw new Error("Target chunk size must be less than Number.MAX_SAFE_INTEGER");
-        }
-        let mask = BigInt(targetChunkSize - 1);
-        let leadingZeros = 0;
-        for (let i = 63; i >= 0; i--) {
-            if ((mask & (1n << BigInt(i))) !== 0n) {
-                break;
-            }
-            leadingZeros++;
-        }
-        mask = mask << BigInt(leadingZeros);
-        const maximumChunk = targetChunkSize * MAXIMUM_CHUNK_MULTIPLIER;
-        this.minimumChunk = targetChunkSize / MINIMUM_CHUNK_DIVISOR;
-        this.maximumChunk = maximumChunk;
-        this.chunkBuf = new Uint8Array(maximumChunk);
-        this.curChunkLen = 0;
-        this.gear = new Hasher$1(mask);
-        this.blake3 = Hasher.newKeyed(BLAKE3_DATA_KEY);
-    }
-    /**
-     * Streaming entry point: accepts an arbitrary slice of data, accumulates
-     * it, and emits a chunk when a boundary (or max size) is reached.
-     * Data is copied into an internal buffer because it may span calls.
-     */
-    next(data, isFinal) {
-        const nBytes = data.length;
-        let createChunk = false;
-        let consumeLen = 0;
-        if (nBytes !== 0) {
-            if (this.curChunkLen + HASH_WINDOW_SIZE < this.minimumChunk) {
-                const maxAdvance = Math.min(this.minimumChunk - this.curChunkLen - HASH_WINDOW_SIZE - 1, nBytes - consumeLen);
-                consumeLen += maxAdvance;
-                this.curChunkLen += maxAdvance;
-            }
-            const readEnd = Math.min(nBytes, consumeLen + this.maximumChunk - this.curChunkLen);
-            let bytesToNextBoundary;
-            const position = this.gear.nextMatch(data.subarray(consumeLen, readEnd));
-            if (position !== -1) {
-                bytesToNextBoundary = position;
-                createChunk = true;
-            }
-            else {
-                bytesToNextBoundary = readEnd - consumeLen;
-            }
-            if (bytesToNextBoundary + this.curChunkLen >= this.maximumChunk) {
-                bytesToNextBoundary = this.maximumChunk - this.curChunkLen;
-                createChunk = true;
-            }
-            this.curChunkLen += bytesToNextBoundary;
-            consumeLen += bytesToNextBoundary;
-            this.chunkBuf.set(data.subarray(0, consumeLen), this.curChunkLen - consumeLen);
-        }
-        if (createChunk || (isFinal && this.curChunkLen > 0)) {
-            const chunkData = this.chunkBuf.subarray(0, this.curChunkLen);
-            const hash = this.blake3.reset().update(chunkData).finalize(32);
-            const chunk = {
-                length: chunkData.length,
-                hash: hash,
-            };
-            this.curChunkLen = 0;
-            this.gear.resetHash();
-            return {
-                chunk,
-                bytesConsumed: consumeLen,
-            };
-        }
-        return {
-            chunk: null,
-            bytesConsumed: consumeLen,
-        };
-    }
-    /**
-     * Batch entry point: processes a large contiguous buffer and returns all
-     * complete chunks. Hashes directly from `data` — no intermediate copy
-     * to chunkBuf — for every chunk whose bytes are fully within `data`.
-     */
-    nextBlock(data, isFinal) {
-        const chunks = [];
-        let pos = 0;
-        // Drain any leftover from a previous nextBlock / next call.
-        while (pos < data.length && this.curChunkLen > 0) {
-            const result = this.next(data.subarray(pos), false);
-            if (result.chunk)
-                chunks.push(result.chunk);
-            pos += result.bytesConsumed;
-        }
-        const minSkip = this.minimumChunk > HASH_WINDOW_SIZE
-            ? this.minimumChunk - HASH_WINDOW_SIZE - 1
-            : 0;
-        while (pos < data.length) {
-            const chunkStart = pos;
-            const scanStart = Math.min(pos + minSkip, data.length);
-            const scanEnd = Math.min(data.length, pos + this.maximumChunk);
-            const position = this.gear.nextMatch(data.subarray(scanStart, scanEnd));
-            let chunkEnd;
-            let foundBoundary;
-            if (position !== -1 && scanStart + position - chunkStart <= this.maximumChunk) {
-                chunkEnd = scanStart + position;
-                foundBoundary = true;
-            }
-            else if (scanEnd - chunkStart >= this.maximumChunk) {
-                chunkEnd = chunkStart + this.maximumChunk;
-                foundBoundary = true;
-            }
-            else {
-                foundBoundary = false;
-                chunkEnd = scanEnd;
-            }
-            if (foundBoundary) {
-                const hash = this.blake3.reset()
-                    .update(data.subarray(chunkStart, chunkEnd))
-                    .finalize(32);
-                chunks.push({ length: chunkEnd - chunkStart, hash });
-                pos = chunkEnd;
-                this.gear.resetHash();
-            }
-            else if (isFinal) {
-                const hash = this.blake3.reset()
-                    .update(data.subarray(chunkStart))
-                    .finalize(32);
-                chunks.push({ length: data.length - chunkStart, hash });
-                pos = data.length;
-            }
-            else {
-                this.chunkBuf.set(data.subarray(chunkStart), 0);
-                this.curChunkLen = data.length - chunkStart;
-                pos = data.length;
-            }
-        }
-        return chunks;
-    }
-    finish() {
-        if (this.curChunkLen > 0) {
-            const chunkData = this.chunkBuf.subarray(0, this.curChunkLen);
-            const hash = this.blake3.reset().update(chunkData).finalize(32);
-            const chunk = { length: this.curChunkLen, hash };
-            this.curChunkLen = 0;
-            this.gear.resetHash();
-            return chunk;
-        }
-        return null;
-    }
-}
-function createChunker(targetChunkSize = TARGET_CHUNK_SIZE$1) {
-    return new XetChunker(targetChunkSize);
-}
-function nextBlock(chunker, data) {
-    return chunker.nextBlock(data, false);
-}
-function finalize$1(chunker) {
-    return chunker.finish();
-}
-function hashToHex(hash) {
-    const view = new DataView(hash.buffer, hash.byteOffset, hash.byteLength);
-    const u64 = view.getBigUint64(0, true);
-    const u64_2 = view.getBigUint64(8, true);
-    const u64_3 = view.getBigUint64(16, true);
-    const u64_4 = view.getBigUint64(24, true);
-    return (u64.toString(16).padStart(16, "0") +
-        u64_2.toString(16).padStart(16, "0") +
-        u64_3.toString(16).padStart(16, "0") +
-        u64_4.toString(16).padStart(16, "0"));
-}
-function hexToBytes(hex) {
-    const bytes = new Uint8Array(32);
-    const view = new DataView(bytes.buffer);
-    view.setBigUint64(0, BigInt("0x" + hex.slice(0, 16)), true);
-    view.setBigUint64(8, BigInt("0x" + hex.slice(16, 32)), true);
-    view.setBigUint64(16, BigInt("0x" + hex.slice(32, 48)), true);
-    view.setBigUint64(24, BigInt("0x" + hex.slice(48, 64)), true);
-    return bytes;
-}
-
-const MEAN_CHUNK_PER_NODE = 4;
 const BLAKE3_NODE_KEY = new Uint8Array([
     1, 126, 197, 199, 165, 71, 41, 150, 253, 148, 102, 102, 180, 138, 2, 230, 93, 221, 83, 111, 55, 199, 109, 210, 248,
     99, 82, 230, 74, 83, 113, 63,
 ]);
-const INDEX_OF_LAST_BYTE_OF_LAST_U64_IN_CHUNK_HASH = 3 * 8;
-const nodeHasher = Hasher.newKeyed(BLAKE3_NODE_KEY);
-/**
- * @internal
- *
- * `hash % 4 === 0` in Rust's `is_natural_cut`, where `%` operates on the
- * little-endian u64 at byte offset 24 — so only the low byte matters.
- */
-function isNaturalCut(hash) {
-    return hash[INDEX_OF_LAST_BYTE_OF_LAST_U64_IN_CHUNK_HASH] % MEAN_CHUNK_PER_NODE === 0;
-}
-function xorbHash(chunks) {
-    if (chunks.length === 0) {
-        return new Uint8Array(32);
-    }
-    let currentChunks = chunks;
-    while (currentChunks.length > 1) {
-        const nodes = [];
-        let currentIndex = 0;
-        let numOfChildrenSoFar = 0;
-        for (let i = 0; i < currentChunks.length; i++) {
-            if (i === currentChunks.length - 1 ||
-                numOfChildrenSoFar === 2 * MEAN_CHUNK_PER_NODE ||
-                (numOfChildrenSoFar >= 2 &&
-                    currentChunks[i].hash[INDEX_OF_LAST_BYTE_OF_LAST_U64_IN_CHUNK_HASH] % MEAN_CHUNK_PER_NODE === 0)) {
-                nodes.push(mergedHashOfSequence(currentChunks.slice(currentIndex, i + 1)));
-                currentIndex = i + 1;
-                numOfChildrenSoFar = 0;
-            }
-            else {
-                numOfChildrenSoFar++;
-            }
-        }
-        currentChunks = nodes;
-    }
-    return currentChunks[0].hash;
-}
-/**
- * @internal
- *
- * Matches Rust's `merged_hash_of_sequence`: serializes each entry as
- * "{hash_hex} : {length_decimal}\n" then hashes with BLAKE3_NODE_KEY.
- */
-function mergedHashOfSequence(chunks) {
-    let text = "";
-    let totalLength = 0;
-    for (const chunk of chunks) {
-        text += hashToHex(chunk.hash) + " : " + chunk.length + "\n";
-        totalLength += chunk.length;
-    }
-    const bytes = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) {
-        bytes[i] = text.charCodeAt(i);
-    }
-    const hash = nodeHasher.reset().update(bytes).finalize(32);
-    return { hash, length: totalLength };
-}
+Hasher.newKeyed(BLAKE3_NODE_KEY);
 
-const ZERO_KEY$1 = new Uint8Array(32);
+const ZERO_KEY = new Uint8Array(32);
 const VERIFICATION_KEY = new Uint8Array([
     127, 24, 87, 214, 206, 86, 237, 102, 18, 127, 249, 19, 231, 165, 195, 243, 164, 205, 38, 213, 181, 219, 73, 230,
     65, 36, 152, 127, 40, 251, 148, 195,
 ]);
-const fileHasher = Hasher.newKeyed(ZERO_KEY$1);
-const verificationHasher = Hasher.newKeyed(VERIFICATION_KEY);
-/**
- * file_hash = hmac(xorb_hash(chunks), zero_key)
- *
- * Matches Rust's `merklehash::file_hash` which calls
- * `file_hash_with_salt(chunks, &[0; 32])`.
- */
-function fileHash(chunks) {
-    // Empty input short-circuits to the all-zero MerkleHash, matching Rust's
-    // `file_hash_with_salt` (`if chunks.is_empty() { return MerkleHash::default(); }`).
-    // Without this we'd return `hmac(0, zero_key)`, which the CAS shard validation rejects
-    // for empty files with "file reconstruction does not produce this hash".
-    if (chunks.length === 0) {
-        return new Uint8Array(32);
-    }
-    const xorb = xorbHash(chunks);
-    return fileHasher.reset().update(xorb).finalize(32);
-}
-/**
- * HMAC: blake3_keyed_hash(key_bytes, hash_bytes)
- *
- * Both inputs are 32-byte Uint8Arrays.
- * Matches Rust's `DataHash::hmac`.
- *
- * Uses a fresh hasher per call since the key varies.
- */
-function hmac(hash, key) {
-    return Hasher.newKeyed(key).update(hash).finalize(32);
-}
-/**
- * Verification hash for a range of chunk hashes.
- * Concatenates all 32-byte hashes and applies blake3_keyed_hash
- * with VERIFICATION_KEY.
- *
- * Matches Rust's `chunk_verification::range_hash_from_chunks`.
- */
-function verificationHash(chunkHashes) {
-    const combined = new Uint8Array(chunkHashes.length * 32);
-    for (let i = 0; i < chunkHashes.length; i++) {
-        combined.set(chunkHashes[i], i * 32);
-    }
-    return verificationHasher.reset().update(combined).finalize(32);
-}
-
-/** Groups always have at least 2 nodes. */
-const MIN_GROUP_SIZE = 2;
-/** Groups have at most 2*BF+1 = 9 nodes. */
-const MAX_GROUP_SIZE = 9;
-/**
- * Find the next cut point in a sequence of nodes at which to break,
- * mirroring Rust's `next_merge_cut`. Returns the group length starting at
- * `start` within `nodes` (bounded by `end`, exclusive).
- */
-function nextMergeCut(nodes, start, end) {
-    const len = end - start;
-    if (len <= MIN_GROUP_SIZE) {
-        return len;
-    }
-    const lim = Math.min(MAX_GROUP_SIZE, len);
-    for (let i = MIN_GROUP_SIZE; i < lim; i++) {
-        if (isNaturalCut(nodes[start + i].hash)) {
-            return i + 1;
-        }
-    }
-    return lim;
-}
-function validGap(gap) {
-    return gap > MIN_GROUP_SIZE && gap < MAX_GROUP_SIZE - 1;
-}
-/**
- * Find the first stable group boundary scanning left-to-right.
- *
- * A position `m` is "stable" if it is always a group boundary regardless of
- * what nodes precede this slice: three consecutive natural-cut positions
- * `c0 < c1 < c2` with both gaps in `(MIN_GROUP_SIZE, MAX_GROUP_SIZE - 1)`
- * make `c1 + 1` stable.
- *
- * Returns `undefined` when the slice is too short or lacks the pattern.
- */
-function findStableStart(nodes) {
-    if (nodes.length < MIN_GROUP_SIZE + 1) {
-        return undefined;
-    }
-    let prevPrevCut;
-    let prevCut;
-    for (let pos = 0; pos < nodes.length; pos++) {
-        if (!isNaturalCut(nodes[pos].hash)) {
-            continue;
-        }
-        if (prevCut !== undefined &&
-            validGap(pos - prevCut) &&
-            prevPrevCut !== undefined &&
-            validGap(prevCut - prevPrevCut)) {
-            return prevCut + 1;
-        }
-        prevPrevCut = prevCut;
-        prevCut = pos;
-    }
-    return undefined;
-}
-/**
- * Find the last stable group boundary scanning right-to-left; the mirror of
- * {@link findStableStart}. Everything from the returned index onward is the
- * unstable suffix that cannot yet be merged.
- */
-function findStableEnd(nodes) {
-    if (nodes.length < MIN_GROUP_SIZE + 1) {
-        return undefined;
-    }
-    let nextNextCut;
-    let nextCut;
-    for (let pos = nodes.length - 1; pos >= 0; pos--) {
-        if (!isNaturalCut(nodes[pos].hash)) {
-            continue;
-        }
-        if (nextCut !== undefined &&
-            validGap(nextCut - pos) &&
-            nextNextCut !== undefined &&
-            validGap(nextNextCut - nextCut)) {
-            return nextCut + 1;
-        }
-        nextNextCut = nextCut;
-        nextCut = pos;
-    }
-    return undefined;
-}
-/**
- * The core per-level operation, mirroring Rust's `split_and_promote`:
- * partitions `nodes` into `[prefixLen, suffixLen]`, appending merged group
- * nodes of the stable middle region to `promoted`.
- */
-function splitAndPromote(nodes, atStart, atEnd, promoted) {
-    if (nodes.length <= 1) {
-        return [nodes.length, 0];
-    }
-    let stableStart;
-    if (atStart) {
-        stableStart = 0;
-    }
-    else {
-        const idx = findStableStart(nodes);
-        if (idx === undefined) {
-            return [nodes.length, 0];
-        }
-        stableStart = idx;
-    }
-    let stableEnd;
-    if (atEnd) {
-        stableEnd = nodes.length;
-    }
-    else {
-        const idx = findStableEnd(nodes.slice(stableStart));
-        if (idx === undefined) {
-            return [nodes.length, 0];
-        }
-        stableEnd = stableStart + idx;
-    }
-    if (stableStart >= stableEnd) {
-        return [nodes.length, 0];
-    }
-    let pos = stableStart;
-    while (pos < stableEnd) {
-        const cutLen = nextMergeCut(nodes, pos, stableEnd);
-        promoted.push(mergedHashOfSequence(nodes.slice(pos, pos + cutLen)));
-        pos += cutLen;
-    }
-    return [stableStart, nodes.length - stableEnd];
-}
-/**
- * Flatten per-level left/right arrays into the storage layout used by Rust:
- * all left-side nodes ascending by level, then all right-side nodes
- * descending by level.
- */
-function flattenHump(hump) {
-    const nodes = [];
-    for (const left of hump.leftLevels) {
-        nodes.push(...left);
-    }
-    for (let level = hump.rightLevels.length - 1; level >= 0; level--) {
-        nodes.push(...hump.rightLevels[level]);
-    }
-    const levels = hump.leftLevels.map((left, i) => [left.length, hump.rightLevels[i].length]);
-    return { nodes, levels };
-}
-/** Mirror of Rust's `build_hump`. */
-function buildHump(chunks, atStart, atEnd) {
-    const leftLevels = [];
-    const rightLevels = [];
-    let current = chunks;
-    let allLeftsEmpty = true;
-    let allRightsEmpty = true;
-    // eslint-disable-next-line no-constant-condition
-    while (true) {
-        const levelAtStart = atStart && allLeftsEmpty;
-        const levelAtEnd = atEnd && allRightsEmpty;
-        const promoted = [];
-        const [prefixLen, suffixLen] = splitAndPromote(current, levelAtStart, levelAtEnd, promoted);
-        leftLevels.push(current.slice(0, prefixLen));
-        rightLevels.push(current.slice(current.length - suffixLen));
-        if (prefixLen > 0) {
-            allLeftsEmpty = false;
-        }
-        if (suffixLen > 0) {
-            allRightsEmpty = false;
-        }
-        if (promoted.length === 0) {
-            break;
-        }
-        if (promoted.length === 1) {
-            leftLevels.push(promoted);
-            rightLevels.push([]);
-            break;
-        }
-        current = promoted;
-    }
-    return { leftLevels, rightLevels };
-}
-class MerkleHashSubtree {
-    nodes;
-    /** Per-level `[leftCount, rightCount]` pairs indexing into `nodes`. */
-    levels;
-    leftOffsets;
-    rightOffsets;
-    /** True if this range begins at chunk 0 of the full sequence. */
-    atStart;
-    /** True if this range ends at the last chunk of the full sequence. */
-    atEnd;
-    constructor(nodes, levels, atStart, atEnd) {
-        this.nodes = nodes;
-        this.levels = levels;
-        this.atStart = atStart;
-        this.atEnd = atEnd;
-        [this.leftOffsets, this.rightOffsets] = computeOffsets(levels);
-    }
-    /**
-     * Create a subtree from a contiguous run of level-0 chunks.
-     *
-     * - `atStart`: `chunks[0]` is the first chunk of the entire file.
-     * - `atEnd`: the last element of `chunks` is the file's final chunk.
-     */
-    static fromChunks(atStart, chunks, atEnd) {
-        const { nodes, levels } = flattenHump(buildHump(chunks, atStart, atEnd));
-        return new MerkleHashSubtree(nodes, levels, atStart, atEnd);
-    }
-    get numNodes() {
-        return this.nodes.length;
-    }
-    get numLevels() {
-        return this.levels.length;
-    }
-    get isEmpty() {
-        return this.nodes.length === 0;
-    }
-    leftAt(level) {
-        if (level >= this.levels.length) {
-            return [];
-        }
-        const start = this.leftOffsets[level];
-        return this.nodes.slice(start, start + this.levels[level][0]);
-    }
-    rightAt(level) {
-        if (level >= this.levels.length) {
-            return [];
-        }
-        const start = this.rightOffsets[level];
-        return this.nodes.slice(start, start + this.levels[level][1]);
-    }
-    /**
-     * Merge an adjacent subtree (the right neighbor) into this one, in place.
-     * After the call, `this` covers the combined range: it keeps its own
-     * `atStart` and takes `other`'s `atEnd`.
-     *
-     * Throws if `this.atEnd` (nothing can follow the end) or `other.atStart`
-     * (the start cannot appear on the right side of a merge).
-     */
-    mergeInto(other) {
-        if (this.atEnd) {
-            throw new Error("Cannot merge into a subtree that is already at the end");
-        }
-        if (other.atStart) {
-            throw new Error("Cannot merge a subtree that is at the start on the right side");
-        }
-        const combinedAtStart = this.atStart;
-        const combinedAtEnd = other.atEnd;
-        const maxLevels = Math.max(this.numLevels, other.numLevels);
-        const leftLevels = [];
-        const rightLevels = [];
-        let carry = [];
-        let allLeftsEmpty = true;
-        let allRightsEmpty = true;
-        for (let level = 0; level < maxLevels; level++) {
-            const full = [
-                ...this.leftAt(level),
-                ...this.rightAt(level),
-                ...carry,
-                ...other.leftAt(level),
-                ...other.rightAt(level),
-            ];
-            const levelAtStart = combinedAtStart && allLeftsEmpty;
-            const levelAtEnd = combinedAtEnd && allRightsEmpty;
-            const promoted = [];
-            const [prefixLen, suffixLen] = splitAndPromote(full, levelAtStart, levelAtEnd, promoted);
-            leftLevels.push(full.slice(0, prefixLen));
-            rightLevels.push(full.slice(full.length - suffixLen));
-            if (prefixLen > 0) {
-                allLeftsEmpty = false;
-            }
-            if (suffixLen > 0) {
-                allRightsEmpty = false;
-            }
-            carry = promoted;
-        }
-        while (carry.length > 0) {
-            if (carry.length === 1) {
-                leftLevels.push(carry);
-                rightLevels.push([]);
-                carry = [];
-            }
-            else {
-                const promoted = [];
-                const [prefixLen, suffixLen] = splitAndPromote(carry, combinedAtStart && allLeftsEmpty, combinedAtEnd && allRightsEmpty, promoted);
-                leftLevels.push(carry.slice(0, prefixLen));
-                rightLevels.push(carry.slice(carry.length - suffixLen));
-                if (prefixLen > 0) {
-                    allLeftsEmpty = false;
-                }
-                if (suffixLen > 0) {
-                    allRightsEmpty = false;
-                }
-                carry = promoted;
-            }
-        }
-        // Trim empty trailing levels
-        while (leftLevels.length > 1 &&
-            leftLevels[leftLevels.length - 1].length === 0 &&
-            rightLevels[rightLevels.length - 1].length === 0) {
-            leftLevels.pop();
-            rightLevels.pop();
-        }
-        const { nodes, levels } = flattenHump({ leftLevels, rightLevels });
-        this.nodes = nodes;
-        this.levels = levels;
-        [this.leftOffsets, this.rightOffsets] = computeOffsets(levels);
-        this.atStart = combinedAtStart;
-        this.atEnd = combinedAtEnd;
-    }
-    /**
-     * Merge multiple adjacent ranges left-to-right.
-     * Returns an empty fully-closed range when `ranges` is empty.
-     */
-    static merge(ranges) {
-        if (ranges.length === 0) {
-            return MerkleHashSubtree.fromChunks(true, [], true);
-        }
-        const result = ranges[0].clone();
-        for (let i = 1; i < ranges.length; i++) {
-            result.mergeInto(ranges[i]);
-        }
-        return result;
-    }
-    clone() {
-        return new MerkleHashSubtree([...this.nodes], this.levels.map((l) => [...l]), this.atStart, this.atEnd);
-    }
-    /**
-     * The final aggregated hash — only available when both boundaries are
-     * known (`atStart && atEnd`). Equals `xorbHash(allChunks)`; apply
-     * `hmac(hash, zeroKey)` to obtain the file hash.
-     *
-     * Returns `undefined` when either boundary is unknown.
-     */
-    finalHash() {
-        if (!this.atStart || !this.atEnd) {
-            return undefined;
-        }
-        if (this.nodes.length === 0) {
-            return new Uint8Array(32);
-        }
-        const top = this.levels.length - 1;
-        const topLeft = this.leftAt(top);
-        if (topLeft.length !== 1 || this.rightAt(top).length !== 0) {
-            throw new Error("Invariant violation: fully-closed hump should have a single node at the top level");
-        }
-        return topLeft[0].hash;
-    }
-    /** Total byte length covered by this subtree. */
-    get totalLength() {
-        let total = 0;
-        for (let level = 0; level < this.levels.length; level++) {
-            for (const node of this.leftAt(level)) {
-                total += node.length;
-            }
-            for (const node of this.rightAt(level)) {
-                total += node.length;
-            }
-        }
-        return total;
-    }
-    /** Serde-human-readable-compatible JSON (what the CAS server produces/accepts). */
-    toJSON() {
-        return {
-            nodes: this.nodes.map((node) => ({ hash: hashToHex(node.hash), size: node.length })),
-            levels: this.levels.map((l) => [...l]),
-            at_start: this.atStart,
-            at_end: this.atEnd,
-        };
-    }
-    static fromJSON(json) {
-        return new MerkleHashSubtree(json.nodes.map((node) => ({ hash: hexToBytes(node.hash), length: node.size })), json.levels.map((l) => [l[0], l[1]]), json.at_start, json.at_end);
-    }
-}
-/** Pre-compute left and right offset arrays from levels (mirror of Rust's `compute_offsets`). */
-function computeOffsets(levels) {
-    const leftOffsets = [];
-    const rightOffsets = [];
-    let cumulativeLeft = 0;
-    for (const [leftCount] of levels) {
-        leftOffsets.push(cumulativeLeft);
-        cumulativeLeft += leftCount;
-    }
-    const totalLeft = cumulativeLeft;
-    let cumulativeRightAfter = 0;
-    for (const [, rightCount] of levels) {
-        cumulativeRightAfter += rightCount;
-    }
-    for (const [, rightCount] of levels) {
-        cumulativeRightAfter -= rightCount;
-        rightOffsets.push(totalLeft + cumulativeRightAfter);
-    }
-    return [leftOffsets, rightOffsets];
-}
+Hasher.newKeyed(ZERO_KEY);
+Hasher.newKeyed(VERIFICATION_KEY);
 
 // src/lib/cache-management.ts
 
@@ -7900,7 +6922,7 @@ var HUB_URL = "https://huggingface.co";
 // src/error.ts
 async function createApiError(response, opts) {
   const error = new HubApiError(response.url, response.status, response.headers.get("X-Request-Id") ?? opts?.requestId);
-  error.message = `Api error with status ${error.statusCode}${opts?.message ? `. ${opts.message}` : ""}`;
+  error.message = `Api error with status ${error.statusCode}${""}`;
   const trailer = [`URL: ${error.url}`, error.requestId ? `Request ID: ${error.requestId}` : void 0].filter(Boolean).join(". ");
   if (response.headers.get("Content-Type")?.startsWith("application/json")) {
     const json = await response.json();
@@ -7926,8 +6948,6 @@ var HubApiError = class extends Error {
     this.requestId = requestId;
     this.url = url;
   }
-};
-var InvalidApiResponseFormatError = class extends Error {
 };
 
 // src/utils/checkCredentials.ts
@@ -8015,61 +7035,6 @@ function toRepoId(repo) {
   };
 }
 
-// src/utils/eventToGenerator.ts
-async function* eventToGenerator(cb) {
-  const promises = [];
-  function addPromise() {
-    let resolve3;
-    let reject;
-    const p = new Promise((res, rej) => {
-      resolve3 = res;
-      reject = rej;
-    });
-    promises.push({ p, resolve: resolve3, reject });
-  }
-  addPromise();
-  const callbackRes = Promise.resolve().then(
-    () => cb(
-      (y) => {
-        addPromise();
-        promises.at(-2)?.resolve({ done: false, value: y });
-      },
-      (r) => {
-        addPromise();
-        promises.at(-2)?.resolve({ done: true, value: r });
-      },
-      (err) => promises.shift()?.reject(err)
-    )
-  ).catch((err) => promises.shift()?.reject(err));
-  while (1) {
-    const p = promises[0];
-    if (!p) {
-      throw new Error("Logic error in eventGenerator, promises should never be empty");
-    }
-    const result = await p.p;
-    promises.shift();
-    if (result.done) {
-      await callbackRes;
-      return result.value;
-    }
-    yield result.value;
-  }
-  throw new Error("Unreachable");
-}
-
-// src/utils/hexFromBytes.ts
-function hexFromBytes(arr) {
-  if (globalThis.Buffer) {
-    return globalThis.Buffer.from(arr).toString("hex");
-  } else {
-    const bin = [];
-    arr.forEach((byte) => {
-      bin.push(byte.toString(16).padStart(2, "0"));
-    });
-    return bin.join("");
-  }
-}
-
 // src/utils/isBackend.ts
 var isBrowser = typeof window !== "undefined" && typeof window.document !== "undefined";
 var isWebWorker = typeof self === "object" && self.constructor && self.constructor.name === "DedicatedWorkerGlobalScope";
@@ -8077,319 +7042,10 @@ var isBackend = !isBrowser && !isWebWorker;
 
 // src/utils/isFrontend.ts
 var isFrontend = !isBackend;
-
-// src/utils/sha256.ts
-async function getWebWorkerCode() {
-  const sha256Module = await import('./chunks/sha256-wrapper-ITDNMKRK.js');
-  return URL.createObjectURL(new Blob([sha256Module.createSHA256WorkerCode()]));
-}
-var pendingWorkers = [];
-var runningWorkers = /* @__PURE__ */ new Set();
-var resolve;
-var waitPromise = new Promise((r) => {
-  resolve = r;
+new Promise((r) => {
 });
-async function getWorker(poolSize) {
-  {
-    const worker2 = pendingWorkers.pop();
-    if (worker2) {
-      runningWorkers.add(worker2);
-      return worker2;
-    }
-  }
-  if (!poolSize) {
-    const worker2 = new Worker(await getWebWorkerCode());
-    runningWorkers.add(worker2);
-    return worker2;
-  }
-  if (poolSize <= 0) {
-    throw new TypeError("Invalid webworker pool size: " + poolSize);
-  }
-  while (runningWorkers.size >= poolSize) {
-    await waitPromise;
-  }
-  const worker = new Worker(await getWebWorkerCode());
-  runningWorkers.add(worker);
-  return worker;
-}
-async function freeWorker(worker, poolSize) {
-  if (!poolSize) {
-    return destroyWorker(worker);
-  }
-  runningWorkers.delete(worker);
-  pendingWorkers.push(worker);
-  const r = resolve;
-  waitPromise = new Promise((r2) => {
-    resolve = r2;
-  });
-  r();
-}
-function destroyWorker(worker) {
-  runningWorkers.delete(worker);
-  worker.terminate();
-  const r = resolve;
-  waitPromise = new Promise((r2) => {
-    resolve = r2;
-  });
-  r();
-}
-async function* sha256$1(buffer, opts) {
-  yield 0;
-  const maxCryptoSize = typeof opts?.useWebWorker === "object" && opts?.useWebWorker.minSize !== void 0 ? opts.useWebWorker.minSize : 1e7;
-  if (buffer.size < maxCryptoSize && globalThis.crypto?.subtle) {
-    const res = hexFromBytes(
-      new Uint8Array(
-        await globalThis.crypto.subtle.digest("SHA-256", buffer instanceof Blob ? await buffer.arrayBuffer() : buffer)
-      )
-    );
-    yield 1;
-    return res;
-  }
-  if (isFrontend) {
-    if (opts?.useWebWorker) {
-      try {
-        const poolSize = typeof opts?.useWebWorker === "object" ? opts.useWebWorker.poolSize : void 0;
-        const worker = await getWorker(poolSize);
-        let messageHandler;
-        let errorHandler;
-        let abortListener;
-        const cleanup = () => {
-          worker.removeEventListener("message", messageHandler);
-          worker.removeEventListener("error", errorHandler);
-          if (abortListener) {
-            opts?.abortSignal?.removeEventListener("abort", abortListener);
-          }
-        };
-        return yield* eventToGenerator((yieldCallback, returnCallback, rejectCallback) => {
-          messageHandler = (event) => {
-            if (event.data.sha256) {
-              cleanup();
-              freeWorker(worker, poolSize);
-              returnCallback(event.data.sha256);
-            } else if (event.data.progress) {
-              yieldCallback(event.data.progress);
-              try {
-                opts.abortSignal?.throwIfAborted();
-              } catch (err) {
-                cleanup();
-                destroyWorker(worker);
-                rejectCallback(err);
-              }
-            } else {
-              cleanup();
-              destroyWorker(worker);
-              rejectCallback(event);
-            }
-          };
-          errorHandler = (event) => {
-            cleanup();
-            destroyWorker(worker);
-            rejectCallback(event.error);
-          };
-          if (opts?.abortSignal) {
-            try {
-              opts.abortSignal?.throwIfAborted();
-            } catch (err) {
-              cleanup();
-              destroyWorker(worker);
-              rejectCallback(opts.abortSignal.reason ?? new DOMException("Aborted", "AbortError"));
-              return;
-            }
-            abortListener = () => {
-              cleanup();
-              destroyWorker(worker);
-              rejectCallback(opts.abortSignal?.reason ?? new DOMException("Aborted", "AbortError"));
-            };
-            opts.abortSignal.addEventListener("abort", abortListener);
-          }
-          worker.addEventListener("message", messageHandler);
-          worker.addEventListener("error", errorHandler);
-          worker.postMessage({ file: buffer });
-        });
-      } catch (err) {
-        console.warn("Failed to use web worker for sha256", err);
-      }
-    }
-    if (!wasmModule) {
-      wasmModule = await import('./chunks/sha256-wrapper-ITDNMKRK.js');
-    }
-    const sha2562 = await wasmModule.createSHA256();
-    sha2562.init();
-    const reader = buffer.stream().getReader();
-    const total = buffer.size;
-    let bytesDone = 0;
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) {
-        break;
-      }
-      sha2562.update(value);
-      bytesDone += value.length;
-      yield bytesDone / total;
-      opts?.abortSignal?.throwIfAborted();
-    }
-    return sha2562.digest("hex");
-  }
-  if (!cryptoModule) {
-    cryptoModule = await import('./chunks/sha256-node-ZPWO3OWR.js');
-  }
-  return yield* cryptoModule.sha256Node(buffer, { abortSignal: opts?.abortSignal });
-}
-var cryptoModule;
-var wasmModule;
-
-// src/utils/combineUint8Arrays.ts
-function combineUint8Arrays(...arrays) {
-  const totalLength = arrays.reduce((sum2, array) => sum2 + array.length, 0);
-  const combinedBytes = new Uint8Array(totalLength);
-  let offset = 0;
-  for (const array of arrays) {
-    combinedBytes.set(array, offset);
-    offset += array.length;
-  }
-  return combinedBytes;
-}
-
-// src/vendor/lz4js/util.ts
-function hashU32(a) {
-  a = a | 0;
-  a = a + 2127912214 + (a << 12) | 0;
-  a = a ^ -949894596 ^ a >>> 19;
-  a = a + 374761393 + (a << 5) | 0;
-  a = a + -744332180 ^ a << 9;
-  a = a + -42973499 + (a << 3) | 0;
-  return a ^ -1252372727 ^ a >>> 16 | 0;
-}
-function readU64(b, n) {
-  let x = 0;
-  x |= b[n++] << 0;
-  x |= b[n++] << 8;
-  x |= b[n++] << 16;
-  x |= b[n++] << 24;
-  x |= b[n++] << 32;
-  x |= b[n++] << 40;
-  x |= b[n++] << 48;
-  x |= b[n++] << 56;
-  return x;
-}
-function readU32(b, n) {
-  let x = 0;
-  x |= b[n++] << 0;
-  x |= b[n++] << 8;
-  x |= b[n++] << 16;
-  x |= b[n++] << 24;
-  return x;
-}
-function writeU32(b, n, x) {
-  b[n++] = x >> 0 & 255;
-  b[n++] = x >> 8 & 255;
-  b[n++] = x >> 16 & 255;
-  b[n++] = x >> 24 & 255;
-}
-function imul(a, b) {
-  const ah = a >>> 16;
-  const al = a & 65535;
-  const bh = b >>> 16;
-  const bl = b & 65535;
-  return al * bl + (ah * bl + al * bh << 16) | 0;
-}
-
-// src/vendor/lz4js/xxh32.ts
-var prime1 = 2654435761;
-var prime2 = 2246822519;
-var prime3 = 3266489917;
-var prime4 = 668265263;
-var prime5 = 374761393;
-function rotl32(x, r) {
-  x = x | 0;
-  r = r | 0;
-  return x >>> (32 - r | 0) | x << r | 0;
-}
-function rotmul32(h, r, m) {
-  h = h | 0;
-  r = r | 0;
-  m = m | 0;
-  return imul(h >>> (32 - r | 0) | h << r, m) | 0;
-}
-function shiftxor32(h, s) {
-  h = h | 0;
-  s = s | 0;
-  return h >>> s ^ h | 0;
-}
-function xxhapply(h, src, m0, s, m1) {
-  return rotmul32(imul(src, m0) + h, s, m1);
-}
-function xxh1(h, src, index) {
-  return rotmul32(h + imul(src[index], prime5), 11, prime1);
-}
-function xxh4(h, src, index) {
-  return xxhapply(h, readU32(src, index), prime3, 17, prime4);
-}
-function xxh16(h, src, index) {
-  return [
-    xxhapply(h[0], readU32(src, index + 0), prime2, 13, prime1),
-    xxhapply(h[1], readU32(src, index + 4), prime2, 13, prime1),
-    xxhapply(h[2], readU32(src, index + 8), prime2, 13, prime1),
-    xxhapply(h[3], readU32(src, index + 12), prime2, 13, prime1)
-  ];
-}
-function xxh32(seed, src, index, len) {
-  let h;
-  const l = len;
-  if (len >= 16) {
-    h = [seed + prime1 + prime2, seed + prime2, seed, seed - prime1];
-    while (len >= 16) {
-      h = xxh16(h, src, index);
-      index += 16;
-      len -= 16;
-    }
-    h = rotl32(h[0], 1) + rotl32(h[1], 7) + rotl32(h[2], 12) + rotl32(h[3], 18) + l;
-  } else {
-    h = seed + prime5 + len >>> 0;
-  }
-  while (len >= 4) {
-    h = xxh4(h, src, index);
-    index += 4;
-    len -= 4;
-  }
-  while (len > 0) {
-    h = xxh1(h, src, index);
-    index++;
-    len--;
-  }
-  h = shiftxor32(imul(shiftxor32(imul(shiftxor32(h, 15), prime2), 13), prime3), 16);
-  return h >>> 0;
-}
-var hash = xxh32;
-
-// src/vendor/lz4js/index.ts
-var minMatch = 4;
-var matchSearchLimit = 12;
-var minTrailingLitterals = 5;
-var skipTrigger = 6;
 var hashSize = 1 << 16;
-var mlBits = 4;
-var mlMask = (1 << mlBits) - 1;
-var runBits = 4;
-var runMask = (1 << runBits) - 1;
-var blockBuf = makeBuffer(5 << 20);
-var hashTable = makeHashTable();
-var magicNum = 407708164;
-var fdContentChksum = 4;
-var fdContentSize = 8;
-var fdBlockChksum = 16;
-var fdVersion = 64;
-var fdVersionMask = 192;
-var bsUncompressed = 2147483648;
-var bsDefault = 7;
-var bsShift = 4;
-var bsMask = 7;
-var bsMap = {
-  4: 65536,
-  5: 262144,
-  6: 1048576,
-  7: 4194304
-};
+makeHashTable();
 function makeHashTable() {
   try {
     return new Uint32Array(hashSize);
@@ -8401,588 +7057,11 @@ function makeHashTable() {
     return hashTable2;
   }
 }
-function clearHashTable(table) {
-  for (let i = 0; i < hashSize; i++) {
-    table[i] = 0;
-  }
-}
-function makeBuffer(size) {
-  return new Uint8Array(size);
-}
-function sliceArray(array, start, end) {
-  return array.slice(start, end);
-}
-function compressBound(n) {
-  return n + n / 255 + 16 | 0;
-}
-function decompressBound(src) {
-  let sIndex = 0;
-  if (readU32(src, sIndex) !== magicNum) {
-    throw new Error("invalid magic number");
-  }
-  sIndex += 4;
-  const descriptor = src[sIndex++];
-  if ((descriptor & fdVersionMask) !== fdVersion) {
-    throw new Error("incompatible descriptor version " + (descriptor & fdVersionMask));
-  }
-  const useBlockSum = (descriptor & fdBlockChksum) !== 0;
-  const useContentSize = (descriptor & fdContentSize) !== 0;
-  const bsIdx = src[sIndex++] >> bsShift & bsMask;
-  if (bsMap[bsIdx] === void 0) {
-    throw new Error("invalid block size " + bsIdx);
-  }
-  const maxBlockSize = bsMap[bsIdx];
-  if (useContentSize) {
-    return readU64(src, sIndex);
-  }
-  sIndex++;
-  let maxSize = 0;
-  while (true) {
-    let blockSize = readU32(src, sIndex);
-    sIndex += 4;
-    if (blockSize & bsUncompressed) {
-      blockSize &= ~bsUncompressed;
-      maxSize += blockSize;
-    } else if (blockSize > 0) {
-      maxSize += maxBlockSize;
-    }
-    if (blockSize === 0) {
-      return maxSize;
-    }
-    if (useBlockSum) {
-      sIndex += 4;
-    }
-    sIndex += blockSize;
-  }
-}
-function decompressBlock(src, dst, sIndex, sLength, dIndex) {
-  let mLength, mOffset, sEnd, n, i;
-  const hasCopyWithin = dst.copyWithin !== void 0 && dst.fill !== void 0;
-  sEnd = sIndex + sLength;
-  while (sIndex < sEnd) {
-    const token = src[sIndex++];
-    let literalCount = token >> 4;
-    if (literalCount > 0) {
-      if (literalCount === 15) {
-        while (true) {
-          literalCount += src[sIndex];
-          if (src[sIndex++] !== 255) {
-            break;
-          }
-        }
-      }
-      for (n = sIndex + literalCount; sIndex < n; ) {
-        dst[dIndex++] = src[sIndex++];
-      }
-    }
-    if (sIndex >= sEnd) {
-      break;
-    }
-    mLength = token & 15;
-    mOffset = src[sIndex++] | src[sIndex++] << 8;
-    if (mLength === 15) {
-      while (true) {
-        mLength += src[sIndex];
-        if (src[sIndex++] !== 255) {
-          break;
-        }
-      }
-    }
-    mLength += minMatch;
-    if (hasCopyWithin && mOffset === 1) {
-      dst.fill(dst[dIndex - 1] | 0, dIndex, dIndex + mLength);
-      dIndex += mLength;
-    } else if (hasCopyWithin && mOffset > mLength && mLength > 31) {
-      dst.copyWithin(dIndex, dIndex - mOffset, dIndex - mOffset + mLength);
-      dIndex += mLength;
-    } else {
-      for (i = dIndex - mOffset, n = i + mLength; i < n; ) {
-        dst[dIndex++] = dst[i++] | 0;
-      }
-    }
-  }
-  return dIndex;
-}
-function compressBlock(src, dst, sIndex, sLength, hashTable2) {
-  let mIndex, mAnchor, mLength, mOffset, mStep;
-  let literalCount, dIndex, sEnd, n;
-  dIndex = 0;
-  sEnd = sLength + sIndex;
-  mAnchor = sIndex;
-  let searchMatchCount = (1 << skipTrigger) + 3;
-  while (sIndex <= sEnd - matchSearchLimit) {
-    const seq = readU32(src, sIndex);
-    let hash2 = hashU32(seq) >>> 0;
-    hash2 = (hash2 >> 16 ^ hash2) >>> 0 & 65535;
-    mIndex = hashTable2[hash2] - 1;
-    hashTable2[hash2] = sIndex + 1;
-    if (mIndex < 0 || sIndex - mIndex >>> 16 > 0 || readU32(src, mIndex) !== seq) {
-      mStep = searchMatchCount++ >> skipTrigger;
-      sIndex += mStep;
-      continue;
-    }
-    searchMatchCount = (1 << skipTrigger) + 3;
-    literalCount = sIndex - mAnchor;
-    mOffset = sIndex - mIndex;
-    sIndex += minMatch;
-    mIndex += minMatch;
-    mLength = sIndex;
-    while (sIndex < sEnd - minTrailingLitterals && src[sIndex] === src[mIndex]) {
-      sIndex++;
-      mIndex++;
-    }
-    mLength = sIndex - mLength;
-    const token = mLength < mlMask ? mLength : mlMask;
-    if (literalCount >= runMask) {
-      dst[dIndex++] = (runMask << mlBits) + token;
-      for (n = literalCount - runMask; n >= 255; n -= 255) {
-        dst[dIndex++] = 255;
-      }
-      dst[dIndex++] = n;
-    } else {
-      dst[dIndex++] = (literalCount << mlBits) + token;
-    }
-    for (let i = 0; i < literalCount; i++) {
-      dst[dIndex++] = src[mAnchor + i];
-    }
-    dst[dIndex++] = mOffset;
-    dst[dIndex++] = mOffset >> 8;
-    if (mLength >= mlMask) {
-      for (n = mLength - mlMask; n >= 255; n -= 255) {
-        dst[dIndex++] = 255;
-      }
-      dst[dIndex++] = n;
-    }
-    mAnchor = sIndex;
-  }
-  if (mAnchor === 0) {
-    return 0;
-  }
-  literalCount = sEnd - mAnchor;
-  if (literalCount >= runMask) {
-    dst[dIndex++] = runMask << mlBits;
-    for (n = literalCount - runMask; n >= 255; n -= 255) {
-      dst[dIndex++] = 255;
-    }
-    dst[dIndex++] = n;
-  } else {
-    dst[dIndex++] = literalCount << mlBits;
-  }
-  sIndex = mAnchor;
-  while (sIndex < sEnd) {
-    dst[dIndex++] = src[sIndex++];
-  }
-  return dIndex;
-}
-function decompressFrame(src, dst) {
-  let useBlockSum, useContentSum, useContentSize, descriptor;
-  let sIndex = 0;
-  let dIndex = 0;
-  if (readU32(src, sIndex) !== magicNum) {
-    throw new Error("invalid magic number");
-  }
-  sIndex += 4;
-  descriptor = src[sIndex++];
-  if ((descriptor & fdVersionMask) !== fdVersion) {
-    throw new Error("incompatible descriptor version");
-  }
-  useBlockSum = (descriptor & fdBlockChksum) !== 0;
-  useContentSum = (descriptor & fdContentChksum) !== 0;
-  useContentSize = (descriptor & fdContentSize) !== 0;
-  const bsIdx = src[sIndex++] >> bsShift & bsMask;
-  if (bsMap[bsIdx] === void 0) {
-    throw new Error("invalid block size");
-  }
-  if (useContentSize) {
-    sIndex += 8;
-  }
-  sIndex++;
-  while (true) {
-    var compSize;
-    compSize = readU32(src, sIndex);
-    sIndex += 4;
-    if (compSize === 0) {
-      break;
-    }
-    if (useBlockSum) {
-      sIndex += 4;
-    }
-    if ((compSize & bsUncompressed) !== 0) {
-      compSize &= ~bsUncompressed;
-      for (let j = 0; j < compSize; j++) {
-        dst[dIndex++] = src[sIndex++];
-      }
-    } else {
-      dIndex = decompressBlock(src, dst, sIndex, compSize, dIndex);
-      sIndex += compSize;
-    }
-  }
-  if (useContentSum) {
-    sIndex += 4;
-  }
-  return dIndex;
-}
-function compressFrame(src, dst) {
-  let dIndex = 0;
-  writeU32(dst, dIndex, magicNum);
-  dIndex += 4;
-  dst[dIndex++] = fdVersion;
-  dst[dIndex++] = bsDefault << bsShift;
-  dst[dIndex] = hash(0, dst, 4, dIndex - 4) >> 8;
-  dIndex++;
-  const maxBlockSize = bsMap[bsDefault];
-  let remaining = src.length;
-  let sIndex = 0;
-  clearHashTable(hashTable);
-  while (remaining > 0) {
-    let compSize = 0;
-    const blockSize = remaining > maxBlockSize ? maxBlockSize : remaining;
-    compSize = compressBlock(src, blockBuf, sIndex, blockSize, hashTable);
-    if (compSize > blockSize || compSize === 0) {
-      writeU32(dst, dIndex, 2147483648 | blockSize);
-      dIndex += 4;
-      for (let z = sIndex + blockSize; sIndex < z; ) {
-        dst[dIndex++] = src[sIndex++];
-      }
-      remaining -= blockSize;
-    } else {
-      writeU32(dst, dIndex, compSize);
-      dIndex += 4;
-      for (let j = 0; j < compSize; ) {
-        dst[dIndex++] = blockBuf[j++];
-      }
-      sIndex += blockSize;
-      remaining -= blockSize;
-    }
-  }
-  writeU32(dst, dIndex, 0);
-  dIndex += 4;
-  return dIndex;
-}
-function decompress(src, maxSize) {
-  let dst, size;
-  if (maxSize === void 0) {
-    maxSize = decompressBound(src);
-  }
-  dst = makeBuffer(maxSize);
-  size = decompressFrame(src, dst);
-  if (size !== maxSize) {
-    dst = sliceArray(dst, 0, size);
-  }
-  return dst;
-}
-function compress(src, maxSize) {
-  let dst, size;
-  if (maxSize === void 0) {
-    maxSize = compressBound(src.length);
-  }
-  dst = makeBuffer(maxSize);
-  size = compressFrame(src, dst);
-  if (size !== maxSize) {
-    dst = sliceArray(dst, 0, size);
-  }
-  return dst;
-}
-
-// src/utils/RangeList.ts
-var RangeList = class {
-  ranges = [];
-  /**
-   * Add a range to the list. If it overlaps with existing ranges,
-   * it will split them and increment reference counts accordingly.
-   */
-  add(start, end) {
-    if (end <= start) {
-      throw new TypeError("End must be greater than start");
-    }
-    const overlappingRanges = [];
-    for (let i = 0; i < this.ranges.length; i++) {
-      const range2 = this.ranges[i];
-      if (start < range2.end && end > range2.start) {
-        overlappingRanges.push({ index: i, range: range2 });
-      }
-      if (range2.data !== null) {
-        throw new Error("Overlapping range already has data");
-      }
-    }
-    if (overlappingRanges.length === 0) {
-      this.ranges.push({ start, end, refCount: 1, data: null });
-      this.ranges.sort((a, b) => a.start - b.start);
-      return;
-    }
-    const newRanges = [];
-    let currentPos = start;
-    for (let i = 0; i < overlappingRanges.length; i++) {
-      const { range: range2 } = overlappingRanges[i];
-      if (currentPos < range2.start) {
-        newRanges.push({
-          start: currentPos,
-          end: range2.start,
-          refCount: 1,
-          data: null
-        });
-      } else if (range2.start < currentPos) {
-        newRanges.push({
-          start: range2.start,
-          end: currentPos,
-          refCount: range2.refCount,
-          data: null
-        });
-      }
-      newRanges.push({
-        start: Math.max(currentPos, range2.start),
-        end: Math.min(end, range2.end),
-        refCount: range2.refCount + 1,
-        data: null
-      });
-      if (range2.end > end) {
-        newRanges.push({
-          start: end,
-          end: range2.end,
-          refCount: range2.refCount,
-          data: null
-        });
-      }
-      currentPos = Math.max(currentPos, range2.end);
-    }
-    if (currentPos < end) {
-      newRanges.push({
-        start: currentPos,
-        end,
-        refCount: 1,
-        data: null
-      });
-    }
-    const firstIndex = overlappingRanges[0].index;
-    const lastIndex = overlappingRanges[overlappingRanges.length - 1].index;
-    this.ranges.splice(firstIndex, lastIndex - firstIndex + 1, ...newRanges);
-    this.ranges.sort((a, b) => a.start - b.start);
-  }
-  /**
-   * Remove a range from the list. The range must start and end at existing boundaries.
-   */
-  remove(start, end) {
-    if (end <= start) {
-      throw new TypeError("End must be greater than start");
-    }
-    const affectedRanges = [];
-    for (let i = 0; i < this.ranges.length; i++) {
-      const range2 = this.ranges[i];
-      if (start < range2.end && end > range2.start) {
-        affectedRanges.push({ index: i, range: range2 });
-      }
-    }
-    if (affectedRanges.length === 0) {
-      throw new Error("No ranges found to remove");
-    }
-    if (start !== affectedRanges[0].range.start || end !== affectedRanges[affectedRanges.length - 1].range.end) {
-      throw new Error("Range boundaries must match existing boundaries");
-    }
-    for (let i = 0; i < affectedRanges.length; i++) {
-      const { range: range2 } = affectedRanges[i];
-      range2.refCount--;
-    }
-    this.ranges = this.ranges.filter((range2) => range2.refCount > 0);
-  }
-  /**
-   * Get all ranges within the specified boundaries.
-   */
-  getRanges(start, end) {
-    if (end <= start) {
-      throw new TypeError("End must be greater than start");
-    }
-    return this.ranges.filter((range2) => start < range2.end && end > range2.start);
-  }
-  /**
-   * Get all ranges in the list
-   */
-  getAllRanges() {
-    return [...this.ranges];
-  }
-};
-
-// src/utils/indexOfSubsequence.ts
-function indexOfSubsequence(haystack, needle, from = 0) {
-  const needleLength = needle.length;
-  if (needleLength === 0) {
-    return from <= haystack.length ? from : -1;
-  }
-  const last = needleLength - 1;
-  const maxStart = haystack.length - needleLength;
-  const skip = new Uint16Array(256).fill(needleLength);
-  for (let i2 = 0; i2 < last; i2++) {
-    skip[needle[i2]] = last - i2;
-  }
-  let i = from;
-  while (i <= maxStart) {
-    let j = last;
-    while (j >= 0 && haystack[i + j] === needle[j]) {
-      j--;
-    }
-    if (j < 0) {
-      return i;
-    }
-    i += skip[haystack[i + last]];
-  }
-  return -1;
-}
 
 // src/utils/multipart.ts
 var textEncoder = new TextEncoder();
-var CRLF = textEncoder.encode("\r\n");
-var HEADER_SEPARATOR = textEncoder.encode("\r\n\r\n");
-var STAGING_BLOCK_SIZE = 65536;
-var StreamingMultipartParser = class {
-  #delimiter;
-  /**
-   * Unprocessed bytes carried between pushes: bounded by the delimiter length in states 0/2
-   * (a possible partial delimiter), tiny in state 1. Seeded with a virtual CRLF so a body
-   * starting directly with `--boundary` (RFC 2046: the first delimiter's leading CRLF is
-   * "considered part of the preamble") still matches the `\r\n--boundary` delimiter.
-   */
-  #carry = CRLF;
-  /** Confirmed bytes (headers + data) of the in-progress part, as ≥STAGING_BLOCK_SIZE chunks. */
-  #partChunks = [];
-  #partLength = 0;
-  /** Staging block coalescing small appends; pushed to #partChunks when full. */
-  #staging;
-  #stagingLength = 0;
-  /** 0 = scanning for first boundary, 1 = consuming CRLF/`--` after a boundary, 2 = inside a part */
-  #state = 0;
-  #done = false;
-  constructor(contentType) {
-    const boundary = extractBoundary(contentType);
-    if (!boundary) {
-      throw new Error(`No boundary found in Content-Type: ${contentType}`);
-    }
-    this.#delimiter = textEncoder.encode(`\r
---${boundary}`);
-  }
-  /**
-   * Push a chunk of body bytes (call with no argument to flush at end of stream).
-   * Returns the raw bytes of any parts that completed as a result.
-   *
-   * Copying is linear: each byte is combined with the (bounded) carry once, staged once, and
-   * copied into the completed part once.
-   */
-  push(chunk2) {
-    if (this.#done) {
-      return [];
-    }
-    let data = chunk2 && chunk2.byteLength ? combineUint8Arrays(this.#carry, chunk2) : this.#carry;
-    this.#carry = new Uint8Array(0);
-    const parts = [];
-    for (; ; ) {
-      if (this.#state === 0 || this.#state === 2) {
-        const delimIndex = indexOfSubsequence(data, this.#delimiter, 0);
-        if (delimIndex === -1) {
-          const safeLength = Math.max(0, data.byteLength - (this.#delimiter.byteLength - 1));
-          if (this.#state === 2 && safeLength > 0) {
-            this.#appendToPart(data.subarray(0, safeLength));
-          }
-          this.#carry = data.slice(safeLength);
-          break;
-        }
-        if (this.#state === 2) {
-          this.#appendToPart(data.subarray(0, delimIndex));
-          const partBody = this.#takePart();
-          const headerEnd = indexOfSubsequence(partBody, HEADER_SEPARATOR, 0);
-          if (headerEnd === -1) {
-            throw new Error("Malformed multipart part: missing header/data separator");
-          }
-          parts.push(partBody.subarray(headerEnd + HEADER_SEPARATOR.byteLength));
-        }
-        data = data.slice(delimIndex + this.#delimiter.byteLength);
-        this.#state = 1;
-        continue;
-      }
-      if (data.byteLength < 2) {
-        this.#carry = data;
-        break;
-      }
-      if (data[0] === 45 && data[1] === 45) {
-        this.#done = true;
-        return parts;
-      }
-      if (data[0] === CRLF[0] && data[1] === CRLF[1]) {
-        data = data.slice(2);
-        this.#state = 2;
-        continue;
-      }
-      throw new Error("Malformed multipart body: expected CRLF or closing delimiter after boundary");
-    }
-    return parts;
-  }
-  /** Append confirmed part bytes, coalescing small appends into staging blocks. */
-  #appendToPart(bytes) {
-    this.#partLength += bytes.byteLength;
-    if (bytes.byteLength >= STAGING_BLOCK_SIZE) {
-      this.#flushStaging();
-      this.#partChunks.push(bytes);
-      return;
-    }
-    let offset = 0;
-    while (offset < bytes.byteLength) {
-      if (!this.#staging) {
-        this.#staging = new Uint8Array(STAGING_BLOCK_SIZE);
-        this.#stagingLength = 0;
-      }
-      const toCopy = Math.min(STAGING_BLOCK_SIZE - this.#stagingLength, bytes.byteLength - offset);
-      this.#staging.set(bytes.subarray(offset, offset + toCopy), this.#stagingLength);
-      this.#stagingLength += toCopy;
-      offset += toCopy;
-      if (this.#stagingLength === STAGING_BLOCK_SIZE) {
-        this.#partChunks.push(this.#staging);
-        this.#staging = void 0;
-      }
-    }
-  }
-  #flushStaging() {
-    if (this.#staging && this.#stagingLength > 0) {
-      this.#partChunks.push(this.#staging.subarray(0, this.#stagingLength));
-    }
-    this.#staging = void 0;
-    this.#stagingLength = 0;
-  }
-  /** Assemble and reset the in-progress part. Loop-based copy: the chunk count is unbounded-safe. */
-  #takePart() {
-    this.#flushStaging();
-    const out = new Uint8Array(this.#partLength);
-    let offset = 0;
-    for (const chunk2 of this.#partChunks) {
-      out.set(chunk2, offset);
-      offset += chunk2.byteLength;
-    }
-    this.#partChunks = [];
-    this.#partLength = 0;
-    return out;
-  }
-};
-function extractBoundary(contentType) {
-  for (const part of contentType.split(";")) {
-    const trimmed = part.trim();
-    if (trimmed.toLowerCase().startsWith("boundary=")) {
-      return trimmed.slice("boundary=".length).replace(/^"|"$/g, "");
-    }
-  }
-  return null;
-}
-
-// src/utils/sum.ts
-function sum(arr) {
-  return arr.reduce((a, b) => a + b, 0);
-}
-
-// src/utils/concatUint8Arrays.ts
-function concatUint8Arrays(arrays) {
-  const result = new Uint8Array(sum(arrays.map((array) => array.byteLength)));
-  let offset = 0;
-  for (const array of arrays) {
-    result.set(array, offset);
-    offset += array.byteLength;
-  }
-  return result;
-}
+textEncoder.encode("\r\n");
+textEncoder.encode("\r\n\r\n");
 
 // src/utils/XetBlob.ts
 function hasH2Fetch(versions = typeof process !== "undefined" ? process.versions : void 0, frontend = isFrontend) {
@@ -9018,1196 +7097,7 @@ var undiciHttp1Fetch = async (input, init) => {
   const dispatcher = await getHttp1Dispatcher();
   return dispatcher ? fetch(input, { ...init, dispatcher }) : fetch(input, init);
 };
-var http1Fetch = hasH2Fetch() ? undiciHttp1Fetch : (input, init) => fetch(input, init);
-var JWT_SAFETY_PERIOD = 6e4;
-var JWT_CACHE_SIZE = 1e3;
-var PARALLEL_DEFAULT_MAX_CONCURRENCY = isFrontend ? 4 : 8;
-var PARALLEL_MIN_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
-var PARALLEL_MAX_IN_FLIGHT_BYTES = 256 * 1024 * 1024;
-var PARALLEL_CONTROLLER_TICK_MS = 500;
-var PARALLEL_PROBE_KEEP_MARGIN = 1.05;
-var PARALLEL_PLATEAU_HOLD_TICKS = 10;
-var Notifier = class {
-  #resolvers = [];
-  wait() {
-    return new Promise((resolve3) => this.#resolvers.push(resolve3));
-  }
-  notifyAll() {
-    const resolvers = this.#resolvers;
-    this.#resolvers = [];
-    for (const resolve3 of resolvers) {
-      resolve3();
-    }
-  }
-};
-function delay(ms) {
-  return new Promise((resolve3) => setTimeout(resolve3, ms));
-}
-var compressionSchemeLabels = {
-  [0 /* None */]: "None",
-  [1 /* LZ4 */]: "LZ4",
-  [2 /* ByteGroupingLZ4 */]: "ByteGroupingLZ4"
-};
-var XET_CHUNK_HEADER_BYTES = 8;
-function parseChunkHeader(view) {
-  const chunkHeader = {
-    version: view.getUint8(0),
-    compressed_length: view.getUint8(1) | view.getUint8(2) << 8 | view.getUint8(3) << 16,
-    compression_scheme: view.getUint8(4),
-    uncompressed_length: view.getUint8(5) | view.getUint8(6) << 8 | view.getUint8(7) << 16
-  };
-  if (chunkHeader.version !== 0) {
-    throw new Error(`Unsupported chunk version ${chunkHeader.version}`);
-  }
-  if (chunkHeader.compression_scheme !== 0 /* None */ && chunkHeader.compression_scheme !== 1 /* LZ4 */ && chunkHeader.compression_scheme !== 2 /* ByteGroupingLZ4 */) {
-    throw new Error(
-      `Unsupported compression scheme ${compressionSchemeLabels[chunkHeader.compression_scheme] ?? chunkHeader.compression_scheme}`
-    );
-  }
-  return chunkHeader;
-}
-function decompressChunk(chunkHeader, compressed) {
-  switch (chunkHeader.compression_scheme) {
-    case 1 /* LZ4 */:
-      return decompress(compressed, chunkHeader.uncompressed_length);
-    case 2 /* ByteGroupingLZ4 */:
-      return bg4_regroup_bytes(decompress(compressed, chunkHeader.uncompressed_length));
-    default:
-      return compressed.slice();
-  }
-}
-function decodePartChunks(data, descriptor, rangeList) {
-  const ranges = rangeList.getRanges(descriptor.chunks.start, descriptor.chunks.end);
-  const staged = /* @__PURE__ */ new Map();
-  let chunkIndex = descriptor.chunks.start;
-  let offset = 0;
-  while (offset < data.byteLength) {
-    if (chunkIndex >= descriptor.chunks.end) {
-      throw new Error(
-        `Multipart part for chunks ${descriptor.chunks.start}-${descriptor.chunks.end} contains more chunks than expected`
-      );
-    }
-    if (data.byteLength - offset < XET_CHUNK_HEADER_BYTES) {
-      throw new Error("Truncated chunk header in multipart part");
-    }
-    const chunkHeader = parseChunkHeader(new DataView(data.buffer, data.byteOffset + offset, XET_CHUNK_HEADER_BYTES));
-    const compressedStart = offset + XET_CHUNK_HEADER_BYTES;
-    const compressedEnd = compressedStart + chunkHeader.compressed_length;
-    if (compressedEnd > data.byteLength) {
-      throw new Error("Truncated chunk data in multipart part");
-    }
-    const uncompressed = decompressChunk(chunkHeader, data.subarray(compressedStart, compressedEnd));
-    const range2 = ranges.find((range3) => chunkIndex >= range3.start && chunkIndex < range3.end);
-    if (range2) {
-      let chunks = staged.get(range2);
-      if (!chunks) {
-        chunks = [];
-        staged.set(range2, chunks);
-      }
-      chunks.push(uncompressed);
-    }
-    chunkIndex++;
-    offset = compressedEnd;
-  }
-  if (chunkIndex !== descriptor.chunks.end) {
-    throw new Error(
-      `Multipart part decoded chunks ${descriptor.chunks.start}-${chunkIndex} but expected ${descriptor.chunks.start}-${descriptor.chunks.end}`
-    );
-  }
-  return staged;
-}
-function commitChunks(staged) {
-  let committed = 0;
-  for (const [range2, chunks] of staged) {
-    if (range2.data) {
-      continue;
-    }
-    range2.data = chunks;
-    committed += sum(chunks.map((chunk2) => chunk2.byteLength));
-  }
-  return committed;
-}
-var XetBlob = class extends Blob {
-  fetch;
-  accessToken;
-  refreshUrl;
-  reconstructionUrl;
-  hash;
-  start = 0;
-  end = 0;
-  internalLogging = false;
-  reconstructionInfo;
-  listener;
-  parallelDownloads;
-  constructor(params) {
-    super([]);
-    this.fetch = params.fetch ?? http1Fetch;
-    this.accessToken = checkCredentials(params);
-    this.refreshUrl = params.refreshUrl;
-    this.end = params.size;
-    this.reconstructionUrl = params.reconstructionUrl;
-    this.hash = params.hash;
-    this.listener = params.listener;
-    this.internalLogging = params.internalLogging ?? false;
-    this.parallelDownloads = params.parallelDownloads;
-    if (params.readToken) {
-      const key = cacheKey({ refreshUrl: this.refreshUrl, initialAccessToken: this.accessToken });
-      jwts.set(key, {
-        accessToken: params.readToken.accessToken,
-        expiresAt: new Date(params.readToken.exp * 1e3),
-        casUrl: params.readToken.casUrl
-      });
-    }
-  }
-  get size() {
-    return this.end - this.start;
-  }
-  #clone() {
-    const blob = new XetBlob({
-      fetch: this.fetch,
-      hash: this.hash,
-      refreshUrl: this.refreshUrl,
-      // eslint-disable-next-line @typescript-eslint/no-non-null-assertion
-      reconstructionUrl: this.reconstructionUrl,
-      size: this.size
-    });
-    blob.accessToken = this.accessToken;
-    blob.start = this.start;
-    blob.end = this.end;
-    blob.reconstructionInfo = this.reconstructionInfo;
-    blob.listener = this.listener;
-    blob.internalLogging = this.internalLogging;
-    blob.parallelDownloads = this.parallelDownloads;
-    return blob;
-  }
-  slice(start = 0, end = this.size) {
-    if (start < 0 || end < 0) {
-      throw new TypeError("Unsupported negative start/end on XetBlob.slice");
-    }
-    const slice = this.#clone();
-    slice.start = this.start + start;
-    slice.end = Math.min(this.start + end, this.end);
-    if (slice.start !== this.start || slice.end !== this.end) {
-      slice.reconstructionInfo = void 0;
-    }
-    return slice;
-  }
-  #reconstructionInfoPromise;
-  #loadReconstructionInfo() {
-    if (this.#reconstructionInfoPromise) {
-      return this.#reconstructionInfoPromise;
-    }
-    this.#reconstructionInfoPromise = (async () => {
-      const connParams = await getAccessToken(this.accessToken, this.fetch, this.refreshUrl);
-      const url = this.reconstructionUrl ? this.reconstructionUrl.replace("/v1/reconstructions/", "/v2/reconstructions/") : `${connParams.casUrl}/v2/reconstructions/${this.hash}`;
-      const resp = await this.fetch(url, {
-        headers: {
-          Authorization: `Bearer ${connParams.accessToken}`,
-          Range: `bytes=${this.start}-${this.end - 1}`
-        }
-      });
-      if (!resp.ok) {
-        throw await createApiError(resp);
-      }
-      this.reconstructionInfo = await resp.json();
-      return this.reconstructionInfo;
-    })().finally(() => this.#reconstructionInfoPromise = void 0);
-    return this.#reconstructionInfoPromise;
-  }
-  async #fetch() {
-    if (this.size === 0) {
-      return new ReadableStream({
-        start(controller) {
-          controller.close();
-        }
-      });
-    }
-    if (!this.reconstructionInfo) {
-      await this.#loadReconstructionInfo();
-    }
-    const rangeLists = /* @__PURE__ */ new Map();
-    if (!this.reconstructionInfo) {
-      throw new Error("Failed to load reconstruction info");
-    }
-    for (const term of this.reconstructionInfo.terms) {
-      let rangeList = rangeLists.get(term.hash);
-      if (!rangeList) {
-        rangeList = new RangeList();
-        rangeLists.set(term.hash, rangeList);
-      }
-      rangeList.add(term.range.start, term.range.end);
-    }
-    const listener = this.listener;
-    const log = this.internalLogging ? (...args) => console.log(...args) : () => {
-    };
-    async function* readData(reconstructionInfo, customFetch, maxBytes, reloadReconstructionInfo) {
-      let totalBytesRead = 0;
-      let readBytesToSkip = reconstructionInfo.offset_into_first_range;
-      for (const term of reconstructionInfo.terms) {
-        if (totalBytesRead >= maxBytes) {
-          break;
-        }
-        const rangeList = rangeLists.get(term.hash);
-        if (!rangeList) {
-          throw new Error(`Failed to find range list for term ${term.hash}`);
-        }
-        const locate = (info) => {
-          for (const entry of info.xorbs[term.hash] ?? []) {
-            const descriptor2 = entry.ranges.find(
-              (r) => r.chunks.start <= term.range.start && r.chunks.end >= term.range.end
-            );
-            if (descriptor2) {
-              return { entry, descriptor: descriptor2 };
-            }
-          }
-          return void 0;
-        };
-        const buildMultiRangeHeader = (entry) => `bytes=${entry.ranges.map((r) => `${r.bytes.start}-${r.bytes.end}`).join(",")}`;
-        const fetchMultiRangeEntry = async (entry) => {
-          let resp2 = await customFetch(entry.url, { headers: { Range: buildMultiRangeHeader(entry) } });
-          if (resp2.status === 403) {
-            reconstructionInfo = await reloadReconstructionInfo();
-            const relocated = locate(reconstructionInfo);
-            if (!relocated) {
-              throw new Error(
-                `Failed to find fetch info for term ${term.hash} and range ${term.range.start}-${term.range.end} after refresh`
-              );
-            }
-            entry = relocated.entry;
-            resp2 = await customFetch(entry.url, { headers: { Range: buildMultiRangeHeader(entry) } });
-          }
-          if (!resp2.ok) {
-            throw await createApiError(resp2);
-          }
-          const contentType = resp2.headers.get("content-type") ?? "";
-          if (!contentType.includes("multipart/byteranges")) {
-            throw new Error(`Expected multipart/byteranges response for multi-range request, got "${contentType}"`);
-          }
-          const reader2 = resp2.body?.getReader();
-          if (!reader2) {
-            throw new Error("Failed to get reader from response body");
-          }
-          const parser = new StreamingMultipartParser(contentType);
-          const stagedParts = [];
-          let partIndex = 0;
-          const consumeParts = (parts) => {
-            for (const part of parts) {
-              const descriptor2 = entry.ranges[partIndex];
-              if (!descriptor2) {
-                throw new Error(`Received more multipart parts than the ${entry.ranges.length} signed ranges`);
-              }
-              stagedParts.push(decodePartChunks(part, descriptor2, rangeList));
-              partIndex++;
-            }
-          };
-          try {
-            for (; ; ) {
-              const result = await reader2.read();
-              listener?.({ event: "read" });
-              if (result.done) {
-                break;
-              }
-              if (result.value) {
-                consumeParts(parser.push(result.value));
-              }
-            }
-            consumeParts(parser.push());
-          } finally {
-            await reader2.cancel().catch(() => {
-            });
-          }
-          if (partIndex !== entry.ranges.length) {
-            throw new Error(
-              `Multi-range fetch produced ${partIndex} parts but expected ${entry.ranges.length} for term ${term.hash}`
-            );
-          }
-          for (const staged of stagedParts) {
-            commitChunks(staged);
-          }
-        };
-        let termRanges = rangeList.getRanges(term.range.start, term.range.end);
-        if (!termRanges.every((range2) => range2.data)) {
-          const located2 = locate(reconstructionInfo);
-          if (!located2) {
-            throw new Error(
-              `Failed to find fetch info for term ${term.hash} and range ${term.range.start}-${term.range.end}`
-            );
-          }
-          if (located2.entry.ranges.length > 1) {
-            await fetchMultiRangeEntry(located2.entry);
-            termRanges = rangeList.getRanges(term.range.start, term.range.end);
-          }
-        }
-        {
-          if (termRanges.every((range2) => range2.data)) {
-            log("all data available for term", term.hash, readBytesToSkip);
-            const cachedLength = sum(termRanges.map((range2) => sum(range2.data.map((chunk2) => chunk2.byteLength))));
-            if (cachedLength !== term.unpacked_length) {
-              throw new Error(
-                `Term ${term.hash} range ${term.range.start}-${term.range.end} decoded to ${cachedLength} bytes, expected ${term.unpacked_length}`
-              );
-            }
-            rangeLoop:
-              for (const range2 of termRanges) {
-                for (let chunk2 of range2.data) {
-                  if (readBytesToSkip) {
-                    const skipped = Math.min(readBytesToSkip, chunk2.byteLength);
-                    chunk2 = chunk2.slice(skipped);
-                    readBytesToSkip -= skipped;
-                    if (!chunk2.byteLength) {
-                      continue;
-                    }
-                  }
-                  if (chunk2.byteLength > maxBytes - totalBytesRead) {
-                    chunk2 = chunk2.slice(0, maxBytes - totalBytesRead);
-                  }
-                  totalBytesRead += chunk2.byteLength;
-                  yield range2.refCount > 1 ? chunk2.slice() : chunk2;
-                  listener?.({ event: "progress", progress: { read: totalBytesRead, total: maxBytes } });
-                  if (totalBytesRead >= maxBytes) {
-                    break rangeLoop;
-                  }
-                }
-              }
-            rangeList.remove(term.range.start, term.range.end);
-            continue;
-          }
-        }
-        let located = locate(reconstructionInfo);
-        if (!located) {
-          throw new Error(
-            `Failed to find fetch info for term ${term.hash} and range ${term.range.start}-${term.range.end}`
-          );
-        }
-        let descriptor = located.descriptor;
-        log("term", term);
-        log("descriptor", descriptor);
-        log("readBytesToSkip", readBytesToSkip);
-        let resp = await customFetch(located.entry.url, {
-          headers: {
-            Range: `bytes=${descriptor.bytes.start}-${descriptor.bytes.end}`
-          }
-        });
-        if (resp.status === 403) {
-          reconstructionInfo = await reloadReconstructionInfo();
-          located = locate(reconstructionInfo);
-          if (!located) {
-            throw new Error(
-              `Failed to find fetch info for term ${term.hash} and range ${term.range.start}-${term.range.end} after refresh`
-            );
-          }
-          descriptor = located.descriptor;
-          resp = await customFetch(located.entry.url, {
-            headers: {
-              Range: `bytes=${descriptor.bytes.start}-${descriptor.bytes.end}`
-            }
-          });
-        }
-        if (!resp.ok) {
-          throw await createApiError(resp);
-        }
-        log(
-          "expected content length",
-          resp.headers.get("content-length"),
-          "range",
-          descriptor.bytes,
-          resp.headers.get("content-range")
-        );
-        const reader = resp.body?.getReader();
-        if (!reader) {
-          throw new Error("Failed to get reader from response body");
-        }
-        let done = false;
-        let chunkIndex = descriptor.chunks.start;
-        const ranges = rangeList.getRanges(descriptor.chunks.start, descriptor.chunks.end);
-        let leftoverBytes = void 0;
-        let totalFetchBytes = 0;
-        fetchData:
-          while (!done && totalBytesRead < maxBytes) {
-            const result = await reader.read();
-            listener?.({ event: "read" });
-            done = result.done;
-            log("read", result.value?.byteLength, "bytes", "total read", totalBytesRead, "toSkip", readBytesToSkip);
-            if (!result.value) {
-              log("no data in result, cancelled", result);
-              continue;
-            }
-            totalFetchBytes += result.value.byteLength;
-            if (leftoverBytes) {
-              result.value = combineUint8Arrays(leftoverBytes, result.value);
-              leftoverBytes = void 0;
-            }
-            while (totalBytesRead < maxBytes && result.value?.byteLength) {
-              if (result.value.byteLength < 8) {
-                leftoverBytes = result.value;
-                continue fetchData;
-              }
-              const header = new DataView(result.value.buffer, result.value.byteOffset, XET_CHUNK_HEADER_BYTES);
-              const chunkHeader = parseChunkHeader(header);
-              log("chunk header", chunkHeader, "to skip", readBytesToSkip);
-              if (result.value.byteLength < chunkHeader.compressed_length + XET_CHUNK_HEADER_BYTES) {
-                leftoverBytes = result.value;
-                continue fetchData;
-              }
-              result.value = result.value.slice(XET_CHUNK_HEADER_BYTES);
-              let uncompressed = decompressChunk(chunkHeader, result.value.subarray(0, chunkHeader.compressed_length));
-              const range2 = ranges.find((range3) => chunkIndex >= range3.start && chunkIndex < range3.end);
-              const shouldYield = chunkIndex >= term.range.start && chunkIndex < term.range.end;
-              const minRefCountToStore = shouldYield ? 2 : 1;
-              let stored = false;
-              if (range2 && range2.refCount >= minRefCountToStore) {
-                range2.data ??= [];
-                range2.data.push(uncompressed);
-                stored = true;
-              }
-              if (shouldYield) {
-                if (readBytesToSkip) {
-                  const skipped = Math.min(readBytesToSkip, uncompressed.byteLength);
-                  uncompressed = uncompressed.slice(readBytesToSkip);
-                  readBytesToSkip -= skipped;
-                }
-                if (uncompressed.byteLength > maxBytes - totalBytesRead) {
-                  uncompressed = uncompressed.slice(0, maxBytes - totalBytesRead);
-                }
-                if (uncompressed.byteLength) {
-                  log(
-                    "yield",
-                    uncompressed.byteLength,
-                    "bytes",
-                    result.value.byteLength,
-                    "total read",
-                    totalBytesRead,
-                    stored
-                  );
-                  totalBytesRead += uncompressed.byteLength;
-                  yield stored ? uncompressed.slice() : uncompressed;
-                  listener?.({ event: "progress", progress: { read: totalBytesRead, total: maxBytes } });
-                }
-              }
-              chunkIndex++;
-              result.value = result.value.slice(chunkHeader.compressed_length);
-            }
-          }
-        if (done && totalBytesRead < maxBytes && totalFetchBytes < descriptor.bytes.end - descriptor.bytes.start + 1) {
-          log("done", done, "total read", totalBytesRead, maxBytes, totalFetchBytes);
-          log("failed to fetch all data for term", term.hash);
-          throw new Error(
-            `Failed to fetch all data for term ${term.hash}, fetched ${totalFetchBytes} bytes out of ${descriptor.bytes.end - descriptor.bytes.start + 1}`
-          );
-        }
-        log("done", done, "total read", totalBytesRead, maxBytes, totalFetchBytes);
-        log("cancel reader");
-        await reader.cancel();
-      }
-    }
-    const parallelOptions = this.parallelDownloads === false ? void 0 : this.parallelDownloads === true || this.parallelDownloads === void 0 ? {} : this.parallelDownloads;
-    async function* readDataParallel(reconstructionInfo, customFetch, maxBytes, reloadReconstructionInfo, opts) {
-      let totalBytesRead = 0;
-      let readBytesToSkip = reconstructionInfo.offset_into_first_range;
-      const terms = reconstructionInfo.terms;
-      const locateEntryFor = (info, term) => {
-        for (const entry of info.xorbs[term.hash] ?? []) {
-          const descriptor = entry.ranges.find(
-            (r) => r.chunks.start <= term.range.start && r.chunks.end >= term.range.end
-          );
-          if (descriptor) {
-            return entry;
-          }
-        }
-        return void 0;
-      };
-      const plan = [];
-      const planIndexByUrl = /* @__PURE__ */ new Map();
-      const termEntryIndex = [];
-      for (const term of terms) {
-        const entry = locateEntryFor(reconstructionInfo, term);
-        if (!entry) {
-          throw new Error(
-            `Failed to find fetch info for term ${term.hash} and range ${term.range.start}-${term.range.end}`
-          );
-        }
-        let idx = planIndexByUrl.get(entry.url);
-        if (idx === void 0) {
-          idx = plan.length;
-          plan.push({ hash: term.hash, ranges: entry.ranges, url: entry.url });
-          planIndexByUrl.set(entry.url, idx);
-        }
-        termEntryIndex.push(idx);
-      }
-      const maxConcurrency = Math.max(1, opts.maxConcurrency ?? PARALLEL_DEFAULT_MAX_CONCURRENCY);
-      const estimateEntryBytes = (item) => sum(item.ranges.map((r) => r.bytes.end - r.bytes.start + 1));
-      const largestEntryBytes = plan.length ? Math.max(...plan.map(estimateEntryBytes)) : 0;
-      const maxInFlightBytes = opts.maxInFlightBytes ?? Math.min(PARALLEL_MAX_IN_FLIGHT_BYTES, Math.max(PARALLEL_MIN_IN_FLIGHT_BYTES, 3 * largestEntryBytes));
-      const state = {
-        nextEntry: 0,
-        neededEntry: 0,
-        target: 1,
-        error: void 0,
-        finished: false,
-        inFlightBytes: 0,
-        decodedBytes: 0,
-        active: 0,
-        claimed: 0,
-        maxActive: 0,
-        activeHighWater: 0,
-        count429: 0,
-        targetHistory: []
-      };
-      const notifier = new Notifier();
-      const budgetAcquire = async (n, entryIdx) => {
-        while (!state.error && !state.finished && state.inFlightBytes + n > maxInFlightBytes && entryIdx !== state.neededEntry) {
-          await notifier.wait();
-        }
-        state.inFlightBytes += n;
-      };
-      const budgetRelease = (n) => {
-        state.inFlightBytes -= n;
-        notifier.notifyAll();
-      };
-      const refreshPlanUrls = (info) => {
-        for (const item of plan) {
-          const match = (info.xorbs[item.hash] ?? []).find(
-            (e) => e.ranges.length === item.ranges.length && e.ranges.every(
-              (r, i) => r.chunks.start === item.ranges[i].chunks.start && r.chunks.end === item.ranges[i].chunks.end
-            )
-          );
-          if (match) {
-            item.url = match.url;
-            item.ranges = match.ranges;
-          }
-        }
-      };
-      const rangeHeaderFor = (item) => `bytes=${item.ranges.map((r) => `${r.bytes.start}-${r.bytes.end}`).join(",")}`;
-      const decodeEntry = async (item, entryIdx, tally) => {
-        if (state.error || state.finished) {
-          return;
-        }
-        const rangeList = rangeLists.get(item.hash);
-        if (!rangeList) {
-          throw new Error(`Failed to find range list for entry ${item.hash}`);
-        }
-        let resp = await customFetch(item.url, { headers: { Range: rangeHeaderFor(item) } });
-        let attempts403 = 0;
-        let attempts429 = 0;
-        while (resp.status === 403 && attempts403 < 1 || resp.status === 429 && attempts429 < 3) {
-          await resp.body?.cancel().catch(() => {
-          });
-          if (resp.status === 403) {
-            attempts403++;
-            reconstructionInfo = await reloadReconstructionInfo();
-            refreshPlanUrls(reconstructionInfo);
-          } else {
-            attempts429++;
-            state.count429++;
-            notifier.notifyAll();
-            await delay(300 * attempts429);
-          }
-          resp = await customFetch(item.url, { headers: { Range: rangeHeaderFor(item) } });
-        }
-        if (!resp.ok) {
-          throw await createApiError(resp);
-        }
-        const reader = resp.body?.getReader();
-        if (!reader) {
-          throw new Error("Failed to get reader from response body");
-        }
-        try {
-          if (item.ranges.length > 1) {
-            const contentType = resp.headers.get("content-type") ?? "";
-            if (!contentType.includes("multipart/byteranges")) {
-              throw new Error(`Expected multipart/byteranges response for multi-range request, got "${contentType}"`);
-            }
-            const parser = new StreamingMultipartParser(contentType);
-            let partIndex = 0;
-            const handleParts = async (parts) => {
-              for (const part of parts) {
-                const descriptor = item.ranges[partIndex];
-                if (!descriptor) {
-                  throw new Error(`Received more multipart parts than the ${item.ranges.length} signed ranges`);
-                }
-                const staged = decodePartChunks(part, descriptor, rangeList);
-                tally.committed += commitChunks(staged);
-                state.decodedBytes += part.byteLength;
-                partIndex++;
-                notifier.notifyAll();
-              }
-            };
-            for (; ; ) {
-              if (state.error || state.finished) {
-                return;
-              }
-              const result = await reader.read();
-              listener?.({ event: "read" });
-              if (result.done) {
-                break;
-              }
-              if (result.value) {
-                await handleParts(parser.push(result.value));
-              }
-            }
-            await handleParts(parser.push());
-            if (!state.finished && partIndex !== item.ranges.length) {
-              throw new Error(
-                `Multi-range fetch produced ${partIndex} parts but expected ${item.ranges.length} for ${item.hash}`
-              );
-            }
-          } else {
-            const descriptor = item.ranges[0];
-            const ranges = rangeList.getRanges(descriptor.chunks.start, descriptor.chunks.end);
-            const staged = /* @__PURE__ */ new Map();
-            let chunkIndex = descriptor.chunks.start;
-            let leftover;
-            let done = false;
-            while (!done) {
-              if (state.error || state.finished) {
-                return;
-              }
-              const result = await reader.read();
-              listener?.({ event: "read" });
-              done = result.done;
-              let value = result.value;
-              if (!value) {
-                continue;
-              }
-              if (leftover) {
-                value = combineUint8Arrays(leftover, value);
-                leftover = void 0;
-              }
-              while (value.byteLength) {
-                if (value.byteLength < XET_CHUNK_HEADER_BYTES) {
-                  leftover = value;
-                  break;
-                }
-                const chunkHeader = parseChunkHeader(
-                  new DataView(value.buffer, value.byteOffset, XET_CHUNK_HEADER_BYTES)
-                );
-                if (value.byteLength < XET_CHUNK_HEADER_BYTES + chunkHeader.compressed_length) {
-                  leftover = value;
-                  break;
-                }
-                const uncompressed = decompressChunk(
-                  chunkHeader,
-                  value.subarray(XET_CHUNK_HEADER_BYTES, XET_CHUNK_HEADER_BYTES + chunkHeader.compressed_length)
-                );
-                const range2 = ranges.find((r) => chunkIndex >= r.start && chunkIndex < r.end);
-                if (range2) {
-                  let chunks = staged.get(range2);
-                  if (!chunks) {
-                    chunks = [];
-                    staged.set(range2, chunks);
-                  }
-                  chunks.push(uncompressed);
-                  if (chunkIndex === range2.end - 1 && !range2.data) {
-                    range2.data = chunks;
-                    tally.committed += sum(chunks.map((chunk2) => chunk2.byteLength));
-                    notifier.notifyAll();
-                  }
-                }
-                state.decodedBytes += uncompressed.byteLength;
-                chunkIndex++;
-                value = value.slice(XET_CHUNK_HEADER_BYTES + chunkHeader.compressed_length);
-              }
-            }
-            if (!state.finished) {
-              for (const range2 of ranges) {
-                if (!range2.data) {
-                  throw new Error(
-                    `Failed to fetch all data for ${item.hash} chunks ${range2.start}-${range2.end} (stream ended early)`
-                  );
-                }
-              }
-            }
-          }
-        } finally {
-          await reader.cancel().catch(() => {
-          });
-        }
-      };
-      const isTransientNetworkError = (error) => error instanceof TypeError || /terminated|socket|network|ECONNRESET|fetch failed/i.test(String(error));
-      const runWorker = async (workerId) => {
-        for (; ; ) {
-          if (state.error || state.finished) {
-            return;
-          }
-          if (workerId >= state.target) {
-            await notifier.wait();
-            continue;
-          }
-          const idx = state.nextEntry;
-          if (idx >= plan.length) {
-            return;
-          }
-          state.nextEntry++;
-          state.claimed++;
-          const est = estimateEntryBytes(plan[idx]);
-          try {
-            await budgetAcquire(est, idx);
-            if (state.error || state.finished) {
-              budgetRelease(est);
-              return;
-            }
-            state.active++;
-            state.maxActive = Math.max(state.maxActive, state.active);
-            state.activeHighWater = Math.max(state.activeHighWater, state.active);
-            let lastError;
-            const tally = { committed: 0 };
-            for (let attempt = 0; attempt < 2; attempt++) {
-              try {
-                await decodeEntry(plan[idx], idx, tally);
-                budgetRelease(est - tally.committed);
-                lastError = void 0;
-                break;
-              } catch (error) {
-                lastError = error;
-                if (attempt === 0 && !state.finished && isTransientNetworkError(error)) {
-                  log("retrying entry after transient error", plan[idx].hash, error);
-                  await delay(250);
-                  continue;
-                }
-              }
-            }
-            if (lastError) {
-              budgetRelease(est);
-              state.error ??= lastError;
-            }
-            state.active--;
-          } finally {
-            state.claimed--;
-            notifier.notifyAll();
-          }
-        }
-      };
-      const workersDone = Promise.allSettled(Array.from({ length: maxConcurrency }, (_, i) => runWorker(i)));
-      const levelRate = /* @__PURE__ */ new Map();
-      let lastBytes = 0;
-      let last429 = 0;
-      let settleTicks = 1;
-      let holdTicks = 0;
-      const controller = setInterval(() => {
-        const rate = state.decodedBytes - lastBytes;
-        lastBytes = state.decodedBytes;
-        const tickHighWater = state.activeHighWater;
-        state.activeHighWater = state.active;
-        holdTicks = Math.max(0, holdTicks - 1);
-        if (state.count429 > last429) {
-          last429 = state.count429;
-          state.target = Math.max(1, state.target - 1);
-          settleTicks = 1;
-          holdTicks = PARALLEL_PLATEAU_HOLD_TICKS;
-        } else if (rate === 0 && state.nextEntry < plan.length) {
-          state.target = Math.min(maxConcurrency, state.target + 1);
-          settleTicks = 1;
-        } else if (settleTicks > 0) {
-          settleTicks--;
-        } else if (state.claimed >= state.target && tickHighWater <= state.target) {
-          const ewma = ((levelRate.get(state.target) ?? rate) + rate) / 2;
-          levelRate.set(state.target, ewma);
-          const below = levelRate.get(state.target - 1);
-          if (state.target > 1 && below === void 0) {
-            state.target--;
-            settleTicks = 1;
-          } else if (below !== void 0 && ewma < below * PARALLEL_PROBE_KEEP_MARGIN) {
-            levelRate.delete(state.target);
-            state.target--;
-            settleTicks = 1;
-            holdTicks = PARALLEL_PLATEAU_HOLD_TICKS;
-          } else if (holdTicks === 0 && state.target < maxConcurrency) {
-            state.target++;
-            settleTicks = 1;
-          }
-        }
-        state.targetHistory.push(state.target);
-        notifier.notifyAll();
-      }, opts.controllerTickMs ?? PARALLEL_CONTROLLER_TICK_MS);
-      try {
-        for (let termIdx = 0; termIdx < terms.length; termIdx++) {
-          const term = terms[termIdx];
-          if (totalBytesRead >= maxBytes) {
-            break;
-          }
-          state.neededEntry = termEntryIndex[termIdx];
-          notifier.notifyAll();
-          const rangeList = rangeLists.get(term.hash);
-          if (!rangeList) {
-            throw new Error(`Failed to find range list for term ${term.hash}`);
-          }
-          let termRanges = rangeList.getRanges(term.range.start, term.range.end);
-          while (!termRanges.every((range2) => range2.data)) {
-            if (state.error) {
-              throw state.error;
-            }
-            if (state.claimed === 0 && state.nextEntry >= plan.length) {
-              throw new Error(
-                `Download workers finished without producing data for term ${term.hash} range ${term.range.start}-${term.range.end}`
-              );
-            }
-            await notifier.wait();
-            termRanges = rangeList.getRanges(term.range.start, term.range.end);
-          }
-          log("all data available for term", term.hash, readBytesToSkip);
-          const cachedLength = sum(termRanges.map((range2) => sum(range2.data.map((chunk2) => chunk2.byteLength))));
-          if (cachedLength !== term.unpacked_length) {
-            throw new Error(
-              `Term ${term.hash} range ${term.range.start}-${term.range.end} decoded to ${cachedLength} bytes, expected ${term.unpacked_length}`
-            );
-          }
-          rangeLoop:
-            for (const range2 of termRanges) {
-              for (let chunk2 of range2.data) {
-                if (readBytesToSkip) {
-                  const skipped = Math.min(readBytesToSkip, chunk2.byteLength);
-                  chunk2 = chunk2.slice(skipped);
-                  readBytesToSkip -= skipped;
-                  if (!chunk2.byteLength) {
-                    continue;
-                  }
-                }
-                if (chunk2.byteLength > maxBytes - totalBytesRead) {
-                  chunk2 = chunk2.slice(0, maxBytes - totalBytesRead);
-                }
-                totalBytesRead += chunk2.byteLength;
-                yield range2.refCount > 1 ? chunk2.slice() : chunk2;
-                listener?.({ event: "progress", progress: { read: totalBytesRead, total: maxBytes } });
-                if (totalBytesRead >= maxBytes) {
-                  break rangeLoop;
-                }
-              }
-            }
-          let freed = 0;
-          for (const range2 of termRanges) {
-            if (range2.refCount === 1 && range2.data) {
-              freed += sum(range2.data.map((chunk2) => chunk2.byteLength));
-            }
-          }
-          rangeList.remove(term.range.start, term.range.end);
-          budgetRelease(freed);
-        }
-      } finally {
-        state.finished = true;
-        clearInterval(controller);
-        notifier.notifyAll();
-        await workersDone;
-        opts.onStat?.({
-          entries: plan.length,
-          maxActive: state.maxActive,
-          finalTarget: state.target,
-          count429: state.count429,
-          targetHistory: state.targetHistory
-        });
-      }
-    }
-    const iterator = parallelOptions && (parallelOptions.maxConcurrency ?? PARALLEL_DEFAULT_MAX_CONCURRENCY) > 1 ? readDataParallel(
-      this.reconstructionInfo,
-      this.fetch,
-      this.end - this.start,
-      this.#loadReconstructionInfo.bind(this),
-      parallelOptions
-    ) : readData(this.reconstructionInfo, this.fetch, this.end - this.start, this.#loadReconstructionInfo.bind(this));
-    return new ReadableStream(
-      {
-        // todo: when Safari supports it, type controller as ReadableByteStreamController
-        async pull(controller) {
-          const result = await iterator.next();
-          if (result.value) {
-            controller.enqueue(result.value);
-          }
-          if (result.done) {
-            controller.close();
-          }
-        },
-        async cancel() {
-          await iterator.return?.(void 0);
-        },
-        type: "bytes"
-        // todo: when Safari supports it, add autoAllocateChunkSize param
-      },
-      // todo : use ByteLengthQueuingStrategy when there's good support for it, currently in Node.js it fails due to size being a function
-      {
-        highWaterMark: 1e3
-        // 1_000 chunks for ~1MB of RAM
-      }
-    );
-  }
-  async arrayBuffer() {
-    const reader = (await this.#fetch()).getReader();
-    const chunks = [];
-    for (; ; ) {
-      const { done, value } = await reader.read();
-      if (done) {
-        break;
-      }
-      chunks.push(value);
-    }
-    return concatUint8Arrays(chunks).buffer;
-  }
-  async text() {
-    return new TextDecoder().decode(await this.arrayBuffer());
-  }
-  async response() {
-    const result = await this.#fetch();
-    return new Response(result);
-  }
-  stream() {
-    const stream = new TransformStream();
-    this.#fetch().then((response) => response.pipeThrough(stream)).catch((error) => stream.writable.abort(error.message));
-    return stream.readable;
-  }
-};
-var jwtPromises = /* @__PURE__ */ new Map();
-var jwts = /* @__PURE__ */ new Map();
-function cacheKey(params) {
-  return JSON.stringify([params.refreshUrl, params.initialAccessToken]);
-}
-function bg4_regroup_bytes(bytes) {
-  const split = Math.floor(bytes.byteLength / 4);
-  const rem = bytes.byteLength % 4;
-  const g1_pos = split + (rem >= 1 ? 1 : 0);
-  const g2_pos = g1_pos + split + (rem >= 2 ? 1 : 0);
-  const g3_pos = g2_pos + split + (rem == 3 ? 1 : 0);
-  const ret = new Uint8Array(bytes.byteLength);
-  for (let i = 0, j = 0; i < bytes.byteLength; i += 4, j++) {
-    ret[i] = bytes[j];
-  }
-  for (let i = 1, j = g1_pos; i < bytes.byteLength; i += 4, j++) {
-    ret[i] = bytes[j];
-  }
-  for (let i = 2, j = g2_pos; i < bytes.byteLength; i += 4, j++) {
-    ret[i] = bytes[j];
-  }
-  for (let i = 3, j = g3_pos; i < bytes.byteLength; i += 4, j++) {
-    ret[i] = bytes[j];
-  }
-  return ret;
-}
-function bg4_split_bytes(bytes) {
-  const ret = new Uint8Array(bytes.byteLength);
-  const split = Math.floor(bytes.byteLength / 4);
-  const rem = bytes.byteLength % 4;
-  const g1_pos = split + (rem >= 1 ? 1 : 0);
-  const g2_pos = g1_pos + split + (rem >= 2 ? 1 : 0);
-  const g3_pos = g2_pos + split + (rem == 3 ? 1 : 0);
-  for (let i = 0, j = 0; i < bytes.byteLength; i += 4, j++) {
-    ret[j] = bytes[i];
-  }
-  for (let i = 1, j = g1_pos; i < bytes.byteLength; i += 4, j++) {
-    ret[j] = bytes[i];
-  }
-  for (let i = 2, j = g2_pos; i < bytes.byteLength; i += 4, j++) {
-    ret[j] = bytes[i];
-  }
-  for (let i = 3, j = g3_pos; i < bytes.byteLength; i += 4, j++) {
-    ret[j] = bytes[i];
-  }
-  return ret;
-}
-async function getAccessToken(initialAccessToken, customFetch, refreshUrl) {
-  const key = cacheKey({ refreshUrl, initialAccessToken });
-  const jwt = jwts.get(key);
-  if (jwt && jwt.expiresAt > new Date(Date.now() + JWT_SAFETY_PERIOD)) {
-    return { accessToken: jwt.accessToken, casUrl: jwt.casUrl };
-  }
-  const existingPromise = jwtPromises.get(key);
-  if (existingPromise) {
-    return existingPromise;
-  }
-  const promise = (async () => {
-    const resp = await customFetch(refreshUrl, {
-      headers: {
-        ...initialAccessToken ? {
-          Authorization: `Bearer ${initialAccessToken}`
-        } : {}
-      }
-    });
-    if (!resp.ok) {
-      throw new Error(`Failed to get JWT token: ${resp.status} ${await resp.text()}`);
-    }
-    const json = await resp.json();
-    const jwt2 = {
-      accessToken: json.accessToken,
-      expiresAt: new Date(json.exp * 1e3),
-      casUrl: json.casUrl
-    };
-    for (const [key2, value] of jwts.entries()) {
-      if (value.expiresAt < new Date(Date.now() + JWT_SAFETY_PERIOD)) {
-        jwts.delete(key2);
-      } else {
-        break;
-      }
-    }
-    if (jwts.size >= JWT_CACHE_SIZE) {
-      const keyToDelete = jwts.keys().next().value;
-      if (keyToDelete) {
-        jwts.delete(keyToDelete);
-      }
-    }
-    jwts.set(key, jwt2);
-    return {
-      accessToken: json.accessToken,
-      casUrl: json.casUrl
-    };
-  })().finally(() => {
-    jwtPromises.delete(key);
-  });
-  jwtPromises.set(key, promise);
-  return promise;
-}
-
-// src/utils/range.ts
-function range$1(n, b) {
-  return b ? Array(b - n).fill(0).map((_, i) => n + i) : Array(n).fill(0).map((_, i) => i);
-}
-
-// src/utils/chunk.ts
-function chunk(arr, chunkSize) {
-  if (isNaN(chunkSize) || chunkSize < 1) {
-    throw new RangeError("Invalid chunk size: " + chunkSize);
-  }
-  if (!arr.length) {
-    return [];
-  }
-  if (arr.length <= chunkSize) {
-    return [arr];
-  }
-  return range$1(Math.ceil(arr.length / chunkSize)).map((i) => {
-    return arr.slice(i * chunkSize, (i + 1) * chunkSize);
-  });
-}
-
-// src/utils/promisesQueue.ts
-async function promisesQueue(factories, concurrency) {
-  const results = [];
-  const executing = /* @__PURE__ */ new Set();
-  let index = 0;
-  for (const factory of factories) {
-    const closureIndex = index++;
-    const e = factory().then((r) => {
-      results[closureIndex] = r;
-      executing.delete(e);
-    });
-    executing.add(e);
-    if (executing.size >= concurrency) {
-      await Promise.race(executing);
-    }
-  }
-  await Promise.all(executing);
-  return results;
-}
-
-// src/utils/promisesQueueStreaming.ts
-async function promisesQueueStreaming(factories, concurrency) {
-  const executing = [];
-  for await (const factory of factories) {
-    const e = factory().then(() => {
-      executing.splice(executing.indexOf(e), 1);
-    });
-    executing.push(e);
-    if (executing.length >= concurrency) {
-      await Promise.race(executing);
-    }
-  }
-  await Promise.all(executing);
-}
-
-// src/utils/WebBlob.ts
-var WebBlob = class extends Blob {
-  static async create(url, opts) {
-    const customFetch = opts?.fetch ?? fetch;
-    const probe = await customFetch(url, {
-      headers: {
-        Range: "bytes=0-0",
-        ...opts?.accessToken && { Authorization: `Bearer ${opts.accessToken}` }
-      }
-    });
-    if (!probe.ok) {
-      throw await createApiError(probe);
-    }
-    const contentType = probe.headers.get("content-type") || "";
-    if (probe.status === 206) {
-      const totalSize = Number(probe.headers.get("content-range")?.split("/").pop());
-      await probe.body?.cancel();
-      if (Number.isFinite(totalSize) && totalSize >= (opts?.cacheBelow ?? 1e6)) {
-        return new WebBlob(url, 0, totalSize, contentType, true, customFetch, opts?.accessToken);
-      }
-      const full = await customFetch(url, {
-        ...opts?.accessToken && { headers: { Authorization: `Bearer ${opts.accessToken}` } }
-      });
-      if (!full.ok) {
-        throw await createApiError(full);
-      }
-      return full.blob();
-    }
-    return probe.blob();
-  }
-  url;
-  start;
-  end;
-  contentType;
-  full;
-  fetch;
-  accessToken;
-  constructor(url, start, end, contentType, full, customFetch, accessToken) {
-    super([]);
-    this.url = url;
-    this.start = start;
-    this.end = end;
-    this.contentType = contentType;
-    this.full = full;
-    this.fetch = customFetch;
-    this.accessToken = accessToken;
-  }
-  get size() {
-    return this.end - this.start;
-  }
-  get type() {
-    return this.contentType;
-  }
-  slice(start = 0, end = this.size) {
-    if (start < 0 || end < 0) {
-      throw new TypeError("Unsupported negative start/end on WebBlob.slice");
-    }
-    const slice = new WebBlob(
-      this.url,
-      this.start + start,
-      Math.min(this.start + end, this.end),
-      this.contentType,
-      start === 0 && end === this.size ? this.full : false,
-      this.fetch,
-      this.accessToken
-    );
-    return slice;
-  }
-  async arrayBuffer() {
-    const result = await this.fetchRange();
-    return result.arrayBuffer();
-  }
-  async text() {
-    const result = await this.fetchRange();
-    return result.text();
-  }
-  stream() {
-    const stream = new TransformStream();
-    this.fetchRange().then((response) => response.body?.pipeThrough(stream)).catch((error) => stream.writable.abort(error.message));
-    return stream.readable;
-  }
-  fetchRange() {
-    const fetch2 = this.fetch;
-    if (this.full) {
-      return fetch2(this.url, {
-        ...this.accessToken && {
-          headers: {
-            Authorization: `Bearer ${this.accessToken}`
-          }
-        }
-      }).then((resp) => resp.ok ? resp : createApiError(resp));
-    }
-    return fetch2(this.url, {
-      headers: {
-        Range: `bytes=${this.start}-${this.end - 1}`,
-        ...this.accessToken && { Authorization: `Bearer ${this.accessToken}` }
-      }
-    }).then((resp) => resp.ok ? resp : createApiError(resp));
-  }
-};
+hasH2Fetch() ? undiciHttp1Fetch : (input, init) => fetch(input, init);
 
 // src/utils/base64FromBytes.ts
 function base64FromBytes(arr) {
@@ -10219,2450 +7109,6 @@ function base64FromBytes(arr) {
       bin.push(String.fromCharCode(byte));
     });
     return globalThis.btoa(bin.join(""));
-  }
-}
-
-// src/utils/createBlobs.ts
-async function createBlobs(url, destPath, opts) {
-  if (url.protocol === "http:" || url.protocol === "https:") {
-    const blob = await WebBlob.create(url, { fetch: opts?.fetch, accessToken: opts?.accessToken });
-    return [{ path: destPath, blob }];
-  }
-  if (isFrontend) {
-    throw new TypeError(`Unsupported URL protocol "${url.protocol}"`);
-  }
-  if (url.protocol === "file:") {
-    const { FileBlob } = await import('./chunks/FileBlob-UNXOJWFM.js');
-    const { subPaths } = await import('./chunks/sub-paths-HFKHI55E.js');
-    const paths = await subPaths(url, opts?.maxFolderDepth);
-    if (paths.length === 1 && paths[0].relativePath === ".") {
-      const blob = await FileBlob.create(url);
-      return [{ path: destPath, blob }];
-    }
-    return Promise.all(
-      paths.map(async (path2) => ({
-        path: `${destPath}/${path2.relativePath}`.replace(/\/[.]$/, "").replaceAll("//", "/").replace(/^[.]?\//, ""),
-        blob: await FileBlob.create(new URL(path2.path))
-      }))
-    );
-  }
-  throw new TypeError(`Unsupported URL protocol "${url.protocol}"`);
-}
-
-// src/utils/ChunkCache.ts
-var CHUNK_CACHE_INITIAL_SIZE = 1e4;
-var CHUNK_CACHE_GROW_FACTOR = 1.5;
-var CHUNK_CACHE_MAX_SIZE = 1e6;
-var ChunkCache = class {
-  index = 0;
-  // Index >= 0 means local xorb, < 0 means remote xorb
-  xorbIndices;
-  // Max 8K chunks per xorb, less than 64K uint16_t
-  chunkIndices;
-  map = /* @__PURE__ */ new Map();
-  // hash -> chunkCacheIndex. Less overhead that way, empty object is 60+B and empty array is 40+B
-  hmacs = /* @__PURE__ */ new Set();
-  // todo : remove old hmacs
-  maxSize;
-  constructor(maxSize = CHUNK_CACHE_MAX_SIZE) {
-    if (maxSize < 1) {
-      throw new Error("maxSize must be at least 1");
-    }
-    this.maxSize = maxSize;
-    this.xorbIndices = new Int32Array(Math.min(CHUNK_CACHE_INITIAL_SIZE, maxSize));
-    this.chunkIndices = new Uint16Array(Math.min(CHUNK_CACHE_INITIAL_SIZE, maxSize));
-  }
-  addChunkToCache(hash2, xorbIndex, chunkIndex, hmac3) {
-    if (this.map.has(hash2)) {
-      return;
-    }
-    if (this.map.values().next().value === this.index) {
-      this.map.delete(this.map.keys().next().value);
-    }
-    this.map.set(hash2, this.index);
-    if (hmac3 !== null) {
-      this.hmacs.add(hmac3);
-    }
-    if (this.index >= this.xorbIndices.length) {
-      const oldXorbIndices = this.xorbIndices;
-      const oldChunkIndices = this.chunkIndices;
-      this.xorbIndices = new Int32Array(Math.min(this.xorbIndices.length * CHUNK_CACHE_GROW_FACTOR, this.maxSize));
-      this.chunkIndices = new Uint16Array(Math.min(this.chunkIndices.length * CHUNK_CACHE_GROW_FACTOR, this.maxSize));
-      this.xorbIndices.set(oldXorbIndices);
-      this.chunkIndices.set(oldChunkIndices);
-    }
-    this.xorbIndices[this.index] = xorbIndex;
-    this.chunkIndices[this.index] = chunkIndex;
-    this.index = (this.index + 1) % this.maxSize;
-  }
-  getChunk(hash2, hmacFunction) {
-    let index = this.map.get(hash2);
-    if (index === void 0 && hmacFunction !== null) {
-      for (const hmac3 of this.hmacs) {
-        index = this.map.get(hmacFunction(hash2, hmac3));
-        if (index !== void 0) {
-          break;
-        }
-      }
-    }
-    if (index === void 0) {
-      return void 0;
-    }
-    return {
-      xorbIndex: this.xorbIndices[index],
-      chunkIndex: this.chunkIndices[index]
-    };
-  }
-  updateChunkIndex(hash2, chunkIndex) {
-    const index = this.map.get(hash2);
-    if (index === void 0) {
-      throw new Error(`Chunk not found in cache: ${hash2}`);
-    }
-    this.chunkIndices[index] = chunkIndex;
-  }
-  removeChunkFromCache(hash2) {
-    this.map.delete(hash2);
-  }
-};
-
-// src/utils/xetWriteToken.ts
-var JWT_SAFETY_PERIOD2 = 6e4;
-var JWT_CACHE_SIZE2 = 1e3;
-var jwtPromises2 = /* @__PURE__ */ new Map();
-var jwts2 = /* @__PURE__ */ new Map();
-async function xetWriteToken(params) {
-  if (params.xetParams.expiresAt && params.xetParams.casUrl && params.xetParams.accessToken && params.xetParams.expiresAt > new Date(Date.now() + JWT_SAFETY_PERIOD2)) {
-    return { accessToken: params.xetParams.accessToken, casUrl: params.xetParams.casUrl };
-  }
-  const key = params.xetParams.refreshWriteTokenUrl;
-  const jwt = jwts2.get(key);
-  if (jwt && jwt.expiresAt > new Date(Date.now() + JWT_SAFETY_PERIOD2)) {
-    return { accessToken: jwt.accessToken, casUrl: jwt.casUrl };
-  }
-  const existingPromise = jwtPromises2.get(key);
-  if (existingPromise) {
-    return existingPromise;
-  }
-  const promise = (async () => {
-    const resp = await (params.fetch ?? fetch)(params.xetParams.refreshWriteTokenUrl, {
-      headers: {
-        ...params.accessToken ? {
-          Authorization: `Bearer ${params.accessToken}`
-        } : {},
-        ...params.xetParams.sessionId ? { "X-Xet-Session-Id": params.xetParams.sessionId } : {}
-      }
-    });
-    if (!resp.ok) {
-      throw await createApiError(resp);
-    }
-    const json = await resp.json();
-    const jwt2 = {
-      accessToken: json.accessToken,
-      expiresAt: new Date(json.exp * 1e3),
-      casUrl: json.casUrl
-    };
-    for (const [key2, value] of jwts2.entries()) {
-      if (value.expiresAt < new Date(Date.now() + JWT_SAFETY_PERIOD2)) {
-        jwts2.delete(key2);
-      } else {
-        break;
-      }
-    }
-    if (jwts2.size >= JWT_CACHE_SIZE2) {
-      const keyToDelete = jwts2.keys().next().value;
-      if (keyToDelete) {
-        jwts2.delete(keyToDelete);
-      }
-    }
-    jwts2.set(key, jwt2);
-    return {
-      accessToken: json.accessToken,
-      casUrl: json.casUrl
-    };
-  })().finally(() => {
-    jwtPromises2.delete(key);
-  });
-  jwtPromises2.set(key, promise);
-  return promise;
-}
-
-// src/utils/shardParser.ts
-var HASH_LENGTH = 32;
-var XORB_HASH_BOOKEND = "ff".repeat(HASH_LENGTH);
-function readHashFromArray(array, offset) {
-  let hash2 = "";
-  for (let i = 0; i < HASH_LENGTH; i += 8) {
-    hash2 += `${array[offset + i + 7].toString(16).padStart(2, "0")}${array[offset + i + 6].toString(16).padStart(2, "0")}${array[offset + i + 5].toString(16).padStart(2, "0")}${array[offset + i + 4].toString(16).padStart(2, "0")}${array[offset + i + 3].toString(16).padStart(2, "0")}${array[offset + i + 2].toString(16).padStart(2, "0")}${array[offset + i + 1].toString(16).padStart(2, "0")}${array[offset + i].toString(16).padStart(2, "0")}`;
-  }
-  return hash2;
-}
-async function parseShardData(shardBlob) {
-  const shard = new Uint8Array(await shardBlob.arrayBuffer());
-  const shardView = new DataView(shard.buffer);
-  const magicTag = shard.slice(0, SHARD_MAGIC_TAG.length);
-  if (!magicTag.every((byte, i) => byte === SHARD_MAGIC_TAG[i])) {
-    throw new Error("Invalid shard magic tag");
-  }
-  const version = shardView.getBigUint64(SHARD_MAGIC_TAG.length, true);
-  if (version !== SHARD_HEADER_VERSION) {
-    throw new Error(`Invalid shard version: ${version}`);
-  }
-  const footerSize = Number(shardView.getBigUint64(SHARD_MAGIC_TAG.length + 8, true));
-  const footerStart = shard.length - footerSize;
-  const footerVersion = shardView.getBigUint64(footerStart, true);
-  if (footerVersion !== SHARD_FOOTER_VERSION) {
-    throw new Error(`Invalid shard footer version: ${footerVersion}`);
-  }
-  const xorbInfoStart = Number(shardView.getBigUint64(footerStart + 16, true));
-  const fileLookupStart = Number(shardView.getBigUint64(footerStart + 24, true));
-  const hmacKey = readHashFromArray(shard, footerStart + 72);
-  const xorbs = [];
-  let offset = xorbInfoStart;
-  while (offset < fileLookupStart) {
-    const xorbHash2 = readHashFromArray(shard, offset);
-    offset += HASH_LENGTH;
-    if (xorbHash2 === XORB_HASH_BOOKEND) {
-      break;
-    }
-    offset += 4;
-    const chunkCount = shardView.getUint32(offset, true);
-    offset += 4;
-    offset += 4;
-    offset += 4;
-    const chunks = [];
-    for (let i = 0; i < chunkCount; i++) {
-      const chunkHash = readHashFromArray(shard, offset);
-      offset += HASH_LENGTH;
-      const startOffset = shardView.getUint32(offset, true);
-      offset += 4;
-      const length = shardView.getUint32(offset, true);
-      offset += 4;
-      offset += 8;
-      chunks.push({
-        hash: chunkHash,
-        startOffset,
-        unpackedLength: length
-      });
-    }
-    xorbs.push({
-      hash: xorbHash2,
-      chunks
-    });
-  }
-  return {
-    hmacKey,
-    xorbs
-  };
-}
-
-// src/utils/SplicedBlob.ts
-var SplicedBlob = class extends Blob {
-  originalBlob;
-  spliceOperations;
-  constructor(originalBlob, spliceOperations) {
-    super();
-    this.originalBlob = originalBlob;
-    this.spliceOperations = spliceOperations;
-  }
-  /**
-   * Create a SplicedBlob from an original blob and a set of splice operations.
-   *
-   * Each operation replaces the original content in `[start, end)` with `insert`
-   * (a pure insertion when `start === end`). Positions are byte offsets in the
-   * original blob, are relative to the **original** content (not shifted by other
-   * operations), and operations must not overlap (they can be passed in any order).
-   *
-   * As a convenience, a single `{ insert, start, end }` object is also accepted
-   * instead of a one-element array.
-   */
-  static create(originalBlob, operations) {
-    if (!Array.isArray(operations)) {
-      operations = [operations];
-    }
-    for (const op of operations) {
-      if (op.start < 0 || op.end < 0) {
-        throw new Error("Invalid start/end positions for SplicedBlob");
-      }
-      if (op.start > originalBlob.size || op.end > originalBlob.size) {
-        throw new Error("Invalid start/end positions for SplicedBlob");
-      }
-      if (op.start > op.end) {
-        throw new Error("Invalid start/end positions for SplicedBlob");
-      }
-    }
-    const sortedOps = [...operations].sort((a, b) => a.start - b.start);
-    for (let i = 0; i < sortedOps.length - 1; i++) {
-      if (sortedOps[i].end > sortedOps[i + 1].start) {
-        throw new Error("Overlapping splice operations are not supported");
-      }
-    }
-    return new SplicedBlob(originalBlob, sortedOps);
-  }
-  /**
-   * Returns the size of the spliced blob.
-   * Size = original size - total replaced size + total insert size
-   */
-  get size() {
-    let totalReplacedSize = 0;
-    let totalInsertSize = 0;
-    for (const op of this.spliceOperations) {
-      totalReplacedSize += op.end - op.start;
-      totalInsertSize += op.insert.size;
-    }
-    return this.originalBlob.size - totalReplacedSize + totalInsertSize;
-  }
-  /**
-   * Returns the MIME type of the original blob.
-   */
-  get type() {
-    return this.originalBlob.type;
-  }
-  /**
-   * Returns a new instance of SplicedBlob that is a slice of the current one.
-   *
-   * The slice is inclusive of the start and exclusive of the end.
-   * The slice method does not support negative start/end.
-   *
-   * @param start beginning of the slice
-   * @param end end of the slice
-   */
-  slice(start = 0, end = this.size) {
-    if (start < 0 || end < 0) {
-      throw new TypeError("Unsupported negative start/end on SplicedBlob.slice");
-    }
-    start = Math.min(start, this.size);
-    end = Math.min(end, this.size);
-    if (start >= end) {
-      return new Blob([]);
-    }
-    const segments = this.segments;
-    const segmentBoundaries = [0];
-    let cumulativeSize = 0;
-    for (const segment of segments) {
-      cumulativeSize += segment.size;
-      segmentBoundaries.push(cumulativeSize);
-    }
-    const resultSegments = [];
-    for (let i = 0; i < segments.length; i++) {
-      const segmentStart = segmentBoundaries[i];
-      const segmentEnd = segmentBoundaries[i + 1];
-      if (segmentEnd <= start) {
-        continue;
-      }
-      if (segmentStart >= end) {
-        break;
-      }
-      const sliceStart = Math.max(0, start - segmentStart);
-      const sliceEnd = Math.min(segments[i].size, end - segmentStart);
-      if (sliceStart < sliceEnd) {
-        resultSegments.push(segments[i].slice(sliceStart, sliceEnd));
-      }
-    }
-    return new Blob(resultSegments);
-  }
-  get firstSpliceIndex() {
-    return this.spliceOperations[0]?.start ?? Infinity;
-  }
-  /**
-   * Read the spliced blob content and returns it as an ArrayBuffer.
-   */
-  async arrayBuffer() {
-    const segments = this.segments;
-    const buffers = await Promise.all(segments.map((segment) => segment.arrayBuffer()));
-    const totalSize = sum(buffers.map((buffer) => buffer.byteLength));
-    const result = new Uint8Array(totalSize);
-    let offset = 0;
-    for (const buffer of buffers) {
-      result.set(new Uint8Array(buffer), offset);
-      offset += buffer.byteLength;
-    }
-    return result.buffer;
-  }
-  /**
-   * Read the spliced blob content and returns it as a string.
-   */
-  async text() {
-    const buffer = await this.arrayBuffer();
-    return new TextDecoder().decode(buffer);
-  }
-  /**
-   * Returns a stream around the spliced blob content.
-   */
-  stream() {
-    const readable = new ReadableStream({
-      start: async (controller) => {
-        try {
-          const segments = this.segments;
-          for (const segment of segments) {
-            const reader = segment.stream().getReader();
-            try {
-              while (true) {
-                const { done, value } = await reader.read();
-                if (done) {
-                  break;
-                }
-                controller.enqueue(value);
-              }
-            } finally {
-              reader.releaseLock();
-            }
-          }
-          controller.close();
-        } catch (error) {
-          controller.error(error);
-        }
-      }
-    });
-    return readable;
-  }
-  /**
-   * Get all segments that make up the spliced blob.
-   * This includes original blob segments between splice operations and insert blobs.
-   */
-  get segments() {
-    const segments = [];
-    let currentPosition = 0;
-    const sortedOps = [...this.spliceOperations].sort((a, b) => a.start - b.start);
-    for (const op of sortedOps) {
-      if (currentPosition < op.start) {
-        segments.push(this.originalBlob.slice(currentPosition, op.start));
-      }
-      if (op.insert.size > 0) {
-        segments.push(op.insert);
-      }
-      currentPosition = op.end;
-    }
-    if (currentPosition < this.originalBlob.size) {
-      segments.push(this.originalBlob.slice(currentPosition));
-    }
-    return segments;
-  }
-};
-var RANGE_EDIT_CACHE_MAX_ENTRIES = 10;
-function addToRangeEditCache(cache, xetHash, entry) {
-  cache.delete(xetHash);
-  cache.set(xetHash, entry);
-  while (cache.size > RANGE_EDIT_CACHE_MAX_ENTRIES) {
-    const oldest = cache.keys().next().value;
-    if (oldest === void 0) {
-      break;
-    }
-    cache.delete(oldest);
-  }
-}
-async function planRangeEdit(spliced, original, params) {
-  const originalHash = original.hash;
-  const originalSize = original.size;
-  if (!originalHash || originalSize === 0 || original.start !== 0) {
-    return void 0;
-  }
-  if (params.rangeEditCache) {
-    const cached2 = planRangeEditFromCache(spliced, originalHash, originalSize, params.rangeEditCache);
-    if (cached2) {
-      return cached2;
-    }
-  }
-  const token = await xetWriteToken(params);
-  const reconstructionResp = await (params.fetch ?? fetch)(`${token.casUrl}/v2/reconstructions/${originalHash}`, {
-    headers: { Authorization: `Bearer ${token.accessToken}` }
-  });
-  if (!reconstructionResp.ok) {
-    return void 0;
-  }
-  const reconstruction = await reconstructionResp.json();
-  const terms = reconstruction.terms.map((term) => ({
-    hash: term.hash,
-    unpackedLength: term.unpacked_length,
-    range: { start: term.range.start, end: term.range.end }
-  }));
-  const segByteStarts = [0];
-  let acc = 0;
-  for (const term of terms) {
-    acc += term.unpackedLength;
-    segByteStarts.push(acc);
-  }
-  if (acc !== originalSize) {
-    throw new Error(
-      `Original file size mismatch: reconstruction reports ${acc} bytes but the blob is ${originalSize} bytes`
-    );
-  }
-  const edits = spliced.spliceOperations;
-  const dirtyRanges = snapAndCoalesceDirtyRanges(edits, segByteStarts, originalSize);
-  if (dirtyRanges.length === 0) {
-    return void 0;
-  }
-  const rangeHeader = "bytes=" + dirtyRanges.map(([start, end]) => `${start}-${end - 1}`).join(",");
-  const resp = await (params.fetch ?? fetch)(`${token.casUrl}/v2/file-chunk-hashes/${originalHash}`, {
-    headers: {
-      Authorization: `Bearer ${token.accessToken}`,
-      "X-Range-Dirty": rangeHeader
-    }
-  });
-  if (!resp.ok) {
-    return void 0;
-  }
-  const chunkHashes = await resp.json();
-  if (chunkHashes.windows.length === 0) {
-    throw new Error("Server returned no windows for range edit");
-  }
-  if (chunkHashes.hashRanges.length !== chunkHashes.windows.length + 1) {
-    throw new Error(
-      `Server returned ${chunkHashes.hashRanges.length} hashRanges, expected ${chunkHashes.windows.length + 1}`
-    );
-  }
-  const windows = assignEditsToWindows(
-    chunkHashes.windows.map((w) => ({ start: w.dirtyByteRange[0], end: w.dirtyByteRange[1] })),
-    edits,
-    originalSize,
-    segByteStarts
-  );
-  return {
-    originalHash,
-    originalSize,
-    newSize: spliced.size,
-    terms,
-    segByteStarts,
-    windows,
-    hashRanges: chunkHashes.hashRanges,
-    gapVerification: chunkHashes.gapVerification
-  };
-}
-function planRangeEditFromCache(spliced, originalHash, originalSize, cache) {
-  const entry = cache.get(originalHash);
-  if (!entry || entry.size !== originalSize || entry.terms.length === 0) {
-    return void 0;
-  }
-  const edits = spliced.spliceOperations;
-  if (edits.length === 0) {
-    return void 0;
-  }
-  const lastTerm = entry.terms[entry.terms.length - 1];
-  const lastTermStart = originalSize - lastTerm.unpackedLength;
-  for (const edit of edits) {
-    const editStart = edit.start === edit.end && edit.start === originalSize ? originalSize : edit.start;
-    if (editStart < lastTermStart) {
-      return void 0;
-    }
-  }
-  const segByteStarts = [0];
-  let acc = 0;
-  for (const term of entry.terms) {
-    acc += term.unpackedLength;
-    segByteStarts.push(acc);
-  }
-  const windows = assignEditsToWindows(
-    [{ start: lastTermStart, end: originalSize }],
-    edits,
-    originalSize,
-    segByteStarts
-  );
-  return {
-    originalHash,
-    originalSize,
-    newSize: spliced.size,
-    terms: entry.terms,
-    segByteStarts,
-    windows,
-    hashRanges: [entry.openSubtree, null],
-    gapVerification: entry.terms.slice(0, -1).map((term) => term.rangeHash)
-  };
-}
-function snapAndCoalesceDirtyRanges(edits, segByteStarts, originalSize) {
-  const nSegs = segByteStarts.length - 1;
-  const snapStart = (byte) => {
-    let idx = 0;
-    while (idx + 1 < segByteStarts.length && segByteStarts[idx + 1] <= byte) {
-      idx++;
-    }
-    return segByteStarts[idx];
-  };
-  const snapEnd = (byte) => {
-    let idx = 0;
-    while (idx < segByteStarts.length && segByteStarts[idx] < byte) {
-      idx++;
-    }
-    return segByteStarts[Math.min(idx, segByteStarts.length - 1)];
-  };
-  const snapped = [];
-  for (const edit of edits) {
-    if (edit.start === edit.end) {
-      if (edit.start === originalSize) {
-        snapped.push([segByteStarts[nSegs - 1], segByteStarts[nSegs]]);
-      } else {
-        snapped.push([snapStart(edit.start), snapEnd(edit.start + 1)]);
-      }
-    } else {
-      snapped.push([snapStart(edit.start), snapEnd(edit.end)]);
-    }
-  }
-  snapped.sort((a, b) => a[0] - b[0]);
-  const coalesced = [];
-  for (const range2 of snapped) {
-    const last = coalesced[coalesced.length - 1];
-    if (last && range2[0] <= last[1]) {
-      last[1] = Math.max(last[1], range2[1]);
-      continue;
-    }
-    coalesced.push([range2[0], range2[1]]);
-  }
-  return coalesced;
-}
-function assignEditsToWindows(windows, edits, originalSize, segByteStarts) {
-  let editIdx = 0;
-  const result = [];
-  for (const [windowIdx, window2] of windows.entries()) {
-    const assigned = [];
-    while (editIdx < edits.length) {
-      const edit = edits[editIdx];
-      const belongsHere = edit.start === edit.end ? edit.start < window2.end || edit.start === window2.end && window2.end === originalSize : edit.end <= window2.end;
-      if (!belongsHere) {
-        break;
-      }
-      if (edit.start < window2.start) {
-        throw new Error(
-          `Edit at [${edit.start}, ${edit.end}) starts before its window [${window2.start}, ${window2.end})`
-        );
-      }
-      assigned.push(edit);
-      editIdx++;
-    }
-    let removed = 0;
-    let added = 0;
-    for (const edit of assigned) {
-      removed += edit.end - edit.start;
-      added += edit.insert.size;
-    }
-    const effectiveEnd = segByteStarts.find((segStart) => segStart >= window2.end);
-    if (effectiveEnd === void 0) {
-      throw new Error(`Window end ${window2.end} exceeds the file size ${segByteStarts[segByteStarts.length - 1]}`);
-    }
-    const nextWindowStart = windows[windowIdx + 1]?.start;
-    if (nextWindowStart !== void 0 && effectiveEnd > nextWindowStart) {
-      throw new Error(
-        `Window [${window2.start}, ${window2.end}) extends to term boundary ${effectiveEnd}, overlapping the next window at ${nextWindowStart}`
-      );
-    }
-    result.push({
-      start: window2.start,
-      end: window2.end,
-      effectiveEnd,
-      edits: assigned,
-      newSize: effectiveEnd - window2.start + added - removed,
-      hashSplitSize: window2.end - window2.start + added - removed
-    });
-  }
-  if (editIdx !== edits.length) {
-    throw new Error(`${edits.length - editIdx} edits were not assigned to any window`);
-  }
-  return result;
-}
-function windowSegments(window2, original) {
-  const segments = [];
-  let cursor = window2.start;
-  for (const edit of window2.edits) {
-    if (cursor < edit.start) {
-      segments.push(original.slice(cursor, edit.start));
-    }
-    if (edit.insert.size > 0) {
-      segments.push(edit.insert);
-    }
-    cursor = edit.end;
-  }
-  if (cursor < window2.effectiveEnd) {
-    segments.push(original.slice(cursor, window2.effectiveEnd));
-  }
-  return segments;
-}
-function composeRepresentation(plan, windowRepresentations) {
-  const representation = [];
-  const nSegs = plan.terms.length;
-  let segIdx = 0;
-  let gapIdx = 0;
-  const reuseTerm = (idx) => {
-    const rangeHash = plan.gapVerification[gapIdx];
-    if (rangeHash === void 0) {
-      throw new Error(`Ran out of gapVerification entries at stable term ${idx}`);
-    }
-    gapIdx++;
-    representation.push({
-      xorbId: plan.terms[idx].hash,
-      indexStart: plan.terms[idx].range.start,
-      indexEnd: plan.terms[idx].range.end,
-      length: plan.terms[idx].unpackedLength,
-      rangeHash
-    });
-  };
-  for (let i = 0; i < plan.windows.length; i++) {
-    const window2 = plan.windows[i];
-    while (segIdx < nSegs && plan.segByteStarts[segIdx] < window2.start) {
-      if (plan.segByteStarts[segIdx + 1] > window2.start) {
-        throw new Error(
-          `Window starting at ${window2.start} straddles term ${segIdx} (${plan.segByteStarts[segIdx]}..${plan.segByteStarts[segIdx + 1]})`
-        );
-      }
-      reuseTerm(segIdx);
-      segIdx++;
-    }
-    while (segIdx < nSegs && plan.segByteStarts[segIdx] < window2.effectiveEnd) {
-      segIdx++;
-    }
-    representation.push(...windowRepresentations[i]);
-  }
-  while (segIdx < nSegs) {
-    reuseTerm(segIdx);
-    segIdx++;
-  }
-  if (gapIdx < plan.gapVerification.length) {
-    throw new Error(
-      `Server returned ${plan.gapVerification.length} gapVerification entries but only ${gapIdx} stable terms were emitted`
-    );
-  }
-  return representation;
-}
-var ZERO_KEY = new Uint8Array(32);
-function chunkSplitIndex(chunks, size, context) {
-  let cumulative = 0;
-  let index = 0;
-  while (index < chunks.length && cumulative < size) {
-    cumulative += chunks[index].length;
-    index++;
-  }
-  if (cumulative !== size) {
-    throw new Error(`${context}: expected a chunk boundary at ${size} bytes, got ${cumulative}`);
-  }
-  return index;
-}
-function buildRangeEditCachePayload(plan, windowChunks, representation) {
-  if (plan.hashRanges[plan.hashRanges.length - 1] !== null) {
-    return void 0;
-  }
-  const lastRep = representation[representation.length - 1];
-  const lastWindow = windowChunks[windowChunks.length - 1];
-  if (!lastRep || !lastWindow) {
-    return void 0;
-  }
-  const lastTermChunkCount = lastRep.indexEnd - lastRep.indexStart;
-  if (lastTermChunkCount <= 0 || lastTermChunkCount > lastWindow.length) {
-    return void 0;
-  }
-  const lastTermChunks = lastWindow.slice(lastWindow.length - lastTermChunkCount);
-  const hashRanges = plan.hashRanges.map((json) => json === null ? null : MerkleHashSubtree.fromJSON(json));
-  const firstWindowAtStart = hashRanges[0] === null;
-  const sequence = [];
-  for (let i = 0; i < plan.windows.length; i++) {
-    const gap = hashRanges[i];
-    if (gap !== null && gap !== void 0) {
-      sequence.push(gap);
-    }
-    const splitIndex = chunkSplitIndex(windowChunks[i], plan.windows[i].hashSplitSize, "buildRangeEditCachePayload");
-    let chunks = windowChunks[i].slice(0, splitIndex);
-    if (i === plan.windows.length - 1) {
-      chunks = chunks.slice(0, chunks.length - lastTermChunkCount);
-    }
-    if (chunks.length > 0 || i === 0 && firstWindowAtStart) {
-      sequence.push(
-        MerkleHashSubtree.fromChunks(
-          i === 0 && firstWindowAtStart,
-          chunks.map((chunk2) => ({ hash: hexToBytes(chunk2.hash), length: chunk2.length })),
-          false
-        )
-      );
-    }
-  }
-  const openSubtree = sequence.length > 0 ? MerkleHashSubtree.merge(sequence) : null;
-  return {
-    size: plan.newSize,
-    openSubtree: openSubtree && !openSubtree.isEmpty ? openSubtree.toJSON() : null,
-    lastTermChunks
-  };
-}
-function buildFreshFileCachePayload(fileChunks, representation) {
-  const lastRep = representation[representation.length - 1];
-  if (!lastRep) {
-    return void 0;
-  }
-  const lastTermChunkCount = lastRep.indexEnd - lastRep.indexStart;
-  if (lastTermChunkCount <= 0 || lastTermChunkCount > fileChunks.length) {
-    return void 0;
-  }
-  const lastTermChunks = fileChunks.slice(fileChunks.length - lastTermChunkCount);
-  const rest = fileChunks.slice(0, fileChunks.length - lastTermChunkCount);
-  const openSubtree = rest.length > 0 ? MerkleHashSubtree.fromChunks(
-    true,
-    rest.map((chunk2) => ({ hash: hexToBytes(chunk2.hash), length: chunk2.length })),
-    false
-  ).toJSON() : null;
-  return {
-    size: fileChunks.reduce((sum2, chunk2) => sum2 + chunk2.length, 0),
-    openSubtree,
-    lastTermChunks
-  };
-}
-function computeComposedFileHash(plan, windowChunks) {
-  if (plan.newSize === 0) {
-    return "0".repeat(64);
-  }
-  const hashRanges = plan.hashRanges.map((json) => json === null ? null : MerkleHashSubtree.fromJSON(json));
-  const trailingGap = hashRanges[hashRanges.length - 1];
-  const firstWindowAtStart = hashRanges[0] === null;
-  const lastWindowAtEnd = trailingGap === null;
-  const lastIdx = plan.windows.length - 1;
-  const mergeSequence = [];
-  for (let i = 0; i < plan.windows.length; i++) {
-    const gap = hashRanges[i];
-    if (gap !== null) {
-      mergeSequence.push(gap);
-    }
-    const window2 = plan.windows[i];
-    const splitIndex = chunkSplitIndex(
-      windowChunks[i],
-      window2.hashSplitSize,
-      `Window [${window2.start}, ${window2.end}) chunk boundaries did not re-sync at the window end`
-    );
-    mergeSequence.push(
-      MerkleHashSubtree.fromChunks(
-        i === 0 && firstWindowAtStart,
-        windowChunks[i].slice(0, splitIndex).map((chunk2) => ({ hash: hexToBytes(chunk2.hash), length: chunk2.length })),
-        i === lastIdx && lastWindowAtEnd
-      )
-    );
-  }
-  if (trailingGap !== null && trailingGap !== void 0) {
-    mergeSequence.push(trailingGap);
-  }
-  const merged = MerkleHashSubtree.merge(mergeSequence);
-  const aggregated = merged.finalHash();
-  if (aggregated === void 0) {
-    throw new Error("Merged subtree is not fully closed; cannot derive the file hash");
-  }
-  return hashToHex(hmac(aggregated, ZERO_KEY));
-}
-var TARGET_CHUNK_SIZE = 64 * 1024;
-var MAX_CHUNK_SIZE = 2 * TARGET_CHUNK_SIZE;
-var XORB_SIZE = 64 * 1024 * 1024;
-var MAX_XORB_CHUNKS = 8 * 1024;
-var INTERVAL_BETWEEN_REMOTE_DEDUP = 4e6;
-var PROCESSING_PROGRESS_RATIO = 0.1;
-function computeXorbHashHex(chunks) {
-  const chunkObjs = chunks.map((c) => ({ hash: hexToBytes(c.hash), length: c.length }));
-  return hashToHex(xorbHash(chunkObjs));
-}
-function computeHmacHex(hash2, key) {
-  return hashToHex(hmac(hexToBytes(hash2), hexToBytes(key)));
-}
-function computeVerificationHashHex(hashes) {
-  return hashToHex(verificationHash(hashes.map(hexToBytes)));
-}
-function computeFileHashHex(chunks) {
-  const chunkObjs = chunks.map((c) => ({ hash: hexToBytes(c.hash), length: c.length }));
-  return hashToHex(fileHash(chunkObjs));
-}
-function addDataToChunker(data, chunker) {
-  return nextBlock(chunker, data).map((c) => ({ hash: hashToHex(c.hash), length: c.length, dedup: false }));
-}
-function finalizeChunker(chunker) {
-  const last = finalize$1(chunker);
-  if (!last) {
-    return [];
-  }
-  return [{ hash: hashToHex(last.hash), length: last.length, dedup: false }];
-}
-var CurrentXorbInfo = class {
-  id;
-  offset;
-  chunks;
-  fileProcessedBytes;
-  fileUploadedBytes;
-  fileSize;
-  data;
-  immutableData;
-  constructor() {
-    this.id = 0;
-    this.offset = 0;
-    this.chunks = [];
-    this.fileProcessedBytes = {};
-    this.fileUploadedBytes = {};
-    this.fileSize = {};
-    this.data = new Uint8Array(XORB_SIZE);
-    this.immutableData = null;
-  }
-  event(computeXorbHash) {
-    const xorbChunksCleaned = this.chunks.map((chunk2) => ({
-      hash: chunk2.hash,
-      length: chunk2.length
-    }));
-    return {
-      event: "xorb",
-      xorb: this.data.subarray(0, this.offset),
-      hash: computeXorbHash(xorbChunksCleaned),
-      chunks: xorbChunksCleaned,
-      id: this.id,
-      files: Object.entries(this.fileProcessedBytes).map(([path2, processedBytes]) => ({
-        path: path2,
-        progress: processedBytes / this.fileSize[path2],
-        lastSentProgress: ((this.fileUploadedBytes[path2] ?? 0) + (processedBytes - (this.fileUploadedBytes[path2] ?? 0)) * PROCESSING_PROGRESS_RATIO) / this.fileSize[path2]
-      }))
-    };
-  }
-};
-async function* createXorbs(fileSources, params) {
-  const alreadyDoneFileSha256s = /* @__PURE__ */ new Set();
-  let xorbId = 0;
-  const chunkCache = new ChunkCache();
-  let xorb = new CurrentXorbInfo();
-  const nextXorb = (currentFile) => {
-    const event = xorb.event(computeXorbHashHex);
-    xorbId++;
-    xorb = new CurrentXorbInfo();
-    xorb.id = xorbId;
-    xorb.fileUploadedBytes = {
-      [currentFile.path]: currentFile.uploadedBytes
-    };
-    xorb.fileSize[currentFile.path] = currentFile.size;
-    return event;
-  };
-  const pendingFileEvents = [];
-  const remoteXorbHashes = [""];
-  const resolveXorbId = (xorbId2) => typeof xorbId2 === "string" ? xorbId2 : xorbId2 >= 0 ? xorbId2 : remoteXorbHashes[-xorbId2];
-  for await (const fileSource of fileSources) {
-    params.yieldCallback?.({
-      event: "fileProgress",
-      path: fileSource.path,
-      progress: 0
-    });
-    if (fileSource.sha256 && alreadyDoneFileSha256s.has(fileSource.sha256)) {
-      params.yieldCallback?.({
-        event: "fileProgress",
-        path: fileSource.path,
-        progress: 1
-      });
-      continue;
-    }
-    if (fileSource.sha256) {
-      alreadyDoneFileSha256s.add(fileSource.sha256);
-    }
-    {
-      xorb.fileSize[fileSource.path] = fileSource.content.size;
-      let rangeEditPlan;
-      if (fileSource.content instanceof SplicedBlob && fileSource.content.originalBlob instanceof XetBlob && fileSource.content.originalBlob.hash !== void 0 && fileSource.content.originalBlob.size > 0) {
-        rangeEditPlan = await planRangeEdit(fileSource.content, fileSource.content.originalBlob, params);
-      }
-      if (fileSource.content instanceof SplicedBlob && (rangeEditPlan !== void 0 || fileSource.content.firstSpliceIndex < MAX_CHUNK_SIZE)) {
-        await loadFirstChunkDedupInfo(fileSource.content, remoteXorbHashes, params, chunkCache);
-      }
-      let bytesSinceRemoteDedup = Infinity;
-      let bytesSinceLastProgressEvent = 0;
-      let dedupNextChunk = true;
-      const sourceChunks = [];
-      let processedBytes = 0;
-      let dedupedBytes = 0;
-      const fileChunks = [];
-      const chunkMetadata = [];
-      const addChunks = async function* (chunks) {
-        for (const chunk2 of chunks) {
-          if (dedupNextChunk) {
-            chunk2.dedup = true;
-            dedupNextChunk = false;
-          }
-          let chunkIndex = xorb.chunks.length;
-          let chunkXorbId = xorbId;
-          const chunkToCopy = removeChunkFromSourceData(sourceChunks, chunk2.length);
-          let cacheData = chunkCache.getChunk(chunk2.hash, computeHmacHex);
-          if (cacheData === void 0 && chunk2.dedup && bytesSinceRemoteDedup >= INTERVAL_BETWEEN_REMOTE_DEDUP) {
-            const token = await xetWriteToken(params);
-            bytesSinceRemoteDedup = 0;
-            const shardResp = await (params.fetch ?? fetch)(token.casUrl + "/v1/chunks/default/" + chunk2.hash, {
-              headers: {
-                Authorization: `Bearer ${token.accessToken}`
-              }
-            });
-            if (shardResp.ok) {
-              const shard = await shardResp.blob();
-              const shardData = await parseShardData(shard);
-              for (const xorb2 of shardData.xorbs) {
-                const remoteXorbId = -remoteXorbHashes.length;
-                remoteXorbHashes.push(xorb2.hash);
-                let i = 0;
-                for (const chunk3 of xorb2.chunks) {
-                  chunkCache.addChunkToCache(chunk3.hash, remoteXorbId, i++, shardData.hmacKey);
-                }
-              }
-              cacheData = chunkCache.getChunk(chunk2.hash, computeHmacHex);
-              const oldDedupedBytes = dedupedBytes;
-              dedupedBytes = backtrackDedup(xorb, computeHmacHex, shardData, chunkCache, chunkMetadata, dedupedBytes);
-              if (dedupedBytes > oldDedupedBytes) {
-                xorb.fileUploadedBytes[fileSource.path] ??= 0;
-                xorb.fileUploadedBytes[fileSource.path] += dedupedBytes - oldDedupedBytes;
-              }
-            }
-          }
-          if (cacheData === void 0) {
-            if (!writeChunk(xorb, chunkToCopy, chunk2.hash)) {
-              yield nextXorb({ path: fileSource.path, uploadedBytes: processedBytes, size: fileSource.content.size });
-              chunkIndex = 0;
-              chunkXorbId = xorbId;
-              for (const event of pendingFileEvents) {
-                event.representation = event.representation.map((rep) => ({
-                  ...rep,
-                  xorbId: resolveXorbId(rep.xorbId)
-                }));
-                yield event;
-              }
-              pendingFileEvents.length = 0;
-              if (!writeChunk(xorb, chunkToCopy, chunk2.hash)) {
-                throw new Error("Failed to write chunk into xorb");
-              }
-            }
-            chunkCache.addChunkToCache(chunk2.hash, xorbId, chunkIndex, null);
-          } else {
-            chunkXorbId = cacheData.xorbIndex;
-            chunkIndex = cacheData.chunkIndex;
-            dedupedBytes += chunk2.length;
-            xorb.fileUploadedBytes[fileSource.path] ??= 0;
-            xorb.fileUploadedBytes[fileSource.path] += chunk2.length;
-          }
-          bytesSinceRemoteDedup += chunk2.length;
-          bytesSinceLastProgressEvent += chunk2.length;
-          fileChunks.push({ hash: chunk2.hash, length: chunk2.length });
-          chunkMetadata.push({
-            xorbId: chunkXorbId,
-            chunkIndex,
-            length: chunk2.length
-          });
-          xorb.fileProcessedBytes[fileSource.path] = processedBytes;
-          if (bytesSinceLastProgressEvent >= 1e6) {
-            bytesSinceLastProgressEvent = 0;
-            params.yieldCallback?.({
-              event: "fileProgress",
-              path: fileSource.path,
-              progress: ((xorb.fileUploadedBytes[fileSource.path] ?? 0) + (xorb.fileProcessedBytes[fileSource.path] - (xorb.fileUploadedBytes[fileSource.path] ?? 0)) * PROCESSING_PROGRESS_RATIO) / fileSource.content.size
-            });
-          }
-          if (xorb.chunks.length >= MAX_XORB_CHUNKS) {
-            yield nextXorb({ path: fileSource.path, uploadedBytes: processedBytes, size: fileSource.content.size });
-            for (const event of pendingFileEvents) {
-              event.representation = event.representation.map((rep) => ({
-                ...rep,
-                xorbId: resolveXorbId(rep.xorbId)
-              }));
-              yield event;
-            }
-            pendingFileEvents.length = 0;
-          }
-        }
-      };
-      const pumpBlob = async function* (chunker, blob) {
-        const reader = blob.stream().getReader();
-        while (true) {
-          const { done, value } = await reader.read();
-          if (done) {
-            break;
-          }
-          processedBytes += value.length;
-          sourceChunks.push(value);
-          yield* addChunks(addDataToChunker(value, chunker));
-        }
-      };
-      let fileRepresentation;
-      let fileHashHex;
-      let dedupRatio;
-      let rangeEditCachePayload;
-      if (rangeEditPlan !== void 0) {
-        const originalBlob = fileSource.content.originalBlob;
-        const windowBounds = [];
-        for (const window2 of rangeEditPlan.windows) {
-          const chunker = createChunker(TARGET_CHUNK_SIZE);
-          dedupNextChunk = true;
-          const startIndex = fileChunks.length;
-          for (const segment of windowSegments(window2, originalBlob)) {
-            yield* pumpBlob(chunker, segment);
-          }
-          yield* addChunks(finalizeChunker(chunker));
-          windowBounds.push([startIndex, fileChunks.length]);
-        }
-        const windowNewBytes = sum(rangeEditPlan.windows.map((window2) => window2.newSize));
-        const reusedBytes = fileSource.content.size - windowNewBytes;
-        processedBytes += reusedBytes;
-        xorb.fileUploadedBytes[fileSource.path] = (xorb.fileUploadedBytes[fileSource.path] ?? 0) + reusedBytes;
-        xorb.fileProcessedBytes[fileSource.path] = processedBytes;
-        const windowRepresentations = windowBounds.map(
-          ([start, end]) => buildFileRepresentation(
-            chunkMetadata.slice(start, end),
-            fileChunks.slice(start, end),
-            computeVerificationHashHex
-          )
-        );
-        fileRepresentation = composeRepresentation(rangeEditPlan, windowRepresentations);
-        fileHashHex = computeComposedFileHash(
-          rangeEditPlan,
-          windowBounds.map(([start, end]) => fileChunks.slice(start, end))
-        );
-        dedupRatio = fileSource.content.size > 0 ? (reusedBytes + dedupedBytes) / fileSource.content.size : 0;
-        if (params.rangeEditCache) {
-          rangeEditCachePayload = buildRangeEditCachePayload(
-            rangeEditPlan,
-            windowBounds.map(([start, end]) => fileChunks.slice(start, end)),
-            fileRepresentation
-          );
-        }
-      } else {
-        const chunker = createChunker(TARGET_CHUNK_SIZE);
-        yield* pumpBlob(chunker, fileSource.content);
-        yield* addChunks(finalizeChunker(chunker));
-        fileRepresentation = buildFileRepresentation(chunkMetadata, fileChunks, computeVerificationHashHex);
-        fileHashHex = computeFileHashHex(fileChunks);
-        dedupRatio = fileSource.content.size > 0 ? dedupedBytes / fileSource.content.size : 0;
-        if (params.rangeEditCache) {
-          rangeEditCachePayload = buildFreshFileCachePayload(fileChunks, fileRepresentation);
-        }
-      }
-      xorb.immutableData = {
-        chunkIndex: xorb.chunks.length,
-        offset: xorb.offset
-      };
-      pendingFileEvents.push({
-        event: "file",
-        path: fileSource.path,
-        hash: fileHashHex,
-        sha256: fileSource.sha256,
-        dedupRatio,
-        representation: fileRepresentation,
-        rangeEditCachePayload
-      });
-    }
-  }
-  if (xorb.offset > 0) {
-    yield xorb.event(computeXorbHashHex);
-  }
-  for (const event of pendingFileEvents) {
-    event.representation = event.representation.map((rep) => ({
-      ...rep,
-      xorbId: resolveXorbId(rep.xorbId)
-    }));
-    yield event;
-  }
-}
-function backtrackDedup(xorb, computeHmac, shardData, chunkCache, chunkMetadata, dedupedBytes) {
-  const chunkIndexesToBacktrackFor = /* @__PURE__ */ new Map();
-  for (let chunkToRecheckIndex = xorb.immutableData?.chunkIndex ?? 0; chunkToRecheckIndex < xorb.chunks.length; chunkToRecheckIndex++) {
-    const chunk2 = xorb.chunks[chunkToRecheckIndex];
-    const hmacHash = computeHmac(chunk2.hash, shardData.hmacKey);
-    const cacheData = chunkCache.getChunk(hmacHash, null);
-    if (cacheData !== void 0) {
-      chunkIndexesToBacktrackFor.set(chunkToRecheckIndex, {
-        xorbId: cacheData.xorbIndex,
-        chunkIndex: cacheData.chunkIndex
-      });
-      chunkCache.removeChunkFromCache(chunk2.hash);
-    }
-  }
-  for (const metadata of chunkMetadata) {
-    if (metadata.xorbId === xorb.id && chunkIndexesToBacktrackFor.has(metadata.chunkIndex)) {
-      const backtrackData = chunkIndexesToBacktrackFor.get(metadata.chunkIndex);
-      if (backtrackData !== void 0) {
-        metadata.xorbId = backtrackData.xorbId;
-        metadata.chunkIndex = backtrackData.chunkIndex;
-        dedupedBytes += metadata.length;
-      }
-    }
-  }
-  const xorbRangesToErase = [];
-  for (let i = 0; i < xorb.chunks.length; i++) {
-    const chunk2 = xorb.chunks[i];
-    if (chunkIndexesToBacktrackFor.has(i)) {
-      xorbRangesToErase.push({
-        start: chunk2.offset,
-        end: i < xorb.chunks.length - 1 ? xorb.chunks[i + 1].offset : xorb.offset
-      });
-    }
-  }
-  const xorbRangesToKeep = [];
-  let currentStart = 0;
-  for (let i = 0; i < xorbRangesToErase.length; i++) {
-    const range2 = xorbRangesToErase[i];
-    if (currentStart !== range2.start) {
-      xorbRangesToKeep.push({ start: currentStart, end: range2.start });
-    }
-    currentStart = range2.end;
-  }
-  if (currentStart !== xorb.offset) {
-    xorbRangesToKeep.push({ start: currentStart, end: xorb.offset });
-  }
-  let currentOffset = 0;
-  for (const range2 of xorbRangesToKeep) {
-    if (range2.start !== currentOffset) {
-      xorb.data.set(xorb.data.subarray(range2.start, range2.end), currentOffset);
-    }
-    currentOffset += range2.end - range2.start;
-  }
-  const newXorbChunks = [];
-  const oldIndexToNewIndex = /* @__PURE__ */ new Map();
-  let erasedOffset = 0;
-  for (let i = 0; i < xorb.chunks.length; i++) {
-    const chunk2 = xorb.chunks[i];
-    if (chunkIndexesToBacktrackFor.has(i)) {
-      if (i < xorb.chunks.length - 1) {
-        erasedOffset += xorb.chunks[i + 1].offset - chunk2.offset;
-      }
-    } else {
-      newXorbChunks.push({
-        hash: chunk2.hash,
-        length: chunk2.length,
-        offset: chunk2.offset - erasedOffset
-      });
-      if (erasedOffset > 0) {
-        oldIndexToNewIndex.set(i, newXorbChunks.length - 1);
-      }
-    }
-  }
-  xorb.chunks = newXorbChunks;
-  xorb.offset = currentOffset;
-  for (const chunk2 of chunkMetadata) {
-    if (chunk2.xorbId === xorb.id) {
-      const newIndex = oldIndexToNewIndex.get(chunk2.chunkIndex);
-      if (newIndex !== void 0) {
-        const cached2 = chunkCache.getChunk(xorb.chunks[newIndex].hash, null);
-        if (cached2 !== void 0 && cached2.xorbIndex === chunk2.xorbId && cached2.chunkIndex === chunk2.chunkIndex) {
-          chunkCache.updateChunkIndex(xorb.chunks[newIndex].hash, newIndex);
-        }
-        chunk2.chunkIndex = newIndex;
-      }
-    }
-  }
-  return dedupedBytes;
-}
-function removeChunkFromSourceData(sourceChunks, chunkLength) {
-  if (chunkLength === sourceChunks[0].length) {
-    const chunkToCopy = sourceChunks[0];
-    sourceChunks.shift();
-    return chunkToCopy;
-  } else if (chunkLength < sourceChunks[0].length) {
-    const chunkToCopy = sourceChunks[0].subarray(0, chunkLength);
-    sourceChunks[0] = sourceChunks[0].subarray(chunkLength);
-    return chunkToCopy;
-  } else {
-    const chunkToCopy = new Uint8Array(chunkLength);
-    let copyOffset = 0;
-    let index = 0;
-    let toSlice = -1;
-    while (copyOffset < chunkLength) {
-      const nToCopy = Math.min(sourceChunks[index].length, chunkLength - copyOffset);
-      chunkToCopy.set(sourceChunks[index].subarray(0, nToCopy), copyOffset);
-      copyOffset += nToCopy;
-      if (nToCopy === sourceChunks[index].length) {
-        index++;
-      } else {
-        toSlice = nToCopy;
-      }
-    }
-    sourceChunks.splice(0, index);
-    if (toSlice !== -1) {
-      sourceChunks[0] = sourceChunks[0].subarray(toSlice);
-    }
-    return chunkToCopy;
-  }
-}
-function writeChunk(xorb, chunk2, hash2) {
-  const regularCompressedChunk = compress(chunk2);
-  const bgCompressedChunk = compress(bg4_split_bytes(chunk2));
-  const compressedChunk = bgCompressedChunk.length < regularCompressedChunk.length ? bgCompressedChunk : regularCompressedChunk;
-  const chunkToWrite = compressedChunk.length < chunk2.length ? compressedChunk : chunk2;
-  if (xorb.offset + XET_CHUNK_HEADER_BYTES + chunkToWrite.length > XORB_SIZE) {
-    return false;
-  }
-  xorb.data[xorb.offset] = 0;
-  xorb.data[xorb.offset + 1] = chunkToWrite.length & 255;
-  xorb.data[xorb.offset + 2] = chunkToWrite.length >> 8 & 255;
-  xorb.data[xorb.offset + 3] = chunkToWrite.length >> 16 & 255;
-  xorb.data[xorb.offset + 4] = chunkToWrite.length < chunk2.length ? bgCompressedChunk.length < regularCompressedChunk.length ? 2 /* ByteGroupingLZ4 */ : 1 /* LZ4 */ : 0 /* None */;
-  xorb.data[xorb.offset + 5] = chunk2.length & 255;
-  xorb.data[xorb.offset + 6] = chunk2.length >> 8 & 255;
-  xorb.data[xorb.offset + 7] = chunk2.length >> 16 & 255;
-  xorb.data.set(chunkToWrite, xorb.offset + XET_CHUNK_HEADER_BYTES);
-  xorb.chunks.push({ hash: hash2, length: chunk2.length, offset: xorb.offset });
-  xorb.offset += XET_CHUNK_HEADER_BYTES + chunkToWrite.length;
-  return true;
-}
-var buildFileRepresentation = (metadata, chunks, computeVerificationHash) => {
-  if (metadata.length === 0) {
-    return [];
-  }
-  const representation = [];
-  let currentRange = {
-    xorbId: metadata[0].xorbId,
-    indexStart: metadata[0].chunkIndex,
-    indexEnd: metadata[0].chunkIndex + 1,
-    length: metadata[0].length,
-    chunkHashStart: 0
-  };
-  for (let i = 1; i < metadata.length; i++) {
-    const chunk2 = metadata[i];
-    if (currentRange.xorbId === chunk2.xorbId && currentRange.indexEnd === chunk2.chunkIndex) {
-      currentRange.indexEnd = chunk2.chunkIndex + 1;
-      currentRange.length += chunk2.length;
-    } else {
-      const rangeHash2 = computeVerificationHash(chunks.slice(currentRange.chunkHashStart, i).map((x) => x.hash));
-      representation.push({
-        xorbId: currentRange.xorbId,
-        indexStart: currentRange.indexStart,
-        indexEnd: currentRange.indexEnd,
-        length: currentRange.length,
-        rangeHash: rangeHash2
-      });
-      currentRange = {
-        xorbId: chunk2.xorbId,
-        indexStart: chunk2.chunkIndex,
-        indexEnd: chunk2.chunkIndex + 1,
-        length: chunk2.length,
-        chunkHashStart: i
-      };
-    }
-  }
-  const rangeHash = computeVerificationHash(chunks.slice(currentRange.chunkHashStart).map((x) => x.hash));
-  representation.push({
-    xorbId: currentRange.xorbId,
-    indexStart: currentRange.indexStart,
-    indexEnd: currentRange.indexEnd,
-    length: currentRange.length,
-    rangeHash
-  });
-  return representation;
-};
-async function loadFirstChunkDedupInfo(content, remoteXorbHashes, params, chunkCache) {
-  await loadDedupInfoToCache(
-    content.originalBlob.slice(0, MAX_CHUNK_SIZE),
-    remoteXorbHashes,
-    params,
-    chunkCache,
-    computeHmacHex,
-    {
-      maxChunks: 1}
-  );
-}
-async function loadDedupInfoToCache(content, remoteXorbHashes, params, chunkCache, computeHmacHex2, opts) {
-  const chunker = createChunker(TARGET_CHUNK_SIZE);
-  const cache = chunkCache;
-  let dedupedBytes = 0;
-  let chunksProcessed = 0;
-  let totalBytes = 0;
-  let bytesSinceRemoteDedup = Infinity;
-  const sourceChunks = [];
-  const reader = content.stream().getReader();
-  const processChunks = async (chunks) => {
-    for (const chunk2 of chunks) {
-      chunksProcessed++;
-      if (chunksProcessed === 1) {
-        chunk2.dedup = true;
-      }
-      totalBytes += chunk2.length;
-      removeChunkFromSourceData(sourceChunks, chunk2.length);
-      let cacheData = cache.getChunk(chunk2.hash, computeHmacHex2);
-      if (cacheData !== void 0) {
-        dedupedBytes += chunk2.length;
-        bytesSinceRemoteDedup += chunk2.length;
-        continue;
-      }
-      if (chunk2.dedup && bytesSinceRemoteDedup >= INTERVAL_BETWEEN_REMOTE_DEDUP) {
-        const token = await xetWriteToken(params);
-        bytesSinceRemoteDedup = 0;
-        const shardResp = await (params.fetch ?? fetch)(token.casUrl + "/v1/chunks/default/" + chunk2.hash, {
-          headers: {
-            Authorization: `Bearer ${token.accessToken}`
-          }
-        });
-        if (shardResp.ok) {
-          const shard = await shardResp.blob();
-          const shardData = await parseShardData(shard);
-          for (const xorb of shardData.xorbs) {
-            const remoteXorbId = -remoteXorbHashes.length;
-            remoteXorbHashes.push(xorb.hash);
-            let i = 0;
-            for (const xorbChunk of xorb.chunks) {
-              cache.addChunkToCache(xorbChunk.hash, remoteXorbId, i++, shardData.hmacKey);
-            }
-          }
-          cacheData = cache.getChunk(chunk2.hash, computeHmacHex2);
-        }
-      }
-      if (cacheData !== void 0) {
-        dedupedBytes += chunk2.length;
-      }
-      bytesSinceRemoteDedup += chunk2.length;
-    }
-  };
-  while (true) {
-    if (opts?.end !== void 0 && totalBytes >= opts.end) {
-      break;
-    }
-    if (chunksProcessed >= opts.maxChunks) {
-      break;
-    }
-    const { done, value } = await reader.read();
-    if (done) {
-      await processChunks(finalizeChunker(chunker));
-      break;
-    }
-    sourceChunks.push(value);
-    await processChunks(addDataToChunker(value, chunker));
-  }
-}
-
-// src/utils/uploadShards.ts
-var SHARD_MAX_SIZE = 64 * 1024 * 1024;
-var SHARD_HEADER_SIZE = 48;
-var SHARD_FOOTER_SIZE = 200;
-var HASH_LENGTH2 = 32;
-var XORB_FOOTER_LENGTH = 48;
-var FILE_FOOTER_LENGTH = 48;
-var SHARD_HEADER_VERSION = 2n;
-var SHARD_FOOTER_VERSION = 1n;
-var MDB_FILE_FLAG_WITH_VERIFICATION = 2147483648;
-var MDB_FILE_FLAG_WITH_METADATA_EXT = 1073741824;
-var SHARD_MAGIC_TAG = new Uint8Array([
-  "H".charCodeAt(0),
-  "F".charCodeAt(0),
-  "R".charCodeAt(0),
-  "e".charCodeAt(0),
-  "p".charCodeAt(0),
-  "o".charCodeAt(0),
-  "M".charCodeAt(0),
-  "e".charCodeAt(0),
-  "t".charCodeAt(0),
-  "a".charCodeAt(0),
-  "D".charCodeAt(0),
-  "a".charCodeAt(0),
-  "t".charCodeAt(0),
-  "a".charCodeAt(0),
-  0,
-  85,
-  105,
-  103,
-  69,
-  106,
-  123,
-  129,
-  87,
-  131,
-  165,
-  189,
-  217,
-  92,
-  205,
-  209,
-  74,
-  169
-]);
-async function* uploadShards(source, params) {
-  const xorbHashes = [];
-  const seenFileXetHashes = /* @__PURE__ */ new Set();
-  const fileInfoSection = new Uint8Array(Math.floor(SHARD_MAX_SIZE - SHARD_HEADER_SIZE - SHARD_FOOTER_SIZE) * 0.25);
-  const xorbInfoSection = new Uint8Array(Math.floor(SHARD_MAX_SIZE - SHARD_HEADER_SIZE - SHARD_FOOTER_SIZE) * 0.75);
-  const xorbView = new DataView(xorbInfoSection.buffer);
-  let xorbViewOffset = 0;
-  const fileInfoView = new DataView(fileInfoSection.buffer);
-  let fileViewOffset = 0;
-  let xorbTotalSize = 0n;
-  let fileTotalSize = 0n;
-  let xorbTotalUnpackedSize = 0n;
-  for await (const output of createXorbs(source, params)) {
-    switch (output.event) {
-      case "xorb": {
-        xorbHashes.push(output.hash);
-        const xorbEntrySize = HASH_LENGTH2 + 4 + 4 + 4 + 4;
-        const chunksSize = output.chunks.length * (HASH_LENGTH2 + 4 + 4 + 8);
-        const totalXorbSize = xorbEntrySize + chunksSize;
-        if (xorbViewOffset + totalXorbSize > xorbInfoSection.length) {
-          if (xorbViewOffset > 0 || fileViewOffset > 0) {
-            await uploadShard(createShard(), params);
-          }
-        }
-        writeHashToArray(output.hash, xorbInfoSection, xorbViewOffset);
-        xorbViewOffset += HASH_LENGTH2;
-        xorbView.setUint32(xorbViewOffset, 0, true);
-        xorbViewOffset += 4;
-        xorbView.setUint32(xorbViewOffset, output.chunks.length, true);
-        xorbViewOffset += 4;
-        const xorbUnpackedSize = sum(output.chunks.map((x) => x.length));
-        xorbView.setUint32(xorbViewOffset, xorbUnpackedSize, true);
-        xorbTotalUnpackedSize += BigInt(xorbUnpackedSize);
-        xorbTotalSize += BigInt(output.xorb.byteLength);
-        xorbViewOffset += 4;
-        xorbView.setUint32(xorbViewOffset, output.xorb.byteLength, true);
-        xorbViewOffset += 4;
-        let chunkBytes = 0;
-        for (const chunk2 of output.chunks) {
-          writeHashToArray(chunk2.hash, xorbInfoSection, xorbViewOffset);
-          xorbViewOffset += HASH_LENGTH2;
-          xorbView.setUint32(xorbViewOffset, chunkBytes, true);
-          xorbViewOffset += 4;
-          xorbView.setUint32(xorbViewOffset, chunk2.length, true);
-          xorbViewOffset += 4;
-          xorbView.setBigUint64(xorbViewOffset, 0n, true);
-          xorbViewOffset += 8;
-          chunkBytes += chunk2.length;
-        }
-        for (const file of output.files) {
-          yield {
-            event: "fileProgress",
-            path: file.path,
-            progress: file.lastSentProgress
-          };
-        }
-        await uploadXorb(output, params);
-        for (const file of output.files) {
-          yield { event: "fileProgress", path: file.path, progress: file.progress };
-        }
-        break;
-      }
-      case "file": {
-        yield {
-          event: "file",
-          path: output.path,
-          xetHash: output.hash,
-          sha256: output.sha256,
-          dedupRatio: output.dedupRatio
-        };
-        if (params.rangeEditCache && output.rangeEditCachePayload) {
-          addToRangeEditCache(params.rangeEditCache, output.hash, {
-            size: output.rangeEditCachePayload.size,
-            terms: output.representation.map((rep) => ({
-              hash: typeof rep.xorbId === "number" ? xorbHashes[rep.xorbId] : rep.xorbId,
-              unpackedLength: rep.length,
-              range: { start: rep.indexStart, end: rep.indexEnd },
-              rangeHash: rep.rangeHash
-            })),
-            openSubtree: output.rangeEditCachePayload.openSubtree,
-            lastTermChunks: output.rangeEditCachePayload.lastTermChunks
-          });
-        }
-        if (seenFileXetHashes.has(output.hash)) {
-          break;
-        }
-        seenFileXetHashes.add(output.hash);
-        const fileHeaderSize = HASH_LENGTH2 + 4 + 4 + 8;
-        const representationSize = output.representation.length * (HASH_LENGTH2 + 4 + 4 + 4 + 4);
-        const verificationSize = output.representation.length * (HASH_LENGTH2 + 16);
-        const fileSha256 = output.sha256;
-        const hasMetadataExt = fileSha256 !== void 0;
-        const metadataSize = hasMetadataExt ? HASH_LENGTH2 + 16 : 0;
-        const totalFileSize = fileHeaderSize + representationSize + verificationSize + metadataSize;
-        if (fileViewOffset + totalFileSize > fileInfoSection.length) {
-          if (xorbViewOffset > 0 || fileViewOffset > 0) {
-            await uploadShard(createShard(), params);
-          }
-        }
-        writeHashToArray(output.hash, fileInfoSection, fileViewOffset);
-        fileViewOffset += HASH_LENGTH2;
-        fileInfoView.setUint32(
-          fileViewOffset,
-          MDB_FILE_FLAG_WITH_VERIFICATION + (hasMetadataExt ? MDB_FILE_FLAG_WITH_METADATA_EXT : 0),
-          true
-        );
-        fileViewOffset += 4;
-        fileInfoView.setUint32(fileViewOffset, output.representation.length, true);
-        fileViewOffset += 4;
-        fileInfoView.setBigUint64(fileViewOffset, 0n, true);
-        fileViewOffset += 8;
-        for (const repItem of output.representation) {
-          writeHashToArray(
-            typeof repItem.xorbId === "number" ? xorbHashes[repItem.xorbId] : repItem.xorbId,
-            fileInfoSection,
-            fileViewOffset
-          );
-          fileViewOffset += HASH_LENGTH2;
-          fileInfoView.setUint32(fileViewOffset, 0, true);
-          fileViewOffset += 4;
-          fileInfoView.setUint32(fileViewOffset, repItem.length, true);
-          fileViewOffset += 4;
-          fileInfoView.setUint32(fileViewOffset, repItem.indexStart, true);
-          fileViewOffset += 4;
-          fileInfoView.setUint32(fileViewOffset, repItem.indexEnd, true);
-          fileViewOffset += 4;
-        }
-        for (const repItem of output.representation) {
-          writeHashToArray(repItem.rangeHash, fileInfoSection, fileViewOffset);
-          fileViewOffset += HASH_LENGTH2;
-          for (let i = 0; i < 16; i++) {
-            fileInfoSection[fileViewOffset + i] = 0;
-          }
-          fileViewOffset += 16;
-        }
-        if (hasMetadataExt) {
-          writeHashToArray(fileSha256, fileInfoSection, fileViewOffset);
-          fileViewOffset += HASH_LENGTH2;
-          for (let i = 0; i < 16; i++) {
-            fileInfoSection[fileViewOffset + i] = 0;
-          }
-          fileViewOffset += 16;
-        }
-        break;
-      }
-    }
-  }
-  function createShard() {
-    const shard = new Uint8Array(
-      SHARD_HEADER_SIZE + SHARD_FOOTER_SIZE + xorbViewOffset + XORB_FOOTER_LENGTH + fileViewOffset + FILE_FOOTER_LENGTH
-    );
-    const shardView = new DataView(shard.buffer);
-    let shardOffset = 0;
-    shard.set(SHARD_MAGIC_TAG, shardOffset);
-    shardOffset += SHARD_MAGIC_TAG.length;
-    shardView.setBigUint64(shardOffset, SHARD_HEADER_VERSION, true);
-    shardOffset += 8;
-    shardView.setBigUint64(shardOffset, BigInt(SHARD_FOOTER_SIZE), true);
-    shardOffset += 8;
-    shard.set(fileInfoSection.slice(0, fileViewOffset), shardOffset);
-    shardOffset += fileViewOffset;
-    for (let i = 0; i < 32; i++) {
-      shard[shardOffset + i] = 255;
-    }
-    shardOffset += 32;
-    for (let i = 0; i < 16; i++) {
-      shard[shardOffset + i] = 0;
-    }
-    shardOffset += 16;
-    const xorbInfoOffset = shardOffset;
-    shard.set(xorbInfoSection.slice(0, xorbViewOffset), shardOffset);
-    shardOffset += xorbViewOffset;
-    for (let i = 0; i < 32; i++) {
-      shard[shardOffset + i] = 255;
-    }
-    shardOffset += 32;
-    for (let i = 0; i < 16; i++) {
-      shard[shardOffset + i] = 0;
-    }
-    shardOffset += 16;
-    const footerOffset = shardOffset;
-    shardView.setBigUint64(shardOffset, SHARD_FOOTER_VERSION, true);
-    shardOffset += 8;
-    shardView.setBigUint64(shardOffset, BigInt(SHARD_HEADER_SIZE), true);
-    shardOffset += 8;
-    shardView.setBigUint64(shardOffset, BigInt(xorbInfoOffset), true);
-    shardOffset += 8;
-    for (let i = 0; i < 48; i++) {
-      shardView.setUint8(shardOffset + i, 0);
-    }
-    shardOffset += 48;
-    for (let i = 0; i < 32; i++) {
-      shardView.setUint8(shardOffset + i, 0);
-    }
-    shardOffset += 32;
-    shardView.setBigUint64(shardOffset, BigInt(Math.floor(Date.now() / 1e3)), true);
-    shardOffset += 8;
-    shardView.setBigUint64(shardOffset, 0n, true);
-    shardOffset += 8;
-    for (let i = 0; i < 48; i++) {
-      shardView.setUint8(shardOffset + i, 0);
-    }
-    shardOffset += 48;
-    shardView.setBigUint64(shardOffset, xorbTotalSize, true);
-    shardOffset += 8;
-    shardView.setBigUint64(shardOffset, fileTotalSize, true);
-    shardOffset += 8;
-    shardView.setBigUint64(shardOffset, xorbTotalUnpackedSize, true);
-    shardOffset += 8;
-    shardView.setBigUint64(shardOffset, BigInt(footerOffset), true);
-    xorbViewOffset = 0;
-    fileViewOffset = 0;
-    xorbTotalSize = 0n;
-    xorbTotalUnpackedSize = 0n;
-    fileTotalSize = 0n;
-    return shard;
-  }
-  if (xorbViewOffset || fileViewOffset) {
-    await uploadShard(createShard(), params);
-  }
-}
-function writeHashToArray(hash2, array, offset) {
-  for (let i = 0; i < hash2.length; i += 16) {
-    array[offset + i / 2] = parseInt(hash2.substring(i + 2 * 7, i + 2 * 8), 16);
-    array[offset + i / 2 + 1] = parseInt(hash2.substring(i + 2 * 6, i + 2 * 7), 16);
-    array[offset + i / 2 + 2] = parseInt(hash2.substring(i + 2 * 5, i + 2 * 6), 16);
-    array[offset + i / 2 + 3] = parseInt(hash2.substring(i + 2 * 4, i + 2 * 5), 16);
-    array[offset + i / 2 + 4] = parseInt(hash2.substring(i + 2 * 3, i + 2 * 4), 16);
-    array[offset + i / 2 + 5] = parseInt(hash2.substring(i + 2 * 2, i + 2 * 3), 16);
-    array[offset + i / 2 + 6] = parseInt(hash2.substring(i + 2 * 1, i + 2 * 2), 16);
-    array[offset + i / 2 + 7] = parseInt(hash2.substring(i + 2 * 0, i + 2 * 1), 16);
-  }
-}
-async function uploadXorb(xorb, params) {
-  const token = await xetWriteToken(params);
-  const resp = await (params.fetch ?? fetch)(`${token.casUrl}/v1/xorbs/default/${xorb.hash}`, {
-    method: "POST",
-    body: xorb.xorb,
-    headers: {
-      Authorization: `Bearer ${token.accessToken}`,
-      ...params.xetParams.sessionId ? { "X-Xet-Session-Id": params.xetParams.sessionId } : {}
-    },
-    ...{
-      progressHint: {
-        progressCallback: (progress) => {
-          for (const file of xorb.files) {
-            params.yieldCallback?.({
-              event: "fileProgress",
-              path: file.path,
-              progress: file.lastSentProgress + (file.progress - file.lastSentProgress) * progress
-            });
-          }
-        }
-      }
-    }
-  });
-  if (!resp.ok) {
-    throw await createApiError(resp);
-  }
-}
-async function uploadShard(shard, params) {
-  const token = await xetWriteToken(params);
-  const resp = await (params.fetch ?? fetch)(`${token.casUrl}/v1/shards`, {
-    method: "POST",
-    body: shard,
-    headers: {
-      Authorization: `Bearer ${token.accessToken}`,
-      ...params.xetParams.sessionId ? { "X-Xet-Session-Id": params.xetParams.sessionId } : {}
-    }
-  });
-  if (!resp.ok) {
-    throw await createApiError(resp);
-  }
-}
-
-// src/utils/splitAsyncGenerator.ts
-function splitAsyncGenerator(source, n) {
-  const sleep = (ms) => new Promise((resolve3) => setTimeout(resolve3, ms));
-  let takenIndex = null;
-  const generators = [];
-  let remaining = n;
-  for (let i = 0; i < n; i++) {
-    generators.push({
-      next: async () => {
-        while (takenIndex !== null) {
-          await sleep(1);
-        }
-        takenIndex = i;
-        return source.next().then((r) => {
-          takenIndex = null;
-          return r;
-        });
-      },
-      return: async () => {
-        remaining--;
-        if (remaining === 0) {
-          return source.return(void 0);
-        }
-        return {
-          done: true,
-          value: void 0
-        };
-      },
-      throw: async (error) => {
-        return source.throw(error);
-      },
-      [Symbol.asyncIterator]: () => generators[i]
-    });
-  }
-  return generators;
-}
-
-// src/lib/commit.ts
-var CONCURRENT_SHAS = 5;
-var CONCURRENT_LFS_UPLOADS = 5;
-var MULTIPART_PARALLEL_UPLOAD = 5;
-function isFileOperation(op) {
-  const ret = op.operation === "addOrUpdate";
-  if (ret && !(op.content instanceof Blob)) {
-    throw new TypeError("Precondition failed: op.content should be a Blob");
-  }
-  return ret;
-}
-async function* commitIter(params) {
-  const accessToken = checkCredentials(params);
-  const repoId = toRepoId(params.repo);
-  if (repoId.type === "bucket") {
-    return yield* commitIterBucket(params);
-  }
-  if (params.operations.some((op) => op.operation === "copy")) {
-    throw new Error("'copy' operations are only supported when the destination repo is a bucket");
-  }
-  yield { event: "phase", phase: "preuploading" };
-  let useXet = params.useXet ?? true;
-  const lfsShas = /* @__PURE__ */ new Map();
-  const abortController = new AbortController();
-  const abortSignal = abortController.signal;
-  if (!abortSignal.throwIfAborted) {
-    abortSignal.throwIfAborted = () => {
-      if (abortSignal.aborted) {
-        throw new DOMException("Aborted", "AbortError");
-      }
-    };
-  }
-  if (params.abortSignal) {
-    params.abortSignal.addEventListener("abort", () => abortController.abort());
-  }
-  try {
-    const allOperations = (await Promise.all(
-      params.operations.map(async (operation) => {
-        if (operation.operation === "edit") {
-          const splicedBlob = SplicedBlob.create(
-            operation.originalContent,
-            operation.edits.map((splice) => ({ insert: splice.content, start: splice.start, end: splice.end }))
-          );
-          return {
-            operation: "addOrUpdate",
-            path: operation.path,
-            content: splicedBlob
-          };
-        }
-        if (operation.operation !== "addOrUpdate") {
-          return operation;
-        }
-        if (!(operation.content instanceof URL)) {
-          return { ...operation, content: operation.content };
-        }
-        const lazyBlobs = await createBlobs(operation.content, operation.path, {
-          fetch: params.fetch,
-          maxFolderDepth: params.maxFolderDepth
-        });
-        abortSignal?.throwIfAborted();
-        return lazyBlobs.map((blob) => ({
-          ...operation,
-          content: blob.blob,
-          path: blob.path
-        }));
-      })
-    )).flat(1);
-    const gitAttributes = allOperations.filter(isFileOperation).find((op) => op.path === ".gitattributes")?.content;
-    for (const operations of chunk(allOperations.filter(isFileOperation), 100)) {
-      const payload = {
-        gitAttributes: gitAttributes && await gitAttributes.text(),
-        files: await Promise.all(
-          operations.map(async (operation) => ({
-            path: operation.path,
-            size: operation.content.size,
-            sample: base64FromBytes(new Uint8Array(await operation.content.slice(0, 512).arrayBuffer()))
-          }))
-        )
-      };
-      abortSignal?.throwIfAborted();
-      const res = await (params.fetch ?? fetch)(
-        `${params.hubUrl ?? HUB_URL}/api/${repoId.type}s/${repoId.name}/preupload/${encodeURIComponent(
-          params.branch ?? "main"
-        )}` + (params.isPullRequest ? "?create_pr=1" : ""),
-        {
-          method: "POST",
-          headers: {
-            ...accessToken && { Authorization: `Bearer ${accessToken}` },
-            "Content-Type": "application/json"
-          },
-          body: JSON.stringify(payload),
-          signal: abortSignal
-        }
-      );
-      if (!res.ok) {
-        throw await createApiError(res);
-      }
-      const json = await res.json();
-      for (const file of json.files) {
-        if (file.uploadMode === "lfs") {
-          lfsShas.set(file.path, null);
-        }
-      }
-    }
-    yield { event: "phase", phase: "uploadingLargeFiles" };
-    for (const operations of chunk(
-      allOperations.filter(isFileOperation).filter((op) => lfsShas.has(op.path)),
-      100
-    )) {
-      const shas = yield* eventToGenerator((yieldCallback, returnCallback, rejectCallack) => {
-        return promisesQueue(
-          operations.map((op) => async () => {
-            const iterator = sha256$1(op.content, { useWebWorker: params.useWebWorkers, abortSignal });
-            let res2;
-            do {
-              res2 = await iterator.next();
-              if (!res2.done) {
-                yieldCallback({ event: "fileProgress", path: op.path, progress: res2.value, state: "hashing" });
-              }
-            } while (!res2.done);
-            const sha = res2.value;
-            lfsShas.set(op.path, res2.value);
-            return sha;
-          }),
-          CONCURRENT_SHAS
-        ).then(returnCallback, rejectCallack);
-      });
-      abortSignal?.throwIfAborted();
-      const payload = {
-        operation: "upload",
-        // multipart is a custom protocol for HF
-        transfers: ["basic", "multipart", ...useXet ? ["xet"] : []],
-        hash_algo: "sha_256",
-        ...!params.isPullRequest && {
-          ref: {
-            name: params.branch ?? "main"
-          }
-        },
-        objects: operations.map((op, i) => ({
-          oid: shas[i],
-          size: op.content.size
-        }))
-      };
-      const res = await (params.fetch ?? fetch)(
-        `${params.hubUrl ?? HUB_URL}/${repoId.type === "model" ? "" : repoId.type + "s/"}${repoId.name}.git/info/lfs/objects/batch`,
-        {
-          method: "POST",
-          headers: {
-            ...accessToken && { Authorization: `Bearer ${accessToken}` },
-            Accept: "application/vnd.git-lfs+json",
-            "Content-Type": "application/vnd.git-lfs+json"
-          },
-          body: JSON.stringify(payload),
-          signal: abortSignal
-        }
-      );
-      if (!res.ok) {
-        throw await createApiError(res);
-      }
-      const json = await res.json();
-      const batchRequestId = res.headers.get("X-Request-Id") || void 0;
-      const shaToOperation = new Map(operations.map((op, i) => [shas[i], op]));
-      if (useXet && json.transfer !== "xet") {
-        useXet = false;
-      }
-      let xetParams = null;
-      if (useXet) {
-        for (const obj of json.objects) {
-          const op = shaToOperation.get(obj.oid);
-          if (!op) {
-            throw new InvalidApiResponseFormatError("Unrequested object ID in response");
-          }
-          if (obj.error) {
-            const errorMessage = `Error while doing LFS batch call for ${operations[shas.indexOf(obj.oid)].path}: ${obj.error.message}${batchRequestId ? ` - Request ID: ${batchRequestId}` : ""}`;
-            throw new HubApiError(res.url, obj.error.code, batchRequestId, errorMessage);
-          }
-          if (!obj.actions?.upload) {
-            yield {
-              event: "fileProgress",
-              path: op.path,
-              progress: 1,
-              state: "uploading"
-            };
-          } else {
-            const headers = new Headers(obj.actions.upload.header);
-            xetParams = {
-              sessionId: headers.get("X-Xet-Session-Id") ?? void 0,
-              casUrl: headers.get("X-Xet-Cas-Url") ?? void 0,
-              accessToken: headers.get("X-Xet-Access-Token") ?? void 0,
-              expiresAt: headers.get("X-Xet-Token-Expiration") ? new Date(parseInt(headers.get("X-Xet-Token-Expiration") ?? "0") * 1e3) : void 0,
-              refreshWriteTokenUrl: obj.actions.upload.href
-            };
-          }
-        }
-        const source = async function* () {
-          for (const obj of json.objects) {
-            const op = shaToOperation.get(obj.oid);
-            if (!op || !obj.actions?.upload) {
-              continue;
-            }
-            abortSignal?.throwIfAborted();
-            yield { content: op.content, path: op.path, sha256: obj.oid };
-          }
-        }();
-        if (xetParams) {
-          const fixedXetParams = xetParams;
-          const sources = splitAsyncGenerator(source, 5);
-          yield* eventToGenerator(
-            (yieldCallback, returnCallback, rejectCallback) => Promise.all(
-              sources.map(async function(source2) {
-                for await (const event of uploadShards(source2, {
-                  fetch: params.fetch,
-                  accessToken,
-                  hubUrl: params.hubUrl ?? HUB_URL,
-                  repo: repoId,
-                  xetParams: fixedXetParams,
-                  // todo: maybe leave empty if PR?
-                  rev: params.branch ?? "main",
-                  isPullRequest: params.isPullRequest,
-                  rangeEditCache: params.rangeEditCache,
-                  yieldCallback: (event2) => yieldCallback({ ...event2, state: "uploading" })
-                })) {
-                  if (event.event === "file") {
-                    yieldCallback({
-                      event: "fileProgress",
-                      path: event.path,
-                      progress: 1,
-                      state: "uploading"
-                    });
-                  } else if (event.event === "fileProgress") {
-                    yieldCallback({
-                      event: "fileProgress",
-                      path: event.path,
-                      progress: event.progress,
-                      state: "uploading"
-                    });
-                  }
-                }
-              })
-            ).then(() => returnCallback(void 0), rejectCallback)
-          );
-        } else {
-        }
-      } else {
-        yield* eventToGenerator((yieldCallback, returnCallback, rejectCallback) => {
-          return promisesQueueStreaming(
-            json.objects.map((obj) => async () => {
-              const op = shaToOperation.get(obj.oid);
-              if (!op) {
-                throw new InvalidApiResponseFormatError("Unrequested object ID in response");
-              }
-              abortSignal?.throwIfAborted();
-              if (obj.error) {
-                const errorMessage = `Error while doing LFS batch call for ${operations[shas.indexOf(obj.oid)].path}: ${obj.error.message}${batchRequestId ? ` - Request ID: ${batchRequestId}` : ""}`;
-                throw new HubApiError(res.url, obj.error.code, batchRequestId, errorMessage);
-              }
-              if (!obj.actions?.upload) {
-                yieldCallback({
-                  event: "fileProgress",
-                  path: op.path,
-                  progress: 1,
-                  state: "uploading"
-                });
-                return;
-              }
-              yieldCallback({
-                event: "fileProgress",
-                path: op.path,
-                progress: 0,
-                state: "uploading"
-              });
-              const content = op.content;
-              const header = obj.actions.upload.header;
-              if (header?.chunk_size) {
-                const chunkSize = parseInt(header.chunk_size);
-                const completionUrl = obj.actions.upload.href;
-                const parts = Object.keys(header).filter((key) => /^[0-9]+$/.test(key));
-                if (parts.length !== Math.ceil(content.size / chunkSize)) {
-                  throw new Error("Invalid server response to upload large LFS file, wrong number of parts");
-                }
-                const completeReq = {
-                  oid: obj.oid,
-                  parts: parts.map((part) => ({
-                    partNumber: +part,
-                    etag: ""
-                  }))
-                };
-                const progressCallback = (progress) => yieldCallback({ event: "fileProgress", path: op.path, progress, state: "uploading" });
-                await promisesQueueStreaming(
-                  parts.map((part) => async () => {
-                    abortSignal?.throwIfAborted();
-                    const index = parseInt(part) - 1;
-                    const slice = content.slice(index * chunkSize, (index + 1) * chunkSize);
-                    const res3 = await (params.fetch ?? fetch)(header[part], {
-                      method: "PUT",
-                      /** Unfortunately, browsers don't support our inherited version of Blob in fetch calls */
-                      body: slice instanceof WebBlob && isFrontend ? await slice.arrayBuffer() : slice,
-                      signal: abortSignal,
-                      ...{
-                        progressHint: {
-                          path: op.path,
-                          part: index,
-                          numParts: parts.length,
-                          progressCallback
-                        }
-                        // eslint-disable-next-line @typescript-eslint/no-explicit-any
-                      }
-                    });
-                    if (!res3.ok) {
-                      throw await createApiError(res3, {
-                        requestId: batchRequestId,
-                        message: `Error while uploading part ${part} of ${operations[shas.indexOf(obj.oid)].path} to LFS storage`
-                      });
-                    }
-                    const eTag = res3.headers.get("ETag");
-                    if (!eTag) {
-                      throw new Error("Cannot get ETag of part during multipart upload");
-                    }
-                    completeReq.parts[Number(part) - 1].etag = eTag;
-                  }),
-                  MULTIPART_PARALLEL_UPLOAD
-                );
-                abortSignal?.throwIfAborted();
-                const res2 = await (params.fetch ?? fetch)(completionUrl, {
-                  method: "POST",
-                  body: JSON.stringify(completeReq),
-                  headers: {
-                    Accept: "application/vnd.git-lfs+json",
-                    "Content-Type": "application/vnd.git-lfs+json"
-                  },
-                  signal: abortSignal
-                });
-                if (!res2.ok) {
-                  throw await createApiError(res2, {
-                    requestId: batchRequestId,
-                    message: `Error completing multipart upload of ${operations[shas.indexOf(obj.oid)].path} to LFS storage`
-                  });
-                }
-                yieldCallback({
-                  event: "fileProgress",
-                  path: op.path,
-                  progress: 1,
-                  state: "uploading"
-                });
-              } else {
-                const res2 = await (params.fetch ?? fetch)(obj.actions.upload.href, {
-                  method: "PUT",
-                  headers: {
-                    ...batchRequestId ? { "X-Request-Id": batchRequestId } : void 0
-                  },
-                  /** Unfortunately, browsers don't support our inherited version of Blob in fetch calls */
-                  body: content instanceof WebBlob && isFrontend ? await content.arrayBuffer() : content,
-                  signal: abortSignal,
-                  ...{
-                    progressHint: {
-                      path: op.path,
-                      progressCallback: (progress) => yieldCallback({
-                        event: "fileProgress",
-                        path: op.path,
-                        progress,
-                        state: "uploading"
-                      })
-                    }
-                    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-                  }
-                });
-                if (!res2.ok) {
-                  throw await createApiError(res2, {
-                    requestId: batchRequestId,
-                    message: `Error while uploading ${operations[shas.indexOf(obj.oid)].path} to LFS storage`
-                  });
-                }
-                yieldCallback({
-                  event: "fileProgress",
-                  path: op.path,
-                  progress: 1,
-                  state: "uploading"
-                });
-              }
-            }),
-            CONCURRENT_LFS_UPLOADS
-          ).then(returnCallback, rejectCallback);
-        });
-      }
-    }
-    abortSignal?.throwIfAborted();
-    yield { event: "phase", phase: "committing" };
-    return yield* eventToGenerator(
-      async (yieldCallback, returnCallback, rejectCallback) => (params.fetch ?? fetch)(
-        `${params.hubUrl ?? HUB_URL}/api/${repoId.type}s/${repoId.name}/commit/${encodeURIComponent(
-          params.branch ?? "main"
-        )}` + (params.isPullRequest ? "?create_pr=1" : ""),
-        {
-          method: "POST",
-          headers: {
-            ...accessToken && { Authorization: `Bearer ${accessToken}` },
-            "Content-Type": "application/x-ndjson"
-          },
-          body: [
-            {
-              key: "header",
-              value: {
-                summary: params.title,
-                description: params.description,
-                parentCommit: params.parentCommit
-              }
-            },
-            ...await Promise.all(
-              allOperations.map((operation) => {
-                if (isFileOperation(operation)) {
-                  const sha = lfsShas.get(operation.path);
-                  if (sha) {
-                    return {
-                      key: "lfsFile",
-                      value: {
-                        path: operation.path,
-                        algo: "sha256",
-                        size: operation.content.size,
-                        oid: sha
-                      }
-                    };
-                  }
-                }
-                return convertOperationToNdJson(operation);
-              })
-            )
-          ].map((x) => JSON.stringify(x)).join("\n"),
-          signal: abortSignal,
-          ...{
-            progressHint: {
-              progressCallback: (progress) => {
-                for (const op of allOperations) {
-                  if (isFileOperation(op) && !lfsShas.has(op.path)) {
-                    yieldCallback({
-                      event: "fileProgress",
-                      path: op.path,
-                      progress,
-                      state: "uploading"
-                    });
-                  }
-                }
-              }
-            }
-            // eslint-disable-next-line @typescript-eslint/no-explicit-any
-          }
-        }
-      ).then(async (res) => {
-        if (!res.ok) {
-          throw await createApiError(res);
-        }
-        const json = await res.json();
-        returnCallback({
-          pullRequestUrl: json.pullRequestUrl,
-          commit: {
-            oid: json.commitOid,
-            url: json.commitUrl
-          },
-          hookOutput: json.hookOutput
-        });
-      }).catch(rejectCallback)
-    );
-  } catch (err) {
-    abortController.abort();
-    throw err;
-  }
-}
-async function* commitIterBucket(params) {
-  const accessToken = checkCredentials(params);
-  const repoId = toRepoId(params.repo);
-  if (params.useXet === false) {
-    throw new Error("useXet must be true or undefined for buckets");
-  }
-  const abortController = new AbortController();
-  const abortSignal = abortController.signal;
-  if (!abortSignal.throwIfAborted) {
-    abortSignal.throwIfAborted = () => {
-      if (abortSignal.aborted) {
-        throw new DOMException("Aborted", "AbortError");
-      }
-    };
-  }
-  if (params.abortSignal) {
-    params.abortSignal.addEventListener("abort", () => abortController.abort());
-  }
-  try {
-    const allOperations = (await Promise.all(
-      params.operations.map(async (operation) => {
-        if (operation.operation === "edit") {
-          const splicedBlob = SplicedBlob.create(
-            operation.originalContent,
-            operation.edits.map((splice) => ({ insert: splice.content, start: splice.start, end: splice.end }))
-          );
-          return {
-            operation: "addOrUpdate",
-            path: operation.path,
-            content: splicedBlob
-          };
-        }
-        if (operation.operation !== "addOrUpdate") {
-          return operation;
-        }
-        if (!(operation.content instanceof URL)) {
-          return { ...operation, content: operation.content };
-        }
-        const lazyBlobs = await createBlobs(operation.content, operation.path, {
-          fetch: params.fetch,
-          maxFolderDepth: params.maxFolderDepth
-        });
-        abortSignal?.throwIfAborted();
-        return lazyBlobs.map((blob) => ({
-          ...operation,
-          content: blob.blob,
-          path: blob.path
-        }));
-      })
-    )).flat(1);
-    yield { event: "phase", phase: "uploadingLargeFiles" };
-    for (const operations of chunk(allOperations.filter(isFileOperation), 100)) {
-      const xetHashes = /* @__PURE__ */ new Map();
-      abortSignal?.throwIfAborted();
-      const source = async function* () {
-        for (const operation of operations) {
-          abortSignal?.throwIfAborted();
-          yield { content: operation.content, path: operation.path };
-        }
-      }();
-      const xetParams = {
-        sessionId: crypto.randomUUID(),
-        refreshWriteTokenUrl: `${params.hubUrl ?? HUB_URL}/api/${repoId.type}s/${repoId.name}/xet-write-token`
-      };
-      const sources = splitAsyncGenerator(source, 5);
-      yield* eventToGenerator(
-        (yieldCallback, returnCallback, rejectCallback) => Promise.all(
-          sources.map(async function(source2) {
-            for await (const event of uploadShards(source2, {
-              fetch: params.fetch,
-              accessToken,
-              hubUrl: params.hubUrl ?? HUB_URL,
-              repo: repoId,
-              xetParams,
-              rev: params.branch ?? "main",
-              rangeEditCache: params.rangeEditCache,
-              yieldCallback: (event2) => yieldCallback({ ...event2, state: "uploading" })
-            })) {
-              if (event.event === "file") {
-                yieldCallback({
-                  event: "fileProgress",
-                  path: event.path,
-                  progress: 1,
-                  state: "uploading"
-                });
-                xetHashes.set(event.path, event.xetHash);
-              } else if (event.event === "fileProgress") {
-                yieldCallback({
-                  event: "fileProgress",
-                  path: event.path,
-                  progress: event.progress,
-                  state: "uploading"
-                });
-              }
-            }
-          })
-        ).then(() => returnCallback(void 0), rejectCallback)
-      );
-      const resp = await (params.fetch ?? fetch)(
-        `${params.hubUrl ?? HUB_URL}/api/${repoId.type}s/${repoId.name}/batch`,
-        {
-          method: "POST",
-          headers: {
-            ...accessToken && { Authorization: `Bearer ${accessToken}` },
-            "Content-Type": "application/x-ndjson"
-          },
-          body: [...xetHashes.entries()].map(
-            ([path2, xetHash]) => JSON.stringify({
-              type: "addFile",
-              path: path2,
-              xetHash
-            })
-          ).join("\n"),
-          signal: abortSignal
-        }
-      );
-      if (!resp.ok && resp.status !== 422) {
-        throw await createApiError(resp);
-      }
-      const json = await resp.json();
-      for (const failed of json.failed) {
-        yield {
-          event: "fileProgress",
-          path: failed.path,
-          progress: 0,
-          state: "error"
-        };
-      }
-    }
-    abortSignal?.throwIfAborted();
-    const copyOperations = allOperations.filter(
-      (operation) => operation.operation === "copy"
-    );
-    for (const copyChunk of chunk(copyOperations, 100)) {
-      abortSignal?.throwIfAborted();
-      const resp = await (params.fetch ?? fetch)(
-        `${params.hubUrl ?? HUB_URL}/api/${repoId.type}s/${repoId.name}/batch`,
-        {
-          method: "POST",
-          headers: {
-            ...accessToken && { Authorization: `Bearer ${accessToken}` },
-            "Content-Type": "application/x-ndjson"
-          },
-          body: copyChunk.map((op) => {
-            const sourceRepoId = toRepoId(op.sourceRepo);
-            return JSON.stringify({
-              type: "copyFile",
-              path: op.path,
-              xetHash: op.sourceXetHash,
-              sourceRepoType: sourceRepoId.type,
-              sourceRepoId: sourceRepoId.name
-            });
-          }).join("\n"),
-          signal: abortSignal
-        }
-      );
-      if (!resp.ok && resp.status !== 422) {
-        throw await createApiError(resp);
-      }
-      const json = await resp.json();
-      for (const failed of json.failed) {
-        yield {
-          event: "fileProgress",
-          path: failed.path,
-          progress: 0,
-          state: "error"
-        };
-      }
-    }
-    abortSignal?.throwIfAborted();
-    const deletedOperations = allOperations.filter((operation) => operation.operation === "delete");
-    if (deletedOperations.length > 0) {
-      const resp = await (params.fetch ?? fetch)(
-        `${params.hubUrl ?? HUB_URL}/api/${repoId.type}s/${repoId.name}/batch`,
-        {
-          method: "POST",
-          headers: {
-            ...accessToken && { Authorization: `Bearer ${accessToken}` },
-            "Content-Type": "application/x-ndjson"
-          },
-          body: deletedOperations.map(
-            (operation) => JSON.stringify({
-              type: "deleteFile",
-              path: operation.path
-            })
-          ).join("\n"),
-          signal: abortSignal
-        }
-      );
-      if (!resp.ok) {
-        throw await createApiError(resp);
-      }
-      const json = await resp.json();
-      if (json.failed.length > 0) {
-        const failedPaths = json.failed.slice(0, 5).map((f) => f.path);
-        throw new Error(
-          `Failed to delete ${json.failed.length} file(s): ${failedPaths.join(", ")}${json.failed.length > 5 ? "..." : ""}, request ID: ${resp.headers.get("X-Request-Id")}`
-        );
-      }
-    }
-    abortSignal?.throwIfAborted();
-  } catch (err) {
-    abortController.abort();
-    throw err;
-  }
-}
-async function convertOperationToNdJson(operation) {
-  switch (operation.operation) {
-    case "addOrUpdate": {
-      return {
-        key: "file",
-        value: {
-          content: base64FromBytes(new Uint8Array(await operation.content.arrayBuffer())),
-          path: operation.path,
-          encoding: "base64"
-        }
-      };
-    }
-    case "delete": {
-      return {
-        key: "deletedFile",
-        value: {
-          path: operation.path
-        }
-      };
-    }
-    case "edit": {
-      throw new Error(
-        "Edit operations should be converted to addOrUpdate operations before reaching convertOperationToNdJson"
-      );
-    }
-    default:
-      throw new TypeError("Unknown operation: " + operation.operation);
   }
 }
 
@@ -15787,12 +10233,12 @@ function requireFloat$1 () {
 	return float$1;
 }
 
-var int$1 = {};
+var int$2 = {};
 
 var hasRequiredInt$1;
 
 function requireInt$1 () {
-	if (hasRequiredInt$1) return int$1;
+	if (hasRequiredInt$1) return int$2;
 	hasRequiredInt$1 = 1;
 
 	var stringifyNumber = requireStringifyNumber();
@@ -15832,10 +10278,10 @@ function requireInt$1 () {
 	    stringify: node => intStringify(node, 16, '0x')
 	};
 
-	int$1.int = int;
-	int$1.intHex = intHex;
-	int$1.intOct = intOct;
-	return int$1;
+	int$2.int = int;
+	int$2.intHex = intHex;
+	int$2.intOct = intOct;
+	return int$2;
 }
 
 var schema$2 = {};
@@ -16300,12 +10746,12 @@ function requireFloat () {
 	return float;
 }
 
-var int = {};
+var int$1 = {};
 
 var hasRequiredInt;
 
 function requireInt () {
-	if (hasRequiredInt) return int;
+	if (hasRequiredInt) return int$1;
 	hasRequiredInt = 1;
 
 	var stringifyNumber = requireStringifyNumber();
@@ -16360,7 +10806,7 @@ function requireInt () {
 	    resolve: (str, _onError, opt) => intResolve(str, 1, 8, opt),
 	    stringify: node => intStringify(node, 8, '0')
 	};
-	const int$1 = {
+	const int = {
 	    identify: intIdentify,
 	    default: true,
 	    tag: 'tag:yaml.org,2002:int',
@@ -16378,11 +10824,11 @@ function requireInt () {
 	    stringify: node => intStringify(node, 16, '0x')
 	};
 
-	int.int = int$1;
-	int.intBin = intBin;
-	int.intHex = intHex;
-	int.intOct = intOct;
-	return int;
+	int$1.int = int;
+	int$1.intBin = intBin;
+	int$1.intHex = intHex;
+	int$1.intOct = intOct;
+	return int$1;
 }
 
 var set = {};
@@ -21986,114 +16432,57 @@ function checkRange(name, size, offset, length) {
     }
 }
 
-/** Crash-safe file writes: write a temporary file beside the target, then rename over it. */
-/** A unique temporary name in `dir` (same file system as the target, so rename is atomic). */
-function tempPath(dir, hint = "tmp") {
-    return join(dir, `.${hint}.${process.pid}.${randomBytes(6).toString("hex")}`);
-}
-async function writeFileAtomic(path, data) {
-    const dir = dirname$1(path);
-    await mkdir(dir, { recursive: true });
-    const tmp = tempPath(dir);
-    try {
-        await writeFile(tmp, data);
-        await rename(tmp, path);
-    }
-    catch (error) {
-        await rm(tmp, { force: true });
-        throw error;
-    }
-}
-
 /**
- * An on-disk cache for Hub reads. Everything in it is immutable by construction:
- * - byte blocks of a file, keyed by the file's content hash (the LFS sha256, or the git blob
- *   sha1 of a regular file) and the block index: `blocks/<key>/<blockBytes>-<index>`;
- * - small reads (safetensors headers, small tensors) by their exact span, so that reading a
- *   header does not download a whole block: `ranges/<key>/<offset>-<length>`;
- * - file listings, keyed by repo and commit sha: `listings/<ns>--<name>/<sha>.json`.
- * Files are written to a temporary name and renamed into place, so a reader sees a whole block
- * or none; a block whose size is not the expected one is ignored (and rewritten).
+ * The run-wide budget of range requests in flight (`--connections`, default 16): one FIFO
+ * semaphore that every Hub byte source of a run shares. Waiters are served in the order they
+ * asked, so the reads the pipeline needs first (issued first) get connections first, and
+ * read-ahead never starves them.
  */
-const DEFAULT_CACHE_BLOCK_BYTES = 16 * 1024 * 1024;
-const CONTENT_KEY = /^(?:sha256-[0-9a-f]{64}|git-[0-9a-f]{40})$/;
-const SHA$1 = /^[0-9a-f]{40}$/;
-class HubCache {
-    dir;
-    blockBytes;
-    constructor(dir, blockBytes = DEFAULT_CACHE_BLOCK_BYTES) {
-        this.dir = dir;
-        if (!Number.isSafeInteger(blockBytes) || blockBytes < 1)
-            throw new RangeError("blockBytes must be ≥ 1");
-        this.blockBytes = blockBytes;
+const DEFAULT_CONNECTIONS = 16;
+class ConnectionBudget {
+    size;
+    free;
+    waiting = [];
+    busyPeak = 0;
+    constructor(size = DEFAULT_CONNECTIONS) {
+        this.size = size;
+        if (!Number.isSafeInteger(size) || size < 1)
+            throw new RangeError(`connections must be ≥ 1, got ${size}`);
+        this.free = size;
     }
-    /** Reads up to this size are cached by their exact span instead of by whole blocks. */
-    get smallReadBytes() {
-        return Math.floor(this.blockBytes / 16);
-    }
-    /** The cache key of a file's content, or undefined when the Hub gave no usable hash. */
-    static contentKey(file) {
-        const key = file.lfsOid ? `sha256-${file.lfsOid}` : file.oid ? `git-${file.oid}` : undefined;
-        return key !== undefined && CONTENT_KEY.test(key) ? key : undefined;
-    }
-    /** A cached block, when present with exactly the expected length. */
-    getBlock(key, index, expectedLength) {
-        return readExactly(this.blockPath(key, index), expectedLength);
-    }
-    async putBlock(key, index, bytes) {
-        await writeFileAtomic(this.blockPath(key, index), bytes);
-    }
-    /** A cached exact span, when present with exactly `length` bytes. */
-    getRange(key, offset, length) {
-        return readExactly(this.rangePath(key, offset, length), length);
-    }
-    async putRange(key, offset, bytes) {
-        await writeFileAtomic(this.rangePath(key, offset, bytes.byteLength), bytes);
-    }
-    async getListing(repo, sha) {
-        const path = this.listingPath(repo, sha);
-        if (path === undefined)
-            return undefined;
+    /** Runs `task` holding one connection. */
+    async run(task) {
+        await this.acquire();
         try {
-            return JSON.parse(await readFile(path, "utf8"));
+            return await task();
         }
-        catch {
-            return undefined;
+        finally {
+            this.release();
         }
     }
-    async putListing(repo, sha, listing) {
-        const path = this.listingPath(repo, sha);
-        if (path !== undefined)
-            await writeFileAtomic(path, JSON.stringify(listing));
+    /** The most connections ever held at once (tests and the bench check the budget held). */
+    get peak() {
+        return this.busyPeak;
     }
-    blockPath(key, index) {
-        if (!CONTENT_KEY.test(key) || !Number.isSafeInteger(index) || index < 0) {
-            throw new RangeError(`bad cache key ${key}/${index}`);
+    acquire() {
+        if (this.free > 0) {
+            this.take();
+            return Promise.resolve();
         }
-        return join(this.dir, "blocks", key, `${this.blockBytes}-${index}`);
+        return new Promise((resolve) => this.waiting.push(resolve));
     }
-    rangePath(key, offset, length) {
-        if (!CONTENT_KEY.test(key) ||
-            !Number.isSafeInteger(offset) ||
-            offset < 0 ||
-            !Number.isSafeInteger(length)) {
-            throw new RangeError(`bad cache key ${key}@${offset}+${length}`);
-        }
-        return join(this.dir, "ranges", key, `${offset}-${length}`);
+    release() {
+        const next = this.waiting.shift();
+        // The connection passes straight to the next waiter: nobody can jump the queue.
+        if (next)
+            next();
+        else
+            this.free++;
     }
-    listingPath(repo, sha) {
-        // Repo ids never contain `--`, so the flattened name is unambiguous.
-        if (!SHA$1.test(sha) || !/^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)?$/.test(repo))
-            return undefined;
-        return join(this.dir, "listings", repo.replace("/", "--"), `${sha}.json`);
+    take() {
+        this.free--;
+        this.busyPeak = Math.max(this.busyPeak, this.size - this.free);
     }
-}
-async function readExactly(path, length) {
-    const info = await stat(path).catch(() => undefined);
-    if (!info?.isFile() || info.size !== length)
-        return undefined;
-    const bytes = await readFile(path).catch(() => undefined);
-    return bytes && bytes.byteLength === length ? new Uint8Array(bytes) : undefined;
 }
 
 /**
@@ -22109,10 +16498,7 @@ async function readRange(target, into, at, deps) {
     let lastProblem = "";
     while (position < target.end) {
         const before = position;
-        const response = await deps.fetch(target.url, {
-            headers: { ...deps.headers, Range: `bytes=${position}-${target.end - 1}` },
-            signal: deps.signal,
-        });
+        const response = await target.location.fetchRange(`bytes=${position}-${target.end - 1}`);
         if (!response.ok)
             throw await deps.failure(response);
         checkRangeAnswer(response, target, position);
@@ -22195,15 +16581,23 @@ async function pump(response, into, at, want, advanced) {
 
 /**
  * A Hub file as a ByteSource: `read(offset, length)` becomes range requests at the pinned
- * commit, at most `maxRangeBytes` each. With a cache, large reads go through fixed-size blocks
+ * commit, spread over several connections at once (parts of 1 MiB up to `maxRangeBytes`, each
+ * holding one connection of the run's budget while it runs). With a cache, large reads go through fixed-size blocks
  * keyed by the file's content hash: cached blocks are read from disk, missing ones fetched whole
  * and stored; concurrent reads of one missing block share one request. Small reads (headers,
  * small tensors) are cached by their exact span, so planning never downloads a whole block.
  */
 const DEFAULT_MAX_RANGE_BYTES = 64 * 1024 * 1024;
+/**
+ * Smallest part a read is split into: at 10 MB/s a part of 1 MiB takes ~100 ms, five times a
+ * CDN's first-byte latency, so splitting finer would spend more time waiting than moving.
+ */
+const MIN_PART_BYTES = 1024 * 1024;
+/** Cache blocks fetched at once by one read (each is itself split across connections). */
+const BLOCKS_IN_FLIGHT = 4;
 function hubByteSource(file, deps) {
-    const key = deps.cache ? HubCache.contentKey(file) : undefined;
-    const fetchSpan = (start, end, into, at) => readSpan({ url: deps.url, name: deps.name, fileSize: file.size, start, end }, into, at, deps);
+    const key = deps.cache?.keyFor(file);
+    const fetchSpan = (start, end, into, at) => readSpan({ location: deps.location, name: deps.name, fileSize: file.size, start, end }, into, at, deps);
     const readInto = async (offset, target) => {
         checkRange(deps.name, file.size, offset, target.byteLength);
         if (target.byteLength === 0)
@@ -22225,12 +16619,32 @@ function hubByteSource(file, deps) {
         readInto,
     };
 }
-/** Splits a span into bounded range requests, one after another. */
+/**
+ * Splits a span into parts read at the same time, one connection each: as many parts as there
+ * are connections, each at least `minPartBytes` and at most `maxRangeBytes`. Each part resumes
+ * and retries on its own (hub-range-read.ts), so a cut stream costs only its own bytes.
+ */
 async function readSpan(target, into, at, deps) {
-    for (let start = target.start; start < target.end; start += deps.maxRangeBytes) {
-        const end = Math.min(target.end, start + deps.maxRangeBytes);
-        await readRange({ ...target, start, end }, into, at + (start - target.start), deps);
+    const length = target.end - target.start;
+    const even = Math.ceil(length / deps.connections.size);
+    const part = Math.min(deps.maxRangeBytes, Math.max(deps.minPartBytes ?? MIN_PART_BYTES, even));
+    const reads = [];
+    for (let start = target.start; start < target.end; start += part) {
+        const end = Math.min(target.end, start + part);
+        const read = () => readRange({ ...target, start, end }, into, at + (start - target.start), deps);
+        reads.push(deps.connections.run(read));
     }
+    await allSettledOrThrow(reads);
+}
+/**
+ * Waits for every part, then throws the first failure: a part still running must not write into
+ * the caller's buffer after the read has been reported failed.
+ */
+async function allSettledOrThrow(work) {
+    const results = await Promise.allSettled(work);
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed)
+        throw failed.reason;
 }
 async function readThroughCache(cache, key, fileSize, offset, into, deps, fetchSpan) {
     if (into.byteLength <= cache.smallReadBytes) {
@@ -22245,7 +16659,7 @@ async function readThroughCache(cache, key, fileSize, offset, into, deps, fetchS
     }
     const blockBytes = cache.blockBytes;
     const end = offset + into.byteLength;
-    for (let index = Math.floor(offset / blockBytes); index * blockBytes < end; index++) {
+    const copyBlock = async (index) => {
         const blockStart = index * blockBytes;
         const blockLength = Math.min(blockBytes, fileSize - blockStart);
         const block = await cachedBlock(cache, key, index, blockLength, deps.inFlight, async () => {
@@ -22256,6 +16670,15 @@ async function readThroughCache(cache, key, fileSize, offset, into, deps, fetchS
         const from = Math.max(offset, blockStart);
         const to = Math.min(end, blockStart + blockLength);
         into.set(block.subarray(from - blockStart, to - blockStart), from - offset);
+    };
+    // A few blocks at a time: enough to keep the connections busy, few enough to bound memory.
+    const first = Math.floor(offset / blockBytes);
+    const last = Math.ceil(end / blockBytes);
+    for (let index = first; index < last; index += BLOCKS_IN_FLIGHT) {
+        const batch = [];
+        for (let i = index; i < Math.min(last, index + BLOCKS_IN_FLIGHT); i++)
+            batch.push(copyBlock(i));
+        await allSettledOrThrow(batch);
     }
 }
 /** Serves a read from blocks already on disk; false (nothing fetched) when one is missing. */
@@ -22290,6 +16713,467 @@ async function cachedBlock(cache, key, index, length, inFlight, download) {
     return pending;
 }
 
+/** Crash-safe file writes: write a temporary file beside the target, then rename over it. */
+/** A unique temporary name in `dir` (same file system as the target, so rename is atomic). */
+function tempPath(dir, hint = "tmp") {
+    return join(dir, `.${hint}.${process.pid}.${randomBytes(6).toString("hex")}`);
+}
+async function writeFileAtomic(path, data) {
+    const dir = dirname$1(path);
+    await mkdir(dir, { recursive: true });
+    const tmp = tempPath(dir);
+    try {
+        await writeFile(tmp, data);
+        await rename(tmp, path);
+    }
+    catch (error) {
+        await rm(tmp, { force: true });
+        throw error;
+    }
+}
+
+/**
+ * The Hub cache's record of what it holds: for every cached block or range, the sha256 of the
+ * bytes as they came from the Hub, and for every object whose whole content was checked
+ * against its Hub hash, a mark. Records live beside the data (`records/…`), never inside it,
+ * and each carries an HMAC under a key kept outside the cache folder: someone who can write
+ * the cache (a restored CI cache, another job) can change data and records, but cannot make
+ * them agree again, so a changed byte is noticed and fetched again. Without the key (a fresh
+ * machine, a cache copied from elsewhere) no record verifies, and everything is fetched anew.
+ */
+const KEY_BYTES = 32;
+/** The key file's default place: beside the cache folder (`~/.cache/hubmerge` → `~/.cache/.hubmerge.key`). */
+function defaultKeyFile(cacheDir) {
+    const dir = resolve(cacheDir);
+    return join(dirname$1(dir), `.${basename(dir)}.key`);
+}
+class CacheLedger {
+    recordsDir;
+    keyFile;
+    secret;
+    constructor(recordsDir, keyFile) {
+        this.recordsDir = recordsDir;
+        this.keyFile = keyFile;
+    }
+    static sha256(bytes) {
+        return createHash("sha256").update(bytes).digest("hex");
+    }
+    /** Records `bytes` as the content of `name`. */
+    async record(name, bytes) {
+        const sha256 = CacheLedger.sha256(bytes);
+        const stored = { sha256, mac: await this.mac(name, sha256) };
+        await writeFileAtomic(this.path(name), JSON.stringify(stored));
+    }
+    /** Whether `bytes` are what was recorded for `name`, with a record that is really ours. */
+    async check(name, bytes) {
+        const stored = await this.read(name);
+        if (stored === undefined)
+            return "missing";
+        if (stored.mac !== (await this.mac(name, stored.sha256)))
+            return "tampered";
+        return stored.sha256 === CacheLedger.sha256(bytes) ? "ok" : "changed";
+    }
+    /** Marks a whole object as checked against its Hub hash. */
+    async markObject(key) {
+        await this.record(`objects/${key}`, new Uint8Array());
+    }
+    async objectVerified(key) {
+        return (await this.check(`objects/${key}`, new Uint8Array())) === "ok";
+    }
+    /** Forgets every record of an object (its data is dropped by the caller). */
+    async forget(key) {
+        await Promise.all(["blocks", "ranges", "objects"].map((kind) => rm(join(this.recordsDir, kind, key), { recursive: true, force: true })));
+    }
+    path(name) {
+        return join(this.recordsDir, `${name}.json`);
+    }
+    async read(name) {
+        try {
+            const value = JSON.parse(await readFile(this.path(name), "utf8"));
+            return typeof value.sha256 === "string" && typeof value.mac === "string"
+                ? { sha256: value.sha256, mac: value.mac }
+                : undefined;
+        }
+        catch {
+            return undefined;
+        }
+    }
+    async mac(name, sha256) {
+        const secret = await (this.secret ??= loadOrCreateKey(this.keyFile));
+        return createHmac("sha256", secret).update(`hubmerge-cache-record-v1\n${name}\n${sha256}`).digest("hex");
+    }
+}
+/**
+ * The HMAC key: read from `file`, or created there (owner-only) on first use. When it can be
+ * neither read nor written, a key for this process alone: nothing recorded earlier verifies,
+ * which costs downloads, never correctness.
+ */
+async function loadOrCreateKey(file) {
+    const existing = await readKey(file);
+    if (existing !== undefined)
+        return existing;
+    const fresh = randomBytes(KEY_BYTES);
+    try {
+        await mkdir(dirname$1(file), { recursive: true });
+        await writeFile(file, fresh.toString("hex"), { flag: "wx", mode: 0o600 });
+        return fresh;
+    }
+    catch {
+        // Another process may have created it first: use theirs, so that both agree.
+        return (await readKey(file)) ?? fresh;
+    }
+}
+async function readKey(file) {
+    try {
+        const text = (await readFile(file, "utf8")).trim();
+        return /^[0-9a-f]{64}$/.test(text) ? Buffer.from(text, "hex") : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+/**
+ * Checks whole cached objects against the hash the Hub lists for them (the LFS sha256, or the
+ * git blob sha1 of a regular file). Blocks arrive in any order; they are hashed in file order,
+ * a block that arrives early waits on disk (with its record) until the ones before it are in,
+ * so memory holds one hash state per object. An object that matches is marked in the ledger;
+ * one that does not is dropped from the cache with everything recorded about it.
+ */
+const debug$1 = debuglog("hubmerge");
+/** `sha256-<hex>` or `git-<sha1>`: the hash to compute and what it must equal. */
+function startHash(key, size) {
+    const [kind, expected = ""] = key.split("-", 2);
+    if (kind === "git")
+        return { hash: createHash("sha1").update(`blob ${size}\0`), expected };
+    return { hash: createHash("sha256"), expected };
+}
+class ObjectVerifier {
+    host;
+    progress = new Map();
+    /** Objects verified now or in an earlier run (read from the ledger once per object). */
+    verified = new Map();
+    constructor(host) {
+        this.host = host;
+    }
+    /** Block `index` of object `key` (of `size` bytes) was fetched or read back intact. */
+    blockSeen(key, size, index, bytes) {
+        let state = this.progress.get(key);
+        if (state === undefined) {
+            state = { next: 0, waiting: new Set(), chain: Promise.resolve(), ...startHash(key, size) };
+            this.progress.set(key, state);
+        }
+        const progress = state;
+        progress.chain = progress.chain
+            .then(async () => {
+            if (await this.alreadyVerified(key)) {
+                this.progress.delete(key);
+                return;
+            }
+            await this.advance(key, size, index, bytes, progress);
+        })
+            .catch((error) => debug$1("verifying cached %s failed: %s", key, String(error)));
+        return progress.chain;
+    }
+    alreadyVerified(key) {
+        let known = this.verified.get(key);
+        if (known === undefined) {
+            known = this.host.ledger.objectVerified(key);
+            this.verified.set(key, known);
+        }
+        return known;
+    }
+    async advance(key, size, index, bytes, state) {
+        if (index !== state.next) {
+            if (index > state.next)
+                state.waiting.add(index);
+            return;
+        }
+        state.hash.update(bytes);
+        state.next++;
+        const blockBytes = this.host.blockBytes;
+        const count = Math.max(1, Math.ceil(size / blockBytes));
+        while (state.next < count && state.waiting.has(state.next)) {
+            const start = state.next * blockBytes;
+            const block = await this.host.recordedBlock(key, state.next, Math.min(blockBytes, size - start));
+            if (block === undefined)
+                break; // gone meanwhile: hashing resumes when it is fetched again
+            state.waiting.delete(state.next);
+            state.hash.update(block);
+            state.next++;
+        }
+        if (state.next < count)
+            return;
+        this.progress.delete(key);
+        await this.finish(key, state.hash.digest("hex"), state.expected);
+    }
+    async finish(key, actual, expected) {
+        if (actual === expected) {
+            await this.host.ledger.markObject(key);
+            this.verified.set(key, Promise.resolve(true));
+            return;
+        }
+        debug$1("cached %s hashes to %s, not to its Hub hash: dropped from the cache", key, actual);
+        await this.host.drop(key);
+    }
+}
+
+/**
+ * An on-disk cache for Hub reads. Everything in it is immutable by construction:
+ * - byte blocks of a file, keyed by the file's content hash (the LFS sha256, or the git blob
+ *   sha1 of a regular file) and the block index: `blocks/<key>/<blockBytes>-<index>`;
+ * - small reads (safetensors headers, small tensors) by their exact span, so that reading a
+ *   header does not download a whole block: `ranges/<key>/<offset>-<length>`;
+ * - file listings, keyed by repo and commit sha: `listings/<ns>--<name>/<sha>.json`.
+ * Files are written to a temporary name and renamed into place, so a reader sees a whole block
+ * or none; a block whose size is not the expected one is ignored (and rewritten).
+ *
+ * Nothing read back is trusted on its length alone (issue 13): every block and range has a
+ * record of the sha256 it had when it came from the Hub, HMAC-signed, in `records/` (see
+ * cache-ledger.ts). Bytes that do not match their record are not returned, so they are fetched
+ * again (NODE_DEBUG=hubmerge says so). Objects whose blocks all pass through are checked
+ * whole against their Hub hash, and dropped when they do not match (object-verifier.ts).
+ */
+const debug = debuglog("hubmerge");
+const CHECK_TEXT = {
+    missing: "no record of it (an older cache, or one written elsewhere)",
+    tampered: "its record is not signed with this cache's key",
+    changed: "its bytes differ from the sha256 recorded when it was fetched",
+};
+const DEFAULT_CACHE_BLOCK_BYTES = 16 * 1024 * 1024;
+const CONTENT_KEY = /^(?:sha256-[0-9a-f]{64}|git-[0-9a-f]{40})$/;
+const SHA$1 = /^[0-9a-f]{40}$/;
+class HubCache {
+    dir;
+    blockBytes;
+    ledger;
+    verifier;
+    /** Object sizes by content key, learnt from keyFor(): whole-object checks need them. */
+    sizes = new Map();
+    constructor(dir, blockBytes = DEFAULT_CACHE_BLOCK_BYTES, options = {}) {
+        this.dir = dir;
+        if (!Number.isSafeInteger(blockBytes) || blockBytes < 1)
+            throw new RangeError("blockBytes must be ≥ 1");
+        this.blockBytes = blockBytes;
+        this.ledger = new CacheLedger(join(dir, "records"), options.keyFile ?? defaultKeyFile(dir));
+        this.verifier = new ObjectVerifier({
+            blockBytes,
+            ledger: this.ledger,
+            recordedBlock: (key, index, length) => this.readRecorded(this.blockName(key, index), length),
+            drop: (key) => this.drop(key),
+        });
+    }
+    /** The content key of a file (see contentKey), remembering its size for whole-object checks. */
+    keyFor(file) {
+        const key = HubCache.contentKey(file);
+        if (key !== undefined)
+            this.sizes.set(key, file.size);
+        return key;
+    }
+    /** Reads up to this size are cached by their exact span instead of by whole blocks. */
+    get smallReadBytes() {
+        return Math.floor(this.blockBytes / 16);
+    }
+    /** The cache key of a file's content, or undefined when the Hub gave no usable hash. */
+    static contentKey(file) {
+        const key = file.lfsOid ? `sha256-${file.lfsOid}` : file.oid ? `git-${file.oid}` : undefined;
+        return key !== undefined && CONTENT_KEY.test(key) ? key : undefined;
+    }
+    /** A cached block, when present with exactly the expected length and the recorded content. */
+    async getBlock(key, index, expectedLength) {
+        const bytes = await this.readRecorded(this.blockName(key, index), expectedLength);
+        if (bytes !== undefined)
+            await this.seen(key, index, bytes);
+        return bytes;
+    }
+    /** Stores a block as fetched from the Hub, with its record. */
+    async putBlock(key, index, bytes) {
+        const name = this.blockName(key, index);
+        await writeFileAtomic(this.dataPath(name), bytes);
+        await this.ledger.record(name, bytes);
+        await this.seen(key, index, bytes);
+    }
+    /** A cached exact span, when present with exactly `length` bytes and the recorded content. */
+    getRange(key, offset, length) {
+        return this.readRecorded(this.rangeName(key, offset, length), length);
+    }
+    /** Stores a span as fetched from the Hub, with its record; a span that is the whole file is checked whole. */
+    async putRange(key, offset, bytes) {
+        const name = this.rangeName(key, offset, bytes.byteLength);
+        await writeFileAtomic(this.dataPath(name), bytes);
+        await this.ledger.record(name, bytes);
+        const size = this.sizes.get(key);
+        if (offset === 0 && size === bytes.byteLength && size <= this.blockBytes) {
+            await this.verifier.blockSeen(key, size, 0, bytes);
+        }
+    }
+    async getListing(repo, sha) {
+        const path = this.listingPath(repo, sha);
+        if (path === undefined)
+            return undefined;
+        try {
+            return JSON.parse(await readFile(path, "utf8"));
+        }
+        catch {
+            return undefined;
+        }
+    }
+    async putListing(repo, sha, listing) {
+        const path = this.listingPath(repo, sha);
+        if (path !== undefined)
+            await writeFileAtomic(path, JSON.stringify(listing));
+    }
+    async seen(key, index, bytes) {
+        const size = this.sizes.get(key);
+        if (size !== undefined)
+            await this.verifier.blockSeen(key, size, index, bytes);
+    }
+    /** Data that matches its record, or undefined (and a debug line when it is there but does not). */
+    async readRecorded(name, length) {
+        const bytes = await readExactly(this.dataPath(name), length);
+        if (bytes === undefined)
+            return undefined;
+        const check = await this.ledger.check(name, bytes);
+        if (check === "ok")
+            return bytes;
+        debug("cache %s: %s; fetching it again from the Hub", name, CHECK_TEXT[check]);
+        return undefined;
+    }
+    /** Removes every block, range and record of one object. */
+    async drop(key) {
+        await Promise.all([
+            rm(join(this.dir, "blocks", key), { recursive: true, force: true }),
+            rm(join(this.dir, "ranges", key), { recursive: true, force: true }),
+            this.ledger.forget(key),
+        ]);
+    }
+    dataPath(name) {
+        return join(this.dir, name);
+    }
+    blockName(key, index) {
+        if (!CONTENT_KEY.test(key) || !Number.isSafeInteger(index) || index < 0) {
+            throw new RangeError(`bad cache key ${key}/${index}`);
+        }
+        return `blocks/${key}/${this.blockBytes}-${index}`;
+    }
+    rangeName(key, offset, length) {
+        if (!CONTENT_KEY.test(key) ||
+            !Number.isSafeInteger(offset) ||
+            offset < 0 ||
+            !Number.isSafeInteger(length)) {
+            throw new RangeError(`bad cache key ${key}@${offset}+${length}`);
+        }
+        return `ranges/${key}/${offset}-${length}`;
+    }
+    listingPath(repo, sha) {
+        // Repo ids never contain `--`, so the flattened name is unambiguous.
+        if (!SHA$1.test(sha) || !/^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)?$/.test(repo))
+            return undefined;
+        return join(this.dir, "listings", repo.replace("/", "--"), `${sha}.json`);
+    }
+}
+async function readExactly(path, length) {
+    const info = await stat(path).catch(() => undefined);
+    if (!info?.isFile() || info.size !== length)
+        return undefined;
+    const bytes = await readFile(path).catch(() => undefined);
+    return bytes && bytes.byteLength === length ? new Uint8Array(bytes) : undefined;
+}
+
+/**
+ * Where one Hub file's bytes come from. The Hub answers `resolve` of an LFS file with a 302 to a
+ * CDN and a signed, expiring URL. The redirect is followed here, not by fetch, so that:
+ * - `Authorization` goes only to the Hub's own origin, never to the CDN (a signed URL needs no
+ *   token, and a token must not leak to another host);
+ * - the signed URL is kept for the file's later ranges, sparing the Hub a round trip per range,
+ *   until the CDN refuses it (403/410: expired) — then the file is resolved again (a few times
+ *   at most in a row, so a CDN that refuses everything ends the read instead of looping).
+ * Concurrent first reads of a file wait for one resolve rather than each asking the Hub.
+ */
+const MAX_REDIRECTS = 5;
+/**
+ * Signed URLs refused in a row before the refusal is final. A fresh URL can be refused too: it
+ * may expire while its request waits out a 503 or a slow connection.
+ */
+const MAX_REFUSALS = 3;
+class HubFileLocation {
+    resolveUrl;
+    deps;
+    signed;
+    /** Settles once the first resolve knows whether the file redirects. */
+    locating;
+    constructor(resolveUrl, deps) {
+        this.resolveUrl = resolveUrl;
+        this.deps = deps;
+    }
+    /** The URL later ranges go to (the signed one, once known); for tests and diagnostics. */
+    get current() {
+        return this.signed?.url ?? this.resolveUrl;
+    }
+    /** A `GET` of `range` (`bytes=a-b`): its answer, or the failed one, redirects already followed. */
+    async fetchRange(range) {
+        for (let refusals = 0;; refusals++) {
+            await this.locating;
+            const via = this.signed;
+            const { answer, at } = via ? await this.follow(via, range) : await this.resolve(range);
+            const refused = answer.status === 403 || answer.status === 410;
+            // Only a redirect target (a signed URL) is asked again; the Hub's own refusal is final.
+            if (!refused || at.url === this.resolveUrl || refusals >= MAX_REFUSALS)
+                return answer;
+            // Expired or revoked: forget it (unless a newer one replaced it meanwhile) and resolve again.
+            await answer.body?.cancel().catch(() => undefined);
+            if (this.signed === via)
+                this.signed = undefined;
+        }
+    }
+    /** Asks the Hub; the first caller's answer tells whether (and where) the file redirects. */
+    async resolve(range) {
+        const first = this.locating === undefined;
+        let done = () => { };
+        if (first)
+            this.locating = new Promise((resolve) => (done = resolve));
+        try {
+            return await this.follow({ url: this.resolveUrl, headers: this.deps.headers }, range, (location) => {
+                this.signed = location;
+            });
+        }
+        finally {
+            done();
+        }
+    }
+    /** Sends the request and follows redirects; `Authorization` only to the Hub's origin. */
+    async follow(start, range, redirected) {
+        const hubOrigin = new URL(this.resolveUrl).origin;
+        let at = start;
+        for (let hops = 0;; hops++) {
+            const answer = await this.deps.fetch(at.url, {
+                headers: { ...at.headers, Range: range },
+                redirect: "manual",
+                signal: this.deps.signal,
+            });
+            const location = answer.headers.get("Location");
+            if (answer.status < 300 || answer.status > 399 || answer.status === 304 || location === null) {
+                if (at !== start && answer.ok)
+                    redirected?.(at);
+                return { answer, at };
+            }
+            await answer.body?.cancel().catch(() => undefined);
+            if (hops >= MAX_REDIRECTS)
+                throw redirectError(this.resolveUrl, `more than ${MAX_REDIRECTS} redirects`);
+            const next = new URL(location, at.url);
+            if (next.protocol !== "https:" && next.protocol !== "http:") {
+                throw redirectError(this.resolveUrl, `a redirect to a ${next.protocol} URL`);
+            }
+            at = { url: next.href, headers: next.origin === hubOrigin ? this.deps.headers : {} };
+        }
+    }
+}
+function redirectError(resolveUrl, what) {
+    return new HubmergeError("E_NETWORK", `the Hub answered ${what} for ${resolveUrl.split("?")[0]}`, {
+        hint: "check --hub-url / HF_ENDPOINT: it does not redirect like a Hugging Face Hub",
+    });
+}
+
 /**
  * A Hub model repository pinned to one commit. `resolve` turns the reference's branch, tag or
  * sha into a commit sha once and lists the files once; from then on every read names that sha,
@@ -22309,6 +17193,8 @@ class HubSource {
     files;
     io;
     inFlight = new Map();
+    /** Per file, where its bytes are: kept across opens so a signed CDN URL is reused. */
+    locations = new Map();
     card;
     constructor(ref, repo, 
     /** The pinned commit sha. */
@@ -22391,10 +17277,20 @@ class HubSource {
         this.card ??= this.readFile("README.md").then((bytes) => bytes ? parseCardData(new TextDecoder().decode(bytes)) : undefined);
         return this.card;
     }
+    /** Reads go through the Hub cache, whose every byte is checked against its signed record. */
+    get readsVerifiedCache() {
+        return this.io.cache !== undefined;
+    }
     /** `{hub}/{repo}/resolve/{sha}/{path}`, each path segment encoded. */
     resolveUrl(path) {
         const encoded = path.split("/").map(encodeURIComponent).join("/");
         return `${this.io.hub.hubUrl}/${this.repo}/resolve/${this.revision}/${encoded}`;
+    }
+    locationOf(path) {
+        let location = this.locations.get(path);
+        if (!location)
+            this.locations.set(path, (location = new HubFileLocation(this.resolveUrl(path), this.io.location)));
+        return location;
     }
     byteSource(file) {
         const ctx = {
@@ -22409,9 +17305,11 @@ class HubSource {
         const source = hubByteSource(file, {
             ...this.io.range,
             failure: (response) => responseError(response, ctx),
-            url: this.resolveUrl(file.path),
+            location: this.locationOf(file.path),
             name: `${this.repo}@${this.revision.slice(0, 12)}/${file.path}`,
             maxRangeBytes: this.io.maxRangeBytes,
+            minPartBytes: this.io.minPartBytes,
+            connections: this.io.connections,
             cache: this.io.cache,
             inFlight: this.inFlight,
         });
@@ -22444,9 +17342,16 @@ function plumbing(options) {
         hub: options.hub,
         codes,
         apiFetch: createRetryingFetch({ ...retry, fetch: codes.wrap(options.fetch) }),
-        range: {
+        location: {
             fetch: rangeFetch,
             headers: options.hub.token ? { Authorization: `Bearer ${options.hub.token}` } : {},
+            signal: options.signal,
+        },
+        connections: options.connections instanceof ConnectionBudget
+            ? options.connections
+            : new ConnectionBudget(options.connections),
+        minPartBytes: options.minPartBytes,
+        range: {
             maxStalls: retry.retries ?? 6,
             backoff: (stall) => sleep(Math.min(base * 2 ** (stall - 1), retry.maxDelayMs ?? 20_000), options.signal),
             signal: options.signal,
@@ -22608,22 +17513,29 @@ const MAX_SMALL_FILE_BYTES = 256 * 1024 * 1024;
 /** A model in a local folder, laid out as on the Hub. */
 class LocalSource {
     ref;
+    workspace;
     revision = undefined;
     root;
-    constructor(ref, root) {
+    constructor(ref, root, workspace) {
         this.ref = ref;
-        this.root = resolve$1(root);
+        this.workspace = workspace;
+        this.root = resolve(root);
     }
-    /** Opens a folder, failing clearly when it is missing or not a folder. */
-    static async open(ref, root) {
-        const info = await stat(root).catch(() => undefined);
-        if (!info?.isDirectory()) {
+    /** Opens a folder, failing clearly when it is missing, not a folder or outside the workspace. */
+    static async open(ref, root, options = {}) {
+        const { workspace } = options;
+        // Confined, the folder is read at its real path, so `..` in an index cannot climb a link.
+        const folder = workspace === undefined
+            ? root
+            : await workspace.confine(root, `the model folder ${ref}`, { model: ref });
+        const info = folder === undefined ? undefined : await stat(folder).catch(() => undefined);
+        if (folder === undefined || !info?.isDirectory()) {
             throw new HubmergeError("E_IO", `model folder ${root} does not exist`, {
                 where: { model: ref },
                 hint: "check the path in the manifest (local paths are relative to the manifest's folder)",
             });
         }
-        return new LocalSource(ref, root);
+        return new LocalSource(ref, folder, workspace);
     }
     async listFiles() {
         const entries = await readdir(this.root, { recursive: true, withFileTypes: true });
@@ -22637,7 +17549,9 @@ class LocalSource {
             .sort();
     }
     async readFile(path) {
-        const full = this.resolvePath(path);
+        const full = await this.confinedPath(path);
+        if (full === undefined)
+            return null;
         const info = await stat(full).catch(() => undefined);
         if (!info?.isFile())
             return null;
@@ -22649,11 +17563,24 @@ class LocalSource {
         return new Uint8Array(await readFile(full));
     }
     async open(path) {
-        return fileByteSource(this.resolvePath(path));
+        const full = await this.confinedPath(path);
+        if (full === undefined) {
+            throw new HubmergeError("E_IO", `${path} does not exist in the model folder`, {
+                where: { model: this.ref },
+            });
+        }
+        return fileByteSource(full);
+    }
+    /** The file to read for `path`: inside the folder, and (confined) its real path inside the workspace. */
+    async confinedPath(path) {
+        const full = this.resolvePath(path);
+        if (this.workspace === undefined)
+            return full;
+        return this.workspace.confine(full, `${path} in ${this.ref}`, { model: this.ref });
     }
     /** Keeps every read inside the model folder, whatever an index file names. */
     resolvePath(path) {
-        const full = resolve$1(this.root, path);
+        const full = resolve(this.root, path);
         if (full !== this.root && !full.startsWith(this.root + sep$2)) {
             throw new HubmergeError("E_IO", `path ${JSON.stringify(path)} escapes the model folder`, {
                 where: { model: this.ref },
@@ -22663,17 +17590,108 @@ class LocalSource {
     }
 }
 
+/**
+ * Confinement of local models to a workspace. A manifest from a pull request names local folders,
+ * and a folder or a file in it may be a symlink (git stores them) to anything on the runner; text
+ * checks on the path cannot see that. So every folder and every file a LocalSource reads is
+ * resolved with realpath, following every symlink, and must land inside the workspace's own
+ * real path. The error names the file as the model writes it, never where the link points.
+ */
+const CONFINEMENT_HINT = "Keep manifests, local models and every file in them inside the workspace: replace the symlink with the " +
+    "file itself, or reference the model by its Hub repo id (`org/name`).";
+/** A workspace folder, by its real path (so a workspace that is itself reached by a link works). */
+class Workspace {
+    root;
+    constructor(root) {
+        this.root = root;
+    }
+    static async open(dir) {
+        try {
+            return new Workspace(await realpath(dir));
+        }
+        catch (error) {
+            throw new HubmergeError("E_USAGE", `the workspace ${dir} does not exist`, {
+                hint: "pass an existing folder as the workspace",
+                cause: error,
+            });
+        }
+    }
+    contains(realPath) {
+        return (realPath === this.root || realPath.startsWith(this.root.endsWith(sep$2) ? this.root : this.root + sep$2));
+    }
+    /**
+     * The real path of `path`, which must lie inside the workspace; undefined when nothing exists
+     * there (the caller decides whether a missing file matters). `subject` names it in the error
+     * as the manifest writes it (`config.json in ./m`), never by where a link points.
+     */
+    async confine(path, subject, where = {}) {
+        let real;
+        try {
+            real = await realpath(path);
+        }
+        catch (error) {
+            if (error.code === "ENOENT")
+                return undefined;
+            throw error;
+        }
+        if (this.contains(real))
+            return real;
+        throw new HubmergeError("E_IO", `${subject} resolves outside the workspace (through a symlink or \`..\`)`, {
+            where,
+            hint: CONFINEMENT_HINT,
+        });
+    }
+}
+/**
+ * Refuses a manifest that is a symlink out of `workspace` (when one is set): its text would be
+ * parsed and quoted in errors, in a pull request's plan comment. Missing files are left to the
+ * manifest loader, which says so with its usual message.
+ */
+async function confineManifest(workspace, file) {
+    if (workspace === undefined)
+        return;
+    await (await Workspace.open(workspace)).confine(file, `the manifest ${file}`, { file });
+}
+
+/**
+ * Opens a local model; with `workspace`, the folder and every file read from it must resolve
+ * inside that folder (what a run on someone else's manifest needs: the Action, `--workspace`).
+ */
+function localSourceOpener(workspace) {
+    let confined;
+    return async (ref) => {
+        if (workspace === undefined)
+            return LocalSource.open(ref.raw, ref.path);
+        confined ??= Workspace.open(workspace);
+        return LocalSource.open(ref.raw, ref.path, { workspace: await confined });
+    };
+}
+/** Local folders only; the Hub resolver extends this with `org/name[@rev]` references. */
+const resolveLocalSource = async (ref) => {
+    if (ref.kind === "local" && ref.path !== undefined)
+        return LocalSource.open(ref.raw, ref.path);
+    throw new HubmergeError("E_HUB_NOT_FOUND", `${ref.raw} is a Hub model, and no Hub is configured for this run`, {
+        where: { model: ref.raw },
+        hint: "download it into a folder and reference the folder by path (./models/name), or configure a Hub endpoint",
+    });
+};
+
 /** The resolver a run uses: local folders as they are, Hub references pinned through HubSource. */
 function createSourceResolver(options = {}) {
     const hub = options.hub ?? PUBLIC_HUB$1;
+    const openLocal = localSourceOpener(options.workspace);
+    // One budget for every source: `--connections` bounds the run, not each model.
+    const connections = new ConnectionBudget(options.connections);
     return async (ref) => {
         if (ref.kind === "local" && ref.path !== undefined)
-            return LocalSource.open(ref.raw, ref.path);
+            return openLocal({ ...ref, path: ref.path });
         return HubSource.resolve(ref, {
             hub,
             fetch: options.fetch,
             cacheDir: options.cacheDir,
             retry: options.retry,
+            connections,
+            minPartBytes: options.minPartBytes,
             signal: options.signal,
         });
     };
@@ -22695,7 +17713,7 @@ function hubSession(hub, options = {}) {
             return undefined;
         }
     };
-    return { hub, resolver, lineageOf: lineageFromCards(readCard) };
+    return { hub, resolver, lineageOf: lineageFromCards(readCard), workspace: options.workspace };
 }
 
 function getEnumValues(entries) {
@@ -22738,6 +17756,15 @@ function cleanRegex(source) {
     const start = source.startsWith("^") ? 1 : 0;
     const end = source.endsWith("$") ? source.length - 1 : source.length;
     return source.slice(start, end);
+}
+function floatSafeRemainder(val, step) {
+    const ratio = val / step;
+    const roundedRatio = Math.round(ratio);
+    // `val` and `step` each round to a double before the division rounds again, so a true decimal multiple's quotient can sit up to 1.5 of these scaled epsilons from the integer. A 1x tolerance therefore rejected 2.03 as a multiple of 0.07; 4x covers the worst case with margin.
+    const tolerance = 4 * Number.EPSILON * Math.max(Math.abs(ratio), 1);
+    if (Math.abs(ratio - roundedRatio) < tolerance)
+        return 0;
+    return ratio - roundedRatio;
 }
 function assignProp(target, prop, value) {
     Object.defineProperty(target, prop, {
@@ -22832,7 +17859,7 @@ function slugify(input) {
         .replace(/^-+|-+$/g, "");
 }
 const captureStackTrace = ("captureStackTrace" in Error ? Error.captureStackTrace : (..._args) => { });
-function isObject(data) {
+function isObject$1(data) {
     return typeof data === "object" && data !== null && !Array.isArray(data);
 }
 const allowsEval = /* @__PURE__*/ cached(() => {
@@ -22854,7 +17881,7 @@ const allowsEval = /* @__PURE__*/ cached(() => {
     }
 });
 function isPlainObject$3(o) {
-    if (isObject(o) === false)
+    if (isObject$1(o) === false)
         return false;
     // modified constructor
     const ctor = o.constructor;
@@ -22864,7 +17891,7 @@ function isPlainObject$3(o) {
         return true;
     // modified prototype
     const prot = ctor.prototype;
-    if (isObject(prot) === false)
+    if (isObject$1(prot) === false)
         return false;
     // ctor doesn't have static `isPrototypeOf`
     if (Object.prototype.hasOwnProperty.call(prot, "isPrototypeOf") === false) {
@@ -23856,7 +18883,7 @@ function datetime(args) {
 // the unbounded form of `string()` as a literal, so every plain string shares one instance instead of building its own
 const anyString = /^[\s\S]{0,}$/;
 const integer = /^-?\d+$/;
-const number = /^-?\d+(?:\.\d+)?$/;
+const number$1 = /^-?\d+(?:\.\d+)?$/;
 const boolean$1 = /^(?:true|false)$/i;
 // regex for string with no uppercase letters
 const lowercase = /^[^A-Z]*$/;
@@ -23875,6 +18902,160 @@ const _whenHasLength = (payload) => {
     const val = payload.value;
     return !nullish(val) && val.length !== undefined;
 };
+const numericOriginMap = {
+    number: "number",
+    bigint: "bigint",
+    object: "date",
+};
+const $ZodCheckLessThan = /*@__PURE__*/ $constructor("$ZodCheckLessThan", (inst, def) => {
+    $ZodCheck.init(inst, def);
+    const origin = numericOriginMap[typeof def.value];
+    inst._zod.check = (payload) => {
+        if (def.inclusive ? payload.value <= def.value : payload.value < def.value) {
+            return;
+        }
+        payload.issues.push({
+            origin: numericOriginMap[typeof payload.value] ?? origin,
+            code: "too_big",
+            maximum: typeof def.value === "object" ? def.value.getTime() : def.value,
+            input: payload.value,
+            inclusive: def.inclusive,
+            inst,
+            continue: !def.abort,
+        });
+    };
+});
+const $ZodCheckGreaterThan = /*@__PURE__*/ $constructor("$ZodCheckGreaterThan", (inst, def) => {
+    $ZodCheck.init(inst, def);
+    const origin = numericOriginMap[typeof def.value];
+    inst._zod.check = (payload) => {
+        if (def.inclusive ? payload.value >= def.value : payload.value > def.value) {
+            return;
+        }
+        payload.issues.push({
+            origin: numericOriginMap[typeof payload.value] ?? origin,
+            code: "too_small",
+            minimum: typeof def.value === "object" ? def.value.getTime() : def.value,
+            input: payload.value,
+            inclusive: def.inclusive,
+            inst,
+            continue: !def.abort,
+        });
+    };
+});
+const $ZodCheckMultipleOf = 
+/*@__PURE__*/ $constructor("$ZodCheckMultipleOf", (inst, def) => {
+    $ZodCheck.init(inst, def);
+    inst._zod.check = (payload) => {
+        if (typeof payload.value !== typeof def.value)
+            throw new Error("Cannot mix number and bigint in multiple_of check.");
+        const isMultiple = typeof payload.value === "bigint"
+            ? // `value % 0n` throws, and nothing is a multiple of zero — the number branch already fails this way via NaN
+                def.value !== BigInt(0) && payload.value % def.value === BigInt(0)
+            : floatSafeRemainder(payload.value, def.value) === 0;
+        if (isMultiple)
+            return;
+        payload.issues.push({
+            origin: typeof payload.value,
+            code: "not_multiple_of",
+            divisor: def.value,
+            input: payload.value,
+            inst,
+            continue: !def.abort,
+        });
+    };
+});
+const $ZodCheckNumberFormat = /*@__PURE__*/ $constructor("$ZodCheckNumberFormat", (inst, def) => {
+    $ZodCheck.init(inst, def); // no format checks
+    def.format = def.format || "float64";
+    const isInt = def.format?.includes("int");
+    const origin = isInt ? "int" : "number";
+    const [minimum, maximum] = NUMBER_FORMAT_RANGES[def.format];
+    inst._zod.check = (payload) => {
+        const input = payload.value;
+        if (isInt) {
+            if (!Number.isInteger(input)) {
+                // invalid_format issue
+                // payload.issues.push({
+                //   expected: def.format,
+                //   format: def.format,
+                //   code: "invalid_format",
+                //   input,
+                //   inst,
+                // });
+                // invalid_type issue
+                payload.issues.push({
+                    expected: origin,
+                    format: def.format,
+                    code: "invalid_type",
+                    continue: false,
+                    input,
+                    inst,
+                });
+                return;
+                // not_multiple_of issue
+                // payload.issues.push({
+                //   code: "not_multiple_of",
+                //   origin: "number",
+                //   input,
+                //   inst,
+                //   divisor: 1,
+                // });
+            }
+            if (!Number.isSafeInteger(input)) {
+                if (input > 0) {
+                    // too_big
+                    payload.issues.push({
+                        input,
+                        code: "too_big",
+                        maximum: Number.MAX_SAFE_INTEGER,
+                        note: "Integers must be within the safe integer range.",
+                        inst,
+                        origin,
+                        inclusive: true,
+                        continue: !def.abort,
+                    });
+                }
+                else {
+                    // too_small
+                    payload.issues.push({
+                        input,
+                        code: "too_small",
+                        minimum: Number.MIN_SAFE_INTEGER,
+                        note: "Integers must be within the safe integer range.",
+                        inst,
+                        origin,
+                        inclusive: true,
+                        continue: !def.abort,
+                    });
+                }
+                return;
+            }
+        }
+        if (input < minimum) {
+            payload.issues.push({
+                origin: "number",
+                input,
+                code: "too_small",
+                minimum,
+                inclusive: true,
+                inst,
+                continue: !def.abort,
+            });
+        }
+        if (input > maximum) {
+            payload.issues.push({
+                origin: "number",
+                input,
+                code: "too_big",
+                maximum,
+                inclusive: true,
+                inst,
+                continue: !def.abort,
+            });
+        }
+    };
+});
 const $ZodCheckMaxLength = /*@__PURE__*/ $constructor("$ZodCheckMaxLength", (inst, def) => {
     var _a;
     $ZodCheck.init(inst, def);
@@ -24639,6 +19820,40 @@ const $ZodJWT = /*@__PURE__*/ $constructor("$ZodJWT", (inst, def) => {
         });
     };
 });
+const $ZodNumber = /*@__PURE__*/ $constructor("$ZodNumber", (inst, def) => {
+    $ZodType.init(inst, def);
+    inst._zod.pattern = number$1;
+    inst._zod.parse = (payload, _ctx) => {
+        if (def.coerce)
+            try {
+                payload.value = Number(payload.value);
+            }
+            catch (_) { }
+        const input = payload.value;
+        if (typeof input === "number" && !Number.isNaN(input) && Number.isFinite(input)) {
+            return payload;
+        }
+        const received = typeof input === "number"
+            ? Number.isNaN(input)
+                ? "NaN"
+                : !Number.isFinite(input)
+                    ? String(input)
+                    : undefined
+            : undefined;
+        payload.issues.push({
+            expected: "number",
+            code: "invalid_type",
+            input,
+            inst,
+            ...(received ? { received } : {}),
+        });
+        return payload;
+    };
+});
+const $ZodNumberFormat = /*@__PURE__*/ $constructor("$ZodNumberFormat", (inst, def) => {
+    $ZodCheckNumberFormat.init(inst, def);
+    $ZodNumber.init(inst, def); // no format checks
+});
 const $ZodBoolean = /*@__PURE__*/ $constructor("$ZodBoolean", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.pattern = boolean$1;
@@ -24894,7 +20109,7 @@ const $ZodObject = /*@__PURE__*/ $constructor("$ZodObject", (inst, def) => {
         }
         return propValues;
     });
-    const isObject$1 = isObject;
+    const isObject = isObject$1;
     const catchall = def.catchall;
     let value;
     const memo = globalConfig.memoizer;
@@ -24902,7 +20117,7 @@ const $ZodObject = /*@__PURE__*/ $constructor("$ZodObject", (inst, def) => {
     inst._zod.parse = (payload, ctx) => {
         value ?? (value = _normalized.value);
         const input = payload.value;
-        if (!isObject$1(input)) {
+        if (!isObject(input)) {
             payload.issues.push({
                 expected: "object",
                 code: "invalid_type",
@@ -25048,7 +20263,7 @@ const $ZodObjectJIT = /*@__PURE__*/ $constructor("$ZodObjectJIT", (inst, def) =>
         return doc.compile();
     };
     let fastpass;
-    const isObject$1 = isObject;
+    const isObject = isObject$1;
     const jit = !globalConfig.jitless;
     const allowsEval$1 = allowsEval;
     const fastEnabled = jit && allowsEval$1.value; // && !def.catchall;
@@ -25057,7 +20272,7 @@ const $ZodObjectJIT = /*@__PURE__*/ $constructor("$ZodObjectJIT", (inst, def) =>
     inst._zod.parse = (payload, ctx) => {
         value ?? (value = _normalized.value);
         const input = payload.value;
-        if (!isObject$1(input)) {
+        if (!isObject(input)) {
             payload.issues.push({
                 expected: "object",
                 code: "invalid_type",
@@ -25370,7 +20585,7 @@ const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
                     throw new Error("Async schemas not supported in object keys currently");
                 }
                 // Numeric string fallback: if key is a numeric string and failed, retry with Number(key). This handles z.number(), z.literal([1, 2, 3]), and unions containing numeric literals
-                const checkNumericKey = typeof key === "string" && number.test(key) && keyResult.issues.length;
+                const checkNumericKey = typeof key === "string" && number$1.test(key) && keyResult.issues.length;
                 if (checkNumericKey) {
                     const retryResult = def.keyType._zod.run({ value: Number(key), issues: [] }, ctx);
                     if (retryResult instanceof Promise) {
@@ -26520,6 +21735,20 @@ function _isoDuration(Class, params) {
     });
 }
 // @__NO_SIDE_EFFECTS__
+function _number(Class, params) {
+    return new Class(snapshotChecks({ type: "number", checks: [], ...normalizeParams(params) }));
+}
+// @__NO_SIDE_EFFECTS__
+function _int(Class, params) {
+    return new Class({
+        type: "number",
+        check: "number_format",
+        abort: false,
+        format: "safeint",
+        ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
 function _boolean(Class, params) {
     return new Class({
         type: "boolean",
@@ -26537,6 +21766,50 @@ function _never(Class, params) {
     return new Class({
         type: "never",
         ...normalizeParams(params),
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _lt(value, params) {
+    return new $ZodCheckLessThan({
+        check: "less_than",
+        ...normalizeParams(params),
+        value,
+        inclusive: false,
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _lte(value, params) {
+    return new $ZodCheckLessThan({
+        check: "less_than",
+        ...normalizeParams(params),
+        value,
+        inclusive: true,
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _gt(value, params) {
+    return new $ZodCheckGreaterThan({
+        check: "greater_than",
+        ...normalizeParams(params),
+        value,
+        inclusive: false,
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _gte(value, params) {
+    return new $ZodCheckGreaterThan({
+        check: "greater_than",
+        ...normalizeParams(params),
+        value,
+        inclusive: true,
+    });
+}
+// @__NO_SIDE_EFFECTS__
+function _multipleOf(value, params) {
+    return new $ZodCheckMultipleOf({
+        check: "multiple_of",
+        ...normalizeParams(params),
+        value,
     });
 }
 // @__NO_SIDE_EFFECTS__
@@ -27490,6 +22763,55 @@ const stringProcessor = (schema, ctx, _json, _params) => {
         }
     }
 };
+const numberProcessor = (schema, ctx, _json, params) => {
+    const json = _json;
+    const { minimum, maximum, multipleOf, exclusiveMaximum, exclusiveMinimum, isInt } = aggregateChecks(schema);
+    json.type = isInt ? "integer" : "number";
+    // when both minimum and exclusiveMinimum exist, pick the more restrictive one
+    const exMin = typeof exclusiveMinimum === "number" && exclusiveMinimum >= (minimum ?? Number.NEGATIVE_INFINITY);
+    const exMax = typeof exclusiveMaximum === "number" && exclusiveMaximum <= (maximum ?? Number.POSITIVE_INFINITY);
+    const legacy = ctx.target === "draft-04" || ctx.target === "openapi-3.0";
+    if (exMin) {
+        if (legacy) {
+            json.minimum = exclusiveMinimum;
+            json.exclusiveMinimum = true;
+        }
+        else {
+            json.exclusiveMinimum = exclusiveMinimum;
+        }
+    }
+    else if (typeof minimum === "number") {
+        json.minimum = minimum;
+    }
+    if (exMax) {
+        if (legacy) {
+            json.maximum = exclusiveMaximum;
+            json.exclusiveMaximum = true;
+        }
+        else {
+            json.exclusiveMaximum = exclusiveMaximum;
+        }
+    }
+    else if (typeof maximum === "number") {
+        json.maximum = maximum;
+    }
+    if (multipleOf) {
+        // JSON Schema requires a divisor strictly greater than zero, and a non-finite one does not survive JSON at all. A negative divisor accepts exactly what its absolute value accepts, so it still maps; zero, NaN and Infinity have no keyword form.
+        const divisors = new Set();
+        for (const divisor of multipleOf) {
+            if (Number.isFinite(divisor) && divisor !== 0)
+                divisors.add(Math.abs(divisor));
+            else
+                handleUnrepresentable(schema, ctx, json, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
+        }
+        // chained divisors are a conjunction the keyword cannot carry alone, so extras ride an allOf, same as stacked patterns
+        const [first, ...rest] = divisors;
+        if (first !== undefined)
+            json.multipleOf = first;
+        if (rest.length)
+            json.allOf = [...(json.allOf ?? []), ...rest.map((m) => ({ multipleOf: m }))];
+    }
+};
 const booleanProcessor = (_schema, _ctx, json, _params) => {
     json.type = "boolean";
 };
@@ -27726,7 +23048,7 @@ function stringifyKeyNames(bySchema, json, visited) {
         return rest;
     rest.type = "string";
     if (!values)
-        rest.pattern = (types.includes("number") ? number : integer).source;
+        rest.pattern = (types.includes("number") ? number$1 : integer).source;
     return rest;
 }
 /** Every record of one conversion, so the carriers are found in a single pass rather than once per record. */
@@ -27954,7 +23276,7 @@ const ZodRealError = /*@__PURE__*/ $constructor("ZodError", initializer, undefin
 // /** @deprecated Use `z.core.$ZodErrorMapCtx` instead. */
 // export type ErrorMapCtx = core.$ZodErrorMapCtx;
 
-const parse = /* @__PURE__ */ _parse(ZodRealError);
+const parse$1 = /* @__PURE__ */ _parse(ZodRealError);
 const parseAsync = /* @__PURE__ */ _parseAsync(ZodRealError);
 const safeParse = /* @__PURE__ */ _safeParse(ZodRealError);
 const safeParseAsync = /* @__PURE__ */ _safeParseAsync(ZodRealError);
@@ -28094,7 +23416,7 @@ const ZodType = /*@__PURE__*/ $constructor("ZodType", (inst, def) => {
         own(this, "~standard", value);
     },
     parse: function _parse(data, params) {
-        return parse(this, data, params, { callee: _parse });
+        return parse$1(this, data, params, { callee: _parse });
     },
     parseAsync: async function _parseAsync(data, params) {
         return await parseAsync(this, data, params, { callee: _parseAsync });
@@ -28415,6 +23737,83 @@ const ZodJWT = /*@__PURE__*/ $constructor("ZodJWT", (inst, def) => {
     $ZodJWT.init(inst, def);
     ZodStringFormat.init(inst, def);
 });
+const ZodNumber = /*@__PURE__*/ $constructor("ZodNumber", (inst, def) => {
+    $ZodNumber.init(inst, def);
+    ZodType.init(inst, def);
+    inst._zod.processJSONSchema = (ctx, json, params) => numberProcessor(inst, ctx, json, params);
+    inst.isFinite = true;
+}, 
+/*@__PURE__*/ derived({
+    minValue: (inst) => {
+        const { minimum, exclusiveMinimum } = aggregateChecks(inst);
+        return Math.max(minimum ?? Number.NEGATIVE_INFINITY, exclusiveMinimum ?? Number.NEGATIVE_INFINITY);
+    },
+    maxValue: (inst) => {
+        const { maximum, exclusiveMaximum } = aggregateChecks(inst);
+        return Math.min(maximum ?? Number.POSITIVE_INFINITY, exclusiveMaximum ?? Number.POSITIVE_INFINITY);
+    },
+    isInt: (inst) => {
+        const { isInt, multipleOf } = aggregateChecks(inst);
+        return !!isInt || !!multipleOf?.some(Number.isSafeInteger);
+    },
+    format: (inst) => aggregateChecks(inst).format ?? null,
+}, {
+    gt(value, params) {
+        return this.check(_gt(value, params));
+    },
+    gte(value, params) {
+        return this.check(_gte(value, params));
+    },
+    min(value, params) {
+        return this.check(_gte(value, params));
+    },
+    lt(value, params) {
+        return this.check(_lt(value, params));
+    },
+    lte(value, params) {
+        return this.check(_lte(value, params));
+    },
+    max(value, params) {
+        return this.check(_lte(value, params));
+    },
+    int(params) {
+        return this.check(int(params));
+    },
+    safe(params) {
+        return this.check(int(params));
+    },
+    positive(params) {
+        return this.check(_gt(0, params));
+    },
+    nonnegative(params) {
+        return this.check(_gte(0, params));
+    },
+    negative(params) {
+        return this.check(_lt(0, params));
+    },
+    nonpositive(params) {
+        return this.check(_lte(0, params));
+    },
+    multipleOf(value, params) {
+        return this.check(_multipleOf(value, params));
+    },
+    step(value, params) {
+        return this.check(_multipleOf(value, params));
+    },
+    finite() {
+        return this;
+    },
+}));
+function number(params) {
+    return _number(ZodNumber, params);
+}
+const ZodNumberFormat = /*@__PURE__*/ $constructor("ZodNumberFormat", (inst, def) => {
+    $ZodNumberFormat.init(inst, def);
+    ZodNumber.init(inst, def);
+});
+function int(params) {
+    return _int(ZodNumberFormat, params);
+}
 const ZodBoolean = /*@__PURE__*/ $constructor("ZodBoolean", (inst, def) => {
     $ZodBoolean.init(inst, def);
     ZodType.init(inst, def);
@@ -28835,7 +24234,7 @@ function superRefine(fn, params) {
     return _superRefine(fn, params);
 }
 // preprocess
-function preprocess(fn, schema) {
+function preprocess$1(fn, schema) {
     return new ZodPreprocess({
         type: "pipe",
         in: transform(fn),
@@ -28859,6 +24258,13 @@ const entrySchema = strictObject({
         files: record(string(), sha256),
     })
         .nullable(),
+    /** A mergekit-multi file's named merges: where each was published (null: a temporary folder). */
+    intermediates: record(string(), strictObject({
+        repo: string().min(1).nullable(),
+        commit: sha40.nullable(),
+        files: record(string(), sha256),
+    }))
+        .optional(),
 });
 const lockSchema = strictObject({
     version: literal(1),
@@ -28900,9 +24306,6 @@ async function readLockfile(path) {
 function serializeLockfile(lock) {
     return JSON.stringify(sortKeys(lock), null, 2) + "\n";
 }
-async function writeLockfile(path, lock) {
-    await writeFileAtomic(path, serializeLockfile(lock));
-}
 function sortKeys(value) {
     if (Array.isArray(value))
         return value.map(sortKeys);
@@ -28910,31 +24313,6 @@ function sortKeys(value) {
         return value;
     const entries = Object.entries(value).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
     return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v)]));
-}
-
-/** Cards larger than this are not read for metadata (their front matter comes first anyway). */
-const MAX_README_BYTES = 1024 * 1024;
-/** The card's view of each source: Hub id, pinned revision, role, and its own card's metadata. */
-async function collectCardSources(models, baseRef) {
-    return Promise.all(models.map(async (model) => {
-        const data = await readCardData(model);
-        const license = typeof data?.["license"] === "string" ? data["license"] : undefined;
-        const pipelineTag = typeof data?.["pipeline_tag"] === "string" ? data["pipeline_tag"] : undefined;
-        return {
-            ref: model.ref,
-            repo: model.source.repo,
-            revision: model.source.revision,
-            role: model.ref === baseRef ? "base" : "merged",
-            license,
-            pipelineTag,
-        };
-    }));
-}
-async function readCardData(model) {
-    const bytes = await model.source.readFile("README.md");
-    if (!bytes || bytes.byteLength > MAX_README_BYTES)
-        return undefined;
-    return parseCardData(new TextDecoder().decode(bytes));
 }
 
 /**
@@ -28952,9 +24330,16 @@ function withLayerIndex(tensorName, index) {
         return `${lead}${word}.${index}${tail}`;
     });
 }
+/**
+ * config.json keys that hold the layer count, most common first (mergekit's per-architecture
+ * `num_layers_config_key`: `n_layer` for gpt2, gptbigcode, jais and phi-1; `num_hidden_layers`
+ * for most others).
+ */
+const LAYER_COUNT_KEYS = ["num_hidden_layers", "n_layer", "num_layers", "n_layers"];
 /** Number of layers a model has: its config's count, else one more than the largest index. */
 function countLayers(tensorNames, config) {
-    const fromConfig = config?.["num_hidden_layers"] ?? config?.["n_layer"] ?? config?.["num_layers"];
+    const key = config && LAYER_COUNT_KEYS.find((k) => config[k] !== undefined);
+    const fromConfig = key && config[key];
     if (typeof fromConfig === "number" && Number.isInteger(fromConfig) && fromConfig > 0)
         return fromConfig;
     let max = -1;
@@ -28983,6 +24368,41 @@ const WARNING_KEYS = [
     "tie_word_embeddings",
     "torch_dtype",
 ];
+/**
+ * Other keys of transformers' configs whose values are worth showing. A config.json is untrusted
+ * input that ends up in a pull request's plan comment: for any key outside these lists only the
+ * name is printed ("differs"), so a file that is not a model config shows none of its values.
+ */
+const DESCRIBED_KEYS = new Set([
+    "hidden_act",
+    "hidden_activation",
+    "activation_function",
+    "attention_bias",
+    "attention_dropout",
+    "mlp_bias",
+    "initializer_range",
+    "bos_token_id",
+    "eos_token_id",
+    "pad_token_id",
+    "use_cache",
+    "pretraining_tp",
+    "sliding_window",
+    "use_sliding_window",
+    "max_window_layers",
+    "partial_rotary_factor",
+    "rotary_pct",
+    "num_experts",
+    "num_local_experts",
+    "num_experts_per_tok",
+    "moe_intermediate_size",
+    "attn_logit_softcapping",
+    "final_logit_softcapping",
+    "query_pre_attn_scalar",
+    "qk_layernorm",
+    "parallel_attn",
+]);
+/** Longest key name a finding quotes; anything longer is cut (a key is still untrusted text). */
+const MAX_KEY_CHARS = 64;
 /** Keys that differ between any two saves of one model. */
 const IGNORED_KEYS = new Set(["_name_or_path", "transformers_version", "_commit_hash"]);
 /** Other spellings of the same setting in older architectures (GPT-2, OPT, T5, ...). */
@@ -29038,7 +24458,30 @@ function checkSliceRanges(model) {
         pos: use.pos,
     }));
 }
+function isDescribedKey(key) {
+    return (BLOCKING_KEYS.includes(key) ||
+        WARNING_KEYS.includes(key) ||
+        DESCRIBED_KEYS.has(key));
+}
+/** A key outside the known lists: its name (printable, clipped) and that it differs, no values. */
+function undescribedFinding(key, input) {
+    const printable = key.replace(/[^\x20-\x7e]/g, "?");
+    const name = printable.length > MAX_KEY_CHARS ? `${printable.slice(0, MAX_KEY_CHARS)}…` : printable;
+    return {
+        severity: "info",
+        code: `config.${name}`,
+        model: input.model.name,
+        field: name,
+        base: undefined,
+        value: undefined,
+        message: `${name} differs`,
+        fix: "usually harmless; the merged config keeps the reference's value (values of keys that are not known architecture settings are not shown)",
+        pos: input.model.pos,
+    };
+}
 function keyFinding(key, base, value, input) {
+    if (!isDescribedKey(key))
+        return undescribedFinding(key, input);
     const { model } = input;
     const oneSided = base === undefined || value === undefined || base === null || value === null;
     let severity = severityOf(key);
@@ -29049,6 +24492,11 @@ function keyFinding(key, base, value, input) {
         const where = base === undefined ? model.name : input.reference.name;
         message = `${key} is set only in ${where}'s config`;
         fix = "check that both configs describe the same architecture";
+    }
+    else if (key === "vocab_size" && input.tokenizer) {
+        severity = "info";
+        message = `vocab_size is ${show(value)} here, ${show(base)} in ${input.reference.name}; \`${input.tokenizer}\` re-indexes the embeddings to the output vocabulary`;
+        fix = "nothing to do: the tokenizer settings reconcile the vocabularies";
     }
     else if (key === "num_hidden_layers" && model.slices.length > 0) {
         severity = "info";
@@ -29137,9 +24585,9 @@ function vocabOutcome(base, value, method) {
 }
 function vocabFix(method) {
     if (method.shapePolicy === "strict") {
-        return "use models with one vocabulary, or a task-arithmetic method (ties, dare_ties, ...) which crops embeddings to the base";
+        return "add `tokenizer_source: union` to merge the vocabularies, or use models with one vocabulary";
     }
-    return "fine if the added tokens are not needed; otherwise merge models that share the tokenizer";
+    return "fine if the added tokens are not needed; otherwise add `tokenizer_source: union` to merge the vocabularies";
 }
 /** The config with aliases folded into the usual names and derivable defaults filled in. */
 function canonicalConfig(config) {
@@ -29337,6 +24785,25 @@ function l1NormF64(values) {
     }
     return total;
 }
+/** Σ a[i]·b[i] in the blocked order; each product is taken in f64. */
+function dotF64(a, b) {
+    if (a.length !== b.length)
+        throw new RangeError(`dotF64: lengths differ (${a.length} vs ${b.length})`);
+    let total = 0;
+    for (let blockStart = 0; blockStart < a.length; blockStart += REDUCTION_BLOCK) {
+        const blockEnd = Math.min(a.length, blockStart + REDUCTION_BLOCK);
+        let partial = 0;
+        for (let i = blockStart; i < blockEnd; i++)
+            partial += a[i] * b[i];
+        total += partial;
+    }
+    return total;
+}
+/** Σ x² in the blocked order (the square of the L2 norm). */
+function sumSquaresF64(values) {
+    return dotF64(values, values);
+}
+const blockedSumSquares = sumSquaresF64;
 /** Σ a[k]·b[k] over the positions `k` of `view` (the same positions in both arrays). */
 function blockedDotStrided(a, b, view) {
     const { offset, stride, length } = view;
@@ -29663,7 +25130,7 @@ function dellaSparsify(delta, rowLength, source, density, epsilon, rescale) {
     });
 }
 /** sign(x) ∈ {−1, 0, +1}; NaN has no sign (NaN). */
-function signOf(x) {
+function signOf$1(x) {
     return x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN;
 }
 /**
@@ -29708,7 +25175,7 @@ function agreeingSum(weightedDeltas, weights, majority, mixed, divisor) {
         checkSameLength(values, majority, "agreeingSum");
         const weight = f32$1(weights[model]);
         for (let e = 0; e < values.length; e++) {
-            if (signOf(values[e]) !== majority[e])
+            if (signOf$1(values[e]) !== majority[e])
                 continue;
             mixed[e] = f32$1(mixed[e] + values[e]);
             divisor[e] = f32$1(divisor[e] + weight);
@@ -29897,7 +25364,7 @@ function formatRange(range) {
 function siteOf(method, ctx, model) {
     return model === undefined ? { method, tensor: ctx.tensorName } : { method, tensor: ctx.tensorName, model };
 }
-function fail$1(site, message, hint) {
+function fail$2(site, message, hint) {
     const where = site.model === undefined ? { tensor: site.tensor } : { model: site.model, tensor: site.tensor };
     throw new HubmergeError("E_MERGE", `${site.method}: ${message}`, { hint, where });
 }
@@ -29909,24 +25376,24 @@ function settingOf$1(spec, params, site) {
     const hint = site.model === undefined
         ? `Set ${spec.name} in the global parameters.`
         : `Give ${spec.name} in this model's parameters (or in the global parameters).`;
-    return fail$1(site, `the parameter ${spec.name} is required`, hint);
+    return fail$2(site, `the parameter ${spec.name} is required`, hint);
 }
 /** A finite number in the spec's range. */
 function readNumber(spec, params, site) {
     const value = settingOf$1(spec, params, site);
     if (typeof value !== "number" || !Number.isFinite(value)) {
-        return fail$1(site, `the parameter ${spec.name} must be a finite number, got ${String(value)}`, `Set ${spec.name} to a number.`);
+        return fail$2(site, `the parameter ${spec.name} must be a finite number, got ${String(value)}`, `Set ${spec.name} to a number.`);
     }
     if (spec.range !== undefined && !inRange(spec.range, value)) {
         const bounds = formatRange(spec.range);
-        fail$1(site, `${spec.name} ${value} is outside ${bounds}`, spec.hint ?? `Give ${spec.name} a value in ${bounds}.`);
+        fail$2(site, `${spec.name} ${value} is outside ${bounds}`, spec.hint ?? `Give ${spec.name} a value in ${bounds}.`);
     }
     return value;
 }
 function readBoolean(spec, params, site) {
     const value = settingOf$1(spec, params, site);
     if (typeof value !== "boolean") {
-        fail$1(site, `the parameter ${spec.name} must be true or false, got ${String(value)}`, `Set ${spec.name} to true or false.`);
+        fail$2(site, `the parameter ${spec.name} must be true or false, got ${String(value)}`, `Set ${spec.name} to true or false.`);
     }
     return value;
 }
@@ -30552,17 +26019,26 @@ function shapeGroup(name, ref, other, input) {
         return { ...common, severity: "info", action: "ignore", explain };
     }
     const method = input.method.name;
+    const vocabOnly = isEmbeddingTensor(name) && sameShape(ref.shape.slice(1), other.shape.slice(1));
+    if (vocabOnly && input.tokenizer) {
+        const explain = (where) => ({
+            message: `${where} is ${shapes}; \`${input.tokenizer}\` re-indexes it to the output vocabulary`,
+            fix: "nothing to do: the tokenizer settings reconcile the vocabularies",
+        });
+        return { ...common, severity: "info", action: "ignore", explain };
+    }
+    const union = vocabOnly ? "; or add `tokenizer_source: union` to merge the vocabularies" : "";
     if (input.method.shapePolicy === "strict") {
         const explain = (where) => ({
             message: `${where} is ${shapes}; ${method} needs identical shapes and fails`,
-            fix: "merge fine-tunes of one backbone, or use a task-arithmetic method if only the vocabulary differs",
+            fix: `merge fine-tunes of one backbone, or use a task-arithmetic method if only the vocabulary differs${union}`,
         });
         return { ...common, severity: "blocking", action: "error", explain };
     }
     if (isEmbeddingTensor(name) && covers(other.shape, ref.shape)) {
         const explain = (where) => ({
             message: `${where} is ${shapes}; ${method} cuts it to the reference's shape (the extra rows are dropped)`,
-            fix: "fine if the added tokens are not needed in the merge",
+            fix: `fine if the added tokens are not needed in the merge${union}`,
         });
         return { ...common, severity: "warning", action: "truncate", explain };
     }
@@ -30867,27 +26343,32 @@ async function runDeltaProbe(input) {
         return baseSamples.get(tensor.name);
     };
     try {
-        const results = [];
-        for (const [i, model] of input.others.entries()) {
+        // Every sample of every model is requested at once: over a link with a first-byte latency,
+        // reading them one after another would cost a round trip each (the reads are a few MB).
+        const probeModel = async (model, i) => {
             const reader = new SampleReader(model.loaded);
             try {
-                const tensors = [];
-                for (const tensor of plan) {
+                const compared = await Promise.all(plan.map(async (tensor) => {
                     const limit = comparableElements(referenceTable, tables[i], tensor.name);
                     const blocks = clipBlocks(tensor.blocks, limit);
                     if (blocks.length === 0)
-                        continue;
-                    const base = sliceLike(await baseSample(tensor), tensor.blocks, blocks);
-                    const tuned = await reader.read(tensor.name, blocks);
-                    tensors.push({ tensor: tensor.name, kind: tensor.kind, ...compareSamples(base, tuned) });
-                }
-                results.push(summarise(model.name, input.reference.name, reader.bytesRead, tensors));
+                        return undefined;
+                    const [full, tuned] = await Promise.all([baseSample(tensor), reader.read(tensor.name, blocks)]);
+                    const base = sliceLike(full, tensor.blocks, blocks);
+                    return { tensor: tensor.name, kind: tensor.kind, ...compareSamples(base, tuned) };
+                }));
+                const tensors = compared.filter((t) => t !== undefined);
+                return summarise(model.name, input.reference.name, reader.bytesRead, tensors);
             }
             finally {
                 await reader.close();
             }
-        }
-        return results;
+        };
+        const settled = await Promise.allSettled(input.others.map(probeModel));
+        const failed = settled.find((r) => r.status === "rejected");
+        if (failed)
+            throw failed.reason;
+        return settled.map((r) => r.value);
     }
     finally {
         await baseReader.close();
@@ -31099,7 +26580,7 @@ function lineageSet(ids) {
  * pinned with `@revision`, or a local folder. Parsing is syntax only, plus one `stat` to tell a
  * folder that happens to look like `org/name` from a Hub repo; nothing is downloaded here.
  */
-const ACCEPTED_FORMS = "a Hub repo id (`org/name`), a pinned one (`org/name@revision`) or a local folder (`./path`, `../path`, `/abs/path`, `~/path`)";
+const ACCEPTED_FORMS = "a Hub repo id (`org/name`), a pinned one (`org/name@revision`) or a local folder relative to the manifest (`./path`, `../path`)";
 const REPO_PART_MAX = 96;
 const REVISION_MAX = 255;
 function refError(message, hint = `Write ${ACCEPTED_FORMS}.`) {
@@ -31157,19 +26638,37 @@ function isDirectory(path) {
         return false;
     }
 }
-function expandHome(raw) {
-    return raw === "~" || raw.startsWith("~/") ? homedir() + raw.slice(1) : raw;
+/** `C:\…`, `C:/…` or `\\server\share`: a Windows path, which names nothing on this machine's tree. */
+function isWindowsAbsolute(raw) {
+    return /^[A-Za-z]:[\\/]/.test(raw) || raw.startsWith("\\\\");
+}
+const FOREIGN_PATH_HINT = "It looks like a local path from another machine (mergekit configs often keep their author's paths): " +
+    "reference the model by its Hub repo id (`org/name`), or put the folder next to the manifest and write `./name`.";
+/**
+ * Absolute and `~` paths are refused: a manifest that names them reads whatever that path holds
+ * on the machine that runs it (a CI runner's files, another user's home), and it runs nowhere
+ * else. A path relative to the manifest says the same thing and travels with the repository.
+ */
+function refuseAbsolute(raw, manifestDir) {
+    if (raw.startsWith("~")) {
+        throw refError(`Local model folder "${raw}" starts with \`~\`: home-relative paths are not accepted.`, "Write the folder relative to the manifest (e.g. `./models/name` or `../models/name`).");
+    }
+    if (isWindowsAbsolute(raw)) {
+        throw refError(`Local model folder "${raw}" is an absolute Windows path.`, FOREIGN_PATH_HINT);
+    }
+    const relativePath = relative(manifestDir, raw).split(sep$2).join("/");
+    const hint = isDirectory(raw)
+        ? `Write it relative to the manifest: \`${relativePath.startsWith(".") ? relativePath : `./${relativePath}`}\`.`
+        : FOREIGN_PATH_HINT;
+    throw refError(`Local model folder "${raw}" is an absolute path; only paths relative to the manifest are accepted.`, hint);
 }
 function parseLocal(raw, manifestDir) {
     if (raw.includes("@")) {
         throw refError(`Local model folder "${raw}" has an \`@\`: a local folder has no revisions.`, "Remove the `@…` part, or pin the model by pushing it to the Hub and writing `org/name@revision`.");
     }
-    if (raw.startsWith("~") && raw !== "~" && !raw.startsWith("~/")) {
-        throw refError(`Local model folder "${raw}" uses \`~user\`, which is not supported.`, "Write the folder as `~/path`, an absolute path, or a path relative to the manifest.");
-    }
-    const expanded = expandHome(raw);
-    const path = isAbsolute(expanded) ? resolve$1(expanded) : resolve$1(manifestDir, expanded);
-    return { raw, kind: "local", path };
+    if (raw.startsWith("~") || isAbsolute(raw) || isWindowsAbsolute(raw))
+        refuseAbsolute(raw, manifestDir);
+    return { raw, kind: "local", path: resolve(manifestDir, raw) };
 }
 function parseHub(raw) {
     const at = raw.split("@");
@@ -31195,34 +26694,59 @@ function parseModelRef(raw, manifestDir) {
         throw refError("Model reference is empty.");
     if (raw !== raw.trim())
         throw refError(`Model reference "${raw}" has leading or trailing spaces.`);
-    if (raw.includes("+")) {
-        throw refError(`Model reference "${raw}" uses \`model+lora\`: merging LoRA adapters is not supported yet.`, "Merge the adapter into its base first (e.g. PEFT's merge_and_unload), upload or save the result, and reference that model.");
-    }
+    if (raw.includes("+"))
+        return parseWithLora(raw, manifestDir);
     if (/^[a-z]+:\/\//i.test(raw)) {
         throw refError(`Model reference "${raw}" is a URL.`, "Write just the repo id, e.g. `org/name` for https://huggingface.co/org/name.");
     }
-    if (hasLocalPrefix(raw))
+    if (hasLocalPrefix(raw) || isWindowsAbsolute(raw))
         return parseLocal(raw, manifestDir);
-    if (isDirectory(resolve$1(manifestDir, raw)))
+    if (isDirectory(resolve(manifestDir, raw)))
         return parseLocal(raw, manifestDir);
     return parseHub(raw);
 }
+/** `model+adapter` (mergekit's LoRA syntax): each half is a Hub repo (with `@rev`) or a folder. */
+function parseWithLora(raw, manifestDir) {
+    const parts = raw.split("+");
+    if (parts.length !== 2 || parts.some((part) => part.length === 0)) {
+        throw refError(`Model reference "${raw}" must be \`model+adapter\`: one model and one LoRA adapter.`, "Write e.g. `org/base+org/lora-adapter`, or `./base+./adapter` for folders.");
+    }
+    const model = parseModelRef(parts[0], manifestDir);
+    const lora = parseModelRef(parts[1], manifestDir);
+    return { ...model, raw, lora };
+}
 /** The canonical text of a reference: `org/name[@rev]` for the Hub, the path as written for folders. */
 function formatModelRef(ref) {
+    if (ref.lora)
+        return ref.raw;
     if (ref.kind === "local")
         return ref.raw;
     return ref.revision === undefined ? `${ref.repo}` : `${ref.repo}@${ref.revision}`;
+}
+/** The model a `model+adapter` reference starts from (the reference itself when it has no adapter). */
+function withoutLora(ref) {
+    if (!ref.lora)
+        return ref;
+    const { lora, ...model } = ref;
+    return { ...model, raw: ref.raw.slice(0, ref.raw.length - lora.raw.length - 1) };
 }
 /** Whether two references name the same model at the same revision (mergekit's equality). */
 function sameModelRef(a, b) {
     if (a.kind !== b.kind)
         return false;
+    if (a.lora || b.lora)
+        return (a.lora !== undefined &&
+            b.lora !== undefined &&
+            sameModelRef(a.lora, b.lora) &&
+            sameModelRef(withoutLora(a), withoutLora(b)));
     if (a.kind === "local")
         return a.path === b.path;
     return a.repo === b.repo && a.revision === b.revision;
 }
 /** One key per distinct model (what sameModelRef compares), for maps of loaded models. */
 function modelKey(ref) {
+    if (ref.lora)
+        return `${modelKey(withoutLora(ref))}+${modelKey(ref.lora)}`;
     return ref.kind === "local" ? `local:${ref.path}` : `hub:${ref.repo}@${ref.revision ?? ""}`;
 }
 
@@ -31319,6 +26843,7 @@ async function runCheck(input) {
     const { reference, others } = participantsOf(manifest, input.models);
     const layersOf = (m) => countLayers(m.loaded.tensors.tensorNames(), m.loaded.config);
     const slices = manifest.slices !== undefined;
+    const tokenizer = manifest.tokenizer && (manifest.tokenizer.key === "tokenizer" ? "tokenizer:" : "tokenizer_source");
     const referenceTable = tensorTable(reference.loaded.tensors);
     const perModel = new Map(others.map((m) => [m.name, []]));
     const findings = checkSliceRanges({ ...reference, layerCount: layersOf(reference) });
@@ -31328,11 +26853,13 @@ async function runCheck(input) {
             reference: { name: reference.name, config: reference.loaded.config },
             model: { name: model.name, config: model.loaded.config, pos: model.pos, slices: model.slices },
             method,
+            tokenizer,
         }), ...diffLayouts({
             reference: { name: reference.name, tensors: referenceTable, layerCount: layersOf(reference) },
             model: { name: model.name, tensors: tensorTable(model.loaded.tensors), layerCount, pos: model.pos },
             method,
             slices,
+            tokenizer,
         }));
     }
     if (input.lineageOf) {
@@ -31387,116 +26914,203 @@ function assertCompatible(report, manifest, allow = false) {
     });
 }
 
-const SEVERITY_ORDER = ["blocking", "warning", "info"];
-/** Findings ordered by severity, keeping each severity's original order. */
-function sortFindings(findings) {
-    return SEVERITY_ORDER.flatMap((severity) => findings.filter((f) => f.severity === severity));
+/**
+ * After a commit POST whose answer was lost (a cut connection, a 5xx from a proxy), the only
+ * safe question is "did it land?". Each publish puts a unique id in its commit message; this
+ * looks for that id among the newest commits of the branch and checks that the commit sits
+ * directly on the parent the publish asked for.
+ */
+const PUBLISH_ID_TRAILER = "Hubmerge-Publish-Id";
+/** How far back to look: a lost answer is seconds old, so our commit is among the newest. */
+const SEARCH_DEPTH = 20;
+function publishIdTrailer(publishId) {
+    return `${PUBLISH_ID_TRAILER}: ${publishId}`;
 }
-function countBySeverity(findings) {
-    const counts = { blocking: 0, warning: 0, info: 0 };
-    for (const finding of findings)
-        counts[finding.severity]++;
-    return counts;
+async function findLandedCommit(lookup, publishId, parentCommit) {
+    const trailer = publishIdTrailer(publishId);
+    const commits = [];
+    const history = listCommits({
+        repo: { type: "model", name: lookup.repo },
+        revision: lookup.branch,
+        batchSize: SEARCH_DEPTH + 1,
+        hubUrl: lookup.hubUrl,
+        accessToken: lookup.accessToken,
+        fetch: lookup.fetch,
+    });
+    for await (const commit of history) {
+        commits.push(commit);
+        if (commits.length > SEARCH_DEPTH)
+            break;
+    }
+    const index = commits.findIndex((c) => c.message.includes(trailer) || c.title.includes(trailer));
+    const onParent = index >= 0 && commits[index + 1]?.oid === parentCommit;
+    return { head: commits[0]?.oid, landed: onParent ? commits[index].oid : undefined };
+}
+
+/** Files a merged model needs beside its weights, taken from the base (or tokenizer_source). */
+const TOKENIZER_FILES = [
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "tokenizer.model",
+    "spiece.model",
+    "vocab.json",
+    "vocab.txt",
+    "merges.txt",
+    "chat_template.jinja",
+    "chat_template.json",
+];
+/** Writes config.json, generation_config.json and the tokenizer files; returns their names. */
+async function writeAuxFiles(input) {
+    const written = [];
+    if (input.config) {
+        await writeFile(join(input.dir, "config.json"), JSON.stringify(input.config, null, 2) + "\n");
+        written.push("config.json");
+    }
+    const generation = await input.configSource.readFile("generation_config.json");
+    if (generation) {
+        await writeFile(join(input.dir, "generation_config.json"), generation);
+        written.push("generation_config.json");
+    }
+    const replaced = input.tokenizerFiles;
+    for (const name of TOKENIZER_FILES) {
+        if (replaced?.drop.includes(name))
+            continue;
+        const bytes = replaced?.files.get(name) ?? (await input.tokenizerSource.readFile(name));
+        if (!bytes)
+            continue;
+        await writeFile(join(input.dir, name), bytes);
+        written.push(name);
+    }
+    if (input.chatTemplate !== undefined) {
+        await writeFile(join(input.dir, "chat_template.jinja"), input.chatTemplate);
+        if (!written.includes("chat_template.jinja"))
+            written.push("chat_template.jinja");
+    }
+    return written.sort();
 }
 
 /**
- * One report, three faces: a terminal table, JSON (`--json`, for scripts), and Markdown (the
- * Action's job summary, a PR comment, the model card). Every finding shows the model, its
- * manifest line, the field or tensor, both values, what is wrong and what to do.
+ * The local side of a publish: which files a finished output folder holds, a last check that
+ * none of them contains the access token, and which files of the repo's previous output the new
+ * commit must delete (old shard names, a tokenizer file the new base does not have).
  */
-function renderMarkdown(report) {
-    const findings = sortFindings(report.findings);
-    const out = [
-        `### Backbone compatibility: ${report.blocking ? "⛔ blocking" : "✅ compatible"}`,
-        "",
-        `\`${md(report.manifest)}\` · method \`${report.method}\` · reference \`${md(report.reference)}\` · ${report.models.length} model(s)`,
-        "",
-    ];
-    if (findings.length > 0) {
-        out.push("| | Model | Line | Field / tensor | Reference | This model | Finding | What to do |");
-        out.push("|---|---|---|---|---|---|---|---|");
-        for (const f of findings) {
-            const cells = [
-                `${ICON[f.severity]} ${f.severity}`,
-                `\`${md(f.model)}\``,
-                lineOf(f),
-                f.field || f.tensor ? `\`${md(subjectOf(f))}\`` : "",
-                md(formatValue(f.base)),
-                md(formatValue(f.value)),
-                md(f.message + (f.action ? ` (${f.action})` : "")),
-                md(f.fix),
-            ];
-            out.push(`| ${cells.join(" | ")} |`);
+/** Files up to this size are searched for the token whole; larger ones (shards) by their head. */
+const FULL_SCAN_BYTES = 64 * 1024 * 1024;
+const HEAD_SCAN_BYTES = 1024 * 1024;
+async function listOutputFiles(dir) {
+    let entries;
+    try {
+        entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    }
+    catch (error) {
+        throw new HubmergeError("E_IO", `cannot read the output folder ${dir}: ${error.message}`, {
+            hint: "publish a folder that a finished merge wrote",
+            cause: error,
+        });
+    }
+    const files = [];
+    for (const entry of entries) {
+        if (!entry.isFile())
+            continue;
+        const absolutePath = join(entry.parentPath, entry.name);
+        const path = relative(dir, absolutePath).split(sep$2).join("/");
+        if (path.startsWith(".git/") || path === ".gitattributes")
+            continue;
+        const handle = await open$1(absolutePath, "r");
+        const size = (await handle.stat()).size;
+        await handle.close();
+        files.push({ path, absolutePath, size });
+    }
+    if (files.length === 0) {
+        throw new HubmergeError("E_IO", `the output folder ${dir} is empty`, {
+            hint: "publish a folder that a finished merge wrote",
+        });
+    }
+    return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+/** Refuses to publish a file that contains the token (the message names the file, not the token). */
+async function assertNoTokenInFiles(files, token) {
+    const needle = Buffer.from(token);
+    for (const file of files) {
+        const limit = file.size <= FULL_SCAN_BYTES ? file.size : HEAD_SCAN_BYTES;
+        const handle = await open$1(file.absolutePath, "r");
+        try {
+            const bytes = Buffer.alloc(limit);
+            await handle.read(bytes, 0, limit, 0);
+            if (bytes.includes(needle)) {
+                throw new HubmergeError("E_USAGE", `refusing to publish: ${file.path} contains the access token`, {
+                    hint: "remove the token from that file (and revoke it, as it may have been copied elsewhere)",
+                });
+            }
         }
-        out.push("");
+        finally {
+            await handle.close();
+        }
     }
-    if (report.probe.length > 0) {
-        out.push("<details><summary>Delta probe (medians over the sampled tensors)</summary>", "");
-        out.push(`| ${PROBE_HEADER.map(md).join(" | ")} |`, `|${PROBE_HEADER.map(() => "---").join("|")}|`);
-        for (const row of probeRows(report))
-            out.push(`| ${row.map(md).join(" | ")} |`);
-        out.push("", "</details>", "");
+}
+/** Names a merge writes; anything else in the repo (images, notes) belongs to the user. */
+function isModelOutputFile(path) {
+    const name = path.split("/").pop() ?? path;
+    if (path !== name)
+        return false;
+    return (name.endsWith(".safetensors") ||
+        name.endsWith(".safetensors.index.json") ||
+        /^pytorch_model.*\.bin(?:\.index\.json)?$/.test(name) ||
+        name === "config.json" ||
+        name === "generation_config.json" ||
+        TOKENIZER_FILES.includes(name));
+}
+/**
+ * Files of the previous output that the new one no longer produces: those the previous run record
+ * listed, and model files (weights, index, config, tokenizer) that would now contradict the new
+ * ones. README.md and .gitattributes are never deleted.
+ */
+function staleFiles(existing, produced, previousRecord) {
+    const recorded = new Set(previousRecord);
+    return existing
+        .filter((path) => path !== ".gitattributes" && path !== "README.md" && !produced.has(path))
+        .filter((path) => recorded.has(path) || isModelOutputFile(path))
+        .sort();
+}
+
+/**
+ * Whether a finished output folder already IS the repo's current content: every file present
+ * there with the same bytes (LFS files by sha256, regular files by git blob sha1), and nothing to
+ * delete. Then publishing would only add an empty-looking commit with a new sha, which makes the
+ * output's history and every downstream pin churn; the publisher skips it instead.
+ */
+async function matchesRemote(dir, files, remote) {
+    // Sizes first: a changed model almost always shows there, and costs no hashing.
+    if (files.some((f) => remote.get(f.path)?.size !== f.size))
+        return false;
+    const known = await recordedHashes(dir);
+    for (const file of files) {
+        const ref = remote.get(file.path);
+        const same = ref.lfsOid
+            ? (known.get(file.path) ?? (await hashFile(file.absolutePath, "sha256"))) === ref.lfsOid
+            : (await hashFile(file.absolutePath, "sha1", `blob ${file.size}\0`)) === ref.oid;
+        if (!same)
+            return false;
     }
-    out.push(verdict(report));
-    return out.join("\n") + "\n";
+    return true;
 }
-const ICON = { blocking: "⛔", warning: "⚠️", info: "ℹ️" };
-const PROBE_HEADER = ["MODEL", "TENSORS", "COSINE", "‖δ‖/‖θ₀‖", "P99 |δ|", "MAX |δ|", "READ"];
-function probeRows(report) {
-    return report.probe.map((p) => [
-        p.model,
-        String(p.tensors.length),
-        p.summary ? p.summary.cosine.toFixed(4) : "—",
-        p.summary ? p.summary.relativeDelta.toFixed(3) : "—",
-        p.summary ? formatNumber(p.summary.p99AbsDelta) : "—",
-        p.summary ? formatNumber(p.summary.maxAbsDelta) : "—",
-        formatKiB(p.bytesRead),
-    ]);
-}
-function verdict(report) {
-    const counts = countBySeverity(report.findings);
-    const tally = `${counts.blocking} blocking, ${counts.warning} warning(s), ${counts.info} info`;
-    if (!report.blocking)
-        return `compatible: ${tally}`;
-    return (`BLOCKING: ${tally}. hubmerge merge refuses these models; fix the blocking findings, ` +
-        "or set hubmerge.allow_incompatible: true (or pass --allow-incompatible) to merge anyway");
-}
-function lineOf(f) {
-    return f.pos ? String(f.pos.line) : "";
-}
-function subjectOf(f) {
-    return f.field ?? f.tensor ?? "";
-}
-/** A compact text for any finding value: numbers to 4 significant digits, objects as `k v, ...`. */
-function formatValue(value) {
-    if (value === undefined || value === null)
-        return "—";
-    if (typeof value === "number")
-        return formatNumber(value);
-    if (typeof value === "string")
-        return value;
-    if (Array.isArray(value))
-        return value.every((v) => typeof v === "string") ? value.join(" → ") : JSON.stringify(value);
-    if (typeof value === "object") {
-        return Object.entries(value)
-            .map(([k, v]) => `${k} ${formatValue(v)}`)
-            .join(", ");
+/** The shard hashes the run record (written by this merge, in `dir`) already computed. */
+async function recordedHashes(dir) {
+    try {
+        const record = JSON.parse(await readFile(join(dir, "hubmerge.json"), "utf8"));
+        return new Map((record.files ?? []).flatMap((f) => typeof f.path === "string" && typeof f.sha256 === "string" ? [[f.path, f.sha256]] : []));
     }
-    return String(value);
+    catch {
+        return new Map();
+    }
 }
-function formatNumber(x) {
-    if (!Number.isFinite(x))
-        return String(x);
-    if (Number.isInteger(x))
-        return String(x);
-    return Math.abs(x) >= 1e-3 ? String(Number(x.toPrecision(4))) : x.toExponential(2);
-}
-function formatKiB(bytes) {
-    return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
-}
-/** Markdown table cell text: no pipes or line breaks. */
-function md(text) {
-    return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+async function hashFile(path, algorithm, prefix = "") {
+    const hash = createHash(algorithm).update(prefix);
+    for await (const chunk of createReadStream(path))
+        hash.update(chunk);
+    return hash.digest("hex");
 }
 
 /**
@@ -31619,6 +27233,18 @@ function reproducibility(input) {
         "```sh",
         `npx ${record.tool.name}@${record.tool.version} merge merge.yaml --out ./merged`,
         "```",
+        "",
+        "To check it without re-creating everything (a seeded sample of the tensors, read by range):",
+        "",
+        "```sh",
+        `npx ${record.tool.name}@${record.tool.version} verify ${input.repo ?? "path/to/merged"}`,
+        "```",
+        ...(input.provenanceUrl
+            ? [
+                "",
+                `Build provenance: the workflow run that made these files attested them ([attestations](${input.provenanceUrl}); check with \`gh attestation verify\`).`,
+            ]
+            : []),
     ].join("\n");
 }
 function usage(input) {
@@ -31651,178 +27277,6 @@ function hub(input) {
 function formatSettings(settings) {
     const parts = Object.entries(settings).map(([key, value]) => `${key} = \`${JSON.stringify(value)}\``);
     return parts.length > 0 ? parts.join(", ") : "defaults";
-}
-
-/**
- * After a commit POST whose answer was lost (a cut connection, a 5xx from a proxy), the only
- * safe question is "did it land?". Each publish puts a unique id in its commit message; this
- * looks for that id among the newest commits of the branch and checks that the commit sits
- * directly on the parent the publish asked for.
- */
-const PUBLISH_ID_TRAILER = "Hubmerge-Publish-Id";
-/** How far back to look: a lost answer is seconds old, so our commit is among the newest. */
-const SEARCH_DEPTH = 20;
-function publishIdTrailer(publishId) {
-    return `${PUBLISH_ID_TRAILER}: ${publishId}`;
-}
-async function findLandedCommit(lookup, publishId, parentCommit) {
-    const trailer = publishIdTrailer(publishId);
-    const commits = [];
-    const history = listCommits({
-        repo: { type: "model", name: lookup.repo },
-        revision: lookup.branch,
-        batchSize: SEARCH_DEPTH + 1,
-        hubUrl: lookup.hubUrl,
-        accessToken: lookup.accessToken,
-        fetch: lookup.fetch,
-    });
-    for await (const commit of history) {
-        commits.push(commit);
-        if (commits.length > SEARCH_DEPTH)
-            break;
-    }
-    const index = commits.findIndex((c) => c.message.includes(trailer) || c.title.includes(trailer));
-    const onParent = index >= 0 && commits[index + 1]?.oid === parentCommit;
-    return { head: commits[0]?.oid, landed: onParent ? commits[index].oid : undefined };
-}
-
-/** Files a merged model needs beside its weights, taken from the base (or tokenizer_source). */
-const TOKENIZER_FILES = [
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-    "added_tokens.json",
-    "tokenizer.model",
-    "spiece.model",
-    "vocab.json",
-    "vocab.txt",
-    "merges.txt",
-    "chat_template.jinja",
-    "chat_template.json",
-];
-const CHATML = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}" +
-    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
-const NAMED_TEMPLATES = { chatml: CHATML };
-/** Writes config.json, generation_config.json and the tokenizer files; returns their names. */
-async function writeAuxFiles(input) {
-    const written = [];
-    if (input.config) {
-        await writeFile(join(input.dir, "config.json"), JSON.stringify(input.config, null, 2) + "\n");
-        written.push("config.json");
-    }
-    const generation = await input.configSource.readFile("generation_config.json");
-    if (generation) {
-        await writeFile(join(input.dir, "generation_config.json"), generation);
-        written.push("generation_config.json");
-    }
-    for (const name of TOKENIZER_FILES) {
-        const bytes = await input.tokenizerSource.readFile(name);
-        if (!bytes)
-            continue;
-        await writeFile(join(input.dir, name), bytes);
-        written.push(name);
-    }
-    if (input.chatTemplate !== undefined) {
-        await writeFile(join(input.dir, "chat_template.jinja"), resolveChatTemplate(input.chatTemplate));
-        if (!written.includes("chat_template.jinja"))
-            written.push("chat_template.jinja");
-    }
-    return written.sort();
-}
-/** mergekit accepts a template's name or the Jinja text itself. */
-function resolveChatTemplate(value) {
-    if (value.includes("{{") || value.includes("{%"))
-        return value;
-    const named = NAMED_TEMPLATES[value];
-    if (named)
-        return named;
-    throw new HubmergeError("E_MANIFEST", `unknown chat_template ${JSON.stringify(value)}`, {
-        hint: `use one of ${Object.keys(NAMED_TEMPLATES).join(", ")}, or give the Jinja template text itself`,
-    });
-}
-
-/**
- * The local side of a publish: which files a finished output folder holds, a last check that
- * none of them contains the access token, and which files of the repo's previous output the new
- * commit must delete (old shard names, a tokenizer file the new base does not have).
- */
-/** Files up to this size are searched for the token whole; larger ones (shards) by their head. */
-const FULL_SCAN_BYTES = 64 * 1024 * 1024;
-const HEAD_SCAN_BYTES = 1024 * 1024;
-async function listOutputFiles(dir) {
-    let entries;
-    try {
-        entries = await readdir(dir, { recursive: true, withFileTypes: true });
-    }
-    catch (error) {
-        throw new HubmergeError("E_IO", `cannot read the output folder ${dir}: ${error.message}`, {
-            hint: "publish a folder that a finished merge wrote",
-            cause: error,
-        });
-    }
-    const files = [];
-    for (const entry of entries) {
-        if (!entry.isFile())
-            continue;
-        const absolutePath = join(entry.parentPath, entry.name);
-        const path = relative(dir, absolutePath).split(sep$2).join("/");
-        if (path.startsWith(".git/") || path === ".gitattributes")
-            continue;
-        const handle = await open$1(absolutePath, "r");
-        const size = (await handle.stat()).size;
-        await handle.close();
-        files.push({ path, absolutePath, size });
-    }
-    if (files.length === 0) {
-        throw new HubmergeError("E_IO", `the output folder ${dir} is empty`, {
-            hint: "publish a folder that a finished merge wrote",
-        });
-    }
-    return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
-/** Refuses to publish a file that contains the token (the message names the file, not the token). */
-async function assertNoTokenInFiles(files, token) {
-    const needle = Buffer.from(token);
-    for (const file of files) {
-        const limit = file.size <= FULL_SCAN_BYTES ? file.size : HEAD_SCAN_BYTES;
-        const handle = await open$1(file.absolutePath, "r");
-        try {
-            const bytes = Buffer.alloc(limit);
-            await handle.read(bytes, 0, limit, 0);
-            if (bytes.includes(needle)) {
-                throw new HubmergeError("E_USAGE", `refusing to publish: ${file.path} contains the access token`, {
-                    hint: "remove the token from that file (and revoke it, as it may have been copied elsewhere)",
-                });
-            }
-        }
-        finally {
-            await handle.close();
-        }
-    }
-}
-/** Names a merge writes; anything else in the repo (images, notes) belongs to the user. */
-function isModelOutputFile(path) {
-    const name = path.split("/").pop() ?? path;
-    if (path !== name)
-        return false;
-    return (name.endsWith(".safetensors") ||
-        name.endsWith(".safetensors.index.json") ||
-        /^pytorch_model.*\.bin(?:\.index\.json)?$/.test(name) ||
-        name === "config.json" ||
-        name === "generation_config.json" ||
-        TOKENIZER_FILES.includes(name));
-}
-/**
- * Files of the previous output that the new one no longer produces: those the previous run record
- * listed, and model files (weights, index, config, tokenizer) that would now contradict the new
- * ones. README.md and .gitattributes are never deleted.
- */
-function staleFiles(existing, produced, previousRecord) {
-    const recorded = new Set(previousRecord);
-    return existing
-        .filter((path) => path !== ".gitattributes" && path !== "README.md" && !produced.has(path))
-        .filter((path) => recorded.has(path) || isModelOutputFile(path))
-        .sort();
 }
 
 /**
@@ -31927,6 +27381,16 @@ const INDEX_JSON_LIMITS = {
     maxRootEntries: 1024,
     maxObjectEntries: 10_000_000,
 };
+/**
+ * transformers' index layout for a shard plan: sorted keys, 2-space indent, a final newline. A
+ * function of the plan alone, so the writer and a parts assembly produce the same bytes.
+ */
+function encodeShardIndex(plan) {
+    const weightMap = plan.files.flatMap((shard) => shard.tensors.map((tensor) => [tensor.name, shard.file]));
+    weightMap.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const index = { metadata: { total_size: plan.totalSize }, weight_map: Object.fromEntries(weightMap) };
+    return new TextEncoder().encode(`${JSON.stringify(index, null, 2)}\n`);
+}
 /** Reads the index of `model` and returns its weight_map (tensor name → shard path). */
 async function readShardIndex(model) {
     const where = `${model.ref}: ${SHARD_INDEX_FILE}`;
@@ -31993,14 +27457,31 @@ const TOOL = { name: pkg.name, version: pkg.version };
  * pinned sources) and what it produced (each file's size and sha256). The output folder keeps it
  * beside the weights, the card shows it, the publisher reads the previous one to know which files
  * of an earlier output to delete, and a later local run takes it as leave to replace the folder.
+ * It also keeps the manifest's text and every output tensor's sha256, so that `hubmerge verify`
+ * can re-create any part of the merge and compare (docs/verify.md).
  */
 /** The record's file name in an output folder (and in the published repo). */
 const RUN_RECORD_FILE = "hubmerge.json";
-/** The record of a finished merge; the shard index (written when there are several shards) is hashed too. */
+/** Where a large model's tensor digests go instead of hubmerge.json (which stays small to read). */
+const TENSOR_DIGESTS_FILE = "hubmerge.tensors.json";
+/**
+ * Up to this many tensors, their digests sit in hubmerge.json itself (about 130 bytes each: a 70B
+ * Llama's 723 tensors make ~95 KB). Beyond it (mixtures of experts have tens of thousands) they
+ * go to hubmerge.tensors.json, which the record names by size and sha256.
+ */
+const INLINE_TENSOR_DIGESTS = 1024;
+/**
+ * The record of a finished merge; the shard index (written when there are several shards) is
+ * hashed too. Above `inlineTensorLimit` tensors, this writes hubmerge.tensors.json into `dir`.
+ */
 async function buildRunRecord(input) {
     const files = input.shards.map(({ file, size, sha256 }) => ({ path: file, size, sha256 }));
     if (files.length > 1)
         files.push(await describeFile(input.dir, SHARD_INDEX_FILE));
+    const digests = input.shards.flatMap((shard) => shard.tensors.map(({ name, sha256 }) => ({ name, shard: shard.file, sha256 })));
+    const tensors = digests.length > (input.inlineTensorLimit ?? INLINE_TENSOR_DIGESTS)
+        ? { tensorsFile: await writeTensorDigests(input.dir, digests) }
+        : { tensors: digests };
     // The key order is the file's byte layout: keep it as it is.
     return {
         tool: TOOL,
@@ -32012,7 +27493,20 @@ async function buildRunRecord(input) {
         dtype: input.dtype,
         files,
         warnings: input.warnings,
+        ...(input.sourceCache === undefined ? {} : { sourceCache: input.sourceCache }),
+        manifestText: input.manifestText,
+        ...tensors,
     };
+}
+/** The digest file's bytes: a JSON array, one tensor per line, so a diff shows which changed. */
+function encodeTensorDigests(digests) {
+    return `[\n${digests.map((d) => JSON.stringify(d)).join(",\n")}\n]\n`;
+}
+async function writeTensorDigests(dir, digests) {
+    const bytes = Buffer.from(encodeTensorDigests(digests));
+    await writeFile(join(dir, TENSOR_DIGESTS_FILE), bytes);
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    return { path: TENSOR_DIGESTS_FILE, size: bytes.byteLength, sha256, count: digests.length };
 }
 async function writeRunRecord(dir, record) {
     await writeFile(join(dir, RUN_RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
@@ -32025,9 +27519,11 @@ function recordedFiles(recordJson) {
         const record = JSON.parse(new TextDecoder().decode(recordJson));
         if (!Array.isArray(record.files))
             return [];
-        return record.files.flatMap((f) => typeof f === "object" && f !== null && typeof f.path === "string"
-            ? [f.path]
-            : []);
+        const hasPath = (f) => typeof f === "object" && f !== null && typeof f.path === "string";
+        const paths = record.files.flatMap((f) => (hasPath(f) ? [f.path] : []));
+        if (hasPath(record.tensorsFile) && record.tensorsFile.path === TENSOR_DIGESTS_FILE)
+            paths.push(TENSOR_DIGESTS_FILE);
+        return paths;
     }
     catch {
         return [];
@@ -32075,7 +27571,8 @@ async function prepareTargetRepo(opts) {
     const readme = await source.readFile("README.md");
     const madeByHubmerge = readme !== null && new TextDecoder().decode(readme).includes(CARD_MARKER);
     const previousOutput = madeByHubmerge ? recordedFiles(await source.readFile(RUN_RECORD_FILE)) : [];
-    return { head: info.sha, files, created, madeByHubmerge, previousOutput };
+    const refs = new Map(files.flatMap((path) => (source.file(path) ? [[path, source.file(path)]] : [])));
+    return { head: info.sha, files, created, madeByHubmerge, previousOutput, refs };
 }
 /** The branch head and visibility; undefined when the repo does not exist. */
 async function headInfo(opts, apiFetch, codes, ctx) {
@@ -32142,47 +27639,9 @@ function checkVisibility(opts, isPrivate, created) {
  * when its answer is lost, the publisher looks for its own commit (a unique id in the message)
  * and re-sends only when the branch is still at the parent, which `parentCommit` makes safe.
  */
-const BRANCH = "main";
+const BRANCH$1 = "main";
 /** Sends of the commit at most; a re-send only happens when the previous one provably did not land. */
 const COMMIT_SENDS = 3;
-async function publishFolder(opts) {
-    const token = requireWriteToken(opts);
-    const hub = { hubUrl: opts.hub.hubUrl, token };
-    const emit = opts.onProgress ?? (() => undefined);
-    const retry = {
-        ...opts.retry,
-        onRetry: (info) => {
-            opts.retry?.onRetry?.(info);
-            emit({ event: "retry", info });
-        },
-    };
-    const files = await listOutputFiles(opts.dir);
-    await assertNoTokenInFiles(files, token);
-    emit({ event: "phase", phase: "inspecting" });
-    const target = await prepareTargetRepo({
-        hub,
-        repo: opts.repo,
-        private: opts.private,
-        branch: BRANCH,
-        fetch: opts.fetch,
-        retry,
-        signal: opts.signal,
-        warn: (message) => emit({ event: "warning", message }),
-    });
-    refuseForeignRepo(opts, target);
-    const produced = new Set(files.map((f) => f.path));
-    const deleted = staleFiles(target.files, produced, target.previousOutput);
-    const operations = [
-        ...files.map((f) => ({
-            operation: "addOrUpdate",
-            path: f.path,
-            content: pathToFileURL(f.absolutePath),
-        })),
-        ...deleted.map((path) => ({ operation: "delete", path })),
-    ];
-    const commitSha = await commitChecked(opts, hub, retry, target.head, operations, emit);
-    return { commitSha, url: `${opts.hub.hubUrl}/${opts.repo}`, created: target.created, deleted };
-}
 function requireWriteToken(opts) {
     const problem = repoIdProblem(opts.repo, true);
     if (problem !== undefined) {
@@ -32212,7 +27671,8 @@ function refuseForeignRepo(opts, target) {
         hint: "choose another hubmerge.output.repo, or set hubmerge.output.overwrite: true to replace its model files",
     });
 }
-async function commitChecked(opts, hub, retry, parentCommit, operations, emit) {
+/** Sends the commit; after a lost answer or a conflict, finds out whether it landed (see top). */
+async function commitChecked(opts, hub, retry, parentCommit, sendOnce, emit) {
     const codes = new HubErrorCodes();
     const fetch = createRetryingFetch({ ...retry, fetch: codes.wrap(opts.fetch) });
     const publishId = randomUUID();
@@ -32222,13 +27682,13 @@ async function commitChecked(opts, hub, retry, parentCommit, operations, emit) {
     const ctx = {
         action: "publishing",
         repo: opts.repo,
-        revision: BRANCH,
+        revision: BRANCH$1,
         hubUrl: hub.hubUrl,
         token: hub.token,
     };
     const lookup = {
         repo: opts.repo,
-        branch: BRANCH,
+        branch: BRANCH$1,
         hubUrl: hub.hubUrl,
         accessToken: hub.token,
         fetch,
@@ -32236,7 +27696,7 @@ async function commitChecked(opts, hub, retry, parentCommit, operations, emit) {
     for (let send = 1;; send++) {
         const attempt = { reachedCommit: false };
         try {
-            return await sendCommit(opts, hub, fetch, parentCommit, description, operations, emit, attempt);
+            return await sendOnce(fetch, description, attempt);
         }
         catch (error) {
             if (opts.signal?.aborted || isAbortError$1(error))
@@ -32258,32 +27718,6 @@ async function commitChecked(opts, hub, retry, parentCommit, operations, emit) {
         }
     }
 }
-async function sendCommit(opts, hub, fetch, parentCommit, description, operations, emit, attempt) {
-    const steps = commitIter({
-        repo: { type: "model", name: opts.repo },
-        branch: BRANCH,
-        title: opts.commitTitle,
-        description,
-        operations,
-        parentCommit,
-        useXet: false,
-        hubUrl: hub.hubUrl,
-        accessToken: hub.token,
-        fetch,
-        abortSignal: opts.signal,
-    });
-    let step = await steps.next();
-    while (!step.done) {
-        if (step.value.event === "phase" && step.value.phase === "committing")
-            attempt.reachedCommit = true;
-        emit(step.value);
-        step = await steps.next();
-    }
-    const output = step.value;
-    if (!output?.commit.oid)
-        throw new HubmergeError("E_NETWORK", `the Hub did not say which commit it made on ${opts.repo}`);
-    return output.commit.oid;
-}
 /** An answer that may hide a commit which landed: no answer at all, or a server-side failure. */
 function isLostAnswer(error) {
     if (error instanceof HubApiError)
@@ -32300,31 +27734,6 @@ function lostCommitError(repo, error, token) {
         where: { model: repo },
         hint: "the Hub is unreachable or failing: try again later (the uploaded files are kept, so a re-run is quick)",
     });
-}
-
-const ALIASES = {
-    float32: "float32",
-    fp32: "float32",
-    f32: "float32",
-    float: "float32",
-    single: "float32",
-    float16: "float16",
-    fp16: "float16",
-    f16: "float16",
-    half: "float16",
-    bfloat16: "bfloat16",
-    bf16: "bfloat16",
-};
-function parseDType(name) {
-    const bare = name
-        .trim()
-        .toLowerCase()
-        .replace(/^torch\./, "");
-    const dtype = ALIASES[bare];
-    if (dtype === undefined)
-        return undefined;
-    const mergekitName = name === dtype || name === `torch.${dtype}`;
-    return { dtype, mergekitName };
 }
 
 /**
@@ -32424,6 +27833,10 @@ const EXPECTED = {
     dtype: "`bfloat16`, `float16` or `float32`",
     out_dtype: "`bfloat16`, `float16` or `float32`",
     tokenizer_source: "`base`, `union` or a model reference",
+    tokenizer: "a mapping such as `{source: union, tokens: {…}, pad_to_multiple_of: 64}`",
+    tokens: "a mapping of token text to `{source: …, force: …}`",
+    pad_to_multiple_of: "a whole number ≥ 1",
+    force: "`true` or `false`",
     chat_template: "a template name such as `chatml`, or a Jinja template string",
     "models[]": "a mapping such as `{model: org/name, parameters: {…}}`",
     "slices[]": "a mapping such as `{sources: [...]}`",
@@ -32517,7 +27930,9 @@ function describeIssue(issue, root, tree) {
 function describeUnknownKey(issue, tree) {
     const path = issue.path;
     const key = issue.keys[0] ?? "";
-    const known = SCHEMA_KEYS[fieldName(path)] ?? [];
+    // A token's settings sit under its own text: `tokenizer.tokens.<|im_start|>`.
+    const field = path.length >= 3 && path[path.length - 2] === "tokens" ? "tokens{}" : fieldName(path);
+    const known = SCHEMA_KEYS[field] ?? [];
     const suggestion = closestMatch(key, known);
     const where = path.length === 0 ? "the manifest" : `\`${formatPath(path)}\``;
     return {
@@ -32531,6 +27946,8 @@ const SCHEMA_KEYS = {
     hubmerge: ["output", "seed", "dare_rescale", "allow_incompatible", "card"],
     output: ["repo", "private", "license", "overwrite"],
     card: ["title", "description", "tags", "include_manifest"],
+    tokenizer: ["source", "tokens", "pad_to_multiple_of"],
+    "tokens{}": ["source", "force"],
 };
 function compare(a, b) {
     return a.line - b.line || a.column - b.column;
@@ -32541,6 +27958,31 @@ function firstIssueError(issues, root, tree, file) {
     located.sort((a, b) => compare(a.pos, b.pos));
     const first = located[0] ?? { pos: { line: 1, column: 1 }, message: "The manifest is invalid.", hint: "" };
     return manifestError(file, first.pos, first.message, first.hint);
+}
+
+const ALIASES = {
+    float32: "float32",
+    fp32: "float32",
+    f32: "float32",
+    float: "float32",
+    single: "float32",
+    float16: "float16",
+    fp16: "float16",
+    f16: "float16",
+    half: "float16",
+    bfloat16: "bfloat16",
+    bf16: "bfloat16",
+};
+function parseDType(name) {
+    const bare = name
+        .trim()
+        .toLowerCase()
+        .replace(/^torch\./, "");
+    const dtype = ALIASES[bare];
+    if (dtype === undefined)
+        return undefined;
+    const mergekitName = name === dtype || name === `torch.${dtype}`;
+    return { dtype, mergekitName };
 }
 
 /**
@@ -32559,15 +28001,12 @@ const TOP = {
         "dtype",
         "out_dtype",
         "tokenizer_source",
+        "tokenizer",
         "chat_template",
         "hubmerge",
     ],
     unsupported: {
         modules: { what: "Multi-module merges (`modules`)", hint: "Use `models` or `slices` at the top level." },
-        tokenizer: {
-            what: "The `tokenizer` block (token surgery)",
-            hint: "Use `tokenizer_source: base`, `union` or a model reference instead.",
-        },
     },
 };
 const MODEL_ENTRY = { known: ["model", "parameters"] };
@@ -32580,7 +28019,16 @@ const SLICE = {
 };
 const SOURCE = { known: ["model", "layer_range", "parameters"] };
 const FILTER_ENTRY = { known: ["filter", "value"] };
-function isPlain$1(value) {
+/**
+ * Names that reach an object's prototype when used as a property name. They are never mergekit
+ * keys, and code further on that indexes a mapping by them would read the prototype instead of
+ * the manifest, so they are refused outright instead of being warned about and passed along.
+ */
+const PROTOTYPE_NAMES = new Set([
+    "prototype",
+    ...Object.getOwnPropertyNames(Object.prototype),
+]);
+function isPlain$2(value) {
     return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
 class KeyChecker {
@@ -32613,17 +28061,19 @@ class KeyChecker {
         if (!Array.isArray(list))
             return;
         list.forEach((entry, index) => {
-            if (isPlain$1(entry))
+            if (isPlain$2(entry))
                 visit(entry, [...path, index]);
         });
     }
     checkParams(params, path) {
-        if (!isPlain$1(params))
+        if (!isPlain$2(params))
             return;
         for (const [name, setting] of Object.entries(params)) {
+            if (PROTOTYPE_NAMES.has(name))
+                this.refuseReserved(name, [...path, name], `in \`${formatPath(path)}\``);
             const entries = Array.isArray(setting) ? setting : [setting];
             entries.forEach((entry, index) => {
-                if (isPlain$1(entry))
+                if (isPlain$2(entry))
                     this.checkKeys(entry, [...path, name, index], FILTER_ENTRY);
             });
         }
@@ -32633,8 +28083,13 @@ class KeyChecker {
         for (const key of Object.keys(mapping)) {
             if (context.known.includes(key))
                 continue;
+            if (PROTOTYPE_NAMES.has(key))
+                this.refuseReserved(key, [...path, key], where);
             const pos = this.tree.locateKey([...path, key]) ?? this.tree.nearest(path);
-            const unsupported = context.unsupported?.[key];
+            // Own keys only: `constructor` or `toString` must not find Object.prototype's members.
+            const unsupported = context.unsupported !== undefined && Object.hasOwn(context.unsupported, key)
+                ? context.unsupported[key]
+                : undefined;
             if (unsupported !== undefined) {
                 throw manifestError(this.file, pos, `${unsupported.what} is not supported by hubmerge yet.`, unsupported.hint);
             }
@@ -32644,6 +28099,10 @@ class KeyChecker {
             }
             this.warnings.push({ message: `Unknown key \`${key}\` ${where} is ignored.`, pos });
         }
+    }
+    refuseReserved(key, path, where) {
+        const pos = this.tree.locateKey(path) ?? this.tree.nearest(path.slice(0, -1));
+        throw manifestError(this.file, pos, `Unknown key \`${key}\` ${where}.`, "Remove it: it is not a mergekit or hubmerge key (names of JavaScript object internals are refused).");
     }
     /** Exactly one of `models` and `slices`, and not empty. */
     checkModelsOrSlices(root) {
@@ -32802,6 +28261,93 @@ function parseSeed(text) {
 }
 
 /**
+ * mergekit's tokenizer settings: `tokenizer_source: base | union | <model>`, or the `tokenizer:`
+ * block (`source`, `tokens`, `pad_to_multiple_of`). Both forms become one `TokenizerSettings`;
+ * mergekit refuses a manifest with both, and so does this schema (in parse.ts).
+ */
+const TOKEN_HINT = 'Write `source: org/model`, `source: {kind: model_token, model: org/model, token: "<s>"}` ' +
+    "(or `token_id: 1`), or `source: {kind: zero}`.";
+function fail$1(ctx, message, hint, path = []) {
+    ctx.addIssue({ code: "custom", message, path, params: { hint, subject: path.length } });
+    return NEVER;
+}
+function isPlain$1(value) {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+/** `base`, `union`, or a model reference checked by `modelRef`. */
+function tokenizerSourceValue(modelRef) {
+    return union([literal("base"), literal("union"), modelRef]);
+}
+function tokenSourceSchema(modelRef) {
+    const modelToken = strictObject({
+        kind: literal("model_token"),
+        model: modelRef,
+        token: string().min(1).optional(),
+        token_id: number().int().nonnegative().optional(),
+    })
+        .transform((value, ctx) => {
+        if ((value.token === undefined) === (value.token_id === undefined)) {
+            return fail$1(ctx, "needs exactly one of `token` and `token_id`", TOKEN_HINT);
+        }
+        return {
+            kind: "model_token",
+            model: value.model,
+            ...(value.token !== undefined && { token: value.token }),
+            ...(value.token_id !== undefined && { tokenId: value.token_id }),
+        };
+    });
+    const zero = strictObject({ kind: literal("zero") }).transform(() => ({ kind: "zero" }));
+    const model = modelRef.transform((ref) => ({ kind: "model", model: ref }));
+    return unknown().transform((value, ctx) => {
+        if (value === undefined || value === null) {
+            // mergekit accepts a missing source and then fails while merging; say so before.
+            return fail$1(ctx, "is missing: each token needs a source", TOKEN_HINT);
+        }
+        const kind = isPlain$1(value) ? value.kind : undefined;
+        const schema = typeof value === "string"
+            ? model
+            : kind === "model_token"
+                ? modelToken
+                : kind === "zero"
+                    ? zero
+                    : undefined;
+        if (schema === undefined) {
+            return fail$1(ctx, "is neither a model reference nor `{kind: model_token, ...}` / `{kind: zero}`", TOKEN_HINT);
+        }
+        const parsed = schema.safeParse(value);
+        if (parsed.success)
+            return parsed.data;
+        const issue = parsed.error.issues[0];
+        const path = issue.path.filter((k) => typeof k !== "symbol");
+        return fail$1(ctx, issue.message, TOKEN_HINT, path);
+    });
+}
+const padSchema = unknown().transform((value, ctx) => {
+    if (value === undefined || value === null)
+        return undefined;
+    if (typeof value === "number" && Number.isSafeInteger(value) && value >= 1)
+        return value;
+    return fail$1(ctx, `is ${JSON.stringify(value)}, not a whole number ≥ 1`, "Write the multiple the vocabulary is padded to, e.g. `pad_to_multiple_of: 64`.");
+});
+/** The `tokenizer:` block, with mergekit's defaults (`source: union`). */
+function tokenizerBlockSchema(modelRef) {
+    const setting = strictObject({
+        source: tokenSourceSchema(modelRef),
+        force: boolean().default(false),
+    });
+    return strictObject({
+        source: tokenizerSourceValue(modelRef).default("union"),
+        tokens: record(string().min(1), setting).nullish(),
+        pad_to_multiple_of: padSchema.optional(),
+    })
+        .transform((block) => ({
+        source: block.source,
+        tokens: Object.entries(block.tokens ?? {}),
+        ...(block.pad_to_multiple_of != null && { padToMultipleOf: block.pad_to_multiple_of }),
+    }));
+}
+
+/**
  * The manifest's shape as zod schemas, applied to the YAML document's plain JS value. Every
  * issue keeps the path of the offending node, which the parser turns into a line and column.
  * Custom issues carry `params.hint` (how to fix it) and either `params.sentence` (the message is
@@ -32866,7 +28412,7 @@ const outputRepoSchema = string().transform((repo, ctx) => {
 });
 /** `x:` with nothing after it reads as "use the defaults". */
 function nullAsEmpty(schema) {
-    return preprocess((value) => value ?? {}, schema);
+    return preprocess$1((value) => value ?? {}, schema);
 }
 const outputSchema = strictObject({
     repo: outputRepoSchema,
@@ -32933,9 +28479,61 @@ function buildManifestSchema(manifestDir) {
         dtype: dtypeSchema.optional(),
         out_dtype: dtypeSchema.optional(),
         tokenizer_source: tokenizerSourceSchema(manifestDir).optional(),
+        tokenizer: tokenizerBlockSchema(modelRef).optional(),
         chat_template: string().min(1).optional(),
         hubmerge: nullAsEmpty(hubmergeSchema),
     });
+}
+
+/**
+ * One `TokenizerSettings` from `tokenizer_source` or the `tokenizer:` block, as mergekit reads
+ * them: the key alone means "this source, no token settings"; the block defaults to `union`.
+ */
+function tokenizerSettings(raw, tree, file, dir) {
+    if (raw.tokenizer_source !== undefined && raw.tokenizer !== undefined) {
+        const pos = tree.locateKey(["tokenizer"]) ?? tree.nearest(["tokenizer"]);
+        throw manifestError(file, pos, "The manifest has both `tokenizer_source` and a `tokenizer` block; mergekit accepts one of them.", "Move the source into the block (`tokenizer: {source: union}`) and remove `tokenizer_source`.");
+    }
+    if (raw.tokenizer !== undefined)
+        return { ...raw.tokenizer, key: "tokenizer" };
+    const source = raw.tokenizer_source;
+    if (source === undefined)
+        return undefined;
+    return {
+        source: source === "base" || source === "union" ? source : parseModelRef(source, dir),
+        tokens: [],
+        key: "tokenizer_source",
+    };
+}
+
+/**
+ * Where an unclosed `{` or `[` opened. The YAML parser notices a missing `}` only where the next
+ * block line starts, one or more lines later; the mistake is on the line that opened it.
+ */
+/** Offset of the innermost unclosed flow collection that opened before `before`, if any. */
+function unclosedFlowStart(text, before) {
+    const starts = [];
+    collect([...new distExports.Parser().parse(text)], starts);
+    return starts.filter((offset) => offset < before).sort((a, b) => b - a)[0];
+}
+function collect(node, out) {
+    if (Array.isArray(node)) {
+        for (const item of node)
+            collect(item, out);
+        return;
+    }
+    if (node === null || typeof node !== "object")
+        return;
+    const token = node;
+    if (token.type === "flow-collection" && typeof token.offset === "number") {
+        const close = token.start?.source === "{" ? "}" : "]";
+        const closed = Array.isArray(token.end) && token.end.some((t) => t.source === close);
+        if (!closed)
+            out.push(token.offset);
+    }
+    for (const [key, value] of Object.entries(node))
+        if (key !== "source")
+            collect(value, out);
 }
 
 /**
@@ -32946,7 +28544,7 @@ function buildManifestSchema(manifestDir) {
 const MAX_ALIAS_COUNT = 100;
 const SYNTAX_HINTS = {
     DUPLICATE_KEY: "Remove or rename one of the two keys; YAML keys must be unique in a mapping.",
-    MULTIPLE_DOCS: "Keep one YAML document per manifest: remove the extra `---`.",
+    MULTIPLE_DOCS: "Several documents make a mergekit-multi file (one merge per document, each with a `name:`): `hubmerge plan` and `hubmerge merge` run it; elsewhere keep one document per manifest.",
     TAB_AS_INDENT: "Indent with spaces; YAML does not allow tabs for indentation.",
 };
 const DEFAULT_SYNTAX_HINT = "Fix the YAML at this position: check the indentation, closing `]`, `}` or quotes, and quote values that contain `: ` or ` #`.";
@@ -32969,9 +28567,12 @@ class YamlTree {
         });
         const [error] = doc.errors;
         if (error !== undefined) {
-            const at = error.linePos?.[0] ?? lines.linePos(error.pos[0]);
-            const message = error.message.split(/ at line \d+, column \d+/)[0] ?? error.message;
-            throw new HubmergeError("E_MANIFEST", `YAML syntax error: ${message}.`, {
+            const opened = error.code === "BAD_INDENT" ? unclosedFlowStart(text, error.pos[0]) : undefined;
+            const at = opened !== undefined ? lines.linePos(opened) : (error.linePos?.[0] ?? lines.linePos(error.pos[0]));
+            const message = error.code === "MULTIPLE_DOCS"
+                ? "This file holds several YAML documents (a mergekit-multi file), where one merge config was expected"
+                : `YAML syntax error: ${error.message.split(/ at line \d+, column \d+/)[0] ?? error.message}`;
+            throw new HubmergeError("E_MANIFEST", `${message}.`, {
                 where: { file, line: at.line, column: at.col },
                 hint: SYNTAX_HINTS[error.code] ?? DEFAULT_SYNTAX_HINT,
             });
@@ -33149,12 +28750,14 @@ function parseManifest(text, file) {
     const keys = new KeyChecker(tree, file);
     keys.checkAll(root);
     useSeedSourceText(root, tree);
-    const dir = dirname$1(resolve$1(file));
+    const dir = dirname$1(resolve(file));
     const result = buildManifestSchema(dir).safeParse(root);
     if (!result.success)
         throw firstIssueError(result.error.issues, root, tree, file);
     const warnings = [...tree.warnings(), ...keys.warnings, ...dtypeWarnings(root, tree)];
+    const tokenizer = tokenizerSettings(result.data, tree, file, dir);
     return assemble(result.data, tree, {
+        ...(tokenizer !== undefined && { tokenizer }),
         file,
         dir,
         text,
@@ -33183,6 +28786,189 @@ async function loadManifest(path) {
     return parseManifest(text, path);
 }
 
+/**
+ * Multi-document manifests, as mergekit-multi (`mergekit-multimerge`) reads them: several YAML
+ * documents, each a merge config with a `name:`, where a later merge may name an earlier one as a
+ * model. At most one document has no name: the final merge. This module splits the file, parses
+ * each document as its own manifest (with the file's line numbers), and orders the merges so
+ * that every intermediate is made before it is read. Running them is the pipeline's job.
+ */
+/** A merge name becomes a folder name (as in mergekit's intermediate directory). */
+const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,95}$/;
+const MULTI_HINT = "Each document of a mergekit-multi file is one merge config with a `name:`; see docs/manifest.md.";
+/** Spaces for every character but line breaks, so that lines and columns stay those of the file. */
+function blank(text) {
+    return text.replace(/[^\r\n]/g, " ");
+}
+function namePair(doc) {
+    if (!distExports.isMap(doc.contents))
+        return undefined;
+    return doc.contents.items.find((pair) => distExports.isScalar(pair.key) && pair.key.value === "name");
+}
+function readName(pair, file, lines) {
+    const node = pair.value;
+    const offset = distExports.isScalar(node) ? node.range?.[0] : distExports.isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+    const at = lines.linePos(offset ?? 0);
+    const pos = { line: at.line, column: at.col };
+    const name = distExports.isScalar(node) ? node.value : undefined;
+    if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
+        throw manifestError(file, pos, `A merge's \`name:\` must be a short name of letters, digits, \`.\`, \`_\` and \`-\`; got ${JSON.stringify(name ?? null)}.`, "mergekit-multi stores each named merge in a folder of that name: write e.g. `name: math-merge`.");
+    }
+    return { name, pos };
+}
+/** The documents of a file, or undefined when it holds just one (an ordinary manifest). */
+function splitDocuments(text, file) {
+    const lines = new distExports.LineCounter();
+    const docs = distExports.parseAllDocuments(text, { version: "1.1", lineCounter: lines });
+    if (!Array.isArray(docs) || docs.length < 2)
+        return undefined;
+    return docs.map((doc) => {
+        const [start, , end] = doc.range;
+        let body = text.slice(start, end);
+        const pair = namePair(doc);
+        let named;
+        if (pair && distExports.isScalar(pair.key) && !(distExports.isMap(doc.contents) && doc.contents.flow)) {
+            named = readName(pair, file, lines);
+            // The name is the file's business, not the merge's: blanked, so the manifest never sees it.
+            const from = pair.key.range[0] - start;
+            const to = (distExports.isScalar(pair.value) ? pair.value.range[1] : pair.key.range[1]) - start;
+            body = body.slice(0, from) + blank(body.slice(from, to)) + body.slice(to);
+        }
+        const at = lines.linePos(doc.contents?.range?.[0] ?? start);
+        return {
+            ...(named && { name: named.name, namePos: named.pos }),
+            text: blank(text.slice(0, start)) + body,
+            pos: { line: at.line, column: at.col },
+        };
+    });
+}
+/** The name a reference would have if it named a merge of this file (mergekit ignores the revision). */
+function nameOf(ref) {
+    return ref.raw.split("@")[0];
+}
+function refSites(manifest) {
+    const sites = [];
+    if (manifest.baseModel) {
+        sites.push({
+            raw: manifest.baseModel.raw,
+            ref: manifest.baseModel,
+            pos: manifest.locate(["base_model"]),
+        });
+    }
+    manifest.models?.forEach((m) => sites.push({ raw: m.ref.raw, ref: m.ref, pos: m.pos }));
+    manifest.slices?.forEach((s) => s.sources.forEach((src) => sites.push({ raw: src.ref.raw, ref: src.ref, pos: src.pos })));
+    const tokenizer = manifest.tokenizerSource;
+    if (tokenizer !== undefined)
+        sites.push({ raw: tokenizer, pos: manifest.locate(["tokenizer_source"]) });
+    return sites;
+}
+function usedNames(manifest, names, docPos) {
+    const uses = [];
+    for (const site of refSites(manifest)) {
+        const name = site.ref ? nameOf(site.ref) : site.raw;
+        const pos = site.pos ?? docPos;
+        if (names.has(name)) {
+            if (site.raw !== name) {
+                throw manifestError(manifest.file, pos, `\`${site.raw}\` pins a revision of the merge \`${name}\` of this file; an intermediate merge has none.`, `Write just \`${name}\`.`);
+            }
+            if (!uses.includes(name))
+                uses.push(name);
+            continue;
+        }
+        const typo = site.ref?.kind === "hub" && !name.includes("/") ? closestMatch(name, names) : undefined;
+        if (typo !== undefined) {
+            throw manifestError(manifest.file, pos, `\`${name}\` is not the name of a merge in this file (and not an \`org/name\` Hub repo).`, `Did you mean \`${typo}\`?`);
+        }
+    }
+    return uses;
+}
+function parseSteps(docs, file) {
+    const names = new Set();
+    let unnamed;
+    for (const doc of docs) {
+        if (doc.name === undefined) {
+            if (unnamed) {
+                throw manifestError(file, doc.pos, "This file has two documents without `name:`; a mergekit-multi file has at most one unnamed (final) merge.", "Give each intermediate merge a `name:` that later merges use as a model.");
+            }
+            unnamed = doc;
+        }
+        else if (names.has(doc.name)) {
+            throw manifestError(file, doc.namePos, `Two merges are named \`${doc.name}\`.`, "Give each merge its own name.");
+        }
+        else
+            names.add(doc.name);
+    }
+    return docs.map((doc) => {
+        const manifest = parseManifest(doc.text, file);
+        return {
+            ...(doc.name !== undefined && { name: doc.name }),
+            manifest,
+            uses: usedNames(manifest, names, doc.pos),
+            pos: doc.namePos ?? doc.pos,
+        };
+    });
+}
+/** Dependencies first; a cycle is an error at the first merge (in file order) that is on one. */
+function order(steps, file) {
+    const byName = new Map(steps.filter((s) => s.name !== undefined).map((s) => [s.name, s]));
+    const done = new Set();
+    const ordered = [];
+    const visit = (step, path) => {
+        if (done.has(step))
+            return;
+        if (path.includes(step)) {
+            const cycle = [...path.slice(path.indexOf(step)), step].map((s) => `\`${s.name ?? "(final)"}\``);
+            throw manifestError(file, step.pos, `The merges ${cycle.join(" → ")} read each other in a cycle; no order can make them.`, "A merge may only use merges that do not (directly or through others) use it.");
+        }
+        for (const name of step.uses)
+            visit(byName.get(name), [...path, step]);
+        done.add(step);
+        ordered.push(step);
+    };
+    steps.forEach((step) => visit(step, []));
+    return ordered;
+}
+/** Parses a multi-document file into its ordered merges; undefined for a one-document manifest. */
+function parseMergeGraph(text, file) {
+    const docs = splitDocuments(text, file);
+    if (docs === undefined)
+        return undefined;
+    const steps = order(parseSteps(docs, file), file);
+    const used = new Set(steps.flatMap((s) => s.uses));
+    const final = steps.find((s) => s.name === undefined) ??
+        [...steps].reverse().find((s) => !used.has(s.name)) ??
+        steps[steps.length - 1];
+    if (final === undefined) {
+        throw new HubmergeError("E_MANIFEST", "The file holds no merge.", { where: { file }, hint: MULTI_HINT });
+    }
+    return { file, steps, final };
+}
+function swap(ref, made) {
+    const to = made.get(nameOf(ref));
+    return to === undefined || ref.raw !== nameOf(ref) ? ref : to;
+}
+/** The step's manifest with every reference to an earlier merge pointing where it was made. */
+function withIntermediates(manifest, made) {
+    const tokenizer = manifest.tokenizerSource;
+    const madeTokenizer = tokenizer === undefined ? undefined : made.get(tokenizer);
+    return {
+        ...manifest,
+        ...(manifest.baseModel && { baseModel: swap(manifest.baseModel, made) }),
+        ...(manifest.models && { models: manifest.models.map((m) => ({ ...m, ref: swap(m.ref, made) })) }),
+        ...(manifest.slices && {
+            slices: manifest.slices.map((s) => ({
+                ...s,
+                sources: s.sources.map((src) => ({ ...src, ref: swap(src.ref, made) })),
+            })),
+        }),
+        ...(madeTokenizer && {
+            tokenizerSource: madeTokenizer.kind === "local"
+                ? madeTokenizer.path
+                : `${madeTokenizer.repo}@${madeTokenizer.revision}`,
+        }),
+    };
+}
+
 /** Every model the manifest reads, once each, in manifest order. */
 function referencedModels(manifest) {
     const refs = [];
@@ -33193,18 +28979,3447 @@ function referencedModels(manifest) {
     add(manifest.baseModel);
     manifest.models?.forEach((m) => add(m.ref));
     manifest.slices?.forEach((s) => s.sources.forEach((src) => add(src.ref)));
-    const tokenizer = manifest.tokenizerSource;
-    if (tokenizer !== undefined && tokenizer !== "base") {
-        if (tokenizer === "union") {
-            throw new HubmergeError("E_MANIFEST", "tokenizer_source: union is not supported yet", {
-                where: { file: manifest.file, ...manifest.locate(["tokenizer_source"]) },
-                hint: "use `base` or name the model whose tokenizer the merge should keep",
-            });
-        }
-        add(parseModelRef(tokenizer, manifest.dir));
-    }
+    // A tokenizer-only source is read for its vocabulary (and its embedding rows, as mergekit does).
+    const tokenizer = manifest.tokenizer?.source;
+    if (typeof tokenizer === "object")
+        add(tokenizer);
     return refs;
 }
+
+var __defProp = Object.defineProperty;
+var __defNormalProp = (obj, key, value) => key in obj ? __defProp(obj, key, { enumerable: true, configurable: true, writable: true, value }) : obj[key] = value;
+var __publicField = (obj, key, value) => {
+  __defNormalProp(obj, key + "" , value);
+  return value;
+};
+
+// src/lexer.ts
+var TOKEN_TYPES = Object.freeze({
+  Text: "Text",
+  // The text between Jinja statements or expressions
+  NumericLiteral: "NumericLiteral",
+  // e.g., 123, 1.0
+  StringLiteral: "StringLiteral",
+  // 'string'
+  Identifier: "Identifier",
+  // Variables, functions, statements, booleans, etc.
+  Equals: "Equals",
+  // =
+  OpenParen: "OpenParen",
+  // (
+  CloseParen: "CloseParen",
+  // )
+  OpenStatement: "OpenStatement",
+  // {%
+  CloseStatement: "CloseStatement",
+  // %}
+  OpenExpression: "OpenExpression",
+  // {{
+  CloseExpression: "CloseExpression",
+  // }}
+  OpenSquareBracket: "OpenSquareBracket",
+  // [
+  CloseSquareBracket: "CloseSquareBracket",
+  // ]
+  OpenCurlyBracket: "OpenCurlyBracket",
+  // {
+  CloseCurlyBracket: "CloseCurlyBracket",
+  // }
+  Comma: "Comma",
+  // ,
+  Dot: "Dot",
+  // .
+  Colon: "Colon",
+  // :
+  Pipe: "Pipe",
+  // |
+  CallOperator: "CallOperator",
+  // ()
+  AdditiveBinaryOperator: "AdditiveBinaryOperator",
+  // + - ~
+  MultiplicativeBinaryOperator: "MultiplicativeBinaryOperator",
+  // * / // %
+  ExponentiationBinaryOperator: "ExponentiationBinaryOperator",
+  // **
+  ComparisonBinaryOperator: "ComparisonBinaryOperator",
+  // < > <= >= == !=
+  UnaryOperator: "UnaryOperator",
+  // ! - +
+  Comment: "Comment"
+  // {# ... #}
+});
+var Token = class {
+  /**
+   * Constructs a new Token.
+   * @param {string} value The raw value as seen inside the source code.
+   * @param {TokenType} type The type of token.
+   */
+  constructor(value, type) {
+    this.value = value;
+    this.type = type;
+  }
+};
+function isWord(char) {
+  return /\w/.test(char);
+}
+function isInteger(char) {
+  return /[0-9]/.test(char);
+}
+function isWhitespace(char) {
+  return /\s/.test(char);
+}
+var ORDERED_MAPPING_TABLE = [
+  // Control sequences
+  ["{%", TOKEN_TYPES.OpenStatement],
+  ["%}", TOKEN_TYPES.CloseStatement],
+  ["{{", TOKEN_TYPES.OpenExpression],
+  ["}}", TOKEN_TYPES.CloseExpression],
+  // Single character tokens
+  ["(", TOKEN_TYPES.OpenParen],
+  [")", TOKEN_TYPES.CloseParen],
+  ["{", TOKEN_TYPES.OpenCurlyBracket],
+  ["}", TOKEN_TYPES.CloseCurlyBracket],
+  ["[", TOKEN_TYPES.OpenSquareBracket],
+  ["]", TOKEN_TYPES.CloseSquareBracket],
+  [",", TOKEN_TYPES.Comma],
+  [".", TOKEN_TYPES.Dot],
+  [":", TOKEN_TYPES.Colon],
+  ["|", TOKEN_TYPES.Pipe],
+  // Comparison operators
+  ["<=", TOKEN_TYPES.ComparisonBinaryOperator],
+  [">=", TOKEN_TYPES.ComparisonBinaryOperator],
+  ["==", TOKEN_TYPES.ComparisonBinaryOperator],
+  ["!=", TOKEN_TYPES.ComparisonBinaryOperator],
+  ["<", TOKEN_TYPES.ComparisonBinaryOperator],
+  [">", TOKEN_TYPES.ComparisonBinaryOperator],
+  // Arithmetic operators
+  ["+", TOKEN_TYPES.AdditiveBinaryOperator],
+  ["-", TOKEN_TYPES.AdditiveBinaryOperator],
+  ["~", TOKEN_TYPES.AdditiveBinaryOperator],
+  ["**", TOKEN_TYPES.ExponentiationBinaryOperator],
+  // NOTE: must come before "*" so that "**" is matched first
+  ["*", TOKEN_TYPES.MultiplicativeBinaryOperator],
+  ["//", TOKEN_TYPES.MultiplicativeBinaryOperator],
+  // NOTE: must come before "/" so that "//" is matched first
+  ["/", TOKEN_TYPES.MultiplicativeBinaryOperator],
+  ["%", TOKEN_TYPES.MultiplicativeBinaryOperator],
+  // Assignment operator
+  ["=", TOKEN_TYPES.Equals]
+];
+var ESCAPE_CHARACTERS = /* @__PURE__ */ new Map([
+  ["n", "\n"],
+  // New line
+  ["t", "	"],
+  // Horizontal tab
+  ["r", "\r"],
+  // Carriage return
+  ["b", "\b"],
+  // Backspace
+  ["f", "\f"],
+  // Form feed
+  ["v", "\v"],
+  // Vertical tab
+  ["'", "'"],
+  // Single quote
+  ['"', '"'],
+  // Double quote
+  ["\\", "\\"]
+  // Backslash
+]);
+function preprocess(template, options = {}) {
+  if (template.endsWith("\n")) {
+    template = template.slice(0, -1);
+  }
+  if (options.lstrip_blocks) {
+    template = template.replace(/^[ \t]*({[#%-])/gm, "$1");
+  }
+  if (options.trim_blocks) {
+    template = template.replace(/([#%-]})\n/g, "$1");
+  }
+  return template.replace(
+    /(\s*){%(-?)\s*(?:end)?generation\s*(-?)%}(\s*)/gs,
+    (_, before, lstrip, rstrip, after) => (lstrip ? "" : before) + (rstrip ? "" : after)
+  );
+}
+function tokenize(source, options = {}) {
+  const tokens = [];
+  const src = preprocess(source, options);
+  let cursorPosition = 0;
+  let curlyBracketDepth = 0;
+  const consumeWhile = (predicate) => {
+    let str = "";
+    while (predicate(src[cursorPosition])) {
+      if (src[cursorPosition] === "\\") {
+        ++cursorPosition;
+        if (cursorPosition >= src.length) {
+          throw new SyntaxError("Unexpected end of input");
+        }
+        const escaped = src[cursorPosition++];
+        if (escaped === "x" || escaped === "u") {
+          const length = escaped === "x" ? 2 : 4;
+          const hex = src.slice(cursorPosition, cursorPosition + length);
+          if (hex.length !== length || /[^0-9a-f]/i.test(hex)) {
+            throw new SyntaxError(`Invalid hexadecimal escape sequence: \\${escaped}${hex}`);
+          }
+          str += String.fromCharCode(parseInt(hex, 16));
+          cursorPosition += length;
+          continue;
+        }
+        const unescaped = ESCAPE_CHARACTERS.get(escaped);
+        if (unescaped === void 0) {
+          throw new SyntaxError(`Unexpected escaped character: ${escaped}`);
+        }
+        str += unescaped;
+        continue;
+      }
+      str += src[cursorPosition++];
+      if (cursorPosition >= src.length) {
+        throw new SyntaxError("Unexpected end of input");
+      }
+    }
+    return str;
+  };
+  const stripTrailingWhitespace = () => {
+    const lastToken = tokens.at(-1);
+    if (lastToken && lastToken.type === TOKEN_TYPES.Text) {
+      lastToken.value = lastToken.value.trimEnd();
+      if (lastToken.value === "") {
+        tokens.pop();
+      }
+    }
+  };
+  const skipLeadingWhitespace = () => {
+    while (cursorPosition < src.length && isWhitespace(src[cursorPosition])) {
+      ++cursorPosition;
+    }
+  };
+  main:
+    while (cursorPosition < src.length) {
+      const lastTokenType = tokens.at(-1)?.type;
+      if (lastTokenType === void 0 || lastTokenType === TOKEN_TYPES.CloseStatement || lastTokenType === TOKEN_TYPES.CloseExpression || lastTokenType === TOKEN_TYPES.Comment) {
+        let text = "";
+        while (cursorPosition < src.length && // Keep going until we hit the next Jinja statement or expression
+        !(src[cursorPosition] === "{" && (src[cursorPosition + 1] === "%" || src[cursorPosition + 1] === "{" || src[cursorPosition + 1] === "#"))) {
+          text += src[cursorPosition++];
+        }
+        if (text.length > 0) {
+          tokens.push(new Token(text, TOKEN_TYPES.Text));
+          continue;
+        }
+      }
+      if (src[cursorPosition] === "{" && src[cursorPosition + 1] === "#") {
+        cursorPosition += 2;
+        const stripBefore = src[cursorPosition] === "-";
+        if (stripBefore) {
+          ++cursorPosition;
+        }
+        let comment = "";
+        while (src[cursorPosition] !== "#" || src[cursorPosition + 1] !== "}") {
+          if (cursorPosition + 2 >= src.length) {
+            throw new SyntaxError("Missing end of comment tag");
+          }
+          comment += src[cursorPosition++];
+        }
+        const stripAfter = comment.endsWith("-");
+        if (stripAfter) {
+          comment = comment.slice(0, -1);
+        }
+        if (stripBefore) {
+          stripTrailingWhitespace();
+        }
+        tokens.push(new Token(comment, TOKEN_TYPES.Comment));
+        cursorPosition += 2;
+        if (stripAfter) {
+          skipLeadingWhitespace();
+        }
+        continue;
+      }
+      if (src.slice(cursorPosition, cursorPosition + 3) === "{%-") {
+        stripTrailingWhitespace();
+        tokens.push(new Token("{%", TOKEN_TYPES.OpenStatement));
+        cursorPosition += 3;
+        continue;
+      }
+      if (src.slice(cursorPosition, cursorPosition + 3) === "{{-") {
+        stripTrailingWhitespace();
+        tokens.push(new Token("{{", TOKEN_TYPES.OpenExpression));
+        curlyBracketDepth = 0;
+        cursorPosition += 3;
+        continue;
+      }
+      consumeWhile(isWhitespace);
+      if (src.slice(cursorPosition, cursorPosition + 3) === "-%}") {
+        tokens.push(new Token("%}", TOKEN_TYPES.CloseStatement));
+        cursorPosition += 3;
+        skipLeadingWhitespace();
+        continue;
+      }
+      if (src.slice(cursorPosition, cursorPosition + 3) === "-}}") {
+        tokens.push(new Token("}}", TOKEN_TYPES.CloseExpression));
+        cursorPosition += 3;
+        skipLeadingWhitespace();
+        continue;
+      }
+      const char = src[cursorPosition];
+      if (char === "-" || char === "+") {
+        const lastTokenType2 = tokens.at(-1)?.type;
+        if (lastTokenType2 === TOKEN_TYPES.Text || lastTokenType2 === void 0) {
+          throw new SyntaxError(`Unexpected character: ${char}`);
+        }
+        switch (lastTokenType2) {
+          case TOKEN_TYPES.Identifier:
+          case TOKEN_TYPES.NumericLiteral:
+          case TOKEN_TYPES.StringLiteral:
+          case TOKEN_TYPES.CloseParen:
+          case TOKEN_TYPES.CloseSquareBracket:
+            break;
+          default: {
+            ++cursorPosition;
+            let num = consumeWhile(isInteger);
+            if (num.length > 0 && src[cursorPosition] === "." && isInteger(src[cursorPosition + 1])) {
+              ++cursorPosition;
+              const frac = consumeWhile(isInteger);
+              num = `${num}.${frac}`;
+            }
+            tokens.push(
+              new Token(`${char}${num}`, num.length > 0 ? TOKEN_TYPES.NumericLiteral : TOKEN_TYPES.UnaryOperator)
+            );
+            continue;
+          }
+        }
+      }
+      for (const [seq, type] of ORDERED_MAPPING_TABLE) {
+        if (seq === "}}" && curlyBracketDepth > 0) {
+          continue;
+        }
+        const slice2 = src.slice(cursorPosition, cursorPosition + seq.length);
+        if (slice2 === seq) {
+          tokens.push(new Token(seq, type));
+          if (type === TOKEN_TYPES.OpenExpression) {
+            curlyBracketDepth = 0;
+          } else if (type === TOKEN_TYPES.OpenCurlyBracket) {
+            ++curlyBracketDepth;
+          } else if (type === TOKEN_TYPES.CloseCurlyBracket) {
+            --curlyBracketDepth;
+          }
+          cursorPosition += seq.length;
+          continue main;
+        }
+      }
+      if (char === "'" || char === '"') {
+        ++cursorPosition;
+        const str = consumeWhile((c) => c !== char);
+        tokens.push(new Token(str, TOKEN_TYPES.StringLiteral));
+        ++cursorPosition;
+        continue;
+      }
+      if (isInteger(char)) {
+        let num = consumeWhile(isInteger);
+        if (tokens.at(-1)?.type !== TOKEN_TYPES.Dot && src[cursorPosition] === "." && isInteger(src[cursorPosition + 1])) {
+          ++cursorPosition;
+          const frac = consumeWhile(isInteger);
+          num = `${num}.${frac}`;
+        }
+        tokens.push(new Token(num, TOKEN_TYPES.NumericLiteral));
+        continue;
+      }
+      if (isWord(char)) {
+        const word = consumeWhile(isWord);
+        tokens.push(new Token(word, TOKEN_TYPES.Identifier));
+        continue;
+      }
+      throw new SyntaxError(`Unexpected character: ${char}`);
+    }
+  return tokens;
+}
+
+// src/ast.ts
+var Statement = class {
+  type = "Statement";
+};
+var Program = class extends Statement {
+  constructor(body) {
+    super();
+    this.body = body;
+  }
+  type = "Program";
+};
+var If = class extends Statement {
+  constructor(test, body, alternate) {
+    super();
+    this.test = test;
+    this.body = body;
+    this.alternate = alternate;
+  }
+  type = "If";
+};
+var For = class extends Statement {
+  constructor(loopvar, iterable, body, defaultBlock) {
+    super();
+    this.loopvar = loopvar;
+    this.iterable = iterable;
+    this.body = body;
+    this.defaultBlock = defaultBlock;
+  }
+  type = "For";
+};
+var Break = class extends Statement {
+  type = "Break";
+};
+var Continue = class extends Statement {
+  type = "Continue";
+};
+var SetStatement = class extends Statement {
+  constructor(assignee, value, body) {
+    super();
+    this.assignee = assignee;
+    this.value = value;
+    this.body = body;
+  }
+  type = "Set";
+};
+var Macro = class extends Statement {
+  constructor(name, args, body) {
+    super();
+    this.name = name;
+    this.args = args;
+    this.body = body;
+  }
+  type = "Macro";
+};
+var Comment = class extends Statement {
+  constructor(value) {
+    super();
+    this.value = value;
+  }
+  type = "Comment";
+};
+var Expression = class extends Statement {
+  type = "Expression";
+};
+var MemberExpression = class extends Expression {
+  constructor(object, property, computed) {
+    super();
+    this.object = object;
+    this.property = property;
+    this.computed = computed;
+  }
+  type = "MemberExpression";
+};
+var CallExpression = class extends Expression {
+  constructor(callee, args) {
+    super();
+    this.callee = callee;
+    this.args = args;
+  }
+  type = "CallExpression";
+};
+var Identifier = class extends Expression {
+  /**
+   * @param {string} value The name of the identifier
+   */
+  constructor(value) {
+    super();
+    this.value = value;
+  }
+  type = "Identifier";
+};
+var Literal = class extends Expression {
+  constructor(value) {
+    super();
+    this.value = value;
+  }
+  type = "Literal";
+};
+var IntegerLiteral = class extends Literal {
+  type = "IntegerLiteral";
+};
+var FloatLiteral = class extends Literal {
+  type = "FloatLiteral";
+};
+var StringLiteral = class extends Literal {
+  type = "StringLiteral";
+};
+var ArrayLiteral = class extends Literal {
+  type = "ArrayLiteral";
+};
+var TupleLiteral = class extends Literal {
+  type = "TupleLiteral";
+};
+var ObjectLiteral = class extends Literal {
+  type = "ObjectLiteral";
+};
+var BinaryExpression = class extends Expression {
+  constructor(operator, left, right) {
+    super();
+    this.operator = operator;
+    this.left = left;
+    this.right = right;
+  }
+  type = "BinaryExpression";
+};
+var FilterExpression = class extends Expression {
+  constructor(operand, filter) {
+    super();
+    this.operand = operand;
+    this.filter = filter;
+  }
+  type = "FilterExpression";
+};
+var FilterStatement = class extends Statement {
+  constructor(filter, body) {
+    super();
+    this.filter = filter;
+    this.body = body;
+  }
+  type = "FilterStatement";
+};
+var SelectExpression = class extends Expression {
+  constructor(lhs, test) {
+    super();
+    this.lhs = lhs;
+    this.test = test;
+  }
+  type = "SelectExpression";
+};
+var TestExpression = class extends Expression {
+  constructor(operand, negate, test) {
+    super();
+    this.operand = operand;
+    this.negate = negate;
+    this.test = test;
+  }
+  type = "TestExpression";
+};
+var UnaryExpression = class extends Expression {
+  constructor(operator, argument) {
+    super();
+    this.operator = operator;
+    this.argument = argument;
+  }
+  type = "UnaryExpression";
+};
+var SliceExpression = class extends Expression {
+  constructor(start = void 0, stop = void 0, step = void 0) {
+    super();
+    this.start = start;
+    this.stop = stop;
+    this.step = step;
+  }
+  type = "SliceExpression";
+};
+var KeywordArgumentExpression = class extends Expression {
+  constructor(key, value) {
+    super();
+    this.key = key;
+    this.value = value;
+  }
+  type = "KeywordArgumentExpression";
+};
+var SpreadExpression = class extends Expression {
+  constructor(argument) {
+    super();
+    this.argument = argument;
+  }
+  type = "SpreadExpression";
+};
+var KeywordSpreadExpression = class extends Expression {
+  constructor(argument) {
+    super();
+    this.argument = argument;
+  }
+  type = "KeywordSpreadExpression";
+};
+var CallStatement = class extends Statement {
+  constructor(call, callerArgs, body) {
+    super();
+    this.call = call;
+    this.callerArgs = callerArgs;
+    this.body = body;
+  }
+  type = "CallStatement";
+};
+var Ternary = class extends Expression {
+  constructor(condition, trueExpr, falseExpr) {
+    super();
+    this.condition = condition;
+    this.trueExpr = trueExpr;
+    this.falseExpr = falseExpr;
+  }
+  type = "Ternary";
+};
+
+// src/parser.ts
+function parse(tokens) {
+  const program = new Program([]);
+  let current = 0;
+  function expect(type, error) {
+    const prev = tokens[current++];
+    if (!prev || prev.type !== type) {
+      throw new Error(`Parser Error: ${error}. ${prev.type} !== ${type}.`);
+    }
+    return prev;
+  }
+  function expectIdentifier(name) {
+    if (!isIdentifier(name)) {
+      throw new SyntaxError(`Expected ${name}`);
+    }
+    ++current;
+  }
+  function parseAny() {
+    switch (tokens[current].type) {
+      case TOKEN_TYPES.Comment:
+        return new Comment(tokens[current++].value);
+      case TOKEN_TYPES.Text:
+        return parseText();
+      case TOKEN_TYPES.OpenStatement:
+        return parseJinjaStatement();
+      case TOKEN_TYPES.OpenExpression:
+        return parseJinjaExpression();
+      default:
+        throw new SyntaxError(`Unexpected token type: ${tokens[current].type}`);
+    }
+  }
+  function is(...types) {
+    return current + types.length <= tokens.length && types.every((type, i) => type === tokens[current + i].type);
+  }
+  function isStatement(...names) {
+    return tokens[current]?.type === TOKEN_TYPES.OpenStatement && tokens[current + 1]?.type === TOKEN_TYPES.Identifier && names.includes(tokens[current + 1]?.value);
+  }
+  function isIdentifier(...names) {
+    return current + names.length <= tokens.length && names.every((name, i) => tokens[current + i].type === "Identifier" && name === tokens[current + i].value);
+  }
+  function parseText() {
+    return new StringLiteral(expect(TOKEN_TYPES.Text, "Expected text token").value);
+  }
+  function parseJinjaStatement() {
+    expect(TOKEN_TYPES.OpenStatement, "Expected opening statement token");
+    if (tokens[current].type !== TOKEN_TYPES.Identifier) {
+      throw new SyntaxError(`Unknown statement, got ${tokens[current].type}`);
+    }
+    const name = tokens[current].value;
+    let result;
+    switch (name) {
+      case "set":
+        ++current;
+        result = parseSetStatement();
+        break;
+      case "if":
+        ++current;
+        result = parseIfStatement();
+        expect(TOKEN_TYPES.OpenStatement, "Expected {% token");
+        expectIdentifier("endif");
+        expect(TOKEN_TYPES.CloseStatement, "Expected %} token");
+        break;
+      case "macro":
+        ++current;
+        result = parseMacroStatement();
+        expect(TOKEN_TYPES.OpenStatement, "Expected {% token");
+        expectIdentifier("endmacro");
+        expect(TOKEN_TYPES.CloseStatement, "Expected %} token");
+        break;
+      case "for":
+        ++current;
+        result = parseForStatement();
+        expect(TOKEN_TYPES.OpenStatement, "Expected {% token");
+        expectIdentifier("endfor");
+        expect(TOKEN_TYPES.CloseStatement, "Expected %} token");
+        break;
+      case "call": {
+        ++current;
+        let callerArgs = null;
+        if (is(TOKEN_TYPES.OpenParen)) {
+          callerArgs = parseArgs("parameters");
+        }
+        const callee = parsePrimaryExpression();
+        if (callee.type !== "Identifier") {
+          throw new SyntaxError(`Expected identifier following call statement`);
+        }
+        const callArgs = parseArgs("call");
+        expect(TOKEN_TYPES.CloseStatement, "Expected closing statement token");
+        const body = [];
+        while (!isStatement("endcall")) {
+          body.push(parseAny());
+        }
+        expect(TOKEN_TYPES.OpenStatement, "Expected '{%'");
+        expectIdentifier("endcall");
+        expect(TOKEN_TYPES.CloseStatement, "Expected closing statement token");
+        const callExpr = new CallExpression(callee, callArgs);
+        result = new CallStatement(callExpr, callerArgs, body);
+        break;
+      }
+      case "break":
+        ++current;
+        expect(TOKEN_TYPES.CloseStatement, "Expected closing statement token");
+        result = new Break();
+        break;
+      case "continue":
+        ++current;
+        expect(TOKEN_TYPES.CloseStatement, "Expected closing statement token");
+        result = new Continue();
+        break;
+      case "filter": {
+        ++current;
+        let filterNode = parsePrimaryExpression();
+        if (filterNode instanceof Identifier && is(TOKEN_TYPES.OpenParen)) {
+          filterNode = parseCallExpression(filterNode);
+        }
+        expect(TOKEN_TYPES.CloseStatement, "Expected closing statement token");
+        const filterBody = [];
+        while (!isStatement("endfilter")) {
+          filterBody.push(parseAny());
+        }
+        expect(TOKEN_TYPES.OpenStatement, "Expected '{%'");
+        expectIdentifier("endfilter");
+        expect(TOKEN_TYPES.CloseStatement, "Expected '%}'");
+        result = new FilterStatement(filterNode, filterBody);
+        break;
+      }
+      default:
+        throw new SyntaxError(`Unknown statement type: ${name}`);
+    }
+    return result;
+  }
+  function parseJinjaExpression() {
+    expect(TOKEN_TYPES.OpenExpression, "Expected opening expression token");
+    const result = parseExpression();
+    expect(TOKEN_TYPES.CloseExpression, "Expected closing expression token");
+    return result;
+  }
+  function parseSetStatement() {
+    const left = parseExpressionSequence();
+    let value = null;
+    const body = [];
+    if (is(TOKEN_TYPES.Equals)) {
+      ++current;
+      value = parseExpressionSequence();
+    } else {
+      expect(TOKEN_TYPES.CloseStatement, "Expected %} token");
+      while (!isStatement("endset")) {
+        body.push(parseAny());
+      }
+      expect(TOKEN_TYPES.OpenStatement, "Expected {% token");
+      expectIdentifier("endset");
+    }
+    expect(TOKEN_TYPES.CloseStatement, "Expected closing statement token");
+    return new SetStatement(left, value, body);
+  }
+  function parseIfStatement() {
+    const test = parseExpression();
+    expect(TOKEN_TYPES.CloseStatement, "Expected closing statement token");
+    const body = [];
+    const alternate = [];
+    while (!isStatement("elif", "else", "endif")) {
+      body.push(parseAny());
+    }
+    if (isStatement("elif")) {
+      ++current;
+      ++current;
+      const result = parseIfStatement();
+      alternate.push(result);
+    } else if (isStatement("else")) {
+      ++current;
+      ++current;
+      expect(TOKEN_TYPES.CloseStatement, "Expected closing statement token");
+      while (!isStatement("endif")) {
+        alternate.push(parseAny());
+      }
+    }
+    return new If(test, body, alternate);
+  }
+  function parseMacroStatement() {
+    const name = parsePrimaryExpression();
+    if (name.type !== "Identifier") {
+      throw new SyntaxError(`Expected identifier following macro statement`);
+    }
+    const args = parseArgs("parameters");
+    expect(TOKEN_TYPES.CloseStatement, "Expected closing statement token");
+    const body = [];
+    while (!isStatement("endmacro")) {
+      body.push(parseAny());
+    }
+    return new Macro(name, args, body);
+  }
+  function parseExpressionSequence(primary = false) {
+    const fn = primary ? parsePrimaryExpression : parseExpression;
+    const expressions = [fn()];
+    const isTuple = is(TOKEN_TYPES.Comma);
+    while (isTuple) {
+      ++current;
+      expressions.push(fn());
+      if (!is(TOKEN_TYPES.Comma)) {
+        break;
+      }
+    }
+    return isTuple ? new TupleLiteral(expressions) : expressions[0];
+  }
+  function parseForStatement() {
+    const loopVariable = parseExpressionSequence(true);
+    if (!(loopVariable instanceof Identifier || loopVariable instanceof TupleLiteral)) {
+      throw new SyntaxError(`Expected identifier/tuple for the loop variable, got ${loopVariable.type} instead`);
+    }
+    if (!isIdentifier("in")) {
+      throw new SyntaxError("Expected `in` keyword following loop variable");
+    }
+    ++current;
+    const iterable = parseExpression();
+    expect(TOKEN_TYPES.CloseStatement, "Expected closing statement token");
+    const body = [];
+    while (!isStatement("endfor", "else")) {
+      body.push(parseAny());
+    }
+    const alternative = [];
+    if (isStatement("else")) {
+      ++current;
+      ++current;
+      expect(TOKEN_TYPES.CloseStatement, "Expected closing statement token");
+      while (!isStatement("endfor")) {
+        alternative.push(parseAny());
+      }
+    }
+    return new For(loopVariable, iterable, body, alternative);
+  }
+  function parseExpression() {
+    return parseIfExpression();
+  }
+  function parseIfExpression() {
+    const a = parseLogicalOrExpression();
+    if (isIdentifier("if")) {
+      ++current;
+      const test = parseLogicalOrExpression();
+      if (isIdentifier("else")) {
+        ++current;
+        const falseExpr = parseIfExpression();
+        return new Ternary(test, a, falseExpr);
+      } else {
+        return new SelectExpression(a, test);
+      }
+    }
+    return a;
+  }
+  function parseLogicalOrExpression() {
+    let left = parseLogicalAndExpression();
+    while (isIdentifier("or")) {
+      const operator = tokens[current];
+      ++current;
+      const right = parseLogicalAndExpression();
+      left = new BinaryExpression(operator, left, right);
+    }
+    return left;
+  }
+  function parseLogicalAndExpression() {
+    let left = parseLogicalNegationExpression();
+    while (isIdentifier("and")) {
+      const operator = tokens[current];
+      ++current;
+      const right = parseLogicalNegationExpression();
+      left = new BinaryExpression(operator, left, right);
+    }
+    return left;
+  }
+  function parseLogicalNegationExpression() {
+    let right;
+    while (isIdentifier("not")) {
+      const operator = tokens[current];
+      ++current;
+      const arg = parseLogicalNegationExpression();
+      right = new UnaryExpression(operator, arg);
+    }
+    return right ?? parseComparisonExpression();
+  }
+  function parseComparisonExpression() {
+    let left = parseAdditiveExpression();
+    while (true) {
+      let operator;
+      if (isIdentifier("not", "in")) {
+        operator = new Token("not in", TOKEN_TYPES.Identifier);
+        current += 2;
+      } else if (isIdentifier("in")) {
+        operator = tokens[current++];
+      } else if (is(TOKEN_TYPES.ComparisonBinaryOperator)) {
+        operator = tokens[current++];
+      } else {
+        break;
+      }
+      const right = parseAdditiveExpression();
+      left = new BinaryExpression(operator, left, right);
+    }
+    return left;
+  }
+  function parseAdditiveExpression() {
+    let left = parseMultiplicativeExpression();
+    while (is(TOKEN_TYPES.AdditiveBinaryOperator)) {
+      const operator = tokens[current];
+      ++current;
+      const right = parseMultiplicativeExpression();
+      left = new BinaryExpression(operator, left, right);
+    }
+    return left;
+  }
+  function parseCallMemberExpression() {
+    const member = parseMemberExpression(parsePrimaryExpression());
+    if (is(TOKEN_TYPES.OpenParen)) {
+      return parseCallExpression(member);
+    }
+    return member;
+  }
+  function parseCallExpression(callee) {
+    let expression = new CallExpression(callee, parseArgs("call"));
+    expression = parseMemberExpression(expression);
+    if (is(TOKEN_TYPES.OpenParen)) {
+      expression = parseCallExpression(expression);
+    }
+    return expression;
+  }
+  function parseArgs(mode) {
+    expect(TOKEN_TYPES.OpenParen, "Expected opening parenthesis for arguments list");
+    const args = parseArgumentsList(mode);
+    expect(TOKEN_TYPES.CloseParen, "Expected closing parenthesis for arguments list");
+    return args;
+  }
+  function parseArgumentsList(mode) {
+    const args = [];
+    const parameterNames = /* @__PURE__ */ new Set();
+    let sawKeywordOrDefault = false;
+    let sawSpreadArgument = false;
+    while (!is(TOKEN_TYPES.CloseParen)) {
+      const isKeywordSpread = is(TOKEN_TYPES.ExponentiationBinaryOperator);
+      const isPositionalSpread = is(TOKEN_TYPES.MultiplicativeBinaryOperator) && tokens[current].value === "*";
+      if (mode === "parameters" && (isKeywordSpread || isPositionalSpread)) {
+        throw new SyntaxError("Argument unpacking is not allowed in parameter declarations");
+      }
+      if (isKeywordSpread) {
+        ++current;
+        args.push(new KeywordSpreadExpression(parseExpression()));
+        if (is(TOKEN_TYPES.Comma)) {
+          ++current;
+        }
+        if (!is(TOKEN_TYPES.CloseParen)) {
+          throw new SyntaxError("Expected closing parenthesis: `**` must be applied to the final argument");
+        }
+        break;
+      }
+      let argument;
+      if (isPositionalSpread) {
+        if (sawSpreadArgument) {
+          throw new SyntaxError("Only one `*` argument unpacking is allowed");
+        }
+        sawSpreadArgument = true;
+        ++current;
+        const expr = parseExpression();
+        argument = new SpreadExpression(expr);
+      } else {
+        argument = parseExpression();
+        if (is(TOKEN_TYPES.Equals)) {
+          ++current;
+          if (!(argument instanceof Identifier)) {
+            throw new SyntaxError(
+              mode === "parameters" ? "Expected identifier for parameter declaration" : "Expected identifier for keyword argument"
+            );
+          }
+          const value = parseExpression();
+          argument = new KeywordArgumentExpression(argument, value);
+        }
+        if (mode === "parameters") {
+          if (!(argument instanceof Identifier || argument instanceof KeywordArgumentExpression)) {
+            throw new SyntaxError("Expected identifier for parameter declaration");
+          }
+          const parameterName = argument instanceof Identifier ? argument.value : argument.key.value;
+          if (parameterNames.has(parameterName)) {
+            throw new SyntaxError(`Duplicate parameter name: ${parameterName}`);
+          }
+          parameterNames.add(parameterName);
+        }
+        if (argument instanceof KeywordArgumentExpression) {
+          sawKeywordOrDefault = true;
+        } else if (sawKeywordOrDefault) {
+          throw new SyntaxError(
+            mode === "call" ? "Positional arguments must come before keyword arguments" : "Non-default argument follows default argument"
+          );
+        } else if (sawSpreadArgument) {
+          throw new SyntaxError("Positional arguments must not follow `*` argument unpacking");
+        }
+      }
+      args.push(argument);
+      if (is(TOKEN_TYPES.Comma)) {
+        ++current;
+      }
+    }
+    return args;
+  }
+  function parseMemberExpressionArgumentsList() {
+    const slices = [];
+    let isSlice = false;
+    while (!is(TOKEN_TYPES.CloseSquareBracket)) {
+      if (is(TOKEN_TYPES.Colon)) {
+        slices.push(void 0);
+        ++current;
+        isSlice = true;
+      } else {
+        slices.push(parseExpression());
+        if (is(TOKEN_TYPES.Colon)) {
+          ++current;
+          isSlice = true;
+        }
+      }
+    }
+    if (slices.length === 0) {
+      throw new SyntaxError(`Expected at least one argument for member/slice expression`);
+    }
+    if (isSlice) {
+      if (slices.length > 3) {
+        throw new SyntaxError(`Expected 0-3 arguments for slice expression`);
+      }
+      return new SliceExpression(...slices);
+    }
+    return slices[0];
+  }
+  function parseMemberExpression(object) {
+    while (is(TOKEN_TYPES.Dot) || is(TOKEN_TYPES.OpenSquareBracket)) {
+      const operator = tokens[current];
+      ++current;
+      let property;
+      const computed = operator.type === TOKEN_TYPES.OpenSquareBracket;
+      if (computed) {
+        property = parseMemberExpressionArgumentsList();
+        expect(TOKEN_TYPES.CloseSquareBracket, "Expected closing square bracket");
+      } else {
+        property = parsePrimaryExpression();
+        if (property.type !== "Identifier" && property.type !== "IntegerLiteral") {
+          throw new SyntaxError(`Expected identifier or integer following dot operator`);
+        }
+      }
+      object = new MemberExpression(object, property, computed);
+    }
+    return object;
+  }
+  function parseMultiplicativeExpression() {
+    let left = parsePowerExpression();
+    while (is(TOKEN_TYPES.MultiplicativeBinaryOperator)) {
+      const operator = tokens[current++];
+      const right = parsePowerExpression();
+      left = new BinaryExpression(operator, left, right);
+    }
+    return left;
+  }
+  function parsePowerExpression() {
+    let left = parseTestExpression();
+    while (is(TOKEN_TYPES.ExponentiationBinaryOperator)) {
+      const operator = tokens[current++];
+      const right = parseTestExpression();
+      left = new BinaryExpression(operator, left, right);
+    }
+    return left;
+  }
+  function parseTestExpression() {
+    let operand = parseFilterExpression();
+    while (isIdentifier("is")) {
+      ++current;
+      const negate = isIdentifier("not");
+      if (negate) {
+        ++current;
+      }
+      const filter = parsePrimaryExpression();
+      if (!(filter instanceof Identifier)) {
+        throw new SyntaxError(`Expected identifier for the test`);
+      }
+      operand = new TestExpression(operand, negate, filter);
+    }
+    return operand;
+  }
+  function parseFilterExpression() {
+    let operand = parseUnarySignExpression();
+    while (is(TOKEN_TYPES.Pipe)) {
+      ++current;
+      let filter = parsePrimaryExpression();
+      if (!(filter instanceof Identifier)) {
+        throw new SyntaxError(`Expected identifier for the filter`);
+      }
+      if (is(TOKEN_TYPES.OpenParen)) {
+        filter = parseCallExpression(filter);
+      }
+      operand = new FilterExpression(operand, filter);
+    }
+    return operand;
+  }
+  function parseUnarySignExpression() {
+    const token = tokens[current];
+    if (token && (token.type === TOKEN_TYPES.UnaryOperator || token.type === TOKEN_TYPES.AdditiveBinaryOperator) && (token.value === "-" || token.value === "+")) {
+      const operator = tokens[current++];
+      const argument = parseUnarySignExpression();
+      return new UnaryExpression(operator, argument);
+    }
+    return parseCallMemberExpression();
+  }
+  function parsePrimaryExpression() {
+    const token = tokens[current++];
+    switch (token.type) {
+      case TOKEN_TYPES.NumericLiteral: {
+        const num = token.value;
+        return num.includes(".") ? new FloatLiteral(Number(num)) : new IntegerLiteral(Number(num));
+      }
+      case TOKEN_TYPES.StringLiteral: {
+        let value = token.value;
+        while (is(TOKEN_TYPES.StringLiteral)) {
+          value += tokens[current++].value;
+        }
+        return new StringLiteral(value);
+      }
+      case TOKEN_TYPES.Identifier:
+        return new Identifier(token.value);
+      case TOKEN_TYPES.OpenParen: {
+        const expression = parseExpressionSequence();
+        expect(TOKEN_TYPES.CloseParen, "Expected closing parenthesis, got ${tokens[current].type} instead.");
+        return expression;
+      }
+      case TOKEN_TYPES.OpenSquareBracket: {
+        const values = [];
+        while (!is(TOKEN_TYPES.CloseSquareBracket)) {
+          values.push(parseExpression());
+          if (is(TOKEN_TYPES.Comma)) {
+            ++current;
+          }
+        }
+        ++current;
+        return new ArrayLiteral(values);
+      }
+      case TOKEN_TYPES.OpenCurlyBracket: {
+        const values = /* @__PURE__ */ new Map();
+        while (!is(TOKEN_TYPES.CloseCurlyBracket)) {
+          const key = parseExpression();
+          expect(TOKEN_TYPES.Colon, "Expected colon between key and value in object literal");
+          const value = parseExpression();
+          values.set(key, value);
+          if (is(TOKEN_TYPES.Comma)) {
+            ++current;
+          }
+        }
+        ++current;
+        return new ObjectLiteral(values);
+      }
+      default:
+        throw new SyntaxError(`Unexpected token: ${token.type}`);
+    }
+  }
+  while (current < tokens.length) {
+    program.body.push(parseAny());
+  }
+  return program;
+}
+
+// src/utils.ts
+function range$1(start, stop, step = 1) {
+  if (stop === void 0) {
+    stop = start;
+    start = 0;
+  }
+  if (step === 0) {
+    throw new Error("range() step must not be zero");
+  }
+  const result = [];
+  if (step > 0) {
+    for (let i = start; i < stop; i += step) {
+      result.push(i);
+    }
+  } else {
+    for (let i = start; i > stop; i += step) {
+      result.push(i);
+    }
+  }
+  return result;
+}
+function slice(array, start, stop, step = 1) {
+  const direction = Math.sign(step);
+  if (direction >= 0) {
+    start = (start ??= 0) < 0 ? Math.max(array.length + start, 0) : Math.min(start, array.length);
+    stop = (stop ??= array.length) < 0 ? Math.max(array.length + stop, 0) : Math.min(stop, array.length);
+  } else {
+    start = (start ??= array.length - 1) < 0 ? Math.max(array.length + start, -1) : Math.min(start, array.length - 1);
+    stop = (stop ??= -1) < -1 ? Math.max(array.length + stop, -1) : Math.min(stop, array.length - 1);
+  }
+  const result = [];
+  for (let i = start; direction * i < direction * stop; i += step) {
+    result.push(array[i]);
+  }
+  return result;
+}
+function titleCase(value) {
+  return value.replace(/\b\w/g, (c) => c.toUpperCase());
+}
+function strftime_now(format2) {
+  return strftime(/* @__PURE__ */ new Date(), format2);
+}
+function strftime(date, format2) {
+  const monthFormatterLong = new Intl.DateTimeFormat(void 0, { month: "long" });
+  const monthFormatterShort = new Intl.DateTimeFormat(void 0, { month: "short" });
+  const pad2 = (n) => n < 10 ? "0" + n : n.toString();
+  return format2.replace(/%[YmdbBHM%]/g, (token) => {
+    switch (token) {
+      case "%Y":
+        return date.getFullYear().toString();
+      case "%m":
+        return pad2(date.getMonth() + 1);
+      case "%d":
+        return pad2(date.getDate());
+      case "%b":
+        return monthFormatterShort.format(date);
+      case "%B":
+        return monthFormatterLong.format(date);
+      case "%H":
+        return pad2(date.getHours());
+      case "%M":
+        return pad2(date.getMinutes());
+      case "%%":
+        return "%";
+      default:
+        return token;
+    }
+  });
+}
+function escapeRegExp(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+function replace(str, oldvalue, newvalue, count) {
+  if (count === 0) {
+    return str;
+  }
+  let remaining = count == null || count < 0 ? Infinity : count;
+  const pattern = oldvalue.length === 0 ? new RegExp("(?=)", "gu") : new RegExp(escapeRegExp(oldvalue), "gu");
+  return str.replaceAll(pattern, (match) => {
+    if (remaining > 0) {
+      --remaining;
+      return newvalue;
+    }
+    return match;
+  });
+}
+
+// src/runtime.ts
+var BreakControl = class extends Error {
+};
+var ContinueControl = class extends Error {
+};
+var EMPTY_BUILTINS = /* @__PURE__ */ new Map();
+var RuntimeValue = class {
+  type = "RuntimeValue";
+  value;
+  /**
+   * A collection of built-in functions for this type.
+   */
+  get builtins() {
+    return EMPTY_BUILTINS;
+  }
+  /**
+   * Creates a new RuntimeValue.
+   */
+  constructor(value = void 0) {
+    this.value = value;
+  }
+  /**
+   * Determines truthiness or falsiness of the runtime value.
+   * This function should be overridden by subclasses if it has custom truthiness criteria.
+   * @returns {BooleanValue} BooleanValue(true) if the value is truthy, BooleanValue(false) otherwise.
+   */
+  __bool__() {
+    return new BooleanValue(!!this.value);
+  }
+  toString() {
+    return String(this.value);
+  }
+};
+var IntegerValue = class extends RuntimeValue {
+  type = "IntegerValue";
+};
+var FloatValue = class extends RuntimeValue {
+  type = "FloatValue";
+  toString() {
+    if (Object.is(this.value, -0)) {
+      return "-0.0";
+    }
+    return this.value % 1 === 0 ? this.value.toFixed(1) : this.value.toString();
+  }
+};
+var StringValue = class extends RuntimeValue {
+  type = "StringValue";
+  _builtins;
+  get builtins() {
+    return this._builtins ??= /* @__PURE__ */ new Map([
+      [
+        "upper",
+        new FunctionValue(() => {
+          return new StringValue(this.value.toUpperCase());
+        })
+      ],
+      [
+        "lower",
+        new FunctionValue(() => {
+          return new StringValue(this.value.toLowerCase());
+        })
+      ],
+      [
+        "strip",
+        new FunctionValue(() => {
+          return new StringValue(this.value.trim());
+        })
+      ],
+      [
+        "title",
+        new FunctionValue(() => {
+          return new StringValue(titleCase(this.value));
+        })
+      ],
+      [
+        "capitalize",
+        new FunctionValue(() => {
+          return new StringValue(this.value.charAt(0).toUpperCase() + this.value.slice(1));
+        })
+      ],
+      ["length", new IntegerValue(this.value.length)],
+      [
+        "rstrip",
+        new FunctionValue(() => {
+          return new StringValue(this.value.trimEnd());
+        })
+      ],
+      [
+        "lstrip",
+        new FunctionValue(() => {
+          return new StringValue(this.value.trimStart());
+        })
+      ],
+      [
+        "startswith",
+        new FunctionValue((args) => {
+          if (args.length === 0) {
+            throw new Error("startswith() requires at least one argument");
+          }
+          const pattern = args[0];
+          if (pattern instanceof StringValue) {
+            return new BooleanValue(this.value.startsWith(pattern.value));
+          } else if (pattern instanceof ArrayValue) {
+            for (const item of pattern.value) {
+              if (!(item instanceof StringValue)) {
+                throw new Error("startswith() tuple elements must be strings");
+              }
+              if (this.value.startsWith(item.value)) {
+                return new BooleanValue(true);
+              }
+            }
+            return new BooleanValue(false);
+          }
+          throw new Error("startswith() argument must be a string or tuple of strings");
+        })
+      ],
+      [
+        "endswith",
+        new FunctionValue((args) => {
+          if (args.length === 0) {
+            throw new Error("endswith() requires at least one argument");
+          }
+          const pattern = args[0];
+          if (pattern instanceof StringValue) {
+            return new BooleanValue(this.value.endsWith(pattern.value));
+          } else if (pattern instanceof ArrayValue) {
+            for (const item of pattern.value) {
+              if (!(item instanceof StringValue)) {
+                throw new Error("endswith() tuple elements must be strings");
+              }
+              if (this.value.endsWith(item.value)) {
+                return new BooleanValue(true);
+              }
+            }
+            return new BooleanValue(false);
+          }
+          throw new Error("endswith() argument must be a string or tuple of strings");
+        })
+      ],
+      [
+        "split",
+        // follows Python's `str.split(sep=None, maxsplit=-1)` function behavior
+        // https://docs.python.org/3.13/library/stdtypes.html#str.split
+        new FunctionValue((args) => {
+          const sep = args[0] ?? new NullValue();
+          if (!(sep instanceof StringValue || sep instanceof NullValue)) {
+            throw new Error("sep argument must be a string or null");
+          }
+          const maxsplit = args[1] ?? new IntegerValue(-1);
+          if (!(maxsplit instanceof IntegerValue)) {
+            throw new Error("maxsplit argument must be a number");
+          }
+          let result = [];
+          if (sep instanceof NullValue) {
+            const text = this.value.trimStart();
+            for (const { 0: match, index } of text.matchAll(/\S+/g)) {
+              if (maxsplit.value !== -1 && result.length >= maxsplit.value && index !== void 0) {
+                result.push(match + text.slice(index + match.length));
+                break;
+              }
+              result.push(match);
+            }
+          } else {
+            if (sep.value === "") {
+              throw new Error("empty separator");
+            }
+            result = this.value.split(sep.value);
+            if (maxsplit.value !== -1 && result.length > maxsplit.value) {
+              result.push(result.splice(maxsplit.value).join(sep.value));
+            }
+          }
+          return new ArrayValue(result.map((part) => new StringValue(part)));
+        })
+      ],
+      [
+        "replace",
+        new FunctionValue((args) => {
+          if (args.length < 2) {
+            throw new Error("replace() requires at least two arguments");
+          }
+          const oldValue = args[0];
+          const newValue = args[1];
+          if (!(oldValue instanceof StringValue && newValue instanceof StringValue)) {
+            throw new Error("replace() arguments must be strings");
+          }
+          let count;
+          if (args.length > 2) {
+            if (args[2].type === "KeywordArgumentsValue") {
+              count = args[2].value.get("count") ?? new NullValue();
+            } else {
+              count = args[2];
+            }
+          } else {
+            count = new NullValue();
+          }
+          if (!(count instanceof IntegerValue || count instanceof NullValue)) {
+            throw new Error("replace() count argument must be a number or null");
+          }
+          return new StringValue(replace(this.value, oldValue.value, newValue.value, count.value));
+        })
+      ]
+    ]);
+  }
+};
+var BooleanValue = class extends RuntimeValue {
+  type = "BooleanValue";
+};
+var NON_ASCII_CHARS = /[\x7f-\uffff]/g;
+function makeAsciiSafe(str) {
+  return str.replace(NON_ASCII_CHARS, (char) => "\\u" + char.charCodeAt(0).toString(16).padStart(4, "0"));
+}
+function toJSON(input, options = {}, depth = 0, convertUndefinedToNull = true) {
+  const { indent = null, ensureAscii = false, separators = null, sortKeys = false } = options;
+  let itemSeparator;
+  let keySeparator;
+  if (separators) {
+    [itemSeparator, keySeparator] = separators;
+  } else if (indent) {
+    itemSeparator = ",";
+    keySeparator = ": ";
+  } else {
+    itemSeparator = ", ";
+    keySeparator = ": ";
+  }
+  switch (input.type) {
+    case "NullValue":
+      return "null";
+    case "UndefinedValue":
+      return convertUndefinedToNull ? "null" : "undefined";
+    case "IntegerValue":
+    case "FloatValue":
+    case "BooleanValue":
+      return JSON.stringify(input.value);
+    case "StringValue": {
+      let result = JSON.stringify(input.value);
+      if (ensureAscii) {
+        result = makeAsciiSafe(result);
+      }
+      return result;
+    }
+    case "ArrayValue":
+    case "NamespaceValue":
+    case "ObjectValue": {
+      const indentValue = indent ? " ".repeat(indent) : "";
+      const basePadding = "\n" + indentValue.repeat(depth);
+      const childrenPadding = basePadding + indentValue;
+      if (input.type === "ArrayValue") {
+        const core = input.value.map((x) => toJSON(x, options, depth + 1, convertUndefinedToNull));
+        return indent && core.length > 0 ? `[${childrenPadding}${core.join(`${itemSeparator}${childrenPadding}`)}${basePadding}]` : `[${core.join(itemSeparator)}]`;
+      } else {
+        let entries = Array.from(input.value.entries());
+        if (sortKeys) {
+          entries = entries.sort(([a], [b]) => a.localeCompare(b));
+        }
+        const core = entries.map(([key, value]) => {
+          let keyStr = JSON.stringify(key);
+          if (ensureAscii) {
+            keyStr = makeAsciiSafe(keyStr);
+          }
+          const v = `${keyStr}${keySeparator}${toJSON(value, options, depth + 1, convertUndefinedToNull)}`;
+          return indent ? `${childrenPadding}${v}` : v;
+        });
+        return indent && core.length > 0 ? `{${core.join(itemSeparator)}${basePadding}}` : `{${core.join(itemSeparator)}}`;
+      }
+    }
+    default:
+      throw new Error(`Cannot convert to JSON: ${input.type}`);
+  }
+}
+var ObjectValue = class extends RuntimeValue {
+  type = "ObjectValue";
+  _builtins;
+  /**
+   * NOTE: necessary to override since all JavaScript arrays are considered truthy,
+   * while only non-empty Python arrays are consider truthy.
+   *
+   * e.g.,
+   *  - JavaScript:  {} && 5 -> 5
+   *  - Python:      {} and 5 -> {}
+   */
+  __bool__() {
+    return new BooleanValue(this.value.size > 0);
+  }
+  get builtins() {
+    return this._builtins ??= /* @__PURE__ */ new Map([
+      [
+        "get",
+        new FunctionValue(([key, defaultValue]) => {
+          if (!(key instanceof StringValue)) {
+            throw new Error(`Object key must be a string: got ${key.type}`);
+          }
+          return this.value.get(key.value) ?? defaultValue ?? new NullValue();
+        })
+      ],
+      ["items", new FunctionValue(() => this.items())],
+      ["keys", new FunctionValue(() => this.keys())],
+      ["values", new FunctionValue(() => this.values())],
+      [
+        "dictsort",
+        new FunctionValue((args) => {
+          let kwargs = /* @__PURE__ */ new Map();
+          const positionalArgs = args.filter((arg) => {
+            if (arg instanceof KeywordArgumentsValue) {
+              kwargs = arg.value;
+              return false;
+            }
+            return true;
+          });
+          const caseSensitive = positionalArgs.at(0) ?? kwargs.get("case_sensitive") ?? new BooleanValue(false);
+          if (!(caseSensitive instanceof BooleanValue)) {
+            throw new Error("case_sensitive must be a boolean");
+          }
+          const by = positionalArgs.at(1) ?? kwargs.get("by") ?? new StringValue("key");
+          if (!(by instanceof StringValue)) {
+            throw new Error("by must be a string");
+          }
+          if (!["key", "value"].includes(by.value)) {
+            throw new Error("by must be either 'key' or 'value'");
+          }
+          const reverse = positionalArgs.at(2) ?? kwargs.get("reverse") ?? new BooleanValue(false);
+          if (!(reverse instanceof BooleanValue)) {
+            throw new Error("reverse must be a boolean");
+          }
+          const items = Array.from(this.value.entries()).map(([key, value]) => new ArrayValue([new StringValue(key), value])).sort((a, b) => {
+            const index = by.value === "key" ? 0 : 1;
+            const aVal = a.value[index];
+            const bVal = b.value[index];
+            const result = compareRuntimeValues(aVal, bVal, caseSensitive.value);
+            return reverse.value ? -result : result;
+          });
+          return new ArrayValue(items);
+        })
+      ]
+    ]);
+  }
+  items() {
+    return new ArrayValue(
+      Array.from(this.value.entries()).map(([key, value]) => new ArrayValue([new StringValue(key), value]))
+    );
+  }
+  keys() {
+    return new ArrayValue(Array.from(this.value.keys()).map((key) => new StringValue(key)));
+  }
+  values() {
+    return new ArrayValue(Array.from(this.value.values()));
+  }
+  toString() {
+    return toJSON(this, {}, 0, false);
+  }
+};
+var KeywordArgumentsValue = class extends ObjectValue {
+  type = "KeywordArgumentsValue";
+};
+var NamespaceValue = class extends RuntimeValue {
+  type = "NamespaceValue";
+  toString() {
+    return toJSON(this, {}, 0, false);
+  }
+};
+var ArrayValue = class extends RuntimeValue {
+  type = "ArrayValue";
+  _builtins;
+  get builtins() {
+    return this._builtins ??= /* @__PURE__ */ new Map([["length", new IntegerValue(this.value.length)]]);
+  }
+  /**
+   * NOTE: necessary to override since all JavaScript arrays are considered truthy,
+   * while only non-empty Python arrays are consider truthy.
+   *
+   * e.g.,
+   *  - JavaScript:  [] && 5 -> 5
+   *  - Python:      [] and 5 -> []
+   */
+  __bool__() {
+    return new BooleanValue(this.value.length > 0);
+  }
+  toString() {
+    return toJSON(this, {}, 0, false);
+  }
+};
+var TupleValue = class extends ArrayValue {
+  type = "TupleValue";
+};
+var FunctionValue = class extends RuntimeValue {
+  type = "FunctionValue";
+};
+var NullValue = class extends RuntimeValue {
+  type = "NullValue";
+};
+var UndefinedValue = class extends RuntimeValue {
+  type = "UndefinedValue";
+};
+function normalizeNamespaceEntry(pair) {
+  let values;
+  if (pair instanceof ArrayValue) {
+    values = pair.value;
+  } else if (pair instanceof StringValue) {
+    values = Array.from(pair.value, (char) => new StringValue(char));
+  }
+  if (!values || values.length !== 2) {
+    throw new Error("namespace expected an object or an iterable of [key, value] pairs");
+  }
+  const [key, value] = values;
+  if (!(key instanceof StringValue)) {
+    throw new Error("namespace keys must be strings");
+  }
+  return [key, value];
+}
+var _Environment = class {
+  constructor(parent) {
+    this.parent = parent;
+  }
+  /**
+   * The variables declared in this environment.
+   */
+  variables = /* @__PURE__ */ new Map([
+    [
+      "namespace",
+      new FunctionValue((args) => {
+        const positional = args.slice();
+        let kwargs;
+        if (positional.at(-1) instanceof KeywordArgumentsValue) {
+          kwargs = positional.pop();
+        }
+        if (positional.length > 1) {
+          throw new Error(`namespace expected at most 1 argument, got ${positional.length}`);
+        }
+        const entries = /* @__PURE__ */ new Map();
+        if (positional.length === 1) {
+          const source = positional[0];
+          if (source instanceof ObjectValue) {
+            for (const [key, value] of source.value) {
+              entries.set(key, value);
+            }
+          } else if (source instanceof ArrayValue) {
+            for (const pair of source.value) {
+              const [key, value] = normalizeNamespaceEntry(pair);
+              entries.set(key.value, value);
+            }
+          } else {
+            throw new Error(`'${source.type}' object is not iterable`);
+          }
+        }
+        if (kwargs) {
+          for (const [key, value] of kwargs.value) {
+            entries.set(key, value);
+          }
+        }
+        return new NamespaceValue(entries);
+      })
+    ]
+  ]);
+  tests = _Environment.TESTS;
+  /**
+   * Set the value of a variable in the current environment.
+   */
+  set(name, value) {
+    return this.declareVariable(name, convertToRuntimeValues(value));
+  }
+  declareVariable(name, value) {
+    if (this.variables.has(name)) {
+      throw new SyntaxError(`Variable already declared: ${name}`);
+    }
+    this.variables.set(name, value);
+    return value;
+  }
+  // private assignVariable(name: string, value: AnyRuntimeValue): AnyRuntimeValue {
+  // 	const env = this.resolve(name);
+  // 	env.variables.set(name, value);
+  // 	return value;
+  // }
+  /**
+   * Set variable in the current scope.
+   * See https://jinja.palletsprojects.com/en/3.0.x/templates/#assignments for more information.
+   */
+  setVariable(name, value) {
+    this.variables.set(name, value);
+    return value;
+  }
+  /**
+   * Resolve the environment in which the variable is declared.
+   * @param {string} name The name of the variable.
+   * @returns {Environment} The environment in which the variable is declared.
+   */
+  resolve(name) {
+    if (this.variables.has(name)) {
+      return this;
+    }
+    if (this.parent) {
+      return this.parent.resolve(name);
+    }
+    throw new Error(`Unknown variable: ${name}`);
+  }
+  lookupVariable(name) {
+    try {
+      return this.resolve(name).variables.get(name) ?? new UndefinedValue();
+    } catch {
+      return new UndefinedValue();
+    }
+  }
+};
+var Environment = _Environment;
+/**
+ * The tests available in this environment.
+ */
+__publicField(Environment, "TESTS", /* @__PURE__ */ new Map([
+  ["boolean", (operand) => operand.type === "BooleanValue"],
+  ["callable", (operand) => operand instanceof FunctionValue],
+  [
+    "odd",
+    (operand) => {
+      if (!(operand instanceof IntegerValue)) {
+        throw new Error(`cannot odd on ${operand.type}`);
+      }
+      return operand.value % 2 !== 0;
+    }
+  ],
+  [
+    "even",
+    (operand) => {
+      if (!(operand instanceof IntegerValue)) {
+        throw new Error(`cannot even on ${operand.type}`);
+      }
+      return operand.value % 2 === 0;
+    }
+  ],
+  ["false", (operand) => operand.type === "BooleanValue" && !operand.value],
+  ["true", (operand) => operand.type === "BooleanValue" && operand.value],
+  ["none", (operand) => operand.type === "NullValue"],
+  ["string", (operand) => operand.type === "StringValue"],
+  ["number", (operand) => operand instanceof IntegerValue || operand instanceof FloatValue],
+  ["integer", (operand) => operand instanceof IntegerValue],
+  ["iterable", (operand) => operand.type === "ArrayValue" || operand.type === "StringValue"],
+  ["mapping", (operand) => operand instanceof ObjectValue],
+  [
+    "sequence",
+    (operand) => operand instanceof ArrayValue || operand instanceof ObjectValue || operand instanceof StringValue
+  ],
+  [
+    "lower",
+    (operand) => {
+      const str = operand.value;
+      return operand.type === "StringValue" && str === str.toLowerCase();
+    }
+  ],
+  [
+    "upper",
+    (operand) => {
+      const str = operand.value;
+      return operand.type === "StringValue" && str === str.toUpperCase();
+    }
+  ],
+  ["none", (operand) => operand.type === "NullValue"],
+  ["defined", (operand) => operand.type !== "UndefinedValue"],
+  ["undefined", (operand) => operand.type === "UndefinedValue"],
+  ["equalto", (a, b) => a.value === b.value],
+  ["eq", (a, b) => a.value === b.value]
+]));
+function setupGlobals(env) {
+  env.set("false", false);
+  env.set("true", true);
+  env.set("none", null);
+  env.set("raise_exception", (args) => {
+    throw new Error(args);
+  });
+  env.set("range", range$1);
+  env.set("strftime_now", strftime_now);
+  env.set("True", true);
+  env.set("False", false);
+  env.set("None", null);
+}
+function isAttributeContainer(value) {
+  return value instanceof ObjectValue || value instanceof NamespaceValue;
+}
+function isNumericLikeValue(value) {
+  return value instanceof IntegerValue || value instanceof FloatValue || value instanceof BooleanValue;
+}
+function getNumericValue(value) {
+  return value instanceof BooleanValue ? Number(value.value) : value.value;
+}
+function getAttributeValue(item, attributePath) {
+  const parts = attributePath.split(".");
+  let value = item;
+  for (const part of parts) {
+    if (isAttributeContainer(value)) {
+      value = value.value.get(part) ?? new UndefinedValue();
+    } else if (value instanceof ArrayValue) {
+      const index = parseInt(part, 10);
+      if (!isNaN(index) && index >= 0 && index < value.value.length) {
+        value = value.value[index];
+      } else {
+        return new UndefinedValue();
+      }
+    } else {
+      return new UndefinedValue();
+    }
+  }
+  return value;
+}
+function compareRuntimeValues(a, b, caseSensitive = false) {
+  if (a instanceof NullValue && b instanceof NullValue) {
+    return 0;
+  }
+  if (a instanceof NullValue || b instanceof NullValue) {
+    throw new Error(`Cannot compare ${a.type} with ${b.type}`);
+  }
+  if (a instanceof UndefinedValue && b instanceof UndefinedValue) {
+    return 0;
+  }
+  if (a instanceof UndefinedValue || b instanceof UndefinedValue) {
+    throw new Error(`Cannot compare ${a.type} with ${b.type}`);
+  }
+  if (isNumericLikeValue(a) && isNumericLikeValue(b)) {
+    const aNum = getNumericValue(a);
+    const bNum = getNumericValue(b);
+    return aNum < bNum ? -1 : aNum > bNum ? 1 : 0;
+  }
+  if (a.type !== b.type) {
+    throw new Error(`Cannot compare different types: ${a.type} and ${b.type}`);
+  }
+  switch (a.type) {
+    case "StringValue": {
+      let aStr = a.value;
+      let bStr = b.value;
+      if (!caseSensitive) {
+        aStr = aStr.toLowerCase();
+        bStr = bStr.toLowerCase();
+      }
+      return aStr < bStr ? -1 : aStr > bStr ? 1 : 0;
+    }
+    default:
+      throw new Error(`Cannot compare type: ${a.type}`);
+  }
+}
+function getParameterDescriptor(argument) {
+  if (argument.type === "Identifier") {
+    return { name: argument.value };
+  }
+  const keywordArgument = argument;
+  return { name: keywordArgument.key.value, defaultValue: keywordArgument.value };
+}
+function isSpecialMacroArgument(name) {
+  return name === "kwargs" || name === "varargs";
+}
+function findAccessedSpecialMacroArguments(parameters, body) {
+  const declared = /* @__PURE__ */ new Set();
+  const accessed = /* @__PURE__ */ new Set();
+  const declareName = (name) => {
+    if (isSpecialMacroArgument(name)) {
+      declared.add(name);
+    }
+  };
+  const declareTarget = (target) => {
+    if (target.type === "Identifier") {
+      declareName(target.value);
+    } else if (target.type === "TupleLiteral") {
+      for (const item of target.value) {
+        declareTarget(item);
+      }
+    }
+  };
+  const declareArgument = (argument) => {
+    declareName(getParameterDescriptor(argument).name);
+  };
+  const visitArgumentDefaults = (args) => {
+    for (const argument of args) {
+      const parameter = getParameterDescriptor(argument);
+      if (parameter.defaultValue) {
+        visit(parameter.defaultValue);
+      }
+    }
+  };
+  const visitFilter = (filter) => {
+    if (filter.type === "CallExpression") {
+      visit(filter.args);
+    }
+  };
+  const visit = (node) => {
+    if (Array.isArray(node)) {
+      for (const item of node) {
+        visit(item);
+      }
+      return;
+    }
+    if (node instanceof Map) {
+      for (const [key, value] of node) {
+        visit(key);
+        visit(value);
+      }
+      return;
+    }
+    if (!(node instanceof Statement)) {
+      return;
+    }
+    switch (node.type) {
+      case "For": {
+        const statement = node;
+        declareTarget(statement.loopvar);
+        if (statement.iterable.type === "SelectExpression") {
+          const iterable = statement.iterable;
+          visit(iterable.lhs);
+          visit(statement.body);
+          visit(statement.defaultBlock);
+          visit(iterable.test);
+          return;
+        }
+        visit(statement.iterable);
+        visit(statement.body);
+        visit(statement.defaultBlock);
+        return;
+      }
+      case "Set": {
+        const statement = node;
+        declareTarget(statement.assignee);
+        visit(statement.value);
+        visit(statement.body);
+        return;
+      }
+      case "Macro": {
+        const statement = node;
+        for (const argument of statement.args) {
+          declareArgument(argument);
+        }
+        visitArgumentDefaults(statement.args);
+        visit(statement.body);
+        return;
+      }
+      case "CallStatement": {
+        const statement = node;
+        visit(statement.call);
+        for (const argument of statement.callerArgs ?? []) {
+          declareArgument(argument);
+        }
+        visitArgumentDefaults(statement.callerArgs ?? []);
+        visit(statement.body);
+        return;
+      }
+      case "FilterStatement": {
+        const statement = node;
+        visit(statement.body);
+        visitFilter(statement.filter);
+        return;
+      }
+      case "Identifier": {
+        const name = node.value;
+        if (isSpecialMacroArgument(name) && !declared.has(name)) {
+          accessed.add(name);
+        }
+        return;
+      }
+      case "MemberExpression": {
+        const expression = node;
+        visit(expression.object);
+        if (expression.computed) {
+          visit(expression.property);
+        }
+        return;
+      }
+      case "FilterExpression": {
+        const expression = node;
+        visit(expression.operand);
+        visitFilter(expression.filter);
+        return;
+      }
+      case "TestExpression":
+        visit(node.operand);
+        return;
+      case "SelectExpression": {
+        const expression = node;
+        visit(expression.test);
+        visit(expression.lhs);
+        return;
+      }
+      case "KeywordArgumentExpression":
+        visit(node.value);
+        return;
+      default:
+        for (const child of Object.values(node)) {
+          visit(child);
+        }
+    }
+  };
+  for (const parameter of parameters) {
+    declareArgument(parameter);
+  }
+  visit(body);
+  return accessed;
+}
+var Interpreter = class {
+  global;
+  constructor(env) {
+    this.global = env ?? new Environment();
+  }
+  /**
+   * Run the program.
+   */
+  run(program) {
+    return this.evaluate(program, this.global);
+  }
+  /**
+   * Evaluates expressions following the binary operation type.
+   */
+  evaluateBinaryExpression(node, environment) {
+    const left = this.evaluate(node.left, environment);
+    switch (node.operator.value) {
+      case "and":
+        return left.__bool__().value ? this.evaluate(node.right, environment) : left;
+      case "or":
+        return left.__bool__().value ? left : this.evaluate(node.right, environment);
+    }
+    const right = this.evaluate(node.right, environment);
+    switch (node.operator.value) {
+      case "==":
+        return new BooleanValue(left.value == right.value);
+      case "!=":
+        return new BooleanValue(left.value != right.value);
+    }
+    if (left instanceof UndefinedValue || right instanceof UndefinedValue) {
+      if (right instanceof UndefinedValue && ["in", "not in"].includes(node.operator.value)) {
+        return new BooleanValue(node.operator.value === "not in");
+      }
+      throw new Error(`Cannot perform operation ${node.operator.value} on undefined values`);
+    } else if (left instanceof NullValue || right instanceof NullValue) {
+      throw new Error("Cannot perform operation on null values");
+    } else if (node.operator.value === "~") {
+      return new StringValue(left.value.toString() + right.value.toString());
+    } else if (node.operator.value === "**" && isNumericLikeValue(left) && isNumericLikeValue(right)) {
+      const a = getNumericValue(left);
+      const b = getNumericValue(right);
+      if (a === 0 && b < 0) {
+        throw new Error("0.0 cannot be raised to a negative power");
+      }
+      const result = a ** b;
+      if (!Number.isFinite(result)) {
+        throw new Error("Exponentiation result is not a finite real number");
+      }
+      const isFloat = left instanceof FloatValue || right instanceof FloatValue || b < 0;
+      return isFloat ? new FloatValue(result) : new IntegerValue(result);
+    } else if ((left instanceof IntegerValue || left instanceof FloatValue) && (right instanceof IntegerValue || right instanceof FloatValue)) {
+      const a = left.value, b = right.value;
+      switch (node.operator.value) {
+        case "+":
+        case "-":
+        case "*": {
+          const res = node.operator.value === "+" ? a + b : node.operator.value === "-" ? a - b : a * b;
+          const isFloat = left instanceof FloatValue || right instanceof FloatValue;
+          return isFloat ? new FloatValue(res) : new IntegerValue(res);
+        }
+        case "/":
+          return new FloatValue(a / b);
+        case "//": {
+          const res = Math.floor(a / b);
+          const isFloat = left instanceof FloatValue || right instanceof FloatValue;
+          return isFloat ? new FloatValue(res) : new IntegerValue(res);
+        }
+        case "%": {
+          const rem = a % b;
+          const isFloat = left instanceof FloatValue || right instanceof FloatValue;
+          return isFloat ? new FloatValue(rem) : new IntegerValue(rem);
+        }
+        case "<":
+          return new BooleanValue(a < b);
+        case ">":
+          return new BooleanValue(a > b);
+        case ">=":
+          return new BooleanValue(a >= b);
+        case "<=":
+          return new BooleanValue(a <= b);
+      }
+    } else if (left instanceof ArrayValue && right instanceof ArrayValue) {
+      switch (node.operator.value) {
+        case "+":
+          return new ArrayValue(left.value.concat(right.value));
+      }
+    } else if (right instanceof ArrayValue) {
+      const member = right.value.find((x) => x.value === left.value) !== void 0;
+      switch (node.operator.value) {
+        case "in":
+          return new BooleanValue(member);
+        case "not in":
+          return new BooleanValue(!member);
+      }
+    }
+    if (left instanceof StringValue || right instanceof StringValue) {
+      switch (node.operator.value) {
+        case "+":
+          return new StringValue(left.value.toString() + right.value.toString());
+      }
+    }
+    if (left instanceof StringValue && right instanceof StringValue) {
+      switch (node.operator.value) {
+        case "in":
+          return new BooleanValue(right.value.includes(left.value));
+        case "not in":
+          return new BooleanValue(!right.value.includes(left.value));
+      }
+    }
+    if (left instanceof StringValue && right instanceof ObjectValue) {
+      switch (node.operator.value) {
+        case "in":
+          return new BooleanValue(right.value.has(left.value));
+        case "not in":
+          return new BooleanValue(!right.value.has(left.value));
+      }
+    }
+    throw new SyntaxError(`Unknown operator "${node.operator.value}" between ${left.type} and ${right.type}`);
+  }
+  evaluateArguments(args, environment) {
+    const positionalArguments = [];
+    const keywordArguments = /* @__PURE__ */ new Map();
+    const addKeywordArgument = (key, value) => {
+      if (keywordArguments.has(key)) {
+        throw new Error(`Got multiple values for keyword argument '${key}'`);
+      }
+      keywordArguments.set(key, value);
+    };
+    for (const argument of args) {
+      if (argument.type === "SpreadExpression") {
+        const spreadNode = argument;
+        const val = this.evaluate(spreadNode.argument, environment);
+        if (!(val instanceof ArrayValue)) {
+          throw new Error(`Cannot unpack non-iterable type: ${val.type}`);
+        }
+        for (const item of val.value) {
+          positionalArguments.push(item);
+        }
+      } else if (argument.type !== "KeywordArgumentExpression" && argument.type !== "KeywordSpreadExpression") {
+        positionalArguments.push(this.evaluate(argument, environment));
+      }
+    }
+    for (const argument of args) {
+      if (argument.type === "KeywordArgumentExpression") {
+        const kwarg = argument;
+        addKeywordArgument(kwarg.key.value, this.evaluate(kwarg.value, environment));
+      } else if (argument.type === "KeywordSpreadExpression") {
+        const spreadNode = argument;
+        const val = this.evaluate(spreadNode.argument, environment);
+        if (!(val instanceof ObjectValue)) {
+          throw new Error(`Argument after ** must be a mapping, not ${val.type}`);
+        }
+        for (const [key, value] of val.value) {
+          addKeywordArgument(key, value);
+        }
+      }
+    }
+    return [positionalArguments, keywordArguments];
+  }
+  applyFilter(operand, filterNode, environment) {
+    if (filterNode.type === "Identifier") {
+      const filter = filterNode;
+      if (filter.value === "safe") {
+        return operand;
+      }
+      if (filter.value === "tojson") {
+        return new StringValue(toJSON(operand, {}));
+      }
+      if (operand instanceof ArrayValue) {
+        switch (filter.value) {
+          case "list":
+            return operand;
+          case "first":
+            return operand.value[0];
+          case "last":
+            return operand.value[operand.value.length - 1];
+          case "length":
+            return new IntegerValue(operand.value.length);
+          case "reverse":
+            return new ArrayValue(operand.value.slice().reverse());
+          case "sort": {
+            return new ArrayValue(operand.value.slice().sort((a, b) => compareRuntimeValues(a, b, false)));
+          }
+          case "join":
+            return new StringValue(operand.value.map((x) => x.value).join(""));
+          case "string":
+            return new StringValue(toJSON(operand, {}, 0, false));
+          case "unique": {
+            const seen = /* @__PURE__ */ new Set();
+            const output = [];
+            for (const item of operand.value) {
+              if (!seen.has(item.value)) {
+                seen.add(item.value);
+                output.push(item);
+              }
+            }
+            return new ArrayValue(output);
+          }
+          default:
+            throw new Error(`Unknown ArrayValue filter: ${filter.value}`);
+        }
+      } else if (operand instanceof StringValue) {
+        switch (filter.value) {
+          case "length":
+          case "upper":
+          case "lower":
+          case "title":
+          case "capitalize": {
+            const builtin = operand.builtins.get(filter.value);
+            if (builtin instanceof FunctionValue) {
+              return builtin.value(
+                /* no arguments */
+                [],
+                environment
+              );
+            } else if (builtin instanceof IntegerValue) {
+              return builtin;
+            } else {
+              throw new Error(`Unknown StringValue filter: ${filter.value}`);
+            }
+          }
+          case "trim":
+            return new StringValue(operand.value.trim());
+          case "indent":
+            return new StringValue(
+              operand.value.split("\n").map(
+                (x, i) => (
+                  // By default, don't indent the first line or empty lines
+                  i === 0 || x.length === 0 ? x : "    " + x
+                )
+              ).join("\n")
+            );
+          case "join":
+          case "string":
+            return operand;
+          case "int": {
+            const val = parseInt(operand.value, 10);
+            return new IntegerValue(isNaN(val) ? 0 : val);
+          }
+          case "float": {
+            const val = parseFloat(operand.value);
+            return new FloatValue(isNaN(val) ? 0 : val);
+          }
+          default:
+            throw new Error(`Unknown StringValue filter: ${filter.value}`);
+        }
+      } else if (operand instanceof IntegerValue || operand instanceof FloatValue) {
+        switch (filter.value) {
+          case "abs":
+            return operand instanceof IntegerValue ? new IntegerValue(Math.abs(operand.value)) : new FloatValue(Math.abs(operand.value));
+          case "int":
+            return new IntegerValue(Math.floor(operand.value));
+          case "float":
+            return new FloatValue(operand.value);
+          case "string":
+            return new StringValue(operand.toString());
+          default:
+            throw new Error(`Unknown NumericValue filter: ${filter.value}`);
+        }
+      } else if (operand instanceof ObjectValue) {
+        switch (filter.value) {
+          case "items":
+            return new ArrayValue(
+              Array.from(operand.value.entries()).map(([key, value]) => new ArrayValue([new StringValue(key), value]))
+            );
+          case "length":
+            return new IntegerValue(operand.value.size);
+          default: {
+            const builtin = operand.builtins.get(filter.value);
+            if (builtin) {
+              if (builtin instanceof FunctionValue) {
+                return builtin.value([], environment);
+              }
+              return builtin;
+            }
+            throw new Error(`Unknown ObjectValue filter: ${filter.value}`);
+          }
+        }
+      } else if (operand instanceof BooleanValue) {
+        switch (filter.value) {
+          case "bool":
+            return new BooleanValue(operand.value);
+          case "int":
+            return new IntegerValue(operand.value ? 1 : 0);
+          case "float":
+            return new FloatValue(operand.value ? 1 : 0);
+          case "string":
+            return new StringValue(operand.value ? "true" : "false");
+          default:
+            throw new Error(`Unknown BooleanValue filter: ${filter.value}`);
+        }
+      }
+      throw new Error(`Cannot apply filter "${filter.value}" to type: ${operand.type}`);
+    } else if (filterNode.type === "CallExpression") {
+      const filter = filterNode;
+      if (filter.callee.type !== "Identifier") {
+        throw new Error(`Unknown filter: ${filter.callee.type}`);
+      }
+      const filterName = filter.callee.value;
+      if (filterName === "tojson") {
+        const [, kwargs] = this.evaluateArguments(filter.args, environment);
+        const indent = kwargs.get("indent") ?? new NullValue();
+        if (!(indent instanceof IntegerValue || indent instanceof NullValue)) {
+          throw new Error("If set, indent must be a number");
+        }
+        const ensureAscii = kwargs.get("ensure_ascii") ?? new BooleanValue(false);
+        if (!(ensureAscii instanceof BooleanValue)) {
+          throw new Error("If set, ensure_ascii must be a boolean");
+        }
+        const sortKeys = kwargs.get("sort_keys") ?? new BooleanValue(false);
+        if (!(sortKeys instanceof BooleanValue)) {
+          throw new Error("If set, sort_keys must be a boolean");
+        }
+        const separatorsArg = kwargs.get("separators") ?? new NullValue();
+        let separators = null;
+        if (separatorsArg instanceof ArrayValue || separatorsArg instanceof TupleValue) {
+          if (separatorsArg.value.length !== 2) {
+            throw new Error("separators must be a tuple of two strings");
+          }
+          const [itemSep, keySep] = separatorsArg.value;
+          if (!(itemSep instanceof StringValue) || !(keySep instanceof StringValue)) {
+            throw new Error("separators must be a tuple of two strings");
+          }
+          separators = [itemSep.value, keySep.value];
+        } else if (!(separatorsArg instanceof NullValue)) {
+          throw new Error("If set, separators must be a tuple of two strings");
+        }
+        return new StringValue(
+          toJSON(operand, {
+            indent: indent.value,
+            ensureAscii: ensureAscii.value,
+            sortKeys: sortKeys.value,
+            separators
+          })
+        );
+      } else if (filterName === "join") {
+        let value;
+        if (operand instanceof StringValue) {
+          value = Array.from(operand.value);
+        } else if (operand instanceof ArrayValue) {
+          value = operand.value.map((x) => x.value);
+        } else {
+          throw new Error(`Cannot apply filter "${filterName}" to type: ${operand.type}`);
+        }
+        const [args, kwargs] = this.evaluateArguments(filter.args, environment);
+        const separator = args.at(0) ?? kwargs.get("separator") ?? new StringValue("");
+        if (!(separator instanceof StringValue)) {
+          throw new Error("separator must be a string");
+        }
+        return new StringValue(value.join(separator.value));
+      } else if (filterName === "int" || filterName === "float") {
+        const [args, kwargs] = this.evaluateArguments(filter.args, environment);
+        const defaultValue = args.at(0) ?? kwargs.get("default") ?? (filterName === "int" ? new IntegerValue(0) : new FloatValue(0));
+        if (operand instanceof StringValue) {
+          const val = filterName === "int" ? parseInt(operand.value, 10) : parseFloat(operand.value);
+          return isNaN(val) ? defaultValue : filterName === "int" ? new IntegerValue(val) : new FloatValue(val);
+        } else if (operand instanceof IntegerValue || operand instanceof FloatValue) {
+          return operand;
+        } else if (operand instanceof BooleanValue) {
+          return filterName === "int" ? new IntegerValue(operand.value ? 1 : 0) : new FloatValue(operand.value ? 1 : 0);
+        } else {
+          throw new Error(`Cannot apply filter "${filterName}" to type: ${operand.type}`);
+        }
+      } else if (filterName === "default") {
+        const [args, kwargs] = this.evaluateArguments(filter.args, environment);
+        const defaultValue = args[0] ?? new StringValue("");
+        const booleanValue = args[1] ?? kwargs.get("boolean") ?? new BooleanValue(false);
+        if (!(booleanValue instanceof BooleanValue)) {
+          throw new Error("`default` filter flag must be a boolean");
+        }
+        if (operand instanceof UndefinedValue || booleanValue.value && !operand.__bool__().value) {
+          return defaultValue;
+        }
+        return operand;
+      }
+      if (operand instanceof ArrayValue) {
+        switch (filterName) {
+          case "sort": {
+            const [args, kwargs] = this.evaluateArguments(filter.args, environment);
+            const reverse = args.at(0) ?? kwargs.get("reverse") ?? new BooleanValue(false);
+            if (!(reverse instanceof BooleanValue)) {
+              throw new Error("reverse must be a boolean");
+            }
+            const caseSensitive = args.at(1) ?? kwargs.get("case_sensitive") ?? new BooleanValue(false);
+            if (!(caseSensitive instanceof BooleanValue)) {
+              throw new Error("case_sensitive must be a boolean");
+            }
+            const attribute = args.at(2) ?? kwargs.get("attribute") ?? new NullValue();
+            if (!(attribute instanceof StringValue || attribute instanceof IntegerValue || attribute instanceof NullValue)) {
+              throw new Error("attribute must be a string, integer, or null");
+            }
+            const getSortValue = (item) => {
+              if (attribute instanceof NullValue) {
+                return item;
+              }
+              const attrPath = attribute instanceof IntegerValue ? String(attribute.value) : attribute.value;
+              return getAttributeValue(item, attrPath);
+            };
+            return new ArrayValue(
+              operand.value.slice().sort((a, b) => {
+                const aVal = getSortValue(a);
+                const bVal = getSortValue(b);
+                const result = compareRuntimeValues(aVal, bVal, caseSensitive.value);
+                return reverse.value ? -result : result;
+              })
+            );
+          }
+          case "selectattr":
+          case "rejectattr": {
+            const select = filterName === "selectattr";
+            if (operand.value.some((item) => !isAttributeContainer(item))) {
+              throw new Error(`\`${filterName}\` can only be applied to array of objects`);
+            }
+            if (filter.args.some((x) => x.type !== "StringLiteral")) {
+              throw new Error(`arguments of \`${filterName}\` must be strings`);
+            }
+            const [attr, testName, value] = filter.args.map((x) => this.evaluate(x, environment));
+            let testFunction;
+            if (testName) {
+              const test = environment.tests.get(testName.value);
+              if (!test) {
+                throw new Error(`Unknown test: ${testName.value}`);
+              }
+              testFunction = test;
+            } else {
+              testFunction = (...x) => x[0].__bool__().value;
+            }
+            const filtered = operand.value.filter((item) => {
+              const a = item.value.get(attr.value);
+              const result = a ? testFunction(a, value) : false;
+              return select ? result : !result;
+            });
+            return new ArrayValue(filtered);
+          }
+          case "map": {
+            const [, kwargs] = this.evaluateArguments(filter.args, environment);
+            if (kwargs.has("attribute")) {
+              const attr = kwargs.get("attribute");
+              if (!(attr instanceof StringValue)) {
+                throw new Error("attribute must be a string");
+              }
+              const defaultValue = kwargs.get("default");
+              const mapped = operand.value.map((item) => {
+                if (!isAttributeContainer(item)) {
+                  throw new Error("items in map must be an object");
+                }
+                const value = getAttributeValue(item, attr.value);
+                return value instanceof UndefinedValue ? defaultValue ?? new UndefinedValue() : value;
+              });
+              return new ArrayValue(mapped);
+            } else {
+              throw new Error("`map` expressions without `attribute` set are not currently supported.");
+            }
+          }
+        }
+        throw new Error(`Unknown ArrayValue filter: ${filterName}`);
+      } else if (operand instanceof StringValue) {
+        switch (filterName) {
+          case "indent": {
+            const [args, kwargs] = this.evaluateArguments(filter.args, environment);
+            const width = args.at(0) ?? kwargs.get("width") ?? new IntegerValue(4);
+            if (!(width instanceof IntegerValue)) {
+              throw new Error("width must be a number");
+            }
+            const first = args.at(1) ?? kwargs.get("first") ?? new BooleanValue(false);
+            const blank = args.at(2) ?? kwargs.get("blank") ?? new BooleanValue(false);
+            const lines = operand.value.split("\n");
+            const indent = " ".repeat(width.value);
+            const indented = lines.map(
+              (x, i) => !first.value && i === 0 || !blank.value && x.length === 0 ? x : indent + x
+            );
+            return new StringValue(indented.join("\n"));
+          }
+          case "replace": {
+            const replaceFn = operand.builtins.get("replace");
+            if (!(replaceFn instanceof FunctionValue)) {
+              throw new Error("replace filter not available");
+            }
+            const [args, kwargs] = this.evaluateArguments(filter.args, environment);
+            return replaceFn.value([...args, new KeywordArgumentsValue(kwargs)], environment);
+          }
+        }
+        throw new Error(`Unknown StringValue filter: ${filterName}`);
+      } else if (operand instanceof ObjectValue) {
+        const builtin = operand.builtins.get(filterName);
+        if (builtin && builtin instanceof FunctionValue) {
+          const [args, kwargs] = this.evaluateArguments(filter.args, environment);
+          if (kwargs.size > 0) {
+            args.push(new KeywordArgumentsValue(kwargs));
+          }
+          return builtin.value(args, environment);
+        }
+        throw new Error(`Unknown ObjectValue filter: ${filterName}`);
+      } else {
+        throw new Error(`Cannot apply filter "${filterName}" to type: ${operand.type}`);
+      }
+    }
+    throw new Error(`Unknown filter: ${filterNode.type}`);
+  }
+  /**
+   * Evaluates expressions following the filter operation type.
+   */
+  evaluateFilterExpression(node, environment) {
+    const operand = this.evaluate(node.operand, environment);
+    return this.applyFilter(operand, node.filter, environment);
+  }
+  /**
+   * Evaluates expressions following the test operation type.
+   */
+  evaluateTestExpression(node, environment) {
+    const operand = this.evaluate(node.operand, environment);
+    const test = environment.tests.get(node.test.value);
+    if (!test) {
+      throw new Error(`Unknown test: ${node.test.value}`);
+    }
+    const result = test(operand);
+    return new BooleanValue(node.negate ? !result : result);
+  }
+  /**
+   * Evaluates expressions following the select operation type.
+   */
+  evaluateSelectExpression(node, environment) {
+    const predicate = this.evaluate(node.test, environment);
+    if (!predicate.__bool__().value) {
+      return new UndefinedValue();
+    }
+    return this.evaluate(node.lhs, environment);
+  }
+  /**
+   * Evaluates expressions following the unary operation type.
+   */
+  evaluateUnaryExpression(node, environment) {
+    const argument = this.evaluate(node.argument, environment);
+    switch (node.operator.value) {
+      case "not":
+        return new BooleanValue(!argument.__bool__().value);
+      case "+":
+      case "-": {
+        const sign = node.operator.value === "-" ? -1 : 1;
+        if (argument instanceof IntegerValue || argument instanceof FloatValue || argument instanceof BooleanValue) {
+          const value = argument instanceof BooleanValue ? argument.value ? 1 : 0 : argument.value;
+          const result = sign * value;
+          return argument instanceof FloatValue ? new FloatValue(result) : new IntegerValue(result);
+        }
+        throw new SyntaxError(`Unknown operator "${node.operator.value}" for ${argument.type}`);
+      }
+      default:
+        throw new SyntaxError(`Unknown operator: ${node.operator.value}`);
+    }
+  }
+  evaluateTernaryExpression(node, environment) {
+    const cond = this.evaluate(node.condition, environment);
+    return cond.__bool__().value ? this.evaluate(node.trueExpr, environment) : this.evaluate(node.falseExpr, environment);
+  }
+  evalProgram(program, environment) {
+    return this.evaluateBlock(program.body, environment);
+  }
+  evaluateBlock(statements, environment) {
+    let result = "";
+    for (const statement of statements) {
+      const lastEvaluated = this.evaluate(statement, environment);
+      if (lastEvaluated.type !== "NullValue" && lastEvaluated.type !== "UndefinedValue") {
+        result += lastEvaluated.toString();
+      }
+    }
+    return new StringValue(result);
+  }
+  evaluateIdentifier(node, environment) {
+    return environment.lookupVariable(node.value);
+  }
+  evaluateCallExpression(expr, environment) {
+    const [args, kwargs] = this.evaluateArguments(expr.args, environment);
+    if (kwargs.size > 0) {
+      args.push(new KeywordArgumentsValue(kwargs));
+    }
+    const fn = this.evaluate(expr.callee, environment);
+    if (fn.type !== "FunctionValue") {
+      throw new Error(`Cannot call something that is not a function: got ${fn.type}`);
+    }
+    return fn.value(args, environment);
+  }
+  evaluateSliceExpression(object, expr, environment) {
+    if (!(object instanceof ArrayValue || object instanceof StringValue)) {
+      throw new Error("Slice object must be an array or string");
+    }
+    const start = this.evaluate(expr.start, environment);
+    const stop = this.evaluate(expr.stop, environment);
+    const step = this.evaluate(expr.step, environment);
+    if (!(start instanceof IntegerValue || start instanceof UndefinedValue)) {
+      throw new Error("Slice start must be numeric or undefined");
+    }
+    if (!(stop instanceof IntegerValue || stop instanceof UndefinedValue)) {
+      throw new Error("Slice stop must be numeric or undefined");
+    }
+    if (!(step instanceof IntegerValue || step instanceof UndefinedValue)) {
+      throw new Error("Slice step must be numeric or undefined");
+    }
+    if (object instanceof ArrayValue) {
+      return new ArrayValue(slice(object.value, start.value, stop.value, step.value));
+    } else {
+      return new StringValue(slice(Array.from(object.value), start.value, stop.value, step.value).join(""));
+    }
+  }
+  evaluateMemberExpression(expr, environment) {
+    const object = this.evaluate(expr.object, environment);
+    let property;
+    if (expr.computed) {
+      if (expr.property.type === "SliceExpression") {
+        return this.evaluateSliceExpression(object, expr.property, environment);
+      } else {
+        property = this.evaluate(expr.property, environment);
+      }
+    } else if (expr.property.type === "IntegerLiteral") {
+      property = new IntegerValue(expr.property.value);
+    } else {
+      property = new StringValue(expr.property.value);
+    }
+    let value;
+    if (isAttributeContainer(object)) {
+      if (!(property instanceof StringValue)) {
+        throw new Error(`Cannot access property with non-string: got ${property.type}`);
+      }
+      value = object.value.get(property.value) ?? (object instanceof ObjectValue ? object.builtins.get(property.value) : void 0);
+    } else if (object instanceof ArrayValue || object instanceof StringValue) {
+      if (property instanceof IntegerValue) {
+        if (object instanceof StringValue) {
+          const character = object.value.at(property.value);
+          value = character === void 0 ? void 0 : new StringValue(character);
+        } else {
+          value = object.value.at(property.value);
+        }
+      } else if (property instanceof StringValue) {
+        value = object.builtins.get(property.value);
+      } else {
+        throw new Error(`Cannot access property with non-string/non-number: got ${property.type}`);
+      }
+    } else {
+      if (!(property instanceof StringValue)) {
+        throw new Error(`Cannot access property with non-string: got ${property.type}`);
+      }
+      value = object.builtins.get(property.value);
+    }
+    return value instanceof RuntimeValue ? value : new UndefinedValue();
+  }
+  evaluateSet(node, environment) {
+    const rhs = node.value ? this.evaluate(node.value, environment) : this.evaluateBlock(node.body, environment);
+    if (node.assignee.type === "Identifier") {
+      const variableName = node.assignee.value;
+      environment.setVariable(variableName, rhs);
+    } else if (node.assignee.type === "TupleLiteral") {
+      const tuple = node.assignee;
+      if (!(rhs instanceof ArrayValue)) {
+        throw new Error(`Cannot unpack non-iterable type in set: ${rhs.type}`);
+      }
+      const arr = rhs.value;
+      if (arr.length !== tuple.value.length) {
+        throw new Error(`Too ${tuple.value.length > arr.length ? "few" : "many"} items to unpack in set`);
+      }
+      for (let i = 0; i < tuple.value.length; ++i) {
+        const elem = tuple.value[i];
+        if (elem.type !== "Identifier") {
+          throw new Error(`Cannot unpack to non-identifier in set: ${elem.type}`);
+        }
+        environment.setVariable(elem.value, arr[i]);
+      }
+    } else if (node.assignee.type === "MemberExpression") {
+      const member = node.assignee;
+      const object = this.evaluate(member.object, environment);
+      if (!(object instanceof NamespaceValue)) {
+        throw new Error("cannot assign attribute on non-namespace object");
+      }
+      if (member.property.type !== "Identifier") {
+        throw new Error("Cannot assign to member with non-identifier property");
+      }
+      object.value.set(member.property.value, rhs);
+    } else {
+      throw new Error(`Invalid LHS inside assignment expression: ${JSON.stringify(node.assignee)}`);
+    }
+    return new NullValue();
+  }
+  evaluateIf(node, environment) {
+    const test = this.evaluate(node.test, environment);
+    return this.evaluateBlock(test.__bool__().value ? node.body : node.alternate, environment);
+  }
+  evaluateFor(node, environment) {
+    const scope = new Environment(environment);
+    let test, iterable;
+    if (node.iterable.type === "SelectExpression") {
+      const select = node.iterable;
+      iterable = this.evaluate(select.lhs, scope);
+      test = select.test;
+    } else {
+      iterable = this.evaluate(node.iterable, scope);
+    }
+    if (!(iterable instanceof ArrayValue || iterable instanceof ObjectValue)) {
+      throw new Error(`Expected iterable or object type in for loop: got ${iterable.type}`);
+    }
+    if (iterable instanceof ObjectValue) {
+      iterable = iterable.keys();
+    }
+    const items = [];
+    const scopeUpdateFunctions = [];
+    for (let i = 0; i < iterable.value.length; ++i) {
+      const loopScope = new Environment(scope);
+      const current = iterable.value[i];
+      let scopeUpdateFunction;
+      if (node.loopvar.type === "Identifier") {
+        scopeUpdateFunction = (scope2) => scope2.setVariable(node.loopvar.value, current);
+      } else if (node.loopvar.type === "TupleLiteral") {
+        const loopvar = node.loopvar;
+        if (current.type !== "ArrayValue") {
+          throw new Error(`Cannot unpack non-iterable type: ${current.type}`);
+        }
+        const c = current;
+        if (loopvar.value.length !== c.value.length) {
+          throw new Error(`Too ${loopvar.value.length > c.value.length ? "few" : "many"} items to unpack`);
+        }
+        scopeUpdateFunction = (scope2) => {
+          for (let j = 0; j < loopvar.value.length; ++j) {
+            if (loopvar.value[j].type !== "Identifier") {
+              throw new Error(`Cannot unpack non-identifier type: ${loopvar.value[j].type}`);
+            }
+            scope2.setVariable(loopvar.value[j].value, c.value[j]);
+          }
+        };
+      } else {
+        throw new Error(`Invalid loop variable(s): ${node.loopvar.type}`);
+      }
+      if (test) {
+        scopeUpdateFunction(loopScope);
+        const testValue = this.evaluate(test, loopScope);
+        if (!testValue.__bool__().value) {
+          continue;
+        }
+      }
+      items.push(current);
+      scopeUpdateFunctions.push(scopeUpdateFunction);
+    }
+    let result = "";
+    let noIteration = true;
+    for (let i = 0; i < items.length; ++i) {
+      const loop = /* @__PURE__ */ new Map([
+        ["index", new IntegerValue(i + 1)],
+        ["index0", new IntegerValue(i)],
+        ["revindex", new IntegerValue(items.length - i)],
+        ["revindex0", new IntegerValue(items.length - i - 1)],
+        ["first", new BooleanValue(i === 0)],
+        ["last", new BooleanValue(i === items.length - 1)],
+        ["length", new IntegerValue(items.length)],
+        ["previtem", i > 0 ? items[i - 1] : new UndefinedValue()],
+        ["nextitem", i < items.length - 1 ? items[i + 1] : new UndefinedValue()]
+      ]);
+      scope.setVariable("loop", new ObjectValue(loop));
+      scopeUpdateFunctions[i](scope);
+      try {
+        const evaluated = this.evaluateBlock(node.body, scope);
+        result += evaluated.value;
+      } catch (err) {
+        if (err instanceof ContinueControl) {
+          continue;
+        }
+        if (err instanceof BreakControl) {
+          break;
+        }
+        throw err;
+      }
+      noIteration = false;
+    }
+    if (noIteration) {
+      const defaultEvaluated = this.evaluateBlock(node.defaultBlock, scope);
+      result += defaultEvaluated.value;
+    }
+    return new StringValue(result);
+  }
+  /**
+   * Bind every parameter name and special argument before evaluating defaults,
+   * preventing unbound parameters from resolving in an outer scope.
+   */
+  bindMacroArguments(displayName, parameters, specialArguments, args, scope) {
+    const positionalArguments = args.slice();
+    let keywordArguments = /* @__PURE__ */ new Map();
+    if (positionalArguments.at(-1) instanceof KeywordArgumentsValue) {
+      keywordArguments = new Map(positionalArguments.pop().value);
+    }
+    const pendingDefaults = [];
+    for (let i = 0; i < parameters.length; ++i) {
+      const { name, defaultValue } = getParameterDescriptor(parameters[i]);
+      let value = positionalArguments[i];
+      if (value === void 0 && keywordArguments.has(name)) {
+        value = keywordArguments.get(name);
+        keywordArguments.delete(name);
+      }
+      if (value === void 0 && defaultValue !== void 0) {
+        pendingDefaults.push([name, defaultValue]);
+      }
+      scope.setVariable(name, value ?? new UndefinedValue());
+    }
+    if (specialArguments.has("kwargs")) {
+      scope.setVariable("kwargs", new ObjectValue(keywordArguments));
+    } else if (keywordArguments.size > 0) {
+      throw new Error(`macro ${displayName} takes no keyword argument '${keywordArguments.keys().next().value}'`);
+    }
+    if (specialArguments.has("varargs")) {
+      scope.setVariable("varargs", new ArrayValue(positionalArguments.slice(parameters.length)));
+    } else if (positionalArguments.length > parameters.length) {
+      throw new Error(`macro ${displayName} takes not more than ${parameters.length} argument(s)`);
+    }
+    for (const [name, defaultValue] of pendingDefaults) {
+      scope.setVariable(name, this.evaluate(defaultValue, scope));
+    }
+  }
+  /**
+   * See https://jinja.palletsprojects.com/en/3.1.x/templates/#macros for more information.
+   */
+  evaluateMacro(node, environment) {
+    const specialArguments = findAccessedSpecialMacroArguments(node.args, node.body);
+    environment.setVariable(
+      node.name.value,
+      new FunctionValue((args, scope) => {
+        const macroScope = new Environment(scope);
+        this.bindMacroArguments(`'${node.name.value}'`, node.args, specialArguments, args, macroScope);
+        return this.evaluateBlock(node.body, macroScope);
+      })
+    );
+    return new NullValue();
+  }
+  evaluateCallStatement(node, environment) {
+    const parameters = node.callerArgs ?? [];
+    const specialArguments = findAccessedSpecialMacroArguments(parameters, node.body);
+    const callerFn = new FunctionValue((callerArguments) => {
+      const callBlockEnv = new Environment(environment);
+      this.bindMacroArguments("None", parameters, specialArguments, callerArguments, callBlockEnv);
+      return this.evaluateBlock(node.body, callBlockEnv);
+    });
+    const [macroArgs, macroKwargs] = this.evaluateArguments(node.call.args, environment);
+    macroArgs.push(new KeywordArgumentsValue(macroKwargs));
+    const fn = this.evaluate(node.call.callee, environment);
+    if (fn.type !== "FunctionValue") {
+      throw new Error(`Cannot call something that is not a function: got ${fn.type}`);
+    }
+    const newEnv = new Environment(environment);
+    newEnv.setVariable("caller", callerFn);
+    return fn.value(macroArgs, newEnv);
+  }
+  evaluateFilterStatement(node, environment) {
+    const rendered = this.evaluateBlock(node.body, environment);
+    return this.applyFilter(rendered, node.filter, environment);
+  }
+  evaluate(statement, environment) {
+    if (!statement) {
+      return new UndefinedValue();
+    }
+    switch (statement.type) {
+      case "Program":
+        return this.evalProgram(statement, environment);
+      case "Set":
+        return this.evaluateSet(statement, environment);
+      case "If":
+        return this.evaluateIf(statement, environment);
+      case "For":
+        return this.evaluateFor(statement, environment);
+      case "Macro":
+        return this.evaluateMacro(statement, environment);
+      case "CallStatement":
+        return this.evaluateCallStatement(statement, environment);
+      case "Break":
+        throw new BreakControl();
+      case "Continue":
+        throw new ContinueControl();
+      case "IntegerLiteral":
+        return new IntegerValue(statement.value);
+      case "FloatLiteral":
+        return new FloatValue(statement.value);
+      case "StringLiteral":
+        return new StringValue(statement.value);
+      case "ArrayLiteral":
+        return new ArrayValue(statement.value.map((x) => this.evaluate(x, environment)));
+      case "TupleLiteral":
+        return new TupleValue(statement.value.map((x) => this.evaluate(x, environment)));
+      case "ObjectLiteral": {
+        const mapping = /* @__PURE__ */ new Map();
+        for (const [key, value] of statement.value) {
+          const evaluatedKey = this.evaluate(key, environment);
+          if (!(evaluatedKey instanceof StringValue)) {
+            throw new Error(`Object keys must be strings: got ${evaluatedKey.type}`);
+          }
+          mapping.set(evaluatedKey.value, this.evaluate(value, environment));
+        }
+        return new ObjectValue(mapping);
+      }
+      case "Identifier":
+        return this.evaluateIdentifier(statement, environment);
+      case "CallExpression":
+        return this.evaluateCallExpression(statement, environment);
+      case "MemberExpression":
+        return this.evaluateMemberExpression(statement, environment);
+      case "UnaryExpression":
+        return this.evaluateUnaryExpression(statement, environment);
+      case "BinaryExpression":
+        return this.evaluateBinaryExpression(statement, environment);
+      case "FilterExpression":
+        return this.evaluateFilterExpression(statement, environment);
+      case "FilterStatement":
+        return this.evaluateFilterStatement(statement, environment);
+      case "TestExpression":
+        return this.evaluateTestExpression(statement, environment);
+      case "SelectExpression":
+        return this.evaluateSelectExpression(statement, environment);
+      case "Ternary":
+        return this.evaluateTernaryExpression(statement, environment);
+      case "Comment":
+        return new NullValue();
+      default:
+        throw new SyntaxError(`Unknown node type: ${statement.type}`);
+    }
+  }
+};
+function convertToRuntimeValues(input) {
+  switch (typeof input) {
+    case "number":
+      return Number.isInteger(input) ? new IntegerValue(input) : new FloatValue(input);
+    case "string":
+      return new StringValue(input);
+    case "boolean":
+      return new BooleanValue(input);
+    case "undefined":
+      return new UndefinedValue();
+    case "object":
+      if (input === null) {
+        return new NullValue();
+      } else if (Array.isArray(input)) {
+        return new ArrayValue(input.map(convertToRuntimeValues));
+      } else {
+        return new ObjectValue(
+          new Map(Object.entries(input).map(([key, value]) => [key, convertToRuntimeValues(value)]))
+        );
+      }
+    case "function":
+      return new FunctionValue((args, _scope) => {
+        const result = input(...args.map((x) => x.value)) ?? null;
+        return convertToRuntimeValues(result);
+      });
+    default:
+      throw new Error(`Cannot convert to runtime value: ${input}`);
+  }
+}
+
+// src/format.ts
+var NEWLINE = "\n";
+var OPEN_STATEMENT = "{%- ";
+var CLOSE_STATEMENT = " -%}";
+var PRECEDENCE = Object.freeze({
+  CONDITIONAL: 0,
+  // a if b else c
+  LOGICAL_OR: 1,
+  // or
+  LOGICAL_AND: 2,
+  // and
+  LOGICAL_NOT: 3,
+  // not a
+  COMPARISON: 4,
+  // == != < <= > >= in, not in
+  ADDITIVE: 5,
+  // + -
+  MULTIPLICATIVE: 6,
+  // * / // %
+  EXPONENTIATION: 7,
+  // **
+  TEST: 8,
+  // is
+  FILTER: 9,
+  // |
+  UNARY_SIGN: 10,
+  // -a +a
+  ATOM: 11
+  // literals, identifiers, calls, member accesses
+});
+function getBinaryOperatorPrecedence(expr) {
+  switch (expr.operator.type) {
+    case "ExponentiationBinaryOperator":
+      return PRECEDENCE.EXPONENTIATION;
+    case "MultiplicativeBinaryOperator":
+      return PRECEDENCE.MULTIPLICATIVE;
+    case "AdditiveBinaryOperator":
+      return PRECEDENCE.ADDITIVE;
+    case "ComparisonBinaryOperator":
+      return PRECEDENCE.COMPARISON;
+    case "Identifier":
+      if (expr.operator.value === "and") {
+        return PRECEDENCE.LOGICAL_AND;
+      }
+      if (expr.operator.value === "in" || expr.operator.value === "not in") {
+        return PRECEDENCE.COMPARISON;
+      }
+      return PRECEDENCE.LOGICAL_OR;
+  }
+  return PRECEDENCE.LOGICAL_OR;
+}
+function getPrecedence(node) {
+  switch (node.type) {
+    case "SelectExpression":
+    case "Ternary":
+      return PRECEDENCE.CONDITIONAL;
+    case "BinaryExpression":
+      return getBinaryOperatorPrecedence(node);
+    case "UnaryExpression":
+      return node.operator.value === "not" ? PRECEDENCE.LOGICAL_NOT : PRECEDENCE.UNARY_SIGN;
+    case "TestExpression":
+      return PRECEDENCE.TEST;
+    case "FilterExpression":
+      return PRECEDENCE.FILTER;
+    default:
+      return PRECEDENCE.ATOM;
+  }
+}
+function formatOperand(node, minPrecedence) {
+  const expr = formatExpression(node);
+  return getPrecedence(node) < minPrecedence ? `(${expr})` : expr;
+}
+function format(program, indent = "	") {
+  const indentStr = typeof indent === "number" ? " ".repeat(indent) : indent;
+  const body = formatStatements(program.body, 0, indentStr);
+  return body.replace(/\n$/, "");
+}
+function createStatement(...text) {
+  return OPEN_STATEMENT + text.join(" ") + CLOSE_STATEMENT;
+}
+function formatStatements(stmts, depth, indentStr) {
+  return stmts.map((stmt) => formatStatement(stmt, depth, indentStr)).join(NEWLINE);
+}
+function formatExpressionList(expressions) {
+  return expressions.map((expression) => formatExpression(expression)).join(", ");
+}
+function formatStatement(node, depth, indentStr) {
+  const pad = indentStr.repeat(depth);
+  switch (node.type) {
+    case "Program":
+      return formatStatements(node.body, depth, indentStr);
+    case "If":
+      return formatIf(node, depth, indentStr);
+    case "For":
+      return formatFor(node, depth, indentStr);
+    case "Set":
+      return formatSet(node, depth, indentStr);
+    case "Macro":
+      return formatMacro(node, depth, indentStr);
+    case "Break":
+      return pad + createStatement("break");
+    case "Continue":
+      return pad + createStatement("continue");
+    case "CallStatement":
+      return formatCallStatement(node, depth, indentStr);
+    case "FilterStatement":
+      return formatFilterStatement(node, depth, indentStr);
+    case "Comment":
+      return pad + "{# " + node.value + " #}";
+    default:
+      return pad + "{{- " + formatExpression(node) + " -}}";
+  }
+}
+function formatIf(node, depth, indentStr) {
+  const pad = indentStr.repeat(depth);
+  const clauses = [];
+  let current = node;
+  while (current) {
+    clauses.push({ test: current.test, body: current.body });
+    if (current.alternate.length === 1 && current.alternate[0].type === "If") {
+      current = current.alternate[0];
+    } else {
+      break;
+    }
+  }
+  let out = pad + createStatement("if", formatExpression(clauses[0].test)) + NEWLINE + formatStatements(clauses[0].body, depth + 1, indentStr);
+  for (let i = 1; i < clauses.length; ++i) {
+    out += NEWLINE + pad + createStatement("elif", formatExpression(clauses[i].test)) + NEWLINE + formatStatements(clauses[i].body, depth + 1, indentStr);
+  }
+  if (current && current.alternate.length > 0) {
+    out += NEWLINE + pad + createStatement("else") + NEWLINE + formatStatements(current.alternate, depth + 1, indentStr);
+  }
+  out += NEWLINE + pad + createStatement("endif");
+  return out;
+}
+function formatFor(node, depth, indentStr) {
+  const pad = indentStr.repeat(depth);
+  let formattedIterable = "";
+  if (node.iterable.type === "SelectExpression") {
+    const n = node.iterable;
+    formattedIterable = `${formatExpression(n.lhs)} if ${formatExpression(n.test)}`;
+  } else {
+    formattedIterable = formatExpression(node.iterable);
+  }
+  let out = pad + createStatement("for", formatExpression(node.loopvar), "in", formattedIterable) + NEWLINE + formatStatements(node.body, depth + 1, indentStr);
+  if (node.defaultBlock.length > 0) {
+    out += NEWLINE + pad + createStatement("else") + NEWLINE + formatStatements(node.defaultBlock, depth + 1, indentStr);
+  }
+  out += NEWLINE + pad + createStatement("endfor");
+  return out;
+}
+function formatSet(node, depth, indentStr) {
+  const pad = indentStr.repeat(depth);
+  const left = formatExpression(node.assignee);
+  const right = node.value ? formatExpression(node.value) : "";
+  const value = pad + createStatement("set", `${left}${node.value ? " = " + right : ""}`);
+  if (node.body.length === 0) {
+    return value;
+  }
+  return value + NEWLINE + formatStatements(node.body, depth + 1, indentStr) + NEWLINE + pad + createStatement("endset");
+}
+function formatMacro(node, depth, indentStr) {
+  const pad = indentStr.repeat(depth);
+  const args = formatExpressionList(node.args);
+  return pad + createStatement("macro", `${node.name.value}(${args})`) + NEWLINE + formatStatements(node.body, depth + 1, indentStr) + NEWLINE + pad + createStatement("endmacro");
+}
+function formatCallStatement(node, depth, indentStr) {
+  const pad = indentStr.repeat(depth);
+  const params = node.callerArgs && node.callerArgs.length > 0 ? `(${formatExpressionList(node.callerArgs)})` : "";
+  const callExpr = formatExpression(node.call);
+  let out = pad + createStatement(`call${params}`, callExpr) + NEWLINE;
+  out += formatStatements(node.body, depth + 1, indentStr) + NEWLINE;
+  out += pad + createStatement("endcall");
+  return out;
+}
+function formatFilterStatement(node, depth, indentStr) {
+  const pad = indentStr.repeat(depth);
+  const spec = node.filter.type === "Identifier" ? node.filter.value : formatExpression(node.filter);
+  let out = pad + createStatement("filter", spec) + NEWLINE;
+  out += formatStatements(node.body, depth + 1, indentStr) + NEWLINE;
+  out += pad + createStatement("endfilter");
+  return out;
+}
+function formatExpression(node) {
+  switch (node.type) {
+    case "SpreadExpression": {
+      const n = node;
+      return `*${formatExpression(n.argument)}`;
+    }
+    case "KeywordSpreadExpression": {
+      const n = node;
+      return `**${formatExpression(n.argument)}`;
+    }
+    case "Identifier":
+      return node.value;
+    case "IntegerLiteral":
+      return `${node.value}`;
+    case "FloatLiteral": {
+      const value = node.value;
+      if (Object.is(value, -0)) {
+        return "-0.0";
+      }
+      return value % 1 === 0 ? value.toFixed(1) : value.toString();
+    }
+    case "StringLiteral":
+      return JSON.stringify(node.value);
+    case "BinaryExpression": {
+      const n = node;
+      const thisPrecedence = getBinaryOperatorPrecedence(n);
+      const left = formatOperand(n.left, thisPrecedence);
+      const right = formatOperand(n.right, thisPrecedence + 1);
+      return `${left} ${n.operator.value} ${right}`;
+    }
+    case "UnaryExpression": {
+      const n = node;
+      const operandPrecedence = n.argument.type === "UnaryExpression" ? getPrecedence(n) : PRECEDENCE.ATOM;
+      return n.operator.value + (n.operator.value === "not" ? " " : "") + formatOperand(n.argument, operandPrecedence);
+    }
+    case "CallExpression": {
+      const n = node;
+      const args = formatExpressionList(n.args);
+      return `${formatExpression(n.callee)}(${args})`;
+    }
+    case "MemberExpression": {
+      const n = node;
+      const obj = formatOperand(n.object, PRECEDENCE.ATOM);
+      let prop = formatExpression(n.property);
+      if (!n.computed && n.property.type !== "Identifier" && n.property.type !== "IntegerLiteral") {
+        prop = `(${prop})`;
+      }
+      return n.computed ? `${obj}[${prop}]` : `${obj}.${prop}`;
+    }
+    case "FilterExpression": {
+      const n = node;
+      const operand = formatOperand(n.operand, PRECEDENCE.FILTER);
+      if (n.filter.type === "CallExpression") {
+        return `${operand} | ${formatExpression(n.filter)}`;
+      }
+      return `${operand} | ${n.filter.value}`;
+    }
+    case "SelectExpression": {
+      const n = node;
+      return `${formatOperand(n.lhs, PRECEDENCE.LOGICAL_OR)} if ${formatOperand(n.test, PRECEDENCE.LOGICAL_OR)}`;
+    }
+    case "TestExpression": {
+      const n = node;
+      return `${formatOperand(n.operand, PRECEDENCE.TEST)} is${n.negate ? " not" : ""} ${n.test.value}`;
+    }
+    case "ArrayLiteral":
+    case "TupleLiteral": {
+      const elems = formatExpressionList(node.value);
+      const brackets = node.type === "ArrayLiteral" ? "[]" : "()";
+      return `${brackets[0]}${elems}${brackets[1]}`;
+    }
+    case "ObjectLiteral": {
+      const entries = Array.from(node.value.entries()).map(
+        ([k, v]) => `${formatExpression(k)}: ${formatExpression(v)}`
+      );
+      return `{${entries.join(", ")}}`;
+    }
+    case "SliceExpression": {
+      const n = node;
+      const s = n.start ? formatExpression(n.start) : "";
+      const t = n.stop ? formatExpression(n.stop) : "";
+      const st = n.step ? `:${formatExpression(n.step)}` : "";
+      return `${s}:${t}${st}`;
+    }
+    case "KeywordArgumentExpression": {
+      const n = node;
+      return `${n.key.value}=${formatExpression(n.value)}`;
+    }
+    case "Ternary": {
+      const n = node;
+      return `${formatOperand(n.trueExpr, PRECEDENCE.LOGICAL_OR)} if ${formatOperand(
+        n.condition,
+        PRECEDENCE.LOGICAL_OR
+      )} else ${formatOperand(n.falseExpr, PRECEDENCE.CONDITIONAL)}`;
+    }
+    default:
+      throw new Error(`Unknown expression type: ${node.type}`);
+  }
+}
+
+// src/index.ts
+var Template = class {
+  parsed;
+  /**
+   * @param {string} template The template string
+   */
+  constructor(template) {
+    const tokens = tokenize(template, {
+      lstrip_blocks: true,
+      trim_blocks: true
+    });
+    this.parsed = parse(tokens);
+  }
+  render(items) {
+    const env = new Environment();
+    setupGlobals(env);
+    if (items) {
+      for (const [key, value] of Object.entries(items)) {
+        env.set(key, value);
+      }
+    }
+    const interpreter = new Interpreter(env);
+    const result = interpreter.run(this.parsed);
+    return result.value;
+  }
+  format(options) {
+    return format(this.parsed, options?.indent || "	");
+  }
+};
+
+/**
+ * `chat_template:` as mergekit reads it: a built-in name, `auto` (the template most sources
+ * share, chosen at plan time), or the Jinja text itself. The built-in names are mergekit's; the
+ * texts below are hubmerge's own renderings of each published prompt format.
+ */
+const CHATML = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}" +
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+/** Stanford Alpaca: an optional system preamble, then `### Instruction:` / `### Response:` blocks. */
+const ALPACA = [
+    "{%- set system = messages | selectattr('role', 'equalto', 'system') | list -%}",
+    "{%- if system %}{{ system[-1]['content'] | trim }}{{ '\\n\\n' }}{% endif -%}",
+    "{%- for message in messages if message['role'] != 'system' -%}",
+    "{%- if message['role'] == 'user' %}{{ '### Instruction:\\n' + message['content'] | trim }}",
+    "{%- elif message['role'] == 'user_context' %}{{ '### Input:\\n' + message['content'] | trim }}",
+    "{%- elif message['role'] == 'assistant' %}{{ '### Response:\\n' + message['content'] | trim }}{% endif -%}",
+    "{%- if not loop.last %}{{ '\\n\\n' }}{% endif -%}",
+    "{%- endfor -%}",
+    "{%- if add_generation_prompt and messages[-1]['role'] != 'assistant' %}{{ '\\n\\n### Response:\\n' }}{% endif -%}",
+].join("");
+/** Llama 3: header-delimited turns ending in `<|eot_id|>`, the BOS token first. */
+const LLAMA3 = [
+    "{{- bos_token -}}",
+    "{%- for message in messages -%}",
+    "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' -}}",
+    "{%- endfor -%}",
+    "{%- if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif -%}",
+].join("");
+/** Mistral instruct: `[INST] … [/INST]` user turns, the system text folded into the first one. */
+const MISTRAL = [
+    "{%- if messages[0]['role'] == 'system' -%}",
+    "{%- set system = messages[0]['content'] -%}{%- set turns = messages[1:] -%}",
+    "{%- else -%}{%- set turns = messages -%}{%- endif -%}",
+    "{{- bos_token -}}",
+    "{%- for message in turns -%}",
+    "{%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) -%}",
+    "{{- raise_exception('Conversation roles must alternate user/assistant after an optional system message') -}}",
+    "{%- endif -%}",
+    "{%- if message['role'] == 'user' -%}",
+    "{%- if loop.first and system is defined %}{{ ' [INST] ' + system + '\\n\\n' + message['content'] + ' [/INST]' }}",
+    "{%- else %}{{ ' [INST] ' + message['content'] + ' [/INST]' }}{% endif -%}",
+    "{%- elif message['role'] == 'assistant' %}{{ ' ' + message['content'] + eos_token }}",
+    "{%- else %}{{ raise_exception('Only user and assistant roles follow the optional system message') }}{% endif -%}",
+    "{%- endfor -%}",
+].join("");
+/** EXAONE: `[|role|]` markers, `[|endofturn|]` after every turn but the user's. */
+const EXAONE = [
+    "{%- for message in messages -%}",
+    "{%- if loop.first and message['role'] != 'system' %}{{ '[|system|][|endofturn|]\\n' }}{% endif -%}",
+    "{{- '[|' + message['role'] + '|]' + message['content'] -}}",
+    "{%- if message['role'] == 'user' %}{{ '\\n' }}{% else %}{{ '[|endofturn|]\\n' }}{% endif -%}",
+    "{%- endfor -%}",
+    "{%- if add_generation_prompt %}{{ '[|assistant|]' }}{% endif -%}",
+].join("");
+const NAMED_CHAT_TEMPLATES = {
+    alpaca: ALPACA,
+    chatml: CHATML,
+    exaone: EXAONE,
+    llama3: LLAMA3,
+    mistral: MISTRAL,
+};
+/**
+ * What a `chat_template` value asks for, or a reason it cannot be used. mergekit takes any text
+ * of 20 characters or more containing `{` as Jinja; hubmerge also parses it, so that a broken
+ * template fails at plan time instead of in a user's chat application.
+ */
+function chatTemplateChoice(value) {
+    if (value === "auto")
+        return { kind: "auto" };
+    const named = Object.hasOwn(NAMED_CHAT_TEMPLATES, value) ? NAMED_CHAT_TEMPLATES[value] : undefined;
+    if (named !== undefined)
+        return { kind: "named", name: value, text: named };
+    if (value.length < 20 || !value.includes("{")) {
+        return { problem: `\`${value}\` is neither a known template name nor Jinja template text` };
+    }
+    const problem = jinjaProblem(value);
+    return problem === undefined
+        ? { kind: "jinja", text: value }
+        : { problem: `the Jinja template does not parse: ${problem}` };
+}
+/** The parser's message for a template that does not parse, else undefined. */
+function jinjaProblem(text) {
+    try {
+        new Template(text);
+        return undefined;
+    }
+    catch (error) {
+        return error instanceof Error ? error.message : String(error);
+    }
+}
+
+/**
+ * The chat template a merge writes, settled at plan time so that nothing about it can fail
+ * after the tensors are merged. `auto` takes the template most sources ship, as mergekit does;
+ * on a tie the base model's wins, else the first in manifest order (mergekit leaves ties to the
+ * order of a Python set).
+ */
+/** One model's own template: `chat_template.jinja`, else tokenizer_config.json's `chat_template`. */
+async function sourceChatTemplate(source) {
+    const file = await source.readFile("chat_template.jinja");
+    if (file)
+        return new TextDecoder().decode(file).trim() || undefined;
+    const configBytes = await source.readFile("tokenizer_config.json");
+    if (!configBytes)
+        return undefined;
+    let template;
+    try {
+        template = JSON.parse(new TextDecoder().decode(configBytes))["chat_template"];
+    }
+    catch {
+        return undefined; // not ours to judge: the tokenizer files are copied as they are
+    }
+    if (Array.isArray(template)) {
+        const named = template.find((t) => t && typeof t === "object" && t["name"] === "default");
+        template = named && named["template"];
+    }
+    return typeof template === "string" && template.trim() ? template.trim() : undefined;
+}
+/**
+ * The template for `value` (already validated with the manifest), or undefined when `auto`
+ * finds none among the sources. `sources` are in manifest order, the base first.
+ */
+async function chooseChatTemplate(value, sources) {
+    const choice = chatTemplateChoice(value);
+    if ("problem" in choice)
+        throw new Error(`chat_template was not validated: ${choice.problem}`);
+    if (choice.kind === "named")
+        return { text: choice.text, origin: choice.name };
+    if (choice.kind === "jinja")
+        return { text: choice.text, origin: "inline Jinja" };
+    const votes = new Map();
+    for (const { ref, source } of sources) {
+        const text = await sourceChatTemplate(source);
+        if (text === undefined)
+            continue;
+        const vote = votes.get(text) ?? { count: 0, first: ref };
+        vote.count++;
+        votes.set(text, vote);
+    }
+    let best;
+    for (const entry of votes)
+        if (!best || entry[1].count > best[1].count)
+            best = entry;
+    return (best && {
+        text: best[0],
+        origin: `auto: ${best[1].first} (${best[1].count} of ${sources.length} sources)`,
+    });
+}
+
+/**
+ * The merge methods mergekit registers (arcee-ai/mergekit, `merge_methods/registry.py` and the
+ * `@merge_method` modules, mid-2026), so that a config using one hubmerge lacks gets a clear
+ * "not supported yet" instead of "unknown". `average` is only an example in mergekit's
+ * docstrings, never registered, so it is not listed.
+ */
+const MERGEKIT_METHODS = [
+    "linear",
+    "slerp",
+    "nuslerp",
+    "multislerp",
+    "karcher",
+    "passthrough",
+    "model_stock",
+    "arcee_fusion",
+    "nearswap",
+    "task_arithmetic",
+    "ties",
+    "dare_ties",
+    "dare_linear",
+    "breadcrumbs",
+    "breadcrumbs_ties",
+    "della",
+    "della_linear",
+    "sce",
+    "ram",
+    "ramplus_tl",
+];
+/** mergekit's page describing every method. */
+const MERGEKIT_METHODS_DOC = "https://github.com/arcee-ai/mergekit/blob/main/docs/merge_methods.md";
 
 function isGradient$1(setting) {
     return Array.isArray(setting) && (setting.length === 0 || typeof setting[0] === "number");
@@ -33364,6 +32579,9 @@ function requireMethod(manifest, lookup, report) {
     if (method !== undefined)
         return method;
     const names = lookup.names();
+    if (MERGEKIT_METHODS.includes(manifest.mergeMethod)) {
+        report.fail(["merge_method"], `\`${manifest.mergeMethod}\` is a mergekit method that hubmerge does not support yet (${MERGEKIT_METHODS_DOC}).`, `Choose one of the supported methods: ${listWords([...names].sort())}.`);
+    }
     const suggestion = closestMatch(manifest.mergeMethod, names);
     report.fail(["merge_method"], `Unknown merge_method \`${manifest.mergeMethod}\`${suggestion ? `; did you mean \`${suggestion}\`?` : "."}`, `Known methods: ${listWords([...names].sort())}.`);
 }
@@ -33491,6 +32709,18 @@ function validateManifest(manifest, lookup) {
     }
     manifest.slices?.forEach((_, s) => sliceBlocks.push(checkSlice(manifest, method, s, report)));
     checkRequiredGlobals(manifest, method, sliceBlocks, report);
+    checkChatTemplate(manifest, report);
+}
+/** A chat template that cannot be written fails here, never after the merge. */
+function checkChatTemplate(manifest, report) {
+    if (manifest.chatTemplate === undefined)
+        return;
+    const choice = chatTemplateChoice(manifest.chatTemplate);
+    if (!("problem" in choice))
+        return;
+    const names = ["auto", ...Object.keys(NAMED_CHAT_TEMPLATES)];
+    const suggestion = closestMatch(manifest.chatTemplate, names);
+    report.fail(["chat_template"], `chat_template: ${choice.problem}${suggestion ? `; did you mean \`${suggestion}\`?` : "."}`, `Use one of ${listWords(names)}, or give the Jinja template text itself.`);
 }
 
 const DEFAULT_HEADER_LIMITS = {
@@ -33753,17 +32983,25 @@ class ShardedWriter {
     written = [];
     /** Final paths already renamed into place by a finish() that then failed. */
     placed = [];
+    only;
+    onShardClosed;
     constructor(opts) {
         this.dir = opts.dir;
         this.plan = opts.plan;
-        this.metadata = sortedMetadata({ ...opts.metadata, format: "pt" });
+        this.metadata = shardMetadata$1(opts.metadata);
+        this.only = opts.only;
+        this.onShardClosed = opts.onShardClosed;
         checkUniqueNames(opts.plan.files.flatMap((shard) => shard.tensors));
-        opts.plan.files.forEach((shard, index) => shard.tensors.forEach((tensor, i) => this.order.push({
-            shard: index,
-            name: tensor.name,
-            size: plannedSize(tensor),
-            lastInShard: i === shard.tensors.length - 1,
-        })));
+        opts.plan.files.forEach((shard, index) => {
+            if (!this.writes(index))
+                return;
+            shard.tensors.forEach((tensor, i) => this.order.push({
+                shard: index,
+                name: tensor.name,
+                size: plannedSize(tensor),
+                lastInShard: i === shard.tensors.length - 1,
+            }));
+        });
     }
     /** Appends the next tensor of the plan; tensors must come in plan order. */
     async writeTensor(name, bytes) {
@@ -33806,11 +33044,15 @@ class ShardedWriter {
             const shard = await this.shardFor(expected.shard);
             const writing = writeAll(shard.handle, bytes, shard.position);
             shard.hash.update(bytes); // here, while a pool thread copies the bytes to the file
+            shard.tensorHash ??= createHash("sha256");
+            shard.tensorHash.update(bytes);
             await writing;
             shard.position += bytes.byteLength;
             this.partBytes = byteOffset + bytes.byteLength;
             if (this.partBytes < expected.size)
                 return;
+            shard.tensors.push({ name: expected.name, sha256: shard.tensorHash.digest("hex") });
+            shard.tensorHash = undefined;
             this.partBytes = 0;
             this.cursor += 1;
             if (expected.lastInShard)
@@ -33827,10 +33069,10 @@ class ShardedWriter {
         const next = this.order[this.cursor];
         if (next)
             throw writerError(`finish() called before every tensor was written: "${next.name}" is next`);
-        const files = this.plan.files.map((shard) => shard.file);
+        const files = this.plan.files.filter((_, index) => this.writes(index)).map((shard) => shard.file);
         await this.guard(async () => {
             for (const [index, shard] of this.plan.files.entries()) {
-                if (shard.tensors.length === 0) {
+                if (shard.tensors.length === 0 && this.writes(index)) {
                     await this.shardFor(index); // a tensor-less shard is just its header
                     await this.closeCurrent();
                 }
@@ -33840,15 +33082,20 @@ class ShardedWriter {
                 await rename(partialPath(this.dir, file), join(this.dir, file));
                 this.placed.push(join(this.dir, file));
             }
-            if (files.length > 1) {
+            if (this.plan.files.length > 1 && this.only === undefined) {
                 await this.writeIndex();
                 files.push(SHARD_INDEX_FILE);
             }
             await syncDirectory(this.dir);
         });
         this.state = "finished";
-        const shards = this.plan.files.map((shard) => this.written.find((w) => w.file === shard.file));
+        const shards = files
+            .filter((file) => file !== SHARD_INDEX_FILE)
+            .map((file) => this.written.find((w) => w.file === file));
         return { files, shards };
+    }
+    writes(index) {
+        return this.only === undefined || this.only.has(index);
     }
     /** Removes everything this writer wrote; a finished output is left alone. */
     async abort() {
@@ -33894,7 +33141,14 @@ class ShardedWriter {
         await this.closeCurrent();
         const shard = this.plan.files[index];
         const handle = await open$1(partialPath(this.dir, shard.file), "w");
-        this.current = { index, handle, position: 0, hash: createHash("sha256") };
+        this.current = {
+            index,
+            handle,
+            position: 0,
+            hash: createHash("sha256"),
+            tensorHash: undefined,
+            tensors: [],
+        };
         const header = encodeShardHeader(shard.tensors, this.metadata);
         await writeAll(handle, header, 0);
         this.current.hash.update(header);
@@ -33913,20 +33167,16 @@ class ShardedWriter {
             await shard.handle.close();
         }
         const file = this.plan.files[shard.index].file;
-        this.written.push({ file, size: shard.position, sha256: shard.hash.digest("hex") });
+        const written = { file, size: shard.position, sha256: shard.hash.digest("hex"), tensors: shard.tensors };
+        this.written.push(written);
+        await this.onShardClosed?.(written, partialPath(this.dir, file));
     }
-    /** transformers' index layout: sorted keys, 2-space indent; written to a temp file, then renamed. */
+    /** The index, written to a temp file, then renamed. */
     async writeIndex() {
-        const weightMap = this.plan.files.flatMap((shard) => shard.tensors.map((tensor) => [tensor.name, shard.file]));
-        weightMap.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-        const index = {
-            metadata: { total_size: this.plan.totalSize },
-            weight_map: Object.fromEntries(weightMap),
-        };
         const temp = partialPath(this.dir, SHARD_INDEX_FILE);
         const handle = await open$1(temp, "w");
         try {
-            await writeAll(handle, new TextEncoder().encode(`${JSON.stringify(index, null, 2)}\n`), 0);
+            await writeAll(handle, encodeShardIndex(this.plan), 0);
             await handle.sync();
         }
         finally {
@@ -33962,6 +33212,10 @@ async function syncDirectory(dir) {
     catch {
         // Best effort: durability of the names, not correctness of the data, is at stake.
     }
+}
+/** The `__metadata__` every shard carries: the given entries plus `format: "pt"`, keys sorted. */
+function shardMetadata$1(metadata = {}) {
+    return sortedMetadata({ ...metadata, format: "pt" });
 }
 function sortedMetadata(metadata) {
     const sorted = {};
@@ -34659,7 +33913,7 @@ class KernelPool {
     constructor(options) {
         const threads = Math.max(1, Math.floor(options.threads));
         this.slots = Array.from({ length: threads }, () => {
-            const worker = new Worker$1(WORKER_URL, {
+            const worker = new Worker(WORKER_URL, {
                 workerData: { module: options.module, memory: options.memory },
             });
             const slot = { worker, busy: undefined };
@@ -34941,6 +34195,84 @@ function describeMissingVulkan(host = hostEnvironment) {
     return missing;
 }
 
+/**
+ * Finds the optional `webgpu` package (Dawn's bindings). Beside hubmerge's own code is enough for
+ * the CLI, but the bundled Action (dist/) has no node_modules: its native `dawn.node` cannot be
+ * bundled and is too large to commit for every platform. So the package is also looked up in the
+ * folders HUBMERGE_WEBGPU_PATH lists (the Action puts its `webgpu-path` input and the workspace
+ * there): one `npm install webgpu` in the workspace is the whole setup on a GPU runner.
+ */
+/** Folders searched for `webgpu` after hubmerge's own, `:`-separated (`;` on Windows). */
+const WEBGPU_PATH_ENV = "HUBMERGE_WEBGPU_PATH";
+class WebgpuNotFound extends Error {
+    searched;
+    constructor(searched) {
+        super(`the package \`webgpu\` is not installed beside hubmerge nor in ${searched.join(", ") || "any folder"}`);
+        this.searched = searched;
+    }
+}
+/** Imports `webgpu`; throws WebgpuNotFound when no folder has it, or the module's own load error. */
+async function importWebgpu(env = process.env) {
+    try {
+        return await import('webgpu');
+    }
+    catch (error) {
+        if (!isNotFound(error))
+            throw error;
+    }
+    const dirs = searchDirs(env);
+    const entry = dirs.map(resolveIn).find((path) => path !== undefined);
+    if (entry === undefined)
+        throw new WebgpuNotFound(dirs);
+    return import(pathToFileURL(entry).href);
+}
+/** Where `webgpu` resolves from the search folders, or undefined (for diagnostics; loads nothing). */
+function locateWebgpu(env = process.env) {
+    return searchDirs(env)
+        .map(resolveIn)
+        .find((path) => path !== undefined);
+}
+function searchDirs(env) {
+    const listed = (env[WEBGPU_PATH_ENV] ?? "").split(delimiter).filter((dir) => dir.trim() !== "");
+    return [...new Set(listed.map((dir) => resolve(dir)))];
+}
+/** The entry file of `webgpu` as Node would find it from `dir` (or `dir` when it is the package). */
+function resolveIn(dir) {
+    const require = createRequire(join(dir, "hubmerge-webgpu-lookup.cjs"));
+    try {
+        return require.resolve("webgpu");
+    }
+    catch {
+        // `dir` may be the package folder itself (webgpu-path: /opt/webgpu/node_modules/webgpu).
+    }
+    try {
+        const manifest = JSON.parse(readFileSync$1(join(dir, "package.json"), "utf8"));
+        return manifest.name === "webgpu" && existsSync$1(dir) ? require.resolve(dir) : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+function isNotFound(error) {
+    const code = error?.code;
+    return code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND";
+}
+function gpuReadiness(env = process.env) {
+    return {
+        webgpuFound: besideHubmerge() || locateWebgpu(env) !== undefined,
+        vulkanMissing: describeMissingVulkan(),
+    };
+}
+function besideHubmerge() {
+    try {
+        createRequire(import.meta.url).resolve("webgpu");
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+
 /// <reference types="@webgpu/types" />
 /**
  * Opening a WebGPU device through Dawn (the optional `webgpu` package). Hardware first: on Linux
@@ -34951,16 +34283,26 @@ function describeMissingVulkan(host = hostEnvironment) {
  */
 const SOFTWARE_NAMES = /llvmpipe|lavapipe|softpipe|swiftshader|software rasterizer/i;
 let dawn;
+/**
+ * Every Dawn instance created, kept alive for the process: dawn.node schedules event processing on
+ * an instance, and collecting one with events pending crashes the process (seen with llvmpipe).
+ */
+const instances = [];
+// Reachable from globalThis: a bundler sees an array nobody reads as dead code and drops the
+// pushes (rollup did, and the bundled Action crashed with SIGSEGV mid-merge on llvmpipe).
+globalThis.__hubmergeDawnInstances = instances;
 function createInstance(module, options) {
     const gpu = module.create(options);
+    instances.push(gpu);
     return gpu;
 }
 /** Loads the `webgpu` package once; a missing or broken install becomes a clear error. */
 async function loadDawn() {
-    dawn ??= import('webgpu').then((module) => module, (cause) => {
+    dawn ??= importWebgpu().then((module) => module, (cause) => {
         dawn = undefined;
         throw new HubmergeError("E_USAGE", "the WebGPU backend needs the optional package `webgpu` (Dawn)", {
-            hint: "Install it (npm install webgpu, on linux-x64/arm64, macOS or Windows) or use --backend wasm.",
+            hint: "Install it (npm install webgpu, on linux-x64/arm64, macOS or Windows) beside hubmerge, or in a folder " +
+                `listed in ${WEBGPU_PATH_ENV} (the Action adds its workspace and webgpu-path input), or use --backend wasm.`,
             cause,
         });
     });
@@ -36435,13 +35777,13 @@ class ReadBuffers {
  *
  * The benchmark runs the same loop, which is what makes its I/O floor the floor of real merges.
  */
-const ignore = () => undefined;
+const ignore$1 = () => undefined;
 async function runTensorPipeline(steps) {
     if (steps.count === 0)
         return;
     const setOf = (index) => (index % BUFFER_SETS);
     let next = steps.read(0, setOf(0));
-    next.catch(ignore);
+    next.catch(ignore$1);
     let merging;
     /** Each unit's write, chained after the one before. */
     const writes = [];
@@ -36457,7 +35799,7 @@ async function runTensorPipeline(steps) {
                 if (index + 1 >= steps.count)
                     return;
                 next = steps.read(index + 1, setOf(index + 1));
-                next.catch(ignore);
+                next.catch(ignore$1);
             };
             // The next read reuses the set of unit index+1−BUFFER_SETS, free once that unit is written.
             const freeing = writes[index + 1 - BUFFER_SETS];
@@ -36468,7 +35810,7 @@ async function runTensorPipeline(steps) {
             }
             else {
                 merging = steps.merge(index, loaded);
-                merging.catch(ignore);
+                merging.catch(ignore$1);
                 await freeing.promise;
                 readNext();
             }
@@ -36487,8 +35829,237 @@ async function runTensorPipeline(steps) {
 }
 function track(promise) {
     const tracked = { promise, settled: false };
-    promise.then(() => (tracked.settled = true), ignore);
+    promise.then(() => (tracked.settled = true), ignore$1);
     return tracked;
+}
+
+/**
+ * Applies a row plan to the raw bytes of each source's embedding tensor: own rows are copied as
+ * bytes (no rounding), default rows are computed in f32 (a mean adds the rows in participant
+ * order, then divides) and encoded into each source's dtype, padding rows take the mean of the
+ * source's new rows above them. The results keep each source's dtype, so the merge that follows
+ * reads them like any other input.
+ */
+/**
+ * Each input re-indexed to `plan.rows` rows, written into `allocate(i, bytes)` (a buffer the
+ * caller owns; its bytes need not be zero).
+ */
+function reindexRows(plan, inputs, allocate) {
+    const hidden = inputs[0].shape[1];
+    const rowOf = (m, row) => {
+        const { bytes, dtype } = inputs[m];
+        const size = hidden * DTYPE_SIZE[dtype];
+        return decodeToF32(bytes.subarray(row * size, (row + 1) * size), dtype);
+    };
+    const defaults = new Map();
+    for (const [id, fill] of plan.fills)
+        defaults.set(id, fillRow(fill, hidden, rowOf));
+    return inputs.map((input, m) => {
+        const size = hidden * DTYPE_SIZE[input.dtype];
+        const out = allocate(m, plan.rows * size);
+        const own = plan.own[m];
+        for (let id = 0; id < plan.length;) {
+            const row = own[id];
+            if (row < 0) {
+                out.set(encodeRow(defaults.get(id) ?? new Float32Array(hidden), input.dtype), id * size);
+                id++;
+                continue;
+            }
+            // Consecutive rows that stay consecutive (most of a vocabulary) move in one copy.
+            let run = 1;
+            while (id + run < plan.length && own[id + run] === row + run)
+                run++;
+            out.set(input.bytes.subarray(row * size, (row + run) * size), id * size);
+            id += run;
+        }
+        if (plan.rows > plan.length)
+            padRows(out, plan, hidden, input.dtype);
+        return out;
+    });
+}
+function fillRow(fill, hidden, rowOf) {
+    if (fill.kind === "zero")
+        return new Float32Array(hidden);
+    if (fill.kind === "row")
+        return rowOf(fill.model, fill.row);
+    const sum = new Float32Array(hidden);
+    for (const { model, row } of fill.from) {
+        const values = rowOf(model, row);
+        for (let i = 0; i < hidden; i++)
+            sum[i] = Math.fround(sum[i] + values[i]);
+    }
+    for (let i = 0; i < hidden; i++)
+        sum[i] = Math.fround(sum[i] / fill.from.length);
+    return sum;
+}
+function encodeRow(values, dtype) {
+    return encodeFromF32(values, dtype);
+}
+/** Rows past the tokens: the column means of the rows above, as mergekit pads a vocabulary. */
+function padRows(out, plan, hidden, dtype) {
+    const size = hidden * DTYPE_SIZE[dtype];
+    const sum = new Float32Array(hidden);
+    for (let id = 0; id < plan.length; id++) {
+        const values = decodeToF32(out.subarray(id * size, (id + 1) * size), dtype);
+        for (let i = 0; i < hidden; i++)
+            sum[i] = Math.fround(sum[i] + values[i]);
+    }
+    for (let i = 0; i < hidden; i++)
+        sum[i] = Math.fround(sum[i] / plan.length);
+    const row = encodeRow(sum, dtype);
+    for (let id = plan.length; id < plan.rows; id++)
+        out.set(row, id * size);
+}
+
+const DEFAULT_READ_AHEAD_BYTES = 1024 * 1024 * 1024;
+const ignore = () => undefined;
+class ReadAhead {
+    reads;
+    budgetBytes;
+    next = 0;
+    held = 0;
+    heldPeak = 0;
+    closed = false;
+    fetched = new Map();
+    /** Reads the pipeline took before they were fetched ahead: never fetch them. */
+    taken = new Set();
+    constructor(reads, budgetBytes = DEFAULT_READ_AHEAD_BYTES) {
+        this.reads = reads;
+        this.budgetBytes = budgetBytes;
+        if (!Number.isSafeInteger(budgetBytes) || budgetBytes < 0) {
+            throw new RangeError(`the read-ahead budget must be a byte count ≥ 0, got ${budgetBytes}`);
+        }
+    }
+    /** Starts fetching ahead (call once the pipeline is ready to consume). */
+    start() {
+        this.fill();
+    }
+    /** Bytes held by reads fetched ahead and not yet handed over: never above the budget. */
+    get heldBytes() {
+        return this.held;
+    }
+    get peakHeldBytes() {
+        return this.heldPeak;
+    }
+    /** Read `index` into `target`: from its fetched-ahead copy, or straight from the source. */
+    async readInto(index, target) {
+        const read = this.reads[index];
+        if (target.byteLength !== read.bytes)
+            throw new RangeError(`read ${index} is ${read.bytes} bytes`);
+        const fetched = this.fetched.get(index);
+        if (!fetched) {
+            this.taken.add(index);
+            this.fill();
+            return read.read(target);
+        }
+        try {
+            await fetched.done;
+            target.set(fetched.buffer);
+        }
+        finally {
+            this.fetched.delete(index);
+            this.held -= read.bytes;
+            this.fill();
+        }
+    }
+    /** Stops fetching ahead and waits for what is in flight (nothing may run after the merge). */
+    async close() {
+        this.closed = true;
+        await Promise.allSettled([...this.fetched.values()].map((f) => f.done));
+        this.fetched.clear();
+        this.held = 0;
+    }
+    /** Fetches the next reads, in order, while they fit in the budget. */
+    fill() {
+        while (!this.closed && this.next < this.reads.length) {
+            const index = this.next;
+            if (this.taken.has(index)) {
+                this.next++;
+                continue;
+            }
+            const { bytes } = this.reads[index];
+            // A read larger than the whole budget is left to the pipeline, which reads it directly
+            // when it needs it; otherwise wait at the first read that does not fit yet.
+            if (bytes > this.budgetBytes) {
+                this.next++;
+                continue;
+            }
+            if (this.held + bytes > this.budgetBytes)
+                return;
+            this.next++;
+            this.held += bytes;
+            this.heldPeak = Math.max(this.heldPeak, this.held);
+            const buffer = new Uint8Array(bytes);
+            const done = this.reads[index].read(buffer);
+            done.catch(ignore);
+            this.fetched.set(index, { buffer, done });
+        }
+    }
+}
+
+/**
+ * The run's input reads, unit by unit, in pipeline order: what each unit reads of each input
+ * (a whole tensor, or a piece's span of it), and for remote sources a ReadAhead over all of
+ * them, so the link stays busy across unit boundaries (read-ahead.ts).
+ */
+/** A recipe's inputs in read order (base first); their positions are their buffer slots. */
+function plannedInputs(recipe) {
+    if (recipe.action === "copy")
+        return [recipe.inputs[0]];
+    return recipe.base ? [recipe.base, ...recipe.inputs] : recipe.inputs;
+}
+/** The bytes a unit reads of one input: the whole tensor, or the piece's elements of it. */
+function inputSpan(unit, model, tensor) {
+    const info = model.tensors.info(tensor);
+    if (!unit.piece)
+        return { byteOffset: 0, bytes: info.end - info.begin };
+    const size = DTYPE_SIZE[info.dtype];
+    return { byteOffset: unit.piece.offset * size, bytes: unit.piece.count * size };
+}
+class UnitReads {
+    /** Per unit and slot, the read's index in the read-ahead, for inputs from remote sources. */
+    index = [];
+    ahead;
+    /** Bytes of every unit's inputs: what the whole run reads. */
+    totalBytes;
+    /** Per unit, the bytes of its inputs. */
+    unitBytes = [];
+    constructor(units, models, budgetBytes) {
+        const reads = [];
+        let total = 0;
+        units.forEach((unit, u) => {
+            let bytesOfUnit = 0;
+            this.index[u] = plannedInputs(unit.recipe).map((p) => {
+                const model = models.get(p.model);
+                const { byteOffset, bytes } = inputSpan(unit, model, p.tensor);
+                bytesOfUnit += bytes;
+                // Local files are read with pread at disk speed: a copy through read-ahead would only cost.
+                if (model.source.repo === undefined)
+                    return undefined;
+                reads.push({ bytes, read: (target) => model.tensors.readTensorInto(p.tensor, target, byteOffset) });
+                return reads.length - 1;
+            });
+            this.unitBytes.push(bytesOfUnit);
+            total += bytesOfUnit;
+        });
+        this.totalBytes = total;
+        this.ahead = new ReadAhead(reads, budgetBytes);
+    }
+    start() {
+        this.ahead.start();
+    }
+    /** The read-ahead's accounting (tests check the budget holds). */
+    get readAhead() {
+        return this.ahead;
+    }
+    /** Input `slot` of unit `unit` into `target`: through read-ahead for remote sources, else `direct`. */
+    readInto(unit, slot, target, direct) {
+        const k = this.index[unit]?.[slot];
+        return k === undefined ? direct() : this.ahead.readInto(k, target);
+    }
+    close() {
+        return this.ahead.close();
+    }
 }
 
 /**
@@ -36532,10 +36103,29 @@ function workUnits(recipes, splittable, pieceElements = PIECE_ELEMENTS) {
 async function executePlan(input) {
     const { plan, onEvent } = input;
     const kernels = await openKernels(input.backend, input.threads);
-    const writer = new ShardedWriter({ dir: input.dir, plan: plan.shards, metadata: input.metadata });
+    const writer = input.sink ??
+        new ShardedWriter({
+            dir: input.dir,
+            plan: plan.shards,
+            metadata: input.metadata,
+            only: input.shards,
+            onShardClosed: input.onShardClosed,
+        });
     const byRef = new Map([...input.models.values()].map((m) => [m.ref, m]));
     const buffers = new ReadBuffers();
-    const units = workUnits(plan.recipes, (recipe) => kernels.canMergePieces(pieceQuery(recipe, input, byRef)), input.pieceElements ?? kernels.pieceElements);
+    const recipes = selectedRecipes(plan, input.shards);
+    const units = workUnits(recipes, 
+    // A re-indexed embedding is read whole: its output rows gather rows from all over the input.
+    (recipe) => recipe.rows === undefined && kernels.canMergePieces(pieceQuery(recipe, input, byRef)), input.pieceElements ?? kernels.pieceElements);
+    const reads = new UnitReads(units, byRef, input.readAheadBytes);
+    input.onReads?.(reads);
+    let readBytes = 0;
+    const readUnit = async (i, set) => {
+        const loaded = await loadInputs(units[i], byRef, (slot, bytes) => buffers.lease(set, slot, bytes), (slot, target, direct) => reads.readInto(i, slot, target, direct));
+        readBytes += reads.unitBytes[i];
+        onEvent?.({ type: "read", bytes: readBytes, total: reads.totalBytes });
+        return loaded;
+    };
     const warnings = new Set();
     const warn = (message) => {
         if (warnings.has(message))
@@ -36544,10 +36134,11 @@ async function executePlan(input) {
         onEvent?.({ type: "warning", message });
     };
     try {
+        reads.start();
         await runTensorPipeline({
             count: units.length,
             signal: input.signal,
-            read: (i, set) => loadInputs(units[i], byRef, (slot, bytes) => buffers.lease(set, slot, bytes)),
+            read: readUnit,
             merge: (i, loaded) => mergeUnit(units[i], loaded, input, kernels, byRef, warn),
             write: async (i, bytes) => {
                 const { recipe, piece, last, index } = units[i];
@@ -36560,7 +36151,7 @@ async function executePlan(input) {
                 onEvent?.({
                     type: "tensor",
                     index: index + 1,
-                    total: plan.recipes.length,
+                    total: recipes.length,
                     name: recipe.name,
                     outputBytes: elementCount(recipe) * outputSize(recipe),
                 });
@@ -36574,17 +36165,19 @@ async function executePlan(input) {
         throw error;
     }
     finally {
+        await reads.close();
         await kernels.close();
     }
 }
+/** The recipes of the selected shards, in plan order (all of them without a selection). */
+function selectedRecipes(plan, shards) {
+    if (shards === undefined)
+        return plan.recipes;
+    const names = new Set(plan.shards.files.flatMap((shard, i) => (shards.has(i) ? shard.tensors.map((t) => t.name) : [])));
+    return plan.recipes.filter((recipe) => names.has(recipe.name));
+}
 function outputSize(recipe) {
     return DTYPE_SIZE[recipe.dtype];
-}
-/** A recipe's inputs in read order (base first); their positions are their buffer slots. */
-function plannedInputs(recipe) {
-    if (recipe.action === "copy")
-        return [recipe.inputs[0]];
-    return recipe.base ? [recipe.base, ...recipe.inputs] : recipe.inputs;
 }
 /** What the kernels need to decide whether they take `recipe` in pieces (nothing read yet). */
 function pieceQuery(recipe, input, models) {
@@ -36605,17 +36198,22 @@ function pieceQuery(recipe, input, models) {
     };
 }
 /** Reads a unit's inputs (the whole tensors, or the piece's elements of each) into leased buffers. */
-async function loadInputs(unit, models, lease) {
-    const { recipe, piece } = unit;
+async function loadInputs(unit, models, lease, readInto) {
+    const { recipe } = unit;
     const read = async (p, slot) => {
         const model = models.get(p.model);
         const info = model.tensors.info(p.tensor);
-        const size = piece ? DTYPE_SIZE[info.dtype] : 0;
-        const bytes = lease(slot, piece ? piece.count * size : info.end - info.begin);
-        await model.tensors.readTensorInto(p.tensor, bytes, piece ? piece.offset * size : 0);
+        const span = inputSpan(unit, model, p.tensor);
+        const bytes = lease(slot, span.bytes);
+        await readInto(slot, bytes, () => model.tensors.readTensorInto(p.tensor, bytes, span.byteOffset));
         return { model: streamIdentity(model), bytes, dtype: info.dtype, shape: info.shape, params: p.params };
     };
     const raw = await Promise.all(plannedInputs(recipe).map(read));
+    if (recipe.rows) {
+        const shape = recipe.shape;
+        const moved = reindexRows(recipe.rows, raw, (i, bytes) => lease(raw.length + i, bytes));
+        moved.forEach((bytes, i) => (raw[i] = { ...raw[i], bytes, shape }));
+    }
     if (recipe.action === "copy")
         return { base: undefined, inputs: [], raw: raw[0].bytes };
     return recipe.base ? { base: raw[0], inputs: raw.slice(1) } : { base: undefined, inputs: raw };
@@ -36673,6 +36271,9 @@ function referenceMerge(recipe, loaded, input, warn) {
  * `@revision`, so that pinning a source in the manifest keeps the same masks.
  */
 function streamIdentity(model) {
+    // `model+adapter`: each half without its revision (a local half never has an `@`).
+    if (model.adapter)
+        return model.ref.replace(/@[^/+]*(?=\+|$)/g, "");
     return model.source.repo !== undefined ? model.ref.replace(/@[^/]*$/, "") : model.ref;
 }
 /** A copied tensor keeps its bytes, converted only when the output dtype differs. */
@@ -36896,11 +36497,286 @@ async function closeAll(files) {
     await Promise.allSettled(files.map((file) => file.close()));
 }
 
+/**
+ * A PEFT LoRA adapter as PEFT saves it: `adapter_config.json` (`peft_type: LORA`, `r`,
+ * `lora_alpha`, `use_rslora`, ...) and `adapter_model.safetensors`, whose keys are the base
+ * model's module names under `base_model.model.`. Reading it tells, for each base tensor, what
+ * the adapter does to it: add a low-rank product, add an embedding product, or replace it
+ * (`modules_to_save`, trained biases). Anything this module cannot apply exactly is refused.
+ */
+const ADAPTER_CONFIG = "adapter_config.json";
+const MAX_CONFIG_BYTES$1 = 1024 * 1024;
+const KEY_PREFIX = "base_model.model.";
+function adapterError(source, message, hint) {
+    return new HubmergeError("E_MANIFEST", message, { where: { model: source.ref }, hint });
+}
+async function readConfig$1(source) {
+    const bytes = await source.readFile(ADAPTER_CONFIG);
+    if (bytes === null) {
+        throw adapterError(source, `${source.ref} has no ${ADAPTER_CONFIG}: the part after \`+\` must be a PEFT LoRA adapter.`, "Point `model+adapter` at a folder or repo saved with PEFT's save_pretrained (adapter_config.json, adapter_model.safetensors).");
+    }
+    let parsed;
+    try {
+        if (bytes.byteLength > MAX_CONFIG_BYTES$1)
+            throw new Error(`${bytes.byteLength} bytes`);
+        parsed = JSON.parse(new TextDecoder().decode(bytes));
+    }
+    catch (error) {
+        throw adapterError(source, `${ADAPTER_CONFIG} cannot be read: ${error.message}`, "Save the adapter again with PEFT.");
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw adapterError(source, `${ADAPTER_CONFIG} is not a JSON object.`, "Save the adapter again with PEFT.");
+    }
+    return parsed;
+}
+/** The scale α/r (α/√r with rsLoRA), f32, from the config and the rank the tensors have. */
+function scaleOf(config, rank, source) {
+    const alpha = config.lora_alpha ?? 8;
+    if (typeof alpha !== "number" || !Number.isFinite(alpha)) {
+        throw adapterError(source, "`lora_alpha` in adapter_config.json is not a number.", "Set `lora_alpha` to a number.");
+    }
+    const divisor = config.use_rslora === true ? Math.fround(Math.sqrt(rank)) : rank;
+    return Math.fround(Math.fround(alpha) / divisor);
+}
+function checkConfig(config, source) {
+    const type = config.peft_type ?? "LORA";
+    if (type !== "LORA") {
+        throw adapterError(source, `${source.ref} is a ${String(type)} adapter; hubmerge applies LoRA adapters only.`, "Merge this adapter into its base with PEFT (merge_and_unload), save the result and reference that model.");
+    }
+    if (config.use_dora === true) {
+        throw adapterError(source, `${source.ref} is a DoRA adapter (\`use_dora: true\`), which hubmerge does not apply.`, "Merge it into its base with PEFT (merge_and_unload), save the result and reference that model.");
+    }
+    if (config.fan_in_fan_out === true) {
+        throw adapterError(source, `${source.ref} sets \`fan_in_fan_out\` (transposed Conv1D weights), which hubmerge does not apply yet.`, "Merge it into its base with PEFT (merge_and_unload), save the result and reference that model.");
+    }
+    const pattern = config.alpha_pattern;
+    if (pattern !== undefined && pattern !== null && Object.keys(pattern).length > 0) {
+        throw adapterError(source, `${source.ref} sets a per-module \`alpha_pattern\`, which hubmerge does not apply yet.`, "Merge it into its base with PEFT (merge_and_unload), save the result and reference that model.");
+    }
+}
+const LORA_KEY = /^(.*)\.(lora_A|lora_B)\.weight$|^(.*)\.(lora_embedding_A|lora_embedding_B)$/;
+/** Groups the adapter's tensors by the base tensor they edit. */
+function editsOf(tensors, config, source) {
+    const pairs = new Map();
+    const edits = new Map();
+    for (const key of tensors.tensorNames()) {
+        const name = key.startsWith(KEY_PREFIX) ? key.slice(KEY_PREFIX.length) : key;
+        const match = LORA_KEY.exec(name);
+        if (match === null) {
+            if (/lora_|magnitude/.test(name)) {
+                throw adapterError(source, `${source.ref} has a tensor hubmerge cannot apply: ${key}.`, "Only LoRA A/B pairs, embedding pairs and saved modules are supported.");
+            }
+            edits.set(name, { kind: "replace", tensor: key });
+            continue;
+        }
+        const module = match[1] ?? match[3];
+        const part = match[2] ?? match[4];
+        const pair = pairs.get(module) ?? { embedding: part.startsWith("lora_embedding") };
+        if (part.endsWith("A"))
+            pair.a = key;
+        else
+            pair.b = key;
+        pairs.set(module, pair);
+    }
+    for (const [module, pair] of pairs) {
+        if (pair.a === undefined || pair.b === undefined) {
+            throw adapterError(source, `${source.ref}: module ${module} has only one of its two LoRA matrices.`, "Save the adapter again with PEFT.");
+        }
+        const rank = tensors.info(pair.a).shape[0] ?? 0;
+        const scale = scaleOf(config, rank, source);
+        const kind = pair.embedding ? "embedding" : "linear";
+        edits.set(`${module}.weight`, { kind, a: pair.a, b: pair.b, scale });
+    }
+    return edits;
+}
+/** Opens an adapter: config checked, tensor headers read, edits grouped; no weights read. */
+async function openAdapter(source) {
+    const config = await readConfig$1(source);
+    checkConfig(config, source);
+    const tensors = await SafetensorsModel.open(source);
+    try {
+        return { ref: source.ref, source, tensors, edits: editsOf(tensors, config, source) };
+    }
+    catch (error) {
+        await tensors.close();
+        throw error;
+    }
+}
+
+/**
+ * The LoRA update in hubmerge's numerics (docs/lora.md): f32, `Math.fround` after every
+ * operation, no fused multiply-add, and one fixed order — for each output element, the rank
+ * products B[o,k]·A[k,i] are summed for k = 0 … r−1 in order, the sum is scaled, then added to W.
+ * Any implementation that follows this order gets the same bytes.
+ */
+const f = Math.fround;
+/** W `[out, in]` + scale·B·A, with A `[r, in]` and B `[out, r]`; a fresh array. */
+function applyLinearLora(w, a, b, shape, scale) {
+    const { out, rank } = shape;
+    const cols = shape.in;
+    const result = new Float32Array(w.length);
+    for (let o = 0; o < out; o++) {
+        for (let i = 0; i < cols; i++) {
+            let sum = 0;
+            for (let k = 0; k < rank; k++)
+                sum = f(sum + f(b[o * rank + k] * a[k * cols + i]));
+            result[o * cols + i] = f(w[o * cols + i] + f(scale * sum));
+        }
+    }
+    return result;
+}
+/** W `[rows, dim]` + scale·(B·A)ᵀ, with A `[r, rows]` and B `[dim, r]` (PEFT's embedding LoRA). */
+function applyEmbeddingLora(w, a, b, shape, scale) {
+    const { rows, dim, rank } = shape;
+    const result = new Float32Array(w.length);
+    for (let v = 0; v < rows; v++) {
+        for (let d = 0; d < dim; d++) {
+            let sum = 0;
+            for (let k = 0; k < rank; k++)
+                sum = f(sum + f(b[d * rank + k] * a[k * rows + v]));
+            result[v * dim + d] = f(w[v * dim + d] + f(scale * sum));
+        }
+    }
+    return result;
+}
+
+/**
+ * A base model's tensors with a LoRA adapter applied as they are read: the same surface as the
+ * base's `SafetensorsModel`, so that planning, checking and merging never know an adapter is there.
+ * An edited tensor is computed whole (in f32, then stored in the base tensor's dtype, as a model
+ * saved after PEFT's merge_and_unload would hold it) and kept for the pieces that follow.
+ */
+/** Edited tensors kept at once: the one being read in pieces and the one read ahead. */
+const KEEP = 2;
+class LoraTensors {
+    base;
+    adapter;
+    ref;
+    files;
+    kept = new Map();
+    constructor(base, adapter) {
+        this.base = base;
+        this.adapter = adapter;
+        this.ref = `${base.ref}+${adapter.ref}`;
+        this.files = base.files;
+        for (const [name, edit] of adapter.edits)
+            this.check(name, edit);
+    }
+    tensorNames() {
+        return this.base.tensorNames();
+    }
+    has(name) {
+        return this.base.has(name);
+    }
+    info(name) {
+        return this.base.info(name);
+    }
+    async readTensorBytes(name) {
+        if (!this.adapter.edits.has(name))
+            return this.base.readTensorBytes(name);
+        return (await this.edited(name)).slice();
+    }
+    async readTensorInto(name, target, byteOffset = 0) {
+        if (!this.adapter.edits.has(name))
+            return this.base.readTensorInto(name, target, byteOffset);
+        target.set((await this.edited(name)).subarray(byteOffset, byteOffset + target.byteLength));
+    }
+    async readTensorRange(name, byteOffset, length) {
+        if (!this.adapter.edits.has(name))
+            return this.base.readTensorRange(name, byteOffset, length);
+        return (await this.edited(name)).slice(byteOffset, byteOffset + length);
+    }
+    async readTensorF32(name) {
+        const info = this.info(name);
+        return decodeToF32(await this.readTensorBytes(name), info.dtype);
+    }
+    async close() {
+        await Promise.all([this.base.close(), this.adapter.tensors.close()]);
+    }
+    edited(name) {
+        let bytes = this.kept.get(name);
+        if (bytes === undefined) {
+            bytes = this.compute(name, this.adapter.edits.get(name));
+            this.kept.set(name, bytes);
+            if (this.kept.size > KEEP)
+                this.kept.delete(this.kept.keys().next().value);
+        }
+        return bytes;
+    }
+    async compute(name, edit) {
+        const info = this.base.info(name);
+        const dtype = info.dtype;
+        const lora = this.adapter.tensors;
+        if (edit.kind === "replace") {
+            if (lora.info(edit.tensor).dtype === dtype)
+                return lora.readTensorBytes(edit.tensor);
+            return encodeFromF32(await lora.readTensorF32(edit.tensor), dtype);
+        }
+        const [w, a, b] = await Promise.all([
+            this.base.readTensorF32(name),
+            lora.readTensorF32(edit.a),
+            lora.readTensorF32(edit.b),
+        ]);
+        const [rows, cols] = info.shape;
+        const rank = lora.info(edit.a).shape[0];
+        const values = edit.kind === "linear"
+            ? applyLinearLora(w, a, b, { out: rows, in: cols, rank }, edit.scale)
+            : applyEmbeddingLora(w, a, b, { rows, dim: cols, rank }, edit.scale);
+        return encodeFromF32(values, dtype);
+    }
+    /** Every edit must fit its base tensor; checked when the model is opened, before any merge. */
+    check(name, edit) {
+        const fail = (why) => new HubmergeError("E_INCOMPATIBLE", `adapter ${this.adapter.ref} does not fit ${this.base.ref}: ${why}`, {
+            where: { model: this.ref, tensor: name },
+            hint: "Use the adapter with the base model it was trained on.",
+        });
+        if (!this.base.has(name))
+            throw fail(`the base model has no tensor ${name}`);
+        const info = this.base.info(name);
+        if (!isFloatDType(info.dtype))
+            throw fail(`${name} is ${info.dtype}, not a float tensor`);
+        const lora = this.adapter.tensors;
+        const shape = (tensor) => lora.info(tensor).shape;
+        if (edit.kind === "replace") {
+            if (shape(edit.tensor).join() !== info.shape.join())
+                throw fail(`${edit.tensor} is [${shape(edit.tensor).join(", ")}], ${name} is [${info.shape.join(", ")}]`);
+            return;
+        }
+        const [rows, cols] = info.shape;
+        const [r, aCols] = shape(edit.a);
+        const [bRows, bRank] = shape(edit.b);
+        const fits = info.shape.length === 2 &&
+            bRank === r &&
+            (edit.kind === "linear" ? aCols === cols && bRows === rows : aCols === rows && bRows === cols);
+        if (!fits) {
+            throw fail(`A [${shape(edit.a).join(", ")}] and B [${shape(edit.b).join(", ")}] do not fit ${name} [${info.shape.join(", ")}]`);
+        }
+    }
+}
+
 /** Config files are small; a larger one is not a config. */
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 async function loadModel(source) {
     const [tensors, config] = await Promise.all([SafetensorsModel.open(source), readConfig(source)]);
     return { ref: source.ref, source, tensors, config };
+}
+/** A base model with a PEFT LoRA adapter applied to its tensors as they are read. */
+async function loadLoraModel(base, adapterSource) {
+    const [loaded, adapter] = await Promise.all([loadModel(base), openAdapter(adapterSource)]);
+    try {
+        const tensors = new LoraTensors(loaded.tensors, adapter);
+        const ref = `${base.ref}+${adapterSource.ref}`;
+        return {
+            ...loaded,
+            ref,
+            tensors,
+            adapter: { ref: adapterSource.ref, repo: adapterSource.repo, revision: adapterSource.revision },
+        };
+    }
+    catch (error) {
+        await Promise.all([loaded.tensors.close(), adapter.tensors.close()]);
+        throw error;
+    }
 }
 async function readConfig(source) {
     const bytes = await source.readFile("config.json");
@@ -36924,6 +36800,144 @@ async function readConfig(source) {
         });
     }
 }
+
+/**
+ * Arcee Fusion (mergekit's `merge_methods/arcee_fusion.py`; arcee.ai's mergekit v0.1 release):
+ * take the other model's change only where it matters. Each element's importance is the size of
+ * its change times the KL divergence between the softmax of its row in the other model and in
+ * the base; elements whose importance reaches median + 1.5·IQR (the usual outlier fence) take
+ * the other model's value, the rest keep the base's. Exactly one model besides the base.
+ *
+ * Exact definition (rows are vectors along the last axis; a 0-D or 1-D tensor is one row):
+ *   δ = f32(θ₁ − θ₀);
+ *   per row, in f64: p = softmax(θ₁ row) + 1e-8, q = softmax(θ₀ row) + 1e-8 (max subtracted first),
+ *     KL = Σ p·ln(p/q) summed in index order from +0;  κ = f32(KL);
+ *   importance[e] = f32(|δ[e]|·κ_row(e));
+ *   xₖ = the k-th smallest importance (0-based, NaN largest); Qq = x_⌊q·(n−1)⌋ for q = ¼, ½, ¾;
+ *   threshold = f32(Q½ + f32(1.5·f32(Q¾ − Q¼)));
+ *   out[e] = f32(θ₀[e] + δ[e]) where importance[e] ≥ threshold, else θ₀[e] (its exact bits).
+ * mergekit takes the quartiles of a random sample of 10⁶ elements (unseeded) when a tensor has
+ * more; hubmerge always uses every element, so its threshold is exact and reproducible. mergekit
+ * computes the softmax and KL in the merge dtype; hubmerge in f64, rounding κ to f32 once.
+ */
+const fround$b = Math.fround;
+/** mergekit adds this to both softmax distributions before the KL divergence. */
+const FUSION_SOFTMAX_EPSILON = 1e-8;
+/** Order key of an f32 bit pattern: ascending keys are ascending values; every NaN is largest. */
+function orderKey(bits) {
+    if ((bits & 0x7fffffff) > 0x7f800000)
+        return 0xffffffff;
+    return (bits & 0x80000000) !== 0 ? ~bits >>> 0 : (bits | 0x80000000) >>> 0;
+}
+/** The k-th smallest value (0-based), by a two-pass 16-bit radix select over the order keys. */
+function kthSmallest(values, k) {
+    if (!Number.isInteger(k) || k < 0 || k >= values.length) {
+        throw new RangeError(`k = ${k} is outside 0..${values.length - 1}`);
+    }
+    const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+    const high = new Uint32Array(1 << 16);
+    for (let i = 0; i < bits.length; i++)
+        high[orderKey(bits[i]) >>> 16]++;
+    let below = 0;
+    let bucket = 0;
+    while (below + high[bucket] <= k)
+        below += high[bucket++];
+    const low = new Uint32Array(1 << 16);
+    for (let i = 0; i < bits.length; i++) {
+        const key = orderKey(bits[i]);
+        if (key >>> 16 === bucket)
+            low[key & 0xffff]++;
+    }
+    let slot = 0;
+    while (below + low[slot] <= k)
+        below += low[slot++];
+    const key = ((bucket << 16) | slot) >>> 0;
+    if (key === 0xffffffff)
+        return NaN;
+    const pattern = (key & 0x80000000) !== 0 ? key & 0x7fffffff : ~key >>> 0;
+    return new Float32Array(new Uint32Array([pattern]).buffer)[0];
+}
+/** Softmax of one row in f64 (max subtracted first), plus the epsilon. */
+function softmaxRow(data, view, out) {
+    let max = -Infinity;
+    for (let i = 0, k = view.offset; i < view.length; i++, k += view.stride)
+        max = Math.max(max, data[k]);
+    let sum = 0;
+    for (let i = 0, k = view.offset; i < view.length; i++, k += view.stride) {
+        out[i] = Math.exp(data[k] - max);
+        sum += out[i];
+    }
+    for (let i = 0; i < view.length; i++)
+        out[i] = out[i] / sum + FUSION_SOFTMAX_EPSILON;
+}
+/** KL(softmax(θ₁ row) + ε ‖ softmax(θ₀ row) + ε) for every row, each rounded to f32. */
+function rowDivergences(other, base, shape) {
+    const views = vectorViews(shape, "last");
+    const kl = new Float32Array(views.length);
+    const length = views[0]?.length ?? 0;
+    const p = new Float64Array(length);
+    const q = new Float64Array(length);
+    views.forEach((view, row) => {
+        softmaxRow(other, view, p);
+        softmaxRow(base, view, q);
+        let total = 0;
+        for (let i = 0; i < view.length; i++)
+            total += p[i] * Math.log(p[i] / q[i]);
+        kl[row] = total;
+    });
+    return kl;
+}
+/** median + 1.5·IQR of the importance scores, in f32 (see the module comment). */
+function fusionThreshold(importance) {
+    const last = importance.length - 1;
+    const quantile = (q) => kthSmallest(importance, Math.floor(q * last));
+    const q1 = quantile(0.25);
+    const median = quantile(0.5);
+    const q3 = quantile(0.75);
+    return fround$b(median + fround$b(1.5 * fround$b(q3 - q1)));
+}
+/** Arcee Fusion of two same-shaped tensors. */
+function arceeFusion(base, other, shape) {
+    const out = Float32Array.from(base);
+    if (base.length === 0)
+        return out;
+    const kl = rowDivergences(other, base, shape);
+    const rowLength = shape.length === 0 ? 1 : shape[shape.length - 1];
+    const delta = new Float32Array(base.length);
+    const importance = new Float32Array(base.length);
+    for (let e = 0; e < base.length; e++) {
+        delta[e] = fround$b(other[e] - base[e]);
+        importance[e] = fround$b(Math.abs(delta[e]) * kl[Math.floor(e / rowLength)]);
+    }
+    const threshold = fusionThreshold(importance);
+    for (let e = 0; e < base.length; e++) {
+        if (importance[e] >= threshold)
+            out[e] = fround$b(base[e] + delta[e]);
+    }
+    return out;
+}
+const arceeFusionMethod = {
+    name: "arcee_fusion",
+    prettyName: "Arcee Fusion",
+    reference: "https://www.arcee.ai/blog/meet-mergekit-v0-1-arcee-fusion-expanded-model-support-multi-gpu-acceleration",
+    summary: "takes the second model's value only where its change from the base is important (change size times the KL divergence of the row's softmax) beyond median + 1.5·IQR, and keeps the base elsewhere (Arcee Fusion).",
+    shapePolicy: "task-family",
+    dropsAtRandom: false,
+    base: "required",
+    minModels: 1,
+    maxModels: 1,
+    globalParams: [],
+    perModelParams: [],
+    merge(ctx) {
+        const base = requireBase("arcee_fusion", ctx);
+        requireInputCount("arcee_fusion", ctx, 1, 1);
+        requireOutputSized("arcee_fusion", ctx, [base]);
+        const other = alignToBase(ctx.inputs[0], base, ctx);
+        if (other === undefined)
+            return Float32Array.from(base.data);
+        return arceeFusion(base.data, other, base.shape);
+    },
+};
 
 const breadcrumbsTiesMethod = defineTaskFamilyMethod({
     name: "breadcrumbs_ties",
@@ -36989,6 +37003,182 @@ const dellaMethod = defineTaskFamilyMethod({
 });
 
 /**
+ * Vectors in the span of a method's inputs. multislerp and karcher only ever form linear
+ * combinations of their input tensors, so they work on the coefficients: one pass computes the
+ * Gram matrix of the inputs (every pairwise dot product, f64 in the blocked order of
+ * reductions.ts), the method's geometry runs on N×N numbers on the host, and one pass forms the
+ * output Σ f32(cᵢ)·vᵢ in f32. The tensors are read twice, whatever the number of iterations.
+ */
+const fround$a = Math.fround;
+/** G[i·N + j] = vᵢ · vⱼ (symmetric; the diagonal holds the squared norms). */
+function gramMatrix(vectors) {
+    const count = vectors.length;
+    const gram = new Float64Array(count * count);
+    for (let i = 0; i < count; i++) {
+        for (let j = i; j < count; j++) {
+            const view = { offset: 0, stride: 1, length: vectors[i].length };
+            const sums = blockedPairSums(vectors[i], vectors[j], view);
+            gram[i * count + j] = sums.dot;
+            gram[j * count + i] = sums.dot;
+            if (i === j)
+                gram[i * count + i] = sums.squaresA;
+        }
+    }
+    return gram;
+}
+/** xᵀ G y for coefficient vectors x, y (f64, i then j ascending). */
+function gramProduct(gram, x, y) {
+    const count = x.length;
+    let total = 0;
+    for (let i = 0; i < count; i++) {
+        let row = 0;
+        for (let j = 0; j < count; j++)
+            row += gram[i * count + j] * y[j];
+        total += x[i] * row;
+    }
+    return total;
+}
+/** (G y)ᵢ: the dot product of input i with the combination y. */
+function gramRow(gram, i, y) {
+    const count = y.length;
+    let total = 0;
+    for (let j = 0; j < count; j++)
+        total += gram[i * count + j] * y[j];
+    return total;
+}
+/** out[e] = Σᵢ f32(f32(cᵢ)·vᵢ[e]), summed in f32 in input order from +0; inputs with cᵢ = 0 are skipped. */
+function combine$1(vectors, coefficients) {
+    const out = new Float32Array(vectors[0]?.length ?? 0);
+    vectors.forEach((vector, i) => {
+        const c = fround$a(coefficients[i]);
+        if (c === 0)
+            return;
+        for (let e = 0; e < out.length; e++)
+            out[e] = fround$a(out[e] + fround$a(c * vector[e]));
+    });
+    return out;
+}
+
+/**
+ * Karcher mean (mergekit's `merge_methods/karcher.py`): the Riemannian barycentre of the models'
+ * directions on the unit sphere, found by mergekit's fixed-point iteration, rescaled by the mean
+ * of their norms. Every model counts equally (weight 1/N); a `base_model` is one of the models.
+ *
+ * The iterate u always lies in the span of the inputs, so hubmerge runs mergekit's iteration on
+ * the coefficients of u = Σ βⱼvⱼ with the Gram matrix G of the inputs (span.ts), in f64, and
+ * forms the tensor once at the end. Exact definition (models in manifest order):
+ *   nᵢ = √Gᵢᵢ;  valid = {i : nᵢ > tol};  none valid: out = +0 everywhere;  one model: out = θ₁;
+ *   aᵢ = 1/|valid| for valid i;  β = Σ aᵢeᵢ/nᵢ;  ‖β‖ = √(βᵀGβ) (< tol: β = e_first/n_first, else β/‖β‖);
+ *   max_iter times:  T = Σ over valid i with θᵢ ≥ tol of aᵢ·(θᵢ/sin θᵢ)·(eᵢ/nᵢ − dᵢβ),
+ *                    where dᵢ = clamp((Gβ)ᵢ/nᵢ, −1, 1), θᵢ = acos dᵢ;
+ *                    ‖T‖ = √(TᵀGT); stop when ‖T‖ < tol;
+ *                    β = cos‖T‖·β + (sin‖T‖/‖T‖)·T;  then β/‖β‖ when ‖β‖ > tol;
+ *   s = Σᵢ nᵢ/N over all models;  out = Σ f32(f32(s·βⱼ)·vⱼ) (span.ts combine).
+ * mergekit iterates on whole f32 tensors (norms and dot products in f32); the angles between
+ * fine-tunes of one base are small, where f32 dot products lose most of their digits, so its
+ * results differ from these in the low bits.
+ */
+function normalized(gram, beta, tol) {
+    const norm = Math.sqrt(Math.max(0, gramProduct(gram, beta, beta)));
+    return norm > tol ? beta.map((b) => b / norm) : beta;
+}
+/** One step's tangent vector T (coefficients), or undefined when every angle is below tol. */
+function tangent(gram, beta, norms, valid, tol) {
+    const count = beta.length;
+    const t = new Array(count).fill(0);
+    const weight = 1 / valid.length;
+    for (const i of valid) {
+        const dot = Math.min(1, Math.max(-1, gramRow(gram, i, beta) / norms[i]));
+        const theta = Math.acos(dot);
+        if (theta < tol)
+            continue;
+        const factor = (weight * theta) / Math.sin(theta);
+        for (let j = 0; j < count; j++)
+            t[j] = t[j] - factor * dot * beta[j];
+        t[i] = t[i] + factor / norms[i];
+    }
+    return t;
+}
+/** The coefficients of the output, s·β (see the module comment). */
+function karcherCoefficients(gram, options) {
+    const count = Math.round(Math.sqrt(gram.length));
+    const norms = Array.from({ length: count }, (_, i) => Math.sqrt(gram[i * count + i]));
+    const valid = norms.flatMap((norm, i) => (norm > options.tol ? [i] : []));
+    if (valid.length === 0)
+        return new Array(count).fill(0);
+    let beta = new Array(count).fill(0);
+    for (const i of valid)
+        beta[i] = 1 / valid.length / norms[i];
+    const start = Math.sqrt(Math.max(0, gramProduct(gram, beta, beta)));
+    if (start < options.tol) {
+        beta = new Array(count).fill(0);
+        beta[valid[0]] = 1 / norms[valid[0]];
+    }
+    else
+        beta = beta.map((b) => b / start);
+    for (let iteration = 0; iteration < options.maxIter; iteration++) {
+        const t = tangent(gram, beta, norms, valid, options.tol);
+        const size = Math.sqrt(Math.max(0, gramProduct(gram, t, t)));
+        if (size < options.tol)
+            break;
+        const along = Math.cos(size);
+        const across = Math.sin(size) / size;
+        beta = normalized(gram, beta.map((b, j) => along * b + across * t[j]), options.tol);
+    }
+    const scale = norms.reduce((sum, norm) => sum + norm / count, 0);
+    return beta.map((b) => scale * b);
+}
+const MAX_ITER = {
+    name: "max_iter",
+    type: "number",
+    default: 10,
+    description: "most iterations of the Karcher mean algorithm (a whole number)",
+    range: { min: 0 },
+    hint: "max_iter counts iterations, e.g. 10 (mergekit's default) or 100.",
+};
+const TOL = {
+    name: "tol",
+    type: "number",
+    default: 1e-5,
+    description: "convergence tolerance (also the smallest norm and angle that count)",
+    range: { min: 0 },
+    hint: "tol is a small positive tolerance such as 1e-5 (mergekit's default).",
+};
+function readOptions(ctx) {
+    const maxIter = readNumber(MAX_ITER, ctx.global, siteOf("karcher", ctx));
+    const tol = readNumber(TOL, ctx.global, siteOf("karcher", ctx));
+    if (!Number.isInteger(maxIter) || maxIter < 0) {
+        throw new HubmergeError("E_MERGE", `karcher: max_iter must be a whole number ≥ 0, got ${maxIter}`, {
+            hint: "Set max_iter to the most iterations to run, e.g. 10 (mergekit's default).",
+            where: { tensor: ctx.tensorName },
+        });
+    }
+    return { maxIter, tol };
+}
+const karcherMethod = {
+    name: "karcher",
+    prettyName: "Karcher Mean",
+    reference: "https://arxiv.org/abs/2603.04972",
+    summary: "averages the models on the unit sphere (their Karcher, or Riemannian, mean direction, found iteratively) and rescales the result to the mean of their norms.",
+    shapePolicy: "strict",
+    dropsAtRandom: false,
+    base: "none",
+    minModels: 1,
+    globalParams: [MAX_ITER, TOL],
+    perModelParams: [],
+    merge(ctx) {
+        requireNoBase("karcher", ctx);
+        requireInputCount("karcher", ctx, 1);
+        requireOutputSized("karcher", ctx, ctx.inputs);
+        const options = readOptions(ctx);
+        if (ctx.inputs.length === 1)
+            return Float32Array.from(ctx.inputs[0].data);
+        const vectors = ctx.inputs.map((input) => input.data);
+        return combine$1(vectors, karcherCoefficients(gramMatrix(vectors), options));
+    },
+};
+
+/**
  * Linear (weighted average, "model soups"; Wortsman et al., 2022) as mergekit defines it
  * (`merge_methods/linear.py`): Σwᵢθᵢ / Σwᵢ, or Σwᵢθᵢ with `normalize: false`. There is no
  * separate base: a `base_model` is merged like any other model (mergekit appends it to the
@@ -36999,14 +37189,14 @@ const dellaMethod = defineTaskFamilyMethod({
  *   normalize: W = 0, W = f32(W + f32(wᵢ)) in the same order; out = f32(acc / W).
  * With `normalize` and W = 0 mergekit divides by zero (NaN/±Inf tensors); hubmerge refuses.
  */
-const fround$4 = Math.fround;
+const fround$9 = Math.fround;
 const NORMALIZE = {
     name: "normalize",
     type: "boolean",
     default: true,
     description: "divide by the sum of the weights",
 };
-const WEIGHT$1 = {
+const WEIGHT$2 = {
     name: "weight",
     type: "number",
     required: true,
@@ -37022,7 +37212,7 @@ function planLinear(request) {
     const normalize = validBoolean(request.global[NORMALIZE.name]);
     if (normalize === undefined)
         return undefined;
-    const weights = request.models.map((m) => validNumber(WEIGHT$1, m.params[WEIGHT$1.name]));
+    const weights = request.models.map((m) => validNumber(WEIGHT$2, m.params[WEIGHT$2.name]));
     if (weights.some((w) => w === undefined))
         return undefined;
     const total = f32WeightSum(weights);
@@ -37034,7 +37224,7 @@ function planLinear(request) {
         normalize,
         lambda: 1,
         plainDivisor: total,
-        terms: weights.map((w) => ({ weight: fround$4(w), sparsity: { mode: "dense" } })),
+        terms: weights.map((w) => ({ weight: fround$9(w), sparsity: { mode: "dense" } })),
     };
 }
 const linearMethod = {
@@ -37048,18 +37238,18 @@ const linearMethod = {
     base: "none",
     minModels: 1,
     globalParams: [NORMALIZE],
-    perModelParams: [WEIGHT$1],
+    perModelParams: [WEIGHT$2],
     merge(ctx) {
         requireNoBase("linear", ctx);
         requireInputCount("linear", ctx, 1);
         const count = requireOutputSized("linear", ctx, ctx.inputs);
-        const weights = ctx.inputs.map((input) => readNumber(WEIGHT$1, input.params, siteOf("linear", ctx, input.model)));
+        const weights = ctx.inputs.map((input) => readNumber(WEIGHT$2, input.params, siteOf("linear", ctx, input.model)));
         const out = new Float32Array(count);
         ctx.inputs.forEach((input, model) => {
-            const weight = fround$4(weights[model]);
+            const weight = fround$9(weights[model]);
             const data = input.data;
             for (let i = 0; i < count; i++)
-                out[i] = fround$4(out[i] + fround$4(weight * data[i]));
+                out[i] = fround$9(out[i] + fround$9(weight * data[i]));
         });
         if (!readBoolean(NORMALIZE, ctx.global, siteOf("linear", ctx)))
             return out;
@@ -37071,7 +37261,7 @@ const linearMethod = {
             });
         }
         for (let i = 0; i < count; i++)
-            out[i] = fround$4(out[i] / total);
+            out[i] = fround$9(out[i] / total);
         return out;
     },
     kernelPlan: planLinear,
@@ -37100,7 +37290,7 @@ function taskVector(model, base) {
  * `filter_wise: true` computes t per row (vector along the last axis; a 1-D tensor is one row)
  * instead of once for the flattened tensor.
  */
-const fround$3 = Math.fround;
+const fround$8 = Math.fround;
 /** Products of norms below this are clamped to it, so zero task vectors give cos = 0. */
 const MODEL_STOCK_NORM_EPSILON = 1e-6;
 /** Mean pairwise cosine of the task vectors over one vector view. */
@@ -37128,10 +37318,10 @@ function averageOf(models) {
     for (const model of models) {
         const data = model.data;
         for (let i = 0; i < acc.length; i++)
-            acc[i] = fround$3(acc[i] + data[i]);
+            acc[i] = fround$8(acc[i] + data[i]);
     }
     for (let i = 0; i < acc.length; i++)
-        acc[i] = fround$3(acc[i] / models.length);
+        acc[i] = fround$8(acc[i] / models.length);
     return acc;
 }
 function ratioFor(ctx, deltas, view) {
@@ -37172,13 +37362,183 @@ const modelStockMethod = {
         const out = new Float32Array(base.data.length);
         for (const view of vectorViews(ctx.shape, filterWise ? "last" : "all")) {
             const t = ratioFor(ctx, deltas, view);
-            const a = fround$3(t);
-            const b = fround$3(1 - t);
+            const a = fround$8(t);
+            const b = fround$8(1 - t);
             for (let i = 0, k = view.offset; i < view.length; i++, k += view.stride) {
-                out[k] = fround$3(fround$3(a * average[k]) + fround$3(b * base.data[k]));
+                out[k] = fround$8(fround$8(a * average[k]) + fround$8(b * base.data[k]));
             }
         }
         return out;
+    },
+};
+
+/**
+ * Multi-SLERP (mergekit's `merge_methods/multislerp.py`; goddard.blog "multislerp"): barycentric
+ * interpolation of N models on the hypersphere. mergekit projects the unit vectors onto the
+ * tangent space at their normalised weighted mean, averages there, and maps back. The weighted
+ * tangent vectors at that point sum to zero exactly (Σ ŵᵢ(uᵢ − (uᵢ·m̂)m̂) = m − ‖m‖m̂ = 0), so
+ * the result is the normalised weighted mean of the unit vectors, scaled by the weighted mean of
+ * the norms; mergekit's tangent step only adds f32 rounding noise, and hubmerge leaves it out.
+ * With a base the task vectors are interpolated and the result is added back.
+ *
+ * Exact definition (f64 scalars on the host, f32 element arithmetic, models in manifest order):
+ *   vᵢ = θᵢ (no base) or f32(θᵢ − θ₀);  one model: out = θ₁ (as mergekit);
+ *   ŵᵢ = wᵢ / Σwⱼ (normalize_weights) or wᵢ;  G = Gram matrix of the vᵢ (span.ts);
+ *   nᵢ = √Gᵢᵢ;  μᵢ = ŵᵢ / (nᵢ + eps);  ‖m‖ = √(μᵀGμ);  s = Σ nᵢŵᵢ;
+ *   ‖m‖ ≥ eps:  cᵢ = s·μᵢ / ‖m‖;
+ *   ‖m‖ < eps:  two models (or all vᵢ zero): cᵢ = ŵᵢ (lerp, mergekit's fallback); else E_MERGE;
+ *   out = Σ f32(f32(cᵢ)·vᵢ) (span.ts combine), then f32(θ₀ + out) with a base.
+ */
+const fround$7 = Math.fround;
+function taskVectors(inputs, base) {
+    if (base === undefined)
+        return inputs.map((input) => input.data);
+    return inputs.map((input) => {
+        const delta = new Float32Array(base.data.length);
+        for (let e = 0; e < delta.length; e++)
+            delta[e] = fround$7(input.data[e] - base.data[e]);
+        return delta;
+    });
+}
+const NORMALIZE_WEIGHTS = {
+    name: "normalize_weights",
+    type: "boolean",
+    default: true,
+    description: "divide the weights by their sum",
+};
+const EPS = {
+    name: "eps",
+    type: "number",
+    default: 1e-8,
+    description: "small constant added to norms for numerical stability",
+    // 0 would divide a zero task vector by its zero norm (NaN, in mergekit too).
+    range: { min: 0, minExclusive: true },
+    hint: "eps is a small positive constant such as 1e-8.",
+};
+const WEIGHT$1 = {
+    name: "weight",
+    type: "number",
+    required: true,
+    description: "the model's relative weight",
+};
+function effectiveWeights(ctx) {
+    const weights = ctx.inputs.map((input) => readNumber(WEIGHT$1, input.params, siteOf("multislerp", ctx, input.model)));
+    if (!readBoolean(NORMALIZE_WEIGHTS, ctx.global, siteOf("multislerp", ctx)))
+        return weights;
+    const total = weights.reduce((sum, weight) => sum + weight, 0);
+    if (total === 0) {
+        throw new HubmergeError("E_MERGE", "multislerp: the model weights sum to 0, so normalizing divides by zero", {
+            hint: "Change the weights (for every layer, if they are gradients or filtered) or set normalize_weights: false.",
+            where: { tensor: ctx.tensorName },
+        });
+    }
+    return weights.map((weight) => weight / total);
+}
+/** The coefficients cᵢ of out = Σ cᵢ·vᵢ (see the module comment). */
+function multislerpCoefficients(ctx, gram, weights, eps) {
+    const count = weights.length;
+    const norms = weights.map((_, i) => Math.sqrt(gram[i * count + i]));
+    const mu = weights.map((weight, i) => weight / (norms[i] + eps));
+    const meanNorm = Math.sqrt(Math.max(0, gramProduct(gram, mu, mu)));
+    if (meanNorm >= eps) {
+        const scale = weights.reduce((sum, weight, i) => sum + norms[i] * weight, 0);
+        return mu.map((m) => (scale * m) / meanNorm);
+    }
+    if (count === 2 || norms.every((norm) => norm === 0))
+        return [...weights];
+    throw new HubmergeError("E_MERGE", "multislerp: the weighted mean of the models' directions is zero (opposite tensors with weights that balance out)", {
+        hint: "Change the weights so that they do not cancel, or leave out one of the opposite models.",
+        where: { tensor: ctx.tensorName },
+    });
+}
+const multislerpMethod = {
+    name: "multislerp",
+    prettyName: "Multi-SLERP",
+    reference: "https://goddard.blog/posts/multislerp-wow-what-a-cool-idea",
+    summary: "interpolates any number of models on the hypersphere: the weighted mean of their directions, rescaled to the weighted mean of their norms (Multi-SLERP; on task vectors when a base is given).",
+    shapePolicy: "strict",
+    dropsAtRandom: false,
+    base: "optional",
+    minModels: 1,
+    globalParams: [NORMALIZE_WEIGHTS, EPS],
+    perModelParams: [WEIGHT$1],
+    merge(ctx) {
+        requireInputCount("multislerp", ctx, 1);
+        const base = ctx.base;
+        requireOutputSized("multislerp", ctx, base === undefined ? ctx.inputs : [base, ...ctx.inputs]);
+        // One model is returned as it is, before any weight is looked at (as mergekit).
+        if (ctx.inputs.length === 1)
+            return Float32Array.from(ctx.inputs[0].data);
+        const weights = effectiveWeights(ctx);
+        const eps = readNumber(EPS, ctx.global, siteOf("multislerp", ctx));
+        const vectors = taskVectors(ctx.inputs, base);
+        const out = combine$1(vectors, multislerpCoefficients(ctx, gramMatrix(vectors), weights, eps));
+        if (base !== undefined)
+            for (let e = 0; e < out.length; e++)
+                out[e] = fround$7(base.data[e] + out[e]);
+        return out;
+    },
+};
+
+/**
+ * NearSwap (mergekit's `merge_methods/nearswap.py`, from alchemonaut's QuartetAnemoi merges): take
+ * the other model's value where it is already close to the base's, keep the base's where the two
+ * differ. Per element the weight of the other model is t / |θ₀ − θ₁|, clamped to [0, 1], so an
+ * element within t of the base becomes the other model's, and a far one moves only a little.
+ *
+ * Exact definition (f32 element arithmetic; this is also mergekit's order of operations in f32,
+ * where torch evaluates `t / tensor` as `tensor.reciprocal() * t`):
+ *   d = max(|f32(θ₀ − θ₁)|, f32(1e-6));  w = clamp(f32(f32(1 / d) · f32(t)), 0, 1);
+ *   out = f32(f32(w·θ₁) + f32(f32(1 − w)·θ₀)).
+ * NaN flows through (a NaN difference gives a NaN weight and a NaN output), as in torch's clamp.
+ */
+const fround$6 = Math.fround;
+/** mergekit clamps |θ₀ − θ₁| to at least this before dividing. */
+const NEARSWAP_MIN_DISTANCE = 1e-6;
+/** clamp(x, 0, 1) that keeps NaN (JavaScript's Math.min/max would too, but this says so). */
+function clampUnit(x) {
+    return x < 0 ? 0 : x > 1 ? 1 : x;
+}
+/** out = nearswap(θ₀, θ₁) for every element (see the module comment). */
+function nearswap(base, other, t) {
+    const threshold = fround$6(t);
+    const floor = fround$6(NEARSWAP_MIN_DISTANCE);
+    const out = new Float32Array(base.length);
+    for (let i = 0; i < out.length; i++) {
+        const a = base[i];
+        const b = other[i];
+        const distance = Math.abs(fround$6(a - b));
+        const weight = clampUnit(fround$6(fround$6(1 / (distance < floor ? floor : distance)) * threshold));
+        out[i] = fround$6(fround$6(weight * b) + fround$6(fround$6(1 - weight) * a));
+    }
+    return out;
+}
+const T$1 = {
+    name: "t",
+    type: "number",
+    required: true,
+    description: "distance below which the other model's value is taken whole",
+    range: { min: 0 },
+    hint: "t is a distance between weights (e.g. 0.0001), so it cannot be negative; 0 keeps the base.",
+};
+const nearswapMethod = {
+    name: "nearswap",
+    prettyName: "NearSwap",
+    reference: "https://huggingface.co/alchemonaut/QuartetAnemoi-70B-t0.0001",
+    summary: "takes the second model's value wherever it lies within a distance t of the base's, and moves only part of the way (t divided by the distance) where they differ more (NearSwap).",
+    shapePolicy: "strict",
+    dropsAtRandom: false,
+    base: "required",
+    minModels: 1,
+    maxModels: 1,
+    globalParams: [T$1],
+    perModelParams: [],
+    merge(ctx) {
+        const base = requireBase("nearswap", ctx);
+        requireInputCount("nearswap", ctx, 1, 1);
+        const other = ctx.inputs[0];
+        requireOutputSized("nearswap", ctx, [base, other]);
+        return nearswap(base.data, other.data, readNumber(T$1, ctx.global, siteOf("nearswap", ctx)));
     },
 };
 
@@ -37196,14 +37556,14 @@ const modelStockMethod = {
  *   out[i] = f32(f32(a·v0[i]) + f32(b·v1[i])).
  * t = 0 and t = 1 give v0 and v1 exactly (a, b are exactly 1 and 0).
  */
-const fround$2 = Math.fround;
+const fround$5 = Math.fround;
 /** mergekit's DOT_THRESHOLD: above it the vectors count as colinear and lerp is used. */
 const SLERP_DOT_THRESHOLD = 0.9995;
 /** mergekit's normalisation epsilon: a vector with a smaller norm is left unnormalised. */
 const SLERP_NORM_EPSILON = 1e-8;
 /** Lerp weights (1 − t, t), each computed in f64 and rounded to f32 once. */
 function lerpWeights(t) {
-    return { a: fround$2(1 - t), b: fround$2(t) };
+    return { a: fround$5(1 - t), b: fround$5(t) };
 }
 /** SLERP weights for a given cosine between the two tensors (see the module comment). */
 function slerpWeights(cos, t) {
@@ -37212,7 +37572,7 @@ function slerpWeights(cos, t) {
     const omega = Math.acos(cos);
     const sinOmega = Math.sin(omega);
     const omegaT = omega * t;
-    return { a: fround$2(Math.sin(omega - omegaT) / sinOmega), b: fround$2(Math.sin(omegaT) / sinOmega) };
+    return { a: fround$5(Math.sin(omega - omegaT) / sinOmega), b: fround$5(Math.sin(omegaT) / sinOmega) };
 }
 /** cos of the angle between the flattened tensors, normalising as mergekit does. */
 function slerpCosine(v0, v1) {
@@ -37228,7 +37588,7 @@ function combinePair(weights, v0, v1) {
     const { a, b } = weights;
     const out = new Float32Array(v0.length);
     for (let i = 0; i < out.length; i++) {
-        out[i] = fround$2(fround$2(a * v0[i]) + fround$2(b * v1[i]));
+        out[i] = fround$5(fround$5(a * v0[i]) + fround$5(b * v1[i]));
     }
     return out;
 }
@@ -37282,7 +37642,7 @@ const slerpMethod = {
  * mergekit divides the weighted sum by sin Ω after adding; hubmerge folds the division into the
  * weights so that each element sees two multiplications and one addition.
  */
-const fround$1 = Math.fround;
+const fround$4 = Math.fround;
 /** Below this |w₁ + w₂| mergekit falls back to t = 0.5. */
 const NUSLERP_WEIGHT_SUM_EPSILON = 1e-6;
 /** Norms are clamped to at least this before normalising. */
@@ -37304,7 +37664,7 @@ function nuslerpWeights(v1, v2, view, t) {
     const sinOmega = Math.sin(omega);
     if (Math.abs(sinOmega) < NUSLERP_SIN_EPSILON)
         return lerpWeights(t);
-    return { a: fround$1(Math.sin((1 - t) * omega) / sinOmega), b: fround$1(Math.sin(t * omega) / sinOmega) };
+    return { a: fround$4(Math.sin((1 - t) * omega) / sinOmega), b: fround$4(Math.sin(t * omega) / sinOmega) };
 }
 const FLATTEN = {
     name: "nuslerp_flatten",
@@ -37350,8 +37710,8 @@ const nuslerpMethod = {
         for (const view of vectorViews(ctx.shape, flatten ? "all" : rowWise ? "first" : "last")) {
             const { a, b } = nuslerpWeights(v1, v2, view, t);
             for (let i = 0, k = view.offset; i < view.length; i++, k += view.stride) {
-                const mixed = fround$1(fround$1(a * v1[k]) + fround$1(b * v2[k]));
-                out[k] = base === undefined ? mixed : fround$1(base.data[k] + mixed);
+                const mixed = fround$4(fround$4(a * v1[k]) + fround$4(b * v2[k]));
+                out[k] = base === undefined ? mixed : fround$4(base.data[k] + mixed);
             }
         }
         return out;
@@ -37365,7 +37725,7 @@ const nuslerpMethod = {
  *
  * Exact definition: out[i] = f32(θ[i] · f32(scale)), or θ unchanged without `scale`.
  */
-const fround = Math.fround;
+const fround$3 = Math.fround;
 const SCALE = { name: "scale", type: "number", description: "factor to multiply the tensor by" };
 const passthroughMethod = {
     name: "passthrough",
@@ -37388,11 +37748,315 @@ const passthroughMethod = {
         const count = requireOutputSized("passthrough", ctx, [input]);
         if (input.params[SCALE.name] === undefined)
             return input.data;
-        const scale = fround(readNumber(SCALE, input.params, siteOf("passthrough", ctx, input.model)));
+        const scale = fround$3(readNumber(SCALE, input.params, siteOf("passthrough", ctx, input.model)));
         const out = new Float32Array(count);
         for (let i = 0; i < count; i++)
-            out[i] = fround(input.data[i] * scale);
+            out[i] = fround$3(input.data[i] * scale);
         return out;
+    },
+};
+
+/**
+ * RAM, Reinforced Agent Merging (arXiv 2601.13572), as mergekit implements it
+ * (`merge_methods/ram.py`): RL fine-tunes change few weights, and averaging would dilute them, so
+ * each element of the task vectors is classified by how many models changed it. An element one
+ * model changed takes that model's change whole; an element several changed takes their average;
+ * an element nobody changed keeps the base's value. `ramplus_tl` (ramplus-tl.ts) also amplifies
+ * each model's unique changes.
+ *
+ * Exact definition (f32 element arithmetic; mergekit's order of operations in f32):
+ *   δᵢ = f32(θᵢ − θ₀);  activeᵢ = |δᵢ| > f32(epsilon);  c = number of active models (per element);
+ *   termᵢ = 0 if not activeᵢ;  f32(δᵢ·λᵢ) if c = 1;  f32(δᵢ / c) if c > 1;
+ *   out = f32(θ₀ + M) with M = 0, M = f32(M + termᵢ) in model order.
+ * λᵢ is 1 for `ram` (and then δᵢ·1 = δᵢ). An inactive element contributes +0; mergekit multiplies
+ * by the mask instead, so an inactive NaN (|NaN| > ε is false) would turn its output into NaN.
+ */
+const fround$2 = Math.fround;
+const RAM_REFERENCE = "https://arxiv.org/abs/2601.13572";
+const RAM_EPSILON_SPEC = {
+    name: "epsilon",
+    type: "number",
+    default: 1e-5,
+    description: "a task-vector entry counts as changed when its magnitude exceeds this",
+    range: { min: 0 },
+    hint: "epsilon is a magnitude threshold such as 1e-5; 0 counts every non-zero change.",
+};
+function ramVectors(base, inputs, epsilon) {
+    if (inputs.length > 0xffff) {
+        throw new HubmergeError("E_MERGE", `ram: ${inputs.length} models are more than it can count per element`);
+    }
+    const threshold = fround$2(epsilon);
+    const counts = new Uint16Array(base.data.length);
+    const deltas = inputs.map((input) => {
+        const delta = new Float32Array(base.data.length);
+        for (let e = 0; e < delta.length; e++) {
+            const d = fround$2(input.data[e] - base.data[e]);
+            delta[e] = d;
+            if (Math.abs(d) > threshold)
+                counts[e]++;
+        }
+        return delta;
+    });
+    return { deltas, counts, threshold };
+}
+/** out = θ₀ + Σ termᵢ with each model's unique changes scaled by `lambdas[i]` (f32 values). */
+function ramCombine(base, vectors, lambdas) {
+    const { deltas, counts, threshold } = vectors;
+    const merged = new Float32Array(base.length);
+    deltas.forEach((delta, i) => {
+        const lambda = lambdas[i];
+        for (let e = 0; e < delta.length; e++) {
+            const d = delta[e];
+            if (!(Math.abs(d) > threshold))
+                continue;
+            const count = counts[e];
+            const term = count === 1 ? fround$2(d * lambda) : fround$2(d / count);
+            merged[e] = fround$2(merged[e] + term);
+        }
+    });
+    for (let e = 0; e < merged.length; e++)
+        merged[e] = fround$2(base[e] + merged[e]);
+    return merged;
+}
+/** The checks and task vectors both RAM variants start from. */
+function prepareRam(name, ctx) {
+    const base = requireBase(name, ctx);
+    requireInputCount(name, ctx, 1);
+    requireOutputSized(name, ctx, [base, ...ctx.inputs]);
+    const epsilon = readNumber(RAM_EPSILON_SPEC, ctx.global, siteOf(name, ctx));
+    return { base, vectors: ramVectors(base, ctx.inputs, epsilon) };
+}
+const ramMethod = {
+    name: "ram",
+    prettyName: "Reinforced Agent Merging",
+    reference: RAM_REFERENCE,
+    summary: "keeps each weight change that only one model made, averages the changes several models made to the same weight, and leaves unchanged weights at the base (Reinforced Agent Merging).",
+    shapePolicy: "strict",
+    dropsAtRandom: false,
+    base: "required",
+    minModels: 1,
+    globalParams: [RAM_EPSILON_SPEC],
+    perModelParams: [],
+    merge(ctx) {
+        const { base, vectors } = prepareRam("ram", ctx);
+        return ramCombine(base.data, vectors, ctx.inputs.map(() => 1));
+    },
+};
+
+/**
+ * RAM+ with tensor-local ratios (`ramplus_tl`, mergekit's `merge_methods/ram.py`): RAM (ram.ts),
+ * but each model's unique changes are scaled up to make up for the dilution of its shared ones.
+ * Per model i and tensor, with the counts of ram.ts:
+ *   sharedᵢ = #elements where model i is active and c > 1;  uniqueᵢ = #elements where c = 1 and i is active;
+ *   ρᵢ = f32(f32(sharedᵢ) / dᵢ), dᵢ = f32(uniqueᵢ) or f32(epsilon) when uniqueᵢ = 0;
+ *   λᵢ = f32(1 + f32(f32(r) · clamp(ρᵢ, 0, f32(alpha))));
+ * then ram's combination with these λᵢ. mergekit computes the ratio per tensor (hence "tensor
+ * local"); the paper's RAM+ takes it over the whole model.
+ */
+const fround$1 = Math.fround;
+/** λᵢ for every model (f32 values), from the active counts (see the module comment). */
+function ramplusLambdas(vectors, epsilon, r, alpha) {
+    const { deltas, counts, threshold } = vectors;
+    const cap = fround$1(alpha);
+    const strength = fround$1(r);
+    return deltas.map((delta) => {
+        let shared = 0;
+        let unique = 0;
+        for (let e = 0; e < delta.length; e++) {
+            if (!(Math.abs(delta[e]) > threshold))
+                continue;
+            if (counts[e] === 1)
+                unique++;
+            else
+                shared++;
+        }
+        const divisor = unique >= 1 ? fround$1(unique) : fround$1(epsilon);
+        const rho = fround$1(fround$1(shared) / divisor);
+        const clamped = rho < 0 ? 0 : rho > cap ? cap : rho;
+        return fround$1(1 + fround$1(strength * clamped));
+    });
+}
+const R = {
+    name: "r",
+    type: "number",
+    default: 0.1,
+    description: "strength of the rescaling of unique changes",
+    range: { min: 0 },
+    hint: "r scales the amplification λ = 1 + r·clip(ρ, 0, alpha); 0 gives plain ram.",
+};
+const ALPHA = {
+    name: "alpha",
+    type: "number",
+    default: 0.2,
+    description: "upper bound of the shared/unique ratio ρ",
+    range: { min: 0 },
+    hint: "alpha caps the ratio ρ of shared to unique changes; mergekit's default is 0.2.",
+};
+const ramplusTlMethod = {
+    name: "ramplus_tl",
+    prettyName: "Reinforced Agent Merging Plus (Tensor-Local)",
+    reference: RAM_REFERENCE,
+    summary: "merges like RAM (unique weight changes kept, shared ones averaged) and scales each model's unique changes up by a factor that grows with how many of its changes it shares, per tensor (RAM+).",
+    shapePolicy: "strict",
+    dropsAtRandom: false,
+    base: "required",
+    minModels: 1,
+    globalParams: [R, ALPHA, RAM_EPSILON_SPEC],
+    perModelParams: [],
+    merge(ctx) {
+        const { base, vectors } = prepareRam("ramplus_tl", ctx);
+        const site = siteOf("ramplus_tl", ctx);
+        const epsilon = readNumber(RAM_EPSILON_SPEC, ctx.global, site);
+        const r = readNumber(R, ctx.global, site);
+        const alpha = readNumber(ALPHA, ctx.global, site);
+        return ramCombine(base.data, vectors, ramplusLambdas(vectors, epsilon, r, alpha));
+    },
+};
+
+/**
+ * SCE, Select–Calculate–Erase (FuseChat, arXiv 2408.07990), as mergekit implements it
+ * (`merge_methods/sce.py`). Per tensor:
+ *   select:    with select_topk < 1, keep only the positions whose task-vector values vary most
+ *              across the models (the top ⌊nonzero·select_topk⌋ variances), zero the rest;
+ *   calculate: each model's weight is the mean square of its (selected) task vector, normalised
+ *              over the models;
+ *   erase:     TIES's sign election; values against the majority sign are dropped;
+ * then the weighted agreeing sum, divided by the sum of the agreeing weights, is added to the base.
+ *
+ * Exact definition (f64 scalars on the host, f32 element arithmetic, models in manifest order):
+ *   δᵢ = f32(θᵢ − θ₀);
+ *   select (0 < select_topk < 1): var[e] = f32(Σᵢ(δᵢ[e] − μ)² / N) with μ = Σᵢδᵢ[e] / N (f64);
+ *     k = trunc(f32(f32(#{var ≠ 0}) · f32(select_topk))); keep the k largest var (larger first,
+ *     equal values by ascending index, as magnitude-select.ts); δᵢ[e] = +0 elsewhere, for every i;
+ *     select_topk ≤ 0 (or k = 0) zeroes every δᵢ; select_topk ≥ 1 selects everything;
+ *   mᵢ = blockedSumSquares(δᵢ) / n;  S = Σᵢ mᵢ;  wᵢ = f32(mᵢ / S), or f32(1 / N) when |S| < 1e-6;
+ *   s[e] = +1 iff f32 Σᵢ δᵢ[e] ≥ 0 (else −1);  agreeing: sign(δᵢ[e]) = s[e] (zeros never agree);
+ *   M = Σ agreeing f32(wᵢ·δᵢ), D = Σ agreeing wᵢ (both f32, from +0);
+ *   out = f32(θ₀ + f32(M / max(D, f32(1e-6)))).
+ */
+const fround = Math.fround;
+/** Below this |Σ mᵢ| mergekit gives every model the same weight. */
+const SCE_WEIGHT_SUM_EPSILON = 1e-6;
+/** The divisor (sum of agreeing weights) is clamped to at least this. */
+const SCE_DIVISOR_FLOOR = 1e-6;
+/** Per-element population variance across the models, each rounded to f32 once. */
+function taskVectorVariance(deltas) {
+    const n = deltas[0]?.length ?? 0;
+    const variance = new Float32Array(n);
+    const count = deltas.length;
+    for (let e = 0; e < n; e++) {
+        let sum = 0;
+        for (const delta of deltas)
+            sum += delta[e];
+        const mean = sum / count;
+        let squares = 0;
+        for (const delta of deltas) {
+            const d = delta[e] - mean;
+            squares += d * d;
+        }
+        variance[e] = squares / count;
+    }
+    return variance;
+}
+/** The number of positions `select` keeps: trunc(f32(f32(nonzero) · f32(topk))), as mergekit's f32 product. */
+function sceSelectCount(nonzero, topk) {
+    return Math.trunc(fround(fround(nonzero) * fround(topk)));
+}
+/** Zeroes, in every task vector, the positions outside the top variances (in place). */
+function sceSelect(deltas, topk) {
+    if (topk >= 1)
+        return;
+    const variance = topk > 0 ? taskVectorVariance(deltas) : new Float32Array(0);
+    let nonzero = 0;
+    for (let e = 0; e < variance.length; e++)
+        if (variance[e] !== 0)
+            nonzero++;
+    const k = topk > 0 ? sceSelectCount(nonzero, topk) : 0;
+    if (k <= 0) {
+        for (const delta of deltas)
+            delta.fill(0);
+        return;
+    }
+    const keep = magnitudeTopKMask(variance, k);
+    for (const delta of deltas)
+        for (let e = 0; e < delta.length; e++)
+            if (keep[e] === 0)
+                delta[e] = 0;
+}
+/** Each model's f32 weight: its mean square normalised over the models (see the module comment). */
+function sceWeights(deltas) {
+    const means = deltas.map((delta) => blockedSumSquares(delta) / delta.length);
+    const total = means.reduce((sum, mean) => sum + mean, 0);
+    if (Math.abs(total) < SCE_WEIGHT_SUM_EPSILON)
+        return deltas.map(() => fround(1 / deltas.length));
+    return means.map((mean) => fround(mean / total));
+}
+function signOf(x) {
+    return x > 0 ? 1 : x < 0 ? -1 : 0;
+}
+/** f32(θ₀ + f32(M / max(D, 1e-6))) over the sign-agreeing weighted task vectors. */
+function eraseAndMix(base, deltas, weights) {
+    const majority = signElection(deltas, "sum");
+    const mixed = new Float32Array(base.length);
+    const divisor = new Float32Array(base.length);
+    deltas.forEach((delta, i) => {
+        const weight = weights[i];
+        for (let e = 0; e < delta.length; e++) {
+            const d = delta[e];
+            if (signOf(d) !== majority[e])
+                continue;
+            mixed[e] = fround(mixed[e] + fround(weight * d));
+            divisor[e] = fround(divisor[e] + weight);
+        }
+    });
+    const floor = fround(SCE_DIVISOR_FLOOR);
+    for (let e = 0; e < mixed.length; e++) {
+        const d = divisor[e];
+        mixed[e] = fround(base[e] + fround(mixed[e] / (d < floor ? floor : d)));
+    }
+    return mixed;
+}
+const SELECT_TOPK = {
+    name: "select_topk",
+    type: "number",
+    default: 1,
+    description: "fraction of positions kept, those with the highest variance across the models",
+    range: { min: 0, max: 1 },
+    hint: "select_topk is a fraction: 0.1 keeps the 10% most varying positions, 1 keeps all of them.",
+};
+const INT8_MASK = {
+    name: "int8_mask",
+    type: "boolean",
+    default: false,
+    description: "accepted for mergekit compatibility (a memory saving there); no effect on the result",
+};
+const sceMethod = {
+    name: "sce",
+    prettyName: "SCE",
+    reference: "https://arxiv.org/abs/2408.07990",
+    summary: "keeps the task-vector positions that vary most across the models, weights each model by the mean square of its task vector, drops entries against the majority sign, and adds the weighted average to the base (SCE, from FuseChat).",
+    shapePolicy: "strict",
+    dropsAtRandom: false,
+    base: "required",
+    minModels: 1,
+    globalParams: [SELECT_TOPK, INT8_MASK],
+    perModelParams: [],
+    merge(ctx) {
+        const base = requireBase("sce", ctx);
+        requireInputCount("sce", ctx, 1);
+        requireOutputSized("sce", ctx, [base, ...ctx.inputs]);
+        const topk = readNumber(SELECT_TOPK, ctx.global, siteOf("sce", ctx));
+        readBoolean(INT8_MASK, ctx.global, siteOf("sce", ctx));
+        if (base.data.length === 0)
+            return new Float32Array(0);
+        const deltas = ctx.inputs.map((input) => {
+            const delta = new Float32Array(base.data.length);
+            for (let e = 0; e < delta.length; e++)
+                delta[e] = fround(input.data[e] - base.data[e]);
+            return delta;
+        });
+        sceSelect(deltas, topk);
+        return eraseAndMix(base.data, deltas, sceWeights(deltas));
     },
 };
 
@@ -37431,6 +38095,13 @@ const METHODS = new Map([
     nuslerpMethod,
     modelStockMethod,
     passthroughMethod,
+    multislerpMethod,
+    nearswapMethod,
+    arceeFusionMethod,
+    sceMethod,
+    karcherMethod,
+    ramMethod,
+    ramplusTlMethod,
 ].map((method) => [method.name, method]));
 /** The methods the fast kernels can run: those with a kernel plan. */
 [...METHODS.values()]
@@ -37457,7 +38128,7 @@ class StagedOutputDir {
         this.stagingDir = stagingDir;
     }
     static async create(outDir, options = {}) {
-        const finalDir = resolve$1(outDir);
+        const finalDir = resolve(outDir);
         await assertReplaceable(finalDir, options.force ?? false);
         await mkdir(dirname$1(finalDir), { recursive: true });
         const stagingDir = join(dirname$1(finalDir), `.${basename(finalDir)}.hubmerge-tmp-${randomBytes(4).toString("hex")}`);
@@ -37500,6 +38171,139 @@ async function assertReplaceable(dir, force) {
         return;
     throw new HubmergeError("E_IO", `output folder ${dir} is not empty and was not written by hubmerge`, {
         hint: "choose an empty or new --out folder, or pass --force to replace it",
+    });
+}
+
+/**
+ * Where each row of a re-indexed embedding (embed_tokens, lm_head) comes from, per source, as
+ * mergekit's `tokenizer/embed.py` decides it. A source that has the token keeps its own row. For
+ * the others, the token's default row is:
+ * - the `tokenizer.tokens` setting, if any (that model's row for the token, another token's row,
+ *   or zeros); with `force`, even sources that have the token take it;
+ * - else the row of the only source that has the token;
+ * - else zeros, if no source has it;
+ * - else the base model's row, if the base has it;
+ * - else the mean of the rows of the sources that have it.
+ * Rows past the token count (`pad_to_multiple_of`) are the mean of the source's rows above them.
+ */
+function planRows(input) {
+    const { participants, length } = input;
+    const own = participants.map((p) => p.permutation.slice());
+    const fills = new Map();
+    const configured = new Map();
+    for (const [token, setting] of input.tokens) {
+        const id = input.outputIds.get(token);
+        configured.set(id, setting);
+        fills.set(id, configuredFill(token, id, setting, input));
+        if (setting.force)
+            own.forEach((rows) => (rows[id] = -1));
+    }
+    const baseKey = input.base && modelKey(input.base);
+    const baseIndex = participants.findIndex((p) => p.key === baseKey);
+    for (let id = 0; id < length; id++) {
+        if (configured.has(id))
+            continue;
+        const present = participants.map((_, m) => m).filter((m) => own[m][id] >= 0);
+        if (present.length === participants.length)
+            continue; // every source keeps its own row
+        fills.set(id, automaticFill(id, present, baseIndex, own));
+    }
+    return { rows: input.rows, length, own, fills };
+}
+function automaticFill(id, present, baseIndex, own) {
+    if (present.length === 1)
+        return { kind: "row", model: present[0], row: own[present[0]][id] };
+    if (present.length === 0)
+        return { kind: "zero" };
+    if (baseIndex >= 0 && own[baseIndex][id] >= 0)
+        return { kind: "row", model: baseIndex, row: own[baseIndex][id] };
+    return { kind: "mean", from: present.map((m) => ({ model: m, row: own[m][id] })) };
+}
+function configuredFill(token, id, setting, input) {
+    const { source } = setting;
+    if (source.kind === "zero")
+        return { kind: "zero" };
+    const model = input.participants.findIndex((p) => p.key === modelKey(source.model));
+    const fail = (message, hint) => new HubmergeError("E_MANIFEST", `\`tokenizer.tokens.${token}\`: ${message}`, {
+        where: input.where(token),
+        hint,
+    });
+    if (model < 0) {
+        throw fail(`${source.model.raw} is not one of the models merged into the embeddings`, "name a model listed in `models` (or `slices`), or the base model");
+    }
+    const p = input.participants[model];
+    if (source.kind === "model") {
+        const row = p.permutation[id];
+        if (row < 0)
+            throw fail(`${p.ref} has no token ${JSON.stringify(token)}`, "take another model's row, or use `{kind: model_token, ...}`");
+        return { kind: "row", model, row };
+    }
+    const row = source.tokenId ?? p.ids.get(source.token);
+    if (row === undefined) {
+        throw fail(`${p.ref} has no token ${JSON.stringify(source.token)}`, "name a token of that model's vocabulary, or use `token_id`");
+    }
+    if (row >= p.tensorRows) {
+        throw fail(`token id ${row} is past ${p.ref}'s ${p.tensorRows} embedding rows`, `use an id below ${p.tensorRows}`);
+    }
+    return { kind: "row", model, row };
+}
+
+/**
+ * Marks the plan's embedding recipes (embed_tokens, lm_head and their other names) for row
+ * re-indexing: each gets the output vocabulary's row count and a row plan over its inputs. A
+ * recipe whose inputs all map onto the output unchanged is left alone, so the common case (one
+ * vocabulary everywhere) merges exactly as without tokenizer settings, in pieces on the kernels.
+ */
+function reindexRecipes(recipes, tokenizer, manifest, models) {
+    const keyOf = new Map([...models].map(([key, m]) => [m.ref, { key, model: m }]));
+    return recipes.map((recipe) => {
+        if (!isEmbeddingTensor(recipe.sourceTensorName) || recipe.shape.length !== 2)
+            return recipe;
+        const inputs = recipe.action === "copy" ? recipe.inputs : [...(recipe.base ? [recipe.base] : []), ...recipe.inputs];
+        const participants = inputs.map((input) => participant(input, keyOf, tokenizer, recipe));
+        const rows = planRows({
+            participants,
+            base: manifest.baseModel,
+            outputIds: tokenizer.outputIds,
+            length: tokenizer.length,
+            rows: tokenizer.rows,
+            tokens: manifest.tokenizer?.tokens ?? [],
+            where: (token) => ({ file: manifest.file, ...manifest.locate(["tokenizer", "tokens", token]) }),
+        });
+        if (isIdentity(rows, participants))
+            return recipe;
+        return { ...recipe, shape: [rows.rows, recipe.shape[1]], rows };
+    });
+}
+function participant(input, keyOf, tokenizer, recipe) {
+    const { key, model } = keyOf.get(input.model);
+    const permutation = tokenizer.permutations.get(key);
+    const [tensorRows, hidden] = model.tensors.info(input.tensor).shape;
+    if (hidden !== recipe.shape[1]) {
+        throw new HubmergeError("E_INCOMPATIBLE", `${input.tensor} rows have ${hidden} values, the output's ${recipe.shape[1]}: the hidden sizes differ`, { where: { model: model.ref, tensor: recipe.name }, hint: "merge fine-tunes of one backbone" });
+    }
+    let highest = -1;
+    for (const row of permutation)
+        highest = Math.max(highest, row);
+    if (highest >= tensorRows) {
+        throw new HubmergeError("E_INCOMPATIBLE", `${input.tensor} has ${tensorRows} rows, but the model's vocabulary gives a token row ${highest}`, {
+            where: { model: model.ref, tensor: recipe.name },
+            hint: "the model's config vocab_size and its tokenizer disagree with its weights; check its files",
+        });
+    }
+    return { ref: model.ref, key, permutation, ids: tokenizer.vocabs.get(key), tensorRows };
+}
+function isIdentity(plan, participants) {
+    if (plan.rows !== plan.length || plan.fills.size > 0)
+        return false;
+    return participants.every((p, m) => {
+        if (p.tensorRows !== plan.rows)
+            return false;
+        const own = plan.own[m];
+        for (let id = 0; id < own.length; id++)
+            if (own[id] !== id)
+                return false;
+        return true;
     });
 }
 
@@ -37638,11 +38442,15 @@ class RecipeBuilder {
     method;
     globalLayers;
     outDType;
+    reindexedEmbeddings;
     warnings = [];
-    constructor(method, globalLayers, outDType) {
+    constructor(method, globalLayers, outDType, 
+    /** Embedding rows are re-indexed to one vocabulary later (merge/tokenizer/), so their row counts may differ. */
+    reindexedEmbeddings = false) {
         this.method = method;
         this.globalLayers = globalLayers;
         this.outDType = outDType;
+        this.reindexedEmbeddings = reindexedEmbeddings;
     }
     /**
      * The recipe for output `name`, made from tensor `sourceName` of the participants.
@@ -37683,7 +38491,7 @@ class RecipeBuilder {
             // Integer buffers are not weights; a tensor only the base has stays the base's.
             return { ...recipe, action: "copy", base: undefined, inputs: [plannedOf(reference)] };
         }
-        if (!base)
+        if (!base && !(this.reindexedEmbeddings && isEmbeddingTensor(sourceName)))
             this.checkSameShapes(recipe, present);
         return recipe;
     }
@@ -37707,12 +38515,54 @@ class RecipeBuilder {
     }
 }
 
+/**
+ * config.json for a layer stack (slices): the layer count and the per-layer lists follow the
+ * stacked layers, under the keys the architecture uses. mergekit sets its architecture's
+ * `num_layers_config_key` (gpt2 and its kin say `n_layer`, most say `num_hidden_layers`); a
+ * config that names its count under one key must not gain a second, disagreeing one.
+ */
+/** Lists with one entry per layer (attention kind, RoPE use, per-block settings). */
+const PER_LAYER_LIST_KEYS = ["layer_types", "no_rope_layers", "block_configs"];
+/** Configs of multimodal models keep the language model's settings in a nested block. */
+const NESTED_CONFIG_KEYS = ["text_config", "language_config", "llm_config"];
+/** A copy of `config` with the layer count and per-layer lists rewritten for `stack`. */
+function stackedConfig(config, stack) {
+    const out = structuredClone(config);
+    const block = layerBlock(out);
+    const countKey = LAYER_COUNT_KEYS.find((key) => typeof block.config[key] === "number");
+    const sourceCount = countKey === undefined ? undefined : block.config[countKey];
+    block.config[countKey ?? LAYER_COUNT_KEYS[0]] = stack.length;
+    for (const key of PER_LAYER_LIST_KEYS) {
+        const list = block.config[key];
+        if (!Array.isArray(list) || list.length !== sourceCount)
+            continue;
+        block.config[key] = stack.map(({ config: source, index }) => {
+            const own = source && layerBlock(source).config[key];
+            return structuredClone(Array.isArray(own) && index < own.length ? own[index] : list[index]);
+        });
+    }
+    return out;
+}
+/** The object that holds the layer count: the config itself or its language-model block. */
+function layerBlock(config) {
+    const holdsCount = (c) => LAYER_COUNT_KEYS.some((key) => typeof c[key] === "number");
+    if (holdsCount(config))
+        return { config };
+    for (const key of NESTED_CONFIG_KEYS) {
+        const nested = config[key];
+        if (nested && typeof nested === "object" && !Array.isArray(nested) && holdsCount(nested)) {
+            return { config: nested };
+        }
+    }
+    return { config };
+}
+
 /** Decides, for every output tensor, which inputs and parameters make it; reads no weights. */
 function buildPlan(input) {
     const { manifest, method } = input;
     const dtypeName = manifest.outDtype ?? manifest.dtype;
     const outDType = dtypeName ? floatDTypeFromName(dtypeName) : undefined;
-    const builder = new RecipeBuilder(method, [manifest.parameters], outDType);
+    const builder = new RecipeBuilder(method, [manifest.parameters], outDType, input.tokenizer !== undefined);
     const modelOf = (ref) => {
         const model = input.models.get(modelKey(ref));
         if (!model)
@@ -37722,16 +38572,18 @@ function buildPlan(input) {
     const built = manifest.slices
         ? planSlices(manifest, manifest.slices, method, builder, modelOf)
         : planModels(manifest, manifest.models ?? [], method, builder, modelOf);
-    const { recipes, reference, layerCount } = built;
+    const { reference, stack } = built;
+    const { tokenizer } = input;
+    const recipes = tokenizer
+        ? reindexRecipes(built.recipes, tokenizer, manifest, input.models)
+        : built.recipes;
     const torchDtype = outDType
         ? torchDtypeName(outDType)
         : String(reference.config?.["torch_dtype"] ?? "float32");
-    const config = reference.config && {
-        ...reference.config,
-        torch_dtype: torchDtype,
-    };
-    if (config && layerCount !== undefined)
-        config["num_hidden_layers"] = layerCount;
+    const stacked = reference.config && stack ? stackedConfig(reference.config, stack) : reference.config;
+    const config = stacked && { ...stacked, torch_dtype: torchDtype };
+    if (config && tokenizer)
+        config["vocab_size"] = tokenizer.rows;
     return {
         method,
         referenceModel: reference.ref,
@@ -37739,7 +38591,8 @@ function buildPlan(input) {
         shards: planShards(recipes.map((r) => ({ name: r.name, dtype: r.dtype, shape: r.shape })), input.maxShardBytes),
         config,
         torchDtype,
-        warnings: builder.warnings,
+        warnings: [...(tokenizer?.warnings ?? []), ...builder.warnings],
+        ...(tokenizer && { tokenizer }),
         inputBytes: sumInputBytes(recipes, input.models.values()),
     };
 }
@@ -37771,6 +38624,7 @@ function planModels(manifest, entries, method, builder, modelOf) {
 function planSlices(manifest, slices, method, builder, modelOf) {
     const baseRef = manifest.baseModel;
     const layerRecipes = [];
+    const stack = [];
     let outIndex = 0;
     const sliceParticipants = slices.map((slice) => splitSlice(slice, method, baseRef, modelOf));
     slices.forEach((slice, s) => {
@@ -37779,6 +38633,7 @@ function planSlices(manifest, slices, method, builder, modelOf) {
         const length = slice.sources[0].layerRange[1] - slice.sources[0].layerRange[0];
         for (let k = 0; k < length; k++) {
             const sourceIndex = starts.get(first) + k;
+            stack.push({ config: first.model.config, index: sourceIndex });
             for (const sourceName of first.model.tensors.tensorNames()) {
                 if (layerIndexOf(sourceName) !== sourceIndex)
                     continue;
@@ -37807,7 +38662,7 @@ function planSlices(manifest, slices, method, builder, modelOf) {
         (isEmbedding(name) ? pre : post).push(builder.build({ name, sourceName: name, layer: undefined, base: from.base, others: from.others }));
     }
     const baseModel = baseRef ? modelOf(baseRef) : reference;
-    return { recipes: [...pre, ...layerRecipes, ...post], reference: baseModel, layerCount: outIndex };
+    return { recipes: [...pre, ...layerRecipes, ...post], reference: baseModel, stack };
 }
 function splitSlice(slice, method, baseRef, modelOf) {
     const baseModel = baseRef && modelOf(baseRef);
@@ -37853,31 +38708,973 @@ function sumInputBytes(recipes, models) {
     return total;
 }
 
-/** Local folders only; the Hub resolver extends this with `org/name[@rev]` references. */
-const resolveLocalSource = async (ref) => {
-    if (ref.kind === "local" && ref.path !== undefined)
-        return LocalSource.open(ref.raw, ref.path);
-    throw new HubmergeError("E_HUB_NOT_FOUND", `${ref.raw} is a Hub model, and no Hub is configured for this run`, {
-        where: { model: ref.raw },
-        hint: "download it into a folder and reference the folder by path (./models/name), or configure a Hub endpoint",
-    });
-};
+/** A plain token as `add_tokens` adds it: matched on normalized text, not special. */
+function plainToken(content, id) {
+    return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: true, special: false };
+}
+function buildOutputVocab(source, base, others, addTokens) {
+    const from = source.kind === "model" ? source.model : base;
+    const keepBelow = source.kind === "model" ? Infinity : base.size;
+    const ids = new Map([...from.vocab.ids].filter(([, id]) => id < keepBelow));
+    let next = 0;
+    for (const id of ids.values())
+        next = Math.max(next, id + 1);
+    const appended = [];
+    const append = (token) => {
+        if (ids.has(token.content))
+            return;
+        const entry = { ...token, id: next++ };
+        ids.set(entry.content, entry.id);
+        appended.push(entry);
+    };
+    if (source.kind === "union") {
+        const { plain, added } = unionTokens([base, ...others]);
+        for (const token of plain)
+            if (!added.has(token))
+                append(plainToken(token, 0));
+        for (const token of added.values())
+            append(token);
+    }
+    for (const token of addTokens)
+        append(plainToken(token, 0));
+    return { ids, length: next, from: from.vocab, keepBelow, appended };
+}
+/** Every source's tokens with a row: model-vocabulary ones in first-seen order, added ones first-wins. */
+function unionTokens(sources) {
+    const plain = new Set();
+    const added = new Map();
+    for (const { vocab, size } of sources) {
+        const byId = [...vocab.ids].filter(([, id]) => id < size).sort((a, b) => a[1] - b[1]);
+        for (const [token] of byId)
+            if (!vocab.added.has(token))
+                plain.add(token);
+        for (const token of vocab.added.values()) {
+            if (token.id < size && !added.has(token.content))
+                added.set(token.content, token);
+        }
+    }
+    return { plain, added };
+}
+/** For each output id, the source's row for that token, or −1 where the source has none. */
+function permutationOf(output, source) {
+    const rows = new Int32Array(output.length).fill(-1);
+    for (const [token, id] of output.ids) {
+        const own = source.vocab.ids.get(token);
+        if (own !== undefined && own < source.size)
+            rows[id] = own;
+    }
+    return rows;
+}
 
-/** manifest → parsed, validated, its models listed and its text hashed; nothing else is read. */
-async function readManifest(from) {
+/**
+ * The output's `tokenizer.json` and `tokenizer_config.json` when the merge changed the
+ * vocabulary: the source tokenizer less the ids it drops (mergekit strips tokens past the base's
+ * `vocab_size`), plus the appended tokens as `added_tokens` entries, and the config's
+ * `added_tokens_decoder` listing the same added tokens. The model part (BPE merges, normalizer,
+ * pre-tokenizer) is the source's, so the output tokenizes the source's text as before.
+ */
+/** Whether the output's tokenizer differs from its source's files at all. */
+function vocabChanged(output) {
+    return output.appended.length > 0 || [...output.from.ids.values()].some((id) => id >= output.keepBelow);
+}
+function tokenizerFiles(output, sourceConfig, ref) {
+    const json = structuredClone(output.from.json);
+    const model = json.model;
+    model.vocab = keptModelVocab(model, output.keepBelow, ref);
+    if (Array.isArray(model.merges))
+        model.merges = keptMerges(model.merges, output);
+    const added = [...output.from.added.values()]
+        .filter((t) => t.id < output.keepBelow)
+        .concat(output.appended);
+    json.added_tokens = added;
+    const config = { ...(sourceConfig ?? {}), added_tokens_decoder: decoderOf(added) };
+    const encode = (value) => new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n");
+    return {
+        files: new Map([
+            ["tokenizer.json", encode(json)],
+            ["tokenizer_config.json", encode(config)],
+        ]),
+        // The slow tokenizer's list of added tokens would disagree with the new ids.
+        drop: ["added_tokens.json"],
+    };
+}
+function keptModelVocab(model, keepBelow, ref) {
+    const vocab = model.vocab;
+    if (Array.isArray(vocab)) {
+        // Unigram lists pieces in id order, so dropping the ids past a bound keeps the rest exact.
+        return vocab.length > keepBelow ? vocab.slice(0, keepBelow) : vocab;
+    }
+    if (typeof vocab !== "object" || vocab === null) {
+        throw new HubmergeError("E_IO", "tokenizer.json has no vocabulary to rewrite", { where: { model: ref } });
+    }
+    return Object.fromEntries(Object.entries(vocab).filter(([, id]) => id < keepBelow));
+}
+/** BPE merges that make a dropped token go with it (mergekit does the same). */
+function keptMerges(merges, output) {
+    const dropped = new Set([...output.from.ids].filter(([, id]) => id >= output.keepBelow).map(([token]) => token));
+    if (dropped.size === 0)
+        return merges;
+    return merges.filter((merge) => {
+        const parts = typeof merge === "string" ? merge.split(" ") : Array.isArray(merge) ? merge : [];
+        return !parts.some((part) => dropped.has(String(part)));
+    });
+}
+function decoderOf(added) {
+    return Object.fromEntries(added.map(({ id, ...flags }) => [
+        String(id),
+        {
+            content: flags.content,
+            lstrip: flags.lstrip,
+            normalized: flags.normalized,
+            rstrip: flags.rstrip,
+            single_word: flags.single_word,
+            special: flags.special,
+        },
+    ]));
+}
+
+/**
+ * A model's vocabulary as its `tokenizer.json` (the Hugging Face tokenizers format) states it:
+ * the model's own tokens (BPE, WordLevel and WordPiece map token → id; Unigram lists pieces in
+ * id order) and the added tokens, with their flags. That is what transformers' `get_vocab()`
+ * returns for a fast tokenizer, which is what mergekit's tokenizer merge works on.
+ */
+/** tokenizer.json of the largest real vocabularies is ~20 MB; far more is not a tokenizer. */
+const MAX_TOKENIZER_BYTES = 64 * 1024 * 1024;
+/** The model's vocabulary, or null when it has no tokenizer.json. */
+async function readVocab(source) {
+    const bytes = await source.readFile("tokenizer.json");
+    if (!bytes)
+        return null;
+    if (bytes.byteLength > MAX_TOKENIZER_BYTES) {
+        throw vocabError(source.ref, `tokenizer.json is ${bytes.byteLength} bytes, more than a tokenizer`);
+    }
+    let json;
+    try {
+        json = JSON.parse(new TextDecoder().decode(bytes));
+    }
+    catch (error) {
+        throw vocabError(source.ref, `tokenizer.json is not JSON: ${error.message}`);
+    }
+    return parseVocab(json, source.ref);
+}
+function parseVocab(json, ref) {
+    if (!isObject(json) || !isObject(json.model))
+        throw vocabError(ref, "tokenizer.json has no `model`");
+    const ids = modelVocab(json.model, ref);
+    const added = new Map();
+    const list = json.added_tokens ?? [];
+    if (!Array.isArray(list))
+        throw vocabError(ref, "tokenizer.json's `added_tokens` is not a list");
+    for (const entry of list) {
+        const token = addedToken(entry, ref);
+        added.set(token.content, token);
+        ids.set(token.content, token.id);
+    }
+    const ordered = new Map([...added].sort((a, b) => a[1].id - b[1].id));
+    return { ids, added: ordered, json };
+}
+function modelVocab(model, ref) {
+    const vocab = model.vocab;
+    const ids = new Map();
+    if (model.type === "Unigram" && Array.isArray(vocab)) {
+        vocab.forEach((piece, id) => {
+            if (!Array.isArray(piece) || typeof piece[0] !== "string")
+                throw vocabError(ref, "a Unigram piece is not [text, score]");
+            ids.set(piece[0], id);
+        });
+        return ids;
+    }
+    if (!isObject(vocab)) {
+        throw vocabError(ref, `tokenizer.json's ${String(model.type)} model has no token → id vocabulary`);
+    }
+    for (const [token, id] of Object.entries(vocab)) {
+        if (!isTokenId(id))
+            throw vocabError(ref, `token ${JSON.stringify(token)} has id ${JSON.stringify(id)}`);
+        ids.set(token, id);
+    }
+    return ids;
+}
+function addedToken(entry, ref) {
+    if (!isObject(entry) || typeof entry.content !== "string" || !isTokenId(entry.id)) {
+        throw vocabError(ref, "an entry of `added_tokens` lacks its `id` or `content`");
+    }
+    const flag = (name, fallback) => typeof entry[name] === "boolean" ? entry[name] : fallback;
+    return {
+        id: entry.id,
+        content: entry.content,
+        single_word: flag("single_word", false),
+        lstrip: flag("lstrip", false),
+        rstrip: flag("rstrip", false),
+        normalized: flag("normalized", true),
+        special: flag("special", false),
+    };
+}
+function isTokenId(value) {
+    return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 && value < 2 ** 31;
+}
+function isObject(value) {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function vocabError(ref, message) {
+    return new HubmergeError("E_IO", message, {
+        where: { model: ref },
+        hint: "the tokenizer merge reads tokenizer.json; check the model's tokenizer files",
+    });
+}
+
+/**
+ * The tokenizer part of a plan: read every source's vocabulary (tokenizer.json and config
+ * `vocab_size`; no weights), build the output vocabulary and each source's permutation into it,
+ * and the output tokenizer files where they change. Absent unless the manifest sets
+ * `tokenizer_source` or `tokenizer:`; without either, the reference's tokenizer is copied.
+ */
+async function planTokenizer(manifest, models) {
+    const settings = manifest.tokenizer;
+    if (!settings)
+        return undefined;
+    const entries = [...models.entries()];
+    const baseKey = manifest.baseModel ? modelKey(manifest.baseModel) : entries[0][0];
+    const vocabs = new Map(await Promise.all(entries.map(async ([key, m]) => [key, await readVocab(m.source)])));
+    const warnings = [];
+    const baseVocab = requireVocab(vocabs.get(baseKey), models.get(baseKey), settings.key);
+    const sources = new Map();
+    for (const [key, model] of entries) {
+        let vocab = vocabs.get(key) ?? null;
+        if (!vocab) {
+            // mergekit assumes a model without a loadable tokenizer shares the base's.
+            warnings.push(`${model.ref} has no tokenizer.json; its vocabulary is taken to be ${models.get(baseKey).ref}'s`);
+            vocab = baseVocab;
+        }
+        sources.set(key, { ref: model.ref, vocab, size: vocabSize(model, vocab) });
+    }
+    if (typeof settings.source === "object") {
+        const chosen = modelKey(settings.source);
+        requireVocab(vocabs.get(chosen), models.get(chosen), settings.key);
+    }
+    const source = typeof settings.source === "object"
+        ? { kind: "model", model: sources.get(modelKey(settings.source)) }
+        : { kind: settings.source };
+    const others = entries.map(([key]) => key).filter((key) => key !== baseKey);
+    const output = buildOutputVocab(source, sources.get(baseKey), others.map((key) => sources.get(key)), settings.tokens.map(([token]) => token));
+    const sourceKey = typeof settings.source === "object" ? modelKey(settings.source) : baseKey;
+    const files = vocabChanged(output)
+        ? tokenizerFiles(output, await readJson(models.get(sourceKey)), models.get(sourceKey).ref)
+        : undefined;
+    const pad = settings.padToMultipleOf ?? 1;
+    return {
+        rows: Math.ceil(output.length / pad) * pad,
+        length: output.length,
+        outputIds: output.ids,
+        permutations: new Map([...sources].map(([key, s]) => [key, permutationOf(output, s)])),
+        vocabs: new Map([...sources].map(([key, s]) => [key, s.vocab.ids])),
+        ...(files && { files }),
+        sourceKey,
+        warnings,
+    };
+}
+function requireVocab(vocab, model, key) {
+    if (vocab)
+        return vocab;
+    throw new HubmergeError("E_IO", `${model.ref} has no tokenizer.json, which \`${key}\` builds the output from`, {
+        where: { model: model.ref },
+        hint: "hubmerge reads tokenizers in the tokenizer.json format; use a model that has one",
+    });
+}
+/** The rows the model's embeddings give tokens: config `vocab_size`, else the vocabulary's size. */
+function vocabSize(model, vocab) {
+    const size = model.config?.["vocab_size"];
+    if (typeof size === "number" && Number.isSafeInteger(size) && size > 0)
+        return size;
+    let count = 0;
+    for (const id of vocab.ids.values())
+        count = Math.max(count, id + 1);
+    return count;
+}
+async function readJson(model) {
+    const bytes = await model.source.readFile("tokenizer_config.json");
+    if (!bytes)
+        return undefined;
+    try {
+        const value = JSON.parse(new TextDecoder().decode(bytes));
+        return typeof value === "object" && value !== null && !Array.isArray(value)
+            ? value
+            : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+/**
+ * The `__metadata__` of every shard a merge writes. It names the tool version, so it is part of
+ * the bytes: verify rebuilds it from the record's tool, not the running one.
+ */
+function outputMetadata(tool, method) {
+    return { format: "pt", merged_by: `${tool.name} ${tool.version}`, merge_method: method };
+}
+
+/** Sizes for people: decimal units, one decimal place. */
+function formatBytes(bytes) {
+    const units = ["B", "kB", "MB", "GB", "TB"];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1000 && unit < units.length - 1) {
+        value /= 1000;
+        unit++;
+    }
+    return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+/**
+ * LFS objects uploaded on their own, before (and apart from) the commit that names them: the
+ * git-lfs batch API tells which objects the Hub lacks, and each missing one is PUT whole or, when
+ * the Hub answers with a `chunk_size`, in parts sent in parallel and then completed. Objects are
+ * addressed by their sha256, so an upload is harmless until a commit references it and a second
+ * try finds it already stored (no `actions` in the batch answer). `@huggingface/hub` keeps these
+ * steps inside `commit()`, which hashes every file again; here the caller brings the sha256.
+ */
+const LFS_JSON = "application/vnd.git-lfs+json";
+const DEFAULT_PART_CONCURRENCY = 4;
+/** Objects per batch request (the Hub's own clients send 100 at most). */
+const BATCH_SIZE = 100;
+/** The batch API's answer for each object, in the order given. */
+async function lfsBatch(target, objects) {
+    const answers = [];
+    for (let i = 0; i < objects.length; i += BATCH_SIZE) {
+        const chunk = objects.slice(i, i + BATCH_SIZE);
+        const response = await target.fetch(`${target.hubUrl}/${target.repo}.git/info/lfs/objects/batch`, {
+            method: "POST",
+            headers: {
+                Authorization: `Bearer ${target.token}`,
+                Accept: LFS_JSON,
+                "Content-Type": LFS_JSON,
+            },
+            body: JSON.stringify({
+                operation: "upload",
+                transfers: ["basic", "multipart"],
+                hash_algo: "sha_256",
+                ref: { name: "main" },
+                objects: chunk.map(({ oid, size }) => ({ oid, size })),
+            }),
+            signal: target.signal,
+        });
+        if (!response.ok)
+            throw await httpError(target, "asking which LFS objects the Hub has", response);
+        const body = (await response.json());
+        for (const object of chunk) {
+            const answer = body.objects?.find((a) => a.oid === object.oid);
+            if (!answer)
+                throw lfsError(target, `the LFS batch answer left out object ${object.oid}`);
+            answers.push(answer);
+        }
+    }
+    return answers;
+}
+/** The objects the Hub does not hold yet (with the given size). */
+async function missingLfsObjects(target, objects) {
+    const answers = await lfsBatch(target, objects);
+    return objects.filter((_, i) => answers[i].error !== undefined || answers[i].actions?.upload);
+}
+/** Uploads one object unless the Hub has it; says which happened. */
+async function uploadLfsObject(target, object, read, name = object.oid) {
+    const [answer] = await lfsBatch(target, [object]);
+    if (answer.error) {
+        throw lfsError(target, `the Hub refused LFS object ${name}: ${answer.error.message ?? "no reason given"}`);
+    }
+    const upload = answer.actions?.upload;
+    if (!upload)
+        return "present";
+    const chunkSize = Number(upload.header?.["chunk_size"] ?? NaN);
+    if (Number.isSafeInteger(chunkSize) && chunkSize > 0) {
+        await uploadParts(target, object, read, upload, chunkSize, name);
+    }
+    else {
+        const response = await target.fetch(upload.href, {
+            method: "PUT",
+            body: await read(0, object.size),
+            signal: target.signal,
+        });
+        if (!response.ok)
+            throw await httpError(target, `uploading ${name}`, response);
+        await response.arrayBuffer();
+    }
+    return "uploaded";
+}
+/** The Hub's multipart protocol: one URL per part (`00001`…), each answering an ETag, then completion. */
+async function uploadParts(target, object, read, upload, chunkSize, name) {
+    const count = Math.max(1, Math.ceil(object.size / chunkSize));
+    const urls = Array.from({ length: count }, (_, i) => upload.header?.[String(i + 1).padStart(5, "0")]);
+    if (urls.some((url) => url === undefined)) {
+        throw lfsError(target, `the Hub's multipart plan for ${name} does not list a URL for each of ${count} parts`);
+    }
+    const etags = new Array(count);
+    let next = 0;
+    const worker = async () => {
+        while (next < count) {
+            const i = next++;
+            const offset = i * chunkSize;
+            const body = await read(offset, Math.min(chunkSize, object.size - offset));
+            const response = await target.fetch(urls[i], { method: "PUT", body, signal: target.signal });
+            if (!response.ok)
+                throw await httpError(target, `uploading part ${i + 1}/${count} of ${name}`, response);
+            await response.arrayBuffer();
+            const etag = response.headers.get("ETag");
+            if (!etag)
+                throw lfsError(target, `the Hub answered part ${i + 1} of ${name} without an ETag`);
+            etags[i] = etag;
+        }
+    };
+    const workers = Math.min(count, target.partConcurrency ?? DEFAULT_PART_CONCURRENCY);
+    await Promise.all(Array.from({ length: workers }, worker));
+    const response = await target.fetch(upload.href, {
+        method: "POST",
+        headers: { Accept: LFS_JSON, "Content-Type": LFS_JSON },
+        body: JSON.stringify({ oid: object.oid, parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })) }),
+        signal: target.signal,
+    });
+    if (!response.ok)
+        throw await httpError(target, `completing the upload of ${name}`, response);
+    await response.arrayBuffer();
+}
+async function httpError(target, action, response) {
+    const text = (await response.text().catch(() => "")).slice(0, 300);
+    const code = response.status === 401 || response.status === 403 ? "E_HUB_AUTH" : "E_NETWORK";
+    return new HubmergeError(code, redactToken(`${action} on ${target.repo} failed: HTTP ${response.status}${text ? ` (${text})` : ""}`, target.token), {
+        where: { model: target.repo },
+        hint: code === "E_HUB_AUTH"
+            ? "use a token with write access to the output repo"
+            : "nothing was committed; re-run: objects already uploaded are kept and not sent again",
+    });
+}
+function lfsError(target, message) {
+    return new HubmergeError("E_NETWORK", redactToken(message, target.token), {
+        where: { model: target.repo },
+        hint: "nothing was committed; re-run, and report it if it persists",
+    });
+}
+
+/**
+ * Shards uploaded while the merge goes on: the writer hands over each shard the moment its last
+ * byte is on disk (with the sha256 it computed while writing, so nothing is hashed twice), and the
+ * upload runs in the background while later shards merge. The file is opened before the writer
+ * continues, so the rename that finish() does later cannot pull it away from under the upload.
+ */
+/** Shard uploads in flight at once; each sends its parts in parallel too. */
+const DEFAULT_CONCURRENCY = 2;
+class ShardUploads {
+    target;
+    concurrency;
+    done = [];
+    pending = [];
+    waiting = [];
+    active = 0;
+    failure;
+    stats = { uploaded: 0, present: 0 };
+    constructor(target, concurrency = DEFAULT_CONCURRENCY) {
+        this.target = target;
+        this.concurrency = concurrency;
+    }
+    /** Opens `localPath` now and uploads it as `file.path` in the background. */
+    async add(file, localPath) {
+        this.throwIfFailed();
+        const handle = await open$1(localPath, "r");
+        const task = this.run(file, handle).catch((error) => {
+            this.failure ??= error;
+        });
+        this.pending.push(task);
+    }
+    /** Waits for every upload; the first failure is thrown (the others are left to finish). */
+    async settle() {
+        await Promise.all(this.pending);
+        this.throwIfFailed();
+        return [...this.done].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    }
+    throwIfFailed() {
+        if (this.failure !== undefined)
+            throw this.failure;
+    }
+    async run(file, handle) {
+        try {
+            await this.slot();
+            if (this.failure !== undefined)
+                return; // one failed: the run fails, send no more
+            const read = async (offset, length) => {
+                const bytes = Buffer.alloc(length);
+                let done = 0;
+                while (done < length) {
+                    const { bytesRead } = await handle.read(bytes, done, length - done, offset + done);
+                    if (bytesRead === 0)
+                        throw new Error(`${file.path} ended at ${offset + done} of ${file.size} bytes`);
+                    done += bytesRead;
+                }
+                return bytes;
+            };
+            const outcome = await uploadLfsObject(this.target, { oid: file.sha256, size: file.size }, read, file.path);
+            this.stats[outcome] += 1;
+            this.done.push(file);
+        }
+        finally {
+            this.release();
+            await handle.close();
+        }
+    }
+    async slot() {
+        if (this.active < this.concurrency) {
+            this.active += 1;
+            return;
+        }
+        await new Promise((resolve) => this.waiting.push(resolve));
+    }
+    release() {
+        const next = this.waiting.shift();
+        if (next)
+            next();
+        else
+            this.active -= 1;
+    }
+}
+
+/**
+ * Publishing whose large files were uploaded before the commit: the target repo is prepared
+ * first (created, checked not to be someone else's), shards go up as LFS objects while the merge
+ * runs or on other runners (upload-shards.ts), and at the end ONE commit with `parentCommit`
+ * names every object (`lfsFile` lines) and carries the small files inline. Until that commit the
+ * repo does not change; the objects are content-addressed, so a failed run leaves nothing visible
+ * and the next run finds them already stored.
+ */
+/** Files at least this large, and every safetensors file, travel as LFS objects (the Hub's rule). */
+const LFS_MIN_BYTES = 10 * 1024 * 1024;
+const BRANCH = "main";
+/** Checks the token and the target repo before any merging, and returns where uploads go. */
+async function openPublishTarget(opts) {
+    const token = requireWriteToken(opts);
+    const hub = { hubUrl: opts.hub.hubUrl, token };
+    const emit = opts.onProgress ?? (() => undefined);
+    const retry = {
+        ...opts.retry,
+        onRetry: (info) => {
+            opts.retry?.onRetry?.(info);
+            emit({ event: "retry", info });
+        },
+    };
+    const prepare = async () => {
+        const target = await prepareTargetRepo({
+            hub,
+            repo: opts.repo,
+            private: opts.private,
+            branch: BRANCH,
+            fetch: opts.fetch,
+            retry,
+            signal: opts.signal,
+            warn: (message) => emit({ event: "warning", message }),
+        });
+        refuseForeignRepo(opts, target);
+        return target;
+    };
+    const first = await prepare();
+    const lfs = {
+        hubUrl: hub.hubUrl,
+        token,
+        repo: opts.repo,
+        fetch: createRetryingFetch({ ...retry, fetch: opts.fetch }),
+        signal: opts.signal,
+    };
+    const uploads = new ShardUploads(lfs);
+    return {
+        uploads,
+        created: first.created,
+        missing: async (files) => {
+            if (files.length === 0)
+                return [];
+            const absent = await missingLfsObjects(lfs, files.map((f) => ({ oid: f.sha256, size: f.size })));
+            return files.filter((f) => absent.some((a) => a.oid === f.sha256));
+        },
+        commit: async (dir, uploaded) => {
+            const local = await localFiles(dir, uploaded, token);
+            const inline = [];
+            const lfsFiles = [...uploaded];
+            for (const file of local) {
+                if (!needsLfs(file))
+                    inline.push(file);
+                else
+                    lfsFiles.push(await uploadLocal(lfs, file));
+            }
+            await assertUploaded(lfs, uploaded);
+            emit({ event: "phase", phase: "inspecting" });
+            const target = await prepare();
+            const produced = new Set([...inline, ...lfsFiles].map((f) => f.path));
+            const deleted = staleFiles(target.files, produced, target.previousOutput);
+            const url = `${hub.hubUrl}/${opts.repo}`;
+            // Bytes equal to the repo's current files make no commit (a re-run, or a fan-out re-tried).
+            const sameUploads = uploaded.every((f) => {
+                const remote = target.refs.get(f.path);
+                return remote?.lfsOid === f.sha256 && remote.size === f.size;
+            });
+            if (deleted.length === 0 &&
+                !target.created &&
+                sameUploads &&
+                (await matchesRemote(dir, local, target.refs))) {
+                return { commitSha: target.head, url, created: false, deleted, unchanged: true };
+            }
+            const lines = await commitLines(inline, lfsFiles, deleted);
+            emit({ event: "phase", phase: "committing" });
+            const commitSha = await commitChecked(opts, hub, retry, target.head, (fetch, description, attempt) => postCommit(opts, hub, fetch, { parentCommit: target.head, description, lines }, attempt), emit);
+            return { commitSha, url, created: first.created, deleted };
+        },
+    };
+}
+/** The folder's files less those already uploaded; none may contain the token. */
+async function localFiles(dir, uploaded, token) {
+    const files = await listOutputFiles(dir);
+    await assertNoTokenInFiles(files, token);
+    const skip = new Set(uploaded.map((f) => f.path));
+    return files.filter((f) => !skip.has(f.path));
+}
+function needsLfs(file) {
+    return file.size >= LFS_MIN_BYTES || file.path.endsWith(".safetensors");
+}
+async function uploadLocal(lfs, file) {
+    const hash = createHash("sha256");
+    for await (const chunk of createReadStream(file.absolutePath))
+        hash.update(chunk);
+    const sha256 = hash.digest("hex");
+    const handle = await open$1(file.absolutePath, "r");
+    try {
+        const read = async (offset, length) => {
+            const bytes = Buffer.alloc(length);
+            await handle.read(bytes, 0, length, offset);
+            return bytes;
+        };
+        await uploadLfsObject(lfs, { oid: sha256, size: file.size }, read, file.path);
+    }
+    finally {
+        await handle.close();
+    }
+    return { path: file.path, size: file.size, sha256 };
+}
+/** Refuses to commit a reference to an object the Hub does not hold. */
+async function assertUploaded(lfs, uploaded) {
+    if (uploaded.length === 0)
+        return;
+    const missing = await missingLfsObjects(lfs, uploaded.map((f) => ({ oid: f.sha256, size: f.size })));
+    if (missing.length === 0)
+        return;
+    const named = uploaded.filter((f) => missing.some((m) => m.oid === f.sha256));
+    throw new HubmergeError("E_HUB_NOT_FOUND", `${named.length} file(s) to publish are not on the Hub as LFS objects (first: ${named[0].path}, sha256 ${named[0].sha256}); nothing was committed`, {
+        where: { model: lfs.repo },
+        hint: "re-run the part that made it with --push (its upload did not finish), then publish again",
+    });
+}
+async function commitLines(inline, lfsFiles, deleted) {
+    const lines = [];
+    for (const file of inline) {
+        const content = (await readFile(file.absolutePath)).toString("base64");
+        lines.push({ key: "file", value: { path: file.path, content, encoding: "base64" } });
+    }
+    for (const file of [...lfsFiles].sort((a, b) => (a.path < b.path ? -1 : 1))) {
+        lines.push({
+            key: "lfsFile",
+            value: { path: file.path, algo: "sha256", size: file.size, oid: file.sha256 },
+        });
+    }
+    for (const path of deleted)
+        lines.push({ key: "deletedFile", value: { path } });
+    return lines.map((line) => JSON.stringify(line));
+}
+async function postCommit(opts, hub, fetch, body, attempt) {
+    const url = `${hub.hubUrl}/api/models/${opts.repo}/commit/${encodeURIComponent(BRANCH)}`;
+    const header = {
+        key: "header",
+        value: { summary: opts.commitTitle, description: body.description, parentCommit: body.parentCommit },
+    };
+    attempt.reachedCommit = true;
+    const response = await fetch(url, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${hub.token}`, "Content-Type": "application/x-ndjson" },
+        body: [JSON.stringify(header), ...body.lines].join("\n"),
+        signal: opts.signal,
+    });
+    const text = await response.text();
+    if (!response.ok) {
+        const error = new HubApiError(url, response.status, response.headers.get("X-Request-Id") ?? undefined);
+        error.message = `commit failed with status ${response.status}: ${text.slice(0, 300)}`;
+        throw error;
+    }
+    const answer = JSON.parse(text);
+    if (!answer.commitOid) {
+        throw new HubmergeError("E_NETWORK", `the Hub did not say which commit it made on ${opts.repo}`);
+    }
+    return answer.commitOid;
+}
+
+/** Cards larger than this are not read for metadata (their front matter comes first anyway). */
+const MAX_README_BYTES = 1024 * 1024;
+/** The card's view of each source: Hub id, pinned revision, role, and its own card's metadata. */
+async function collectCardSources(models, baseRef) {
+    const listed = await Promise.all(models.map(async (model) => {
+        const data = await readCardData(model);
+        const license = typeof data?.["license"] === "string" ? data["license"] : undefined;
+        const pipelineTag = typeof data?.["pipeline_tag"] === "string" ? data["pipeline_tag"] : undefined;
+        return {
+            ref: model.ref,
+            repo: model.source.repo,
+            revision: model.source.revision,
+            role: model.ref === baseRef ? "base" : "merged",
+            license,
+            pipelineTag,
+        };
+    }));
+    // Each adapter is listed after the model it was applied to, with its own pinned revision.
+    return listed.flatMap((source, i) => {
+        const adapter = models[i].adapter;
+        if (!adapter)
+            return [source];
+        const row = {
+            ref: adapter.ref,
+            role: "adapter",
+            ...(adapter.repo && { repo: adapter.repo }),
+            ...(adapter.revision && { revision: adapter.revision }),
+        };
+        return [source, row];
+    });
+}
+async function readCardData(model) {
+    const bytes = await model.source.readFile("README.md");
+    if (!bytes || bytes.byteLength > MAX_README_BYTES)
+        return undefined;
+    return parseCardData(new TextDecoder().decode(bytes));
+}
+
+const SEVERITY_ORDER = ["blocking", "warning", "info"];
+/** Findings ordered by severity, keeping each severity's original order. */
+function sortFindings(findings) {
+    return SEVERITY_ORDER.flatMap((severity) => findings.filter((f) => f.severity === severity));
+}
+function countBySeverity(findings) {
+    const counts = { blocking: 0, warning: 0, info: 0 };
+    for (const finding of findings)
+        counts[finding.severity]++;
+    return counts;
+}
+
+/**
+ * One report, three faces: a terminal table, JSON (`--json`, for scripts), and Markdown (the
+ * Action's job summary, a PR comment, the model card). Every finding shows the model, its
+ * manifest line, the field or tensor, both values, what is wrong and what to do.
+ */
+function renderMarkdown(report) {
+    const findings = sortFindings(report.findings);
+    const out = [
+        `### Backbone compatibility: ${report.blocking ? "⛔ blocking" : "✅ compatible"}`,
+        "",
+        `\`${md(report.manifest)}\` · method \`${report.method}\` · reference \`${md(report.reference)}\` · ${report.models.length} model(s)`,
+        "",
+    ];
+    if (findings.length > 0) {
+        out.push("| | Model | Line | Field / tensor | Reference | This model | Finding | What to do |");
+        out.push("|---|---|---|---|---|---|---|---|");
+        for (const f of findings) {
+            const cells = [
+                `${ICON[f.severity]} ${f.severity}`,
+                `\`${md(f.model)}\``,
+                lineOf(f),
+                f.field || f.tensor ? `\`${md(subjectOf(f))}\`` : "",
+                md(formatValue(f.base)),
+                md(formatValue(f.value)),
+                md(f.message + (f.action ? ` (${f.action})` : "")),
+                md(f.fix),
+            ];
+            out.push(`| ${cells.join(" | ")} |`);
+        }
+        out.push("");
+    }
+    if (report.probe.length > 0) {
+        out.push("<details><summary>Delta probe (medians over the sampled tensors)</summary>", "");
+        out.push(`| ${PROBE_HEADER.map(md).join(" | ")} |`, `|${PROBE_HEADER.map(() => "---").join("|")}|`);
+        for (const row of probeRows(report))
+            out.push(`| ${row.map(md).join(" | ")} |`);
+        out.push("", "</details>", "");
+    }
+    out.push(verdict(report));
+    return out.join("\n") + "\n";
+}
+const ICON = { blocking: "⛔", warning: "⚠️", info: "ℹ️" };
+const PROBE_HEADER = ["MODEL", "TENSORS", "COSINE", "‖δ‖/‖θ₀‖", "P99 |δ|", "MAX |δ|", "READ"];
+function probeRows(report) {
+    return report.probe.map((p) => [
+        p.model,
+        String(p.tensors.length),
+        p.summary ? p.summary.cosine.toFixed(4) : "—",
+        p.summary ? p.summary.relativeDelta.toFixed(3) : "—",
+        p.summary ? formatNumber(p.summary.p99AbsDelta) : "—",
+        p.summary ? formatNumber(p.summary.maxAbsDelta) : "—",
+        formatKiB(p.bytesRead),
+    ]);
+}
+function verdict(report) {
+    const counts = countBySeverity(report.findings);
+    const tally = `${counts.blocking} blocking, ${counts.warning} warning(s), ${counts.info} info`;
+    if (!report.blocking)
+        return `compatible: ${tally}`;
+    return (`BLOCKING: ${tally}. hubmerge merge refuses these models; fix the blocking findings, ` +
+        "or set hubmerge.allow_incompatible: true (or pass --allow-incompatible) to merge anyway");
+}
+function lineOf(f) {
+    return f.pos ? String(f.pos.line) : "";
+}
+function subjectOf(f) {
+    return f.field ?? f.tensor ?? "";
+}
+/** A compact text for any finding value: numbers to 4 significant digits, objects as `k v, ...`. */
+function formatValue(value) {
+    if (value === undefined || value === null)
+        return "—";
+    if (typeof value === "number")
+        return formatNumber(value);
+    if (typeof value === "string")
+        return value;
+    if (Array.isArray(value))
+        return value.every((v) => typeof v === "string") ? value.join(" → ") : JSON.stringify(value);
+    if (typeof value === "object") {
+        return Object.entries(value)
+            .map(([k, v]) => `${k} ${formatValue(v)}`)
+            .join(", ");
+    }
+    return String(value);
+}
+function formatNumber(x) {
+    if (!Number.isFinite(x))
+        return String(x);
+    if (Number.isInteger(x))
+        return String(x);
+    return Math.abs(x) >= 1e-3 ? String(Number(x.toPrecision(4))) : x.toExponential(2);
+}
+function formatKiB(bytes) {
+    return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+/** Markdown table cell text: no pipes or line breaks. */
+function md(text) {
+    return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+}
+
+/**
+ * What an output folder holds besides the shards: config, tokenizer, the run record and the card.
+ * A function of the plan, the sources and the shards' sizes and hashes, so that a one-process
+ * merge and the assembly of a merge split into parts write the same bytes.
+ */
+/** The `__metadata__` every shard carries (it names this tool's version). */
+function shardMetadata(plan) {
+    return outputMetadata(TOOL, plan.method.name);
+}
+/** Writes config, tokenizer, hubmerge.json and README.md into `dir`; returns the run record. */
+async function finishOutput(planned, dir, options) {
+    const { manifest, plan, models } = planned;
+    const { onEvent } = options;
+    const reference = [...models.values()].find((m) => m.ref === plan.referenceModel);
+    const tokenizer = (plan.tokenizer && models.get(plan.tokenizer.sourceKey)) ?? reference;
+    await writeAuxFiles({
+        dir,
+        config: plan.config,
+        configSource: reference.source,
+        tokenizerSource: tokenizer.source,
+        tokenizerFiles: plan.tokenizer?.files,
+        chatTemplate: planned.chatTemplate?.text,
+    });
+    const record = await buildRunRecord({
+        dir,
+        manifest: { file: manifest.file, sha256: planned.manifestSha256 },
+        method: planned.method.name,
+        seed: options.seed,
+        dareRescale: manifest.hubmerge.dareRescale,
+        // A LoRA adapter is a source too: its pinned revision is part of what the merge was made from.
+        sources: [...models.values()].flatMap((m) => [
+            { ref: m.ref, revision: m.source.revision ?? null },
+            ...(m.adapter ? [{ ref: m.adapter.ref, revision: m.adapter.revision ?? null }] : []),
+        ]),
+        dtype: plan.torchDtype,
+        shards: options.shards,
+        warnings: [...plan.warnings, ...options.warnings],
+        ...([...models.values()].some((m) => m.source instanceof HubSource && m.source.readsVerifiedCache)
+            ? { sourceCache: "verified" }
+            : {}),
+        manifestText: manifest.text,
+    });
+    await writeRunRecord(dir, record);
+    const baseRef = plan.method.base !== "none" && manifest.baseModel ? plan.referenceModel : undefined;
+    const card = renderCard({
+        manifest,
+        method: plan.method,
+        record,
+        sources: await collectCardSources([...models.values()], baseRef),
+        repo: manifest.hubmerge.output?.repo,
+        hubUrl: options.hubUrl,
+        compatibilityMarkdown: planned.compat && renderMarkdown(planned.compat),
+        provenanceUrl: options.provenanceUrl,
+    });
+    card.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
+    await writeFile(join(dir, "README.md"), card.text);
+    return record;
+}
+
+/**
+ * manifest → parsed, validated, its models listed and its text hashed; nothing else is read.
+ * With `workspace`, a manifest file that resolves outside it (a symlink) is refused unread.
+ */
+async function readManifest(from, options = {}) {
+    if (typeof from === "string")
+        await confineManifest(options.workspace, from);
     const manifest = typeof from === "string" ? await loadManifest(from) : parseManifest(from.text, from.path);
+    return readManifestOf(manifest);
+}
+function readManifestOf(manifest) {
     validateManifest(manifest, methodRegistry);
     const method = methodRegistry.get(manifest.mergeMethod);
-    const refs = referencedModels(manifest);
     const sha256 = createHash("sha256").update(manifest.text).digest("hex");
-    return { manifest, method, refs, sha256 };
+    return { manifest, method, refs: referencedModels(manifest), sha256 };
+}
+/** A file → its merges in run order, each parsed and validated; nothing else is read. */
+async function readMergeGraph(from, options = {}) {
+    const path = typeof from === "string" ? from : from.path;
+    if (typeof from === "string")
+        await confineManifest(options.workspace, from);
+    let text;
+    try {
+        text = typeof from === "string" ? await readFile(from, "utf8") : from.text;
+    }
+    catch {
+        // loadManifest words every way a file cannot be read.
+        return graphOfOne(await readManifest(from, options));
+    }
+    const graph = parseMergeGraph(text, path);
+    if (graph === undefined)
+        return graphOfOne(await readManifest({ text, path }));
+    const steps = graph.steps.map((step) => ({
+        ...step,
+        read: readManifestOf(step.manifest),
+        final: step === graph.final,
+    }));
+    const names = new Set(steps.map((step) => step.name));
+    const refs = [];
+    for (const ref of steps.flatMap((step) => step.read.refs)) {
+        if (!names.has(ref.raw) && !refs.some((known) => sameModelRef(known, ref)))
+            refs.push(ref);
+    }
+    return { file: path, steps, sha256: createHash("sha256").update(text).digest("hex"), refs };
+}
+function graphOfOne(read) {
+    const { manifest, sha256, refs } = read;
+    const step = { manifest, uses: [], pos: { line: 1, column: 1 }, read, final: true };
+    return { file: manifest.file, steps: [step], sha256, refs };
 }
 /** manifest → resolve → open: every model's headers and config, no weights. */
 async function loadRun(options) {
     const read = "manifest" in options ? options.manifest : await readManifest(options.manifestPath);
     const { manifest, method, refs } = read;
     const resolver = options.resolver ?? resolveLocalSource;
-    const settled = await Promise.allSettled(refs.map(async (ref) => loadModel(await resolver(ref))));
+    const settled = await Promise.allSettled(refs.map(async (ref) => ref.lora
+        ? loadLoraModel(await resolver(withoutLora(ref)), await resolver(ref.lora))
+        : loadModel(await resolver(ref))));
     const models = new Map();
     settled.forEach((result, i) => {
         if (result.status === "fulfilled")
@@ -37901,8 +39698,10 @@ async function planRun(options) {
             options.onCompatReport?.(compat);
             assertCompatible(compat, manifest, options.allowIncompatible ?? false);
         }
-        const plan = buildPlan({ manifest, method, models, maxShardBytes: options.maxShardBytes });
-        return { ...loaded, plan, compat };
+        const tokenizer = await planTokenizer(manifest, models);
+        const plan = buildPlan({ manifest, method, models, maxShardBytes: options.maxShardBytes, tokenizer });
+        const chatTemplate = await planChatTemplate(manifest, models, plan.warnings);
+        return { ...loaded, plan, compat, ...(chatTemplate && { chatTemplate }) };
     }
     catch (error) {
         await closeModels(models);
@@ -37932,11 +39731,17 @@ async function runMerge(options) {
         throw error;
     }
 }
+/** The manifest's own warnings (ignored keys, parameters a method ignores), as `file:line:column: message`. */
+function manifestWarnings(manifest) {
+    return manifest.warnings.map((w) => `${manifest.file}:${w.pos.line}:${w.pos.column}: ${w.message}`);
+}
 /** Writes weights, config, tokenizer and the run record into `dir`. */
 async function mergeInto(planned, dir, options) {
     const { manifest, plan, models } = planned;
     const seed = options.seed ?? manifest.hubmerge.seed;
     const { onEvent } = options;
+    for (const message of manifestWarnings(manifest))
+        onEvent?.({ type: "manifest-warning", message });
     plan.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
     onEvent?.({
         type: "start",
@@ -37950,79 +39755,173 @@ async function mergeInto(planned, dir, options) {
         dir,
         seed,
         dareRescale: manifest.hubmerge.dareRescale,
-        metadata: { format: "pt", merged_by: `${TOOL.name} ${TOOL.version}`, merge_method: plan.method.name },
+        metadata: shardMetadata(plan),
         onEvent,
         signal: options.signal,
         backend: options.backend,
         threads: options.threads,
         pieceElements: options.pieceElements,
+        readAheadBytes: options.readAheadBytes,
+        onReads: options.onReads,
+        onShardClosed: options.onShardClosed,
     });
-    const reference = [...models.values()].find((m) => m.ref === plan.referenceModel);
-    const tokenizer = tokenizerModel(manifest, models) ?? reference;
-    await writeAuxFiles({
-        dir,
-        config: plan.config,
-        configSource: reference.source,
-        tokenizerSource: tokenizer.source,
-        chatTemplate: manifest.chatTemplate,
-    });
-    const record = await buildRunRecord({
-        dir,
-        manifest: { file: manifest.file, sha256: planned.manifestSha256 },
-        method: planned.method.name,
+    const record = await finishOutput(planned, dir, {
         seed,
-        dareRescale: manifest.hubmerge.dareRescale,
-        sources: [...models.values()].map((m) => ({ ref: m.ref, revision: m.source.revision ?? null })),
-        dtype: plan.torchDtype,
         shards,
-        warnings: [...plan.warnings, ...warnings],
-    });
-    await writeRunRecord(dir, record);
-    const baseRef = plan.method.base !== "none" && manifest.baseModel ? plan.referenceModel : undefined;
-    const card = renderCard({
-        manifest,
-        method: plan.method,
-        record,
-        sources: await collectCardSources([...models.values()], baseRef),
-        repo: manifest.hubmerge.output?.repo,
+        warnings,
         hubUrl: options.hubUrl,
-        compatibilityMarkdown: planned.compat && renderMarkdown(planned.compat),
+        provenanceUrl: options.provenanceUrl,
+        onEvent,
     });
-    card.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
-    await writeFile(join(dir, "README.md"), card.text);
     return { record, kernels };
 }
 /** Releases the file handles and connections a planned run holds. */
 async function closeModels(models) {
     await Promise.all([...models.values()].map((m) => m.tensors.close()));
 }
-function tokenizerModel(manifest, models) {
-    const tokenizer = manifest.tokenizerSource;
-    if (tokenizer === undefined || tokenizer === "base")
+async function planChatTemplate(manifest, models, warnings) {
+    if (manifest.chatTemplate === undefined)
         return undefined;
-    return models.get(modelKey(parseModelRef(tokenizer, manifest.dir)));
+    const sources = [...models.values()].map((m) => ({ ref: m.ref, source: m.source }));
+    const chosen = await chooseChatTemplate(manifest.chatTemplate, sources);
+    if (!chosen)
+        warnings.push("chat_template: auto found no chat template in any source; none is written");
+    return chosen;
 }
-/** Publishes a finished merge to the manifest's output repo in one Hub commit. */
-async function publishMerge(result, options) {
-    const output = result.manifest.hubmerge.output;
+/**
+ * merge → publish with the upload overlapping the merge: each shard goes to the Hub as an LFS
+ * object as soon as it is complete, and one commit at the end names them all. A failure before
+ * that commit leaves the repo as it was (`merge --push`, the Action's apply).
+ */
+async function mergeAndPublish(options) {
+    const read = "manifest" in options ? options.manifest : await readManifest(options.manifestPath);
+    const target = await openPublishTarget(publishTargetOptions(read, options.seed, options.publish));
+    let merged;
+    try {
+        merged = await runMerge({
+            ...options,
+            manifest: read,
+            onShardClosed: (shard, path) => target.uploads.add({ path: shard.file, size: shard.size, sha256: shard.sha256 }, path),
+        });
+    }
+    catch (error) {
+        await target.uploads.settle().catch(() => undefined);
+        throw error;
+    }
+    const uploaded = await target.uploads.settle();
+    const published = await target.commit(merged.outDir, uploaded);
+    return { merged, published, uploads: target.uploads.stats };
+}
+function publishTargetOptions(read, seed, options) {
+    const output = outputOf(read.manifest);
+    return {
+        hub: options.hub,
+        repo: output.repo,
+        private: output.private,
+        overwrite: output.overwrite,
+        commitTitle: `hubmerge: ${read.method.name} merge of ${read.refs.length} models`,
+        commitDescription: `manifest ${read.manifest.file} (sha256 ${read.sha256}), seed ${seed ?? read.manifest.hubmerge.seed}`,
+        fetch: options.fetch,
+        retry: options.retry,
+        signal: options.signal,
+        onProgress: options.onProgress,
+    };
+}
+function outputOf(manifest) {
+    const output = manifest.hubmerge.output;
     if (!output) {
         throw new HubmergeError("E_USAGE", "the manifest names no output repo to publish to", {
-            where: { file: result.manifest.file },
+            where: { file: manifest.file },
             hint: "add hubmerge: {output: {repo: org/name}} to the manifest",
         });
     }
-    return publishFolder({
-        hub: options.hub,
-        repo: output.repo,
-        dir: result.outDir,
-        private: output.private,
-        overwrite: output.overwrite,
-        commitTitle: `hubmerge: ${result.plan.method.name} merge of ${result.record.sources.length} models`,
-        commitDescription: `manifest ${result.manifest.file} (sha256 ${result.record.manifest.sha256}), seed ${result.record.seed}`,
-        fetch: options.fetch,
-        signal: options.signal,
-        onProgress: options.onProgress,
-    });
+    return output;
+}
+/** Plans every merge whose inputs exist now; the others are validated and placed in the order. */
+async function planGraph(graph, options) {
+    const out = [];
+    for (const step of graph.steps) {
+        if (step.uses.length > 0) {
+            out.push({ step });
+            continue;
+        }
+        const planned = await planRun({ ...options, manifest: step.read });
+        await closeModels(planned.models);
+        out.push({ step, planned });
+    }
+    return out;
+}
+/** Runs a file's merges in order: each intermediate is made before any merge that reads it. */
+async function runGraph(graph, options) {
+    const temporary = options.intermediateDir === undefined && graph.steps.length > 1;
+    const dir = temporary ? await mkdtemp(join(tmpdir(), "hubmerge-multi-")) : options.intermediateDir;
+    const made = new Map();
+    const merged = [];
+    try {
+        for (const [index, step] of graph.steps.entries()) {
+            options.onStep?.(step, index);
+            const manifest = withIntermediates(step.read.manifest, made);
+            const read = { ...step.read, manifest, refs: referencedModels(manifest) };
+            const out = step.final ? options.out : join(dir, step.name);
+            const { result, published } = options.publish && manifest.hubmerge.output
+                ? await mergeAndPublish({ ...options, manifest: read, out, publish: options.publish }).then(({ merged, published }) => ({ result: merged, published }))
+                : { result: await runMerge({ ...options, manifest: read, out }), published: undefined };
+            if (step.name !== undefined)
+                made.set(step.name, madeRef(step.name, result, published));
+            merged.push({ step, result, ...(published && { published }) });
+        }
+        return merged;
+    }
+    finally {
+        if (temporary)
+            await rm(dir, { recursive: true, force: true });
+    }
+}
+/** A published intermediate is read from its repo at the commit just made; else from its folder. */
+function madeRef(name, result, published) {
+    if (published === undefined)
+        return { raw: name, kind: "local", path: resolve(result.outDir) };
+    const repo = result.manifest.hubmerge.output.repo;
+    return { raw: `${repo}@${published.commitSha}`, kind: "hub", repo, revision: published.commitSha };
+}
+
+/**
+ * The subjects of a build provenance attestation: each published shard's name and sha256, in the
+ * checksum-file format `actions/attest-build-provenance` takes as `subject-checksums` (one
+ * `<sha256>  <name>` line per subject, as sha256sum writes), and as JSON for `subject-digest` /
+ * `subject-name` steps that attest one subject at a time.
+ */
+/** Shards of every published merge (from their lock entries' file digests), in a stable order. */
+function attestationSubjects(published) {
+    return published
+        .flatMap(({ repo, files }) => Object.entries(files)
+        .filter(([path]) => path.endsWith(".safetensors"))
+        .map(([path, sha256]) => ({ name: `${repo}/${path}`, digest: `sha256:${sha256}` })))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+/** sha256sum's format: what `subject-checksums` reads. */
+function subjectChecksums(subjects) {
+    return subjects.map((s) => `${s.digest.slice("sha256:".length)}  ${s.name}\n`).join("");
+}
+/**
+ * Sets the `subjects` (JSON) and `subject-checksums` (a file path) outputs; with nothing
+ * published, both stay empty so that the workflow's attestation step is skipped.
+ */
+async function outputSubjects(subjects, dir) {
+    if (subjects.length === 0)
+        return;
+    const path = join(dir, "hubmerge-subjects.sha256");
+    await writeFile(path, subjectChecksums(subjects));
+    setOutput("subjects", JSON.stringify(subjects));
+    setOutput("subject-checksums", path);
+}
+/**
+ * Where the card points for provenance: the repo's attestations. Known only when the job may mint
+ * an OIDC token (`id-token: write`), which the attestation step needs: no token, no link.
+ */
+function attestationsUrl(env = process.env) {
+    const { ACTIONS_ID_TOKEN_REQUEST_URL: oidc, GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo } = env;
+    return oidc && server && repo ? `${server}/${repo}/attestations` : undefined;
 }
 
 /** Merges and publishes one manifest; returns what happened and, on success, its new lock entry. */
@@ -38036,8 +39935,26 @@ async function applyManifest(assessment, options) {
     }
     startGroup(`merge ${file}`);
     try {
-        const merged = await runMerge({
-            manifestPath: file,
+        const graph = await readMergeGraph(file, { workspace: options.session.workspace });
+        if (graph.steps.length > 1) {
+            const steps = await runGraph(graph, {
+                out: join(options.tempDir, createHash("sha256").update(file).digest("hex").slice(0, 16)),
+                force: true,
+                backend: options.backend,
+                threads: options.threads,
+                resolver: options.session.resolver,
+                lineageOf: options.session.lineageOf,
+                hubUrl: options.session.hub.hubUrl,
+                provenanceUrl: attestationsUrl(),
+                signal: options.signal,
+                onEvent: progress(file),
+                publish: { hub: options.session.hub, signal: options.signal },
+            });
+            return graphResult(file, repo, graph.sha256, steps);
+        }
+        // Shards upload while later ones merge; one commit at the end names them all.
+        const { merged, published } = await mergeAndPublish({
+            manifest: graph.steps[0].read,
             out: join(options.tempDir, createHash("sha256").update(file).digest("hex").slice(0, 16)),
             force: true,
             backend: options.backend,
@@ -38045,18 +39962,15 @@ async function applyManifest(assessment, options) {
             resolver: options.session.resolver,
             lineageOf: options.session.lineageOf,
             hubUrl: options.session.hub.hubUrl,
+            provenanceUrl: attestationsUrl(),
             signal: options.signal,
-            onEvent: (event) => {
-                if (event.type === "warning")
-                    warning(event.message, { file });
-                if (event.type === "tensor" && (event.index === event.total || event.index % 100 === 0)) {
-                    info(`merged ${event.index}/${event.total} tensors`);
-                }
-            },
+            onEvent: progress(file),
+            publish: { hub: options.session.hub, signal: options.signal },
         });
-        const published = await publishMerge(merged, { hub: options.session.hub, signal: options.signal });
         info(`merged on ${merged.kernels}`);
-        info(`published ${published.url} at ${published.commitSha}`);
+        info(published.unchanged
+            ? `${repo} already holds these exact bytes at ${published.commitSha}: no commit made`
+            : `published ${published.url} at ${published.commitSha}`);
         const entry = {
             manifestSha256: merged.record.manifest.sha256,
             seed: merged.record.seed,
@@ -38069,7 +39983,15 @@ async function applyManifest(assessment, options) {
             },
         };
         return {
-            result: { manifest: file, status: "published", repo, commit: published.commitSha, url: published.url },
+            result: {
+                manifest: file,
+                status: "published",
+                repo,
+                commit: published.commitSha,
+                url: published.url,
+                kernels: merged.kernels,
+                ...(published.unchanged && { unchanged: true }),
+            },
             entry,
         };
     }
@@ -38082,6 +40004,52 @@ async function applyManifest(assessment, options) {
     finally {
         endGroup();
     }
+}
+function progress(file) {
+    return (event) => {
+        if (event.type === "warning")
+            warning(event.message, { file });
+        if (event.type === "tensor" && (event.index === event.total || event.index % 100 === 0)) {
+            info(`merged ${event.index}/${event.total} tensors`);
+        }
+    };
+}
+/** A multi-merge file's lock entry: its final merge, plus every intermediate and where it went. */
+function graphResult(file, repo, fileSha256, steps) {
+    const final = steps.find(({ step }) => step.final);
+    const published = final.published;
+    const made = new Set(steps.flatMap(({ step, result, published: p }) => [
+        step.name,
+        p && `${result.manifest.hubmerge.output.repo}@${p.commitSha}`,
+    ]));
+    const sources = steps.flatMap(({ result }) => result.record.sources).filter((s) => !made.has(s.ref));
+    const intermediates = steps
+        .filter(({ step }) => !step.final)
+        .map(({ step, result, published: p }) => [
+        step.name,
+        {
+            repo: p ? result.manifest.hubmerge.output.repo : null,
+            commit: p?.commitSha ?? null,
+            files: Object.fromEntries(result.record.files.map((f) => [f.path, f.sha256])),
+        },
+    ]);
+    info(`published ${published.url} at ${published.commitSha}`);
+    const entry = {
+        manifestSha256: fileSha256,
+        seed: final.result.record.seed,
+        tool: `${TOOL.name}@${TOOL.version}`,
+        sources: Object.fromEntries(sources.map((s) => [s.ref, s.revision])),
+        output: {
+            repo,
+            commit: published.commitSha,
+            files: Object.fromEntries(final.result.record.files.map((f) => [f.path, f.sha256])),
+        },
+        intermediates: Object.fromEntries(intermediates),
+    };
+    return {
+        result: { manifest: file, status: "published", repo, commit: published.commitSha, url: published.url },
+        entry,
+    };
 }
 
 /**
@@ -38129,17 +40097,24 @@ async function assessManifest(file, options) {
     const assessment = { file, sources: {} };
     try {
         // The run's working directory is the workspace, so paths in errors and cards stay relative.
-        const read = await readManifest(file);
+        // A mergekit-multi file is one unit: one hash, the models it reads from outside, its final merge.
+        const graph = await readMergeGraph(file, { workspace: options.session.workspace }); // no symlink out of the workspace
+        const read = graph.steps.find((step) => step.final).read;
         assessment.manifest = read.manifest;
-        assessment.manifestSha256 = read.sha256;
+        assessment.manifestSha256 = graph.sha256;
         // Only the commit shas: a run where nothing changed makes no other Hub request.
-        for (const ref of read.refs) {
+        for (const ref of graph.refs) {
             assessment.sources[ref.raw] =
                 ref.kind === "hub" ? await resolveRevision(ref, { hub: options.session.hub }) : null;
         }
+        assessment.lockedSources = options.lock.manifests[file]?.sources;
         assessment.decision = decideMerge(options.lock.manifests[file], { manifestSha256: assessment.manifestSha256, sources: assessment.sources, toolVersion: TOOL.version }, options.force);
-        if (options.deep && assessment.decision.needed)
-            await checkAndPlan(assessment, read, options);
+        if (options.deep && assessment.decision.needed) {
+            if (graph.steps.length === 1)
+                await checkAndPlan(assessment, read, options);
+            else
+                await planMerges(assessment, graph, options);
+        }
     }
     catch (error) {
         if (!(error instanceof HubmergeError))
@@ -38163,24 +40138,53 @@ async function checkAndPlan(assessment, read, options) {
     assessment.inputBytes = planned.plan.inputBytes;
     assessment.outputBytes = planned.plan.shards.totalSize;
 }
+/** The merges of a multi-merge file that read only existing models; their bytes are summed. */
+async function planMerges(assessment, graph, options) {
+    const steps = await planGraph(graph, { resolver: options.session.resolver });
+    const plans = steps.flatMap(({ planned }) => (planned ? [planned.plan] : []));
+    assessment.inputBytes = plans.reduce((sum, plan) => sum + plan.inputBytes, 0);
+    assessment.outputBytes = plans.reduce((sum, plan) => sum + plan.shards.totalSize, 0);
+}
 
 /** Identifies the plan comment among a pull request's comments, so each push updates the same one. */
 const PLAN_COMMENT_MARKER = "<!-- hubmerge:plan -->";
-/** Creates the plan comment, or updates it when an earlier run made one. Returns its id. */
+/** Who the workflow's GITHUB_TOKEN (and an installation token without `GET /user`) comments as. */
+const ACTIONS_BOT_LOGIN = "github-actions[bot]";
+/**
+ * Creates the plan comment, or updates it when an earlier run made one. Only a comment that starts
+ * with the marker AND was written by this token's identity counts: anyone can paste the marker into
+ * their own comment, and the Action must never rewrite what someone else wrote. Returns its id.
+ */
 async function upsertPlanComment(github, repo, pullRequest, body) {
     const text = `${PLAN_COMMENT_MARKER}\n${body}`;
+    const self = await ownLogin(github);
     const comments = await github.paginate(github.rest.issues.listComments, {
         ...repo,
         issue_number: pullRequest,
         per_page: 100,
     });
-    const existing = comments.find((c) => c.body?.includes(PLAN_COMMENT_MARKER));
+    const existing = comments.find((c) => c.body?.startsWith(PLAN_COMMENT_MARKER) && c.user?.login.toLowerCase() === self.toLowerCase());
     if (existing) {
         await github.rest.issues.updateComment({ ...repo, comment_id: existing.id, body: text });
         return { id: existing.id, created: false };
     }
     const created = await github.rest.issues.createComment({ ...repo, issue_number: pullRequest, body: text });
     return { id: created.data.id, created: true };
+}
+/**
+ * The login this token writes comments as. A personal token can ask `GET /user`; GITHUB_TOKEN is
+ * refused there (403) and comments as github-actions[bot].
+ */
+async function ownLogin(github) {
+    try {
+        return (await github.rest.users.getAuthenticated()).data.login;
+    }
+    catch (error) {
+        const status = error.status;
+        if (status === 403 || status === 404)
+            return ACTIONS_BOT_LOGIN;
+        throw error;
+    }
 }
 
 /**
@@ -38197,23 +40201,23 @@ function getOptions(copy) {
     if (copy) {
         if (typeof copy.followSymbolicLinks === 'boolean') {
             result.followSymbolicLinks = copy.followSymbolicLinks;
-            debug(`followSymbolicLinks '${result.followSymbolicLinks}'`);
+            debug$2(`followSymbolicLinks '${result.followSymbolicLinks}'`);
         }
         if (typeof copy.implicitDescendants === 'boolean') {
             result.implicitDescendants = copy.implicitDescendants;
-            debug(`implicitDescendants '${result.implicitDescendants}'`);
+            debug$2(`implicitDescendants '${result.implicitDescendants}'`);
         }
         if (typeof copy.matchDirectories === 'boolean') {
             result.matchDirectories = copy.matchDirectories;
-            debug(`matchDirectories '${result.matchDirectories}'`);
+            debug$2(`matchDirectories '${result.matchDirectories}'`);
         }
         if (typeof copy.omitBrokenSymbolicLinks === 'boolean') {
             result.omitBrokenSymbolicLinks = copy.omitBrokenSymbolicLinks;
-            debug(`omitBrokenSymbolicLinks '${result.omitBrokenSymbolicLinks}'`);
+            debug$2(`omitBrokenSymbolicLinks '${result.omitBrokenSymbolicLinks}'`);
         }
         if (typeof copy.excludeHiddenFiles === 'boolean') {
             result.excludeHiddenFiles = copy.excludeHiddenFiles;
-            debug(`excludeHiddenFiles '${result.excludeHiddenFiles}'`);
+            debug$2(`excludeHiddenFiles '${result.excludeHiddenFiles}'`);
         }
     }
     return result;
@@ -41564,7 +43568,7 @@ class DefaultGlobber {
             // Push the search paths
             const stack = [];
             for (const searchPath of getSearchPaths(patterns)) {
-                debug(`Search path '${searchPath}'`);
+                debug$2(`Search path '${searchPath}'`);
                 // Exists?
                 try {
                     // Intentionally using lstat. Detection for broken symlink
@@ -41663,7 +43667,7 @@ class DefaultGlobber {
                 catch (err) {
                     if (err.code === 'ENOENT') {
                         if (options.omitBrokenSymbolicLinks) {
-                            debug(`Broken symlink '${item.path}'`);
+                            debug$2(`Broken symlink '${item.path}'`);
                             return undefined;
                         }
                         throw new Error(`No information found for the path '${item.path}'. This may indicate a broken symbolic link.`);
@@ -41685,7 +43689,7 @@ class DefaultGlobber {
                 }
                 // Test for a cycle
                 if (traversalChain.some((x) => x === realPath)) {
-                    debug(`Symlink cycle detected for path '${item.path}' and realpath '${realPath}'`);
+                    debug$2(`Symlink cycle detected for path '${item.path}' and realpath '${realPath}'`);
                     return undefined;
                 }
                 // Update the traversal chain
@@ -41753,18 +43757,24 @@ async function discoverManifests(workspace, pattern) {
  */
 const SOURCE_UPDATED_EVENT = "hubmerge-source-updated";
 
-const PULL_REQUEST_EVENTS = new Set(["pull_request", "pull_request_target"]);
+/**
+ * The only events apply runs on: each is started by someone with write access to the default
+ * branch (push to it, its schedule, a manual or API dispatch). An allow-list, so that an event
+ * GitHub adds later, or one a reviewer or contributor can start (pull_request_review, issue_comment,
+ * workflow_run, …), never reaches the Hub token.
+ */
+const APPLY_EVENTS = new Set(["push", "schedule", "workflow_dispatch", "repository_dispatch"]);
 function decideIntent(mode, event) {
-    const isPullRequest = PULL_REQUEST_EVENTS.has(event.name);
-    const effective = mode === "auto" ? (isPullRequest ? "plan" : "apply") : mode;
-    if (effective === "apply" && isPullRequest) {
-        throw new HubmergeError("E_USAGE", `apply refuses to run on ${event.name} events`, {
-            hint: "a pull request may change what runs, and apply holds the Hub token: run `mode: plan` on pull_request " +
-                "(no secrets needed) and `mode: apply` on push to the default branch, schedule or workflow_dispatch",
+    const refusal = applyRefusal(event);
+    const effective = mode === "auto" ? (refusal === undefined ? "apply" : "plan") : mode;
+    if (effective === "apply" && refusal !== undefined) {
+        throw new HubmergeError("E_USAGE", `apply refuses to run on ${refusal}`, {
+            hint: "apply holds the Hub token, so it runs only on push to the default branch, schedule, workflow_dispatch " +
+                "and repository_dispatch: run `mode: plan` on pull requests (no secrets needed) and `mode: apply` there",
         });
     }
     const intent = { mode: effective };
-    if (effective === "plan" && isPullRequest) {
+    if (effective === "plan") {
         const number = event.payload["pull_request"]?.number;
         if (typeof number === "number")
             intent.pullRequest = number;
@@ -41772,6 +43782,20 @@ function decideIntent(mode, event) {
     if (event.name === "repository_dispatch")
         intent.changedModel = dispatchedModel(event.payload);
     return intent;
+}
+/** Why apply may not run on this event, or undefined when it may. */
+function applyRefusal(event) {
+    if (!APPLY_EVENTS.has(event.name))
+        return `${event.name} events`;
+    if (event.name !== "push")
+        return undefined;
+    const repository = event.payload["repository"];
+    const defaultBranch = repository?.default_branch;
+    const ref = typeof event.payload["ref"] === "string" ? event.payload["ref"] : event.ref;
+    if (typeof defaultBranch !== "string" || ref !== `refs/heads/${defaultBranch}`) {
+        return `a push to ${ref ?? "an unknown ref"} (only pushes to the default branch apply)`;
+    }
+    return undefined;
 }
 /** repository_dispatch payloads are untrusted: only a well-formed model id is taken from them. */
 function dispatchedModel(payload) {
@@ -41788,6 +43812,43 @@ function dispatchedModel(payload) {
     return typeof sha === "string" && /^[0-9a-f]{40}$/.test(sha) ? { model, sha } : { model };
 }
 
+/**
+ * The Action's side of the GPU backend: where `webgpu` is looked up (dist/ ships no node_modules),
+ * and, for `backend: auto` on a machine with a GPU device, a warning naming what kept the merge
+ * off it, since auto otherwise falls back to wasm without a word.
+ */
+/** Device nodes that mean "this machine has a GPU" (NVIDIA's, and any DRM device). */
+const GPU_DEVICE_NODES = ["/dev/nvidia0", "/dev/dri"];
+/** Lets the GPU backend find `webgpu` in the webgpu-path input and in the workspace's node_modules. */
+function exposeWebgpu(workspace, webgpuPath, env = process.env) {
+    const dirs = [webgpuPath, env[WEBGPU_PATH_ENV], workspace].filter((d) => Boolean(d));
+    env[WEBGPU_PATH_ENV] = dirs.join(delimiter);
+}
+const host = { exists: existsSync$1, readiness: () => gpuReadiness() };
+/**
+ * The warning for a merge that ran on `kernels` (the run's label) although a GPU device node
+ * exists; undefined when the GPU was used or there is none.
+ */
+function gpuFallbackWarning(kernels, on = host) {
+    if (kernels.startsWith("webgpu"))
+        return undefined;
+    const nodes = GPU_DEVICE_NODES.filter((node) => on.exists(node));
+    if (nodes.length === 0)
+        return undefined;
+    const readiness = on.readiness();
+    const missing = readiness.webgpuFound
+        ? readiness.vulkanMissing
+        : [
+            "the package webgpu (run `npm install --no-save webgpu` in the workspace before this step, or set " +
+                "the webgpu-path input)",
+        ];
+    const why = missing.length > 0 ? `missing: ${missing.join("; ")}` : "Dawn opened no hardware adapter";
+    return (`${nodes.join(" and ")} exist${nodes.length === 1 ? "s" : ""}, but the merge ran on ${kernels}: ${why}. ` +
+        "See docs/gpu.md, or set backend: wasm to silence this.");
+}
+
+/** Both YAML extensions: `merges/x.yml` is as much a manifest as `merges/x.yaml`. */
+const DEFAULT_MANIFESTS = "merges/**/*.yaml\nmerges/**/*.yml";
 function readInputs() {
     const hfToken = optional("hf-token");
     const githubToken = optional("github-token");
@@ -41807,7 +43868,7 @@ function readInputs() {
     const threads = optional("threads");
     return {
         mode: oneOf("mode", ["plan", "apply", "auto"], "auto"),
-        manifests: optional("manifests") ?? "merges/**/*.yaml",
+        manifests: optional("manifests") ?? DEFAULT_MANIFESTS,
         only: optional("only"),
         hfToken,
         githubToken,
@@ -41816,7 +43877,20 @@ function readInputs() {
         threads: threads === undefined ? undefined : positiveInt("threads", threads),
         backend: oneOf("backend", BACKEND_NAMES, "auto"),
         lockUpdate: oneOf("lock-update", ["commit", "pull-request", "none"], "commit"),
+        webgpuPath: optional("webgpu-path"),
     };
+}
+/**
+ * Apply publishes to the Hub, so a missing token is an input error found before any merge work,
+ * named as the workflow spells it (not the CLI's HF_TOKEN / --token).
+ */
+function requireApplyInputs(inputs) {
+    if (inputs.hfToken !== undefined)
+        return;
+    throw new HubmergeError("E_USAGE", "input hf-token is empty, and apply publishes to the Hub", {
+        hint: "pass `hf-token: ${{ secrets.HF_TOKEN }}` (a write token for the output repos), " +
+            "or run `mode: plan`, which needs no Hub token",
+    });
 }
 function optional(name) {
     const value = getInput(name).trim();
@@ -41841,97 +43915,2066 @@ function positiveInt(name, value) {
     return n;
 }
 
+var light$1 = {exports: {}};
+
+/**
+  * This file contains the Bottleneck library (MIT), compiled to ES2017, and without Clustering support.
+  * https://github.com/SGrondin/bottleneck
+  */
+var light = light$1.exports;
+
+var hasRequiredLight;
+
+function requireLight () {
+	if (hasRequiredLight) return light$1.exports;
+	hasRequiredLight = 1;
+	(function (module, exports) {
+		(function (global, factory) {
+			module.exports = factory() ;
+		}(light, (function () {
+			var commonjsGlobal$1 = typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : typeof commonjsGlobal !== 'undefined' ? commonjsGlobal : typeof self !== 'undefined' ? self : {};
+
+			function getCjsExportFromNamespace (n) {
+				return n && n['default'] || n;
+			}
+
+			var load = function(received, defaults, onto = {}) {
+			  var k, ref, v;
+			  for (k in defaults) {
+			    v = defaults[k];
+			    onto[k] = (ref = received[k]) != null ? ref : v;
+			  }
+			  return onto;
+			};
+
+			var overwrite = function(received, defaults, onto = {}) {
+			  var k, v;
+			  for (k in received) {
+			    v = received[k];
+			    if (defaults[k] !== void 0) {
+			      onto[k] = v;
+			    }
+			  }
+			  return onto;
+			};
+
+			var parser = {
+				load: load,
+				overwrite: overwrite
+			};
+
+			var DLList;
+
+			DLList = class DLList {
+			  constructor(incr, decr) {
+			    this.incr = incr;
+			    this.decr = decr;
+			    this._first = null;
+			    this._last = null;
+			    this.length = 0;
+			  }
+
+			  push(value) {
+			    var node;
+			    this.length++;
+			    if (typeof this.incr === "function") {
+			      this.incr();
+			    }
+			    node = {
+			      value,
+			      prev: this._last,
+			      next: null
+			    };
+			    if (this._last != null) {
+			      this._last.next = node;
+			      this._last = node;
+			    } else {
+			      this._first = this._last = node;
+			    }
+			    return void 0;
+			  }
+
+			  shift() {
+			    var value;
+			    if (this._first == null) {
+			      return;
+			    } else {
+			      this.length--;
+			      if (typeof this.decr === "function") {
+			        this.decr();
+			      }
+			    }
+			    value = this._first.value;
+			    if ((this._first = this._first.next) != null) {
+			      this._first.prev = null;
+			    } else {
+			      this._last = null;
+			    }
+			    return value;
+			  }
+
+			  first() {
+			    if (this._first != null) {
+			      return this._first.value;
+			    }
+			  }
+
+			  getArray() {
+			    var node, ref, results;
+			    node = this._first;
+			    results = [];
+			    while (node != null) {
+			      results.push((ref = node, node = node.next, ref.value));
+			    }
+			    return results;
+			  }
+
+			  forEachShift(cb) {
+			    var node;
+			    node = this.shift();
+			    while (node != null) {
+			      (cb(node), node = this.shift());
+			    }
+			    return void 0;
+			  }
+
+			  debug() {
+			    var node, ref, ref1, ref2, results;
+			    node = this._first;
+			    results = [];
+			    while (node != null) {
+			      results.push((ref = node, node = node.next, {
+			        value: ref.value,
+			        prev: (ref1 = ref.prev) != null ? ref1.value : void 0,
+			        next: (ref2 = ref.next) != null ? ref2.value : void 0
+			      }));
+			    }
+			    return results;
+			  }
+
+			};
+
+			var DLList_1 = DLList;
+
+			var Events;
+
+			Events = class Events {
+			  constructor(instance) {
+			    this.instance = instance;
+			    this._events = {};
+			    if ((this.instance.on != null) || (this.instance.once != null) || (this.instance.removeAllListeners != null)) {
+			      throw new Error("An Emitter already exists for this object");
+			    }
+			    this.instance.on = (name, cb) => {
+			      return this._addListener(name, "many", cb);
+			    };
+			    this.instance.once = (name, cb) => {
+			      return this._addListener(name, "once", cb);
+			    };
+			    this.instance.removeAllListeners = (name = null) => {
+			      if (name != null) {
+			        return delete this._events[name];
+			      } else {
+			        return this._events = {};
+			      }
+			    };
+			  }
+
+			  _addListener(name, status, cb) {
+			    var base;
+			    if ((base = this._events)[name] == null) {
+			      base[name] = [];
+			    }
+			    this._events[name].push({cb, status});
+			    return this.instance;
+			  }
+
+			  listenerCount(name) {
+			    if (this._events[name] != null) {
+			      return this._events[name].length;
+			    } else {
+			      return 0;
+			    }
+			  }
+
+			  async trigger(name, ...args) {
+			    var e, promises;
+			    try {
+			      if (name !== "debug") {
+			        this.trigger("debug", `Event triggered: ${name}`, args);
+			      }
+			      if (this._events[name] == null) {
+			        return;
+			      }
+			      this._events[name] = this._events[name].filter(function(listener) {
+			        return listener.status !== "none";
+			      });
+			      promises = this._events[name].map(async(listener) => {
+			        var e, returned;
+			        if (listener.status === "none") {
+			          return;
+			        }
+			        if (listener.status === "once") {
+			          listener.status = "none";
+			        }
+			        try {
+			          returned = typeof listener.cb === "function" ? listener.cb(...args) : void 0;
+			          if (typeof (returned != null ? returned.then : void 0) === "function") {
+			            return (await returned);
+			          } else {
+			            return returned;
+			          }
+			        } catch (error) {
+			          e = error;
+			          {
+			            this.trigger("error", e);
+			          }
+			          return null;
+			        }
+			      });
+			      return ((await Promise.all(promises))).find(function(x) {
+			        return x != null;
+			      });
+			    } catch (error) {
+			      e = error;
+			      {
+			        this.trigger("error", e);
+			      }
+			      return null;
+			    }
+			  }
+
+			};
+
+			var Events_1 = Events;
+
+			var DLList$1, Events$1, Queues;
+
+			DLList$1 = DLList_1;
+
+			Events$1 = Events_1;
+
+			Queues = class Queues {
+			  constructor(num_priorities) {
+			    this.Events = new Events$1(this);
+			    this._length = 0;
+			    this._lists = (function() {
+			      var j, ref, results;
+			      results = [];
+			      for (j = 1, ref = num_priorities; (1 <= ref ? j <= ref : j >= ref); 1 <= ref ? ++j : --j) {
+			        results.push(new DLList$1((() => {
+			          return this.incr();
+			        }), (() => {
+			          return this.decr();
+			        })));
+			      }
+			      return results;
+			    }).call(this);
+			  }
+
+			  incr() {
+			    if (this._length++ === 0) {
+			      return this.Events.trigger("leftzero");
+			    }
+			  }
+
+			  decr() {
+			    if (--this._length === 0) {
+			      return this.Events.trigger("zero");
+			    }
+			  }
+
+			  push(job) {
+			    return this._lists[job.options.priority].push(job);
+			  }
+
+			  queued(priority) {
+			    if (priority != null) {
+			      return this._lists[priority].length;
+			    } else {
+			      return this._length;
+			    }
+			  }
+
+			  shiftAll(fn) {
+			    return this._lists.forEach(function(list) {
+			      return list.forEachShift(fn);
+			    });
+			  }
+
+			  getFirst(arr = this._lists) {
+			    var j, len, list;
+			    for (j = 0, len = arr.length; j < len; j++) {
+			      list = arr[j];
+			      if (list.length > 0) {
+			        return list;
+			      }
+			    }
+			    return [];
+			  }
+
+			  shiftLastFrom(priority) {
+			    return this.getFirst(this._lists.slice(priority).reverse()).shift();
+			  }
+
+			};
+
+			var Queues_1 = Queues;
+
+			var BottleneckError;
+
+			BottleneckError = class BottleneckError extends Error {};
+
+			var BottleneckError_1 = BottleneckError;
+
+			var BottleneckError$1, DEFAULT_PRIORITY, Job, NUM_PRIORITIES, parser$1;
+
+			NUM_PRIORITIES = 10;
+
+			DEFAULT_PRIORITY = 5;
+
+			parser$1 = parser;
+
+			BottleneckError$1 = BottleneckError_1;
+
+			Job = class Job {
+			  constructor(task, args, options, jobDefaults, rejectOnDrop, Events, _states, Promise) {
+			    this.task = task;
+			    this.args = args;
+			    this.rejectOnDrop = rejectOnDrop;
+			    this.Events = Events;
+			    this._states = _states;
+			    this.Promise = Promise;
+			    this.options = parser$1.load(options, jobDefaults);
+			    this.options.priority = this._sanitizePriority(this.options.priority);
+			    if (this.options.id === jobDefaults.id) {
+			      this.options.id = `${this.options.id}-${this._randomIndex()}`;
+			    }
+			    this.promise = new this.Promise((_resolve, _reject) => {
+			      this._resolve = _resolve;
+			      this._reject = _reject;
+			    });
+			    this.retryCount = 0;
+			  }
+
+			  _sanitizePriority(priority) {
+			    var sProperty;
+			    sProperty = ~~priority !== priority ? DEFAULT_PRIORITY : priority;
+			    if (sProperty < 0) {
+			      return 0;
+			    } else if (sProperty > NUM_PRIORITIES - 1) {
+			      return NUM_PRIORITIES - 1;
+			    } else {
+			      return sProperty;
+			    }
+			  }
+
+			  _randomIndex() {
+			    return Math.random().toString(36).slice(2);
+			  }
+
+			  doDrop({error, message = "This job has been dropped by Bottleneck"} = {}) {
+			    if (this._states.remove(this.options.id)) {
+			      if (this.rejectOnDrop) {
+			        this._reject(error != null ? error : new BottleneckError$1(message));
+			      }
+			      this.Events.trigger("dropped", {args: this.args, options: this.options, task: this.task, promise: this.promise});
+			      return true;
+			    } else {
+			      return false;
+			    }
+			  }
+
+			  _assertStatus(expected) {
+			    var status;
+			    status = this._states.jobStatus(this.options.id);
+			    if (!(status === expected || (expected === "DONE" && status === null))) {
+			      throw new BottleneckError$1(`Invalid job status ${status}, expected ${expected}. Please open an issue at https://github.com/SGrondin/bottleneck/issues`);
+			    }
+			  }
+
+			  doReceive() {
+			    this._states.start(this.options.id);
+			    return this.Events.trigger("received", {args: this.args, options: this.options});
+			  }
+
+			  doQueue(reachedHWM, blocked) {
+			    this._assertStatus("RECEIVED");
+			    this._states.next(this.options.id);
+			    return this.Events.trigger("queued", {args: this.args, options: this.options, reachedHWM, blocked});
+			  }
+
+			  doRun() {
+			    if (this.retryCount === 0) {
+			      this._assertStatus("QUEUED");
+			      this._states.next(this.options.id);
+			    } else {
+			      this._assertStatus("EXECUTING");
+			    }
+			    return this.Events.trigger("scheduled", {args: this.args, options: this.options});
+			  }
+
+			  async doExecute(chained, clearGlobalState, run, free) {
+			    var error, eventInfo, passed;
+			    if (this.retryCount === 0) {
+			      this._assertStatus("RUNNING");
+			      this._states.next(this.options.id);
+			    } else {
+			      this._assertStatus("EXECUTING");
+			    }
+			    eventInfo = {args: this.args, options: this.options, retryCount: this.retryCount};
+			    this.Events.trigger("executing", eventInfo);
+			    try {
+			      passed = (await (chained != null ? chained.schedule(this.options, this.task, ...this.args) : this.task(...this.args)));
+			      if (clearGlobalState()) {
+			        this.doDone(eventInfo);
+			        await free(this.options, eventInfo);
+			        this._assertStatus("DONE");
+			        return this._resolve(passed);
+			      }
+			    } catch (error1) {
+			      error = error1;
+			      return this._onFailure(error, eventInfo, clearGlobalState, run, free);
+			    }
+			  }
+
+			  doExpire(clearGlobalState, run, free) {
+			    var error, eventInfo;
+			    if (this._states.jobStatus(this.options.id === "RUNNING")) {
+			      this._states.next(this.options.id);
+			    }
+			    this._assertStatus("EXECUTING");
+			    eventInfo = {args: this.args, options: this.options, retryCount: this.retryCount};
+			    error = new BottleneckError$1(`This job timed out after ${this.options.expiration} ms.`);
+			    return this._onFailure(error, eventInfo, clearGlobalState, run, free);
+			  }
+
+			  async _onFailure(error, eventInfo, clearGlobalState, run, free) {
+			    var retry, retryAfter;
+			    if (clearGlobalState()) {
+			      retry = (await this.Events.trigger("failed", error, eventInfo));
+			      if (retry != null) {
+			        retryAfter = ~~retry;
+			        this.Events.trigger("retry", `Retrying ${this.options.id} after ${retryAfter} ms`, eventInfo);
+			        this.retryCount++;
+			        return run(retryAfter);
+			      } else {
+			        this.doDone(eventInfo);
+			        await free(this.options, eventInfo);
+			        this._assertStatus("DONE");
+			        return this._reject(error);
+			      }
+			    }
+			  }
+
+			  doDone(eventInfo) {
+			    this._assertStatus("EXECUTING");
+			    this._states.next(this.options.id);
+			    return this.Events.trigger("done", eventInfo);
+			  }
+
+			};
+
+			var Job_1 = Job;
+
+			var BottleneckError$2, LocalDatastore, parser$2;
+
+			parser$2 = parser;
+
+			BottleneckError$2 = BottleneckError_1;
+
+			LocalDatastore = class LocalDatastore {
+			  constructor(instance, storeOptions, storeInstanceOptions) {
+			    this.instance = instance;
+			    this.storeOptions = storeOptions;
+			    this.clientId = this.instance._randomIndex();
+			    parser$2.load(storeInstanceOptions, storeInstanceOptions, this);
+			    this._nextRequest = this._lastReservoirRefresh = this._lastReservoirIncrease = Date.now();
+			    this._running = 0;
+			    this._done = 0;
+			    this._unblockTime = 0;
+			    this.ready = this.Promise.resolve();
+			    this.clients = {};
+			    this._startHeartbeat();
+			  }
+
+			  _startHeartbeat() {
+			    var base;
+			    if ((this.heartbeat == null) && (((this.storeOptions.reservoirRefreshInterval != null) && (this.storeOptions.reservoirRefreshAmount != null)) || ((this.storeOptions.reservoirIncreaseInterval != null) && (this.storeOptions.reservoirIncreaseAmount != null)))) {
+			      return typeof (base = (this.heartbeat = setInterval(() => {
+			        var amount, incr, maximum, now, reservoir;
+			        now = Date.now();
+			        if ((this.storeOptions.reservoirRefreshInterval != null) && now >= this._lastReservoirRefresh + this.storeOptions.reservoirRefreshInterval) {
+			          this._lastReservoirRefresh = now;
+			          this.storeOptions.reservoir = this.storeOptions.reservoirRefreshAmount;
+			          this.instance._drainAll(this.computeCapacity());
+			        }
+			        if ((this.storeOptions.reservoirIncreaseInterval != null) && now >= this._lastReservoirIncrease + this.storeOptions.reservoirIncreaseInterval) {
+			          ({
+			            reservoirIncreaseAmount: amount,
+			            reservoirIncreaseMaximum: maximum,
+			            reservoir
+			          } = this.storeOptions);
+			          this._lastReservoirIncrease = now;
+			          incr = maximum != null ? Math.min(amount, maximum - reservoir) : amount;
+			          if (incr > 0) {
+			            this.storeOptions.reservoir += incr;
+			            return this.instance._drainAll(this.computeCapacity());
+			          }
+			        }
+			      }, this.heartbeatInterval))).unref === "function" ? base.unref() : void 0;
+			    } else {
+			      return clearInterval(this.heartbeat);
+			    }
+			  }
+
+			  async __publish__(message) {
+			    await this.yieldLoop();
+			    return this.instance.Events.trigger("message", message.toString());
+			  }
+
+			  async __disconnect__(flush) {
+			    await this.yieldLoop();
+			    clearInterval(this.heartbeat);
+			    return this.Promise.resolve();
+			  }
+
+			  yieldLoop(t = 0) {
+			    return new this.Promise(function(resolve, reject) {
+			      return setTimeout(resolve, t);
+			    });
+			  }
+
+			  computePenalty() {
+			    var ref;
+			    return (ref = this.storeOptions.penalty) != null ? ref : (15 * this.storeOptions.minTime) || 5000;
+			  }
+
+			  async __updateSettings__(options) {
+			    await this.yieldLoop();
+			    parser$2.overwrite(options, options, this.storeOptions);
+			    this._startHeartbeat();
+			    this.instance._drainAll(this.computeCapacity());
+			    return true;
+			  }
+
+			  async __running__() {
+			    await this.yieldLoop();
+			    return this._running;
+			  }
+
+			  async __queued__() {
+			    await this.yieldLoop();
+			    return this.instance.queued();
+			  }
+
+			  async __done__() {
+			    await this.yieldLoop();
+			    return this._done;
+			  }
+
+			  async __groupCheck__(time) {
+			    await this.yieldLoop();
+			    return (this._nextRequest + this.timeout) < time;
+			  }
+
+			  computeCapacity() {
+			    var maxConcurrent, reservoir;
+			    ({maxConcurrent, reservoir} = this.storeOptions);
+			    if ((maxConcurrent != null) && (reservoir != null)) {
+			      return Math.min(maxConcurrent - this._running, reservoir);
+			    } else if (maxConcurrent != null) {
+			      return maxConcurrent - this._running;
+			    } else if (reservoir != null) {
+			      return reservoir;
+			    } else {
+			      return null;
+			    }
+			  }
+
+			  conditionsCheck(weight) {
+			    var capacity;
+			    capacity = this.computeCapacity();
+			    return (capacity == null) || weight <= capacity;
+			  }
+
+			  async __incrementReservoir__(incr) {
+			    var reservoir;
+			    await this.yieldLoop();
+			    reservoir = this.storeOptions.reservoir += incr;
+			    this.instance._drainAll(this.computeCapacity());
+			    return reservoir;
+			  }
+
+			  async __currentReservoir__() {
+			    await this.yieldLoop();
+			    return this.storeOptions.reservoir;
+			  }
+
+			  isBlocked(now) {
+			    return this._unblockTime >= now;
+			  }
+
+			  check(weight, now) {
+			    return this.conditionsCheck(weight) && (this._nextRequest - now) <= 0;
+			  }
+
+			  async __check__(weight) {
+			    var now;
+			    await this.yieldLoop();
+			    now = Date.now();
+			    return this.check(weight, now);
+			  }
+
+			  async __register__(index, weight, expiration) {
+			    var now, wait;
+			    await this.yieldLoop();
+			    now = Date.now();
+			    if (this.conditionsCheck(weight)) {
+			      this._running += weight;
+			      if (this.storeOptions.reservoir != null) {
+			        this.storeOptions.reservoir -= weight;
+			      }
+			      wait = Math.max(this._nextRequest - now, 0);
+			      this._nextRequest = now + wait + this.storeOptions.minTime;
+			      return {
+			        success: true,
+			        wait,
+			        reservoir: this.storeOptions.reservoir
+			      };
+			    } else {
+			      return {
+			        success: false
+			      };
+			    }
+			  }
+
+			  strategyIsBlock() {
+			    return this.storeOptions.strategy === 3;
+			  }
+
+			  async __submit__(queueLength, weight) {
+			    var blocked, now, reachedHWM;
+			    await this.yieldLoop();
+			    if ((this.storeOptions.maxConcurrent != null) && weight > this.storeOptions.maxConcurrent) {
+			      throw new BottleneckError$2(`Impossible to add a job having a weight of ${weight} to a limiter having a maxConcurrent setting of ${this.storeOptions.maxConcurrent}`);
+			    }
+			    now = Date.now();
+			    reachedHWM = (this.storeOptions.highWater != null) && queueLength === this.storeOptions.highWater && !this.check(weight, now);
+			    blocked = this.strategyIsBlock() && (reachedHWM || this.isBlocked(now));
+			    if (blocked) {
+			      this._unblockTime = now + this.computePenalty();
+			      this._nextRequest = this._unblockTime + this.storeOptions.minTime;
+			      this.instance._dropAllQueued();
+			    }
+			    return {
+			      reachedHWM,
+			      blocked,
+			      strategy: this.storeOptions.strategy
+			    };
+			  }
+
+			  async __free__(index, weight) {
+			    await this.yieldLoop();
+			    this._running -= weight;
+			    this._done += weight;
+			    this.instance._drainAll(this.computeCapacity());
+			    return {
+			      running: this._running
+			    };
+			  }
+
+			};
+
+			var LocalDatastore_1 = LocalDatastore;
+
+			var BottleneckError$3, States;
+
+			BottleneckError$3 = BottleneckError_1;
+
+			States = class States {
+			  constructor(status1) {
+			    this.status = status1;
+			    this._jobs = {};
+			    this.counts = this.status.map(function() {
+			      return 0;
+			    });
+			  }
+
+			  next(id) {
+			    var current, next;
+			    current = this._jobs[id];
+			    next = current + 1;
+			    if ((current != null) && next < this.status.length) {
+			      this.counts[current]--;
+			      this.counts[next]++;
+			      return this._jobs[id]++;
+			    } else if (current != null) {
+			      this.counts[current]--;
+			      return delete this._jobs[id];
+			    }
+			  }
+
+			  start(id) {
+			    var initial;
+			    initial = 0;
+			    this._jobs[id] = initial;
+			    return this.counts[initial]++;
+			  }
+
+			  remove(id) {
+			    var current;
+			    current = this._jobs[id];
+			    if (current != null) {
+			      this.counts[current]--;
+			      delete this._jobs[id];
+			    }
+			    return current != null;
+			  }
+
+			  jobStatus(id) {
+			    var ref;
+			    return (ref = this.status[this._jobs[id]]) != null ? ref : null;
+			  }
+
+			  statusJobs(status) {
+			    var k, pos, ref, results, v;
+			    if (status != null) {
+			      pos = this.status.indexOf(status);
+			      if (pos < 0) {
+			        throw new BottleneckError$3(`status must be one of ${this.status.join(', ')}`);
+			      }
+			      ref = this._jobs;
+			      results = [];
+			      for (k in ref) {
+			        v = ref[k];
+			        if (v === pos) {
+			          results.push(k);
+			        }
+			      }
+			      return results;
+			    } else {
+			      return Object.keys(this._jobs);
+			    }
+			  }
+
+			  statusCounts() {
+			    return this.counts.reduce(((acc, v, i) => {
+			      acc[this.status[i]] = v;
+			      return acc;
+			    }), {});
+			  }
+
+			};
+
+			var States_1 = States;
+
+			var DLList$2, Sync;
+
+			DLList$2 = DLList_1;
+
+			Sync = class Sync {
+			  constructor(name, Promise) {
+			    this.schedule = this.schedule.bind(this);
+			    this.name = name;
+			    this.Promise = Promise;
+			    this._running = 0;
+			    this._queue = new DLList$2();
+			  }
+
+			  isEmpty() {
+			    return this._queue.length === 0;
+			  }
+
+			  async _tryToRun() {
+			    var args, cb, error, reject, resolve, returned, task;
+			    if ((this._running < 1) && this._queue.length > 0) {
+			      this._running++;
+			      ({task, args, resolve, reject} = this._queue.shift());
+			      cb = (await (async function() {
+			        try {
+			          returned = (await task(...args));
+			          return function() {
+			            return resolve(returned);
+			          };
+			        } catch (error1) {
+			          error = error1;
+			          return function() {
+			            return reject(error);
+			          };
+			        }
+			      })());
+			      this._running--;
+			      this._tryToRun();
+			      return cb();
+			    }
+			  }
+
+			  schedule(task, ...args) {
+			    var promise, reject, resolve;
+			    resolve = reject = null;
+			    promise = new this.Promise(function(_resolve, _reject) {
+			      resolve = _resolve;
+			      return reject = _reject;
+			    });
+			    this._queue.push({task, args, resolve, reject});
+			    this._tryToRun();
+			    return promise;
+			  }
+
+			};
+
+			var Sync_1 = Sync;
+
+			var version = "2.19.5";
+			var version$1 = {
+				version: version
+			};
+
+			var version$2 = /*#__PURE__*/Object.freeze({
+				version: version,
+				default: version$1
+			});
+
+			var require$$2 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+			var require$$3 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+			var require$$4 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+			var Events$2, Group, IORedisConnection$1, RedisConnection$1, Scripts$1, parser$3;
+
+			parser$3 = parser;
+
+			Events$2 = Events_1;
+
+			RedisConnection$1 = require$$2;
+
+			IORedisConnection$1 = require$$3;
+
+			Scripts$1 = require$$4;
+
+			Group = (function() {
+			  class Group {
+			    constructor(limiterOptions = {}) {
+			      this.deleteKey = this.deleteKey.bind(this);
+			      this.limiterOptions = limiterOptions;
+			      parser$3.load(this.limiterOptions, this.defaults, this);
+			      this.Events = new Events$2(this);
+			      this.instances = {};
+			      this.Bottleneck = Bottleneck_1;
+			      this._startAutoCleanup();
+			      this.sharedConnection = this.connection != null;
+			      if (this.connection == null) {
+			        if (this.limiterOptions.datastore === "redis") {
+			          this.connection = new RedisConnection$1(Object.assign({}, this.limiterOptions, {Events: this.Events}));
+			        } else if (this.limiterOptions.datastore === "ioredis") {
+			          this.connection = new IORedisConnection$1(Object.assign({}, this.limiterOptions, {Events: this.Events}));
+			        }
+			      }
+			    }
+
+			    key(key = "") {
+			      var ref;
+			      return (ref = this.instances[key]) != null ? ref : (() => {
+			        var limiter;
+			        limiter = this.instances[key] = new this.Bottleneck(Object.assign(this.limiterOptions, {
+			          id: `${this.id}-${key}`,
+			          timeout: this.timeout,
+			          connection: this.connection
+			        }));
+			        this.Events.trigger("created", limiter, key);
+			        return limiter;
+			      })();
+			    }
+
+			    async deleteKey(key = "") {
+			      var deleted, instance;
+			      instance = this.instances[key];
+			      if (this.connection) {
+			        deleted = (await this.connection.__runCommand__(['del', ...Scripts$1.allKeys(`${this.id}-${key}`)]));
+			      }
+			      if (instance != null) {
+			        delete this.instances[key];
+			        await instance.disconnect();
+			      }
+			      return (instance != null) || deleted > 0;
+			    }
+
+			    limiters() {
+			      var k, ref, results, v;
+			      ref = this.instances;
+			      results = [];
+			      for (k in ref) {
+			        v = ref[k];
+			        results.push({
+			          key: k,
+			          limiter: v
+			        });
+			      }
+			      return results;
+			    }
+
+			    keys() {
+			      return Object.keys(this.instances);
+			    }
+
+			    async clusterKeys() {
+			      var cursor, end, found, i, k, keys, len, next, start;
+			      if (this.connection == null) {
+			        return this.Promise.resolve(this.keys());
+			      }
+			      keys = [];
+			      cursor = null;
+			      start = `b_${this.id}-`.length;
+			      end = "_settings".length;
+			      while (cursor !== 0) {
+			        [next, found] = (await this.connection.__runCommand__(["scan", cursor != null ? cursor : 0, "match", `b_${this.id}-*_settings`, "count", 10000]));
+			        cursor = ~~next;
+			        for (i = 0, len = found.length; i < len; i++) {
+			          k = found[i];
+			          keys.push(k.slice(start, -end));
+			        }
+			      }
+			      return keys;
+			    }
+
+			    _startAutoCleanup() {
+			      var base;
+			      clearInterval(this.interval);
+			      return typeof (base = (this.interval = setInterval(async() => {
+			        var e, k, ref, results, time, v;
+			        time = Date.now();
+			        ref = this.instances;
+			        results = [];
+			        for (k in ref) {
+			          v = ref[k];
+			          try {
+			            if ((await v._store.__groupCheck__(time))) {
+			              results.push(this.deleteKey(k));
+			            } else {
+			              results.push(void 0);
+			            }
+			          } catch (error) {
+			            e = error;
+			            results.push(v.Events.trigger("error", e));
+			          }
+			        }
+			        return results;
+			      }, this.timeout / 2))).unref === "function" ? base.unref() : void 0;
+			    }
+
+			    updateSettings(options = {}) {
+			      parser$3.overwrite(options, this.defaults, this);
+			      parser$3.overwrite(options, options, this.limiterOptions);
+			      if (options.timeout != null) {
+			        return this._startAutoCleanup();
+			      }
+			    }
+
+			    disconnect(flush = true) {
+			      var ref;
+			      if (!this.sharedConnection) {
+			        return (ref = this.connection) != null ? ref.disconnect(flush) : void 0;
+			      }
+			    }
+
+			  }
+			  Group.prototype.defaults = {
+			    timeout: 1000 * 60 * 5,
+			    connection: null,
+			    Promise: Promise,
+			    id: "group-key"
+			  };
+
+			  return Group;
+
+			}).call(commonjsGlobal$1);
+
+			var Group_1 = Group;
+
+			var Batcher, Events$3, parser$4;
+
+			parser$4 = parser;
+
+			Events$3 = Events_1;
+
+			Batcher = (function() {
+			  class Batcher {
+			    constructor(options = {}) {
+			      this.options = options;
+			      parser$4.load(this.options, this.defaults, this);
+			      this.Events = new Events$3(this);
+			      this._arr = [];
+			      this._resetPromise();
+			      this._lastFlush = Date.now();
+			    }
+
+			    _resetPromise() {
+			      return this._promise = new this.Promise((res, rej) => {
+			        return this._resolve = res;
+			      });
+			    }
+
+			    _flush() {
+			      clearTimeout(this._timeout);
+			      this._lastFlush = Date.now();
+			      this._resolve();
+			      this.Events.trigger("batch", this._arr);
+			      this._arr = [];
+			      return this._resetPromise();
+			    }
+
+			    add(data) {
+			      var ret;
+			      this._arr.push(data);
+			      ret = this._promise;
+			      if (this._arr.length === this.maxSize) {
+			        this._flush();
+			      } else if ((this.maxTime != null) && this._arr.length === 1) {
+			        this._timeout = setTimeout(() => {
+			          return this._flush();
+			        }, this.maxTime);
+			      }
+			      return ret;
+			    }
+
+			  }
+			  Batcher.prototype.defaults = {
+			    maxTime: null,
+			    maxSize: null,
+			    Promise: Promise
+			  };
+
+			  return Batcher;
+
+			}).call(commonjsGlobal$1);
+
+			var Batcher_1 = Batcher;
+
+			var require$$4$1 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+			var require$$8 = getCjsExportFromNamespace(version$2);
+
+			var Bottleneck, DEFAULT_PRIORITY$1, Events$4, Job$1, LocalDatastore$1, NUM_PRIORITIES$1, Queues$1, RedisDatastore$1, States$1, Sync$1, parser$5,
+			  splice = [].splice;
+
+			NUM_PRIORITIES$1 = 10;
+
+			DEFAULT_PRIORITY$1 = 5;
+
+			parser$5 = parser;
+
+			Queues$1 = Queues_1;
+
+			Job$1 = Job_1;
+
+			LocalDatastore$1 = LocalDatastore_1;
+
+			RedisDatastore$1 = require$$4$1;
+
+			Events$4 = Events_1;
+
+			States$1 = States_1;
+
+			Sync$1 = Sync_1;
+
+			Bottleneck = (function() {
+			  class Bottleneck {
+			    constructor(options = {}, ...invalid) {
+			      var storeInstanceOptions, storeOptions;
+			      this._addToQueue = this._addToQueue.bind(this);
+			      this._validateOptions(options, invalid);
+			      parser$5.load(options, this.instanceDefaults, this);
+			      this._queues = new Queues$1(NUM_PRIORITIES$1);
+			      this._scheduled = {};
+			      this._states = new States$1(["RECEIVED", "QUEUED", "RUNNING", "EXECUTING"].concat(this.trackDoneStatus ? ["DONE"] : []));
+			      this._limiter = null;
+			      this.Events = new Events$4(this);
+			      this._submitLock = new Sync$1("submit", this.Promise);
+			      this._registerLock = new Sync$1("register", this.Promise);
+			      storeOptions = parser$5.load(options, this.storeDefaults, {});
+			      this._store = (function() {
+			        if (this.datastore === "redis" || this.datastore === "ioredis" || (this.connection != null)) {
+			          storeInstanceOptions = parser$5.load(options, this.redisStoreDefaults, {});
+			          return new RedisDatastore$1(this, storeOptions, storeInstanceOptions);
+			        } else if (this.datastore === "local") {
+			          storeInstanceOptions = parser$5.load(options, this.localStoreDefaults, {});
+			          return new LocalDatastore$1(this, storeOptions, storeInstanceOptions);
+			        } else {
+			          throw new Bottleneck.prototype.BottleneckError(`Invalid datastore type: ${this.datastore}`);
+			        }
+			      }).call(this);
+			      this._queues.on("leftzero", () => {
+			        var ref;
+			        return (ref = this._store.heartbeat) != null ? typeof ref.ref === "function" ? ref.ref() : void 0 : void 0;
+			      });
+			      this._queues.on("zero", () => {
+			        var ref;
+			        return (ref = this._store.heartbeat) != null ? typeof ref.unref === "function" ? ref.unref() : void 0 : void 0;
+			      });
+			    }
+
+			    _validateOptions(options, invalid) {
+			      if (!((options != null) && typeof options === "object" && invalid.length === 0)) {
+			        throw new Bottleneck.prototype.BottleneckError("Bottleneck v2 takes a single object argument. Refer to https://github.com/SGrondin/bottleneck#upgrading-to-v2 if you're upgrading from Bottleneck v1.");
+			      }
+			    }
+
+			    ready() {
+			      return this._store.ready;
+			    }
+
+			    clients() {
+			      return this._store.clients;
+			    }
+
+			    channel() {
+			      return `b_${this.id}`;
+			    }
+
+			    channel_client() {
+			      return `b_${this.id}_${this._store.clientId}`;
+			    }
+
+			    publish(message) {
+			      return this._store.__publish__(message);
+			    }
+
+			    disconnect(flush = true) {
+			      return this._store.__disconnect__(flush);
+			    }
+
+			    chain(_limiter) {
+			      this._limiter = _limiter;
+			      return this;
+			    }
+
+			    queued(priority) {
+			      return this._queues.queued(priority);
+			    }
+
+			    clusterQueued() {
+			      return this._store.__queued__();
+			    }
+
+			    empty() {
+			      return this.queued() === 0 && this._submitLock.isEmpty();
+			    }
+
+			    running() {
+			      return this._store.__running__();
+			    }
+
+			    done() {
+			      return this._store.__done__();
+			    }
+
+			    jobStatus(id) {
+			      return this._states.jobStatus(id);
+			    }
+
+			    jobs(status) {
+			      return this._states.statusJobs(status);
+			    }
+
+			    counts() {
+			      return this._states.statusCounts();
+			    }
+
+			    _randomIndex() {
+			      return Math.random().toString(36).slice(2);
+			    }
+
+			    check(weight = 1) {
+			      return this._store.__check__(weight);
+			    }
+
+			    _clearGlobalState(index) {
+			      if (this._scheduled[index] != null) {
+			        clearTimeout(this._scheduled[index].expiration);
+			        delete this._scheduled[index];
+			        return true;
+			      } else {
+			        return false;
+			      }
+			    }
+
+			    async _free(index, job, options, eventInfo) {
+			      var e, running;
+			      try {
+			        ({running} = (await this._store.__free__(index, options.weight)));
+			        this.Events.trigger("debug", `Freed ${options.id}`, eventInfo);
+			        if (running === 0 && this.empty()) {
+			          return this.Events.trigger("idle");
+			        }
+			      } catch (error1) {
+			        e = error1;
+			        return this.Events.trigger("error", e);
+			      }
+			    }
+
+			    _run(index, job, wait) {
+			      var clearGlobalState, free, run;
+			      job.doRun();
+			      clearGlobalState = this._clearGlobalState.bind(this, index);
+			      run = this._run.bind(this, index, job);
+			      free = this._free.bind(this, index, job);
+			      return this._scheduled[index] = {
+			        timeout: setTimeout(() => {
+			          return job.doExecute(this._limiter, clearGlobalState, run, free);
+			        }, wait),
+			        expiration: job.options.expiration != null ? setTimeout(function() {
+			          return job.doExpire(clearGlobalState, run, free);
+			        }, wait + job.options.expiration) : void 0,
+			        job: job
+			      };
+			    }
+
+			    _drainOne(capacity) {
+			      return this._registerLock.schedule(() => {
+			        var args, index, next, options, queue;
+			        if (this.queued() === 0) {
+			          return this.Promise.resolve(null);
+			        }
+			        queue = this._queues.getFirst();
+			        ({options, args} = next = queue.first());
+			        if ((capacity != null) && options.weight > capacity) {
+			          return this.Promise.resolve(null);
+			        }
+			        this.Events.trigger("debug", `Draining ${options.id}`, {args, options});
+			        index = this._randomIndex();
+			        return this._store.__register__(index, options.weight, options.expiration).then(({success, wait, reservoir}) => {
+			          var empty;
+			          this.Events.trigger("debug", `Drained ${options.id}`, {success, args, options});
+			          if (success) {
+			            queue.shift();
+			            empty = this.empty();
+			            if (empty) {
+			              this.Events.trigger("empty");
+			            }
+			            if (reservoir === 0) {
+			              this.Events.trigger("depleted", empty);
+			            }
+			            this._run(index, next, wait);
+			            return this.Promise.resolve(options.weight);
+			          } else {
+			            return this.Promise.resolve(null);
+			          }
+			        });
+			      });
+			    }
+
+			    _drainAll(capacity, total = 0) {
+			      return this._drainOne(capacity).then((drained) => {
+			        var newCapacity;
+			        if (drained != null) {
+			          newCapacity = capacity != null ? capacity - drained : capacity;
+			          return this._drainAll(newCapacity, total + drained);
+			        } else {
+			          return this.Promise.resolve(total);
+			        }
+			      }).catch((e) => {
+			        return this.Events.trigger("error", e);
+			      });
+			    }
+
+			    _dropAllQueued(message) {
+			      return this._queues.shiftAll(function(job) {
+			        return job.doDrop({message});
+			      });
+			    }
+
+			    stop(options = {}) {
+			      var done, waitForExecuting;
+			      options = parser$5.load(options, this.stopDefaults);
+			      waitForExecuting = (at) => {
+			        var finished;
+			        finished = () => {
+			          var counts;
+			          counts = this._states.counts;
+			          return (counts[0] + counts[1] + counts[2] + counts[3]) === at;
+			        };
+			        return new this.Promise((resolve, reject) => {
+			          if (finished()) {
+			            return resolve();
+			          } else {
+			            return this.on("done", () => {
+			              if (finished()) {
+			                this.removeAllListeners("done");
+			                return resolve();
+			              }
+			            });
+			          }
+			        });
+			      };
+			      done = options.dropWaitingJobs ? (this._run = function(index, next) {
+			        return next.doDrop({
+			          message: options.dropErrorMessage
+			        });
+			      }, this._drainOne = () => {
+			        return this.Promise.resolve(null);
+			      }, this._registerLock.schedule(() => {
+			        return this._submitLock.schedule(() => {
+			          var k, ref, v;
+			          ref = this._scheduled;
+			          for (k in ref) {
+			            v = ref[k];
+			            if (this.jobStatus(v.job.options.id) === "RUNNING") {
+			              clearTimeout(v.timeout);
+			              clearTimeout(v.expiration);
+			              v.job.doDrop({
+			                message: options.dropErrorMessage
+			              });
+			            }
+			          }
+			          this._dropAllQueued(options.dropErrorMessage);
+			          return waitForExecuting(0);
+			        });
+			      })) : this.schedule({
+			        priority: NUM_PRIORITIES$1 - 1,
+			        weight: 0
+			      }, () => {
+			        return waitForExecuting(1);
+			      });
+			      this._receive = function(job) {
+			        return job._reject(new Bottleneck.prototype.BottleneckError(options.enqueueErrorMessage));
+			      };
+			      this.stop = () => {
+			        return this.Promise.reject(new Bottleneck.prototype.BottleneckError("stop() has already been called"));
+			      };
+			      return done;
+			    }
+
+			    async _addToQueue(job) {
+			      var args, blocked, error, options, reachedHWM, shifted, strategy;
+			      ({args, options} = job);
+			      try {
+			        ({reachedHWM, blocked, strategy} = (await this._store.__submit__(this.queued(), options.weight)));
+			      } catch (error1) {
+			        error = error1;
+			        this.Events.trigger("debug", `Could not queue ${options.id}`, {args, options, error});
+			        job.doDrop({error});
+			        return false;
+			      }
+			      if (blocked) {
+			        job.doDrop();
+			        return true;
+			      } else if (reachedHWM) {
+			        shifted = strategy === Bottleneck.prototype.strategy.LEAK ? this._queues.shiftLastFrom(options.priority) : strategy === Bottleneck.prototype.strategy.OVERFLOW_PRIORITY ? this._queues.shiftLastFrom(options.priority + 1) : strategy === Bottleneck.prototype.strategy.OVERFLOW ? job : void 0;
+			        if (shifted != null) {
+			          shifted.doDrop();
+			        }
+			        if ((shifted == null) || strategy === Bottleneck.prototype.strategy.OVERFLOW) {
+			          if (shifted == null) {
+			            job.doDrop();
+			          }
+			          return reachedHWM;
+			        }
+			      }
+			      job.doQueue(reachedHWM, blocked);
+			      this._queues.push(job);
+			      await this._drainAll();
+			      return reachedHWM;
+			    }
+
+			    _receive(job) {
+			      if (this._states.jobStatus(job.options.id) != null) {
+			        job._reject(new Bottleneck.prototype.BottleneckError(`A job with the same id already exists (id=${job.options.id})`));
+			        return false;
+			      } else {
+			        job.doReceive();
+			        return this._submitLock.schedule(this._addToQueue, job);
+			      }
+			    }
+
+			    submit(...args) {
+			      var cb, fn, job, options, ref, ref1, task;
+			      if (typeof args[0] === "function") {
+			        ref = args, [fn, ...args] = ref, [cb] = splice.call(args, -1);
+			        options = parser$5.load({}, this.jobDefaults);
+			      } else {
+			        ref1 = args, [options, fn, ...args] = ref1, [cb] = splice.call(args, -1);
+			        options = parser$5.load(options, this.jobDefaults);
+			      }
+			      task = (...args) => {
+			        return new this.Promise(function(resolve, reject) {
+			          return fn(...args, function(...args) {
+			            return (args[0] != null ? reject : resolve)(args);
+			          });
+			        });
+			      };
+			      job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
+			      job.promise.then(function(args) {
+			        return typeof cb === "function" ? cb(...args) : void 0;
+			      }).catch(function(args) {
+			        if (Array.isArray(args)) {
+			          return typeof cb === "function" ? cb(...args) : void 0;
+			        } else {
+			          return typeof cb === "function" ? cb(args) : void 0;
+			        }
+			      });
+			      return this._receive(job);
+			    }
+
+			    schedule(...args) {
+			      var job, options, task;
+			      if (typeof args[0] === "function") {
+			        [task, ...args] = args;
+			        options = {};
+			      } else {
+			        [options, task, ...args] = args;
+			      }
+			      job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
+			      this._receive(job);
+			      return job.promise;
+			    }
+
+			    wrap(fn) {
+			      var schedule, wrapped;
+			      schedule = this.schedule.bind(this);
+			      wrapped = function(...args) {
+			        return schedule(fn.bind(this), ...args);
+			      };
+			      wrapped.withOptions = function(options, ...args) {
+			        return schedule(options, fn, ...args);
+			      };
+			      return wrapped;
+			    }
+
+			    async updateSettings(options = {}) {
+			      await this._store.__updateSettings__(parser$5.overwrite(options, this.storeDefaults));
+			      parser$5.overwrite(options, this.instanceDefaults, this);
+			      return this;
+			    }
+
+			    currentReservoir() {
+			      return this._store.__currentReservoir__();
+			    }
+
+			    incrementReservoir(incr = 0) {
+			      return this._store.__incrementReservoir__(incr);
+			    }
+
+			  }
+			  Bottleneck.default = Bottleneck;
+
+			  Bottleneck.Events = Events$4;
+
+			  Bottleneck.version = Bottleneck.prototype.version = require$$8.version;
+
+			  Bottleneck.strategy = Bottleneck.prototype.strategy = {
+			    LEAK: 1,
+			    OVERFLOW: 2,
+			    OVERFLOW_PRIORITY: 4,
+			    BLOCK: 3
+			  };
+
+			  Bottleneck.BottleneckError = Bottleneck.prototype.BottleneckError = BottleneckError_1;
+
+			  Bottleneck.Group = Bottleneck.prototype.Group = Group_1;
+
+			  Bottleneck.RedisConnection = Bottleneck.prototype.RedisConnection = require$$2;
+
+			  Bottleneck.IORedisConnection = Bottleneck.prototype.IORedisConnection = require$$3;
+
+			  Bottleneck.Batcher = Bottleneck.prototype.Batcher = Batcher_1;
+
+			  Bottleneck.prototype.jobDefaults = {
+			    priority: DEFAULT_PRIORITY$1,
+			    weight: 1,
+			    expiration: null,
+			    id: "<no-id>"
+			  };
+
+			  Bottleneck.prototype.storeDefaults = {
+			    maxConcurrent: null,
+			    minTime: 0,
+			    highWater: null,
+			    strategy: Bottleneck.prototype.strategy.LEAK,
+			    penalty: null,
+			    reservoir: null,
+			    reservoirRefreshInterval: null,
+			    reservoirRefreshAmount: null,
+			    reservoirIncreaseInterval: null,
+			    reservoirIncreaseAmount: null,
+			    reservoirIncreaseMaximum: null
+			  };
+
+			  Bottleneck.prototype.localStoreDefaults = {
+			    Promise: Promise,
+			    timeout: null,
+			    heartbeatInterval: 250
+			  };
+
+			  Bottleneck.prototype.redisStoreDefaults = {
+			    Promise: Promise,
+			    timeout: null,
+			    heartbeatInterval: 5000,
+			    clientTimeout: 10000,
+			    Redis: null,
+			    clientOptions: {},
+			    clusterNodes: null,
+			    clearDatastore: false,
+			    connection: null
+			  };
+
+			  Bottleneck.prototype.instanceDefaults = {
+			    datastore: "local",
+			    connection: null,
+			    id: "<no-id>",
+			    rejectOnDrop: true,
+			    trackDoneStatus: false,
+			    Promise: Promise
+			  };
+
+			  Bottleneck.prototype.stopDefaults = {
+			    enqueueErrorMessage: "This limiter has been stopped and cannot accept new jobs.",
+			    dropWaitingJobs: true,
+			    dropErrorMessage: "This limiter has been stopped."
+			  };
+
+			  return Bottleneck;
+
+			}).call(commonjsGlobal$1);
+
+			var Bottleneck_1 = Bottleneck;
+
+			var lib = Bottleneck_1;
+
+			return lib;
+
+		}))); 
+	} (light$1));
+	return light$1.exports;
+}
+
+var lightExports = requireLight();
+var BottleneckLight = /*@__PURE__*/getDefaultExportFromCjs(lightExports);
+
+// pkg/dist-src/version.js
+var VERSION$1 = "0.0.0-development";
+
+// pkg/dist-src/error-request.js
+function isRequestError(error) {
+  return error.request !== void 0;
+}
+async function errorRequest(state, octokit, error, options) {
+  if (!isRequestError(error) || !error?.request.request) {
+    throw error;
+  }
+  if (error.status >= 400 && !state.doNotRetry.includes(error.status)) {
+    const retries = options.request.retries != null ? options.request.retries : state.retries;
+    const retryAfter = Math.pow((options.request.retryCount || 0) + 1, 2);
+    throw octokit.retry.retryRequest(error, retries, retryAfter);
+  }
+  throw error;
+}
+async function wrapRequest$1(state, octokit, request, options) {
+  const limiter = new BottleneckLight();
+  limiter.on("failed", function(error, info) {
+    const maxRetries = ~~error.request.request?.retries;
+    const after = ~~error.request.request?.retryAfter;
+    options.request.retryCount = info.retryCount + 1;
+    if (maxRetries > info.retryCount) {
+      return after * state.retryAfterBaseValue;
+    }
+  });
+  return limiter.schedule(
+    requestWithGraphqlErrorHandling.bind(null, state, octokit, request),
+    options
+  );
+}
+async function requestWithGraphqlErrorHandling(state, octokit, request, options) {
+  const response = await request(options);
+  if (response.data && response.data.errors && response.data.errors.length > 0 && /Something went wrong while executing your query/.test(
+    response.data.errors[0].message
+  )) {
+    const error = new RequestError(response.data.errors[0].message, 500, {
+      request: options,
+      response
+    });
+    return errorRequest(state, octokit, error, options);
+  }
+  return response;
+}
+
+// pkg/dist-src/index.js
+function retry(octokit, octokitOptions) {
+  const state = Object.assign(
+    {
+      enabled: true,
+      retryAfterBaseValue: 1e3,
+      doNotRetry: [400, 401, 403, 404, 410, 422, 451],
+      retries: 3
+    },
+    octokitOptions.retry
+  );
+  const retryPlugin = {
+    retry: {
+      retryRequest: (error, retries, retryAfter) => {
+        error.request.request = Object.assign({}, error.request.request, {
+          retries,
+          retryAfter
+        });
+        return error;
+      }
+    }
+  };
+  if (state.enabled) {
+    octokit.hook.error("request", errorRequest.bind(null, state, retryPlugin));
+    octokit.hook.wrap("request", wrapRequest$1.bind(null, state, retryPlugin));
+  }
+  return retryPlugin;
+}
+retry.VERSION = VERSION$1;
+
+// pkg/dist-src/index.js
+
+// pkg/dist-src/version.js
+var VERSION = "0.0.0-development";
+
+// pkg/dist-src/wrap-request.js
+var noop = () => Promise.resolve();
+function wrapRequest(state, request, options) {
+  return state.retryLimiter.schedule(doRequest, state, request, options);
+}
+async function doRequest(state, request, options) {
+  const { pathname } = new URL(options.url, "http://github.test");
+  const isAuth = isAuthRequest(options.method, pathname);
+  const isWrite = !isAuth && options.method !== "GET" && options.method !== "HEAD";
+  const isSearch = options.method === "GET" && pathname.startsWith("/search/");
+  const isGraphQL = pathname.startsWith("/graphql");
+  const retryCount = ~~request.retryCount;
+  const jobOptions = retryCount > 0 ? { priority: 0, weight: 0 } : {};
+  if (state.clustering) {
+    jobOptions.expiration = 1e3 * 60;
+  }
+  if (isWrite || isGraphQL) {
+    await state.write.key(state.id).schedule(jobOptions, noop);
+  }
+  if (isWrite && state.triggersNotification(pathname)) {
+    await state.notifications.key(state.id).schedule(jobOptions, noop);
+  }
+  if (isSearch) {
+    await state.search.key(state.id).schedule(jobOptions, noop);
+  }
+  const req = (isAuth ? state.auth : state.global).key(state.id).schedule(jobOptions, request, options);
+  if (isGraphQL) {
+    const res = await req;
+    if (res.data.errors != null && res.data.errors.some((error) => error.type === "RATE_LIMITED")) {
+      const error = Object.assign(new Error("GraphQL Rate Limit Exceeded"), {
+        response: res,
+        data: res.data
+      });
+      throw error;
+    }
+  }
+  return req;
+}
+function isAuthRequest(method, pathname) {
+  return method === "PATCH" && // https://docs.github.com/en/rest/apps/apps?apiVersion=2022-11-28#create-a-scoped-access-token
+  /^\/applications\/[^/]+\/token\/scoped$/.test(pathname) || method === "POST" && // https://docs.github.com/en/rest/apps/oauth-applications?apiVersion=2022-11-28#reset-a-token
+  (/^\/applications\/[^/]+\/token$/.test(pathname) || // https://docs.github.com/en/rest/apps/apps?apiVersion=2022-11-28#create-an-installation-access-token-for-an-app
+  /^\/app\/installations\/[^/]+\/access_tokens$/.test(pathname) || // https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
+  pathname === "/login/oauth/access_token");
+}
+
+// pkg/dist-src/generated/triggers-notification-paths.js
+var triggers_notification_paths_default = [
+  "/orgs/{org}/invitations",
+  "/orgs/{org}/invitations/{invitation_id}",
+  "/orgs/{org}/teams/{team_slug}/discussions",
+  "/orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
+  "/repos/{owner}/{repo}/collaborators/{username}",
+  "/repos/{owner}/{repo}/commits/{commit_sha}/comments",
+  "/repos/{owner}/{repo}/issues",
+  "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+  "/repos/{owner}/{repo}/issues/{issue_number}/sub_issue",
+  "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority",
+  "/repos/{owner}/{repo}/pulls",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/comments",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/merge",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+  "/repos/{owner}/{repo}/releases",
+  "/teams/{team_id}/discussions",
+  "/teams/{team_id}/discussions/{discussion_number}/comments"
+];
+
+// pkg/dist-src/route-matcher.js
+function routeMatcher(paths) {
+  const regexes = paths.map(
+    (path) => path.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
+  );
+  const regex2 = `^(?:${regexes.map((r) => `(?:${r})`).join("|")})[^/]*$`;
+  return new RegExp(regex2, "i");
+}
+
+// pkg/dist-src/index.js
+var regex = routeMatcher(triggers_notification_paths_default);
+var triggersNotification = regex.test.bind(regex);
+var groups = {};
+var createGroups = function(Bottleneck, common) {
+  groups.global = new Bottleneck.Group({
+    id: "octokit-global",
+    maxConcurrent: 10,
+    ...common
+  });
+  groups.auth = new Bottleneck.Group({
+    id: "octokit-auth",
+    maxConcurrent: 1,
+    ...common
+  });
+  groups.search = new Bottleneck.Group({
+    id: "octokit-search",
+    maxConcurrent: 1,
+    minTime: 2e3,
+    ...common
+  });
+  groups.write = new Bottleneck.Group({
+    id: "octokit-write",
+    maxConcurrent: 1,
+    minTime: 1e3,
+    ...common
+  });
+  groups.notifications = new Bottleneck.Group({
+    id: "octokit-notifications",
+    maxConcurrent: 1,
+    minTime: 3e3,
+    ...common
+  });
+};
+function throttling(octokit, octokitOptions) {
+  const {
+    enabled = true,
+    Bottleneck = BottleneckLight,
+    id = "no-id",
+    timeout = 1e3 * 60 * 2,
+    // Redis TTL: 2 minutes
+    connection
+  } = octokitOptions.throttle || {};
+  if (!enabled) {
+    return {};
+  }
+  const common = { timeout };
+  if (typeof connection !== "undefined") {
+    common.connection = connection;
+  }
+  const state = Object.assign(
+    {
+      clustering: connection != null,
+      triggersNotification,
+      fallbackSecondaryRateRetryAfter: 60,
+      retryAfterBaseValue: 1e3,
+      id
+    },
+    octokitOptions.throttle
+  );
+  if (typeof state.onSecondaryRateLimit !== "function" || typeof state.onRateLimit !== "function") {
+    throw new Error(`octokit/plugin-throttling error:
+        You must pass the onSecondaryRateLimit and onRateLimit error handlers.
+        See https://octokit.github.io/rest.js/#throttling
+
+        const octokit = new Octokit({
+          throttle: {
+            onSecondaryRateLimit: (retryAfter, options) => {/* ... */},
+            onRateLimit: (retryAfter, options) => {/* ... */}
+          }
+        })
+    `);
+  }
+  let initialized = false;
+  const initializeBottleneck = () => {
+    if (initialized) {
+      return;
+    }
+    initialized = true;
+    if (groups.global == null) {
+      createGroups(Bottleneck, common);
+    }
+    state.global = state.global ?? groups.global;
+    state.auth = state.auth ?? groups.auth;
+    state.search = state.search ?? groups.search;
+    state.write = state.write ?? groups.write;
+    state.notifications = state.notifications ?? groups.notifications;
+    state.retryLimiter = state.retryLimiter ?? new Bottleneck();
+    const events = {};
+    const emitter = new Bottleneck.Events(events);
+    events.on("secondary-limit", state.onSecondaryRateLimit);
+    events.on("rate-limit", state.onRateLimit);
+    events.on(
+      "error",
+      (e) => octokit.log.warn("Error in throttling-plugin limit handler", e)
+    );
+    state.retryLimiter.on("failed", async function(error, info) {
+      const [state2, request, options] = info.args;
+      const { pathname } = new URL(options.url, "http://github.test");
+      const shouldRetryGraphQL = pathname.startsWith("/graphql") && error.status !== 401;
+      if (!(shouldRetryGraphQL || error.status === 403 || error.status === 429)) {
+        return;
+      }
+      const retryCount = ~~request.retryCount;
+      request.retryCount = retryCount;
+      options.request.retryCount = retryCount;
+      const { wantRetry, retryAfter = 0 } = await (async function() {
+        if (/\bsecondary rate\b/i.test(error.message)) {
+          const retryAfter2 = Number(error.response.headers["retry-after"]) || state2.fallbackSecondaryRateRetryAfter;
+          const wantRetry2 = await emitter.trigger(
+            "secondary-limit",
+            retryAfter2,
+            options,
+            octokit,
+            retryCount
+          );
+          return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
+        }
+        if (error.response.headers != null && error.response.headers["x-ratelimit-remaining"] === "0" || (error.response.data?.errors ?? []).some(
+          (error2) => error2.type === "RATE_LIMITED"
+        )) {
+          const rateLimitReset = new Date(
+            ~~error.response.headers["x-ratelimit-reset"] * 1e3
+          ).getTime();
+          const retryAfter2 = Math.max(
+            // Add one second so we retry _after_ the reset time
+            // https://docs.github.com/en/rest/overview/resources-in-the-rest-api?apiVersion=2022-11-28#exceeding-the-rate-limit
+            Math.ceil((rateLimitReset - Date.now()) / 1e3) + 1,
+            0
+          );
+          const wantRetry2 = await emitter.trigger(
+            "rate-limit",
+            retryAfter2,
+            options,
+            octokit,
+            retryCount
+          );
+          return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
+        }
+        return {};
+      })();
+      if (wantRetry) {
+        request.retryCount++;
+        return retryAfter * state2.retryAfterBaseValue;
+      }
+    });
+  };
+  octokit.hook.wrap("request", (request, options) => {
+    initializeBottleneck();
+    return wrapRequest(state, request, options);
+  });
+  return {};
+}
+throttling.VERSION = VERSION;
+throttling.triggersNotification = triggersNotification;
+
+/** Rate-limit waits accepted per request before giving up. */
+const RATE_LIMIT_RETRIES = 2;
+/** `baseUrl` defaults to GITHUB_API_URL (read by @actions/github at import). */
+function createGitHubClient(token, options = {}) {
+    return getOctokit(token, {
+        ...(options.baseUrl && { baseUrl: options.baseUrl }),
+        throttle: {
+            onRateLimit: (after, options, _octokit, count) => waitOut("rate limit", after, options, count),
+            onSecondaryRateLimit: (after, options, _octokit, count) => waitOut("secondary rate limit", after, options, count),
+        },
+    }, retry, throttling);
+}
+function waitOut(kind, after, options, count) {
+    if (count >= RATE_LIMIT_RETRIES) {
+        warning(`GitHub's ${kind} hit ${options.method} ${options.url} again; giving up on it`);
+        return false;
+    }
+    info(`GitHub's ${kind} on ${options.method} ${options.url}: retrying in ${after} s`);
+    return true;
+}
+
 /** The branch lock updates go to in `pull-request` mode. */
 const LOCK_BRANCH = "hubmerge/lock-update";
+/** Attempts at one commit when the branch keeps moving (parallel matrix jobs all lock at the end). */
+const ATTEMPTS = 6;
 /**
  * Commits the lockfile through the Git Data API (blob → tree → commit → ref), so no checkout is
- * needed and the commit is verified. Commits made with GITHUB_TOKEN start no workflow runs, and
- * the `[skip ci]` marker stops runs for other tokens, so a lock commit cannot loop.
+ * needed and the commit is verified. Each attempt re-reads the file at the branch head and lets
+ * `update` merge this run's entries into it; a ref that moved meanwhile (422) means "again". Commits
+ * made with GITHUB_TOKEN start no workflow runs, and `[skip ci]` stops runs for other tokens.
+ * Every GitHub error becomes a HubmergeError that says which permission is missing.
  */
 async function commitLockfile(input) {
     if (input.mode === "commit")
-        return { commitSha: await commitOnBranch(input, input.branch, false) };
-    const base = await headOf(input, input.branch);
-    const existing = await headOf(input, LOCK_BRANCH).catch(() => undefined);
-    if (existing === undefined) {
-        await input.github.rest.git.createRef({ ...input.repo, ref: `refs/heads/${LOCK_BRANCH}`, sha: base });
-    }
-    else {
-        // Start the update branch afresh from the base branch: it only ever holds the latest lock.
-        await input.github.rest.git.updateRef({
-            ...input.repo,
-            ref: `heads/${LOCK_BRANCH}`,
-            sha: base,
-            force: true,
-        });
-    }
-    const commitSha = await commitOnBranch(input, LOCK_BRANCH, true);
-    const open = await input.github.rest.pulls.list({
+        return commitOnBranch(input, input.branch);
+    const open = await call(input.branch, "list the lock pull requests", () => input.github.rest.pulls.list({
         ...input.repo,
         head: `${input.repo.owner}:${LOCK_BRANCH}`,
         base: input.branch,
         state: "open",
-    });
+    }));
+    // An open lock pull request collects every run's entries until it is merged; otherwise the
+    // update branch starts afresh from the base branch, so it never carries a merged PR's history.
+    if (open.data[0] === undefined)
+        await resetLockBranch(input);
+    const result = await commitOnBranch(input, LOCK_BRANCH);
     const url = open.data[0]?.html_url ??
-        (await input.github.rest.pulls.create({
+        (await call(input.branch, "open the lock pull request", () => input.github.rest.pulls.create({
             ...input.repo,
             head: LOCK_BRANCH,
             base: input.branch,
             title: "hubmerge: update lockfile",
             body: "The merged models were published; this records the source revisions they were built from.",
-        })).data.html_url;
-    return { commitSha, pullRequestUrl: url };
+        }))).data.html_url;
+    return { ...result, pullRequestUrl: url };
+}
+async function resetLockBranch(input) {
+    const base = await headOf(input, input.branch);
+    const existing = await headOf(input, LOCK_BRANCH).catch(() => undefined);
+    await call(LOCK_BRANCH, "point the lock branch at the base branch", () => existing === undefined
+        ? input.github.rest.git.createRef({ ...input.repo, ref: `refs/heads/${LOCK_BRANCH}`, sha: base })
+        : input.github.rest.git.updateRef({
+            ...input.repo,
+            ref: `heads/${LOCK_BRANCH}`,
+            sha: base,
+            force: true,
+        }));
 }
 /** One commit on top of the branch head; if the branch moved meanwhile, rebuilt on the new head. */
-async function commitOnBranch(input, branch, force) {
+async function commitOnBranch(input, branch) {
     const { github, repo } = input;
-    for (let attempt = 1; attempt <= 3; attempt++) {
+    for (let attempt = 1;; attempt++) {
         const parent = await headOf(input, branch);
-        const parentCommit = await github.rest.git.getCommit({ ...repo, commit_sha: parent });
-        const blob = await github.rest.git.createBlob({ ...repo, content: input.content, encoding: "utf-8" });
-        const tree = await github.rest.git.createTree({
+        const current = await fileAt(input, branch, parent);
+        const content = input.update(current);
+        if (content === undefined)
+            return { content: current };
+        const parentCommit = await call(branch, "read the branch head commit", () => github.rest.git.getCommit({ ...repo, commit_sha: parent }));
+        const blob = await call(branch, "create the lockfile blob", () => github.rest.git.createBlob({ ...repo, content, encoding: "utf-8" }));
+        const tree = await call(branch, "create the tree", () => github.rest.git.createTree({
             ...repo,
             base_tree: parentCommit.data.tree.sha,
             tree: [{ path: input.path, mode: "100644", type: "blob", sha: blob.data.sha }],
-        });
-        const commit = await github.rest.git.createCommit({
+        }));
+        const commit = await call(branch, "create the commit", () => github.rest.git.createCommit({
             ...repo,
             message: `${input.message}\n\n[skip ci]`,
             tree: tree.data.sha,
             parents: [parent],
-        });
+        }));
         try {
-            await github.rest.git.updateRef({ ...repo, ref: `heads/${branch}`, sha: commit.data.sha, force });
-            return commit.data.sha;
+            await github.rest.git.updateRef({ ...repo, ref: `heads/${branch}`, sha: commit.data.sha });
+            return { commitSha: commit.data.sha, content };
         }
         catch (error) {
-            if (error.status !== 422 || attempt === 3)
-                throw wrap(error, branch);
+            // 422: not a fast-forward, i.e. another run committed first; merge into its lockfile instead.
+            if (statusOf$1(error) !== 422 || attempt >= ATTEMPTS)
+                throw wrap(error, branch, "move the branch");
         }
     }
-    throw new HubmergeError("E_INTERNAL", "unreachable");
 }
 async function headOf(input, branch) {
-    const ref = await input.github.rest.git.getRef({ ...input.repo, ref: `heads/${branch}` });
+    const ref = await call(branch, "read the branch head", () => input.github.rest.git.getRef({ ...input.repo, ref: `heads/${branch}` }));
     return ref.data.object.sha;
 }
-function wrap(error, branch) {
-    return new HubmergeError("E_NETWORK", `could not update ${branch} with the lockfile: ${error.message}`, {
-        hint: "give the workflow `permissions: contents: write`, or set lock-update: pull-request for protected branches",
+/** The lockfile's text at a commit, or undefined when the commit has none. */
+async function fileAt(input, branch, commit) {
+    try {
+        const { data } = await input.github.rest.repos.getContent({
+            ...input.repo,
+            path: input.path,
+            ref: commit,
+        });
+        if (Array.isArray(data) || data.type !== "file" || !("content" in data)) {
+            throw new HubmergeError("E_USAGE", `${input.path} on ${branch} is not a file`, {
+                hint: `remove what is at ${input.path} on ${branch}: the lockfile goes there`,
+            });
+        }
+        return Buffer.from(data.content, "base64").toString("utf8");
+    }
+    catch (error) {
+        if (error instanceof HubmergeError)
+            throw error;
+        if (statusOf$1(error) === 404)
+            return undefined;
+        throw wrap(error, branch, `read ${input.path}`);
+    }
+}
+async function call(branch, what, request) {
+    try {
+        return await request();
+    }
+    catch (error) {
+        throw wrap(error, branch, what);
+    }
+}
+function statusOf$1(error) {
+    const status = error?.status;
+    return typeof status === "number" ? status : undefined;
+}
+/** A GitHub failure as a HubmergeError: permissions are the usual cause, so the hint names them. */
+function wrap(error, branch, what) {
+    if (error instanceof HubmergeError)
+        return error;
+    const status = statusOf$1(error);
+    const reason = error?.message?.split("\n")[0] ?? String(error);
+    const permission = status === 403 || status === 404;
+    return new HubmergeError(permission ? "E_USAGE" : "E_NETWORK", `could not ${what} on ${branch} for the lockfile${status ? ` (HTTP ${status})` : ""}: ${reason}`, {
+        hint: permission
+            ? "give the job that commits the lock `permissions: contents: write` (and `pull-requests: write` for " +
+                "lock-update: pull-request), or set lock-update: pull-request for protected branches"
+            : "GitHub failed after retries: re-run the job; the published models stay, and the lock is recomputed",
         cause: error,
     });
 }
 
-/** Sizes for people: decimal units, one decimal place. */
-function formatBytes(bytes) {
-    const units = ["B", "kB", "MB", "GB", "TB"];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1000 && unit < units.length - 1) {
-        value /= 1000;
-        unit++;
+/**
+ * This run's entries merged into a lockfile text: every other manifest's entry stays as the text
+ * has it. Undefined when the text already says exactly this.
+ */
+function mergeLockEntries(current, entries) {
+    const lock = current === undefined ? emptyLockfile() : parseLockfile(current);
+    const next = serializeLockfile({ version: 1, manifests: { ...lock.manifests, ...entries } });
+    return next === current ? undefined : next;
+}
+/**
+ * Records this run's lock entries. Matrix jobs apply in parallel from one checkout, so the lock is
+ * never written from the checkout's copy: each commit re-reads the lockfile at the branch head and
+ * merges in only this run's entries (lock-commit.ts retries when the branch moved). With
+ * lock-update: none, the workspace copy is updated the same way. Returns a line for the log.
+ */
+async function recordLock(inputs, entries, published) {
+    if (inputs.lockUpdate === "none") {
+        const text = mergeLockEntries(await readLocal(), entries);
+        if (text !== undefined)
+            await writeFileAtomic(LOCKFILE_NAME, text);
+        return `lockfile updated in the workspace only (lock-update: none)`;
     }
-    return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+    if (!inputs.githubToken) {
+        throw new HubmergeError("E_USAGE", "lock-update needs github-token", {
+            hint: "pass github-token, or set lock-update: none",
+        });
+    }
+    const branch = context.ref.startsWith("refs/heads/") ? context.ref.slice("refs/heads/".length) : "main";
+    const outcome = await commitLockfile({
+        github: createGitHubClient(inputs.githubToken),
+        repo: context.repo,
+        branch,
+        path: LOCKFILE_NAME,
+        update: (current) => mergeLockEntries(current, entries),
+        message: `hubmerge: lock ${published.join(", ")}`,
+        mode: inputs.lockUpdate,
+    });
+    // Later steps of the job read the lockfile from the workspace: give them what the branch holds.
+    if (outcome.content !== undefined)
+        await writeFileAtomic(LOCKFILE_NAME, outcome.content);
+    const where = outcome.pullRequestUrl ? ` (${outcome.pullRequestUrl})` : "";
+    return outcome.commitSha
+        ? `lockfile committed as ${outcome.commitSha}${where}`
+        : `the lockfile on ${branch} already records this run${where}`;
+}
+async function readLocal() {
+    return readFile(LOCKFILE_NAME, "utf8").catch((error) => {
+        if (error.code === "ENOENT")
+            return undefined;
+        throw error;
+    });
 }
 
 /** The Markdown for the job summary and the PR comment: a table, then a section per manifest. */
@@ -41958,10 +46001,14 @@ function renderReport(mode, assessments, results = []) {
         }
         lines.push(`Why: ${a.decision.reasons.join("; ")}.`, "", "| source | locked | now |", "|---|---|---|");
         for (const [ref, now] of Object.entries(a.sources)) {
-            const locked = a.decision.sourceChanges[ref]?.[0];
-            lines.push(`| \`${ref}\` | ${sha(locked === undefined ? now : locked)} | ${sha(now)} |`);
+            lines.push(`| \`${ref}\` | ${lockedCell(a, ref, now)} | ${sha(now)} |`);
         }
         const result = results.find((r) => r.manifest === a.file);
+        if (result?.kernels)
+            lines.push("", `Merged on ${result.kernels}.`);
+        if (result?.unchanged) {
+            lines.push("", `The merge produced the bytes ${result.repo} already holds: no Hub commit was made.`);
+        }
         if (result?.error)
             lines.push("", `**Failed:** ${result.error}`);
         if (a.compat)
@@ -41973,7 +46020,9 @@ function statusOf(a, result) {
     if (a.error)
         return "❌ invalid";
     if (result)
-        return { published: "✅ published", "up-to-date": "up to date", failed: "❌ failed", skipped: "skipped" }[result.status];
+        return result.unchanged
+            ? "✅ unchanged (no commit)"
+            : { published: "✅ published", "up-to-date": "up to date", failed: "❌ failed", skipped: "skipped" }[result.status];
     if (!a.decision?.needed)
         return "up to date";
     if (a.compat?.blocking)
@@ -41988,6 +46037,16 @@ function repoOf(a, result) {
 }
 function size(bytes) {
     return bytes === undefined ? "—" : formatBytes(bytes);
+}
+/** A source never locked (new manifest, or new to it) has no locked sha: it says so. */
+function lockedCell(a, ref, now) {
+    const change = a.decision.sourceChanges[ref];
+    if (change)
+        return sha(change[0]);
+    const entry = a.lockedSources;
+    if (entry === undefined)
+        return "— (not locked yet)";
+    return ref in entry ? sha(now) : "— (new source)";
 }
 function sha(value) {
     if (value === undefined || value === null)
@@ -42041,14 +46100,27 @@ async function run() {
     process.once("SIGTERM", cancel);
     try {
         const inputs = readInputs();
-        const intent = decideIntent(inputs.mode, { name: context.eventName, payload: context.payload });
+        const intent = decideIntent(inputs.mode, {
+            name: context.eventName,
+            payload: context.payload,
+            ref: context.ref,
+        });
+        if (intent.mode === "apply")
+            requireApplyInputs(inputs);
         const workspace = process.env["GITHUB_WORKSPACE"] ?? process.cwd();
         process.chdir(workspace); // manifests, errors and cards all speak in repo-relative paths
+        exposeWebgpu(workspace, inputs.webgpuPath);
         const session = hubSession({ hubUrl: inputs.hubUrl, ...(inputs.hfToken ? { token: inputs.hfToken } : {}) }, {
             signal: controller.signal,
+            workspace, // a pull request's local models may not read the runner's files (issue 13)
         });
         const lock = await readLockfile(LOCKFILE_NAME);
-        const files = await selectManifests(await discoverManifests(workspace, inputs.manifests), inputs.only, intent);
+        const found = await discoverManifests(workspace, inputs.manifests);
+        if (found.length === 0) {
+            warning(`no manifest matches ${JSON.stringify(inputs.manifests)}: nothing to ${intent.mode}. ` +
+                "Set the manifests input to the glob(s) of your merge manifests (one per line).");
+        }
+        const files = await selectManifests(found, inputs.only, intent);
         info(`${files.length} manifest(s): ${files.join(", ")}`);
         const assessments = [];
         for (const file of files) {
@@ -42063,7 +46135,7 @@ async function run() {
         if (intent.mode === "plan")
             await plan(inputs, intent, assessments);
         else
-            await apply(inputs, session, lock, assessments, controller.signal);
+            await apply(inputs, session, assessments, controller.signal);
     }
     catch (error) {
         setFailed(error instanceof HubmergeError ? error.format() : String(error?.stack ?? error));
@@ -42077,9 +46149,7 @@ async function plan(inputs, intent, assessments) {
     const report = renderReport("plan", assessments);
     await publishReport(report);
     if (intent.pullRequest !== undefined && inputs.githubToken) {
-        const github = getOctokit(inputs.githubToken);
-        const comment = await upsertPlanComment(github, context.repo, intent.pullRequest, report);
-        info(`${comment.created ? "posted" : "updated"} the plan comment on #${intent.pullRequest}`);
+        await commentPlan(inputs.githubToken, intent.pullRequest, report);
     }
     const blocked = assessments.filter((a) => a.compat?.blocking && !a.manifest?.hubmerge.allowIncompatible);
     const invalid = assessments.filter((a) => a.error);
@@ -42087,12 +46157,31 @@ async function plan(inputs, intent, assessments) {
         setFailed(`${invalid.length} manifest(s) with errors, ${blocked.length} with incompatible models: see the job summary`);
     }
 }
-async function apply(inputs, session, lock, assessments, signal) {
+/**
+ * The comment repeats the job summary, which is already written: when GitHub refuses it (a fork's
+ * pull request gets a read-only token), the plan still stands, so this is a warning, not a failure.
+ */
+async function commentPlan(token, pullRequest, report) {
+    try {
+        const comment = await upsertPlanComment(createGitHubClient(token), context.repo, pullRequest, report);
+        info(`${comment.created ? "posted" : "updated"} the plan comment on #${pullRequest}`);
+    }
+    catch (error) {
+        const status = error.status;
+        if (typeof status !== "number")
+            throw error;
+        const reason = error.message.split("\n")[0];
+        warning(`could not comment on pull request #${pullRequest} (HTTP ${status}: ${reason}); the plan is in the job ` +
+            "summary. Pull requests from forks get a read-only token: comment from a workflow_run workflow " +
+            "instead (docs/workflows/plan-comment.yml), or give the job `permissions: pull-requests: write`.");
+    }
+}
+async function apply(inputs, session, assessments, signal) {
     const tempDir = join(process.env["RUNNER_TEMP"] ?? join(process.cwd(), ".hubmerge-tmp"), `hubmerge-${process.pid}`);
     await mkdir(tempDir, { recursive: true });
     saveState(TEMP_DIR_STATE, tempDir);
     const results = [];
-    const updated = { version: 1, manifests: { ...lock.manifests } };
+    const entries = {};
     try {
         for (const a of assessments) {
             if (a.error || !a.decision?.needed) {
@@ -42113,41 +46202,44 @@ async function apply(inputs, session, lock, assessments, signal) {
             });
             results.push(result);
             if (entry)
-                updated.manifests[a.file] = entry;
+                entries[a.file] = entry;
+            const gpuWarning = inputs.backend === "auto" && result.kernels && gpuFallbackWarning(result.kernels);
+            if (gpuWarning)
+                warning(gpuWarning, { file: a.file });
         }
     }
     finally {
         await rm(tempDir, { recursive: true, force: true });
     }
-    if (serializeLockfile(updated) !== serializeLockfile(lock))
-        await recordLock(inputs, updated, results);
+    // The models are on the Hub now: say so before the lock commit, which may still fail.
     setOutput("results", JSON.stringify(results));
+    const published = results.flatMap((r) => {
+        const output = r.status === "published" ? entries[r.manifest]?.output : undefined;
+        return output ? [output] : [];
+    });
+    await outputSubjects(attestationSubjects(published), dirname$1(tempDir));
     await publishReport(renderReport("apply", assessments, results));
     const failed = results.filter((r) => r.status === "failed");
     if (failed.length > 0)
         setFailed(`${failed.length} manifest(s) failed: ${failed.map((r) => r.manifest).join(", ")}`);
+    if (Object.keys(entries).length > 0)
+        await lockOrReport(inputs, entries, results);
 }
-/** Writes the lockfile in the workspace and records it on GitHub as the lock-update input says. */
-async function recordLock(inputs, lock, results) {
-    await writeLockfile(LOCKFILE_NAME, lock);
-    if (inputs.lockUpdate === "none")
-        return;
-    if (!inputs.githubToken)
-        throw new HubmergeError("E_USAGE", "lock-update needs github-token", {
-            hint: "pass github-token, or set lock-update: none",
-        });
+async function lockOrReport(inputs, entries, results) {
     const published = results.filter((r) => r.status === "published").map((r) => r.repo);
-    const branch = context.ref.startsWith("refs/heads/") ? context.ref.slice("refs/heads/".length) : "main";
-    const outcome = await commitLockfile({
-        github: getOctokit(inputs.githubToken),
-        repo: context.repo,
-        branch,
-        path: LOCKFILE_NAME,
-        content: serializeLockfile(lock),
-        message: `hubmerge: lock ${published.join(", ")}`,
-        mode: inputs.lockUpdate,
-    });
-    info(`lockfile committed as ${outcome.commitSha}${outcome.pullRequestUrl ? ` (${outcome.pullRequestUrl})` : ""}`);
+    try {
+        info(await recordLock(inputs, entries, published));
+    }
+    catch (error) {
+        if (!(error instanceof HubmergeError))
+            throw error;
+        await summary
+            .addRaw(`\n**The lockfile was not recorded:** ${error.message}\n\n` +
+            (error.hint ? `How to fix: ${error.hint}\n` : "") +
+            "\nThe models above were published; the next run re-merges them until the lock is recorded.\n")
+            .write();
+        setFailed(error.format());
+    }
 }
 /** Errors on the exact manifest lines (the runner shows 10 per step; the summary lists them all). */
 function annotate(assessments) {
@@ -42172,7 +46264,9 @@ function annotate(assessments) {
     }
 }
 async function publishReport(report) {
-    const path = join(process.env["RUNNER_TEMP"] ?? process.cwd(), "hubmerge-report.md");
+    const dir = process.env["RUNNER_TEMP"] ?? process.cwd();
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, "hubmerge-report.md");
     await writeFile(path, report);
     setOutput("report", path);
     await summary.addRaw(report).write();

@@ -1,4 +1,4 @@
-import { l as getState, T as TEMP_DIR_STATE } from './chunks/state.js';
+import { n as getState, T as TEMP_DIR_STATE } from './chunks/state.js';
 import { rm } from 'node:fs/promises';
 import 'os';
 import 'crypto';
@@ -33,7 +33,14 @@ import 'string_decoder';
 import 'child_process';
 import 'timers';
 
-/** The post step: removes what a cancelled or failed run left behind. */
-const tempDir = getState(TEMP_DIR_STATE);
-if (tempDir)
-    await rm(tempDir, { recursive: true, force: true });
+/**
+ * The post step: removes what a cancelled or failed run left behind. Exported as `run()`, like
+ * main.ts, so `@github/local-action` can run it; post-index.ts is the bundle's entry.
+ */
+async function run() {
+    const tempDir = getState(TEMP_DIR_STATE);
+    if (tempDir)
+        await rm(tempDir, { recursive: true, force: true });
+}
+
+await run();

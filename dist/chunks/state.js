@@ -189,6 +189,10 @@ function prepareKeyValueMessage(key, value) {
 
 var commonjsGlobal = typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : typeof global !== 'undefined' ? global : typeof self !== 'undefined' ? self : {};
 
+function getDefaultExportFromCjs (x) {
+	return x && x.__esModule && Object.prototype.hasOwnProperty.call(x, 'default') ? x['default'] : x;
+}
+
 var tunnel$1 = {};
 
 var hasRequiredTunnel$1;
@@ -29141,4 +29145,4 @@ function getState(name) {
 /** Saved by the main step, read by the post step. */
 const TEMP_DIR_STATE = "hubmerge-temp-dir";
 
-export { TEMP_DIR_STATE as T, requireUndici as a, endGroup as b, setSecret as c, debug as d, error as e, setOutput as f, getInput as g, setFailed as h, info as i, saveState as j, summary as k, getState as l, requireTunnel as r, startGroup as s, undiciExports as u, warning as w };
+export { TEMP_DIR_STATE as T, requireUndici as a, startGroup as b, endGroup as c, debug as d, error as e, setSecret as f, getInput as g, commonjsGlobal as h, info as i, getDefaultExportFromCjs as j, setFailed as k, saveState as l, summary as m, getState as n, requireTunnel as r, setOutput as s, undiciExports as u, warning as w };
