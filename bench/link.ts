@@ -166,7 +166,8 @@ export async function runLinkBench(
   let local: LinkChildResult;
   try {
     const localManifest = join(work, "local.yaml");
-    await writeFile(localManifest, MANIFEST(folders));
+    // Local models are named relative to the manifest (absolute paths are refused).
+    await writeFile(localManifest, MANIFEST(folders.map((folder) => `./${relative(work, folder)}`)));
     const common = { threads: options.threads, readAheadBytes: options.readAheadBytes };
     local = await runChild({ ...common, manifestPath: localManifest, out: join(work, "out-local") });
     log(`  measured: local folders (${local.seconds.toFixed(2)} s)`);

@@ -5,7 +5,7 @@
  */
 import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { runMerge, verifyMerge, type VerifyReport } from "../src/pipeline.js";
 import type { Row } from "./report.js";
 
@@ -21,9 +21,12 @@ export async function measureVerify(folders: string[], threads: number): Promise
       manifest,
       [
         "merge_method: dare_ties",
-        `base_model: ${base}`,
+        // Local models are named relative to the manifest (absolute paths are refused).
+        `base_model: ${relative(dir, base!)}`,
         "models:",
-        ...fineTunes.map((ft) => `  - {model: ${ft}, parameters: {weight: 0.5, density: 0.3}}`),
+        ...fineTunes.map(
+          (ft) => `  - {model: ${relative(dir, ft)}, parameters: {weight: 0.5, density: 0.3}}`,
+        ),
         "dtype: bfloat16",
         "hubmerge: {seed: 1}",
         "",

@@ -689,8 +689,10 @@ export async function assembleParts(
 
 /** An existing folder is read as one; anything else is a Hub reference. */
 async function openVerifyTarget(target: string, resolver: SourceResolver) {
-  const ref = parseModelRef(target, process.cwd());
-  return ref.kind === "local" ? LocalSource.open(ref.raw, ref.path!) : resolver(ref);
+  // A command-line argument, not a manifest entry: an absolute folder is fine here.
+  const folder = await stat(target).then((s) => s.isDirectory(), () => false);
+  if (folder) return LocalSource.open(target, resolve(target));
+  return resolver(parseModelRef(target, process.cwd()));
 }
 
 /** One merge of a file, as `planGraph` saw it: planned, or waiting for the merges it reads. */

@@ -277,6 +277,7 @@ describe("the GitHub push webhook", () => {
     expect(bot.index.get("acme/other")?.models).toEqual(["acme/base", "acme/chat"]);
     const warning = bot.logs().find((l) => l.event === "manifest.invalid");
     expect(warning).toMatchObject({ repo: "acme/other", path: "merges/broken.yaml" });
-    expect(String(warning?.error)).toMatch(/^acme\/other\/merges\/broken\.yaml:2:1: \[E_MANIFEST\]/);
+    // Pinned where the unclosed `[` opens (line 1, column 15), not where the file ends.
+    expect(String(warning?.error)).toMatch(/^acme\/other\/merges\/broken\.yaml:1:15: \[E_MANIFEST\]/);
   });
 });

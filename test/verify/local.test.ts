@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isHubmergeError } from "../../src/errors.js";
 import { outputMetadata } from "../../src/merge/output-metadata.js";
@@ -22,9 +22,9 @@ async function freshMerge(): Promise<string> {
   const root = await tempDir();
   const { base, fineTunes } = await writeFamily(root);
   const manifest = `merge_method: dare_ties
-base_model: ${base}
+base_model: ./${relative(root, base)}
 models:
-${fineTunes.map((ft) => `  - {model: ${ft}, parameters: {weight: 0.5, density: 0.4}}`).join("\n")}
+${fineTunes.map((ft) => `  - {model: ./${relative(root, ft)}, parameters: {weight: 0.5, density: 0.4}}`).join("\n")}
 dtype: bfloat16
 hubmerge: {seed: 9}
 `;

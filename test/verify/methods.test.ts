@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,17 +25,19 @@ afterAll(async () => {
 const valueFor = (spec: ParamSpec) => (spec.type === "boolean" ? false : 0.5);
 
 /** The smallest valid manifest of `method` over the family: required parameters at 0.5. */
-function manifestFor(method: MergeMethod): string {
+function manifestFor(method: MergeMethod, root: string): string {
+  // Local models are named relative to the manifest (absolute paths are refused).
+  const at = (path: string) => relative(root, path);
   const count = Math.max(method.minModels, Math.min(2, method.maxModels ?? 2));
   const perModel = method.perModelParams.filter((p) => p.required);
   const params = perModel.length
     ? ` , parameters: {${perModel.map((p) => `${p.name}: ${valueFor(p)}`).join(", ")}}`
     : "";
-  const models = family.fineTunes.slice(0, count).map((path) => `  - {model: ${path}${params}}`);
+  const models = family.fineTunes.slice(0, count).map((path) => `  - {model: ${at(path)}${params}}`);
   const global = method.globalParams.filter((p) => p.required);
   return [
     `merge_method: ${method.name}`,
-    ...(method.base === "none" ? [] : [`base_model: ${family.base}`]),
+    ...(method.base === "none" ? [] : [`base_model: ${at(family.base)}`]),
     "models:",
     ...models,
     ...(global.length ? [`parameters: {${global.map((p) => `${p.name}: ${valueFor(p)}`).join(", ")}}`] : []),
@@ -51,7 +53,7 @@ describe("hubmerge verify on fresh merges", () => {
       const root = await tempDir();
       const out = join(root, "out");
       await runMerge({
-        manifestPath: await writeManifest(root, manifestFor(method)),
+        manifestPath: await writeManifest(root, manifestFor(method, root)),
         out,
         maxShardBytes: 40_000,
       });

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startLocalHub } from "../../../src/localhub/index.js";
 import { readManifest, runMerge } from "../../../src/pipeline.js";
@@ -111,7 +111,10 @@ describe("model+adapter sources", () => {
         dtype: "BF16",
       },
     });
-    const manifestPath = await writeManifest(dir, manifest(`${join(other, "base")}+./adapter`));
+    const manifestPath = await writeManifest(
+      dir,
+      manifest(`./${relative(dir, join(other, "base"))}+./adapter`),
+    );
     await expect(runMerge({ manifestPath, out: join(dir, "out") })).rejects.toThrow(/does not fit/);
   });
 });
