@@ -51,7 +51,7 @@ export interface LinkChildResult {
   maxRssBytes: number;
 }
 
-function peakRss(): number {
+export function peakRss(): number {
   try {
     const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync("/proc/self/status", "utf8"));
     if (match) return Number(match[1]) * 1024;

@@ -20,14 +20,14 @@ const CHILD = fileURLToPath(import.meta.url).replace(/link(\.[cm]?[jt]s)$/, "lin
 /** The issue's link: a CDN as a runner sees it. */
 export const LINK: Required<LinkPacing> = { perConnection: 10e6, total: 80e6, latencyMs: 20 };
 
-function scaledLink(scale: number): Required<LinkPacing> {
+export function scaledLink(scale: number): Required<LinkPacing> {
   if (!(scale > 0)) throw new Error(`--scale must be > 0, got ${scale}`);
   return { perConnection: LINK.perConnection * scale, total: LINK.total * scale, latencyMs: LINK.latencyMs };
 }
 const MB = 1e6;
 
 /** Medium tensors (a 512-wide model with an 8k vocabulary): a few MB each, many of them. */
-const LINK_DIMENSIONS: Omit<ModelShape, "layers"> = {
+export const LINK_DIMENSIONS: Omit<ModelShape, "layers"> = {
   hiddenSize: 512,
   heads: 8,
   kvHeads: 2,
@@ -110,7 +110,7 @@ export interface LinkReport {
   text: string;
 }
 
-const MANIFEST = (refs: string[], hubmerge = "{seed: 1234}") => `merge_method: dare_ties
+export const MANIFEST = (refs: string[], hubmerge = "{seed: 1234}") => `merge_method: dare_ties
 base_model: ${refs[0]}
 models:
   - model: ${refs[1]}
@@ -123,7 +123,7 @@ hubmerge: ${hubmerge}
 /** The write token of the bench's Hub (a local server on 127.0.0.1, gone when the bench ends). */
 export const BENCH_TOKEN = "hf_bench_link_token_0123456789";
 
-async function folderFiles(folder: string): Promise<Record<string, Uint8Array>> {
+export async function folderFiles(folder: string): Promise<Record<string, Uint8Array>> {
   const files: Record<string, Uint8Array> = {};
   for (const entry of await readdir(folder, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
