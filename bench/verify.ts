@@ -5,7 +5,7 @@
  */
 import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { runMerge, verifyMerge, type VerifyReport } from "../src/pipeline.js";
 import type { Row } from "./report.js";
 
@@ -16,14 +16,16 @@ export async function measureVerify(folders: string[], threads: number): Promise
   const dir = await mkdtemp(join(tmpdir(), "hubmerge-bench-verify-"));
   try {
     const [base, ...fineTunes] = folders;
+    // Local model paths must be relative to the manifest (absolute ones are refused).
+    const at = (folder: string) => relative(dir, folder);
     const manifest = join(dir, "merge.yaml");
     await writeFile(
       manifest,
       [
         "merge_method: dare_ties",
-        `base_model: ${base}`,
+        `base_model: ${at(base!)}`,
         "models:",
-        ...fineTunes.map((ft) => `  - {model: ${ft}, parameters: {weight: 0.5, density: 0.3}}`),
+        ...fineTunes.map((ft) => `  - {model: ${at(ft)}, parameters: {weight: 0.5, density: 0.3}}`),
         "dtype: bfloat16",
         "hubmerge: {seed: 1}",
         "",
@@ -33,8 +35,10 @@ export async function measureVerify(folders: string[], threads: number): Promise
     // The output is as large as the bf16 base: a quarter of it per shard makes four shards.
     const maxShardBytes = Math.ceil((await folderBytes(base!)) / 4);
     await runMerge({ manifestPath: manifest, out, threads, maxShardBytes });
-    const sample = await verifyMerge({ target: out, fraction: 0.02, seedDraw: 1, threads });
-    const full = await verifyMerge({ target: out, full: true, threads });
+    // verifyMerge reads its target as a model reference: relative to the working directory.
+    const target = relative(process.cwd(), out);
+    const sample = await verifyMerge({ target, fraction: 0.02, seedDraw: 1, threads });
+    const full = await verifyMerge({ target, full: true, threads });
     return [row(VERIFY_SAMPLE_LABEL, sample), row(VERIFY_FULL_LABEL, full)];
   } finally {
     await rm(dir, { recursive: true, force: true });
