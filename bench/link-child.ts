@@ -13,14 +13,19 @@ import { join } from "node:path";
 import { inputSpan, plannedInputs, UnitReads } from "../src/merge/unit-reads.js";
 import { PIECE_ELEMENTS } from "../src/merge/kernels/request.js";
 import { workUnits } from "../src/merge/work-units.js";
-import { closeModels, planRun, runMerge } from "../src/pipeline.js";
+import { publishFolder } from "../src/hub/publish/publish.js";
+import { closeModels, mergeAndPublish, planRun, runMerge } from "../src/pipeline.js";
 import { createSourceResolver } from "../src/source/hub-resolver.js";
 
 export const LINK_RESULT_PREFIX = "link-result ";
 
 export interface LinkChildConfig {
-  /** `merge` (default): the whole merge; `download`: only its tensor reads, nothing merged. */
-  mode?: "merge" | "download";
+  /**
+   * `merge` (default): the whole merge; `download`: only its tensor reads, nothing merged;
+   * `publish`: upload the finished folder `out` to `repo`; `merge-publish`: the merge with each
+   * shard uploaded while the next merges (`mergeAndPublish`), one commit at the end.
+   */
+  mode?: "merge" | "download" | "publish" | "merge-publish";
   manifestPath: string;
   out: string;
   /** Unset: the manifest names local folders. */
@@ -28,6 +33,12 @@ export interface LinkChildConfig {
   connections?: number;
   readAheadBytes?: number;
   threads?: number;
+  /** Output shard size limit (small: several shards to upload while merging). */
+  maxShardBytes?: number;
+  /** Write token of the Hub, for the publishing modes. */
+  token?: string;
+  /** The repo `publish` uploads to (`merge-publish` takes the manifest's output repo). */
+  repo?: string;
 }
 
 export interface LinkChildResult {
@@ -40,7 +51,7 @@ export interface LinkChildResult {
   maxRssBytes: number;
 }
 
-function peakRss(): number {
+export function peakRss(): number {
   try {
     const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync("/proc/self/status", "utf8"));
     if (match) return Number(match[1]) * 1024;
@@ -88,29 +99,50 @@ async function downloadOnly(config: LinkChildConfig, resolver: ReturnType<typeof
   return { planSeconds, seconds: (performance.now() - started) / 1000, reads };
 }
 
+/** Uploads a finished folder, as `hubmerge publish` does after a merge. */
+async function publishOnly(config: LinkChildConfig): Promise<number> {
+  const started = performance.now();
+  await publishFolder({
+    hub: { hubUrl: config.hubUrl!, token: config.token },
+    repo: config.repo!,
+    dir: config.out,
+    private: false,
+    overwrite: false,
+    commitTitle: "bench: publish",
+  });
+  return (performance.now() - started) / 1000;
+}
+
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? "") as LinkChildConfig;
   let reads: UnitReads | undefined;
-  const resolver = config.hubUrl
-    ? createSourceResolver({ hub: { hubUrl: config.hubUrl }, connections: config.connections })
-    : undefined;
+  const hub = config.hubUrl ? { hubUrl: config.hubUrl, token: config.token } : undefined;
+  const resolver = hub ? createSourceResolver({ hub, connections: config.connections }) : undefined;
   let seconds: number;
   let planSeconds = 0;
-  if (config.mode === "download") {
+  const started = performance.now();
+  const onEvent = (event: { type: string }) => {
+    if (event.type === "start") planSeconds = (performance.now() - started) / 1000;
+  };
+  const merge = {
+    manifestPath: config.manifestPath,
+    out: config.out,
+    resolver,
+    threads: config.threads,
+    readAheadBytes: config.readAheadBytes,
+    maxShardBytes: config.maxShardBytes,
+    onReads: (r: UnitReads) => (reads = r),
+    onEvent,
+  };
+  if (config.mode === "publish") {
+    seconds = await publishOnly(config);
+  } else if (config.mode === "merge-publish") {
+    await mergeAndPublish({ ...merge, force: true, publish: { hub: hub! } });
+    seconds = (performance.now() - started) / 1000;
+  } else if (config.mode === "download") {
     ({ seconds, planSeconds, reads } = await downloadOnly(config, resolver!));
   } else {
-    const started = performance.now();
-    await runMerge({
-      manifestPath: config.manifestPath,
-      out: config.out,
-      resolver,
-      threads: config.threads,
-      readAheadBytes: config.readAheadBytes,
-      onReads: (r) => (reads = r),
-      onEvent: (event) => {
-        if (event.type === "start") planSeconds = (performance.now() - started) / 1000;
-      },
-    });
+    await runMerge(merge);
     seconds = (performance.now() - started) / 1000;
   }
   const result: LinkChildResult = {
@@ -118,7 +150,7 @@ async function main(): Promise<void> {
     planSeconds,
     tensorBytes: reads?.totalBytes ?? 0,
     readAheadPeakBytes: reads?.readAhead.peakHeldBytes ?? 0,
-    outputHash: config.mode === "download" ? "" : await weightsHash(config.out),
+    outputHash: config.mode === "download" || config.mode === "publish" ? "" : await weightsHash(config.out),
     maxRssBytes: peakRss(),
   };
   process.stdout.write(`${LINK_RESULT_PREFIX}${JSON.stringify(result)}\n`);

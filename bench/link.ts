@@ -7,7 +7,7 @@
  * Asserts nothing about time; the output weights must be identical for every connection count.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,14 +20,14 @@ const CHILD = fileURLToPath(import.meta.url).replace(/link(\.[cm]?[jt]s)$/, "lin
 /** The issue's link: a CDN as a runner sees it. */
 export const LINK: Required<LinkPacing> = { perConnection: 10e6, total: 80e6, latencyMs: 20 };
 
-function scaledLink(scale: number): Required<LinkPacing> {
+export function scaledLink(scale: number): Required<LinkPacing> {
   if (!(scale > 0)) throw new Error(`--scale must be > 0, got ${scale}`);
   return { perConnection: LINK.perConnection * scale, total: LINK.total * scale, latencyMs: LINK.latencyMs };
 }
 const MB = 1e6;
 
 /** Medium tensors (a 512-wide model with an 8k vocabulary): a few MB each, many of them. */
-const LINK_DIMENSIONS: Omit<ModelShape, "layers"> = {
+export const LINK_DIMENSIONS: Omit<ModelShape, "layers"> = {
   hiddenSize: 512,
   heads: 8,
   kvHeads: 2,
@@ -42,13 +42,15 @@ export interface LinkBenchOptions {
   connections: number[];
   readAheadBytes: number;
   threads?: number;
+  /** Output shard size limit: small, so that publishing has several shards to overlap. */
+  shardBytes: number;
   /** Multiplies both rates (latency unchanged): a machine too slow to move 80 MB/s still measures the link's use. */
   scale: number;
   dir: string;
   keep: boolean;
 }
 
-const USAGE = `usage: npm run bench -- --link [--size 60MB] [--connections 1,4,16] [--read-ahead 1GiB] [--threads N] [--scale 1] [--dir PATH] [--keep]
+const USAGE = `usage: npm run bench -- --link [--size 60MB] [--connections 1,4,16] [--read-ahead 1GiB] [--threads N] [--shard-size 8MB] [--scale 1] [--dir PATH] [--keep]
   --scale   multiplies the per-connection and total rates (e.g. 0.25 on a machine that cannot move 80 MB/s)`;
 
 export function parseLinkOptions(argv: string[]): LinkBenchOptions {
@@ -68,6 +70,7 @@ export function parseLinkOptions(argv: string[]): LinkBenchOptions {
       .map((n) => Number(n)),
     readAheadBytes: gib ? Number(gib[1]) * 2 ** 30 : mib ? Number(mib[1]) * 2 ** 20 : parseSize(readAhead),
     threads: flags.has("--threads") ? Number(flags.get("--threads")) : undefined,
+    shardBytes: parseSize(String(flags.get("--shard-size") ?? "8MB")),
     scale: Number(flags.get("--scale") ?? 1),
     dir: String(flags.get("--dir") ?? join(tmpdir(), "hubmerge-bench-link")),
     keep: flags.has("--keep"),
@@ -85,15 +88,29 @@ export interface LinkRow {
   mergePulled: number;
 }
 
+/** A publishing run over the link: what it pulled and pushed, and its ideal time. */
+export interface PublishRow {
+  seconds: number;
+  pulled: number;
+  pushed: number;
+  /** Publish: pushed ÷ total rate; merge + publish: max(pulled, pushed) ÷ total + largest shard ÷ per-connection rate. */
+  ideal: number;
+  /** The part of `ideal` that is one shard's upload (0 for publish). */
+  shardSeconds: number;
+  maxRssBytes: number;
+}
+
 export interface LinkReport {
   rows: LinkRow[];
+  publish: PublishRow;
+  mergePublish: PublishRow;
   /** The same merge from local folders: what this machine's merge costs without a link. */
   local: LinkChildResult;
   modelBytes: number;
   text: string;
 }
 
-const MANIFEST = (refs: string[]) => `merge_method: dare_ties
+export const MANIFEST = (refs: string[], hubmerge = "{seed: 1234}") => `merge_method: dare_ties
 base_model: ${refs[0]}
 models:
   - model: ${refs[1]}
@@ -101,10 +118,12 @@ models:
   - model: ${refs[2]}
     parameters: {weight: 0.5, density: 0.3}
 dtype: bfloat16
-hubmerge: {seed: 1234}
+hubmerge: ${hubmerge}
 `;
+/** The write token of the bench's Hub (a local server on 127.0.0.1, gone when the bench ends). */
+export const BENCH_TOKEN = "hf_bench_link_token_0123456789";
 
-async function folderFiles(folder: string): Promise<Record<string, Uint8Array>> {
+export async function folderFiles(folder: string): Promise<Record<string, Uint8Array>> {
   const files: Record<string, Uint8Array> = {};
   for (const entry of await readdir(folder, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
@@ -120,7 +139,11 @@ async function startPacedHub(
   folders: string[],
   link: Required<LinkPacing>,
 ): Promise<{ hub: LocalHub; refs: string[] }> {
-  const hub = await startLocalHub({ dir: join(dir, "hub"), cdn: true });
+  const hub = await startLocalHub({
+    dir: join(dir, "hub"),
+    cdn: true,
+    tokens: [{ token: BENCH_TOKEN, user: "bench" }],
+  });
   const refs: string[] = [];
   for (const [i, folder] of folders.entries()) {
     const repo = `bench/${i === 0 ? "base" : `ft${i}`}`;
@@ -164,11 +187,16 @@ export async function runLinkBench(
   );
   const rows: LinkRow[] = [];
   let local: LinkChildResult;
+  let publishing: { publish: PublishRow; mergePublish: PublishRow };
   try {
     const localManifest = join(work, "local.yaml");
-    // Local models are named relative to the manifest (absolute paths are refused).
-    await writeFile(localManifest, MANIFEST(folders.map((folder) => `./${relative(work, folder)}`)));
-    const common = { threads: options.threads, readAheadBytes: options.readAheadBytes };
+    // Local model paths must be relative to the manifest (absolute ones are refused).
+    await writeFile(localManifest, MANIFEST(folders.map((f) => relative(work, f))));
+    const common = {
+      threads: options.threads,
+      readAheadBytes: options.readAheadBytes,
+      maxShardBytes: options.shardBytes,
+    };
     local = await runChild({ ...common, manifestPath: localManifest, out: join(work, "out-local") });
     log(`  measured: local folders (${local.seconds.toFixed(2)} s)`);
     const manifestPath = join(work, "hub.yaml");
@@ -192,14 +220,63 @@ export async function runLinkBench(
         mergePulled: merge.bytes,
       });
     }
+    const connections = options.connections[options.connections.length - 1];
+    const remote = { ...common, hubUrl: hub.url, connections, token: BENCH_TOKEN };
+    publishing = await measurePublishing(hub, work, refs, link, { ...remote, manifestPath }, log);
   } finally {
     await hub.close();
     await rm(work, { recursive: true, force: true });
     if (!options.keep) await rm(options.dir, { recursive: true, force: true });
   }
-  const text = renderLink(rows, local, options, link);
+  const text = renderLink(rows, local, options, link, publishing);
   log(text);
-  return { rows, local, modelBytes: modelBytes(shape), text };
+  return { rows, local, ...publishing, modelBytes: modelBytes(shape), text };
+}
+
+/** Sizes of the safetensors shards in a folder. */
+async function shardSizes(dir: string): Promise<number[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith(".safetensors"));
+  return Promise.all(files.map(async (f) => (await stat(join(dir, f))).size));
+}
+
+/**
+ * Publish alone (the merge of the last row, uploaded to a fresh repo), then merge + publish in
+ * one run to another fresh repo with another seed, so that no shard is already on the Hub.
+ */
+async function measurePublishing(
+  hub: LocalHub,
+  work: string,
+  refs: string[],
+  link: Required<LinkPacing>,
+  remote: Omit<LinkChildConfig, "out">,
+  log: (line: string) => void,
+): Promise<{ publish: PublishRow; mergePublish: PublishRow }> {
+  const counted = async (config: LinkChildConfig) => {
+    hub.link.resetCounts();
+    const result = await runChild(config);
+    return { result, pulled: hub.link.bytesSent, pushed: hub.link.bytesReceived };
+  };
+  const published = join(work, `out-${remote.connections}`);
+  const pub = await counted({ ...remote, mode: "publish", out: published, repo: "bench/published" });
+  log(`  measured: publish (${pub.result.seconds.toFixed(2)} s)`);
+  const manifestPath = join(work, "hub-push.yaml");
+  await writeFile(manifestPath, MANIFEST(refs, "{seed: 4321, output: {repo: bench/merged}}"));
+  const out = join(work, "out-push");
+  const both = await counted({ ...remote, manifestPath, mode: "merge-publish", out });
+  log(`  measured: merge + publish (${both.result.seconds.toFixed(2)} s)`);
+  const shard = Math.max(...(await shardSizes(out)));
+  const row = (r: typeof pub, ideal: number, shardSeconds: number): PublishRow => ({
+    seconds: r.result.seconds,
+    pulled: r.pulled,
+    pushed: r.pushed,
+    ideal: ideal + shardSeconds,
+    shardSeconds,
+    maxRssBytes: r.result.maxRssBytes,
+  });
+  return {
+    publish: row(pub, pub.pushed / link.total, 0),
+    mergePublish: row(both, Math.max(both.pulled, both.pushed) / link.total, shard / link.perConnection),
+  };
 }
 
 const mb = (bytes: number) => (bytes / MB).toFixed(1);
@@ -210,6 +287,7 @@ function renderLink(
   local: LinkChildResult,
   options: LinkBenchOptions,
   link: Required<LinkPacing>,
+  publishing: { publish: PublishRow; mergePublish: PublishRow },
 ): string {
   const header = `link: ${link.perConnection / MB} MB/s per connection, ${link.total / MB} MB/s total, ${link.latencyMs} ms to first byte, LFS files through CDN redirects; read-ahead budget ${(options.readAheadBytes / 2 ** 20).toFixed(0)} MiB`;
   const lines = [
@@ -236,8 +314,17 @@ function renderLink(
       ].join(" | ")} |`,
     );
   }
-  const empty = " — |".repeat(10);
-  lines.push(`| publish to a paced Hub |${empty}`, `| merge + publish together |${empty}`);
+  const { publish, mergePublish } = publishing;
+  const publishLine = (label: string, r: PublishRow, againstLocal: string) =>
+    `| ${label} |${" — |".repeat(4)} ${r.seconds.toFixed(2)} | ${times(r.seconds, r.ideal)} | ${againstLocal} | ${mb(r.pulled)} (pushed ${mb(r.pushed)}) | — | ${(r.maxRssBytes / MB).toFixed(0)} |`;
+  lines.push(
+    publishLine("publish to a paced Hub", publish, "—"),
+    publishLine(
+      "merge + publish together",
+      mergePublish,
+      times(mergePublish.seconds, Math.max(mergePublish.ideal, local.seconds)),
+    ),
+  );
   // DARE masks are keyed by the model references, so only the Hub merges are compared.
   const hashes = new Set(rows.map((r) => r.merge.outputHash));
   const last = rows[rows.length - 1];
@@ -246,12 +333,14 @@ function renderLink(
   const notes = [
     `merge from local folders (no link): ${local.seconds.toFixed(2)} s, peak RSS ${(local.maxRssBytes / MB).toFixed(0)} MB`,
     `tensor bytes read: ${mb(last?.merge.tensorBytes ?? 0)} MB; the merge also pulls headers, configs and the compatibility check's samples (up to 4 MiB per model)`,
-    "(publish rows: the publishing side of issue 15 fills them in)",
+    `publish rows: ${options.shardBytes / MB} MB shards; "× link ideal" is pushed ÷ total rate for publish, and max(pulled, pushed) ÷ total rate + the largest shard ÷ per-connection rate for merge + publish (ideal ${mergePublish.ideal.toFixed(2)} s)`,
     `output weights identical for every connection count: ${hashes.size === 1 ? "yes" : "NO"}`,
   ];
+  const mpBound = 1.3 * (mergePublish.ideal - mergePublish.shardSeconds) + mergePublish.shardSeconds;
   const targets = last
     ? [
         `target merge ≤ 1.3× link ideal at ${last.connections} connections: ${times(last.merge.seconds, last.mergePulled / link.total)} (reads alone ${times(last.download.seconds, last.downloadPulled / link.total)})`,
+        `target merge + publish ≤ 1.3× max(down, up ideal) + one shard's upload: ${mergePublish.seconds.toFixed(2)} s vs ${mpBound.toFixed(2)} s ${mergePublish.seconds <= mpBound ? "met" : "NOT met"}`,
         `target pulled ≤ 1.02× tensor bytes + headers (reads alone): ${readRatio.toFixed(4)}× ${readRatio <= 1.02 ? "met" : "NOT met"}`,
         `target peak RSS ≤ read-ahead budget + 300 MB: ${(peakRss / MB).toFixed(0)} MB vs ${((options.readAheadBytes + 300e6) / MB).toFixed(0)} MB ${peakRss <= options.readAheadBytes + 300e6 ? "met" : "NOT met"}`,
       ]

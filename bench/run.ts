@@ -244,8 +244,13 @@ function render(report: Omit<BenchReport, "text">, options: BenchOptions): strin
   return `\n${formatTable(rows, floor)}\n${runs}\n\n${formatTargets(targets)}\n`;
 }
 
-/** `--link` runs the link table (bench/link.ts); `--backend webgpu` runs the GPU table (GPU vs wasm vs reference on one machine, bench/gpu.ts). */
+/** `--parts` runs the N-runner table (bench/parts.ts); `--link` runs the link table (bench/link.ts); `--backend webgpu` runs the GPU table (GPU vs wasm vs reference on one machine, bench/gpu.ts). */
 async function main(argv: string[]): Promise<void> {
+  if (argv.includes("--parts")) {
+    const { parsePartsOptions, runPartsBench } = await import("./parts.js");
+    await runPartsBench(parsePartsOptions(argv.filter((a) => a !== "--parts")));
+    return;
+  }
   if (argv.includes("--link")) {
     const { parseLinkOptions, runLinkBench } = await import("./link.js");
     await runLinkBench(parseLinkOptions(argv.filter((a) => a !== "--link")));

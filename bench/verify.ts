@@ -16,17 +16,16 @@ export async function measureVerify(folders: string[], threads: number): Promise
   const dir = await mkdtemp(join(tmpdir(), "hubmerge-bench-verify-"));
   try {
     const [base, ...fineTunes] = folders;
+    // Local model paths must be relative to the manifest (absolute ones are refused).
+    const at = (folder: string) => relative(dir, folder);
     const manifest = join(dir, "merge.yaml");
     await writeFile(
       manifest,
       [
         "merge_method: dare_ties",
-        // Local models are named relative to the manifest (absolute paths are refused).
-        `base_model: ${relative(dir, base!)}`,
+        `base_model: ${at(base!)}`,
         "models:",
-        ...fineTunes.map(
-          (ft) => `  - {model: ${relative(dir, ft)}, parameters: {weight: 0.5, density: 0.3}}`,
-        ),
+        ...fineTunes.map((ft) => `  - {model: ${at(ft)}, parameters: {weight: 0.5, density: 0.3}}`),
         "dtype: bfloat16",
         "hubmerge: {seed: 1}",
         "",

@@ -2,7 +2,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { parseLinkOptions } from "../../bench/link.js";
 import { parseOptions, parseSize } from "../../bench/options.js";
+import { parsePartsOptions } from "../../bench/parts.js";
 import { runBench } from "../../bench/run.js";
 
 const dirs: string[] = [];
@@ -64,5 +66,43 @@ describe("npm run bench --quick", () => {
     });
     expect(parseOptions(["--quick"]).repeats).toBe(1);
     expect(parseOptions(["--repeat", "5"]).repeats).toBe(5);
+  });
+
+  it("parses the link bench's options, with the shard size of its publish rows", () => {
+    expect(parseLinkOptions([])).toMatchObject({
+      size: 60e6,
+      connections: [1, 4, 16],
+      shardBytes: 8e6,
+      scale: 1,
+    });
+    const options = parseLinkOptions([
+      "--shard-size",
+      "5MB",
+      "--connections",
+      "16",
+      "--scale",
+      "0.25",
+      "--keep",
+    ]);
+    expect(options).toMatchObject({ shardBytes: 5e6, connections: [16], scale: 0.25, keep: true });
+    expect(() => parseLinkOptions(["--shard-size", "lots"])).toThrow(/bad size/);
+    expect(() => parseLinkOptions(["16"])).toThrow(/unexpected argument/);
+  });
+
+  it("parses the parts bench's options", () => {
+    expect(parsePartsOptions([])).toMatchObject({
+      size: 20e6,
+      counts: [1, 2, 4],
+      shardBytes: 3e6,
+      connections: 16,
+      scale: 0.25,
+      keep: false,
+    });
+    const options = parsePartsOptions(["--counts", "1,3", "--scale", "0.1", "--shard-size", "2MB", "--keep"]);
+    expect(options).toMatchObject({ counts: [1, 3], scale: 0.1, shardBytes: 2e6, keep: true });
+    expect(() => parsePartsOptions(["--counts", "0,2"])).toThrow(/--counts/);
+    expect(() => parsePartsOptions(["--counts", "1.5"])).toThrow(/--counts/);
+    expect(() => parsePartsOptions(["--scale", "0"])).toThrow(/--scale/);
+    expect(() => parsePartsOptions(["parts"])).toThrow(/unexpected argument/);
   });
 });
