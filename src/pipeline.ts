@@ -690,7 +690,10 @@ export async function assembleParts(
 /** An existing folder is read as one; anything else is a Hub reference. */
 async function openVerifyTarget(target: string, resolver: SourceResolver) {
   // A command-line argument, not a manifest entry: an absolute folder is fine here.
-  const folder = await stat(target).then((s) => s.isDirectory(), () => false);
+  const folder = await stat(target).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   if (folder) return LocalSource.open(target, resolve(target));
   return resolver(parseModelRef(target, process.cwd()));
 }
