@@ -12,6 +12,7 @@ import { upsertPlanComment } from "./comment.js";
 import { discoverManifests } from "./discover.js";
 import { decideIntent, type RunIntent } from "./event.js";
 import { exposeWebgpu, gpuFallbackWarning } from "./gpu-note.js";
+import { applyMatrix } from "./matrix.js";
 import { readInputs, requireApplyInputs, type ActionInputs } from "./inputs.js";
 import { createGitHubClient } from "./octokit.js";
 import { recordLock } from "./record-lock.js";
@@ -60,7 +61,7 @@ export async function run(): Promise<void> {
     }
     annotate(assessments);
     const needed = assessments.filter((a) => !a.error && a.decision?.needed);
-    core.setOutput("matrix", JSON.stringify({ include: needed.map((a) => ({ manifest: a.file })) }));
+    core.setOutput("matrix", JSON.stringify(applyMatrix(needed)));
     core.setOutput("has-work", String(needed.length > 0));
     if (needed.length === 0 && assessments.every((a) => !a.error))
       core.info("nothing changed since the lockfile: nothing to do");
