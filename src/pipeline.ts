@@ -69,7 +69,7 @@ export type { UploadStats } from "./hub/publish/upload-shards.js";
 export { PINS_FORMAT, readPins, writePins, type Pins } from "./parts/pins.js";
 export { AUTO_PART_BYTES, partCount } from "./parts/count.js";
 export { parsePartSpec, type PartSpec } from "./parts/split.js";
-export type { PartReceipt } from "./parts/receipt.js";
+export { receiptFileName, type PartReceipt } from "./parts/receipt.js";
 
 /** A manifest file's path, or its text and the path it stands for (e.g. one read from GitHub). */
 export type ManifestInput = string | { text: string; path: string };
