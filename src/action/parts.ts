@@ -96,6 +96,7 @@ export async function applyPart(assessment: Assessment, options: PartApplyOption
 
 /** The pins travel in the matrix as JSON; they are checked as a pins file is. */
 async function pinsFromInput(text: string, tempDir: string) {
+  await mkdir(tempDir, { recursive: true });
   const dir = await mkdtemp(join(tempDir, "pins-"));
   try {
     await writeFile(join(dir, "pins.json"), text);
