@@ -23,7 +23,7 @@ export interface ApplyOptions {
   threads?: number;
   tempDir: string;
   signal: AbortSignal;
-  /** The output shard size (tests; the Action uses the default). */
+  /** The output shard size (the shard-size input; default 5 GB). */
   maxShardBytes?: number;
 }
 

@@ -39,7 +39,7 @@ export interface AssessOptions {
   force: boolean;
   /** Also check compatibility and plan the manifests that need a merge (plan mode). */
   deep: boolean;
-  /** The output shard size the plan assumes (tests; the Action uses the default). */
+  /** The output shard size the plan assumes (the shard-size input; default 5 GB). */
   maxShardBytes?: number;
 }
 

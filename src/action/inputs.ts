@@ -22,6 +22,8 @@ export interface ActionInputs {
   /** apply: merge only this part (`I/N`) of the one selected manifest, reading these pins (JSON). */
   part?: string;
   pins?: string;
+  /** The largest output shard in bytes (default 5 GB); a part is whole shards. */
+  shardSize?: number;
   /** publish: the folder the parts' receipts were downloaded to. */
   partsDir?: string;
 }
@@ -45,6 +47,7 @@ export function readInputs(): ActionInputs {
     }
   }
   const threads = optional("threads");
+  const shardSize = optional("shard-size");
   return {
     mode: oneOf("mode", ["plan", "apply", "auto", "publish"], "auto"),
     manifests: optional("manifests") ?? DEFAULT_MANIFESTS,
@@ -60,6 +63,7 @@ export function readInputs(): ActionInputs {
     part: optional("part"),
     pins: optional("pins"),
     partsDir: optional("parts-dir"),
+    shardSize: shardSize === undefined ? undefined : positiveInt("shard-size", shardSize),
   };
 }
 

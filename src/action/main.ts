@@ -58,7 +58,13 @@ export async function run(): Promise<void> {
     const assessments: Assessment[] = [];
     for (const file of files) {
       assessments.push(
-        await assessManifest(file, { session, lock, force: inputs.force, deep: intent.mode === "plan" }),
+        await assessManifest(file, {
+          session,
+          lock,
+          force: inputs.force,
+          deep: intent.mode === "plan",
+          maxShardBytes: inputs.shardSize,
+        }),
       );
     }
     annotate(assessments);
@@ -199,7 +205,7 @@ async function applyOne(
   run: { session: HubSession; tempDir: string; signal: AbortSignal },
 ): Promise<{ result: ApplyResult; entry?: LockEntry } | undefined> {
   if (inputs.mode === "publish") return publishParts(a, { ...run, partsDir: inputs.partsDir! });
-  const merge = { ...run, backend: inputs.backend, threads: inputs.threads };
+  const merge = { ...run, backend: inputs.backend, threads: inputs.threads, maxShardBytes: inputs.shardSize };
   if (inputs.part === undefined) return applyManifest(a, merge);
   const receiptsDir = join(dirname(run.tempDir), "hubmerge-receipts");
   core.setOutput("receipts", receiptsDir);

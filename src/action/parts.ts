@@ -42,7 +42,7 @@ export interface PartApplyOptions {
   pins: string;
   /** Where the receipt is copied, in `<slug>/`, for actions/upload-artifact. */
   receiptsDir: string;
-  /** The output shard size (tests; the Action uses the default, as the plan job did). */
+  /** The output shard size (the shard-size input, as the plan job had it). */
   maxShardBytes?: number;
 }
 
