@@ -12,6 +12,7 @@ import { GH_TOKEN, HF_TOKEN, REPO, useActionWorld } from "./workspace.js";
 const world = useActionWorld();
 const SHARD = "6000";
 const MANIFEST = "merges/big.yaml";
+const SMALL = "merges/small.yaml";
 
 /** One step of a job: INPUT_* and GITHUB_* as a runner sets them, then the Action's run(). */
 async function step(workspace: string, event: ActionEvent, inputs: Record<string, string>) {
@@ -52,7 +53,9 @@ function parseOutputs(text: string): Record<string, string> {
 describe("the Action fans a merge out: plan → parts → publish", () => {
   it("plans two parts, runs them, publishes one commit and records the lock once", async () => {
     const text = FAMILY_MANIFEST.replace("  seed: 5\n", "  seed: 5\n  parts: 2\n");
-    const { workspace, sha } = await world.checkout({ [MANIFEST]: text });
+    // A manifest without parts beside it: one matrix job merges, publishes and locks it.
+    const small = FAMILY_MANIFEST.replace("acme/merged", "acme/small");
+    const { workspace, sha } = await world.checkout({ [MANIFEST]: text, [SMALL]: small });
     const event = workflowDispatchEvent({ repo: REPO, sha });
     const hub = world.hub;
 
@@ -64,12 +67,13 @@ describe("the Action fans a merge out: plan → parts → publish", () => {
     expect(matrix.include.map((e) => [e.manifest, e.part])).toEqual([
       [MANIFEST, "1/2"],
       [MANIFEST, "2/2"],
+      [SMALL, undefined],
     ]);
 
     const partsDir = join(await world.tempDir(), "hubmerge-parts");
     await mkdir(partsDir, { recursive: true });
     const commitsBefore = world.github.commits(REPO).length;
-    for (const entry of matrix.include) {
+    for (const entry of matrix.include.filter((e) => e.part)) {
       const part = await step(workspace, event, {
         mode: "apply",
         only: entry.manifest,
@@ -88,6 +92,19 @@ describe("the Action fans a merge out: plan → parts → publish", () => {
     const created = hub.admin.head("acme/merged");
     expect(world.github.commits(REPO)).toHaveLength(commitsBefore);
 
+    const whole = await step(workspace, event, {
+      mode: "apply",
+      only: SMALL,
+      "shard-size": SHARD,
+      backend: "reference",
+      "lock-update": "commit",
+    });
+    expect(JSON.parse(whole.outputs["results"]!)).toMatchObject([
+      { status: "published", repo: "acme/small" },
+    ]);
+    expect(whole.outputs["receipts"]).toBeUndefined();
+    expect(world.github.commits(REPO)).toHaveLength(commitsBefore + 1);
+
     const publish = await step(workspace, event, {
       mode: "publish",
       "parts-dir": partsDir,
@@ -96,10 +113,16 @@ describe("the Action fans a merge out: plan → parts → publish", () => {
     expect(publish.failed).toBe(false);
     const head = hub.admin.head("acme/merged");
     expect(head).not.toBe(created);
-    expect(JSON.parse(publish.outputs["results"]!)).toMatchObject([{ status: "published", commit: head }]);
-    expect(world.github.commits(REPO)).toHaveLength(commitsBefore + 1);
+    // The whole manifest was published and locked by its own job: publish leaves it alone.
+    expect(JSON.parse(publish.outputs["results"]!)).toMatchObject([
+      { manifest: MANIFEST, status: "published", commit: head },
+      // up to date here, where the jobs share one workspace and its lockfile; skipped in a fresh checkout
+      { manifest: SMALL, status: expect.stringMatching(/^(skipped|up-to-date)$/) },
+    ]);
+    expect(world.github.commits(REPO)).toHaveLength(commitsBefore + 2);
     const lock = JSON.parse(world.github.readFile(REPO, "hubmerge.lock.json")!);
     expect(lock.manifests[MANIFEST].output.commit).toBe(head);
     expect(lock.manifests[MANIFEST].sources["acme/ft1"]).toBe(hub.admin.head("acme/ft1"));
+    expect(lock.manifests[SMALL].output.commit).toBe(hub.admin.head("acme/small"));
   }, 120_000);
 });
