@@ -125,4 +125,24 @@ describe("the Action fans a merge out: plan → parts → publish", () => {
     expect(lock.manifests[MANIFEST].sources["acme/ft1"]).toBe(hub.admin.head("acme/ft1"));
     expect(lock.manifests[SMALL].output.commit).toBe(hub.admin.head("acme/small"));
   }, 120_000);
+
+  it("fails the job of a part that cannot run, and of a part without pins", async () => {
+    const text = FAMILY_MANIFEST.replace("  seed: 5\n", "  seed: 5\n  parts: 2\n");
+    const { workspace, sha } = await world.checkout({ [MANIFEST]: text });
+    const event = workflowDispatchEvent({ repo: REPO, sha });
+    const plan = await step(workspace, event, { mode: "plan", "shard-size": SHARD });
+    const entry = (JSON.parse(plan.outputs["matrix"]!) as { include: { part: string; pins: string }[] })
+      .include[0]!;
+    const pins = JSON.parse(entry.pins);
+    pins.sources = pins.sources.filter((s: { ref: string }) => s.ref !== "acme/ft1");
+    const apply = { mode: "apply", only: MANIFEST, "shard-size": SHARD, backend: "reference" };
+    const unpinned = await step(workspace, event, { ...apply, part: entry.part, pins: JSON.stringify(pins) });
+    expect(unpinned.failed).toBe(true);
+    expect(JSON.parse(unpinned.outputs["results"]!)).toMatchObject([
+      { status: "failed", error: expect.stringMatching(/do not pin acme\/ft1/) },
+    ]);
+    const noPins = await step(workspace, event, { ...apply, part: entry.part });
+    expect(noPins.failed).toBe(true);
+    expect(noPins.outputs["results"]).toBeUndefined();
+  }, 120_000);
 });
