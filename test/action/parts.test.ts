@@ -140,7 +140,7 @@ describe("the Action fans a split merge out and publishes it in one commit", () 
     }
   }, 60_000);
 
-  it("refuses a missing part, commits nothing, and skips a manifest that has no parts", async () => {
+  it("refuses a missing part and commits nothing; re-running the failed part reuses its uploads", async () => {
     const { root, hub, session, file, assess } = await setUp(withParts("2"));
     const { include } = applyMatrix([await assess(true)]);
     const receiptsDir = join(root, "receipts");
@@ -166,6 +166,28 @@ describe("the Action fans a split merge out and publishes it in one commit", () 
         await readFile(join(receiptsDir, manifestSlug(file), "hubmerge-part-00001-of-00002.json"), "utf8"),
       ).part,
     ).toEqual({ index: 1, count: 2 });
+
+    // Re-running the failed jobs: part 1 again on a fresh runner sends nothing (its objects are
+    // on the Hub), part 2 runs, and the publish goes through.
+    hub.requests.clear();
+    const again = (i: number, tmp: string) =>
+      assess(false).then((job) =>
+        applyPart(job, {
+          session,
+          backend: "reference",
+          tempDir: join(root, tmp),
+          signal,
+          part: include[i]!.part!,
+          pins: include[i]!.pins!,
+          receiptsDir,
+          maxShardBytes: SHARD,
+        }),
+      );
+    expect(await again(0, "rerun-1")).toMatchObject({ status: "uploaded" });
+    expect(hub.requests.matching({ method: "PUT", pathIncludes: "/_lfs/" })).toHaveLength(0);
+    expect(await again(1, "rerun-2")).toMatchObject({ status: "uploaded" });
+    const retried = await publishParts(await assess(false), { session, signal, partsDir: receiptsDir });
+    expect(retried?.result).toMatchObject({ status: "published", commit: hub.admin.head("acme/merged") });
 
     const other: Assessment = { file: "merges/other.yaml", sources: {} };
     expect(await publishParts(other, { session, signal, partsDir: receiptsDir })).toBeUndefined();
