@@ -66,9 +66,10 @@ export type { RunRecord } from "./run-record.js";
 export { DTYPE_SIZE } from "./safetensors/dtype.js";
 export { renderVerifyReport, verifyFailure, type VerifyReport } from "./verify/index.js";
 export type { UploadStats } from "./hub/publish/upload-shards.js";
-export { readPins, writePins, type Pins } from "./parts/pins.js";
+export { PINS_FORMAT, readPins, writePins, type Pins } from "./parts/pins.js";
+export { AUTO_PART_BYTES, partCount } from "./parts/count.js";
 export { parsePartSpec, type PartSpec } from "./parts/split.js";
-export type { PartReceipt } from "./parts/receipt.js";
+export { receiptFileName, type PartReceipt } from "./parts/receipt.js";
 
 /** A manifest file's path, or its text and the path it stands for (e.g. one read from GitHub). */
 export type ManifestInput = string | { text: string; path: string };

@@ -23,6 +23,8 @@ export interface ApplyOptions {
   threads?: number;
   tempDir: string;
   signal: AbortSignal;
+  /** The output shard size (the shard-size input; default 5 GB). */
+  maxShardBytes?: number;
 }
 
 /** Merges and publishes one manifest; returns what happened and, on success, its new lock entry. */
@@ -59,6 +61,7 @@ export async function applyManifest(
     // Shards upload while later ones merge; one commit at the end names them all.
     const { merged, published } = await mergeAndPublish({
       manifest: graph.steps[0]!.read,
+      maxShardBytes: options.maxShardBytes,
       out: join(options.tempDir, createHash("sha256").update(file).digest("hex").slice(0, 16)),
       force: true,
       backend: options.backend,

@@ -29,6 +29,8 @@ export interface Assessment {
   /** Bytes a merge reads and writes, from the plan (when one was made). */
   inputBytes?: number;
   outputBytes?: number;
+  /** Output shards in the plan of a one-merge manifest: the most parts it can be split into. */
+  shardCount?: number;
 }
 
 export interface AssessOptions {
@@ -37,6 +39,8 @@ export interface AssessOptions {
   force: boolean;
   /** Also check compatibility and plan the manifests that need a merge (plan mode). */
   deep: boolean;
+  /** The output shard size the plan assumes (the shard-size input; default 5 GB). */
+  maxShardBytes?: number;
 }
 
 /** Validates a manifest and compares its sources' current commits with the lockfile. */
@@ -84,11 +88,13 @@ async function checkAndPlan(
     check: true,
     // The report is the point here: blocking findings are shown, not thrown.
     allowIncompatible: true,
+    maxShardBytes: options.maxShardBytes,
   });
   await closeModels(planned.models);
   assessment.compat = planned.compat;
   assessment.inputBytes = planned.plan.inputBytes;
   assessment.outputBytes = planned.plan.shards.totalSize;
+  assessment.shardCount = planned.plan.shards.files.length;
 }
 
 /** The merges of a multi-merge file that read only existing models; their bytes are summed. */

@@ -26,7 +26,7 @@ export interface RunIntent {
  */
 const APPLY_EVENTS = new Set(["push", "schedule", "workflow_dispatch", "repository_dispatch"]);
 
-export function decideIntent(mode: Mode, event: RunEvent): RunIntent {
+export function decideIntent(mode: Exclude<Mode, "publish">, event: RunEvent): RunIntent {
   const refusal = applyRefusal(event);
   const effective = mode === "auto" ? (refusal === undefined ? "apply" : "plan") : mode;
   if (effective === "apply" && refusal !== undefined) {

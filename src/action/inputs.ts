@@ -2,7 +2,7 @@ import * as core from "@actions/core";
 import { HubmergeError } from "../errors.js";
 import { BACKEND_NAMES, type BackendName } from "../pipeline.js";
 
-export type Mode = "plan" | "apply" | "auto";
+export type Mode = "plan" | "apply" | "auto" | "publish";
 export type LockUpdate = "commit" | "pull-request" | "none";
 
 /** Every input of action.yml, read in one place. */
@@ -19,6 +19,13 @@ export interface ActionInputs {
   lockUpdate: LockUpdate;
   /** A folder where `webgpu` resolves from (its node_modules, or the package itself). */
   webgpuPath?: string;
+  /** apply: merge only this part (`I/N`) of the one selected manifest, reading these pins (JSON). */
+  part?: string;
+  pins?: string;
+  /** The largest output shard in bytes (default 5 GB); a part is whole shards. */
+  shardSize?: number;
+  /** publish: the folder the parts' receipts were downloaded to. */
+  partsDir?: string;
 }
 
 /** Both YAML extensions: `merges/x.yml` is as much a manifest as `merges/x.yaml`. */
@@ -40,8 +47,9 @@ export function readInputs(): ActionInputs {
     }
   }
   const threads = optional("threads");
+  const shardSize = optional("shard-size");
   return {
-    mode: oneOf("mode", ["plan", "apply", "auto"], "auto"),
+    mode: oneOf("mode", ["plan", "apply", "auto", "publish"], "auto"),
     manifests: optional("manifests") ?? DEFAULT_MANIFESTS,
     only: optional("only"),
     hfToken,
@@ -52,6 +60,10 @@ export function readInputs(): ActionInputs {
     backend: oneOf("backend", BACKEND_NAMES, "auto"),
     lockUpdate: oneOf("lock-update", ["commit", "pull-request", "none"], "commit"),
     webgpuPath: optional("webgpu-path"),
+    part: optional("part"),
+    pins: optional("pins"),
+    partsDir: optional("parts-dir"),
+    shardSize: shardSize === undefined ? undefined : positiveInt("shard-size", shardSize),
   };
 }
 
@@ -60,6 +72,16 @@ export function readInputs(): ActionInputs {
  * named as the workflow spells it (not the CLI's HF_TOKEN / --token).
  */
 export function requireApplyInputs(inputs: ActionInputs): void {
+  if (inputs.part !== undefined && inputs.pins === undefined) {
+    throw new HubmergeError("E_USAGE", `input part is ${inputs.part}, but input pins is empty`, {
+      hint: "pass both from the plan job's matrix: `part: ${{ matrix.part }}` and `pins: ${{ matrix.pins }}`",
+    });
+  }
+  if (inputs.mode === "publish" && inputs.partsDir === undefined) {
+    throw new HubmergeError("E_USAGE", "mode is publish, but input parts-dir is empty", {
+      hint: "download the parts' receipts (actions/download-artifact) and pass their folder as parts-dir",
+    });
+  }
   if (inputs.hfToken !== undefined) return;
   throw new HubmergeError("E_USAGE", "input hf-token is empty, and apply publishes to the Hub", {
     hint:

@@ -12,6 +12,8 @@ import { upsertPlanComment } from "./comment.js";
 import { discoverManifests } from "./discover.js";
 import { decideIntent, type RunIntent } from "./event.js";
 import { exposeWebgpu, gpuFallbackWarning } from "./gpu-note.js";
+import { applyMatrix } from "./matrix.js";
+import { applyPart, publishParts } from "./parts.js";
 import { readInputs, requireApplyInputs, type ActionInputs } from "./inputs.js";
 import { createGitHubClient } from "./octokit.js";
 import { recordLock } from "./record-lock.js";
@@ -26,7 +28,8 @@ export async function run(): Promise<void> {
   process.once("SIGTERM", cancel);
   try {
     const inputs = readInputs();
-    const intent = decideIntent(inputs.mode, {
+    // publish holds the Hub token and commits, so it runs where apply may.
+    const intent = decideIntent(inputs.mode === "publish" ? "apply" : inputs.mode, {
       name: context.eventName,
       payload: context.payload,
       ref: context.ref,
@@ -55,12 +58,18 @@ export async function run(): Promise<void> {
     const assessments: Assessment[] = [];
     for (const file of files) {
       assessments.push(
-        await assessManifest(file, { session, lock, force: inputs.force, deep: intent.mode === "plan" }),
+        await assessManifest(file, {
+          session,
+          lock,
+          force: inputs.force,
+          deep: intent.mode === "plan",
+          maxShardBytes: inputs.shardSize,
+        }),
       );
     }
     annotate(assessments);
     const needed = assessments.filter((a) => !a.error && a.decision?.needed);
-    core.setOutput("matrix", JSON.stringify({ include: needed.map((a) => ({ manifest: a.file })) }));
+    core.setOutput("matrix", JSON.stringify(applyMatrix(needed)));
     core.setOutput("has-work", String(needed.length > 0));
     if (needed.length === 0 && assessments.every((a) => !a.error))
       core.info("nothing changed since the lockfile: nothing to do");
@@ -136,13 +145,12 @@ async function apply(
         continue;
       }
       signal.throwIfAborted();
-      const { result, entry } = await applyManifest(a, {
-        session,
-        tempDir,
-        signal,
-        backend: inputs.backend,
-        threads: inputs.threads,
-      });
+      const done = await applyOne(a, inputs, { session, tempDir, signal });
+      if (!done) {
+        results.push({ manifest: a.file, status: "skipped" }); // merged whole in its matrix job
+        continue;
+      }
+      const { result, entry } = done;
       results.push(result);
       if (entry) entries[a.file] = entry;
       const gpuWarning = inputs.backend === "auto" && result.kernels && gpuFallbackWarning(result.kernels);
@@ -184,6 +192,24 @@ async function lockOrReport(
       .write();
     core.setFailed(error.format());
   }
+}
+
+/**
+ * One manifest, as this job's inputs say: a whole merge (apply), one part of a split merge (apply
+ * with `part`: its receipt goes to the `receipts` output folder, no commit, no lock), or the
+ * assembly of the parts (publish). Undefined when publish finds no parts of the manifest.
+ */
+async function applyOne(
+  a: Assessment,
+  inputs: ActionInputs,
+  run: { session: HubSession; tempDir: string; signal: AbortSignal },
+): Promise<{ result: ApplyResult; entry?: LockEntry } | undefined> {
+  if (inputs.mode === "publish") return publishParts(a, { ...run, partsDir: inputs.partsDir! });
+  const merge = { ...run, backend: inputs.backend, threads: inputs.threads, maxShardBytes: inputs.shardSize };
+  if (inputs.part === undefined) return applyManifest(a, merge);
+  const receiptsDir = join(dirname(run.tempDir), "hubmerge-receipts");
+  core.setOutput("receipts", receiptsDir);
+  return { result: await applyPart(a, { ...merge, part: inputs.part, pins: inputs.pins!, receiptsDir }) };
 }
 
 /** Errors on the exact manifest lines (the runner shows 10 per step; the summary lists them all). */

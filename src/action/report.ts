@@ -5,7 +5,10 @@ import type { Assessment } from "./assess.js";
 /** What apply did with one manifest. */
 export interface ApplyResult {
   manifest: string;
-  status: "published" | "up-to-date" | "failed" | "skipped";
+  /** `uploaded`: one part of a split merge, its shards on the Hub for the publish job to commit. */
+  status: "published" | "uploaded" | "up-to-date" | "failed" | "skipped";
+  /** The part (`I/N`) this job merged, in a split merge. */
+  part?: string;
   repo?: string;
   commit?: string;
   url?: string;
@@ -67,9 +70,13 @@ function statusOf(a: Assessment, result: ApplyResult | undefined): string {
   if (result)
     return result.unchanged
       ? "✅ unchanged (no commit)"
-      : { published: "✅ published", "up-to-date": "up to date", failed: "❌ failed", skipped: "skipped" }[
-          result.status
-        ];
+      : {
+          published: "✅ published",
+          uploaded: `⬆️ part ${result.part} uploaded`,
+          "up-to-date": "up to date",
+          failed: "❌ failed",
+          skipped: "skipped",
+        }[result.status];
   if (!a.decision?.needed) return "up to date";
   if (a.compat?.blocking) return "⛔ incompatible";
   return "🔄 will merge";

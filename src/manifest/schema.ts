@@ -125,6 +125,8 @@ export const hubmergeSchema = z
     dare_rescale: z.enum(["paper", "l1"]).default("paper"),
     allow_incompatible: z.boolean().default(false),
     card: nullAsEmpty(cardSchema),
+    // How many runners the Action splits the merge over (docs/parts.md); absent: one.
+    parts: z.union([z.literal("auto"), z.number().int().positive()]).optional(),
   })
   .transform((block) => ({
     output: block.output ?? undefined,
@@ -132,6 +134,7 @@ export const hubmergeSchema = z
     dareRescale: block.dare_rescale,
     allowIncompatible: block.allow_incompatible,
     card: block.card,
+    ...(block.parts !== undefined && { parts: block.parts }),
   }));
 
 function tokenizerSourceSchema(manifestDir: string) {

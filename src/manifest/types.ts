@@ -84,6 +84,8 @@ export interface HubmergeOptions {
   /** Merge even when the compatibility check fails. Default false. */
   allowIncompatible: boolean;
   card: CardOptions;
+  /** The Action's fan-out: `auto` (about 20 GB per part) or a part count. Absent: one part. */
+  parts?: "auto" | number;
 }
 
 export interface TokenizerSettings extends TokenizerBlock {

@@ -53,11 +53,30 @@ describe("workflow conventions", () => {
     }
   });
 
-  it("apply.yml: read-only by default, contents: write only on the job that commits", () => {
+  it("apply.yml: read-only by default, contents: write only on the jobs that commit", () => {
     const apply = parse(readFileSync(join(ROOT, "docs/workflows/apply.yml"), "utf8")) as Workflow;
     expect(apply.permissions).toEqual({ contents: "read" });
     const writers = Object.entries(apply.jobs).filter(([, job]) => job.permissions?.contents === "write");
-    expect(writers.map(([name]) => name)).toEqual(["merge"]);
+    expect(writers.map(([name]) => name)).toEqual(["merge", "publish"]);
+  });
+
+  it("apply.yml: plan → merge (parts upload receipts) → publish (downloads them, mode: publish)", () => {
+    const apply = parse(readFileSync(join(ROOT, "docs/workflows/apply.yml"), "utf8")) as Workflow & {
+      jobs: Record<string, Job & { needs?: unknown; if?: string }>;
+    };
+    const merge = apply.jobs["merge"]!;
+    expect(merge["runs-on"]).toEqual(["self-hosted", "gpu"]);
+    const action = merge.steps!.find((s) => s.uses?.startsWith("hubmerge/"))!;
+    expect(action.with).toMatchObject({ part: "${{ matrix.part }}", pins: "${{ matrix.pins }}" });
+    const upload = merge.steps!.find((s) => s.uses?.startsWith("actions/upload-artifact@"))!;
+    expect(upload.with?.["path"]).toBe("${{ steps.apply.outputs.receipts }}");
+    const publish = apply.jobs["publish"]!;
+    expect(publish.needs).toEqual(["plan", "merge"]);
+    expect(publish.if).toContain('"part"');
+    const download = publish.steps!.find((s) => s.uses?.startsWith("actions/download-artifact@"))!;
+    expect(download.with).toMatchObject({ pattern: "hubmerge-receipts-*", "merge-multiple": true });
+    const publishStep = publish.steps!.find((s) => s.uses?.startsWith("hubmerge/"))!;
+    expect(publishStep.with).toMatchObject({ mode: "publish", "parts-dir": download.with!["path"] });
   });
 
   it("simple.yml: one concurrency group per pull request, cancelled on a new push, never the apply group", () => {
