@@ -5,7 +5,7 @@ import * as os from 'os';
 import { EOL } from 'os';
 import http from 'http';
 import https from 'https';
-import { mkdir, writeFile, rename, rm, readFile, stat, open as open$1, readdir, realpath, mkdtemp } from 'node:fs/promises';
+import { mkdir, writeFile, rename, rm, readFile, stat, open as open$1, readdir, realpath, copyFile, mkdtemp } from 'node:fs/promises';
 import { dirname as dirname$1, join, resolve, basename, sep as sep$2, isAbsolute, relative, delimiter } from 'node:path';
 import * as path$1 from 'path';
 import 'fs/promises';
@@ -28438,6 +28438,8 @@ const hubmergeSchema = strictObject({
     dare_rescale: _enum(["paper", "l1"]).default("paper"),
     allow_incompatible: boolean().default(false),
     card: nullAsEmpty(cardSchema),
+    // How many runners the Action splits the merge over (docs/parts.md); absent: one.
+    parts: union([literal("auto"), number().int().positive()]).optional(),
 })
     .transform((block) => ({
     output: block.output ?? undefined,
@@ -28445,6 +28447,7 @@ const hubmergeSchema = strictObject({
     dareRescale: block.dare_rescale,
     allowIncompatible: block.allow_incompatible,
     card: block.card,
+    ...(block.parts !== undefined && { parts: block.parts }),
 }));
 function tokenizerSourceSchema(manifestDir) {
     return string().transform((source, ctx) => {
@@ -39618,6 +39621,391 @@ async function finishOutput(planned, dir, options) {
 }
 
 /**
+ * The assembly of a split merge: after the receipts are checked (check-receipts.ts) and match the
+ * shard plan, the folder gets what a one-process merge writes besides the shards — the index
+ * (from the plan), config, tokenizer, hubmerge.json and the card — with the shards' sizes and
+ * hashes taken from the receipts. Locally the shards are copied in and verified; for the Hub they
+ * stay where the parts uploaded them and the commit names them.
+ */
+/** The receipts' shards must be exactly the plan's, in the plan's order. */
+function matchShardPlan(planned, parts) {
+    const planned_ = planned.plan.shards.files.map((f) => f.file);
+    const received = parts.shards.map((s) => s.file);
+    if (JSON.stringify(planned_) !== JSON.stringify(received)) {
+        throw new HubmergeError("E_USAGE", `cannot assemble the parts: their shards (${received.join(", ")}) are not the plan's (${planned_.join(", ")}); nothing was published`, { hint: "every part must run the same manifest with the same --shard-size and --pins" });
+    }
+}
+/** Writes the output folder `dir` from checked parts; returns its run record. */
+async function assembleInto(planned, parts, dir, options) {
+    matchShardPlan(planned, parts);
+    if (options.copyShards) {
+        for (const shard of parts.shards)
+            await copyVerified(shard, dir);
+    }
+    if (parts.shards.length > 1)
+        await writeFile(join(dir, SHARD_INDEX_FILE), encodeShardIndex(planned.plan.shards));
+    return finishOutput(planned, dir, {
+        seed: BigInt(parts.first.seed),
+        shards: parts.shards.map(({ file, size, sha256, tensors }) => ({ file, size, sha256, tensors })),
+        warnings: parts.warnings,
+        hubUrl: options.hubUrl,
+        onEvent: options.onEvent,
+    });
+}
+/** Copies a part's shard and checks it against its receipt (a part folder may have been altered). */
+async function copyVerified(shard, dir) {
+    const target = join(dir, shard.file);
+    try {
+        await copyFile(join(shard.dir, shard.file), target);
+    }
+    catch (error) {
+        throw new HubmergeError("E_USAGE", `cannot assemble the parts: shard ${shard.file} is missing from ${shard.dir}`, {
+            hint: "keep each part's shards beside its receipt (or publish to the Hub from uploaded parts)",
+            cause: error,
+        });
+    }
+    const hash = createHash("sha256");
+    let size = 0;
+    for await (const chunk of createReadStream(target)) {
+        hash.update(chunk);
+        size += chunk.byteLength;
+    }
+    if (size !== shard.size || hash.digest("hex") !== shard.sha256) {
+        throw new HubmergeError("E_USAGE", `cannot assemble the parts: ${join(shard.dir, shard.file)} is not the shard its receipt names (size or sha256 differ)`, { hint: "run that part again" });
+    }
+}
+
+/**
+ * The assembly's refusals: receipts of one merge must agree on everything the bytes depend on
+ * (manifest, tool version, seed, pinned revisions, shard plan), cover every part exactly once and
+ * name every shard of the plan exactly once. Any doubt refuses the whole publish.
+ */
+function checkReceipts(found, expected) {
+    if (found.length === 0)
+        throw refusal("no part receipts were found", "run the parts first (merge --part I/N)");
+    const first = found[0].receipt;
+    for (const { receipt, path } of found)
+        checkAgrees(receipt, first, path, found[0].path, expected);
+    const byIndex = new Map();
+    for (const item of found) {
+        const twin = byIndex.get(item.receipt.part.index);
+        if (twin) {
+            throw refusal(`part ${item.receipt.part.index}/${first.part.count} appears twice (${twin.path} and ${item.path})`, "keep one receipt per part");
+        }
+        byIndex.set(item.receipt.part.index, item);
+    }
+    const missing = Array.from({ length: first.part.count }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
+    if (missing.length > 0) {
+        throw refusal(`part(s) ${missing.map((i) => `${i}/${first.part.count}`).join(", ")} are missing`, "run the missing parts (merge --part I/N), then publish again");
+    }
+    const shards = [];
+    const seen = new Set();
+    const warnings = [];
+    for (let i = 1; i <= first.part.count; i++) {
+        const { receipt, dir } = byIndex.get(i);
+        for (const shard of receipt.shards) {
+            if (seen.has(shard.file))
+                throw refusal(`shard ${shard.file} appears in two parts`, "run the parts again");
+            seen.add(shard.file);
+            shards.push({ ...shard, dir });
+        }
+        for (const warning of receipt.warnings)
+            if (!warnings.includes(warning))
+                warnings.push(warning);
+    }
+    if (shards.length !== first.shardCount) {
+        throw refusal(`the parts hold ${shards.length} shard(s) but the merge has ${first.shardCount}`, "run the parts again");
+    }
+    return { first, shards, warnings };
+}
+function checkAgrees(receipt, first, path, firstPath, expected) {
+    const file = expected.manifest.file;
+    if (receipt.manifest.sha256 !== expected.manifest.sha256) {
+        throw refusal(`${path} is a part of another manifest (sha256 ${receipt.manifest.sha256.slice(0, 12)}, ${file} is ${expected.manifest.sha256.slice(0, 12)})`, "publish with the manifest the parts were merged from, or merge the parts again");
+    }
+    if (receipt.tool.name !== expected.tool.name || receipt.tool.version !== expected.tool.version) {
+        throw refusal(`${path} was made by ${receipt.tool.name} ${receipt.tool.version}, this is ${expected.tool.version}`, "publish with the same hubmerge version the parts ran");
+    }
+    const differs = (what, a, b) => {
+        if (JSON.stringify(a) === JSON.stringify(b))
+            return;
+        throw refusal(`${path} and ${firstPath} disagree on the ${what} (${JSON.stringify(a)} vs ${JSON.stringify(b)})`, "every part must run the same manifest with the same --seed, --pins and --shard-size");
+    };
+    differs("seed", receipt.seed, first.seed);
+    differs("source revisions", receipt.sources, first.sources);
+    differs("shard size", receipt.maxShardBytes, first.maxShardBytes);
+    differs("number of parts", receipt.part.count, first.part.count);
+    differs("number of shards", receipt.shardCount, first.shardCount);
+}
+function refusal(message, hint) {
+    return new HubmergeError("E_USAGE", `cannot assemble the parts: ${message}; nothing was published`, {
+        hint,
+    });
+}
+
+/**
+ * The part receipt: what one part of a split merge was made from (manifest hash, tool version,
+ * seed, pinned sources, shard size) and what it produced (each shard's name, size and sha256).
+ * The assembly trusts nothing else about a part; it reads receipts as untrusted JSON.
+ */
+const RECEIPT_FORMAT = "hubmerge-part/1";
+/** Receipts are small; anything larger is not one. */
+const MAX_RECEIPT_BYTES = 16 * 1024 * 1024;
+function receiptFileName(part) {
+    const pad = (n) => String(n).padStart(5, "0");
+    return `hubmerge-part-${pad(part.index)}-of-${pad(part.count)}.json`;
+}
+async function writeReceipt(dir, receipt) {
+    const path = join(dir, receiptFileName(receipt.part));
+    await writeFile(path, JSON.stringify(receipt, null, 2) + "\n");
+    return path;
+}
+/** The receipt of `part` in a part's output folder, if it holds a valid one. */
+async function readPartReceipt(dir, part) {
+    const path = join(dir, receiptFileName(part));
+    const text = await readFile(path).catch(() => undefined);
+    if (!text || text.byteLength > MAX_RECEIPT_BYTES)
+        return undefined;
+    try {
+        return parseReceipt(text.toString("utf8"), path);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Every receipt under `dir` (artifact downloads put each part in a folder of its own). */
+async function findReceipts(dir) {
+    let entries;
+    try {
+        entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    }
+    catch (error) {
+        throw new HubmergeError("E_USAGE", `cannot read the parts folder ${dir}: ${error.message}`, {
+            hint: "pass --parts the folder that holds the parts' receipts",
+            cause: error,
+        });
+    }
+    const found = [];
+    const names = entries
+        .filter((e) => e.isFile() && /^hubmerge-part-\d+-of-\d+\.json$/.test(e.name))
+        .map((e) => ({ dir: e.parentPath, path: join(e.parentPath, e.name) }))
+        .sort((a, b) => (a.path < b.path ? -1 : 1));
+    for (const { dir: partDir, path } of names) {
+        const text = await readFile(path);
+        if (text.byteLength > MAX_RECEIPT_BYTES)
+            throw receiptError(path, "it is too large to be a receipt");
+        found.push({ receipt: parseReceipt(text.toString("utf8"), path), path, dir: partDir });
+    }
+    return found;
+}
+function parseReceipt(text, path) {
+    let value;
+    try {
+        value = JSON.parse(text);
+    }
+    catch {
+        throw receiptError(path, "it is not JSON");
+    }
+    const r = value;
+    const isInt = (n) => Number.isSafeInteger(n) && n >= 0;
+    const sha256Ok = (hex) => typeof hex === "string" && /^[0-9a-f]{64}$/.test(hex);
+    const shardOk = (s) => typeof s?.file === "string" &&
+        isInt(s.size) &&
+        sha256Ok(s.sha256) &&
+        // Each tensor's digest travels with its shard, so the assembled record lists them all.
+        Array.isArray(s.tensors) &&
+        s.tensors.every((t) => typeof t?.name === "string" && sha256Ok(t.sha256));
+    const ok = r?.format === RECEIPT_FORMAT &&
+        typeof r.tool?.name === "string" &&
+        typeof r.tool.version === "string" &&
+        typeof r.manifest?.sha256 === "string" &&
+        typeof r.seed === "string" &&
+        Array.isArray(r.sources) &&
+        (r.maxShardBytes === null || isInt(r.maxShardBytes)) &&
+        isInt(r.part?.index) &&
+        isInt(r.part?.count) &&
+        isInt(r.shardCount) &&
+        Array.isArray(r.shards) &&
+        r.shards.every(shardOk) &&
+        Array.isArray(r.warnings) &&
+        typeof r.uploaded === "boolean";
+    if (!ok)
+        throw receiptError(path, `it is not a part receipt (${RECEIPT_FORMAT})`);
+    return r;
+}
+function receiptError(path, why) {
+    return new HubmergeError("E_USAGE", `${path} cannot be used: ${why}`, {
+        hint: "pass --parts a folder holding only the receipts that hubmerge merge --part wrote",
+    });
+}
+
+/**
+ * Which output shards each part of a split merge writes: whole shards of the shard plan (known
+ * before any weight is read), in plan order, cut into `count` runs of about equal bytes. The cut
+ * depends only on the shard sizes, so every runner computes the same parts.
+ */
+/** `I/N`, 1 ≤ I ≤ N. */
+function parsePartSpec(text) {
+    const match = /^(\d+)\/(\d+)$/.exec(text.trim());
+    const index = match ? Number(match[1]) : NaN;
+    const count = match ? Number(match[2]) : NaN;
+    if (!Number.isSafeInteger(index) || !Number.isSafeInteger(count) || index < 1 || index > count) {
+        throw new HubmergeError("E_USAGE", `--part ${JSON.stringify(text)} is not I/N with 1 ≤ I ≤ N`, {
+            hint: "e.g. --part 2/4 merges the second of four parts",
+        });
+    }
+    return { index, count };
+}
+/**
+ * Shard indices of each part: contiguous runs, one or more shards each. A part closes once its
+ * bytes reach its share of the total (a shard counts by its middle, so a large shard goes to the
+ * part that holds most of it), and never leaves fewer shards than parts still to fill.
+ */
+function splitShards(sizes, count) {
+    if (!Number.isSafeInteger(count) || count < 1) {
+        throw new HubmergeError("E_USAGE", `the number of parts must be a positive integer, got ${count}`);
+    }
+    if (count > sizes.length) {
+        throw new HubmergeError("E_USAGE", `the merge has ${sizes.length} output shard(s), too few for ${count} parts (a part is one or more whole shards)`, { hint: "use fewer parts, or a smaller --shard-size so that there are more shards" });
+    }
+    const total = sizes.reduce((sum, size) => sum + size, 0);
+    const parts = [[]];
+    let before = 0;
+    sizes.forEach((size, i) => {
+        const part = parts.length - 1;
+        parts[part].push(i);
+        before += size;
+        if (part === count - 1 || i === sizes.length - 1)
+            return;
+        const shardsLeft = sizes.length - 1 - i;
+        const partsLeft = count - 1 - part;
+        const share = (total * (part + 1)) / count;
+        if (shardsLeft === partsLeft || before + sizes[i + 1] / 2 > share)
+            parts.push([]);
+    });
+    return parts;
+}
+
+/**
+ * One part of a split merge: the part's whole shards of the plan, merged and written exactly as a
+ * one-process merge writes them (same plan, same kernels' bytes, same shard metadata), then its
+ * receipt. With uploads, each shard goes to the Hub as it completes; nothing is committed.
+ */
+/** Which shard indices part `part` writes. */
+function shardsOfPart(planned, part) {
+    const sets = splitShards(planned.plan.shards.files.map((f) => f.size), part.count);
+    return sets[part.index - 1];
+}
+async function mergePart(input) {
+    const { planned, part, uploads } = input;
+    const { plan, manifest, models } = planned;
+    const only = new Set(shardsOfPart(planned, part));
+    const { shards, warnings } = await executePlan({
+        plan,
+        models,
+        dir: input.dir,
+        seed: input.seed,
+        dareRescale: manifest.hubmerge.dareRescale,
+        metadata: shardMetadata(plan),
+        onEvent: input.onEvent,
+        signal: input.signal,
+        backend: input.backend,
+        threads: input.threads,
+        pieceElements: input.pieceElements,
+        shards: only,
+        onShardClosed: uploads &&
+            ((shard, path) => uploads.add({ path: shard.file, size: shard.size, sha256: shard.sha256 }, path)),
+    });
+    if (uploads)
+        await uploads.settle();
+    const sources = [...models.values()].map((m) => ({
+        ref: m.ref,
+        revision: m.source.revision ?? null,
+    }));
+    const receipt = {
+        format: RECEIPT_FORMAT,
+        tool: TOOL,
+        manifest: { file: manifest.file, sha256: planned.manifestSha256 },
+        seed: input.seed.toString(),
+        sources,
+        maxShardBytes: input.maxShardBytes ?? null,
+        part,
+        shardCount: plan.shards.files.length,
+        shards,
+        warnings,
+        uploaded: uploads !== undefined,
+    };
+    await writeReceipt(input.dir, receipt);
+    return receipt;
+}
+
+/**
+ * Pins: the source revisions every part of a split merge must read. `hubmerge plan --pins FILE`
+ * resolves each Hub model to a commit once; the part runs read exactly those commits, so a source
+ * updated in the middle of a fan-out cannot mix revisions into one model.
+ */
+const PINS_FORMAT = "hubmerge-pins/1";
+async function readPins(path) {
+    let value;
+    try {
+        value = JSON.parse(await readFile(path, "utf8"));
+    }
+    catch (error) {
+        throw new HubmergeError("E_USAGE", `cannot read the pins file ${path}: ${error.message}`, {
+            hint: "write it with hubmerge plan MANIFEST --pins FILE",
+            cause: error,
+        });
+    }
+    const pins = value;
+    const valid = pins?.format === PINS_FORMAT &&
+        typeof pins.manifest?.sha256 === "string" &&
+        Array.isArray(pins.sources) &&
+        pins.sources.every((s) => typeof s?.ref === "string" && (s.revision === null || typeof s.revision === "string"));
+    if (!valid) {
+        throw new HubmergeError("E_USAGE", `${path} is not a hubmerge pins file (${PINS_FORMAT})`, {
+            hint: "write it with hubmerge plan MANIFEST --pins FILE",
+        });
+    }
+    return pins;
+}
+/** The pins must be of this manifest's text, and pin every Hub model it names. */
+function checkPins(pins, manifest, refs) {
+    if (pins.manifest.sha256 !== manifest.sha256) {
+        throw new HubmergeError("E_USAGE", `the pins were written for another version of ${manifest.file} (sha256 ${pins.manifest.sha256.slice(0, 12)}, the manifest is ${manifest.sha256.slice(0, 12)})`, {
+            where: { file: manifest.file },
+            hint: "write the pins again with hubmerge plan MANIFEST --pins FILE",
+        });
+    }
+    for (const ref of refs) {
+        const pin = pins.sources.find((s) => s.ref === ref.raw);
+        if (ref.kind === "hub" && !pin?.revision) {
+            throw new HubmergeError("E_USAGE", `the pins do not pin ${ref.raw} to a revision`, {
+                where: { file: manifest.file, model: ref.raw },
+                hint: "write the pins again with hubmerge plan MANIFEST --pins FILE",
+            });
+        }
+    }
+}
+/** A resolver that reads every Hub model at its pinned commit (the reference text is kept). */
+function pinnedResolver(resolver, pins) {
+    return (ref) => {
+        const revision = pins.find((s) => s.ref === ref.raw)?.revision;
+        return resolver(ref.kind === "hub" && revision ? { ...ref, revision } : ref);
+    };
+}
+
+/**
+ * How many parts the Action splits a merge into, from the manifest's `hubmerge: {parts}` and the
+ * plan's output size. A part is one or more whole shards, so the count never exceeds the shards.
+ */
+/** `parts: auto` aims at about this many output bytes per part (decimal, like shard sizes). */
+const AUTO_PART_BYTES = 20_000_000_000;
+function partCount(setting, plan, bytesPerPart = AUTO_PART_BYTES) {
+    const wanted = setting === undefined ? 1 : setting === "auto" ? Math.ceil(plan.outputBytes / bytesPerPart) : setting;
+    return Math.max(1, Math.min(wanted, plan.shards));
+}
+
+/**
  * manifest → parsed, validated, its models listed and its text hashed; nothing else is read.
  * With `workspace`, a manifest file that resolves outside it (a symlink) is refused unread.
  */
@@ -39837,6 +40225,121 @@ function outputOf(manifest) {
     }
     return output;
 }
+/** One part of a split merge: its shards and its receipt in `out`, uploaded with `publish`. */
+async function runPart(options) {
+    const read = "manifest" in options ? options.manifest : await readManifest(options.manifestPath);
+    checkPins(options.pins, { file: read.manifest.file, sha256: read.sha256 }, read.refs);
+    const resolver = pinnedResolver(options.resolver ?? resolveLocalSource, options.pins.sources);
+    const target = options.publish && (await openPublishTarget(publishTargetOptions(read, options.seed, options.publish)));
+    const seed = options.seed ?? read.manifest.hubmerge.seed;
+    const earlier = await finishedPart(options, read, seed, target);
+    if (earlier)
+        return { receipt: earlier, outDir: resolve(options.out), uploads: target?.uploads.stats };
+    // A folder holding this part's earlier receipt is a part output: a re-run may replace it.
+    const previous = await readPartReceipt(options.out, options.part);
+    const output = await StagedOutputDir.create(options.out, {
+        force: options.force || previous !== undefined,
+    });
+    try {
+        const planned = await planRun({ check: true, ...options, manifest: read, resolver });
+        try {
+            const receipt = await mergePart({
+                ...options,
+                planned,
+                dir: output.stagingDir,
+                seed,
+                maxShardBytes: options.maxShardBytes,
+                uploads: target?.uploads,
+            });
+            await output.commit();
+            return { receipt, outDir: output.finalDir, uploads: target?.uploads.stats };
+        }
+        finally {
+            await closeModels(planned.models);
+        }
+    }
+    catch (error) {
+        await output.abort();
+        throw error;
+    }
+}
+/**
+ * The receipt of an earlier run of this very part, when it is complete: same manifest, tool,
+ * seed, pins and shard size, its shards in the folder at their sizes, and (with --push) on the
+ * Hub. A re-run of a fan-out then skips the parts that finished.
+ */
+async function finishedPart(options, read, seed, target) {
+    const receipt = await readPartReceipt(options.out, options.part);
+    const same = receipt !== undefined &&
+        receipt.manifest.sha256 === read.sha256 &&
+        receipt.tool.version === TOOL.version &&
+        receipt.seed === seed.toString() &&
+        receipt.maxShardBytes === (options.maxShardBytes ?? null) &&
+        JSON.stringify(receipt.sources) === JSON.stringify(options.pins.sources);
+    if (!same)
+        return undefined;
+    for (const shard of receipt.shards) {
+        const size = await stat(join(options.out, shard.file)).then((s) => s.size, () => -1);
+        if (size !== shard.size)
+            return undefined;
+    }
+    if (!target)
+        return receipt;
+    const files = receipt.shards.map((s) => ({ path: s.file, size: s.size, sha256: s.sha256 }));
+    return (await target.missing(files)).length === 0 ? receipt : undefined;
+}
+/** Checks the parts' receipts, then writes the whole output locally or publishes it in one commit. */
+async function assembleParts(options) {
+    const read = await readManifest(options.manifestPath);
+    const parts = checkReceipts(await findReceipts(options.partsDir), {
+        manifest: { file: read.manifest.file, sha256: read.sha256 },
+        tool: TOOL,
+    });
+    const resolver = pinnedResolver(options.resolver ?? resolveLocalSource, parts.first.sources);
+    const maxShardBytes = parts.first.maxShardBytes ?? undefined;
+    const planned = await planRun({
+        ...options,
+        check: true,
+        allowIncompatible: true,
+        manifest: read,
+        resolver,
+        maxShardBytes,
+    });
+    try {
+        matchShardPlan(planned, parts);
+        if (options.out !== undefined) {
+            const output = await StagedOutputDir.create(options.out, { force: options.force });
+            try {
+                const record = await assembleInto(planned, parts, output.stagingDir, {
+                    ...options,
+                    copyShards: true,
+                });
+                await output.commit();
+                return { record, outDir: output.finalDir };
+            }
+            catch (error) {
+                await output.abort();
+                throw error;
+            }
+        }
+        if (!options.publish)
+            throw new HubmergeError("E_USAGE", "assembling parts needs --out DIR or the Hub");
+        const seed = BigInt(parts.first.seed);
+        const target = await openPublishTarget(publishTargetOptions(read, seed, options.publish));
+        const scratch = await mkdtemp(join(tmpdir(), "hubmerge-assemble-"));
+        try {
+            const record = await assembleInto(planned, parts, scratch, { ...options, copyShards: false });
+            const shards = parts.shards.map((s) => ({ path: s.file, size: s.size, sha256: s.sha256 }));
+            return { record, published: await target.commit(scratch, shards) };
+        }
+        finally {
+            await rm(scratch, { recursive: true, force: true });
+        }
+    }
+    finally {
+        await closeModels(planned.models);
+    }
+}
 /** Plans every merge whose inputs exist now; the others are validated and placed in the order. */
 async function planGraph(graph, options) {
     const out = [];
@@ -39955,6 +40458,7 @@ async function applyManifest(assessment, options) {
         // Shards upload while later ones merge; one commit at the end names them all.
         const { merged, published } = await mergeAndPublish({
             manifest: graph.steps[0].read,
+            maxShardBytes: options.maxShardBytes,
             out: join(options.tempDir, createHash("sha256").update(file).digest("hex").slice(0, 16)),
             force: true,
             backend: options.backend,
@@ -40132,11 +40636,13 @@ async function checkAndPlan(assessment, read, options) {
         check: true,
         // The report is the point here: blocking findings are shown, not thrown.
         allowIncompatible: true,
+        maxShardBytes: options.maxShardBytes,
     });
     await closeModels(planned.models);
     assessment.compat = planned.compat;
     assessment.inputBytes = planned.plan.inputBytes;
     assessment.outputBytes = planned.plan.shards.totalSize;
+    assessment.shardCount = planned.plan.shards.files.length;
 }
 /** The merges of a multi-merge file that read only existing models; their bytes are summed. */
 async function planMerges(assessment, graph, options) {
@@ -43847,6 +44353,157 @@ function gpuFallbackWarning(kernels, on = host) {
         "See docs/gpu.md, or set backend: wasm to silence this.");
 }
 
+/**
+ * The plan's matrix: manifests that need a merge, each split into `hubmerge: {parts}` parts when
+ * the plan knows its size (plan mode). Every part reads the commits resolved here, so a source
+ * updated during the fan-out cannot mix revisions.
+ */
+function applyMatrix(needed) {
+    return { include: needed.flatMap(entriesOf) };
+}
+function entriesOf(a) {
+    const count = a.outputBytes !== undefined && a.shardCount !== undefined
+        ? partCount(a.manifest?.hubmerge.parts, { outputBytes: a.outputBytes, shards: a.shardCount })
+        : 1;
+    if (count === 1 || a.manifestSha256 === undefined)
+        return [{ manifest: a.file }];
+    const pins = {
+        format: PINS_FORMAT,
+        manifest: { file: a.file, sha256: a.manifestSha256 },
+        sources: Object.entries(a.sources).map(([ref, revision]) => ({ ref, revision })),
+    };
+    const text = JSON.stringify(pins);
+    return Array.from({ length: count }, (_, i) => ({
+        manifest: a.file,
+        part: `${i + 1}/${count}`,
+        pins: text,
+    }));
+}
+
+/**
+ * The Action's side of a split merge (docs/parts.md): a matrix job merges one part and uploads
+ * its shards without a commit, and leaves its receipt in a folder the workflow uploads as an
+ * artifact; the publish job assembles each manifest's receipts into one commit.
+ */
+/** The folder, under the receipts or parts folder, that holds one manifest's receipts. */
+function manifestSlug(file) {
+    return createHash("sha256").update(file).digest("hex").slice(0, 16);
+}
+/** Merges one part of a manifest and uploads its shards (no commit); copies its receipt out. */
+async function applyPart(assessment, options) {
+    const file = assessment.file;
+    const repo = assessment.manifest?.hubmerge.output?.repo;
+    startGroup(`merge ${file}, part ${options.part}`);
+    try {
+        const part = parsePartSpec(options.part);
+        const pins = await pinsFromInput(options.pins, options.tempDir);
+        const graph = await readMergeGraph(file, { workspace: options.session.workspace });
+        if (graph.steps.length > 1) {
+            throw new HubmergeError("E_USAGE", "a mergekit-multi file cannot be split into parts", {
+                where: { file },
+                hint: "remove hubmerge: {parts} from it; each of its merges runs in one job",
+            });
+        }
+        const { receipt, outDir, uploads } = await runPart({
+            manifest: graph.steps[0].read,
+            out: join(options.tempDir, `${manifestSlug(file)}-part-${part.index}`),
+            force: true,
+            part,
+            pins,
+            backend: options.backend,
+            threads: options.threads,
+            maxShardBytes: options.maxShardBytes,
+            resolver: options.session.resolver,
+            lineageOf: options.session.lineageOf,
+            hubUrl: options.session.hub.hubUrl,
+            provenanceUrl: attestationsUrl(),
+            signal: options.signal,
+            publish: { hub: options.session.hub, signal: options.signal },
+        });
+        const into = join(options.receiptsDir, manifestSlug(file));
+        await mkdir(into, { recursive: true });
+        await copyFile(join(outDir, receiptFileName(part)), join(into, receiptFileName(part)));
+        info(`part ${options.part}: ${receipt.shards.length} shard(s) on the Hub ` +
+            `(${uploads?.uploaded ?? 0} sent, ${uploads?.present ?? 0} already there); the publish job commits them`);
+        return { manifest: file, status: "uploaded", repo, part: options.part };
+    }
+    catch (error) {
+        if (!(error instanceof HubmergeError))
+            throw error;
+        error$1(error.format(), { file, startLine: error.where.line, startColumn: error.where.column });
+        return { manifest: file, status: "failed", repo, part: options.part, error: error.message };
+    }
+    finally {
+        endGroup();
+    }
+}
+/** The pins travel in the matrix as JSON; they are checked as a pins file is. */
+async function pinsFromInput(text, tempDir) {
+    await mkdir(tempDir, { recursive: true });
+    const dir = await mkdtemp(join(tempDir, "pins-"));
+    try {
+        await writeFile(join(dir, "pins.json"), text);
+        return await readPins(join(dir, "pins.json"));
+    }
+    finally {
+        await rm(dir, { recursive: true, force: true });
+    }
+}
+/**
+ * Assembles one manifest's parts into one commit and returns its lock entry. A manifest with no
+ * receipts ran whole in its matrix job, which published and locked it: nothing to do here.
+ */
+async function publishParts(assessment, options) {
+    const file = assessment.file;
+    const dir = join(options.partsDir, manifestSlug(file));
+    if (!(await stat(dir).then((s) => s.isDirectory(), () => false)))
+        return undefined;
+    const repo = assessment.manifest?.hubmerge.output?.repo;
+    startGroup(`publish the parts of ${file}`);
+    try {
+        const { record, published } = await assembleParts({
+            manifestPath: file,
+            partsDir: dir,
+            resolver: options.session.resolver,
+            lineageOf: options.session.lineageOf,
+            hubUrl: options.session.hub.hubUrl,
+            publish: { hub: options.session.hub, signal: options.signal },
+        });
+        info(published.unchanged
+            ? `${repo} already holds these exact bytes at ${published.commitSha}: no commit made`
+            : `published ${published.url} at ${published.commitSha}`);
+        return {
+            result: {
+                manifest: file,
+                status: "published",
+                repo,
+                commit: published.commitSha,
+                url: published.url,
+                ...(published.unchanged && { unchanged: true }),
+            },
+            entry: lockEntry(record, repo, published.commitSha),
+        };
+    }
+    catch (error) {
+        if (!(error instanceof HubmergeError))
+            throw error;
+        error$1(error.format(), { file, startLine: error.where.line, startColumn: error.where.column });
+        return { result: { manifest: file, status: "failed", repo, error: error.message } };
+    }
+    finally {
+        endGroup();
+    }
+}
+function lockEntry(record, repo, commit) {
+    return {
+        manifestSha256: record.manifest.sha256,
+        seed: record.seed,
+        tool: `${TOOL.name}@${TOOL.version}`,
+        sources: Object.fromEntries(record.sources.map((s) => [s.ref, s.revision])),
+        output: { repo, commit, files: Object.fromEntries(record.files.map((f) => [f.path, f.sha256])) },
+    };
+}
+
 /** Both YAML extensions: `merges/x.yml` is as much a manifest as `merges/x.yaml`. */
 const DEFAULT_MANIFESTS = "merges/**/*.yaml\nmerges/**/*.yml";
 function readInputs() {
@@ -43866,8 +44523,9 @@ function readInputs() {
         }
     }
     const threads = optional("threads");
+    const shardSize = optional("shard-size");
     return {
-        mode: oneOf("mode", ["plan", "apply", "auto"], "auto"),
+        mode: oneOf("mode", ["plan", "apply", "auto", "publish"], "auto"),
         manifests: optional("manifests") ?? DEFAULT_MANIFESTS,
         only: optional("only"),
         hfToken,
@@ -43878,6 +44536,10 @@ function readInputs() {
         backend: oneOf("backend", BACKEND_NAMES, "auto"),
         lockUpdate: oneOf("lock-update", ["commit", "pull-request", "none"], "commit"),
         webgpuPath: optional("webgpu-path"),
+        part: optional("part"),
+        pins: optional("pins"),
+        partsDir: optional("parts-dir"),
+        shardSize: shardSize === undefined ? undefined : positiveInt("shard-size", shardSize),
     };
 }
 /**
@@ -43885,6 +44547,16 @@ function readInputs() {
  * named as the workflow spells it (not the CLI's HF_TOKEN / --token).
  */
 function requireApplyInputs(inputs) {
+    if (inputs.part !== undefined && inputs.pins === undefined) {
+        throw new HubmergeError("E_USAGE", `input part is ${inputs.part}, but input pins is empty`, {
+            hint: "pass both from the plan job's matrix: `part: ${{ matrix.part }}` and `pins: ${{ matrix.pins }}`",
+        });
+    }
+    if (inputs.mode === "publish" && inputs.partsDir === undefined) {
+        throw new HubmergeError("E_USAGE", "mode is publish, but input parts-dir is empty", {
+            hint: "download the parts' receipts (actions/download-artifact) and pass their folder as parts-dir",
+        });
+    }
     if (inputs.hfToken !== undefined)
         return;
     throw new HubmergeError("E_USAGE", "input hf-token is empty, and apply publishes to the Hub", {
@@ -46022,7 +46694,13 @@ function statusOf(a, result) {
     if (result)
         return result.unchanged
             ? "✅ unchanged (no commit)"
-            : { published: "✅ published", "up-to-date": "up to date", failed: "❌ failed", skipped: "skipped" }[result.status];
+            : {
+                published: "✅ published",
+                uploaded: `⬆️ part ${result.part} uploaded`,
+                "up-to-date": "up to date",
+                failed: "❌ failed",
+                skipped: "skipped",
+            }[result.status];
     if (!a.decision?.needed)
         return "up to date";
     if (a.compat?.blocking)
@@ -46100,7 +46778,8 @@ async function run() {
     process.once("SIGTERM", cancel);
     try {
         const inputs = readInputs();
-        const intent = decideIntent(inputs.mode, {
+        // publish holds the Hub token and commits, so it runs where apply may.
+        const intent = decideIntent(inputs.mode === "publish" ? "apply" : inputs.mode, {
             name: context.eventName,
             payload: context.payload,
             ref: context.ref,
@@ -46124,11 +46803,17 @@ async function run() {
         info(`${files.length} manifest(s): ${files.join(", ")}`);
         const assessments = [];
         for (const file of files) {
-            assessments.push(await assessManifest(file, { session, lock, force: inputs.force, deep: intent.mode === "plan" }));
+            assessments.push(await assessManifest(file, {
+                session,
+                lock,
+                force: inputs.force,
+                deep: intent.mode === "plan",
+                maxShardBytes: inputs.shardSize,
+            }));
         }
         annotate(assessments);
         const needed = assessments.filter((a) => !a.error && a.decision?.needed);
-        setOutput("matrix", JSON.stringify({ include: needed.map((a) => ({ manifest: a.file })) }));
+        setOutput("matrix", JSON.stringify(applyMatrix(needed)));
         setOutput("has-work", String(needed.length > 0));
         if (needed.length === 0 && assessments.every((a) => !a.error))
             info("nothing changed since the lockfile: nothing to do");
@@ -46193,13 +46878,12 @@ async function apply(inputs, session, assessments, signal) {
                 continue;
             }
             signal.throwIfAborted();
-            const { result, entry } = await applyManifest(a, {
-                session,
-                tempDir,
-                signal,
-                backend: inputs.backend,
-                threads: inputs.threads,
-            });
+            const done = await applyOne(a, inputs, { session, tempDir, signal });
+            if (!done) {
+                results.push({ manifest: a.file, status: "skipped" }); // merged whole in its matrix job
+                continue;
+            }
+            const { result, entry } = done;
             results.push(result);
             if (entry)
                 entries[a.file] = entry;
@@ -46240,6 +46924,21 @@ async function lockOrReport(inputs, entries, results) {
             .write();
         setFailed(error.format());
     }
+}
+/**
+ * One manifest, as this job's inputs say: a whole merge (apply), one part of a split merge (apply
+ * with `part`: its receipt goes to the `receipts` output folder, no commit, no lock), or the
+ * assembly of the parts (publish). Undefined when publish finds no parts of the manifest.
+ */
+async function applyOne(a, inputs, run) {
+    if (inputs.mode === "publish")
+        return publishParts(a, { ...run, partsDir: inputs.partsDir });
+    const merge = { ...run, backend: inputs.backend, threads: inputs.threads, maxShardBytes: inputs.shardSize };
+    if (inputs.part === undefined)
+        return applyManifest(a, merge);
+    const receiptsDir = join(dirname$1(run.tempDir), "hubmerge-receipts");
+    setOutput("receipts", receiptsDir);
+    return { result: await applyPart(a, { ...merge, part: inputs.part, pins: inputs.pins, receiptsDir }) };
 }
 /** Errors on the exact manifest lines (the runner shows 10 per step; the summary lists them all). */
 function annotate(assessments) {
