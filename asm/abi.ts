@@ -2,7 +2,9 @@
  * The memory layout shared with the JavaScript side (src/merge/kernels/wasm/abi.ts mirrors it;
  * a test compares the two through the constants this module exports).
  *
- * A task descriptor is a run of u32 words: a header, then one record per model.
+ * A task descriptor is a run of u32 words: a header, then one record per model. The task family's
+ * kernels read every word; NearSwap's and SCE's read the header's dtypes and pointers, their own
+ * header words, and each model's pointer and dtype (SCE also its weight).
  */
 
 export const DTYPE_F32: i32 = 0;
@@ -18,12 +20,21 @@ export const H_BASE_PTR: i32 = 4;
 export const H_OUT_PTR: i32 = 5;
 export const H_LAMBDA: i32 = 6;
 export const H_PLAIN_DIVISOR: i32 = 7;
-export const HEADER_WORDS: i32 = 8;
+/** SCE: the variance cut, as an order key and how many elements equal to it are kept. */
+export const H_SELECT_KEY: i32 = 8;
+export const H_SELECT_TAKE: i32 = 9;
+/** NearSwap: f32(t). */
+export const H_NEARSWAP_T: i32 = 10;
+/** NearSwap: the distance floor; SCE: the divisor floor (f32). */
+export const H_FLOOR: i32 = 11;
+export const HEADER_WORDS: i32 = 12;
 
 /** Header flags. */
 export const FLAG_HAS_BASE: u32 = 1;
 export const FLAG_CONSENSUS: u32 = 2;
 export const FLAG_NORMALIZE: u32 = 4;
+/** SCE: positions outside the variance cut are zeroed in every task vector. */
+export const FLAG_SELECT: u32 = 8;
 
 /** Per-model record words. */
 export const M_PTR: i32 = 0;

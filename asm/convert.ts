@@ -92,6 +92,13 @@ export function encodeBlock(src: usize, count: i32, dtype: i32, dst: usize): voi
   }
 }
 
+/** Four elements of `dtype` at element `i` of `src`, widened to f32 (as decodeBlock does). */
+export function load4(src: usize, dtype: i32, i: i32): v128 {
+  if (dtype == DTYPE_BF16) return i32x4.shl(v128.load16x4_u(src + ((<usize>i) << 1)), 16);
+  if (dtype == DTYPE_F16) return f16x4ToF32(v128.load16x4_u(src + ((<usize>i) << 1)));
+  return v128.load(src + ((<usize>i) << 2));
+}
+
 /**
  * Exported: decodes `count` elements of `dtype` at `src` to f32 at `dst`. Reads and writes up to
  * 7 elements past the end (callers pad their buffers).

@@ -50,3 +50,28 @@ export function countKey(values: usize, count: i32, key: u32): u32 {
   for (; i < count; i++) if (magnitudeKey(load<u32>(values + ((<usize>i) << 2))) == key) found++;
   return found;
 }
+
+/**
+ * Resolves the lanes whose key equals a cut key: the first `take` such elements of the tensor, in
+ * index order, are in. `counter` holds how many were seen before (updated). Returns lane bits.
+ */
+export function takeEqualLanes(equalBits: i32, counter: usize, take: u32): i32 {
+  let inBits = 0;
+  let seen = load<u32>(counter);
+  for (let lane = 0; lane < 4; lane++) {
+    if (((equalBits >> lane) & 1) == 0) continue;
+    if (seen < take) inBits |= 1 << lane;
+    seen++;
+  }
+  store<u32>(counter, seen);
+  return inBits;
+}
+
+export function laneMask(bits: i32): v128 {
+  let mask = i32x4.splat(0);
+  mask = i32x4.replace_lane(mask, 0, -(bits & 1));
+  mask = i32x4.replace_lane(mask, 1, -((bits >> 1) & 1));
+  mask = i32x4.replace_lane(mask, 2, -((bits >> 2) & 1));
+  mask = i32x4.replace_lane(mask, 3, -((bits >> 3) & 1));
+  return mask;
+}

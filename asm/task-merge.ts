@@ -9,8 +9,6 @@
  */
 import {
   BLOCK,
-  DTYPE_BF16,
-  DTYPE_F16,
   FIXED_SCRATCH_ARRAYS,
   FLAG_CONSENSUS,
   FLAG_HAS_BASE,
@@ -42,8 +40,8 @@ import {
   MODE_MAGNITUDE,
 } from "./abi";
 import { modelWord, modelWordF32, word, wordF32 } from "./descriptor";
-import { decodeBlock, elementBytes, encodeBlock, f16x4ToF32 } from "./convert";
-import { magnitudeKeys } from "./magnitude";
+import { decodeBlock, elementBytes, encodeBlock, load4 } from "./convert";
+import { laneMask, magnitudeKeys, takeEqualLanes } from "./magnitude";
 import { philoxUniforms32 } from "./philox";
 
 const BLOCK_BYTES: usize = (<usize>BLOCK) << 2;
@@ -75,31 +73,6 @@ function dareUniforms(uniforms: usize, desc: usize, model: i32, first: u64, coun
   for (let i = 0; i < count; i += 32) {
     philoxUniforms32(first + ((<u64>i) >> 2), k0, k1, s0, s1, uniforms + ((<usize>i) << 2));
   }
-}
-
-/**
- * Resolves the lanes whose key equals a cut key: the first `take` such elements of the tensor, in
- * index order, are in. `counter` holds how many were seen before (updated). Returns lane bits.
- */
-function takeEqualLanes(equalBits: i32, counter: usize, take: u32): i32 {
-  let inBits = 0;
-  let seen = load<u32>(counter);
-  for (let lane = 0; lane < 4; lane++) {
-    if (((equalBits >> lane) & 1) == 0) continue;
-    if (seen < take) inBits |= 1 << lane;
-    seen++;
-  }
-  store<u32>(counter, seen);
-  return inBits;
-}
-
-function laneMask(bits: i32): v128 {
-  let mask = i32x4.splat(0);
-  mask = i32x4.replace_lane(mask, 0, -(bits & 1));
-  mask = i32x4.replace_lane(mask, 1, -((bits >> 1) & 1));
-  mask = i32x4.replace_lane(mask, 2, -((bits >> 2) & 1));
-  mask = i32x4.replace_lane(mask, 3, -((bits >> 3) & 1));
-  return mask;
 }
 
 /**
@@ -207,13 +180,6 @@ function finish(scratch: usize, desc: usize, flags: u32, count: i32): void {
     // θ₀ + λ·M, operands swapped for the NaN reason given at accumulate().
     v128.store(mixed + at, f32x4.add(f32x4.mul(lambda, v128.load(mixed + at)), v128.load(base + at)));
   }
-}
-
-/** Four elements of `dtype` at element `i` of `src`, widened to f32 (as decodeBlock does). */
-function load4(src: usize, dtype: i32, i: i32): v128 {
-  if (dtype == DTYPE_BF16) return i32x4.shl(v128.load16x4_u(src + ((<usize>i) << 1)), 16);
-  if (dtype == DTYPE_F16) return f16x4ToF32(v128.load16x4_u(src + ((<usize>i) << 1)));
-  return v128.load(src + ((<usize>i) << 2));
 }
 
 /**

@@ -4,7 +4,7 @@
  * layers and name filters applied), and returns the merged tensor in f32.
  */
 
-import type { PlanRequest, TaskPlan } from "./kernels/plan.js";
+import type { KernelPlan, PlanRequest } from "./kernels/plan.js";
 import type { DareRescale, ParamValue, ResolvedParams } from "./param-values.js";
 
 export type { DareRescale, ParamValue, ResolvedParams } from "./param-values.js";
@@ -80,7 +80,7 @@ export interface MergeMethod {
   perModelParams: ParamSpec[];
   merge(ctx: TensorMergeContext): Float32Array;
   /** The fast kernels' plan for one tensor; undefined = only the reference can merge it. */
-  kernelPlan?(request: PlanRequest): TaskPlan | undefined;
+  kernelPlan?(request: PlanRequest): KernelPlan | undefined;
 }
 
 /** Where a tensor sits in the layer stack: `model.layers.{index}.…` of `count` layers. */

@@ -1,15 +1,17 @@
 /**
  * What the fast backends (WebAssembly, WebGPU) are asked to compute for one tensor: a method's
  * order of operations reduced to flags and f32 scalars. Each method that the kernels can run
- * builds this plan itself (`MergeMethod.kernelPlan`: methods/task-family-plan.ts, linear.ts);
- * undefined means the reference merges the tensor, which also produces the right error message.
+ * builds this plan itself (`MergeMethod.kernelPlan`: methods/task-family-plan.ts, linear.ts,
+ * nearswap.ts, sce.ts); undefined means the reference merges the tensor, which also produces the
+ * right error message. `kind` says which kernels run it: the task family's fused kernel (task and
+ * linear plans), NearSwap's elementwise one, or SCE's whole-tensor passes.
  */
 import type { DareRescale, ResolvedParams } from "../param-values.js";
 import type { U32Pair } from "../rng/dare-stream.js";
 
 /** The part of a merge method the plan needs (a MergeMethod is one). */
 export interface KernelPlanner {
-  kernelPlan?(request: PlanRequest): TaskPlan | undefined;
+  kernelPlan?(request: PlanRequest): KernelPlan | undefined;
 }
 
 /** One model's part of the merge. */
@@ -26,6 +28,7 @@ export interface ModelTerm {
 }
 
 export interface TaskPlan {
+  kind: "task";
   /** Task vectors θᵢ − θ₀ and output θ₀ + λ·M (task family), or plain weighted sums (linear). */
   hasBase: boolean;
   consensus: boolean;
@@ -35,6 +38,37 @@ export interface TaskPlan {
   /** Divisor of the plain (no consensus) normalisation, f32. */
   plainDivisor: number;
   terms: ModelTerm[];
+}
+
+/** NearSwap (methods/nearswap.ts): base and one model, elementwise. */
+export interface NearswapPlan {
+  kind: "nearswap";
+  /** f32(t). */
+  t: number;
+  /** f32 of the floor of |θ₀ − θ₁| (mergekit's 1e-6). */
+  minDistance: number;
+}
+
+/**
+ * SCE (methods/sce.ts): base and `models` models; whole-tensor passes (the variance top-k, the
+ * sums of squares that weight the models) before the elementwise sign election and mix.
+ */
+export interface ScePlan {
+  kind: "sce";
+  models: number;
+  /** select_topk as resolved (not rounded): ≥ 1 selects every position, ≤ 0 none. */
+  selectTopK: number;
+  /** f32 of the floor of the agreeing weights' sum (mergekit's 1e-6). */
+  divisorFloor: number;
+}
+
+export type KernelPlan = TaskPlan | NearswapPlan | ScePlan;
+
+/** Whether every output element depends only on the same element of the inputs (pieces allowed). */
+export function isElementwise(plan: KernelPlan): boolean {
+  if (plan.kind === "nearswap") return true;
+  if (plan.kind === "sce") return false;
+  return !plan.terms.some((term) => term.sparsity.mode === "magnitude");
 }
 
 export interface PlanRequest {
@@ -51,7 +85,7 @@ export interface PlanRequest {
 }
 
 /** The method's kernel plan for this tensor; never one for no models or an empty tensor. */
-export function planMerge(request: PlanRequest): TaskPlan | undefined {
+export function planMerge(request: PlanRequest): KernelPlan | undefined {
   if (request.models.length === 0 || request.count === 0) return undefined;
   return request.method.kernelPlan?.(request);
 }

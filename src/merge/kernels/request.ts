@@ -8,7 +8,7 @@ import { DTYPE_SIZE, isFloatDType, type DType, type FloatDType } from "../../saf
 import type { TensorRecipe } from "../plan/types.js";
 import type { DareRescale, MergeMethod, ResolvedParams } from "../types.js";
 import { GROUP } from "./wasm/abi.js";
-import { planMerge, type TaskPlan } from "./plan.js";
+import { isElementwise, planMerge, type KernelPlan } from "./plan.js";
 
 export interface RawTensor {
   bytes: Uint8Array;
@@ -37,7 +37,8 @@ export interface TensorMergeArgs {
   /**
    * Merge only elements [offset, offset + count) of the tensor (a piece of a large one; the inputs
    * hold just those elements). Only for elementwise plans (no magnitude cut, which needs the whole
-   * tensor; see canMergePieces), with `offset` a multiple of PIECE_ALIGNMENT.
+   * tensor, nor SCE's whole-tensor passes; see canMergePieces), with `offset` a multiple of
+   * PIECE_ALIGNMENT.
    */
   elements?: { offset: number; count: number };
 }
@@ -55,8 +56,8 @@ export interface InputBytes {
 
 /** What the fast backends merge: a kernel plan and the inputs' float bytes. */
 export interface TensorMergeRequest {
-  plan: TaskPlan;
-  /** The base tensor, when plan.hasBase. */
+  plan: KernelPlan;
+  /** The base tensor, when the plan has one (every plan but linear's). */
   base?: InputBytes;
   /** One per plan term, in the same order. */
   models: readonly InputBytes[];
@@ -110,7 +111,7 @@ export function kernelRequest(args: TensorMergeArgs): TensorMergeRequest | undef
     tensorName: args.tensorName,
   });
   if (!plan) return undefined;
-  if (elements && plan.terms.some((term) => term.sparsity.mode === "magnitude")) return undefined;
+  if (elements && !isElementwise(plan)) return undefined;
   return { plan, base, models, outDtype: recipe.dtype, count, elementOffset: elements?.offset ?? 0 };
 }
 

@@ -45,6 +45,7 @@ function planLinear(request: PlanRequest): TaskPlan | undefined {
   const total = f32WeightSum(weights as number[]);
   if (normalize && total === 0) return undefined;
   return {
+    kind: "task",
     hasBase: false,
     consensus: false,
     normalize,

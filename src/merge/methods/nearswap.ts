@@ -9,11 +9,16 @@
  *   d = max(|f32(θ₀ − θ₁)|, f32(1e-6));  w = clamp(f32(f32(1 / d) · f32(t)), 0, 1);
  *   out = f32(f32(w·θ₁) + f32(f32(1 − w)·θ₀)).
  * NaN flows through (a NaN difference gives a NaN weight and a NaN output), as in torch's clamp.
+ * Where the weight is NaN (θ₀ or θ₁ NaN, or both infinite with one sign), the output is the
+ * canonical quiet NaN 0x7FC00000: the products and the sum would each meet two NaNs, and which one
+ * V8 returns then depends on how it compiled the loop (observed both ways), so no backend could
+ * reproduce the payload.
  */
 
+import type { NearswapPlan, PlanRequest } from "../kernels/plan.js";
 import type { MergeMethod, ParamSpec, TensorMergeContext } from "../types.js";
 import { requireBase, requireInputCount, requireOutputSized } from "./input-checks.js";
-import { readNumber, siteOf } from "./param-reader.js";
+import { readNumber, siteOf, validNumber } from "./param-reader.js";
 
 const fround = Math.fround;
 
@@ -35,7 +40,7 @@ export function nearswap(base: Float32Array, other: Float32Array, t: number): Fl
     const b = other[i] as number;
     const distance = Math.abs(fround(a - b));
     const weight = clampUnit(fround(fround(1 / (distance < floor ? floor : distance)) * threshold));
-    out[i] = fround(fround(weight * b) + fround(fround(1 - weight) * a));
+    out[i] = weight !== weight ? NaN : fround(fround(weight * b) + fround(fround(1 - weight) * a));
   }
   return out;
 }
@@ -48,6 +53,17 @@ const T: ParamSpec = {
   range: { min: 0 },
   hint: "t is a distance between weights (e.g. 0.0001), so it cannot be negative; 0 keeps the base.",
 };
+
+/**
+ * The kernels' plan (wasm and WebGPU run the definition above elementwise). Declines, leaving the
+ * error to the reference, without a base and exactly one model, or when t is not a valid number.
+ */
+function planNearswap(request: PlanRequest): NearswapPlan | undefined {
+  if (!request.hasBase || request.models.length !== 1) return undefined;
+  const t = validNumber(T, request.global[T.name] ?? T.default);
+  if (t === undefined) return undefined;
+  return { kind: "nearswap", t: fround(t), minDistance: fround(NEARSWAP_MIN_DISTANCE) };
+}
 
 export const nearswapMethod: MergeMethod = {
   name: "nearswap",
@@ -69,4 +85,5 @@ export const nearswapMethod: MergeMethod = {
     requireOutputSized("nearswap", ctx, [base, other]);
     return nearswap(base.data, other.data, readNumber(T, ctx.global, siteOf("nearswap", ctx)));
   },
+  kernelPlan: planNearswap,
 };

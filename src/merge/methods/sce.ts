@@ -20,43 +20,25 @@
  *   out = f32(θ₀ + f32(M / max(D, f32(1e-6)))).
  */
 
+import type { PlanRequest, ScePlan } from "../kernels/plan.js";
 import type { MergeMethod, ParamSpec, TensorMergeContext } from "../types.js";
 import { magnitudeTopKMask } from "../kernels/reference/magnitude-select.js";
 import { blockedSumSquares } from "../kernels/reference/reductions.js";
 import { signElection } from "../kernels/reference/primitives.js";
+import {
+  sceSelectCount,
+  sceWeightsFromSums,
+  taskVectorVariance,
+} from "../kernels/reference/sce-primitives.js";
 import { requireBase, requireInputCount, requireOutputSized } from "./input-checks.js";
-import { readBoolean, readNumber, siteOf } from "./param-reader.js";
+import { readBoolean, readNumber, siteOf, validBoolean, validNumber } from "./param-reader.js";
+
+export { SCE_WEIGHT_SUM_EPSILON, sceSelectCount, taskVectorVariance } from "../kernels/reference/sce-primitives.js";
 
 const fround = Math.fround;
 
-/** Below this |Σ mᵢ| mergekit gives every model the same weight. */
-export const SCE_WEIGHT_SUM_EPSILON = 1e-6;
 /** The divisor (sum of agreeing weights) is clamped to at least this. */
 export const SCE_DIVISOR_FLOOR = 1e-6;
-
-/** Per-element population variance across the models, each rounded to f32 once. */
-export function taskVectorVariance(deltas: readonly Float32Array[]): Float32Array {
-  const n = deltas[0]?.length ?? 0;
-  const variance = new Float32Array(n);
-  const count = deltas.length;
-  for (let e = 0; e < n; e++) {
-    let sum = 0;
-    for (const delta of deltas) sum += delta[e] as number;
-    const mean = sum / count;
-    let squares = 0;
-    for (const delta of deltas) {
-      const d = (delta[e] as number) - mean;
-      squares += d * d;
-    }
-    variance[e] = squares / count;
-  }
-  return variance;
-}
-
-/** The number of positions `select` keeps: trunc(f32(f32(nonzero) · f32(topk))), as mergekit's f32 product. */
-export function sceSelectCount(nonzero: number, topk: number): number {
-  return Math.trunc(fround(fround(nonzero) * fround(topk)));
-}
 
 /** Zeroes, in every task vector, the positions outside the top variances (in place). */
 export function sceSelect(deltas: Float32Array[], topk: number): void {
@@ -75,10 +57,7 @@ export function sceSelect(deltas: Float32Array[], topk: number): void {
 
 /** Each model's f32 weight: its mean square normalised over the models (see the module comment). */
 export function sceWeights(deltas: readonly Float32Array[]): number[] {
-  const means = deltas.map((delta) => blockedSumSquares(delta) / delta.length);
-  const total = means.reduce((sum, mean) => sum + mean, 0);
-  if (Math.abs(total) < SCE_WEIGHT_SUM_EPSILON) return deltas.map(() => fround(1 / deltas.length));
-  return means.map((mean) => fround(mean / total));
+  return sceWeightsFromSums(deltas.map(blockedSumSquares), deltas[0]?.length ?? 0);
 }
 
 function signOf(x: number): number {
@@ -123,6 +102,23 @@ const INT8_MASK: ParamSpec = {
   description: "accepted for mergekit compatibility (a memory saving there); no effect on the result",
 };
 
+/**
+ * The kernels' plan (wasm; the GPU declines it). Declines, leaving the error to the reference,
+ * without a base, or when select_topk or int8_mask is not valid.
+ */
+function planSce(request: PlanRequest): ScePlan | undefined {
+  if (!request.hasBase) return undefined;
+  const topk = validNumber(SELECT_TOPK, request.global[SELECT_TOPK.name] ?? SELECT_TOPK.default);
+  const int8Mask = validBoolean(request.global[INT8_MASK.name] ?? INT8_MASK.default);
+  if (topk === undefined || int8Mask === undefined) return undefined;
+  return {
+    kind: "sce",
+    models: request.models.length,
+    selectTopK: topk,
+    divisorFloor: fround(SCE_DIVISOR_FLOOR),
+  };
+}
+
 export const sceMethod: MergeMethod = {
   name: "sce",
   prettyName: "SCE",
@@ -151,4 +147,5 @@ export const sceMethod: MergeMethod = {
     sceSelect(deltas, topk);
     return eraseAndMix(base.data, deltas, sceWeights(deltas));
   },
+  kernelPlan: planSce,
 };

@@ -52,6 +52,7 @@ function planTaskFamily(
     terms.push({ weight: f32(weight), sparsity });
   }
   return {
+    kind: "task",
     hasBase: true,
     consensus: definition.consensus !== undefined,
     normalize,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planMerge, type PlanRequest } from "../../../src/merge/kernels/plan.js";
+import { planMerge, type PlanRequest, type TaskPlan } from "../../../src/merge/kernels/plan.js";
 import { methodRegistry } from "../../../src/merge/methods/registry.js";
 import { keepThreshold } from "../../../src/merge/rng/dare-stream.js";
 
@@ -20,9 +20,16 @@ function request(method: string, change: Partial<PlanRequest> = {}): PlanRequest
   };
 }
 
+/** The task-family (or linear) plan of a request; fails the test for any other kind. */
+function taskPlan(req: PlanRequest): TaskPlan {
+  const plan = planMerge(req);
+  if (plan?.kind !== "task") throw new Error(`expected a task plan, got ${JSON.stringify(plan)}`);
+  return plan;
+}
+
 describe("planMerge", () => {
   it("takes the method's defaults: dare_ties rescales by the density, does not normalize", () => {
-    const plan = planMerge(request("dare_ties"))!;
+    const plan = taskPlan(request("dare_ties"));
     expect(plan).toMatchObject({ hasBase: true, consensus: true, normalize: false, lambda: 1 });
     expect(plan.terms[0]!.sparsity).toMatchObject({
       mode: "dare",
@@ -34,20 +41,20 @@ describe("planMerge", () => {
   });
 
   it("turns TIES and breadcrumbs densities into magnitude rank ranges", () => {
-    expect(planMerge(request("ties"))!.terms[0]!.sparsity).toEqual({ mode: "magnitude", from: 0, to: 300 });
-    const crumbs = planMerge(request("breadcrumbs", { global: {} }))!;
+    expect(taskPlan(request("ties")).terms[0]!.sparsity).toEqual({ mode: "magnitude", from: 0, to: 300 });
+    const crumbs = taskPlan(request("breadcrumbs", { global: {} }));
     expect(crumbs.terms[0]!.sparsity).toEqual({ mode: "magnitude", from: 10, to: 310 });
     expect(crumbs.consensus).toBe(false);
   });
 
   it("sums f32 weights for the plain divisor (1 when the sum is about 0)", () => {
-    expect(planMerge(request("task_arithmetic", { global: { normalize: true } }))!.plainDivisor).toBe(0.75);
+    expect(taskPlan(request("task_arithmetic", { global: { normalize: true } })).plainDivisor).toBe(0.75);
     const cancelling = [
       { model: "a", params: { weight: 1 } },
       { model: "b", params: { weight: -1 } },
     ];
-    expect(planMerge(request("task_arithmetic", { models: cancelling }))!.plainDivisor).toBe(1);
-    expect(planMerge(request("linear", { global: { normalize: true } }))!.plainDivisor).toBe(0.75);
+    expect(taskPlan(request("task_arithmetic", { models: cancelling })).plainDivisor).toBe(1);
+    expect(taskPlan(request("linear", { global: { normalize: true } })).plainDivisor).toBe(0.75);
   });
 
   it.each<[string, string, Partial<PlanRequest>]>([

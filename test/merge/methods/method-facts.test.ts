@@ -52,6 +52,8 @@ describe("every method declares its facts", () => {
         "breadcrumbs",
         "breadcrumbs_ties",
         "linear",
+        "nearswap",
+        "sce",
       ].sort(),
     );
     const counted = defineTaskFamilyMethod({

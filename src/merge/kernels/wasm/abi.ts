@@ -16,12 +16,21 @@ export const HEADER = {
   outPtr: 5,
   lambda: 6,
   plainDivisor: 7,
+  /** SCE: the variance cut (order key, and how many elements equal to it are kept). */
+  selectKey: 8,
+  selectTake: 9,
+  /** NearSwap: f32(t). */
+  nearswapT: 10,
+  /** NearSwap: the distance floor; SCE: the divisor floor (f32). */
+  floor: 11,
 } as const;
-export const HEADER_WORDS = 8;
+export const HEADER_WORDS = 12;
 
 export const FLAG_HAS_BASE = 1;
 export const FLAG_CONSENSUS = 2;
 export const FLAG_NORMALIZE = 4;
+/** SCE: positions outside the variance cut are zeroed in every task vector. */
+export const FLAG_SELECT = 8;
 
 export const MODEL = {
   ptr: 0,

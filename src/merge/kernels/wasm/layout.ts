@@ -34,6 +34,11 @@ export interface LayoutRequest {
   /** Fixed window and chunk lengths (tests); otherwise derived from the budget and thread count. */
   windowElements?: number;
   chunkElements?: number;
+  /**
+   * Chunks never straddle a multiple of this many tensor elements (a multiple of GROUP; SCE's
+   * reduction blocks), and are this long by default.
+   */
+  blockAlign?: number;
 }
 
 export interface WorkerRegions {
@@ -44,6 +49,8 @@ export interface WorkerRegions {
   equalCounts: number;
   highHists: number;
   lowHists: number;
+  /** SCE's state: a u32 select counter, a u32 gap, then one f64 partial sum per model. */
+  sums: number;
 }
 
 export interface Window {
@@ -118,8 +125,9 @@ function workerRegions(
   const equalCounts = alignUp(counters + models * 8, 16);
   const highHists = alignUp(equalCounts + models * 8, 16);
   const lowHists = highHists + (histograms ? models * HIGH_HIST_BYTES : 0);
-  const end = lowHists + (histograms ? 2 * models * LOW_HIST_BYTES : 0);
-  return { regions: { scratch, counters, equalCounts, highHists, lowHists }, end };
+  const sums = alignUp(lowHists + (histograms ? 2 * models * LOW_HIST_BYTES : 0), 16);
+  const end = alignUp(sums + 8 + models * 8, 16);
+  return { regions: { scratch, counters, equalCounts, highHists, lowHists, sums }, end };
 }
 
 function roundUp(value: number, step: number): number {
@@ -138,21 +146,29 @@ function cutWindows(request: LayoutRequest, windowElements: number): Window[] {
   let firstChunk = 0;
   for (let start = 0; start < request.count; start += windowElements) {
     const length = Math.min(windowElements, request.count - start);
-    const chunks = cutChunks(length, request);
+    const chunks = cutChunks(start, length, request);
     windows.push({ index: windows.length, start, length, chunks, firstChunk });
     firstChunk += chunks.length;
   }
   return windows;
 }
 
-function cutChunks(length: number, request: LayoutRequest): [number, number][] {
-  const wanted = request.chunkElements ?? Math.ceil(length / (request.threads * CHUNKS_PER_THREAD));
+function cutChunks(windowStart: number, length: number, request: LayoutRequest): [number, number][] {
+  const block = request.blockAlign;
+  const wanted =
+    request.chunkElements ?? block ?? Math.ceil(length / (request.threads * CHUNKS_PER_THREAD));
   const size = roundUp(
     Math.min(MAX_CHUNK, Math.max(request.chunkElements ? GROUP : MIN_CHUNK, wanted)),
     GROUP,
   );
   const chunks: [number, number][] = [];
-  for (let from = 0; from < length; from += size) chunks.push([from, Math.min(length, from + size)]);
+  for (let from = 0; from < length; ) {
+    let to = Math.min(length, from + size);
+    // The next block boundary after `from`, in tensor elements, ends the chunk early.
+    if (block) to = Math.min(to, (Math.floor((windowStart + from) / block) + 1) * block - windowStart);
+    chunks.push([from, to]);
+    from = to;
+  }
   return chunks;
 }
 

@@ -46,6 +46,20 @@ export interface KernelExports {
     hists: number,
   ): void;
   cutCountEqual(desc: number, shift: number, from: number, to: number, scratch: number, out: number): void;
+  nearswapChunk(desc: number, shift: number, from: number, to: number, scratch: number): void;
+  sceHistogramHigh(desc: number, shift: number, from: number, to: number, scratch: number, hist: number): number;
+  sceHistogramLow(
+    desc: number,
+    shift: number,
+    from: number,
+    to: number,
+    scratch: number,
+    bucket: number,
+    hist: number,
+  ): void;
+  sceCountEqual(desc: number, shift: number, from: number, to: number, scratch: number): number;
+  sceSumSquares(desc: number, shift: number, from: number, to: number, scratch: number, state: number): void;
+  sceMergeChunk(desc: number, shift: number, from: number, to: number, scratch: number, state: number): void;
 }
 
 let compiled: WasmModule | undefined;

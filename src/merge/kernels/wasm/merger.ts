@@ -1,6 +1,6 @@
 /**
  * The engine of the WebAssembly backend (backend.ts): one shared memory, a pool of worker threads
- * over it, and tensor merges run one at a time (TensorJob does the work). Memory stays bounded by the window budget and the
+ * over it, and tensor merges run one at a time (TensorJob or SceJob does the work). Memory stays bounded by the window budget and the
  * output buffers, however large the model is.
  *
  * Outputs that cannot go over an input go to three SharedArrayBuffers used in turn (workers write
@@ -9,10 +9,12 @@
  * that worker's next garbage collection, which idle workers put off indefinitely.
  */
 import { availableParallelism } from "node:os";
+import { HubmergeError } from "../../../errors.js";
 import { DTYPE_SIZE } from "../../../safetensors/dtype.js";
 import type { TensorMergeRequest } from "../request.js";
 import { createKernelMemory, instantiateKernels, kernelModule } from "./load-kernels.js";
-import { TensorJob, type OutputTarget } from "./tensor-job.js";
+import { SceJob } from "./sce-job.js";
+import { TensorJob, type JobContext, type OutputTarget } from "./tensor-job.js";
 import type { WasmMemory } from "./wasm-api.js";
 import { KernelPool } from "./workers/pool.js";
 
@@ -52,8 +54,8 @@ export class WasmMerger {
    * of the output buffers, valid until the third merge after this one starts.
    */
   merge(request: TensorMergeRequest): Promise<Uint8Array> {
-    const run = () =>
-      new TensorJob(request, this.outputTarget(request), {
+    const run = () => {
+      const context: JobContext = {
         pool: this.pool,
         memory: this.memory,
         heapBase: this.heapBase,
@@ -61,7 +63,15 @@ export class WasmMerger {
         bufferBudget: this.options.bufferBudget ?? DEFAULT_BUFFER_BUDGET,
         windowElements: this.options.windowElements,
         chunkElements: this.options.chunkElements,
-      }).run();
+      };
+      const output = this.outputTarget(request);
+      const { plan, base } = request;
+      if (plan.kind === "sce") {
+        if (!base) throw new HubmergeError("E_INTERNAL", "an SCE kernel plan without a base tensor");
+        return new SceJob({ ...request, plan, base }, output, context).run();
+      }
+      return new TensorJob({ ...request, plan }, output, context).run();
+    };
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;

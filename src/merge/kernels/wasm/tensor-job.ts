@@ -1,6 +1,6 @@
 /**
- * One tensor merge on the worker pool. Passes sweep the tensor window by window (copying inputs
- * into the shared memory, double-buffered), each window split into chunks that workers take:
+ * One tensor merge of the task family or NearSwap on the worker pool (SCE: sce-job.ts). Passes
+ * sweep the tensor window by window (window-sweep.ts):
  *
  * - magnitude methods first find every model's cut (high-bits histograms, low-bits histograms,
  *   then the count of cut-equal elements per chunk, whose prefix sums tell each chunk how many
@@ -8,10 +8,10 @@
  * - the fused pass merges and encodes each chunk; finished windows are copied out.
  */
 import { DTYPE_SIZE } from "../../../safetensors/dtype.js";
+import type { NearswapPlan, TaskPlan } from "../plan.js";
 import type { InputBytes, TensorMergeRequest } from "../request.js";
-import { writeCuts, writeDescriptor, type DescriptorTarget } from "./descriptor.js";
-import { ensureMemory } from "./load-kernels.js";
-import { planLayout, HIGH_HIST_BYTES, LOW_HIST_BYTES, type ArenaLayout, type Window } from "./layout.js";
+import { writeCuts, writeDescriptor } from "./descriptor.js";
+import { planLayout, HIGH_HIST_BYTES, LOW_HIST_BYTES, type ArenaLayout } from "./layout.js";
 import {
   KEEP_ALL,
   NO_CUT,
@@ -22,25 +22,12 @@ import {
   type CutWords,
 } from "./magnitude-cuts.js";
 import { HIGH_BUCKETS, LOW_SLOTS, NO_KEY } from "./abi.js";
-import type { WasmMemory } from "./wasm-api.js";
-import type { KernelPool, KernelTask } from "./workers/pool.js";
+import { WindowSweep, type JobContext, type OutputCall, type OutputTarget } from "./window-sweep.js";
 
-/**
- * Where the result goes: bytes of a SharedArrayBuffer that workers write directly (an output
- * buffer, or a given-up input of the output's element size), or a caller's ordinary buffer the
- * result may overwrite (a given-up input: its window is copied in before it is overwritten).
- */
-export type OutputTarget = { shared: SharedArrayBuffer; offset: number } | { inPlace: Uint8Array };
+export type { JobContext, OutputTarget } from "./window-sweep.js";
 
-export interface JobContext {
-  pool: KernelPool;
-  memory: WasmMemory;
-  heapBase: number;
-  threads: number;
-  bufferBudget: number;
-  windowElements: number | undefined;
-  chunkElements: number | undefined;
-}
+/** A request this job runs: a task-family (or linear) plan, or NearSwap's. */
+export type TensorJobRequest = TensorMergeRequest & { plan: TaskPlan | NearswapPlan };
 
 /** A cut to find: model m's `end` of its rank range is the k-th largest key. */
 interface PendingCut {
@@ -51,39 +38,29 @@ interface PendingCut {
   words?: CutWords;
 }
 
-type ChunkTask = (
-  window: Window,
-  chunk: number,
-  from: number,
-  to: number,
-  shift: number,
-) => (worker: number) => KernelTask;
-
 export class TensorJob {
   private readonly layout: ArenaLayout;
   private readonly inputs: InputBytes[];
-  private bytes!: Uint8Array;
-  private target!: DescriptorTarget;
-  /** Which window each buffer holds. */
-  private readonly loaded: (number | undefined)[] = [undefined, undefined];
+  private sweep!: WindowSweep;
   /** Per global chunk: 2 u32 per model, the cut-equal counts before the chunk. */
   private prefixes: Uint32Array[] | undefined;
 
   constructor(
-    private readonly request: TensorMergeRequest,
+    private readonly request: TensorJobRequest,
     /** Where the encoded output goes (at least count × output size bytes); see OutputTarget. */
     private readonly output: OutputTarget,
     private readonly context: JobContext,
   ) {
     this.inputs = [...(request.base ? [request.base] : []), ...request.models];
+    const plan = request.plan;
     this.layout = planLayout({
       heapBase: context.heapBase,
       threads: context.threads,
       count: request.count,
       inputs: this.inputs.map((input) => input.dtype),
       output: request.outDtype,
-      models: request.plan.terms.length,
-      histograms: request.plan.terms.some((term) => term.sparsity.mode === "magnitude"),
+      models: request.models.length,
+      histograms: plan.kind === "task" && plan.terms.some((term) => term.sparsity.mode === "magnitude"),
       bufferBudget: context.bufferBudget,
       windowElements: context.windowElements,
       chunkElements: context.chunkElements,
@@ -92,12 +69,9 @@ export class TensorJob {
 
   async run(): Promise<Uint8Array> {
     const { request, layout } = this;
-    ensureMemory(this.context.memory, layout.end);
-    const buffer = this.context.memory.buffer;
-    this.bytes = new Uint8Array(buffer);
-    this.target = { words: new Uint32Array(buffer), floats: new Float32Array(buffer), at: layout.descriptor };
+    this.sweep = new WindowSweep(layout, this.inputs, this.context);
     const hasBase = request.base !== undefined;
-    writeDescriptor(this.target, request.plan, {
+    writeDescriptor(this.sweep.descriptor, request.plan, {
       base: hasBase ? layout.inputs[0] : undefined,
       models: layout.inputs.slice(hasBase ? 1 : 0),
       output: layout.output,
@@ -106,145 +80,43 @@ export class TensorJob {
       outDtype: request.outDtype,
     });
     await this.findCuts();
-    return this.mergePass();
-  }
-
-  /**
-   * The fused pass. Into a shared buffer, each worker copies its chunk's output itself; into a
-   * caller's buffer (which only this thread can write), each finished window is copied here.
-   */
-  private async mergePass(): Promise<Uint8Array> {
-    const { layout, request, output } = this;
     const size = DTYPE_SIZE[request.outDtype];
-    const zeros = new Uint32Array(request.plan.terms.length * 2);
-    const shared = "shared" in output ? output : undefined;
-    const inPlace = "inPlace" in output ? output.inPlace : undefined;
-    const copyWindow = (window: Window, shift: number) => {
-      if (!inPlace) return;
-      const from = layout.output + shift;
-      inPlace.set(this.bytes.subarray(from, from + window.length * size), window.start * size);
-    };
-    await this.sweep(
-      (window, chunk, from, to, shift) => (worker) => {
-        const regions = layout.workers[worker]!;
-        const task: KernelTask = {
-          op: "mergeChunk",
-          args: [
-            layout.descriptor,
-            shift,
-            (request.elementOffset ?? 0) + window.start,
-            from,
-            to,
-            regions.scratch,
-            regions.counters,
-          ],
-          write: { ptr: regions.counters, values: this.prefixes?.[window.firstChunk + chunk] ?? zeros },
-        };
-        if (shared) {
-          const length = (to - from) * size;
-          task.copyOut = {
-            from: layout.output + shift + from * size,
-            length,
-            target: shared.shared,
-            offset: shared.offset + (window.start + from) * size,
-          };
-        }
-        return task;
-      },
-      { after: copyWindow },
-    );
-    const bytes = request.count * size;
-    return inPlace ? inPlace.subarray(0, bytes) : new Uint8Array(shared!.shared, shared!.offset, bytes);
+    return this.sweep.outputPass(this.output, size, request.count, this.mergeCall());
   }
 
-  /**
-   * Runs `task` on every chunk, window by window. Window w+1 is copied into the other buffer while
-   * workers compute window w; `after` runs when a window is done, `collect` receives the values a
-   * task reads back.
-   */
-  private async sweep(
-    task: ChunkTask,
-    hooks: {
-      after?: (window: Window, shift: number) => void;
-      collect?: (chunk: number, values: number[]) => void;
-    } = {},
-  ): Promise<void> {
-    const { after, collect } = hooks;
-    const inFlight: (Promise<void> | undefined)[] = [undefined, undefined];
-    try {
-      for (const window of this.layout.windows) {
-        const buffer = window.index % 2;
-        await inFlight[buffer];
-        const shift = buffer * this.layout.bufferShift;
-        this.load(window, buffer, shift);
-        const done = Promise.all(
-          window.chunks.map(([from, to], chunk) =>
-            this.context.pool
-              .run(this.withSharedInputs(task(window, chunk, from, to, shift), window, from, to, shift))
-              .then(({ values }) => {
-                if (collect && values) collect(window.firstChunk + chunk, values);
-              }),
-          ),
-        ).then(() => after?.(window, shift));
-        done.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
-        inFlight[buffer] = done;
-      }
-      await Promise.all(inFlight);
-    } catch (error) {
-      await Promise.allSettled(inFlight);
-      this.loaded.fill(undefined);
-      throw error;
+  /** The kernel call of the fused pass for one chunk. */
+  private mergeCall(): OutputCall {
+    const { layout, request } = this;
+    if (request.plan.kind === "nearswap") {
+      return (_window, _chunk, from, to, shift, regions) => ({
+        op: "nearswapChunk",
+        args: [layout.descriptor, shift, from, to, regions.scratch],
+      });
     }
-  }
-
-  /**
-   * Inputs in SharedArrayBuffers are copied in by the workers, each its own chunk, in every pass:
-   * the copying then scales with the threads instead of running here.
-   */
-  private withSharedInputs(
-    build: (worker: number) => KernelTask,
-    window: Window,
-    from: number,
-    to: number,
-    shift: number,
-  ): (worker: number) => KernelTask {
-    const copies = this.inputs.flatMap((input, i) => {
-      if (!(input.bytes.buffer instanceof SharedArrayBuffer)) return [];
-      const size = DTYPE_SIZE[input.dtype];
-      const offset = input.bytes.byteOffset + (window.start + from) * size;
-      return [
-        {
-          source: input.bytes.buffer,
-          offset,
-          length: (to - from) * size,
-          to: this.layout.inputs[i]! + shift + from * size,
-        },
-      ];
+    const zeros = new Uint32Array(request.models.length * 2);
+    return (window, chunk, from, to, shift, regions) => ({
+      op: "mergeChunk",
+      args: [
+        layout.descriptor,
+        shift,
+        (request.elementOffset ?? 0) + window.start,
+        from,
+        to,
+        regions.scratch,
+        regions.counters,
+      ],
+      write: { ptr: regions.counters, values: this.prefixes?.[window.firstChunk + chunk] ?? zeros },
     });
-    if (copies.length === 0) return build;
-    return (worker) => ({ ...build(worker), copyIn: copies });
-  }
-
-  /** Copies window `window` of every (unshared) input into `buffer`, unless it is already there. */
-  private load(window: Window, buffer: number, shift: number): void {
-    if (this.loaded[buffer] === window.index) return;
-    this.inputs.forEach((input, i) => {
-      if (input.bytes.buffer instanceof SharedArrayBuffer) return;
-      const size = DTYPE_SIZE[input.dtype];
-      const source = input.bytes.subarray(window.start * size, (window.start + window.length) * size);
-      this.bytes.set(source, this.layout.inputs[i]! + shift);
-    });
-    this.loaded[buffer] = window.index;
   }
 
   /** Finds every magnitude model's cuts and the per-chunk prefix counts of cut-equal elements. */
   private async findCuts(): Promise<void> {
     const cuts = this.pendingCuts();
     if (cuts.length === 0) return;
-    const { layout } = this;
-    const models = this.request.plan.terms.length;
-    this.zero((w) => w.highHists, models * HIGH_HIST_BYTES);
-    await this.sweep((_window, _chunk, from, to, shift) => (worker) => {
+    const { layout, sweep } = this;
+    const models = this.request.models.length;
+    sweep.zeroRegions((w) => w.highHists, models * HIGH_HIST_BYTES);
+    await sweep.run((_window, _chunk, from, to, shift) => (worker) => {
       const regions = layout.workers[worker]!;
       return {
         op: "cutHistogramHigh",
@@ -254,14 +126,14 @@ export class TensorJob {
     const buckets = new Uint32Array(models * 2).fill(NO_KEY);
     for (const cut of cuts) {
       cut.bucket = chooseBucket(
-        this.sumHistograms((w) => w.highHists + cut.model * HIGH_HIST_BYTES, HIGH_BUCKETS),
+        sweep.sumRegions((w) => w.highHists + cut.model * HIGH_HIST_BYTES, HIGH_BUCKETS),
         cut.k,
       );
       buckets[cut.model * 2 + cut.end] = cut.bucket.bucket;
     }
-    this.target.words.set(buckets, layout.buckets >>> 2);
-    this.zero((w) => w.lowHists, models * 2 * LOW_HIST_BYTES);
-    await this.sweep((_window, _chunk, from, to, shift) => (worker) => {
+    sweep.descriptor.words.set(buckets, layout.buckets >>> 2);
+    sweep.zeroRegions((w) => w.lowHists, models * 2 * LOW_HIST_BYTES);
+    await sweep.run((_window, _chunk, from, to, shift) => (worker) => {
       const r = layout.workers[worker]!;
       return {
         op: "cutHistogramLow",
@@ -270,11 +142,7 @@ export class TensorJob {
     });
     for (const cut of cuts) {
       const slot = (cut.model * 2 + cut.end) * LOW_HIST_BYTES;
-      cut.words = chooseKey(
-        this.sumHistograms((w) => w.lowHists + slot, LOW_SLOTS),
-        cut.k,
-        cut.bucket!,
-      );
+      cut.words = chooseKey(sweep.sumRegions((w) => w.lowHists + slot, LOW_SLOTS), cut.k, cut.bucket!);
     }
     this.writeCutWords(cuts);
     await this.countEqual();
@@ -283,14 +151,16 @@ export class TensorJob {
   /** The cuts to find, after writing the trivial ends (keep all, keep none) to the descriptor. */
   private pendingCuts(): PendingCut[] {
     const cuts: PendingCut[] = [];
-    this.request.plan.terms.forEach((term, model) => {
+    const plan = this.request.plan;
+    if (plan.kind !== "task") return cuts;
+    plan.terms.forEach((term, model) => {
       if (term.sparsity.mode !== "magnitude") return;
       const { lo, hi } = clampRange(term.sparsity.from, term.sparsity.to, this.request.count);
       if (hi <= lo) {
-        writeCuts(this.target, model, NO_CUT, NO_CUT);
+        writeCuts(this.sweep.descriptor, model, NO_CUT, NO_CUT);
         return;
       }
-      writeCuts(this.target, model, KEEP_ALL, NO_CUT);
+      writeCuts(this.sweep.descriptor, model, KEEP_ALL, NO_CUT);
       if (hi < this.request.count) cuts.push({ model, end: 0, k: hi });
       if (lo > 0) cuts.push({ model, end: 1, k: lo });
     });
@@ -304,15 +174,15 @@ export class TensorJob {
       ends[cut.end] = cut.words!;
       byModel.set(cut.model, ends);
     }
-    for (const [model, [upper, lower]] of byModel) writeCuts(this.target, model, upper, lower);
+    for (const [model, [upper, lower]] of byModel) writeCuts(this.sweep.descriptor, model, upper, lower);
   }
 
   /** Per chunk, the cut-equal counts of the chunks before it. */
   private async countEqual(): Promise<void> {
     const { layout } = this;
-    const words = this.request.plan.terms.length * 2;
+    const words = this.request.models.length * 2;
     const perChunk: number[][] = new Array(layout.chunkCount);
-    await this.sweep(
+    await this.sweep.run(
       (_window, _chunk, from, to, shift) => (worker) => {
         const r = layout.workers[worker]!;
         return {
@@ -321,7 +191,7 @@ export class TensorJob {
           read: { ptr: r.equalCounts, count: words },
         };
       },
-      { collect: (chunk, values) => (perChunk[chunk] = values) },
+      { collect: (chunk, reply) => (perChunk[chunk] = reply.values!) },
     );
     const running = new Uint32Array(words);
     this.prefixes = perChunk.map((counts) => {
@@ -329,18 +199,5 @@ export class TensorJob {
       counts.forEach((count, i) => (running[i] = running[i]! + count));
       return before;
     });
-  }
-
-  private zero(region: (w: ArenaLayout["workers"][number]) => number, bytes: number): void {
-    for (const worker of this.layout.workers) this.bytes.fill(0, region(worker), region(worker) + bytes);
-  }
-
-  private sumHistograms(region: (w: ArenaLayout["workers"][number]) => number, length: number): Uint32Array {
-    const total = new Uint32Array(length);
-    for (const worker of this.layout.workers) {
-      const part = new Uint32Array(this.bytes.buffer, region(worker), length);
-      for (let i = 0; i < length; i++) total[i] = total[i]! + part[i]!;
-    }
-    return total;
   }
 }

@@ -13,7 +13,7 @@ import { canMergePieces, type PieceQuery, type TensorMergeRequest } from "../req
 import { openGpu, tryOpenGpu, type GpuAdapterSummary, type OpenedGpu } from "./adapter.js";
 import { planChunks } from "./chunk-layout.js";
 import { GpuContext } from "./gpu-context.js";
-import { gpuMergeRequest, MAX_GPU_ELEMENTS } from "./merge-request.js";
+import { gpuMergeRequest, gpuRuns, MAX_GPU_ELEMENTS } from "./merge-request.js";
 import { GpuTensorJob } from "./tensor-job.js";
 
 /** Elements per piece on a GPU: 32 MiB of bf16 per input, so that uploads and dispatches stay large. */
@@ -35,7 +35,7 @@ export interface GpuBackendOptions {
 export interface GpuBackend extends KernelBackend {
   /** The adapter's name, and whether it is a software one (the label says both). */
   readonly adapter: GpuAdapterSummary;
-  /** Merges a request the caller built (benchmarks, tests). */
+  /** Merges a request the caller built (benchmarks, tests); undefined for what the GPU declines. */
   merge(request: TensorMergeRequest): Promise<Uint8Array | undefined>;
   /** Test hook: the kernels' context (test/support/gpu-primitives.ts runs single kernels on it). */
   readonly context: GpuContext;
@@ -51,6 +51,7 @@ export async function openGpuBackend(options: GpuBackendOptions = {}): Promise<G
 
   const merge = (request: TensorMergeRequest): Promise<Uint8Array | undefined> => {
     if (closed) return Promise.reject(new HubmergeError("E_INTERNAL", "the GPU backend is closed"));
+    if (!gpuRuns(request)) return Promise.resolve(undefined);
     const run = () => {
       const layout = planChunks({
         count: request.count,

@@ -2,10 +2,10 @@
  * The words the GPU kernels read (wgsl/tensor-kernels.ts is the other half): a storage buffer
  * with a header and one record per model, and a small uniform per chunk. Built from the same
  * TaskPlan as the WebAssembly backend (kernels/wasm/task-plan.ts), so both accelerate exactly the
- * same methods and parameters.
+ * same methods and parameters (SCE excepted: the GPU declines it, see merge-request.ts).
  */
 import type { FloatDType } from "../../../safetensors/dtype.js";
-import type { TaskPlan } from "../plan.js";
+import type { NearswapPlan, TaskPlan } from "../plan.js";
 
 // The codes both backends share; the record layouts below are the GPU's own.
 export {
@@ -34,8 +34,11 @@ export const HEADER = {
   baseOffset: 4,
   lambda: 5,
   plainDivisor: 6,
+  /** NearSwap: f32(t) and the distance floor. */
+  nearswapT: 7,
+  nearswapFloor: 8,
 } as const;
-export const HEADER_WORDS = 8;
+export const HEADER_WORDS = 12;
 
 export const MODEL = {
   offset: 0,
@@ -91,33 +94,43 @@ export function f32Bits(value: number): number {
  * "exclude nothing" lower ends; the cut search rewrites them.
  */
 export function buildDescriptor(
-  plan: TaskPlan,
+  plan: TaskPlan | NearswapPlan,
   dtypes: { base?: FloatDType; models: readonly FloatDType[]; out: FloatDType },
   offsets: SectionOffsets,
 ): Uint32Array {
-  const words = new Uint32Array(HEADER_WORDS + plan.terms.length * MODEL_WORDS);
-  words[HEADER.models] = plan.terms.length;
-  words[HEADER.flags] =
-    (plan.hasBase ? FLAG_HAS_BASE : 0) |
-    (plan.consensus ? FLAG_CONSENSUS : 0) |
-    (plan.normalize ? FLAG_NORMALIZE : 0);
+  const models = dtypes.models.length;
+  const words = new Uint32Array(HEADER_WORDS + models * MODEL_WORDS);
+  words[HEADER.models] = models;
   words[HEADER.baseDtype] = DTYPE_CODE[dtypes.base ?? "F32"];
   words[HEADER.outDtype] = DTYPE_CODE[dtypes.out];
   words[HEADER.baseOffset] = offsets.base ?? 0;
-  words[HEADER.lambda] = f32Bits(plan.lambda);
-  words[HEADER.plainDivisor] = f32Bits(plan.plainDivisor);
-  plan.terms.forEach((term, m) => {
-    const at = HEADER_WORDS + m * MODEL_WORDS;
-    const record = words.subarray(at, at + MODEL_WORDS);
+  for (let m = 0; m < models; m++) {
+    const record = words.subarray(HEADER_WORDS + m * MODEL_WORDS, HEADER_WORDS + (m + 1) * MODEL_WORDS);
     record[MODEL.offset] = offsets.models[m]!;
     record[MODEL.dtype] = DTYPE_CODE[dtypes.models[m]!];
-    record[MODEL.weight] = f32Bits(term.weight);
     record[MODEL.upperKey] = 0;
     record[MODEL.upperBound] = NONE;
     record[MODEL.lowerKey] = NONE;
     record[MODEL.lowerBound] = 0;
     record[MODEL.upperBucket] = NONE;
     record[MODEL.lowerBucket] = NONE;
+  }
+  if (plan.kind === "nearswap") {
+    words[HEADER.flags] = FLAG_HAS_BASE;
+    words[HEADER.nearswapT] = f32Bits(plan.t);
+    words[HEADER.nearswapFloor] = f32Bits(plan.minDistance);
+    return words;
+  }
+  words[HEADER.flags] =
+    (plan.hasBase ? FLAG_HAS_BASE : 0) |
+    (plan.consensus ? FLAG_CONSENSUS : 0) |
+    (plan.normalize ? FLAG_NORMALIZE : 0);
+  words[HEADER.lambda] = f32Bits(plan.lambda);
+  words[HEADER.plainDivisor] = f32Bits(plan.plainDivisor);
+  plan.terms.forEach((term, m) => {
+    const at = HEADER_WORDS + m * MODEL_WORDS;
+    const record = words.subarray(at, at + MODEL_WORDS);
+    record[MODEL.weight] = f32Bits(term.weight);
     const sparsity = term.sparsity;
     if (sparsity.mode === "dare") {
       record[MODEL.mode] = MODE_DARE;

@@ -10,6 +10,7 @@ import { TENSOR_KERNELS_WGSL, type KernelEntry } from "./wgsl/tensor-kernels.js"
 /** The bindings each entry point uses (its 'auto' layout holds exactly these). */
 const ENTRY_BINDINGS: Readonly<Record<KernelEntry, readonly number[]>> = {
   merge: [0, 1, 2, 3],
+  nearswap: [0, 1, 2, 3],
   convert: [0, 1, 2, 3],
   uniforms: [0, 2, 3],
   binary: [1, 2, 3],

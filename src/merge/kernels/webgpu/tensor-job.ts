@@ -4,11 +4,11 @@
  * - magnitude methods (ties, breadcrumbs) first find each cut: a high-bits histogram pass, a
  *   low-bits pass over the chosen buckets, and, only when elements equal to a cut key straddle
  *   it, a pass counting them per 256-element segment (cut-search.ts resolves the exact index);
- * - the fused merge pass decodes, merges and encodes each chunk; its output is read back while
- *   the next chunk is uploaded and computed (two slots in flight).
+ * - the fused merge pass (NearSwap: its own kernel) decodes, merges and encodes each chunk; its
+ *   output is read back while the next chunk is uploaded and computed (two slots in flight).
  */
 import { DTYPE_SIZE } from "../../../safetensors/dtype.js";
-import type { TensorMergeRequest } from "../request.js";
+import type { GpuMergeRequest } from "./merge-request.js";
 import { ChunkInputs, type PackedInput } from "./chunk-inputs.js";
 import type { Chunk, ChunkLayout } from "./chunk-layout.js";
 import {
@@ -53,7 +53,7 @@ export class GpuTensorJob {
 
   constructor(
     private readonly context: GpuContext,
-    private readonly request: TensorMergeRequest,
+    private readonly request: GpuMergeRequest,
     private readonly layout: ChunkLayout,
     options: JobOptions,
   ) {
@@ -97,7 +97,7 @@ export class GpuTensorJob {
     this.writeDescriptor();
     const size = DTYPE_SIZE[this.request.outDtype];
     const result = new Uint8Array(this.request.count * size);
-    await this.sweep("merge", undefined, {
+    await this.sweep(this.request.plan.kind === "nearswap" ? "nearswap" : "merge", undefined, {
       binding: 3,
       bytes: (chunk) => chunk.length * size,
       use: (chunk, view) => result.set(view.subarray(0, chunk.length * size), chunk.start * size),
@@ -159,10 +159,12 @@ export class GpuTensorJob {
 
   /** Finds every magnitude cut and writes the cut words into the descriptor. */
   private async findCuts(): Promise<void> {
-    const { searches, fixed } = cutSearches(this.request.plan, this.request.count);
+    const plan = this.request.plan;
+    if (plan.kind !== "task") return;
+    const { searches, fixed } = cutSearches(plan, this.request.count);
     fixed.forEach(([upper, lower], m) => this.setCut(m, upper, lower));
     if (searches.length === 0) return;
-    const models = this.request.plan.terms.length;
+    const models = this.request.models.length;
     for (const search of searches) this.descriptor[modelWord(search.model, MODEL.histogram)] = 1;
     const high = await this.histogram("histogram_high", models * HIGH_BUCKETS);
     for (const search of searches) {
@@ -207,7 +209,7 @@ export class GpuTensorJob {
   /** Counts cut-equal elements per segment, then resolves each straddled cut's bound on the CPU. */
   private async findBounds(straddled: CutSearch[]): Promise<void> {
     const { layout, request } = this;
-    const models = request.plan.terms.length;
+    const models = request.models.length;
     for (const search of straddled)
       this.descriptor[modelWord(search.model, MODEL.countUpper + search.end)] = 1;
     for (const search of straddled) {

@@ -61,6 +61,32 @@ describe("planLayout", () => {
     );
   });
 
+  it("with blockAlign, cuts chunks at every block boundary and nowhere needless", () => {
+    const aligned = fc.record({
+      ...common,
+      count: fc.integer({ min: 1, max: 300_000 }),
+      blockAlign: fc.constantFrom(4096, 65536),
+      windowElements: fc.option(fc.integer({ min: 100, max: 300_000 }), { nil: undefined }),
+      chunkElements: fc.option(fc.integer({ min: 100, max: 100_000 }), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(aligned, (r) => {
+        expect(coverageProblems(r)).toEqual([]);
+        const layout = planLayout(r);
+        const block = r.blockAlign!;
+        for (const window of layout.windows) {
+          for (const [from, to] of window.chunks) {
+            const start = window.start + from;
+            // Inside one block, and ended early only by a block boundary, the window or the size.
+            expect(Math.floor(start / block)).toBe(Math.floor((window.start + to - 1) / block));
+            const limit = r.chunkElements === undefined ? Math.max(block, 16 * 1024) : Infinity;
+            expect(to - from).toBeLessThanOrEqual(Math.min(limit, 256 * 1024));
+          }
+        }
+      }),
+    );
+  });
+
   it("keeps regions apart and 16-byte aligned, and a window buffer within the budget", () => {
     const r: LayoutRequest = {
       heapBase: 1028,

@@ -140,7 +140,8 @@ export function referenceBytes(c: MergeCase, tensors: CaseTensors): Uint8Array {
 const density = fc.oneof(fc.constant(1e-9), fc.constant(1), fc.double({ min: 0.01, max: 0.99, noNaN: true }));
 const weight = fc.oneof(fc.constant(0), fc.constant(1), fc.double({ min: -1, max: 2, noNaN: true }));
 
-function modelParams(method: string) {
+function modelParams(method: string): fc.Arbitrary<Record<string, ParamValue>> {
+  if (method === "nearswap" || method === "sce") return fc.constant({}); // global parameters only
   return fc.record({
     weight,
     density,
@@ -155,6 +156,37 @@ const shape = fc.oneof(
   fc.integer({ min: 1000, max: 5000 }).map((n) => [n]),
 );
 
+/**
+ * NearSwap's t: 0 (keep the base), distances around the deltas' size (0.005), below the 1e-6
+ * floor, and large ones (take the other model nearly everywhere).
+ */
+const nearswapT = fc.oneof(
+  fc.constantFrom(0, 1e-7, 1e-4, 0.005, 1, 1e6),
+  fc.double({ min: 0, max: 0.05, noNaN: true }),
+);
+
+/**
+ * SCE's select_topk: 1 (no select), 0 (zero every task vector), a fraction that keeps nothing,
+ * and fractions in between; int8_mask either way (it changes nothing).
+ */
+const selectTopK = fc.oneof(
+  fc.constantFrom(0, 1, 1e-9, 0.3),
+  fc.double({ min: 0, max: 1, noNaN: true }),
+);
+
+function globalParams(method: string): fc.Arbitrary<Record<string, ParamValue>> {
+  if (method === "nearswap") return fc.record({ t: nearswapT });
+  if (method === "sce") return fc.record({ select_topk: selectTopK, int8_mask: fc.boolean() });
+  return fc.record(
+    {
+      normalize: fc.boolean(),
+      rescale: fc.boolean(),
+      lambda: fc.oneof(fc.constant(1), fc.double({ min: -2, max: 2, noNaN: true })),
+    },
+    { requiredKeys: method === "linear" ? ["normalize"] : [] },
+  );
+}
+
 export function mergeCase(method: string, options: { maxModels?: number } = {}): fc.Arbitrary<MergeCase> {
   return fc.record({
     method: fc.constant(method),
@@ -167,16 +199,9 @@ export function mergeCase(method: string, options: { maxModels?: number } = {}):
         dtype: fc.constantFrom(...DTYPES),
         params: modelParams(method),
       }),
-      { minLength: 1, maxLength: options.maxModels ?? 4 },
+      { minLength: 1, maxLength: method === "nearswap" ? 1 : (options.maxModels ?? 4) },
     ),
-    global: fc.record(
-      {
-        normalize: fc.boolean(),
-        rescale: fc.boolean(),
-        lambda: fc.oneof(fc.constant(1), fc.double({ min: -2, max: 2, noNaN: true })),
-      },
-      { requiredKeys: method === "linear" ? ["normalize"] : [] },
-    ),
+    global: globalParams(method),
     seed: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
     dareRescale: fc.constant<DareRescale>("paper"),
     tensorName: fc.constantFrom("model.layers.0.mlp.up_proj.weight", "model.norm.weight", "lm_head.weight"),

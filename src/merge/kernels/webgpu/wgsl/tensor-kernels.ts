@@ -197,6 +197,37 @@ fn merge(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 `;
 
+/**
+ * NearSwap (methods/nearswap.ts), operand for operand: d = max(|f32(θ₀ − θ₁)|, floor);
+ * w = clamp(f32(f32(1 / d) · t), 0, 1) (NaN kept); out = f32(f32(w·θ₁) + f32(f32(1 − w)·θ₀)).
+ * The soft-float division is correctly rounded, as the reference's is.
+ */
+const NEARSWAP = /* wgsl */ `
+fn nearswap_one(a: u32, b: u32, t: u32, min_distance: u32) -> u32 {
+  let distance = f32_sub(a, b) & ABS_MASK;
+  var d = distance;
+  if (distance < min_distance) { d = min_distance; } // bits of non-negatives compare as the values; NaN stays
+  var w = f32_mul(f32_div(ONE_BITS, d), t);
+  if (!is_nan(w) && (w & SIGN_BIT) != 0u && (w & ABS_MASK) != 0u) { w = 0u; }
+  if (!is_nan(w) && (w & SIGN_BIT) == 0u && w > ONE_BITS) { w = ONE_BITS; }
+  if (is_nan(w)) { return 0x7fc00000u; } // the canonical NaN of nearswap.ts
+  return f32_add(f32_mul(w, b), f32_mul(f32_sub(ONE_BITS, w), a));
+}
+
+@compute @workgroup_size(64)
+fn nearswap(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let q = gid.x;
+  if (q * 4u >= chunk.length) { return; }
+  let a = base_quad(q);
+  let b = load_quad(model_word(0u, ${MODEL.offset}u), model_word(0u, ${MODEL.dtype}u), q);
+  let t = header(${HEADER.nearswapT}u);
+  let min_distance = header(${HEADER.nearswapFloor}u);
+  let out = vec4<u32>(nearswap_one(a.x, b.x, t, min_distance), nearswap_one(a.y, b.y, t, min_distance),
+    nearswap_one(a.z, b.z, t, min_distance), nearswap_one(a.w, b.w, t, min_distance));
+  store_quad(q, out, header(${HEADER.outDtype}u));
+}
+`;
+
 const CUTS = /* wgsl */ `
 fn lanes_in_chunk(q: u32) -> u32 { return min(4u, chunk.length - q * 4u); }
 
@@ -304,7 +335,13 @@ fn binary(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 `;
 
-export type KernelEntry = "merge" | "histogram_high" | "histogram_low" | "count_equal" | PrimitiveEntry;
+export type KernelEntry =
+  | "merge"
+  | "nearswap"
+  | "histogram_high"
+  | "histogram_low"
+  | "count_equal"
+  | PrimitiveEntry;
 export type PrimitiveEntry = "convert" | "uniforms" | "binary";
 
 export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3 } as const;
@@ -315,6 +352,7 @@ export const TENSOR_KERNELS_WGSL = [
   PHILOX_WGSL,
   DECLARATIONS,
   MERGE,
+  NEARSWAP,
   CUTS,
   PRIMITIVES,
 ].join("\n");
