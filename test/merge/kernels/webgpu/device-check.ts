@@ -5,7 +5,6 @@
  *
  *   node --import tsx test/merge/kernels/webgpu/device-check.ts [--allow-software] [--no-bench] [bench options]
  */
-import { ACCELERATED_METHODS } from "../../../../src/merge/methods/registry.js";
 import { parseGpuBenchArgs, runGpuBench } from "../../../../bench/gpu.js";
 import {
   openGpuBackend,
@@ -14,6 +13,7 @@ import {
 } from "../../../../src/merge/kernels/webgpu/backend.js";
 import {
   CONVERSIONS,
+  GPU_METHODS,
   OPS,
   checkConversion,
   checkMergeCase,
@@ -75,7 +75,7 @@ async function merges(): Promise<void> {
   for (const [label, options] of configs) {
     const runtime = await open(options);
     try {
-      for (const method of ACCELERATED_METHODS) {
+      for (const method of GPU_METHODS) {
         await check(`${method}, ${label}, random cases`, () => checkMethod(runtime, method, 60));
       }
       for (const method of ["ties", "breadcrumbs_ties"]) {

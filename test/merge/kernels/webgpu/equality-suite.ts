@@ -7,6 +7,7 @@ import fc from "fast-check";
 import { binaryOnGpu, convertOnGpu, uniformsOnGpu } from "../../../support/gpu-primitives.js";
 import type { GpuContext } from "../../../../src/merge/kernels/webgpu/gpu-context.js";
 import type { GpuBackend } from "../../../../src/merge/kernels/webgpu/backend.js";
+import { ACCELERATED_METHODS } from "../../../../src/merge/methods/registry.js";
 import { dareStream } from "../../../../src/merge/rng/dare-stream.js";
 import { fillUniform24 } from "../../../../src/merge/rng/philox.js";
 import {
@@ -23,6 +24,9 @@ import {
   referenceBytes,
   type MergeCase,
 } from "../wasm/merge-cases.js";
+
+/** The accelerated methods the GPU runs: all but sce (wasm only; see merge-request.ts). */
+export const GPU_METHODS: readonly string[] = ACCELERATED_METHODS.filter((method) => method !== "sce");
 
 /** What the TypeScript reference computes: f32(a op b) through f64, as V8 does on x86-64. */
 export const REFERENCE_OPS = {
@@ -302,11 +306,18 @@ export function largeCase(method: string, count: number): MergeCase {
   return {
     ...fc.sample(mergeCase(method), { numRuns: 1, seed: 7 })[0]!,
     shape: [count],
-    models: [
-      { model: "org/a", dtype: "BF16", params: { weight: 0.7, density: 0.3 } },
-      { model: "org/b", dtype: "F16", params: { weight: 0.4, density: 0.55 } },
-    ],
-    global: method === "linear" ? { normalize: true } : { rescale: method === "dare_ties" },
+    models: (
+      [
+        { model: "org/a", dtype: "BF16", params: { weight: 0.7, density: 0.3 } },
+        { model: "org/b", dtype: "F16", params: { weight: 0.4, density: 0.55 } },
+      ] satisfies MergeCase["models"]
+    ).slice(0, method === "nearswap" ? 1 : 2),
+    global:
+      method === "linear"
+        ? { normalize: true }
+        : method === "nearswap"
+          ? { t: 0.004 }
+          : { rescale: method === "dare_ties" },
     special: 0.01,
   };
 }

@@ -4,7 +4,14 @@ import { ACCELERATED_METHODS } from "../../../../src/merge/methods/registry.js";
 import { methodRegistry } from "../../../../src/merge/methods/registry.js";
 import type { GpuBackend } from "../../../../src/merge/kernels/webgpu/backend.js";
 import { caseTensors, fastArgs, mergeCase, type MergeCase } from "../wasm/merge-cases.js";
-import { checkMergeCase, checkMethod, checkPiecesCase, largeCase, straddleCase } from "./equality-suite.js";
+import {
+  GPU_METHODS,
+  checkMergeCase,
+  checkMethod,
+  checkPiecesCase,
+  largeCase,
+  straddleCase,
+} from "./equality-suite.js";
 import { openTestRuntime } from "./gpu-setup.js";
 
 /** Small chunks, so that random shapes cross chunk boundaries; one runtime rotates its uploads. */
@@ -22,7 +29,7 @@ const available = runtimes.size > 0;
 afterAll(async () => Promise.all([...runtimes.values()].map((runtime) => runtime.close())));
 
 describe.skipIf(!available)("the WebGPU backend gives the reference's bytes", () => {
-  for (const method of ACCELERATED_METHODS) {
+  for (const method of GPU_METHODS) {
     for (const config of Object.keys(CONFIGS)) {
       it(`${method}, ${config}`, async () => {
         const runtime = runtimes.get(config)!;
@@ -54,7 +61,7 @@ describe.skipIf(!available)("the WebGPU backend gives the reference's bytes", ()
     },
   );
 
-  it.each(["dare_ties", "dare_linear"])("%s in pieces that cross chunks", async (method) => {
+  it.each(["dare_ties", "dare_linear", "nearswap"])("%s in pieces that cross chunks", async (method) => {
     const runtime = runtimes.get("chunks of 256")!;
     // Pieces of 1,008 elements (not a multiple of the chunk) over 5,007 elements: the last is short.
     expect(await checkPiecesCase(largeCase(method, 5_007), runtime, 1_008)).toBe(5);
@@ -76,6 +83,13 @@ describe.skipIf(!available)("the WebGPU backend declines what it cannot reproduc
     models: [{ ...base.models[0]!, params: { weight: 1, density: 0.5 } }],
   };
   const tensors = caseTensors(c);
+
+  it("declines sce (its variances and sums of squares are f64, which WGSL lacks), which wasm runs", async () => {
+    expect(ACCELERATED_METHODS).toContain("sce");
+    const runtime = runtimes.get("chunks of 256")!;
+    const sce: MergeCase = { ...c, method: "sce", global: { select_topk: 0.5 } };
+    expect(await runtime.tryMerge(fastArgs(sce, caseTensors(sce)))).toBeUndefined();
+  });
 
   it.each([
     ["the method is not accelerated", { method: methodRegistry.get("slerp")! }],
