@@ -15,9 +15,9 @@ import {
 } from "./wasm/merge-cases.js";
 
 /** Methods whose every output element depends only on the same element of the inputs. */
-const ELEMENTWISE = ["linear", "task_arithmetic", "dare_linear", "dare_ties"];
-/** Methods with a magnitude cut over the whole tensor: never in pieces. */
-const WHOLE_TENSOR = ["ties", "breadcrumbs", "breadcrumbs_ties"];
+const ELEMENTWISE = ["linear", "task_arithmetic", "dare_linear", "dare_ties", "nearswap"];
+/** Methods with a magnitude cut or a variance select over the whole tensor: never in pieces. */
+const WHOLE_TENSOR = ["ties", "breadcrumbs", "breadcrumbs_ties", "sce"];
 
 const runtime = openWasmBackend({ threads: 2, windowElements: 96, chunkElements: 32 });
 afterAll(() => runtime.close());

@@ -81,6 +81,14 @@ describe("nearswap", () => {
     expect(Number.isNaN(out[1])).toBe(true);
   });
 
+  it("gives the canonical NaN wherever the weight is NaN, whatever the inputs' NaN signs and payloads", () => {
+    // −NaN in either input, two different NaNs, and both +Inf (Inf − Inf): 0x7FC00000 each time.
+    const neg = new Float32Array(new Uint32Array([0xffc00000, 0xff812345]).buffer);
+    const pos = new Float32Array(new Uint32Array([0x7fc00001]).buffer);
+    const out = merge([1, neg[0]!, neg[1]!, Infinity], [neg[0]!, 2, pos[0]!, Infinity], 0.1);
+    expect(bits(out)).toEqual([0x7fc00000, 0x7fc00000, 0x7fc00000, 0x7fc00000]);
+  });
+
   it("refuses a missing other model or mismatched shapes", () => {
     const ctx = context({ base: input("base", [1, 2]), inputs: [], global: { t: 0.1 } });
     expect(
