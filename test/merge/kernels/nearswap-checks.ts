@@ -60,7 +60,10 @@ export const DTYPE_MIXES: [FloatDType, FloatDType, FloatDType][] = [
 ];
 
 /** Smooth weights near a base, in bf16/f16 inputs and outputs (rounding on the way out). */
-export async function checkDtypes(backend: KernelBackend, [base, model, out]: [FloatDType, FloatDType, FloatDType]) {
+export async function checkDtypes(
+  backend: KernelBackend,
+  [base, model, out]: [FloatDType, FloatDType, FloatDType],
+) {
   const next = xorshift(77);
   const n = 5003;
   const a = Float32Array.from({ length: n }, () => (next() - 0.5) * 0.2);

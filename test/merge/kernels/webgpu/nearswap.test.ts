@@ -19,8 +19,7 @@ describe.skipIf(!runtime)("nearswap on WebGPU gives the reference's bytes", () =
   );
   it("on distances either side of the 1e-6 floor", () => checkFloorDistances(runtime!));
   it("on random distances (soft-float reciprocals, correctly rounded)", () =>
-    checkRandomDistances(runtime!, 3, 1 << 14),
-  );
+    checkRandomDistances(runtime!, 3, 1 << 14));
   it.each(DTYPE_MIXES)("with %s and %s inputs, %s output", (base, model, out) =>
     checkDtypes(runtime!, [base, model, out]),
   );
