@@ -6,7 +6,17 @@
  * Two NaNs never meet in an operation: a NaN weight gives the canonical NaN (0x7FC00000), and a
  * lone NaN operand comes out quieted whatever the operand order.
  */
-import { BLOCK, H_BASE_DTYPE, H_BASE_PTR, H_FLOOR, H_NEARSWAP_T, H_OUT_DTYPE, H_OUT_PTR, M_DTYPE, M_PTR } from "./abi";
+import {
+  BLOCK,
+  H_BASE_DTYPE,
+  H_BASE_PTR,
+  H_FLOOR,
+  H_NEARSWAP_T,
+  H_OUT_DTYPE,
+  H_OUT_PTR,
+  M_DTYPE,
+  M_PTR,
+} from "./abi";
 import { elementBytes, encodeBlock, load4 } from "./convert";
 import { modelWord, word, wordF32 } from "./descriptor";
 

@@ -41,6 +41,8 @@ import { modelWord, modelWordF32, word, wordF32 } from "./descriptor";
 import { countKey, histogramHigh, histogramLow, laneMask, magnitudeKeys, takeEqualLanes } from "./magnitude";
 
 const BLOCK_BYTES: usize = (<usize>BLOCK) << 2;
+/** A cut key above every order key: no position is selected. */
+const NO_KEY: u32 = 0xffffffff;
 
 function scratchArray(scratch: usize, index: i32): usize {
   return scratch + <usize>index * BLOCK_BYTES;
@@ -54,7 +56,12 @@ function deltaArray(scratch: usize, model: i32): usize {
 function loadDeltas(desc: usize, shift: usize, scratch: usize, start: i32, count: i32): void {
   const baseDtype = <i32>word(desc, H_BASE_DTYPE);
   const base = scratchArray(scratch, 0);
-  decodeBlock(<usize>word(desc, H_BASE_PTR) + shift + <usize>start * elementBytes(baseDtype), baseDtype, count, base);
+  decodeBlock(
+    <usize>word(desc, H_BASE_PTR) + shift + <usize>start * elementBytes(baseDtype),
+    baseDtype,
+    count,
+    base,
+  );
   const models = <i32>word(desc, H_MODELS);
   for (let m = 0; m < models; m++) {
     const dtype = <i32>modelWord(desc, m, M_DTYPE);
@@ -104,13 +111,26 @@ function blockVariance(scratch: usize, models: i32, count: i32): usize {
 }
 
 /** Loads the block's deltas and, with FLAG_SELECT, zeroes every δᵢ outside the variance cut. */
-function selectedDeltas(desc: usize, shift: usize, scratch: usize, start: i32, count: i32, state: usize): void {
+function selectedDeltas(
+  desc: usize,
+  shift: usize,
+  scratch: usize,
+  start: i32,
+  count: i32,
+  state: usize,
+): void {
   loadDeltas(desc, shift, scratch, start, count);
   if ((word(desc, H_FLAGS) & FLAG_SELECT) == 0) return;
   const models = <i32>word(desc, H_MODELS);
-  const variance = blockVariance(scratch, models, count);
-  const cutKey = i32x4.splat(<i32>word(desc, H_SELECT_KEY));
+  const key = word(desc, H_SELECT_KEY);
   const take = word(desc, H_SELECT_TAKE);
+  if (key == NO_KEY) {
+    // Nothing selected (select_topk 0, or k = 0): no variance needed to zero every δᵢ.
+    for (let m = 0; m < models; m++) memory.fill(deltaArray(scratch, m), 0, (<usize>((count + 3) & ~3)) << 2);
+    return;
+  }
+  const variance = blockVariance(scratch, models, count);
+  const cutKey = i32x4.splat(<i32>key);
   for (let i = 0; i < count; i += 4) {
     const at = (<usize>i) << 2;
     const keys = magnitudeKeys(v128.load(variance + at));
@@ -128,7 +148,14 @@ function selectedDeltas(desc: usize, shift: usize, scratch: usize, start: i32, c
  * Exported: adds the high 15 bits of the variances' order keys to `hist` (32768 u32); returns how
  * many variances are zero.
  */
-export function sceHistogramHigh(desc: usize, shift: usize, from: i32, to: i32, scratch: usize, hist: usize): u32 {
+export function sceHistogramHigh(
+  desc: usize,
+  shift: usize,
+  from: i32,
+  to: i32,
+  scratch: usize,
+  hist: usize,
+): u32 {
   const models = <i32>word(desc, H_MODELS);
   let zeros: u32 = 0;
   for (let start = from; start < to; start += BLOCK) {
@@ -177,7 +204,14 @@ export function sceCountEqual(desc: usize, shift: usize, from: i32, to: i32, scr
  * task vectors, in index order: partial += f64(δ)·f64(δ). (A NaN sum makes a NaN weight, which
  * the host makes the canonical NaN, so its payload does not matter.)
  */
-export function sceSumSquares(desc: usize, shift: usize, from: i32, to: i32, scratch: usize, state: usize): void {
+export function sceSumSquares(
+  desc: usize,
+  shift: usize,
+  from: i32,
+  to: i32,
+  scratch: usize,
+  state: usize,
+): void {
   const models = <i32>word(desc, H_MODELS);
   for (let start = from; start < to; start += BLOCK) {
     const count = min(BLOCK, to - start);
@@ -200,7 +234,14 @@ export function sceSumSquares(desc: usize, shift: usize, from: i32, to: i32, scr
  * iff the f32 Σδᵢ ≥ 0), then over the models whose δᵢ has sign s, M = Σ f32(wᵢ·δᵢ) and
  * D = Σ wᵢ (f32, from +0), out = f32(θ₀ + f32(M / max(D, floor))).
  */
-export function sceMergeChunk(desc: usize, shift: usize, from: i32, to: i32, scratch: usize, state: usize): void {
+export function sceMergeChunk(
+  desc: usize,
+  shift: usize,
+  from: i32,
+  to: i32,
+  scratch: usize,
+  state: usize,
+): void {
   const models = <i32>word(desc, H_MODELS);
   const outDtype = <i32>word(desc, H_OUT_DTYPE);
   const base = scratchArray(scratch, 0);

@@ -5,18 +5,23 @@
  * first tensor with the reference's), so a fast wrong answer cannot pass unnoticed.
  *
  *   node --import tsx bench/gpu.ts [--size 256MB] [--tensor 16M] [--threads N]
- *        [--methods dare_ties,ties,task_arithmetic,linear] [--allow-software]
+ *        [--methods dare_ties,ties,task_arithmetic,linear,nearswap] [--allow-software]
+ *
+ * (nearswap merges one fine-tune; sce is not offered: the GPU declines it, see bench/method-kernels.ts.)
  */
-import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
 import type { KernelBackend } from "../src/merge/kernels/backend.js";
-import type { TensorMergeArgs } from "../src/merge/kernels/request.js";
 import { openWasmBackend } from "../src/merge/kernels/wasm/backend.js";
 import { openGpuBackend, type GpuBackend } from "../src/merge/kernels/webgpu/backend.js";
-import { methodRegistry } from "../src/merge/methods/registry.js";
-import type { ResolvedParams } from "../src/merge/types.js";
-import { decodeToF32, encodeFromF32 } from "../src/safetensors/dtype.js";
+import {
+  fineTunesOf,
+  hashOf,
+  mergeArgs,
+  referenceMerge,
+  synthTensors,
+  type Tensor,
+} from "./kernel-tensors.js";
 
 export interface GpuBenchOptions {
   /** Bytes of one model (bf16); split into tensors of `tensorElements`. */
@@ -38,105 +43,12 @@ export interface GpuBenchRow {
   equal?: boolean;
 }
 
-interface Tensor {
-  name: string;
-  base: Uint8Array;
-  models: Uint8Array[];
-}
+/** Bytes moved per element: the bf16 base, fine-tunes and output. */
+const bytesPerElement = (method: string) => 2 * (fineTunesOf(method) + 2);
 
-const SEED = 20260101n;
-const PARAMS: ResolvedParams[] = [
-  { weight: 0.6, density: 0.3 },
-  { weight: 0.4, density: 0.5 },
-];
-const GLOBALS: Record<string, ResolvedParams> = { linear: { normalize: true } };
-/** Bytes moved per element: three bf16 inputs and one bf16 output. */
-const BYTES_PER_ELEMENT = 8;
-
-/** bf16 weights around ±0.02 and fine-tunes a few ulps away (a tenth unchanged), from xorshift. */
-function synthTensors(options: GpuBenchOptions): Tensor[] {
+function tensorsOf(options: GpuBenchOptions): Tensor[] {
   const count = Math.max(1, Math.round(options.bytesPerModel / 2 / options.tensorElements));
-  let state = 0x9e3779b9;
-  const next = () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return state >>> 0;
-  };
-  return Array.from({ length: count }, (_, t) => {
-    const n = options.tensorElements;
-    const base = new Uint16Array(n);
-    for (let i = 0; i < n; i++) {
-      const r = next();
-      base[i] = (r & 0x8000) | (0x3c00 + ((r >>> 16) % 0x180)); // |x| in [2^-7, ~2^-4.5]
-    }
-    const models = PARAMS.map(() => {
-      const model = new Uint16Array(n);
-      for (let i = 0; i < n; i++) {
-        const r = next();
-        model[i] = r % 10 === 0 ? base[i]! : base[i]! + ((r >>> 8) % 17) - 8;
-      }
-      return new Uint8Array(model.buffer);
-    });
-    return { name: `model.layers.${t}.mlp.up_proj.weight`, base: new Uint8Array(base.buffer), models };
-  });
-}
-
-function mergeArgs(method: string, tensor: Tensor): TensorMergeArgs {
-  const n = tensor.base.byteLength / 2;
-  return {
-    recipe: {
-      name: tensor.name,
-      sourceTensorName: tensor.name,
-      shape: [n],
-      dtype: "BF16",
-      action: "merge",
-      base: { model: "bench/base", tensor: tensor.name, params: {} },
-      inputs: tensor.models.map((_, i) => ({
-        model: `bench/ft${i + 1}`,
-        tensor: tensor.name,
-        params: PARAMS[i]!,
-      })),
-      global: GLOBALS[method] ?? {},
-    },
-    method: methodRegistry.get(method)!,
-    base: method === "linear" ? undefined : { bytes: tensor.base, dtype: "BF16" },
-    inputs: tensor.models.map((bytes, i) => ({
-      model: `bench/ft${i + 1}`,
-      bytes,
-      dtype: "BF16",
-      params: PARAMS[i]!,
-    })),
-    global: GLOBALS[method] ?? {},
-    seed: SEED,
-    dareRescale: "paper",
-    tensorName: tensor.name,
-  };
-}
-
-const hashOf = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
-
-/** The executor's reference path for one tensor: decode, method.merge, encode. */
-function referenceMerge(args: TensorMergeArgs): Uint8Array {
-  const shape = args.recipe.shape;
-  const input = (model: string, bytes: Uint8Array, params: ResolvedParams) => ({
-    model,
-    data: decodeToF32(bytes, "BF16"),
-    shape,
-    params,
-  });
-  const merged = args.method.merge({
-    tensorName: args.tensorName,
-    sourceTensorName: args.tensorName,
-    shape,
-    base: args.base && input("bench/base", args.base.bytes, {}),
-    inputs: args.inputs.map((m) => input(m.model, m.bytes, m.params)),
-    global: args.global,
-    seed: args.seed,
-    dareRescale: args.dareRescale,
-    warn: () => undefined,
-  });
-  return encodeFromF32(merged, "BF16");
+  return synthTensors(count, options.tensorElements);
 }
 
 async function timeGpu(runtime: GpuBackend, method: string, tensors: Tensor[]): Promise<[number, string[]]> {
@@ -167,14 +79,14 @@ export async function runGpuBench(
   options: GpuBenchOptions,
 ): Promise<{ adapter: string; rows: GpuBenchRow[]; text: string }> {
   const log = options.log ?? console.log;
-  const tensors = synthTensors(options);
+  const tensors = tensorsOf(options);
   const elements = tensors.length * options.tensorElements;
   log(`tensors: ${tensors.length} × ${options.tensorElements} bf16 elements per model (base + 2 fine-tunes)`);
   const gpu = await openGpuBackend({ allowSoftware: options.allowSoftware });
   const wasm = openWasmBackend({ threads: options.threads });
   const rows: GpuBenchRow[] = [];
   try {
-    const warm = synthTensors({ ...options, bytesPerModel: 2 * 65536, tensorElements: 65536 });
+    const warm = synthTensors(1, 65536);
     for (const method of options.methods) {
       await timeGpu(gpu, method, warm);
       await timeWasm(wasm, method, warm);
@@ -220,7 +132,7 @@ export function formatRows(rows: GpuBenchRow[]): string {
       r.method.padEnd(16),
       r.label.padEnd(44),
       `${(rate(r) / 1e6).toFixed(1)} M/s`.padStart(13),
-      `${((rate(r) * BYTES_PER_ELEMENT) / 1e9).toFixed(2)} GB/s`.padStart(11),
+      `${((rate(r) * bytesPerElement(r.method)) / 1e9).toFixed(2)} GB/s`.padStart(11),
       ratio.padStart(8),
       equal,
     ].join("  ");
@@ -251,7 +163,7 @@ export function parseGpuBenchArgs(argv: string[]): GpuBenchOptions {
   return {
     bytesPerModel: parseSize(flag("--size") ?? "256M"),
     tensorElements: parseSize(flag("--tensor") ?? "16M"),
-    methods: (flag("--methods") ?? "dare_ties,ties,task_arithmetic,linear").split(","),
+    methods: (flag("--methods") ?? "dare_ties,ties,task_arithmetic,linear,nearswap").split(","),
     threads: Number(flag("--threads") ?? availableParallelism()),
     allowSoftware: argv.includes("--allow-software"),
   };

@@ -23,6 +23,7 @@ import {
   writeModelSet,
   type ModelShape,
 } from "./synth-models.js";
+import { measureMethodKernels, parseMethodKernelArgs, type MethodKernelRow } from "./method-kernels.js";
 import { measureTopK, type TopKResult } from "./topk.js";
 import { measureVerify } from "./verify.js";
 
@@ -35,6 +36,8 @@ export interface BenchReport {
   rows: Row[];
   rss: { sizes: [number, number]; bytes: [number | undefined, number | undefined]; bound: number };
   topK: TopKResult;
+  /** nearswap and sce: the reference and wasm at 1 and N threads, merges alone (method-kernels.ts). */
+  kernels: MethodKernelRow[];
   text: string;
 }
 
@@ -179,6 +182,17 @@ export async function runBench(
   const firstRss = rows.find((r) => r.label === `wasm ${options.threads} threads dare_ties`)!.maxRssBytes;
   const bound = 2 * (FINE_TUNES + 1) * largestTensorBytes(main.shape) + 200e6;
   const topK = measureTopK(options.topKElements);
+  const kernels = await measureMethodKernels(
+    {
+      elements: options.quick ? 1 << 20 : 1 << 24,
+      tensorElements: options.quick ? 1 << 18 : 1 << 22,
+      threads: options.threads,
+      repeats: options.repeats,
+      gpu: false,
+      allowSoftware: false,
+    },
+    log,
+  );
   if (!options.keep) await rm(options.dir, { recursive: true, force: true });
   const report = {
     rows,
@@ -188,8 +202,9 @@ export async function runBench(
       bound,
     },
     topK,
+    kernels: kernels.rows,
   };
-  const text = render(report, options);
+  const text = `${render(report, options)}\n${kernels.text}\n`;
   log(text);
   return { ...report, text };
 }
@@ -198,7 +213,7 @@ function size(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(0)} MB`;
 }
 
-function render(report: Omit<BenchReport, "text">, options: BenchOptions): string {
+function render(report: Omit<BenchReport, "text" | "kernels">, options: BenchOptions): string {
   const { rows, rss, topK } = report;
   const floor = Math.min(...rows.filter((r) => r.method === "-").map((r) => r.seconds));
   const find = (label: string) => rows.find((r) => r.label === label)!;
@@ -244,11 +259,16 @@ function render(report: Omit<BenchReport, "text">, options: BenchOptions): strin
   return `\n${formatTable(rows, floor)}\n${runs}\n\n${formatTargets(targets)}\n`;
 }
 
-/** `--parts` runs the N-runner table (bench/parts.ts); `--link` runs the link table (bench/link.ts); `--backend webgpu` runs the GPU table (GPU vs wasm vs reference on one machine, bench/gpu.ts). */
+/** `--parts` runs the N-runner table (bench/parts.ts); `--link` runs the link table (bench/link.ts); `--kernels` only the nearswap/sce kernel table (bench/method-kernels.ts); `--backend webgpu` runs the GPU table (GPU vs wasm vs reference on one machine, bench/gpu.ts). */
 async function main(argv: string[]): Promise<void> {
   if (argv.includes("--parts")) {
     const { parsePartsOptions, runPartsBench } = await import("./parts.js");
     await runPartsBench(parsePartsOptions(argv.filter((a) => a !== "--parts")));
+    return;
+  }
+  if (argv.includes("--kernels")) {
+    const options = parseMethodKernelArgs(argv.filter((a) => a !== "--kernels"));
+    console.log((await measureMethodKernels(options, console.log)).text);
     return;
   }
   if (argv.includes("--link")) {

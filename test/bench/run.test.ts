@@ -47,6 +47,8 @@ describe("npm run bench --quick", () => {
     expect(report.text).toMatch(/× I\/O floor/);
     expect(report.text).toMatch(/fastest of 2 interleaved runs/);
     expect(report.text).toMatch(/exact top-k threshold/);
+    expect(report.text).toMatch(/method kernels alone, in memory/);
+    expect(report.kernels.filter((row) => row.equal === false)).toEqual([]);
     expect(report.topK.selectSeconds).toBeGreaterThan(0);
   });
 
