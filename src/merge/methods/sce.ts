@@ -33,7 +33,11 @@ import {
 import { requireBase, requireInputCount, requireOutputSized } from "./input-checks.js";
 import { readBoolean, readNumber, siteOf, validBoolean, validNumber } from "./param-reader.js";
 
-export { SCE_WEIGHT_SUM_EPSILON, sceSelectCount, taskVectorVariance } from "../kernels/reference/sce-primitives.js";
+export {
+  SCE_WEIGHT_SUM_EPSILON,
+  sceSelectCount,
+  taskVectorVariance,
+} from "../kernels/reference/sce-primitives.js";
 
 const fround = Math.fround;
 

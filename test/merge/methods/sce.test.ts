@@ -143,13 +143,16 @@ describe("sce", () => {
   it("gives equal weights when the mean squares sum below 1e-6", () => {
     expect(sceWeights([Float32Array.from([1e-4, 0]), Float32Array.from([5e-4, 0])])).toEqual([0.5, 0.5]);
     expect(sceWeights([Float32Array.from([0, 0]), Float32Array.from([0, 0])])).toEqual([0.5, 0.5]);
-
   });
 
   it("makes every NaN weight the canonical NaN (its payload would depend on V8's compilation)", () => {
     // An Inf or NaN in a task vector makes the mean squares' sum NaN: every weight is 0x7FC00000.
     const nan = new Float32Array(new Uint32Array([0xffc01234]).buffer)[0]!;
-    const deltas = [Float32Array.from([nan, 1]), Float32Array.from([-Infinity, 2]), Float32Array.from([1, 0])];
+    const deltas = [
+      Float32Array.from([nan, 1]),
+      Float32Array.from([-Infinity, 2]),
+      Float32Array.from([1, 0]),
+    ];
     expect(bits(Float32Array.from(sceWeights(deltas)))).toEqual([0x7fc00000, 0x7fc00000, 0x7fc00000]);
   });
 

@@ -36,7 +36,11 @@ export interface DescriptorRegions {
 }
 
 /** The descriptor of a merge: the header and the model records, as the plan's kernels read them. */
-export function writeDescriptor(target: DescriptorTarget, plan: KernelPlan, regions: DescriptorRegions): void {
+export function writeDescriptor(
+  target: DescriptorTarget,
+  plan: KernelPlan,
+  regions: DescriptorRegions,
+): void {
   const { words, floats } = target;
   const first = target.at >>> 2;
   const models = regions.models.length;
@@ -128,5 +132,7 @@ export function writeSelect(target: DescriptorTarget, cut: CutWords | undefined)
 /** SCE's model weights (f32), into each model's record. */
 export function writeWeights(target: DescriptorTarget, weights: readonly number[]): void {
   const first = target.at >>> 2;
-  weights.forEach((weight, m) => (target.floats[first + HEADER_WORDS + m * MODEL_WORDS + MODEL.weight] = weight));
+  weights.forEach(
+    (weight, m) => (target.floats[first + HEADER_WORDS + m * MODEL_WORDS + MODEL.weight] = weight),
+  );
 }

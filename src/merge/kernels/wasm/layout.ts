@@ -155,14 +155,13 @@ function cutWindows(request: LayoutRequest, windowElements: number): Window[] {
 
 function cutChunks(windowStart: number, length: number, request: LayoutRequest): [number, number][] {
   const block = request.blockAlign;
-  const wanted =
-    request.chunkElements ?? block ?? Math.ceil(length / (request.threads * CHUNKS_PER_THREAD));
+  const wanted = request.chunkElements ?? block ?? Math.ceil(length / (request.threads * CHUNKS_PER_THREAD));
   const size = roundUp(
     Math.min(MAX_CHUNK, Math.max(request.chunkElements ? GROUP : MIN_CHUNK, wanted)),
     GROUP,
   );
   const chunks: [number, number][] = [];
-  for (let from = 0; from < length; ) {
+  for (let from = 0; from < length;) {
     let to = Math.min(length, from + size);
     // The next block boundary after `from`, in tensor elements, ends the chunk early.
     if (block) to = Math.min(to, (Math.floor((windowStart + from) / block) + 1) * block - windowStart);

@@ -47,7 +47,14 @@ export interface KernelExports {
   ): void;
   cutCountEqual(desc: number, shift: number, from: number, to: number, scratch: number, out: number): void;
   nearswapChunk(desc: number, shift: number, from: number, to: number, scratch: number): void;
-  sceHistogramHigh(desc: number, shift: number, from: number, to: number, scratch: number, hist: number): number;
+  sceHistogramHigh(
+    desc: number,
+    shift: number,
+    from: number,
+    to: number,
+    scratch: number,
+    hist: number,
+  ): number;
   sceHistogramLow(
     desc: number,
     shift: number,

@@ -100,7 +100,10 @@ export class SceJob {
     const k = Math.min(request.count, sceSelectCount(request.count - zeros, topk));
     if (k <= 0) return writeSelect(sweep.descriptor, NO_CUT);
     if (k >= request.count) return writeSelect(sweep.descriptor, undefined);
-    const bucket = chooseBucket(sweep.sumRegions((w) => w.highHists, HIGH_BUCKETS), k);
+    const bucket = chooseBucket(
+      sweep.sumRegions((w) => w.highHists, HIGH_BUCKETS),
+      k,
+    );
     sweep.zeroRegions((w) => w.lowHists, LOW_HIST_BYTES);
     await sweep.run((_window, _chunk, from, to, shift) => (worker) => {
       const r = layout.workers[worker]!;
@@ -147,9 +150,8 @@ export class SceJob {
     const models = request.models.length;
     const stateWords = 2 + 2 * models;
     const fresh = new Float64Array(models);
-    const after: Deferred<Float64Array>[] = Array.from(
-      { length: layout.chunkCount },
-      () => deferred<Float64Array>(),
+    const after: Deferred<Float64Array>[] = Array.from({ length: layout.chunkCount }, () =>
+      deferred<Float64Array>(),
     );
     const blockOf: number[] = new Array(layout.chunkCount);
     await this.sweep.run(

@@ -142,7 +142,11 @@ export class TensorJob {
     });
     for (const cut of cuts) {
       const slot = (cut.model * 2 + cut.end) * LOW_HIST_BYTES;
-      cut.words = chooseKey(sweep.sumRegions((w) => w.lowHists + slot, LOW_SLOTS), cut.k, cut.bucket!);
+      cut.words = chooseKey(
+        sweep.sumRegions((w) => w.lowHists + slot, LOW_SLOTS),
+        cut.k,
+        cut.bucket!,
+      );
     }
     this.writeCutWords(cuts);
     await this.countEqual();

@@ -82,7 +82,11 @@ export class WindowSweep {
     ensureMemory(context.memory, layout.end);
     const buffer = context.memory.buffer;
     this.bytes = new Uint8Array(buffer);
-    this.descriptor = { words: new Uint32Array(buffer), floats: new Float32Array(buffer), at: layout.descriptor };
+    this.descriptor = {
+      words: new Uint32Array(buffer),
+      floats: new Float32Array(buffer),
+      at: layout.descriptor,
+    };
     this.pool = context.pool;
   }
 
@@ -166,7 +170,13 @@ export class WindowSweep {
    * Inputs in SharedArrayBuffers are copied in by the workers, each its own chunk, in every pass:
    * the copying then scales with the threads instead of running here.
    */
-  private withSharedInputs(build: TaskBuilder, window: Window, from: number, to: number, shift: number): TaskBuilder {
+  private withSharedInputs(
+    build: TaskBuilder,
+    window: Window,
+    from: number,
+    to: number,
+    shift: number,
+  ): TaskBuilder {
     const copies = this.inputs.flatMap((input, i) => {
       if (!(input.bytes.buffer instanceof SharedArrayBuffer)) return [];
       const size = DTYPE_SIZE[input.dtype];

@@ -169,10 +169,7 @@ const nearswapT = fc.oneof(
  * SCE's select_topk: 1 (no select), 0 (zero every task vector), a fraction that keeps nothing,
  * and fractions in between; int8_mask either way (it changes nothing).
  */
-const selectTopK = fc.oneof(
-  fc.constantFrom(0, 1, 1e-9, 0.3),
-  fc.double({ min: 0, max: 1, noNaN: true }),
-);
+const selectTopK = fc.oneof(fc.constantFrom(0, 1, 1e-9, 0.3), fc.double({ min: 0, max: 1, noNaN: true }));
 
 function globalParams(method: string): fc.Arbitrary<Record<string, ParamValue>> {
   if (method === "nearswap") return fc.record({ t: nearswapT });

@@ -336,12 +336,7 @@ fn binary(@builtin(global_invocation_id) gid: vec3<u32>) {
 `;
 
 export type KernelEntry =
-  | "merge"
-  | "nearswap"
-  | "histogram_high"
-  | "histogram_low"
-  | "count_equal"
-  | PrimitiveEntry;
+  "merge" | "nearswap" | "histogram_high" | "histogram_low" | "count_equal" | PrimitiveEntry;
 export type PrimitiveEntry = "convert" | "uniforms" | "binary";
 
 export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3 } as const;
