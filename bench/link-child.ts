@@ -14,7 +14,7 @@ import { inputSpan, plannedInputs, UnitReads } from "../src/merge/unit-reads.js"
 import { PIECE_ELEMENTS } from "../src/merge/kernels/request.js";
 import { workUnits } from "../src/merge/work-units.js";
 import { publishFolder } from "../src/hub/publish/publish.js";
-import { closeModels, mergeAndPublish, planRun, runMerge } from "../src/pipeline.js";
+import { closeModels, mergeAndPublish, planRun, runMerge } from "../src/pipeline/index.js";
 import { createSourceResolver } from "../src/source/hub-resolver.js";
 
 export const LINK_RESULT_PREFIX = "link-result ";

@@ -6,7 +6,7 @@
  *   tsx bench/parts-child.ts '<PartsChildConfig as JSON>'
  */
 import { readPins } from "../src/parts/pins.js";
-import { assembleParts, runPart } from "../src/pipeline.js";
+import { assembleParts, runPart } from "../src/pipeline/index.js";
 import { createSourceResolver } from "../src/source/hub-resolver.js";
 import { peakRss } from "./link-child.js";
 

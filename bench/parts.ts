@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startLocalHub, type LinkPacing, type LocalHub } from "../src/localhub/index.js";
 import { writePins } from "../src/parts/pins.js";
-import { closeModels, pinsOf, planRun } from "../src/pipeline.js";
+import { closeModels, pinsOf, planRun } from "../src/pipeline/index.js";
 import { createSourceResolver } from "../src/source/hub-resolver.js";
 import { BENCH_TOKEN, folderFiles, LINK_DIMENSIONS, MANIFEST, scaledLink } from "./link.js";
 import { parseSize } from "./options.js";

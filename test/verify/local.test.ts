@@ -4,7 +4,7 @@ import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isHubmergeError } from "../../src/errors.js";
 import { outputMetadata } from "../../src/merge/output-metadata.js";
-import { runMerge, verifyFailure, verifyMerge } from "../../src/pipeline.js";
+import { runMerge, verifyFailure, verifyMerge } from "../../src/pipeline/index.js";
 import {
   encodeTensorDigests,
   RUN_RECORD_FILE,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runMerge } from "../../../src/pipeline.js";
+import { runMerge } from "../../../src/pipeline/index.js";
 import { SafetensorsModel } from "../../../src/safetensors/reader.js";
 import { LocalSource } from "../../../src/source/local-source.js";
 import { TEST_LLAMA, writeManifest } from "../../support/models.js";
