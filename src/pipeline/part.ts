@@ -9,9 +9,10 @@ import { openPublishTarget, type PublishTarget } from "../hub/publish/publish-up
 import type { UploadStats } from "../hub/publish/upload-shards.js";
 import { StagedOutputDir } from "../merge/output-dir.js";
 import { mergePart } from "../parts/part-run.js";
-import { checkPins, pinnedResolver, PINS_FORMAT, type Pins } from "../parts/pins.js";
+import { checkPins, PINS_FORMAT, type Pins } from "../parts/pins.js";
 import { readPartReceipt, type PartReceipt } from "../parts/receipt.js";
 import type { PartSpec } from "../parts/split.js";
+import { pinnedResolver } from "../source/pinned-resolver.js";
 import { resolveLocalSource } from "../source/resolve.js";
 import { TOOL } from "../version.js";
 import { closeModels, planRun } from "./load.js";

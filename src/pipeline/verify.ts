@@ -12,8 +12,8 @@ import { TOOL } from "../version.js";
 import {
   countingSource,
   DEFAULT_SAMPLE_FRACTION,
-  pinnedResolver,
   readRecordFrom,
+  recordPinnedResolver,
   verifyPlanned,
   type VerifyReport,
 } from "../verify/index.js";
@@ -49,7 +49,7 @@ export async function verifyMerge(options: VerifyRunOptions): Promise<VerifyRepo
   const { record, digests } = await readRecordFrom(target);
   const read = await readManifest({ text: record.manifestText!, path: record.manifest.file });
   const counted: SourceResolver = async (ref) => countingSource(await resolver(ref), sources);
-  const planned = await planRun({ manifest: read, resolver: pinnedResolver(record, counted) });
+  const planned = await planRun({ manifest: read, resolver: recordPinnedResolver(record, counted) });
   try {
     const result = await verifyPlanned({
       target,
