@@ -12,13 +12,8 @@ import { outputMetadata } from "../merge/output-metadata.js";
 import type { MergePlan, TensorRecipe } from "../merge/plan/types.js";
 import type { DareRescale } from "../merge/types.js";
 import type { RunRecord, TensorDigest } from "../run-record.js";
-import {
-  encodeShardHeader,
-  plannedSize,
-  shardMetadata,
-  type PlannedShard,
-  type ShardPlan,
-} from "../safetensors/writer.js";
+import { encodeShardHeader, shardMetadata } from "../safetensors/shard-header.js";
+import { plannedSize, type PlannedShard, type ShardPlan } from "../safetensors/shard-plan.js";
 import { pinnedResolver } from "../source/pinned-resolver.js";
 import type { SourceResolver } from "../source/resolve.js";
 import { DigestSink } from "./digest-sink.js";

@@ -11,7 +11,8 @@ import {
   TENSOR_DIGESTS_FILE,
   type RunRecord,
 } from "../../src/run-record.js";
-import { encodeShardHeader, shardMetadata, type PlannedTensor } from "../../src/safetensors/writer.js";
+import { encodeShardHeader, shardMetadata } from "../../src/safetensors/shard-header.js";
+import type { PlannedTensor } from "../../src/safetensors/shard-plan.js";
 import { runCli } from "../support/cli.js";
 import { writeFamily, writeManifest } from "../support/models.js";
 import { useTempDirs } from "../support/tmp.js";
