@@ -87,7 +87,10 @@ export async function writeSentencePieceModel(
     unk_token: "<unk>",
   });
   if (added.length > 0) {
-    await writeJson(join(dir, "added_tokens.json"), Object.fromEntries(added.map((t, i) => [t, spec.vocabSize + i])));
+    await writeJson(
+      join(dir, "added_tokens.json"),
+      Object.fromEntries(added.map((t, i) => [t, spec.vocabSize + i])),
+    );
   }
   return dir;
 }

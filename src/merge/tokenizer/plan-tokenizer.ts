@@ -76,9 +76,14 @@ export async function planTokenizer(
   const base = sources.get(baseKey)!;
   const otherVocabs = others.map((key) => sources.get(key)!);
   if (source.kind === "union" && base.vocab.format.kind === "tokenizer.model") {
-    assertUnionFitsPieces(base, base.vocab.format.pieces, otherVocabs, settingWhere(manifest, settings));
+    assertUnionFitsPieces(base, base.vocab.format.pieces, otherVocabs, unionSetting(manifest, settings));
   }
-  const output = buildOutputVocab(source, base, otherVocabs, settings.tokens.map(([token]) => token));
+  const output = buildOutputVocab(
+    source,
+    base,
+    otherVocabs,
+    settings.tokens.map(([token]) => token),
+  );
   const sourceKey = typeof settings.source === "object" ? modelKey(settings.source) : baseKey;
   const files = vocabChanged(output) ? await outputFiles(output, models.get(sourceKey)!) : undefined;
   const pad = settings.padToMultipleOf ?? 1;
@@ -103,10 +108,17 @@ async function outputFiles(output: OutputVocab, model: LoadedModel): Promise<Tok
     : tokenizerFiles(output, config, model.ref);
 }
 
-/** The manifest line of the tokenizer setting, for errors about what it asks. */
-function settingWhere(manifest: Manifest, settings: TokenizerSettings): ErrorLocation {
-  const path = settings.key === "tokenizer" ? ["tokenizer", "source"] : ["tokenizer_source"];
-  return { file: manifest.file, ...(manifest.locate(path) ?? manifest.locate([settings.key])) };
+/** The union setting as the manifest writes it, and its line, for errors about what it asks. */
+function unionSetting(
+  manifest: Manifest,
+  settings: TokenizerSettings,
+): { label: string; where: ErrorLocation } {
+  const block = settings.key === "tokenizer";
+  const position = manifest.locate(block ? ["tokenizer", "source"] : ["tokenizer_source"]);
+  return {
+    label: block ? "tokenizer.source: union" : "tokenizer_source: union",
+    where: { file: manifest.file, ...(position ?? manifest.locate([settings.key])) },
+  };
 }
 
 function requireVocab(vocab: Vocab | null | undefined, model: LoadedModel, key: string): Vocab {

@@ -121,7 +121,10 @@ function assertUniquePieces(pieces: readonly SentencePiece[], ref: string): void
       throw new HubmergeError(
         "E_IO",
         `${MODEL_FILE} lists the piece ${JSON.stringify(piece)} twice, as ids ${first} and ${id}`,
-        { where: { model: ref }, hint: "sentencepiece refuses such a model too; fix the model's tokenizer.model" },
+        {
+          where: { model: ref },
+          hint: "sentencepiece refuses such a model too; fix the model's tokenizer.model",
+        },
       );
     }
     seen.set(piece, id);
@@ -135,12 +138,8 @@ function detail(error: unknown): string {
 }
 
 function malformed(ref: string, message: string): HubmergeError {
-  return new HubmergeError(
-    "E_IO",
-    `${MODEL_FILE} is not a readable sentencepiece model: ${message}`,
-    {
-      where: { model: ref },
-      hint: "the file is damaged or not a sentencepiece ModelProto; download the model's tokenizer.model again",
-    },
-  );
+  return new HubmergeError("E_IO", `${MODEL_FILE} is not a readable sentencepiece model: ${message}`, {
+    where: { model: ref },
+    hint: "the file is damaged or not a sentencepiece ModelProto; download the model's tokenizer.model again",
+  });
 }

@@ -34,7 +34,8 @@ export function sentencePieceFiles(
   const config: Json = { ...(sourceConfig ?? {}), added_tokens_decoder: decoderOf(added) };
   const beyond = added.filter((t) => t.id >= pieces.length);
   const files = new Map([["tokenizer_config.json", encode(config)]]);
-  if (beyond.length > 0) files.set("added_tokens.json", encode(Object.fromEntries(beyond.map((t) => [t.content, t.id]))));
+  if (beyond.length > 0)
+    files.set("added_tokens.json", encode(Object.fromEntries(beyond.map((t) => [t.content, t.id]))));
   // Without added tokens past the pieces, the source's added_tokens.json would list dropped ones.
   return { files, drop: beyond.length > 0 ? [] : ["added_tokens.json"] };
 }

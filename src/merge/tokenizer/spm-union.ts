@@ -12,7 +12,7 @@ export function assertUnionFitsPieces(
   base: SourceVocab,
   pieces: readonly string[],
   others: readonly SourceVocab[],
-  where: ErrorLocation,
+  setting: { label: string; where: ErrorLocation },
 ): void {
   const present = new Set([...base.vocab.ids].filter(([, id]) => id < base.size).map(([token]) => token));
   for (const other of others) {
@@ -27,11 +27,11 @@ export function assertUnionFitsPieces(
     const baseSide = pieces[id] === undefined ? "no piece" : JSON.stringify(pieces[id]);
     throw new HubmergeError(
       "E_MANIFEST",
-      `\`tokenizer_source: union\` cannot add ${other.ref}'s vocabulary to ${base.ref}'s sentencepiece tokenizer.model: ` +
+      `\`${setting.label}\` cannot add ${other.ref}'s vocabulary to ${base.ref}'s sentencepiece tokenizer.model: ` +
         `they differ from id ${id} (${baseSide} in ${base.ref}, ${JSON.stringify(token)} in ${other.ref}), ` +
         `and ${missing.length} of ${other.ref}'s tokens are not pieces of ${base.ref}`,
       {
-        where: { ...where, model: other.ref },
+        where: { ...setting.where, model: other.ref },
         hint:
           "a sentencepiece model gains added tokens only: use a base that has tokenizer.json, " +
           "or `tokenizer_source: base` to keep the base's vocabulary",

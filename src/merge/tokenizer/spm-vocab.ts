@@ -19,7 +19,15 @@ const CONFIG = "tokenizer_config.json";
 const ADDED = "added_tokens.json";
 const SPECIAL_MAP = "special_tokens_map.json";
 const DECODER = `${CONFIG}'s \`added_tokens_decoder\``;
-const SPECIAL_KEYS = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"];
+const SPECIAL_KEYS = [
+  "bos_token",
+  "eos_token",
+  "unk_token",
+  "sep_token",
+  "pad_token",
+  "cls_token",
+  "mask_token",
+];
 
 /** The JSON side files, as parsed (absent files are undefined). */
 export interface SentencePieceSideFiles {
@@ -50,7 +58,11 @@ export async function readSentencePieceVocab(source: ModelSource): Promise<Vocab
   );
 }
 
-export function sentencePieceVocab(pieces: readonly string[], files: SentencePieceSideFiles, ref: string): Vocab {
+export function sentencePieceVocab(
+  pieces: readonly string[],
+  files: SentencePieceSideFiles,
+  ref: string,
+): Vocab {
   const ids = new Map(pieces.map((piece, id) => [piece, id]));
   const decoder = decoderTokens(files.config, ref);
   const legacy = addedTokensFile(files.addedTokens, ref);
@@ -62,7 +74,10 @@ export function sentencePieceVocab(pieces: readonly string[], files: SentencePie
     assertFitsPieces(token, pieces, ids, `${where} gives id ${token.id}`, ref);
     const earlier = added.get(token.content);
     if (earlier) {
-      throw conflict(ref, `${where} gives ${JSON.stringify(token.content)} two ids, ${earlier.id} and ${token.id}`);
+      throw conflict(
+        ref,
+        `${where} gives ${JSON.stringify(token.content)} two ids, ${earlier.id} and ${token.id}`,
+      );
     }
     added.set(token.content, token);
     ids.set(token.content, token.id);
@@ -87,7 +102,10 @@ function assertFitsPieces(
   }
   const own = ids.get(token.content);
   if (piece === undefined && own !== undefined && own < pieces.length) {
-    throw conflict(ref, `${where} to ${JSON.stringify(token.content)}, which is tokenizer.model's piece ${own}`);
+    throw conflict(
+      ref,
+      `${where} to ${JSON.stringify(token.content)}, which is tokenizer.model's piece ${own}`,
+    );
   }
 }
 
@@ -98,7 +116,8 @@ function decoderTokens(config: unknown, ref: string): AddedToken[] | undefined {
   if (decoder === undefined || decoder === null) return undefined;
   if (!isObject(decoder)) throw spmError(ref, `${DECODER} is not an object of id → token`);
   const entries = Object.entries(decoder);
-  if (entries.length > MAX_ADDED_TOKENS) throw spmError(ref, `${DECODER} has more than ${MAX_ADDED_TOKENS} tokens`);
+  if (entries.length > MAX_ADDED_TOKENS)
+    throw spmError(ref, `${DECODER} has more than ${MAX_ADDED_TOKENS} tokens`);
   return entries.map(([key, entry]) => {
     const id = /^\d{1,10}$/.test(key) ? Number(key) : NaN;
     if (!isTokenId(id)) throw spmError(ref, `${DECODER} has the key ${JSON.stringify(key)}, not a token id`);
@@ -126,7 +145,8 @@ function addedTokensFile(value: unknown, ref: string): [string, number][] {
   if (value === undefined) return [];
   if (!isObject(value)) throw spmError(ref, `${ADDED} is not an object of token → id`);
   const entries = Object.entries(value);
-  if (entries.length > MAX_ADDED_TOKENS) throw spmError(ref, `${ADDED} has more than ${MAX_ADDED_TOKENS} tokens`);
+  if (entries.length > MAX_ADDED_TOKENS)
+    throw spmError(ref, `${ADDED} has more than ${MAX_ADDED_TOKENS} tokens`);
   return entries.map(([content, id]) => {
     if (!isTokenId(id) || content === "") {
       throw spmError(ref, `${ADDED} gives ${JSON.stringify(content)} the id ${JSON.stringify(id)}`);
@@ -141,11 +161,22 @@ function legacyTokens(entries: [string, number][], special: ReadonlySet<string>,
   return entries.map(([content, id]) => {
     const other = byId.get(id);
     if (other !== undefined) {
-      throw conflict(ref, `${ADDED} gives id ${id} to both ${JSON.stringify(other)} and ${JSON.stringify(content)}`);
+      throw conflict(
+        ref,
+        `${ADDED} gives id ${id} to both ${JSON.stringify(other)} and ${JSON.stringify(content)}`,
+      );
     }
     byId.set(id, content);
     const isSpecial = special.has(content);
-    return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: !isSpecial, special: isSpecial };
+    return {
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: !isSpecial,
+      special: isSpecial,
+    };
   });
 }
 
@@ -161,7 +192,11 @@ function assertListed(decoder: readonly AddedToken[], content: string, id: numbe
 function specialTokens(files: SentencePieceSideFiles): Set<string> {
   const names = new Set<string>();
   const text = (value: unknown) =>
-    typeof value === "string" ? value : isObject(value) && typeof value.content === "string" ? value.content : undefined;
+    typeof value === "string"
+      ? value
+      : isObject(value) && typeof value.content === "string"
+        ? value.content
+        : undefined;
   for (const file of [files.config, files.specialTokensMap]) {
     if (!isObject(file)) continue;
     for (const key of SPECIAL_KEYS) {
@@ -169,7 +204,8 @@ function specialTokens(files: SentencePieceSideFiles): Set<string> {
       if (name !== undefined) names.add(name);
     }
     const extra = file.additional_special_tokens;
-    if (Array.isArray(extra)) for (const value of extra) if (text(value) !== undefined) names.add(text(value)!);
+    if (Array.isArray(extra))
+      for (const value of extra) if (text(value) !== undefined) names.add(text(value)!);
   }
   return names;
 }

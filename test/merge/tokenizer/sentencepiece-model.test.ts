@@ -99,12 +99,14 @@ describe("parseSentencePieceModel", () => {
       ["piece as varint", (w) => w.tag(1, WireType.Varint).int32(1), /a piece has wire type 0, not 2/],
       [
         "score as double",
-        (w) => piece(w, (p) => p.tag(1, WireType.LengthDelimited).string("x").tag(2, WireType.Bit64).double(1)),
+        (w) =>
+          piece(w, (p) => p.tag(1, WireType.LengthDelimited).string("x").tag(2, WireType.Bit64).double(1)),
         /piece 0's score has wire type 1, not 5/,
       ],
       [
         "unknown type",
-        (w) => piece(w, (p) => p.tag(1, WireType.LengthDelimited).string("x").tag(3, WireType.Varint).int32(7)),
+        (w) =>
+          piece(w, (p) => p.tag(1, WireType.LengthDelimited).string("x").tag(3, WireType.Varint).int32(7)),
         /piece 0 has type 7, not one of sentencepiece's 1–6/,
       ],
       ["empty piece", (w) => piece(w, (p) => p.tag(2, WireType.Bit32).float(1)), /piece 0 has no text/],

@@ -237,13 +237,17 @@ describe("sources without tokenizer.json or tokenizer.model", () => {
         "tokenizer_source: union\n",
       ),
     );
-    expect(result.record.warnings).toContainEqual(expect.stringMatching(/notok has neither tokenizer.json nor tokenizer.model/));
+    expect(result.record.warnings).toContainEqual(
+      expect.stringMatching(/notok has neither tokenizer.json nor tokenizer.model/),
+    );
     expect(result.plan.tokenizer!.length).toBe(V);
   });
 
   it("the model the output tokenizer comes from must have one", async () => {
     await expect(
       merge("notok-source", linear([["./base", 1]], "tokenizer_source: ./notok\n")),
-    ).rejects.toThrow(/has neither tokenizer.json nor tokenizer.model, which `tokenizer_source` builds the output from/);
+    ).rejects.toThrow(
+      /has neither tokenizer.json nor tokenizer.model, which `tokenizer_source` builds the output from/,
+    );
   });
 });
