@@ -10,9 +10,12 @@ import { Tokenizer } from "@huggingface/tokenizers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isHubmergeError } from "../../../src/errors.js";
 import { readVocab } from "../../../src/merge/tokenizer/read-vocab.js";
+import { startLocalHub } from "../../../src/localhub/index.js";
 import { runMerge } from "../../../src/pipeline.js";
 import { SafetensorsModel } from "../../../src/safetensors/reader.js";
+import { HubSource } from "../../../src/source/hub-source.js";
 import { LocalSource } from "../../../src/source/local-source.js";
+import { seedHubModel } from "../../support/hub-models.js";
 import { TEST_LLAMA, writeManifest } from "../../support/models.js";
 import { writeSentencePieceModel } from "../../support/sentencepiece-models.js";
 import { writeAddedTokenModel } from "../../support/tokenizer-models.js";
@@ -335,5 +338,43 @@ describe("refusals", () => {
     expect(isHubmergeError(damaged, "E_IO")).toBe(true);
     expect(damaged.message).toMatch(/^tokenizer.model is not a readable sentencepiece model: premature EOF/);
     expect(await exists(join(dir, "bad-out"))).toBe(false);
+  });
+});
+
+describe("from the Hub", () => {
+  it("a union over Hub sources writes the same files as over the local folders", async () => {
+    const hub = await startLocalHub({ dir: join(dir, "hub") });
+    try {
+      await seedHubModel(hub, "acme/spmbase", join(dir, "spmbase"));
+      await seedHubModel(hub, "acme/chat", join(dir, "chat"));
+      const body = linear(
+        [
+          ["acme/spmbase", 1],
+          ["acme/chat", 0],
+        ],
+        "tokenizer_source: union\n",
+      );
+      const manifestPath = await writeManifest(dir, body, "hub.yaml");
+      const result = await runMerge({
+        manifestPath,
+        out: join(dir, "hub-out"),
+        backend: "reference",
+        resolver: (ref) => HubSource.resolve(ref, { hub: { hubUrl: hub.url } }),
+      });
+      const local = join(dir, "union"); // the first test's merge of the same manifest, from folders
+      for (const name of [
+        "tokenizer.model",
+        "tokenizer_config.json",
+        "added_tokens.json",
+        "model.safetensors",
+      ]) {
+        expect(
+          (await bytesOf(join(result.outDir, name))).equals(await bytesOf(join(local, name))),
+          name,
+        ).toBe(true);
+      }
+    } finally {
+      await hub.close();
+    }
   });
 });
