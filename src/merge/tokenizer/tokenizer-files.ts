@@ -28,7 +28,11 @@ export function tokenizerFiles(
   ref: string,
 ): TokenizerFiles {
   const { format } = output.from;
-  if (format.kind !== "tokenizer.json") throw new Error("tokenizerFiles writes tokenizer.json sources only");
+  if (format.kind !== "tokenizer.json") {
+    throw new HubmergeError("E_INTERNAL", "tokenizerFiles writes tokenizer.json sources only", {
+      where: { model: ref },
+    });
+  }
   const json = structuredClone(format.json);
   const model = json.model as Json;
   model.vocab = keptModelVocab(model, output.keepBelow, ref);
