@@ -42,7 +42,11 @@ const TRAINER_SPEC_FIELD = 2;
 /** Thrown inside the parser; `parseSentencePieceModel` turns it into a HubmergeError. */
 class Malformed extends Error {}
 
-export function parseSentencePieceModel(bytes: Uint8Array, ref: string): SentencePieceModel {
+export function parseSentencePieceModel(
+  bytes: Uint8Array,
+  ref: string,
+  maxPieces = MAX_PIECES,
+): SentencePieceModel {
   const reader = new BinaryReader(bytes);
   const pieces: SentencePiece[] = [];
   let trainerSpec = false;
@@ -53,7 +57,7 @@ export function parseSentencePieceModel(bytes: Uint8Array, ref: string): Sentenc
       const [field, wireType] = reader.tag();
       if (field === PIECES_FIELD) {
         expectWireType(wireType, WireType.LengthDelimited, "a piece");
-        if (pieces.length === MAX_PIECES) throw new Malformed(`it has more than ${MAX_PIECES} pieces`);
+        if (pieces.length === maxPieces) throw new Malformed(`it has more than ${maxPieces} pieces`);
         pieces.push(parsePiece(reader.bytes(), pieces.length));
         continue;
       }

@@ -62,10 +62,11 @@ export function sentencePieceVocab(
   pieces: readonly string[],
   files: SentencePieceSideFiles,
   ref: string,
+  maxAdded = MAX_ADDED_TOKENS,
 ): Vocab {
   const ids = new Map(pieces.map((piece, id) => [piece, id]));
-  const decoder = decoderTokens(files.config, ref);
-  const legacy = addedTokensFile(files.addedTokens, ref);
+  const decoder = decoderTokens(files.config, ref, maxAdded);
+  const legacy = addedTokensFile(files.addedTokens, ref, maxAdded);
   const tokens = decoder ?? legacyTokens(legacy, specialTokens(files), ref);
   if (decoder) for (const [content, id] of legacy) assertListed(decoder, content, id, ref);
   const added = new Map<string, AddedToken>();
@@ -109,15 +110,14 @@ function assertFitsPieces(
   }
 }
 
-function decoderTokens(config: unknown, ref: string): AddedToken[] | undefined {
+function decoderTokens(config: unknown, ref: string, maxAdded: number): AddedToken[] | undefined {
   if (config === undefined) return undefined;
   if (!isObject(config)) throw spmError(ref, `${CONFIG} is not a JSON object`);
   const decoder = config.added_tokens_decoder;
   if (decoder === undefined || decoder === null) return undefined;
   if (!isObject(decoder)) throw spmError(ref, `${DECODER} is not an object of id → token`);
   const entries = Object.entries(decoder);
-  if (entries.length > MAX_ADDED_TOKENS)
-    throw spmError(ref, `${DECODER} has more than ${MAX_ADDED_TOKENS} tokens`);
+  if (entries.length > maxAdded) throw spmError(ref, `${DECODER} has more than ${maxAdded} tokens`);
   return entries.map(([key, entry]) => {
     const id = /^\d{1,10}$/.test(key) ? Number(key) : NaN;
     if (!isTokenId(id)) throw spmError(ref, `${DECODER} has the key ${JSON.stringify(key)}, not a token id`);
@@ -141,12 +141,11 @@ function decoderTokens(config: unknown, ref: string): AddedToken[] | undefined {
 }
 
 /** added_tokens.json: token → id. */
-function addedTokensFile(value: unknown, ref: string): [string, number][] {
+function addedTokensFile(value: unknown, ref: string, maxAdded: number): [string, number][] {
   if (value === undefined) return [];
   if (!isObject(value)) throw spmError(ref, `${ADDED} is not an object of token → id`);
   const entries = Object.entries(value);
-  if (entries.length > MAX_ADDED_TOKENS)
-    throw spmError(ref, `${ADDED} has more than ${MAX_ADDED_TOKENS} tokens`);
+  if (entries.length > maxAdded) throw spmError(ref, `${ADDED} has more than ${maxAdded} tokens`);
   return entries.map(([content, id]) => {
     if (!isTokenId(id) || content === "") {
       throw spmError(ref, `${ADDED} gives ${JSON.stringify(content)} the id ${JSON.stringify(id)}`);

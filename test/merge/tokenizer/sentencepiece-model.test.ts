@@ -143,6 +143,14 @@ describe("parseSentencePieceModel", () => {
     expect(error.message).toBe('tokenizer.model lists the piece "a" twice, as ids 0 and 2');
   });
 
+  it("caps the piece count", () => {
+    const bytes = encodeSentencePieceModel(llamaPieces(4));
+    expect(parseSentencePieceModel(bytes, REF, 4).pieces).toHaveLength(4);
+    expect(() => parseSentencePieceModel(bytes, REF, 3)).toThrow(
+      /^tokenizer.model is not a readable sentencepiece model: it has more than 3 pieces \(in the field at byte \d+ of \d+\)$/,
+    );
+  });
+
   it("refuses random bytes cleanly", () => {
     let state = 12345;
     const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 24;

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isHubmergeError, type HubmergeError } from "../../../src/errors.js";
 import { readVocab } from "../../../src/merge/tokenizer/read-vocab.js";
 import { sentencePieceVocab, type SentencePieceSideFiles } from "../../../src/merge/tokenizer/spm-vocab.js";
+import { MAX_TOKENIZER_BYTES } from "../../../src/merge/tokenizer/vocab.js";
 import { LocalSource } from "../../../src/source/local-source.js";
+import type { ModelSource } from "../../../src/source/model-source.js";
 import { encodeSentencePieceModel, llamaPieces } from "../../support/sentencepiece-models.js";
 
 const PIECES = ["<unk>", "<s>", "</s>", "▁a", "▁b"];
@@ -162,6 +164,25 @@ describe("sentencePieceVocab", () => {
     ];
     for (const [files, message] of cases) expect(refusal(files).message).toContain(message);
   });
+
+  it("caps the number of added tokens in either file", () => {
+    const decoder = { "5": special("<x>"), "6": special("<y>") };
+    const caught = (files: SentencePieceSideFiles) => {
+      try {
+        sentencePieceVocab(PIECES, files, REF, 1);
+      } catch (error) {
+        return error as Error;
+      }
+      throw new Error("accepted");
+    };
+    expect(caught({ config: { added_tokens_decoder: decoder } }).message).toBe(
+      "tokenizer_config.json's `added_tokens_decoder` has more than 1 tokens",
+    );
+    expect(caught({ addedTokens: { "<x>": 5, "<y>": 6 } }).message).toBe(
+      "added_tokens.json has more than 1 tokens",
+    );
+    expect(sentencePieceVocab(PIECES, { addedTokens: { "<x>": 5 } }, REF, 1).ids.get("<x>")).toBe(5);
+  });
 });
 
 describe("readVocab on model folders", () => {
@@ -198,6 +219,23 @@ describe("readVocab on model folders", () => {
     const vocab = (await readVocab(source))!;
     expect(vocab.format.kind).toBe("tokenizer.json");
     expect([...vocab.ids.keys()]).toEqual(["a", "b"]);
+  });
+
+  it("refuses files larger than a tokenizer before parsing them", async () => {
+    const huge = new Uint8Array(MAX_TOKENIZER_BYTES + 1);
+    const stub = (files: Record<string, Uint8Array>): ModelSource => ({
+      ref: "org/huge",
+      revision: undefined,
+      listFiles: () => Promise.resolve(Object.keys(files)),
+      readFile: (path) => Promise.resolve(files[path] ?? null),
+      open: () => Promise.reject(new Error("not used")),
+    });
+    await expect(readVocab(stub({ "tokenizer.model": huge }))).rejects.toThrow(
+      `tokenizer.model is ${MAX_TOKENIZER_BYTES + 1} bytes, more than a tokenizer`,
+    );
+    await expect(
+      readVocab(stub({ "tokenizer.model": model, "tokenizer_config.json": huge })),
+    ).rejects.toThrow(`tokenizer_config.json is ${MAX_TOKENIZER_BYTES + 1} bytes, more than a tokenizer's`);
   });
 
   it("null without either file", async () => {
