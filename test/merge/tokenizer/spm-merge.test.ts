@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isHubmergeError } from "../../../src/errors.js";
 import { readVocab } from "../../../src/merge/tokenizer/read-vocab.js";
 import { startLocalHub } from "../../../src/localhub/index.js";
-import { runMerge } from "../../../src/pipeline.js";
+import { runMerge } from "../../../src/pipeline/index.js";
 import { SafetensorsModel } from "../../../src/safetensors/reader.js";
 import { HubSource } from "../../../src/source/hub-source.js";
 import { LocalSource } from "../../../src/source/local-source.js";
