@@ -33,6 +33,6 @@ export default tseslint.config(
     files: ["eslint.layers.js"],
     languageOptions: { globals: globals.node },
   },
-  // Layers point down; cli/, action/ and bot/ enter the engine through pipeline.ts.
+  // Layers point down; cli/, action/ and bot/ enter the engine through pipeline/index.ts.
   ...layerRules(),
 );

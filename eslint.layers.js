@@ -8,16 +8,17 @@ import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 
 /** What no module of the engine imports: the faces, and the pipeline and session that serve them. */
-const ABOVE_THE_ENGINE = ["cli/", "action/", "bot/", "pipeline\\.js$", "session\\.js$"];
+const ABOVE_THE_ENGINE = ["cli/", "action/", "bot/", "pipeline/", "session\\.js$"];
 
 /** Shared leaves any module may import. */
 const LEAVES = ["errors", "version", "format", "fs-atomic", "model-ref", "dispatch-event"];
 
 /**
- * The faces reach the engine through the pipeline and the session only (plus the leaves); each
- * exception below says why it is one.
+ * The faces reach the engine through the pipeline's entry and the session only (plus the leaves);
+ * each exception below says why it is one. The pipeline's other modules are its inside: a face that
+ * imported one directly would bypass what the entry chooses to offer.
  */
-const FACE_ALLOWED = ["pipeline\\.js$", "session\\.js$", ...LEAVES.map((leaf) => `${leaf}\\.js$`)];
+const FACE_ALLOWED = ["pipeline/index\\.js$", "session\\.js$", ...LEAVES.map((leaf) => `${leaf}\\.js$`)];
 const FACE_EXCEPTIONS = {
   cli: [
     // `hubmerge bot` starts the bot: the CLI is the bot's process, not a way into the engine.
@@ -121,7 +122,7 @@ function facePatterns(folder, face) {
   return [
     {
       regex: `^${upTo(folder, "")}(?!${alternatives(allowed)})`,
-      message: message(`src/${face}/ enters the engine through pipeline.ts (or a named exception)`),
+      message: message(`src/${face}/ enters the engine through pipeline/index.ts (or a named exception)`),
     },
   ];
 }
@@ -155,9 +156,27 @@ function stagePatterns(folder, stage) {
   ];
 }
 
+/**
+ * The pipeline runs the stages, so it may import any of them, but never the faces; its modules do
+ * not import its entry (the entry re-exports them: that import would be a cycle).
+ */
+function pipelinePatterns(folder) {
+  return [
+    {
+      regex: `^${upTo(folder, "")}(?:cli|action|bot)/`,
+      message: message("the pipeline must not import the faces"),
+    },
+    {
+      regex: `^${upTo(folder, "pipeline")}index\\.js$`,
+      message: message("a module of src/pipeline/ imports its siblings, not the entry that re-exports them"),
+    },
+  ];
+}
+
 function patternsFor(folder) {
   const top = folder.split("/")[0];
   if (FACE_EXCEPTIONS[top] !== undefined) return facePatterns(folder, top);
+  if (top === "pipeline") return pipelinePatterns(folder);
   const patterns = [
     {
       regex: `^${upTo(folder, "")}${alternatives(ABOVE_THE_ENGINE)}`,
@@ -170,13 +189,13 @@ function patternsFor(folder) {
   return stage === undefined ? patterns : [...patterns, ...stagePatterns(folder, stage)];
 }
 
-/** Leaf files at src/ import nothing but other leaves; the pipeline and the session import stages. */
+/** Leaf files at src/ import nothing but other leaves; the session imports stages. */
 function rootBlocks() {
   const leaves = LEAVES.map((leaf) => `src/${leaf}.ts`);
   return [
     {
       files: ["src/*.ts"],
-      ignores: [...leaves, "src/pipeline.ts", "src/session.ts"],
+      ignores: [...leaves, "src/session.ts"],
       rules: { "no-restricted-imports": ["error", { patterns: patternsFor("") }] },
     },
     {
@@ -196,7 +215,7 @@ function rootBlocks() {
       },
     },
     {
-      files: ["src/pipeline.ts", "src/session.ts"],
+      files: ["src/session.ts"],
       rules: {
         "no-restricted-imports": [
           "error",

@@ -4,27 +4,13 @@
  *
  *   tsx bench/child.ts '<StreamConfig as JSON>'
  */
-import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { peakRss } from "./peak-rss.js";
 import { streamMerge, type StreamConfig } from "./stream-merge.js";
 
 export const RESULT_PREFIX = "bench-result ";
-
-/**
- * This process's peak resident memory: VmHWM, which execve resets (ru_maxrss does not: a child
- * forked from a large parent starts with the parent's peak), else ru_maxrss where /proc is absent.
- */
-function peakRss(): number {
-  try {
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync("/proc/self/status", "utf8"));
-    if (match) return Number(match[1]) * 1024;
-  } catch {
-    // not Linux
-  }
-  return process.resourceUsage().maxRSS * 1024;
-}
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? "") as Omit<StreamConfig, "outDir">;

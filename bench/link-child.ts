@@ -7,15 +7,15 @@
  *   tsx bench/link-child.ts '<LinkChildConfig as JSON>'
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { inputSpan, plannedInputs, UnitReads } from "../src/merge/unit-reads.js";
 import { PIECE_ELEMENTS } from "../src/merge/kernels/request.js";
 import { workUnits } from "../src/merge/work-units.js";
 import { publishFolder } from "../src/hub/publish/publish.js";
-import { closeModels, mergeAndPublish, planRun, runMerge } from "../src/pipeline.js";
+import { closeModels, mergeAndPublish, planRun, runMerge } from "../src/pipeline/index.js";
 import { createSourceResolver } from "../src/source/hub-resolver.js";
+import { peakRss } from "./peak-rss.js";
 
 export const LINK_RESULT_PREFIX = "link-result ";
 
@@ -49,16 +49,6 @@ export interface LinkChildResult {
   readAheadPeakBytes: number;
   outputHash: string;
   maxRssBytes: number;
-}
-
-export function peakRss(): number {
-  try {
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync("/proc/self/status", "utf8"));
-    if (match) return Number(match[1]) * 1024;
-  } catch {
-    // not Linux
-  }
-  return process.resourceUsage().maxRSS * 1024;
 }
 
 async function weightsHash(dir: string): Promise<string> {

@@ -6,17 +6,26 @@
  * budget. Each merge runs in its own process; the Hub runs in this one and counts what it sends.
  * Asserts nothing about time; the output weights must be identical for every connection count.
  */
-import { spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative, sep } from "node:path";
-import { fileURLToPath } from "node:url";
-import { startLocalHub, type LinkPacing, type LocalHub } from "../src/localhub/index.js";
+import { join, relative } from "node:path";
+import type { LinkPacing, LocalHub } from "../src/localhub/index.js";
+import {
+  BENCH_TOKEN,
+  benchModels,
+  childBeside,
+  FINE_TUNES,
+  LINK_DIMENSIONS,
+  MANIFEST,
+  runChild as runChildScript,
+  seedHub,
+  startBenchHub,
+} from "./fixture.js";
 import { LINK_RESULT_PREFIX, type LinkChildConfig, type LinkChildResult } from "./link-child.js";
-import { parseSize } from "./options.js";
-import { shapeForSize, modelBytes, writeModelSet, type ModelShape } from "./synth-models.js";
+import { readFlags, parseSize } from "./options.js";
+import { modelBytes } from "./synth-models.js";
 
-const CHILD = fileURLToPath(import.meta.url).replace(/link(\.[cm]?[jt]s)$/, "link-child$1");
+const CHILD = childBeside(import.meta.url, "link-child");
 /** The issue's link: a CDN as a runner sees it. */
 export const LINK: Required<LinkPacing> = { perConnection: 10e6, total: 80e6, latencyMs: 20 };
 
@@ -25,16 +34,6 @@ export function scaledLink(scale: number): Required<LinkPacing> {
   return { perConnection: LINK.perConnection * scale, total: LINK.total * scale, latencyMs: LINK.latencyMs };
 }
 const MB = 1e6;
-
-/** Medium tensors (a 512-wide model with an 8k vocabulary): a few MB each, many of them. */
-export const LINK_DIMENSIONS: Omit<ModelShape, "layers"> = {
-  hiddenSize: 512,
-  heads: 8,
-  kvHeads: 2,
-  intermediateSize: 1408,
-  vocabSize: 8192,
-  dtype: "BF16",
-};
 
 export interface LinkBenchOptions {
   /** Bytes per model (base + 2 fine-tunes are merged). */
@@ -54,12 +53,7 @@ const USAGE = `usage: npm run bench -- --link [--size 60MB] [--connections 1,4,1
   --scale   multiplies the per-connection and total rates (e.g. 0.25 on a machine that cannot move 80 MB/s)`;
 
 export function parseLinkOptions(argv: string[]): LinkBenchOptions {
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const name = argv[i]!;
-    if (!name.startsWith("--")) throw new Error(`unexpected argument "${name}"\n${USAGE}`);
-    flags.set(name, name === "--keep" ? true : (argv[++i] ?? ""));
-  }
+  const flags = readFlags(argv, USAGE, ["--keep"]);
   const readAhead = String(flags.get("--read-ahead") ?? "1GiB");
   const gib = /^(\d+(?:\.\d+)?)\s*GiB$/i.exec(readAhead);
   const mib = /^(\d+(?:\.\d+)?)\s*MiB$/i.exec(readAhead);
@@ -110,80 +104,37 @@ export interface LinkReport {
   text: string;
 }
 
-export const MANIFEST = (refs: string[], hubmerge = "{seed: 1234}") => `merge_method: dare_ties
-base_model: ${refs[0]}
-models:
-  - model: ${refs[1]}
-    parameters: {weight: 0.5, density: 0.3}
-  - model: ${refs[2]}
-    parameters: {weight: 0.5, density: 0.3}
-dtype: bfloat16
-hubmerge: ${hubmerge}
-`;
-/** The write token of the bench's Hub (a local server on 127.0.0.1, gone when the bench ends). */
-export const BENCH_TOKEN = "hf_bench_link_token_0123456789";
-
-export async function folderFiles(folder: string): Promise<Record<string, Uint8Array>> {
-  const files: Record<string, Uint8Array> = {};
-  for (const entry of await readdir(folder, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
-    files[relative(folder, path).split(sep).join("/")] = new Uint8Array(await readFile(path));
-  }
-  return files;
-}
-
 /** Uploads the models to a fresh paced Hub in CDN mode, repos `bench/base`, `bench/ft1`, … */
 async function startPacedHub(
   dir: string,
   folders: string[],
   link: Required<LinkPacing>,
 ): Promise<{ hub: LocalHub; refs: string[] }> {
-  const hub = await startLocalHub({
-    dir: join(dir, "hub"),
-    cdn: true,
-    tokens: [{ token: BENCH_TOKEN, user: "bench" }],
-  });
-  const refs: string[] = [];
-  for (const [i, folder] of folders.entries()) {
-    const repo = `bench/${i === 0 ? "base" : `ft${i}`}`;
-    await hub.admin.createRepo(repo);
-    await hub.admin.commit(repo, await folderFiles(folder));
-    refs.push(repo);
-  }
+  const hub = await startBenchHub(join(dir, "hub"));
+  const refs = await seedHub(hub, folders);
   // Paced only once the models are in: seeding goes through the admin API, not the link.
   hub.link.set(link);
   return { hub, refs };
 }
 
-async function runChild(config: LinkChildConfig): Promise<LinkChildResult> {
-  const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, CHILD, JSON.stringify(config)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let text = "";
-    child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
-    child.on("error", reject);
-    child.on("exit", (code) =>
-      code === 0 ? resolve(text) : reject(new Error(`link child exited with ${code}`)),
-    );
-  });
-  const line = output.split("\n").find((l) => l.startsWith(LINK_RESULT_PREFIX));
-  if (!line) throw new Error(`link child printed no result:\n${output}`);
-  return JSON.parse(line.slice(LINK_RESULT_PREFIX.length)) as LinkChildResult;
-}
+const runChild = (config: LinkChildConfig) =>
+  runChildScript<LinkChildResult>(CHILD, config, LINK_RESULT_PREFIX, "link child");
 
 export async function runLinkBench(
   options: LinkBenchOptions,
   log: (line: string) => void = console.log,
 ): Promise<LinkReport> {
-  const shape = shapeForSize(options.size, LINK_DIMENSIONS);
-  const folders = await writeModelSet(join(options.dir, `link-${shape.layers}-layers`), shape, 2);
+  const { shape, folders } = await benchModels({
+    dir: options.dir,
+    size: options.size,
+    dimensions: LINK_DIMENSIONS,
+    prefix: "link",
+  });
   const work = await mkdtemp(join(tmpdir(), "hubmerge-link-run-"));
   const link = scaledLink(options.scale);
   const { hub, refs } = await startPacedHub(work, folders, link);
   log(
-    `models: base + 2 fine-tunes, bf16, ${(modelBytes(shape) / MB).toFixed(0)} MB each, on ${hub.url} (CDN ${hub.cdn!.url})`,
+    `models: base + ${FINE_TUNES} fine-tunes, bf16, ${(modelBytes(shape) / MB).toFixed(0)} MB each, on ${hub.url} (CDN ${hub.cdn!.url})`,
   );
   const rows: LinkRow[] = [];
   let local: LinkChildResult;

@@ -35,15 +35,19 @@ export function parseSize(text: string): number {
   return Math.round(Number(match[1]) * unit);
 }
 
-export function parseOptions(argv: string[]): BenchOptions {
-  const args = [...argv];
+/** `--name value` pairs, and the named flags that take no value; anything else is refused with `usage`. */
+export function readFlags(argv: string[], usage: string, booleans: string[]): Map<string, string | true> {
   const flags = new Map<string, string | true>();
-  while (args.length > 0) {
-    const name = args.shift()!;
-    if (!name.startsWith("--")) throw new Error(`unexpected argument "${name}"\n${USAGE}`);
-    const boolean = ["--quick", "--keep", "--in-process", "--help"].includes(name);
-    flags.set(name, boolean ? true : (args.shift() ?? ""));
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i]!;
+    if (!name.startsWith("--")) throw new Error(`unexpected argument "${name}"\n${usage}`);
+    flags.set(name, booleans.includes(name) ? true : (argv[++i] ?? ""));
   }
+  return flags;
+}
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const flags = readFlags(argv, USAGE, ["--quick", "--keep", "--in-process", "--help"]);
   if (flags.has("--help")) {
     console.log(USAGE);
     process.exit(0);

@@ -6,9 +6,9 @@
  *   tsx bench/parts-child.ts '<PartsChildConfig as JSON>'
  */
 import { readPins } from "../src/parts/pins.js";
-import { assembleParts, runPart } from "../src/pipeline.js";
+import { assembleParts, runPart } from "../src/pipeline/index.js";
 import { createSourceResolver } from "../src/source/hub-resolver.js";
-import { peakRss } from "./link-child.js";
+import { peakRss } from "./peak-rss.js";
 
 export const PARTS_RESULT_PREFIX = "parts-result ";
 

@@ -7,21 +7,30 @@
  * `publish --parts` through one paced Hub. Reports wall time against N = 1 and each N's time
  * against its link ideal; asserts nothing about time.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { startLocalHub, type LinkPacing, type LocalHub } from "../src/localhub/index.js";
+import type { LinkPacing, LocalHub } from "../src/localhub/index.js";
 import { writePins } from "../src/parts/pins.js";
-import { closeModels, pinsOf, planRun } from "../src/pipeline.js";
+import { closeModels, pinsOf, planRun } from "../src/pipeline/index.js";
 import { createSourceResolver } from "../src/source/hub-resolver.js";
-import { BENCH_TOKEN, folderFiles, LINK_DIMENSIONS, MANIFEST, scaledLink } from "./link.js";
-import { parseSize } from "./options.js";
+import {
+  BENCH_TOKEN,
+  benchModels,
+  childBeside,
+  FINE_TUNES,
+  LINK_DIMENSIONS,
+  MANIFEST,
+  runChild as runChildScript,
+  seedHub,
+  startBenchHub,
+} from "./fixture.js";
+import { scaledLink } from "./link.js";
+import { readFlags, parseSize } from "./options.js";
 import { PARTS_RESULT_PREFIX, type PartsChildConfig, type PartsChildResult } from "./parts-child.js";
-import { modelBytes, shapeForSize, writeModelSet } from "./synth-models.js";
+import { modelBytes } from "./synth-models.js";
 
-const CHILD = fileURLToPath(import.meta.url).replace(/parts(\.[cm]?[jt]s)$/, "parts-child$1");
+const CHILD = childBeside(import.meta.url, "parts-child");
 const MB = 1e6;
 
 export interface PartsBenchOptions {
@@ -39,12 +48,7 @@ export interface PartsBenchOptions {
 const USAGE = `usage: npm run bench -- --parts [--size 20MB] [--counts 1,2,4] [--shard-size 3MB] [--connections 16] [--read-ahead 256MB] [--scale 0.25] [--dir PATH] [--keep]`;
 
 export function parsePartsOptions(argv: string[]): PartsBenchOptions {
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const name = argv[i]!;
-    if (!name.startsWith("--")) throw new Error(`unexpected argument "${name}"\n${USAGE}`);
-    flags.set(name, name === "--keep" ? true : (argv[++i] ?? ""));
-  }
+  const flags = readFlags(argv, USAGE, ["--keep"]);
   const counts = String(flags.get("--counts") ?? "1,2,4")
     .split(",")
     .map((n) => Number(n));
@@ -83,38 +87,15 @@ export interface PartsReport {
   text: string;
 }
 
-async function runChild(config: PartsChildConfig): Promise<PartsChildResult> {
-  const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, CHILD, JSON.stringify(config)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let text = "";
-    child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
-    child.on("error", reject);
-    child.on("exit", (code) =>
-      code === 0 ? resolve(text) : reject(new Error(`parts child exited with ${code}`)),
-    );
-  });
-  const line = output.split("\n").find((l) => l.startsWith(PARTS_RESULT_PREFIX));
-  if (!line) throw new Error(`parts child printed no result:\n${output}`);
-  return JSON.parse(line.slice(PARTS_RESULT_PREFIX.length)) as PartsChildResult;
-}
-
-const openHub = (dir: string, pacing?: LinkPacing) =>
-  startLocalHub({ dir, cdn: true, pacing, tokens: [{ token: BENCH_TOKEN, user: "bench" }] });
+const runChild = (config: PartsChildConfig) =>
+  runChildScript<PartsChildResult>(CHILD, config, PARTS_RESULT_PREFIX, "parts child");
 
 /** Seeds the sources and one empty output repo per N, and writes each N's manifest and pins. */
 async function seed(hubDir: string, work: string, folders: string[], counts: number[]) {
-  const hub = await openHub(hubDir);
+  const hub = await startBenchHub(hubDir);
   const manifests = new Map<number, { manifestPath: string; pinsPath: string }>();
   try {
-    const refs: string[] = [];
-    for (const [i, folder] of folders.entries()) {
-      const repo = `bench/${i === 0 ? "base" : `ft${i}`}`;
-      await hub.admin.createRepo(repo);
-      await hub.admin.commit(repo, await folderFiles(folder));
-      refs.push(repo);
-    }
+    const refs = await seedHub(hub, folders);
     const resolver = createSourceResolver({ hub: { hubUrl: hub.url, token: BENCH_TOKEN } });
     for (const count of counts) {
       // A repo per N: otherwise the second N would find every shard already uploaded.
@@ -143,7 +124,7 @@ async function measureCount(
 ): Promise<PartsRow> {
   // Started one after another before any runs: each Hub's startup sweep sees a quiet folder.
   const hubs: LocalHub[] = [];
-  for (let i = 0; i < count; i++) hubs.push(await openHub(hubDir, link));
+  for (let i = 0; i < count; i++) hubs.push(await startBenchHub(hubDir, link));
   const partsDir = join(work, `parts-${count}`);
   const common = {
     manifestPath: files.manifestPath,
@@ -174,7 +155,7 @@ async function measureCount(
   }
   const pulled = hubs.map((h) => h.link.bytesSent);
   const pushed = hubs.map((h) => h.link.bytesReceived);
-  const publisher = await openHub(hubDir, link);
+  const publisher = await startBenchHub(hubDir, link);
   let publish: PartsChildResult;
   try {
     publish = await runChild({ ...common, mode: "publish", hubUrl: publisher.url, out: partsDir });
@@ -198,15 +179,19 @@ export async function runPartsBench(
   options: PartsBenchOptions,
   log: (line: string) => void = console.log,
 ): Promise<PartsReport> {
-  const shape = shapeForSize(options.size, LINK_DIMENSIONS);
-  const folders = await writeModelSet(join(options.dir, `parts-${shape.layers}-layers`), shape, 2);
+  const { shape, folders } = await benchModels({
+    dir: options.dir,
+    size: options.size,
+    dimensions: LINK_DIMENSIONS,
+    prefix: "parts",
+  });
   const work = await mkdtemp(join(tmpdir(), "hubmerge-parts-run-"));
   const link = scaledLink(options.scale);
   const hubDir = join(work, "hub");
   const rows: PartsRow[] = [];
   try {
     const manifests = await seed(hubDir, work, folders, options.counts);
-    log(`models: base + 2 fine-tunes, bf16, ${(modelBytes(shape) / MB).toFixed(0)} MB each`);
+    log(`models: base + ${FINE_TUNES} fine-tunes, bf16, ${(modelBytes(shape) / MB).toFixed(0)} MB each`);
     for (const count of options.counts) {
       const row = await measureCount(count, manifests.get(count)!, hubDir, work, options, link);
       log(

@@ -5,12 +5,12 @@
  * top-k against sorting. Prints ratios; asserts nothing about time. Each configuration runs in its
  * own process (for its own peak RSS) unless --in-process.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, open, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RESULT_PREFIX } from "./child.js";
+import { benchModels, childBeside, FINE_TUNES, runChild, type BenchModels } from "./fixture.js";
 import { parseOptions, type BenchOptions } from "./options.js";
 import { formatTable, formatTargets, type Row, type Target } from "./report.js";
 import { streamMerge, type Backend, type StreamConfig, type StreamResult } from "./stream-merge.js";
@@ -19,18 +19,15 @@ import {
   QUICK_DIMENSIONS,
   largestTensorBytes,
   modelBytes,
-  shapeForSize,
-  writeModelSet,
   type ModelShape,
 } from "./synth-models.js";
 import { measureMethodKernels, parseMethodKernelArgs, type MethodKernelRow } from "./method-kernels.js";
 import { measureTopK, type TopKResult } from "./topk.js";
 import { measureVerify } from "./verify.js";
 
-const FINE_TUNES = 2;
 const METHODS = ["dare_ties", "task_arithmetic"];
 /** child.ts next to this file (child.js when the benchmark is bundled or compiled). */
-const CHILD = fileURLToPath(import.meta.url).replace(/run(\.[cm]?[jt]s)$/, "child$1");
+const CHILD = childBeside(import.meta.url, "child");
 
 export interface BenchReport {
   rows: Row[];
@@ -112,20 +109,7 @@ async function measure(
       await rm(outDir, { recursive: true, force: true });
     }
   }
-  const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, CHILD, JSON.stringify(config)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let text = "";
-    child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
-    child.on("error", reject);
-    child.on("exit", (code) =>
-      code === 0 ? resolve(text) : reject(new Error(`benchmark child exited with ${code}`)),
-    );
-  });
-  const line = output.split("\n").find((l) => l.startsWith(RESULT_PREFIX));
-  if (!line) throw new Error(`benchmark child printed no result:\n${output}`);
-  return JSON.parse(line.slice(RESULT_PREFIX.length)) as StreamResult & { maxRssBytes: number };
+  return runChild<StreamResult & { maxRssBytes: number }>(CHILD, config, RESULT_PREFIX, "benchmark child");
 }
 
 /**
@@ -148,15 +132,9 @@ async function warmPageCache(folders: string[]): Promise<void> {
 }
 
 /** The models of `size` bytes each; a size that rounds to `avoid`'s layer count gets twice its layers. */
-async function modelSet(
-  options: BenchOptions,
-  size: number,
-  avoid?: ModelShape,
-): Promise<{ shape: ModelShape; folders: string[] }> {
-  let shape = shapeForSize(size, options.quick ? QUICK_DIMENSIONS : FULL_DIMENSIONS);
-  if (avoid && shape.layers === avoid.layers) shape = { ...shape, layers: avoid.layers * 2 };
-  const folders = await writeModelSet(join(options.dir, `${shape.layers}-layers`), shape, FINE_TUNES);
-  return { shape, folders };
+function modelSet(options: BenchOptions, size: number, avoid?: ModelShape): Promise<BenchModels> {
+  const dimensions = options.quick ? QUICK_DIMENSIONS : FULL_DIMENSIONS;
+  return benchModels({ dir: options.dir, size, dimensions, avoid });
 }
 
 export async function runBench(

@@ -18,7 +18,8 @@ import { elementCount, workUnits, type WorkUnit } from "../src/merge/work-units.
 import type { MergeInput, ResolvedParams } from "../src/merge/types.js";
 import { decodeToF32, encodeFromF32 } from "../src/safetensors/dtype.js";
 import { SafetensorsModel } from "../src/safetensors/reader.js";
-import { ShardedWriter, planShards } from "../src/safetensors/writer.js";
+import { planShards } from "../src/safetensors/shard-plan.js";
+import { ShardedWriter } from "../src/safetensors/writer.js";
 import { LocalSource } from "../src/source/local-source.js";
 
 export type Backend = "io" | "reference" | "wasm";

@@ -7,7 +7,8 @@
 import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { encodeFromF32 } from "../src/safetensors/dtype.js";
-import { ShardedWriter, planShards } from "../src/safetensors/writer.js";
+import { planShards } from "../src/safetensors/shard-plan.js";
+import { ShardedWriter } from "../src/safetensors/writer.js";
 import { tinyLlamaTensors, type TinyLlamaSpec } from "../src/synth/tiny-llama.js";
 
 /** A llama-shaped model: TinyLlama's layout (src/synth/tiny-llama.ts), bf16. */

@@ -6,7 +6,7 @@
 import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { runMerge, verifyMerge, type VerifyReport } from "../src/pipeline.js";
+import { runMerge, verifyMerge, type VerifyReport } from "../src/pipeline/index.js";
 import type { Row } from "./report.js";
 
 export const VERIFY_SAMPLE_LABEL = "verify --sample 2% (dare_ties output, 4 shards)";

@@ -15,12 +15,12 @@ import require$$0 from 'process';
 import require$$0$1 from 'buffer';
 import { debuglog } from 'node:util';
 import { randomBytes, createHash, createHmac, randomUUID } from 'node:crypto';
-import { availableParallelism, tmpdir } from 'node:os';
-import { Buffer as Buffer$1 } from 'node:buffer';
 import { statSync, createReadStream, readFileSync as readFileSync$1, existsSync as existsSync$1, readdirSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { Buffer as Buffer$1 } from 'node:buffer';
+import { availableParallelism, tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import assert from 'assert';
 import 'crypto';
 import 'util';
@@ -17859,7 +17859,7 @@ function slugify(input) {
         .replace(/^-+|-+$/g, "");
 }
 const captureStackTrace = ("captureStackTrace" in Error ? Error.captureStackTrace : (..._args) => { });
-function isObject$1(data) {
+function isObject$2(data) {
     return typeof data === "object" && data !== null && !Array.isArray(data);
 }
 const allowsEval = /* @__PURE__*/ cached(() => {
@@ -17881,7 +17881,7 @@ const allowsEval = /* @__PURE__*/ cached(() => {
     }
 });
 function isPlainObject$3(o) {
-    if (isObject$1(o) === false)
+    if (isObject$2(o) === false)
         return false;
     // modified constructor
     const ctor = o.constructor;
@@ -17891,7 +17891,7 @@ function isPlainObject$3(o) {
         return true;
     // modified prototype
     const prot = ctor.prototype;
-    if (isObject$1(prot) === false)
+    if (isObject$2(prot) === false)
         return false;
     // ctor doesn't have static `isPrototypeOf`
     if (Object.prototype.hasOwnProperty.call(prot, "isPrototypeOf") === false) {
@@ -20109,7 +20109,7 @@ const $ZodObject = /*@__PURE__*/ $constructor("$ZodObject", (inst, def) => {
         }
         return propValues;
     });
-    const isObject = isObject$1;
+    const isObject = isObject$2;
     const catchall = def.catchall;
     let value;
     const memo = globalConfig.memoizer;
@@ -20263,7 +20263,7 @@ const $ZodObjectJIT = /*@__PURE__*/ $constructor("$ZodObjectJIT", (inst, def) =>
         return doc.compile();
     };
     let fastpass;
-    const isObject = isObject$1;
+    const isObject = isObject$2;
     const jit = !globalConfig.jitless;
     const allowsEval$1 = allowsEval;
     const fastEnabled = jit && allowsEval$1.value; // && !def.catchall;
@@ -23281,7 +23281,7 @@ const parseAsync = /* @__PURE__ */ _parseAsync(ZodRealError);
 const safeParse = /* @__PURE__ */ _safeParse(ZodRealError);
 const safeParseAsync = /* @__PURE__ */ _safeParseAsync(ZodRealError);
 // Codec functions
-const encode = /* @__PURE__ */ _encode(ZodRealError);
+const encode$1 = /* @__PURE__ */ _encode(ZodRealError);
 const decode = /* @__PURE__ */ _decode(ZodRealError);
 const encodeAsync = /* @__PURE__ */ _encodeAsync(ZodRealError);
 const decodeAsync = /* @__PURE__ */ _decodeAsync(ZodRealError);
@@ -23441,7 +23441,7 @@ const ZodType = /*@__PURE__*/ $constructor("ZodType", (inst, def) => {
         return validateAsync$1(this, data, params);
     },
     encode: function _encode(data, params) {
-        return encode(this, data, params, { callee: _encode });
+        return encode$1(this, data, params, { callee: _encode });
     },
     decode: function _decode(data, params) {
         return decode(this, data, params, { callee: _decode });
@@ -24316,2263 +24316,395 @@ function sortKeys(value) {
 }
 
 /**
- * Transformer checkpoints number their blocks in tensor names: `model.layers.7.mlp…` (llama,
- * mistral, qwen), `transformer.h.7.…` (gpt2), `…blocks.7.…`. Slices and gradients need that number.
+ * "Did you mean …?" for keys, parameter names and method names. A typo is a small edit distance
+ * (adjacent transpositions count as one edit, as in `densiyt`), scaled to the word's length so that
+ * short words do not match everything.
  */
-const LAYER_PATTERN = /(^|\.)(layers|h|blocks|layer)\.(\d+)(\.|$)/;
-function layerIndexOf(tensorName) {
-    const match = LAYER_PATTERN.exec(tensorName);
-    return match ? Number(match[3]) : undefined;
-}
-/** The same tensor name with its layer number replaced (for slices that renumber layers). */
-function withLayerIndex(tensorName, index) {
-    return tensorName.replace(LAYER_PATTERN, (_all, lead, word, _n, tail) => {
-        return `${lead}${word}.${index}${tail}`;
-    });
-}
-/**
- * config.json keys that hold the layer count, most common first (mergekit's per-architecture
- * `num_layers_config_key`: `n_layer` for gpt2, gptbigcode, jais and phi-1; `num_hidden_layers`
- * for most others).
- */
-const LAYER_COUNT_KEYS = ["num_hidden_layers", "n_layer", "num_layers", "n_layers"];
-/** Number of layers a model has: its config's count, else one more than the largest index. */
-function countLayers(tensorNames, config) {
-    const key = config && LAYER_COUNT_KEYS.find((k) => config[k] !== undefined);
-    const fromConfig = key && config[key];
-    if (typeof fromConfig === "number" && Number.isInteger(fromConfig) && fromConfig > 0)
-        return fromConfig;
-    let max = -1;
-    for (const name of tensorNames)
-        max = Math.max(max, layerIndexOf(name) ?? -1);
-    return max + 1;
-}
-
-const BLOCKING_KEYS = [
-    "model_type",
-    "architectures",
-    "hidden_size",
-    "num_hidden_layers",
-    "num_attention_heads",
-    "num_key_value_heads",
-    "intermediate_size",
-    "head_dim",
-];
-const WARNING_KEYS = [
-    "vocab_size",
-    "rope_theta",
-    "rope_scaling",
-    "max_position_embeddings",
-    "rms_norm_eps",
-    "layer_norm_eps",
-    "tie_word_embeddings",
-    "torch_dtype",
-];
-/**
- * Other keys of transformers' configs whose values are worth showing. A config.json is untrusted
- * input that ends up in a pull request's plan comment: for any key outside these lists only the
- * name is printed ("differs"), so a file that is not a model config shows none of its values.
- */
-const DESCRIBED_KEYS = new Set([
-    "hidden_act",
-    "hidden_activation",
-    "activation_function",
-    "attention_bias",
-    "attention_dropout",
-    "mlp_bias",
-    "initializer_range",
-    "bos_token_id",
-    "eos_token_id",
-    "pad_token_id",
-    "use_cache",
-    "pretraining_tp",
-    "sliding_window",
-    "use_sliding_window",
-    "max_window_layers",
-    "partial_rotary_factor",
-    "rotary_pct",
-    "num_experts",
-    "num_local_experts",
-    "num_experts_per_tok",
-    "moe_intermediate_size",
-    "attn_logit_softcapping",
-    "final_logit_softcapping",
-    "query_pre_attn_scalar",
-    "qk_layernorm",
-    "parallel_attn",
-]);
-/** Longest key name a finding quotes; anything longer is cut (a key is still untrusted text). */
-const MAX_KEY_CHARS = 64;
-/** Keys that differ between any two saves of one model. */
-const IGNORED_KEYS = new Set(["_name_or_path", "transformers_version", "_commit_hash"]);
-/** Other spellings of the same setting in older architectures (GPT-2, OPT, T5, ...). */
-const ALIASES$1 = {
-    hidden_size: ["n_embd", "d_model"],
-    num_hidden_layers: ["n_layer", "num_layers"],
-    num_attention_heads: ["n_head", "num_heads"],
-    intermediate_size: ["n_inner", "ffn_dim"],
-    max_position_embeddings: ["n_positions"],
-    layer_norm_eps: ["layer_norm_epsilon"],
-};
-/** Findings for one model's config against the reference's. */
-function diffConfigs(input) {
-    const { reference, model } = input;
-    if (!reference.config || !model.config) {
-        const missing = reference.config ? model.name : reference.name;
-        return [
-            {
-                severity: "info",
-                code: "config.missing",
-                model: model.name,
-                base: reference.config ? "config.json" : null,
-                value: model.config ? "config.json" : null,
-                message: `${missing} has no config.json, so the configs cannot be compared`,
-                fix: "add the model's config.json; the tensor layout and delta probe still run",
-                pos: model.pos,
-            },
-        ];
-    }
-    const base = canonicalConfig(reference.config);
-    const other = canonicalConfig(model.config);
-    const findings = [];
-    for (const key of new Set([...Object.keys(base), ...Object.keys(other)])) {
-        if (sameValue(base[key], other[key]))
-            continue;
-        findings.push(keyFinding(key, base[key], other[key], input));
-    }
-    return findings;
-}
-/** Slices must take layers that exist: a range past the end silently yields nothing. */
-function checkSliceRanges(model) {
-    return model.slices
-        .filter((use) => use.range[1] > model.layerCount)
-        .map((use) => ({
-        severity: "blocking",
-        code: "slices.layer_range",
-        model: model.name,
-        field: "layer_range",
-        base: model.layerCount,
-        value: use.range,
-        message: `layer_range [${use.range[0]}, ${use.range[1]}) reaches past the model's ${model.layerCount} layers`,
-        fix: `keep the range within [0, ${model.layerCount}) (the end is exclusive, as in mergekit)`,
-        pos: use.pos,
-    }));
-}
-function isDescribedKey(key) {
-    return (BLOCKING_KEYS.includes(key) ||
-        WARNING_KEYS.includes(key) ||
-        DESCRIBED_KEYS.has(key));
-}
-/** A key outside the known lists: its name (printable, clipped) and that it differs, no values. */
-function undescribedFinding(key, input) {
-    const printable = key.replace(/[^\x20-\x7e]/g, "?");
-    const name = printable.length > MAX_KEY_CHARS ? `${printable.slice(0, MAX_KEY_CHARS)}…` : printable;
-    return {
-        severity: "info",
-        code: `config.${name}`,
-        model: input.model.name,
-        field: name,
-        base: undefined,
-        value: undefined,
-        message: `${name} differs`,
-        fix: "usually harmless; the merged config keeps the reference's value (values of keys that are not known architecture settings are not shown)",
-        pos: input.model.pos,
-    };
-}
-function keyFinding(key, base, value, input) {
-    if (!isDescribedKey(key))
-        return undescribedFinding(key, input);
-    const { model } = input;
-    const oneSided = base === undefined || value === undefined || base === null || value === null;
-    let severity = severityOf(key);
-    let { message, fix } = explain(key, base, value, input);
-    if (oneSided && severity === "blocking") {
-        // Often a default left implicit; the layout and probe catch a real difference.
-        severity = "warning";
-        const where = base === undefined ? model.name : input.reference.name;
-        message = `${key} is set only in ${where}'s config`;
-        fix = "check that both configs describe the same architecture";
-    }
-    else if (key === "vocab_size" && input.tokenizer) {
-        severity = "info";
-        message = `vocab_size is ${show(value)} here, ${show(base)} in ${input.reference.name}; \`${input.tokenizer}\` re-indexes the embeddings to the output vocabulary`;
-        fix = "nothing to do: the tokenizer settings reconcile the vocabularies";
-    }
-    else if (key === "num_hidden_layers" && model.slices.length > 0) {
-        severity = "info";
-        message = `${model.name} has ${String(value)} layers and the reference ${String(base)}; the slices take layers within each model`;
-        fix = "nothing to do if the layer ranges are the ones you meant";
-    }
-    return {
-        severity,
-        code: `config.${key}`,
-        model: model.name,
-        field: key,
-        base,
-        value,
-        message,
-        fix,
-        pos: model.pos,
-    };
-}
-function severityOf(key) {
-    if (BLOCKING_KEYS.includes(key))
-        return "blocking";
-    if (WARNING_KEYS.includes(key))
-        return "warning";
-    return "info";
-}
-function explain(key, base, value, input) {
-    const { reference, method } = input;
-    const values = `${show(value)} here, ${show(base)} in ${reference.name}`;
-    const anotherBackbone = `merge only fine-tunes of ${reference.name}, or make this model's own base the base_model`;
-    switch (key) {
-        case "model_type":
-        case "architectures":
-            return { message: `another architecture: ${key} is ${values}`, fix: anotherBackbone };
-        case "num_hidden_layers":
-            return {
-                message: `the layer stacks differ: ${values}`,
-                fix: `${anotherBackbone}; to stack layers of different models use slices with layer_range`,
-            };
-        case "vocab_size":
-            return {
-                message: `vocab_size is ${values}; ${vocabOutcome(base, value, method)}`,
-                fix: vocabFix(method),
-            };
-        case "rope_theta":
-        case "rope_scaling":
-        case "max_position_embeddings":
-            return {
-                message: `position encoding differs: ${key} is ${values}; the merged config keeps the reference's`,
-                fix: "check the model's base: LLaMA-1 and Llama-2 differ exactly here (2048 vs 4096 positions)",
-            };
-        case "rms_norm_eps":
-        case "layer_norm_eps":
-            return {
-                message: `normalisation epsilon differs: ${key} is ${values}, typical of another base release`,
-                fix: "check the model's base (LLaMA-1 used rms_norm_eps 1e-6, Llama-2 1e-5)",
-            };
-        case "tie_word_embeddings":
-            return {
-                message: `tie_word_embeddings is ${values}: one model shares lm_head with embed_tokens, the other does not`,
-                fix: "see the layout findings for lm_head; the merged config follows the reference",
-            };
-        case "torch_dtype":
-            return {
-                message: `stored as ${show(value)}, the reference as ${show(base)}; hubmerge decodes both to f32`,
-                fix: "set out_dtype if the output should not take the reference's dtype",
-            };
-        default:
-            if (severityOf(key) === "blocking") {
-                return { message: `the weights cannot line up: ${key} is ${values}`, fix: anotherBackbone };
+/** Optimal-string-alignment distance: Levenshtein plus adjacent transpositions. */
+function editDistance(a, b) {
+    const rows = a.length + 1;
+    const cols = b.length + 1;
+    const d = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    const at = (i, j) => d[i]?.[j] ?? Number.POSITIVE_INFINITY;
+    for (let i = 1; i < rows; i++) {
+        for (let j = 1; j < cols; j++) {
+            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+            let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+                best = Math.min(best, at(i - 2, j - 2) + 1);
             }
-            return {
-                message: `${key} is ${values}`,
-                fix: "usually harmless; the merged config keeps the reference's value",
-            };
-    }
-}
-/** What the method will do with embeddings of another vocabulary size. */
-function vocabOutcome(base, value, method) {
-    if (method.shapePolicy === "strict") {
-        return `${method.name} needs identical shapes, so the merge fails on the embedding tensors`;
-    }
-    if (typeof base === "number" && typeof value === "number" && value > base) {
-        return `${method.name} cuts embed_tokens and lm_head to the base's ${base} rows, dropping the ${value - base} tokens this model added`;
-    }
-    return `this model's embeddings do not cover the base's, so ${method.name} leaves it out of embed_tokens and lm_head`;
-}
-function vocabFix(method) {
-    if (method.shapePolicy === "strict") {
-        return "add `tokenizer_source: union` to merge the vocabularies, or use models with one vocabulary";
-    }
-    return "fine if the added tokens are not needed; otherwise add `tokenizer_source: union` to merge the vocabularies";
-}
-/** The config with aliases folded into the usual names and derivable defaults filled in. */
-function canonicalConfig(config) {
-    const out = {};
-    const aliasNames = new Set(Object.values(ALIASES$1).flat());
-    for (const [key, value] of Object.entries(config)) {
-        if (!IGNORED_KEYS.has(key) && !aliasNames.has(key))
-            out[key] = value;
-    }
-    for (const [key, aliases] of Object.entries(ALIASES$1)) {
-        if (out[key] !== undefined)
-            continue;
-        const alias = aliases.find((name) => config[name] !== undefined);
-        if (alias)
-            out[key] = config[alias];
-    }
-    // transformers' defaults for llama-style configs that omit them.
-    const heads = out["num_attention_heads"];
-    const hidden = out["hidden_size"];
-    if (out["num_key_value_heads"] === undefined && heads !== undefined)
-        out["num_key_value_heads"] = heads;
-    if (out["head_dim"] === undefined && typeof hidden === "number" && typeof heads === "number" && heads > 0) {
-        out["head_dim"] = hidden / heads;
-    }
-    return out;
-}
-/** Equal as JSON; an explicit null equals an absent key (`rope_scaling: null`). */
-function sameValue(a, b) {
-    return canonicalJson(a ?? undefined) === canonicalJson(b ?? undefined);
-}
-function canonicalJson(value) {
-    if (value === undefined)
-        return "undefined";
-    return JSON.stringify(value, (_key, v) => {
-        if (v && typeof v === "object" && !Array.isArray(v)) {
-            return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-        }
-        return v;
-    });
-}
-function show(value) {
-    return typeof value === "string" ? value : (JSON.stringify(value) ?? "unset");
-}
-
-/** Layout operations: exact copies, no arithmetic. */
-/** Number of elements of a shape (1 for a scalar). */
-function elementCount$1(shape) {
-    let count = 1;
-    for (const dim of shape)
-        count *= dim;
-    return count;
-}
-/** Whether a tensor of `shape` covers `target` in every dimension (same rank, each dim ≥). */
-function covers(shape, target) {
-    return shape.length === target.length && shape.every((dim, axis) => dim >= target[axis]);
-}
-/**
- * The leading sub-block of a row-major tensor: element (i₀, …, iₖ) of the result is element
- * (i₀, …, iₖ) of the input, for every index below `target`. Requires covers(shape, target).
- */
-function cropLeading(data, shape, target) {
-    if (!covers(shape, target)) {
-        throw new RangeError(`cropLeading: [${shape.join(", ")}] does not cover [${target.join(", ")}]`);
-    }
-    const out = new Float32Array(elementCount$1(target));
-    if (out.length === 0)
-        return out;
-    const rank = target.length;
-    if (rank === 0) {
-        out[0] = data[0];
-        return out;
-    }
-    const rowLength = target[rank - 1];
-    const strides = new Array(rank).fill(1);
-    for (let axis = rank - 2; axis >= 0; axis--)
-        strides[axis] = strides[axis + 1] * shape[axis + 1];
-    const index = new Array(rank).fill(0);
-    for (let written = 0; written < out.length; written += rowLength) {
-        let offset = 0;
-        for (let axis = 0; axis < rank - 1; axis++)
-            offset += index[axis] * strides[axis];
-        out.set(data.subarray(offset, offset + rowLength), written);
-        for (let axis = rank - 2; axis >= 0; axis--) {
-            if (++index[axis] < target[axis])
-                break;
-            index[axis] = 0;
+            d[i][j] = best;
         }
     }
-    return out;
-}
-
-/**
- * Philox4x32-10, the counter-based generator of Random123 (Salmon et al., SC'11). A block of four
- * 32-bit words is a pure function of a 128-bit counter and a 64-bit key, so any element of a
- * random stream can be computed without the ones before it: masks come out identical for any
- * chunking, thread count or device.
- *
- * One round maps (c0, c1, c2, c3) with key (k0, k1) to
- *   (hi(M1·c2) ^ c1 ^ k0, lo(M1·c2), hi(M0·c0) ^ c3 ^ k1, lo(M0·c0))
- * where hi/lo are the halves of the 64-bit product; between rounds the key is bumped by the Weyl
- * constants (k0 += W0, k1 += W1, mod 2^32). Ten rounds, nine bumps.
- */
-const M0 = 0xd2511f53;
-const M1 = 0xcd9e8d57;
-const W0 = 0x9e3779b9;
-const W1 = 0xbb67ae85;
-const ROUNDS = 10;
-/** High 32 bits of the 64-bit product of two u32, from 16-bit limbs (every partial product < 2^32). */
-function mulhi32(a, b) {
-    const a0 = a & 0xffff;
-    const a1 = a >>> 16;
-    const b0 = b & 0xffff;
-    const b1 = b >>> 16;
-    const lowLow = a0 * b0;
-    const lowHigh = a0 * b1;
-    const highLow = a1 * b0;
-    const carry = ((lowLow >>> 16) + (lowHigh & 0xffff) + (highLow & 0xffff)) >>> 16;
-    return (a1 * b1 + (lowHigh >>> 16) + (highLow >>> 16) + carry) >>> 0;
-}
-function philoxBlock(c0, c1, c2, c3, k0, k1, out) {
-    c0 >>>= 0;
-    c1 >>>= 0;
-    c2 >>>= 0;
-    c3 >>>= 0;
-    k0 >>>= 0;
-    k1 >>>= 0;
-    for (let round = 0; round < ROUNDS; round++) {
-        if (round > 0) {
-            k0 = (k0 + W0) >>> 0;
-            k1 = (k1 + W1) >>> 0;
-        }
-        const hi0 = mulhi32(M0, c0);
-        const lo0 = Math.imul(M0, c0) >>> 0;
-        const hi1 = mulhi32(M1, c2);
-        const lo1 = Math.imul(M1, c2) >>> 0;
-        c0 = (hi1 ^ c1 ^ k0) >>> 0;
-        c1 = lo1;
-        c2 = (hi0 ^ c3 ^ k1) >>> 0;
-        c3 = lo0;
-    }
-    out[0] = c0;
-    out[1] = c1;
-    out[2] = c2;
-    out[3] = c3;
-}
-const TWO_POW_32 = 4294967296;
-/**
- * Fills `out[j]` with the 24-bit uniform of element `start + j` of the stream (key, stream):
- * block b = floor(i / 4), counter = (b mod 2^32, floor(b / 2^32), stream[0], stream[1]),
- * word = philox(counter, key)[i mod 4], value = word >>> 8.
- * `start` is any integer in [0, 2^53); the result does not depend on how a range is split.
- */
-function fillUniform24(out, start, key, stream) {
-    if (!Number.isSafeInteger(start) || start < 0) {
-        throw new RangeError(`fillUniform24: start must be a non-negative safe integer, got ${start}`);
-    }
-    const k0 = key[0];
-    const k1 = key[1];
-    const s0 = stream[0];
-    const s1 = stream[1];
-    const words = new Uint32Array(4);
-    let block = Math.floor(start / 4);
-    let lane = start % 4;
-    let j = 0;
-    while (j < out.length) {
-        philoxBlock(block % TWO_POW_32, Math.floor(block / TWO_POW_32), s0, s1, k0, k1, words);
-        for (; lane < 4 && j < out.length; lane++, j++)
-            out[j] = words[lane] >>> 8;
-        lane = 0;
-        block++;
-    }
-}
-
-/**
- * Reductions (L1 norms, dot products, sums of squares) in one fixed order, so that a chunked or
- * parallel backend reproduces them bit for bit:
- *
- *   the elements are cut into consecutive blocks of REDUCTION_BLOCK (65536) elements, the last one
- *   possibly shorter; within a block the f64 terms are added sequentially in index order starting
- *   from +0; the block partial sums are then added sequentially in block order starting from +0.
- *
- * Each term is computed in f64 from the f32 inputs (|x|, x·y, x·x are exact or correctly rounded
- * in f64). An empty input sums to +0.
- */
-const REDUCTION_BLOCK = 65536;
-/** Σ |x| in the blocked order (a specialised blockedSumF64(values, Math.abs)). */
-function l1NormF64(values) {
-    let total = 0;
-    for (let blockStart = 0; blockStart < values.length; blockStart += REDUCTION_BLOCK) {
-        const blockEnd = Math.min(values.length, blockStart + REDUCTION_BLOCK);
-        let partial = 0;
-        for (let i = blockStart; i < blockEnd; i++)
-            partial += Math.abs(values[i]);
-        total += partial;
-    }
-    return total;
-}
-/** Σ a[i]·b[i] in the blocked order; each product is taken in f64. */
-function dotF64(a, b) {
-    if (a.length !== b.length)
-        throw new RangeError(`dotF64: lengths differ (${a.length} vs ${b.length})`);
-    let total = 0;
-    for (let blockStart = 0; blockStart < a.length; blockStart += REDUCTION_BLOCK) {
-        const blockEnd = Math.min(a.length, blockStart + REDUCTION_BLOCK);
-        let partial = 0;
-        for (let i = blockStart; i < blockEnd; i++)
-            partial += a[i] * b[i];
-        total += partial;
-    }
-    return total;
-}
-/** Σ x² in the blocked order (the square of the L2 norm). */
-function sumSquaresF64(values) {
-    return dotF64(values, values);
-}
-const blockedSumSquares = sumSquaresF64;
-/** Σ a[k]·b[k] over the positions `k` of `view` (the same positions in both arrays). */
-function blockedDotStrided(a, b, view) {
-    const { offset, stride, length } = view;
-    let total = 0;
-    for (let blockStart = 0; blockStart < length; blockStart += REDUCTION_BLOCK) {
-        const blockEnd = Math.min(length, blockStart + REDUCTION_BLOCK);
-        let partial = 0;
-        for (let i = blockStart, k = offset + blockStart * stride; i < blockEnd; i++, k += stride) {
-            partial += a[k] * b[k];
-        }
-        total += partial;
-    }
-    return total;
-}
-/** Σ a·b, Σ a² and Σ b² over `view`, in one pass; each sum blocked exactly as the single ones. */
-function blockedPairSums(a, b, view) {
-    const { offset, stride, length } = view;
-    let dot = 0;
-    let squaresA = 0;
-    let squaresB = 0;
-    for (let blockStart = 0; blockStart < length; blockStart += REDUCTION_BLOCK) {
-        const blockEnd = Math.min(length, blockStart + REDUCTION_BLOCK);
-        let partialDot = 0;
-        let partialA = 0;
-        let partialB = 0;
-        for (let i = blockStart, k = offset + blockStart * stride; i < blockEnd; i++, k += stride) {
-            const x = a[k];
-            const y = b[k];
-            partialDot += x * y;
-            partialA += x * x;
-            partialB += y * y;
-        }
-        dot += partialDot;
-        squaresA += partialA;
-        squaresB += partialB;
-    }
-    return { dot, squaresA, squaresB };
-}
-/** Σ a[k]² over the positions `k` of `view`. */
-function blockedSumSquaresStrided(a, view) {
-    return blockedDotStrided(a, a, view);
-}
-/**
- * The vectors a tensor of `shape` splits into: `"all"`, one vector of every element (flattened);
- * `"last"`, one per index of the leading axes, running along the last axis (rows of a matrix);
- * `"first"`, one per index of the trailing axes, running along the first axis (columns of a
- * matrix). Tensors of rank 0 or 1 are always a single vector.
- */
-function vectorViews(shape, along) {
-    const count = elementCount$1(shape);
-    if (along === "all" || shape.length <= 1 || count === 0)
-        return [{ offset: 0, stride: 1, length: count }];
-    if (along === "last") {
-        const length = shape[shape.length - 1];
-        return Array.from({ length: count / length }, (_, row) => ({ offset: row * length, stride: 1, length }));
-    }
-    const length = shape[0];
-    const stride = count / length;
-    return Array.from({ length: stride }, (_, column) => ({ offset: column, stride, length }));
-}
-
-/**
- * Exact selection by magnitude. All of it uses one total order on the elements of a tensor,
- * "larger first":
- *
- *   a comes before b iff |a| > |b|, or |a| = |b| and a's index < b's index;
- *   every NaN counts as larger than +Inf (NaNs among themselves by index); -0 equals +0.
- *
- * Magnitudes are compared through their f32 bit patterns with the sign cleared (monotone for
- * non-negative floats; every NaN pattern is mapped to one key above +Inf). Top-k uses a radix
- * select (two 16-bit histogram passes and a marking pass): O(n), no sort.
- */
-const NAN_KEY = 0x7f800001;
-/** Order key of |x| for the f32 with bit pattern `bits`. */
-function magnitudeKey$1(bits) {
-    const key = bits & 0x7fffffff;
-    return key > 0x7f800000 ? NAN_KEY : key;
-}
-function bitsOf(values) {
-    return new Uint32Array(values.buffer, values.byteOffset, values.length);
-}
-/**
- * The k-th largest magnitude |x| of the values (1 ≤ k ≤ n), by the same radix select as top-k:
- * O(n), no sort, values untouched. A NaN among the k largest gives NaN.
- */
-function kthLargestMagnitude(values, k) {
-    if (!Number.isInteger(k) || k < 1 || k > values.length) {
-        throw new RangeError(`k = ${k} is outside 1..${values.length}`);
-    }
-    const { key } = selectCut(bitsOf(values), k);
-    return key === NAN_KEY ? NaN : new Float32Array(new Uint32Array([key]).buffer)[0];
-}
-function selectCut(bits, k) {
-    const high = new Uint32Array(1 << 15);
-    for (let i = 0; i < bits.length; i++)
-        high[magnitudeKey$1(bits[i]) >>> 16]++;
-    let above = 0;
-    let bucket = high.length - 1;
-    while (above + high[bucket] < k)
-        above += high[bucket--];
-    const low = new Uint32Array(1 << 16);
-    for (let i = 0; i < bits.length; i++) {
-        const key = magnitudeKey$1(bits[i]);
-        if (key >>> 16 === bucket)
-            low[key & 0xffff]++;
-    }
-    let slot = low.length - 1;
-    while (above + low[slot] < k)
-        above += low[slot--];
-    return { key: ((bucket << 16) | slot) >>> 0, takeEqual: k - above };
-}
-/**
- * Mask (1 kept) of the k largest |x| in the order above: every element above the k-th largest
- * magnitude, then the elements equal to it in index order until exactly k are kept.
- * k ≤ 0 keeps nothing, k ≥ n keeps everything.
- */
-function magnitudeTopKMask(values, k, out) {
-    return magnitudeRankRangeMask(values, 0, k, out);
-}
-/**
- * Mask of the elements whose position in the "larger first" order is in [from, to): the top `to`
- * minus the top `from`. Both ends are clamped to [0, n].
- */
-function magnitudeRankRangeMask(values, from, to, out = new Uint8Array(values.length)) {
-    const n = values.length;
-    if (out.length !== n)
-        throw new RangeError("magnitude mask: output length differs from the input's");
-    const lo = Math.max(0, Math.min(n, Math.floor(from)));
-    const hi = Math.max(0, Math.min(n, Math.floor(to)));
-    out.fill(0);
-    if (hi <= lo)
-        return out;
-    const bits = bitsOf(values);
-    const upper = hi === n ? undefined : selectCut(bits, hi);
-    const lower = lo === 0 ? undefined : selectCut(bits, lo);
-    let upperEqual = upper?.takeEqual ?? 0;
-    let lowerEqual = lower?.takeEqual ?? 0;
-    for (let i = 0; i < n; i++) {
-        const key = magnitudeKey$1(bits[i]);
-        let inUpper = true;
-        if (upper)
-            inUpper = key > upper.key || (key === upper.key && upperEqual-- > 0);
-        let inLower = false;
-        if (lower)
-            inLower = key > lower.key || (key === lower.key && lowerEqual-- > 0);
-        out[i] = inUpper && !inLower ? 1 : 0;
-    }
-    return out;
-}
-/**
- * How many of n elements breadcrumbs drops at each end (mergekit's counts): keep = ⌊d·n⌋,
- * top = ⌊γ·n⌋, bottom = n − keep − top; when bottom < 0, top shrinks by that much and bottom = 0.
- */
-function breadcrumbsCounts(n, density, gamma) {
-    const keep = Math.floor(density * n);
-    let top = Math.floor(gamma * n);
-    let bottom = n - keep - top;
-    if (bottom < 0) {
-        top += bottom;
-        bottom = 0;
-    }
-    return { top, bottom };
-}
-/**
- * Breadcrumbs' magnitude_outliers mask: drops the `top` largest and the `bottom` smallest
- * (breadcrumbsCounts) and keeps the middle, i.e. positions [top, n − bottom) of the order above.
- */
-function magnitudeOutliersMask(values, density, gamma) {
-    const { top, bottom } = breadcrumbsCounts(values.length, density, gamma);
-    return magnitudeRankRangeMask(values, top, values.length - bottom);
-}
-/** Rows up to this length are ranked by sorting packed f64 keys (key·2^21 + tie-break). */
-const PACKED_ROW_LIMIT = 1 << 21;
-/**
- * Ascending magnitude rank of every element within its row (consecutive runs of `rowLength`):
- * 0 for the smallest, rowLength − 1 for the largest, in the reverse of the "larger first" order
- * (so among equal magnitudes the higher index ranks lower). Writes `out[i]`.
- */
-function rowAscendingRanks(values, rowLength, out, packedLimit = PACKED_ROW_LIMIT) {
-    if (rowLength <= 0 || values.length % rowLength !== 0 || out.length !== values.length) {
-        throw new RangeError(`rowAscendingRanks: ${values.length} elements do not form rows of ${rowLength}`);
-    }
-    const bits = bitsOf(values);
-    const packed = rowLength <= Math.min(packedLimit, PACKED_ROW_LIMIT);
-    const rank = packed ? rankRowPacked : rankRowByComparator;
-    const scratch = packed ? new Float64Array(rowLength) : undefined;
-    for (let start = 0; start < values.length; start += rowLength) {
-        rank(bits, start, rowLength, out, scratch);
-    }
-}
-function rankRowPacked(bits, start, length, out, scratch) {
-    const packed = scratch;
-    // key < 2^31 and tie-break < 2^21: the packed value < 2^52 is exact in f64.
-    for (let j = 0; j < length; j++) {
-        packed[j] = magnitudeKey$1(bits[start + j]) * PACKED_ROW_LIMIT + (length - 1 - j);
-    }
-    packed.sort();
-    for (let rank = 0; rank < length; rank++) {
-        const tieBreak = packed[rank] % PACKED_ROW_LIMIT;
-        out[start + (length - 1 - tieBreak)] = rank;
-    }
-}
-function rankRowByComparator(bits, start, length, out) {
-    const order = new Uint32Array(length);
-    for (let j = 0; j < length; j++)
-        order[j] = j;
-    order.sort((a, b) => magnitudeKey$1(bits[start + a]) - magnitudeKey$1(bits[start + b]) || b - a);
-    for (let rank = 0; rank < length; rank++)
-        out[start + order[rank]] = rank;
-}
-
-/**
- * The reference kernel backend: the primitives the merge methods compose, in plain TypeScript.
- * This file is the specification the WebAssembly and WebGPU backends must reproduce bit for bit:
- *
- * - elementwise arithmetic is f32: every operation is rounded with Math.fround (computing one
- *   +, −, ×, ÷ of two f32 in f64 and rounding once is the correctly rounded f32 result); no fused
- *   multiply-add; scalars (weights, λ, densities) are rounded to f32 before use;
- * - sums over models run in model order, sequentially, starting from +0;
- * - reductions over elements (norms, dot products) are f64 in the blocked order of reductions.ts;
- * - a dropped element becomes +0; NaN and ±Inf otherwise flow through as IEEE 754 says.
- */
-const f32$1 = Math.fround;
-const UNIFORM_SCALE = 16777216; // 2^24
-const UNIFORM_CHUNK = 65536;
-/** Norms below this skip L1 rescaling (mergekit's eps). */
-const L1_RESCALE_EPSILON = 1e-7;
-function checkSameLength(a, b, what) {
-    if (a.length !== b.length)
-        throw new RangeError(`${what}: lengths differ (${a.length} vs ${b.length})`);
-}
-/** out[i] = f32(a[i] − b[i]). `out` may alias either input. */
-function subtract(a, b, out) {
-    checkSameLength(a, b, "subtract");
-    checkSameLength(a, out, "subtract");
-    for (let i = 0; i < a.length; i++)
-        out[i] = f32$1(a[i] - b[i]);
-}
-/** values[i] = f32(values[i] · f32(factor)). */
-function scaleInPlace(values, factor) {
-    const scale = f32$1(factor);
-    for (let i = 0; i < values.length; i++)
-        values[i] = f32$1(values[i] * scale);
-}
-/** values[i] = mask[i] ? values[i] : +0. */
-function applyMask(values, mask) {
-    checkSameLength(values, mask, "applyMask");
-    for (let i = 0; i < values.length; i++)
-        if (mask[i] === 0)
-            values[i] = 0;
-}
-/**
- * Runs `visit(offset, uniforms)` over consecutive chunks of the 24-bit uniforms of elements
- * [start, start + length) of a DARE stream.
- */
-function forEachUniformChunk(length, start, source, visit) {
-    const buffer = new Uint32Array(Math.min(UNIFORM_CHUNK, length));
-    for (let offset = 0; offset < length; offset += buffer.length) {
-        const count = Math.min(buffer.length, length - offset);
-        const uniforms = count === buffer.length ? buffer : buffer.subarray(0, count);
-        fillUniform24(uniforms, start + offset, source.key, source.stream);
-        visit(offset, uniforms);
-    }
-}
-/**
- * DARE drop-and-rescale, in place. Element j of `delta` is element `start + j` of the stream:
- * kept iff its u24 < `threshold` (see keepThreshold); a dropped element becomes +0; a kept one
- * stays δ when `divisor` is undefined, else becomes f32(δ / f32(divisor)) (the paper's 1/density).
- */
-function dareSparsify(delta, start, source, threshold, divisor) {
-    const scale = divisor === undefined ? undefined : f32$1(divisor);
-    forEachUniformChunk(delta.length, start, source, (offset, uniforms) => {
-        for (let j = 0; j < uniforms.length; j++) {
-            const i = offset + j;
-            if (uniforms[j] >= threshold)
-                delta[i] = 0;
-            else if (scale !== undefined)
-                delta[i] = f32$1(delta[i] / scale);
-        }
-    });
-}
-/**
- * mergekit's norm matching after a mask was applied: with before = ‖unmasked‖₁ and
- * after = ‖values‖₁ (both f64, blocked order), when neither is below 1e-7,
- * values[i] = f32(values[i] · f32(before / after)); otherwise values are left as they are.
- */
-function l1Rescale(values, before) {
-    const after = l1NormF64(values);
-    if (before < L1_RESCALE_EPSILON || after < L1_RESCALE_EPSILON)
-        return;
-    scaleInPlace(values, before / after);
-}
-/** DELLA's per-tensor constants: lo = f32(f32(d) − f32(ε)), span = f32(2 · f32(ε)). */
-function dellaBounds(density, epsilon) {
-    return { lo: f32$1(f32$1(density) - f32$1(epsilon)), span: f32$1(2 * f32$1(epsilon)) };
-}
-/**
- * DELLA's keep probability of the element of ascending rank `rank` in a row of `rowLength`:
- * r = f32(rank / (rowLength − 1)) (r = 0.5 for rows of one element), p = f32(lo + f32(r · span)).
- */
-function dellaKeepProbability(rank, rowLength, lo, span) {
-    const r = rowLength === 1 ? 0.5 : f32$1(rank / (rowLength - 1));
-    return f32$1(lo + f32$1(r * span));
-}
-/**
- * DELLA magnitude-based pruning (MAGPRUNE), in place. Rows are consecutive runs of `rowLength`
- * elements (the last dimension); ranks come from rowAscendingRanks. Element i (stream index i) is
- * kept iff u24 < p · 2^24 (an exact comparison: u24 / 2^24 < p); a dropped element becomes +0;
- * a kept one becomes f32(δ / p) when `rescale`, else stays δ.
- */
-function dellaSparsify(delta, rowLength, source, density, epsilon, rescale) {
-    const ranks = new Uint32Array(delta.length);
-    rowAscendingRanks(delta, rowLength, ranks);
-    const { lo, span } = dellaBounds(density, epsilon);
-    forEachUniformChunk(delta.length, 0, source, (offset, uniforms) => {
-        for (let j = 0; j < uniforms.length; j++) {
-            const i = offset + j;
-            const p = dellaKeepProbability(ranks[i], rowLength, lo, span);
-            if (!(uniforms[j] < p * UNIFORM_SCALE))
-                delta[i] = 0;
-            else if (rescale)
-                delta[i] = f32$1(delta[i] / p);
-        }
-    });
-}
-/** sign(x) ∈ {−1, 0, +1}; NaN has no sign (NaN). */
-function signOf$1(x) {
-    return x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN;
-}
-/**
- * TIES sign election over the models' weighted deltas: the majority sign s ∈ {+1, −1} per element.
- * - "sum": S = Σᵢ wᵢδᵢ (f32, model order, from +0); s = +1 iff S ≥ 0 (−0 counts as ≥ 0; NaN → −1);
- * - "count": C = Σᵢ sign(wᵢδᵢ) (an exact integer; zeros and NaN count 0); s = +1 iff C ≥ 0.
- */
-function signElection(weightedDeltas, method) {
-    const length = weightedDeltas[0]?.length ?? 0;
-    for (const values of weightedDeltas)
-        checkSameLength(values, weightedDeltas[0], "signElection");
-    const totals = new Float64Array(length); // f32 values (sum) or small integers (count)
-    for (const values of weightedDeltas) {
-        if (method === "sum") {
-            for (let i = 0; i < length; i++)
-                totals[i] = f32$1(totals[i] + values[i]);
-        }
-        else {
-            for (let i = 0; i < length; i++) {
-                const v = values[i];
-                totals[i] = totals[i] + (v > 0 ? 1 : v < 0 ? -1 : 0);
-            }
-        }
-    }
-    const majority = new Int8Array(length);
-    for (let i = 0; i < length; i++)
-        majority[i] = totals[i] >= 0 ? 1 : -1;
-    return majority;
-}
-/**
- * The consensus mix: model i contributes at element e iff sign(wᵢδᵢ[e]) = majority[e] (zeros
- * and NaN never agree). In model order from +0, all f32:
- * mixed[e] = Σ agreeing wᵢδᵢ[e], divisor[e] = Σ agreeing f32(wᵢ).
- */
-function agreeingSum(weightedDeltas, weights, majority, mixed, divisor) {
-    checkSameLength(weightedDeltas, weights, "agreeingSum");
-    checkSameLength(majority, mixed, "agreeingSum");
-    checkSameLength(majority, divisor, "agreeingSum");
-    mixed.fill(0);
-    divisor.fill(0);
-    weightedDeltas.forEach((values, model) => {
-        checkSameLength(values, majority, "agreeingSum");
-        const weight = f32$1(weights[model]);
-        for (let e = 0; e < values.length; e++) {
-            if (signOf$1(values[e]) !== majority[e])
-                continue;
-            mixed[e] = f32$1(mixed[e] + values[e]);
-            divisor[e] = f32$1(divisor[e] + weight);
-        }
-    });
-}
-/** acc[i] = f32(acc[i] + values[i]). */
-function accumulate(acc, values) {
-    checkSameLength(acc, values, "accumulate");
-    for (let i = 0; i < acc.length; i++)
-        acc[i] = f32$1(acc[i] + values[i]);
-}
-/** values[i] = f32(values[i] / divisor[i]) (divisor elementwise) or f32(values[i] / f32(divisor)). */
-function divideInPlace(values, divisor) {
-    if (typeof divisor === "number") {
-        const d = f32$1(divisor);
-        for (let i = 0; i < values.length; i++)
-            values[i] = f32$1(values[i] / d);
-        return;
-    }
-    checkSameLength(values, divisor, "divideInPlace");
-    for (let i = 0; i < values.length; i++)
-        values[i] = f32$1(values[i] / divisor[i]);
-}
-/** out[i] = f32(base[i] + f32(f32(lambda) · values[i])). `out` may alias either input. */
-function addScaled(base, values, lambda, out) {
-    checkSameLength(base, values, "addScaled");
-    checkSameLength(base, out, "addScaled");
-    const l = f32$1(lambda);
-    for (let i = 0; i < out.length; i++)
-        out[i] = f32$1(base[i] + f32$1(l * values[i]));
-}
-
-/**
- * The DARE random stream: which elements of a task vector survive, as a pure function of
- * (manifest seed, model reference, output tensor name, element index). See docs/rng.md.
- *
- * - key (k0, k1) = (seed mod 2^32, floor(seed / 2^32)) of the unsigned 64-bit seed;
- * - stream (s0, s1) = the first 8 bytes of SHA-256(UTF-8(model + "\u0000" + tensorName)) read as
- *   two little-endian u32;
- * - element i: u24 = philox4x32-10((floor(i/4) mod 2^32, floor(i/2^34), s0, s1), key)[i mod 4] >>> 8;
- * - kept with probability p iff u24 < round(p · 2^24).
- */
-const U64_MAX = (1n << 64n) - 1n;
-const UNIFORM_RANGE = 16777216; // 2^24
-/** Philox key from the manifest's unsigned 64-bit seed: (low word, high word). */
-function keyFor(seed) {
-    if (seed < 0n || seed > U64_MAX) {
-        throw new HubmergeError("E_MERGE", `the seed ${seed} is not an unsigned 64-bit integer`, {
-            hint: "Set hubmerge.seed to an integer between 0 and 18446744073709551615.",
-        });
-    }
-    return [Number(seed & 0xffffffffn), Number(seed >> 32n)];
-}
-/** Philox counter words 2 and 3 for one model's copy of one output tensor. */
-function streamFor(model, tensorName) {
-    const digest = createHash("sha256").update(`${model}\u0000${tensorName}`, "utf8").digest();
-    return [digest.readUInt32LE(0), digest.readUInt32LE(4)];
-}
-function dareStream(seed, model, tensorName) {
-    return { key: keyFor(seed), stream: streamFor(model, tensorName) };
-}
-/** The integer an element's u24 must be below to be kept: round(p · 2^24), in [0, 2^24]. */
-function keepThreshold(p) {
-    if (!(p >= 0 && p <= 1)) {
-        throw new RangeError(`keep probability must be in [0, 1], got ${p}`);
-    }
-    return Math.round(p * UNIFORM_RANGE);
-}
-
-/**
- * Sparsifies `delta` in place. density ≥ 1 leaves it unchanged (no rescaling either).
- * - magnitude: keeps the ⌊d·n⌋ largest |δ| (magnitudeTopKMask);
- * - magnitude_outliers: drops ⌊γ·n⌋ largest and the smallest so that ⌊d·n⌋ remain;
- * - random: DARE Bernoulli mask from the (seed, model, tensor) stream;
- * - della_magprune: d = 0 zeroes the tensor; else per-row rank-based keep probabilities.
- */
-function sparsify(delta, options) {
-    const { method, density } = options;
-    if (density >= 1 || delta.length === 0)
-        return;
-    const l1Mode = options.rescale && (options.dareRescale === "l1" || !isRandom(method));
-    const before = l1Mode ? l1NormF64(delta) : 0;
-    switch (method) {
-        case "magnitude":
-            applyMask(delta, magnitudeTopKMask(delta, Math.floor(density * delta.length)));
-            break;
-        case "magnitude_outliers":
-            applyMask(delta, magnitudeOutliersMask(delta, density, options.gamma ?? 0));
-            break;
-        case "random": {
-            const source = dareStream(options.seed, options.model, options.tensorName);
-            const paper = options.rescale && !l1Mode;
-            dareSparsify(delta, 0, source, keepThreshold(density), paper ? density : undefined);
-            break;
-        }
-        case "della_magprune": {
-            if (density <= 0) {
-                delta.fill(0);
-                return;
-            }
-            const source = dareStream(options.seed, options.model, options.tensorName);
-            const paper = options.rescale && !l1Mode;
-            dellaSparsify(delta, options.rowLength ?? delta.length, source, density, options.epsilon ?? 0, paper);
-            break;
-        }
-    }
-    if (l1Mode)
-        l1Rescale(delta, before);
-}
-function isRandom(method) {
-    return method === "random" || method === "della_magprune";
-}
-
-/**
- * Checks shared by the basic methods (linear, slerp, nuslerp, model_stock, passthrough): the
- * planner promises matching shapes and model counts, but a method re-checks what it relies on so that a planner bug becomes a clear error instead of silently wrong bytes.
- */
-/** Every input (and the base, if any) holds exactly `ctx.shape`'s number of elements. */
-function requireOutputSized(method, ctx, inputs) {
-    const count = elementCount$1(ctx.shape);
-    for (const input of inputs) {
-        if (input.data.length !== count) {
-            throw new HubmergeError("E_MERGE", `${method}: input has ${input.data.length} elements (shape [${input.shape.join(", ")}]), expected ${count} (shape [${ctx.shape.join(", ")}])`, {
-                hint: "All models must share this tensor's shape; check that they come from the same architecture.",
-                where: { model: input.model, tensor: ctx.tensorName },
-            });
-        }
-    }
-    return count;
-}
-/** The number of non-base inputs must lie in [min, max]. */
-function requireInputCount(method, ctx, min, max = Infinity) {
-    const count = ctx.inputs.length;
-    if (count >= min && count <= max)
-        return;
-    const expected = min === max ? `exactly ${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
-    throw new HubmergeError("E_MERGE", `${method} merges ${expected} model(s) besides the base, got ${count}`, {
-        hint: `List ${expected} model(s) for ${method} (the base model does not count).`,
-        where: { tensor: ctx.tensorName },
-    });
-}
-/** The base tensor, which the planner must pass for methods with `base: "required"`. */
-function requireBase(method, ctx) {
-    if (ctx.base !== undefined)
-        return ctx.base;
-    throw new HubmergeError("E_MERGE", `${method} needs a base model`, {
-        hint: `Set base_model for ${method}.`,
-        where: { tensor: ctx.tensorName },
-    });
-}
-/** Methods without a base receive every model, base included, in `inputs`. */
-function requireNoBase(method, ctx) {
-    if (ctx.base === undefined)
-        return;
-    throw new HubmergeError("E_INTERNAL", `${method} takes no separate base tensor; pass the base among the inputs`, {
-        where: { model: ctx.base.model, tensor: ctx.tensorName },
-    });
-}
-
-/** Whether `value` lies in `range`; a parameter without a range accepts any number. */
-function inRange(range, value) {
-    if (range === undefined)
-        return true;
-    const { min, max } = range;
-    if (min !== undefined && !(range.minExclusive ? value > min : value >= min))
-        return false;
-    if (max !== undefined && !(range.maxExclusive ? value < max : value <= max))
-        return false;
-    return true;
-}
-/** The range in interval notation: `(0, 1]`, `[0, 1)`, `[0, ∞)`. */
-function formatRange(range) {
-    const low = range.min === undefined ? "(−∞" : `${range.minExclusive ? "(" : "["}${range.min}`;
-    const high = range.max === undefined ? "∞)" : `${range.max}${range.maxExclusive ? ")" : "]"}`;
-    return `${low}, ${high}`;
-}
-
-/**
- * The one way a method reads its resolved parameters. The planner fills in defaults and the
- * manifest check has already refused bad values, but a method re-checks what it relies on (from
- * the same ParamSpec: default, type, range) so that a planner bug or a direct caller gets a clear
- * error instead of silently wrong bytes. Kernel plans use the non-throwing `valid*` forms and
- * leave the error to the reference.
- */
-function siteOf(method, ctx, model) {
-    return model === undefined ? { method, tensor: ctx.tensorName } : { method, tensor: ctx.tensorName, model };
-}
-function fail$2(site, message, hint) {
-    const where = site.model === undefined ? { tensor: site.tensor } : { model: site.model, tensor: site.tensor };
-    throw new HubmergeError("E_MERGE", `${site.method}: ${message}`, { hint, where });
-}
-/** The setting, or the spec's default; a parameter with neither is an error. */
-function settingOf$1(spec, params, site) {
-    const value = params[spec.name] ?? spec.default;
-    if (value !== undefined)
-        return value;
-    const hint = site.model === undefined
-        ? `Set ${spec.name} in the global parameters.`
-        : `Give ${spec.name} in this model's parameters (or in the global parameters).`;
-    return fail$2(site, `the parameter ${spec.name} is required`, hint);
-}
-/** A finite number in the spec's range. */
-function readNumber(spec, params, site) {
-    const value = settingOf$1(spec, params, site);
-    if (typeof value !== "number" || !Number.isFinite(value)) {
-        return fail$2(site, `the parameter ${spec.name} must be a finite number, got ${String(value)}`, `Set ${spec.name} to a number.`);
-    }
-    if (spec.range !== undefined && !inRange(spec.range, value)) {
-        const bounds = formatRange(spec.range);
-        fail$2(site, `${spec.name} ${value} is outside ${bounds}`, spec.hint ?? `Give ${spec.name} a value in ${bounds}.`);
-    }
-    return value;
-}
-function readBoolean(spec, params, site) {
-    const value = settingOf$1(spec, params, site);
-    if (typeof value !== "boolean") {
-        fail$2(site, `the parameter ${spec.name} must be true or false, got ${String(value)}`, `Set ${spec.name} to true or false.`);
-    }
-    return value;
-}
-/** `value` if it is a finite number in the spec's range, else undefined (for kernel plans). */
-function validNumber(spec, value) {
-    if (typeof value !== "number" || !Number.isFinite(value))
-        return undefined;
-    return inRange(spec.range, value) ? value : undefined;
-}
-/** `value` if it is a boolean, else undefined (for kernel plans). */
-function validBoolean(value) {
-    return typeof value === "boolean" ? value : undefined;
-}
-
-/**
- * The sum of the model weights, as the reference and the kernel plans both compute it: in f32, in
- * model order from +0, so that a normalised merge divides by the same f32 value on every backend.
- */
-/** Below this |Σ wᵢ| the plain (no-consensus) normalisation divides by 1 (mergekit's threshold). */
-const WEIGHT_SUM_EPSILON = 1e-8;
-/** Σ f32(wᵢ), summed in f32 in model order. */
-function f32WeightSum(weights) {
-    let sum = 0;
-    for (const weight of weights)
-        sum = Math.fround(sum + Math.fround(weight));
-    return sum;
-}
-/** The task family's plain normalisation divisor: Σ f32(wᵢ), or 1 when |Σ| < 1e-8. */
-function plainDivisor(weights) {
-    const sum = f32WeightSum(weights);
-    return Math.abs(sum) < WEIGHT_SUM_EPSILON ? 1 : sum;
-}
-
-/**
- * The task family's kernel plan: the order of operations of task-family.ts reduced to flags and
- * f32 scalars for the fast backends. Anything the kernels do not reproduce byte for byte — DELLA's
- * row-ranked MAGPRUNE, count consensus, whole-tensor L1 rescaling, parameters the reference would
- * reject — yields undefined, and the reference merges the tensor (and reports any error).
- */
-const f32 = Math.fround;
-/** The method's kernel plan, or undefined when the kernels cannot run the method at all. */
-function taskFamilyKernelPlan(definition, specs) {
-    if (definition.sparsification === "della_magprune" || definition.consensus === "count")
-        return undefined;
-    return (request) => planTaskFamily(definition, specs, request);
-}
-/** A value set for the tensor, else the spec's default (as readNumber/readBoolean take it). */
-function settingOf(spec, params) {
-    return params[spec.name] ?? spec.default;
-}
-function planTaskFamily(definition, specs, request) {
-    if (!request.hasBase)
-        return undefined;
-    const global = request.global;
-    const normalize = validBoolean(settingOf(specs.normalize, global));
-    const rescale = validBoolean(settingOf(specs.rescale, global));
-    const lambda = validNumber(specs.lambda, settingOf(specs.lambda, global));
-    const int8Mask = validBoolean(settingOf(specs.int8Mask, global));
-    if (normalize === undefined || rescale === undefined || lambda === undefined || int8Mask === undefined) {
-        return undefined;
-    }
-    const terms = [];
-    for (const { model, params } of request.models) {
-        const weight = validNumber(specs.weight, settingOf(specs.weight, params));
-        const sparsity = sparsityOf(definition, specs, params, rescale, model, request);
-        if (weight === undefined || sparsity === undefined)
-            return undefined;
-        terms.push({ weight: f32(weight), sparsity });
-    }
-    return {
-        hasBase: true,
-        consensus: definition.consensus !== undefined,
-        normalize,
-        lambda: f32(lambda),
-        plainDivisor: plainDivisor(terms.map((t) => t.weight)),
-        terms,
-    };
-}
-/** sparsify() of kernels/sparsify.ts for one model, or undefined when the kernels cannot do it. */
-function sparsityOf(definition, specs, params, rescale, model, request) {
-    // Checked even where unused (task_arithmetic's density), as the reference checks them.
-    const density = validNumber(specs.density, settingOf(specs.density, params));
-    if (density === undefined)
-        return undefined;
-    const gamma = specs.gamma ? validNumber(specs.gamma, settingOf(specs.gamma, params)) : 0;
-    if (gamma === undefined)
-        return undefined;
-    const sparsification = definition.sparsification;
-    if (!sparsification || density >= 1)
-        return { mode: "dense" };
-    if (sparsification === "della_magprune")
-        return undefined; // no kernel (taskFamilyKernelPlan)
-    const n = request.count;
-    if (sparsification === "random") {
-        if (rescale && request.dareRescale !== "paper")
-            return undefined; // L1 norm matching
-        const { key, stream } = dareStream(request.seed, model, request.tensorName);
-        return { mode: "dare", threshold: keepThreshold(density), rescale, divisor: f32(density), key, stream };
-    }
-    if (rescale)
-        return undefined; // magnitude methods rescale by L1 norms: a whole-tensor reduction
-    if (sparsification === "magnitude")
-        return { mode: "magnitude", from: 0, to: Math.floor(density * n) };
-    const { top, bottom } = breadcrumbsCounts(n, density, gamma);
-    return { mode: "magnitude", from: top, to: n - bottom };
-}
-
-/** The parameter specs of a method of the family. */
-function taskFamilySpecs(definition) {
-    return {
-        int8Mask: {
-            name: "int8_mask",
-            type: "boolean",
-            default: false,
-            description: "Accepted for mergekit compatibility (a memory saving there); no effect on the result.",
-        },
-        normalize: {
-            name: "normalize",
-            type: "boolean",
-            default: definition.defaultNormalize,
-            description: "Divide the mixed task vector by the sum of the (agreeing) weights.",
-        },
-        rescale: {
-            name: "rescale",
-            type: "boolean",
-            default: definition.defaultRescale,
-            description: "Rescale sparsified task vectors (DARE/DELLA: see dare_rescale; others: L1 norm matching).",
-        },
-        lambda: { name: "lambda", type: "number", default: 1, description: "Scale of the mixed task vector." },
-        weight: {
-            name: "weight",
-            type: "number",
-            required: true,
-            description: "Weight of this model's task vector.",
-        },
-        density: {
-            name: "density",
-            type: "number",
-            default: 1,
-            // 0 is refused: it keeps nothing (mergekit's magnitude sparsification asserts on it) and the
-            // paper's 1/density rescale is undefined there; leave the model out instead.
-            range: { min: 0, minExclusive: true, max: 1 },
-            hint: "density is the fraction of each task vector kept: 0.3 keeps 30%, 1 keeps all of it.",
-            description: "Fraction of the task vector kept.",
-        },
-        ...(definition.sparsification === "magnitude_outliers" && {
-            gamma: {
-                name: "gamma",
-                type: "number",
-                default: 0.01,
-                range: { min: 0, max: 1 },
-                hint: "gamma is the fraction of largest task-vector entries dropped; 0.01 is mergekit's default.",
-                description: "Fraction of largest values dropped.",
-            },
-        }),
-        ...(definition.sparsification === "della_magprune" && {
-            epsilon: {
-                name: "epsilon",
-                type: "number",
-                default: 0.15,
-                range: { min: 0, max: 1, maxExclusive: true },
-                hint: "epsilon spreads DELLA's keep probabilities to density ± epsilon; 0.15 is mergekit's default.",
-                description: "Spread of keep probabilities around density (d ± ε must lie in (0, 1)).",
-            },
-        }),
-    };
-}
-
-/**
- * The task-arithmetic family (task_arithmetic, ties, dare_*, breadcrumbs*, della*): one
- * generalized algorithm, as in mergekit's generalized_task_arithmetic, parameterised by how task
- * vectors are sparsified and whether signs must agree. Order of operations (docs/methods.md):
- *
- * 1. δᵢ = f32(θᵢ − θ₀) per non-base model, in manifest order (shape mismatches skipped,
- *    embeddings cropped to the base's shape, both with a warning);
- * 2. sparsify each δᵢ with its density (magnitude, random, magnitude_outliers, della_magprune);
- * 3. wᵢδᵢ = f32(f32(wᵢ) · δᵢ);
- * 4. with consensus: majority sign s, M = Σ agreeing wᵢδᵢ, D = Σ agreeing f32(wᵢ) (0 → 1);
- *    without: M = Σ wᵢδᵢ, D = Σ f32(wᵢ) (|D| < 1e-8 → 1); sums in model order from +0;
- * 5. if normalize: M = f32(M / D);
- * 6. out = f32(θ₀ + f32(f32(λ) · M)).
- */
-/** Substrings that mark a tensor as an embedding (or tied output) matrix, cropped rather than skipped. */
-const EMBEDDING_MARKERS = ["embed_tokens", "lm_head", "wte", "word_embeddings", "embed_out"];
-function isEmbeddingTensor(name) {
-    return EMBEDDING_MARKERS.some((marker) => name.includes(marker));
-}
-function defineTaskFamilyMethod(definition) {
-    const specs = taskFamilySpecs(definition);
-    const kernelPlan = taskFamilyKernelPlan(definition, specs);
-    return {
-        name: definition.name,
-        prettyName: definition.prettyName,
-        reference: definition.reference,
-        summary: definition.summary,
-        // Embeddings of another vocabulary are cropped, other mismatched tensors skipped (alignToBase).
-        shapePolicy: "task-family",
-        dropsAtRandom: definition.sparsification === "random" || definition.sparsification === "della_magprune",
-        base: "required",
-        minModels: 1,
-        globalParams: [specs.int8Mask, specs.normalize, specs.rescale, specs.lambda],
-        perModelParams: [specs.weight, specs.density, ...[specs.gamma, specs.epsilon].filter(isSpec)],
-        merge: (ctx) => mergeTaskFamily(definition, specs, ctx),
-        ...(kernelPlan && { kernelPlan }),
-    };
-}
-function isSpec(spec) {
-    return spec !== undefined;
-}
-function mergeTaskFamily(definition, specs, ctx) {
-    const base = requireBase(definition.name, ctx);
-    checkDataLength(base, ctx.tensorName);
-    const site = siteOf(definition.name, ctx);
-    const normalize = readBoolean(specs.normalize, ctx.global, site);
-    const rescale = readBoolean(specs.rescale, ctx.global, site);
-    const lambda = readNumber(specs.lambda, ctx.global, site);
-    readBoolean(specs.int8Mask, ctx.global, site);
-    const vectors = collectTaskVectors(definition, specs, ctx, base);
-    if (vectors.length === 0)
-        return Float32Array.from(base.data);
-    if (definition.sparsification) {
-        const method = definition.sparsification;
-        const rowLength = base.shape.length === 0 ? 1 : base.shape[base.shape.length - 1];
-        for (const { delta, model, density, gamma, epsilon } of vectors) {
-            const { seed, dareRescale, tensorName } = ctx;
-            sparsify(delta, {
-                method,
-                density,
-                gamma,
-                epsilon,
-                rowLength,
-                rescale,
-                dareRescale,
-                seed,
-                model,
-                tensorName,
-            });
-        }
-    }
-    for (const vector of vectors)
-        scaleInPlace(vector.delta, vector.weight);
-    const mixed = new Float32Array(base.data.length);
-    const divisor = definition.consensus
-        ? consensusMix(definition.consensus, vectors, mixed)
-        : plainMix(vectors, mixed);
-    if (normalize)
-        divideInPlace(mixed, divisor);
-    addScaled(base.data, mixed, lambda, mixed);
-    return mixed;
-}
-/** Sign-consensus mix into `mixed`; returns the elementwise divisor with zeros replaced by 1. */
-function consensusMix(consensus, vectors, mixed) {
-    const weighted = vectors.map((vector) => vector.delta);
-    const majority = signElection(weighted, consensus);
-    const divisor = new Float32Array(mixed.length);
-    agreeingSum(weighted, vectors.map((vector) => vector.weight), majority, mixed, divisor);
-    for (let i = 0; i < divisor.length; i++)
-        if (divisor[i] === 0)
-            divisor[i] = 1;
-    return divisor;
-}
-/** Plain sum into `mixed`; returns Σ f32(wᵢ) (f32, model order), or 1 when |Σ| < 1e-8. */
-function plainMix(vectors, mixed) {
-    for (const vector of vectors)
-        accumulate(mixed, vector.delta);
-    return plainDivisor(vectors.map((vector) => vector.weight));
-}
-function collectTaskVectors(definition, specs, ctx, base) {
-    const vectors = [];
-    for (const input of ctx.inputs) {
-        checkDataLength(input, ctx.tensorName);
-        const data = alignToBase(input, base, ctx);
-        if (!data)
-            continue;
-        const site = siteOf(definition.name, ctx, input.model);
-        const vector = {
-            model: input.model,
-            delta: new Float32Array(data.length),
-            weight: readNumber(specs.weight, input.params, site),
-            density: readNumber(specs.density, input.params, site),
-            gamma: specs.gamma ? readNumber(specs.gamma, input.params, site) : 0,
-            epsilon: specs.epsilon ? readNumber(specs.epsilon, input.params, site) : 0,
-        };
-        checkDellaSpread(vector, site);
-        subtract(data, base.data, vector.delta);
-        vectors.push(vector);
-    }
-    return vectors;
-}
-/** The model's tensor in the base's shape, or undefined (with a warning) when it cannot be used. */
-function alignToBase(input, base, ctx) {
-    const same = input.shape.length === base.shape.length && input.shape.every((d, i) => d === base.shape[i]);
-    if (same)
-        return input.data;
-    const shapes = `[${input.shape.join(", ")}] vs the base's [${base.shape.join(", ")}]`;
-    const embedding = isEmbeddingTensor(ctx.tensorName) || isEmbeddingTensor(ctx.sourceTensorName);
-    if (embedding && covers(input.shape, base.shape)) {
-        ctx.warn(`${input.model}: ${ctx.tensorName} is ${shapes}; using its leading rows and columns`);
-        return cropLeading(input.data, input.shape, base.shape);
-    }
-    ctx.warn(`${input.model}: ${ctx.tensorName} is ${shapes}; skipping this model for this tensor`);
-    return undefined;
-}
-function checkDataLength(input, tensor) {
-    const expected = elementCount$1(input.shape);
-    if (input.data.length !== expected) {
-        throw new HubmergeError("E_INTERNAL", `tensor data has ${input.data.length} elements but its shape [${input.shape.join(", ")}] needs ${expected}`, { where: { model: input.model, tensor } });
-    }
-}
-/**
- * DELLA's keep probabilities run from density − epsilon to density + epsilon, so both must lie in
- * (0, 1) below density 1 (as mergekit). The manifest check (validate-params.ts) says the same at
- * the manifest's line; this one covers direct callers. With epsilon 0 (the other methods) it holds.
- */
-function checkDellaSpread(vector, site) {
-    const { density: d, epsilon: e } = vector;
-    if (d >= 1 || (d - e > 0 && d + e < 1))
-        return;
-    throw new HubmergeError("E_MERGE", `${site.method}: density ${d} ± epsilon ${e} leaves (0, 1)`, {
-        hint: "Choose epsilon smaller than both density and 1 − density.",
-        where: { model: site.model, tensor: site.tensor },
-    });
-}
-
-/**
- * safetensors dtypes and the float conversions the merge engine relies on.
- *
- * Rounding contract (see docs/safetensors.md): f32 → bf16/f16 is IEEE round-to-nearest-even,
- * bit-exact with PyTorch's `.to(torch.bfloat16)` / `.to(torch.float16)` for every non-NaN value
- * (±Inf, −0, f16 subnormals and overflow to Inf included). A NaN becomes the canonical quiet NaN
- * with its sign kept: bf16 `sign|0x7FC0`, f16 `sign|0x7E00`. Widening (bf16/f16 → f32) is exact
- * and keeps NaN payloads.
- */
-const DTYPE_SIZE = {
-    F64: 8,
-    F32: 4,
-    F16: 2,
-    BF16: 2,
-    I64: 8,
-    I32: 4,
-    I16: 2,
-    I8: 1,
-    U64: 8,
-    U32: 4,
-    U16: 2,
-    U8: 1,
-    BOOL: 1,
-    F8_E4M3: 1,
-    F8_E5M2: 1,
-};
-function isDType(value) {
-    return typeof value === "string" && Object.hasOwn(DTYPE_SIZE, value);
-}
-function isFloatDType(value) {
-    return value === "F32" || value === "F16" || value === "BF16";
-}
-/** Whether decodeToF32 accepts the dtype (F64 is narrowed to f32 with round-to-nearest-even). */
-function isDecodableDType(dtype) {
-    return isFloatDType(dtype) || dtype === "F64";
-}
-const BF16_QUIET_NAN = 0x7fc0;
-const F16_QUIET_NAN = 0x7e00;
-// One f32 slot seen as bits, for the scalar helpers (no allocation per call).
-const scratchF32 = new Float32Array(1);
-new Uint32Array(scratchF32.buffer);
-const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-/** f32 bits → bf16 bits, round-to-nearest-even; NaN → sign|0x7FC0. */
-function bf16FromBits(bits) {
-    if ((bits & 0x7fffffff) > 0x7f800000)
-        return ((bits >>> 16) & 0x8000) | BF16_QUIET_NAN;
-    // Adding 0x7FFF plus the kept lsb rounds ties to even; a carry into the exponent is the
-    // correct result (up to Inf). Cannot overflow 32 bits since NaNs took the branch above.
-    return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
-}
-/** f32 bits → f16 bits, IEEE round-to-nearest-even with subnormals; NaN → sign|0x7E00. */
-function f16FromBits(bits) {
-    const sign = (bits >>> 16) & 0x8000;
-    const abs = bits & 0x7fffffff;
-    if (abs >= 0x38800000) {
-        // |x| >= 2^-14: normal f16, or Inf/NaN.
-        if (abs >= 0x47800000) {
-            // |x| >= 65536 always overflows; NaN keeps NaN.
-            return sign | (abs > 0x7f800000 ? F16_QUIET_NAN : 0x7c00);
-        }
-        // Rebias the exponent (127 → 15) and round the 13 dropped bits to even; ties at 65520
-        // carry into the exponent and give Inf, as IEEE says.
-        return sign | ((abs - 0x38000000 + 0xfff + ((abs >>> 13) & 1)) >>> 13);
-    }
-    if (abs <= 0x33000000)
-        return sign; // |x| <= 2^-25 rounds to ±0 (2^-25 itself ties to even 0)
-    // Subnormal f16: the result is |x| / 2^-24 rounded to an integer, ties to even.
-    const exponent = abs >>> 23;
-    const significand = (abs & 0x7fffff) | 0x800000;
-    const shift = 126 - exponent; // 14..24
-    const half = 1 << (shift - 1);
-    const rest = significand & ((half << 1) - 1);
-    let units = significand >>> shift;
-    if (rest > half || (rest === half && (units & 1) === 1))
-        units += 1;
-    return sign | units;
-}
-/** f16 bits → f32 bits (exact; NaN payloads kept). */
-function f16ToBits(half) {
-    const sign = (half & 0x8000) << 16;
-    const exponent = (half >>> 10) & 0x1f;
-    const mantissa = half & 0x3ff;
-    if (exponent === 0x1f)
-        return (sign | 0x7f800000 | (mantissa << 13)) >>> 0;
-    if (exponent !== 0)
-        return (sign | ((exponent + 112) << 23) | (mantissa << 13)) >>> 0;
-    if (mantissa === 0)
-        return sign >>> 0;
-    // Subnormal: normalise the mantissa into an f32 normal number.
-    const leading = Math.clz32(mantissa) - 21; // shifts that bring the top bit to bit 10
-    const normalised = (mantissa << leading) & 0x3ff;
-    return (sign | ((113 - leading) << 23) | (normalised << 13)) >>> 0;
-}
-// Every f16 pattern's f32 bits: decoding becomes one table lookup per element.
-const F16_TO_F32_BITS = (() => {
-    const table = new Uint32Array(65536);
-    for (let half = 0; half < 65536; half++)
-        table[half] = f16ToBits(half);
-    return table;
-})();
-/**
- * Decodes a float tensor's little-endian bytes to f32. Always returns a fresh array that shares
- * no memory with `bytes`, so callers may modify it.
- */
-function decodeToF32(bytes, dtype) {
-    if (!isDecodableDType(dtype)) {
-        throw new HubmergeError("E_SAFETENSORS", `cannot decode a ${dtype} tensor: merge needs float tensors`, {
-            hint: "merge only float tensors (F32, F16, BF16, F64); copy others with passthrough",
-        });
-    }
-    const size = DTYPE_SIZE[dtype];
-    if (bytes.byteLength % size !== 0) {
-        throw new HubmergeError("E_SAFETENSORS", `${bytes.byteLength} bytes are not a whole number of ${dtype} elements (${size} bytes each)`);
-    }
-    const input = littleEndianAligned(bytes, size);
-    const count = bytes.byteLength / size;
-    const outBytes = uninitializedBytes(count * 4);
-    const out = new Float32Array(outBytes.buffer, outBytes.byteOffset, count);
-    const outBits = new Uint32Array(outBytes.buffer, outBytes.byteOffset, count);
-    if (dtype === "BF16") {
-        const halves = new Uint16Array(input.buffer, input.byteOffset, count);
-        const outInts = new Int32Array(outBytes.buffer, outBytes.byteOffset, count); // `<<` yields int32
-        for (let i = 0; i < count; i++)
-            outInts[i] = halves[i] << 16;
-    }
-    else if (dtype === "F16") {
-        const halves = new Uint16Array(input.buffer, input.byteOffset, count);
-        for (let i = 0; i < count; i++)
-            outBits[i] = F16_TO_F32_BITS[halves[i]];
-    }
-    else if (dtype === "F32") {
-        outBits.set(new Uint32Array(input.buffer, input.byteOffset, count));
-    }
-    else {
-        out.set(new Float64Array(input.buffer, input.byteOffset, count)); // rounds to nearest even
-    }
-    return out;
-}
-/** Encodes f32 values to little-endian bytes of a float dtype, rounding to nearest even. */
-function encodeFromF32(values, dtype) {
-    const count = values.length;
-    const inBits = new Int32Array(values.buffer, values.byteOffset, count);
-    const out = uninitializedBytes(count * DTYPE_SIZE[dtype]);
-    if (dtype === "F32") {
-        new Int32Array(out.buffer, out.byteOffset, count).set(inBits);
-    }
-    else {
-        // Two 16-bit results per 32-bit store: measured ~1.5× faster than a store per element.
-        const pairs = new Uint32Array(out.buffer, out.byteOffset, count >>> 1);
-        const last = count - 1;
-        if (dtype === "BF16") {
-            for (let i = 0, j = 0; i < pairs.length; i++, j += 2) {
-                pairs[i] = bf16FromBits(inBits[j]) | (bf16FromBits(inBits[j + 1]) << 16);
-            }
-            if (count % 2 === 1) {
-                new Uint16Array(out.buffer, out.byteOffset, count)[last] = bf16FromBits(inBits[last]);
-            }
-        }
-        else {
-            for (let i = 0, j = 0; i < pairs.length; i++, j += 2) {
-                pairs[i] = f16FromBits(inBits[j]) | (f16FromBits(inBits[j + 1]) << 16);
-            }
-            if (count % 2 === 1) {
-                new Uint16Array(out.buffer, out.byteOffset, count)[last] = f16FromBits(inBits[last]);
-            }
-        }
-    }
-    if (!HOST_IS_LITTLE_ENDIAN)
-        swapBytesInPlace(out, DTYPE_SIZE[dtype]);
-    return out;
-}
-/** A fresh, unshared, 8-byte-aligned buffer whose bytes are all about to be overwritten. */
-function uninitializedBytes(length) {
-    const buffer = Buffer$1.allocUnsafeSlow(length); // skips zero-filling; never from the shared pool
-    return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
-}
-/**
- * Bytes whose offset suits a typed-array view of `size`-byte elements, in host byte order:
- * copies when the offset is unaligned or the host is big-endian.
- */
-function littleEndianAligned(bytes, size) {
-    if (HOST_IS_LITTLE_ENDIAN && bytes.byteOffset % size === 0)
-        return bytes;
-    const copy = bytes.slice();
-    if (!HOST_IS_LITTLE_ENDIAN)
-        swapBytesInPlace(copy, size);
-    return copy;
-}
-/** Reverses the byte order of each `size`-byte element (for big-endian hosts). */
-function swapBytesInPlace(bytes, size) {
-    for (let start = 0; start + size <= bytes.length; start += size) {
-        for (let low = start, high = start + size - 1; low < high; low++, high--) {
-            const byte = bytes[low];
-            bytes[low] = bytes[high];
-            bytes[high] = byte;
-        }
-    }
-}
-
-/** Most folded findings of one kind per model before the rest is summed up in one line. */
-const MAX_GROUPS_PER_CODE = 10;
-function tensorTable(model) {
-    return new Map(model.tensorNames().map((name) => [name, pick(model.info(name))]));
-}
-function pick(info) {
-    return { dtype: info.dtype, shape: info.shape };
-}
-function diffLayouts(input) {
-    const { reference, model } = input;
-    const groups = new Map();
-    const add = (name, group, wholeLayer = false) => {
-        const layer = layerIndexOf(name);
-        const pattern = layer === undefined ? name : layerPattern(name, wholeLayer);
-        // Whole layers fold into one finding, whatever the shapes of their tensors.
-        if (wholeLayer)
-            group = { ...group, base: group.base && "whole layer", value: group.value && "whole layer" };
-        const key = JSON.stringify([group.code, group.action, pattern, group.base, group.value]);
-        const existing = groups.get(key) ?? { ...group, pattern, layers: [], tensors: [] };
-        if (layer !== undefined)
-            existing.layers.push(layer);
-        existing.tensors.push(name);
-        groups.set(key, existing);
-    };
-    const compared = (name) => {
-        const layer = layerIndexOf(name);
-        return !input.slices || layer === undefined || layer < Math.min(reference.layerCount, model.layerCount);
-    };
-    for (const [name, ref] of reference.tensors) {
-        if (!compared(name))
-            continue;
-        const other = model.tensors.get(name);
-        if (!other)
-            add(name, missingGroup(ref, input), beyond(name, model.layerCount));
-        else {
-            const shape = shapeGroup(name, ref, other, input);
-            if (shape)
-                add(name, shape);
-            const dtype = dtypeGroup(ref, other);
-            if (dtype)
-                add(name, dtype);
-        }
-    }
-    for (const [name, other] of model.tensors) {
-        if (compared(name) && !reference.tensors.has(name)) {
-            add(name, extraGroup(other, input), beyond(name, reference.layerCount));
-        }
-    }
-    return foldGroups([...groups.values()], input);
-}
-/** Whether the tensor sits in a layer past the end of the other model's stack. */
-function beyond(name, layerCount) {
-    const layer = layerIndexOf(name);
-    return layer !== undefined && layer >= layerCount;
-}
-/** `model.layers.*.mlp.up_proj.weight`, or `model.layers.*` for whole layers (layer-names.ts' pattern). */
-function layerPattern(name, wholeLayer) {
-    const match = LAYER_PATTERN.exec(name);
-    const prefix = name.slice(0, match.index) + `${match[1]}${match[2]}.*`;
-    return wholeLayer ? prefix : prefix + name.slice(match.index + match[0].length - match[4].length);
-}
-function missingGroup(ref, input) {
-    return {
-        code: "layout.missing",
-        severity: "warning",
-        action: "skip",
-        base: layoutText(ref),
-        value: null,
-        explain: (where) => ({
-            message: `${input.model.name} has no ${where}; the merge leaves it out of that tensor`,
-            fix: "expected only if the model never had this tensor; otherwise check its files (a missing shard?)",
-        }),
-    };
-}
-function extraGroup(other, input) {
-    return {
-        code: "layout.extra",
-        severity: "info",
-        action: "ignore",
-        base: null,
-        value: layoutText(other),
-        explain: (where) => ({
-            message: `${input.model.name} has ${where}, which ${input.reference.name} lacks; it is ignored`,
-            fix: "nothing to do unless the output should contain it (the output has the reference's tensors)",
-        }),
-    };
-}
-function shapeGroup(name, ref, other, input) {
-    if (sameShape(ref.shape, other.shape))
-        return undefined;
-    const base = `[${ref.shape.join(", ")}]`;
-    const value = `[${other.shape.join(", ")}]`;
-    const shapes = `${value} vs ${base} in ${input.reference.name}`;
-    const common = { code: "layout.shape", base, value };
-    if (!isDecodableDType(ref.dtype)) {
-        const explain = (where) => ({
-            message: `${where} is ${shapes}; it is not a float tensor, so the reference's is copied`,
-            fix: "nothing to do",
-        });
-        return { ...common, severity: "info", action: "ignore", explain };
-    }
-    const method = input.method.name;
-    const vocabOnly = isEmbeddingTensor(name) && sameShape(ref.shape.slice(1), other.shape.slice(1));
-    if (vocabOnly && input.tokenizer) {
-        const explain = (where) => ({
-            message: `${where} is ${shapes}; \`${input.tokenizer}\` re-indexes it to the output vocabulary`,
-            fix: "nothing to do: the tokenizer settings reconcile the vocabularies",
-        });
-        return { ...common, severity: "info", action: "ignore", explain };
-    }
-    const union = vocabOnly ? "; or add `tokenizer_source: union` to merge the vocabularies" : "";
-    if (input.method.shapePolicy === "strict") {
-        const explain = (where) => ({
-            message: `${where} is ${shapes}; ${method} needs identical shapes and fails`,
-            fix: `merge fine-tunes of one backbone, or use a task-arithmetic method if only the vocabulary differs${union}`,
-        });
-        return { ...common, severity: "blocking", action: "error", explain };
-    }
-    if (isEmbeddingTensor(name) && covers(other.shape, ref.shape)) {
-        const explain = (where) => ({
-            message: `${where} is ${shapes}; ${method} cuts it to the reference's shape (the extra rows are dropped)`,
-            fix: `fine if the added tokens are not needed in the merge${union}`,
-        });
-        return { ...common, severity: "warning", action: "truncate", explain };
-    }
-    const explain = (where) => ({
-        message: isEmbeddingTensor(name)
-            ? `${where} is ${shapes}; it does not cover the reference's rows, so ${method} leaves this model out of it`
-            : `${where} is ${shapes}: another architecture; ${method} would silently leave this model out of it`,
-        fix: isEmbeddingTensor(name)
-            ? "use a model whose vocabulary includes the base's"
-            : `merge only fine-tunes of ${input.reference.name}`,
-    });
-    const severity = isEmbeddingTensor(name) ? "warning" : "blocking";
-    return { ...common, severity, action: "skip", explain };
-}
-function dtypeGroup(ref, other) {
-    if (ref.dtype === other.dtype)
-        return undefined;
-    const common = { code: "layout.dtype", base: ref.dtype, value: other.dtype };
-    if (isDecodableDType(ref.dtype) && !isDecodableDType(other.dtype)) {
-        const explain = (where) => ({
-            message: `${where} is ${other.dtype}, the reference's ${ref.dtype}; it cannot be decoded to merge`,
-            fix: "convert the model to a float dtype (F32, F16, BF16), e.g. dequantize it first",
-        });
-        return { ...common, severity: "blocking", action: "error", explain };
-    }
-    const explain = (where) => ({
-        message: `${where} is ${other.dtype}, the reference's ${ref.dtype}; both are read as f32, so it does not matter`,
-        fix: "nothing to do (out_dtype chooses the output dtype)",
-    });
-    return { ...common, severity: "info", action: "ignore", explain };
-}
-function foldGroups(groups, input) {
-    const findings = [];
-    const perCode = new Map();
-    for (const group of groups)
-        perCode.set(group.code, [...(perCode.get(group.code) ?? []), group]);
-    for (const [code, list] of perCode) {
-        for (const group of list.slice(0, MAX_GROUPS_PER_CODE))
-            findings.push(groupFinding(group, input));
-        const rest = list.slice(MAX_GROUPS_PER_CODE);
-        if (rest.length === 0)
-            continue;
-        const worst = rest.some((g) => g.severity === "blocking") ? "blocking" : rest[0].severity;
-        const count = rest.reduce((n, g) => n + g.tensors.length, 0);
-        findings.push({
-            severity: worst,
-            code,
-            model: input.model.name,
-            base: null,
-            value: null,
-            tensor: rest[0].tensors[0],
-            message: `${count} more tensor(s) like the above (first: ${rest[0].tensors[0]})`,
-            fix: rest[0].explain(rest[0].tensors[0]).fix,
-            pos: input.model.pos,
-            action: rest[0].action,
-        });
-    }
-    return findings;
-}
-function groupFinding(group, input) {
-    const layers = new Set(group.layers).size;
-    let where = group.tensors[0] ?? group.pattern;
-    if (layers > 0 && group.tensors.length > layers) {
-        where = `${group.pattern} (${group.tensors.length} tensors in layers ${formatLayers(group.layers)})`;
-    }
-    else if (layers > 1) {
-        where = `${group.pattern} (in ${layers} layers: ${formatLayers(group.layers)})`;
-    }
-    const { message, fix } = group.explain(where);
-    return {
-        severity: group.severity,
-        code: group.code,
-        model: input.model.name,
-        tensor: group.tensors.length > 1 ? group.pattern : group.tensors[0],
-        base: group.base,
-        value: group.value,
-        message,
-        fix,
-        pos: input.model.pos,
-        action: group.action,
-    };
-}
-/** `0–3, 7, 9–10` */
-function formatLayers(layers) {
-    const sorted = [...new Set(layers)].sort((a, b) => a - b);
-    const parts = [];
-    for (let i = 0; i < sorted.length;) {
-        let j = i;
-        while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1)
-            j++;
-        parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}–${sorted[j]}`);
-        i = j + 1;
-    }
-    return parts.join(", ");
-}
-function layoutText(layout) {
-    return `${layout.dtype} [${layout.shape.join(", ")}]`;
-}
-function sameShape(a, b) {
-    return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/**
- * Which parts of which tensors the delta probe reads: embeddings, then one attention and one
- * MLP matrix in a few layers spread over the stack, each at a few places spread over its rows,
- * sized so that no model reads more than the byte budget. Decided from headers alone.
- */
-/** Bytes of the length prefix read once per shard to find where its data starts. */
-const SHARD_PREFIX_BYTES = 8;
-const ATTENTION = /attn|attention/;
-const MLP = /mlp|feed_forward|ffn/;
-function planProbeSample(input) {
-    const chosen = chooseTensors(input.reference, input.referenceLayers, input.options.layers);
-    if (chosen.length === 0)
-        return [];
-    // Every tensor may sit in its own shard, whose prefix costs a read.
-    const dataBudget = input.options.maxBytesPerModel - SHARD_PREFIX_BYTES * chosen.length;
-    const perTensorBytes = Math.floor(dataBudget / chosen.length);
-    return chosen.map(({ name, kind }) => {
-        const shape = input.reference.get(name).shape;
-        const elementSize = Math.max(...[input.reference, ...input.others].map((t) => {
-            const dtype = t.get(name)?.dtype;
-            return dtype ? DTYPE_SIZE[dtype] : 1;
-        }));
-        const budget = Math.floor(perTensorBytes / elementSize);
-        return { name, kind, blocks: spreadBlocks(shape, budget, input.options.blocksPerTensor) };
-    });
-}
-function chooseTensors(tensors, layerCount, layersWanted) {
-    const matrices = [...tensors].filter(([, t]) => t.shape.length >= 2 && isDecodableDType(t.dtype) && elementCount$1(t.shape) > 0);
-    const names = matrices.map(([name]) => name);
-    const chosen = names
-        .filter((name) => isEmbeddingTensor(name) && layerIndexOf(name) === undefined)
-        .slice(0, 2)
-        .map((name) => ({ name, kind: "embedding" }));
-    sampledLayers(layerCount, layersWanted).forEach((layer, ordinal) => {
-        const inLayer = names.filter((name) => layerIndexOf(name) === layer);
-        const attention = inLayer.filter((name) => ATTENTION.test(name));
-        const mlp = inLayer.filter((name) => MLP.test(name) && !ATTENTION.test(name));
-        // Rotate through q/k/v/o and gate/up/down from one sampled layer to the next.
-        if (attention.length > 0)
-            chosen.push({ name: attention[ordinal % attention.length], kind: "attention" });
-        if (mlp.length > 0)
-            chosen.push({ name: mlp[ordinal % mlp.length], kind: "mlp" });
-        if (attention.length === 0 && mlp.length === 0 && inLayer.length > 0) {
-            chosen.push({ name: inLayer[ordinal % inLayer.length], kind: "other" });
-        }
-    });
-    return chosen;
-}
-/** `count` layer indices spread evenly from the first layer to the last. */
-function sampledLayers(layerCount, count) {
-    if (layerCount <= 0)
-        return [];
-    const k = Math.min(count, layerCount);
-    if (k === 1)
-        return [0];
-    const layers = Array.from({ length: k }, (_, i) => Math.round((i * (layerCount - 1)) / (k - 1)));
-    return [...new Set(layers)];
-}
-/**
- * Up to `count` disjoint blocks of `budget` elements in all, spread evenly over the tensor;
- * whole rows when a block can hold one, so the sample is a handful of rows.
- */
-function spreadBlocks(shape, budget, count) {
-    const total = elementCount$1(shape);
-    if (budget >= total)
-        return [{ offset: 0, length: total }];
-    if (budget <= 0)
-        return [];
-    const blocks = Math.min(count, budget);
-    const rowLength = elementCount$1(shape.slice(1));
-    let length = Math.floor(budget / blocks);
-    const wholeRows = length >= rowLength;
-    if (wholeRows)
-        length -= length % rowLength;
-    const result = [];
-    for (let b = 0; b < blocks; b++) {
-        let offset = blocks === 1 ? 0 : Math.floor((b * (total - length)) / (blocks - 1));
-        if (wholeRows)
-            offset -= offset % rowLength;
-        result.push({ offset, length });
-    }
-    return result;
-}
-
-/**
- * How far a sample of a model's weights sits from the same sample of the reference's: cosine,
- * relative delta norm and the size of the delta values. f64 accumulation; non-finite pairs are
- * left out (a NaN in one weight should not hide the relation of all the others).
- */
-function compareSamples(base, tuned) {
-    if (base.length !== tuned.length) {
-        throw new RangeError(`compareSamples: ${base.length} vs ${tuned.length} elements`);
-    }
-    const absDelta = new Float32Array(base.length);
-    let dot = 0;
-    let baseSquares = 0;
-    let tunedSquares = 0;
-    let deltaSquares = 0;
-    let maxAbsDelta = 0;
-    let n = 0;
-    for (let i = 0; i < base.length; i++) {
-        const a = base[i];
-        const b = tuned[i];
-        if (!Number.isFinite(a) || !Number.isFinite(b))
-            continue;
-        const d = b - a;
-        dot += a * b;
-        baseSquares += a * a;
-        tunedSquares += b * b;
-        deltaSquares += d * d;
-        const abs = Math.abs(d);
-        if (abs > maxAbsDelta)
-            maxAbsDelta = abs;
-        absDelta[n++] = abs;
-    }
-    return {
-        elements: n,
-        cosine: cosineOf(dot, baseSquares, tunedSquares),
-        relativeDelta: baseSquares === 0 ? (deltaSquares === 0 ? 0 : Infinity) : Math.sqrt(deltaSquares / baseSquares),
-        maxAbsDelta,
-        p99AbsDelta: percentile(absDelta.subarray(0, n), 0.99),
-    };
-}
-function cosineOf(dot, aSquares, bSquares) {
-    if (aSquares === 0 && bSquares === 0)
+    return at(a.length, b.length);
+}
+/** The most edits that still count as a typo of a word this long. */
+function typoBudget(length) {
+    if (length < 3)
+        return 0;
+    if (length < 6)
         return 1;
-    if (aSquares === 0 || bSquares === 0)
-        return 0;
-    return Math.max(-1, Math.min(1, dot / Math.sqrt(aSquares * bSquares)));
+    return 2;
 }
 /**
- * The q-quantile (nearest rank) of non-negative values, 0 for none: the element of ascending
- * rank ⌈q·n⌉, found by radix select (a probe samples millions of deltas; sorting them was the
- * slowest step of a merge's compatibility check).
+ * The candidate `word` is most likely a typo of, or undefined when none is close enough.
+ * Case and `-`/`_` differences are free (`Dare-Rescale` → `dare_rescale`).
  */
-function percentile(values, q) {
-    if (values.length === 0)
-        return 0;
-    const rank = Math.min(values.length, Math.max(1, Math.ceil(q * values.length)));
-    return kthLargestMagnitude(values, values.length - rank + 1);
-}
-/** The median of the finite values, or NaN when there are none. */
-function median(values) {
-    const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
-    if (finite.length === 0)
-        return NaN;
-    const mid = finite.length >> 1;
-    return finite.length % 2 === 1 ? finite[mid] : (finite[mid - 1] + finite[mid]) / 2;
-}
-
-class SampleReader {
-    model;
-    /** Bytes read so far. */
-    bytesRead = 0;
-    constructor(model) {
-        this.model = model;
+function closestMatch(word, candidates) {
+    const normal = (s) => s.toLowerCase().replace(/-/g, "_");
+    const target = normal(word);
+    let best;
+    let bestDistance = Number.POSITIVE_INFINITY;
+    for (const candidate of candidates) {
+        const distance = editDistance(target, normal(candidate));
+        if (distance < bestDistance) {
+            best = candidate;
+            bestDistance = distance;
+        }
     }
-    /** The blocks of `tensor`, clipped to its `elements` and concatenated, as f32. */
-    async read(tensor, blocks) {
-        const info = this.model.tensors.info(tensor);
-        const size = DTYPE_SIZE[info.dtype];
-        const parts = await Promise.all(blocks.map(async (block) => {
-            const bytes = await this.model.tensors.readTensorRange(tensor, block.offset * size, block.length * size);
-            this.bytesRead += bytes.byteLength;
-            return decodeToF32(bytes, info.dtype);
-        }));
-        return concat(parts);
-    }
-    /** Nothing of its own to release: the model's shards stay open for the merge. */
-    async close() { }
-}
-function concat(parts) {
-    if (parts.length === 1)
-        return parts[0];
-    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const part of parts) {
-        out.set(part, at);
-        at += part.length;
-    }
-    return out;
-}
-
-const DARE_PAPER = "arXiv 2311.03099";
-/** Samples every model against the reference; reads at most options.maxBytesPerModel from each. */
-async function runDeltaProbe(input) {
-    const referenceTable = tensorTable(input.reference.loaded.tensors);
-    const tables = input.others.map((m) => tensorTable(m.loaded.tensors));
-    const plan = planProbeSample({
-        reference: referenceTable,
-        referenceLayers: input.reference.layerCount,
-        others: tables,
-        options: input.options,
-    });
-    const baseReader = new SampleReader(input.reference.loaded);
-    const baseSamples = new Map();
-    const baseSample = (tensor) => {
-        if (!baseSamples.has(tensor.name))
-            baseSamples.set(tensor.name, baseReader.read(tensor.name, tensor.blocks));
-        return baseSamples.get(tensor.name);
-    };
-    try {
-        // Every sample of every model is requested at once: over a link with a first-byte latency,
-        // reading them one after another would cost a round trip each (the reads are a few MB).
-        const probeModel = async (model, i) => {
-            const reader = new SampleReader(model.loaded);
-            try {
-                const compared = await Promise.all(plan.map(async (tensor) => {
-                    const limit = comparableElements(referenceTable, tables[i], tensor.name);
-                    const blocks = clipBlocks(tensor.blocks, limit);
-                    if (blocks.length === 0)
-                        return undefined;
-                    const [full, tuned] = await Promise.all([baseSample(tensor), reader.read(tensor.name, blocks)]);
-                    const base = sliceLike(full, tensor.blocks, blocks);
-                    return { tensor: tensor.name, kind: tensor.kind, ...compareSamples(base, tuned) };
-                }));
-                const tensors = compared.filter((t) => t !== undefined);
-                return summarise(model.name, input.reference.name, reader.bytesRead, tensors);
-            }
-            finally {
-                await reader.close();
-            }
-        };
-        const settled = await Promise.allSettled(input.others.map(probeModel));
-        const failed = settled.find((r) => r.status === "rejected");
-        if (failed)
-            throw failed.reason;
-        return settled.map((r) => r.value);
-    }
-    finally {
-        await baseReader.close();
-    }
-}
-/**
- * Elements the two tensors share in row-major order, 0 when they cannot be compared. Only
- * embeddings may differ, in rows (another vocabulary): their common rows are compared.
- */
-function comparableElements(reference, model, name) {
-    const a = reference.get(name);
-    const b = model.get(name);
-    if (!a || !b || !isDecodableDType(b.dtype) || a.shape.length !== b.shape.length)
-        return 0;
-    const rowLength = elementCount$1(a.shape.slice(1));
-    if (a.shape.every((d, i) => d === b.shape[i]))
-        return a.shape[0] * rowLength;
-    if (!isEmbeddingTensor(name) || a.shape.slice(1).some((d, i) => d !== b.shape[i + 1]))
-        return 0;
-    return Math.min(a.shape[0], b.shape[0]) * rowLength;
-}
-function clipBlocks(blocks, limit) {
-    return blocks
-        .filter((b) => b.offset < limit)
-        .map((b) => ({ offset: b.offset, length: Math.min(b.length, limit - b.offset) }));
-}
-/** The parts of a sample read as `full` blocks that the `clipped` blocks (a prefix of each) cover. */
-function sliceLike(sample, full, clipped) {
-    if (clipped.every((b, i) => b.length === full[i].length) && clipped.length === full.length)
-        return sample;
-    const out = new Float32Array(clipped.reduce((n, b) => n + b.length, 0));
-    let from = 0;
-    let to = 0;
-    clipped.forEach((block, i) => {
-        out.set(sample.subarray(from, from + block.length), to);
-        from += full[i].length;
-        to += block.length;
-    });
-    return out;
-}
-function summarise(model, reference, bytesRead, tensors) {
-    const result = { model, reference, bytesRead, tensors };
-    const usable = tensors.filter((t) => t.elements > 0);
-    if (usable.length > 0) {
-        result.summary = {
-            cosine: median(usable.map((t) => t.cosine)),
-            relativeDelta: median(usable.map((t) => t.relativeDelta)),
-            p99AbsDelta: median(usable.map((t) => t.p99AbsDelta)),
-            maxAbsDelta: Math.max(...usable.map((t) => t.maxAbsDelta)),
-        };
-    }
-    return result;
-}
-/** Turns one model's probe numbers into findings. */
-function judgeProbe(result, ctx) {
-    const { summary } = result;
-    const at = { model: result.model, pos: ctx.pos };
-    if (!summary) {
-        return [
-            {
-                ...at,
-                severity: "info",
-                code: "probe.skipped",
-                base: null,
-                value: null,
-                message: `no sampled tensor of ${result.model} could be compared with ${result.reference}`,
-                fix: "see the layout findings: the tensors differ in name, shape or dtype",
-            },
-        ];
-    }
-    const t = ctx.thresholds;
-    const measured = {
-        cosine: summary.cosine,
-        relativeDelta: summary.relativeDelta,
-        p99AbsDelta: summary.p99AbsDelta,
-    };
-    const worst = result.tensors.reduce((a, b) => (b.cosine < a.cosine ? b : a));
-    if (summary.cosine < t.unrelatedCosine || summary.relativeDelta > t.unrelatedRelativeDelta) {
-        return [
-            {
-                ...at,
-                severity: "blocking",
-                code: "probe.unrelated",
-                tensor: worst.tensor,
-                base: { cosine: `≥ ${t.unrelatedCosine}`, relativeDelta: `≤ ${t.unrelatedRelativeDelta}` },
-                value: measured,
-                message: `${result.model} is not derived from ${result.reference}: over ${result.tensors.length} sampled tensors ` +
-                    `the median cosine is ${fixed(summary.cosine)} (fine-tunes ≈ 1) and ‖δ‖/‖θ₀‖ ${fixed(summary.relativeDelta)} ` +
-                    `(unrelated weights ≈ √2 ≈ 1.41); lowest in ${worst.tensor}`,
-                fix: `use a fine-tune of ${result.reference}, or make this model's own base the base_model ` +
-                    "(same shapes, another pre-training: the WizardLM-7B vs Llama-2-7B case of the DARE paper)",
-            },
-        ];
-    }
-    if (result.tensors.every((x) => x.maxAbsDelta === 0)) {
-        return [
-            {
-                ...at,
-                severity: "info",
-                code: "probe.identical",
-                base: 0,
-                value: 0,
-                message: `every sampled weight of ${result.model} equals ${result.reference}'s`,
-                fix: "check the reference: this model would add nothing to the merge",
-            },
-        ];
-    }
-    if (summary.p99AbsDelta >= t.continuedPretrainingDelta || summary.cosine < t.distantCosine) {
-        return [continuedPretraining(result, summary, ctx, measured)];
-    }
-    return [];
-}
-function continuedPretraining(result, summary, ctx, measured) {
-    const t = ctx.thresholds;
-    const fix = ctx.method.dropsAtRandom
-        ? `${ctx.method.name} drops delta elements at random, which the paper finds fails at this scale: raise this model's density (≥ 0.5) or use ties / task_arithmetic`
-        : "merging works, but DARE at high drop rates would likely hurt this model: keep density high if you switch to dare_*";
-    const largest = result.tensors.reduce((a, b) => (b.p99AbsDelta > a.p99AbsDelta ? b : a));
-    return {
-        severity: "warning",
-        code: "probe.continued-pretraining",
-        model: result.model,
-        tensor: largest.tensor,
-        pos: ctx.pos,
-        base: { p99AbsDelta: `< ${t.continuedPretrainingDelta}`, cosine: `≥ ${t.distantCosine}` },
-        value: measured,
-        message: `${result.model} moved far from ${result.reference}: median p99 |δ| ${fixed(summary.p99AbsDelta)}, cosine ` +
-            `${fixed(summary.cosine)} (largest in ${largest.tensor}); the DARE paper (${DARE_PAPER}) sees SFT deltas within about 0.002–0.005 and ` +
-            "continued pre-training at about 0.03, where DARE with high drop rates fails",
-        fix,
-    };
-}
-function fixed(x) {
-    return Math.abs(x) >= 0.01 || x === 0 ? x.toFixed(3) : x.toPrecision(2);
-}
-
-/** Findings for every Hub model whose chain does not meet the reference's; local models are skipped. */
-async function checkLineage(reference, others, lookup) {
-    const referenceRepo = reference.ref.repo;
-    if (reference.ref.kind !== "hub" || referenceRepo === undefined)
-        return [];
-    const cache = new Map();
-    const chainOf = (repo) => {
-        const key = repo.toLowerCase();
-        if (!cache.has(key))
-            cache.set(key, safeLookup(lookup, repo));
-        return cache.get(key);
-    };
-    const referenceChain = await chainOf(referenceRepo);
-    const findings = [];
-    for (const model of others) {
-        const repo = model.ref.repo;
-        if (model.ref.kind !== "hub" || repo === undefined)
-            continue;
-        const chain = await chainOf(repo);
-        const finding = judge(model, repo, chain, reference, referenceRepo, referenceChain);
-        if (finding)
-            findings.push(finding);
-    }
-    return findings;
-}
-async function safeLookup(lookup, repo) {
-    try {
-        const chain = await lookup(repo);
-        return chain === undefined ? { problem: "its model card could not be read" } : { chain };
-    }
-    catch (error) {
-        return { problem: `reading its model card failed: ${error.message}` };
-    }
-}
-function judge(model, repo, result, reference, referenceRepo, referenceResult) {
-    const unknown = (why) => ({
-        severity: "info",
-        code: "lineage.unknown",
-        model: model.name,
-        base: referenceRepo,
-        value: null,
-        message: `the lineage of ${model.name} is unknown: ${why}`,
-        fix: "nothing to do; the delta probe checks the weights themselves",
-        pos: model.pos,
-    });
-    if ("problem" in result)
-        return unknown(result.problem);
-    if (result.chain.length === 0)
-        return unknown("its model card names no base_model");
-    const referenceChain = "chain" in referenceResult ? referenceResult.chain : [];
-    const ours = lineageSet([repo, ...result.chain]);
-    if ([referenceRepo, ...referenceChain].some((id) => ours.has(id.toLowerCase())))
+    if (best === undefined || best === word)
         return undefined;
-    const modelLine = [repo, ...result.chain].join(" → ");
-    const referenceLine = [referenceRepo, ...referenceChain].join(" → ");
+    return bestDistance <= typoBudget(Math.max(word.length, best.length)) ? best : undefined;
+}
+/** `a`, `a or b`, `a, b or c` with each item in backticks. */
+function listWords(words) {
+    const quoted = words.map((w) => `\`${w}\``);
+    if (quoted.length <= 1)
+        return quoted.join("");
+    return `${quoted.slice(0, -1).join(", ")} or ${quoted[quoted.length - 1]}`;
+}
+
+/** `models[1].parameters.density`; the empty path is the whole manifest. */
+function formatPath(path) {
+    let text = "";
+    for (const segment of path) {
+        text += typeof segment === "number" ? `[${segment}]` : text === "" ? segment : `.${segment}`;
+    }
+    return text === "" ? "the manifest" : text;
+}
+function manifestError(file, pos, message, hint) {
+    return new HubmergeError("E_MANIFEST", message, {
+        where: { file, line: pos.line, column: pos.column },
+        hint,
+    });
+}
+/** What each field expects, for "must be …" messages (keyed by the field's name). */
+const EXPECTED = {
+    merge_method: "a method name such as `ties` or `linear`",
+    model: "a model reference (`org/name`, `org/name@revision` or `./folder`)",
+    base_model: "a model reference (`org/name`, `org/name@revision` or `./folder`)",
+    models: "a list of `- model: …` entries",
+    slices: "a list of `- sources: [...]` entries",
+    sources: "a list of `- model: …` entries with a `layer_range`",
+    parameters: "a mapping of parameter names to values",
+    hubmerge: "a mapping",
+    output: "a mapping such as `{repo: org/name}`",
+    card: "a mapping",
+    tags: "a list of strings",
+    layer_range: "a list `[start, end]` of layer indices (end exclusive)",
+    repo: "the output repo id, `org/name`",
+    private: "`true` or `false`",
+    license: "a Hub license id such as `apache-2.0`",
+    title: "a string",
+    description: "a string",
+    include_manifest: "`true` or `false`",
+    allow_incompatible: "`true` or `false`",
+    dtype: "`bfloat16`, `float16` or `float32`",
+    out_dtype: "`bfloat16`, `float16` or `float32`",
+    tokenizer_source: "`base`, `union` or a model reference",
+    tokenizer: "a mapping such as `{source: union, tokens: {…}, pad_to_multiple_of: 64}`",
+    tokens: "a mapping of token text to `{source: …, force: …}`",
+    pad_to_multiple_of: "a whole number ≥ 1",
+    force: "`true` or `false`",
+    chat_template: "a template name such as `chatml`, or a Jinja template string",
+    "models[]": "a mapping such as `{model: org/name, parameters: {…}}`",
+    "slices[]": "a mapping such as `{sources: [...]}`",
+    "sources[]": "a mapping such as `{model: org/name, layer_range: [0, 16]}`",
+};
+const TYPE_WORDS = {
+    string: "a string",
+    number: "a number",
+    boolean: "`true` or `false`",
+    array: "a list",
+    object: "a mapping",
+    int: "a whole number",
+};
+function describeValue$1(value) {
+    if (value === null || value === undefined)
+        return "nothing";
+    if (Array.isArray(value))
+        return "a list";
+    if (value instanceof Date)
+        return "a date (quote it to make it a string)";
+    if (typeof value === "object")
+        return "a mapping";
+    return `${typeof value} ${JSON.stringify(value)}`;
+}
+function valueAt(root, path) {
+    let value = root;
+    for (const segment of path) {
+        if (typeof value !== "object" || value === null)
+            return undefined;
+        value = value[segment];
+    }
+    return value;
+}
+/** The field's name (`density`), or `models[]` for an entry of a list. */
+function fieldName(path) {
+    const last = path[path.length - 1];
+    if (typeof last === "string")
+        return last;
+    const list = path[path.length - 2];
+    return typeof list === "string" ? `${list}[]` : "";
+}
+function describeTypeIssue(issue, root) {
+    const path = issue.path;
+    const value = valueAt(root, path);
+    const field = fieldName(path);
+    const expected = EXPECTED[field] ?? TYPE_WORDS[issue.expected] ?? issue.expected;
+    if (value === undefined && typeof path[path.length - 1] === "string") {
+        const parent = path.length === 1 ? "The manifest" : `\`${formatPath(path.slice(0, -1))}\``;
+        return { message: `${parent} has no \`${field}\`.`, hint: `Add \`${field}:\` with ${expected}.` };
+    }
     return {
-        severity: "warning",
-        code: "lineage.unrelated",
-        model: model.name,
-        base: [referenceRepo, ...referenceChain],
-        value: [repo, ...result.chain],
-        message: `the model cards do not connect: ${modelLine}, but the reference is ${referenceLine}`,
-        fix: `check that ${model.name} was fine-tuned from ${reference.name}; if its card is wrong, trust the delta probe`,
-        pos: model.pos,
+        message: `\`${formatPath(path)}\` must be ${expected}, got ${describeValue$1(value)}.`,
+        hint: `Write ${expected} here.`,
     };
 }
-function lineageSet(ids) {
-    return new Set(ids.map((id) => id.toLowerCase()));
+function describeIssue(issue, root, tree) {
+    const path = issue.path;
+    const at = () => tree.nearest(path);
+    switch (issue.code) {
+        case "custom": {
+            const params = (issue.params ?? {});
+            const subject = formatPath(path.slice(0, path.length - (params.subject ?? 0)));
+            const message = params.sentence ? issue.message : `\`${subject}\` ${issue.message}.`;
+            return { pos: at(), message, hint: params.hint ?? "See docs/manifest.md for the accepted format." };
+        }
+        case "invalid_type":
+            return { pos: at(), ...describeTypeIssue(issue, root) };
+        case "invalid_value":
+            return {
+                pos: at(),
+                message: `\`${formatPath(path)}\` must be ${listWords(issue.values.map(String))}, got ${describeValue$1(valueAt(root, path))}.`,
+                hint: `Use one of ${listWords(issue.values.map(String))}.`,
+            };
+        case "too_small":
+            return {
+                pos: at(),
+                message: `\`${formatPath(path)}\` is empty.`,
+                hint: issue.origin === "array" ? `Give \`${fieldName(path)}\` at least one entry.` : "Give it a value.",
+            };
+        case "unrecognized_keys":
+            return describeUnknownKey(issue, tree);
+        default:
+            return {
+                pos: at(),
+                message: `\`${formatPath(path)}\`: ${issue.message}.`,
+                hint: "See docs/manifest.md.",
+            };
+    }
+}
+/** hubmerge's own blocks are strict: an unknown key there is an error, with a suggestion. */
+function describeUnknownKey(issue, tree) {
+    const path = issue.path;
+    const key = issue.keys[0] ?? "";
+    // A token's settings sit under its own text: `tokenizer.tokens.<|im_start|>`.
+    const field = path.length >= 3 && path[path.length - 2] === "tokens" ? "tokens{}" : fieldName(path);
+    const known = SCHEMA_KEYS[field] ?? [];
+    const suggestion = closestMatch(key, known);
+    const where = path.length === 0 ? "the manifest" : `\`${formatPath(path)}\``;
+    return {
+        pos: tree.locateKey([...path, key]) ?? tree.nearest(path),
+        message: `Unknown key \`${key}\` in ${where}${suggestion ? `; did you mean \`${suggestion}\`?` : "."}`,
+        hint: suggestion ? `Rename it to \`${suggestion}\`.` : `Valid keys here: ${listWords(known)}.`,
+    };
+}
+/** Keys of hubmerge's strict blocks, for suggestions (kept beside the schema in docs/manifest.md). */
+const SCHEMA_KEYS = {
+    hubmerge: ["output", "seed", "dare_rescale", "allow_incompatible", "card"],
+    output: ["repo", "private", "license", "overwrite"],
+    card: ["title", "description", "tags", "include_manifest"],
+    tokenizer: ["source", "tokens", "pad_to_multiple_of"],
+    "tokens{}": ["source", "force"],
+};
+function compare(a, b) {
+    return a.line - b.line || a.column - b.column;
+}
+/** The error for the issue that comes first in the file. */
+function firstIssueError(issues, root, tree, file) {
+    const located = issues.map((issue) => describeIssue(issue, root, tree));
+    located.sort((a, b) => compare(a.pos, b.pos));
+    const first = located[0] ?? { pos: { line: 1, column: 1 }, message: "The manifest is invalid.", hint: "" };
+    return manifestError(file, first.pos, first.message, first.hint);
+}
+
+const ALIASES$1 = {
+    float32: "float32",
+    fp32: "float32",
+    f32: "float32",
+    float: "float32",
+    single: "float32",
+    float16: "float16",
+    fp16: "float16",
+    f16: "float16",
+    half: "float16",
+    bfloat16: "bfloat16",
+    bf16: "bfloat16",
+};
+function parseDType(name) {
+    const bare = name
+        .trim()
+        .toLowerCase()
+        .replace(/^torch\./, "");
+    const dtype = ALIASES$1[bare];
+    if (dtype === undefined)
+        return undefined;
+    const mergekitName = name === dtype || name === `torch.${dtype}`;
+    return { dtype, mergekitName };
+}
+
+/**
+ * Keys in the mergekit part of a manifest. mergekit ignores keys it does not know, so hubmerge
+ * does too — with a warning — except when the key is clearly a typo of a known one (a misspelt
+ * `parameters` would silently drop the settings), or a mergekit feature hubmerge lacks.
+ * Also decides between `models` and `slices`.
+ */
+const TOP = {
+    known: [
+        "merge_method",
+        "base_model",
+        "models",
+        "slices",
+        "parameters",
+        "dtype",
+        "out_dtype",
+        "tokenizer_source",
+        "tokenizer",
+        "chat_template",
+        "hubmerge",
+    ],
+    unsupported: {
+        modules: { what: "Multi-module merges (`modules`)", hint: "Use `models` or `slices` at the top level." },
+    },
+};
+const MODEL_ENTRY = { known: ["model", "parameters"] };
+const SLICE = {
+    known: ["sources", "parameters"],
+    unsupported: {
+        base_model: { what: "A per-slice `base_model`", hint: "Set `base_model` once at the top level." },
+        residual_weight: { what: "`residual_weight`", hint: "Remove it; hubmerge does not implement it." },
+    },
+};
+const SOURCE = { known: ["model", "layer_range", "parameters"] };
+const FILTER_ENTRY = { known: ["filter", "value"] };
+/**
+ * Names that reach an object's prototype when used as a property name. They are never mergekit
+ * keys, and code further on that indexes a mapping by them would read the prototype instead of
+ * the manifest, so they are refused outright instead of being warned about and passed along.
+ */
+const PROTOTYPE_NAMES = new Set([
+    "prototype",
+    ...Object.getOwnPropertyNames(Object.prototype),
+]);
+function isPlain$2(value) {
+    return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+class KeyChecker {
+    tree;
+    file;
+    warnings = [];
+    constructor(tree, file) {
+        this.tree = tree;
+        this.file = file;
+    }
+    /** Checks every mergekit-defined mapping of the manifest (`root` is its plain JS value). */
+    checkAll(root) {
+        this.checkKeys(root, [], TOP);
+        this.checkModelsOrSlices(root);
+        this.checkParams(root.parameters, ["parameters"]);
+        this.eachEntry(root.models, ["models"], (entry, path) => {
+            this.checkKeys(entry, path, MODEL_ENTRY);
+            this.checkParams(entry.parameters, [...path, "parameters"]);
+        });
+        this.eachEntry(root.slices, ["slices"], (slice, path) => {
+            this.checkKeys(slice, path, SLICE);
+            this.checkParams(slice.parameters, [...path, "parameters"]);
+            this.eachEntry(slice.sources, [...path, "sources"], (source, sourcePath) => {
+                this.checkKeys(source, sourcePath, SOURCE);
+                this.checkParams(source.parameters, [...sourcePath, "parameters"]);
+            });
+        });
+    }
+    eachEntry(list, path, visit) {
+        if (!Array.isArray(list))
+            return;
+        list.forEach((entry, index) => {
+            if (isPlain$2(entry))
+                visit(entry, [...path, index]);
+        });
+    }
+    checkParams(params, path) {
+        if (!isPlain$2(params))
+            return;
+        for (const [name, setting] of Object.entries(params)) {
+            if (PROTOTYPE_NAMES.has(name))
+                this.refuseReserved(name, [...path, name], `in \`${formatPath(path)}\``);
+            const entries = Array.isArray(setting) ? setting : [setting];
+            entries.forEach((entry, index) => {
+                if (isPlain$2(entry))
+                    this.checkKeys(entry, [...path, name, index], FILTER_ENTRY);
+            });
+        }
+    }
+    checkKeys(mapping, path, context) {
+        const where = path.length === 0 ? "at the top level" : `in \`${formatPath(path)}\``;
+        for (const key of Object.keys(mapping)) {
+            if (context.known.includes(key))
+                continue;
+            if (PROTOTYPE_NAMES.has(key))
+                this.refuseReserved(key, [...path, key], where);
+            const pos = this.tree.locateKey([...path, key]) ?? this.tree.nearest(path);
+            // Own keys only: `constructor` or `toString` must not find Object.prototype's members.
+            const unsupported = context.unsupported !== undefined && Object.hasOwn(context.unsupported, key)
+                ? context.unsupported[key]
+                : undefined;
+            if (unsupported !== undefined) {
+                throw manifestError(this.file, pos, `${unsupported.what} is not supported by hubmerge yet.`, unsupported.hint);
+            }
+            const suggestion = closestMatch(key, [...context.known, ...Object.keys(context.unsupported ?? {})]);
+            if (suggestion !== undefined) {
+                throw manifestError(this.file, pos, `Unknown key \`${key}\` ${where}; did you mean \`${suggestion}\`?`, `Rename it to \`${suggestion}\` (mergekit would silently ignore the misspelt key).`);
+            }
+            this.warnings.push({ message: `Unknown key \`${key}\` ${where} is ignored.`, pos });
+        }
+    }
+    refuseReserved(key, path, where) {
+        const pos = this.tree.locateKey(path) ?? this.tree.nearest(path.slice(0, -1));
+        throw manifestError(this.file, pos, `Unknown key \`${key}\` ${where}.`, "Remove it: it is not a mergekit or hubmerge key (names of JavaScript object internals are refused).");
+    }
+    /** Exactly one of `models` and `slices`, and not empty. */
+    checkModelsOrSlices(root) {
+        const present = ["models", "slices"].filter((key) => key in root);
+        for (const key of present) {
+            if (root[key] === null || (Array.isArray(root[key]) && root[key].length === 0)) {
+                const pos = this.tree.locate([key]) ?? this.tree.nearest([]);
+                const example = key === "models" ? "`- model: org/name`" : "`- sources: [{model: org/name, layer_range: [0, 32]}]`";
+                throw manifestError(this.file, pos, `\`${key}\` is empty.`, `Add at least one entry, e.g. ${example}.`);
+            }
+        }
+        if (present.length === 2) {
+            const [first, second] = present
+                .map((key) => ({ key, pos: this.tree.locateKey([key]) ?? this.tree.nearest([]) }))
+                .sort((a, b) => a.pos.line - b.pos.line || a.pos.column - b.pos.column);
+            if (first === undefined || second === undefined)
+                return;
+            throw manifestError(this.file, second.pos, `The manifest has both \`models\` and \`slices\`; use one (\`${first.key}\` comes first).`, "Use `models` to merge whole models, or `slices` with `layer_range`s to pick layers, and remove the other.");
+        }
+        if (present.length === 0) {
+            throw manifestError(this.file, this.tree.nearest([]), "The manifest has neither `models` nor `slices`.", "Add `models:` with one `- model: org/name` entry per model (or `slices:` to pick layer ranges).");
+        }
+    }
 }
 
 /**
@@ -26751,1384 +24883,6 @@ function modelKey(ref) {
 }
 
 /**
- * Which models the check compares, and with what: every model the merge reads (not a
- * tokenizer-only source) against one reference — the base model, else the first model listed,
- * as the planner chooses its reference.
- */
-function participantsOf(manifest, models) {
-    const list = [];
-    const add = (ref, pos) => {
-        const known = list.find((m) => sameModelRef(m.ref, ref));
-        if (known)
-            return known;
-        const loaded = models.get(modelKey(ref));
-        if (!loaded)
-            throw new HubmergeError("E_INTERNAL", `model ${ref.raw} was not loaded for the check`);
-        const entry = { name: loaded.ref, ref, loaded, pos, slices: [] };
-        list.push(entry);
-        return entry;
-    };
-    if (manifest.baseModel)
-        add(manifest.baseModel, manifest.locate(["base_model"]));
-    manifest.models?.forEach((entry) => add(entry.ref, entry.pos));
-    manifest.slices?.forEach((slice) => slice.sources.forEach((source) => {
-        add(source.ref, source.pos).slices.push({ range: source.layerRange, pos: source.pos });
-    }));
-    const [reference, ...others] = list;
-    if (!reference)
-        throw new HubmergeError("E_MANIFEST", "the manifest names no model to check");
-    return { reference, others };
-}
-
-/**
- * The numbers behind the delta probe's verdicts, and how much it reads. Documented in
- * docs/compat.md; every one can be overridden (runCheck options, `hubmerge check --threshold`).
- */
-const DEFAULT_THRESHOLDS = {
-    unrelatedCosine: 0.5,
-    unrelatedRelativeDelta: 1.0,
-    distantCosine: 0.9,
-    continuedPretrainingDelta: 0.015,
-};
-const DEFAULT_PROBE_OPTIONS = {
-    maxBytesPerModel: 4 * 1024 * 1024,
-    layers: 4,
-    blocksPerTensor: 4,
-};
-/** Below this the samples are too small to say anything. */
-const MIN_PROBE_BYTES = 4096;
-function resolveThresholds(overrides = {}) {
-    const merged = { ...DEFAULT_THRESHOLDS, ...definedOnly(overrides) };
-    const check = (name, ok, range) => {
-        if (!(Number.isFinite(merged[name]) && ok(merged[name]))) {
-            throw usageError(`threshold ${name} = ${merged[name]} is outside ${range}`);
-        }
-    };
-    check("unrelatedCosine", (v) => v >= -1 && v <= 1, "[-1, 1]");
-    check("distantCosine", (v) => v >= -1 && v <= 1, "[-1, 1]");
-    check("unrelatedRelativeDelta", (v) => v > 0, "(0, ∞)");
-    check("continuedPretrainingDelta", (v) => v > 0, "(0, ∞)");
-    return merged;
-}
-function resolveProbeOptions(overrides = {}) {
-    const merged = { ...DEFAULT_PROBE_OPTIONS, ...definedOnly(overrides) };
-    if (!Number.isSafeInteger(merged.maxBytesPerModel) || merged.maxBytesPerModel < MIN_PROBE_BYTES) {
-        throw usageError(`the probe needs at least ${MIN_PROBE_BYTES} bytes per model`);
-    }
-    for (const name of ["layers", "blocksPerTensor"]) {
-        if (!Number.isSafeInteger(merged[name]) || merged[name] < 1) {
-            throw usageError(`probe option ${name} must be a positive integer, got ${merged[name]}`);
-        }
-    }
-    return merged;
-}
-function definedOnly(values) {
-    return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
-}
-function usageError(message) {
-    return new HubmergeError("E_USAGE", message, {
-        hint: "see docs/compat.md for the thresholds and their meaning",
-    });
-}
-
-/**
- * The compatibility check: configs, tensor layouts, lineage and the delta probe, for every model
- * a manifest merges, against one reference. Runs after the models are opened (headers and
- * configs only) and before any merge work; reads a bounded sample of weights.
- */
-async function runCheck(input) {
-    const thresholds = resolveThresholds(input.thresholds);
-    const probeOptions = input.probe === false ? undefined : resolveProbeOptions(input.probe);
-    const { manifest, method } = input;
-    const { reference, others } = participantsOf(manifest, input.models);
-    const layersOf = (m) => countLayers(m.loaded.tensors.tensorNames(), m.loaded.config);
-    const slices = manifest.slices !== undefined;
-    const tokenizer = manifest.tokenizer && (manifest.tokenizer.key === "tokenizer" ? "tokenizer:" : "tokenizer_source");
-    const referenceTable = tensorTable(reference.loaded.tensors);
-    const perModel = new Map(others.map((m) => [m.name, []]));
-    const findings = checkSliceRanges({ ...reference, layerCount: layersOf(reference) });
-    for (const model of others) {
-        const layerCount = layersOf(model);
-        perModel.get(model.name).push(...checkSliceRanges({ ...model, layerCount }), ...diffConfigs({
-            reference: { name: reference.name, config: reference.loaded.config },
-            model: { name: model.name, config: model.loaded.config, pos: model.pos, slices: model.slices },
-            method,
-            tokenizer,
-        }), ...diffLayouts({
-            reference: { name: reference.name, tensors: referenceTable, layerCount: layersOf(reference) },
-            model: { name: model.name, tensors: tensorTable(model.loaded.tensors), layerCount, pos: model.pos },
-            method,
-            slices,
-            tokenizer,
-        }));
-    }
-    if (input.lineageOf) {
-        for (const finding of await checkLineage(reference, others, input.lineageOf)) {
-            perModel.get(finding.model).push(finding);
-        }
-    }
-    let probe = [];
-    if (probeOptions && others.length > 0) {
-        probe = await runDeltaProbe({
-            reference: { ...reference, layerCount: layersOf(reference) },
-            others,
-            options: probeOptions,
-        });
-        probe.forEach((result, i) => {
-            perModel.get(result.model).push(...judgeProbe(result, { pos: others[i].pos, method, thresholds }));
-        });
-    }
-    for (const list of perModel.values())
-        findings.push(...list);
-    return {
-        manifest: manifest.file,
-        method: method.name,
-        reference: reference.name,
-        models: [reference.name, ...others.map((m) => m.name)],
-        findings,
-        probe,
-        blocking: findings.some((f) => f.severity === "blocking"),
-    };
-}
-/** How many blocking findings an E_INCOMPATIBLE message lists before "and N more". */
-const LISTED_BLOCKERS = 5;
-/**
- * Throws E_INCOMPATIBLE when the report has a blocking finding, unless the manifest sets
- * `hubmerge.allow_incompatible: true` or the caller passes `allow` (--allow-incompatible,
- * --allow-crimes). Points at the first blocking finding's manifest line.
- */
-function assertCompatible(report, manifest, allow = false) {
-    if (!report.blocking || allow || manifest.hubmerge.allowIncompatible)
-        return;
-    const blockers = report.findings.filter((f) => f.severity === "blocking");
-    const first = blockers[0];
-    const lines = blockers.slice(0, LISTED_BLOCKERS).map((f) => {
-        const line = f.pos ? `line ${f.pos.line}, ` : "";
-        return `  - ${line}${f.model}${f.field ? ` ${f.field}` : ""}: ${f.message}`;
-    });
-    if (blockers.length > LISTED_BLOCKERS)
-        lines.push(`  - and ${blockers.length - LISTED_BLOCKERS} more`);
-    throw new HubmergeError("E_INCOMPATIBLE", `the models do not share a backbone with ${report.reference} (${blockers.length} blocking finding(s)):\n${lines.join("\n")}`, {
-        where: { file: manifest.file, ...first.pos, model: first.model, tensor: first.tensor },
-        hint: `${first.fix}; run \`hubmerge check\` for the full report, or set hubmerge.allow_incompatible: true (or pass --allow-incompatible) to merge anyway`,
-    });
-}
-
-/**
- * After a commit POST whose answer was lost (a cut connection, a 5xx from a proxy), the only
- * safe question is "did it land?". Each publish puts a unique id in its commit message; this
- * looks for that id among the newest commits of the branch and checks that the commit sits
- * directly on the parent the publish asked for.
- */
-const PUBLISH_ID_TRAILER = "Hubmerge-Publish-Id";
-/** How far back to look: a lost answer is seconds old, so our commit is among the newest. */
-const SEARCH_DEPTH = 20;
-function publishIdTrailer(publishId) {
-    return `${PUBLISH_ID_TRAILER}: ${publishId}`;
-}
-async function findLandedCommit(lookup, publishId, parentCommit) {
-    const trailer = publishIdTrailer(publishId);
-    const commits = [];
-    const history = listCommits({
-        repo: { type: "model", name: lookup.repo },
-        revision: lookup.branch,
-        batchSize: SEARCH_DEPTH + 1,
-        hubUrl: lookup.hubUrl,
-        accessToken: lookup.accessToken,
-        fetch: lookup.fetch,
-    });
-    for await (const commit of history) {
-        commits.push(commit);
-        if (commits.length > SEARCH_DEPTH)
-            break;
-    }
-    const index = commits.findIndex((c) => c.message.includes(trailer) || c.title.includes(trailer));
-    const onParent = index >= 0 && commits[index + 1]?.oid === parentCommit;
-    return { head: commits[0]?.oid, landed: onParent ? commits[index].oid : undefined };
-}
-
-/** Files a merged model needs beside its weights, taken from the base (or tokenizer_source). */
-const TOKENIZER_FILES = [
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-    "added_tokens.json",
-    "tokenizer.model",
-    "spiece.model",
-    "vocab.json",
-    "vocab.txt",
-    "merges.txt",
-    "chat_template.jinja",
-    "chat_template.json",
-];
-/** Writes config.json, generation_config.json and the tokenizer files; returns their names. */
-async function writeAuxFiles(input) {
-    const written = [];
-    if (input.config) {
-        await writeFile(join(input.dir, "config.json"), JSON.stringify(input.config, null, 2) + "\n");
-        written.push("config.json");
-    }
-    const generation = await input.configSource.readFile("generation_config.json");
-    if (generation) {
-        await writeFile(join(input.dir, "generation_config.json"), generation);
-        written.push("generation_config.json");
-    }
-    const replaced = input.tokenizerFiles;
-    for (const name of TOKENIZER_FILES) {
-        if (replaced?.drop.includes(name))
-            continue;
-        const bytes = replaced?.files.get(name) ?? (await input.tokenizerSource.readFile(name));
-        if (!bytes)
-            continue;
-        await writeFile(join(input.dir, name), bytes);
-        written.push(name);
-    }
-    if (input.chatTemplate !== undefined) {
-        await writeFile(join(input.dir, "chat_template.jinja"), input.chatTemplate);
-        if (!written.includes("chat_template.jinja"))
-            written.push("chat_template.jinja");
-    }
-    return written.sort();
-}
-
-/**
- * The local side of a publish: which files a finished output folder holds, a last check that
- * none of them contains the access token, and which files of the repo's previous output the new
- * commit must delete (old shard names, a tokenizer file the new base does not have).
- */
-/** Files up to this size are searched for the token whole; larger ones (shards) by their head. */
-const FULL_SCAN_BYTES = 64 * 1024 * 1024;
-const HEAD_SCAN_BYTES = 1024 * 1024;
-async function listOutputFiles(dir) {
-    let entries;
-    try {
-        entries = await readdir(dir, { recursive: true, withFileTypes: true });
-    }
-    catch (error) {
-        throw new HubmergeError("E_IO", `cannot read the output folder ${dir}: ${error.message}`, {
-            hint: "publish a folder that a finished merge wrote",
-            cause: error,
-        });
-    }
-    const files = [];
-    for (const entry of entries) {
-        if (!entry.isFile())
-            continue;
-        const absolutePath = join(entry.parentPath, entry.name);
-        const path = relative(dir, absolutePath).split(sep$2).join("/");
-        if (path.startsWith(".git/") || path === ".gitattributes")
-            continue;
-        const handle = await open$1(absolutePath, "r");
-        const size = (await handle.stat()).size;
-        await handle.close();
-        files.push({ path, absolutePath, size });
-    }
-    if (files.length === 0) {
-        throw new HubmergeError("E_IO", `the output folder ${dir} is empty`, {
-            hint: "publish a folder that a finished merge wrote",
-        });
-    }
-    return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
-/** Refuses to publish a file that contains the token (the message names the file, not the token). */
-async function assertNoTokenInFiles(files, token) {
-    const needle = Buffer.from(token);
-    for (const file of files) {
-        const limit = file.size <= FULL_SCAN_BYTES ? file.size : HEAD_SCAN_BYTES;
-        const handle = await open$1(file.absolutePath, "r");
-        try {
-            const bytes = Buffer.alloc(limit);
-            await handle.read(bytes, 0, limit, 0);
-            if (bytes.includes(needle)) {
-                throw new HubmergeError("E_USAGE", `refusing to publish: ${file.path} contains the access token`, {
-                    hint: "remove the token from that file (and revoke it, as it may have been copied elsewhere)",
-                });
-            }
-        }
-        finally {
-            await handle.close();
-        }
-    }
-}
-/** Names a merge writes; anything else in the repo (images, notes) belongs to the user. */
-function isModelOutputFile(path) {
-    const name = path.split("/").pop() ?? path;
-    if (path !== name)
-        return false;
-    return (name.endsWith(".safetensors") ||
-        name.endsWith(".safetensors.index.json") ||
-        /^pytorch_model.*\.bin(?:\.index\.json)?$/.test(name) ||
-        name === "config.json" ||
-        name === "generation_config.json" ||
-        TOKENIZER_FILES.includes(name));
-}
-/**
- * Files of the previous output that the new one no longer produces: those the previous run record
- * listed, and model files (weights, index, config, tokenizer) that would now contradict the new
- * ones. README.md and .gitattributes are never deleted.
- */
-function staleFiles(existing, produced, previousRecord) {
-    const recorded = new Set(previousRecord);
-    return existing
-        .filter((path) => path !== ".gitattributes" && path !== "README.md" && !produced.has(path))
-        .filter((path) => recorded.has(path) || isModelOutputFile(path))
-        .sort();
-}
-
-/**
- * Whether a finished output folder already IS the repo's current content: every file present
- * there with the same bytes (LFS files by sha256, regular files by git blob sha1), and nothing to
- * delete. Then publishing would only add an empty-looking commit with a new sha, which makes the
- * output's history and every downstream pin churn; the publisher skips it instead.
- */
-async function matchesRemote(dir, files, remote) {
-    // Sizes first: a changed model almost always shows there, and costs no hashing.
-    if (files.some((f) => remote.get(f.path)?.size !== f.size))
-        return false;
-    const known = await recordedHashes(dir);
-    for (const file of files) {
-        const ref = remote.get(file.path);
-        const same = ref.lfsOid
-            ? (known.get(file.path) ?? (await hashFile(file.absolutePath, "sha256"))) === ref.lfsOid
-            : (await hashFile(file.absolutePath, "sha1", `blob ${file.size}\0`)) === ref.oid;
-        if (!same)
-            return false;
-    }
-    return true;
-}
-/** The shard hashes the run record (written by this merge, in `dir`) already computed. */
-async function recordedHashes(dir) {
-    try {
-        const record = JSON.parse(await readFile(join(dir, "hubmerge.json"), "utf8"));
-        return new Map((record.files ?? []).flatMap((f) => typeof f.path === "string" && typeof f.sha256 === "string" ? [[f.path, f.sha256]] : []));
-    }
-    catch {
-        return new Map();
-    }
-}
-async function hashFile(path, algorithm, prefix = "") {
-    const hash = createHash(algorithm).update(prefix);
-    for await (const chunk of createReadStream(path))
-        hash.update(chunk);
-    return hash.digest("hex");
-}
-
-/**
- * The YAML the Hub reads: `base_model` lists every Hub source (base included) so the merge shows
- * under "Merges" in each one's model tree. Local folders are no Hub ids, so they are not listed.
- */
-function buildFrontMatter(input, warn) {
-    const ids = unique(input.sources.flatMap((s) => (s.repo ? [s.repo] : [])));
-    const tags = unique([
-        "merge",
-        "hubmerge",
-        "mergekit",
-        input.method.name,
-        ...input.manifest.hubmerge.card.tags,
-    ]);
-    const front = {
-        ...(ids.length > 0 ? { base_model: ids, base_model_relation: "merge" } : {}),
-        library_name: "transformers",
-        tags,
-    };
-    const license = chooseLicense(input, warn);
-    if (license)
-        front.license = license;
-    const base = input.sources.find((s) => s.role === "base") ?? input.sources[0];
-    if (base?.pipelineTag)
-        front.pipeline_tag = base.pipelineTag;
-    return front;
-}
-/** The manifest's license, else the sources' when they all agree, else none (with a warning). */
-function chooseLicense(input, warn) {
-    const declared = input.manifest.hubmerge.output?.license;
-    if (declared)
-        return declared;
-    const licenses = unique(input.sources.map((s) => s.license ?? "unknown"));
-    if (licenses.length === 1 && licenses[0] !== "unknown")
-        return licenses[0];
-    warn(`no license on the card: the sources' licenses are ${licenses.join(", ")}; ` +
-        "set hubmerge.output.license in the manifest to one that all of them allow");
-    return undefined;
-}
-function unique(values) {
-    return [...new Set(values)];
-}
-
-/** Marks a card (and so a repo) as written by hubmerge; publish only overwrites such repos. */
-const CARD_MARKER = "<!-- hubmerge:card v1 -->";
-const PUBLIC_HUB = "https://huggingface.co";
-/** The model card: README.md with front matter the Hub understands and a body a person reads. */
-function renderCard(input) {
-    const warnings = [];
-    const front = buildFrontMatter(input, (message) => warnings.push(message));
-    const sections = [
-        `---\n${distExports.stringify(front, { lineWidth: 0 })}---`,
-        CARD_MARKER,
-        intro(input),
-        sourcesTable(input),
-        parametersSection(input),
-        input.compatibilityMarkdown ? `## Compatibility check\n\n${input.compatibilityMarkdown.trim()}` : "",
-        manifestSection(input),
-        reproducibility(input),
-        usage(input),
-    ];
-    return { text: sections.filter(Boolean).join("\n\n") + "\n", warnings };
-}
-function intro(input) {
-    const { method, manifest, repo } = input;
-    const title = manifest.hubmerge.card.title ?? repo?.split("/").pop() ?? "Merged model";
-    const paper = method.reference ? ` ([paper](${method.reference}))` : "";
-    const lines = [
-        `# ${title}`,
-        manifest.hubmerge.card.description ?? "",
-        `This model is a merge of ${input.sources.length} models made with hubmerge.`,
-        `**Method: ${method.prettyName}** (\`${method.name}\`)${paper}: ${method.summary}`,
-    ];
-    return lines.filter(Boolean).join("\n\n");
-}
-function sourcesTable(input) {
-    const rows = input.sources.map((s) => `| ${modelLink(input, s)} | ${s.role} | ${revisionLink(input, s)} |`);
-    return ["## Sources", "", "| model | role | revision |", "|---|---|---|", ...rows].join("\n");
-}
-function parametersSection(input) {
-    const { manifest, record } = input;
-    const lines = ["## Parameters", ""];
-    for (const entry of manifest.models ?? [])
-        lines.push(`- \`${entry.ref.raw}\`: ${formatSettings(entry.parameters)}`);
-    manifest.slices?.forEach((slice, i) => {
-        const sources = slice.sources.map((s) => `\`${s.ref.raw}\` layers ${s.layerRange[0]}–${s.layerRange[1] - 1}`);
-        lines.push(`- slice ${i + 1}: ${sources.join(", ")}`);
-    });
-    if (Object.keys(manifest.parameters).length > 0)
-        lines.push(`- global: ${formatSettings(manifest.parameters)}`);
-    lines.push(`- seed: \`${record.seed}\`; DARE rescale: \`${record.dareRescale}\`` +
-        (record.dareRescale === "paper"
-            ? " (survivors × 1/density, as in the DARE paper)"
-            : " (L1-norm matching, as mergekit)"), `- output dtype: \`${record.dtype}\`; arithmetic in f32 with one round-to-nearest-even at the end`, "- random masks: Philox4x32-10, key = seed, counter = (element index / 4, SHA-256(model ⟨NUL⟩ tensor)[0..8])," +
-        " model as written without @revision;" +
-        " an element is kept iff its 24-bit uniform < round(p · 2²⁴). Anyone can recompute them.");
-    return lines.join("\n");
-}
-function manifestSection(input) {
-    if (!input.manifest.hubmerge.card.includeManifest)
-        return "";
-    return `## Manifest\n\n\`\`\`yaml\n${input.manifest.text.trimEnd()}\n\`\`\``;
-}
-function reproducibility(input) {
-    const { record } = input;
-    const files = record.files.map((f) => `| \`${f.path}\` | ${f.size} | \`${f.sha256}\` |`);
-    return [
-        "## Reproducibility",
-        "",
-        `Made by ${record.tool.name} ${record.tool.version} from a manifest with sha256 \`${record.manifest.sha256}\`.`,
-        "The same manifest, source revisions, seed and tool version give these bytes exactly:",
-        "",
-        "| file | bytes | sha256 |",
-        "|---|---|---|",
-        ...files,
-        "",
-        "To re-create it, save the manifest above as `merge.yaml` (pin each source to the revision listed) and run:",
-        "",
-        "```sh",
-        `npx ${record.tool.name}@${record.tool.version} merge merge.yaml --out ./merged`,
-        "```",
-        "",
-        "To check it without re-creating everything (a seeded sample of the tensors, read by range):",
-        "",
-        "```sh",
-        `npx ${record.tool.name}@${record.tool.version} verify ${input.repo ?? "path/to/merged"}`,
-        "```",
-        ...(input.provenanceUrl
-            ? [
-                "",
-                `Build provenance: the workflow run that made these files attested them ([attestations](${input.provenanceUrl}); check with \`gh attestation verify\`).`,
-            ]
-            : []),
-    ].join("\n");
-}
-function usage(input) {
-    const id = input.repo ?? "path/to/merged";
-    return [
-        "## Usage",
-        "",
-        "```python",
-        "from transformers import AutoModelForCausalLM, AutoTokenizer",
-        "",
-        `tokenizer = AutoTokenizer.from_pretrained("${id}")`,
-        `model = AutoModelForCausalLM.from_pretrained("${id}", torch_dtype="auto")`,
-        "```",
-    ].join("\n");
-}
-function modelLink(input, source) {
-    return source.repo ? `[${source.repo}](${hub(input)}/${source.repo})` : `\`${source.ref}\``;
-}
-function revisionLink(input, source) {
-    if (!source.revision)
-        return "local folder";
-    const short = source.revision.slice(0, 12);
-    return source.repo
-        ? `[\`${short}\`](${hub(input)}/${source.repo}/tree/${source.revision})`
-        : `\`${short}\``;
-}
-function hub(input) {
-    return input.hubUrl ?? PUBLIC_HUB;
-}
-function formatSettings(settings) {
-    const parts = Object.entries(settings).map(([key, value]) => `${key} = \`${JSON.stringify(value)}\``);
-    return parts.length > 0 ? parts.join(", ") : "defaults";
-}
-
-/**
- * A cheap pass over untrusted JSON bytes before JSON.parse sees them. JSON.parse itself copes
- * with any nesting, but the objects it builds can cost many times the input's size (50 million
- * shape entries in a 100 MB header took 6 s and 600 MB), and deep nesting breaks every recursive
- * consumer afterwards. A valid safetensors header is three levels deep with short arrays.
- */
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const COMMA = 0x2c;
-/**
- * Returns what is wrong with the structure of `json`, or undefined when it is within the limits.
- * Malformed JSON is left for JSON.parse to report.
- */
-function checkJsonShape(json, limits) {
-    // Per open container: the number of commas seen directly inside it, and whether it is an array.
-    const commas = [];
-    const isArray = [];
-    let inString = false;
-    for (let i = 0; i < json.length; i++) {
-        const byte = json[i];
-        if (inString) {
-            if (byte === BACKSLASH)
-                i++;
-            else if (byte === QUOTE)
-                inString = false;
-            continue;
-        }
-        if (byte === QUOTE) {
-            inString = true;
-        }
-        else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
-            if (commas.length >= limits.maxDepth)
-                return `JSON nested more than ${limits.maxDepth} levels deep`;
-            commas.push(0);
-            isArray.push(byte === OPEN_ARRAY);
-        }
-        else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
-            commas.pop();
-            isArray.pop();
-        }
-        else if (byte === COMMA && commas.length > 0) {
-            const depth = commas.length - 1;
-            const entries = ++commas[depth] + 1;
-            const problem = tooMany(entries, isArray[depth], depth, limits);
-            if (problem)
-                return problem;
-        }
-    }
-    return undefined;
-}
-function tooMany(entries, array, depth, limits) {
-    if (array) {
-        return entries > limits.maxArrayItems
-            ? `a JSON array has more than ${limits.maxArrayItems} items`
-            : undefined;
-    }
-    if (depth === 0) {
-        const limit = limits.maxRootEntries;
-        return entries > limit ? `the top-level object has more than ${limit} entries` : undefined;
-    }
-    const limit = limits.maxObjectEntries;
-    return entries > limit ? `a nested JSON object has more than ${limit} entries` : undefined;
-}
-
-const DEFAULT_HINT = "the file is damaged or was not written by a safetensors writer: download it again or re-save it with safetensors";
-/**
- * An E_SAFETENSORS error. Messages name the file (and tensor) themselves, since these errors
- * are about a data file rather than a manifest position.
- */
-function safetensorsError(message, hint = DEFAULT_HINT) {
-    return new HubmergeError("E_SAFETENSORS", message, { hint });
-}
-/** A short, shallow rendering of an untrusted JSON value for messages (never recursive). */
-function describeValue$1(value) {
-    if (value === undefined)
-        return "nothing";
-    if (Array.isArray(value)) {
-        const shown = value
-            .slice(0, 8)
-            .map((item) => (typeof item === "object" && item !== null ? "…" : describeValue$1(item)));
-        return `[${shown.join(", ")}${value.length > 8 ? `, … (${value.length} items)` : ""}]`;
-    }
-    if (typeof value === "object" && value !== null)
-        return "an object";
-    if (typeof value === "string")
-        return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
-    return String(value);
-}
-
-const SHARD_INDEX_FILE = "model.safetensors.index.json";
-const MAX_SHARD_INDEX_BYTES = 50 * 1024 * 1024;
-/** A real index is two levels deep; weight_map may be large, nothing else should be. */
-const INDEX_JSON_LIMITS = {
-    maxDepth: 16,
-    maxArrayItems: 1024,
-    maxRootEntries: 1024,
-    maxObjectEntries: 10_000_000,
-};
-/**
- * transformers' index layout for a shard plan: sorted keys, 2-space indent, a final newline. A
- * function of the plan alone, so the writer and a parts assembly produce the same bytes.
- */
-function encodeShardIndex(plan) {
-    const weightMap = plan.files.flatMap((shard) => shard.tensors.map((tensor) => [tensor.name, shard.file]));
-    weightMap.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const index = { metadata: { total_size: plan.totalSize }, weight_map: Object.fromEntries(weightMap) };
-    return new TextEncoder().encode(`${JSON.stringify(index, null, 2)}\n`);
-}
-/** Reads the index of `model` and returns its weight_map (tensor name → shard path). */
-async function readShardIndex(model) {
-    const where = `${model.ref}: ${SHARD_INDEX_FILE}`;
-    const source = await model.open(SHARD_INDEX_FILE);
-    let bytes;
-    try {
-        if (source.size > MAX_SHARD_INDEX_BYTES) {
-            throw safetensorsError(`${where} is ${source.size} bytes, over the limit of ${MAX_SHARD_INDEX_BYTES} bytes`);
-        }
-        bytes = await source.read(0, source.size);
-    }
-    finally {
-        await source.close?.();
-    }
-    return parseShardIndex(bytes, where);
-}
-/** Validates index JSON: an object whose weight_map maps tensor names to plain relative paths. */
-function parseShardIndex(bytes, where) {
-    const problem = checkJsonShape(bytes, INDEX_JSON_LIMITS);
-    if (problem)
-        throw safetensorsError(`${where} is not a plausible index: ${problem}`);
-    let index;
-    try {
-        index = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-    }
-    catch (error) {
-        const reason = error instanceof Error ? error.message.slice(0, 200) : String(error);
-        throw safetensorsError(`${where} is not valid UTF-8 JSON (${reason})`);
-    }
-    if (!isPlainObject$2(index) || !isPlainObject$2(index.weight_map)) {
-        throw safetensorsError(`${where} must be a JSON object with a "weight_map" object`);
-    }
-    const weightMap = new Map();
-    for (const [tensor, file] of Object.entries(index.weight_map)) {
-        if (typeof file !== "string" || !isPlainRelativePath(file)) {
-            throw safetensorsError(`${where}: tensor "${tensor}" maps to ${describeValue$1(file)}, ` +
-                `which is not a relative file path inside the model`);
-        }
-        weightMap.set(tensor, file);
-    }
-    return weightMap;
-}
-/** `a.safetensors` or `sub/a.safetensors`: no absolute paths, no `.`/`..`, no backslashes. */
-function isPlainRelativePath(path) {
-    if (path.length === 0 || path.includes("\\") || path.includes("\0"))
-        return false;
-    return path.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
-}
-function isPlainObject$2(value) {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-var name = "hubmerge";
-var version = "0.1.0";
-var pkg = {
-	name: name,
-	version: version};
-
-/** The tool's name and version (recorded in run records, cards and locks); bundled into dist/. */
-const TOOL = { name: pkg.name, version: pkg.version };
-
-/**
- * The run record, hubmerge.json: what a merge was made from (tool, manifest hash, method, seed,
- * pinned sources) and what it produced (each file's size and sha256). The output folder keeps it
- * beside the weights, the card shows it, the publisher reads the previous one to know which files
- * of an earlier output to delete, and a later local run takes it as leave to replace the folder.
- * It also keeps the manifest's text and every output tensor's sha256, so that `hubmerge verify`
- * can re-create any part of the merge and compare (docs/verify.md).
- */
-/** The record's file name in an output folder (and in the published repo). */
-const RUN_RECORD_FILE = "hubmerge.json";
-/** Where a large model's tensor digests go instead of hubmerge.json (which stays small to read). */
-const TENSOR_DIGESTS_FILE = "hubmerge.tensors.json";
-/**
- * Up to this many tensors, their digests sit in hubmerge.json itself (about 130 bytes each: a 70B
- * Llama's 723 tensors make ~95 KB). Beyond it (mixtures of experts have tens of thousands) they
- * go to hubmerge.tensors.json, which the record names by size and sha256.
- */
-const INLINE_TENSOR_DIGESTS = 1024;
-/**
- * The record of a finished merge; the shard index (written when there are several shards) is
- * hashed too. Above `inlineTensorLimit` tensors, this writes hubmerge.tensors.json into `dir`.
- */
-async function buildRunRecord(input) {
-    const files = input.shards.map(({ file, size, sha256 }) => ({ path: file, size, sha256 }));
-    if (files.length > 1)
-        files.push(await describeFile(input.dir, SHARD_INDEX_FILE));
-    const digests = input.shards.flatMap((shard) => shard.tensors.map(({ name, sha256 }) => ({ name, shard: shard.file, sha256 })));
-    const tensors = digests.length > (input.inlineTensorLimit ?? INLINE_TENSOR_DIGESTS)
-        ? { tensorsFile: await writeTensorDigests(input.dir, digests) }
-        : { tensors: digests };
-    // The key order is the file's byte layout: keep it as it is.
-    return {
-        tool: TOOL,
-        manifest: input.manifest,
-        method: input.method,
-        seed: input.seed.toString(),
-        dareRescale: input.dareRescale,
-        sources: input.sources,
-        dtype: input.dtype,
-        files,
-        warnings: input.warnings,
-        ...(input.sourceCache === undefined ? {} : { sourceCache: input.sourceCache }),
-        manifestText: input.manifestText,
-        ...tensors,
-    };
-}
-/** The digest file's bytes: a JSON array, one tensor per line, so a diff shows which changed. */
-function encodeTensorDigests(digests) {
-    return `[\n${digests.map((d) => JSON.stringify(d)).join(",\n")}\n]\n`;
-}
-async function writeTensorDigests(dir, digests) {
-    const bytes = Buffer.from(encodeTensorDigests(digests));
-    await writeFile(join(dir, TENSOR_DIGESTS_FILE), bytes);
-    const sha256 = createHash("sha256").update(bytes).digest("hex");
-    return { path: TENSOR_DIGESTS_FILE, size: bytes.byteLength, sha256, count: digests.length };
-}
-async function writeRunRecord(dir, record) {
-    await writeFile(join(dir, RUN_RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
-}
-/** The file list of a previous hubmerge.json, tolerating anything malformed. */
-function recordedFiles(recordJson) {
-    if (!recordJson)
-        return [];
-    try {
-        const record = JSON.parse(new TextDecoder().decode(recordJson));
-        if (!Array.isArray(record.files))
-            return [];
-        const hasPath = (f) => typeof f === "object" && f !== null && typeof f.path === "string";
-        const paths = record.files.flatMap((f) => (hasPath(f) ? [f.path] : []));
-        if (hasPath(record.tensorsFile) && record.tensorsFile.path === TENSOR_DIGESTS_FILE)
-            paths.push(TENSOR_DIGESTS_FILE);
-        return paths;
-    }
-    catch {
-        return [];
-    }
-}
-/** Hashes a file as a stream: shards are gigabytes. */
-async function describeFile(dir, path) {
-    const hash = createHash("sha256");
-    let size = 0;
-    for await (const chunk of createReadStream(join(dir, path))) {
-        hash.update(chunk);
-        size += chunk.byteLength;
-    }
-    return { path, size, sha256: hash.digest("hex") };
-}
-
-/**
- * The output repository as the publisher finds it: created when missing (with the visibility the
- * manifest asks for), otherwise read at its current head — which files it has, whether its card
- * carries hubmerge's marker, and what the previous hubmerge run recorded.
- */
-async function prepareTargetRepo(opts) {
-    const codes = new HubErrorCodes();
-    const apiFetch = createRetryingFetch({ ...opts.retry, fetch: codes.wrap(opts.fetch) });
-    const ctx = (action) => ({
-        action,
-        repo: opts.repo,
-        revision: opts.branch,
-        hubUrl: opts.hub.hubUrl,
-        token: opts.hub.token,
-    });
-    let created = false;
-    let info = await headInfo(opts, apiFetch, codes, ctx("reading the output repo"));
-    if (!info) {
-        created = await createMissing(opts, apiFetch, codes, ctx("creating the output repo"));
-        info = await headInfo(opts, apiFetch, codes, ctx("reading the output repo"));
-        if (!info)
-            throw new HubmergeError("E_HUB_NOT_FOUND", `${opts.repo} is still missing after it was created`, {
-                where: { model: opts.repo },
-            });
-    }
-    checkVisibility(opts, info.private, created);
-    const source = await HubSource.resolve({ raw: opts.repo, kind: "hub", repo: opts.repo, revision: info.sha }, { hub: opts.hub, fetch: opts.fetch, retry: opts.retry, signal: opts.signal });
-    const files = await source.listFiles();
-    const readme = await source.readFile("README.md");
-    const madeByHubmerge = readme !== null && new TextDecoder().decode(readme).includes(CARD_MARKER);
-    const previousOutput = madeByHubmerge ? recordedFiles(await source.readFile(RUN_RECORD_FILE)) : [];
-    const refs = new Map(files.flatMap((path) => (source.file(path) ? [[path, source.file(path)]] : [])));
-    return { head: info.sha, files, created, madeByHubmerge, previousOutput, refs };
-}
-/** The branch head and visibility; undefined when the repo does not exist. */
-async function headInfo(opts, apiFetch, codes, ctx) {
-    try {
-        const info = await modelInfo({
-            name: opts.repo,
-            revision: opts.branch,
-            additionalFields: ["sha"],
-            hubUrl: opts.hub.hubUrl,
-            accessToken: opts.hub.token,
-            fetch: apiFetch,
-        });
-        const sha = info.sha;
-        if (typeof sha !== "string" || !/^[0-9a-f]{40}$/.test(sha)) {
-            throw new HubmergeError("E_NETWORK", `the Hub gave no head commit for ${opts.repo}`, {
-                where: { model: opts.repo },
-            });
-        }
-        return { sha, private: info.private };
-    }
-    catch (error) {
-        const mapped = toHubmergeError(error, ctx, codes);
-        const repoMissing = error instanceof HubApiError && codes.codeOf(error) !== "RevisionNotFound";
-        if (isHubmergeError(mapped, "E_HUB_NOT_FOUND") && repoMissing)
-            return undefined;
-        throw mapped;
-    }
-}
-/** Creates the repo; true when this call created it (false when someone else just did). */
-async function createMissing(opts, apiFetch, codes, ctx) {
-    try {
-        await createRepo({
-            repo: { type: "model", name: opts.repo },
-            private: opts.private,
-            hubUrl: opts.hub.hubUrl,
-            accessToken: opts.hub.token,
-            fetch: apiFetch,
-        });
-        return true;
-    }
-    catch (error) {
-        // 409: it exists after all (another publish won the race); read it like any existing repo.
-        if (error instanceof HubApiError && error.statusCode === 409)
-            return false;
-        throw toHubmergeError(error, ctx, codes);
-    }
-}
-function checkVisibility(opts, isPrivate, created) {
-    if (created || isPrivate === opts.private)
-        return;
-    if (opts.private) {
-        throw new HubmergeError("E_HUB_CONFLICT", `the output repo ${opts.repo} is public, but the manifest asks for a private one`, {
-            where: { model: opts.repo },
-            hint: "make the repo private in its settings on the Hub, or set hubmerge.output.private: false",
-        });
-    }
-    opts.warn(`the output repo ${opts.repo} is private; it stays private (the manifest asks for a public one)`);
-}
-
-/**
- * Publishes a finished output folder to a Hub model repo as ONE commit whose parent is the head
- * read before uploading: either the whole model lands on exactly that state, or nothing does.
- * LFS uploads are retried (they are content-addressed); the commit POST is not retried blindly:
- * when its answer is lost, the publisher looks for its own commit (a unique id in the message)
- * and re-sends only when the branch is still at the parent, which `parentCommit` makes safe.
- */
-const BRANCH$1 = "main";
-/** Sends of the commit at most; a re-send only happens when the previous one provably did not land. */
-const COMMIT_SENDS = 3;
-function requireWriteToken(opts) {
-    const problem = repoIdProblem(opts.repo, true);
-    if (problem !== undefined) {
-        throw new HubmergeError("E_USAGE", `the output repo ${JSON.stringify(opts.repo)} is not a Hub repo id: it ${problem}`, {
-            hint: "set hubmerge.output.repo to owner/name",
-        });
-    }
-    if (!opts.hub.token) {
-        throw new HubmergeError("E_HUB_AUTH", `publishing to ${opts.repo} needs an access token with write access`, {
-            where: { model: opts.repo },
-            hint: "set HF_TOKEN or pass --token (a write token of the repo's owner or org)",
-        });
-    }
-    const secret = opts.hub.token;
-    if (opts.commitTitle.includes(secret) || opts.commitDescription?.includes(secret)) {
-        throw new HubmergeError("E_USAGE", "refusing to publish: the commit message contains the access token");
-    }
-    return secret;
-}
-/** A repo with content that hubmerge did not write is replaced only when the manifest says so. */
-function refuseForeignRepo(opts, target) {
-    const hasContent = target.files.some((path) => path !== ".gitattributes");
-    if (target.created || target.madeByHubmerge || !hasContent || opts.overwrite)
-        return;
-    throw new HubmergeError("E_HUB_CONFLICT", `the output repo ${opts.repo} has files that hubmerge did not write (its README has no hubmerge card)`, {
-        where: { model: opts.repo },
-        hint: "choose another hubmerge.output.repo, or set hubmerge.output.overwrite: true to replace its model files",
-    });
-}
-/** Sends the commit; after a lost answer or a conflict, finds out whether it landed (see top). */
-async function commitChecked(opts, hub, retry, parentCommit, sendOnce, emit) {
-    const codes = new HubErrorCodes();
-    const fetch = createRetryingFetch({ ...retry, fetch: codes.wrap(opts.fetch) });
-    const publishId = randomUUID();
-    const description = [opts.commitDescription?.trim(), publishIdTrailer(publishId)]
-        .filter(Boolean)
-        .join("\n\n");
-    const ctx = {
-        action: "publishing",
-        repo: opts.repo,
-        revision: BRANCH$1,
-        hubUrl: hub.hubUrl,
-        token: hub.token,
-    };
-    const lookup = {
-        repo: opts.repo,
-        branch: BRANCH$1,
-        hubUrl: hub.hubUrl,
-        accessToken: hub.token,
-        fetch,
-    };
-    for (let send = 1;; send++) {
-        const attempt = { reachedCommit: false };
-        try {
-            return await sendOnce(fetch, description, attempt);
-        }
-        catch (error) {
-            if (opts.signal?.aborted || isAbortError$1(error))
-                throw error;
-            const conflict = error instanceof HubApiError && (error.statusCode === 412 || error.statusCode === 409);
-            const ambiguous = attempt.reachedCommit && !conflict && isLostAnswer(error);
-            if (!conflict && !ambiguous)
-                throw toHubmergeError(error, ctx, codes);
-            emit({ event: "phase", phase: "verifying" });
-            const state = await findLandedCommit(lookup, publishId, parentCommit).catch((e) => {
-                throw toHubmergeError(e, { ...ctx, action: "checking whether the commit landed" }, codes);
-            });
-            if (state.landed)
-                return state.landed;
-            if (conflict || state.head !== parentCommit)
-                throw conflictError(opts.repo, parentCommit, state.head);
-            if (send >= COMMIT_SENDS)
-                throw lostCommitError(opts.repo, error, hub.token);
-        }
-    }
-}
-/** An answer that may hide a commit which landed: no answer at all, or a server-side failure. */
-function isLostAnswer(error) {
-    if (error instanceof HubApiError)
-        return error.statusCode >= 500 || error.statusCode === 408 || error.statusCode === 429;
-    return !(error instanceof HubmergeError);
-}
-function conflictError(repo, parentCommit, head) {
-    const now = head ? ` (the branch is now at ${head.slice(0, 12)})` : "";
-    return new HubmergeError("E_HUB_CONFLICT", `another commit landed on ${repo} since ${parentCommit.slice(0, 12)} was read${now}; nothing was published (parentCommit conflict)`, { where: { model: repo }, hint: "re-run to merge and publish on top of it" });
-}
-function lostCommitError(repo, error, token) {
-    const text = error instanceof Error ? error.message : String(error);
-    return new HubmergeError("E_NETWORK", redactToken(`the commit to ${repo} kept failing (${text}); nothing was published`, token), {
-        where: { model: repo },
-        hint: "the Hub is unreachable or failing: try again later (the uploaded files are kept, so a re-run is quick)",
-    });
-}
-
-/**
- * "Did you mean …?" for keys, parameter names and method names. A typo is a small edit distance
- * (adjacent transpositions count as one edit, as in `densiyt`), scaled to the word's length so that
- * short words do not match everything.
- */
-/** Optimal-string-alignment distance: Levenshtein plus adjacent transpositions. */
-function editDistance(a, b) {
-    const rows = a.length + 1;
-    const cols = b.length + 1;
-    const d = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-    const at = (i, j) => d[i]?.[j] ?? Number.POSITIVE_INFINITY;
-    for (let i = 1; i < rows; i++) {
-        for (let j = 1; j < cols; j++) {
-            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-            let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-                best = Math.min(best, at(i - 2, j - 2) + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    return at(a.length, b.length);
-}
-/** The most edits that still count as a typo of a word this long. */
-function typoBudget(length) {
-    if (length < 3)
-        return 0;
-    if (length < 6)
-        return 1;
-    return 2;
-}
-/**
- * The candidate `word` is most likely a typo of, or undefined when none is close enough.
- * Case and `-`/`_` differences are free (`Dare-Rescale` → `dare_rescale`).
- */
-function closestMatch(word, candidates) {
-    const normal = (s) => s.toLowerCase().replace(/-/g, "_");
-    const target = normal(word);
-    let best;
-    let bestDistance = Number.POSITIVE_INFINITY;
-    for (const candidate of candidates) {
-        const distance = editDistance(target, normal(candidate));
-        if (distance < bestDistance) {
-            best = candidate;
-            bestDistance = distance;
-        }
-    }
-    if (best === undefined || best === word)
-        return undefined;
-    return bestDistance <= typoBudget(Math.max(word.length, best.length)) ? best : undefined;
-}
-/** `a`, `a or b`, `a, b or c` with each item in backticks. */
-function listWords(words) {
-    const quoted = words.map((w) => `\`${w}\``);
-    if (quoted.length <= 1)
-        return quoted.join("");
-    return `${quoted.slice(0, -1).join(", ")} or ${quoted[quoted.length - 1]}`;
-}
-
-/** `models[1].parameters.density`; the empty path is the whole manifest. */
-function formatPath(path) {
-    let text = "";
-    for (const segment of path) {
-        text += typeof segment === "number" ? `[${segment}]` : text === "" ? segment : `.${segment}`;
-    }
-    return text === "" ? "the manifest" : text;
-}
-function manifestError(file, pos, message, hint) {
-    return new HubmergeError("E_MANIFEST", message, {
-        where: { file, line: pos.line, column: pos.column },
-        hint,
-    });
-}
-/** What each field expects, for "must be …" messages (keyed by the field's name). */
-const EXPECTED = {
-    merge_method: "a method name such as `ties` or `linear`",
-    model: "a model reference (`org/name`, `org/name@revision` or `./folder`)",
-    base_model: "a model reference (`org/name`, `org/name@revision` or `./folder`)",
-    models: "a list of `- model: …` entries",
-    slices: "a list of `- sources: [...]` entries",
-    sources: "a list of `- model: …` entries with a `layer_range`",
-    parameters: "a mapping of parameter names to values",
-    hubmerge: "a mapping",
-    output: "a mapping such as `{repo: org/name}`",
-    card: "a mapping",
-    tags: "a list of strings",
-    layer_range: "a list `[start, end]` of layer indices (end exclusive)",
-    repo: "the output repo id, `org/name`",
-    private: "`true` or `false`",
-    license: "a Hub license id such as `apache-2.0`",
-    title: "a string",
-    description: "a string",
-    include_manifest: "`true` or `false`",
-    allow_incompatible: "`true` or `false`",
-    dtype: "`bfloat16`, `float16` or `float32`",
-    out_dtype: "`bfloat16`, `float16` or `float32`",
-    tokenizer_source: "`base`, `union` or a model reference",
-    tokenizer: "a mapping such as `{source: union, tokens: {…}, pad_to_multiple_of: 64}`",
-    tokens: "a mapping of token text to `{source: …, force: …}`",
-    pad_to_multiple_of: "a whole number ≥ 1",
-    force: "`true` or `false`",
-    chat_template: "a template name such as `chatml`, or a Jinja template string",
-    "models[]": "a mapping such as `{model: org/name, parameters: {…}}`",
-    "slices[]": "a mapping such as `{sources: [...]}`",
-    "sources[]": "a mapping such as `{model: org/name, layer_range: [0, 16]}`",
-};
-const TYPE_WORDS = {
-    string: "a string",
-    number: "a number",
-    boolean: "`true` or `false`",
-    array: "a list",
-    object: "a mapping",
-    int: "a whole number",
-};
-function describeValue(value) {
-    if (value === null || value === undefined)
-        return "nothing";
-    if (Array.isArray(value))
-        return "a list";
-    if (value instanceof Date)
-        return "a date (quote it to make it a string)";
-    if (typeof value === "object")
-        return "a mapping";
-    return `${typeof value} ${JSON.stringify(value)}`;
-}
-function valueAt(root, path) {
-    let value = root;
-    for (const segment of path) {
-        if (typeof value !== "object" || value === null)
-            return undefined;
-        value = value[segment];
-    }
-    return value;
-}
-/** The field's name (`density`), or `models[]` for an entry of a list. */
-function fieldName(path) {
-    const last = path[path.length - 1];
-    if (typeof last === "string")
-        return last;
-    const list = path[path.length - 2];
-    return typeof list === "string" ? `${list}[]` : "";
-}
-function describeTypeIssue(issue, root) {
-    const path = issue.path;
-    const value = valueAt(root, path);
-    const field = fieldName(path);
-    const expected = EXPECTED[field] ?? TYPE_WORDS[issue.expected] ?? issue.expected;
-    if (value === undefined && typeof path[path.length - 1] === "string") {
-        const parent = path.length === 1 ? "The manifest" : `\`${formatPath(path.slice(0, -1))}\``;
-        return { message: `${parent} has no \`${field}\`.`, hint: `Add \`${field}:\` with ${expected}.` };
-    }
-    return {
-        message: `\`${formatPath(path)}\` must be ${expected}, got ${describeValue(value)}.`,
-        hint: `Write ${expected} here.`,
-    };
-}
-function describeIssue(issue, root, tree) {
-    const path = issue.path;
-    const at = () => tree.nearest(path);
-    switch (issue.code) {
-        case "custom": {
-            const params = (issue.params ?? {});
-            const subject = formatPath(path.slice(0, path.length - (params.subject ?? 0)));
-            const message = params.sentence ? issue.message : `\`${subject}\` ${issue.message}.`;
-            return { pos: at(), message, hint: params.hint ?? "See docs/manifest.md for the accepted format." };
-        }
-        case "invalid_type":
-            return { pos: at(), ...describeTypeIssue(issue, root) };
-        case "invalid_value":
-            return {
-                pos: at(),
-                message: `\`${formatPath(path)}\` must be ${listWords(issue.values.map(String))}, got ${describeValue(valueAt(root, path))}.`,
-                hint: `Use one of ${listWords(issue.values.map(String))}.`,
-            };
-        case "too_small":
-            return {
-                pos: at(),
-                message: `\`${formatPath(path)}\` is empty.`,
-                hint: issue.origin === "array" ? `Give \`${fieldName(path)}\` at least one entry.` : "Give it a value.",
-            };
-        case "unrecognized_keys":
-            return describeUnknownKey(issue, tree);
-        default:
-            return {
-                pos: at(),
-                message: `\`${formatPath(path)}\`: ${issue.message}.`,
-                hint: "See docs/manifest.md.",
-            };
-    }
-}
-/** hubmerge's own blocks are strict: an unknown key there is an error, with a suggestion. */
-function describeUnknownKey(issue, tree) {
-    const path = issue.path;
-    const key = issue.keys[0] ?? "";
-    // A token's settings sit under its own text: `tokenizer.tokens.<|im_start|>`.
-    const field = path.length >= 3 && path[path.length - 2] === "tokens" ? "tokens{}" : fieldName(path);
-    const known = SCHEMA_KEYS[field] ?? [];
-    const suggestion = closestMatch(key, known);
-    const where = path.length === 0 ? "the manifest" : `\`${formatPath(path)}\``;
-    return {
-        pos: tree.locateKey([...path, key]) ?? tree.nearest(path),
-        message: `Unknown key \`${key}\` in ${where}${suggestion ? `; did you mean \`${suggestion}\`?` : "."}`,
-        hint: suggestion ? `Rename it to \`${suggestion}\`.` : `Valid keys here: ${listWords(known)}.`,
-    };
-}
-/** Keys of hubmerge's strict blocks, for suggestions (kept beside the schema in docs/manifest.md). */
-const SCHEMA_KEYS = {
-    hubmerge: ["output", "seed", "dare_rescale", "allow_incompatible", "card"],
-    output: ["repo", "private", "license", "overwrite"],
-    card: ["title", "description", "tags", "include_manifest"],
-    tokenizer: ["source", "tokens", "pad_to_multiple_of"],
-    "tokens{}": ["source", "force"],
-};
-function compare(a, b) {
-    return a.line - b.line || a.column - b.column;
-}
-/** The error for the issue that comes first in the file. */
-function firstIssueError(issues, root, tree, file) {
-    const located = issues.map((issue) => describeIssue(issue, root, tree));
-    located.sort((a, b) => compare(a.pos, b.pos));
-    const first = located[0] ?? { pos: { line: 1, column: 1 }, message: "The manifest is invalid.", hint: "" };
-    return manifestError(file, first.pos, first.message, first.hint);
-}
-
-const ALIASES = {
-    float32: "float32",
-    fp32: "float32",
-    f32: "float32",
-    float: "float32",
-    single: "float32",
-    float16: "float16",
-    fp16: "float16",
-    f16: "float16",
-    half: "float16",
-    bfloat16: "bfloat16",
-    bf16: "bfloat16",
-};
-function parseDType(name) {
-    const bare = name
-        .trim()
-        .toLowerCase()
-        .replace(/^torch\./, "");
-    const dtype = ALIASES[bare];
-    if (dtype === undefined)
-        return undefined;
-    const mergekitName = name === dtype || name === `torch.${dtype}`;
-    return { dtype, mergekitName };
-}
-
-/**
- * Keys in the mergekit part of a manifest. mergekit ignores keys it does not know, so hubmerge
- * does too — with a warning — except when the key is clearly a typo of a known one (a misspelt
- * `parameters` would silently drop the settings), or a mergekit feature hubmerge lacks.
- * Also decides between `models` and `slices`.
- */
-const TOP = {
-    known: [
-        "merge_method",
-        "base_model",
-        "models",
-        "slices",
-        "parameters",
-        "dtype",
-        "out_dtype",
-        "tokenizer_source",
-        "tokenizer",
-        "chat_template",
-        "hubmerge",
-    ],
-    unsupported: {
-        modules: { what: "Multi-module merges (`modules`)", hint: "Use `models` or `slices` at the top level." },
-    },
-};
-const MODEL_ENTRY = { known: ["model", "parameters"] };
-const SLICE = {
-    known: ["sources", "parameters"],
-    unsupported: {
-        base_model: { what: "A per-slice `base_model`", hint: "Set `base_model` once at the top level." },
-        residual_weight: { what: "`residual_weight`", hint: "Remove it; hubmerge does not implement it." },
-    },
-};
-const SOURCE = { known: ["model", "layer_range", "parameters"] };
-const FILTER_ENTRY = { known: ["filter", "value"] };
-/**
- * Names that reach an object's prototype when used as a property name. They are never mergekit
- * keys, and code further on that indexes a mapping by them would read the prototype instead of
- * the manifest, so they are refused outright instead of being warned about and passed along.
- */
-const PROTOTYPE_NAMES = new Set([
-    "prototype",
-    ...Object.getOwnPropertyNames(Object.prototype),
-]);
-function isPlain$2(value) {
-    return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
-}
-class KeyChecker {
-    tree;
-    file;
-    warnings = [];
-    constructor(tree, file) {
-        this.tree = tree;
-        this.file = file;
-    }
-    /** Checks every mergekit-defined mapping of the manifest (`root` is its plain JS value). */
-    checkAll(root) {
-        this.checkKeys(root, [], TOP);
-        this.checkModelsOrSlices(root);
-        this.checkParams(root.parameters, ["parameters"]);
-        this.eachEntry(root.models, ["models"], (entry, path) => {
-            this.checkKeys(entry, path, MODEL_ENTRY);
-            this.checkParams(entry.parameters, [...path, "parameters"]);
-        });
-        this.eachEntry(root.slices, ["slices"], (slice, path) => {
-            this.checkKeys(slice, path, SLICE);
-            this.checkParams(slice.parameters, [...path, "parameters"]);
-            this.eachEntry(slice.sources, [...path, "sources"], (source, sourcePath) => {
-                this.checkKeys(source, sourcePath, SOURCE);
-                this.checkParams(source.parameters, [...sourcePath, "parameters"]);
-            });
-        });
-    }
-    eachEntry(list, path, visit) {
-        if (!Array.isArray(list))
-            return;
-        list.forEach((entry, index) => {
-            if (isPlain$2(entry))
-                visit(entry, [...path, index]);
-        });
-    }
-    checkParams(params, path) {
-        if (!isPlain$2(params))
-            return;
-        for (const [name, setting] of Object.entries(params)) {
-            if (PROTOTYPE_NAMES.has(name))
-                this.refuseReserved(name, [...path, name], `in \`${formatPath(path)}\``);
-            const entries = Array.isArray(setting) ? setting : [setting];
-            entries.forEach((entry, index) => {
-                if (isPlain$2(entry))
-                    this.checkKeys(entry, [...path, name, index], FILTER_ENTRY);
-            });
-        }
-    }
-    checkKeys(mapping, path, context) {
-        const where = path.length === 0 ? "at the top level" : `in \`${formatPath(path)}\``;
-        for (const key of Object.keys(mapping)) {
-            if (context.known.includes(key))
-                continue;
-            if (PROTOTYPE_NAMES.has(key))
-                this.refuseReserved(key, [...path, key], where);
-            const pos = this.tree.locateKey([...path, key]) ?? this.tree.nearest(path);
-            // Own keys only: `constructor` or `toString` must not find Object.prototype's members.
-            const unsupported = context.unsupported !== undefined && Object.hasOwn(context.unsupported, key)
-                ? context.unsupported[key]
-                : undefined;
-            if (unsupported !== undefined) {
-                throw manifestError(this.file, pos, `${unsupported.what} is not supported by hubmerge yet.`, unsupported.hint);
-            }
-            const suggestion = closestMatch(key, [...context.known, ...Object.keys(context.unsupported ?? {})]);
-            if (suggestion !== undefined) {
-                throw manifestError(this.file, pos, `Unknown key \`${key}\` ${where}; did you mean \`${suggestion}\`?`, `Rename it to \`${suggestion}\` (mergekit would silently ignore the misspelt key).`);
-            }
-            this.warnings.push({ message: `Unknown key \`${key}\` ${where} is ignored.`, pos });
-        }
-    }
-    refuseReserved(key, path, where) {
-        const pos = this.tree.locateKey(path) ?? this.tree.nearest(path.slice(0, -1));
-        throw manifestError(this.file, pos, `Unknown key \`${key}\` ${where}.`, "Remove it: it is not a mergekit or hubmerge key (names of JavaScript object internals are refused).");
-    }
-    /** Exactly one of `models` and `slices`, and not empty. */
-    checkModelsOrSlices(root) {
-        const present = ["models", "slices"].filter((key) => key in root);
-        for (const key of present) {
-            if (root[key] === null || (Array.isArray(root[key]) && root[key].length === 0)) {
-                const pos = this.tree.locate([key]) ?? this.tree.nearest([]);
-                const example = key === "models" ? "`- model: org/name`" : "`- sources: [{model: org/name, layer_range: [0, 32]}]`";
-                throw manifestError(this.file, pos, `\`${key}\` is empty.`, `Add at least one entry, e.g. ${example}.`);
-            }
-        }
-        if (present.length === 2) {
-            const [first, second] = present
-                .map((key) => ({ key, pos: this.tree.locateKey([key]) ?? this.tree.nearest([]) }))
-                .sort((a, b) => a.pos.line - b.pos.line || a.pos.column - b.pos.column);
-            if (first === undefined || second === undefined)
-                return;
-            throw manifestError(this.file, second.pos, `The manifest has both \`models\` and \`slices\`; use one (\`${first.key}\` comes first).`, "Use `models` to merge whole models, or `slices` with `layer_range`s to pick layers, and remove the other.");
-        }
-        if (present.length === 0) {
-            throw manifestError(this.file, this.tree.nearest([]), "The manifest has neither `models` nor `slices`.", "Add `models:` with one `- model: org/name` entry per model (or `slices:` to pick layer ranges).");
-        }
-    }
-}
-
-/**
  * One parameter value in mergekit's three forms — a scalar, a gradient (list of numbers), or a
  * list of `{filter, value}` entries — checked for shape only; the method decides ranges later.
  * A lone `{filter, value}` mapping (which mergekit accepts) becomes a one-entry list.
@@ -28137,7 +24891,7 @@ const FORMS_HINT = "Write a number (`0.5`), a gradient over the layers (`[0.2, 0
 function isScalar(value) {
     return typeof value === "number" || typeof value === "boolean" || typeof value === "string";
 }
-function isPlainObject$1(value) {
+function isPlainObject$2(value) {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 function describe$1(value) {
@@ -28164,7 +24918,7 @@ function checkGradient(list, report) {
     return list;
 }
 function checkFilterEntry(entry, report) {
-    if (!isPlainObject$1(entry)) {
+    if (!isPlainObject$2(entry)) {
         report(`has a filter entry that is ${describe$1(entry)}`, [], FORMS_HINT);
         return undefined;
     }
@@ -28207,13 +24961,13 @@ function checkParamSetting(value, report) {
         report("has no value", [], FORMS_HINT);
         return undefined;
     }
-    if (isPlainObject$1(value))
+    if (isPlainObject$2(value))
         return checkFilterList([value], (m, p, h) => report(m, p.slice(1), h));
     if (!Array.isArray(value)) {
         report(`is ${describe$1(value)}, not a parameter value`, [], FORMS_HINT);
         return undefined;
     }
-    const looksFiltered = value.length > 0 && value.every(isPlainObject$1);
+    const looksFiltered = value.length > 0 && value.every(isPlainObject$2);
     return looksFiltered ? checkFilterList(value, report) : checkGradient(value, report);
 }
 /**
@@ -28267,7 +25021,7 @@ function parseSeed(text) {
  */
 const TOKEN_HINT = 'Write `source: org/model`, `source: {kind: model_token, model: org/model, token: "<s>"}` ' +
     "(or `token_id: 1`), or `source: {kind: zero}`.";
-function fail$1(ctx, message, hint, path = []) {
+function fail$2(ctx, message, hint, path = []) {
     ctx.addIssue({ code: "custom", message, path, params: { hint, subject: path.length } });
     return NEVER;
 }
@@ -28287,7 +25041,7 @@ function tokenSourceSchema(modelRef) {
     })
         .transform((value, ctx) => {
         if ((value.token === undefined) === (value.token_id === undefined)) {
-            return fail$1(ctx, "needs exactly one of `token` and `token_id`", TOKEN_HINT);
+            return fail$2(ctx, "needs exactly one of `token` and `token_id`", TOKEN_HINT);
         }
         return {
             kind: "model_token",
@@ -28301,7 +25055,7 @@ function tokenSourceSchema(modelRef) {
     return unknown().transform((value, ctx) => {
         if (value === undefined || value === null) {
             // mergekit accepts a missing source and then fails while merging; say so before.
-            return fail$1(ctx, "is missing: each token needs a source", TOKEN_HINT);
+            return fail$2(ctx, "is missing: each token needs a source", TOKEN_HINT);
         }
         const kind = isPlain$1(value) ? value.kind : undefined;
         const schema = typeof value === "string"
@@ -28312,14 +25066,14 @@ function tokenSourceSchema(modelRef) {
                     ? zero
                     : undefined;
         if (schema === undefined) {
-            return fail$1(ctx, "is neither a model reference nor `{kind: model_token, ...}` / `{kind: zero}`", TOKEN_HINT);
+            return fail$2(ctx, "is neither a model reference nor `{kind: model_token, ...}` / `{kind: zero}`", TOKEN_HINT);
         }
         const parsed = schema.safeParse(value);
         if (parsed.success)
             return parsed.data;
         const issue = parsed.error.issues[0];
         const path = issue.path.filter((k) => typeof k !== "symbol");
-        return fail$1(ctx, issue.message, TOKEN_HINT, path);
+        return fail$2(ctx, issue.message, TOKEN_HINT, path);
     });
 }
 const padSchema = unknown().transform((value, ctx) => {
@@ -28327,7 +25081,7 @@ const padSchema = unknown().transform((value, ctx) => {
         return undefined;
     if (typeof value === "number" && Number.isSafeInteger(value) && value >= 1)
         return value;
-    return fail$1(ctx, `is ${JSON.stringify(value)}, not a whole number ≥ 1`, "Write the multiple the vocabulary is padded to, e.g. `pad_to_multiple_of: 64`.");
+    return fail$2(ctx, `is ${JSON.stringify(value)}, not a whole number ≥ 1`, "Write the multiple the vocabulary is padded to, e.g. `pad_to_multiple_of: 64`.");
 });
 /** The `tokenizer:` block, with mergekit's defaults (`source: union`). */
 function tokenizerBlockSchema(modelRef) {
@@ -28354,7 +25108,7 @@ function tokenizerBlockSchema(modelRef) {
  * complete) or `params.subject` (how many trailing path segments lie inside the named value).
  */
 const DEFAULT_SEED = 42n;
-function fail(ctx, message, hint, path = []) {
+function fail$1(ctx, message, hint, path = []) {
     ctx.addIssue({ code: "custom", message, path, params: { hint, subject: path.length } });
     return NEVER;
 }
@@ -28374,7 +25128,7 @@ function modelRefSchema(manifestDir) {
 const dtypeSchema = string().transform((name, ctx) => {
     const parsed = parseDType(name);
     if (parsed === undefined) {
-        return fail(ctx, `is "${name}", not a dtype`, "Use `bfloat16`, `float16` or `float32`.");
+        return fail$1(ctx, `is "${name}", not a dtype`, "Use `bfloat16`, `float16` or `float32`.");
     }
     return parsed.dtype;
 });
@@ -28386,27 +25140,27 @@ const layerRangeSchema = unknown().transform((value, ctx) => {
         return NEVER;
     }
     if (!Array.isArray(value) || value.length !== 2) {
-        return fail(ctx, "must be a list of two layer indices [start, end]", layerIndexHint);
+        return fail$1(ctx, "must be a list of two layer indices [start, end]", layerIndexHint);
     }
     for (const [index, bound] of value.entries()) {
         if (typeof bound !== "number" || !Number.isSafeInteger(bound) || bound < 0) {
-            return fail(ctx, `has ${JSON.stringify(bound)} where a layer index (whole number ≥ 0) belongs`, layerIndexHint, [index]);
+            return fail$1(ctx, `has ${JSON.stringify(bound)} where a layer index (whole number ≥ 0) belongs`, layerIndexHint, [index]);
         }
     }
     const [start, end] = value;
     if (start >= end) {
-        return fail(ctx, `is [${start}, ${end}]: the end is exclusive, so it must be greater than the start`, layerIndexHint);
+        return fail$1(ctx, `is [${start}, ${end}]: the end is exclusive, so it must be greater than the start`, layerIndexHint);
     }
     return [start, end];
 });
 const seedSchema = unknown().transform((value, ctx) => {
     const parsed = parseSeed(value);
-    return "seed" in parsed ? parsed.seed : fail(ctx, parsed.problem, SEED_HINT);
+    return "seed" in parsed ? parsed.seed : fail$1(ctx, parsed.problem, SEED_HINT);
 });
 const outputRepoSchema = string().transform((repo, ctx) => {
     const problem = repoIdProblem(repo, true);
     if (problem !== undefined) {
-        return fail(ctx, `"${repo}" is not a Hub repo id: it ${problem}`, "Write the output repo as `org/name`, without `@revision`.");
+        return fail$1(ctx, `"${repo}" is not a Hub repo id: it ${problem}`, "Write the output repo as `org/name`, without `@revision`.");
     }
     return repo;
 });
@@ -28460,7 +25214,7 @@ function tokenizerSourceSchema(manifestDir) {
         catch (error) {
             if (!isHubmergeError(error))
                 throw error;
-            return fail(ctx, `is neither \`base\`, \`union\` nor a usable model reference: ${error.message.replace(/\.$/, "")}`, error.hint ?? "Write `base`, `union` or a model reference such as `org/name`.");
+            return fail$1(ctx, `is neither \`base\`, \`union\` nor a usable model reference: ${error.message.replace(/\.$/, "")}`, error.hint ?? "Write `base`, `union` or a model reference such as `org/name`.");
         }
     });
 }
@@ -32336,64 +29090,6 @@ function jinjaProblem(text) {
 }
 
 /**
- * The chat template a merge writes, settled at plan time so that nothing about it can fail
- * after the tensors are merged. `auto` takes the template most sources ship, as mergekit does;
- * on a tie the base model's wins, else the first in manifest order (mergekit leaves ties to the
- * order of a Python set).
- */
-/** One model's own template: `chat_template.jinja`, else tokenizer_config.json's `chat_template`. */
-async function sourceChatTemplate(source) {
-    const file = await source.readFile("chat_template.jinja");
-    if (file)
-        return new TextDecoder().decode(file).trim() || undefined;
-    const configBytes = await source.readFile("tokenizer_config.json");
-    if (!configBytes)
-        return undefined;
-    let template;
-    try {
-        template = JSON.parse(new TextDecoder().decode(configBytes))["chat_template"];
-    }
-    catch {
-        return undefined; // not ours to judge: the tokenizer files are copied as they are
-    }
-    if (Array.isArray(template)) {
-        const named = template.find((t) => t && typeof t === "object" && t["name"] === "default");
-        template = named && named["template"];
-    }
-    return typeof template === "string" && template.trim() ? template.trim() : undefined;
-}
-/**
- * The template for `value` (already validated with the manifest), or undefined when `auto`
- * finds none among the sources. `sources` are in manifest order, the base first.
- */
-async function chooseChatTemplate(value, sources) {
-    const choice = chatTemplateChoice(value);
-    if ("problem" in choice)
-        throw new Error(`chat_template was not validated: ${choice.problem}`);
-    if (choice.kind === "named")
-        return { text: choice.text, origin: choice.name };
-    if (choice.kind === "jinja")
-        return { text: choice.text, origin: "inline Jinja" };
-    const votes = new Map();
-    for (const { ref, source } of sources) {
-        const text = await sourceChatTemplate(source);
-        if (text === undefined)
-            continue;
-        const vote = votes.get(text) ?? { count: 0, first: ref };
-        vote.count++;
-        votes.set(text, vote);
-    }
-    let best;
-    for (const entry of votes)
-        if (!best || entry[1].count > best[1].count)
-            best = entry;
-    return (best && {
-        text: best[0],
-        origin: `auto: ${best[1].first} (${best[1].count} of ${sources.length} sources)`,
-    });
-}
-
-/**
  * The merge methods mergekit registers (arcee-ai/mergekit, `merge_methods/registry.py` and the
  * `@merge_method` modules, mid-2026), so that a config using one hubmerge lacks gets a clear
  * "not supported yet" instead of "unknown". `average` is only an example in mergekit's
@@ -32423,6 +29119,24 @@ const MERGEKIT_METHODS = [
 ];
 /** mergekit's page describing every method. */
 const MERGEKIT_METHODS_DOC = "https://github.com/arcee-ai/mergekit/blob/main/docs/merge_methods.md";
+
+/** Whether `value` lies in `range`; a parameter without a range accepts any number. */
+function inRange(range, value) {
+    if (range === undefined)
+        return true;
+    const { min, max } = range;
+    if (min !== undefined && !(range.minExclusive ? value > min : value >= min))
+        return false;
+    if (max !== undefined && !(range.maxExclusive ? value < max : value <= max))
+        return false;
+    return true;
+}
+/** The range in interval notation: `(0, 1]`, `[0, 1)`, `[0, ∞)`. */
+function formatRange(range) {
+    const low = range.min === undefined ? "(−∞" : `${range.minExclusive ? "(" : "["}${range.min}`;
+    const high = range.max === undefined ? "∞)" : `${range.max}${range.maxExclusive ? ")" : "]"}`;
+    return `${low}, ${high}`;
+}
 
 function isGradient$1(setting) {
     return Array.isArray(setting) && (setting.length === 0 || typeof setting[0] === "number");
@@ -32726,6 +29440,3937 @@ function checkChatTemplate(manifest, report) {
     report.fail(["chat_template"], `chat_template: ${choice.problem}${suggestion ? `; did you mean \`${suggestion}\`?` : "."}`, `Use one of ${listWords(names)}, or give the Jinja template text itself.`);
 }
 
+/** Layout operations: exact copies, no arithmetic. */
+/** Number of elements of a shape (1 for a scalar). */
+function elementCount$1(shape) {
+    let count = 1;
+    for (const dim of shape)
+        count *= dim;
+    return count;
+}
+/** Whether a tensor of `shape` covers `target` in every dimension (same rank, each dim ≥). */
+function covers(shape, target) {
+    return shape.length === target.length && shape.every((dim, axis) => dim >= target[axis]);
+}
+/**
+ * The leading sub-block of a row-major tensor: element (i₀, …, iₖ) of the result is element
+ * (i₀, …, iₖ) of the input, for every index below `target`. Requires covers(shape, target).
+ */
+function cropLeading(data, shape, target) {
+    if (!covers(shape, target)) {
+        throw new RangeError(`cropLeading: [${shape.join(", ")}] does not cover [${target.join(", ")}]`);
+    }
+    const out = new Float32Array(elementCount$1(target));
+    if (out.length === 0)
+        return out;
+    const rank = target.length;
+    if (rank === 0) {
+        out[0] = data[0];
+        return out;
+    }
+    const rowLength = target[rank - 1];
+    const strides = new Array(rank).fill(1);
+    for (let axis = rank - 2; axis >= 0; axis--)
+        strides[axis] = strides[axis + 1] * shape[axis + 1];
+    const index = new Array(rank).fill(0);
+    for (let written = 0; written < out.length; written += rowLength) {
+        let offset = 0;
+        for (let axis = 0; axis < rank - 1; axis++)
+            offset += index[axis] * strides[axis];
+        out.set(data.subarray(offset, offset + rowLength), written);
+        for (let axis = rank - 2; axis >= 0; axis--) {
+            if (++index[axis] < target[axis])
+                break;
+            index[axis] = 0;
+        }
+    }
+    return out;
+}
+
+/**
+ * Reductions (L1 norms, dot products, sums of squares) in one fixed order, so that a chunked or
+ * parallel backend reproduces them bit for bit:
+ *
+ *   the elements are cut into consecutive blocks of REDUCTION_BLOCK (65536) elements, the last one
+ *   possibly shorter; within a block the f64 terms are added sequentially in index order starting
+ *   from +0; the block partial sums are then added sequentially in block order starting from +0.
+ *
+ * Each term is computed in f64 from the f32 inputs (|x|, x·y, x·x are exact or correctly rounded
+ * in f64). An empty input sums to +0.
+ */
+const REDUCTION_BLOCK = 65536;
+/** Σ |x| in the blocked order (a specialised blockedSumF64(values, Math.abs)). */
+function l1NormF64(values) {
+    let total = 0;
+    for (let blockStart = 0; blockStart < values.length; blockStart += REDUCTION_BLOCK) {
+        const blockEnd = Math.min(values.length, blockStart + REDUCTION_BLOCK);
+        let partial = 0;
+        for (let i = blockStart; i < blockEnd; i++)
+            partial += Math.abs(values[i]);
+        total += partial;
+    }
+    return total;
+}
+/** Σ a[i]·b[i] in the blocked order; each product is taken in f64. */
+function dotF64(a, b) {
+    if (a.length !== b.length)
+        throw new RangeError(`dotF64: lengths differ (${a.length} vs ${b.length})`);
+    let total = 0;
+    for (let blockStart = 0; blockStart < a.length; blockStart += REDUCTION_BLOCK) {
+        const blockEnd = Math.min(a.length, blockStart + REDUCTION_BLOCK);
+        let partial = 0;
+        for (let i = blockStart; i < blockEnd; i++)
+            partial += a[i] * b[i];
+        total += partial;
+    }
+    return total;
+}
+/** Σ x² in the blocked order (the square of the L2 norm). */
+function sumSquaresF64(values) {
+    return dotF64(values, values);
+}
+const blockedSumSquares = sumSquaresF64;
+/** Σ a[k]·b[k] over the positions `k` of `view` (the same positions in both arrays). */
+function blockedDotStrided(a, b, view) {
+    const { offset, stride, length } = view;
+    let total = 0;
+    for (let blockStart = 0; blockStart < length; blockStart += REDUCTION_BLOCK) {
+        const blockEnd = Math.min(length, blockStart + REDUCTION_BLOCK);
+        let partial = 0;
+        for (let i = blockStart, k = offset + blockStart * stride; i < blockEnd; i++, k += stride) {
+            partial += a[k] * b[k];
+        }
+        total += partial;
+    }
+    return total;
+}
+/** Σ a·b, Σ a² and Σ b² over `view`, in one pass; each sum blocked exactly as the single ones. */
+function blockedPairSums(a, b, view) {
+    const { offset, stride, length } = view;
+    let dot = 0;
+    let squaresA = 0;
+    let squaresB = 0;
+    for (let blockStart = 0; blockStart < length; blockStart += REDUCTION_BLOCK) {
+        const blockEnd = Math.min(length, blockStart + REDUCTION_BLOCK);
+        let partialDot = 0;
+        let partialA = 0;
+        let partialB = 0;
+        for (let i = blockStart, k = offset + blockStart * stride; i < blockEnd; i++, k += stride) {
+            const x = a[k];
+            const y = b[k];
+            partialDot += x * y;
+            partialA += x * x;
+            partialB += y * y;
+        }
+        dot += partialDot;
+        squaresA += partialA;
+        squaresB += partialB;
+    }
+    return { dot, squaresA, squaresB };
+}
+/** Σ a[k]² over the positions `k` of `view`. */
+function blockedSumSquaresStrided(a, view) {
+    return blockedDotStrided(a, a, view);
+}
+/**
+ * The vectors a tensor of `shape` splits into: `"all"`, one vector of every element (flattened);
+ * `"last"`, one per index of the leading axes, running along the last axis (rows of a matrix);
+ * `"first"`, one per index of the trailing axes, running along the first axis (columns of a
+ * matrix). Tensors of rank 0 or 1 are always a single vector.
+ */
+function vectorViews(shape, along) {
+    const count = elementCount$1(shape);
+    if (along === "all" || shape.length <= 1 || count === 0)
+        return [{ offset: 0, stride: 1, length: count }];
+    if (along === "last") {
+        const length = shape[shape.length - 1];
+        return Array.from({ length: count / length }, (_, row) => ({ offset: row * length, stride: 1, length }));
+    }
+    const length = shape[0];
+    const stride = count / length;
+    return Array.from({ length: stride }, (_, column) => ({ offset: column, stride, length }));
+}
+
+/**
+ * Checks shared by the basic methods (linear, slerp, nuslerp, model_stock, passthrough): the
+ * planner promises matching shapes and model counts, but a method re-checks what it relies on so that a planner bug becomes a clear error instead of silently wrong bytes.
+ */
+/** Every input (and the base, if any) holds exactly `ctx.shape`'s number of elements. */
+function requireOutputSized(method, ctx, inputs) {
+    const count = elementCount$1(ctx.shape);
+    for (const input of inputs) {
+        if (input.data.length !== count) {
+            throw new HubmergeError("E_MERGE", `${method}: input has ${input.data.length} elements (shape [${input.shape.join(", ")}]), expected ${count} (shape [${ctx.shape.join(", ")}])`, {
+                hint: "All models must share this tensor's shape; check that they come from the same architecture.",
+                where: { model: input.model, tensor: ctx.tensorName },
+            });
+        }
+    }
+    return count;
+}
+/** The number of non-base inputs must lie in [min, max]. */
+function requireInputCount(method, ctx, min, max = Infinity) {
+    const count = ctx.inputs.length;
+    if (count >= min && count <= max)
+        return;
+    const expected = min === max ? `exactly ${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
+    throw new HubmergeError("E_MERGE", `${method} merges ${expected} model(s) besides the base, got ${count}`, {
+        hint: `List ${expected} model(s) for ${method} (the base model does not count).`,
+        where: { tensor: ctx.tensorName },
+    });
+}
+/** The base tensor, which the planner must pass for methods with `base: "required"`. */
+function requireBase(method, ctx) {
+    if (ctx.base !== undefined)
+        return ctx.base;
+    throw new HubmergeError("E_MERGE", `${method} needs a base model`, {
+        hint: `Set base_model for ${method}.`,
+        where: { tensor: ctx.tensorName },
+    });
+}
+/** Methods without a base receive every model, base included, in `inputs`. */
+function requireNoBase(method, ctx) {
+    if (ctx.base === undefined)
+        return;
+    throw new HubmergeError("E_INTERNAL", `${method} takes no separate base tensor; pass the base among the inputs`, {
+        where: { model: ctx.base.model, tensor: ctx.tensorName },
+    });
+}
+
+/**
+ * Philox4x32-10, the counter-based generator of Random123 (Salmon et al., SC'11). A block of four
+ * 32-bit words is a pure function of a 128-bit counter and a 64-bit key, so any element of a
+ * random stream can be computed without the ones before it: masks come out identical for any
+ * chunking, thread count or device.
+ *
+ * One round maps (c0, c1, c2, c3) with key (k0, k1) to
+ *   (hi(M1·c2) ^ c1 ^ k0, lo(M1·c2), hi(M0·c0) ^ c3 ^ k1, lo(M0·c0))
+ * where hi/lo are the halves of the 64-bit product; between rounds the key is bumped by the Weyl
+ * constants (k0 += W0, k1 += W1, mod 2^32). Ten rounds, nine bumps.
+ */
+const M0 = 0xd2511f53;
+const M1 = 0xcd9e8d57;
+const W0 = 0x9e3779b9;
+const W1 = 0xbb67ae85;
+const ROUNDS = 10;
+/** High 32 bits of the 64-bit product of two u32, from 16-bit limbs (every partial product < 2^32). */
+function mulhi32(a, b) {
+    const a0 = a & 0xffff;
+    const a1 = a >>> 16;
+    const b0 = b & 0xffff;
+    const b1 = b >>> 16;
+    const lowLow = a0 * b0;
+    const lowHigh = a0 * b1;
+    const highLow = a1 * b0;
+    const carry = ((lowLow >>> 16) + (lowHigh & 0xffff) + (highLow & 0xffff)) >>> 16;
+    return (a1 * b1 + (lowHigh >>> 16) + (highLow >>> 16) + carry) >>> 0;
+}
+function philoxBlock(c0, c1, c2, c3, k0, k1, out) {
+    c0 >>>= 0;
+    c1 >>>= 0;
+    c2 >>>= 0;
+    c3 >>>= 0;
+    k0 >>>= 0;
+    k1 >>>= 0;
+    for (let round = 0; round < ROUNDS; round++) {
+        if (round > 0) {
+            k0 = (k0 + W0) >>> 0;
+            k1 = (k1 + W1) >>> 0;
+        }
+        const hi0 = mulhi32(M0, c0);
+        const lo0 = Math.imul(M0, c0) >>> 0;
+        const hi1 = mulhi32(M1, c2);
+        const lo1 = Math.imul(M1, c2) >>> 0;
+        c0 = (hi1 ^ c1 ^ k0) >>> 0;
+        c1 = lo1;
+        c2 = (hi0 ^ c3 ^ k1) >>> 0;
+        c3 = lo0;
+    }
+    out[0] = c0;
+    out[1] = c1;
+    out[2] = c2;
+    out[3] = c3;
+}
+const TWO_POW_32 = 4294967296;
+/**
+ * Fills `out[j]` with the 24-bit uniform of element `start + j` of the stream (key, stream):
+ * block b = floor(i / 4), counter = (b mod 2^32, floor(b / 2^32), stream[0], stream[1]),
+ * word = philox(counter, key)[i mod 4], value = word >>> 8.
+ * `start` is any integer in [0, 2^53); the result does not depend on how a range is split.
+ */
+function fillUniform24(out, start, key, stream) {
+    if (!Number.isSafeInteger(start) || start < 0) {
+        throw new RangeError(`fillUniform24: start must be a non-negative safe integer, got ${start}`);
+    }
+    const k0 = key[0];
+    const k1 = key[1];
+    const s0 = stream[0];
+    const s1 = stream[1];
+    const words = new Uint32Array(4);
+    let block = Math.floor(start / 4);
+    let lane = start % 4;
+    let j = 0;
+    while (j < out.length) {
+        philoxBlock(block % TWO_POW_32, Math.floor(block / TWO_POW_32), s0, s1, k0, k1, words);
+        for (; lane < 4 && j < out.length; lane++, j++)
+            out[j] = words[lane] >>> 8;
+        lane = 0;
+        block++;
+    }
+}
+
+/**
+ * Exact selection by magnitude. All of it uses one total order on the elements of a tensor,
+ * "larger first":
+ *
+ *   a comes before b iff |a| > |b|, or |a| = |b| and a's index < b's index;
+ *   every NaN counts as larger than +Inf (NaNs among themselves by index); -0 equals +0.
+ *
+ * Magnitudes are compared through their f32 bit patterns with the sign cleared (monotone for
+ * non-negative floats; every NaN pattern is mapped to one key above +Inf). Top-k uses a radix
+ * select (two 16-bit histogram passes and a marking pass): O(n), no sort.
+ */
+const NAN_KEY = 0x7f800001;
+/** Order key of |x| for the f32 with bit pattern `bits`. */
+function magnitudeKey$1(bits) {
+    const key = bits & 0x7fffffff;
+    return key > 0x7f800000 ? NAN_KEY : key;
+}
+function bitsOf(values) {
+    return new Uint32Array(values.buffer, values.byteOffset, values.length);
+}
+/**
+ * The k-th largest magnitude |x| of the values (1 ≤ k ≤ n), by the same radix select as top-k:
+ * O(n), no sort, values untouched. A NaN among the k largest gives NaN.
+ */
+function kthLargestMagnitude(values, k) {
+    if (!Number.isInteger(k) || k < 1 || k > values.length) {
+        throw new RangeError(`k = ${k} is outside 1..${values.length}`);
+    }
+    const { key } = selectCut(bitsOf(values), k);
+    return key === NAN_KEY ? NaN : new Float32Array(new Uint32Array([key]).buffer)[0];
+}
+function selectCut(bits, k) {
+    const high = new Uint32Array(1 << 15);
+    for (let i = 0; i < bits.length; i++)
+        high[magnitudeKey$1(bits[i]) >>> 16]++;
+    let above = 0;
+    let bucket = high.length - 1;
+    while (above + high[bucket] < k)
+        above += high[bucket--];
+    const low = new Uint32Array(1 << 16);
+    for (let i = 0; i < bits.length; i++) {
+        const key = magnitudeKey$1(bits[i]);
+        if (key >>> 16 === bucket)
+            low[key & 0xffff]++;
+    }
+    let slot = low.length - 1;
+    while (above + low[slot] < k)
+        above += low[slot--];
+    return { key: ((bucket << 16) | slot) >>> 0, takeEqual: k - above };
+}
+/**
+ * Mask (1 kept) of the k largest |x| in the order above: every element above the k-th largest
+ * magnitude, then the elements equal to it in index order until exactly k are kept.
+ * k ≤ 0 keeps nothing, k ≥ n keeps everything.
+ */
+function magnitudeTopKMask(values, k, out) {
+    return magnitudeRankRangeMask(values, 0, k, out);
+}
+/**
+ * Mask of the elements whose position in the "larger first" order is in [from, to): the top `to`
+ * minus the top `from`. Both ends are clamped to [0, n].
+ */
+function magnitudeRankRangeMask(values, from, to, out = new Uint8Array(values.length)) {
+    const n = values.length;
+    if (out.length !== n)
+        throw new RangeError("magnitude mask: output length differs from the input's");
+    const lo = Math.max(0, Math.min(n, Math.floor(from)));
+    const hi = Math.max(0, Math.min(n, Math.floor(to)));
+    out.fill(0);
+    if (hi <= lo)
+        return out;
+    const bits = bitsOf(values);
+    const upper = hi === n ? undefined : selectCut(bits, hi);
+    const lower = lo === 0 ? undefined : selectCut(bits, lo);
+    let upperEqual = upper?.takeEqual ?? 0;
+    let lowerEqual = lower?.takeEqual ?? 0;
+    for (let i = 0; i < n; i++) {
+        const key = magnitudeKey$1(bits[i]);
+        let inUpper = true;
+        if (upper)
+            inUpper = key > upper.key || (key === upper.key && upperEqual-- > 0);
+        let inLower = false;
+        if (lower)
+            inLower = key > lower.key || (key === lower.key && lowerEqual-- > 0);
+        out[i] = inUpper && !inLower ? 1 : 0;
+    }
+    return out;
+}
+/**
+ * How many of n elements breadcrumbs drops at each end (mergekit's counts): keep = ⌊d·n⌋,
+ * top = ⌊γ·n⌋, bottom = n − keep − top; when bottom < 0, top shrinks by that much and bottom = 0.
+ */
+function breadcrumbsCounts(n, density, gamma) {
+    const keep = Math.floor(density * n);
+    let top = Math.floor(gamma * n);
+    let bottom = n - keep - top;
+    if (bottom < 0) {
+        top += bottom;
+        bottom = 0;
+    }
+    return { top, bottom };
+}
+/**
+ * Breadcrumbs' magnitude_outliers mask: drops the `top` largest and the `bottom` smallest
+ * (breadcrumbsCounts) and keeps the middle, i.e. positions [top, n − bottom) of the order above.
+ */
+function magnitudeOutliersMask(values, density, gamma) {
+    const { top, bottom } = breadcrumbsCounts(values.length, density, gamma);
+    return magnitudeRankRangeMask(values, top, values.length - bottom);
+}
+/** Rows up to this length are ranked by sorting packed f64 keys (key·2^21 + tie-break). */
+const PACKED_ROW_LIMIT = 1 << 21;
+/**
+ * Ascending magnitude rank of every element within its row (consecutive runs of `rowLength`):
+ * 0 for the smallest, rowLength − 1 for the largest, in the reverse of the "larger first" order
+ * (so among equal magnitudes the higher index ranks lower). Writes `out[i]`.
+ */
+function rowAscendingRanks(values, rowLength, out, packedLimit = PACKED_ROW_LIMIT) {
+    if (rowLength <= 0 || values.length % rowLength !== 0 || out.length !== values.length) {
+        throw new RangeError(`rowAscendingRanks: ${values.length} elements do not form rows of ${rowLength}`);
+    }
+    const bits = bitsOf(values);
+    const packed = rowLength <= Math.min(packedLimit, PACKED_ROW_LIMIT);
+    const rank = packed ? rankRowPacked : rankRowByComparator;
+    const scratch = packed ? new Float64Array(rowLength) : undefined;
+    for (let start = 0; start < values.length; start += rowLength) {
+        rank(bits, start, rowLength, out, scratch);
+    }
+}
+function rankRowPacked(bits, start, length, out, scratch) {
+    const packed = scratch;
+    // key < 2^31 and tie-break < 2^21: the packed value < 2^52 is exact in f64.
+    for (let j = 0; j < length; j++) {
+        packed[j] = magnitudeKey$1(bits[start + j]) * PACKED_ROW_LIMIT + (length - 1 - j);
+    }
+    packed.sort();
+    for (let rank = 0; rank < length; rank++) {
+        const tieBreak = packed[rank] % PACKED_ROW_LIMIT;
+        out[start + (length - 1 - tieBreak)] = rank;
+    }
+}
+function rankRowByComparator(bits, start, length, out) {
+    const order = new Uint32Array(length);
+    for (let j = 0; j < length; j++)
+        order[j] = j;
+    order.sort((a, b) => magnitudeKey$1(bits[start + a]) - magnitudeKey$1(bits[start + b]) || b - a);
+    for (let rank = 0; rank < length; rank++)
+        out[start + order[rank]] = rank;
+}
+
+/**
+ * The reference kernel backend: the primitives the merge methods compose, in plain TypeScript.
+ * This file is the specification the WebAssembly and WebGPU backends must reproduce bit for bit:
+ *
+ * - elementwise arithmetic is f32: every operation is rounded with Math.fround (computing one
+ *   +, −, ×, ÷ of two f32 in f64 and rounding once is the correctly rounded f32 result); no fused
+ *   multiply-add; scalars (weights, λ, densities) are rounded to f32 before use;
+ * - sums over models run in model order, sequentially, starting from +0;
+ * - reductions over elements (norms, dot products) are f64 in the blocked order of reductions.ts;
+ * - a dropped element becomes +0; NaN and ±Inf otherwise flow through as IEEE 754 says.
+ */
+const f32$1 = Math.fround;
+const UNIFORM_SCALE = 16777216; // 2^24
+const UNIFORM_CHUNK = 65536;
+/** Norms below this skip L1 rescaling (mergekit's eps). */
+const L1_RESCALE_EPSILON = 1e-7;
+function checkSameLength(a, b, what) {
+    if (a.length !== b.length)
+        throw new RangeError(`${what}: lengths differ (${a.length} vs ${b.length})`);
+}
+/** out[i] = f32(a[i] − b[i]). `out` may alias either input. */
+function subtract(a, b, out) {
+    checkSameLength(a, b, "subtract");
+    checkSameLength(a, out, "subtract");
+    for (let i = 0; i < a.length; i++)
+        out[i] = f32$1(a[i] - b[i]);
+}
+/** values[i] = f32(values[i] · f32(factor)). */
+function scaleInPlace(values, factor) {
+    const scale = f32$1(factor);
+    for (let i = 0; i < values.length; i++)
+        values[i] = f32$1(values[i] * scale);
+}
+/** values[i] = mask[i] ? values[i] : +0. */
+function applyMask(values, mask) {
+    checkSameLength(values, mask, "applyMask");
+    for (let i = 0; i < values.length; i++)
+        if (mask[i] === 0)
+            values[i] = 0;
+}
+/**
+ * Runs `visit(offset, uniforms)` over consecutive chunks of the 24-bit uniforms of elements
+ * [start, start + length) of a DARE stream.
+ */
+function forEachUniformChunk(length, start, source, visit) {
+    const buffer = new Uint32Array(Math.min(UNIFORM_CHUNK, length));
+    for (let offset = 0; offset < length; offset += buffer.length) {
+        const count = Math.min(buffer.length, length - offset);
+        const uniforms = count === buffer.length ? buffer : buffer.subarray(0, count);
+        fillUniform24(uniforms, start + offset, source.key, source.stream);
+        visit(offset, uniforms);
+    }
+}
+/**
+ * DARE drop-and-rescale, in place. Element j of `delta` is element `start + j` of the stream:
+ * kept iff its u24 < `threshold` (see keepThreshold); a dropped element becomes +0; a kept one
+ * stays δ when `divisor` is undefined, else becomes f32(δ / f32(divisor)) (the paper's 1/density).
+ */
+function dareSparsify(delta, start, source, threshold, divisor) {
+    const scale = divisor === undefined ? undefined : f32$1(divisor);
+    forEachUniformChunk(delta.length, start, source, (offset, uniforms) => {
+        for (let j = 0; j < uniforms.length; j++) {
+            const i = offset + j;
+            if (uniforms[j] >= threshold)
+                delta[i] = 0;
+            else if (scale !== undefined)
+                delta[i] = f32$1(delta[i] / scale);
+        }
+    });
+}
+/**
+ * mergekit's norm matching after a mask was applied: with before = ‖unmasked‖₁ and
+ * after = ‖values‖₁ (both f64, blocked order), when neither is below 1e-7,
+ * values[i] = f32(values[i] · f32(before / after)); otherwise values are left as they are.
+ */
+function l1Rescale(values, before) {
+    const after = l1NormF64(values);
+    if (before < L1_RESCALE_EPSILON || after < L1_RESCALE_EPSILON)
+        return;
+    scaleInPlace(values, before / after);
+}
+/** DELLA's per-tensor constants: lo = f32(f32(d) − f32(ε)), span = f32(2 · f32(ε)). */
+function dellaBounds(density, epsilon) {
+    return { lo: f32$1(f32$1(density) - f32$1(epsilon)), span: f32$1(2 * f32$1(epsilon)) };
+}
+/**
+ * DELLA's keep probability of the element of ascending rank `rank` in a row of `rowLength`:
+ * r = f32(rank / (rowLength − 1)) (r = 0.5 for rows of one element), p = f32(lo + f32(r · span)).
+ */
+function dellaKeepProbability(rank, rowLength, lo, span) {
+    const r = rowLength === 1 ? 0.5 : f32$1(rank / (rowLength - 1));
+    return f32$1(lo + f32$1(r * span));
+}
+/**
+ * DELLA magnitude-based pruning (MAGPRUNE), in place. Rows are consecutive runs of `rowLength`
+ * elements (the last dimension); ranks come from rowAscendingRanks. Element i (stream index i) is
+ * kept iff u24 < p · 2^24 (an exact comparison: u24 / 2^24 < p); a dropped element becomes +0;
+ * a kept one becomes f32(δ / p) when `rescale`, else stays δ.
+ */
+function dellaSparsify(delta, rowLength, source, density, epsilon, rescale) {
+    const ranks = new Uint32Array(delta.length);
+    rowAscendingRanks(delta, rowLength, ranks);
+    const { lo, span } = dellaBounds(density, epsilon);
+    forEachUniformChunk(delta.length, 0, source, (offset, uniforms) => {
+        for (let j = 0; j < uniforms.length; j++) {
+            const i = offset + j;
+            const p = dellaKeepProbability(ranks[i], rowLength, lo, span);
+            if (!(uniforms[j] < p * UNIFORM_SCALE))
+                delta[i] = 0;
+            else if (rescale)
+                delta[i] = f32$1(delta[i] / p);
+        }
+    });
+}
+/** sign(x) ∈ {−1, 0, +1}; NaN has no sign (NaN). */
+function signOf$1(x) {
+    return x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN;
+}
+/**
+ * TIES sign election over the models' weighted deltas: the majority sign s ∈ {+1, −1} per element.
+ * - "sum": S = Σᵢ wᵢδᵢ (f32, model order, from +0); s = +1 iff S ≥ 0 (−0 counts as ≥ 0; NaN → −1);
+ * - "count": C = Σᵢ sign(wᵢδᵢ) (an exact integer; zeros and NaN count 0); s = +1 iff C ≥ 0.
+ */
+function signElection(weightedDeltas, method) {
+    const length = weightedDeltas[0]?.length ?? 0;
+    for (const values of weightedDeltas)
+        checkSameLength(values, weightedDeltas[0], "signElection");
+    const totals = new Float64Array(length); // f32 values (sum) or small integers (count)
+    for (const values of weightedDeltas) {
+        if (method === "sum") {
+            for (let i = 0; i < length; i++)
+                totals[i] = f32$1(totals[i] + values[i]);
+        }
+        else {
+            for (let i = 0; i < length; i++) {
+                const v = values[i];
+                totals[i] = totals[i] + (v > 0 ? 1 : v < 0 ? -1 : 0);
+            }
+        }
+    }
+    const majority = new Int8Array(length);
+    for (let i = 0; i < length; i++)
+        majority[i] = totals[i] >= 0 ? 1 : -1;
+    return majority;
+}
+/**
+ * The consensus mix: model i contributes at element e iff sign(wᵢδᵢ[e]) = majority[e] (zeros
+ * and NaN never agree). In model order from +0, all f32:
+ * mixed[e] = Σ agreeing wᵢδᵢ[e], divisor[e] = Σ agreeing f32(wᵢ).
+ */
+function agreeingSum(weightedDeltas, weights, majority, mixed, divisor) {
+    checkSameLength(weightedDeltas, weights, "agreeingSum");
+    checkSameLength(majority, mixed, "agreeingSum");
+    checkSameLength(majority, divisor, "agreeingSum");
+    mixed.fill(0);
+    divisor.fill(0);
+    weightedDeltas.forEach((values, model) => {
+        checkSameLength(values, majority, "agreeingSum");
+        const weight = f32$1(weights[model]);
+        for (let e = 0; e < values.length; e++) {
+            if (signOf$1(values[e]) !== majority[e])
+                continue;
+            mixed[e] = f32$1(mixed[e] + values[e]);
+            divisor[e] = f32$1(divisor[e] + weight);
+        }
+    });
+}
+/** acc[i] = f32(acc[i] + values[i]). */
+function accumulate(acc, values) {
+    checkSameLength(acc, values, "accumulate");
+    for (let i = 0; i < acc.length; i++)
+        acc[i] = f32$1(acc[i] + values[i]);
+}
+/** values[i] = f32(values[i] / divisor[i]) (divisor elementwise) or f32(values[i] / f32(divisor)). */
+function divideInPlace(values, divisor) {
+    if (typeof divisor === "number") {
+        const d = f32$1(divisor);
+        for (let i = 0; i < values.length; i++)
+            values[i] = f32$1(values[i] / d);
+        return;
+    }
+    checkSameLength(values, divisor, "divideInPlace");
+    for (let i = 0; i < values.length; i++)
+        values[i] = f32$1(values[i] / divisor[i]);
+}
+/** out[i] = f32(base[i] + f32(f32(lambda) · values[i])). `out` may alias either input. */
+function addScaled(base, values, lambda, out) {
+    checkSameLength(base, values, "addScaled");
+    checkSameLength(base, out, "addScaled");
+    const l = f32$1(lambda);
+    for (let i = 0; i < out.length; i++)
+        out[i] = f32$1(base[i] + f32$1(l * values[i]));
+}
+
+/**
+ * The DARE random stream: which elements of a task vector survive, as a pure function of
+ * (manifest seed, model reference, output tensor name, element index). See docs/rng.md.
+ *
+ * - key (k0, k1) = (seed mod 2^32, floor(seed / 2^32)) of the unsigned 64-bit seed;
+ * - stream (s0, s1) = the first 8 bytes of SHA-256(UTF-8(model + "\u0000" + tensorName)) read as
+ *   two little-endian u32;
+ * - element i: u24 = philox4x32-10((floor(i/4) mod 2^32, floor(i/2^34), s0, s1), key)[i mod 4] >>> 8;
+ * - kept with probability p iff u24 < round(p · 2^24).
+ */
+const U64_MAX = (1n << 64n) - 1n;
+const UNIFORM_RANGE = 16777216; // 2^24
+/** Philox key from the manifest's unsigned 64-bit seed: (low word, high word). */
+function keyFor(seed) {
+    if (seed < 0n || seed > U64_MAX) {
+        throw new HubmergeError("E_MERGE", `the seed ${seed} is not an unsigned 64-bit integer`, {
+            hint: "Set hubmerge.seed to an integer between 0 and 18446744073709551615.",
+        });
+    }
+    return [Number(seed & 0xffffffffn), Number(seed >> 32n)];
+}
+/** Philox counter words 2 and 3 for one model's copy of one output tensor. */
+function streamFor(model, tensorName) {
+    const digest = createHash("sha256").update(`${model}\u0000${tensorName}`, "utf8").digest();
+    return [digest.readUInt32LE(0), digest.readUInt32LE(4)];
+}
+function dareStream(seed, model, tensorName) {
+    return { key: keyFor(seed), stream: streamFor(model, tensorName) };
+}
+/** The integer an element's u24 must be below to be kept: round(p · 2^24), in [0, 2^24]. */
+function keepThreshold(p) {
+    if (!(p >= 0 && p <= 1)) {
+        throw new RangeError(`keep probability must be in [0, 1], got ${p}`);
+    }
+    return Math.round(p * UNIFORM_RANGE);
+}
+
+/**
+ * Sparsifies `delta` in place. density ≥ 1 leaves it unchanged (no rescaling either).
+ * - magnitude: keeps the ⌊d·n⌋ largest |δ| (magnitudeTopKMask);
+ * - magnitude_outliers: drops ⌊γ·n⌋ largest and the smallest so that ⌊d·n⌋ remain;
+ * - random: DARE Bernoulli mask from the (seed, model, tensor) stream;
+ * - della_magprune: d = 0 zeroes the tensor; else per-row rank-based keep probabilities.
+ */
+function sparsify(delta, options) {
+    const { method, density } = options;
+    if (density >= 1 || delta.length === 0)
+        return;
+    const l1Mode = options.rescale && (options.dareRescale === "l1" || !isRandom(method));
+    const before = l1Mode ? l1NormF64(delta) : 0;
+    switch (method) {
+        case "magnitude":
+            applyMask(delta, magnitudeTopKMask(delta, Math.floor(density * delta.length)));
+            break;
+        case "magnitude_outliers":
+            applyMask(delta, magnitudeOutliersMask(delta, density, options.gamma ?? 0));
+            break;
+        case "random": {
+            const source = dareStream(options.seed, options.model, options.tensorName);
+            const paper = options.rescale && !l1Mode;
+            dareSparsify(delta, 0, source, keepThreshold(density), paper ? density : undefined);
+            break;
+        }
+        case "della_magprune": {
+            if (density <= 0) {
+                delta.fill(0);
+                return;
+            }
+            const source = dareStream(options.seed, options.model, options.tensorName);
+            const paper = options.rescale && !l1Mode;
+            dellaSparsify(delta, options.rowLength ?? delta.length, source, density, options.epsilon ?? 0, paper);
+            break;
+        }
+    }
+    if (l1Mode)
+        l1Rescale(delta, before);
+}
+function isRandom(method) {
+    return method === "random" || method === "della_magprune";
+}
+
+/**
+ * The one way a method reads its resolved parameters. The planner fills in defaults and the
+ * manifest check has already refused bad values, but a method re-checks what it relies on (from
+ * the same ParamSpec: default, type, range) so that a planner bug or a direct caller gets a clear
+ * error instead of silently wrong bytes. Kernel plans use the non-throwing `valid*` forms and
+ * leave the error to the reference.
+ */
+function siteOf(method, ctx, model) {
+    return model === undefined ? { method, tensor: ctx.tensorName } : { method, tensor: ctx.tensorName, model };
+}
+function fail(site, message, hint) {
+    const where = site.model === undefined ? { tensor: site.tensor } : { model: site.model, tensor: site.tensor };
+    throw new HubmergeError("E_MERGE", `${site.method}: ${message}`, { hint, where });
+}
+/** The setting, or the spec's default; a parameter with neither is an error. */
+function settingOf$1(spec, params, site) {
+    const value = params[spec.name] ?? spec.default;
+    if (value !== undefined)
+        return value;
+    const hint = site.model === undefined
+        ? `Set ${spec.name} in the global parameters.`
+        : `Give ${spec.name} in this model's parameters (or in the global parameters).`;
+    return fail(site, `the parameter ${spec.name} is required`, hint);
+}
+/** A finite number in the spec's range. */
+function readNumber(spec, params, site) {
+    const value = settingOf$1(spec, params, site);
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+        return fail(site, `the parameter ${spec.name} must be a finite number, got ${String(value)}`, `Set ${spec.name} to a number.`);
+    }
+    if (spec.range !== undefined && !inRange(spec.range, value)) {
+        const bounds = formatRange(spec.range);
+        fail(site, `${spec.name} ${value} is outside ${bounds}`, spec.hint ?? `Give ${spec.name} a value in ${bounds}.`);
+    }
+    return value;
+}
+function readBoolean(spec, params, site) {
+    const value = settingOf$1(spec, params, site);
+    if (typeof value !== "boolean") {
+        fail(site, `the parameter ${spec.name} must be true or false, got ${String(value)}`, `Set ${spec.name} to true or false.`);
+    }
+    return value;
+}
+/** `value` if it is a finite number in the spec's range, else undefined (for kernel plans). */
+function validNumber(spec, value) {
+    if (typeof value !== "number" || !Number.isFinite(value))
+        return undefined;
+    return inRange(spec.range, value) ? value : undefined;
+}
+/** `value` if it is a boolean, else undefined (for kernel plans). */
+function validBoolean(value) {
+    return typeof value === "boolean" ? value : undefined;
+}
+
+/**
+ * The sum of the model weights, as the reference and the kernel plans both compute it: in f32, in
+ * model order from +0, so that a normalised merge divides by the same f32 value on every backend.
+ */
+/** Below this |Σ wᵢ| the plain (no-consensus) normalisation divides by 1 (mergekit's threshold). */
+const WEIGHT_SUM_EPSILON = 1e-8;
+/** Σ f32(wᵢ), summed in f32 in model order. */
+function f32WeightSum(weights) {
+    let sum = 0;
+    for (const weight of weights)
+        sum = Math.fround(sum + Math.fround(weight));
+    return sum;
+}
+/** The task family's plain normalisation divisor: Σ f32(wᵢ), or 1 when |Σ| < 1e-8. */
+function plainDivisor(weights) {
+    const sum = f32WeightSum(weights);
+    return Math.abs(sum) < WEIGHT_SUM_EPSILON ? 1 : sum;
+}
+
+/**
+ * The task family's kernel plan: the order of operations of task-family.ts reduced to flags and
+ * f32 scalars for the fast backends. Anything the kernels do not reproduce byte for byte — DELLA's
+ * row-ranked MAGPRUNE, count consensus, whole-tensor L1 rescaling, parameters the reference would
+ * reject — yields undefined, and the reference merges the tensor (and reports any error).
+ */
+const f32 = Math.fround;
+/** The method's kernel plan, or undefined when the kernels cannot run the method at all. */
+function taskFamilyKernelPlan(definition, specs) {
+    if (definition.sparsification === "della_magprune" || definition.consensus === "count")
+        return undefined;
+    return (request) => planTaskFamily(definition, specs, request);
+}
+/** A value set for the tensor, else the spec's default (as readNumber/readBoolean take it). */
+function settingOf(spec, params) {
+    return params[spec.name] ?? spec.default;
+}
+function planTaskFamily(definition, specs, request) {
+    if (!request.hasBase)
+        return undefined;
+    const global = request.global;
+    const normalize = validBoolean(settingOf(specs.normalize, global));
+    const rescale = validBoolean(settingOf(specs.rescale, global));
+    const lambda = validNumber(specs.lambda, settingOf(specs.lambda, global));
+    const int8Mask = validBoolean(settingOf(specs.int8Mask, global));
+    if (normalize === undefined || rescale === undefined || lambda === undefined || int8Mask === undefined) {
+        return undefined;
+    }
+    const terms = [];
+    for (const { model, params } of request.models) {
+        const weight = validNumber(specs.weight, settingOf(specs.weight, params));
+        const sparsity = sparsityOf(definition, specs, params, rescale, model, request);
+        if (weight === undefined || sparsity === undefined)
+            return undefined;
+        terms.push({ weight: f32(weight), sparsity });
+    }
+    return {
+        hasBase: true,
+        consensus: definition.consensus !== undefined,
+        normalize,
+        lambda: f32(lambda),
+        plainDivisor: plainDivisor(terms.map((t) => t.weight)),
+        terms,
+    };
+}
+/** sparsify() of kernels/sparsify.ts for one model, or undefined when the kernels cannot do it. */
+function sparsityOf(definition, specs, params, rescale, model, request) {
+    // Checked even where unused (task_arithmetic's density), as the reference checks them.
+    const density = validNumber(specs.density, settingOf(specs.density, params));
+    if (density === undefined)
+        return undefined;
+    const gamma = specs.gamma ? validNumber(specs.gamma, settingOf(specs.gamma, params)) : 0;
+    if (gamma === undefined)
+        return undefined;
+    const sparsification = definition.sparsification;
+    if (!sparsification || density >= 1)
+        return { mode: "dense" };
+    if (sparsification === "della_magprune")
+        return undefined; // no kernel (taskFamilyKernelPlan)
+    const n = request.count;
+    if (sparsification === "random") {
+        if (rescale && request.dareRescale !== "paper")
+            return undefined; // L1 norm matching
+        const { key, stream } = dareStream(request.seed, model, request.tensorName);
+        return { mode: "dare", threshold: keepThreshold(density), rescale, divisor: f32(density), key, stream };
+    }
+    if (rescale)
+        return undefined; // magnitude methods rescale by L1 norms: a whole-tensor reduction
+    if (sparsification === "magnitude")
+        return { mode: "magnitude", from: 0, to: Math.floor(density * n) };
+    const { top, bottom } = breadcrumbsCounts(n, density, gamma);
+    return { mode: "magnitude", from: top, to: n - bottom };
+}
+
+/** The parameter specs of a method of the family. */
+function taskFamilySpecs(definition) {
+    return {
+        int8Mask: {
+            name: "int8_mask",
+            type: "boolean",
+            default: false,
+            description: "Accepted for mergekit compatibility (a memory saving there); no effect on the result.",
+        },
+        normalize: {
+            name: "normalize",
+            type: "boolean",
+            default: definition.defaultNormalize,
+            description: "Divide the mixed task vector by the sum of the (agreeing) weights.",
+        },
+        rescale: {
+            name: "rescale",
+            type: "boolean",
+            default: definition.defaultRescale,
+            description: "Rescale sparsified task vectors (DARE/DELLA: see dare_rescale; others: L1 norm matching).",
+        },
+        lambda: { name: "lambda", type: "number", default: 1, description: "Scale of the mixed task vector." },
+        weight: {
+            name: "weight",
+            type: "number",
+            required: true,
+            description: "Weight of this model's task vector.",
+        },
+        density: {
+            name: "density",
+            type: "number",
+            default: 1,
+            // 0 is refused: it keeps nothing (mergekit's magnitude sparsification asserts on it) and the
+            // paper's 1/density rescale is undefined there; leave the model out instead.
+            range: { min: 0, minExclusive: true, max: 1 },
+            hint: "density is the fraction of each task vector kept: 0.3 keeps 30%, 1 keeps all of it.",
+            description: "Fraction of the task vector kept.",
+        },
+        ...(definition.sparsification === "magnitude_outliers" && {
+            gamma: {
+                name: "gamma",
+                type: "number",
+                default: 0.01,
+                range: { min: 0, max: 1 },
+                hint: "gamma is the fraction of largest task-vector entries dropped; 0.01 is mergekit's default.",
+                description: "Fraction of largest values dropped.",
+            },
+        }),
+        ...(definition.sparsification === "della_magprune" && {
+            epsilon: {
+                name: "epsilon",
+                type: "number",
+                default: 0.15,
+                range: { min: 0, max: 1, maxExclusive: true },
+                hint: "epsilon spreads DELLA's keep probabilities to density ± epsilon; 0.15 is mergekit's default.",
+                description: "Spread of keep probabilities around density (d ± ε must lie in (0, 1)).",
+            },
+        }),
+    };
+}
+
+/**
+ * The task-arithmetic family (task_arithmetic, ties, dare_*, breadcrumbs*, della*): one
+ * generalized algorithm, as in mergekit's generalized_task_arithmetic, parameterised by how task
+ * vectors are sparsified and whether signs must agree. Order of operations (docs/methods.md):
+ *
+ * 1. δᵢ = f32(θᵢ − θ₀) per non-base model, in manifest order (shape mismatches skipped,
+ *    embeddings cropped to the base's shape, both with a warning);
+ * 2. sparsify each δᵢ with its density (magnitude, random, magnitude_outliers, della_magprune);
+ * 3. wᵢδᵢ = f32(f32(wᵢ) · δᵢ);
+ * 4. with consensus: majority sign s, M = Σ agreeing wᵢδᵢ, D = Σ agreeing f32(wᵢ) (0 → 1);
+ *    without: M = Σ wᵢδᵢ, D = Σ f32(wᵢ) (|D| < 1e-8 → 1); sums in model order from +0;
+ * 5. if normalize: M = f32(M / D);
+ * 6. out = f32(θ₀ + f32(f32(λ) · M)).
+ */
+/** Substrings that mark a tensor as an embedding (or tied output) matrix, cropped rather than skipped. */
+const EMBEDDING_MARKERS = ["embed_tokens", "lm_head", "wte", "word_embeddings", "embed_out"];
+function isEmbeddingTensor(name) {
+    return EMBEDDING_MARKERS.some((marker) => name.includes(marker));
+}
+function defineTaskFamilyMethod(definition) {
+    const specs = taskFamilySpecs(definition);
+    const kernelPlan = taskFamilyKernelPlan(definition, specs);
+    return {
+        name: definition.name,
+        prettyName: definition.prettyName,
+        reference: definition.reference,
+        summary: definition.summary,
+        // Embeddings of another vocabulary are cropped, other mismatched tensors skipped (alignToBase).
+        shapePolicy: "task-family",
+        dropsAtRandom: definition.sparsification === "random" || definition.sparsification === "della_magprune",
+        base: "required",
+        minModels: 1,
+        globalParams: [specs.int8Mask, specs.normalize, specs.rescale, specs.lambda],
+        perModelParams: [specs.weight, specs.density, ...[specs.gamma, specs.epsilon].filter(isSpec)],
+        merge: (ctx) => mergeTaskFamily(definition, specs, ctx),
+        ...(kernelPlan && { kernelPlan }),
+    };
+}
+function isSpec(spec) {
+    return spec !== undefined;
+}
+function mergeTaskFamily(definition, specs, ctx) {
+    const base = requireBase(definition.name, ctx);
+    checkDataLength(base, ctx.tensorName);
+    const site = siteOf(definition.name, ctx);
+    const normalize = readBoolean(specs.normalize, ctx.global, site);
+    const rescale = readBoolean(specs.rescale, ctx.global, site);
+    const lambda = readNumber(specs.lambda, ctx.global, site);
+    readBoolean(specs.int8Mask, ctx.global, site);
+    const vectors = collectTaskVectors(definition, specs, ctx, base);
+    if (vectors.length === 0)
+        return Float32Array.from(base.data);
+    if (definition.sparsification) {
+        const method = definition.sparsification;
+        const rowLength = base.shape.length === 0 ? 1 : base.shape[base.shape.length - 1];
+        for (const { delta, model, density, gamma, epsilon } of vectors) {
+            const { seed, dareRescale, tensorName } = ctx;
+            sparsify(delta, {
+                method,
+                density,
+                gamma,
+                epsilon,
+                rowLength,
+                rescale,
+                dareRescale,
+                seed,
+                model,
+                tensorName,
+            });
+        }
+    }
+    for (const vector of vectors)
+        scaleInPlace(vector.delta, vector.weight);
+    const mixed = new Float32Array(base.data.length);
+    const divisor = definition.consensus
+        ? consensusMix(definition.consensus, vectors, mixed)
+        : plainMix(vectors, mixed);
+    if (normalize)
+        divideInPlace(mixed, divisor);
+    addScaled(base.data, mixed, lambda, mixed);
+    return mixed;
+}
+/** Sign-consensus mix into `mixed`; returns the elementwise divisor with zeros replaced by 1. */
+function consensusMix(consensus, vectors, mixed) {
+    const weighted = vectors.map((vector) => vector.delta);
+    const majority = signElection(weighted, consensus);
+    const divisor = new Float32Array(mixed.length);
+    agreeingSum(weighted, vectors.map((vector) => vector.weight), majority, mixed, divisor);
+    for (let i = 0; i < divisor.length; i++)
+        if (divisor[i] === 0)
+            divisor[i] = 1;
+    return divisor;
+}
+/** Plain sum into `mixed`; returns Σ f32(wᵢ) (f32, model order), or 1 when |Σ| < 1e-8. */
+function plainMix(vectors, mixed) {
+    for (const vector of vectors)
+        accumulate(mixed, vector.delta);
+    return plainDivisor(vectors.map((vector) => vector.weight));
+}
+function collectTaskVectors(definition, specs, ctx, base) {
+    const vectors = [];
+    for (const input of ctx.inputs) {
+        checkDataLength(input, ctx.tensorName);
+        const data = alignToBase(input, base, ctx);
+        if (!data)
+            continue;
+        const site = siteOf(definition.name, ctx, input.model);
+        const vector = {
+            model: input.model,
+            delta: new Float32Array(data.length),
+            weight: readNumber(specs.weight, input.params, site),
+            density: readNumber(specs.density, input.params, site),
+            gamma: specs.gamma ? readNumber(specs.gamma, input.params, site) : 0,
+            epsilon: specs.epsilon ? readNumber(specs.epsilon, input.params, site) : 0,
+        };
+        checkDellaSpread(vector, site);
+        subtract(data, base.data, vector.delta);
+        vectors.push(vector);
+    }
+    return vectors;
+}
+/** The model's tensor in the base's shape, or undefined (with a warning) when it cannot be used. */
+function alignToBase(input, base, ctx) {
+    const same = input.shape.length === base.shape.length && input.shape.every((d, i) => d === base.shape[i]);
+    if (same)
+        return input.data;
+    const shapes = `[${input.shape.join(", ")}] vs the base's [${base.shape.join(", ")}]`;
+    const embedding = isEmbeddingTensor(ctx.tensorName) || isEmbeddingTensor(ctx.sourceTensorName);
+    if (embedding && covers(input.shape, base.shape)) {
+        ctx.warn(`${input.model}: ${ctx.tensorName} is ${shapes}; using its leading rows and columns`);
+        return cropLeading(input.data, input.shape, base.shape);
+    }
+    ctx.warn(`${input.model}: ${ctx.tensorName} is ${shapes}; skipping this model for this tensor`);
+    return undefined;
+}
+function checkDataLength(input, tensor) {
+    const expected = elementCount$1(input.shape);
+    if (input.data.length !== expected) {
+        throw new HubmergeError("E_INTERNAL", `tensor data has ${input.data.length} elements but its shape [${input.shape.join(", ")}] needs ${expected}`, { where: { model: input.model, tensor } });
+    }
+}
+/**
+ * DELLA's keep probabilities run from density − epsilon to density + epsilon, so both must lie in
+ * (0, 1) below density 1 (as mergekit). The manifest check (validate-params.ts) says the same at
+ * the manifest's line; this one covers direct callers. With epsilon 0 (the other methods) it holds.
+ */
+function checkDellaSpread(vector, site) {
+    const { density: d, epsilon: e } = vector;
+    if (d >= 1 || (d - e > 0 && d + e < 1))
+        return;
+    throw new HubmergeError("E_MERGE", `${site.method}: density ${d} ± epsilon ${e} leaves (0, 1)`, {
+        hint: "Choose epsilon smaller than both density and 1 − density.",
+        where: { model: site.model, tensor: site.tensor },
+    });
+}
+
+/**
+ * Arcee Fusion (mergekit's `merge_methods/arcee_fusion.py`; arcee.ai's mergekit v0.1 release):
+ * take the other model's change only where it matters. Each element's importance is the size of
+ * its change times the KL divergence between the softmax of its row in the other model and in
+ * the base; elements whose importance reaches median + 1.5·IQR (the usual outlier fence) take
+ * the other model's value, the rest keep the base's. Exactly one model besides the base.
+ *
+ * Exact definition (rows are vectors along the last axis; a 0-D or 1-D tensor is one row):
+ *   δ = f32(θ₁ − θ₀);
+ *   per row, in f64: p = softmax(θ₁ row) + 1e-8, q = softmax(θ₀ row) + 1e-8 (max subtracted first),
+ *     KL = Σ p·ln(p/q) summed in index order from +0;  κ = f32(KL);
+ *   importance[e] = f32(|δ[e]|·κ_row(e));
+ *   xₖ = the k-th smallest importance (0-based, NaN largest); Qq = x_⌊q·(n−1)⌋ for q = ¼, ½, ¾;
+ *   threshold = f32(Q½ + f32(1.5·f32(Q¾ − Q¼)));
+ *   out[e] = f32(θ₀[e] + δ[e]) where importance[e] ≥ threshold, else θ₀[e] (its exact bits).
+ * mergekit takes the quartiles of a random sample of 10⁶ elements (unseeded) when a tensor has
+ * more; hubmerge always uses every element, so its threshold is exact and reproducible. mergekit
+ * computes the softmax and KL in the merge dtype; hubmerge in f64, rounding κ to f32 once.
+ */
+const fround$b = Math.fround;
+/** mergekit adds this to both softmax distributions before the KL divergence. */
+const FUSION_SOFTMAX_EPSILON = 1e-8;
+/** Order key of an f32 bit pattern: ascending keys are ascending values; every NaN is largest. */
+function orderKey(bits) {
+    if ((bits & 0x7fffffff) > 0x7f800000)
+        return 0xffffffff;
+    return (bits & 0x80000000) !== 0 ? ~bits >>> 0 : (bits | 0x80000000) >>> 0;
+}
+/** The k-th smallest value (0-based), by a two-pass 16-bit radix select over the order keys. */
+function kthSmallest(values, k) {
+    if (!Number.isInteger(k) || k < 0 || k >= values.length) {
+        throw new RangeError(`k = ${k} is outside 0..${values.length - 1}`);
+    }
+    const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+    const high = new Uint32Array(1 << 16);
+    for (let i = 0; i < bits.length; i++)
+        high[orderKey(bits[i]) >>> 16]++;
+    let below = 0;
+    let bucket = 0;
+    while (below + high[bucket] <= k)
+        below += high[bucket++];
+    const low = new Uint32Array(1 << 16);
+    for (let i = 0; i < bits.length; i++) {
+        const key = orderKey(bits[i]);
+        if (key >>> 16 === bucket)
+            low[key & 0xffff]++;
+    }
+    let slot = 0;
+    while (below + low[slot] <= k)
+        below += low[slot++];
+    const key = ((bucket << 16) | slot) >>> 0;
+    if (key === 0xffffffff)
+        return NaN;
+    const pattern = (key & 0x80000000) !== 0 ? key & 0x7fffffff : ~key >>> 0;
+    return new Float32Array(new Uint32Array([pattern]).buffer)[0];
+}
+/** Softmax of one row in f64 (max subtracted first), plus the epsilon. */
+function softmaxRow(data, view, out) {
+    let max = -Infinity;
+    for (let i = 0, k = view.offset; i < view.length; i++, k += view.stride)
+        max = Math.max(max, data[k]);
+    let sum = 0;
+    for (let i = 0, k = view.offset; i < view.length; i++, k += view.stride) {
+        out[i] = Math.exp(data[k] - max);
+        sum += out[i];
+    }
+    for (let i = 0; i < view.length; i++)
+        out[i] = out[i] / sum + FUSION_SOFTMAX_EPSILON;
+}
+/** KL(softmax(θ₁ row) + ε ‖ softmax(θ₀ row) + ε) for every row, each rounded to f32. */
+function rowDivergences(other, base, shape) {
+    const views = vectorViews(shape, "last");
+    const kl = new Float32Array(views.length);
+    const length = views[0]?.length ?? 0;
+    const p = new Float64Array(length);
+    const q = new Float64Array(length);
+    views.forEach((view, row) => {
+        softmaxRow(other, view, p);
+        softmaxRow(base, view, q);
+        let total = 0;
+        for (let i = 0; i < view.length; i++)
+            total += p[i] * Math.log(p[i] / q[i]);
+        kl[row] = total;
+    });
+    return kl;
+}
+/** median + 1.5·IQR of the importance scores, in f32 (see the module comment). */
+function fusionThreshold(importance) {
+    const last = importance.length - 1;
+    const quantile = (q) => kthSmallest(importance, Math.floor(q * last));
+    const q1 = quantile(0.25);
+    const median = quantile(0.5);
+    const q3 = quantile(0.75);
+    return fround$b(median + fround$b(1.5 * fround$b(q3 - q1)));
+}
+/** Arcee Fusion of two same-shaped tensors. */
+function arceeFusion(base, other, shape) {
+    const out = Float32Array.from(base);
+    if (base.length === 0)
+        return out;
+    const kl = rowDivergences(other, base, shape);
+    const rowLength = shape.length === 0 ? 1 : shape[shape.length - 1];
+    const delta = new Float32Array(base.length);
+    const importance = new Float32Array(base.length);
+    for (let e = 0; e < base.length; e++) {
+        delta[e] = fround$b(other[e] - base[e]);
+        importance[e] = fround$b(Math.abs(delta[e]) * kl[Math.floor(e / rowLength)]);
+    }
+    const threshold = fusionThreshold(importance);
+    for (let e = 0; e < base.length; e++) {
+        if (importance[e] >= threshold)
+            out[e] = fround$b(base[e] + delta[e]);
+    }
+    return out;
+}
+const arceeFusionMethod = {
+    name: "arcee_fusion",
+    prettyName: "Arcee Fusion",
+    reference: "https://www.arcee.ai/blog/meet-mergekit-v0-1-arcee-fusion-expanded-model-support-multi-gpu-acceleration",
+    summary: "takes the second model's value only where its change from the base is important (change size times the KL divergence of the row's softmax) beyond median + 1.5·IQR, and keeps the base elsewhere (Arcee Fusion).",
+    shapePolicy: "task-family",
+    dropsAtRandom: false,
+    base: "required",
+    minModels: 1,
+    maxModels: 1,
+    globalParams: [],
+    perModelParams: [],
+    merge(ctx) {
+        const base = requireBase("arcee_fusion", ctx);
+        requireInputCount("arcee_fusion", ctx, 1, 1);
+        requireOutputSized("arcee_fusion", ctx, [base]);
+        const other = alignToBase(ctx.inputs[0], base, ctx);
+        if (other === undefined)
+            return Float32Array.from(base.data);
+        return arceeFusion(base.data, other, base.shape);
+    },
+};
+
+const breadcrumbsTiesMethod = defineTaskFamilyMethod({
+    name: "breadcrumbs_ties",
+    prettyName: "Model Breadcrumbs with TIES",
+    reference: "https://arxiv.org/abs/2312.06795",
+    summary: "removes the largest outliers and the smallest entries of each task vector (Model Breadcrumbs) and keeps only sign-agreeing entries (TIES).",
+    sparsification: "magnitude_outliers",
+    consensus: "sum",
+    defaultNormalize: false,
+    defaultRescale: false,
+});
+
+const breadcrumbsMethod = defineTaskFamilyMethod({
+    name: "breadcrumbs",
+    prettyName: "Model Breadcrumbs",
+    reference: "https://arxiv.org/abs/2312.06795",
+    summary: "removes both the largest outliers and the smallest entries of each task vector (Model Breadcrumbs), then adds the weighted task vectors to the base.",
+    sparsification: "magnitude_outliers",
+    defaultNormalize: false,
+    defaultRescale: false,
+});
+
+const dareLinearMethod = defineTaskFamilyMethod({
+    name: "dare_linear",
+    prettyName: "Linear DARE",
+    reference: "https://arxiv.org/abs/2311.03099",
+    summary: "drops each task-vector entry at random with probability 1 − density and rescales the survivors by 1/density (DARE), then adds the weighted task vectors to the base.",
+    sparsification: "random",
+    defaultNormalize: false,
+    defaultRescale: true,
+});
+
+const dareTiesMethod = defineTaskFamilyMethod({
+    name: "dare_ties",
+    prettyName: "DARE TIES",
+    reference: "https://arxiv.org/abs/2311.03099",
+    summary: "drops each task-vector entry at random with probability 1 − density and rescales the survivors by 1/density (DARE), then keeps only the entries whose sign agrees with the weighted majority (TIES) before adding them to the base.",
+    sparsification: "random",
+    consensus: "sum",
+    defaultNormalize: false,
+    defaultRescale: true,
+});
+
+const dellaLinearMethod = defineTaskFamilyMethod({
+    name: "della_linear",
+    prettyName: "Linear DELLA",
+    reference: "https://arxiv.org/abs/2406.11617",
+    summary: "drops task-vector entries at random with a probability that falls with their magnitude rank (DELLA), rescales the survivors, and adds the weighted task vectors to the base.",
+    sparsification: "della_magprune",
+    defaultNormalize: false,
+    defaultRescale: true,
+});
+
+const dellaMethod = defineTaskFamilyMethod({
+    name: "della",
+    prettyName: "DELLA",
+    reference: "https://arxiv.org/abs/2406.11617",
+    summary: "drops task-vector entries at random with a probability that falls with their magnitude rank (DELLA), rescales the survivors, and keeps sign-agreeing entries (TIES).",
+    sparsification: "della_magprune",
+    consensus: "sum",
+    defaultNormalize: true,
+    defaultRescale: true,
+});
+
+/**
+ * Vectors in the span of a method's inputs. multislerp and karcher only ever form linear
+ * combinations of their input tensors, so they work on the coefficients: one pass computes the
+ * Gram matrix of the inputs (every pairwise dot product, f64 in the blocked order of
+ * reductions.ts), the method's geometry runs on N×N numbers on the host, and one pass forms the
+ * output Σ f32(cᵢ)·vᵢ in f32. The tensors are read twice, whatever the number of iterations.
+ */
+const fround$a = Math.fround;
+/** G[i·N + j] = vᵢ · vⱼ (symmetric; the diagonal holds the squared norms). */
+function gramMatrix(vectors) {
+    const count = vectors.length;
+    const gram = new Float64Array(count * count);
+    for (let i = 0; i < count; i++) {
+        for (let j = i; j < count; j++) {
+            const view = { offset: 0, stride: 1, length: vectors[i].length };
+            const sums = blockedPairSums(vectors[i], vectors[j], view);
+            gram[i * count + j] = sums.dot;
+            gram[j * count + i] = sums.dot;
+            if (i === j)
+                gram[i * count + i] = sums.squaresA;
+        }
+    }
+    return gram;
+}
+/** xᵀ G y for coefficient vectors x, y (f64, i then j ascending). */
+function gramProduct(gram, x, y) {
+    const count = x.length;
+    let total = 0;
+    for (let i = 0; i < count; i++) {
+        let row = 0;
+        for (let j = 0; j < count; j++)
+            row += gram[i * count + j] * y[j];
+        total += x[i] * row;
+    }
+    return total;
+}
+/** (G y)ᵢ: the dot product of input i with the combination y. */
+function gramRow(gram, i, y) {
+    const count = y.length;
+    let total = 0;
+    for (let j = 0; j < count; j++)
+        total += gram[i * count + j] * y[j];
+    return total;
+}
+/** out[e] = Σᵢ f32(f32(cᵢ)·vᵢ[e]), summed in f32 in input order from +0; inputs with cᵢ = 0 are skipped. */
+function combine$1(vectors, coefficients) {
+    const out = new Float32Array(vectors[0]?.length ?? 0);
+    vectors.forEach((vector, i) => {
+        const c = fround$a(coefficients[i]);
+        if (c === 0)
+            return;
+        for (let e = 0; e < out.length; e++)
+            out[e] = fround$a(out[e] + fround$a(c * vector[e]));
+    });
+    return out;
+}
+
+/**
+ * Karcher mean (mergekit's `merge_methods/karcher.py`): the Riemannian barycentre of the models'
+ * directions on the unit sphere, found by mergekit's fixed-point iteration, rescaled by the mean
+ * of their norms. Every model counts equally (weight 1/N); a `base_model` is one of the models.
+ *
+ * The iterate u always lies in the span of the inputs, so hubmerge runs mergekit's iteration on
+ * the coefficients of u = Σ βⱼvⱼ with the Gram matrix G of the inputs (span.ts), in f64, and
+ * forms the tensor once at the end. Exact definition (models in manifest order):
+ *   nᵢ = √Gᵢᵢ;  valid = {i : nᵢ > tol};  none valid: out = +0 everywhere;  one model: out = θ₁;
+ *   aᵢ = 1/|valid| for valid i;  β = Σ aᵢeᵢ/nᵢ;  ‖β‖ = √(βᵀGβ) (< tol: β = e_first/n_first, else β/‖β‖);
+ *   max_iter times:  T = Σ over valid i with θᵢ ≥ tol of aᵢ·(θᵢ/sin θᵢ)·(eᵢ/nᵢ − dᵢβ),
+ *                    where dᵢ = clamp((Gβ)ᵢ/nᵢ, −1, 1), θᵢ = acos dᵢ;
+ *                    ‖T‖ = √(TᵀGT); stop when ‖T‖ < tol;
+ *                    β = cos‖T‖·β + (sin‖T‖/‖T‖)·T;  then β/‖β‖ when ‖β‖ > tol;
+ *   s = Σᵢ nᵢ/N over all models;  out = Σ f32(f32(s·βⱼ)·vⱼ) (span.ts combine).
+ * mergekit iterates on whole f32 tensors (norms and dot products in f32); the angles between
+ * fine-tunes of one base are small, where f32 dot products lose most of their digits, so its
+ * results differ from these in the low bits.
+ */
+function normalized(gram, beta, tol) {
+    const norm = Math.sqrt(Math.max(0, gramProduct(gram, beta, beta)));
+    return norm > tol ? beta.map((b) => b / norm) : beta;
+}
+/** One step's tangent vector T (coefficients), or undefined when every angle is below tol. */
+function tangent(gram, beta, norms, valid, tol) {
+    const count = beta.length;
+    const t = new Array(count).fill(0);
+    const weight = 1 / valid.length;
+    for (const i of valid) {
+        const dot = Math.min(1, Math.max(-1, gramRow(gram, i, beta) / norms[i]));
+        const theta = Math.acos(dot);
+        if (theta < tol)
+            continue;
+        const factor = (weight * theta) / Math.sin(theta);
+        for (let j = 0; j < count; j++)
+            t[j] = t[j] - factor * dot * beta[j];
+        t[i] = t[i] + factor / norms[i];
+    }
+    return t;
+}
+/** The coefficients of the output, s·β (see the module comment). */
+function karcherCoefficients(gram, options) {
+    const count = Math.round(Math.sqrt(gram.length));
+    const norms = Array.from({ length: count }, (_, i) => Math.sqrt(gram[i * count + i]));
+    const valid = norms.flatMap((norm, i) => (norm > options.tol ? [i] : []));
+    if (valid.length === 0)
+        return new Array(count).fill(0);
+    let beta = new Array(count).fill(0);
+    for (const i of valid)
+        beta[i] = 1 / valid.length / norms[i];
+    const start = Math.sqrt(Math.max(0, gramProduct(gram, beta, beta)));
+    if (start < options.tol) {
+        beta = new Array(count).fill(0);
+        beta[valid[0]] = 1 / norms[valid[0]];
+    }
+    else
+        beta = beta.map((b) => b / start);
+    for (let iteration = 0; iteration < options.maxIter; iteration++) {
+        const t = tangent(gram, beta, norms, valid, options.tol);
+        const size = Math.sqrt(Math.max(0, gramProduct(gram, t, t)));
+        if (size < options.tol)
+            break;
+        const along = Math.cos(size);
+        const across = Math.sin(size) / size;
+        beta = normalized(gram, beta.map((b, j) => along * b + across * t[j]), options.tol);
+    }
+    const scale = norms.reduce((sum, norm) => sum + norm / count, 0);
+    return beta.map((b) => scale * b);
+}
+const MAX_ITER = {
+    name: "max_iter",
+    type: "number",
+    default: 10,
+    description: "most iterations of the Karcher mean algorithm (a whole number)",
+    range: { min: 0 },
+    hint: "max_iter counts iterations, e.g. 10 (mergekit's default) or 100.",
+};
+const TOL = {
+    name: "tol",
+    type: "number",
+    default: 1e-5,
+    description: "convergence tolerance (also the smallest norm and angle that count)",
+    range: { min: 0 },
+    hint: "tol is a small positive tolerance such as 1e-5 (mergekit's default).",
+};
+function readOptions(ctx) {
+    const maxIter = readNumber(MAX_ITER, ctx.global, siteOf("karcher", ctx));
+    const tol = readNumber(TOL, ctx.global, siteOf("karcher", ctx));
+    if (!Number.isInteger(maxIter) || maxIter < 0) {
+        throw new HubmergeError("E_MERGE", `karcher: max_iter must be a whole number ≥ 0, got ${maxIter}`, {
+            hint: "Set max_iter to the most iterations to run, e.g. 10 (mergekit's default).",
+            where: { tensor: ctx.tensorName },
+        });
+    }
+    return { maxIter, tol };
+}
+const karcherMethod = {
+    name: "karcher",
+    prettyName: "Karcher Mean",
+    reference: "https://arxiv.org/abs/2603.04972",
+    summary: "averages the models on the unit sphere (their Karcher, or Riemannian, mean direction, found iteratively) and rescales the result to the mean of their norms.",
+    shapePolicy: "strict",
+    dropsAtRandom: false,
+    base: "none",
+    minModels: 1,
+    globalParams: [MAX_ITER, TOL],
+    perModelParams: [],
+    merge(ctx) {
+        requireNoBase("karcher", ctx);
+        requireInputCount("karcher", ctx, 1);
+        requireOutputSized("karcher", ctx, ctx.inputs);
+        const options = readOptions(ctx);
+        if (ctx.inputs.length === 1)
+            return Float32Array.from(ctx.inputs[0].data);
+        const vectors = ctx.inputs.map((input) => input.data);
+        return combine$1(vectors, karcherCoefficients(gramMatrix(vectors), options));
+    },
+};
+
+/**
+ * Linear (weighted average, "model soups"; Wortsman et al., 2022) as mergekit defines it
+ * (`merge_methods/linear.py`): Σwᵢθᵢ / Σwᵢ, or Σwᵢθᵢ with `normalize: false`. There is no
+ * separate base: a `base_model` is merged like any other model (mergekit appends it to the
+ * models), so the planner passes every model in `inputs` and no `base`.
+ *
+ * Exact definition (f32 element arithmetic, models in manifest order):
+ *   acc = 0; acc = f32(acc + f32(f32(wᵢ)·θᵢ)) for each model;
+ *   normalize: W = 0, W = f32(W + f32(wᵢ)) in the same order; out = f32(acc / W).
+ * With `normalize` and W = 0 mergekit divides by zero (NaN/±Inf tensors); hubmerge refuses.
+ */
+const fround$9 = Math.fround;
+const NORMALIZE = {
+    name: "normalize",
+    type: "boolean",
+    default: true,
+    description: "divide by the sum of the weights",
+};
+const WEIGHT$2 = {
+    name: "weight",
+    type: "number",
+    required: true,
+    description: "the model's weight",
+};
+/**
+ * The kernels' plan: plain weighted sums. Declines (the reference decides) when normalize is not
+ * resolved to a boolean, a weight is not a finite number, or normalising would divide by 0.
+ */
+function planLinear(request) {
+    if (request.hasBase)
+        return undefined;
+    const normalize = validBoolean(request.global[NORMALIZE.name]);
+    if (normalize === undefined)
+        return undefined;
+    const weights = request.models.map((m) => validNumber(WEIGHT$2, m.params[WEIGHT$2.name]));
+    if (weights.some((w) => w === undefined))
+        return undefined;
+    const total = f32WeightSum(weights);
+    if (normalize && total === 0)
+        return undefined;
+    return {
+        hasBase: false,
+        consensus: false,
+        normalize,
+        lambda: 1,
+        plainDivisor: total,
+        terms: weights.map((w) => ({ weight: fround$9(w), sparsity: { mode: "dense" } })),
+    };
+}
+const linearMethod = {
+    name: "linear",
+    prettyName: "Linear",
+    reference: "https://arxiv.org/abs/2203.05482",
+    summary: "averages the models' weights, each scaled by its weight (a model soup).",
+    // Sums elementwise: every model must have the tensor in the same shape.
+    shapePolicy: "strict",
+    dropsAtRandom: false,
+    base: "none",
+    minModels: 1,
+    globalParams: [NORMALIZE],
+    perModelParams: [WEIGHT$2],
+    merge(ctx) {
+        requireNoBase("linear", ctx);
+        requireInputCount("linear", ctx, 1);
+        const count = requireOutputSized("linear", ctx, ctx.inputs);
+        const weights = ctx.inputs.map((input) => readNumber(WEIGHT$2, input.params, siteOf("linear", ctx, input.model)));
+        const out = new Float32Array(count);
+        ctx.inputs.forEach((input, model) => {
+            const weight = fround$9(weights[model]);
+            const data = input.data;
+            for (let i = 0; i < count; i++)
+                out[i] = fround$9(out[i] + fround$9(weight * data[i]));
+        });
+        if (!readBoolean(NORMALIZE, ctx.global, siteOf("linear", ctx)))
+            return out;
+        const total = f32WeightSum(weights);
+        if (total === 0) {
+            throw new HubmergeError("E_MERGE", "linear: the model weights sum to 0, so normalizing divides by zero", {
+                hint: "Change the weights (for every layer, if they are gradients or filtered) or set normalize: false.",
+                where: { tensor: ctx.tensorName },
+            });
+        }
+        for (let i = 0; i < count; i++)
+            out[i] = fround$9(out[i] / total);
+        return out;
+    },
+    kernelPlan: planLinear,
+};
+
+/** δ = f32(θ − θ₀), elementwise, in a new array (the callers have checked the lengths). */
+function taskVector(model, base) {
+    const delta = new Float32Array(model.data.length);
+    subtract(model.data, base.data, delta);
+    return delta;
+}
+
+/**
+ * Model Stock (Jang et al., 2024), as mergekit implements it (`merge_methods/model_stock.py`):
+ * the average of N ≥ 2 fine-tunes is pulled towards the base by a factor that depends on how
+ * aligned their task vectors are. mergekit (and hubmerge) take the angle as the mean of the
+ * pairwise cosines; the paper does not say how to combine more than two.
+ *
+ * Exact definition, per vector (f64 scalars on the host, f32 element arithmetic):
+ *   δₖ = f32(θₖ − θ₀);  nₖ = √blockedSumSquares(δₖ);
+ *   cos_ij = clamp(blockedDot(δᵢ, δⱼ) / max(nᵢ·nⱼ, 1e-6), −1, 1) for i < j;
+ *   cos = (Σ cos_ij, summed in order (0,1), (0,2), …, (1,2), …) / pair count;
+ *   t = N·cos / (1 + (N − 1)·cos);  a = f32(t), b = f32(1 − t);
+ *   avg = f32(acc / N) with acc = 0, acc = f32(acc + θₖ) for k in order;
+ *   out = f32(f32(a·avg) + f32(b·θ₀)).
+ * `filter_wise: true` computes t per row (vector along the last axis; a 1-D tensor is one row)
+ * instead of once for the flattened tensor.
+ */
+const fround$8 = Math.fround;
+/** Products of norms below this are clamped to it, so zero task vectors give cos = 0. */
+const MODEL_STOCK_NORM_EPSILON = 1e-6;
+/** Mean pairwise cosine of the task vectors over one vector view. */
+function meanPairwiseCosine(deltas, view) {
+    const norms = deltas.map((delta) => Math.sqrt(blockedSumSquaresStrided(delta, view)));
+    let sum = 0;
+    let pairs = 0;
+    for (let i = 0; i < deltas.length; i++) {
+        for (let j = i + 1; j < deltas.length; j++) {
+            const denominator = Math.max(norms[i] * norms[j], MODEL_STOCK_NORM_EPSILON);
+            const cos = blockedDotStrided(deltas[i], deltas[j], view) / denominator;
+            sum += Math.min(1, Math.max(-1, cos));
+            pairs++;
+        }
+    }
+    return sum / pairs;
+}
+/** The paper's interpolation ratio t = N·cos / (1 + (N − 1)·cos). */
+function modelStockRatio(modelCount, cos) {
+    return (modelCount * cos) / (1 + (modelCount - 1) * cos);
+}
+/** avg = f32(acc / N), acc = 0 then acc = f32(acc + θₖ) in model order. */
+function averageOf(models) {
+    const acc = new Float32Array(models[0].data.length);
+    for (const model of models) {
+        const data = model.data;
+        for (let i = 0; i < acc.length; i++)
+            acc[i] = fround$8(acc[i] + data[i]);
+    }
+    for (let i = 0; i < acc.length; i++)
+        acc[i] = fround$8(acc[i] / models.length);
+    return acc;
+}
+function ratioFor(ctx, deltas, view) {
+    const cos = meanPairwiseCosine(deltas, view);
+    const t = modelStockRatio(deltas.length, cos);
+    if (Number.isFinite(t) || Number.isNaN(cos))
+        return t;
+    throw new HubmergeError("E_MERGE", `model_stock: the task vectors point in opposite directions (mean cosine ${cos}), so the interpolation ratio is undefined`, {
+        hint: "Model Stock needs fine-tunes that moved the same way from the base; use another method (e.g. linear or task_arithmetic) for these models.",
+        where: { tensor: ctx.tensorName },
+    });
+}
+const FILTER_WISE = {
+    name: "filter_wise",
+    type: "boolean",
+    default: false,
+    description: "compute the ratio per row (vector along the last axis) instead of per tensor",
+};
+const modelStockMethod = {
+    name: "model_stock",
+    prettyName: "Model Stock",
+    reference: "https://arxiv.org/abs/2403.19522",
+    summary: "moves from the base towards the average of the fine-tunes by a factor computed from the angle between their task vectors (Model Stock).",
+    // Averages and compares task vectors elementwise: every shape must match the base's.
+    shapePolicy: "strict",
+    dropsAtRandom: false,
+    base: "required",
+    minModels: 2,
+    globalParams: [FILTER_WISE],
+    perModelParams: [],
+    merge(ctx) {
+        const base = requireBase("model_stock", ctx);
+        requireInputCount("model_stock", ctx, 2);
+        requireOutputSized("model_stock", ctx, [base, ...ctx.inputs]);
+        const filterWise = readBoolean(FILTER_WISE, ctx.global, siteOf("model_stock", ctx));
+        const deltas = ctx.inputs.map((model) => taskVector(model, base));
+        const average = averageOf(ctx.inputs);
+        const out = new Float32Array(base.data.length);
+        for (const view of vectorViews(ctx.shape, filterWise ? "last" : "all")) {
+            const t = ratioFor(ctx, deltas, view);
+            const a = fround$8(t);
+            const b = fround$8(1 - t);
+            for (let i = 0, k = view.offset; i < view.length; i++, k += view.stride) {
+                out[k] = fround$8(fround$8(a * average[k]) + fround$8(b * base.data[k]));
+            }
+        }
+        return out;
+    },
+};
+
+/**
+ * Multi-SLERP (mergekit's `merge_methods/multislerp.py`; goddard.blog "multislerp"): barycentric
+ * interpolation of N models on the hypersphere. mergekit projects the unit vectors onto the
+ * tangent space at their normalised weighted mean, averages there, and maps back. The weighted
+ * tangent vectors at that point sum to zero exactly (Σ ŵᵢ(uᵢ − (uᵢ·m̂)m̂) = m − ‖m‖m̂ = 0), so
+ * the result is the normalised weighted mean of the unit vectors, scaled by the weighted mean of
+ * the norms; mergekit's tangent step only adds f32 rounding noise, and hubmerge leaves it out.
+ * With a base the task vectors are interpolated and the result is added back.
+ *
+ * Exact definition (f64 scalars on the host, f32 element arithmetic, models in manifest order):
+ *   vᵢ = θᵢ (no base) or f32(θᵢ − θ₀);  one model: out = θ₁ (as mergekit);
+ *   ŵᵢ = wᵢ / Σwⱼ (normalize_weights) or wᵢ;  G = Gram matrix of the vᵢ (span.ts);
+ *   nᵢ = √Gᵢᵢ;  μᵢ = ŵᵢ / (nᵢ + eps);  ‖m‖ = √(μᵀGμ);  s = Σ nᵢŵᵢ;
+ *   ‖m‖ ≥ eps:  cᵢ = s·μᵢ / ‖m‖;
+ *   ‖m‖ < eps:  two models (or all vᵢ zero): cᵢ = ŵᵢ (lerp, mergekit's fallback); else E_MERGE;
+ *   out = Σ f32(f32(cᵢ)·vᵢ) (span.ts combine), then f32(θ₀ + out) with a base.
+ */
+const fround$7 = Math.fround;
+function taskVectors(inputs, base) {
+    if (base === undefined)
+        return inputs.map((input) => input.data);
+    return inputs.map((input) => {
+        const delta = new Float32Array(base.data.length);
+        for (let e = 0; e < delta.length; e++)
+            delta[e] = fround$7(input.data[e] - base.data[e]);
+        return delta;
+    });
+}
+const NORMALIZE_WEIGHTS = {
+    name: "normalize_weights",
+    type: "boolean",
+    default: true,
+    description: "divide the weights by their sum",
+};
+const EPS = {
+    name: "eps",
+    type: "number",
+    default: 1e-8,
+    description: "small constant added to norms for numerical stability",
+    // 0 would divide a zero task vector by its zero norm (NaN, in mergekit too).
+    range: { min: 0, minExclusive: true },
+    hint: "eps is a small positive constant such as 1e-8.",
+};
+const WEIGHT$1 = {
+    name: "weight",
+    type: "number",
+    required: true,
+    description: "the model's relative weight",
+};
+function effectiveWeights(ctx) {
+    const weights = ctx.inputs.map((input) => readNumber(WEIGHT$1, input.params, siteOf("multislerp", ctx, input.model)));
+    if (!readBoolean(NORMALIZE_WEIGHTS, ctx.global, siteOf("multislerp", ctx)))
+        return weights;
+    const total = weights.reduce((sum, weight) => sum + weight, 0);
+    if (total === 0) {
+        throw new HubmergeError("E_MERGE", "multislerp: the model weights sum to 0, so normalizing divides by zero", {
+            hint: "Change the weights (for every layer, if they are gradients or filtered) or set normalize_weights: false.",
+            where: { tensor: ctx.tensorName },
+        });
+    }
+    return weights.map((weight) => weight / total);
+}
+/** The coefficients cᵢ of out = Σ cᵢ·vᵢ (see the module comment). */
+function multislerpCoefficients(ctx, gram, weights, eps) {
+    const count = weights.length;
+    const norms = weights.map((_, i) => Math.sqrt(gram[i * count + i]));
+    const mu = weights.map((weight, i) => weight / (norms[i] + eps));
+    const meanNorm = Math.sqrt(Math.max(0, gramProduct(gram, mu, mu)));
+    if (meanNorm >= eps) {
+        const scale = weights.reduce((sum, weight, i) => sum + norms[i] * weight, 0);
+        return mu.map((m) => (scale * m) / meanNorm);
+    }
+    if (count === 2 || norms.every((norm) => norm === 0))
+        return [...weights];
+    throw new HubmergeError("E_MERGE", "multislerp: the weighted mean of the models' directions is zero (opposite tensors with weights that balance out)", {
+        hint: "Change the weights so that they do not cancel, or leave out one of the opposite models.",
+        where: { tensor: ctx.tensorName },
+    });
+}
+const multislerpMethod = {
+    name: "multislerp",
+    prettyName: "Multi-SLERP",
+    reference: "https://goddard.blog/posts/multislerp-wow-what-a-cool-idea",
+    summary: "interpolates any number of models on the hypersphere: the weighted mean of their directions, rescaled to the weighted mean of their norms (Multi-SLERP; on task vectors when a base is given).",
+    shapePolicy: "strict",
+    dropsAtRandom: false,
+    base: "optional",
+    minModels: 1,
+    globalParams: [NORMALIZE_WEIGHTS, EPS],
+    perModelParams: [WEIGHT$1],
+    merge(ctx) {
+        requireInputCount("multislerp", ctx, 1);
+        const base = ctx.base;
+        requireOutputSized("multislerp", ctx, base === undefined ? ctx.inputs : [base, ...ctx.inputs]);
+        // One model is returned as it is, before any weight is looked at (as mergekit).
+        if (ctx.inputs.length === 1)
+            return Float32Array.from(ctx.inputs[0].data);
+        const weights = effectiveWeights(ctx);
+        const eps = readNumber(EPS, ctx.global, siteOf("multislerp", ctx));
+        const vectors = taskVectors(ctx.inputs, base);
+        const out = combine$1(vectors, multislerpCoefficients(ctx, gramMatrix(vectors), weights, eps));
+        if (base !== undefined)
+            for (let e = 0; e < out.length; e++)
+                out[e] = fround$7(base.data[e] + out[e]);
+        return out;
+    },
+};
+
+/**
+ * NearSwap (mergekit's `merge_methods/nearswap.py`, from alchemonaut's QuartetAnemoi merges): take
+ * the other model's value where it is already close to the base's, keep the base's where the two
+ * differ. Per element the weight of the other model is t / |θ₀ − θ₁|, clamped to [0, 1], so an
+ * element within t of the base becomes the other model's, and a far one moves only a little.
+ *
+ * Exact definition (f32 element arithmetic; this is also mergekit's order of operations in f32,
+ * where torch evaluates `t / tensor` as `tensor.reciprocal() * t`):
+ *   d = max(|f32(θ₀ − θ₁)|, f32(1e-6));  w = clamp(f32(f32(1 / d) · f32(t)), 0, 1);
+ *   out = f32(f32(w·θ₁) + f32(f32(1 − w)·θ₀)).
+ * NaN flows through (a NaN difference gives a NaN weight and a NaN output), as in torch's clamp.
+ */
+const fround$6 = Math.fround;
+/** mergekit clamps |θ₀ − θ₁| to at least this before dividing. */
+const NEARSWAP_MIN_DISTANCE = 1e-6;
+/** clamp(x, 0, 1) that keeps NaN (JavaScript's Math.min/max would too, but this says so). */
+function clampUnit(x) {
+    return x < 0 ? 0 : x > 1 ? 1 : x;
+}
+/** out = nearswap(θ₀, θ₁) for every element (see the module comment). */
+function nearswap(base, other, t) {
+    const threshold = fround$6(t);
+    const floor = fround$6(NEARSWAP_MIN_DISTANCE);
+    const out = new Float32Array(base.length);
+    for (let i = 0; i < out.length; i++) {
+        const a = base[i];
+        const b = other[i];
+        const distance = Math.abs(fround$6(a - b));
+        const weight = clampUnit(fround$6(fround$6(1 / (distance < floor ? floor : distance)) * threshold));
+        out[i] = fround$6(fround$6(weight * b) + fround$6(fround$6(1 - weight) * a));
+    }
+    return out;
+}
+const T$1 = {
+    name: "t",
+    type: "number",
+    required: true,
+    description: "distance below which the other model's value is taken whole",
+    range: { min: 0 },
+    hint: "t is a distance between weights (e.g. 0.0001), so it cannot be negative; 0 keeps the base.",
+};
+const nearswapMethod = {
+    name: "nearswap",
+    prettyName: "NearSwap",
+    reference: "https://huggingface.co/alchemonaut/QuartetAnemoi-70B-t0.0001",
+    summary: "takes the second model's value wherever it lies within a distance t of the base's, and moves only part of the way (t divided by the distance) where they differ more (NearSwap).",
+    shapePolicy: "strict",
+    dropsAtRandom: false,
+    base: "required",
+    minModels: 1,
+    maxModels: 1,
+    globalParams: [T$1],
+    perModelParams: [],
+    merge(ctx) {
+        const base = requireBase("nearswap", ctx);
+        requireInputCount("nearswap", ctx, 1, 1);
+        const other = ctx.inputs[0];
+        requireOutputSized("nearswap", ctx, [base, other]);
+        return nearswap(base.data, other.data, readNumber(T$1, ctx.global, siteOf("nearswap", ctx)));
+    },
+};
+
+/**
+ * SLERP: spherical linear interpolation between the base (v0) and one other model (v1), with
+ * mergekit's rules (`merge_methods/slerp.py`): the angle comes from the flattened tensors'
+ * directions; when they are nearly parallel (|cos| > 0.9995) plain lerp is used; the slerp
+ * weights apply to the original, unnormalised tensors.
+ *
+ * Exact definition (f64 scalars on the host, f32 element arithmetic):
+ *   dot = blockedDot(v0, v1); nₖ = √blockedSumSquares(vₖ), taken as 1 when nₖ ≤ 1e-8;
+ *   cos = dot / (n0·n1);
+ *   |cos| > 0.9995:  a = f32(1 − t), b = f32(t);
+ *   else:            Ω = acos(cos), a = f32(sin(Ω − t·Ω) / sin Ω), b = f32(sin(t·Ω) / sin Ω);
+ *   out[i] = f32(f32(a·v0[i]) + f32(b·v1[i])).
+ * t = 0 and t = 1 give v0 and v1 exactly (a, b are exactly 1 and 0).
+ */
+const fround$5 = Math.fround;
+/** mergekit's DOT_THRESHOLD: above it the vectors count as colinear and lerp is used. */
+const SLERP_DOT_THRESHOLD = 0.9995;
+/** mergekit's normalisation epsilon: a vector with a smaller norm is left unnormalised. */
+const SLERP_NORM_EPSILON = 1e-8;
+/** Lerp weights (1 − t, t), each computed in f64 and rounded to f32 once. */
+function lerpWeights(t) {
+    return { a: fround$5(1 - t), b: fround$5(t) };
+}
+/** SLERP weights for a given cosine between the two tensors (see the module comment). */
+function slerpWeights(cos, t) {
+    if (Math.abs(cos) > SLERP_DOT_THRESHOLD)
+        return lerpWeights(t);
+    const omega = Math.acos(cos);
+    const sinOmega = Math.sin(omega);
+    const omegaT = omega * t;
+    return { a: fround$5(Math.sin(omega - omegaT) / sinOmega), b: fround$5(Math.sin(omegaT) / sinOmega) };
+}
+/** cos of the angle between the flattened tensors, normalising as mergekit does. */
+function slerpCosine(v0, v1) {
+    const sums = blockedPairSums(v0, v1, { offset: 0, stride: 1, length: v0.length });
+    const n0 = Math.sqrt(sums.squaresA);
+    const n1 = Math.sqrt(sums.squaresB);
+    const d0 = n0 > SLERP_NORM_EPSILON ? n0 : 1;
+    const d1 = n1 > SLERP_NORM_EPSILON ? n1 : 1;
+    return sums.dot / (d0 * d1);
+}
+/** out[i] = f32(f32(a·v0[i]) + f32(b·v1[i])). */
+function combinePair(weights, v0, v1) {
+    const { a, b } = weights;
+    const out = new Float32Array(v0.length);
+    for (let i = 0; i < out.length; i++) {
+        out[i] = fround$5(fround$5(a * v0[i]) + fround$5(b * v1[i]));
+    }
+    return out;
+}
+const T = {
+    name: "t",
+    type: "number",
+    required: true,
+    range: { min: 0, max: 1 },
+    hint: "t interpolates from the base model (0) to the other model (1).",
+    description: "interpolation factor: 0 gives the base model, 1 the other model",
+};
+const slerpMethod = {
+    name: "slerp",
+    prettyName: "SLERP",
+    reference: "https://en.wikipedia.org/wiki/Slerp",
+    summary: "interpolates between two models along the great circle through their weights (spherical linear interpolation).",
+    // Interpolates elementwise between two tensors: their shapes must match.
+    shapePolicy: "strict",
+    dropsAtRandom: false,
+    base: "required",
+    minModels: 1,
+    maxModels: 1,
+    globalParams: [T],
+    perModelParams: [],
+    merge(ctx) {
+        const base = requireBase("slerp", ctx);
+        requireInputCount("slerp", ctx, 1, 1);
+        const other = ctx.inputs[0];
+        requireOutputSized("slerp", ctx, [base, other]);
+        const t = readNumber(T, ctx.global, siteOf("slerp", ctx));
+        const weights = slerpWeights(slerpCosine(base.data, other.data), t);
+        return combinePair(weights, base.data, other.data);
+    },
+};
+
+/**
+ * NuSLERP: mergekit's reworked SLERP (`merge_methods/nuslerp.py`). Two models, each with a
+ * `weight`; the interpolation factor is t = w₂ / (w₁ + w₂) (0.5 when |w₁ + w₂| < 1e-6), the
+ * models taken in manifest order. With a base model it interpolates the task vectors and adds
+ * the result back: θ₀ + slerp(t, θ₁ − θ₀, θ₂ − θ₀). The tensor is flattened into one vector by
+ * default; with `nuslerp_flatten: false` each row (vector along the last axis) is interpolated on
+ * its own, or each column (vector along the first axis) with `nuslerp_row_wise: true` — mergekit's
+ * naming, which transposes dim 0 to the end.
+ *
+ * Exact definition, per vector (f64 scalars on the host, f32 element arithmetic):
+ *   vₖ = θₖ (no base) or f32(θₖ − θ₀);  nₖ = max(√blockedSumSquares(vₖ), 1e-7);
+ *   cos = clamp(blockedDot(v1, v2) / (n1·n2), −1, 1);  Ω = acos(cos);
+ *   |sin Ω| < 1e-8:  a = f32(1 − t), b = f32(t);
+ *   else:            a = f32(sin((1 − t)·Ω) / sin Ω), b = f32(sin(t·Ω) / sin Ω);
+ *   out = f32(f32(a·v1) + f32(b·v2)), then f32(θ₀ + out) with a base.
+ * mergekit divides the weighted sum by sin Ω after adding; hubmerge folds the division into the
+ * weights so that each element sees two multiplications and one addition.
+ */
+const fround$4 = Math.fround;
+/** Below this |w₁ + w₂| mergekit falls back to t = 0.5. */
+const NUSLERP_WEIGHT_SUM_EPSILON = 1e-6;
+/** Norms are clamped to at least this before normalising. */
+const NUSLERP_NORM_EPSILON = 1e-7;
+/** |sin Ω| below this counts as colinear: lerp instead. */
+const NUSLERP_SIN_EPSILON = 1e-8;
+/** t from the two models' weights, in f64 as mergekit computes it. */
+function nuslerpFactor(firstWeight, secondWeight) {
+    const sum = firstWeight + secondWeight;
+    return Math.abs(sum) < NUSLERP_WEIGHT_SUM_EPSILON ? 0.5 : secondWeight / sum;
+}
+/** NuSLERP weights for one vector pair (see the module comment). */
+function nuslerpWeights(v1, v2, view, t) {
+    const sums = blockedPairSums(v1, v2, view);
+    const n1 = Math.max(Math.sqrt(sums.squaresA), NUSLERP_NORM_EPSILON);
+    const n2 = Math.max(Math.sqrt(sums.squaresB), NUSLERP_NORM_EPSILON);
+    const cos = Math.min(1, Math.max(-1, sums.dot / (n1 * n2)));
+    const omega = Math.acos(cos);
+    const sinOmega = Math.sin(omega);
+    if (Math.abs(sinOmega) < NUSLERP_SIN_EPSILON)
+        return lerpWeights(t);
+    return { a: fround$4(Math.sin((1 - t) * omega) / sinOmega), b: fround$4(Math.sin(t * omega) / sinOmega) };
+}
+const FLATTEN = {
+    name: "nuslerp_flatten",
+    type: "boolean",
+    default: true,
+    description: "interpolate the whole tensor as one vector; false interpolates row by row",
+};
+const ROW_WISE = {
+    name: "nuslerp_row_wise",
+    type: "boolean",
+    default: false,
+    description: "without flattening, interpolate vectors along the first axis instead of the last",
+};
+const WEIGHT = {
+    name: "weight",
+    type: "number",
+    required: true,
+    description: "relative weight; t = w₂ / (w₁ + w₂)",
+};
+const nuslerpMethod = {
+    name: "nuslerp",
+    prettyName: "NuSLERP",
+    summary: "spherically interpolates two models (or their task vectors from a base) with a factor taken from their weights.",
+    // Interpolates elementwise between two tensors: their shapes must match.
+    shapePolicy: "strict",
+    dropsAtRandom: false,
+    base: "optional",
+    minModels: 2,
+    maxModels: 2,
+    globalParams: [FLATTEN, ROW_WISE],
+    perModelParams: [WEIGHT],
+    merge(ctx) {
+        requireInputCount("nuslerp", ctx, 2, 2);
+        const [first, second] = ctx.inputs;
+        const base = ctx.base;
+        requireOutputSized("nuslerp", ctx, base === undefined ? [first, second] : [base, first, second]);
+        const t = nuslerpFactor(readNumber(WEIGHT, first.params, siteOf("nuslerp", ctx, first.model)), readNumber(WEIGHT, second.params, siteOf("nuslerp", ctx, second.model)));
+        const flatten = readBoolean(FLATTEN, ctx.global, siteOf("nuslerp", ctx));
+        const rowWise = readBoolean(ROW_WISE, ctx.global, siteOf("nuslerp", ctx));
+        const v1 = base === undefined ? first.data : taskVector(first, base);
+        const v2 = base === undefined ? second.data : taskVector(second, base);
+        const out = new Float32Array(v1.length);
+        for (const view of vectorViews(ctx.shape, flatten ? "all" : rowWise ? "first" : "last")) {
+            const { a, b } = nuslerpWeights(v1, v2, view, t);
+            for (let i = 0, k = view.offset; i < view.length; i++, k += view.stride) {
+                const mixed = fround$4(fround$4(a * v1[k]) + fround$4(b * v2[k]));
+                out[k] = base === undefined ? mixed : fround$4(base.data[k] + mixed);
+            }
+        }
+        return out;
+    },
+};
+
+/**
+ * Passthrough: copies one model's tensor, optionally times its `scale` (mergekit's
+ * `merge_methods/passthrough.py`). With `slices`/`layer_range` the planner picks the source
+ * model for each output tensor and renames layers; this method only sees the one input.
+ *
+ * Exact definition: out[i] = f32(θ[i] · f32(scale)), or θ unchanged without `scale`.
+ */
+const fround$3 = Math.fround;
+const SCALE = { name: "scale", type: "number", description: "factor to multiply the tensor by" };
+const passthroughMethod = {
+    name: "passthrough",
+    prettyName: "Passthrough",
+    summary: "copies tensors unchanged, for example to stack layer ranges of several models.",
+    // Copies one tensor: with slices, a model whose shape differs fails (nothing to crop against).
+    shapePolicy: "strict",
+    dropsAtRandom: false,
+    base: "none",
+    minModels: 1,
+    // Per output tensor (per slice with `slices`); mergekit fails on any other count.
+    maxModels: 1,
+    globalParams: [],
+    perModelParams: [SCALE],
+    /** Without `scale` this returns the input's own buffer (no copy); callers must not mutate inputs. */
+    merge(ctx) {
+        requireNoBase("passthrough", ctx);
+        requireInputCount("passthrough", ctx, 1, 1);
+        const input = ctx.inputs[0];
+        const count = requireOutputSized("passthrough", ctx, [input]);
+        if (input.params[SCALE.name] === undefined)
+            return input.data;
+        const scale = fround$3(readNumber(SCALE, input.params, siteOf("passthrough", ctx, input.model)));
+        const out = new Float32Array(count);
+        for (let i = 0; i < count; i++)
+            out[i] = fround$3(input.data[i] * scale);
+        return out;
+    },
+};
+
+/**
+ * RAM, Reinforced Agent Merging (arXiv 2601.13572), as mergekit implements it
+ * (`merge_methods/ram.py`): RL fine-tunes change few weights, and averaging would dilute them, so
+ * each element of the task vectors is classified by how many models changed it. An element one
+ * model changed takes that model's change whole; an element several changed takes their average;
+ * an element nobody changed keeps the base's value. `ramplus_tl` (ramplus-tl.ts) also amplifies
+ * each model's unique changes.
+ *
+ * Exact definition (f32 element arithmetic; mergekit's order of operations in f32):
+ *   δᵢ = f32(θᵢ − θ₀);  activeᵢ = |δᵢ| > f32(epsilon);  c = number of active models (per element);
+ *   termᵢ = 0 if not activeᵢ;  f32(δᵢ·λᵢ) if c = 1;  f32(δᵢ / c) if c > 1;
+ *   out = f32(θ₀ + M) with M = 0, M = f32(M + termᵢ) in model order.
+ * λᵢ is 1 for `ram` (and then δᵢ·1 = δᵢ). An inactive element contributes +0; mergekit multiplies
+ * by the mask instead, so an inactive NaN (|NaN| > ε is false) would turn its output into NaN.
+ */
+const fround$2 = Math.fround;
+const RAM_REFERENCE = "https://arxiv.org/abs/2601.13572";
+const RAM_EPSILON_SPEC = {
+    name: "epsilon",
+    type: "number",
+    default: 1e-5,
+    description: "a task-vector entry counts as changed when its magnitude exceeds this",
+    range: { min: 0 },
+    hint: "epsilon is a magnitude threshold such as 1e-5; 0 counts every non-zero change.",
+};
+function ramVectors(base, inputs, epsilon) {
+    if (inputs.length > 0xffff) {
+        throw new HubmergeError("E_MERGE", `ram: ${inputs.length} models are more than it can count per element`);
+    }
+    const threshold = fround$2(epsilon);
+    const counts = new Uint16Array(base.data.length);
+    const deltas = inputs.map((input) => {
+        const delta = new Float32Array(base.data.length);
+        for (let e = 0; e < delta.length; e++) {
+            const d = fround$2(input.data[e] - base.data[e]);
+            delta[e] = d;
+            if (Math.abs(d) > threshold)
+                counts[e]++;
+        }
+        return delta;
+    });
+    return { deltas, counts, threshold };
+}
+/** out = θ₀ + Σ termᵢ with each model's unique changes scaled by `lambdas[i]` (f32 values). */
+function ramCombine(base, vectors, lambdas) {
+    const { deltas, counts, threshold } = vectors;
+    const merged = new Float32Array(base.length);
+    deltas.forEach((delta, i) => {
+        const lambda = lambdas[i];
+        for (let e = 0; e < delta.length; e++) {
+            const d = delta[e];
+            if (!(Math.abs(d) > threshold))
+                continue;
+            const count = counts[e];
+            const term = count === 1 ? fround$2(d * lambda) : fround$2(d / count);
+            merged[e] = fround$2(merged[e] + term);
+        }
+    });
+    for (let e = 0; e < merged.length; e++)
+        merged[e] = fround$2(base[e] + merged[e]);
+    return merged;
+}
+/** The checks and task vectors both RAM variants start from. */
+function prepareRam(name, ctx) {
+    const base = requireBase(name, ctx);
+    requireInputCount(name, ctx, 1);
+    requireOutputSized(name, ctx, [base, ...ctx.inputs]);
+    const epsilon = readNumber(RAM_EPSILON_SPEC, ctx.global, siteOf(name, ctx));
+    return { base, vectors: ramVectors(base, ctx.inputs, epsilon) };
+}
+const ramMethod = {
+    name: "ram",
+    prettyName: "Reinforced Agent Merging",
+    reference: RAM_REFERENCE,
+    summary: "keeps each weight change that only one model made, averages the changes several models made to the same weight, and leaves unchanged weights at the base (Reinforced Agent Merging).",
+    shapePolicy: "strict",
+    dropsAtRandom: false,
+    base: "required",
+    minModels: 1,
+    globalParams: [RAM_EPSILON_SPEC],
+    perModelParams: [],
+    merge(ctx) {
+        const { base, vectors } = prepareRam("ram", ctx);
+        return ramCombine(base.data, vectors, ctx.inputs.map(() => 1));
+    },
+};
+
+/**
+ * RAM+ with tensor-local ratios (`ramplus_tl`, mergekit's `merge_methods/ram.py`): RAM (ram.ts),
+ * but each model's unique changes are scaled up to make up for the dilution of its shared ones.
+ * Per model i and tensor, with the counts of ram.ts:
+ *   sharedᵢ = #elements where model i is active and c > 1;  uniqueᵢ = #elements where c = 1 and i is active;
+ *   ρᵢ = f32(f32(sharedᵢ) / dᵢ), dᵢ = f32(uniqueᵢ) or f32(epsilon) when uniqueᵢ = 0;
+ *   λᵢ = f32(1 + f32(f32(r) · clamp(ρᵢ, 0, f32(alpha))));
+ * then ram's combination with these λᵢ. mergekit computes the ratio per tensor (hence "tensor
+ * local"); the paper's RAM+ takes it over the whole model.
+ */
+const fround$1 = Math.fround;
+/** λᵢ for every model (f32 values), from the active counts (see the module comment). */
+function ramplusLambdas(vectors, epsilon, r, alpha) {
+    const { deltas, counts, threshold } = vectors;
+    const cap = fround$1(alpha);
+    const strength = fround$1(r);
+    return deltas.map((delta) => {
+        let shared = 0;
+        let unique = 0;
+        for (let e = 0; e < delta.length; e++) {
+            if (!(Math.abs(delta[e]) > threshold))
+                continue;
+            if (counts[e] === 1)
+                unique++;
+            else
+                shared++;
+        }
+        const divisor = unique >= 1 ? fround$1(unique) : fround$1(epsilon);
+        const rho = fround$1(fround$1(shared) / divisor);
+        const clamped = rho < 0 ? 0 : rho > cap ? cap : rho;
+        return fround$1(1 + fround$1(strength * clamped));
+    });
+}
+const R = {
+    name: "r",
+    type: "number",
+    default: 0.1,
+    description: "strength of the rescaling of unique changes",
+    range: { min: 0 },
+    hint: "r scales the amplification λ = 1 + r·clip(ρ, 0, alpha); 0 gives plain ram.",
+};
+const ALPHA = {
+    name: "alpha",
+    type: "number",
+    default: 0.2,
+    description: "upper bound of the shared/unique ratio ρ",
+    range: { min: 0 },
+    hint: "alpha caps the ratio ρ of shared to unique changes; mergekit's default is 0.2.",
+};
+const ramplusTlMethod = {
+    name: "ramplus_tl",
+    prettyName: "Reinforced Agent Merging Plus (Tensor-Local)",
+    reference: RAM_REFERENCE,
+    summary: "merges like RAM (unique weight changes kept, shared ones averaged) and scales each model's unique changes up by a factor that grows with how many of its changes it shares, per tensor (RAM+).",
+    shapePolicy: "strict",
+    dropsAtRandom: false,
+    base: "required",
+    minModels: 1,
+    globalParams: [R, ALPHA, RAM_EPSILON_SPEC],
+    perModelParams: [],
+    merge(ctx) {
+        const { base, vectors } = prepareRam("ramplus_tl", ctx);
+        const site = siteOf("ramplus_tl", ctx);
+        const epsilon = readNumber(RAM_EPSILON_SPEC, ctx.global, site);
+        const r = readNumber(R, ctx.global, site);
+        const alpha = readNumber(ALPHA, ctx.global, site);
+        return ramCombine(base.data, vectors, ramplusLambdas(vectors, epsilon, r, alpha));
+    },
+};
+
+/**
+ * SCE, Select–Calculate–Erase (FuseChat, arXiv 2408.07990), as mergekit implements it
+ * (`merge_methods/sce.py`). Per tensor:
+ *   select:    with select_topk < 1, keep only the positions whose task-vector values vary most
+ *              across the models (the top ⌊nonzero·select_topk⌋ variances), zero the rest;
+ *   calculate: each model's weight is the mean square of its (selected) task vector, normalised
+ *              over the models;
+ *   erase:     TIES's sign election; values against the majority sign are dropped;
+ * then the weighted agreeing sum, divided by the sum of the agreeing weights, is added to the base.
+ *
+ * Exact definition (f64 scalars on the host, f32 element arithmetic, models in manifest order):
+ *   δᵢ = f32(θᵢ − θ₀);
+ *   select (0 < select_topk < 1): var[e] = f32(Σᵢ(δᵢ[e] − μ)² / N) with μ = Σᵢδᵢ[e] / N (f64);
+ *     k = trunc(f32(f32(#{var ≠ 0}) · f32(select_topk))); keep the k largest var (larger first,
+ *     equal values by ascending index, as magnitude-select.ts); δᵢ[e] = +0 elsewhere, for every i;
+ *     select_topk ≤ 0 (or k = 0) zeroes every δᵢ; select_topk ≥ 1 selects everything;
+ *   mᵢ = blockedSumSquares(δᵢ) / n;  S = Σᵢ mᵢ;  wᵢ = f32(mᵢ / S), or f32(1 / N) when |S| < 1e-6;
+ *   s[e] = +1 iff f32 Σᵢ δᵢ[e] ≥ 0 (else −1);  agreeing: sign(δᵢ[e]) = s[e] (zeros never agree);
+ *   M = Σ agreeing f32(wᵢ·δᵢ), D = Σ agreeing wᵢ (both f32, from +0);
+ *   out = f32(θ₀ + f32(M / max(D, f32(1e-6)))).
+ */
+const fround = Math.fround;
+/** Below this |Σ mᵢ| mergekit gives every model the same weight. */
+const SCE_WEIGHT_SUM_EPSILON = 1e-6;
+/** The divisor (sum of agreeing weights) is clamped to at least this. */
+const SCE_DIVISOR_FLOOR = 1e-6;
+/** Per-element population variance across the models, each rounded to f32 once. */
+function taskVectorVariance(deltas) {
+    const n = deltas[0]?.length ?? 0;
+    const variance = new Float32Array(n);
+    const count = deltas.length;
+    for (let e = 0; e < n; e++) {
+        let sum = 0;
+        for (const delta of deltas)
+            sum += delta[e];
+        const mean = sum / count;
+        let squares = 0;
+        for (const delta of deltas) {
+            const d = delta[e] - mean;
+            squares += d * d;
+        }
+        variance[e] = squares / count;
+    }
+    return variance;
+}
+/** The number of positions `select` keeps: trunc(f32(f32(nonzero) · f32(topk))), as mergekit's f32 product. */
+function sceSelectCount(nonzero, topk) {
+    return Math.trunc(fround(fround(nonzero) * fround(topk)));
+}
+/** Zeroes, in every task vector, the positions outside the top variances (in place). */
+function sceSelect(deltas, topk) {
+    if (topk >= 1)
+        return;
+    const variance = topk > 0 ? taskVectorVariance(deltas) : new Float32Array(0);
+    let nonzero = 0;
+    for (let e = 0; e < variance.length; e++)
+        if (variance[e] !== 0)
+            nonzero++;
+    const k = topk > 0 ? sceSelectCount(nonzero, topk) : 0;
+    if (k <= 0) {
+        for (const delta of deltas)
+            delta.fill(0);
+        return;
+    }
+    const keep = magnitudeTopKMask(variance, k);
+    for (const delta of deltas)
+        for (let e = 0; e < delta.length; e++)
+            if (keep[e] === 0)
+                delta[e] = 0;
+}
+/** Each model's f32 weight: its mean square normalised over the models (see the module comment). */
+function sceWeights(deltas) {
+    const means = deltas.map((delta) => blockedSumSquares(delta) / delta.length);
+    const total = means.reduce((sum, mean) => sum + mean, 0);
+    if (Math.abs(total) < SCE_WEIGHT_SUM_EPSILON)
+        return deltas.map(() => fround(1 / deltas.length));
+    return means.map((mean) => fround(mean / total));
+}
+function signOf(x) {
+    return x > 0 ? 1 : x < 0 ? -1 : 0;
+}
+/** f32(θ₀ + f32(M / max(D, 1e-6))) over the sign-agreeing weighted task vectors. */
+function eraseAndMix(base, deltas, weights) {
+    const majority = signElection(deltas, "sum");
+    const mixed = new Float32Array(base.length);
+    const divisor = new Float32Array(base.length);
+    deltas.forEach((delta, i) => {
+        const weight = weights[i];
+        for (let e = 0; e < delta.length; e++) {
+            const d = delta[e];
+            if (signOf(d) !== majority[e])
+                continue;
+            mixed[e] = fround(mixed[e] + fround(weight * d));
+            divisor[e] = fround(divisor[e] + weight);
+        }
+    });
+    const floor = fround(SCE_DIVISOR_FLOOR);
+    for (let e = 0; e < mixed.length; e++) {
+        const d = divisor[e];
+        mixed[e] = fround(base[e] + fround(mixed[e] / (d < floor ? floor : d)));
+    }
+    return mixed;
+}
+const SELECT_TOPK = {
+    name: "select_topk",
+    type: "number",
+    default: 1,
+    description: "fraction of positions kept, those with the highest variance across the models",
+    range: { min: 0, max: 1 },
+    hint: "select_topk is a fraction: 0.1 keeps the 10% most varying positions, 1 keeps all of them.",
+};
+const INT8_MASK = {
+    name: "int8_mask",
+    type: "boolean",
+    default: false,
+    description: "accepted for mergekit compatibility (a memory saving there); no effect on the result",
+};
+const sceMethod = {
+    name: "sce",
+    prettyName: "SCE",
+    reference: "https://arxiv.org/abs/2408.07990",
+    summary: "keeps the task-vector positions that vary most across the models, weights each model by the mean square of its task vector, drops entries against the majority sign, and adds the weighted average to the base (SCE, from FuseChat).",
+    shapePolicy: "strict",
+    dropsAtRandom: false,
+    base: "required",
+    minModels: 1,
+    globalParams: [SELECT_TOPK, INT8_MASK],
+    perModelParams: [],
+    merge(ctx) {
+        const base = requireBase("sce", ctx);
+        requireInputCount("sce", ctx, 1);
+        requireOutputSized("sce", ctx, [base, ...ctx.inputs]);
+        const topk = readNumber(SELECT_TOPK, ctx.global, siteOf("sce", ctx));
+        readBoolean(INT8_MASK, ctx.global, siteOf("sce", ctx));
+        if (base.data.length === 0)
+            return new Float32Array(0);
+        const deltas = ctx.inputs.map((input) => {
+            const delta = new Float32Array(base.data.length);
+            for (let e = 0; e < delta.length; e++)
+                delta[e] = fround(input.data[e] - base.data[e]);
+            return delta;
+        });
+        sceSelect(deltas, topk);
+        return eraseAndMix(base.data, deltas, sceWeights(deltas));
+    },
+};
+
+const taskArithmeticMethod = defineTaskFamilyMethod({
+    name: "task_arithmetic",
+    prettyName: "Task Arithmetic",
+    reference: "https://arxiv.org/abs/2212.04089",
+    summary: "adds each fine-tune's task vector (its difference from the base) to the base, scaled by its weight.",
+    defaultNormalize: false,
+    defaultRescale: false,
+});
+
+const tiesMethod = defineTaskFamilyMethod({
+    name: "ties",
+    prettyName: "TIES",
+    reference: "https://arxiv.org/abs/2306.01708",
+    summary: "trims each task vector to its largest-magnitude entries, elects a sign per weight by weighted majority, and adds only the entries that agree with it (TIES-Merging).",
+    sparsification: "magnitude",
+    consensus: "sum",
+    defaultNormalize: true,
+    defaultRescale: false,
+});
+
+/** Every merge method, by mergekit's name. */
+const METHODS = new Map([
+    linearMethod,
+    taskArithmeticMethod,
+    tiesMethod,
+    dareLinearMethod,
+    dareTiesMethod,
+    breadcrumbsMethod,
+    breadcrumbsTiesMethod,
+    dellaMethod,
+    dellaLinearMethod,
+    slerpMethod,
+    nuslerpMethod,
+    modelStockMethod,
+    passthroughMethod,
+    multislerpMethod,
+    nearswapMethod,
+    arceeFusionMethod,
+    sceMethod,
+    karcherMethod,
+    ramMethod,
+    ramplusTlMethod,
+].map((method) => [method.name, method]));
+/** The methods the fast kernels can run: those with a kernel plan. */
+[...METHODS.values()]
+    .filter((method) => method.kernelPlan !== undefined)
+    .map((method) => method.name);
+const methodRegistry = {
+    get(name) {
+        return METHODS.get(name);
+    },
+    names() {
+        return [...METHODS.keys()];
+    },
+};
+
+/**
+ * The pipeline's first step: a manifest file (or its text) parsed, validated, its models listed
+ * and its text hashed. Nothing else is read, so every later stage starts from the same facts.
+ */
+/**
+ * manifest → parsed, validated, its models listed and its text hashed; nothing else is read.
+ * With `workspace`, a manifest file that resolves outside it (a symlink) is refused unread.
+ */
+async function readManifest(from, options = {}) {
+    if (typeof from === "string")
+        await confineManifest(options.workspace, from);
+    const manifest = typeof from === "string" ? await loadManifest(from) : parseManifest(from.text, from.path);
+    return readManifestOf(manifest);
+}
+function readManifestOf(manifest) {
+    validateManifest(manifest, methodRegistry);
+    const method = methodRegistry.get(manifest.mergeMethod);
+    const sha256 = createHash("sha256").update(manifest.text).digest("hex");
+    return { manifest, method, refs: referencedModels(manifest), sha256 };
+}
+/** The manifest's own warnings (ignored keys, parameters a method ignores), as `file:line:column: message`. */
+function manifestWarnings(manifest) {
+    return manifest.warnings.map((w) => `${manifest.file}:${w.pos.line}:${w.pos.column}: ${w.message}`);
+}
+/** A file → its merges in run order, each parsed and validated; nothing else is read. */
+async function readMergeGraph(from, options = {}) {
+    const path = typeof from === "string" ? from : from.path;
+    if (typeof from === "string")
+        await confineManifest(options.workspace, from);
+    let text;
+    try {
+        text = typeof from === "string" ? await readFile(from, "utf8") : from.text;
+    }
+    catch {
+        // loadManifest words every way a file cannot be read.
+        return graphOfOne(await readManifest(from, options));
+    }
+    const graph = parseMergeGraph(text, path);
+    if (graph === undefined)
+        return graphOfOne(await readManifest({ text, path }));
+    const steps = graph.steps.map((step) => ({
+        ...step,
+        read: readManifestOf(step.manifest),
+        final: step === graph.final,
+    }));
+    const names = new Set(steps.map((step) => step.name));
+    const refs = [];
+    for (const ref of steps.flatMap((step) => step.read.refs)) {
+        if (!names.has(ref.raw) && !refs.some((known) => sameModelRef(known, ref)))
+            refs.push(ref);
+    }
+    return { file: path, steps, sha256: createHash("sha256").update(text).digest("hex"), refs };
+}
+function graphOfOne(read) {
+    const { manifest, sha256, refs } = read;
+    const step = { manifest, uses: [], pos: { line: 1, column: 1 }, read, final: true };
+    return { file: manifest.file, steps: [step], sha256, refs };
+}
+
+/**
+ * Transformer checkpoints number their blocks in tensor names: `model.layers.7.mlp…` (llama,
+ * mistral, qwen), `transformer.h.7.…` (gpt2), `…blocks.7.…`. Slices and gradients need that number.
+ */
+const LAYER_PATTERN = /(^|\.)(layers|h|blocks|layer)\.(\d+)(\.|$)/;
+function layerIndexOf(tensorName) {
+    const match = LAYER_PATTERN.exec(tensorName);
+    return match ? Number(match[3]) : undefined;
+}
+/** The same tensor name with its layer number replaced (for slices that renumber layers). */
+function withLayerIndex(tensorName, index) {
+    return tensorName.replace(LAYER_PATTERN, (_all, lead, word, _n, tail) => {
+        return `${lead}${word}.${index}${tail}`;
+    });
+}
+/**
+ * config.json keys that hold the layer count, most common first (mergekit's per-architecture
+ * `num_layers_config_key`: `n_layer` for gpt2, gptbigcode, jais and phi-1; `num_hidden_layers`
+ * for most others).
+ */
+const LAYER_COUNT_KEYS = ["num_hidden_layers", "n_layer", "num_layers", "n_layers"];
+/** Number of layers a model has: its config's count, else one more than the largest index. */
+function countLayers(tensorNames, config) {
+    const key = config && LAYER_COUNT_KEYS.find((k) => config[k] !== undefined);
+    const fromConfig = key && config[key];
+    if (typeof fromConfig === "number" && Number.isInteger(fromConfig) && fromConfig > 0)
+        return fromConfig;
+    let max = -1;
+    for (const name of tensorNames)
+        max = Math.max(max, layerIndexOf(name) ?? -1);
+    return max + 1;
+}
+
+const BLOCKING_KEYS = [
+    "model_type",
+    "architectures",
+    "hidden_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "num_key_value_heads",
+    "intermediate_size",
+    "head_dim",
+];
+const WARNING_KEYS = [
+    "vocab_size",
+    "rope_theta",
+    "rope_scaling",
+    "max_position_embeddings",
+    "rms_norm_eps",
+    "layer_norm_eps",
+    "tie_word_embeddings",
+    "torch_dtype",
+];
+/**
+ * Other keys of transformers' configs whose values are worth showing. A config.json is untrusted
+ * input that ends up in a pull request's plan comment: for any key outside these lists only the
+ * name is printed ("differs"), so a file that is not a model config shows none of its values.
+ */
+const DESCRIBED_KEYS = new Set([
+    "hidden_act",
+    "hidden_activation",
+    "activation_function",
+    "attention_bias",
+    "attention_dropout",
+    "mlp_bias",
+    "initializer_range",
+    "bos_token_id",
+    "eos_token_id",
+    "pad_token_id",
+    "use_cache",
+    "pretraining_tp",
+    "sliding_window",
+    "use_sliding_window",
+    "max_window_layers",
+    "partial_rotary_factor",
+    "rotary_pct",
+    "num_experts",
+    "num_local_experts",
+    "num_experts_per_tok",
+    "moe_intermediate_size",
+    "attn_logit_softcapping",
+    "final_logit_softcapping",
+    "query_pre_attn_scalar",
+    "qk_layernorm",
+    "parallel_attn",
+]);
+/** Longest key name a finding quotes; anything longer is cut (a key is still untrusted text). */
+const MAX_KEY_CHARS = 64;
+/** Keys that differ between any two saves of one model. */
+const IGNORED_KEYS = new Set(["_name_or_path", "transformers_version", "_commit_hash"]);
+/** Other spellings of the same setting in older architectures (GPT-2, OPT, T5, ...). */
+const ALIASES = {
+    hidden_size: ["n_embd", "d_model"],
+    num_hidden_layers: ["n_layer", "num_layers"],
+    num_attention_heads: ["n_head", "num_heads"],
+    intermediate_size: ["n_inner", "ffn_dim"],
+    max_position_embeddings: ["n_positions"],
+    layer_norm_eps: ["layer_norm_epsilon"],
+};
+/** Findings for one model's config against the reference's. */
+function diffConfigs(input) {
+    const { reference, model } = input;
+    if (!reference.config || !model.config) {
+        const missing = reference.config ? model.name : reference.name;
+        return [
+            {
+                severity: "info",
+                code: "config.missing",
+                model: model.name,
+                base: reference.config ? "config.json" : null,
+                value: model.config ? "config.json" : null,
+                message: `${missing} has no config.json, so the configs cannot be compared`,
+                fix: "add the model's config.json; the tensor layout and delta probe still run",
+                pos: model.pos,
+            },
+        ];
+    }
+    const base = canonicalConfig(reference.config);
+    const other = canonicalConfig(model.config);
+    const findings = [];
+    for (const key of new Set([...Object.keys(base), ...Object.keys(other)])) {
+        if (sameValue(base[key], other[key]))
+            continue;
+        findings.push(keyFinding(key, base[key], other[key], input));
+    }
+    return findings;
+}
+/** Slices must take layers that exist: a range past the end silently yields nothing. */
+function checkSliceRanges(model) {
+    return model.slices
+        .filter((use) => use.range[1] > model.layerCount)
+        .map((use) => ({
+        severity: "blocking",
+        code: "slices.layer_range",
+        model: model.name,
+        field: "layer_range",
+        base: model.layerCount,
+        value: use.range,
+        message: `layer_range [${use.range[0]}, ${use.range[1]}) reaches past the model's ${model.layerCount} layers`,
+        fix: `keep the range within [0, ${model.layerCount}) (the end is exclusive, as in mergekit)`,
+        pos: use.pos,
+    }));
+}
+function isDescribedKey(key) {
+    return (BLOCKING_KEYS.includes(key) ||
+        WARNING_KEYS.includes(key) ||
+        DESCRIBED_KEYS.has(key));
+}
+/** A key outside the known lists: its name (printable, clipped) and that it differs, no values. */
+function undescribedFinding(key, input) {
+    const printable = key.replace(/[^\x20-\x7e]/g, "?");
+    const name = printable.length > MAX_KEY_CHARS ? `${printable.slice(0, MAX_KEY_CHARS)}…` : printable;
+    return {
+        severity: "info",
+        code: `config.${name}`,
+        model: input.model.name,
+        field: name,
+        base: undefined,
+        value: undefined,
+        message: `${name} differs`,
+        fix: "usually harmless; the merged config keeps the reference's value (values of keys that are not known architecture settings are not shown)",
+        pos: input.model.pos,
+    };
+}
+function keyFinding(key, base, value, input) {
+    if (!isDescribedKey(key))
+        return undescribedFinding(key, input);
+    const { model } = input;
+    const oneSided = base === undefined || value === undefined || base === null || value === null;
+    let severity = severityOf(key);
+    let { message, fix } = explain(key, base, value, input);
+    if (oneSided && severity === "blocking") {
+        // Often a default left implicit; the layout and probe catch a real difference.
+        severity = "warning";
+        const where = base === undefined ? model.name : input.reference.name;
+        message = `${key} is set only in ${where}'s config`;
+        fix = "check that both configs describe the same architecture";
+    }
+    else if (key === "vocab_size" && input.tokenizer) {
+        severity = "info";
+        message = `vocab_size is ${show(value)} here, ${show(base)} in ${input.reference.name}; \`${input.tokenizer}\` re-indexes the embeddings to the output vocabulary`;
+        fix = "nothing to do: the tokenizer settings reconcile the vocabularies";
+    }
+    else if (key === "num_hidden_layers" && model.slices.length > 0) {
+        severity = "info";
+        message = `${model.name} has ${String(value)} layers and the reference ${String(base)}; the slices take layers within each model`;
+        fix = "nothing to do if the layer ranges are the ones you meant";
+    }
+    return {
+        severity,
+        code: `config.${key}`,
+        model: model.name,
+        field: key,
+        base,
+        value,
+        message,
+        fix,
+        pos: model.pos,
+    };
+}
+function severityOf(key) {
+    if (BLOCKING_KEYS.includes(key))
+        return "blocking";
+    if (WARNING_KEYS.includes(key))
+        return "warning";
+    return "info";
+}
+function explain(key, base, value, input) {
+    const { reference, method } = input;
+    const values = `${show(value)} here, ${show(base)} in ${reference.name}`;
+    const anotherBackbone = `merge only fine-tunes of ${reference.name}, or make this model's own base the base_model`;
+    switch (key) {
+        case "model_type":
+        case "architectures":
+            return { message: `another architecture: ${key} is ${values}`, fix: anotherBackbone };
+        case "num_hidden_layers":
+            return {
+                message: `the layer stacks differ: ${values}`,
+                fix: `${anotherBackbone}; to stack layers of different models use slices with layer_range`,
+            };
+        case "vocab_size":
+            return {
+                message: `vocab_size is ${values}; ${vocabOutcome(base, value, method)}`,
+                fix: vocabFix(method),
+            };
+        case "rope_theta":
+        case "rope_scaling":
+        case "max_position_embeddings":
+            return {
+                message: `position encoding differs: ${key} is ${values}; the merged config keeps the reference's`,
+                fix: "check the model's base: LLaMA-1 and Llama-2 differ exactly here (2048 vs 4096 positions)",
+            };
+        case "rms_norm_eps":
+        case "layer_norm_eps":
+            return {
+                message: `normalisation epsilon differs: ${key} is ${values}, typical of another base release`,
+                fix: "check the model's base (LLaMA-1 used rms_norm_eps 1e-6, Llama-2 1e-5)",
+            };
+        case "tie_word_embeddings":
+            return {
+                message: `tie_word_embeddings is ${values}: one model shares lm_head with embed_tokens, the other does not`,
+                fix: "see the layout findings for lm_head; the merged config follows the reference",
+            };
+        case "torch_dtype":
+            return {
+                message: `stored as ${show(value)}, the reference as ${show(base)}; hubmerge decodes both to f32`,
+                fix: "set out_dtype if the output should not take the reference's dtype",
+            };
+        default:
+            if (severityOf(key) === "blocking") {
+                return { message: `the weights cannot line up: ${key} is ${values}`, fix: anotherBackbone };
+            }
+            return {
+                message: `${key} is ${values}`,
+                fix: "usually harmless; the merged config keeps the reference's value",
+            };
+    }
+}
+/** What the method will do with embeddings of another vocabulary size. */
+function vocabOutcome(base, value, method) {
+    if (method.shapePolicy === "strict") {
+        return `${method.name} needs identical shapes, so the merge fails on the embedding tensors`;
+    }
+    if (typeof base === "number" && typeof value === "number" && value > base) {
+        return `${method.name} cuts embed_tokens and lm_head to the base's ${base} rows, dropping the ${value - base} tokens this model added`;
+    }
+    return `this model's embeddings do not cover the base's, so ${method.name} leaves it out of embed_tokens and lm_head`;
+}
+function vocabFix(method) {
+    if (method.shapePolicy === "strict") {
+        return "add `tokenizer_source: union` to merge the vocabularies, or use models with one vocabulary";
+    }
+    return "fine if the added tokens are not needed; otherwise add `tokenizer_source: union` to merge the vocabularies";
+}
+/** The config with aliases folded into the usual names and derivable defaults filled in. */
+function canonicalConfig(config) {
+    const out = {};
+    const aliasNames = new Set(Object.values(ALIASES).flat());
+    for (const [key, value] of Object.entries(config)) {
+        if (!IGNORED_KEYS.has(key) && !aliasNames.has(key))
+            out[key] = value;
+    }
+    for (const [key, aliases] of Object.entries(ALIASES)) {
+        if (out[key] !== undefined)
+            continue;
+        const alias = aliases.find((name) => config[name] !== undefined);
+        if (alias)
+            out[key] = config[alias];
+    }
+    // transformers' defaults for llama-style configs that omit them.
+    const heads = out["num_attention_heads"];
+    const hidden = out["hidden_size"];
+    if (out["num_key_value_heads"] === undefined && heads !== undefined)
+        out["num_key_value_heads"] = heads;
+    if (out["head_dim"] === undefined && typeof hidden === "number" && typeof heads === "number" && heads > 0) {
+        out["head_dim"] = hidden / heads;
+    }
+    return out;
+}
+/** Equal as JSON; an explicit null equals an absent key (`rope_scaling: null`). */
+function sameValue(a, b) {
+    return canonicalJson(a ?? undefined) === canonicalJson(b ?? undefined);
+}
+function canonicalJson(value) {
+    if (value === undefined)
+        return "undefined";
+    return JSON.stringify(value, (_key, v) => {
+        if (v && typeof v === "object" && !Array.isArray(v)) {
+            return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+        }
+        return v;
+    });
+}
+function show(value) {
+    return typeof value === "string" ? value : (JSON.stringify(value) ?? "unset");
+}
+
+/**
+ * safetensors dtypes and the float conversions the merge engine relies on.
+ *
+ * Rounding contract (see docs/safetensors.md): f32 → bf16/f16 is IEEE round-to-nearest-even,
+ * bit-exact with PyTorch's `.to(torch.bfloat16)` / `.to(torch.float16)` for every non-NaN value
+ * (±Inf, −0, f16 subnormals and overflow to Inf included). A NaN becomes the canonical quiet NaN
+ * with its sign kept: bf16 `sign|0x7FC0`, f16 `sign|0x7E00`. Widening (bf16/f16 → f32) is exact
+ * and keeps NaN payloads.
+ */
+const DTYPE_SIZE = {
+    F64: 8,
+    F32: 4,
+    F16: 2,
+    BF16: 2,
+    I64: 8,
+    I32: 4,
+    I16: 2,
+    I8: 1,
+    U64: 8,
+    U32: 4,
+    U16: 2,
+    U8: 1,
+    BOOL: 1,
+    F8_E4M3: 1,
+    F8_E5M2: 1,
+};
+function isDType(value) {
+    return typeof value === "string" && Object.hasOwn(DTYPE_SIZE, value);
+}
+function isFloatDType(value) {
+    return value === "F32" || value === "F16" || value === "BF16";
+}
+/** Whether decodeToF32 accepts the dtype (F64 is narrowed to f32 with round-to-nearest-even). */
+function isDecodableDType(dtype) {
+    return isFloatDType(dtype) || dtype === "F64";
+}
+const BF16_QUIET_NAN = 0x7fc0;
+const F16_QUIET_NAN = 0x7e00;
+// One f32 slot seen as bits, for the scalar helpers (no allocation per call).
+const scratchF32 = new Float32Array(1);
+new Uint32Array(scratchF32.buffer);
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** f32 bits → bf16 bits, round-to-nearest-even; NaN → sign|0x7FC0. */
+function bf16FromBits(bits) {
+    if ((bits & 0x7fffffff) > 0x7f800000)
+        return ((bits >>> 16) & 0x8000) | BF16_QUIET_NAN;
+    // Adding 0x7FFF plus the kept lsb rounds ties to even; a carry into the exponent is the
+    // correct result (up to Inf). Cannot overflow 32 bits since NaNs took the branch above.
+    return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
+}
+/** f32 bits → f16 bits, IEEE round-to-nearest-even with subnormals; NaN → sign|0x7E00. */
+function f16FromBits(bits) {
+    const sign = (bits >>> 16) & 0x8000;
+    const abs = bits & 0x7fffffff;
+    if (abs >= 0x38800000) {
+        // |x| >= 2^-14: normal f16, or Inf/NaN.
+        if (abs >= 0x47800000) {
+            // |x| >= 65536 always overflows; NaN keeps NaN.
+            return sign | (abs > 0x7f800000 ? F16_QUIET_NAN : 0x7c00);
+        }
+        // Rebias the exponent (127 → 15) and round the 13 dropped bits to even; ties at 65520
+        // carry into the exponent and give Inf, as IEEE says.
+        return sign | ((abs - 0x38000000 + 0xfff + ((abs >>> 13) & 1)) >>> 13);
+    }
+    if (abs <= 0x33000000)
+        return sign; // |x| <= 2^-25 rounds to ±0 (2^-25 itself ties to even 0)
+    // Subnormal f16: the result is |x| / 2^-24 rounded to an integer, ties to even.
+    const exponent = abs >>> 23;
+    const significand = (abs & 0x7fffff) | 0x800000;
+    const shift = 126 - exponent; // 14..24
+    const half = 1 << (shift - 1);
+    const rest = significand & ((half << 1) - 1);
+    let units = significand >>> shift;
+    if (rest > half || (rest === half && (units & 1) === 1))
+        units += 1;
+    return sign | units;
+}
+/** f16 bits → f32 bits (exact; NaN payloads kept). */
+function f16ToBits(half) {
+    const sign = (half & 0x8000) << 16;
+    const exponent = (half >>> 10) & 0x1f;
+    const mantissa = half & 0x3ff;
+    if (exponent === 0x1f)
+        return (sign | 0x7f800000 | (mantissa << 13)) >>> 0;
+    if (exponent !== 0)
+        return (sign | ((exponent + 112) << 23) | (mantissa << 13)) >>> 0;
+    if (mantissa === 0)
+        return sign >>> 0;
+    // Subnormal: normalise the mantissa into an f32 normal number.
+    const leading = Math.clz32(mantissa) - 21; // shifts that bring the top bit to bit 10
+    const normalised = (mantissa << leading) & 0x3ff;
+    return (sign | ((113 - leading) << 23) | (normalised << 13)) >>> 0;
+}
+// Every f16 pattern's f32 bits: decoding becomes one table lookup per element.
+const F16_TO_F32_BITS = (() => {
+    const table = new Uint32Array(65536);
+    for (let half = 0; half < 65536; half++)
+        table[half] = f16ToBits(half);
+    return table;
+})();
+/**
+ * Decodes a float tensor's little-endian bytes to f32. Always returns a fresh array that shares
+ * no memory with `bytes`, so callers may modify it.
+ */
+function decodeToF32(bytes, dtype) {
+    if (!isDecodableDType(dtype)) {
+        throw new HubmergeError("E_SAFETENSORS", `cannot decode a ${dtype} tensor: merge needs float tensors`, {
+            hint: "merge only float tensors (F32, F16, BF16, F64); copy others with passthrough",
+        });
+    }
+    const size = DTYPE_SIZE[dtype];
+    if (bytes.byteLength % size !== 0) {
+        throw new HubmergeError("E_SAFETENSORS", `${bytes.byteLength} bytes are not a whole number of ${dtype} elements (${size} bytes each)`);
+    }
+    const input = littleEndianAligned(bytes, size);
+    const count = bytes.byteLength / size;
+    const outBytes = uninitializedBytes(count * 4);
+    const out = new Float32Array(outBytes.buffer, outBytes.byteOffset, count);
+    const outBits = new Uint32Array(outBytes.buffer, outBytes.byteOffset, count);
+    if (dtype === "BF16") {
+        const halves = new Uint16Array(input.buffer, input.byteOffset, count);
+        const outInts = new Int32Array(outBytes.buffer, outBytes.byteOffset, count); // `<<` yields int32
+        for (let i = 0; i < count; i++)
+            outInts[i] = halves[i] << 16;
+    }
+    else if (dtype === "F16") {
+        const halves = new Uint16Array(input.buffer, input.byteOffset, count);
+        for (let i = 0; i < count; i++)
+            outBits[i] = F16_TO_F32_BITS[halves[i]];
+    }
+    else if (dtype === "F32") {
+        outBits.set(new Uint32Array(input.buffer, input.byteOffset, count));
+    }
+    else {
+        out.set(new Float64Array(input.buffer, input.byteOffset, count)); // rounds to nearest even
+    }
+    return out;
+}
+/** Encodes f32 values to little-endian bytes of a float dtype, rounding to nearest even. */
+function encodeFromF32(values, dtype) {
+    const count = values.length;
+    const inBits = new Int32Array(values.buffer, values.byteOffset, count);
+    const out = uninitializedBytes(count * DTYPE_SIZE[dtype]);
+    if (dtype === "F32") {
+        new Int32Array(out.buffer, out.byteOffset, count).set(inBits);
+    }
+    else {
+        // Two 16-bit results per 32-bit store: measured ~1.5× faster than a store per element.
+        const pairs = new Uint32Array(out.buffer, out.byteOffset, count >>> 1);
+        const last = count - 1;
+        if (dtype === "BF16") {
+            for (let i = 0, j = 0; i < pairs.length; i++, j += 2) {
+                pairs[i] = bf16FromBits(inBits[j]) | (bf16FromBits(inBits[j + 1]) << 16);
+            }
+            if (count % 2 === 1) {
+                new Uint16Array(out.buffer, out.byteOffset, count)[last] = bf16FromBits(inBits[last]);
+            }
+        }
+        else {
+            for (let i = 0, j = 0; i < pairs.length; i++, j += 2) {
+                pairs[i] = f16FromBits(inBits[j]) | (f16FromBits(inBits[j + 1]) << 16);
+            }
+            if (count % 2 === 1) {
+                new Uint16Array(out.buffer, out.byteOffset, count)[last] = f16FromBits(inBits[last]);
+            }
+        }
+    }
+    if (!HOST_IS_LITTLE_ENDIAN)
+        swapBytesInPlace(out, DTYPE_SIZE[dtype]);
+    return out;
+}
+/** A fresh, unshared, 8-byte-aligned buffer whose bytes are all about to be overwritten. */
+function uninitializedBytes(length) {
+    const buffer = Buffer$1.allocUnsafeSlow(length); // skips zero-filling; never from the shared pool
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
+}
+/**
+ * Bytes whose offset suits a typed-array view of `size`-byte elements, in host byte order:
+ * copies when the offset is unaligned or the host is big-endian.
+ */
+function littleEndianAligned(bytes, size) {
+    if (HOST_IS_LITTLE_ENDIAN && bytes.byteOffset % size === 0)
+        return bytes;
+    const copy = bytes.slice();
+    if (!HOST_IS_LITTLE_ENDIAN)
+        swapBytesInPlace(copy, size);
+    return copy;
+}
+/** Reverses the byte order of each `size`-byte element (for big-endian hosts). */
+function swapBytesInPlace(bytes, size) {
+    for (let start = 0; start + size <= bytes.length; start += size) {
+        for (let low = start, high = start + size - 1; low < high; low++, high--) {
+            const byte = bytes[low];
+            bytes[low] = bytes[high];
+            bytes[high] = byte;
+        }
+    }
+}
+
+/** Most folded findings of one kind per model before the rest is summed up in one line. */
+const MAX_GROUPS_PER_CODE = 10;
+function tensorTable(model) {
+    return new Map(model.tensorNames().map((name) => [name, pick(model.info(name))]));
+}
+function pick(info) {
+    return { dtype: info.dtype, shape: info.shape };
+}
+function diffLayouts(input) {
+    const { reference, model } = input;
+    const groups = new Map();
+    const add = (name, group, wholeLayer = false) => {
+        const layer = layerIndexOf(name);
+        const pattern = layer === undefined ? name : layerPattern(name, wholeLayer);
+        // Whole layers fold into one finding, whatever the shapes of their tensors.
+        if (wholeLayer)
+            group = { ...group, base: group.base && "whole layer", value: group.value && "whole layer" };
+        const key = JSON.stringify([group.code, group.action, pattern, group.base, group.value]);
+        const existing = groups.get(key) ?? { ...group, pattern, layers: [], tensors: [] };
+        if (layer !== undefined)
+            existing.layers.push(layer);
+        existing.tensors.push(name);
+        groups.set(key, existing);
+    };
+    const compared = (name) => {
+        const layer = layerIndexOf(name);
+        return !input.slices || layer === undefined || layer < Math.min(reference.layerCount, model.layerCount);
+    };
+    for (const [name, ref] of reference.tensors) {
+        if (!compared(name))
+            continue;
+        const other = model.tensors.get(name);
+        if (!other)
+            add(name, missingGroup(ref, input), beyond(name, model.layerCount));
+        else {
+            const shape = shapeGroup(name, ref, other, input);
+            if (shape)
+                add(name, shape);
+            const dtype = dtypeGroup(ref, other);
+            if (dtype)
+                add(name, dtype);
+        }
+    }
+    for (const [name, other] of model.tensors) {
+        if (compared(name) && !reference.tensors.has(name)) {
+            add(name, extraGroup(other, input), beyond(name, reference.layerCount));
+        }
+    }
+    return foldGroups([...groups.values()], input);
+}
+/** Whether the tensor sits in a layer past the end of the other model's stack. */
+function beyond(name, layerCount) {
+    const layer = layerIndexOf(name);
+    return layer !== undefined && layer >= layerCount;
+}
+/** `model.layers.*.mlp.up_proj.weight`, or `model.layers.*` for whole layers (layer-names.ts' pattern). */
+function layerPattern(name, wholeLayer) {
+    const match = LAYER_PATTERN.exec(name);
+    const prefix = name.slice(0, match.index) + `${match[1]}${match[2]}.*`;
+    return wholeLayer ? prefix : prefix + name.slice(match.index + match[0].length - match[4].length);
+}
+function missingGroup(ref, input) {
+    return {
+        code: "layout.missing",
+        severity: "warning",
+        action: "skip",
+        base: layoutText(ref),
+        value: null,
+        explain: (where) => ({
+            message: `${input.model.name} has no ${where}; the merge leaves it out of that tensor`,
+            fix: "expected only if the model never had this tensor; otherwise check its files (a missing shard?)",
+        }),
+    };
+}
+function extraGroup(other, input) {
+    return {
+        code: "layout.extra",
+        severity: "info",
+        action: "ignore",
+        base: null,
+        value: layoutText(other),
+        explain: (where) => ({
+            message: `${input.model.name} has ${where}, which ${input.reference.name} lacks; it is ignored`,
+            fix: "nothing to do unless the output should contain it (the output has the reference's tensors)",
+        }),
+    };
+}
+function shapeGroup(name, ref, other, input) {
+    if (sameShape(ref.shape, other.shape))
+        return undefined;
+    const base = `[${ref.shape.join(", ")}]`;
+    const value = `[${other.shape.join(", ")}]`;
+    const shapes = `${value} vs ${base} in ${input.reference.name}`;
+    const common = { code: "layout.shape", base, value };
+    if (!isDecodableDType(ref.dtype)) {
+        const explain = (where) => ({
+            message: `${where} is ${shapes}; it is not a float tensor, so the reference's is copied`,
+            fix: "nothing to do",
+        });
+        return { ...common, severity: "info", action: "ignore", explain };
+    }
+    const method = input.method.name;
+    const vocabOnly = isEmbeddingTensor(name) && sameShape(ref.shape.slice(1), other.shape.slice(1));
+    if (vocabOnly && input.tokenizer) {
+        const explain = (where) => ({
+            message: `${where} is ${shapes}; \`${input.tokenizer}\` re-indexes it to the output vocabulary`,
+            fix: "nothing to do: the tokenizer settings reconcile the vocabularies",
+        });
+        return { ...common, severity: "info", action: "ignore", explain };
+    }
+    const union = vocabOnly ? "; or add `tokenizer_source: union` to merge the vocabularies" : "";
+    if (input.method.shapePolicy === "strict") {
+        const explain = (where) => ({
+            message: `${where} is ${shapes}; ${method} needs identical shapes and fails`,
+            fix: `merge fine-tunes of one backbone, or use a task-arithmetic method if only the vocabulary differs${union}`,
+        });
+        return { ...common, severity: "blocking", action: "error", explain };
+    }
+    if (isEmbeddingTensor(name) && covers(other.shape, ref.shape)) {
+        const explain = (where) => ({
+            message: `${where} is ${shapes}; ${method} cuts it to the reference's shape (the extra rows are dropped)`,
+            fix: `fine if the added tokens are not needed in the merge${union}`,
+        });
+        return { ...common, severity: "warning", action: "truncate", explain };
+    }
+    const explain = (where) => ({
+        message: isEmbeddingTensor(name)
+            ? `${where} is ${shapes}; it does not cover the reference's rows, so ${method} leaves this model out of it`
+            : `${where} is ${shapes}: another architecture; ${method} would silently leave this model out of it`,
+        fix: isEmbeddingTensor(name)
+            ? "use a model whose vocabulary includes the base's"
+            : `merge only fine-tunes of ${input.reference.name}`,
+    });
+    const severity = isEmbeddingTensor(name) ? "warning" : "blocking";
+    return { ...common, severity, action: "skip", explain };
+}
+function dtypeGroup(ref, other) {
+    if (ref.dtype === other.dtype)
+        return undefined;
+    const common = { code: "layout.dtype", base: ref.dtype, value: other.dtype };
+    if (isDecodableDType(ref.dtype) && !isDecodableDType(other.dtype)) {
+        const explain = (where) => ({
+            message: `${where} is ${other.dtype}, the reference's ${ref.dtype}; it cannot be decoded to merge`,
+            fix: "convert the model to a float dtype (F32, F16, BF16), e.g. dequantize it first",
+        });
+        return { ...common, severity: "blocking", action: "error", explain };
+    }
+    const explain = (where) => ({
+        message: `${where} is ${other.dtype}, the reference's ${ref.dtype}; both are read as f32, so it does not matter`,
+        fix: "nothing to do (out_dtype chooses the output dtype)",
+    });
+    return { ...common, severity: "info", action: "ignore", explain };
+}
+function foldGroups(groups, input) {
+    const findings = [];
+    const perCode = new Map();
+    for (const group of groups)
+        perCode.set(group.code, [...(perCode.get(group.code) ?? []), group]);
+    for (const [code, list] of perCode) {
+        for (const group of list.slice(0, MAX_GROUPS_PER_CODE))
+            findings.push(groupFinding(group, input));
+        const rest = list.slice(MAX_GROUPS_PER_CODE);
+        if (rest.length === 0)
+            continue;
+        const worst = rest.some((g) => g.severity === "blocking") ? "blocking" : rest[0].severity;
+        const count = rest.reduce((n, g) => n + g.tensors.length, 0);
+        findings.push({
+            severity: worst,
+            code,
+            model: input.model.name,
+            base: null,
+            value: null,
+            tensor: rest[0].tensors[0],
+            message: `${count} more tensor(s) like the above (first: ${rest[0].tensors[0]})`,
+            fix: rest[0].explain(rest[0].tensors[0]).fix,
+            pos: input.model.pos,
+            action: rest[0].action,
+        });
+    }
+    return findings;
+}
+function groupFinding(group, input) {
+    const layers = new Set(group.layers).size;
+    let where = group.tensors[0] ?? group.pattern;
+    if (layers > 0 && group.tensors.length > layers) {
+        where = `${group.pattern} (${group.tensors.length} tensors in layers ${formatLayers(group.layers)})`;
+    }
+    else if (layers > 1) {
+        where = `${group.pattern} (in ${layers} layers: ${formatLayers(group.layers)})`;
+    }
+    const { message, fix } = group.explain(where);
+    return {
+        severity: group.severity,
+        code: group.code,
+        model: input.model.name,
+        tensor: group.tensors.length > 1 ? group.pattern : group.tensors[0],
+        base: group.base,
+        value: group.value,
+        message,
+        fix,
+        pos: input.model.pos,
+        action: group.action,
+    };
+}
+/** `0–3, 7, 9–10` */
+function formatLayers(layers) {
+    const sorted = [...new Set(layers)].sort((a, b) => a - b);
+    const parts = [];
+    for (let i = 0; i < sorted.length;) {
+        let j = i;
+        while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1)
+            j++;
+        parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}–${sorted[j]}`);
+        i = j + 1;
+    }
+    return parts.join(", ");
+}
+function layoutText(layout) {
+    return `${layout.dtype} [${layout.shape.join(", ")}]`;
+}
+function sameShape(a, b) {
+    return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * Which parts of which tensors the delta probe reads: embeddings, then one attention and one
+ * MLP matrix in a few layers spread over the stack, each at a few places spread over its rows,
+ * sized so that no model reads more than the byte budget. Decided from headers alone.
+ */
+/** Bytes of the length prefix read once per shard to find where its data starts. */
+const SHARD_PREFIX_BYTES = 8;
+const ATTENTION = /attn|attention/;
+const MLP = /mlp|feed_forward|ffn/;
+function planProbeSample(input) {
+    const chosen = chooseTensors(input.reference, input.referenceLayers, input.options.layers);
+    if (chosen.length === 0)
+        return [];
+    // Every tensor may sit in its own shard, whose prefix costs a read.
+    const dataBudget = input.options.maxBytesPerModel - SHARD_PREFIX_BYTES * chosen.length;
+    const perTensorBytes = Math.floor(dataBudget / chosen.length);
+    return chosen.map(({ name, kind }) => {
+        const shape = input.reference.get(name).shape;
+        const elementSize = Math.max(...[input.reference, ...input.others].map((t) => {
+            const dtype = t.get(name)?.dtype;
+            return dtype ? DTYPE_SIZE[dtype] : 1;
+        }));
+        const budget = Math.floor(perTensorBytes / elementSize);
+        return { name, kind, blocks: spreadBlocks(shape, budget, input.options.blocksPerTensor) };
+    });
+}
+function chooseTensors(tensors, layerCount, layersWanted) {
+    const matrices = [...tensors].filter(([, t]) => t.shape.length >= 2 && isDecodableDType(t.dtype) && elementCount$1(t.shape) > 0);
+    const names = matrices.map(([name]) => name);
+    const chosen = names
+        .filter((name) => isEmbeddingTensor(name) && layerIndexOf(name) === undefined)
+        .slice(0, 2)
+        .map((name) => ({ name, kind: "embedding" }));
+    sampledLayers(layerCount, layersWanted).forEach((layer, ordinal) => {
+        const inLayer = names.filter((name) => layerIndexOf(name) === layer);
+        const attention = inLayer.filter((name) => ATTENTION.test(name));
+        const mlp = inLayer.filter((name) => MLP.test(name) && !ATTENTION.test(name));
+        // Rotate through q/k/v/o and gate/up/down from one sampled layer to the next.
+        if (attention.length > 0)
+            chosen.push({ name: attention[ordinal % attention.length], kind: "attention" });
+        if (mlp.length > 0)
+            chosen.push({ name: mlp[ordinal % mlp.length], kind: "mlp" });
+        if (attention.length === 0 && mlp.length === 0 && inLayer.length > 0) {
+            chosen.push({ name: inLayer[ordinal % inLayer.length], kind: "other" });
+        }
+    });
+    return chosen;
+}
+/** `count` layer indices spread evenly from the first layer to the last. */
+function sampledLayers(layerCount, count) {
+    if (layerCount <= 0)
+        return [];
+    const k = Math.min(count, layerCount);
+    if (k === 1)
+        return [0];
+    const layers = Array.from({ length: k }, (_, i) => Math.round((i * (layerCount - 1)) / (k - 1)));
+    return [...new Set(layers)];
+}
+/**
+ * Up to `count` disjoint blocks of `budget` elements in all, spread evenly over the tensor;
+ * whole rows when a block can hold one, so the sample is a handful of rows.
+ */
+function spreadBlocks(shape, budget, count) {
+    const total = elementCount$1(shape);
+    if (budget >= total)
+        return [{ offset: 0, length: total }];
+    if (budget <= 0)
+        return [];
+    const blocks = Math.min(count, budget);
+    const rowLength = elementCount$1(shape.slice(1));
+    let length = Math.floor(budget / blocks);
+    const wholeRows = length >= rowLength;
+    if (wholeRows)
+        length -= length % rowLength;
+    const result = [];
+    for (let b = 0; b < blocks; b++) {
+        let offset = blocks === 1 ? 0 : Math.floor((b * (total - length)) / (blocks - 1));
+        if (wholeRows)
+            offset -= offset % rowLength;
+        result.push({ offset, length });
+    }
+    return result;
+}
+
+/**
+ * How far a sample of a model's weights sits from the same sample of the reference's: cosine,
+ * relative delta norm and the size of the delta values. f64 accumulation; non-finite pairs are
+ * left out (a NaN in one weight should not hide the relation of all the others).
+ */
+function compareSamples(base, tuned) {
+    if (base.length !== tuned.length) {
+        throw new RangeError(`compareSamples: ${base.length} vs ${tuned.length} elements`);
+    }
+    const absDelta = new Float32Array(base.length);
+    let dot = 0;
+    let baseSquares = 0;
+    let tunedSquares = 0;
+    let deltaSquares = 0;
+    let maxAbsDelta = 0;
+    let n = 0;
+    for (let i = 0; i < base.length; i++) {
+        const a = base[i];
+        const b = tuned[i];
+        if (!Number.isFinite(a) || !Number.isFinite(b))
+            continue;
+        const d = b - a;
+        dot += a * b;
+        baseSquares += a * a;
+        tunedSquares += b * b;
+        deltaSquares += d * d;
+        const abs = Math.abs(d);
+        if (abs > maxAbsDelta)
+            maxAbsDelta = abs;
+        absDelta[n++] = abs;
+    }
+    return {
+        elements: n,
+        cosine: cosineOf(dot, baseSquares, tunedSquares),
+        relativeDelta: baseSquares === 0 ? (deltaSquares === 0 ? 0 : Infinity) : Math.sqrt(deltaSquares / baseSquares),
+        maxAbsDelta,
+        p99AbsDelta: percentile(absDelta.subarray(0, n), 0.99),
+    };
+}
+function cosineOf(dot, aSquares, bSquares) {
+    if (aSquares === 0 && bSquares === 0)
+        return 1;
+    if (aSquares === 0 || bSquares === 0)
+        return 0;
+    return Math.max(-1, Math.min(1, dot / Math.sqrt(aSquares * bSquares)));
+}
+/**
+ * The q-quantile (nearest rank) of non-negative values, 0 for none: the element of ascending
+ * rank ⌈q·n⌉, found by radix select (a probe samples millions of deltas; sorting them was the
+ * slowest step of a merge's compatibility check).
+ */
+function percentile(values, q) {
+    if (values.length === 0)
+        return 0;
+    const rank = Math.min(values.length, Math.max(1, Math.ceil(q * values.length)));
+    return kthLargestMagnitude(values, values.length - rank + 1);
+}
+/** The median of the finite values, or NaN when there are none. */
+function median(values) {
+    const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
+    if (finite.length === 0)
+        return NaN;
+    const mid = finite.length >> 1;
+    return finite.length % 2 === 1 ? finite[mid] : (finite[mid - 1] + finite[mid]) / 2;
+}
+
+class SampleReader {
+    model;
+    /** Bytes read so far. */
+    bytesRead = 0;
+    constructor(model) {
+        this.model = model;
+    }
+    /** The blocks of `tensor`, clipped to its `elements` and concatenated, as f32. */
+    async read(tensor, blocks) {
+        const info = this.model.tensors.info(tensor);
+        const size = DTYPE_SIZE[info.dtype];
+        const parts = await Promise.all(blocks.map(async (block) => {
+            const bytes = await this.model.tensors.readTensorRange(tensor, block.offset * size, block.length * size);
+            this.bytesRead += bytes.byteLength;
+            return decodeToF32(bytes, info.dtype);
+        }));
+        return concat(parts);
+    }
+    /** Nothing of its own to release: the model's shards stay open for the merge. */
+    async close() { }
+}
+function concat(parts) {
+    if (parts.length === 1)
+        return parts[0];
+    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const part of parts) {
+        out.set(part, at);
+        at += part.length;
+    }
+    return out;
+}
+
+const DARE_PAPER = "arXiv 2311.03099";
+/** Samples every model against the reference; reads at most options.maxBytesPerModel from each. */
+async function runDeltaProbe(input) {
+    const referenceTable = tensorTable(input.reference.loaded.tensors);
+    const tables = input.others.map((m) => tensorTable(m.loaded.tensors));
+    const plan = planProbeSample({
+        reference: referenceTable,
+        referenceLayers: input.reference.layerCount,
+        others: tables,
+        options: input.options,
+    });
+    const baseReader = new SampleReader(input.reference.loaded);
+    const baseSamples = new Map();
+    const baseSample = (tensor) => {
+        if (!baseSamples.has(tensor.name))
+            baseSamples.set(tensor.name, baseReader.read(tensor.name, tensor.blocks));
+        return baseSamples.get(tensor.name);
+    };
+    try {
+        // Every sample of every model is requested at once: over a link with a first-byte latency,
+        // reading them one after another would cost a round trip each (the reads are a few MB).
+        const probeModel = async (model, i) => {
+            const reader = new SampleReader(model.loaded);
+            try {
+                const compared = await Promise.all(plan.map(async (tensor) => {
+                    const limit = comparableElements(referenceTable, tables[i], tensor.name);
+                    const blocks = clipBlocks(tensor.blocks, limit);
+                    if (blocks.length === 0)
+                        return undefined;
+                    const [full, tuned] = await Promise.all([baseSample(tensor), reader.read(tensor.name, blocks)]);
+                    const base = sliceLike(full, tensor.blocks, blocks);
+                    return { tensor: tensor.name, kind: tensor.kind, ...compareSamples(base, tuned) };
+                }));
+                const tensors = compared.filter((t) => t !== undefined);
+                return summarise(model.name, input.reference.name, reader.bytesRead, tensors);
+            }
+            finally {
+                await reader.close();
+            }
+        };
+        const settled = await Promise.allSettled(input.others.map(probeModel));
+        const failed = settled.find((r) => r.status === "rejected");
+        if (failed)
+            throw failed.reason;
+        return settled.map((r) => r.value);
+    }
+    finally {
+        await baseReader.close();
+    }
+}
+/**
+ * Elements the two tensors share in row-major order, 0 when they cannot be compared. Only
+ * embeddings may differ, in rows (another vocabulary): their common rows are compared.
+ */
+function comparableElements(reference, model, name) {
+    const a = reference.get(name);
+    const b = model.get(name);
+    if (!a || !b || !isDecodableDType(b.dtype) || a.shape.length !== b.shape.length)
+        return 0;
+    const rowLength = elementCount$1(a.shape.slice(1));
+    if (a.shape.every((d, i) => d === b.shape[i]))
+        return a.shape[0] * rowLength;
+    if (!isEmbeddingTensor(name) || a.shape.slice(1).some((d, i) => d !== b.shape[i + 1]))
+        return 0;
+    return Math.min(a.shape[0], b.shape[0]) * rowLength;
+}
+function clipBlocks(blocks, limit) {
+    return blocks
+        .filter((b) => b.offset < limit)
+        .map((b) => ({ offset: b.offset, length: Math.min(b.length, limit - b.offset) }));
+}
+/** The parts of a sample read as `full` blocks that the `clipped` blocks (a prefix of each) cover. */
+function sliceLike(sample, full, clipped) {
+    if (clipped.every((b, i) => b.length === full[i].length) && clipped.length === full.length)
+        return sample;
+    const out = new Float32Array(clipped.reduce((n, b) => n + b.length, 0));
+    let from = 0;
+    let to = 0;
+    clipped.forEach((block, i) => {
+        out.set(sample.subarray(from, from + block.length), to);
+        from += full[i].length;
+        to += block.length;
+    });
+    return out;
+}
+function summarise(model, reference, bytesRead, tensors) {
+    const result = { model, reference, bytesRead, tensors };
+    const usable = tensors.filter((t) => t.elements > 0);
+    if (usable.length > 0) {
+        result.summary = {
+            cosine: median(usable.map((t) => t.cosine)),
+            relativeDelta: median(usable.map((t) => t.relativeDelta)),
+            p99AbsDelta: median(usable.map((t) => t.p99AbsDelta)),
+            maxAbsDelta: Math.max(...usable.map((t) => t.maxAbsDelta)),
+        };
+    }
+    return result;
+}
+/** Turns one model's probe numbers into findings. */
+function judgeProbe(result, ctx) {
+    const { summary } = result;
+    const at = { model: result.model, pos: ctx.pos };
+    if (!summary) {
+        return [
+            {
+                ...at,
+                severity: "info",
+                code: "probe.skipped",
+                base: null,
+                value: null,
+                message: `no sampled tensor of ${result.model} could be compared with ${result.reference}`,
+                fix: "see the layout findings: the tensors differ in name, shape or dtype",
+            },
+        ];
+    }
+    const t = ctx.thresholds;
+    const measured = {
+        cosine: summary.cosine,
+        relativeDelta: summary.relativeDelta,
+        p99AbsDelta: summary.p99AbsDelta,
+    };
+    const worst = result.tensors.reduce((a, b) => (b.cosine < a.cosine ? b : a));
+    if (summary.cosine < t.unrelatedCosine || summary.relativeDelta > t.unrelatedRelativeDelta) {
+        return [
+            {
+                ...at,
+                severity: "blocking",
+                code: "probe.unrelated",
+                tensor: worst.tensor,
+                base: { cosine: `≥ ${t.unrelatedCosine}`, relativeDelta: `≤ ${t.unrelatedRelativeDelta}` },
+                value: measured,
+                message: `${result.model} is not derived from ${result.reference}: over ${result.tensors.length} sampled tensors ` +
+                    `the median cosine is ${fixed(summary.cosine)} (fine-tunes ≈ 1) and ‖δ‖/‖θ₀‖ ${fixed(summary.relativeDelta)} ` +
+                    `(unrelated weights ≈ √2 ≈ 1.41); lowest in ${worst.tensor}`,
+                fix: `use a fine-tune of ${result.reference}, or make this model's own base the base_model ` +
+                    "(same shapes, another pre-training: the WizardLM-7B vs Llama-2-7B case of the DARE paper)",
+            },
+        ];
+    }
+    if (result.tensors.every((x) => x.maxAbsDelta === 0)) {
+        return [
+            {
+                ...at,
+                severity: "info",
+                code: "probe.identical",
+                base: 0,
+                value: 0,
+                message: `every sampled weight of ${result.model} equals ${result.reference}'s`,
+                fix: "check the reference: this model would add nothing to the merge",
+            },
+        ];
+    }
+    if (summary.p99AbsDelta >= t.continuedPretrainingDelta || summary.cosine < t.distantCosine) {
+        return [continuedPretraining(result, summary, ctx, measured)];
+    }
+    return [];
+}
+function continuedPretraining(result, summary, ctx, measured) {
+    const t = ctx.thresholds;
+    const fix = ctx.method.dropsAtRandom
+        ? `${ctx.method.name} drops delta elements at random, which the paper finds fails at this scale: raise this model's density (≥ 0.5) or use ties / task_arithmetic`
+        : "merging works, but DARE at high drop rates would likely hurt this model: keep density high if you switch to dare_*";
+    const largest = result.tensors.reduce((a, b) => (b.p99AbsDelta > a.p99AbsDelta ? b : a));
+    return {
+        severity: "warning",
+        code: "probe.continued-pretraining",
+        model: result.model,
+        tensor: largest.tensor,
+        pos: ctx.pos,
+        base: { p99AbsDelta: `< ${t.continuedPretrainingDelta}`, cosine: `≥ ${t.distantCosine}` },
+        value: measured,
+        message: `${result.model} moved far from ${result.reference}: median p99 |δ| ${fixed(summary.p99AbsDelta)}, cosine ` +
+            `${fixed(summary.cosine)} (largest in ${largest.tensor}); the DARE paper (${DARE_PAPER}) sees SFT deltas within about 0.002–0.005 and ` +
+            "continued pre-training at about 0.03, where DARE with high drop rates fails",
+        fix,
+    };
+}
+function fixed(x) {
+    return Math.abs(x) >= 0.01 || x === 0 ? x.toFixed(3) : x.toPrecision(2);
+}
+
+/** Findings for every Hub model whose chain does not meet the reference's; local models are skipped. */
+async function checkLineage(reference, others, lookup) {
+    const referenceRepo = reference.ref.repo;
+    if (reference.ref.kind !== "hub" || referenceRepo === undefined)
+        return [];
+    const cache = new Map();
+    const chainOf = (repo) => {
+        const key = repo.toLowerCase();
+        if (!cache.has(key))
+            cache.set(key, safeLookup(lookup, repo));
+        return cache.get(key);
+    };
+    const referenceChain = await chainOf(referenceRepo);
+    const findings = [];
+    for (const model of others) {
+        const repo = model.ref.repo;
+        if (model.ref.kind !== "hub" || repo === undefined)
+            continue;
+        const chain = await chainOf(repo);
+        const finding = judge(model, repo, chain, reference, referenceRepo, referenceChain);
+        if (finding)
+            findings.push(finding);
+    }
+    return findings;
+}
+async function safeLookup(lookup, repo) {
+    try {
+        const chain = await lookup(repo);
+        return chain === undefined ? { problem: "its model card could not be read" } : { chain };
+    }
+    catch (error) {
+        return { problem: `reading its model card failed: ${error.message}` };
+    }
+}
+function judge(model, repo, result, reference, referenceRepo, referenceResult) {
+    const unknown = (why) => ({
+        severity: "info",
+        code: "lineage.unknown",
+        model: model.name,
+        base: referenceRepo,
+        value: null,
+        message: `the lineage of ${model.name} is unknown: ${why}`,
+        fix: "nothing to do; the delta probe checks the weights themselves",
+        pos: model.pos,
+    });
+    if ("problem" in result)
+        return unknown(result.problem);
+    if (result.chain.length === 0)
+        return unknown("its model card names no base_model");
+    const referenceChain = "chain" in referenceResult ? referenceResult.chain : [];
+    const ours = lineageSet([repo, ...result.chain]);
+    if ([referenceRepo, ...referenceChain].some((id) => ours.has(id.toLowerCase())))
+        return undefined;
+    const modelLine = [repo, ...result.chain].join(" → ");
+    const referenceLine = [referenceRepo, ...referenceChain].join(" → ");
+    return {
+        severity: "warning",
+        code: "lineage.unrelated",
+        model: model.name,
+        base: [referenceRepo, ...referenceChain],
+        value: [repo, ...result.chain],
+        message: `the model cards do not connect: ${modelLine}, but the reference is ${referenceLine}`,
+        fix: `check that ${model.name} was fine-tuned from ${reference.name}; if its card is wrong, trust the delta probe`,
+        pos: model.pos,
+    };
+}
+function lineageSet(ids) {
+    return new Set(ids.map((id) => id.toLowerCase()));
+}
+
+/**
+ * Which models the check compares, and with what: every model the merge reads (not a
+ * tokenizer-only source) against one reference — the base model, else the first model listed,
+ * as the planner chooses its reference.
+ */
+function participantsOf(manifest, models) {
+    const list = [];
+    const add = (ref, pos) => {
+        const known = list.find((m) => sameModelRef(m.ref, ref));
+        if (known)
+            return known;
+        const loaded = models.get(modelKey(ref));
+        if (!loaded)
+            throw new HubmergeError("E_INTERNAL", `model ${ref.raw} was not loaded for the check`);
+        const entry = { name: loaded.ref, ref, loaded, pos, slices: [] };
+        list.push(entry);
+        return entry;
+    };
+    if (manifest.baseModel)
+        add(manifest.baseModel, manifest.locate(["base_model"]));
+    manifest.models?.forEach((entry) => add(entry.ref, entry.pos));
+    manifest.slices?.forEach((slice) => slice.sources.forEach((source) => {
+        add(source.ref, source.pos).slices.push({ range: source.layerRange, pos: source.pos });
+    }));
+    const [reference, ...others] = list;
+    if (!reference)
+        throw new HubmergeError("E_MANIFEST", "the manifest names no model to check");
+    return { reference, others };
+}
+
+/**
+ * The numbers behind the delta probe's verdicts, and how much it reads. Documented in
+ * docs/compat.md; every one can be overridden (runCheck options, `hubmerge check --threshold`).
+ */
+const DEFAULT_THRESHOLDS = {
+    unrelatedCosine: 0.5,
+    unrelatedRelativeDelta: 1.0,
+    distantCosine: 0.9,
+    continuedPretrainingDelta: 0.015,
+};
+const DEFAULT_PROBE_OPTIONS = {
+    maxBytesPerModel: 4 * 1024 * 1024,
+    layers: 4,
+    blocksPerTensor: 4,
+};
+/** Below this the samples are too small to say anything. */
+const MIN_PROBE_BYTES = 4096;
+function resolveThresholds(overrides = {}) {
+    const merged = { ...DEFAULT_THRESHOLDS, ...definedOnly(overrides) };
+    const check = (name, ok, range) => {
+        if (!(Number.isFinite(merged[name]) && ok(merged[name]))) {
+            throw usageError(`threshold ${name} = ${merged[name]} is outside ${range}`);
+        }
+    };
+    check("unrelatedCosine", (v) => v >= -1 && v <= 1, "[-1, 1]");
+    check("distantCosine", (v) => v >= -1 && v <= 1, "[-1, 1]");
+    check("unrelatedRelativeDelta", (v) => v > 0, "(0, ∞)");
+    check("continuedPretrainingDelta", (v) => v > 0, "(0, ∞)");
+    return merged;
+}
+function resolveProbeOptions(overrides = {}) {
+    const merged = { ...DEFAULT_PROBE_OPTIONS, ...definedOnly(overrides) };
+    if (!Number.isSafeInteger(merged.maxBytesPerModel) || merged.maxBytesPerModel < MIN_PROBE_BYTES) {
+        throw usageError(`the probe needs at least ${MIN_PROBE_BYTES} bytes per model`);
+    }
+    for (const name of ["layers", "blocksPerTensor"]) {
+        if (!Number.isSafeInteger(merged[name]) || merged[name] < 1) {
+            throw usageError(`probe option ${name} must be a positive integer, got ${merged[name]}`);
+        }
+    }
+    return merged;
+}
+function definedOnly(values) {
+    return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+}
+function usageError(message) {
+    return new HubmergeError("E_USAGE", message, {
+        hint: "see docs/compat.md for the thresholds and their meaning",
+    });
+}
+
+/**
+ * The compatibility check: configs, tensor layouts, lineage and the delta probe, for every model
+ * a manifest merges, against one reference. Runs after the models are opened (headers and
+ * configs only) and before any merge work; reads a bounded sample of weights.
+ */
+async function runCheck(input) {
+    const thresholds = resolveThresholds(input.thresholds);
+    const probeOptions = input.probe === false ? undefined : resolveProbeOptions(input.probe);
+    const { manifest, method } = input;
+    const { reference, others } = participantsOf(manifest, input.models);
+    const layersOf = (m) => countLayers(m.loaded.tensors.tensorNames(), m.loaded.config);
+    const slices = manifest.slices !== undefined;
+    const tokenizer = manifest.tokenizer && (manifest.tokenizer.key === "tokenizer" ? "tokenizer:" : "tokenizer_source");
+    const referenceTable = tensorTable(reference.loaded.tensors);
+    const perModel = new Map(others.map((m) => [m.name, []]));
+    const findings = checkSliceRanges({ ...reference, layerCount: layersOf(reference) });
+    for (const model of others) {
+        const layerCount = layersOf(model);
+        perModel.get(model.name).push(...checkSliceRanges({ ...model, layerCount }), ...diffConfigs({
+            reference: { name: reference.name, config: reference.loaded.config },
+            model: { name: model.name, config: model.loaded.config, pos: model.pos, slices: model.slices },
+            method,
+            tokenizer,
+        }), ...diffLayouts({
+            reference: { name: reference.name, tensors: referenceTable, layerCount: layersOf(reference) },
+            model: { name: model.name, tensors: tensorTable(model.loaded.tensors), layerCount, pos: model.pos },
+            method,
+            slices,
+            tokenizer,
+        }));
+    }
+    if (input.lineageOf) {
+        for (const finding of await checkLineage(reference, others, input.lineageOf)) {
+            perModel.get(finding.model).push(finding);
+        }
+    }
+    let probe = [];
+    if (probeOptions && others.length > 0) {
+        probe = await runDeltaProbe({
+            reference: { ...reference, layerCount: layersOf(reference) },
+            others,
+            options: probeOptions,
+        });
+        probe.forEach((result, i) => {
+            perModel.get(result.model).push(...judgeProbe(result, { pos: others[i].pos, method, thresholds }));
+        });
+    }
+    for (const list of perModel.values())
+        findings.push(...list);
+    return {
+        manifest: manifest.file,
+        method: method.name,
+        reference: reference.name,
+        models: [reference.name, ...others.map((m) => m.name)],
+        findings,
+        probe,
+        blocking: findings.some((f) => f.severity === "blocking"),
+    };
+}
+/** How many blocking findings an E_INCOMPATIBLE message lists before "and N more". */
+const LISTED_BLOCKERS = 5;
+/**
+ * Throws E_INCOMPATIBLE when the report has a blocking finding, unless the manifest sets
+ * `hubmerge.allow_incompatible: true` or the caller passes `allow` (--allow-incompatible,
+ * --allow-crimes). Points at the first blocking finding's manifest line.
+ */
+function assertCompatible(report, manifest, allow = false) {
+    if (!report.blocking || allow || manifest.hubmerge.allowIncompatible)
+        return;
+    const blockers = report.findings.filter((f) => f.severity === "blocking");
+    const first = blockers[0];
+    const lines = blockers.slice(0, LISTED_BLOCKERS).map((f) => {
+        const line = f.pos ? `line ${f.pos.line}, ` : "";
+        return `  - ${line}${f.model}${f.field ? ` ${f.field}` : ""}: ${f.message}`;
+    });
+    if (blockers.length > LISTED_BLOCKERS)
+        lines.push(`  - and ${blockers.length - LISTED_BLOCKERS} more`);
+    throw new HubmergeError("E_INCOMPATIBLE", `the models do not share a backbone with ${report.reference} (${blockers.length} blocking finding(s)):\n${lines.join("\n")}`, {
+        where: { file: manifest.file, ...first.pos, model: first.model, tensor: first.tensor },
+        hint: `${first.fix}; run \`hubmerge check\` for the full report, or set hubmerge.allow_incompatible: true (or pass --allow-incompatible) to merge anyway`,
+    });
+}
+
+/**
+ * The chat template a merge writes, settled at plan time so that nothing about it can fail
+ * after the tensors are merged. `auto` takes the template most sources ship, as mergekit does;
+ * on a tie the base model's wins, else the first in manifest order (mergekit leaves ties to the
+ * order of a Python set).
+ */
+/** One model's own template: `chat_template.jinja`, else tokenizer_config.json's `chat_template`. */
+async function sourceChatTemplate(source) {
+    const file = await source.readFile("chat_template.jinja");
+    if (file)
+        return new TextDecoder().decode(file).trim() || undefined;
+    const configBytes = await source.readFile("tokenizer_config.json");
+    if (!configBytes)
+        return undefined;
+    let template;
+    try {
+        template = JSON.parse(new TextDecoder().decode(configBytes))["chat_template"];
+    }
+    catch {
+        return undefined; // not ours to judge: the tokenizer files are copied as they are
+    }
+    if (Array.isArray(template)) {
+        const named = template.find((t) => t && typeof t === "object" && t["name"] === "default");
+        template = named && named["template"];
+    }
+    return typeof template === "string" && template.trim() ? template.trim() : undefined;
+}
+/**
+ * The template for `value` (already validated with the manifest), or undefined when `auto`
+ * finds none among the sources. `sources` are in manifest order, the base first.
+ */
+async function chooseChatTemplate(value, sources) {
+    const choice = chatTemplateChoice(value);
+    if ("problem" in choice)
+        throw new Error(`chat_template was not validated: ${choice.problem}`);
+    if (choice.kind === "named")
+        return { text: choice.text, origin: choice.name };
+    if (choice.kind === "jinja")
+        return { text: choice.text, origin: "inline Jinja" };
+    const votes = new Map();
+    for (const { ref, source } of sources) {
+        const text = await sourceChatTemplate(source);
+        if (text === undefined)
+            continue;
+        const vote = votes.get(text) ?? { count: 0, first: ref };
+        vote.count++;
+        votes.set(text, vote);
+    }
+    let best;
+    for (const entry of votes)
+        if (!best || entry[1].count > best[1].count)
+            best = entry;
+    return (best && {
+        text: best[0],
+        origin: `auto: ${best[1].first} (${best[1].count} of ${sources.length} sources)`,
+    });
+}
+
+/**
+ * A cheap pass over untrusted JSON bytes before JSON.parse sees them. JSON.parse itself copes
+ * with any nesting, but the objects it builds can cost many times the input's size (50 million
+ * shape entries in a 100 MB header took 6 s and 600 MB), and deep nesting breaks every recursive
+ * consumer afterwards. A valid safetensors header is three levels deep with short arrays.
+ */
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COMMA = 0x2c;
+/**
+ * Returns what is wrong with the structure of `json`, or undefined when it is within the limits.
+ * Malformed JSON is left for JSON.parse to report.
+ */
+function checkJsonShape(json, limits) {
+    // Per open container: the number of commas seen directly inside it, and whether it is an array.
+    const commas = [];
+    const isArray = [];
+    let inString = false;
+    for (let i = 0; i < json.length; i++) {
+        const byte = json[i];
+        if (inString) {
+            if (byte === BACKSLASH)
+                i++;
+            else if (byte === QUOTE)
+                inString = false;
+            continue;
+        }
+        if (byte === QUOTE) {
+            inString = true;
+        }
+        else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
+            if (commas.length >= limits.maxDepth)
+                return `JSON nested more than ${limits.maxDepth} levels deep`;
+            commas.push(0);
+            isArray.push(byte === OPEN_ARRAY);
+        }
+        else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
+            commas.pop();
+            isArray.pop();
+        }
+        else if (byte === COMMA && commas.length > 0) {
+            const depth = commas.length - 1;
+            const entries = ++commas[depth] + 1;
+            const problem = tooMany(entries, isArray[depth], depth, limits);
+            if (problem)
+                return problem;
+        }
+    }
+    return undefined;
+}
+function tooMany(entries, array, depth, limits) {
+    if (array) {
+        return entries > limits.maxArrayItems
+            ? `a JSON array has more than ${limits.maxArrayItems} items`
+            : undefined;
+    }
+    if (depth === 0) {
+        const limit = limits.maxRootEntries;
+        return entries > limit ? `the top-level object has more than ${limit} entries` : undefined;
+    }
+    const limit = limits.maxObjectEntries;
+    return entries > limit ? `a nested JSON object has more than ${limit} entries` : undefined;
+}
+
+const DEFAULT_HINT = "the file is damaged or was not written by a safetensors writer: download it again or re-save it with safetensors";
+/**
+ * An E_SAFETENSORS error. Messages name the file (and tensor) themselves, since these errors
+ * are about a data file rather than a manifest position.
+ */
+function safetensorsError(message, hint = DEFAULT_HINT) {
+    return new HubmergeError("E_SAFETENSORS", message, { hint });
+}
+/** A short, shallow rendering of an untrusted JSON value for messages (never recursive). */
+function describeValue(value) {
+    if (value === undefined)
+        return "nothing";
+    if (Array.isArray(value)) {
+        const shown = value
+            .slice(0, 8)
+            .map((item) => (typeof item === "object" && item !== null ? "…" : describeValue(item)));
+        return `[${shown.join(", ")}${value.length > 8 ? `, … (${value.length} items)` : ""}]`;
+    }
+    if (typeof value === "object" && value !== null)
+        return "an object";
+    if (typeof value === "string")
+        return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+    return String(value);
+}
+
 const DEFAULT_HEADER_LIMITS = {
     maxHeaderBytes: 100 * 1024 * 1024,
     maxTensors: 1_000_000,
@@ -32807,8 +33452,8 @@ function parseJsonObject(json, file) {
         const reason = error instanceof Error ? error.message.slice(0, 200) : String(error);
         throw safetensorsError(`${file}: the header is not valid JSON (${reason})`);
     }
-    if (!isPlainObject(value)) {
-        throw safetensorsError(`${file}: the header must be a JSON object, got ${describeValue$1(value)}`);
+    if (!isPlainObject$1(value)) {
+        throw safetensorsError(`${file}: the header must be a JSON object, got ${describeValue(value)}`);
     }
     return value;
 }
@@ -32816,12 +33461,12 @@ function parseMetadata(value, file) {
     const metadata = {};
     if (value === undefined)
         return metadata;
-    if (!isPlainObject(value)) {
-        throw safetensorsError(`${file}: "__metadata__" must be an object of strings, got ${describeValue$1(value)}`);
+    if (!isPlainObject$1(value)) {
+        throw safetensorsError(`${file}: "__metadata__" must be an object of strings, got ${describeValue(value)}`);
     }
     for (const [key, entry] of Object.entries(value)) {
         if (typeof entry !== "string") {
-            throw safetensorsError(`${file}: "__metadata__" value "${key}" must be a string, got ${describeValue$1(entry)}`);
+            throw safetensorsError(`${file}: "__metadata__" value "${key}" must be a string, got ${describeValue(entry)}`);
         }
         // defineProperty: a key such as "__proto__" stays an ordinary entry.
         Object.defineProperty(metadata, key, {
@@ -32835,18 +33480,18 @@ function parseMetadata(value, file) {
 }
 function parseTensorEntry(name, value, dataSize, file) {
     const where = `${file}: tensor "${name}"`;
-    if (!isPlainObject(value)) {
-        throw safetensorsError(`${where} must be an object with dtype, shape and data_offsets, got ${describeValue$1(value)}`);
+    if (!isPlainObject$1(value)) {
+        throw safetensorsError(`${where} must be an object with dtype, shape and data_offsets, got ${describeValue(value)}`);
     }
     const { dtype, shape, data_offsets: offsets } = value;
     if (!isDType(dtype)) {
-        throw safetensorsError(`${where} has unknown dtype ${describeValue$1(dtype)}`, `supported dtypes: ${Object.keys(DTYPE_SIZE).join(", ")}`);
+        throw safetensorsError(`${where} has unknown dtype ${describeValue(dtype)}`, `supported dtypes: ${Object.keys(DTYPE_SIZE).join(", ")}`);
     }
     if (!Array.isArray(shape) || !shape.every(isNonNegativeSafeInteger)) {
-        throw safetensorsError(`${where} has an invalid shape ${describeValue$1(shape)}: expected a list of non-negative integers`);
+        throw safetensorsError(`${where} has an invalid shape ${describeValue(shape)}: expected a list of non-negative integers`);
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegativeSafeInteger)) {
-        throw safetensorsError(`${where} has invalid data_offsets ${describeValue$1(offsets)}: expected [begin, end]`);
+        throw safetensorsError(`${where} has invalid data_offsets ${describeValue(offsets)}: expected [begin, end]`);
     }
     const [begin, end] = offsets;
     if (begin > end)
@@ -32856,7 +33501,7 @@ function parseTensorEntry(name, value, dataSize, file) {
     }
     const expected = byteSize(shape, dtype);
     if (expected !== end - begin) {
-        throw safetensorsError(`${where}: shape ${describeValue$1(shape)} of ${dtype} needs ${expected ?? "too many"} bytes ` +
+        throw safetensorsError(`${where}: shape ${describeValue(shape)} of ${dtype} needs ${expected ?? "too many"} bytes ` +
             `but data_offsets [${begin}, ${end}] span ${end - begin}`);
     }
     return { name, dtype, shape: shape, begin, end };
@@ -32893,22 +33538,607 @@ function checkContiguous(sorted, dataSize, file) {
         throw safetensorsError(`${file}: ${dataSize - covered} bytes of the data buffer ${after} belong to no tensor`);
     }
 }
-function isPlainObject(value) {
+function isPlainObject$1(value) {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 function isNonNegativeSafeInteger(value) {
     return Number.isSafeInteger(value) && value >= 0;
 }
 
+const SHARD_INDEX_FILE = "model.safetensors.index.json";
+const MAX_SHARD_INDEX_BYTES = 50 * 1024 * 1024;
+/** A real index is two levels deep; weight_map may be large, nothing else should be. */
+const INDEX_JSON_LIMITS = {
+    maxDepth: 16,
+    maxArrayItems: 1024,
+    maxRootEntries: 1024,
+    maxObjectEntries: 10_000_000,
+};
 /**
- * The sharded, atomic safetensors writer. The shard layout is planned up front, so each shard's
- * header is written first and tensors are appended as they come: memory holds one tensor, never a
- * shard. Shards grow as hidden `.<file>.partial` files and appear under their names only when
- * finish() has every tensor, so a reader never sees half a model.
+ * transformers' index layout for a shard plan: sorted keys, 2-space indent, a final newline. A
+ * function of the plan alone, so the writer and a parts assembly produce the same bytes.
+ */
+function encodeShardIndex(plan) {
+    const weightMap = plan.files.flatMap((shard) => shard.tensors.map((tensor) => [tensor.name, shard.file]));
+    weightMap.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const index = { metadata: { total_size: plan.totalSize }, weight_map: Object.fromEntries(weightMap) };
+    return new TextEncoder().encode(`${JSON.stringify(index, null, 2)}\n`);
+}
+/** Reads the index of `model` and returns its weight_map (tensor name → shard path). */
+async function readShardIndex(model) {
+    const where = `${model.ref}: ${SHARD_INDEX_FILE}`;
+    const source = await model.open(SHARD_INDEX_FILE);
+    let bytes;
+    try {
+        if (source.size > MAX_SHARD_INDEX_BYTES) {
+            throw safetensorsError(`${where} is ${source.size} bytes, over the limit of ${MAX_SHARD_INDEX_BYTES} bytes`);
+        }
+        bytes = await source.read(0, source.size);
+    }
+    finally {
+        await source.close?.();
+    }
+    return parseShardIndex(bytes, where);
+}
+/** Validates index JSON: an object whose weight_map maps tensor names to plain relative paths. */
+function parseShardIndex(bytes, where) {
+    const problem = checkJsonShape(bytes, INDEX_JSON_LIMITS);
+    if (problem)
+        throw safetensorsError(`${where} is not a plausible index: ${problem}`);
+    let index;
+    try {
+        index = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    }
+    catch (error) {
+        const reason = error instanceof Error ? error.message.slice(0, 200) : String(error);
+        throw safetensorsError(`${where} is not valid UTF-8 JSON (${reason})`);
+    }
+    if (!isPlainObject(index) || !isPlainObject(index.weight_map)) {
+        throw safetensorsError(`${where} must be a JSON object with a "weight_map" object`);
+    }
+    const weightMap = new Map();
+    for (const [tensor, file] of Object.entries(index.weight_map)) {
+        if (typeof file !== "string" || !isPlainRelativePath(file)) {
+            throw safetensorsError(`${where}: tensor "${tensor}" maps to ${describeValue(file)}, ` +
+                `which is not a relative file path inside the model`);
+        }
+        weightMap.set(tensor, file);
+    }
+    return weightMap;
+}
+/** `a.safetensors` or `sub/a.safetensors`: no absolute paths, no `.`/`..`, no backslashes. */
+function isPlainRelativePath(path) {
+    if (path.length === 0 || path.includes("\\") || path.includes("\0"))
+        return false;
+    return path.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
+}
+function isPlainObject(value) {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Streaming readers: a SafetensorsFile reads one file's header up front and any tensor on
+ * demand; a SafetensorsModel does the same across a model's shards. Opening reads headers only.
+ */
+const SINGLE_FILE = "model.safetensors";
+/** Shards whose headers are read at the same time (range requests in flight, for Hub sources). */
+const OPEN_CONCURRENCY = 8;
+const CONVERT_HINT = "convert the checkpoint to safetensors, e.g. with transformers' save_pretrained(safe_serialization=True)";
+class SafetensorsFile {
+    source;
+    header;
+    constructor(source, header) {
+        this.source = source;
+        this.header = header;
+    }
+    static async open(source, limits) {
+        return new SafetensorsFile(source, await readHeader(source, limits));
+    }
+    tensor(name) {
+        const info = this.header.byName.get(name);
+        if (!info) {
+            throw safetensorsError(`${this.source.name} has no tensor "${name}"`, "check the tensor name against the file's header");
+        }
+        return info;
+    }
+    async readTensorBytes(name) {
+        const info = this.tensor(name);
+        return this.source.read(this.header.dataOffset + info.begin, info.end - info.begin);
+    }
+    /**
+     * `target.byteLength` bytes of a tensor, from `byteOffset` into its data, straight into `target`
+     * (a reused or shared buffer: no allocation of its own).
+     */
+    async readTensorInto(name, target, byteOffset = 0) {
+        const info = this.tensor(name);
+        this.checkSpan(name, info, byteOffset, target.byteLength);
+        await readInto(this.source, this.header.dataOffset + info.begin + byteOffset, target);
+    }
+    checkSpan(name, info, byteOffset, length) {
+        const inside = Number.isSafeInteger(byteOffset) && Number.isSafeInteger(length);
+        if (!inside || byteOffset < 0 || length < 0 || byteOffset + length > info.end - info.begin) {
+            throw safetensorsError(`${this.source.name}: bytes ${byteOffset}+${length} lie outside tensor "${name}" (${info.end - info.begin} bytes)`, "read within the tensor's size");
+        }
+    }
+    /** `length` bytes of a tensor from `byteOffset` into its data (a sample, or a chunk). */
+    async readTensorRange(name, byteOffset, length) {
+        const info = this.tensor(name);
+        this.checkSpan(name, info, byteOffset, length);
+        return this.source.read(this.header.dataOffset + info.begin + byteOffset, length);
+    }
+    async close() {
+        await this.source.close?.();
+    }
+}
+class SafetensorsModel {
+    ref;
+    files;
+    shards;
+    tensors;
+    constructor(ref, 
+    /** Shard paths inside the model, in the order tensorNames() follows. */
+    files, shards, tensors) {
+        this.ref = ref;
+        this.files = files;
+        this.shards = shards;
+        this.tensors = tensors;
+    }
+    /**
+     * Opens a model's safetensors: the shards named by model.safetensors.index.json, else
+     * model.safetensors, else every *.safetensors file at the root. Reads headers only.
+     */
+    static async open(model, limits) {
+        const listed = await model.listFiles();
+        const weightMap = listed.includes(SHARD_INDEX_FILE) ? await readShardIndex(model) : undefined;
+        const files = weightMap
+            ? shardsOfIndex(weightMap, listed, model.ref)
+            : safetensorsFiles(listed, model.ref);
+        const shards = await openShards(model, files, limits);
+        try {
+            const tensors = weightMap
+                ? tensorsByIndex(shards, weightMap, model.ref)
+                : tensorsByFile(shards, model.ref);
+            return new SafetensorsModel(model.ref, files, shards, tensors);
+        }
+        catch (error) {
+            await closeAll([...shards.values()]);
+            throw error;
+        }
+    }
+    /** Every tensor name, in file order then offset order. */
+    tensorNames() {
+        return [...this.tensors.keys()];
+    }
+    has(name) {
+        return this.tensors.has(name);
+    }
+    info(name) {
+        const info = this.tensors.get(name);
+        if (!info) {
+            throw safetensorsError(`model ${this.ref} has no tensor "${name}" (looked in ${this.files.join(", ")})`, "check that the models share an architecture and tensor names");
+        }
+        return info;
+    }
+    async readTensorBytes(name) {
+        const info = this.info(name);
+        return this.shards.get(info.file).readTensorBytes(name);
+    }
+    /** `target.byteLength` bytes of a tensor from `byteOffset` straight into `target` (see SafetensorsFile). */
+    async readTensorInto(name, target, byteOffset = 0) {
+        const info = this.info(name);
+        return this.shards.get(info.file).readTensorInto(name, target, byteOffset);
+    }
+    async readTensorRange(name, byteOffset, length) {
+        const info = this.info(name);
+        return this.shards.get(info.file).readTensorRange(name, byteOffset, length);
+    }
+    /** The tensor decoded to f32 (a fresh array); only float tensors can be decoded. */
+    async readTensorF32(name) {
+        const info = this.info(name);
+        if (!isDecodableDType(info.dtype)) {
+            throw safetensorsError(`model ${this.ref}, ${info.file}: tensor "${name}" is ${info.dtype}; merge needs float tensors`, "merge only float tensors (F32, F16, BF16, F64); copy others with passthrough");
+        }
+        return decodeToF32(await this.readTensorBytes(name), info.dtype);
+    }
+    async close() {
+        await closeAll([...this.shards.values()]);
+    }
+}
+function safetensorsFiles(listed, ref) {
+    if (listed.includes(SINGLE_FILE))
+        return [SINGLE_FILE];
+    const atRoot = listed.filter((path) => !path.includes("/") && path.endsWith(".safetensors")).sort();
+    if (atRoot.length === 0) {
+        throw safetensorsError(`model ${ref} has no safetensors weights (no *.safetensors file at its root)`, CONVERT_HINT);
+    }
+    return atRoot;
+}
+function shardsOfIndex(weightMap, listed, ref) {
+    const files = [...new Set(weightMap.values())].sort();
+    const present = new Set(listed);
+    const missing = files.filter((file) => !present.has(file));
+    if (missing.length > 0) {
+        throw safetensorsError(`model ${ref}: ${SHARD_INDEX_FILE} names shard ${missing[0]}, which the model does not have`, "upload the missing shards, or regenerate the index");
+    }
+    return files;
+}
+/** Opens the shards a few at a time (headers only); closes the opened ones if any fails. */
+async function openShards(model, files, limits) {
+    const results = new Array(files.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < files.length) {
+            const i = next++;
+            results[i] = await openShard(model, files[i], limits).then((value) => ({ status: "fulfilled", value }), (reason) => ({ status: "rejected", reason }));
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(OPEN_CONCURRENCY, files.length) }, worker));
+    const failed = results.find((result) => result.status === "rejected");
+    if (failed) {
+        await closeAll(results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : [])));
+        throw failed.reason;
+    }
+    return new Map(files.map((file, i) => [file, results[i].value]));
+}
+async function openShard(model, file, limits) {
+    const source = await model.open(file);
+    try {
+        return await SafetensorsFile.open(source, limits);
+    }
+    catch (error) {
+        await source.close?.();
+        throw error;
+    }
+}
+/** With an index: the index and the shards' headers must agree exactly. */
+function tensorsByIndex(shards, weightMap, ref) {
+    const tensors = new Map();
+    for (const [file, shard] of shards) {
+        for (const info of shard.header.tensors) {
+            const mapped = weightMap.get(info.name);
+            if (mapped !== file) {
+                const listedAs = mapped === undefined ? "does not list it" : `maps it to ${mapped}`;
+                throw safetensorsError(`model ${ref}: shard ${file} contains tensor "${info.name}" but ${SHARD_INDEX_FILE} ${listedAs}`, "regenerate the index from the shards (or re-save the model)");
+            }
+            tensors.set(info.name, { ...info, file });
+        }
+    }
+    for (const [name, file] of weightMap) {
+        if (!tensors.has(name)) {
+            throw safetensorsError(`model ${ref}: ${SHARD_INDEX_FILE} maps tensor "${name}" to ${file}, which does not contain it`, "regenerate the index from the shards (or re-save the model)");
+        }
+    }
+    return tensors;
+}
+/** Without an index: every tensor name must be unique across files. */
+function tensorsByFile(shards, ref) {
+    const tensors = new Map();
+    for (const [file, shard] of shards) {
+        for (const info of shard.header.tensors) {
+            const earlier = tensors.get(info.name);
+            if (earlier) {
+                throw safetensorsError(`model ${ref}: tensor "${info.name}" is in both ${earlier.file} and ${file}`, "keep one copy of each tensor (remove stray .safetensors files from the model)");
+            }
+            tensors.set(info.name, { ...info, file });
+        }
+    }
+    return tensors;
+}
+async function closeAll(files) {
+    await Promise.allSettled(files.map((file) => file.close()));
+}
+
+/**
+ * A PEFT LoRA adapter as PEFT saves it: `adapter_config.json` (`peft_type: LORA`, `r`,
+ * `lora_alpha`, `use_rslora`, ...) and `adapter_model.safetensors`, whose keys are the base
+ * model's module names under `base_model.model.`. Reading it tells, for each base tensor, what
+ * the adapter does to it: add a low-rank product, add an embedding product, or replace it
+ * (`modules_to_save`, trained biases). Anything this module cannot apply exactly is refused.
+ */
+const ADAPTER_CONFIG = "adapter_config.json";
+const MAX_CONFIG_BYTES$1 = 1024 * 1024;
+const KEY_PREFIX = "base_model.model.";
+function adapterError(source, message, hint) {
+    return new HubmergeError("E_MANIFEST", message, { where: { model: source.ref }, hint });
+}
+async function readConfig$1(source) {
+    const bytes = await source.readFile(ADAPTER_CONFIG);
+    if (bytes === null) {
+        throw adapterError(source, `${source.ref} has no ${ADAPTER_CONFIG}: the part after \`+\` must be a PEFT LoRA adapter.`, "Point `model+adapter` at a folder or repo saved with PEFT's save_pretrained (adapter_config.json, adapter_model.safetensors).");
+    }
+    let parsed;
+    try {
+        if (bytes.byteLength > MAX_CONFIG_BYTES$1)
+            throw new Error(`${bytes.byteLength} bytes`);
+        parsed = JSON.parse(new TextDecoder().decode(bytes));
+    }
+    catch (error) {
+        throw adapterError(source, `${ADAPTER_CONFIG} cannot be read: ${error.message}`, "Save the adapter again with PEFT.");
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw adapterError(source, `${ADAPTER_CONFIG} is not a JSON object.`, "Save the adapter again with PEFT.");
+    }
+    return parsed;
+}
+/** The scale α/r (α/√r with rsLoRA), f32, from the config and the rank the tensors have. */
+function scaleOf(config, rank, source) {
+    const alpha = config.lora_alpha ?? 8;
+    if (typeof alpha !== "number" || !Number.isFinite(alpha)) {
+        throw adapterError(source, "`lora_alpha` in adapter_config.json is not a number.", "Set `lora_alpha` to a number.");
+    }
+    const divisor = config.use_rslora === true ? Math.fround(Math.sqrt(rank)) : rank;
+    return Math.fround(Math.fround(alpha) / divisor);
+}
+function checkConfig(config, source) {
+    const type = config.peft_type ?? "LORA";
+    if (type !== "LORA") {
+        throw adapterError(source, `${source.ref} is a ${String(type)} adapter; hubmerge applies LoRA adapters only.`, "Merge this adapter into its base with PEFT (merge_and_unload), save the result and reference that model.");
+    }
+    if (config.use_dora === true) {
+        throw adapterError(source, `${source.ref} is a DoRA adapter (\`use_dora: true\`), which hubmerge does not apply.`, "Merge it into its base with PEFT (merge_and_unload), save the result and reference that model.");
+    }
+    if (config.fan_in_fan_out === true) {
+        throw adapterError(source, `${source.ref} sets \`fan_in_fan_out\` (transposed Conv1D weights), which hubmerge does not apply yet.`, "Merge it into its base with PEFT (merge_and_unload), save the result and reference that model.");
+    }
+    const pattern = config.alpha_pattern;
+    if (pattern !== undefined && pattern !== null && Object.keys(pattern).length > 0) {
+        throw adapterError(source, `${source.ref} sets a per-module \`alpha_pattern\`, which hubmerge does not apply yet.`, "Merge it into its base with PEFT (merge_and_unload), save the result and reference that model.");
+    }
+}
+const LORA_KEY = /^(.*)\.(lora_A|lora_B)\.weight$|^(.*)\.(lora_embedding_A|lora_embedding_B)$/;
+/** Groups the adapter's tensors by the base tensor they edit. */
+function editsOf(tensors, config, source) {
+    const pairs = new Map();
+    const edits = new Map();
+    for (const key of tensors.tensorNames()) {
+        const name = key.startsWith(KEY_PREFIX) ? key.slice(KEY_PREFIX.length) : key;
+        const match = LORA_KEY.exec(name);
+        if (match === null) {
+            if (/lora_|magnitude/.test(name)) {
+                throw adapterError(source, `${source.ref} has a tensor hubmerge cannot apply: ${key}.`, "Only LoRA A/B pairs, embedding pairs and saved modules are supported.");
+            }
+            edits.set(name, { kind: "replace", tensor: key });
+            continue;
+        }
+        const module = match[1] ?? match[3];
+        const part = match[2] ?? match[4];
+        const pair = pairs.get(module) ?? { embedding: part.startsWith("lora_embedding") };
+        if (part.endsWith("A"))
+            pair.a = key;
+        else
+            pair.b = key;
+        pairs.set(module, pair);
+    }
+    for (const [module, pair] of pairs) {
+        if (pair.a === undefined || pair.b === undefined) {
+            throw adapterError(source, `${source.ref}: module ${module} has only one of its two LoRA matrices.`, "Save the adapter again with PEFT.");
+        }
+        const rank = tensors.info(pair.a).shape[0] ?? 0;
+        const scale = scaleOf(config, rank, source);
+        const kind = pair.embedding ? "embedding" : "linear";
+        edits.set(`${module}.weight`, { kind, a: pair.a, b: pair.b, scale });
+    }
+    return edits;
+}
+/** Opens an adapter: config checked, tensor headers read, edits grouped; no weights read. */
+async function openAdapter(source) {
+    const config = await readConfig$1(source);
+    checkConfig(config, source);
+    const tensors = await SafetensorsModel.open(source);
+    try {
+        return { ref: source.ref, source, tensors, edits: editsOf(tensors, config, source) };
+    }
+    catch (error) {
+        await tensors.close();
+        throw error;
+    }
+}
+
+/**
+ * The LoRA update in hubmerge's numerics (docs/lora.md): f32, `Math.fround` after every
+ * operation, no fused multiply-add, and one fixed order — for each output element, the rank
+ * products B[o,k]·A[k,i] are summed for k = 0 … r−1 in order, the sum is scaled, then added to W.
+ * Any implementation that follows this order gets the same bytes.
+ */
+const f = Math.fround;
+/** W `[out, in]` + scale·B·A, with A `[r, in]` and B `[out, r]`; a fresh array. */
+function applyLinearLora(w, a, b, shape, scale) {
+    const { out, rank } = shape;
+    const cols = shape.in;
+    const result = new Float32Array(w.length);
+    for (let o = 0; o < out; o++) {
+        for (let i = 0; i < cols; i++) {
+            let sum = 0;
+            for (let k = 0; k < rank; k++)
+                sum = f(sum + f(b[o * rank + k] * a[k * cols + i]));
+            result[o * cols + i] = f(w[o * cols + i] + f(scale * sum));
+        }
+    }
+    return result;
+}
+/** W `[rows, dim]` + scale·(B·A)ᵀ, with A `[r, rows]` and B `[dim, r]` (PEFT's embedding LoRA). */
+function applyEmbeddingLora(w, a, b, shape, scale) {
+    const { rows, dim, rank } = shape;
+    const result = new Float32Array(w.length);
+    for (let v = 0; v < rows; v++) {
+        for (let d = 0; d < dim; d++) {
+            let sum = 0;
+            for (let k = 0; k < rank; k++)
+                sum = f(sum + f(b[d * rank + k] * a[k * rows + v]));
+            result[v * dim + d] = f(w[v * dim + d] + f(scale * sum));
+        }
+    }
+    return result;
+}
+
+/**
+ * A base model's tensors with a LoRA adapter applied as they are read: the same surface as the
+ * base's `SafetensorsModel`, so that planning, checking and merging never know an adapter is there.
+ * An edited tensor is computed whole (in f32, then stored in the base tensor's dtype, as a model
+ * saved after PEFT's merge_and_unload would hold it) and kept for the pieces that follow.
+ */
+/** Edited tensors kept at once: the one being read in pieces and the one read ahead. */
+const KEEP = 2;
+class LoraTensors {
+    base;
+    adapter;
+    ref;
+    files;
+    kept = new Map();
+    constructor(base, adapter) {
+        this.base = base;
+        this.adapter = adapter;
+        this.ref = `${base.ref}+${adapter.ref}`;
+        this.files = base.files;
+        for (const [name, edit] of adapter.edits)
+            this.check(name, edit);
+    }
+    tensorNames() {
+        return this.base.tensorNames();
+    }
+    has(name) {
+        return this.base.has(name);
+    }
+    info(name) {
+        return this.base.info(name);
+    }
+    async readTensorBytes(name) {
+        if (!this.adapter.edits.has(name))
+            return this.base.readTensorBytes(name);
+        return (await this.edited(name)).slice();
+    }
+    async readTensorInto(name, target, byteOffset = 0) {
+        if (!this.adapter.edits.has(name))
+            return this.base.readTensorInto(name, target, byteOffset);
+        target.set((await this.edited(name)).subarray(byteOffset, byteOffset + target.byteLength));
+    }
+    async readTensorRange(name, byteOffset, length) {
+        if (!this.adapter.edits.has(name))
+            return this.base.readTensorRange(name, byteOffset, length);
+        return (await this.edited(name)).slice(byteOffset, byteOffset + length);
+    }
+    async readTensorF32(name) {
+        const info = this.info(name);
+        return decodeToF32(await this.readTensorBytes(name), info.dtype);
+    }
+    async close() {
+        await Promise.all([this.base.close(), this.adapter.tensors.close()]);
+    }
+    edited(name) {
+        let bytes = this.kept.get(name);
+        if (bytes === undefined) {
+            bytes = this.compute(name, this.adapter.edits.get(name));
+            this.kept.set(name, bytes);
+            if (this.kept.size > KEEP)
+                this.kept.delete(this.kept.keys().next().value);
+        }
+        return bytes;
+    }
+    async compute(name, edit) {
+        const info = this.base.info(name);
+        const dtype = info.dtype;
+        const lora = this.adapter.tensors;
+        if (edit.kind === "replace") {
+            if (lora.info(edit.tensor).dtype === dtype)
+                return lora.readTensorBytes(edit.tensor);
+            return encodeFromF32(await lora.readTensorF32(edit.tensor), dtype);
+        }
+        const [w, a, b] = await Promise.all([
+            this.base.readTensorF32(name),
+            lora.readTensorF32(edit.a),
+            lora.readTensorF32(edit.b),
+        ]);
+        const [rows, cols] = info.shape;
+        const rank = lora.info(edit.a).shape[0];
+        const values = edit.kind === "linear"
+            ? applyLinearLora(w, a, b, { out: rows, in: cols, rank }, edit.scale)
+            : applyEmbeddingLora(w, a, b, { rows, dim: cols, rank }, edit.scale);
+        return encodeFromF32(values, dtype);
+    }
+    /** Every edit must fit its base tensor; checked when the model is opened, before any merge. */
+    check(name, edit) {
+        const fail = (why) => new HubmergeError("E_INCOMPATIBLE", `adapter ${this.adapter.ref} does not fit ${this.base.ref}: ${why}`, {
+            where: { model: this.ref, tensor: name },
+            hint: "Use the adapter with the base model it was trained on.",
+        });
+        if (!this.base.has(name))
+            throw fail(`the base model has no tensor ${name}`);
+        const info = this.base.info(name);
+        if (!isFloatDType(info.dtype))
+            throw fail(`${name} is ${info.dtype}, not a float tensor`);
+        const lora = this.adapter.tensors;
+        const shape = (tensor) => lora.info(tensor).shape;
+        if (edit.kind === "replace") {
+            if (shape(edit.tensor).join() !== info.shape.join())
+                throw fail(`${edit.tensor} is [${shape(edit.tensor).join(", ")}], ${name} is [${info.shape.join(", ")}]`);
+            return;
+        }
+        const [rows, cols] = info.shape;
+        const [r, aCols] = shape(edit.a);
+        const [bRows, bRank] = shape(edit.b);
+        const fits = info.shape.length === 2 &&
+            bRank === r &&
+            (edit.kind === "linear" ? aCols === cols && bRows === rows : aCols === rows && bRows === cols);
+        if (!fits) {
+            throw fail(`A [${shape(edit.a).join(", ")}] and B [${shape(edit.b).join(", ")}] do not fit ${name} [${info.shape.join(", ")}]`);
+        }
+    }
+}
+
+/** Config files are small; a larger one is not a config. */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+async function loadModel(source) {
+    const [tensors, config] = await Promise.all([SafetensorsModel.open(source), readConfig(source)]);
+    return { ref: source.ref, source, tensors, config };
+}
+/** A base model with a PEFT LoRA adapter applied to its tensors as they are read. */
+async function loadLoraModel(base, adapterSource) {
+    const [loaded, adapter] = await Promise.all([loadModel(base), openAdapter(adapterSource)]);
+    try {
+        const tensors = new LoraTensors(loaded.tensors, adapter);
+        const ref = `${base.ref}+${adapterSource.ref}`;
+        return {
+            ...loaded,
+            ref,
+            tensors,
+            adapter: { ref: adapterSource.ref, repo: adapterSource.repo, revision: adapterSource.revision },
+        };
+    }
+    catch (error) {
+        await Promise.all([loaded.tensors.close(), adapter.tensors.close()]);
+        throw error;
+    }
+}
+async function readConfig(source) {
+    const bytes = await source.readFile("config.json");
+    if (!bytes)
+        return undefined;
+    if (bytes.byteLength > MAX_CONFIG_BYTES) {
+        throw new HubmergeError("E_IO", `config.json is ${bytes.byteLength} bytes, not a model config`, {
+            where: { model: source.ref },
+        });
+    }
+    try {
+        const parsed = JSON.parse(new TextDecoder().decode(bytes));
+        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+            throw new Error("not an object");
+        return parsed;
+    }
+    catch (error) {
+        throw new HubmergeError("E_IO", `config.json is not a JSON object: ${error.message}`, {
+            where: { model: source.ref },
+            hint: "fix or remove the model's config.json",
+        });
+    }
+}
+
+/**
+ * The shard layout of an output, planned before any byte is written: which tensors go to which
+ * shard file, in which order, and how many bytes each holds. The writer, the index, verify's
+ * re-creation and the parts of a split merge all follow the same plan.
  */
 /** mergekit's and transformers' default: 5 GB (decimal). */
 const DEFAULT_MAX_SHARD_BYTES = 5_000_000_000;
-const WRITE_CHUNK = 256 * 1024 * 1024;
 /**
  * Splits tensors, in the given order, into shards of at most `maxShardBytes` of data each; a
  * tensor larger than the cap gets a shard of its own.
@@ -32949,6 +34179,26 @@ function plannedSize(tensor) {
     }
     return size;
 }
+/** A plan names each tensor once, and never `__metadata__` (the header's own key). */
+function checkUniqueNames(tensors) {
+    const seen = new Set();
+    for (const { name } of tensors) {
+        if (name === "__metadata__")
+            throw planError(`"__metadata__" cannot be a tensor name`);
+        if (seen.has(name))
+            throw planError(`tensor "${name}" appears twice in the shard plan`);
+        seen.add(name);
+    }
+}
+// Worded as the writer's errors are: a bad plan is a bug in whoever made it, found while writing.
+function planError(message) {
+    return new HubmergeError("E_INTERNAL", `safetensors writer: ${message}`);
+}
+
+/**
+ * A shard's header as the writer writes it: the byte-exact layout that the shard's sha256, the
+ * published files' checks and verify's re-created shards all depend on.
+ */
 /**
  * A shard's header: the length prefix and JSON with `__metadata__` first, then the tensors in
  * order, padded with spaces so that the data starts at a multiple of 8 bytes.
@@ -32970,6 +34220,30 @@ function encodeShardHeader(tensors, metadata) {
     header.set(json, 8);
     return header;
 }
+/** The `__metadata__` every shard carries: the given entries plus `format: "pt"`, keys sorted. */
+function shardMetadata$1(metadata = {}) {
+    return sortedMetadata({ ...metadata, format: "pt" });
+}
+function sortedMetadata(metadata) {
+    const sorted = {};
+    for (const key of Object.keys(metadata).sort()) {
+        Object.defineProperty(sorted, key, {
+            value: metadata[key],
+            enumerable: true,
+            writable: true,
+            configurable: true,
+        });
+    }
+    return sorted;
+}
+
+/**
+ * The sharded, atomic safetensors writer. The shard layout is planned up front (shard-plan.ts), so
+ * each shard's header (shard-header.ts) is written first and tensors are appended as they come:
+ * memory holds one tensor, never a shard. Shards grow as hidden `.<file>.partial` files and appear
+ * under their names only when finish() has every tensor, so a reader never sees half a model.
+ */
+const WRITE_CHUNK = 256 * 1024 * 1024;
 class ShardedWriter {
     dir;
     plan;
@@ -33216,34 +34490,2637 @@ async function syncDirectory(dir) {
         // Best effort: durability of the names, not correctness of the data, is at stake.
     }
 }
-/** The `__metadata__` every shard carries: the given entries plus `format: "pt"`, keys sorted. */
-function shardMetadata$1(metadata = {}) {
-    return sortedMetadata({ ...metadata, format: "pt" });
-}
-function sortedMetadata(metadata) {
-    const sorted = {};
-    for (const key of Object.keys(metadata).sort()) {
-        Object.defineProperty(sorted, key, {
-            value: metadata[key],
-            enumerable: true,
-            writable: true,
-            configurable: true,
-        });
-    }
-    return sorted;
-}
-function checkUniqueNames(tensors) {
-    const seen = new Set();
-    for (const { name } of tensors) {
-        if (name === "__metadata__")
-            throw writerError(`"__metadata__" cannot be a tensor name`);
-        if (seen.has(name))
-            throw writerError(`tensor "${name}" appears twice in the shard plan`);
-        seen.add(name);
-    }
-}
 function writerError(message) {
     return new HubmergeError("E_INTERNAL", `safetensors writer: ${message}`);
+}
+
+/**
+ * Where each row of a re-indexed embedding (embed_tokens, lm_head) comes from, per source, as
+ * mergekit's `tokenizer/embed.py` decides it. A source that has the token keeps its own row. For
+ * the others, the token's default row is:
+ * - the `tokenizer.tokens` setting, if any (that model's row for the token, another token's row,
+ *   or zeros); with `force`, even sources that have the token take it;
+ * - else the row of the only source that has the token;
+ * - else zeros, if no source has it;
+ * - else the base model's row, if the base has it;
+ * - else the mean of the rows of the sources that have it.
+ * Rows past the token count (`pad_to_multiple_of`) are the mean of the source's rows above them.
+ */
+function planRows(input) {
+    const { participants, length } = input;
+    const own = participants.map((p) => p.permutation.slice());
+    const fills = new Map();
+    const configured = new Map();
+    for (const [token, setting] of input.tokens) {
+        const id = input.outputIds.get(token);
+        configured.set(id, setting);
+        fills.set(id, configuredFill(token, id, setting, input));
+        if (setting.force)
+            own.forEach((rows) => (rows[id] = -1));
+    }
+    const baseKey = input.base && modelKey(input.base);
+    const baseIndex = participants.findIndex((p) => p.key === baseKey);
+    for (let id = 0; id < length; id++) {
+        if (configured.has(id))
+            continue;
+        const present = participants.map((_, m) => m).filter((m) => own[m][id] >= 0);
+        if (present.length === participants.length)
+            continue; // every source keeps its own row
+        fills.set(id, automaticFill(id, present, baseIndex, own));
+    }
+    return { rows: input.rows, length, own, fills };
+}
+function automaticFill(id, present, baseIndex, own) {
+    if (present.length === 1)
+        return { kind: "row", model: present[0], row: own[present[0]][id] };
+    if (present.length === 0)
+        return { kind: "zero" };
+    if (baseIndex >= 0 && own[baseIndex][id] >= 0)
+        return { kind: "row", model: baseIndex, row: own[baseIndex][id] };
+    return { kind: "mean", from: present.map((m) => ({ model: m, row: own[m][id] })) };
+}
+function configuredFill(token, id, setting, input) {
+    const { source } = setting;
+    if (source.kind === "zero")
+        return { kind: "zero" };
+    const model = input.participants.findIndex((p) => p.key === modelKey(source.model));
+    const fail = (message, hint) => new HubmergeError("E_MANIFEST", `\`tokenizer.tokens.${token}\`: ${message}`, {
+        where: input.where(token),
+        hint,
+    });
+    if (model < 0) {
+        throw fail(`${source.model.raw} is not one of the models merged into the embeddings`, "name a model listed in `models` (or `slices`), or the base model");
+    }
+    const p = input.participants[model];
+    if (source.kind === "model") {
+        const row = p.permutation[id];
+        if (row < 0)
+            throw fail(`${p.ref} has no token ${JSON.stringify(token)}`, "take another model's row, or use `{kind: model_token, ...}`");
+        return { kind: "row", model, row };
+    }
+    const row = source.tokenId ?? p.ids.get(source.token);
+    if (row === undefined) {
+        throw fail(`${p.ref} has no token ${JSON.stringify(source.token)}`, "name a token of that model's vocabulary, or use `token_id`");
+    }
+    if (row >= p.tensorRows) {
+        throw fail(`token id ${row} is past ${p.ref}'s ${p.tensorRows} embedding rows`, `use an id below ${p.tensorRows}`);
+    }
+    return { kind: "row", model, row };
+}
+
+/**
+ * Marks the plan's embedding recipes (embed_tokens, lm_head and their other names) for row
+ * re-indexing: each gets the output vocabulary's row count and a row plan over its inputs. A
+ * recipe whose inputs all map onto the output unchanged is left alone, so the common case (one
+ * vocabulary everywhere) merges exactly as without tokenizer settings, in pieces on the kernels.
+ */
+function reindexRecipes(recipes, tokenizer, manifest, models) {
+    const keyOf = new Map([...models].map(([key, m]) => [m.ref, { key, model: m }]));
+    return recipes.map((recipe) => {
+        if (!isEmbeddingTensor(recipe.sourceTensorName) || recipe.shape.length !== 2)
+            return recipe;
+        const inputs = recipe.action === "copy" ? recipe.inputs : [...(recipe.base ? [recipe.base] : []), ...recipe.inputs];
+        const participants = inputs.map((input) => participant(input, keyOf, tokenizer, recipe));
+        const rows = planRows({
+            participants,
+            base: manifest.baseModel,
+            outputIds: tokenizer.outputIds,
+            length: tokenizer.length,
+            rows: tokenizer.rows,
+            tokens: manifest.tokenizer?.tokens ?? [],
+            where: (token) => ({ file: manifest.file, ...manifest.locate(["tokenizer", "tokens", token]) }),
+        });
+        if (isIdentity(rows, participants))
+            return recipe;
+        return { ...recipe, shape: [rows.rows, recipe.shape[1]], rows };
+    });
+}
+function participant(input, keyOf, tokenizer, recipe) {
+    const { key, model } = keyOf.get(input.model);
+    const permutation = tokenizer.permutations.get(key);
+    const [tensorRows, hidden] = model.tensors.info(input.tensor).shape;
+    if (hidden !== recipe.shape[1]) {
+        throw new HubmergeError("E_INCOMPATIBLE", `${input.tensor} rows have ${hidden} values, the output's ${recipe.shape[1]}: the hidden sizes differ`, { where: { model: model.ref, tensor: recipe.name }, hint: "merge fine-tunes of one backbone" });
+    }
+    let highest = -1;
+    for (const row of permutation)
+        highest = Math.max(highest, row);
+    if (highest >= tensorRows) {
+        throw new HubmergeError("E_INCOMPATIBLE", `${input.tensor} has ${tensorRows} rows, but the model's vocabulary gives a token row ${highest}`, {
+            where: { model: model.ref, tensor: recipe.name },
+            hint: "the model's config vocab_size and its tokenizer disagree with its weights; check its files",
+        });
+    }
+    return { ref: model.ref, key, permutation, ids: tokenizer.vocabs.get(key), tensorRows };
+}
+function isIdentity(plan, participants) {
+    if (plan.rows !== plan.length || plan.fills.size > 0)
+        return false;
+    return participants.every((p, m) => {
+        if (p.tensorRows !== plan.rows)
+            return false;
+        const own = plan.own[m];
+        for (let id = 0; id < own.length; id++)
+            if (own[id] !== id)
+                return false;
+        return true;
+    });
+}
+
+const FROM_TORCH = { float32: "F32", float16: "F16", bfloat16: "BF16" };
+const TO_TORCH = { F32: "float32", F16: "float16", BF16: "bfloat16" };
+function floatDTypeFromName(name) {
+    const dtype = FROM_TORCH[name];
+    if (!dtype) {
+        throw new HubmergeError("E_MANIFEST", `unsupported output dtype ${JSON.stringify(name)}`, {
+            hint: "use float32, float16 or bfloat16",
+        });
+    }
+    return dtype;
+}
+function torchDtypeName(dtype) {
+    return TO_TORCH[dtype];
+}
+/** The output dtype of a float tensor: the manifest's choice, else the source's own. */
+function outputDType(configured, source) {
+    if (!isFloatDType(source))
+        return source;
+    return configured ?? source;
+}
+
+/**
+ * Parameter resolution with mergekit's meanings (mergekit `config.py`: `evaluate_setting`,
+ * `ConfigReader.parameter`; `plan.py`: how `t` is chosen per layer), so that users' configs
+ * carry over unchanged:
+ *
+ * - a scalar is used as is;
+ * - a gradient (list of numbers) is interpolated at t = index / (count − 1) of the tensor's layer
+ *   (t = 1 when the stack has a single layer, as mergekit does); tensors outside the layer stack
+ *   (embeddings, final norm, lm_head) take t = 0;
+ * - a list of `{filter, value}` entries is scanned in order and the first entry that matches wins,
+ *   where an entry matches when it has no filter, its filter is `"*"`, or its filter is a
+ *   substring of the tensor name. An unfiltered entry is therefore a fallback only when it comes
+ *   last, exactly as in mergekit. No match leaves the parameter unset at that level, so the next
+ *   level of precedence (or the default) applies.
+ */
+/** Gradient position of a tensor: mergekit's `t` (0 outside the layer stack, 1 for a single layer). */
+function gradientPosition(layer) {
+    if (layer === undefined)
+        return 0;
+    return layer.count > 1 ? layer.index / (layer.count - 1) : 1;
+}
+/**
+ * Value of a gradient at `t` ∈ [0, 1], anchors evenly spaced; computed in f64 with mergekit's exact
+ * expression `(1 − frac)·g[i0] + frac·g[i1]` so that values agree with mergekit's to the last bit.
+ */
+function interpolateGradient(gradient, t) {
+    const scaled = t * (gradient.length - 1);
+    const i0 = Math.trunc(scaled);
+    const i1 = Math.min(gradient.length - 1, i0 + 1);
+    const frac = scaled - i0;
+    return (1 - frac) * gradient[i0] + frac * gradient[i1];
+}
+/** One setting, evaluated for one tensor. Undefined when a filter list has no matching entry. */
+function resolveSetting(setting, tensorName, layer) {
+    if (!Array.isArray(setting))
+        return setting;
+    if (setting.length === 0) {
+        throw new HubmergeError("E_MERGE", "a parameter is an empty list", {
+            hint: "Give a scalar, a gradient with at least one number, or a list of {filter, value} entries.",
+            where: { tensor: tensorName },
+        });
+    }
+    if (isGradient(setting))
+        return interpolateGradient(setting, gradientPosition(layer));
+    if (isFilterList(setting)) {
+        const entry = setting.find((candidate) => filterMatches(candidate.filter, tensorName));
+        return entry === undefined ? undefined : resolveSetting(entry.value, tensorName, layer);
+    }
+    throw new HubmergeError("E_MERGE", "a parameter list mixes numbers with other values", {
+        hint: "A list is either a gradient (numbers only) or a list of {filter, value} entries.",
+        where: { tensor: tensorName },
+    });
+}
+function isGradient(list) {
+    return list.every((item) => typeof item === "number");
+}
+function isFilterList(list) {
+    return list.every((item) => typeof item === "object" && item !== null && "value" in item);
+}
+function filterMatches(filter, tensorName) {
+    return filter === undefined || filter === "*" || tensorName.includes(filter);
+}
+/**
+ * Every parameter of `specs` for one tensor: the first level of `levels` (highest precedence first,
+ * e.g. [slice source, slice, global] or [model, global]) whose setting resolves wins, else the
+ * spec's default; a parameter with neither is left out. Values are checked against the spec's type.
+ */
+function resolveParams(specs, levels, tensorName, layer, options = {}) {
+    const resolved = {};
+    for (const spec of specs) {
+        let value = firstResolved(spec.name, levels, tensorName, layer) ?? spec.default;
+        // mergekit reads `normalize: 1.0` as true; configs in the wild rely on it.
+        if (spec.type === "boolean" && (value === 0 || value === 1))
+            value = value === 1;
+        if (value === undefined) {
+            if (spec.required && options.enforceRequired !== false)
+                throw missingParam(spec, tensorName, options);
+            continue;
+        }
+        if (typeof value !== spec.type)
+            throw wrongType(spec, value, tensorName, options);
+        resolved[spec.name] = value;
+    }
+    return resolved;
+}
+function firstResolved(name, levels, tensorName, layer) {
+    for (const settings of levels) {
+        if (!Object.hasOwn(settings, name))
+            continue;
+        const value = resolveSetting(settings[name], tensorName, layer);
+        if (value !== undefined)
+            return value;
+    }
+    return undefined;
+}
+function missingParam(spec, tensorName, options) {
+    const owner = options.model === undefined ? "the global parameters" : `model ${options.model}`;
+    return new HubmergeError("E_MERGE", `required parameter "${spec.name}" is not set for ${owner}`, {
+        hint: `Set ${spec.name} (${spec.description}) in the model's or the global parameters; a filter list needs an entry that matches this tensor or a final entry without filter.`,
+        where: { model: options.model, tensor: tensorName },
+    });
+}
+function wrongType(spec, value, tensorName, options) {
+    return new HubmergeError("E_MERGE", `parameter "${spec.name}" must be a ${spec.type}, got ${typeof value} ${JSON.stringify(value)}`, {
+        hint: `Give ${spec.name} a ${spec.type} value (${spec.description}).`,
+        where: { model: options.model, tensor: tensorName },
+    });
+}
+
+/** Builds recipes for one output tensor at a time; shared by the `models` and `slices` planners. */
+class RecipeBuilder {
+    method;
+    globalLayers;
+    outDType;
+    reindexedEmbeddings;
+    warnings = [];
+    constructor(method, globalLayers, outDType, 
+    /** Embedding rows are re-indexed to one vocabulary later (merge/tokenizer/), so their row counts may differ. */
+    reindexedEmbeddings = false) {
+        this.method = method;
+        this.globalLayers = globalLayers;
+        this.outDType = outDType;
+        this.reindexedEmbeddings = reindexedEmbeddings;
+    }
+    /**
+     * The recipe for output `name`, made from tensor `sourceName` of the participants.
+     * `sourceNameOf` maps a participant to the tensor name it holds (slices shift layer numbers).
+     */
+    build(args) {
+        const { name, sourceName, layer, base, others } = args;
+        const nameIn = args.sourceNameOf ?? (() => sourceName);
+        const reference = base ?? others[0];
+        if (!reference)
+            throw new HubmergeError("E_INTERNAL", `no model feeds tensor ${name}`);
+        const info = reference.model.tensors.info(nameIn(reference));
+        const dtype = outputDType(this.outDType, info.dtype);
+        const global = resolveParams(this.method.globalParams, this.globalLayers, name, layer);
+        // mergekit matches per-model filters against the source tensor name; the base needs no weight.
+        const plannedOf = (p) => ({
+            model: p.model.ref,
+            tensor: nameIn(p),
+            params: this.perModel(p, nameIn(p), layer, p === base),
+        });
+        const present = others.filter((p) => {
+            if (p.model.tensors.has(nameIn(p)))
+                return true;
+            this.warnings.push(`${p.model.ref} has no tensor ${nameIn(p)}; it is left out of ${name}`);
+            return false;
+        });
+        const recipe = {
+            name,
+            sourceTensorName: sourceName,
+            shape: [...info.shape],
+            dtype,
+            action: "merge",
+            base: base && plannedOf(base),
+            inputs: present.map(plannedOf),
+            global,
+        };
+        if (!isFloatDType(info.dtype) || (base && present.length === 0)) {
+            // Integer buffers are not weights; a tensor only the base has stays the base's.
+            return { ...recipe, action: "copy", base: undefined, inputs: [plannedOf(reference)] };
+        }
+        if (!base && !(this.reindexedEmbeddings && isEmbeddingTensor(sourceName)))
+            this.checkSameShapes(recipe, present);
+        return recipe;
+    }
+    perModel(p, tensor, layer, isBase) {
+        return resolveParams(this.method.perModelParams, [...p.paramLayers, ...this.globalLayers], tensor, layer, {
+            model: p.model.ref,
+            enforceRequired: !isBase,
+        });
+    }
+    /** Methods without a base combine whole tensors, which must agree in shape. */
+    checkSameShapes(recipe, present) {
+        for (const p of present) {
+            const shape = p.model.tensors.info(recipe.inputs.find((i) => i.model === p.model.ref).tensor).shape;
+            if (shape.join("x") !== recipe.shape.join("x")) {
+                throw new HubmergeError("E_INCOMPATIBLE", `shape [${shape.join(", ")}] differs from [${recipe.shape.join(", ")}] of ${present[0].model.ref}`, {
+                    where: { model: p.model.ref, tensor: recipe.name },
+                    hint: `${this.method.name} needs identical shapes; merge fine-tunes of one backbone`,
+                });
+            }
+        }
+    }
+}
+
+/**
+ * config.json for a layer stack (slices): the layer count and the per-layer lists follow the
+ * stacked layers, under the keys the architecture uses. mergekit sets its architecture's
+ * `num_layers_config_key` (gpt2 and its kin say `n_layer`, most say `num_hidden_layers`); a
+ * config that names its count under one key must not gain a second, disagreeing one.
+ */
+/** Lists with one entry per layer (attention kind, RoPE use, per-block settings). */
+const PER_LAYER_LIST_KEYS = ["layer_types", "no_rope_layers", "block_configs"];
+/** Configs of multimodal models keep the language model's settings in a nested block. */
+const NESTED_CONFIG_KEYS = ["text_config", "language_config", "llm_config"];
+/** A copy of `config` with the layer count and per-layer lists rewritten for `stack`. */
+function stackedConfig(config, stack) {
+    const out = structuredClone(config);
+    const block = layerBlock(out);
+    const countKey = LAYER_COUNT_KEYS.find((key) => typeof block.config[key] === "number");
+    const sourceCount = countKey === undefined ? undefined : block.config[countKey];
+    block.config[countKey ?? LAYER_COUNT_KEYS[0]] = stack.length;
+    for (const key of PER_LAYER_LIST_KEYS) {
+        const list = block.config[key];
+        if (!Array.isArray(list) || list.length !== sourceCount)
+            continue;
+        block.config[key] = stack.map(({ config: source, index }) => {
+            const own = source && layerBlock(source).config[key];
+            return structuredClone(Array.isArray(own) && index < own.length ? own[index] : list[index]);
+        });
+    }
+    return out;
+}
+/** The object that holds the layer count: the config itself or its language-model block. */
+function layerBlock(config) {
+    const holdsCount = (c) => LAYER_COUNT_KEYS.some((key) => typeof c[key] === "number");
+    if (holdsCount(config))
+        return { config };
+    for (const key of NESTED_CONFIG_KEYS) {
+        const nested = config[key];
+        if (nested && typeof nested === "object" && !Array.isArray(nested) && holdsCount(nested)) {
+            return { config: nested };
+        }
+    }
+    return { config };
+}
+
+/** Decides, for every output tensor, which inputs and parameters make it; reads no weights. */
+function buildPlan(input) {
+    const { manifest, method } = input;
+    const dtypeName = manifest.outDtype ?? manifest.dtype;
+    const outDType = dtypeName ? floatDTypeFromName(dtypeName) : undefined;
+    const builder = new RecipeBuilder(method, [manifest.parameters], outDType, input.tokenizer !== undefined);
+    const modelOf = (ref) => {
+        const model = input.models.get(modelKey(ref));
+        if (!model)
+            throw new HubmergeError("E_INTERNAL", `model ${ref.raw} was not loaded`);
+        return model;
+    };
+    const built = manifest.slices
+        ? planSlices(manifest, manifest.slices, method, builder, modelOf)
+        : planModels(manifest, manifest.models ?? [], method, builder, modelOf);
+    const { reference, stack } = built;
+    const { tokenizer } = input;
+    const recipes = tokenizer
+        ? reindexRecipes(built.recipes, tokenizer, manifest, input.models)
+        : built.recipes;
+    const torchDtype = outDType
+        ? torchDtypeName(outDType)
+        : String(reference.config?.["torch_dtype"] ?? "float32");
+    const stacked = reference.config && stack ? stackedConfig(reference.config, stack) : reference.config;
+    const config = stacked && { ...stacked, torch_dtype: torchDtype };
+    if (config && tokenizer)
+        config["vocab_size"] = tokenizer.rows;
+    return {
+        method,
+        referenceModel: reference.ref,
+        recipes,
+        shards: planShards(recipes.map((r) => ({ name: r.name, dtype: r.dtype, shape: r.shape })), input.maxShardBytes),
+        config,
+        torchDtype,
+        warnings: [...(tokenizer?.warnings ?? []), ...builder.warnings],
+        ...(tokenizer && { tokenizer }),
+        inputBytes: sumInputBytes(recipes, input.models.values()),
+    };
+}
+function planModels(manifest, entries, method, builder, modelOf) {
+    const baseModel = manifest.baseModel && modelOf(manifest.baseModel);
+    const participant = (e) => ({
+        model: modelOf(e.ref),
+        paramLayers: [e.parameters],
+    });
+    let base;
+    let others = entries.map(participant);
+    if (method.base !== "none" && baseModel) {
+        base = others.find((p) => p.model === baseModel) ?? { model: baseModel, paramLayers: [] };
+        others = others.filter((p) => p.model !== baseModel);
+    }
+    const reference = base ?? others[0];
+    if (!reference)
+        throw new HubmergeError("E_MANIFEST", "the manifest names no model to merge");
+    warnExtraTensors(reference.model, others, builder.warnings);
+    const names = reference.model.tensors.tensorNames();
+    const count = countLayers(names, reference.model.config);
+    const recipes = names.map((name) => {
+        const index = layerIndexOf(name);
+        const layer = index === undefined ? undefined : { index, count };
+        return builder.build({ name, sourceName: name, layer, base, others });
+    });
+    return { recipes, reference: baseModel ?? reference.model };
+}
+function planSlices(manifest, slices, method, builder, modelOf) {
+    const baseRef = manifest.baseModel;
+    const layerRecipes = [];
+    const stack = [];
+    let outIndex = 0;
+    const sliceParticipants = slices.map((slice) => splitSlice(slice, method, baseRef, modelOf));
+    slices.forEach((slice, s) => {
+        const { base, others, starts } = sliceParticipants[s];
+        const first = base ?? others[0];
+        const length = slice.sources[0].layerRange[1] - slice.sources[0].layerRange[0];
+        for (let k = 0; k < length; k++) {
+            const sourceIndex = starts.get(first) + k;
+            stack.push({ config: first.model.config, index: sourceIndex });
+            for (const sourceName of first.model.tensors.tensorNames()) {
+                if (layerIndexOf(sourceName) !== sourceIndex)
+                    continue;
+                layerRecipes.push(builder.build({
+                    name: withLayerIndex(sourceName, outIndex + k),
+                    sourceName,
+                    layer: { index: k, count: length },
+                    base,
+                    others,
+                    sourceNameOf: (p) => withLayerIndex(sourceName, starts.get(p) + k),
+                }));
+            }
+        }
+        outIndex += length;
+    });
+    // Tensors outside the layer stack: embeddings from the first slice, the rest from the last.
+    const head = sliceParticipants[0];
+    const tail = sliceParticipants[sliceParticipants.length - 1];
+    const pre = [];
+    const post = [];
+    const reference = (head.base ?? head.others[0]).model;
+    for (const name of reference.tensors.tensorNames()) {
+        if (layerIndexOf(name) !== undefined)
+            continue;
+        const from = isEmbedding(name) ? head : tail;
+        (isEmbedding(name) ? pre : post).push(builder.build({ name, sourceName: name, layer: undefined, base: from.base, others: from.others }));
+    }
+    const baseModel = baseRef ? modelOf(baseRef) : reference;
+    return { recipes: [...pre, ...layerRecipes, ...post], reference: baseModel, stack };
+}
+function splitSlice(slice, method, baseRef, modelOf) {
+    const baseModel = baseRef && modelOf(baseRef);
+    const starts = new Map();
+    let base;
+    const others = [];
+    for (const source of slice.sources) {
+        const p = { model: modelOf(source.ref), paramLayers: [source.parameters, slice.parameters] };
+        starts.set(p, source.layerRange[0]);
+        if (method.base !== "none" && p.model === baseModel && !base)
+            base = p;
+        else
+            others.push(p);
+    }
+    if (method.base === "required" && !base) {
+        throw new HubmergeError("E_MANIFEST", `every slice must include the base model ${baseRef?.raw} for ${method.name}`, {
+            where: { line: slice.pos.line, column: slice.pos.column },
+            hint: "add the base model as a source of this slice, with the same layer_range length",
+        });
+    }
+    return { base, others, starts };
+}
+function isEmbedding(name) {
+    return /embed_tokens|wte|wpe|word_embeddings|embeddings\./.test(name);
+}
+function warnExtraTensors(reference, others, warnings) {
+    for (const p of others) {
+        const extra = p.model.tensors.tensorNames().filter((n) => !reference.tensors.has(n));
+        if (extra.length > 0) {
+            warnings.push(`${p.model.ref} has ${extra.length} tensor(s) that ${reference.ref} lacks (first: ${extra[0]}); they are ignored`);
+        }
+    }
+}
+function sumInputBytes(recipes, models) {
+    const byRef = new Map([...models].map((m) => [m.ref, m]));
+    let total = 0;
+    for (const r of recipes) {
+        for (const input of r.base ? [r.base, ...r.inputs] : r.inputs) {
+            const info = byRef.get(input.model).tensors.info(input.tensor);
+            total += info.shape.reduce((a, b) => a * b, 1) * DTYPE_SIZE[info.dtype];
+        }
+    }
+    return total;
+}
+
+/** A plain token as `add_tokens` adds it: matched on normalized text, not special. */
+function plainToken(content, id) {
+    return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: true, special: false };
+}
+function buildOutputVocab(source, base, others, addTokens) {
+    const from = source.kind === "model" ? source.model : base;
+    const keepBelow = source.kind === "model" ? Infinity : base.size;
+    const ids = new Map([...from.vocab.ids].filter(([, id]) => id < keepBelow));
+    let next = 0;
+    for (const id of ids.values())
+        next = Math.max(next, id + 1);
+    const appended = [];
+    const append = (token) => {
+        if (ids.has(token.content))
+            return;
+        const entry = { ...token, id: next++ };
+        ids.set(entry.content, entry.id);
+        appended.push(entry);
+    };
+    if (source.kind === "union") {
+        const { plain, added } = unionTokens([base, ...others]);
+        for (const token of plain)
+            if (!added.has(token))
+                append(plainToken(token, 0));
+        for (const token of added.values())
+            append(token);
+    }
+    for (const token of addTokens)
+        append(plainToken(token, 0));
+    return { ids, length: next, from: from.vocab, keepBelow, appended };
+}
+/** Every source's tokens with a row: model-vocabulary ones in first-seen order, added ones first-wins. */
+function unionTokens(sources) {
+    const plain = new Set();
+    const added = new Map();
+    for (const { vocab, size } of sources) {
+        const byId = [...vocab.ids].filter(([, id]) => id < size).sort((a, b) => a[1] - b[1]);
+        for (const [token] of byId)
+            if (!vocab.added.has(token))
+                plain.add(token);
+        for (const token of vocab.added.values()) {
+            if (token.id < size && !added.has(token.content))
+                added.set(token.content, token);
+        }
+    }
+    return { plain, added };
+}
+/** For each output id, the source's row for that token, or −1 where the source has none. */
+function permutationOf(output, source) {
+    const rows = new Int32Array(output.length).fill(-1);
+    for (const [token, id] of output.ids) {
+        const own = source.vocab.ids.get(token);
+        if (own !== undefined && own < source.size)
+            rows[id] = own;
+    }
+    return rows;
+}
+
+// Copyright 2008 Google Inc.  All rights reserved.
+//
+// Redistribution and use in source and binary forms, with or without
+// modification, are permitted provided that the following conditions are
+// met:
+//
+// * Redistributions of source code must retain the above copyright
+// notice, this list of conditions and the following disclaimer.
+// * Redistributions in binary form must reproduce the above
+// copyright notice, this list of conditions and the following disclaimer
+// in the documentation and/or other materials provided with the
+// distribution.
+// * Neither the name of Google Inc. nor the names of its
+// contributors may be used to endorse or promote products derived from
+// this software without specific prior written permission.
+//
+// THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS
+// "AS IS" AND ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT
+// LIMITED TO, THE IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS FOR
+// A PARTICULAR PURPOSE ARE DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT
+// OWNER OR CONTRIBUTORS BE LIABLE FOR ANY DIRECT, INDIRECT, INCIDENTAL,
+// SPECIAL, EXEMPLARY, OR CONSEQUENTIAL DAMAGES (INCLUDING, BUT NOT
+// LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR SERVICES; LOSS OF USE,
+// DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER CAUSED AND ON ANY
+// THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY, OR TORT
+// (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+// OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+//
+// Code generated by the Protocol Buffer compiler is owned by the owner
+// of the input file used when generating it.  This code is not
+// standalone and requires a support library to be linked with it.  This
+// support library is itself covered by the above license.
+/**
+ * Read a 64 bit varint as two JS numbers.
+ *
+ * Stores the low and high words on the reader.
+ *
+ * Copyright 2008 Google Inc.  All rights reserved.
+ *
+ * See https://github.com/protocolbuffers/protobuf/blob/8a71927d74a4ce34efe2d8769fda198f52d20d12/js/experimental/runtime/kernel/buffer_decoder.js#L175
+ */
+function varint64read() {
+    const buf = this.buf;
+    let pos = this.pos;
+    let lo = 0;
+    let hi = 0;
+    for (let shift = 0; shift < 28; shift += 7) {
+        const b = buf[pos++];
+        lo |= (b & 0x7f) << shift;
+        if ((b & 0x80) == 0) {
+            this.pos = pos;
+            this.assertBounds();
+            this.varint64Lo = lo;
+            this.varint64Hi = hi;
+            return;
+        }
+    }
+    const middleByte = buf[pos++];
+    // last four bits of the first 32 bit number
+    lo |= (middleByte & 0x0f) << 28;
+    // 3 upper bits are part of the next 32 bit number
+    hi = (middleByte & 0x70) >> 4;
+    if ((middleByte & 0x80) == 0) {
+        this.pos = pos;
+        this.assertBounds();
+        this.varint64Lo = lo;
+        this.varint64Hi = hi;
+        return;
+    }
+    for (let shift = 3; shift <= 31; shift += 7) {
+        const b = buf[pos++];
+        hi |= (b & 0x7f) << shift;
+        if ((b & 0x80) == 0) {
+            this.pos = pos;
+            this.assertBounds();
+            this.varint64Lo = lo;
+            this.varint64Hi = hi;
+            return;
+        }
+    }
+    throw new Error("invalid varint");
+}
+// constants for binary math
+const TWO_PWR_32_DBL = 0x100000000;
+/**
+ * Parse decimal string of 64 bit integer value as two JS numbers.
+ *
+ * Copyright 2008 Google Inc.  All rights reserved.
+ *
+ * See https://github.com/protocolbuffers/protobuf-javascript/blob/a428c58273abad07c66071d9753bc4d1289de426/experimental/runtime/int64.js#L10
+ */
+function int64FromString(dec) {
+    // Check for minus sign.
+    const minus = dec[0] === "-";
+    if (minus) {
+        dec = dec.slice(1);
+    }
+    // Work 6 decimal digits at a time, acting like we're converting base 1e6
+    // digits to binary. This is safe to do with floating point math because
+    // Number.isSafeInteger(ALL_32_BITS * 1e6) == true.
+    const base = 1e6;
+    let lowBits = 0;
+    let highBits = 0;
+    function add1e6digit(begin, end) {
+        // Note: Number('') is 0.
+        const digit1e6 = Number(dec.slice(begin, end));
+        highBits *= base;
+        lowBits = lowBits * base + digit1e6;
+        // Carry bits from lowBits to
+        if (lowBits >= TWO_PWR_32_DBL) {
+            highBits = highBits + ((lowBits / TWO_PWR_32_DBL) | 0);
+            lowBits = lowBits % TWO_PWR_32_DBL;
+        }
+    }
+    add1e6digit(-24, -18);
+    add1e6digit(-18, -12);
+    add1e6digit(-12, -6);
+    add1e6digit(-6);
+    return minus ? negate(lowBits, highBits) : newBits(lowBits, highBits);
+}
+/**
+ * Losslessly converts a 64-bit signed integer in 32:32 split representation
+ * into a decimal string.
+ *
+ * Copyright 2008 Google Inc.  All rights reserved.
+ *
+ * See https://github.com/protocolbuffers/protobuf-javascript/blob/a428c58273abad07c66071d9753bc4d1289de426/experimental/runtime/int64.js#L10
+ */
+function int64ToString(lo, hi) {
+    let bits = newBits(lo, hi);
+    // If we're treating the input as a signed value and the high bit is set, do
+    // a manual two's complement conversion before the decimal conversion.
+    const negative = bits.hi & 0x80000000;
+    if (negative) {
+        bits = negate(bits.lo, bits.hi);
+    }
+    const result = uInt64ToString(bits.lo, bits.hi);
+    return negative ? "-" + result : result;
+}
+/**
+ * Losslessly converts a 64-bit unsigned integer in 32:32 split representation
+ * into a decimal string.
+ *
+ * Copyright 2008 Google Inc.  All rights reserved.
+ *
+ * See https://github.com/protocolbuffers/protobuf-javascript/blob/a428c58273abad07c66071d9753bc4d1289de426/experimental/runtime/int64.js#L10
+ */
+function uInt64ToString(lo, hi) {
+    ({ lo, hi } = toUnsigned(lo, hi));
+    // Skip the expensive conversion if the number is small enough to use the
+    // built-in conversions.
+    // Number.MAX_SAFE_INTEGER = 0x001FFFFF FFFFFFFF, thus any number with
+    // highBits <= 0x1FFFFF can be safely expressed with a double and retain
+    // integer precision.
+    // Proven by: Number.isSafeInteger(0x1FFFFF * 2**32 + 0xFFFFFFFF) == true.
+    if (hi <= 0x1fffff) {
+        return String(TWO_PWR_32_DBL * hi + lo);
+    }
+    // What this code is doing is essentially converting the input number from
+    // base-2 to base-1e7, which allows us to represent the 64-bit range with
+    // only 3 (very large) digits. Those digits are then trivial to convert to
+    // a base-10 string.
+    // The magic numbers used here are -
+    // 2^24 = 16777216 = (1,6777216) in base-1e7.
+    // 2^48 = 281474976710656 = (2,8147497,6710656) in base-1e7.
+    // Split 32:32 representation into 16:24:24 representation so our
+    // intermediate digits don't overflow.
+    const low = lo & 0xffffff;
+    const mid = ((lo >>> 24) | (hi << 8)) & 0xffffff;
+    const high = (hi >> 16) & 0xffff;
+    // Assemble our three base-1e7 digits, ignoring carries. The maximum
+    // value in a digit at this step is representable as a 48-bit integer, which
+    // can be stored in a 64-bit floating point number.
+    let digitA = low + mid * 6777216 + high * 6710656;
+    let digitB = mid + high * 8147497;
+    let digitC = high * 2;
+    // Apply carries from A to B and from B to C.
+    const base = 10000000;
+    if (digitA >= base) {
+        digitB += Math.floor(digitA / base);
+        digitA %= base;
+    }
+    if (digitB >= base) {
+        digitC += Math.floor(digitB / base);
+        digitB %= base;
+    }
+    // If digitC is 0, then we should have returned in the trivial code path
+    // at the top for non-safe integers. Given this, we can assume both digitB
+    // and digitA need leading zeros.
+    return (digitC.toString() +
+        decimalFrom1e7WithLeadingZeros(digitB) +
+        decimalFrom1e7WithLeadingZeros(digitA));
+}
+function toUnsigned(lo, hi) {
+    return { lo: lo >>> 0, hi: hi >>> 0 };
+}
+function newBits(lo, hi) {
+    return { lo: lo | 0, hi: hi | 0 };
+}
+/**
+ * Returns two's compliment negation of input.
+ * @see https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Operators/Bitwise_Operators#Signed_32-bit_integers
+ */
+function negate(lowBits, highBits) {
+    highBits = ~highBits;
+    if (lowBits) {
+        lowBits = ~lowBits + 1;
+    }
+    else {
+        // If lowBits is 0, then bitwise-not is 0xFFFFFFFF,
+        // adding 1 to that, results in 0x100000000, which leaves
+        // the low bits 0x0 and simply adds one to the high bits.
+        highBits += 1;
+    }
+    return newBits(lowBits, highBits);
+}
+/**
+ * Returns decimal representation of digit1e7 with leading zeros.
+ */
+const decimalFrom1e7WithLeadingZeros = (digit1e7) => {
+    const partial = String(digit1e7);
+    return "0000000".slice(partial.length) + partial;
+};
+/**
+ * Read an unsigned 32 bit varint.
+ *
+ * See https://github.com/protocolbuffers/protobuf/blob/8a71927d74a4ce34efe2d8769fda198f52d20d12/js/experimental/runtime/kernel/buffer_decoder.js#L220
+ */
+function varint32read() {
+    let b = this.buf[this.pos++];
+    if ((b & 0x80) === 0) {
+        this.assertBounds();
+        return b;
+    }
+    let result = b & 0x7f;
+    b = this.buf[this.pos++];
+    result |= (b & 0x7f) << 7;
+    if ((b & 0x80) === 0) {
+        this.assertBounds();
+        return result;
+    }
+    b = this.buf[this.pos++];
+    result |= (b & 0x7f) << 14;
+    if ((b & 0x80) === 0) {
+        this.assertBounds();
+        return result;
+    }
+    b = this.buf[this.pos++];
+    result |= (b & 0x7f) << 21;
+    if ((b & 0x80) === 0) {
+        this.assertBounds();
+        return result;
+    }
+    // Extract only last 4 bits
+    b = this.buf[this.pos++];
+    result |= (b & 0x0f) << 28;
+    for (let readBytes = 5; (b & 0x80) !== 0 && readBytes < 10; readBytes++)
+        b = this.buf[this.pos++];
+    if ((b & 0x80) !== 0)
+        throw new Error("invalid varint");
+    this.assertBounds();
+    return result >>> 0;
+}
+
+// Copyright 2021-2026 Buf Technologies, Inc.
+//
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//      http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+/**
+ * Int64Support for the current environment.
+ */
+const protoInt64 = /*@__PURE__*/ makeInt64Support();
+function makeInt64Support() {
+    const dv = new DataView(new ArrayBuffer(8));
+    // note that Safari 14 implements BigInt, but not the DataView methods
+    const ok = typeof BigInt === "function" &&
+        typeof dv.getBigInt64 === "function" &&
+        typeof dv.getBigUint64 === "function" &&
+        typeof dv.setBigInt64 === "function" &&
+        typeof dv.setBigUint64 === "function" &&
+        (!!globalThis.Deno ||
+            !!globalThis.Bun ||
+            typeof process != "object" ||
+            typeof process.env != "object" ||
+            process.env.BUF_BIGINT_DISABLE !== "1");
+    if (ok) {
+        const MIN = BigInt("-9223372036854775808");
+        const MAX = BigInt("9223372036854775807");
+        const UMIN = BigInt("0");
+        const UMAX = BigInt("18446744073709551615");
+        return {
+            zero: BigInt(0),
+            supported: true,
+            parse(value) {
+                const bi = typeof value == "bigint" ? value : BigInt(value);
+                if (bi > MAX || bi < MIN) {
+                    throw new Error(`invalid int64: ${value}`);
+                }
+                return bi;
+            },
+            uParse(value) {
+                const bi = typeof value == "bigint" ? value : BigInt(value);
+                if (bi > UMAX || bi < UMIN) {
+                    throw new Error(`invalid uint64: ${value}`);
+                }
+                return bi;
+            },
+            enc(value) {
+                dv.setBigInt64(0, this.parse(value), true);
+                return {
+                    lo: dv.getInt32(0, true),
+                    hi: dv.getInt32(4, true),
+                };
+            },
+            uEnc(value) {
+                dv.setBigInt64(0, this.uParse(value), true);
+                return {
+                    lo: dv.getInt32(0, true),
+                    hi: dv.getInt32(4, true),
+                };
+            },
+            dec(lo, hi) {
+                dv.setInt32(0, lo, true);
+                dv.setInt32(4, hi, true);
+                return dv.getBigInt64(0, true);
+            },
+            uDec(lo, hi) {
+                dv.setInt32(0, lo, true);
+                dv.setInt32(4, hi, true);
+                return dv.getBigUint64(0, true);
+            },
+        };
+    }
+    return {
+        zero: "0",
+        supported: false,
+        parse(value) {
+            if (typeof value != "string") {
+                value = value.toString();
+            }
+            assertInt64String(value);
+            return value;
+        },
+        uParse(value) {
+            if (typeof value != "string") {
+                value = value.toString();
+            }
+            assertUInt64String(value);
+            return value;
+        },
+        enc(value) {
+            if (typeof value != "string") {
+                value = value.toString();
+            }
+            assertInt64String(value);
+            return int64FromString(value);
+        },
+        uEnc(value) {
+            if (typeof value != "string") {
+                value = value.toString();
+            }
+            assertUInt64String(value);
+            return int64FromString(value);
+        },
+        dec(lo, hi) {
+            return int64ToString(lo, hi);
+        },
+        uDec(lo, hi) {
+            return uInt64ToString(lo, hi);
+        },
+    };
+}
+function assertInt64String(value) {
+    if (!/^-?[0-9]+$/.test(value)) {
+        throw new Error("invalid int64: " + value);
+    }
+}
+function assertUInt64String(value) {
+    if (!/^[0-9]+$/.test(value)) {
+        throw new Error("invalid uint64: " + value);
+    }
+}
+
+// Copyright 2021-2026 Buf Technologies, Inc.
+//
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//      http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+let te;
+/**
+ * Protobuf-ES requires the Text Encoding API to convert UTF-8 from and to
+ * binary. This WHATWG API is widely available, but it is not part of the
+ * ECMAScript standard. This function used to be the way to supply an
+ * implementation on runtimes that do not provide one.
+ *
+ * It only configures the copy of the library it is imported from. To provide
+ * the encoding API for every copy of Protobuf-ES in an isolate, install
+ * `TextEncoder` (with the methods `encode` and optionally `encodeInto`) and
+ * `TextDecoder` (with the `fatal: true` and `ignoreBOM: true` constructor
+ * arguments and the `decode` method) on `globalThis`.
+ *
+ * Providing `encodeUtf8Into` is optional for backwards compatibility. If it
+ * is omitted, we emulate it with a wrapper that calls `encodeUtf8`.
+ *
+ * Note that the Text Encoding API does not provide a way to validate UTF-8.
+ * Our implementation uses String.prototype.isWellFormed, and falls back
+ * to use encodeURIComponent().
+ *
+ * @deprecated Install `TextEncoder` and `TextDecoder` on `globalThis` instead.
+ */
+function configureTextEncoding(textEncoding) {
+    var _a;
+    te = Object.assign(Object.assign({}, textEncoding), { encodeUtf8Into: (_a = textEncoding.encodeUtf8Into) !== null && _a !== void 0 ? _a : emulateEncodeInto(textEncoding.encodeUtf8.bind(textEncoding)) });
+}
+function getTextEncoding() {
+    if (!te) {
+        const globals = globalThis;
+        if (!globals.TextEncoder || !globals.TextDecoder) {
+            throw new Error("encoding API missing: install TextEncoder and TextDecoder on globalThis");
+        }
+        const textEncoder = new globals.TextEncoder();
+        // A leading U+FEFF in a protobuf string is text, not a byte-order mark.
+        const textDecoder = new globals.TextDecoder("utf-8", {
+            ignoreBOM: true,
+        });
+        let textDecoderStrict;
+        const config = {
+            encodeUtf8(text) {
+                return textEncoder.encode(text);
+            },
+            decodeUtf8(bytes, strict) {
+                if (strict) {
+                    if (!textDecoderStrict) {
+                        textDecoderStrict = new globals.TextDecoder("utf-8", {
+                            fatal: true,
+                            ignoreBOM: true,
+                        });
+                    }
+                    return textDecoderStrict.decode(bytes);
+                }
+                return textDecoder.decode(bytes);
+            },
+            checkUtf8(text) {
+                try {
+                    encodeURIComponent(text);
+                    return true;
+                }
+                catch (_) {
+                    return false;
+                }
+            },
+        };
+        // If encodeInto is available, use it. Otherwise, configureTextEncoding
+        // fills in a slower fallback that uses encodeUtf8.
+        if (textEncoder.encodeInto) {
+            config.encodeUtf8Into = textEncoder.encodeInto.bind(textEncoder);
+        }
+        // Native String.prototype.isWellFormed, if the runtime provides it.
+        const nativeStringIsWellFormed = String.prototype.isWellFormed;
+        if (nativeStringIsWellFormed) {
+            config.checkUtf8 = (text) => {
+                return nativeStringIsWellFormed.call(text);
+            };
+        }
+        configureTextEncoding(config);
+    }
+    return te;
+}
+/**
+ * Simplistic polyfill for encodeUtf8Into.
+ *
+ * @private
+ */
+function emulateEncodeInto(encodeUtf8) {
+    return (text, dest) => {
+        const bytes = encodeUtf8(text);
+        dest.set(bytes);
+        return { written: bytes.byteLength };
+    };
+}
+
+// Copyright 2021-2026 Buf Technologies, Inc.
+//
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//      http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+/**
+ * Protobuf binary format wire types.
+ *
+ * A wire type provides just enough information to find the length of the
+ * following value.
+ *
+ * See https://developers.google.com/protocol-buffers/docs/encoding#structure
+ */
+var WireType;
+(function (WireType) {
+    /**
+     * Used for int32, int64, uint32, uint64, sint32, sint64, bool, enum
+     */
+    WireType[WireType["Varint"] = 0] = "Varint";
+    /**
+     * Used for fixed64, sfixed64, double.
+     * Always 8 bytes with little-endian byte order.
+     */
+    WireType[WireType["Bit64"] = 1] = "Bit64";
+    /**
+     * Used for string, bytes, embedded messages, packed repeated fields
+     *
+     * Only repeated numeric types (types which use the varint, 32-bit,
+     * or 64-bit wire types) can be packed. In proto3, such fields are
+     * packed by default.
+     */
+    WireType[WireType["LengthDelimited"] = 2] = "LengthDelimited";
+    /**
+     * Start of a tag-delimited aggregate, such as a proto2 group, or a message
+     * in editions with message_encoding = DELIMITED.
+     */
+    WireType[WireType["StartGroup"] = 3] = "StartGroup";
+    /**
+     * End of a tag-delimited aggregate.
+     */
+    WireType[WireType["EndGroup"] = 4] = "EndGroup";
+    /**
+     * Used for fixed32, sfixed32, float.
+     * Always 4 bytes with little-endian byte order.
+     */
+    WireType[WireType["Bit32"] = 5] = "Bit32";
+})(WireType || (WireType = {}));
+/**
+ * Shared empty buffer used as the initial value before the first write.
+ * Avoids allocating and zeroing `INITIAL_SIZE` bytes per BinaryWriter when a
+ * writer is only used for a tiny message (or not used at all).
+ */
+const EMPTY_BUFFER = new Uint8Array(0);
+/**
+ * Shared empty view, paired with `EMPTY_BUFFER`. Never written to: any
+ * fixed-width write first grows the buffer, which replaces this view.
+ */
+new DataView(EMPTY_BUFFER.buffer);
+/**
+ * Longest string on the ASCII fast paths. Must stay below 0x80, so
+ * that the writer's length prefix always fits a single varint byte.
+ */
+const ASCII_MAX_LENGTH = 32;
+class BinaryReader {
+    constructor(buf, decodeUtf8 = getTextEncoding().decodeUtf8) {
+        this.decodeUtf8 = decodeUtf8;
+        this.varint64Lo = 0;
+        this.varint64Hi = 0;
+        this.varint64 = varint64read; // dirty cast for `this`
+        /**
+         * Read a `uint32` field, an unsigned 32 bit varint.
+         */
+        this.uint32 = varint32read;
+        this.buf = buf;
+        this.len = buf.length;
+        this.pos = 0;
+        this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    /**
+     * Reads a tag - field number and wire type. Tags are uint32 varints; values
+     * that do not fit in uint32 are rejected.
+     */
+    tag() {
+        const start = this.pos;
+        const tag = this.uint32();
+        const bytesRead = this.pos - start;
+        if (bytesRead > 5 || (bytesRead == 5 && this.buf[this.pos - 1] > 0x0f)) {
+            throw new Error("illegal tag: varint overflows uint32");
+        }
+        const fieldNo = tag >>> 3;
+        const wireType = tag & 7;
+        if (fieldNo <= 0 || wireType > 5) {
+            throw new Error("illegal tag: field no " + fieldNo + " wire type " + wireType);
+        }
+        return [fieldNo, wireType];
+    }
+    /**
+     * Skip one element and return the skipped data.
+     *
+     * When skipping StartGroup, provide the tags field number to check for
+     * matching field number in the EndGroup tag. Recursion into nested groups
+     * is guarded by the `recursionLimit` argument: When the limit is reached,
+     * this method throws.
+     */
+    skip(wireType, fieldNo, recursionLimit = 100) {
+        let start = this.pos;
+        switch (wireType) {
+            case WireType.Varint:
+                while (this.buf[this.pos++] & 0x80) {
+                    // ignore
+                }
+                break;
+            // @ts-ignore TS7029: Fallthrough case in switch -- ignore instead of expect-error for compiler settings without noFallthroughCasesInSwitch: true
+            case WireType.Bit64:
+                this.pos += 4;
+            case WireType.Bit32:
+                this.pos += 4;
+                break;
+            case WireType.LengthDelimited:
+                let len = this.uint32();
+                this.pos += len;
+                break;
+            case WireType.StartGroup:
+                if (recursionLimit <= 0) {
+                    throw new Error("maximum recursion depth reached");
+                }
+                for (;;) {
+                    const [fn, wt] = this.tag();
+                    if (wt === WireType.EndGroup) {
+                        if (fieldNo !== undefined && fn !== fieldNo) {
+                            throw new Error("invalid end group tag");
+                        }
+                        break;
+                    }
+                    this.skip(wt, fn, recursionLimit - 1);
+                }
+                break;
+            default:
+                throw new Error("cant skip wire type " + wireType);
+        }
+        this.assertBounds();
+        return this.buf.subarray(start, this.pos);
+    }
+    /**
+     * Throws error if position in byte array is out of range.
+     */
+    assertBounds() {
+        if (this.pos > this.len)
+            throw new RangeError("premature EOF");
+    }
+    /**
+     * Read a `int32` field, a signed 32 bit varint.
+     */
+    int32() {
+        return this.uint32() | 0;
+    }
+    /**
+     * Read a `sint32` field, a signed, zigzag-encoded 32-bit varint.
+     */
+    sint32() {
+        let zze = this.uint32();
+        // decode zigzag
+        return (zze >>> 1) ^ -(zze & 1);
+    }
+    /**
+     * Read a `int64` field, a signed 64-bit varint.
+     */
+    int64() {
+        this.varint64();
+        return protoInt64.dec(this.varint64Lo, this.varint64Hi);
+    }
+    /**
+     * Read a `uint64` field, an unsigned 64-bit varint.
+     */
+    uint64() {
+        this.varint64();
+        return protoInt64.uDec(this.varint64Lo, this.varint64Hi);
+    }
+    /**
+     * Read a `sint64` field, a signed, zig-zag-encoded 64-bit varint.
+     */
+    sint64() {
+        this.varint64();
+        let lo = this.varint64Lo;
+        let hi = this.varint64Hi;
+        // decode zig zag
+        let s = -(lo & 1);
+        lo = ((lo >>> 1) | ((hi & 1) << 31)) ^ s;
+        hi = (hi >>> 1) ^ s;
+        return protoInt64.dec(lo, hi);
+    }
+    /**
+     * Read a `bool` field, a variant.
+     */
+    bool() {
+        // Fast path: most bools are 0x0 or 0x1.
+        const b = this.buf[this.pos];
+        if (b < 0x80) {
+            this.pos++;
+            return b !== 0;
+        }
+        this.varint64();
+        return this.varint64Lo !== 0 || this.varint64Hi !== 0;
+    }
+    /**
+     * Read a `fixed32` field, an unsigned, fixed-length 32-bit integer.
+     */
+    fixed32() {
+        // biome-ignore lint/suspicious/noAssignInExpressions: no
+        return this.view.getUint32((this.pos += 4) - 4, true);
+    }
+    /**
+     * Read a `sfixed32` field, a signed, fixed-length 32-bit integer.
+     */
+    sfixed32() {
+        // biome-ignore lint/suspicious/noAssignInExpressions: no
+        return this.view.getInt32((this.pos += 4) - 4, true);
+    }
+    /**
+     * Read a `fixed64` field, an unsigned, fixed-length 64 bit integer.
+     */
+    fixed64() {
+        return protoInt64.uDec(this.sfixed32(), this.sfixed32());
+    }
+    /**
+     * Read a `fixed64` field, a signed, fixed-length 64-bit integer.
+     */
+    sfixed64() {
+        return protoInt64.dec(this.sfixed32(), this.sfixed32());
+    }
+    /**
+     * Read a `float` field, 32-bit floating point number.
+     */
+    float() {
+        // biome-ignore lint/suspicious/noAssignInExpressions: no
+        return this.view.getFloat32((this.pos += 4) - 4, true);
+    }
+    /**
+     * Read a `double` field, a 64-bit floating point number.
+     */
+    double() {
+        // biome-ignore lint/suspicious/noAssignInExpressions: no
+        return this.view.getFloat64((this.pos += 8) - 8, true);
+    }
+    /**
+     * Read a `bytes` field, length-delimited arbitrary data.
+     */
+    bytes() {
+        let len = this.uint32(), start = this.pos;
+        this.pos += len;
+        this.assertBounds();
+        return this.buf.subarray(start, start + len);
+    }
+    /**
+     * Read a `string` field, length-delimited data converted to UTF-8 text. If
+     * `strict` is true, throw on invalid UTF-8 instead of substituting U+FFFD.
+     */
+    string(strict) {
+        // Like bytes(), but the ASCII fast path reads the buffer without a view.
+        const len = this.uint32();
+        const start = this.pos;
+        this.pos += len;
+        this.assertBounds();
+        const buf = this.buf;
+        // Fast path for ASCII.
+        if (len <= ASCII_MAX_LENGTH) {
+            const codes = new Array(len);
+            for (let i = 0; i < len; i++) {
+                const byte = buf[start + i];
+                if (byte > 0x7f) {
+                    return this.decodeUtf8(buf.subarray(start, this.pos), strict);
+                }
+                codes[i] = byte;
+            }
+            return String.fromCharCode.apply(String, codes);
+        }
+        return this.decodeUtf8(buf.subarray(start, this.pos), strict);
+    }
+}
+
+/**
+ * The pieces of a sentencepiece `tokenizer.model`: a serialized `ModelProto` whose field 1 is the
+ * repeated `SentencePiece {1: piece, 2: score, 3: type}`, a piece's id being its position. Only
+ * the pieces are decoded; the trainer, normalizer and any other field are skipped by wire type.
+ * The file is untrusted: every length is bounds-checked by the wire reader, groups (which no
+ * sentencepiece field uses, and which nest) are refused, and any failure becomes one E_IO error
+ * naming the model, the file and the byte offset.
+ */
+/** The sentencepiece `SentencePiece.Type` values (sentencepiece_model.proto). */
+const PIECE_TYPES = {
+    NORMAL: 1,
+    BYTE: 6,
+};
+/** Gemma's 256k pieces are the largest real vocabulary; 16× that is not a tokenizer. */
+const MAX_PIECES = 1 << 22;
+const MODEL_FILE = "tokenizer.model";
+const PIECES_FIELD = 1;
+/** TrainerSpec: every trained model has one, and it is serialized after the pieces. */
+const TRAINER_SPEC_FIELD = 2;
+/** Thrown inside the parser; `parseSentencePieceModel` turns it into a HubmergeError. */
+class Malformed extends Error {
+}
+function parseSentencePieceModel(bytes, ref, maxPieces = MAX_PIECES) {
+    const reader = new BinaryReader(bytes);
+    const pieces = [];
+    let trainerSpec = false;
+    let at = 0;
+    try {
+        while (reader.pos < reader.len) {
+            at = reader.pos;
+            const [field, wireType] = reader.tag();
+            if (field === PIECES_FIELD) {
+                expectWireType(wireType, WireType.LengthDelimited, "a piece");
+                if (pieces.length === maxPieces)
+                    throw new Malformed(`it has more than ${maxPieces} pieces`);
+                pieces.push(parsePiece(reader.bytes(), pieces.length));
+                continue;
+            }
+            if (field === TRAINER_SPEC_FIELD)
+                trainerSpec = true;
+            skipField(reader, wireType);
+        }
+    }
+    catch (error) {
+        throw malformed(ref, `${detail(error)} (in the field at byte ${at} of ${bytes.length})`);
+    }
+    // A model cut short at a piece boundary is still valid protobuf; its missing trainer spec
+    // (written after the pieces) is what tells a truncated download from a whole model.
+    if (!trainerSpec)
+        throw malformed(ref, "it has no trainer_spec (field 2): it is truncated");
+    if (pieces.length === 0)
+        throw malformed(ref, "it has no pieces");
+    assertUniquePieces(pieces, ref);
+    return { pieces };
+}
+function parsePiece(bytes, id) {
+    const reader = new BinaryReader(bytes);
+    let piece;
+    let score = 0;
+    let type = PIECE_TYPES.NORMAL;
+    while (reader.pos < reader.len) {
+        const [field, wireType] = reader.tag();
+        if (field === 1) {
+            expectWireType(wireType, WireType.LengthDelimited, `piece ${id}'s text`);
+            piece = reader.string(true);
+        }
+        else if (field === 2) {
+            expectWireType(wireType, WireType.Bit32, `piece ${id}'s score`);
+            score = reader.float();
+        }
+        else if (field === 3) {
+            expectWireType(wireType, WireType.Varint, `piece ${id}'s type`);
+            type = pieceType(reader.int32(), id);
+        }
+        else {
+            skipField(reader, wireType);
+        }
+    }
+    // sentencepiece itself refuses a model with an empty piece.
+    if (!piece)
+        throw new Malformed(`piece ${id} has no text`);
+    return { piece, score, type };
+}
+function pieceType(value, id) {
+    if (value >= PIECE_TYPES.NORMAL && value <= PIECE_TYPES.BYTE)
+        return value;
+    throw new Malformed(`piece ${id} has type ${value}, not one of sentencepiece's 1–6`);
+}
+function expectWireType(actual, expected, what) {
+    if (actual !== expected)
+        throw new Malformed(`${what} has wire type ${actual}, not ${expected}`);
+}
+/** Skips one field; groups are refused rather than recursed into (no sentencepiece field is one). */
+function skipField(reader, wireType) {
+    if (wireType === WireType.StartGroup || wireType === WireType.EndGroup) {
+        throw new Malformed(`a field has the group wire type ${wireType}`);
+    }
+    reader.skip(wireType);
+}
+function assertUniquePieces(pieces, ref) {
+    const seen = new Map();
+    pieces.forEach(({ piece }, id) => {
+        const first = seen.get(piece);
+        if (first !== undefined) {
+            throw new HubmergeError("E_IO", `${MODEL_FILE} lists the piece ${JSON.stringify(piece)} twice, as ids ${first} and ${id}`, {
+                where: { model: ref },
+                hint: "sentencepiece refuses such a model too; fix the model's tokenizer.model",
+            });
+        }
+        seen.set(piece, id);
+    });
+}
+function detail(error) {
+    if (error instanceof Malformed)
+        return error.message;
+    // The wire reader's own errors (premature EOF, bad varint, invalid UTF-8) say what broke.
+    return error instanceof Error ? error.message : String(error);
+}
+function malformed(ref, message) {
+    return new HubmergeError("E_IO", `${MODEL_FILE} is not a readable sentencepiece model: ${message}`, {
+        where: { model: ref },
+        hint: "the file is damaged or not a sentencepiece ModelProto; download the model's tokenizer.model again",
+    });
+}
+
+/**
+ * A model's vocabulary as its `tokenizer.json` (the Hugging Face tokenizers format) states it:
+ * the model's own tokens (BPE, WordLevel and WordPiece map token → id; Unigram lists pieces in
+ * id order) and the added tokens, with their flags. That is what transformers' `get_vocab()`
+ * returns for a fast tokenizer, which is what mergekit's tokenizer merge works on. A model with
+ * only a sentencepiece `tokenizer.model` is read by spm-vocab.ts into the same shape; read-vocab.ts
+ * picks the reader.
+ */
+/** tokenizer.json of the largest real vocabularies is ~20 MB; far more is not a tokenizer. */
+const MAX_TOKENIZER_BYTES = 64 * 1024 * 1024;
+/** The model's vocabulary from its tokenizer.json, or null when it has none. */
+async function readJsonVocab(source) {
+    const bytes = await source.readFile("tokenizer.json");
+    if (!bytes)
+        return null;
+    if (bytes.byteLength > MAX_TOKENIZER_BYTES) {
+        throw vocabError(source.ref, `tokenizer.json is ${bytes.byteLength} bytes, more than a tokenizer`);
+    }
+    let json;
+    try {
+        json = JSON.parse(new TextDecoder().decode(bytes));
+    }
+    catch (error) {
+        throw vocabError(source.ref, `tokenizer.json is not JSON: ${error.message}`);
+    }
+    return parseVocab(json, source.ref);
+}
+function parseVocab(json, ref) {
+    if (!isObject$1(json) || !isObject$1(json.model))
+        throw vocabError(ref, "tokenizer.json has no `model`");
+    const ids = modelVocab(json.model, ref);
+    const added = new Map();
+    const list = json.added_tokens ?? [];
+    if (!Array.isArray(list))
+        throw vocabError(ref, "tokenizer.json's `added_tokens` is not a list");
+    for (const entry of list) {
+        const token = addedToken(entry, ref);
+        added.set(token.content, token);
+        ids.set(token.content, token.id);
+    }
+    const ordered = new Map([...added].sort((a, b) => a[1].id - b[1].id));
+    return { ids, added: ordered, format: { kind: "tokenizer.json", json } };
+}
+function modelVocab(model, ref) {
+    const vocab = model.vocab;
+    const ids = new Map();
+    if (model.type === "Unigram" && Array.isArray(vocab)) {
+        vocab.forEach((piece, id) => {
+            if (!Array.isArray(piece) || typeof piece[0] !== "string")
+                throw vocabError(ref, "a Unigram piece is not [text, score]");
+            ids.set(piece[0], id);
+        });
+        return ids;
+    }
+    if (!isObject$1(vocab)) {
+        throw vocabError(ref, `tokenizer.json's ${String(model.type)} model has no token → id vocabulary`);
+    }
+    for (const [token, id] of Object.entries(vocab)) {
+        if (!isTokenId$1(id))
+            throw vocabError(ref, `token ${JSON.stringify(token)} has id ${JSON.stringify(id)}`);
+        ids.set(token, id);
+    }
+    return ids;
+}
+function addedToken(entry, ref) {
+    if (!isObject$1(entry) || typeof entry.content !== "string" || !isTokenId$1(entry.id)) {
+        throw vocabError(ref, "an entry of `added_tokens` lacks its `id` or `content`");
+    }
+    const flag = (name, fallback) => typeof entry[name] === "boolean" ? entry[name] : fallback;
+    return {
+        id: entry.id,
+        content: entry.content,
+        single_word: flag("single_word", false),
+        lstrip: flag("lstrip", false),
+        rstrip: flag("rstrip", false),
+        normalized: flag("normalized", true),
+        special: flag("special", false),
+    };
+}
+function isTokenId$1(value) {
+    return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 && value < 2 ** 31;
+}
+function isObject$1(value) {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function vocabError(ref, message) {
+    return new HubmergeError("E_IO", message, {
+        where: { model: ref },
+        hint: "the tokenizer merge reads tokenizer.json, else tokenizer.model; check the model's tokenizer files",
+    });
+}
+
+/**
+ * The vocabulary of a model that ships a sentencepiece `tokenizer.model` and no tokenizer.json,
+ * as transformers' slow tokenizers (LlamaTokenizer and its kin) load it: the pieces, ids in
+ * order, then the added tokens. Those come from tokenizer_config.json's `added_tokens_decoder`
+ * when it has one (transformers then ignores added_tokens.json), else from the legacy
+ * added_tokens.json, whose tokens are special exactly when a special-token setting names them.
+ * Files that disagree with each other or with the pieces are refused, naming the file and the id:
+ * guessing which one the author meant would put embedding rows under the wrong tokens.
+ */
+/** More added tokens than this is not a tokenizer's list. */
+const MAX_ADDED_TOKENS = 1 << 20;
+const CONFIG = "tokenizer_config.json";
+const ADDED = "added_tokens.json";
+const SPECIAL_MAP = "special_tokens_map.json";
+const DECODER = `${CONFIG}'s \`added_tokens_decoder\``;
+const SPECIAL_KEYS = [
+    "bos_token",
+    "eos_token",
+    "unk_token",
+    "sep_token",
+    "pad_token",
+    "cls_token",
+    "mask_token",
+];
+/** The model's vocabulary from tokenizer.model and its side files, or null without tokenizer.model. */
+async function readSentencePieceVocab(source) {
+    const bytes = await source.readFile("tokenizer.model");
+    if (!bytes)
+        return null;
+    if (bytes.byteLength > MAX_TOKENIZER_BYTES) {
+        throw spmError(source.ref, `tokenizer.model is ${bytes.byteLength} bytes, more than a tokenizer`);
+    }
+    const { pieces } = parseSentencePieceModel(bytes, source.ref);
+    const files = {
+        config: await readJsonFile(source, CONFIG),
+        addedTokens: await readJsonFile(source, ADDED),
+        specialTokensMap: await readJsonFile(source, SPECIAL_MAP),
+    };
+    return sentencePieceVocab(pieces.map((p) => p.piece), files, source.ref);
+}
+function sentencePieceVocab(pieces, files, ref, maxAdded = MAX_ADDED_TOKENS) {
+    const ids = new Map(pieces.map((piece, id) => [piece, id]));
+    const decoder = decoderTokens(files.config, ref, maxAdded);
+    const legacy = addedTokensFile(files.addedTokens, ref, maxAdded);
+    const tokens = decoder ?? legacyTokens(legacy, specialTokens(files), ref);
+    if (decoder)
+        for (const [content, id] of legacy)
+            assertListed(decoder, content, id, ref);
+    const added = new Map();
+    for (const token of [...tokens].sort((a, b) => a.id - b.id)) {
+        const where = decoder ? DECODER : ADDED;
+        assertFitsPieces(token, pieces, ids, `${where} gives id ${token.id}`, ref);
+        const earlier = added.get(token.content);
+        if (earlier) {
+            throw conflict(ref, `${where} gives ${JSON.stringify(token.content)} two ids, ${earlier.id} and ${token.id}`);
+        }
+        added.set(token.content, token);
+        ids.set(token.content, token.id);
+    }
+    return { ids, added, format: { kind: "tokenizer.model", pieces } };
+}
+/** An added token may restate a piece at its own id; it may not rename a piece, or move one. */
+function assertFitsPieces(token, pieces, ids, where, ref) {
+    const piece = pieces[token.id];
+    if (piece !== undefined && piece !== token.content) {
+        throw conflict(ref, `${where} to ${JSON.stringify(token.content)}, but tokenizer.model's piece ${token.id} is ${JSON.stringify(piece)}`);
+    }
+    const own = ids.get(token.content);
+    if (piece === undefined && own !== undefined && own < pieces.length) {
+        throw conflict(ref, `${where} to ${JSON.stringify(token.content)}, which is tokenizer.model's piece ${own}`);
+    }
+}
+function decoderTokens(config, ref, maxAdded) {
+    if (config === undefined)
+        return undefined;
+    if (!isObject(config))
+        throw spmError(ref, `${CONFIG} is not a JSON object`);
+    const decoder = config.added_tokens_decoder;
+    if (decoder === undefined || decoder === null)
+        return undefined;
+    if (!isObject(decoder))
+        throw spmError(ref, `${DECODER} is not an object of id → token`);
+    const entries = Object.entries(decoder);
+    if (entries.length > maxAdded)
+        throw spmError(ref, `${DECODER} has more than ${maxAdded} tokens`);
+    return entries.map(([key, entry]) => {
+        const id = /^\d{1,10}$/.test(key) ? Number(key) : NaN;
+        if (!isTokenId(id))
+            throw spmError(ref, `${DECODER} has the key ${JSON.stringify(key)}, not a token id`);
+        if (!isObject(entry) || typeof entry.content !== "string" || entry.content === "") {
+            throw spmError(ref, `${DECODER}'s entry ${key} has no \`content\``);
+        }
+        const flag = (name, fallback) => typeof entry[name] === "boolean" ? entry[name] : fallback;
+        const special = flag("special", false);
+        return {
+            id,
+            content: entry.content,
+            single_word: flag("single_word", false),
+            lstrip: flag("lstrip", false),
+            rstrip: flag("rstrip", false),
+            // transformers' AddedToken normalizes exactly the tokens that are not special, unless told.
+            normalized: flag("normalized", !special),
+            special,
+        };
+    });
+}
+/** added_tokens.json: token → id. */
+function addedTokensFile(value, ref, maxAdded) {
+    if (value === undefined)
+        return [];
+    if (!isObject(value))
+        throw spmError(ref, `${ADDED} is not an object of token → id`);
+    const entries = Object.entries(value);
+    if (entries.length > maxAdded)
+        throw spmError(ref, `${ADDED} has more than ${maxAdded} tokens`);
+    return entries.map(([content, id]) => {
+        if (!isTokenId(id) || content === "") {
+            throw spmError(ref, `${ADDED} gives ${JSON.stringify(content)} the id ${JSON.stringify(id)}`);
+        }
+        return [content, id];
+    });
+}
+/** Legacy added tokens, flagged as transformers flags them when it reads added_tokens.json. */
+function legacyTokens(entries, special, ref) {
+    const byId = new Map();
+    return entries.map(([content, id]) => {
+        const other = byId.get(id);
+        if (other !== undefined) {
+            throw conflict(ref, `${ADDED} gives id ${id} to both ${JSON.stringify(other)} and ${JSON.stringify(content)}`);
+        }
+        byId.set(id, content);
+        const isSpecial = special.has(content);
+        return {
+            id,
+            content,
+            single_word: false,
+            lstrip: false,
+            rstrip: false,
+            normalized: !isSpecial,
+            special: isSpecial,
+        };
+    });
+}
+/** With `added_tokens_decoder` present, added_tokens.json is ignored by transformers: it must agree. */
+function assertListed(decoder, content, id, ref) {
+    const entry = decoder.find((t) => t.id === id);
+    if (entry?.content === content)
+        return;
+    const found = entry ? `has ${JSON.stringify(entry.content)} there` : "has no such id";
+    throw conflict(ref, `${ADDED} gives id ${id} to ${JSON.stringify(content)}, but ${DECODER} ${found}`);
+}
+/** The tokens the special-token settings name (tokenizer_config.json, then special_tokens_map.json). */
+function specialTokens(files) {
+    const names = new Set();
+    const text = (value) => typeof value === "string"
+        ? value
+        : isObject(value) && typeof value.content === "string"
+            ? value.content
+            : undefined;
+    for (const file of [files.config, files.specialTokensMap]) {
+        if (!isObject(file))
+            continue;
+        for (const key of SPECIAL_KEYS) {
+            const name = text(file[key]);
+            if (name !== undefined)
+                names.add(name);
+        }
+        const extra = file.additional_special_tokens;
+        if (Array.isArray(extra))
+            for (const value of extra)
+                if (text(value) !== undefined)
+                    names.add(text(value));
+    }
+    return names;
+}
+async function readJsonFile(source, name) {
+    const bytes = await source.readFile(name);
+    if (!bytes)
+        return undefined;
+    if (bytes.byteLength > MAX_TOKENIZER_BYTES) {
+        throw spmError(source.ref, `${name} is ${bytes.byteLength} bytes, more than a tokenizer's`);
+    }
+    try {
+        return JSON.parse(new TextDecoder().decode(bytes));
+    }
+    catch (error) {
+        throw spmError(source.ref, `${name} is not JSON: ${error.message}`);
+    }
+}
+function isTokenId(value) {
+    return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 && value < 2 ** 31;
+}
+function isObject(value) {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function spmError(ref, message) {
+    return new HubmergeError("E_IO", message, {
+        where: { model: ref },
+        hint: "the model has no tokenizer.json, so its vocabulary is read from tokenizer.model and these files; fix them",
+    });
+}
+function conflict(ref, message) {
+    return new HubmergeError("E_IO", `the added tokens disagree: ${message}`, {
+        where: { model: ref },
+        hint: "make tokenizer_config.json, added_tokens.json and tokenizer.model agree (or ship a tokenizer.json)",
+    });
+}
+
+/** The model's vocabulary, or null when it has neither tokenizer.json nor tokenizer.model. */
+async function readVocab(source) {
+    return (await readJsonVocab(source)) ?? (await readSentencePieceVocab(source));
+}
+
+/**
+ * The output's `tokenizer.json` and `tokenizer_config.json` when the merge changed the
+ * vocabulary: the source tokenizer less the ids it drops (mergekit strips tokens past the base's
+ * `vocab_size`), plus the appended tokens as `added_tokens` entries, and the config's
+ * `added_tokens_decoder` listing the same added tokens. The model part (BPE merges, normalizer,
+ * pre-tokenizer) is the source's, so the output tokenizes the source's text as before.
+ */
+/** Whether the output's tokenizer differs from its source's files at all. */
+function vocabChanged(output) {
+    return output.appended.length > 0 || [...output.from.ids.values()].some((id) => id >= output.keepBelow);
+}
+function tokenizerFiles(output, sourceConfig, ref) {
+    const { format } = output.from;
+    if (format.kind !== "tokenizer.json") {
+        throw new HubmergeError("E_INTERNAL", "tokenizerFiles writes tokenizer.json sources only", {
+            where: { model: ref },
+        });
+    }
+    const json = structuredClone(format.json);
+    const model = json.model;
+    model.vocab = keptModelVocab(model, output.keepBelow, ref);
+    if (Array.isArray(model.merges))
+        model.merges = keptMerges(model.merges, output);
+    const added = [...output.from.added.values()]
+        .filter((t) => t.id < output.keepBelow)
+        .concat(output.appended);
+    json.added_tokens = added;
+    const config = { ...(sourceConfig ?? {}), added_tokens_decoder: decoderOf(added) };
+    const encode = (value) => new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n");
+    return {
+        files: new Map([
+            ["tokenizer.json", encode(json)],
+            ["tokenizer_config.json", encode(config)],
+        ]),
+        // The slow tokenizer's list of added tokens would disagree with the new ids.
+        drop: ["added_tokens.json"],
+    };
+}
+function keptModelVocab(model, keepBelow, ref) {
+    const vocab = model.vocab;
+    if (Array.isArray(vocab)) {
+        // Unigram lists pieces in id order, so dropping the ids past a bound keeps the rest exact.
+        return vocab.length > keepBelow ? vocab.slice(0, keepBelow) : vocab;
+    }
+    if (typeof vocab !== "object" || vocab === null) {
+        throw new HubmergeError("E_IO", "tokenizer.json has no vocabulary to rewrite", { where: { model: ref } });
+    }
+    return Object.fromEntries(Object.entries(vocab).filter(([, id]) => id < keepBelow));
+}
+/** BPE merges that make a dropped token go with it (mergekit does the same). */
+function keptMerges(merges, output) {
+    const dropped = new Set([...output.from.ids].filter(([, id]) => id >= output.keepBelow).map(([token]) => token));
+    if (dropped.size === 0)
+        return merges;
+    return merges.filter((merge) => {
+        const parts = typeof merge === "string" ? merge.split(" ") : Array.isArray(merge) ? merge : [];
+        return !parts.some((part) => dropped.has(String(part)));
+    });
+}
+/** `added_tokens_decoder` as transformers writes it: id → the token's content and flags. */
+function decoderOf(added) {
+    return Object.fromEntries(added.map(({ id, ...flags }) => [
+        String(id),
+        {
+            content: flags.content,
+            lstrip: flags.lstrip,
+            normalized: flags.normalized,
+            rstrip: flags.rstrip,
+            single_word: flags.single_word,
+            special: flags.special,
+        },
+    ]));
+}
+
+/**
+ * The output's tokenizer files when its source tokenizer is a sentencepiece `tokenizer.model`
+ * and the merge changed the vocabulary. The pieces cannot change (a sentencepiece model is not
+ * rewritten here), so tokenizer.model is copied as it is and the vocabulary grows only by added
+ * tokens, stored as transformers' slow tokenizers store them: every added token in
+ * tokenizer_config.json's `added_tokens_decoder`, and those past the pieces in added_tokens.json.
+ */
+function sentencePieceFiles(output, pieces, sourceConfig, ref) {
+    if (pieces.length > output.keepBelow) {
+        throw new HubmergeError("E_INCOMPATIBLE", `${ref}'s tokenizer.model has ${pieces.length} pieces but its config gives embeddings for ${output.keepBelow} tokens: ` +
+            "the output would have to drop pieces from a sentencepiece model, which hubmerge does not rewrite", {
+            where: { model: ref },
+            hint: "fix the model's vocab_size, or take the tokenizer from a model with tokenizer.json (`tokenizer_source: <model>`)",
+        });
+    }
+    const added = [...output.from.added.values()]
+        .filter((t) => t.id < output.keepBelow)
+        .concat(output.appended);
+    const config = { ...(sourceConfig ?? {}), added_tokens_decoder: decoderOf(added) };
+    const beyond = added.filter((t) => t.id >= pieces.length);
+    const files = new Map([["tokenizer_config.json", encode(config)]]);
+    if (beyond.length > 0)
+        files.set("added_tokens.json", encode(Object.fromEntries(beyond.map((t) => [t.content, t.id]))));
+    // Without added tokens past the pieces, the source's added_tokens.json would list dropped ones.
+    return { files, drop: beyond.length > 0 ? [] : ["added_tokens.json"] };
+}
+function encode(value) {
+    return new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n");
+}
+
+/**
+ * Whether a union vocabulary can be written on a sentencepiece base. The output keeps the base's
+ * tokenizer.model, so it can gain added tokens (ChatML's `<|im_start|>`, a pad token) but no new
+ * pieces: a source's own vocabulary token that the base lacks would become an added token that
+ * matches its literal text (`▁word`), not the word, and tokenize text differently from the model
+ * it came from. Such a union is refused, naming the first id where the vocabularies part.
+ */
+function assertUnionFitsPieces(base, pieces, others, setting) {
+    const present = new Set([...base.vocab.ids].filter(([, id]) => id < base.size).map(([token]) => token));
+    for (const other of others) {
+        const own = [...other.vocab.ids]
+            .filter(([token, id]) => id < other.size && !other.vocab.added.has(token))
+            .sort((a, b) => a[1] - b[1]);
+        const missing = own.filter(([token]) => !present.has(token));
+        if (missing.length === 0)
+            continue;
+        // A missing token sits at an id where the two lists differ, so the search ends by it (unless
+        // the base's config cuts its own pieces short; then the first missing token is the news).
+        const [token, id] = own.find(([t, i]) => pieces[i] !== t) ?? missing[0];
+        const baseSide = pieces[id] === undefined ? "no piece" : JSON.stringify(pieces[id]);
+        throw new HubmergeError("E_MANIFEST", `\`${setting.label}\` cannot add ${other.ref}'s vocabulary to ${base.ref}'s sentencepiece tokenizer.model: ` +
+            `they differ from id ${id} (${baseSide} in ${base.ref}, ${JSON.stringify(token)} in ${other.ref}), ` +
+            `and ${missing.length} of ${other.ref}'s tokens are not pieces of ${base.ref}`, {
+            where: { ...setting.where, model: other.ref },
+            hint: "a sentencepiece model gains added tokens only: use a base that has tokenizer.json, " +
+                "or `tokenizer_source: base` to keep the base's vocabulary",
+        });
+    }
+}
+
+/**
+ * The tokenizer part of a plan: read every source's vocabulary (tokenizer.json, else a
+ * sentencepiece tokenizer.model, and config `vocab_size`; no weights), build the output
+ * vocabulary and each source's permutation into it, and the output tokenizer files where they
+ * change. Absent unless the manifest sets `tokenizer_source` or `tokenizer:`; without either, the
+ * reference's tokenizer is copied.
+ */
+async function planTokenizer(manifest, models) {
+    const settings = manifest.tokenizer;
+    if (!settings)
+        return undefined;
+    const entries = [...models.entries()];
+    const baseKey = manifest.baseModel ? modelKey(manifest.baseModel) : entries[0][0];
+    const vocabs = new Map(await Promise.all(entries.map(async ([key, m]) => [key, await readVocab(m.source)])));
+    const warnings = [];
+    const baseVocab = requireVocab(vocabs.get(baseKey), models.get(baseKey), settings.key);
+    const sources = new Map();
+    for (const [key, model] of entries) {
+        let vocab = vocabs.get(key) ?? null;
+        if (!vocab) {
+            // mergekit assumes a model without a loadable tokenizer shares the base's.
+            warnings.push(`${model.ref} has neither tokenizer.json nor tokenizer.model; its vocabulary is taken to be ${models.get(baseKey).ref}'s`);
+            vocab = baseVocab;
+        }
+        sources.set(key, { ref: model.ref, vocab, size: vocabSize(model, vocab) });
+    }
+    if (typeof settings.source === "object") {
+        const chosen = modelKey(settings.source);
+        requireVocab(vocabs.get(chosen), models.get(chosen), settings.key);
+    }
+    const source = typeof settings.source === "object"
+        ? { kind: "model", model: sources.get(modelKey(settings.source)) }
+        : { kind: settings.source };
+    const others = entries.map(([key]) => key).filter((key) => key !== baseKey);
+    const base = sources.get(baseKey);
+    const otherVocabs = others.map((key) => sources.get(key));
+    if (source.kind === "union" && base.vocab.format.kind === "tokenizer.model") {
+        assertUnionFitsPieces(base, base.vocab.format.pieces, otherVocabs, unionSetting(manifest, settings));
+    }
+    const output = buildOutputVocab(source, base, otherVocabs, settings.tokens.map(([token]) => token));
+    const sourceKey = typeof settings.source === "object" ? modelKey(settings.source) : baseKey;
+    const files = vocabChanged(output) ? await outputFiles(output, models.get(sourceKey)) : undefined;
+    const pad = settings.padToMultipleOf ?? 1;
+    return {
+        rows: Math.ceil(output.length / pad) * pad,
+        length: output.length,
+        outputIds: output.ids,
+        permutations: new Map([...sources].map(([key, s]) => [key, permutationOf(output, s)])),
+        vocabs: new Map([...sources].map(([key, s]) => [key, s.vocab.ids])),
+        ...(files && { files }),
+        sourceKey,
+        warnings,
+    };
+}
+/** The rewritten files, in the source tokenizer's own format. */
+async function outputFiles(output, model) {
+    const config = await readJson(model);
+    const { format } = output.from;
+    return format.kind === "tokenizer.model"
+        ? sentencePieceFiles(output, format.pieces, config, model.ref)
+        : tokenizerFiles(output, config, model.ref);
+}
+/** The union setting as the manifest writes it, and its line, for errors about what it asks. */
+function unionSetting(manifest, settings) {
+    const block = settings.key === "tokenizer";
+    const position = manifest.locate(block ? ["tokenizer", "source"] : ["tokenizer_source"]);
+    return {
+        label: block ? "tokenizer.source: union" : "tokenizer_source: union",
+        where: { file: manifest.file, ...(position ?? manifest.locate([settings.key])) },
+    };
+}
+function requireVocab(vocab, model, key) {
+    if (vocab)
+        return vocab;
+    throw new HubmergeError("E_IO", `${model.ref} has neither tokenizer.json nor tokenizer.model, which \`${key}\` builds the output from`, {
+        where: { model: model.ref },
+        hint: "hubmerge reads tokenizer.json or a sentencepiece tokenizer.model; use a model that has one",
+    });
+}
+/** The rows the model's embeddings give tokens: config `vocab_size`, else the vocabulary's size. */
+function vocabSize(model, vocab) {
+    const size = model.config?.["vocab_size"];
+    if (typeof size === "number" && Number.isSafeInteger(size) && size > 0)
+        return size;
+    let count = 0;
+    for (const id of vocab.ids.values())
+        count = Math.max(count, id + 1);
+    return count;
+}
+async function readJson(model) {
+    const bytes = await model.source.readFile("tokenizer_config.json");
+    if (!bytes)
+        return undefined;
+    try {
+        const value = JSON.parse(new TextDecoder().decode(bytes));
+        return typeof value === "object" && value !== null && !Array.isArray(value)
+            ? value
+            : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+/**
+ * resolve → open → check → plan: every model's headers and config, the compatibility report and
+ * the merge plan, with no weight read. Whatever fails after the models are open closes them.
+ */
+/** manifest → resolve → open: every model's headers and config, no weights. */
+async function loadRun(options) {
+    const read = "manifest" in options ? options.manifest : await readManifest(options.manifestPath);
+    const { manifest, method, refs } = read;
+    const resolver = options.resolver ?? resolveLocalSource;
+    const settled = await Promise.allSettled(refs.map(async (ref) => ref.lora
+        ? loadLoraModel(await resolver(withoutLora(ref)), await resolver(ref.lora))
+        : loadModel(await resolver(ref))));
+    const models = new Map();
+    settled.forEach((result, i) => {
+        if (result.status === "fulfilled")
+            models.set(modelKey(refs[i]), result.value);
+    });
+    const failed = settled.find((result) => result.status === "rejected");
+    if (failed) {
+        await closeModels(models);
+        throw failed.reason;
+    }
+    return { manifest, method, models, manifestSha256: read.sha256 };
+}
+/** load → check (optional) → plan: everything up to the first full weight read. */
+async function planRun(options) {
+    const loaded = await loadRun(options);
+    const { manifest, method, models } = loaded;
+    try {
+        let compat;
+        if (options.check) {
+            compat = await runCheck({ manifest, method, models, lineageOf: options.lineageOf });
+            options.onCompatReport?.(compat);
+            assertCompatible(compat, manifest, options.allowIncompatible ?? false);
+        }
+        const tokenizer = await planTokenizer(manifest, models);
+        const plan = buildPlan({ manifest, method, models, maxShardBytes: options.maxShardBytes, tokenizer });
+        const chatTemplate = await planChatTemplate(manifest, models, plan.warnings);
+        return { ...loaded, plan, compat, ...(chatTemplate && { chatTemplate }) };
+    }
+    catch (error) {
+        await closeModels(models);
+        throw error;
+    }
+}
+/** Releases the file handles and connections a planned run holds. */
+async function closeModels(models) {
+    await Promise.all([...models.values()].map((m) => m.tensors.close()));
+}
+async function planChatTemplate(manifest, models, warnings) {
+    if (manifest.chatTemplate === undefined)
+        return undefined;
+    const sources = [...models.values()].map((m) => ({ ref: m.ref, source: m.source }));
+    const chosen = await chooseChatTemplate(manifest.chatTemplate, sources);
+    if (!chosen)
+        warnings.push("chat_template: auto found no chat template in any source; none is written");
+    return chosen;
+}
+
+/** Cards larger than this are not read for metadata (their front matter comes first anyway). */
+const MAX_README_BYTES = 1024 * 1024;
+/** The card's view of each source: Hub id, pinned revision, role, and its own card's metadata. */
+async function collectCardSources(models, baseRef) {
+    const listed = await Promise.all(models.map(async (model) => {
+        const data = await readCardData(model);
+        const license = typeof data?.["license"] === "string" ? data["license"] : undefined;
+        const pipelineTag = typeof data?.["pipeline_tag"] === "string" ? data["pipeline_tag"] : undefined;
+        return {
+            ref: model.ref,
+            repo: model.source.repo,
+            revision: model.source.revision,
+            role: model.ref === baseRef ? "base" : "merged",
+            license,
+            pipelineTag,
+        };
+    }));
+    // Each adapter is listed after the model it was applied to, with its own pinned revision.
+    return listed.flatMap((source, i) => {
+        const adapter = models[i].adapter;
+        if (!adapter)
+            return [source];
+        const row = {
+            ref: adapter.ref,
+            role: "adapter",
+            ...(adapter.repo && { repo: adapter.repo }),
+            ...(adapter.revision && { revision: adapter.revision }),
+        };
+        return [source, row];
+    });
+}
+async function readCardData(model) {
+    const bytes = await model.source.readFile("README.md");
+    if (!bytes || bytes.byteLength > MAX_README_BYTES)
+        return undefined;
+    return parseCardData(new TextDecoder().decode(bytes));
+}
+
+/**
+ * The YAML the Hub reads: `base_model` lists every Hub source (base included) so the merge shows
+ * under "Merges" in each one's model tree. Local folders are no Hub ids, so they are not listed.
+ */
+function buildFrontMatter(input, warn) {
+    const ids = unique(input.sources.flatMap((s) => (s.repo ? [s.repo] : [])));
+    const tags = unique([
+        "merge",
+        "hubmerge",
+        "mergekit",
+        input.method.name,
+        ...input.manifest.hubmerge.card.tags,
+    ]);
+    const front = {
+        ...(ids.length > 0 ? { base_model: ids, base_model_relation: "merge" } : {}),
+        library_name: "transformers",
+        tags,
+    };
+    const license = chooseLicense(input, warn);
+    if (license)
+        front.license = license;
+    const base = input.sources.find((s) => s.role === "base") ?? input.sources[0];
+    if (base?.pipelineTag)
+        front.pipeline_tag = base.pipelineTag;
+    return front;
+}
+/** The manifest's license, else the sources' when they all agree, else none (with a warning). */
+function chooseLicense(input, warn) {
+    const declared = input.manifest.hubmerge.output?.license;
+    if (declared)
+        return declared;
+    const licenses = unique(input.sources.map((s) => s.license ?? "unknown"));
+    if (licenses.length === 1 && licenses[0] !== "unknown")
+        return licenses[0];
+    warn(`no license on the card: the sources' licenses are ${licenses.join(", ")}; ` +
+        "set hubmerge.output.license in the manifest to one that all of them allow");
+    return undefined;
+}
+function unique(values) {
+    return [...new Set(values)];
+}
+
+/** Marks a card (and so a repo) as written by hubmerge; publish only overwrites such repos. */
+const CARD_MARKER = "<!-- hubmerge:card v1 -->";
+const PUBLIC_HUB = "https://huggingface.co";
+/** The model card: README.md with front matter the Hub understands and a body a person reads. */
+function renderCard(input) {
+    const warnings = [];
+    const front = buildFrontMatter(input, (message) => warnings.push(message));
+    const sections = [
+        `---\n${distExports.stringify(front, { lineWidth: 0 })}---`,
+        CARD_MARKER,
+        intro(input),
+        sourcesTable(input),
+        parametersSection(input),
+        input.compatibilityMarkdown ? `## Compatibility check\n\n${input.compatibilityMarkdown.trim()}` : "",
+        manifestSection(input),
+        reproducibility(input),
+        usage(input),
+    ];
+    return { text: sections.filter(Boolean).join("\n\n") + "\n", warnings };
+}
+function intro(input) {
+    const { method, manifest, repo } = input;
+    const title = manifest.hubmerge.card.title ?? repo?.split("/").pop() ?? "Merged model";
+    const paper = method.reference ? ` ([paper](${method.reference}))` : "";
+    const lines = [
+        `# ${title}`,
+        manifest.hubmerge.card.description ?? "",
+        `This model is a merge of ${input.sources.length} models made with hubmerge.`,
+        `**Method: ${method.prettyName}** (\`${method.name}\`)${paper}: ${method.summary}`,
+    ];
+    return lines.filter(Boolean).join("\n\n");
+}
+function sourcesTable(input) {
+    const rows = input.sources.map((s) => `| ${modelLink(input, s)} | ${s.role} | ${revisionLink(input, s)} |`);
+    return ["## Sources", "", "| model | role | revision |", "|---|---|---|", ...rows].join("\n");
+}
+function parametersSection(input) {
+    const { manifest, record } = input;
+    const lines = ["## Parameters", ""];
+    for (const entry of manifest.models ?? [])
+        lines.push(`- \`${entry.ref.raw}\`: ${formatSettings(entry.parameters)}`);
+    manifest.slices?.forEach((slice, i) => {
+        const sources = slice.sources.map((s) => `\`${s.ref.raw}\` layers ${s.layerRange[0]}–${s.layerRange[1] - 1}`);
+        lines.push(`- slice ${i + 1}: ${sources.join(", ")}`);
+    });
+    if (Object.keys(manifest.parameters).length > 0)
+        lines.push(`- global: ${formatSettings(manifest.parameters)}`);
+    lines.push(`- seed: \`${record.seed}\`; DARE rescale: \`${record.dareRescale}\`` +
+        (record.dareRescale === "paper"
+            ? " (survivors × 1/density, as in the DARE paper)"
+            : " (L1-norm matching, as mergekit)"), `- output dtype: \`${record.dtype}\`; arithmetic in f32 with one round-to-nearest-even at the end`, "- random masks: Philox4x32-10, key = seed, counter = (element index / 4, SHA-256(model ⟨NUL⟩ tensor)[0..8])," +
+        " model as written without @revision;" +
+        " an element is kept iff its 24-bit uniform < round(p · 2²⁴). Anyone can recompute them.");
+    return lines.join("\n");
+}
+function manifestSection(input) {
+    if (!input.manifest.hubmerge.card.includeManifest)
+        return "";
+    return `## Manifest\n\n\`\`\`yaml\n${input.manifest.text.trimEnd()}\n\`\`\``;
+}
+function reproducibility(input) {
+    const { record } = input;
+    const files = record.files.map((f) => `| \`${f.path}\` | ${f.size} | \`${f.sha256}\` |`);
+    return [
+        "## Reproducibility",
+        "",
+        `Made by ${record.tool.name} ${record.tool.version} from a manifest with sha256 \`${record.manifest.sha256}\`.`,
+        "The same manifest, source revisions, seed and tool version give these bytes exactly:",
+        "",
+        "| file | bytes | sha256 |",
+        "|---|---|---|",
+        ...files,
+        "",
+        "To re-create it, save the manifest above as `merge.yaml` (pin each source to the revision listed) and run:",
+        "",
+        "```sh",
+        `npx ${record.tool.name}@${record.tool.version} merge merge.yaml --out ./merged`,
+        "```",
+        "",
+        "To check it without re-creating everything (a seeded sample of the tensors, read by range):",
+        "",
+        "```sh",
+        `npx ${record.tool.name}@${record.tool.version} verify ${input.repo ?? "path/to/merged"}`,
+        "```",
+        ...(input.provenanceUrl
+            ? [
+                "",
+                `Build provenance: the workflow run that made these files attested them ([attestations](${input.provenanceUrl}); check with \`gh attestation verify\`).`,
+            ]
+            : []),
+    ].join("\n");
+}
+function usage(input) {
+    const id = input.repo ?? "path/to/merged";
+    return [
+        "## Usage",
+        "",
+        "```python",
+        "from transformers import AutoModelForCausalLM, AutoTokenizer",
+        "",
+        `tokenizer = AutoTokenizer.from_pretrained("${id}")`,
+        `model = AutoModelForCausalLM.from_pretrained("${id}", torch_dtype="auto")`,
+        "```",
+    ].join("\n");
+}
+function modelLink(input, source) {
+    return source.repo ? `[${source.repo}](${hub(input)}/${source.repo})` : `\`${source.ref}\``;
+}
+function revisionLink(input, source) {
+    if (!source.revision)
+        return "local folder";
+    const short = source.revision.slice(0, 12);
+    return source.repo
+        ? `[\`${short}\`](${hub(input)}/${source.repo}/tree/${source.revision})`
+        : `\`${short}\``;
+}
+function hub(input) {
+    return input.hubUrl ?? PUBLIC_HUB;
+}
+function formatSettings(settings) {
+    const parts = Object.entries(settings).map(([key, value]) => `${key} = \`${JSON.stringify(value)}\``);
+    return parts.length > 0 ? parts.join(", ") : "defaults";
+}
+
+const SEVERITY_ORDER = ["blocking", "warning", "info"];
+/** Findings ordered by severity, keeping each severity's original order. */
+function sortFindings(findings) {
+    return SEVERITY_ORDER.flatMap((severity) => findings.filter((f) => f.severity === severity));
+}
+function countBySeverity(findings) {
+    const counts = { blocking: 0, warning: 0, info: 0 };
+    for (const finding of findings)
+        counts[finding.severity]++;
+    return counts;
+}
+
+/**
+ * One report, three faces: a terminal table, JSON (`--json`, for scripts), and Markdown (the
+ * Action's job summary, a PR comment, the model card). Every finding shows the model, its
+ * manifest line, the field or tensor, both values, what is wrong and what to do.
+ */
+function renderMarkdown(report) {
+    const findings = sortFindings(report.findings);
+    const out = [
+        `### Backbone compatibility: ${report.blocking ? "⛔ blocking" : "✅ compatible"}`,
+        "",
+        `\`${md(report.manifest)}\` · method \`${report.method}\` · reference \`${md(report.reference)}\` · ${report.models.length} model(s)`,
+        "",
+    ];
+    if (findings.length > 0) {
+        out.push("| | Model | Line | Field / tensor | Reference | This model | Finding | What to do |");
+        out.push("|---|---|---|---|---|---|---|---|");
+        for (const f of findings) {
+            const cells = [
+                `${ICON[f.severity]} ${f.severity}`,
+                `\`${md(f.model)}\``,
+                lineOf(f),
+                f.field || f.tensor ? `\`${md(subjectOf(f))}\`` : "",
+                md(formatValue(f.base)),
+                md(formatValue(f.value)),
+                md(f.message + (f.action ? ` (${f.action})` : "")),
+                md(f.fix),
+            ];
+            out.push(`| ${cells.join(" | ")} |`);
+        }
+        out.push("");
+    }
+    if (report.probe.length > 0) {
+        out.push("<details><summary>Delta probe (medians over the sampled tensors)</summary>", "");
+        out.push(`| ${PROBE_HEADER.map(md).join(" | ")} |`, `|${PROBE_HEADER.map(() => "---").join("|")}|`);
+        for (const row of probeRows(report))
+            out.push(`| ${row.map(md).join(" | ")} |`);
+        out.push("", "</details>", "");
+    }
+    out.push(verdict(report));
+    return out.join("\n") + "\n";
+}
+const ICON = { blocking: "⛔", warning: "⚠️", info: "ℹ️" };
+const PROBE_HEADER = ["MODEL", "TENSORS", "COSINE", "‖δ‖/‖θ₀‖", "P99 |δ|", "MAX |δ|", "READ"];
+function probeRows(report) {
+    return report.probe.map((p) => [
+        p.model,
+        String(p.tensors.length),
+        p.summary ? p.summary.cosine.toFixed(4) : "—",
+        p.summary ? p.summary.relativeDelta.toFixed(3) : "—",
+        p.summary ? formatNumber(p.summary.p99AbsDelta) : "—",
+        p.summary ? formatNumber(p.summary.maxAbsDelta) : "—",
+        formatKiB(p.bytesRead),
+    ]);
+}
+function verdict(report) {
+    const counts = countBySeverity(report.findings);
+    const tally = `${counts.blocking} blocking, ${counts.warning} warning(s), ${counts.info} info`;
+    if (!report.blocking)
+        return `compatible: ${tally}`;
+    return (`BLOCKING: ${tally}. hubmerge merge refuses these models; fix the blocking findings, ` +
+        "or set hubmerge.allow_incompatible: true (or pass --allow-incompatible) to merge anyway");
+}
+function lineOf(f) {
+    return f.pos ? String(f.pos.line) : "";
+}
+function subjectOf(f) {
+    return f.field ?? f.tensor ?? "";
+}
+/** A compact text for any finding value: numbers to 4 significant digits, objects as `k v, ...`. */
+function formatValue(value) {
+    if (value === undefined || value === null)
+        return "—";
+    if (typeof value === "number")
+        return formatNumber(value);
+    if (typeof value === "string")
+        return value;
+    if (Array.isArray(value))
+        return value.every((v) => typeof v === "string") ? value.join(" → ") : JSON.stringify(value);
+    if (typeof value === "object") {
+        return Object.entries(value)
+            .map(([k, v]) => `${k} ${formatValue(v)}`)
+            .join(", ");
+    }
+    return String(value);
+}
+function formatNumber(x) {
+    if (!Number.isFinite(x))
+        return String(x);
+    if (Number.isInteger(x))
+        return String(x);
+    return Math.abs(x) >= 1e-3 ? String(Number(x.toPrecision(4))) : x.toExponential(2);
+}
+function formatKiB(bytes) {
+    return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+/** Markdown table cell text: no pipes or line breaks. */
+function md(text) {
+    return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+}
+
+/** Files a merged model needs beside its weights, taken from the base (or tokenizer_source). */
+const TOKENIZER_FILES = [
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "tokenizer.model",
+    "spiece.model",
+    "vocab.json",
+    "vocab.txt",
+    "merges.txt",
+    "chat_template.jinja",
+    "chat_template.json",
+];
+/** Writes config.json, generation_config.json and the tokenizer files; returns their names. */
+async function writeAuxFiles(input) {
+    const written = [];
+    if (input.config) {
+        await writeFile(join(input.dir, "config.json"), JSON.stringify(input.config, null, 2) + "\n");
+        written.push("config.json");
+    }
+    const generation = await input.configSource.readFile("generation_config.json");
+    if (generation) {
+        await writeFile(join(input.dir, "generation_config.json"), generation);
+        written.push("generation_config.json");
+    }
+    const replaced = input.tokenizerFiles;
+    for (const name of TOKENIZER_FILES) {
+        if (replaced?.drop.includes(name))
+            continue;
+        const bytes = replaced?.files.get(name) ?? (await input.tokenizerSource.readFile(name));
+        if (!bytes)
+            continue;
+        await writeFile(join(input.dir, name), bytes);
+        written.push(name);
+    }
+    if (input.chatTemplate !== undefined) {
+        await writeFile(join(input.dir, "chat_template.jinja"), input.chatTemplate);
+        if (!written.includes("chat_template.jinja"))
+            written.push("chat_template.jinja");
+    }
+    return written.sort();
+}
+
+/**
+ * The `__metadata__` of every shard a merge writes. It names the tool version, so it is part of
+ * the bytes: verify rebuilds it from the record's tool, not the running one.
+ */
+function outputMetadata(tool, method) {
+    return { format: "pt", merged_by: `${tool.name} ${tool.version}`, merge_method: method };
+}
+
+var name = "hubmerge";
+var version = "0.1.0";
+var pkg = {
+	name: name,
+	version: version};
+
+/** The tool's name and version (recorded in run records, cards and locks); bundled into dist/. */
+const TOOL = { name: pkg.name, version: pkg.version };
+
+/**
+ * The run record, hubmerge.json: what a merge was made from (tool, manifest hash, method, seed,
+ * pinned sources) and what it produced (each file's size and sha256). The output folder keeps it
+ * beside the weights, the card shows it, the publisher reads the previous one to know which files
+ * of an earlier output to delete, and a later local run takes it as leave to replace the folder.
+ * It also keeps the manifest's text and every output tensor's sha256, so that `hubmerge verify`
+ * can re-create any part of the merge and compare (docs/verify.md).
+ */
+/** The record's file name in an output folder (and in the published repo). */
+const RUN_RECORD_FILE = "hubmerge.json";
+/** Where a large model's tensor digests go instead of hubmerge.json (which stays small to read). */
+const TENSOR_DIGESTS_FILE = "hubmerge.tensors.json";
+/**
+ * Up to this many tensors, their digests sit in hubmerge.json itself (about 130 bytes each: a 70B
+ * Llama's 723 tensors make ~95 KB). Beyond it (mixtures of experts have tens of thousands) they
+ * go to hubmerge.tensors.json, which the record names by size and sha256.
+ */
+const INLINE_TENSOR_DIGESTS = 1024;
+/**
+ * The record of a finished merge; the shard index (written when there are several shards) is
+ * hashed too. Above `inlineTensorLimit` tensors, this writes hubmerge.tensors.json into `dir`.
+ */
+async function buildRunRecord(input) {
+    const files = input.shards.map(({ file, size, sha256 }) => ({ path: file, size, sha256 }));
+    if (files.length > 1)
+        files.push(await describeFile(input.dir, SHARD_INDEX_FILE));
+    const digests = input.shards.flatMap((shard) => shard.tensors.map(({ name, sha256 }) => ({ name, shard: shard.file, sha256 })));
+    const tensors = digests.length > (input.inlineTensorLimit ?? INLINE_TENSOR_DIGESTS)
+        ? { tensorsFile: await writeTensorDigests(input.dir, digests) }
+        : { tensors: digests };
+    // The key order is the file's byte layout: keep it as it is.
+    return {
+        tool: TOOL,
+        manifest: input.manifest,
+        method: input.method,
+        seed: input.seed.toString(),
+        dareRescale: input.dareRescale,
+        sources: input.sources,
+        dtype: input.dtype,
+        files,
+        warnings: input.warnings,
+        ...(input.sourceCache === undefined ? {} : { sourceCache: input.sourceCache }),
+        manifestText: input.manifestText,
+        ...tensors,
+    };
+}
+/** The digest file's bytes: a JSON array, one tensor per line, so a diff shows which changed. */
+function encodeTensorDigests(digests) {
+    return `[\n${digests.map((d) => JSON.stringify(d)).join(",\n")}\n]\n`;
+}
+async function writeTensorDigests(dir, digests) {
+    const bytes = Buffer.from(encodeTensorDigests(digests));
+    await writeFile(join(dir, TENSOR_DIGESTS_FILE), bytes);
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    return { path: TENSOR_DIGESTS_FILE, size: bytes.byteLength, sha256, count: digests.length };
+}
+async function writeRunRecord(dir, record) {
+    await writeFile(join(dir, RUN_RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
+}
+/** The file list of a previous hubmerge.json, tolerating anything malformed. */
+function recordedFiles(recordJson) {
+    if (!recordJson)
+        return [];
+    try {
+        const record = JSON.parse(new TextDecoder().decode(recordJson));
+        if (!Array.isArray(record.files))
+            return [];
+        const hasPath = (f) => typeof f === "object" && f !== null && typeof f.path === "string";
+        const paths = record.files.flatMap((f) => (hasPath(f) ? [f.path] : []));
+        if (hasPath(record.tensorsFile) && record.tensorsFile.path === TENSOR_DIGESTS_FILE)
+            paths.push(TENSOR_DIGESTS_FILE);
+        return paths;
+    }
+    catch {
+        return [];
+    }
+}
+/** Hashes a file as a stream: shards are gigabytes. */
+async function describeFile(dir, path) {
+    const hash = createHash("sha256");
+    let size = 0;
+    for await (const chunk of createReadStream(join(dir, path))) {
+        hash.update(chunk);
+        size += chunk.byteLength;
+    }
+    return { path, size, sha256: hash.digest("hex") };
+}
+
+/**
+ * What an output folder holds besides the shards: config, tokenizer, the run record and the card.
+ * A function of the plan, the sources and the shards' sizes and hashes, so that a one-process
+ * merge and the assembly of a merge split into parts write the same bytes.
+ */
+/** The `__metadata__` every shard carries (it names this tool's version). */
+function shardMetadata(plan) {
+    return outputMetadata(TOOL, plan.method.name);
+}
+/** Writes config, tokenizer, hubmerge.json and README.md into `dir`; returns the run record. */
+async function finishOutput(planned, dir, options) {
+    const { manifest, plan, models } = planned;
+    const { onEvent } = options;
+    const reference = [...models.values()].find((m) => m.ref === plan.referenceModel);
+    const tokenizer = (plan.tokenizer && models.get(plan.tokenizer.sourceKey)) ?? reference;
+    await writeAuxFiles({
+        dir,
+        config: plan.config,
+        configSource: reference.source,
+        tokenizerSource: tokenizer.source,
+        tokenizerFiles: plan.tokenizer?.files,
+        chatTemplate: planned.chatTemplate?.text,
+    });
+    const record = await buildRunRecord({
+        dir,
+        manifest: { file: manifest.file, sha256: planned.manifestSha256 },
+        method: planned.method.name,
+        seed: options.seed,
+        dareRescale: manifest.hubmerge.dareRescale,
+        // A LoRA adapter is a source too: its pinned revision is part of what the merge was made from.
+        sources: [...models.values()].flatMap((m) => [
+            { ref: m.ref, revision: m.source.revision ?? null },
+            ...(m.adapter ? [{ ref: m.adapter.ref, revision: m.adapter.revision ?? null }] : []),
+        ]),
+        dtype: plan.torchDtype,
+        shards: options.shards,
+        warnings: [...plan.warnings, ...options.warnings],
+        ...([...models.values()].some((m) => m.source instanceof HubSource && m.source.readsVerifiedCache)
+            ? { sourceCache: "verified" }
+            : {}),
+        manifestText: manifest.text,
+    });
+    await writeRunRecord(dir, record);
+    const baseRef = plan.method.base !== "none" && manifest.baseModel ? plan.referenceModel : undefined;
+    const card = renderCard({
+        manifest,
+        method: plan.method,
+        record,
+        sources: await collectCardSources([...models.values()], baseRef),
+        repo: manifest.hubmerge.output?.repo,
+        hubUrl: options.hubUrl,
+        compatibilityMarkdown: planned.compat && renderMarkdown(planned.compat),
+        provenanceUrl: options.provenanceUrl,
+    });
+    card.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
+    await writeFile(join(dir, "README.md"), card.text);
+    return record;
 }
 
 const DTYPE_CODE = { F32: 0, F16: 1, BF16: 2 };
@@ -36289,1837 +40166,6 @@ function convertCopy(recipe, raw, models) {
 }
 
 /**
- * Streaming readers: a SafetensorsFile reads one file's header up front and any tensor on
- * demand; a SafetensorsModel does the same across a model's shards. Opening reads headers only.
- */
-const SINGLE_FILE = "model.safetensors";
-/** Shards whose headers are read at the same time (range requests in flight, for Hub sources). */
-const OPEN_CONCURRENCY = 8;
-const CONVERT_HINT = "convert the checkpoint to safetensors, e.g. with transformers' save_pretrained(safe_serialization=True)";
-class SafetensorsFile {
-    source;
-    header;
-    constructor(source, header) {
-        this.source = source;
-        this.header = header;
-    }
-    static async open(source, limits) {
-        return new SafetensorsFile(source, await readHeader(source, limits));
-    }
-    tensor(name) {
-        const info = this.header.byName.get(name);
-        if (!info) {
-            throw safetensorsError(`${this.source.name} has no tensor "${name}"`, "check the tensor name against the file's header");
-        }
-        return info;
-    }
-    async readTensorBytes(name) {
-        const info = this.tensor(name);
-        return this.source.read(this.header.dataOffset + info.begin, info.end - info.begin);
-    }
-    /**
-     * `target.byteLength` bytes of a tensor, from `byteOffset` into its data, straight into `target`
-     * (a reused or shared buffer: no allocation of its own).
-     */
-    async readTensorInto(name, target, byteOffset = 0) {
-        const info = this.tensor(name);
-        this.checkSpan(name, info, byteOffset, target.byteLength);
-        await readInto(this.source, this.header.dataOffset + info.begin + byteOffset, target);
-    }
-    checkSpan(name, info, byteOffset, length) {
-        const inside = Number.isSafeInteger(byteOffset) && Number.isSafeInteger(length);
-        if (!inside || byteOffset < 0 || length < 0 || byteOffset + length > info.end - info.begin) {
-            throw safetensorsError(`${this.source.name}: bytes ${byteOffset}+${length} lie outside tensor "${name}" (${info.end - info.begin} bytes)`, "read within the tensor's size");
-        }
-    }
-    /** `length` bytes of a tensor from `byteOffset` into its data (a sample, or a chunk). */
-    async readTensorRange(name, byteOffset, length) {
-        const info = this.tensor(name);
-        this.checkSpan(name, info, byteOffset, length);
-        return this.source.read(this.header.dataOffset + info.begin + byteOffset, length);
-    }
-    async close() {
-        await this.source.close?.();
-    }
-}
-class SafetensorsModel {
-    ref;
-    files;
-    shards;
-    tensors;
-    constructor(ref, 
-    /** Shard paths inside the model, in the order tensorNames() follows. */
-    files, shards, tensors) {
-        this.ref = ref;
-        this.files = files;
-        this.shards = shards;
-        this.tensors = tensors;
-    }
-    /**
-     * Opens a model's safetensors: the shards named by model.safetensors.index.json, else
-     * model.safetensors, else every *.safetensors file at the root. Reads headers only.
-     */
-    static async open(model, limits) {
-        const listed = await model.listFiles();
-        const weightMap = listed.includes(SHARD_INDEX_FILE) ? await readShardIndex(model) : undefined;
-        const files = weightMap
-            ? shardsOfIndex(weightMap, listed, model.ref)
-            : safetensorsFiles(listed, model.ref);
-        const shards = await openShards(model, files, limits);
-        try {
-            const tensors = weightMap
-                ? tensorsByIndex(shards, weightMap, model.ref)
-                : tensorsByFile(shards, model.ref);
-            return new SafetensorsModel(model.ref, files, shards, tensors);
-        }
-        catch (error) {
-            await closeAll([...shards.values()]);
-            throw error;
-        }
-    }
-    /** Every tensor name, in file order then offset order. */
-    tensorNames() {
-        return [...this.tensors.keys()];
-    }
-    has(name) {
-        return this.tensors.has(name);
-    }
-    info(name) {
-        const info = this.tensors.get(name);
-        if (!info) {
-            throw safetensorsError(`model ${this.ref} has no tensor "${name}" (looked in ${this.files.join(", ")})`, "check that the models share an architecture and tensor names");
-        }
-        return info;
-    }
-    async readTensorBytes(name) {
-        const info = this.info(name);
-        return this.shards.get(info.file).readTensorBytes(name);
-    }
-    /** `target.byteLength` bytes of a tensor from `byteOffset` straight into `target` (see SafetensorsFile). */
-    async readTensorInto(name, target, byteOffset = 0) {
-        const info = this.info(name);
-        return this.shards.get(info.file).readTensorInto(name, target, byteOffset);
-    }
-    async readTensorRange(name, byteOffset, length) {
-        const info = this.info(name);
-        return this.shards.get(info.file).readTensorRange(name, byteOffset, length);
-    }
-    /** The tensor decoded to f32 (a fresh array); only float tensors can be decoded. */
-    async readTensorF32(name) {
-        const info = this.info(name);
-        if (!isDecodableDType(info.dtype)) {
-            throw safetensorsError(`model ${this.ref}, ${info.file}: tensor "${name}" is ${info.dtype}; merge needs float tensors`, "merge only float tensors (F32, F16, BF16, F64); copy others with passthrough");
-        }
-        return decodeToF32(await this.readTensorBytes(name), info.dtype);
-    }
-    async close() {
-        await closeAll([...this.shards.values()]);
-    }
-}
-function safetensorsFiles(listed, ref) {
-    if (listed.includes(SINGLE_FILE))
-        return [SINGLE_FILE];
-    const atRoot = listed.filter((path) => !path.includes("/") && path.endsWith(".safetensors")).sort();
-    if (atRoot.length === 0) {
-        throw safetensorsError(`model ${ref} has no safetensors weights (no *.safetensors file at its root)`, CONVERT_HINT);
-    }
-    return atRoot;
-}
-function shardsOfIndex(weightMap, listed, ref) {
-    const files = [...new Set(weightMap.values())].sort();
-    const present = new Set(listed);
-    const missing = files.filter((file) => !present.has(file));
-    if (missing.length > 0) {
-        throw safetensorsError(`model ${ref}: ${SHARD_INDEX_FILE} names shard ${missing[0]}, which the model does not have`, "upload the missing shards, or regenerate the index");
-    }
-    return files;
-}
-/** Opens the shards a few at a time (headers only); closes the opened ones if any fails. */
-async function openShards(model, files, limits) {
-    const results = new Array(files.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < files.length) {
-            const i = next++;
-            results[i] = await openShard(model, files[i], limits).then((value) => ({ status: "fulfilled", value }), (reason) => ({ status: "rejected", reason }));
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(OPEN_CONCURRENCY, files.length) }, worker));
-    const failed = results.find((result) => result.status === "rejected");
-    if (failed) {
-        await closeAll(results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : [])));
-        throw failed.reason;
-    }
-    return new Map(files.map((file, i) => [file, results[i].value]));
-}
-async function openShard(model, file, limits) {
-    const source = await model.open(file);
-    try {
-        return await SafetensorsFile.open(source, limits);
-    }
-    catch (error) {
-        await source.close?.();
-        throw error;
-    }
-}
-/** With an index: the index and the shards' headers must agree exactly. */
-function tensorsByIndex(shards, weightMap, ref) {
-    const tensors = new Map();
-    for (const [file, shard] of shards) {
-        for (const info of shard.header.tensors) {
-            const mapped = weightMap.get(info.name);
-            if (mapped !== file) {
-                const listedAs = mapped === undefined ? "does not list it" : `maps it to ${mapped}`;
-                throw safetensorsError(`model ${ref}: shard ${file} contains tensor "${info.name}" but ${SHARD_INDEX_FILE} ${listedAs}`, "regenerate the index from the shards (or re-save the model)");
-            }
-            tensors.set(info.name, { ...info, file });
-        }
-    }
-    for (const [name, file] of weightMap) {
-        if (!tensors.has(name)) {
-            throw safetensorsError(`model ${ref}: ${SHARD_INDEX_FILE} maps tensor "${name}" to ${file}, which does not contain it`, "regenerate the index from the shards (or re-save the model)");
-        }
-    }
-    return tensors;
-}
-/** Without an index: every tensor name must be unique across files. */
-function tensorsByFile(shards, ref) {
-    const tensors = new Map();
-    for (const [file, shard] of shards) {
-        for (const info of shard.header.tensors) {
-            const earlier = tensors.get(info.name);
-            if (earlier) {
-                throw safetensorsError(`model ${ref}: tensor "${info.name}" is in both ${earlier.file} and ${file}`, "keep one copy of each tensor (remove stray .safetensors files from the model)");
-            }
-            tensors.set(info.name, { ...info, file });
-        }
-    }
-    return tensors;
-}
-async function closeAll(files) {
-    await Promise.allSettled(files.map((file) => file.close()));
-}
-
-/**
- * A PEFT LoRA adapter as PEFT saves it: `adapter_config.json` (`peft_type: LORA`, `r`,
- * `lora_alpha`, `use_rslora`, ...) and `adapter_model.safetensors`, whose keys are the base
- * model's module names under `base_model.model.`. Reading it tells, for each base tensor, what
- * the adapter does to it: add a low-rank product, add an embedding product, or replace it
- * (`modules_to_save`, trained biases). Anything this module cannot apply exactly is refused.
- */
-const ADAPTER_CONFIG = "adapter_config.json";
-const MAX_CONFIG_BYTES$1 = 1024 * 1024;
-const KEY_PREFIX = "base_model.model.";
-function adapterError(source, message, hint) {
-    return new HubmergeError("E_MANIFEST", message, { where: { model: source.ref }, hint });
-}
-async function readConfig$1(source) {
-    const bytes = await source.readFile(ADAPTER_CONFIG);
-    if (bytes === null) {
-        throw adapterError(source, `${source.ref} has no ${ADAPTER_CONFIG}: the part after \`+\` must be a PEFT LoRA adapter.`, "Point `model+adapter` at a folder or repo saved with PEFT's save_pretrained (adapter_config.json, adapter_model.safetensors).");
-    }
-    let parsed;
-    try {
-        if (bytes.byteLength > MAX_CONFIG_BYTES$1)
-            throw new Error(`${bytes.byteLength} bytes`);
-        parsed = JSON.parse(new TextDecoder().decode(bytes));
-    }
-    catch (error) {
-        throw adapterError(source, `${ADAPTER_CONFIG} cannot be read: ${error.message}`, "Save the adapter again with PEFT.");
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-        throw adapterError(source, `${ADAPTER_CONFIG} is not a JSON object.`, "Save the adapter again with PEFT.");
-    }
-    return parsed;
-}
-/** The scale α/r (α/√r with rsLoRA), f32, from the config and the rank the tensors have. */
-function scaleOf(config, rank, source) {
-    const alpha = config.lora_alpha ?? 8;
-    if (typeof alpha !== "number" || !Number.isFinite(alpha)) {
-        throw adapterError(source, "`lora_alpha` in adapter_config.json is not a number.", "Set `lora_alpha` to a number.");
-    }
-    const divisor = config.use_rslora === true ? Math.fround(Math.sqrt(rank)) : rank;
-    return Math.fround(Math.fround(alpha) / divisor);
-}
-function checkConfig(config, source) {
-    const type = config.peft_type ?? "LORA";
-    if (type !== "LORA") {
-        throw adapterError(source, `${source.ref} is a ${String(type)} adapter; hubmerge applies LoRA adapters only.`, "Merge this adapter into its base with PEFT (merge_and_unload), save the result and reference that model.");
-    }
-    if (config.use_dora === true) {
-        throw adapterError(source, `${source.ref} is a DoRA adapter (\`use_dora: true\`), which hubmerge does not apply.`, "Merge it into its base with PEFT (merge_and_unload), save the result and reference that model.");
-    }
-    if (config.fan_in_fan_out === true) {
-        throw adapterError(source, `${source.ref} sets \`fan_in_fan_out\` (transposed Conv1D weights), which hubmerge does not apply yet.`, "Merge it into its base with PEFT (merge_and_unload), save the result and reference that model.");
-    }
-    const pattern = config.alpha_pattern;
-    if (pattern !== undefined && pattern !== null && Object.keys(pattern).length > 0) {
-        throw adapterError(source, `${source.ref} sets a per-module \`alpha_pattern\`, which hubmerge does not apply yet.`, "Merge it into its base with PEFT (merge_and_unload), save the result and reference that model.");
-    }
-}
-const LORA_KEY = /^(.*)\.(lora_A|lora_B)\.weight$|^(.*)\.(lora_embedding_A|lora_embedding_B)$/;
-/** Groups the adapter's tensors by the base tensor they edit. */
-function editsOf(tensors, config, source) {
-    const pairs = new Map();
-    const edits = new Map();
-    for (const key of tensors.tensorNames()) {
-        const name = key.startsWith(KEY_PREFIX) ? key.slice(KEY_PREFIX.length) : key;
-        const match = LORA_KEY.exec(name);
-        if (match === null) {
-            if (/lora_|magnitude/.test(name)) {
-                throw adapterError(source, `${source.ref} has a tensor hubmerge cannot apply: ${key}.`, "Only LoRA A/B pairs, embedding pairs and saved modules are supported.");
-            }
-            edits.set(name, { kind: "replace", tensor: key });
-            continue;
-        }
-        const module = match[1] ?? match[3];
-        const part = match[2] ?? match[4];
-        const pair = pairs.get(module) ?? { embedding: part.startsWith("lora_embedding") };
-        if (part.endsWith("A"))
-            pair.a = key;
-        else
-            pair.b = key;
-        pairs.set(module, pair);
-    }
-    for (const [module, pair] of pairs) {
-        if (pair.a === undefined || pair.b === undefined) {
-            throw adapterError(source, `${source.ref}: module ${module} has only one of its two LoRA matrices.`, "Save the adapter again with PEFT.");
-        }
-        const rank = tensors.info(pair.a).shape[0] ?? 0;
-        const scale = scaleOf(config, rank, source);
-        const kind = pair.embedding ? "embedding" : "linear";
-        edits.set(`${module}.weight`, { kind, a: pair.a, b: pair.b, scale });
-    }
-    return edits;
-}
-/** Opens an adapter: config checked, tensor headers read, edits grouped; no weights read. */
-async function openAdapter(source) {
-    const config = await readConfig$1(source);
-    checkConfig(config, source);
-    const tensors = await SafetensorsModel.open(source);
-    try {
-        return { ref: source.ref, source, tensors, edits: editsOf(tensors, config, source) };
-    }
-    catch (error) {
-        await tensors.close();
-        throw error;
-    }
-}
-
-/**
- * The LoRA update in hubmerge's numerics (docs/lora.md): f32, `Math.fround` after every
- * operation, no fused multiply-add, and one fixed order — for each output element, the rank
- * products B[o,k]·A[k,i] are summed for k = 0 … r−1 in order, the sum is scaled, then added to W.
- * Any implementation that follows this order gets the same bytes.
- */
-const f = Math.fround;
-/** W `[out, in]` + scale·B·A, with A `[r, in]` and B `[out, r]`; a fresh array. */
-function applyLinearLora(w, a, b, shape, scale) {
-    const { out, rank } = shape;
-    const cols = shape.in;
-    const result = new Float32Array(w.length);
-    for (let o = 0; o < out; o++) {
-        for (let i = 0; i < cols; i++) {
-            let sum = 0;
-            for (let k = 0; k < rank; k++)
-                sum = f(sum + f(b[o * rank + k] * a[k * cols + i]));
-            result[o * cols + i] = f(w[o * cols + i] + f(scale * sum));
-        }
-    }
-    return result;
-}
-/** W `[rows, dim]` + scale·(B·A)ᵀ, with A `[r, rows]` and B `[dim, r]` (PEFT's embedding LoRA). */
-function applyEmbeddingLora(w, a, b, shape, scale) {
-    const { rows, dim, rank } = shape;
-    const result = new Float32Array(w.length);
-    for (let v = 0; v < rows; v++) {
-        for (let d = 0; d < dim; d++) {
-            let sum = 0;
-            for (let k = 0; k < rank; k++)
-                sum = f(sum + f(b[d * rank + k] * a[k * rows + v]));
-            result[v * dim + d] = f(w[v * dim + d] + f(scale * sum));
-        }
-    }
-    return result;
-}
-
-/**
- * A base model's tensors with a LoRA adapter applied as they are read: the same surface as the
- * base's `SafetensorsModel`, so that planning, checking and merging never know an adapter is there.
- * An edited tensor is computed whole (in f32, then stored in the base tensor's dtype, as a model
- * saved after PEFT's merge_and_unload would hold it) and kept for the pieces that follow.
- */
-/** Edited tensors kept at once: the one being read in pieces and the one read ahead. */
-const KEEP = 2;
-class LoraTensors {
-    base;
-    adapter;
-    ref;
-    files;
-    kept = new Map();
-    constructor(base, adapter) {
-        this.base = base;
-        this.adapter = adapter;
-        this.ref = `${base.ref}+${adapter.ref}`;
-        this.files = base.files;
-        for (const [name, edit] of adapter.edits)
-            this.check(name, edit);
-    }
-    tensorNames() {
-        return this.base.tensorNames();
-    }
-    has(name) {
-        return this.base.has(name);
-    }
-    info(name) {
-        return this.base.info(name);
-    }
-    async readTensorBytes(name) {
-        if (!this.adapter.edits.has(name))
-            return this.base.readTensorBytes(name);
-        return (await this.edited(name)).slice();
-    }
-    async readTensorInto(name, target, byteOffset = 0) {
-        if (!this.adapter.edits.has(name))
-            return this.base.readTensorInto(name, target, byteOffset);
-        target.set((await this.edited(name)).subarray(byteOffset, byteOffset + target.byteLength));
-    }
-    async readTensorRange(name, byteOffset, length) {
-        if (!this.adapter.edits.has(name))
-            return this.base.readTensorRange(name, byteOffset, length);
-        return (await this.edited(name)).slice(byteOffset, byteOffset + length);
-    }
-    async readTensorF32(name) {
-        const info = this.info(name);
-        return decodeToF32(await this.readTensorBytes(name), info.dtype);
-    }
-    async close() {
-        await Promise.all([this.base.close(), this.adapter.tensors.close()]);
-    }
-    edited(name) {
-        let bytes = this.kept.get(name);
-        if (bytes === undefined) {
-            bytes = this.compute(name, this.adapter.edits.get(name));
-            this.kept.set(name, bytes);
-            if (this.kept.size > KEEP)
-                this.kept.delete(this.kept.keys().next().value);
-        }
-        return bytes;
-    }
-    async compute(name, edit) {
-        const info = this.base.info(name);
-        const dtype = info.dtype;
-        const lora = this.adapter.tensors;
-        if (edit.kind === "replace") {
-            if (lora.info(edit.tensor).dtype === dtype)
-                return lora.readTensorBytes(edit.tensor);
-            return encodeFromF32(await lora.readTensorF32(edit.tensor), dtype);
-        }
-        const [w, a, b] = await Promise.all([
-            this.base.readTensorF32(name),
-            lora.readTensorF32(edit.a),
-            lora.readTensorF32(edit.b),
-        ]);
-        const [rows, cols] = info.shape;
-        const rank = lora.info(edit.a).shape[0];
-        const values = edit.kind === "linear"
-            ? applyLinearLora(w, a, b, { out: rows, in: cols, rank }, edit.scale)
-            : applyEmbeddingLora(w, a, b, { rows, dim: cols, rank }, edit.scale);
-        return encodeFromF32(values, dtype);
-    }
-    /** Every edit must fit its base tensor; checked when the model is opened, before any merge. */
-    check(name, edit) {
-        const fail = (why) => new HubmergeError("E_INCOMPATIBLE", `adapter ${this.adapter.ref} does not fit ${this.base.ref}: ${why}`, {
-            where: { model: this.ref, tensor: name },
-            hint: "Use the adapter with the base model it was trained on.",
-        });
-        if (!this.base.has(name))
-            throw fail(`the base model has no tensor ${name}`);
-        const info = this.base.info(name);
-        if (!isFloatDType(info.dtype))
-            throw fail(`${name} is ${info.dtype}, not a float tensor`);
-        const lora = this.adapter.tensors;
-        const shape = (tensor) => lora.info(tensor).shape;
-        if (edit.kind === "replace") {
-            if (shape(edit.tensor).join() !== info.shape.join())
-                throw fail(`${edit.tensor} is [${shape(edit.tensor).join(", ")}], ${name} is [${info.shape.join(", ")}]`);
-            return;
-        }
-        const [rows, cols] = info.shape;
-        const [r, aCols] = shape(edit.a);
-        const [bRows, bRank] = shape(edit.b);
-        const fits = info.shape.length === 2 &&
-            bRank === r &&
-            (edit.kind === "linear" ? aCols === cols && bRows === rows : aCols === rows && bRows === cols);
-        if (!fits) {
-            throw fail(`A [${shape(edit.a).join(", ")}] and B [${shape(edit.b).join(", ")}] do not fit ${name} [${info.shape.join(", ")}]`);
-        }
-    }
-}
-
-/** Config files are small; a larger one is not a config. */
-const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
-async function loadModel(source) {
-    const [tensors, config] = await Promise.all([SafetensorsModel.open(source), readConfig(source)]);
-    return { ref: source.ref, source, tensors, config };
-}
-/** A base model with a PEFT LoRA adapter applied to its tensors as they are read. */
-async function loadLoraModel(base, adapterSource) {
-    const [loaded, adapter] = await Promise.all([loadModel(base), openAdapter(adapterSource)]);
-    try {
-        const tensors = new LoraTensors(loaded.tensors, adapter);
-        const ref = `${base.ref}+${adapterSource.ref}`;
-        return {
-            ...loaded,
-            ref,
-            tensors,
-            adapter: { ref: adapterSource.ref, repo: adapterSource.repo, revision: adapterSource.revision },
-        };
-    }
-    catch (error) {
-        await Promise.all([loaded.tensors.close(), adapter.tensors.close()]);
-        throw error;
-    }
-}
-async function readConfig(source) {
-    const bytes = await source.readFile("config.json");
-    if (!bytes)
-        return undefined;
-    if (bytes.byteLength > MAX_CONFIG_BYTES) {
-        throw new HubmergeError("E_IO", `config.json is ${bytes.byteLength} bytes, not a model config`, {
-            where: { model: source.ref },
-        });
-    }
-    try {
-        const parsed = JSON.parse(new TextDecoder().decode(bytes));
-        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-            throw new Error("not an object");
-        return parsed;
-    }
-    catch (error) {
-        throw new HubmergeError("E_IO", `config.json is not a JSON object: ${error.message}`, {
-            where: { model: source.ref },
-            hint: "fix or remove the model's config.json",
-        });
-    }
-}
-
-/**
- * Arcee Fusion (mergekit's `merge_methods/arcee_fusion.py`; arcee.ai's mergekit v0.1 release):
- * take the other model's change only where it matters. Each element's importance is the size of
- * its change times the KL divergence between the softmax of its row in the other model and in
- * the base; elements whose importance reaches median + 1.5·IQR (the usual outlier fence) take
- * the other model's value, the rest keep the base's. Exactly one model besides the base.
- *
- * Exact definition (rows are vectors along the last axis; a 0-D or 1-D tensor is one row):
- *   δ = f32(θ₁ − θ₀);
- *   per row, in f64: p = softmax(θ₁ row) + 1e-8, q = softmax(θ₀ row) + 1e-8 (max subtracted first),
- *     KL = Σ p·ln(p/q) summed in index order from +0;  κ = f32(KL);
- *   importance[e] = f32(|δ[e]|·κ_row(e));
- *   xₖ = the k-th smallest importance (0-based, NaN largest); Qq = x_⌊q·(n−1)⌋ for q = ¼, ½, ¾;
- *   threshold = f32(Q½ + f32(1.5·f32(Q¾ − Q¼)));
- *   out[e] = f32(θ₀[e] + δ[e]) where importance[e] ≥ threshold, else θ₀[e] (its exact bits).
- * mergekit takes the quartiles of a random sample of 10⁶ elements (unseeded) when a tensor has
- * more; hubmerge always uses every element, so its threshold is exact and reproducible. mergekit
- * computes the softmax and KL in the merge dtype; hubmerge in f64, rounding κ to f32 once.
- */
-const fround$b = Math.fround;
-/** mergekit adds this to both softmax distributions before the KL divergence. */
-const FUSION_SOFTMAX_EPSILON = 1e-8;
-/** Order key of an f32 bit pattern: ascending keys are ascending values; every NaN is largest. */
-function orderKey(bits) {
-    if ((bits & 0x7fffffff) > 0x7f800000)
-        return 0xffffffff;
-    return (bits & 0x80000000) !== 0 ? ~bits >>> 0 : (bits | 0x80000000) >>> 0;
-}
-/** The k-th smallest value (0-based), by a two-pass 16-bit radix select over the order keys. */
-function kthSmallest(values, k) {
-    if (!Number.isInteger(k) || k < 0 || k >= values.length) {
-        throw new RangeError(`k = ${k} is outside 0..${values.length - 1}`);
-    }
-    const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-    const high = new Uint32Array(1 << 16);
-    for (let i = 0; i < bits.length; i++)
-        high[orderKey(bits[i]) >>> 16]++;
-    let below = 0;
-    let bucket = 0;
-    while (below + high[bucket] <= k)
-        below += high[bucket++];
-    const low = new Uint32Array(1 << 16);
-    for (let i = 0; i < bits.length; i++) {
-        const key = orderKey(bits[i]);
-        if (key >>> 16 === bucket)
-            low[key & 0xffff]++;
-    }
-    let slot = 0;
-    while (below + low[slot] <= k)
-        below += low[slot++];
-    const key = ((bucket << 16) | slot) >>> 0;
-    if (key === 0xffffffff)
-        return NaN;
-    const pattern = (key & 0x80000000) !== 0 ? key & 0x7fffffff : ~key >>> 0;
-    return new Float32Array(new Uint32Array([pattern]).buffer)[0];
-}
-/** Softmax of one row in f64 (max subtracted first), plus the epsilon. */
-function softmaxRow(data, view, out) {
-    let max = -Infinity;
-    for (let i = 0, k = view.offset; i < view.length; i++, k += view.stride)
-        max = Math.max(max, data[k]);
-    let sum = 0;
-    for (let i = 0, k = view.offset; i < view.length; i++, k += view.stride) {
-        out[i] = Math.exp(data[k] - max);
-        sum += out[i];
-    }
-    for (let i = 0; i < view.length; i++)
-        out[i] = out[i] / sum + FUSION_SOFTMAX_EPSILON;
-}
-/** KL(softmax(θ₁ row) + ε ‖ softmax(θ₀ row) + ε) for every row, each rounded to f32. */
-function rowDivergences(other, base, shape) {
-    const views = vectorViews(shape, "last");
-    const kl = new Float32Array(views.length);
-    const length = views[0]?.length ?? 0;
-    const p = new Float64Array(length);
-    const q = new Float64Array(length);
-    views.forEach((view, row) => {
-        softmaxRow(other, view, p);
-        softmaxRow(base, view, q);
-        let total = 0;
-        for (let i = 0; i < view.length; i++)
-            total += p[i] * Math.log(p[i] / q[i]);
-        kl[row] = total;
-    });
-    return kl;
-}
-/** median + 1.5·IQR of the importance scores, in f32 (see the module comment). */
-function fusionThreshold(importance) {
-    const last = importance.length - 1;
-    const quantile = (q) => kthSmallest(importance, Math.floor(q * last));
-    const q1 = quantile(0.25);
-    const median = quantile(0.5);
-    const q3 = quantile(0.75);
-    return fround$b(median + fround$b(1.5 * fround$b(q3 - q1)));
-}
-/** Arcee Fusion of two same-shaped tensors. */
-function arceeFusion(base, other, shape) {
-    const out = Float32Array.from(base);
-    if (base.length === 0)
-        return out;
-    const kl = rowDivergences(other, base, shape);
-    const rowLength = shape.length === 0 ? 1 : shape[shape.length - 1];
-    const delta = new Float32Array(base.length);
-    const importance = new Float32Array(base.length);
-    for (let e = 0; e < base.length; e++) {
-        delta[e] = fround$b(other[e] - base[e]);
-        importance[e] = fround$b(Math.abs(delta[e]) * kl[Math.floor(e / rowLength)]);
-    }
-    const threshold = fusionThreshold(importance);
-    for (let e = 0; e < base.length; e++) {
-        if (importance[e] >= threshold)
-            out[e] = fround$b(base[e] + delta[e]);
-    }
-    return out;
-}
-const arceeFusionMethod = {
-    name: "arcee_fusion",
-    prettyName: "Arcee Fusion",
-    reference: "https://www.arcee.ai/blog/meet-mergekit-v0-1-arcee-fusion-expanded-model-support-multi-gpu-acceleration",
-    summary: "takes the second model's value only where its change from the base is important (change size times the KL divergence of the row's softmax) beyond median + 1.5·IQR, and keeps the base elsewhere (Arcee Fusion).",
-    shapePolicy: "task-family",
-    dropsAtRandom: false,
-    base: "required",
-    minModels: 1,
-    maxModels: 1,
-    globalParams: [],
-    perModelParams: [],
-    merge(ctx) {
-        const base = requireBase("arcee_fusion", ctx);
-        requireInputCount("arcee_fusion", ctx, 1, 1);
-        requireOutputSized("arcee_fusion", ctx, [base]);
-        const other = alignToBase(ctx.inputs[0], base, ctx);
-        if (other === undefined)
-            return Float32Array.from(base.data);
-        return arceeFusion(base.data, other, base.shape);
-    },
-};
-
-const breadcrumbsTiesMethod = defineTaskFamilyMethod({
-    name: "breadcrumbs_ties",
-    prettyName: "Model Breadcrumbs with TIES",
-    reference: "https://arxiv.org/abs/2312.06795",
-    summary: "removes the largest outliers and the smallest entries of each task vector (Model Breadcrumbs) and keeps only sign-agreeing entries (TIES).",
-    sparsification: "magnitude_outliers",
-    consensus: "sum",
-    defaultNormalize: false,
-    defaultRescale: false,
-});
-
-const breadcrumbsMethod = defineTaskFamilyMethod({
-    name: "breadcrumbs",
-    prettyName: "Model Breadcrumbs",
-    reference: "https://arxiv.org/abs/2312.06795",
-    summary: "removes both the largest outliers and the smallest entries of each task vector (Model Breadcrumbs), then adds the weighted task vectors to the base.",
-    sparsification: "magnitude_outliers",
-    defaultNormalize: false,
-    defaultRescale: false,
-});
-
-const dareLinearMethod = defineTaskFamilyMethod({
-    name: "dare_linear",
-    prettyName: "Linear DARE",
-    reference: "https://arxiv.org/abs/2311.03099",
-    summary: "drops each task-vector entry at random with probability 1 − density and rescales the survivors by 1/density (DARE), then adds the weighted task vectors to the base.",
-    sparsification: "random",
-    defaultNormalize: false,
-    defaultRescale: true,
-});
-
-const dareTiesMethod = defineTaskFamilyMethod({
-    name: "dare_ties",
-    prettyName: "DARE TIES",
-    reference: "https://arxiv.org/abs/2311.03099",
-    summary: "drops each task-vector entry at random with probability 1 − density and rescales the survivors by 1/density (DARE), then keeps only the entries whose sign agrees with the weighted majority (TIES) before adding them to the base.",
-    sparsification: "random",
-    consensus: "sum",
-    defaultNormalize: false,
-    defaultRescale: true,
-});
-
-const dellaLinearMethod = defineTaskFamilyMethod({
-    name: "della_linear",
-    prettyName: "Linear DELLA",
-    reference: "https://arxiv.org/abs/2406.11617",
-    summary: "drops task-vector entries at random with a probability that falls with their magnitude rank (DELLA), rescales the survivors, and adds the weighted task vectors to the base.",
-    sparsification: "della_magprune",
-    defaultNormalize: false,
-    defaultRescale: true,
-});
-
-const dellaMethod = defineTaskFamilyMethod({
-    name: "della",
-    prettyName: "DELLA",
-    reference: "https://arxiv.org/abs/2406.11617",
-    summary: "drops task-vector entries at random with a probability that falls with their magnitude rank (DELLA), rescales the survivors, and keeps sign-agreeing entries (TIES).",
-    sparsification: "della_magprune",
-    consensus: "sum",
-    defaultNormalize: true,
-    defaultRescale: true,
-});
-
-/**
- * Vectors in the span of a method's inputs. multislerp and karcher only ever form linear
- * combinations of their input tensors, so they work on the coefficients: one pass computes the
- * Gram matrix of the inputs (every pairwise dot product, f64 in the blocked order of
- * reductions.ts), the method's geometry runs on N×N numbers on the host, and one pass forms the
- * output Σ f32(cᵢ)·vᵢ in f32. The tensors are read twice, whatever the number of iterations.
- */
-const fround$a = Math.fround;
-/** G[i·N + j] = vᵢ · vⱼ (symmetric; the diagonal holds the squared norms). */
-function gramMatrix(vectors) {
-    const count = vectors.length;
-    const gram = new Float64Array(count * count);
-    for (let i = 0; i < count; i++) {
-        for (let j = i; j < count; j++) {
-            const view = { offset: 0, stride: 1, length: vectors[i].length };
-            const sums = blockedPairSums(vectors[i], vectors[j], view);
-            gram[i * count + j] = sums.dot;
-            gram[j * count + i] = sums.dot;
-            if (i === j)
-                gram[i * count + i] = sums.squaresA;
-        }
-    }
-    return gram;
-}
-/** xᵀ G y for coefficient vectors x, y (f64, i then j ascending). */
-function gramProduct(gram, x, y) {
-    const count = x.length;
-    let total = 0;
-    for (let i = 0; i < count; i++) {
-        let row = 0;
-        for (let j = 0; j < count; j++)
-            row += gram[i * count + j] * y[j];
-        total += x[i] * row;
-    }
-    return total;
-}
-/** (G y)ᵢ: the dot product of input i with the combination y. */
-function gramRow(gram, i, y) {
-    const count = y.length;
-    let total = 0;
-    for (let j = 0; j < count; j++)
-        total += gram[i * count + j] * y[j];
-    return total;
-}
-/** out[e] = Σᵢ f32(f32(cᵢ)·vᵢ[e]), summed in f32 in input order from +0; inputs with cᵢ = 0 are skipped. */
-function combine$1(vectors, coefficients) {
-    const out = new Float32Array(vectors[0]?.length ?? 0);
-    vectors.forEach((vector, i) => {
-        const c = fround$a(coefficients[i]);
-        if (c === 0)
-            return;
-        for (let e = 0; e < out.length; e++)
-            out[e] = fround$a(out[e] + fround$a(c * vector[e]));
-    });
-    return out;
-}
-
-/**
- * Karcher mean (mergekit's `merge_methods/karcher.py`): the Riemannian barycentre of the models'
- * directions on the unit sphere, found by mergekit's fixed-point iteration, rescaled by the mean
- * of their norms. Every model counts equally (weight 1/N); a `base_model` is one of the models.
- *
- * The iterate u always lies in the span of the inputs, so hubmerge runs mergekit's iteration on
- * the coefficients of u = Σ βⱼvⱼ with the Gram matrix G of the inputs (span.ts), in f64, and
- * forms the tensor once at the end. Exact definition (models in manifest order):
- *   nᵢ = √Gᵢᵢ;  valid = {i : nᵢ > tol};  none valid: out = +0 everywhere;  one model: out = θ₁;
- *   aᵢ = 1/|valid| for valid i;  β = Σ aᵢeᵢ/nᵢ;  ‖β‖ = √(βᵀGβ) (< tol: β = e_first/n_first, else β/‖β‖);
- *   max_iter times:  T = Σ over valid i with θᵢ ≥ tol of aᵢ·(θᵢ/sin θᵢ)·(eᵢ/nᵢ − dᵢβ),
- *                    where dᵢ = clamp((Gβ)ᵢ/nᵢ, −1, 1), θᵢ = acos dᵢ;
- *                    ‖T‖ = √(TᵀGT); stop when ‖T‖ < tol;
- *                    β = cos‖T‖·β + (sin‖T‖/‖T‖)·T;  then β/‖β‖ when ‖β‖ > tol;
- *   s = Σᵢ nᵢ/N over all models;  out = Σ f32(f32(s·βⱼ)·vⱼ) (span.ts combine).
- * mergekit iterates on whole f32 tensors (norms and dot products in f32); the angles between
- * fine-tunes of one base are small, where f32 dot products lose most of their digits, so its
- * results differ from these in the low bits.
- */
-function normalized(gram, beta, tol) {
-    const norm = Math.sqrt(Math.max(0, gramProduct(gram, beta, beta)));
-    return norm > tol ? beta.map((b) => b / norm) : beta;
-}
-/** One step's tangent vector T (coefficients), or undefined when every angle is below tol. */
-function tangent(gram, beta, norms, valid, tol) {
-    const count = beta.length;
-    const t = new Array(count).fill(0);
-    const weight = 1 / valid.length;
-    for (const i of valid) {
-        const dot = Math.min(1, Math.max(-1, gramRow(gram, i, beta) / norms[i]));
-        const theta = Math.acos(dot);
-        if (theta < tol)
-            continue;
-        const factor = (weight * theta) / Math.sin(theta);
-        for (let j = 0; j < count; j++)
-            t[j] = t[j] - factor * dot * beta[j];
-        t[i] = t[i] + factor / norms[i];
-    }
-    return t;
-}
-/** The coefficients of the output, s·β (see the module comment). */
-function karcherCoefficients(gram, options) {
-    const count = Math.round(Math.sqrt(gram.length));
-    const norms = Array.from({ length: count }, (_, i) => Math.sqrt(gram[i * count + i]));
-    const valid = norms.flatMap((norm, i) => (norm > options.tol ? [i] : []));
-    if (valid.length === 0)
-        return new Array(count).fill(0);
-    let beta = new Array(count).fill(0);
-    for (const i of valid)
-        beta[i] = 1 / valid.length / norms[i];
-    const start = Math.sqrt(Math.max(0, gramProduct(gram, beta, beta)));
-    if (start < options.tol) {
-        beta = new Array(count).fill(0);
-        beta[valid[0]] = 1 / norms[valid[0]];
-    }
-    else
-        beta = beta.map((b) => b / start);
-    for (let iteration = 0; iteration < options.maxIter; iteration++) {
-        const t = tangent(gram, beta, norms, valid, options.tol);
-        const size = Math.sqrt(Math.max(0, gramProduct(gram, t, t)));
-        if (size < options.tol)
-            break;
-        const along = Math.cos(size);
-        const across = Math.sin(size) / size;
-        beta = normalized(gram, beta.map((b, j) => along * b + across * t[j]), options.tol);
-    }
-    const scale = norms.reduce((sum, norm) => sum + norm / count, 0);
-    return beta.map((b) => scale * b);
-}
-const MAX_ITER = {
-    name: "max_iter",
-    type: "number",
-    default: 10,
-    description: "most iterations of the Karcher mean algorithm (a whole number)",
-    range: { min: 0 },
-    hint: "max_iter counts iterations, e.g. 10 (mergekit's default) or 100.",
-};
-const TOL = {
-    name: "tol",
-    type: "number",
-    default: 1e-5,
-    description: "convergence tolerance (also the smallest norm and angle that count)",
-    range: { min: 0 },
-    hint: "tol is a small positive tolerance such as 1e-5 (mergekit's default).",
-};
-function readOptions(ctx) {
-    const maxIter = readNumber(MAX_ITER, ctx.global, siteOf("karcher", ctx));
-    const tol = readNumber(TOL, ctx.global, siteOf("karcher", ctx));
-    if (!Number.isInteger(maxIter) || maxIter < 0) {
-        throw new HubmergeError("E_MERGE", `karcher: max_iter must be a whole number ≥ 0, got ${maxIter}`, {
-            hint: "Set max_iter to the most iterations to run, e.g. 10 (mergekit's default).",
-            where: { tensor: ctx.tensorName },
-        });
-    }
-    return { maxIter, tol };
-}
-const karcherMethod = {
-    name: "karcher",
-    prettyName: "Karcher Mean",
-    reference: "https://arxiv.org/abs/2603.04972",
-    summary: "averages the models on the unit sphere (their Karcher, or Riemannian, mean direction, found iteratively) and rescales the result to the mean of their norms.",
-    shapePolicy: "strict",
-    dropsAtRandom: false,
-    base: "none",
-    minModels: 1,
-    globalParams: [MAX_ITER, TOL],
-    perModelParams: [],
-    merge(ctx) {
-        requireNoBase("karcher", ctx);
-        requireInputCount("karcher", ctx, 1);
-        requireOutputSized("karcher", ctx, ctx.inputs);
-        const options = readOptions(ctx);
-        if (ctx.inputs.length === 1)
-            return Float32Array.from(ctx.inputs[0].data);
-        const vectors = ctx.inputs.map((input) => input.data);
-        return combine$1(vectors, karcherCoefficients(gramMatrix(vectors), options));
-    },
-};
-
-/**
- * Linear (weighted average, "model soups"; Wortsman et al., 2022) as mergekit defines it
- * (`merge_methods/linear.py`): Σwᵢθᵢ / Σwᵢ, or Σwᵢθᵢ with `normalize: false`. There is no
- * separate base: a `base_model` is merged like any other model (mergekit appends it to the
- * models), so the planner passes every model in `inputs` and no `base`.
- *
- * Exact definition (f32 element arithmetic, models in manifest order):
- *   acc = 0; acc = f32(acc + f32(f32(wᵢ)·θᵢ)) for each model;
- *   normalize: W = 0, W = f32(W + f32(wᵢ)) in the same order; out = f32(acc / W).
- * With `normalize` and W = 0 mergekit divides by zero (NaN/±Inf tensors); hubmerge refuses.
- */
-const fround$9 = Math.fround;
-const NORMALIZE = {
-    name: "normalize",
-    type: "boolean",
-    default: true,
-    description: "divide by the sum of the weights",
-};
-const WEIGHT$2 = {
-    name: "weight",
-    type: "number",
-    required: true,
-    description: "the model's weight",
-};
-/**
- * The kernels' plan: plain weighted sums. Declines (the reference decides) when normalize is not
- * resolved to a boolean, a weight is not a finite number, or normalising would divide by 0.
- */
-function planLinear(request) {
-    if (request.hasBase)
-        return undefined;
-    const normalize = validBoolean(request.global[NORMALIZE.name]);
-    if (normalize === undefined)
-        return undefined;
-    const weights = request.models.map((m) => validNumber(WEIGHT$2, m.params[WEIGHT$2.name]));
-    if (weights.some((w) => w === undefined))
-        return undefined;
-    const total = f32WeightSum(weights);
-    if (normalize && total === 0)
-        return undefined;
-    return {
-        hasBase: false,
-        consensus: false,
-        normalize,
-        lambda: 1,
-        plainDivisor: total,
-        terms: weights.map((w) => ({ weight: fround$9(w), sparsity: { mode: "dense" } })),
-    };
-}
-const linearMethod = {
-    name: "linear",
-    prettyName: "Linear",
-    reference: "https://arxiv.org/abs/2203.05482",
-    summary: "averages the models' weights, each scaled by its weight (a model soup).",
-    // Sums elementwise: every model must have the tensor in the same shape.
-    shapePolicy: "strict",
-    dropsAtRandom: false,
-    base: "none",
-    minModels: 1,
-    globalParams: [NORMALIZE],
-    perModelParams: [WEIGHT$2],
-    merge(ctx) {
-        requireNoBase("linear", ctx);
-        requireInputCount("linear", ctx, 1);
-        const count = requireOutputSized("linear", ctx, ctx.inputs);
-        const weights = ctx.inputs.map((input) => readNumber(WEIGHT$2, input.params, siteOf("linear", ctx, input.model)));
-        const out = new Float32Array(count);
-        ctx.inputs.forEach((input, model) => {
-            const weight = fround$9(weights[model]);
-            const data = input.data;
-            for (let i = 0; i < count; i++)
-                out[i] = fround$9(out[i] + fround$9(weight * data[i]));
-        });
-        if (!readBoolean(NORMALIZE, ctx.global, siteOf("linear", ctx)))
-            return out;
-        const total = f32WeightSum(weights);
-        if (total === 0) {
-            throw new HubmergeError("E_MERGE", "linear: the model weights sum to 0, so normalizing divides by zero", {
-                hint: "Change the weights (for every layer, if they are gradients or filtered) or set normalize: false.",
-                where: { tensor: ctx.tensorName },
-            });
-        }
-        for (let i = 0; i < count; i++)
-            out[i] = fround$9(out[i] / total);
-        return out;
-    },
-    kernelPlan: planLinear,
-};
-
-/** δ = f32(θ − θ₀), elementwise, in a new array (the callers have checked the lengths). */
-function taskVector(model, base) {
-    const delta = new Float32Array(model.data.length);
-    subtract(model.data, base.data, delta);
-    return delta;
-}
-
-/**
- * Model Stock (Jang et al., 2024), as mergekit implements it (`merge_methods/model_stock.py`):
- * the average of N ≥ 2 fine-tunes is pulled towards the base by a factor that depends on how
- * aligned their task vectors are. mergekit (and hubmerge) take the angle as the mean of the
- * pairwise cosines; the paper does not say how to combine more than two.
- *
- * Exact definition, per vector (f64 scalars on the host, f32 element arithmetic):
- *   δₖ = f32(θₖ − θ₀);  nₖ = √blockedSumSquares(δₖ);
- *   cos_ij = clamp(blockedDot(δᵢ, δⱼ) / max(nᵢ·nⱼ, 1e-6), −1, 1) for i < j;
- *   cos = (Σ cos_ij, summed in order (0,1), (0,2), …, (1,2), …) / pair count;
- *   t = N·cos / (1 + (N − 1)·cos);  a = f32(t), b = f32(1 − t);
- *   avg = f32(acc / N) with acc = 0, acc = f32(acc + θₖ) for k in order;
- *   out = f32(f32(a·avg) + f32(b·θ₀)).
- * `filter_wise: true` computes t per row (vector along the last axis; a 1-D tensor is one row)
- * instead of once for the flattened tensor.
- */
-const fround$8 = Math.fround;
-/** Products of norms below this are clamped to it, so zero task vectors give cos = 0. */
-const MODEL_STOCK_NORM_EPSILON = 1e-6;
-/** Mean pairwise cosine of the task vectors over one vector view. */
-function meanPairwiseCosine(deltas, view) {
-    const norms = deltas.map((delta) => Math.sqrt(blockedSumSquaresStrided(delta, view)));
-    let sum = 0;
-    let pairs = 0;
-    for (let i = 0; i < deltas.length; i++) {
-        for (let j = i + 1; j < deltas.length; j++) {
-            const denominator = Math.max(norms[i] * norms[j], MODEL_STOCK_NORM_EPSILON);
-            const cos = blockedDotStrided(deltas[i], deltas[j], view) / denominator;
-            sum += Math.min(1, Math.max(-1, cos));
-            pairs++;
-        }
-    }
-    return sum / pairs;
-}
-/** The paper's interpolation ratio t = N·cos / (1 + (N − 1)·cos). */
-function modelStockRatio(modelCount, cos) {
-    return (modelCount * cos) / (1 + (modelCount - 1) * cos);
-}
-/** avg = f32(acc / N), acc = 0 then acc = f32(acc + θₖ) in model order. */
-function averageOf(models) {
-    const acc = new Float32Array(models[0].data.length);
-    for (const model of models) {
-        const data = model.data;
-        for (let i = 0; i < acc.length; i++)
-            acc[i] = fround$8(acc[i] + data[i]);
-    }
-    for (let i = 0; i < acc.length; i++)
-        acc[i] = fround$8(acc[i] / models.length);
-    return acc;
-}
-function ratioFor(ctx, deltas, view) {
-    const cos = meanPairwiseCosine(deltas, view);
-    const t = modelStockRatio(deltas.length, cos);
-    if (Number.isFinite(t) || Number.isNaN(cos))
-        return t;
-    throw new HubmergeError("E_MERGE", `model_stock: the task vectors point in opposite directions (mean cosine ${cos}), so the interpolation ratio is undefined`, {
-        hint: "Model Stock needs fine-tunes that moved the same way from the base; use another method (e.g. linear or task_arithmetic) for these models.",
-        where: { tensor: ctx.tensorName },
-    });
-}
-const FILTER_WISE = {
-    name: "filter_wise",
-    type: "boolean",
-    default: false,
-    description: "compute the ratio per row (vector along the last axis) instead of per tensor",
-};
-const modelStockMethod = {
-    name: "model_stock",
-    prettyName: "Model Stock",
-    reference: "https://arxiv.org/abs/2403.19522",
-    summary: "moves from the base towards the average of the fine-tunes by a factor computed from the angle between their task vectors (Model Stock).",
-    // Averages and compares task vectors elementwise: every shape must match the base's.
-    shapePolicy: "strict",
-    dropsAtRandom: false,
-    base: "required",
-    minModels: 2,
-    globalParams: [FILTER_WISE],
-    perModelParams: [],
-    merge(ctx) {
-        const base = requireBase("model_stock", ctx);
-        requireInputCount("model_stock", ctx, 2);
-        requireOutputSized("model_stock", ctx, [base, ...ctx.inputs]);
-        const filterWise = readBoolean(FILTER_WISE, ctx.global, siteOf("model_stock", ctx));
-        const deltas = ctx.inputs.map((model) => taskVector(model, base));
-        const average = averageOf(ctx.inputs);
-        const out = new Float32Array(base.data.length);
-        for (const view of vectorViews(ctx.shape, filterWise ? "last" : "all")) {
-            const t = ratioFor(ctx, deltas, view);
-            const a = fround$8(t);
-            const b = fround$8(1 - t);
-            for (let i = 0, k = view.offset; i < view.length; i++, k += view.stride) {
-                out[k] = fround$8(fround$8(a * average[k]) + fround$8(b * base.data[k]));
-            }
-        }
-        return out;
-    },
-};
-
-/**
- * Multi-SLERP (mergekit's `merge_methods/multislerp.py`; goddard.blog "multislerp"): barycentric
- * interpolation of N models on the hypersphere. mergekit projects the unit vectors onto the
- * tangent space at their normalised weighted mean, averages there, and maps back. The weighted
- * tangent vectors at that point sum to zero exactly (Σ ŵᵢ(uᵢ − (uᵢ·m̂)m̂) = m − ‖m‖m̂ = 0), so
- * the result is the normalised weighted mean of the unit vectors, scaled by the weighted mean of
- * the norms; mergekit's tangent step only adds f32 rounding noise, and hubmerge leaves it out.
- * With a base the task vectors are interpolated and the result is added back.
- *
- * Exact definition (f64 scalars on the host, f32 element arithmetic, models in manifest order):
- *   vᵢ = θᵢ (no base) or f32(θᵢ − θ₀);  one model: out = θ₁ (as mergekit);
- *   ŵᵢ = wᵢ / Σwⱼ (normalize_weights) or wᵢ;  G = Gram matrix of the vᵢ (span.ts);
- *   nᵢ = √Gᵢᵢ;  μᵢ = ŵᵢ / (nᵢ + eps);  ‖m‖ = √(μᵀGμ);  s = Σ nᵢŵᵢ;
- *   ‖m‖ ≥ eps:  cᵢ = s·μᵢ / ‖m‖;
- *   ‖m‖ < eps:  two models (or all vᵢ zero): cᵢ = ŵᵢ (lerp, mergekit's fallback); else E_MERGE;
- *   out = Σ f32(f32(cᵢ)·vᵢ) (span.ts combine), then f32(θ₀ + out) with a base.
- */
-const fround$7 = Math.fround;
-function taskVectors(inputs, base) {
-    if (base === undefined)
-        return inputs.map((input) => input.data);
-    return inputs.map((input) => {
-        const delta = new Float32Array(base.data.length);
-        for (let e = 0; e < delta.length; e++)
-            delta[e] = fround$7(input.data[e] - base.data[e]);
-        return delta;
-    });
-}
-const NORMALIZE_WEIGHTS = {
-    name: "normalize_weights",
-    type: "boolean",
-    default: true,
-    description: "divide the weights by their sum",
-};
-const EPS = {
-    name: "eps",
-    type: "number",
-    default: 1e-8,
-    description: "small constant added to norms for numerical stability",
-    // 0 would divide a zero task vector by its zero norm (NaN, in mergekit too).
-    range: { min: 0, minExclusive: true },
-    hint: "eps is a small positive constant such as 1e-8.",
-};
-const WEIGHT$1 = {
-    name: "weight",
-    type: "number",
-    required: true,
-    description: "the model's relative weight",
-};
-function effectiveWeights(ctx) {
-    const weights = ctx.inputs.map((input) => readNumber(WEIGHT$1, input.params, siteOf("multislerp", ctx, input.model)));
-    if (!readBoolean(NORMALIZE_WEIGHTS, ctx.global, siteOf("multislerp", ctx)))
-        return weights;
-    const total = weights.reduce((sum, weight) => sum + weight, 0);
-    if (total === 0) {
-        throw new HubmergeError("E_MERGE", "multislerp: the model weights sum to 0, so normalizing divides by zero", {
-            hint: "Change the weights (for every layer, if they are gradients or filtered) or set normalize_weights: false.",
-            where: { tensor: ctx.tensorName },
-        });
-    }
-    return weights.map((weight) => weight / total);
-}
-/** The coefficients cᵢ of out = Σ cᵢ·vᵢ (see the module comment). */
-function multislerpCoefficients(ctx, gram, weights, eps) {
-    const count = weights.length;
-    const norms = weights.map((_, i) => Math.sqrt(gram[i * count + i]));
-    const mu = weights.map((weight, i) => weight / (norms[i] + eps));
-    const meanNorm = Math.sqrt(Math.max(0, gramProduct(gram, mu, mu)));
-    if (meanNorm >= eps) {
-        const scale = weights.reduce((sum, weight, i) => sum + norms[i] * weight, 0);
-        return mu.map((m) => (scale * m) / meanNorm);
-    }
-    if (count === 2 || norms.every((norm) => norm === 0))
-        return [...weights];
-    throw new HubmergeError("E_MERGE", "multislerp: the weighted mean of the models' directions is zero (opposite tensors with weights that balance out)", {
-        hint: "Change the weights so that they do not cancel, or leave out one of the opposite models.",
-        where: { tensor: ctx.tensorName },
-    });
-}
-const multislerpMethod = {
-    name: "multislerp",
-    prettyName: "Multi-SLERP",
-    reference: "https://goddard.blog/posts/multislerp-wow-what-a-cool-idea",
-    summary: "interpolates any number of models on the hypersphere: the weighted mean of their directions, rescaled to the weighted mean of their norms (Multi-SLERP; on task vectors when a base is given).",
-    shapePolicy: "strict",
-    dropsAtRandom: false,
-    base: "optional",
-    minModels: 1,
-    globalParams: [NORMALIZE_WEIGHTS, EPS],
-    perModelParams: [WEIGHT$1],
-    merge(ctx) {
-        requireInputCount("multislerp", ctx, 1);
-        const base = ctx.base;
-        requireOutputSized("multislerp", ctx, base === undefined ? ctx.inputs : [base, ...ctx.inputs]);
-        // One model is returned as it is, before any weight is looked at (as mergekit).
-        if (ctx.inputs.length === 1)
-            return Float32Array.from(ctx.inputs[0].data);
-        const weights = effectiveWeights(ctx);
-        const eps = readNumber(EPS, ctx.global, siteOf("multislerp", ctx));
-        const vectors = taskVectors(ctx.inputs, base);
-        const out = combine$1(vectors, multislerpCoefficients(ctx, gramMatrix(vectors), weights, eps));
-        if (base !== undefined)
-            for (let e = 0; e < out.length; e++)
-                out[e] = fround$7(base.data[e] + out[e]);
-        return out;
-    },
-};
-
-/**
- * NearSwap (mergekit's `merge_methods/nearswap.py`, from alchemonaut's QuartetAnemoi merges): take
- * the other model's value where it is already close to the base's, keep the base's where the two
- * differ. Per element the weight of the other model is t / |θ₀ − θ₁|, clamped to [0, 1], so an
- * element within t of the base becomes the other model's, and a far one moves only a little.
- *
- * Exact definition (f32 element arithmetic; this is also mergekit's order of operations in f32,
- * where torch evaluates `t / tensor` as `tensor.reciprocal() * t`):
- *   d = max(|f32(θ₀ − θ₁)|, f32(1e-6));  w = clamp(f32(f32(1 / d) · f32(t)), 0, 1);
- *   out = f32(f32(w·θ₁) + f32(f32(1 − w)·θ₀)).
- * NaN flows through (a NaN difference gives a NaN weight and a NaN output), as in torch's clamp.
- */
-const fround$6 = Math.fround;
-/** mergekit clamps |θ₀ − θ₁| to at least this before dividing. */
-const NEARSWAP_MIN_DISTANCE = 1e-6;
-/** clamp(x, 0, 1) that keeps NaN (JavaScript's Math.min/max would too, but this says so). */
-function clampUnit(x) {
-    return x < 0 ? 0 : x > 1 ? 1 : x;
-}
-/** out = nearswap(θ₀, θ₁) for every element (see the module comment). */
-function nearswap(base, other, t) {
-    const threshold = fround$6(t);
-    const floor = fround$6(NEARSWAP_MIN_DISTANCE);
-    const out = new Float32Array(base.length);
-    for (let i = 0; i < out.length; i++) {
-        const a = base[i];
-        const b = other[i];
-        const distance = Math.abs(fround$6(a - b));
-        const weight = clampUnit(fround$6(fround$6(1 / (distance < floor ? floor : distance)) * threshold));
-        out[i] = fround$6(fround$6(weight * b) + fround$6(fround$6(1 - weight) * a));
-    }
-    return out;
-}
-const T$1 = {
-    name: "t",
-    type: "number",
-    required: true,
-    description: "distance below which the other model's value is taken whole",
-    range: { min: 0 },
-    hint: "t is a distance between weights (e.g. 0.0001), so it cannot be negative; 0 keeps the base.",
-};
-const nearswapMethod = {
-    name: "nearswap",
-    prettyName: "NearSwap",
-    reference: "https://huggingface.co/alchemonaut/QuartetAnemoi-70B-t0.0001",
-    summary: "takes the second model's value wherever it lies within a distance t of the base's, and moves only part of the way (t divided by the distance) where they differ more (NearSwap).",
-    shapePolicy: "strict",
-    dropsAtRandom: false,
-    base: "required",
-    minModels: 1,
-    maxModels: 1,
-    globalParams: [T$1],
-    perModelParams: [],
-    merge(ctx) {
-        const base = requireBase("nearswap", ctx);
-        requireInputCount("nearswap", ctx, 1, 1);
-        const other = ctx.inputs[0];
-        requireOutputSized("nearswap", ctx, [base, other]);
-        return nearswap(base.data, other.data, readNumber(T$1, ctx.global, siteOf("nearswap", ctx)));
-    },
-};
-
-/**
- * SLERP: spherical linear interpolation between the base (v0) and one other model (v1), with
- * mergekit's rules (`merge_methods/slerp.py`): the angle comes from the flattened tensors'
- * directions; when they are nearly parallel (|cos| > 0.9995) plain lerp is used; the slerp
- * weights apply to the original, unnormalised tensors.
- *
- * Exact definition (f64 scalars on the host, f32 element arithmetic):
- *   dot = blockedDot(v0, v1); nₖ = √blockedSumSquares(vₖ), taken as 1 when nₖ ≤ 1e-8;
- *   cos = dot / (n0·n1);
- *   |cos| > 0.9995:  a = f32(1 − t), b = f32(t);
- *   else:            Ω = acos(cos), a = f32(sin(Ω − t·Ω) / sin Ω), b = f32(sin(t·Ω) / sin Ω);
- *   out[i] = f32(f32(a·v0[i]) + f32(b·v1[i])).
- * t = 0 and t = 1 give v0 and v1 exactly (a, b are exactly 1 and 0).
- */
-const fround$5 = Math.fround;
-/** mergekit's DOT_THRESHOLD: above it the vectors count as colinear and lerp is used. */
-const SLERP_DOT_THRESHOLD = 0.9995;
-/** mergekit's normalisation epsilon: a vector with a smaller norm is left unnormalised. */
-const SLERP_NORM_EPSILON = 1e-8;
-/** Lerp weights (1 − t, t), each computed in f64 and rounded to f32 once. */
-function lerpWeights(t) {
-    return { a: fround$5(1 - t), b: fround$5(t) };
-}
-/** SLERP weights for a given cosine between the two tensors (see the module comment). */
-function slerpWeights(cos, t) {
-    if (Math.abs(cos) > SLERP_DOT_THRESHOLD)
-        return lerpWeights(t);
-    const omega = Math.acos(cos);
-    const sinOmega = Math.sin(omega);
-    const omegaT = omega * t;
-    return { a: fround$5(Math.sin(omega - omegaT) / sinOmega), b: fround$5(Math.sin(omegaT) / sinOmega) };
-}
-/** cos of the angle between the flattened tensors, normalising as mergekit does. */
-function slerpCosine(v0, v1) {
-    const sums = blockedPairSums(v0, v1, { offset: 0, stride: 1, length: v0.length });
-    const n0 = Math.sqrt(sums.squaresA);
-    const n1 = Math.sqrt(sums.squaresB);
-    const d0 = n0 > SLERP_NORM_EPSILON ? n0 : 1;
-    const d1 = n1 > SLERP_NORM_EPSILON ? n1 : 1;
-    return sums.dot / (d0 * d1);
-}
-/** out[i] = f32(f32(a·v0[i]) + f32(b·v1[i])). */
-function combinePair(weights, v0, v1) {
-    const { a, b } = weights;
-    const out = new Float32Array(v0.length);
-    for (let i = 0; i < out.length; i++) {
-        out[i] = fround$5(fround$5(a * v0[i]) + fround$5(b * v1[i]));
-    }
-    return out;
-}
-const T = {
-    name: "t",
-    type: "number",
-    required: true,
-    range: { min: 0, max: 1 },
-    hint: "t interpolates from the base model (0) to the other model (1).",
-    description: "interpolation factor: 0 gives the base model, 1 the other model",
-};
-const slerpMethod = {
-    name: "slerp",
-    prettyName: "SLERP",
-    reference: "https://en.wikipedia.org/wiki/Slerp",
-    summary: "interpolates between two models along the great circle through their weights (spherical linear interpolation).",
-    // Interpolates elementwise between two tensors: their shapes must match.
-    shapePolicy: "strict",
-    dropsAtRandom: false,
-    base: "required",
-    minModels: 1,
-    maxModels: 1,
-    globalParams: [T],
-    perModelParams: [],
-    merge(ctx) {
-        const base = requireBase("slerp", ctx);
-        requireInputCount("slerp", ctx, 1, 1);
-        const other = ctx.inputs[0];
-        requireOutputSized("slerp", ctx, [base, other]);
-        const t = readNumber(T, ctx.global, siteOf("slerp", ctx));
-        const weights = slerpWeights(slerpCosine(base.data, other.data), t);
-        return combinePair(weights, base.data, other.data);
-    },
-};
-
-/**
- * NuSLERP: mergekit's reworked SLERP (`merge_methods/nuslerp.py`). Two models, each with a
- * `weight`; the interpolation factor is t = w₂ / (w₁ + w₂) (0.5 when |w₁ + w₂| < 1e-6), the
- * models taken in manifest order. With a base model it interpolates the task vectors and adds
- * the result back: θ₀ + slerp(t, θ₁ − θ₀, θ₂ − θ₀). The tensor is flattened into one vector by
- * default; with `nuslerp_flatten: false` each row (vector along the last axis) is interpolated on
- * its own, or each column (vector along the first axis) with `nuslerp_row_wise: true` — mergekit's
- * naming, which transposes dim 0 to the end.
- *
- * Exact definition, per vector (f64 scalars on the host, f32 element arithmetic):
- *   vₖ = θₖ (no base) or f32(θₖ − θ₀);  nₖ = max(√blockedSumSquares(vₖ), 1e-7);
- *   cos = clamp(blockedDot(v1, v2) / (n1·n2), −1, 1);  Ω = acos(cos);
- *   |sin Ω| < 1e-8:  a = f32(1 − t), b = f32(t);
- *   else:            a = f32(sin((1 − t)·Ω) / sin Ω), b = f32(sin(t·Ω) / sin Ω);
- *   out = f32(f32(a·v1) + f32(b·v2)), then f32(θ₀ + out) with a base.
- * mergekit divides the weighted sum by sin Ω after adding; hubmerge folds the division into the
- * weights so that each element sees two multiplications and one addition.
- */
-const fround$4 = Math.fround;
-/** Below this |w₁ + w₂| mergekit falls back to t = 0.5. */
-const NUSLERP_WEIGHT_SUM_EPSILON = 1e-6;
-/** Norms are clamped to at least this before normalising. */
-const NUSLERP_NORM_EPSILON = 1e-7;
-/** |sin Ω| below this counts as colinear: lerp instead. */
-const NUSLERP_SIN_EPSILON = 1e-8;
-/** t from the two models' weights, in f64 as mergekit computes it. */
-function nuslerpFactor(firstWeight, secondWeight) {
-    const sum = firstWeight + secondWeight;
-    return Math.abs(sum) < NUSLERP_WEIGHT_SUM_EPSILON ? 0.5 : secondWeight / sum;
-}
-/** NuSLERP weights for one vector pair (see the module comment). */
-function nuslerpWeights(v1, v2, view, t) {
-    const sums = blockedPairSums(v1, v2, view);
-    const n1 = Math.max(Math.sqrt(sums.squaresA), NUSLERP_NORM_EPSILON);
-    const n2 = Math.max(Math.sqrt(sums.squaresB), NUSLERP_NORM_EPSILON);
-    const cos = Math.min(1, Math.max(-1, sums.dot / (n1 * n2)));
-    const omega = Math.acos(cos);
-    const sinOmega = Math.sin(omega);
-    if (Math.abs(sinOmega) < NUSLERP_SIN_EPSILON)
-        return lerpWeights(t);
-    return { a: fround$4(Math.sin((1 - t) * omega) / sinOmega), b: fround$4(Math.sin(t * omega) / sinOmega) };
-}
-const FLATTEN = {
-    name: "nuslerp_flatten",
-    type: "boolean",
-    default: true,
-    description: "interpolate the whole tensor as one vector; false interpolates row by row",
-};
-const ROW_WISE = {
-    name: "nuslerp_row_wise",
-    type: "boolean",
-    default: false,
-    description: "without flattening, interpolate vectors along the first axis instead of the last",
-};
-const WEIGHT = {
-    name: "weight",
-    type: "number",
-    required: true,
-    description: "relative weight; t = w₂ / (w₁ + w₂)",
-};
-const nuslerpMethod = {
-    name: "nuslerp",
-    prettyName: "NuSLERP",
-    summary: "spherically interpolates two models (or their task vectors from a base) with a factor taken from their weights.",
-    // Interpolates elementwise between two tensors: their shapes must match.
-    shapePolicy: "strict",
-    dropsAtRandom: false,
-    base: "optional",
-    minModels: 2,
-    maxModels: 2,
-    globalParams: [FLATTEN, ROW_WISE],
-    perModelParams: [WEIGHT],
-    merge(ctx) {
-        requireInputCount("nuslerp", ctx, 2, 2);
-        const [first, second] = ctx.inputs;
-        const base = ctx.base;
-        requireOutputSized("nuslerp", ctx, base === undefined ? [first, second] : [base, first, second]);
-        const t = nuslerpFactor(readNumber(WEIGHT, first.params, siteOf("nuslerp", ctx, first.model)), readNumber(WEIGHT, second.params, siteOf("nuslerp", ctx, second.model)));
-        const flatten = readBoolean(FLATTEN, ctx.global, siteOf("nuslerp", ctx));
-        const rowWise = readBoolean(ROW_WISE, ctx.global, siteOf("nuslerp", ctx));
-        const v1 = base === undefined ? first.data : taskVector(first, base);
-        const v2 = base === undefined ? second.data : taskVector(second, base);
-        const out = new Float32Array(v1.length);
-        for (const view of vectorViews(ctx.shape, flatten ? "all" : rowWise ? "first" : "last")) {
-            const { a, b } = nuslerpWeights(v1, v2, view, t);
-            for (let i = 0, k = view.offset; i < view.length; i++, k += view.stride) {
-                const mixed = fround$4(fround$4(a * v1[k]) + fround$4(b * v2[k]));
-                out[k] = base === undefined ? mixed : fround$4(base.data[k] + mixed);
-            }
-        }
-        return out;
-    },
-};
-
-/**
- * Passthrough: copies one model's tensor, optionally times its `scale` (mergekit's
- * `merge_methods/passthrough.py`). With `slices`/`layer_range` the planner picks the source
- * model for each output tensor and renames layers; this method only sees the one input.
- *
- * Exact definition: out[i] = f32(θ[i] · f32(scale)), or θ unchanged without `scale`.
- */
-const fround$3 = Math.fround;
-const SCALE = { name: "scale", type: "number", description: "factor to multiply the tensor by" };
-const passthroughMethod = {
-    name: "passthrough",
-    prettyName: "Passthrough",
-    summary: "copies tensors unchanged, for example to stack layer ranges of several models.",
-    // Copies one tensor: with slices, a model whose shape differs fails (nothing to crop against).
-    shapePolicy: "strict",
-    dropsAtRandom: false,
-    base: "none",
-    minModels: 1,
-    // Per output tensor (per slice with `slices`); mergekit fails on any other count.
-    maxModels: 1,
-    globalParams: [],
-    perModelParams: [SCALE],
-    /** Without `scale` this returns the input's own buffer (no copy); callers must not mutate inputs. */
-    merge(ctx) {
-        requireNoBase("passthrough", ctx);
-        requireInputCount("passthrough", ctx, 1, 1);
-        const input = ctx.inputs[0];
-        const count = requireOutputSized("passthrough", ctx, [input]);
-        if (input.params[SCALE.name] === undefined)
-            return input.data;
-        const scale = fround$3(readNumber(SCALE, input.params, siteOf("passthrough", ctx, input.model)));
-        const out = new Float32Array(count);
-        for (let i = 0; i < count; i++)
-            out[i] = fround$3(input.data[i] * scale);
-        return out;
-    },
-};
-
-/**
- * RAM, Reinforced Agent Merging (arXiv 2601.13572), as mergekit implements it
- * (`merge_methods/ram.py`): RL fine-tunes change few weights, and averaging would dilute them, so
- * each element of the task vectors is classified by how many models changed it. An element one
- * model changed takes that model's change whole; an element several changed takes their average;
- * an element nobody changed keeps the base's value. `ramplus_tl` (ramplus-tl.ts) also amplifies
- * each model's unique changes.
- *
- * Exact definition (f32 element arithmetic; mergekit's order of operations in f32):
- *   δᵢ = f32(θᵢ − θ₀);  activeᵢ = |δᵢ| > f32(epsilon);  c = number of active models (per element);
- *   termᵢ = 0 if not activeᵢ;  f32(δᵢ·λᵢ) if c = 1;  f32(δᵢ / c) if c > 1;
- *   out = f32(θ₀ + M) with M = 0, M = f32(M + termᵢ) in model order.
- * λᵢ is 1 for `ram` (and then δᵢ·1 = δᵢ). An inactive element contributes +0; mergekit multiplies
- * by the mask instead, so an inactive NaN (|NaN| > ε is false) would turn its output into NaN.
- */
-const fround$2 = Math.fround;
-const RAM_REFERENCE = "https://arxiv.org/abs/2601.13572";
-const RAM_EPSILON_SPEC = {
-    name: "epsilon",
-    type: "number",
-    default: 1e-5,
-    description: "a task-vector entry counts as changed when its magnitude exceeds this",
-    range: { min: 0 },
-    hint: "epsilon is a magnitude threshold such as 1e-5; 0 counts every non-zero change.",
-};
-function ramVectors(base, inputs, epsilon) {
-    if (inputs.length > 0xffff) {
-        throw new HubmergeError("E_MERGE", `ram: ${inputs.length} models are more than it can count per element`);
-    }
-    const threshold = fround$2(epsilon);
-    const counts = new Uint16Array(base.data.length);
-    const deltas = inputs.map((input) => {
-        const delta = new Float32Array(base.data.length);
-        for (let e = 0; e < delta.length; e++) {
-            const d = fround$2(input.data[e] - base.data[e]);
-            delta[e] = d;
-            if (Math.abs(d) > threshold)
-                counts[e]++;
-        }
-        return delta;
-    });
-    return { deltas, counts, threshold };
-}
-/** out = θ₀ + Σ termᵢ with each model's unique changes scaled by `lambdas[i]` (f32 values). */
-function ramCombine(base, vectors, lambdas) {
-    const { deltas, counts, threshold } = vectors;
-    const merged = new Float32Array(base.length);
-    deltas.forEach((delta, i) => {
-        const lambda = lambdas[i];
-        for (let e = 0; e < delta.length; e++) {
-            const d = delta[e];
-            if (!(Math.abs(d) > threshold))
-                continue;
-            const count = counts[e];
-            const term = count === 1 ? fround$2(d * lambda) : fround$2(d / count);
-            merged[e] = fround$2(merged[e] + term);
-        }
-    });
-    for (let e = 0; e < merged.length; e++)
-        merged[e] = fround$2(base[e] + merged[e]);
-    return merged;
-}
-/** The checks and task vectors both RAM variants start from. */
-function prepareRam(name, ctx) {
-    const base = requireBase(name, ctx);
-    requireInputCount(name, ctx, 1);
-    requireOutputSized(name, ctx, [base, ...ctx.inputs]);
-    const epsilon = readNumber(RAM_EPSILON_SPEC, ctx.global, siteOf(name, ctx));
-    return { base, vectors: ramVectors(base, ctx.inputs, epsilon) };
-}
-const ramMethod = {
-    name: "ram",
-    prettyName: "Reinforced Agent Merging",
-    reference: RAM_REFERENCE,
-    summary: "keeps each weight change that only one model made, averages the changes several models made to the same weight, and leaves unchanged weights at the base (Reinforced Agent Merging).",
-    shapePolicy: "strict",
-    dropsAtRandom: false,
-    base: "required",
-    minModels: 1,
-    globalParams: [RAM_EPSILON_SPEC],
-    perModelParams: [],
-    merge(ctx) {
-        const { base, vectors } = prepareRam("ram", ctx);
-        return ramCombine(base.data, vectors, ctx.inputs.map(() => 1));
-    },
-};
-
-/**
- * RAM+ with tensor-local ratios (`ramplus_tl`, mergekit's `merge_methods/ram.py`): RAM (ram.ts),
- * but each model's unique changes are scaled up to make up for the dilution of its shared ones.
- * Per model i and tensor, with the counts of ram.ts:
- *   sharedᵢ = #elements where model i is active and c > 1;  uniqueᵢ = #elements where c = 1 and i is active;
- *   ρᵢ = f32(f32(sharedᵢ) / dᵢ), dᵢ = f32(uniqueᵢ) or f32(epsilon) when uniqueᵢ = 0;
- *   λᵢ = f32(1 + f32(f32(r) · clamp(ρᵢ, 0, f32(alpha))));
- * then ram's combination with these λᵢ. mergekit computes the ratio per tensor (hence "tensor
- * local"); the paper's RAM+ takes it over the whole model.
- */
-const fround$1 = Math.fround;
-/** λᵢ for every model (f32 values), from the active counts (see the module comment). */
-function ramplusLambdas(vectors, epsilon, r, alpha) {
-    const { deltas, counts, threshold } = vectors;
-    const cap = fround$1(alpha);
-    const strength = fround$1(r);
-    return deltas.map((delta) => {
-        let shared = 0;
-        let unique = 0;
-        for (let e = 0; e < delta.length; e++) {
-            if (!(Math.abs(delta[e]) > threshold))
-                continue;
-            if (counts[e] === 1)
-                unique++;
-            else
-                shared++;
-        }
-        const divisor = unique >= 1 ? fround$1(unique) : fround$1(epsilon);
-        const rho = fround$1(fround$1(shared) / divisor);
-        const clamped = rho < 0 ? 0 : rho > cap ? cap : rho;
-        return fround$1(1 + fround$1(strength * clamped));
-    });
-}
-const R = {
-    name: "r",
-    type: "number",
-    default: 0.1,
-    description: "strength of the rescaling of unique changes",
-    range: { min: 0 },
-    hint: "r scales the amplification λ = 1 + r·clip(ρ, 0, alpha); 0 gives plain ram.",
-};
-const ALPHA = {
-    name: "alpha",
-    type: "number",
-    default: 0.2,
-    description: "upper bound of the shared/unique ratio ρ",
-    range: { min: 0 },
-    hint: "alpha caps the ratio ρ of shared to unique changes; mergekit's default is 0.2.",
-};
-const ramplusTlMethod = {
-    name: "ramplus_tl",
-    prettyName: "Reinforced Agent Merging Plus (Tensor-Local)",
-    reference: RAM_REFERENCE,
-    summary: "merges like RAM (unique weight changes kept, shared ones averaged) and scales each model's unique changes up by a factor that grows with how many of its changes it shares, per tensor (RAM+).",
-    shapePolicy: "strict",
-    dropsAtRandom: false,
-    base: "required",
-    minModels: 1,
-    globalParams: [R, ALPHA, RAM_EPSILON_SPEC],
-    perModelParams: [],
-    merge(ctx) {
-        const { base, vectors } = prepareRam("ramplus_tl", ctx);
-        const site = siteOf("ramplus_tl", ctx);
-        const epsilon = readNumber(RAM_EPSILON_SPEC, ctx.global, site);
-        const r = readNumber(R, ctx.global, site);
-        const alpha = readNumber(ALPHA, ctx.global, site);
-        return ramCombine(base.data, vectors, ramplusLambdas(vectors, epsilon, r, alpha));
-    },
-};
-
-/**
- * SCE, Select–Calculate–Erase (FuseChat, arXiv 2408.07990), as mergekit implements it
- * (`merge_methods/sce.py`). Per tensor:
- *   select:    with select_topk < 1, keep only the positions whose task-vector values vary most
- *              across the models (the top ⌊nonzero·select_topk⌋ variances), zero the rest;
- *   calculate: each model's weight is the mean square of its (selected) task vector, normalised
- *              over the models;
- *   erase:     TIES's sign election; values against the majority sign are dropped;
- * then the weighted agreeing sum, divided by the sum of the agreeing weights, is added to the base.
- *
- * Exact definition (f64 scalars on the host, f32 element arithmetic, models in manifest order):
- *   δᵢ = f32(θᵢ − θ₀);
- *   select (0 < select_topk < 1): var[e] = f32(Σᵢ(δᵢ[e] − μ)² / N) with μ = Σᵢδᵢ[e] / N (f64);
- *     k = trunc(f32(f32(#{var ≠ 0}) · f32(select_topk))); keep the k largest var (larger first,
- *     equal values by ascending index, as magnitude-select.ts); δᵢ[e] = +0 elsewhere, for every i;
- *     select_topk ≤ 0 (or k = 0) zeroes every δᵢ; select_topk ≥ 1 selects everything;
- *   mᵢ = blockedSumSquares(δᵢ) / n;  S = Σᵢ mᵢ;  wᵢ = f32(mᵢ / S), or f32(1 / N) when |S| < 1e-6;
- *   s[e] = +1 iff f32 Σᵢ δᵢ[e] ≥ 0 (else −1);  agreeing: sign(δᵢ[e]) = s[e] (zeros never agree);
- *   M = Σ agreeing f32(wᵢ·δᵢ), D = Σ agreeing wᵢ (both f32, from +0);
- *   out = f32(θ₀ + f32(M / max(D, f32(1e-6)))).
- */
-const fround = Math.fround;
-/** Below this |Σ mᵢ| mergekit gives every model the same weight. */
-const SCE_WEIGHT_SUM_EPSILON = 1e-6;
-/** The divisor (sum of agreeing weights) is clamped to at least this. */
-const SCE_DIVISOR_FLOOR = 1e-6;
-/** Per-element population variance across the models, each rounded to f32 once. */
-function taskVectorVariance(deltas) {
-    const n = deltas[0]?.length ?? 0;
-    const variance = new Float32Array(n);
-    const count = deltas.length;
-    for (let e = 0; e < n; e++) {
-        let sum = 0;
-        for (const delta of deltas)
-            sum += delta[e];
-        const mean = sum / count;
-        let squares = 0;
-        for (const delta of deltas) {
-            const d = delta[e] - mean;
-            squares += d * d;
-        }
-        variance[e] = squares / count;
-    }
-    return variance;
-}
-/** The number of positions `select` keeps: trunc(f32(f32(nonzero) · f32(topk))), as mergekit's f32 product. */
-function sceSelectCount(nonzero, topk) {
-    return Math.trunc(fround(fround(nonzero) * fround(topk)));
-}
-/** Zeroes, in every task vector, the positions outside the top variances (in place). */
-function sceSelect(deltas, topk) {
-    if (topk >= 1)
-        return;
-    const variance = topk > 0 ? taskVectorVariance(deltas) : new Float32Array(0);
-    let nonzero = 0;
-    for (let e = 0; e < variance.length; e++)
-        if (variance[e] !== 0)
-            nonzero++;
-    const k = topk > 0 ? sceSelectCount(nonzero, topk) : 0;
-    if (k <= 0) {
-        for (const delta of deltas)
-            delta.fill(0);
-        return;
-    }
-    const keep = magnitudeTopKMask(variance, k);
-    for (const delta of deltas)
-        for (let e = 0; e < delta.length; e++)
-            if (keep[e] === 0)
-                delta[e] = 0;
-}
-/** Each model's f32 weight: its mean square normalised over the models (see the module comment). */
-function sceWeights(deltas) {
-    const means = deltas.map((delta) => blockedSumSquares(delta) / delta.length);
-    const total = means.reduce((sum, mean) => sum + mean, 0);
-    if (Math.abs(total) < SCE_WEIGHT_SUM_EPSILON)
-        return deltas.map(() => fround(1 / deltas.length));
-    return means.map((mean) => fround(mean / total));
-}
-function signOf(x) {
-    return x > 0 ? 1 : x < 0 ? -1 : 0;
-}
-/** f32(θ₀ + f32(M / max(D, 1e-6))) over the sign-agreeing weighted task vectors. */
-function eraseAndMix(base, deltas, weights) {
-    const majority = signElection(deltas, "sum");
-    const mixed = new Float32Array(base.length);
-    const divisor = new Float32Array(base.length);
-    deltas.forEach((delta, i) => {
-        const weight = weights[i];
-        for (let e = 0; e < delta.length; e++) {
-            const d = delta[e];
-            if (signOf(d) !== majority[e])
-                continue;
-            mixed[e] = fround(mixed[e] + fround(weight * d));
-            divisor[e] = fround(divisor[e] + weight);
-        }
-    });
-    const floor = fround(SCE_DIVISOR_FLOOR);
-    for (let e = 0; e < mixed.length; e++) {
-        const d = divisor[e];
-        mixed[e] = fround(base[e] + fround(mixed[e] / (d < floor ? floor : d)));
-    }
-    return mixed;
-}
-const SELECT_TOPK = {
-    name: "select_topk",
-    type: "number",
-    default: 1,
-    description: "fraction of positions kept, those with the highest variance across the models",
-    range: { min: 0, max: 1 },
-    hint: "select_topk is a fraction: 0.1 keeps the 10% most varying positions, 1 keeps all of them.",
-};
-const INT8_MASK = {
-    name: "int8_mask",
-    type: "boolean",
-    default: false,
-    description: "accepted for mergekit compatibility (a memory saving there); no effect on the result",
-};
-const sceMethod = {
-    name: "sce",
-    prettyName: "SCE",
-    reference: "https://arxiv.org/abs/2408.07990",
-    summary: "keeps the task-vector positions that vary most across the models, weights each model by the mean square of its task vector, drops entries against the majority sign, and adds the weighted average to the base (SCE, from FuseChat).",
-    shapePolicy: "strict",
-    dropsAtRandom: false,
-    base: "required",
-    minModels: 1,
-    globalParams: [SELECT_TOPK, INT8_MASK],
-    perModelParams: [],
-    merge(ctx) {
-        const base = requireBase("sce", ctx);
-        requireInputCount("sce", ctx, 1);
-        requireOutputSized("sce", ctx, [base, ...ctx.inputs]);
-        const topk = readNumber(SELECT_TOPK, ctx.global, siteOf("sce", ctx));
-        readBoolean(INT8_MASK, ctx.global, siteOf("sce", ctx));
-        if (base.data.length === 0)
-            return new Float32Array(0);
-        const deltas = ctx.inputs.map((input) => {
-            const delta = new Float32Array(base.data.length);
-            for (let e = 0; e < delta.length; e++)
-                delta[e] = fround(input.data[e] - base.data[e]);
-            return delta;
-        });
-        sceSelect(deltas, topk);
-        return eraseAndMix(base.data, deltas, sceWeights(deltas));
-    },
-};
-
-const taskArithmeticMethod = defineTaskFamilyMethod({
-    name: "task_arithmetic",
-    prettyName: "Task Arithmetic",
-    reference: "https://arxiv.org/abs/2212.04089",
-    summary: "adds each fine-tune's task vector (its difference from the base) to the base, scaled by its weight.",
-    defaultNormalize: false,
-    defaultRescale: false,
-});
-
-const tiesMethod = defineTaskFamilyMethod({
-    name: "ties",
-    prettyName: "TIES",
-    reference: "https://arxiv.org/abs/2306.01708",
-    summary: "trims each task vector to its largest-magnitude entries, elects a sign per weight by weighted majority, and adds only the entries that agree with it (TIES-Merging).",
-    sparsification: "magnitude",
-    consensus: "sum",
-    defaultNormalize: true,
-    defaultRescale: false,
-});
-
-/** Every merge method, by mergekit's name. */
-const METHODS = new Map([
-    linearMethod,
-    taskArithmeticMethod,
-    tiesMethod,
-    dareLinearMethod,
-    dareTiesMethod,
-    breadcrumbsMethod,
-    breadcrumbsTiesMethod,
-    dellaMethod,
-    dellaLinearMethod,
-    slerpMethod,
-    nuslerpMethod,
-    modelStockMethod,
-    passthroughMethod,
-    multislerpMethod,
-    nearswapMethod,
-    arceeFusionMethod,
-    sceMethod,
-    karcherMethod,
-    ramMethod,
-    ramplusTlMethod,
-].map((method) => [method.name, method]));
-/** The methods the fast kernels can run: those with a kernel plan. */
-[...METHODS.values()]
-    .filter((method) => method.kernelPlan !== undefined)
-    .map((method) => method.name);
-const methodRegistry = {
-    get(name) {
-        return METHODS.get(name);
-    },
-    names() {
-        return [...METHODS.keys()];
-    },
-};
-
-/**
  * An output folder built beside its destination and swapped in only when complete, so that a
  * failed or cancelled run leaves the previous output exactly as it was.
  */
@@ -38178,855 +40224,422 @@ async function assertReplaceable(dir, force) {
 }
 
 /**
- * Where each row of a re-indexed embedding (embed_tokens, lm_head) comes from, per source, as
- * mergekit's `tokenizer/embed.py` decides it. A source that has the token keeps its own row. For
- * the others, the token's default row is:
- * - the `tokenizer.tokens` setting, if any (that model's row for the token, another token's row,
- *   or zeros); with `force`, even sources that have the token take it;
- * - else the row of the only source that has the token;
- * - else zeros, if no source has it;
- * - else the base model's row, if the base has it;
- * - else the mean of the rows of the sources that have it.
- * Rows past the token count (`pad_to_multiple_of`) are the mean of the source's rows above them.
+ * plan → execute → finish: the whole merge of one manifest into a local folder, staged beside it
+ * and swapped in only when complete.
  */
-function planRows(input) {
-    const { participants, length } = input;
-    const own = participants.map((p) => p.permutation.slice());
-    const fills = new Map();
-    const configured = new Map();
-    for (const [token, setting] of input.tokens) {
-        const id = input.outputIds.get(token);
-        configured.set(id, setting);
-        fills.set(id, configuredFill(token, id, setting, input));
-        if (setting.force)
-            own.forEach((rows) => (rows[id] = -1));
-    }
-    const baseKey = input.base && modelKey(input.base);
-    const baseIndex = participants.findIndex((p) => p.key === baseKey);
-    for (let id = 0; id < length; id++) {
-        if (configured.has(id))
-            continue;
-        const present = participants.map((_, m) => m).filter((m) => own[m][id] >= 0);
-        if (present.length === participants.length)
-            continue; // every source keeps its own row
-        fills.set(id, automaticFill(id, present, baseIndex, own));
-    }
-    return { rows: input.rows, length, own, fills };
-}
-function automaticFill(id, present, baseIndex, own) {
-    if (present.length === 1)
-        return { kind: "row", model: present[0], row: own[present[0]][id] };
-    if (present.length === 0)
-        return { kind: "zero" };
-    if (baseIndex >= 0 && own[baseIndex][id] >= 0)
-        return { kind: "row", model: baseIndex, row: own[baseIndex][id] };
-    return { kind: "mean", from: present.map((m) => ({ model: m, row: own[m][id] })) };
-}
-function configuredFill(token, id, setting, input) {
-    const { source } = setting;
-    if (source.kind === "zero")
-        return { kind: "zero" };
-    const model = input.participants.findIndex((p) => p.key === modelKey(source.model));
-    const fail = (message, hint) => new HubmergeError("E_MANIFEST", `\`tokenizer.tokens.${token}\`: ${message}`, {
-        where: input.where(token),
-        hint,
-    });
-    if (model < 0) {
-        throw fail(`${source.model.raw} is not one of the models merged into the embeddings`, "name a model listed in `models` (or `slices`), or the base model");
-    }
-    const p = input.participants[model];
-    if (source.kind === "model") {
-        const row = p.permutation[id];
-        if (row < 0)
-            throw fail(`${p.ref} has no token ${JSON.stringify(token)}`, "take another model's row, or use `{kind: model_token, ...}`");
-        return { kind: "row", model, row };
-    }
-    const row = source.tokenId ?? p.ids.get(source.token);
-    if (row === undefined) {
-        throw fail(`${p.ref} has no token ${JSON.stringify(source.token)}`, "name a token of that model's vocabulary, or use `token_id`");
-    }
-    if (row >= p.tensorRows) {
-        throw fail(`token id ${row} is past ${p.ref}'s ${p.tensorRows} embedding rows`, `use an id below ${p.tensorRows}`);
-    }
-    return { kind: "row", model, row };
-}
-
-/**
- * Marks the plan's embedding recipes (embed_tokens, lm_head and their other names) for row
- * re-indexing: each gets the output vocabulary's row count and a row plan over its inputs. A
- * recipe whose inputs all map onto the output unchanged is left alone, so the common case (one
- * vocabulary everywhere) merges exactly as without tokenizer settings, in pieces on the kernels.
- */
-function reindexRecipes(recipes, tokenizer, manifest, models) {
-    const keyOf = new Map([...models].map(([key, m]) => [m.ref, { key, model: m }]));
-    return recipes.map((recipe) => {
-        if (!isEmbeddingTensor(recipe.sourceTensorName) || recipe.shape.length !== 2)
-            return recipe;
-        const inputs = recipe.action === "copy" ? recipe.inputs : [...(recipe.base ? [recipe.base] : []), ...recipe.inputs];
-        const participants = inputs.map((input) => participant(input, keyOf, tokenizer, recipe));
-        const rows = planRows({
-            participants,
-            base: manifest.baseModel,
-            outputIds: tokenizer.outputIds,
-            length: tokenizer.length,
-            rows: tokenizer.rows,
-            tokens: manifest.tokenizer?.tokens ?? [],
-            where: (token) => ({ file: manifest.file, ...manifest.locate(["tokenizer", "tokens", token]) }),
-        });
-        if (isIdentity(rows, participants))
-            return recipe;
-        return { ...recipe, shape: [rows.rows, recipe.shape[1]], rows };
-    });
-}
-function participant(input, keyOf, tokenizer, recipe) {
-    const { key, model } = keyOf.get(input.model);
-    const permutation = tokenizer.permutations.get(key);
-    const [tensorRows, hidden] = model.tensors.info(input.tensor).shape;
-    if (hidden !== recipe.shape[1]) {
-        throw new HubmergeError("E_INCOMPATIBLE", `${input.tensor} rows have ${hidden} values, the output's ${recipe.shape[1]}: the hidden sizes differ`, { where: { model: model.ref, tensor: recipe.name }, hint: "merge fine-tunes of one backbone" });
-    }
-    let highest = -1;
-    for (const row of permutation)
-        highest = Math.max(highest, row);
-    if (highest >= tensorRows) {
-        throw new HubmergeError("E_INCOMPATIBLE", `${input.tensor} has ${tensorRows} rows, but the model's vocabulary gives a token row ${highest}`, {
-            where: { model: model.ref, tensor: recipe.name },
-            hint: "the model's config vocab_size and its tokenizer disagree with its weights; check its files",
-        });
-    }
-    return { ref: model.ref, key, permutation, ids: tokenizer.vocabs.get(key), tensorRows };
-}
-function isIdentity(plan, participants) {
-    if (plan.rows !== plan.length || plan.fills.size > 0)
-        return false;
-    return participants.every((p, m) => {
-        if (p.tensorRows !== plan.rows)
-            return false;
-        const own = plan.own[m];
-        for (let id = 0; id < own.length; id++)
-            if (own[id] !== id)
-                return false;
-        return true;
-    });
-}
-
-const FROM_TORCH = { float32: "F32", float16: "F16", bfloat16: "BF16" };
-const TO_TORCH = { F32: "float32", F16: "float16", BF16: "bfloat16" };
-function floatDTypeFromName(name) {
-    const dtype = FROM_TORCH[name];
-    if (!dtype) {
-        throw new HubmergeError("E_MANIFEST", `unsupported output dtype ${JSON.stringify(name)}`, {
-            hint: "use float32, float16 or bfloat16",
-        });
-    }
-    return dtype;
-}
-function torchDtypeName(dtype) {
-    return TO_TORCH[dtype];
-}
-/** The output dtype of a float tensor: the manifest's choice, else the source's own. */
-function outputDType(configured, source) {
-    if (!isFloatDType(source))
-        return source;
-    return configured ?? source;
-}
-
-/**
- * Parameter resolution with mergekit's meanings (mergekit `config.py`: `evaluate_setting`,
- * `ConfigReader.parameter`; `plan.py`: how `t` is chosen per layer), so that users' configs
- * carry over unchanged:
- *
- * - a scalar is used as is;
- * - a gradient (list of numbers) is interpolated at t = index / (count − 1) of the tensor's layer
- *   (t = 1 when the stack has a single layer, as mergekit does); tensors outside the layer stack
- *   (embeddings, final norm, lm_head) take t = 0;
- * - a list of `{filter, value}` entries is scanned in order and the first entry that matches wins,
- *   where an entry matches when it has no filter, its filter is `"*"`, or its filter is a
- *   substring of the tensor name. An unfiltered entry is therefore a fallback only when it comes
- *   last, exactly as in mergekit. No match leaves the parameter unset at that level, so the next
- *   level of precedence (or the default) applies.
- */
-/** Gradient position of a tensor: mergekit's `t` (0 outside the layer stack, 1 for a single layer). */
-function gradientPosition(layer) {
-    if (layer === undefined)
-        return 0;
-    return layer.count > 1 ? layer.index / (layer.count - 1) : 1;
-}
-/**
- * Value of a gradient at `t` ∈ [0, 1], anchors evenly spaced; computed in f64 with mergekit's exact
- * expression `(1 − frac)·g[i0] + frac·g[i1]` so that values agree with mergekit's to the last bit.
- */
-function interpolateGradient(gradient, t) {
-    const scaled = t * (gradient.length - 1);
-    const i0 = Math.trunc(scaled);
-    const i1 = Math.min(gradient.length - 1, i0 + 1);
-    const frac = scaled - i0;
-    return (1 - frac) * gradient[i0] + frac * gradient[i1];
-}
-/** One setting, evaluated for one tensor. Undefined when a filter list has no matching entry. */
-function resolveSetting(setting, tensorName, layer) {
-    if (!Array.isArray(setting))
-        return setting;
-    if (setting.length === 0) {
-        throw new HubmergeError("E_MERGE", "a parameter is an empty list", {
-            hint: "Give a scalar, a gradient with at least one number, or a list of {filter, value} entries.",
-            where: { tensor: tensorName },
-        });
-    }
-    if (isGradient(setting))
-        return interpolateGradient(setting, gradientPosition(layer));
-    if (isFilterList(setting)) {
-        const entry = setting.find((candidate) => filterMatches(candidate.filter, tensorName));
-        return entry === undefined ? undefined : resolveSetting(entry.value, tensorName, layer);
-    }
-    throw new HubmergeError("E_MERGE", "a parameter list mixes numbers with other values", {
-        hint: "A list is either a gradient (numbers only) or a list of {filter, value} entries.",
-        where: { tensor: tensorName },
-    });
-}
-function isGradient(list) {
-    return list.every((item) => typeof item === "number");
-}
-function isFilterList(list) {
-    return list.every((item) => typeof item === "object" && item !== null && "value" in item);
-}
-function filterMatches(filter, tensorName) {
-    return filter === undefined || filter === "*" || tensorName.includes(filter);
-}
-/**
- * Every parameter of `specs` for one tensor: the first level of `levels` (highest precedence first,
- * e.g. [slice source, slice, global] or [model, global]) whose setting resolves wins, else the
- * spec's default; a parameter with neither is left out. Values are checked against the spec's type.
- */
-function resolveParams(specs, levels, tensorName, layer, options = {}) {
-    const resolved = {};
-    for (const spec of specs) {
-        let value = firstResolved(spec.name, levels, tensorName, layer) ?? spec.default;
-        // mergekit reads `normalize: 1.0` as true; configs in the wild rely on it.
-        if (spec.type === "boolean" && (value === 0 || value === 1))
-            value = value === 1;
-        if (value === undefined) {
-            if (spec.required && options.enforceRequired !== false)
-                throw missingParam(spec, tensorName, options);
-            continue;
+/** The whole merge of one manifest into a local folder, atomically. */
+async function runMerge(options) {
+    const started = performance.now();
+    // Checked first: a run that could not replace the output should not read any model.
+    const output = await StagedOutputDir.create(options.out, { force: options.force });
+    try {
+        const planned = await planRun({ check: true, ...options });
+        try {
+            const { record, kernels } = await mergeInto(planned, output.stagingDir, options);
+            await output.commit();
+            const seconds = (performance.now() - started) / 1000;
+            options.onEvent?.({ type: "done", files: record.files.map((f) => f.path), seconds });
+            return { ...planned, outDir: output.finalDir, record, seconds, kernels };
         }
-        if (typeof value !== spec.type)
-            throw wrongType(spec, value, tensorName, options);
-        resolved[spec.name] = value;
+        finally {
+            await closeModels(planned.models);
+        }
     }
-    return resolved;
-}
-function firstResolved(name, levels, tensorName, layer) {
-    for (const settings of levels) {
-        if (!Object.hasOwn(settings, name))
-            continue;
-        const value = resolveSetting(settings[name], tensorName, layer);
-        if (value !== undefined)
-            return value;
+    catch (error) {
+        await output.abort();
+        throw error;
     }
-    return undefined;
 }
-function missingParam(spec, tensorName, options) {
-    const owner = options.model === undefined ? "the global parameters" : `model ${options.model}`;
-    return new HubmergeError("E_MERGE", `required parameter "${spec.name}" is not set for ${owner}`, {
-        hint: `Set ${spec.name} (${spec.description}) in the model's or the global parameters; a filter list needs an entry that matches this tensor or a final entry without filter.`,
-        where: { model: options.model, tensor: tensorName },
+/** Writes weights, config, tokenizer and the run record into `dir`. */
+async function mergeInto(planned, dir, options) {
+    const { manifest, plan, models } = planned;
+    const seed = options.seed ?? manifest.hubmerge.seed;
+    const { onEvent } = options;
+    for (const message of manifestWarnings(manifest))
+        onEvent?.({ type: "manifest-warning", message });
+    plan.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
+    onEvent?.({
+        type: "start",
+        tensors: plan.recipes.length,
+        inputBytes: plan.inputBytes,
+        outputBytes: plan.shards.totalSize,
     });
-}
-function wrongType(spec, value, tensorName, options) {
-    return new HubmergeError("E_MERGE", `parameter "${spec.name}" must be a ${spec.type}, got ${typeof value} ${JSON.stringify(value)}`, {
-        hint: `Give ${spec.name} a ${spec.type} value (${spec.description}).`,
-        where: { model: options.model, tensor: tensorName },
+    const { warnings, kernels, shards } = await executePlan({
+        plan,
+        models,
+        dir,
+        seed,
+        dareRescale: manifest.hubmerge.dareRescale,
+        metadata: shardMetadata(plan),
+        onEvent,
+        signal: options.signal,
+        backend: options.backend,
+        threads: options.threads,
+        pieceElements: options.pieceElements,
+        readAheadBytes: options.readAheadBytes,
+        onReads: options.onReads,
+        onShardClosed: options.onShardClosed,
     });
+    const record = await finishOutput(planned, dir, {
+        seed,
+        shards,
+        warnings,
+        hubUrl: options.hubUrl,
+        provenanceUrl: options.provenanceUrl,
+        onEvent,
+    });
+    return { record, kernels };
 }
 
-/** Builds recipes for one output tensor at a time; shared by the `models` and `slices` planners. */
-class RecipeBuilder {
-    method;
-    globalLayers;
-    outDType;
-    reindexedEmbeddings;
-    warnings = [];
-    constructor(method, globalLayers, outDType, 
-    /** Embedding rows are re-indexed to one vocabulary later (merge/tokenizer/), so their row counts may differ. */
-    reindexedEmbeddings = false) {
-        this.method = method;
-        this.globalLayers = globalLayers;
-        this.outDType = outDType;
-        this.reindexedEmbeddings = reindexedEmbeddings;
+/**
+ * After a commit POST whose answer was lost (a cut connection, a 5xx from a proxy), the only
+ * safe question is "did it land?". Each publish puts a unique id in its commit message; this
+ * looks for that id among the newest commits of the branch and checks that the commit sits
+ * directly on the parent the publish asked for.
+ */
+const PUBLISH_ID_TRAILER = "Hubmerge-Publish-Id";
+/** How far back to look: a lost answer is seconds old, so our commit is among the newest. */
+const SEARCH_DEPTH = 20;
+function publishIdTrailer(publishId) {
+    return `${PUBLISH_ID_TRAILER}: ${publishId}`;
+}
+async function findLandedCommit(lookup, publishId, parentCommit) {
+    const trailer = publishIdTrailer(publishId);
+    const commits = [];
+    const history = listCommits({
+        repo: { type: "model", name: lookup.repo },
+        revision: lookup.branch,
+        batchSize: SEARCH_DEPTH + 1,
+        hubUrl: lookup.hubUrl,
+        accessToken: lookup.accessToken,
+        fetch: lookup.fetch,
+    });
+    for await (const commit of history) {
+        commits.push(commit);
+        if (commits.length > SEARCH_DEPTH)
+            break;
     }
-    /**
-     * The recipe for output `name`, made from tensor `sourceName` of the participants.
-     * `sourceNameOf` maps a participant to the tensor name it holds (slices shift layer numbers).
-     */
-    build(args) {
-        const { name, sourceName, layer, base, others } = args;
-        const nameIn = args.sourceNameOf ?? (() => sourceName);
-        const reference = base ?? others[0];
-        if (!reference)
-            throw new HubmergeError("E_INTERNAL", `no model feeds tensor ${name}`);
-        const info = reference.model.tensors.info(nameIn(reference));
-        const dtype = outputDType(this.outDType, info.dtype);
-        const global = resolveParams(this.method.globalParams, this.globalLayers, name, layer);
-        // mergekit matches per-model filters against the source tensor name; the base needs no weight.
-        const plannedOf = (p) => ({
-            model: p.model.ref,
-            tensor: nameIn(p),
-            params: this.perModel(p, nameIn(p), layer, p === base),
-        });
-        const present = others.filter((p) => {
-            if (p.model.tensors.has(nameIn(p)))
-                return true;
-            this.warnings.push(`${p.model.ref} has no tensor ${nameIn(p)}; it is left out of ${name}`);
-            return false;
-        });
-        const recipe = {
-            name,
-            sourceTensorName: sourceName,
-            shape: [...info.shape],
-            dtype,
-            action: "merge",
-            base: base && plannedOf(base),
-            inputs: present.map(plannedOf),
-            global,
-        };
-        if (!isFloatDType(info.dtype) || (base && present.length === 0)) {
-            // Integer buffers are not weights; a tensor only the base has stays the base's.
-            return { ...recipe, action: "copy", base: undefined, inputs: [plannedOf(reference)] };
-        }
-        if (!base && !(this.reindexedEmbeddings && isEmbeddingTensor(sourceName)))
-            this.checkSameShapes(recipe, present);
-        return recipe;
+    const index = commits.findIndex((c) => c.message.includes(trailer) || c.title.includes(trailer));
+    const onParent = index >= 0 && commits[index + 1]?.oid === parentCommit;
+    return { head: commits[0]?.oid, landed: onParent ? commits[index].oid : undefined };
+}
+
+/**
+ * The local side of a publish: which files a finished output folder holds, a last check that
+ * none of them contains the access token, and which files of the repo's previous output the new
+ * commit must delete (old shard names, a tokenizer file the new base does not have).
+ */
+/** Files up to this size are searched for the token whole; larger ones (shards) by their head. */
+const FULL_SCAN_BYTES = 64 * 1024 * 1024;
+const HEAD_SCAN_BYTES = 1024 * 1024;
+async function listOutputFiles(dir) {
+    let entries;
+    try {
+        entries = await readdir(dir, { recursive: true, withFileTypes: true });
     }
-    perModel(p, tensor, layer, isBase) {
-        return resolveParams(this.method.perModelParams, [...p.paramLayers, ...this.globalLayers], tensor, layer, {
-            model: p.model.ref,
-            enforceRequired: !isBase,
+    catch (error) {
+        throw new HubmergeError("E_IO", `cannot read the output folder ${dir}: ${error.message}`, {
+            hint: "publish a folder that a finished merge wrote",
+            cause: error,
         });
     }
-    /** Methods without a base combine whole tensors, which must agree in shape. */
-    checkSameShapes(recipe, present) {
-        for (const p of present) {
-            const shape = p.model.tensors.info(recipe.inputs.find((i) => i.model === p.model.ref).tensor).shape;
-            if (shape.join("x") !== recipe.shape.join("x")) {
-                throw new HubmergeError("E_INCOMPATIBLE", `shape [${shape.join(", ")}] differs from [${recipe.shape.join(", ")}] of ${present[0].model.ref}`, {
-                    where: { model: p.model.ref, tensor: recipe.name },
-                    hint: `${this.method.name} needs identical shapes; merge fine-tunes of one backbone`,
+    const files = [];
+    for (const entry of entries) {
+        if (!entry.isFile())
+            continue;
+        const absolutePath = join(entry.parentPath, entry.name);
+        const path = relative(dir, absolutePath).split(sep$2).join("/");
+        if (path.startsWith(".git/") || path === ".gitattributes")
+            continue;
+        const handle = await open$1(absolutePath, "r");
+        const size = (await handle.stat()).size;
+        await handle.close();
+        files.push({ path, absolutePath, size });
+    }
+    if (files.length === 0) {
+        throw new HubmergeError("E_IO", `the output folder ${dir} is empty`, {
+            hint: "publish a folder that a finished merge wrote",
+        });
+    }
+    return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+/** Refuses to publish a file that contains the token (the message names the file, not the token). */
+async function assertNoTokenInFiles(files, token) {
+    const needle = Buffer.from(token);
+    for (const file of files) {
+        const limit = file.size <= FULL_SCAN_BYTES ? file.size : HEAD_SCAN_BYTES;
+        const handle = await open$1(file.absolutePath, "r");
+        try {
+            const bytes = Buffer.alloc(limit);
+            await handle.read(bytes, 0, limit, 0);
+            if (bytes.includes(needle)) {
+                throw new HubmergeError("E_USAGE", `refusing to publish: ${file.path} contains the access token`, {
+                    hint: "remove the token from that file (and revoke it, as it may have been copied elsewhere)",
                 });
             }
         }
+        finally {
+            await handle.close();
+        }
     }
+}
+/** Names a merge writes; anything else in the repo (images, notes) belongs to the user. */
+function isModelOutputFile(path) {
+    const name = path.split("/").pop() ?? path;
+    if (path !== name)
+        return false;
+    return (name.endsWith(".safetensors") ||
+        name.endsWith(".safetensors.index.json") ||
+        /^pytorch_model.*\.bin(?:\.index\.json)?$/.test(name) ||
+        name === "config.json" ||
+        name === "generation_config.json" ||
+        TOKENIZER_FILES.includes(name));
+}
+/**
+ * Files of the previous output that the new one no longer produces: those the previous run record
+ * listed, and model files (weights, index, config, tokenizer) that would now contradict the new
+ * ones. README.md and .gitattributes are never deleted.
+ */
+function staleFiles(existing, produced, previousRecord) {
+    const recorded = new Set(previousRecord);
+    return existing
+        .filter((path) => path !== ".gitattributes" && path !== "README.md" && !produced.has(path))
+        .filter((path) => recorded.has(path) || isModelOutputFile(path))
+        .sort();
 }
 
 /**
- * config.json for a layer stack (slices): the layer count and the per-layer lists follow the
- * stacked layers, under the keys the architecture uses. mergekit sets its architecture's
- * `num_layers_config_key` (gpt2 and its kin say `n_layer`, most say `num_hidden_layers`); a
- * config that names its count under one key must not gain a second, disagreeing one.
+ * Whether a finished output folder already IS the repo's current content: every file present
+ * there with the same bytes (LFS files by sha256, regular files by git blob sha1), and nothing to
+ * delete. Then publishing would only add an empty-looking commit with a new sha, which makes the
+ * output's history and every downstream pin churn; the publisher skips it instead.
  */
-/** Lists with one entry per layer (attention kind, RoPE use, per-block settings). */
-const PER_LAYER_LIST_KEYS = ["layer_types", "no_rope_layers", "block_configs"];
-/** Configs of multimodal models keep the language model's settings in a nested block. */
-const NESTED_CONFIG_KEYS = ["text_config", "language_config", "llm_config"];
-/** A copy of `config` with the layer count and per-layer lists rewritten for `stack`. */
-function stackedConfig(config, stack) {
-    const out = structuredClone(config);
-    const block = layerBlock(out);
-    const countKey = LAYER_COUNT_KEYS.find((key) => typeof block.config[key] === "number");
-    const sourceCount = countKey === undefined ? undefined : block.config[countKey];
-    block.config[countKey ?? LAYER_COUNT_KEYS[0]] = stack.length;
-    for (const key of PER_LAYER_LIST_KEYS) {
-        const list = block.config[key];
-        if (!Array.isArray(list) || list.length !== sourceCount)
-            continue;
-        block.config[key] = stack.map(({ config: source, index }) => {
-            const own = source && layerBlock(source).config[key];
-            return structuredClone(Array.isArray(own) && index < own.length ? own[index] : list[index]);
-        });
+async function matchesRemote(dir, files, remote) {
+    // Sizes first: a changed model almost always shows there, and costs no hashing.
+    if (files.some((f) => remote.get(f.path)?.size !== f.size))
+        return false;
+    const known = await recordedHashes(dir);
+    for (const file of files) {
+        const ref = remote.get(file.path);
+        const same = ref.lfsOid
+            ? (known.get(file.path) ?? (await hashFile(file.absolutePath, "sha256"))) === ref.lfsOid
+            : (await hashFile(file.absolutePath, "sha1", `blob ${file.size}\0`)) === ref.oid;
+        if (!same)
+            return false;
     }
-    return out;
+    return true;
 }
-/** The object that holds the layer count: the config itself or its language-model block. */
-function layerBlock(config) {
-    const holdsCount = (c) => LAYER_COUNT_KEYS.some((key) => typeof c[key] === "number");
-    if (holdsCount(config))
-        return { config };
-    for (const key of NESTED_CONFIG_KEYS) {
-        const nested = config[key];
-        if (nested && typeof nested === "object" && !Array.isArray(nested) && holdsCount(nested)) {
-            return { config: nested };
-        }
-    }
-    return { config };
-}
-
-/** Decides, for every output tensor, which inputs and parameters make it; reads no weights. */
-function buildPlan(input) {
-    const { manifest, method } = input;
-    const dtypeName = manifest.outDtype ?? manifest.dtype;
-    const outDType = dtypeName ? floatDTypeFromName(dtypeName) : undefined;
-    const builder = new RecipeBuilder(method, [manifest.parameters], outDType, input.tokenizer !== undefined);
-    const modelOf = (ref) => {
-        const model = input.models.get(modelKey(ref));
-        if (!model)
-            throw new HubmergeError("E_INTERNAL", `model ${ref.raw} was not loaded`);
-        return model;
-    };
-    const built = manifest.slices
-        ? planSlices(manifest, manifest.slices, method, builder, modelOf)
-        : planModels(manifest, manifest.models ?? [], method, builder, modelOf);
-    const { reference, stack } = built;
-    const { tokenizer } = input;
-    const recipes = tokenizer
-        ? reindexRecipes(built.recipes, tokenizer, manifest, input.models)
-        : built.recipes;
-    const torchDtype = outDType
-        ? torchDtypeName(outDType)
-        : String(reference.config?.["torch_dtype"] ?? "float32");
-    const stacked = reference.config && stack ? stackedConfig(reference.config, stack) : reference.config;
-    const config = stacked && { ...stacked, torch_dtype: torchDtype };
-    if (config && tokenizer)
-        config["vocab_size"] = tokenizer.rows;
-    return {
-        method,
-        referenceModel: reference.ref,
-        recipes,
-        shards: planShards(recipes.map((r) => ({ name: r.name, dtype: r.dtype, shape: r.shape })), input.maxShardBytes),
-        config,
-        torchDtype,
-        warnings: [...(tokenizer?.warnings ?? []), ...builder.warnings],
-        ...(tokenizer && { tokenizer }),
-        inputBytes: sumInputBytes(recipes, input.models.values()),
-    };
-}
-function planModels(manifest, entries, method, builder, modelOf) {
-    const baseModel = manifest.baseModel && modelOf(manifest.baseModel);
-    const participant = (e) => ({
-        model: modelOf(e.ref),
-        paramLayers: [e.parameters],
-    });
-    let base;
-    let others = entries.map(participant);
-    if (method.base !== "none" && baseModel) {
-        base = others.find((p) => p.model === baseModel) ?? { model: baseModel, paramLayers: [] };
-        others = others.filter((p) => p.model !== baseModel);
-    }
-    const reference = base ?? others[0];
-    if (!reference)
-        throw new HubmergeError("E_MANIFEST", "the manifest names no model to merge");
-    warnExtraTensors(reference.model, others, builder.warnings);
-    const names = reference.model.tensors.tensorNames();
-    const count = countLayers(names, reference.model.config);
-    const recipes = names.map((name) => {
-        const index = layerIndexOf(name);
-        const layer = index === undefined ? undefined : { index, count };
-        return builder.build({ name, sourceName: name, layer, base, others });
-    });
-    return { recipes, reference: baseModel ?? reference.model };
-}
-function planSlices(manifest, slices, method, builder, modelOf) {
-    const baseRef = manifest.baseModel;
-    const layerRecipes = [];
-    const stack = [];
-    let outIndex = 0;
-    const sliceParticipants = slices.map((slice) => splitSlice(slice, method, baseRef, modelOf));
-    slices.forEach((slice, s) => {
-        const { base, others, starts } = sliceParticipants[s];
-        const first = base ?? others[0];
-        const length = slice.sources[0].layerRange[1] - slice.sources[0].layerRange[0];
-        for (let k = 0; k < length; k++) {
-            const sourceIndex = starts.get(first) + k;
-            stack.push({ config: first.model.config, index: sourceIndex });
-            for (const sourceName of first.model.tensors.tensorNames()) {
-                if (layerIndexOf(sourceName) !== sourceIndex)
-                    continue;
-                layerRecipes.push(builder.build({
-                    name: withLayerIndex(sourceName, outIndex + k),
-                    sourceName,
-                    layer: { index: k, count: length },
-                    base,
-                    others,
-                    sourceNameOf: (p) => withLayerIndex(sourceName, starts.get(p) + k),
-                }));
-            }
-        }
-        outIndex += length;
-    });
-    // Tensors outside the layer stack: embeddings from the first slice, the rest from the last.
-    const head = sliceParticipants[0];
-    const tail = sliceParticipants[sliceParticipants.length - 1];
-    const pre = [];
-    const post = [];
-    const reference = (head.base ?? head.others[0]).model;
-    for (const name of reference.tensors.tensorNames()) {
-        if (layerIndexOf(name) !== undefined)
-            continue;
-        const from = isEmbedding(name) ? head : tail;
-        (isEmbedding(name) ? pre : post).push(builder.build({ name, sourceName: name, layer: undefined, base: from.base, others: from.others }));
-    }
-    const baseModel = baseRef ? modelOf(baseRef) : reference;
-    return { recipes: [...pre, ...layerRecipes, ...post], reference: baseModel, stack };
-}
-function splitSlice(slice, method, baseRef, modelOf) {
-    const baseModel = baseRef && modelOf(baseRef);
-    const starts = new Map();
-    let base;
-    const others = [];
-    for (const source of slice.sources) {
-        const p = { model: modelOf(source.ref), paramLayers: [source.parameters, slice.parameters] };
-        starts.set(p, source.layerRange[0]);
-        if (method.base !== "none" && p.model === baseModel && !base)
-            base = p;
-        else
-            others.push(p);
-    }
-    if (method.base === "required" && !base) {
-        throw new HubmergeError("E_MANIFEST", `every slice must include the base model ${baseRef?.raw} for ${method.name}`, {
-            where: { line: slice.pos.line, column: slice.pos.column },
-            hint: "add the base model as a source of this slice, with the same layer_range length",
-        });
-    }
-    return { base, others, starts };
-}
-function isEmbedding(name) {
-    return /embed_tokens|wte|wpe|word_embeddings|embeddings\./.test(name);
-}
-function warnExtraTensors(reference, others, warnings) {
-    for (const p of others) {
-        const extra = p.model.tensors.tensorNames().filter((n) => !reference.tensors.has(n));
-        if (extra.length > 0) {
-            warnings.push(`${p.model.ref} has ${extra.length} tensor(s) that ${reference.ref} lacks (first: ${extra[0]}); they are ignored`);
-        }
-    }
-}
-function sumInputBytes(recipes, models) {
-    const byRef = new Map([...models].map((m) => [m.ref, m]));
-    let total = 0;
-    for (const r of recipes) {
-        for (const input of r.base ? [r.base, ...r.inputs] : r.inputs) {
-            const info = byRef.get(input.model).tensors.info(input.tensor);
-            total += info.shape.reduce((a, b) => a * b, 1) * DTYPE_SIZE[info.dtype];
-        }
-    }
-    return total;
-}
-
-/** A plain token as `add_tokens` adds it: matched on normalized text, not special. */
-function plainToken(content, id) {
-    return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: true, special: false };
-}
-function buildOutputVocab(source, base, others, addTokens) {
-    const from = source.kind === "model" ? source.model : base;
-    const keepBelow = source.kind === "model" ? Infinity : base.size;
-    const ids = new Map([...from.vocab.ids].filter(([, id]) => id < keepBelow));
-    let next = 0;
-    for (const id of ids.values())
-        next = Math.max(next, id + 1);
-    const appended = [];
-    const append = (token) => {
-        if (ids.has(token.content))
-            return;
-        const entry = { ...token, id: next++ };
-        ids.set(entry.content, entry.id);
-        appended.push(entry);
-    };
-    if (source.kind === "union") {
-        const { plain, added } = unionTokens([base, ...others]);
-        for (const token of plain)
-            if (!added.has(token))
-                append(plainToken(token, 0));
-        for (const token of added.values())
-            append(token);
-    }
-    for (const token of addTokens)
-        append(plainToken(token, 0));
-    return { ids, length: next, from: from.vocab, keepBelow, appended };
-}
-/** Every source's tokens with a row: model-vocabulary ones in first-seen order, added ones first-wins. */
-function unionTokens(sources) {
-    const plain = new Set();
-    const added = new Map();
-    for (const { vocab, size } of sources) {
-        const byId = [...vocab.ids].filter(([, id]) => id < size).sort((a, b) => a[1] - b[1]);
-        for (const [token] of byId)
-            if (!vocab.added.has(token))
-                plain.add(token);
-        for (const token of vocab.added.values()) {
-            if (token.id < size && !added.has(token.content))
-                added.set(token.content, token);
-        }
-    }
-    return { plain, added };
-}
-/** For each output id, the source's row for that token, or −1 where the source has none. */
-function permutationOf(output, source) {
-    const rows = new Int32Array(output.length).fill(-1);
-    for (const [token, id] of output.ids) {
-        const own = source.vocab.ids.get(token);
-        if (own !== undefined && own < source.size)
-            rows[id] = own;
-    }
-    return rows;
-}
-
-/**
- * The output's `tokenizer.json` and `tokenizer_config.json` when the merge changed the
- * vocabulary: the source tokenizer less the ids it drops (mergekit strips tokens past the base's
- * `vocab_size`), plus the appended tokens as `added_tokens` entries, and the config's
- * `added_tokens_decoder` listing the same added tokens. The model part (BPE merges, normalizer,
- * pre-tokenizer) is the source's, so the output tokenizes the source's text as before.
- */
-/** Whether the output's tokenizer differs from its source's files at all. */
-function vocabChanged(output) {
-    return output.appended.length > 0 || [...output.from.ids.values()].some((id) => id >= output.keepBelow);
-}
-function tokenizerFiles(output, sourceConfig, ref) {
-    const json = structuredClone(output.from.json);
-    const model = json.model;
-    model.vocab = keptModelVocab(model, output.keepBelow, ref);
-    if (Array.isArray(model.merges))
-        model.merges = keptMerges(model.merges, output);
-    const added = [...output.from.added.values()]
-        .filter((t) => t.id < output.keepBelow)
-        .concat(output.appended);
-    json.added_tokens = added;
-    const config = { ...(sourceConfig ?? {}), added_tokens_decoder: decoderOf(added) };
-    const encode = (value) => new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n");
-    return {
-        files: new Map([
-            ["tokenizer.json", encode(json)],
-            ["tokenizer_config.json", encode(config)],
-        ]),
-        // The slow tokenizer's list of added tokens would disagree with the new ids.
-        drop: ["added_tokens.json"],
-    };
-}
-function keptModelVocab(model, keepBelow, ref) {
-    const vocab = model.vocab;
-    if (Array.isArray(vocab)) {
-        // Unigram lists pieces in id order, so dropping the ids past a bound keeps the rest exact.
-        return vocab.length > keepBelow ? vocab.slice(0, keepBelow) : vocab;
-    }
-    if (typeof vocab !== "object" || vocab === null) {
-        throw new HubmergeError("E_IO", "tokenizer.json has no vocabulary to rewrite", { where: { model: ref } });
-    }
-    return Object.fromEntries(Object.entries(vocab).filter(([, id]) => id < keepBelow));
-}
-/** BPE merges that make a dropped token go with it (mergekit does the same). */
-function keptMerges(merges, output) {
-    const dropped = new Set([...output.from.ids].filter(([, id]) => id >= output.keepBelow).map(([token]) => token));
-    if (dropped.size === 0)
-        return merges;
-    return merges.filter((merge) => {
-        const parts = typeof merge === "string" ? merge.split(" ") : Array.isArray(merge) ? merge : [];
-        return !parts.some((part) => dropped.has(String(part)));
-    });
-}
-function decoderOf(added) {
-    return Object.fromEntries(added.map(({ id, ...flags }) => [
-        String(id),
-        {
-            content: flags.content,
-            lstrip: flags.lstrip,
-            normalized: flags.normalized,
-            rstrip: flags.rstrip,
-            single_word: flags.single_word,
-            special: flags.special,
-        },
-    ]));
-}
-
-/**
- * A model's vocabulary as its `tokenizer.json` (the Hugging Face tokenizers format) states it:
- * the model's own tokens (BPE, WordLevel and WordPiece map token → id; Unigram lists pieces in
- * id order) and the added tokens, with their flags. That is what transformers' `get_vocab()`
- * returns for a fast tokenizer, which is what mergekit's tokenizer merge works on.
- */
-/** tokenizer.json of the largest real vocabularies is ~20 MB; far more is not a tokenizer. */
-const MAX_TOKENIZER_BYTES = 64 * 1024 * 1024;
-/** The model's vocabulary, or null when it has no tokenizer.json. */
-async function readVocab(source) {
-    const bytes = await source.readFile("tokenizer.json");
-    if (!bytes)
-        return null;
-    if (bytes.byteLength > MAX_TOKENIZER_BYTES) {
-        throw vocabError(source.ref, `tokenizer.json is ${bytes.byteLength} bytes, more than a tokenizer`);
-    }
-    let json;
+/** The shard hashes the run record (written by this merge, in `dir`) already computed. */
+async function recordedHashes(dir) {
     try {
-        json = JSON.parse(new TextDecoder().decode(bytes));
-    }
-    catch (error) {
-        throw vocabError(source.ref, `tokenizer.json is not JSON: ${error.message}`);
-    }
-    return parseVocab(json, source.ref);
-}
-function parseVocab(json, ref) {
-    if (!isObject(json) || !isObject(json.model))
-        throw vocabError(ref, "tokenizer.json has no `model`");
-    const ids = modelVocab(json.model, ref);
-    const added = new Map();
-    const list = json.added_tokens ?? [];
-    if (!Array.isArray(list))
-        throw vocabError(ref, "tokenizer.json's `added_tokens` is not a list");
-    for (const entry of list) {
-        const token = addedToken(entry, ref);
-        added.set(token.content, token);
-        ids.set(token.content, token.id);
-    }
-    const ordered = new Map([...added].sort((a, b) => a[1].id - b[1].id));
-    return { ids, added: ordered, json };
-}
-function modelVocab(model, ref) {
-    const vocab = model.vocab;
-    const ids = new Map();
-    if (model.type === "Unigram" && Array.isArray(vocab)) {
-        vocab.forEach((piece, id) => {
-            if (!Array.isArray(piece) || typeof piece[0] !== "string")
-                throw vocabError(ref, "a Unigram piece is not [text, score]");
-            ids.set(piece[0], id);
-        });
-        return ids;
-    }
-    if (!isObject(vocab)) {
-        throw vocabError(ref, `tokenizer.json's ${String(model.type)} model has no token → id vocabulary`);
-    }
-    for (const [token, id] of Object.entries(vocab)) {
-        if (!isTokenId(id))
-            throw vocabError(ref, `token ${JSON.stringify(token)} has id ${JSON.stringify(id)}`);
-        ids.set(token, id);
-    }
-    return ids;
-}
-function addedToken(entry, ref) {
-    if (!isObject(entry) || typeof entry.content !== "string" || !isTokenId(entry.id)) {
-        throw vocabError(ref, "an entry of `added_tokens` lacks its `id` or `content`");
-    }
-    const flag = (name, fallback) => typeof entry[name] === "boolean" ? entry[name] : fallback;
-    return {
-        id: entry.id,
-        content: entry.content,
-        single_word: flag("single_word", false),
-        lstrip: flag("lstrip", false),
-        rstrip: flag("rstrip", false),
-        normalized: flag("normalized", true),
-        special: flag("special", false),
-    };
-}
-function isTokenId(value) {
-    return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 && value < 2 ** 31;
-}
-function isObject(value) {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-function vocabError(ref, message) {
-    return new HubmergeError("E_IO", message, {
-        where: { model: ref },
-        hint: "the tokenizer merge reads tokenizer.json; check the model's tokenizer files",
-    });
-}
-
-/**
- * The tokenizer part of a plan: read every source's vocabulary (tokenizer.json and config
- * `vocab_size`; no weights), build the output vocabulary and each source's permutation into it,
- * and the output tokenizer files where they change. Absent unless the manifest sets
- * `tokenizer_source` or `tokenizer:`; without either, the reference's tokenizer is copied.
- */
-async function planTokenizer(manifest, models) {
-    const settings = manifest.tokenizer;
-    if (!settings)
-        return undefined;
-    const entries = [...models.entries()];
-    const baseKey = manifest.baseModel ? modelKey(manifest.baseModel) : entries[0][0];
-    const vocabs = new Map(await Promise.all(entries.map(async ([key, m]) => [key, await readVocab(m.source)])));
-    const warnings = [];
-    const baseVocab = requireVocab(vocabs.get(baseKey), models.get(baseKey), settings.key);
-    const sources = new Map();
-    for (const [key, model] of entries) {
-        let vocab = vocabs.get(key) ?? null;
-        if (!vocab) {
-            // mergekit assumes a model without a loadable tokenizer shares the base's.
-            warnings.push(`${model.ref} has no tokenizer.json; its vocabulary is taken to be ${models.get(baseKey).ref}'s`);
-            vocab = baseVocab;
-        }
-        sources.set(key, { ref: model.ref, vocab, size: vocabSize(model, vocab) });
-    }
-    if (typeof settings.source === "object") {
-        const chosen = modelKey(settings.source);
-        requireVocab(vocabs.get(chosen), models.get(chosen), settings.key);
-    }
-    const source = typeof settings.source === "object"
-        ? { kind: "model", model: sources.get(modelKey(settings.source)) }
-        : { kind: settings.source };
-    const others = entries.map(([key]) => key).filter((key) => key !== baseKey);
-    const output = buildOutputVocab(source, sources.get(baseKey), others.map((key) => sources.get(key)), settings.tokens.map(([token]) => token));
-    const sourceKey = typeof settings.source === "object" ? modelKey(settings.source) : baseKey;
-    const files = vocabChanged(output)
-        ? tokenizerFiles(output, await readJson(models.get(sourceKey)), models.get(sourceKey).ref)
-        : undefined;
-    const pad = settings.padToMultipleOf ?? 1;
-    return {
-        rows: Math.ceil(output.length / pad) * pad,
-        length: output.length,
-        outputIds: output.ids,
-        permutations: new Map([...sources].map(([key, s]) => [key, permutationOf(output, s)])),
-        vocabs: new Map([...sources].map(([key, s]) => [key, s.vocab.ids])),
-        ...(files && { files }),
-        sourceKey,
-        warnings,
-    };
-}
-function requireVocab(vocab, model, key) {
-    if (vocab)
-        return vocab;
-    throw new HubmergeError("E_IO", `${model.ref} has no tokenizer.json, which \`${key}\` builds the output from`, {
-        where: { model: model.ref },
-        hint: "hubmerge reads tokenizers in the tokenizer.json format; use a model that has one",
-    });
-}
-/** The rows the model's embeddings give tokens: config `vocab_size`, else the vocabulary's size. */
-function vocabSize(model, vocab) {
-    const size = model.config?.["vocab_size"];
-    if (typeof size === "number" && Number.isSafeInteger(size) && size > 0)
-        return size;
-    let count = 0;
-    for (const id of vocab.ids.values())
-        count = Math.max(count, id + 1);
-    return count;
-}
-async function readJson(model) {
-    const bytes = await model.source.readFile("tokenizer_config.json");
-    if (!bytes)
-        return undefined;
-    try {
-        const value = JSON.parse(new TextDecoder().decode(bytes));
-        return typeof value === "object" && value !== null && !Array.isArray(value)
-            ? value
-            : undefined;
+        const record = JSON.parse(await readFile(join(dir, "hubmerge.json"), "utf8"));
+        return new Map((record.files ?? []).flatMap((f) => typeof f.path === "string" && typeof f.sha256 === "string" ? [[f.path, f.sha256]] : []));
     }
     catch {
-        return undefined;
+        return new Map();
     }
+}
+async function hashFile(path, algorithm, prefix = "") {
+    const hash = createHash(algorithm).update(prefix);
+    for await (const chunk of createReadStream(path))
+        hash.update(chunk);
+    return hash.digest("hex");
 }
 
 /**
- * The `__metadata__` of every shard a merge writes. It names the tool version, so it is part of
- * the bytes: verify rebuilds it from the record's tool, not the running one.
+ * The output repository as the publisher finds it: created when missing (with the visibility the
+ * manifest asks for), otherwise read at its current head — which files it has, whether its card
+ * carries hubmerge's marker, and what the previous hubmerge run recorded.
  */
-function outputMetadata(tool, method) {
-    return { format: "pt", merged_by: `${tool.name} ${tool.version}`, merge_method: method };
+async function prepareTargetRepo(opts) {
+    const codes = new HubErrorCodes();
+    const apiFetch = createRetryingFetch({ ...opts.retry, fetch: codes.wrap(opts.fetch) });
+    const ctx = (action) => ({
+        action,
+        repo: opts.repo,
+        revision: opts.branch,
+        hubUrl: opts.hub.hubUrl,
+        token: opts.hub.token,
+    });
+    let created = false;
+    let info = await headInfo(opts, apiFetch, codes, ctx("reading the output repo"));
+    if (!info) {
+        created = await createMissing(opts, apiFetch, codes, ctx("creating the output repo"));
+        info = await headInfo(opts, apiFetch, codes, ctx("reading the output repo"));
+        if (!info)
+            throw new HubmergeError("E_HUB_NOT_FOUND", `${opts.repo} is still missing after it was created`, {
+                where: { model: opts.repo },
+            });
+    }
+    checkVisibility(opts, info.private, created);
+    const source = await HubSource.resolve({ raw: opts.repo, kind: "hub", repo: opts.repo, revision: info.sha }, { hub: opts.hub, fetch: opts.fetch, retry: opts.retry, signal: opts.signal });
+    const files = await source.listFiles();
+    const readme = await source.readFile("README.md");
+    const madeByHubmerge = readme !== null && new TextDecoder().decode(readme).includes(CARD_MARKER);
+    const previousOutput = madeByHubmerge ? recordedFiles(await source.readFile(RUN_RECORD_FILE)) : [];
+    const refs = new Map(files.flatMap((path) => (source.file(path) ? [[path, source.file(path)]] : [])));
+    return { head: info.sha, files, created, madeByHubmerge, previousOutput, refs };
+}
+/** The branch head and visibility; undefined when the repo does not exist. */
+async function headInfo(opts, apiFetch, codes, ctx) {
+    try {
+        const info = await modelInfo({
+            name: opts.repo,
+            revision: opts.branch,
+            additionalFields: ["sha"],
+            hubUrl: opts.hub.hubUrl,
+            accessToken: opts.hub.token,
+            fetch: apiFetch,
+        });
+        const sha = info.sha;
+        if (typeof sha !== "string" || !/^[0-9a-f]{40}$/.test(sha)) {
+            throw new HubmergeError("E_NETWORK", `the Hub gave no head commit for ${opts.repo}`, {
+                where: { model: opts.repo },
+            });
+        }
+        return { sha, private: info.private };
+    }
+    catch (error) {
+        const mapped = toHubmergeError(error, ctx, codes);
+        const repoMissing = error instanceof HubApiError && codes.codeOf(error) !== "RevisionNotFound";
+        if (isHubmergeError(mapped, "E_HUB_NOT_FOUND") && repoMissing)
+            return undefined;
+        throw mapped;
+    }
+}
+/** Creates the repo; true when this call created it (false when someone else just did). */
+async function createMissing(opts, apiFetch, codes, ctx) {
+    try {
+        await createRepo({
+            repo: { type: "model", name: opts.repo },
+            private: opts.private,
+            hubUrl: opts.hub.hubUrl,
+            accessToken: opts.hub.token,
+            fetch: apiFetch,
+        });
+        return true;
+    }
+    catch (error) {
+        // 409: it exists after all (another publish won the race); read it like any existing repo.
+        if (error instanceof HubApiError && error.statusCode === 409)
+            return false;
+        throw toHubmergeError(error, ctx, codes);
+    }
+}
+function checkVisibility(opts, isPrivate, created) {
+    if (created || isPrivate === opts.private)
+        return;
+    if (opts.private) {
+        throw new HubmergeError("E_HUB_CONFLICT", `the output repo ${opts.repo} is public, but the manifest asks for a private one`, {
+            where: { model: opts.repo },
+            hint: "make the repo private in its settings on the Hub, or set hubmerge.output.private: false",
+        });
+    }
+    opts.warn(`the output repo ${opts.repo} is private; it stays private (the manifest asks for a public one)`);
 }
 
-/** Sizes for people: decimal units, one decimal place. */
-function formatBytes(bytes) {
-    const units = ["B", "kB", "MB", "GB", "TB"];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1000 && unit < units.length - 1) {
-        value /= 1000;
-        unit++;
+/**
+ * Publishes a finished output folder to a Hub model repo as ONE commit whose parent is the head
+ * read before uploading: either the whole model lands on exactly that state, or nothing does.
+ * LFS uploads are retried (they are content-addressed); the commit POST is not retried blindly:
+ * when its answer is lost, the publisher looks for its own commit (a unique id in the message)
+ * and re-sends only when the branch is still at the parent, which `parentCommit` makes safe.
+ */
+const BRANCH$1 = "main";
+/** Sends of the commit at most; a re-send only happens when the previous one provably did not land. */
+const COMMIT_SENDS = 3;
+function requireWriteToken(opts) {
+    const problem = repoIdProblem(opts.repo, true);
+    if (problem !== undefined) {
+        throw new HubmergeError("E_USAGE", `the output repo ${JSON.stringify(opts.repo)} is not a Hub repo id: it ${problem}`, {
+            hint: "set hubmerge.output.repo to owner/name",
+        });
     }
-    return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+    if (!opts.hub.token) {
+        throw new HubmergeError("E_HUB_AUTH", `publishing to ${opts.repo} needs an access token with write access`, {
+            where: { model: opts.repo },
+            hint: "set HF_TOKEN or pass --token (a write token of the repo's owner or org)",
+        });
+    }
+    const secret = opts.hub.token;
+    if (opts.commitTitle.includes(secret) || opts.commitDescription?.includes(secret)) {
+        throw new HubmergeError("E_USAGE", "refusing to publish: the commit message contains the access token");
+    }
+    return secret;
+}
+/** A repo with content that hubmerge did not write is replaced only when the manifest says so. */
+function refuseForeignRepo(opts, target) {
+    const hasContent = target.files.some((path) => path !== ".gitattributes");
+    if (target.created || target.madeByHubmerge || !hasContent || opts.overwrite)
+        return;
+    throw new HubmergeError("E_HUB_CONFLICT", `the output repo ${opts.repo} has files that hubmerge did not write (its README has no hubmerge card)`, {
+        where: { model: opts.repo },
+        hint: "choose another hubmerge.output.repo, or set hubmerge.output.overwrite: true to replace its model files",
+    });
+}
+/** Sends the commit; after a lost answer or a conflict, finds out whether it landed (see top). */
+async function commitChecked(opts, hub, retry, parentCommit, sendOnce, emit) {
+    const codes = new HubErrorCodes();
+    const fetch = createRetryingFetch({ ...retry, fetch: codes.wrap(opts.fetch) });
+    const publishId = randomUUID();
+    const description = [opts.commitDescription?.trim(), publishIdTrailer(publishId)]
+        .filter(Boolean)
+        .join("\n\n");
+    const ctx = {
+        action: "publishing",
+        repo: opts.repo,
+        revision: BRANCH$1,
+        hubUrl: hub.hubUrl,
+        token: hub.token,
+    };
+    const lookup = {
+        repo: opts.repo,
+        branch: BRANCH$1,
+        hubUrl: hub.hubUrl,
+        accessToken: hub.token,
+        fetch,
+    };
+    for (let send = 1;; send++) {
+        const attempt = { reachedCommit: false };
+        try {
+            return await sendOnce(fetch, description, attempt);
+        }
+        catch (error) {
+            if (opts.signal?.aborted || isAbortError$1(error))
+                throw error;
+            const conflict = error instanceof HubApiError && (error.statusCode === 412 || error.statusCode === 409);
+            const ambiguous = attempt.reachedCommit && !conflict && isLostAnswer(error);
+            if (!conflict && !ambiguous)
+                throw toHubmergeError(error, ctx, codes);
+            emit({ event: "phase", phase: "verifying" });
+            const state = await findLandedCommit(lookup, publishId, parentCommit).catch((e) => {
+                throw toHubmergeError(e, { ...ctx, action: "checking whether the commit landed" }, codes);
+            });
+            if (state.landed)
+                return state.landed;
+            if (conflict || state.head !== parentCommit)
+                throw conflictError(opts.repo, parentCommit, state.head);
+            if (send >= COMMIT_SENDS)
+                throw lostCommitError(opts.repo, error, hub.token);
+        }
+    }
+}
+/** An answer that may hide a commit which landed: no answer at all, or a server-side failure. */
+function isLostAnswer(error) {
+    if (error instanceof HubApiError)
+        return error.statusCode >= 500 || error.statusCode === 408 || error.statusCode === 429;
+    return !(error instanceof HubmergeError);
+}
+function conflictError(repo, parentCommit, head) {
+    const now = head ? ` (the branch is now at ${head.slice(0, 12)})` : "";
+    return new HubmergeError("E_HUB_CONFLICT", `another commit landed on ${repo} since ${parentCommit.slice(0, 12)} was read${now}; nothing was published (parentCommit conflict)`, { where: { model: repo }, hint: "re-run to merge and publish on top of it" });
+}
+function lostCommitError(repo, error, token) {
+    const text = error instanceof Error ? error.message : String(error);
+    return new HubmergeError("E_NETWORK", redactToken(`the commit to ${repo} kept failing (${text}); nothing was published`, token), {
+        where: { model: repo },
+        hint: "the Hub is unreachable or failing: try again later (the uploaded files are kept, so a re-run is quick)",
+    });
 }
 
 /**
@@ -39411,336 +41024,94 @@ async function postCommit(opts, hub, fetch, body, attempt) {
     return answer.commitOid;
 }
 
-/** Cards larger than this are not read for metadata (their front matter comes first anyway). */
-const MAX_README_BYTES = 1024 * 1024;
-/** The card's view of each source: Hub id, pinned revision, role, and its own card's metadata. */
-async function collectCardSources(models, baseRef) {
-    const listed = await Promise.all(models.map(async (model) => {
-        const data = await readCardData(model);
-        const license = typeof data?.["license"] === "string" ? data["license"] : undefined;
-        const pipelineTag = typeof data?.["pipeline_tag"] === "string" ? data["pipeline_tag"] : undefined;
-        return {
-            ref: model.ref,
-            repo: model.source.repo,
-            revision: model.source.revision,
-            role: model.ref === baseRef ? "base" : "merged",
-            license,
-            pipelineTag,
-        };
-    }));
-    // Each adapter is listed after the model it was applied to, with its own pinned revision.
-    return listed.flatMap((source, i) => {
-        const adapter = models[i].adapter;
-        if (!adapter)
-            return [source];
-        const row = {
-            ref: adapter.ref,
-            role: "adapter",
-            ...(adapter.repo && { repo: adapter.repo }),
-            ...(adapter.revision && { revision: adapter.revision }),
-        };
-        return [source, row];
-    });
-}
-async function readCardData(model) {
-    const bytes = await model.source.readFile("README.md");
-    if (!bytes || bytes.byteLength > MAX_README_BYTES)
-        return undefined;
-    return parseCardData(new TextDecoder().decode(bytes));
-}
-
-const SEVERITY_ORDER = ["blocking", "warning", "info"];
-/** Findings ordered by severity, keeping each severity's original order. */
-function sortFindings(findings) {
-    return SEVERITY_ORDER.flatMap((severity) => findings.filter((f) => f.severity === severity));
-}
-function countBySeverity(findings) {
-    const counts = { blocking: 0, warning: 0, info: 0 };
-    for (const finding of findings)
-        counts[finding.severity]++;
-    return counts;
-}
-
 /**
- * One report, three faces: a terminal table, JSON (`--json`, for scripts), and Markdown (the
- * Action's job summary, a PR comment, the model card). Every finding shows the model, its
- * manifest line, the field or tensor, both values, what is wrong and what to do.
+ * merge → publish: a finished merge sent to the manifest's output repo in one Hub commit, or the
+ * merge and its upload overlapped, each shard sent as soon as it is written.
  */
-function renderMarkdown(report) {
-    const findings = sortFindings(report.findings);
-    const out = [
-        `### Backbone compatibility: ${report.blocking ? "⛔ blocking" : "✅ compatible"}`,
-        "",
-        `\`${md(report.manifest)}\` · method \`${report.method}\` · reference \`${md(report.reference)}\` · ${report.models.length} model(s)`,
-        "",
-    ];
-    if (findings.length > 0) {
-        out.push("| | Model | Line | Field / tensor | Reference | This model | Finding | What to do |");
-        out.push("|---|---|---|---|---|---|---|---|");
-        for (const f of findings) {
-            const cells = [
-                `${ICON[f.severity]} ${f.severity}`,
-                `\`${md(f.model)}\``,
-                lineOf(f),
-                f.field || f.tensor ? `\`${md(subjectOf(f))}\`` : "",
-                md(formatValue(f.base)),
-                md(formatValue(f.value)),
-                md(f.message + (f.action ? ` (${f.action})` : "")),
-                md(f.fix),
-            ];
-            out.push(`| ${cells.join(" | ")} |`);
-        }
-        out.push("");
-    }
-    if (report.probe.length > 0) {
-        out.push("<details><summary>Delta probe (medians over the sampled tensors)</summary>", "");
-        out.push(`| ${PROBE_HEADER.map(md).join(" | ")} |`, `|${PROBE_HEADER.map(() => "---").join("|")}|`);
-        for (const row of probeRows(report))
-            out.push(`| ${row.map(md).join(" | ")} |`);
-        out.push("", "</details>", "");
-    }
-    out.push(verdict(report));
-    return out.join("\n") + "\n";
-}
-const ICON = { blocking: "⛔", warning: "⚠️", info: "ℹ️" };
-const PROBE_HEADER = ["MODEL", "TENSORS", "COSINE", "‖δ‖/‖θ₀‖", "P99 |δ|", "MAX |δ|", "READ"];
-function probeRows(report) {
-    return report.probe.map((p) => [
-        p.model,
-        String(p.tensors.length),
-        p.summary ? p.summary.cosine.toFixed(4) : "—",
-        p.summary ? p.summary.relativeDelta.toFixed(3) : "—",
-        p.summary ? formatNumber(p.summary.p99AbsDelta) : "—",
-        p.summary ? formatNumber(p.summary.maxAbsDelta) : "—",
-        formatKiB(p.bytesRead),
-    ]);
-}
-function verdict(report) {
-    const counts = countBySeverity(report.findings);
-    const tally = `${counts.blocking} blocking, ${counts.warning} warning(s), ${counts.info} info`;
-    if (!report.blocking)
-        return `compatible: ${tally}`;
-    return (`BLOCKING: ${tally}. hubmerge merge refuses these models; fix the blocking findings, ` +
-        "or set hubmerge.allow_incompatible: true (or pass --allow-incompatible) to merge anyway");
-}
-function lineOf(f) {
-    return f.pos ? String(f.pos.line) : "";
-}
-function subjectOf(f) {
-    return f.field ?? f.tensor ?? "";
-}
-/** A compact text for any finding value: numbers to 4 significant digits, objects as `k v, ...`. */
-function formatValue(value) {
-    if (value === undefined || value === null)
-        return "—";
-    if (typeof value === "number")
-        return formatNumber(value);
-    if (typeof value === "string")
-        return value;
-    if (Array.isArray(value))
-        return value.every((v) => typeof v === "string") ? value.join(" → ") : JSON.stringify(value);
-    if (typeof value === "object") {
-        return Object.entries(value)
-            .map(([k, v]) => `${k} ${formatValue(v)}`)
-            .join(", ");
-    }
-    return String(value);
-}
-function formatNumber(x) {
-    if (!Number.isFinite(x))
-        return String(x);
-    if (Number.isInteger(x))
-        return String(x);
-    return Math.abs(x) >= 1e-3 ? String(Number(x.toPrecision(4))) : x.toExponential(2);
-}
-function formatKiB(bytes) {
-    return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
-}
-/** Markdown table cell text: no pipes or line breaks. */
-function md(text) {
-    return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
-}
-
 /**
- * What an output folder holds besides the shards: config, tokenizer, the run record and the card.
- * A function of the plan, the sources and the shards' sizes and hashes, so that a one-process
- * merge and the assembly of a merge split into parts write the same bytes.
+ * merge → publish with the upload overlapping the merge: each shard goes to the Hub as an LFS
+ * object as soon as it is complete, and one commit at the end names them all. A failure before
+ * that commit leaves the repo as it was (`merge --push`, the Action's apply).
  */
-/** The `__metadata__` every shard carries (it names this tool's version). */
-function shardMetadata(plan) {
-    return outputMetadata(TOOL, plan.method.name);
-}
-/** Writes config, tokenizer, hubmerge.json and README.md into `dir`; returns the run record. */
-async function finishOutput(planned, dir, options) {
-    const { manifest, plan, models } = planned;
-    const { onEvent } = options;
-    const reference = [...models.values()].find((m) => m.ref === plan.referenceModel);
-    const tokenizer = (plan.tokenizer && models.get(plan.tokenizer.sourceKey)) ?? reference;
-    await writeAuxFiles({
-        dir,
-        config: plan.config,
-        configSource: reference.source,
-        tokenizerSource: tokenizer.source,
-        tokenizerFiles: plan.tokenizer?.files,
-        chatTemplate: planned.chatTemplate?.text,
-    });
-    const record = await buildRunRecord({
-        dir,
-        manifest: { file: manifest.file, sha256: planned.manifestSha256 },
-        method: planned.method.name,
-        seed: options.seed,
-        dareRescale: manifest.hubmerge.dareRescale,
-        // A LoRA adapter is a source too: its pinned revision is part of what the merge was made from.
-        sources: [...models.values()].flatMap((m) => [
-            { ref: m.ref, revision: m.source.revision ?? null },
-            ...(m.adapter ? [{ ref: m.adapter.ref, revision: m.adapter.revision ?? null }] : []),
-        ]),
-        dtype: plan.torchDtype,
-        shards: options.shards,
-        warnings: [...plan.warnings, ...options.warnings],
-        ...([...models.values()].some((m) => m.source instanceof HubSource && m.source.readsVerifiedCache)
-            ? { sourceCache: "verified" }
-            : {}),
-        manifestText: manifest.text,
-    });
-    await writeRunRecord(dir, record);
-    const baseRef = plan.method.base !== "none" && manifest.baseModel ? plan.referenceModel : undefined;
-    const card = renderCard({
-        manifest,
-        method: plan.method,
-        record,
-        sources: await collectCardSources([...models.values()], baseRef),
-        repo: manifest.hubmerge.output?.repo,
-        hubUrl: options.hubUrl,
-        compatibilityMarkdown: planned.compat && renderMarkdown(planned.compat),
-        provenanceUrl: options.provenanceUrl,
-    });
-    card.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
-    await writeFile(join(dir, "README.md"), card.text);
-    return record;
-}
-
-/**
- * The assembly of a split merge: after the receipts are checked (check-receipts.ts) and match the
- * shard plan, the folder gets what a one-process merge writes besides the shards — the index
- * (from the plan), config, tokenizer, hubmerge.json and the card — with the shards' sizes and
- * hashes taken from the receipts. Locally the shards are copied in and verified; for the Hub they
- * stay where the parts uploaded them and the commit names them.
- */
-/** The receipts' shards must be exactly the plan's, in the plan's order. */
-function matchShardPlan(planned, parts) {
-    const planned_ = planned.plan.shards.files.map((f) => f.file);
-    const received = parts.shards.map((s) => s.file);
-    if (JSON.stringify(planned_) !== JSON.stringify(received)) {
-        throw new HubmergeError("E_USAGE", `cannot assemble the parts: their shards (${received.join(", ")}) are not the plan's (${planned_.join(", ")}); nothing was published`, { hint: "every part must run the same manifest with the same --shard-size and --pins" });
-    }
-}
-/** Writes the output folder `dir` from checked parts; returns its run record. */
-async function assembleInto(planned, parts, dir, options) {
-    matchShardPlan(planned, parts);
-    if (options.copyShards) {
-        for (const shard of parts.shards)
-            await copyVerified(shard, dir);
-    }
-    if (parts.shards.length > 1)
-        await writeFile(join(dir, SHARD_INDEX_FILE), encodeShardIndex(planned.plan.shards));
-    return finishOutput(planned, dir, {
-        seed: BigInt(parts.first.seed),
-        shards: parts.shards.map(({ file, size, sha256, tensors }) => ({ file, size, sha256, tensors })),
-        warnings: parts.warnings,
-        hubUrl: options.hubUrl,
-        onEvent: options.onEvent,
-    });
-}
-/** Copies a part's shard and checks it against its receipt (a part folder may have been altered). */
-async function copyVerified(shard, dir) {
-    const target = join(dir, shard.file);
+async function mergeAndPublish(options) {
+    const read = "manifest" in options ? options.manifest : await readManifest(options.manifestPath);
+    const target = await openPublishTarget(publishTargetOptions(read, options.seed, options.publish));
+    let merged;
     try {
-        await copyFile(join(shard.dir, shard.file), target);
-    }
-    catch (error) {
-        throw new HubmergeError("E_USAGE", `cannot assemble the parts: shard ${shard.file} is missing from ${shard.dir}`, {
-            hint: "keep each part's shards beside its receipt (or publish to the Hub from uploaded parts)",
-            cause: error,
+        merged = await runMerge({
+            ...options,
+            manifest: read,
+            onShardClosed: (shard, path) => target.uploads.add({ path: shard.file, size: shard.size, sha256: shard.sha256 }, path),
         });
     }
-    const hash = createHash("sha256");
-    let size = 0;
-    for await (const chunk of createReadStream(target)) {
-        hash.update(chunk);
-        size += chunk.byteLength;
+    catch (error) {
+        await target.uploads.settle().catch(() => undefined);
+        throw error;
     }
-    if (size !== shard.size || hash.digest("hex") !== shard.sha256) {
-        throw new HubmergeError("E_USAGE", `cannot assemble the parts: ${join(shard.dir, shard.file)} is not the shard its receipt names (size or sha256 differ)`, { hint: "run that part again" });
+    const uploaded = await target.uploads.settle();
+    const published = await target.commit(merged.outDir, uploaded);
+    return { merged, published, uploads: target.uploads.stats };
+}
+/** Where and how a run's shards are uploaded: the manifest's output repo, and the commit's words. */
+function publishTargetOptions(read, seed, options) {
+    const output = outputOf(read.manifest);
+    return {
+        hub: options.hub,
+        repo: output.repo,
+        private: output.private,
+        overwrite: output.overwrite,
+        commitTitle: `hubmerge: ${read.method.name} merge of ${read.refs.length} models`,
+        commitDescription: `manifest ${read.manifest.file} (sha256 ${read.sha256}), seed ${seed ?? read.manifest.hubmerge.seed}`,
+        fetch: options.fetch,
+        retry: options.retry,
+        signal: options.signal,
+        onProgress: options.onProgress,
+    };
+}
+function outputOf(manifest) {
+    const output = manifest.hubmerge.output;
+    if (!output) {
+        throw new HubmergeError("E_USAGE", "the manifest names no output repo to publish to", {
+            where: { file: manifest.file },
+            hint: "add hubmerge: {output: {repo: org/name}} to the manifest",
+        });
     }
+    return output;
 }
 
 /**
- * The assembly's refusals: receipts of one merge must agree on everything the bytes depend on
- * (manifest, tool version, seed, pinned revisions, shard plan), cover every part exactly once and
- * name every shard of the plan exactly once. Any doubt refuses the whole publish.
+ * A resolver that opens each Hub reference at its pinned commit (the reference text is kept, so
+ * DARE streams and records name it as the manifest does); local folders pass through unchanged.
  */
-function checkReceipts(found, expected) {
-    if (found.length === 0)
-        throw refusal("no part receipts were found", "run the parts first (merge --part I/N)");
-    const first = found[0].receipt;
-    for (const { receipt, path } of found)
-        checkAgrees(receipt, first, path, found[0].path, expected);
-    const byIndex = new Map();
-    for (const item of found) {
-        const twin = byIndex.get(item.receipt.part.index);
-        if (twin) {
-            throw refusal(`part ${item.receipt.part.index}/${first.part.count} appears twice (${twin.path} and ${item.path})`, "keep one receipt per part");
+function pinnedResolver(resolver, pins, failures = {}) {
+    return async (ref) => {
+        if (ref.kind !== "hub")
+            return resolver(ref);
+        const revision = pins.find((s) => s.ref === ref.raw)?.revision;
+        if (!revision) {
+            if (failures.unpinned)
+                throw failures.unpinned(ref);
+            return resolver(ref);
         }
-        byIndex.set(item.receipt.part.index, item);
-    }
-    const missing = Array.from({ length: first.part.count }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
-    if (missing.length > 0) {
-        throw refusal(`part(s) ${missing.map((i) => `${i}/${first.part.count}`).join(", ")} are missing`, "run the missing parts (merge --part I/N), then publish again");
-    }
-    const shards = [];
-    const seen = new Set();
-    const warnings = [];
-    for (let i = 1; i <= first.part.count; i++) {
-        const { receipt, dir } = byIndex.get(i);
-        for (const shard of receipt.shards) {
-            if (seen.has(shard.file))
-                throw refusal(`shard ${shard.file} appears in two parts`, "run the parts again");
-            seen.add(shard.file);
-            shards.push({ ...shard, dir });
+        try {
+            return await resolver({ ...ref, revision });
         }
-        for (const warning of receipt.warnings)
-            if (!warnings.includes(warning))
-                warnings.push(warning);
-    }
-    if (shards.length !== first.shardCount) {
-        throw refusal(`the parts hold ${shards.length} shard(s) but the merge has ${first.shardCount}`, "run the parts again");
-    }
-    return { first, shards, warnings };
-}
-function checkAgrees(receipt, first, path, firstPath, expected) {
-    const file = expected.manifest.file;
-    if (receipt.manifest.sha256 !== expected.manifest.sha256) {
-        throw refusal(`${path} is a part of another manifest (sha256 ${receipt.manifest.sha256.slice(0, 12)}, ${file} is ${expected.manifest.sha256.slice(0, 12)})`, "publish with the manifest the parts were merged from, or merge the parts again");
-    }
-    if (receipt.tool.name !== expected.tool.name || receipt.tool.version !== expected.tool.version) {
-        throw refusal(`${path} was made by ${receipt.tool.name} ${receipt.tool.version}, this is ${expected.tool.version}`, "publish with the same hubmerge version the parts ran");
-    }
-    const differs = (what, a, b) => {
-        if (JSON.stringify(a) === JSON.stringify(b))
-            return;
-        throw refusal(`${path} and ${firstPath} disagree on the ${what} (${JSON.stringify(a)} vs ${JSON.stringify(b)})`, "every part must run the same manifest with the same --seed, --pins and --shard-size");
+        catch (error) {
+            throw failures.unreachable ? failures.unreachable(ref, revision, error) : error;
+        }
     };
-    differs("seed", receipt.seed, first.seed);
-    differs("source revisions", receipt.sources, first.sources);
-    differs("shard size", receipt.maxShardBytes, first.maxShardBytes);
-    differs("number of parts", receipt.part.count, first.part.count);
-    differs("number of shards", receipt.shardCount, first.shardCount);
 }
-function refusal(message, hint) {
-    return new HubmergeError("E_USAGE", `cannot assemble the parts: ${message}; nothing was published`, {
-        hint,
-    });
+
+/** Sizes for people: decimal units, one decimal place. */
+function formatBytes(bytes) {
+    const units = ["B", "kB", "MB", "GB", "TB"];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1000 && unit < units.length - 1) {
+        value /= 1000;
+        unit++;
+    }
+    return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
 /**
@@ -39986,245 +41357,12 @@ function checkPins(pins, manifest, refs) {
         }
     }
 }
-/** A resolver that reads every Hub model at its pinned commit (the reference text is kept). */
-function pinnedResolver(resolver, pins) {
-    return (ref) => {
-        const revision = pins.find((s) => s.ref === ref.raw)?.revision;
-        return resolver(ref.kind === "hub" && revision ? { ...ref, revision } : ref);
-    };
-}
 
 /**
- * How many parts the Action splits a merge into, from the manifest's `hubmerge: {parts}` and the
- * plan's output size. A part is one or more whole shards, so the count never exceeds the shards.
+ * One part of a split merge (`merge --part I/N`): the sources read at the pinned commits, only the
+ * part's shards written, and a receipt that the assembly checks. A part that already finished is
+ * not merged again.
  */
-/** `parts: auto` aims at about this many output bytes per part (decimal, like shard sizes). */
-const AUTO_PART_BYTES = 20_000_000_000;
-function partCount(setting, plan, bytesPerPart = AUTO_PART_BYTES) {
-    const wanted = setting === undefined ? 1 : setting === "auto" ? Math.ceil(plan.outputBytes / bytesPerPart) : setting;
-    return Math.max(1, Math.min(wanted, plan.shards));
-}
-
-/**
- * manifest → parsed, validated, its models listed and its text hashed; nothing else is read.
- * With `workspace`, a manifest file that resolves outside it (a symlink) is refused unread.
- */
-async function readManifest(from, options = {}) {
-    if (typeof from === "string")
-        await confineManifest(options.workspace, from);
-    const manifest = typeof from === "string" ? await loadManifest(from) : parseManifest(from.text, from.path);
-    return readManifestOf(manifest);
-}
-function readManifestOf(manifest) {
-    validateManifest(manifest, methodRegistry);
-    const method = methodRegistry.get(manifest.mergeMethod);
-    const sha256 = createHash("sha256").update(manifest.text).digest("hex");
-    return { manifest, method, refs: referencedModels(manifest), sha256 };
-}
-/** A file → its merges in run order, each parsed and validated; nothing else is read. */
-async function readMergeGraph(from, options = {}) {
-    const path = typeof from === "string" ? from : from.path;
-    if (typeof from === "string")
-        await confineManifest(options.workspace, from);
-    let text;
-    try {
-        text = typeof from === "string" ? await readFile(from, "utf8") : from.text;
-    }
-    catch {
-        // loadManifest words every way a file cannot be read.
-        return graphOfOne(await readManifest(from, options));
-    }
-    const graph = parseMergeGraph(text, path);
-    if (graph === undefined)
-        return graphOfOne(await readManifest({ text, path }));
-    const steps = graph.steps.map((step) => ({
-        ...step,
-        read: readManifestOf(step.manifest),
-        final: step === graph.final,
-    }));
-    const names = new Set(steps.map((step) => step.name));
-    const refs = [];
-    for (const ref of steps.flatMap((step) => step.read.refs)) {
-        if (!names.has(ref.raw) && !refs.some((known) => sameModelRef(known, ref)))
-            refs.push(ref);
-    }
-    return { file: path, steps, sha256: createHash("sha256").update(text).digest("hex"), refs };
-}
-function graphOfOne(read) {
-    const { manifest, sha256, refs } = read;
-    const step = { manifest, uses: [], pos: { line: 1, column: 1 }, read, final: true };
-    return { file: manifest.file, steps: [step], sha256, refs };
-}
-/** manifest → resolve → open: every model's headers and config, no weights. */
-async function loadRun(options) {
-    const read = "manifest" in options ? options.manifest : await readManifest(options.manifestPath);
-    const { manifest, method, refs } = read;
-    const resolver = options.resolver ?? resolveLocalSource;
-    const settled = await Promise.allSettled(refs.map(async (ref) => ref.lora
-        ? loadLoraModel(await resolver(withoutLora(ref)), await resolver(ref.lora))
-        : loadModel(await resolver(ref))));
-    const models = new Map();
-    settled.forEach((result, i) => {
-        if (result.status === "fulfilled")
-            models.set(modelKey(refs[i]), result.value);
-    });
-    const failed = settled.find((result) => result.status === "rejected");
-    if (failed) {
-        await closeModels(models);
-        throw failed.reason;
-    }
-    return { manifest, method, models, manifestSha256: read.sha256 };
-}
-/** load → check (optional) → plan: everything up to the first full weight read. */
-async function planRun(options) {
-    const loaded = await loadRun(options);
-    const { manifest, method, models } = loaded;
-    try {
-        let compat;
-        if (options.check) {
-            compat = await runCheck({ manifest, method, models, lineageOf: options.lineageOf });
-            options.onCompatReport?.(compat);
-            assertCompatible(compat, manifest, options.allowIncompatible ?? false);
-        }
-        const tokenizer = await planTokenizer(manifest, models);
-        const plan = buildPlan({ manifest, method, models, maxShardBytes: options.maxShardBytes, tokenizer });
-        const chatTemplate = await planChatTemplate(manifest, models, plan.warnings);
-        return { ...loaded, plan, compat, ...(chatTemplate && { chatTemplate }) };
-    }
-    catch (error) {
-        await closeModels(models);
-        throw error;
-    }
-}
-/** The whole merge of one manifest into a local folder, atomically. */
-async function runMerge(options) {
-    const started = performance.now();
-    // Checked first: a run that could not replace the output should not read any model.
-    const output = await StagedOutputDir.create(options.out, { force: options.force });
-    try {
-        const planned = await planRun({ check: true, ...options });
-        try {
-            const { record, kernels } = await mergeInto(planned, output.stagingDir, options);
-            await output.commit();
-            const seconds = (performance.now() - started) / 1000;
-            options.onEvent?.({ type: "done", files: record.files.map((f) => f.path), seconds });
-            return { ...planned, outDir: output.finalDir, record, seconds, kernels };
-        }
-        finally {
-            await closeModels(planned.models);
-        }
-    }
-    catch (error) {
-        await output.abort();
-        throw error;
-    }
-}
-/** The manifest's own warnings (ignored keys, parameters a method ignores), as `file:line:column: message`. */
-function manifestWarnings(manifest) {
-    return manifest.warnings.map((w) => `${manifest.file}:${w.pos.line}:${w.pos.column}: ${w.message}`);
-}
-/** Writes weights, config, tokenizer and the run record into `dir`. */
-async function mergeInto(planned, dir, options) {
-    const { manifest, plan, models } = planned;
-    const seed = options.seed ?? manifest.hubmerge.seed;
-    const { onEvent } = options;
-    for (const message of manifestWarnings(manifest))
-        onEvent?.({ type: "manifest-warning", message });
-    plan.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
-    onEvent?.({
-        type: "start",
-        tensors: plan.recipes.length,
-        inputBytes: plan.inputBytes,
-        outputBytes: plan.shards.totalSize,
-    });
-    const { warnings, kernels, shards } = await executePlan({
-        plan,
-        models,
-        dir,
-        seed,
-        dareRescale: manifest.hubmerge.dareRescale,
-        metadata: shardMetadata(plan),
-        onEvent,
-        signal: options.signal,
-        backend: options.backend,
-        threads: options.threads,
-        pieceElements: options.pieceElements,
-        readAheadBytes: options.readAheadBytes,
-        onReads: options.onReads,
-        onShardClosed: options.onShardClosed,
-    });
-    const record = await finishOutput(planned, dir, {
-        seed,
-        shards,
-        warnings,
-        hubUrl: options.hubUrl,
-        provenanceUrl: options.provenanceUrl,
-        onEvent,
-    });
-    return { record, kernels };
-}
-/** Releases the file handles and connections a planned run holds. */
-async function closeModels(models) {
-    await Promise.all([...models.values()].map((m) => m.tensors.close()));
-}
-async function planChatTemplate(manifest, models, warnings) {
-    if (manifest.chatTemplate === undefined)
-        return undefined;
-    const sources = [...models.values()].map((m) => ({ ref: m.ref, source: m.source }));
-    const chosen = await chooseChatTemplate(manifest.chatTemplate, sources);
-    if (!chosen)
-        warnings.push("chat_template: auto found no chat template in any source; none is written");
-    return chosen;
-}
-/**
- * merge → publish with the upload overlapping the merge: each shard goes to the Hub as an LFS
- * object as soon as it is complete, and one commit at the end names them all. A failure before
- * that commit leaves the repo as it was (`merge --push`, the Action's apply).
- */
-async function mergeAndPublish(options) {
-    const read = "manifest" in options ? options.manifest : await readManifest(options.manifestPath);
-    const target = await openPublishTarget(publishTargetOptions(read, options.seed, options.publish));
-    let merged;
-    try {
-        merged = await runMerge({
-            ...options,
-            manifest: read,
-            onShardClosed: (shard, path) => target.uploads.add({ path: shard.file, size: shard.size, sha256: shard.sha256 }, path),
-        });
-    }
-    catch (error) {
-        await target.uploads.settle().catch(() => undefined);
-        throw error;
-    }
-    const uploaded = await target.uploads.settle();
-    const published = await target.commit(merged.outDir, uploaded);
-    return { merged, published, uploads: target.uploads.stats };
-}
-function publishTargetOptions(read, seed, options) {
-    const output = outputOf(read.manifest);
-    return {
-        hub: options.hub,
-        repo: output.repo,
-        private: output.private,
-        overwrite: output.overwrite,
-        commitTitle: `hubmerge: ${read.method.name} merge of ${read.refs.length} models`,
-        commitDescription: `manifest ${read.manifest.file} (sha256 ${read.sha256}), seed ${seed ?? read.manifest.hubmerge.seed}`,
-        fetch: options.fetch,
-        retry: options.retry,
-        signal: options.signal,
-        onProgress: options.onProgress,
-    };
-}
-function outputOf(manifest) {
-    const output = manifest.hubmerge.output;
-    if (!output) {
-        throw new HubmergeError("E_USAGE", "the manifest names no output repo to publish to", {
-            where: { file: manifest.file },
-            hint: "add hubmerge: {output: {repo: org/name}} to the manifest",
-        });
-    }
-    return output;
-}
 /** One part of a split merge: its shards and its receipt in `out`, uploaded with `publish`. */
 async function runPart(options) {
     const read = "manifest" in options ? options.manifest : await readManifest(options.manifestPath);
@@ -40288,6 +41426,135 @@ async function finishedPart(options, read, seed, target) {
     const files = receipt.shards.map((s) => ({ path: s.file, size: s.size, sha256: s.sha256 }));
     return (await target.missing(files)).length === 0 ? receipt : undefined;
 }
+
+/**
+ * The assembly of a split merge: after the receipts are checked (check-receipts.ts) and match the
+ * shard plan, the folder gets what a one-process merge writes besides the shards — the index
+ * (from the plan), config, tokenizer, hubmerge.json and the card — with the shards' sizes and
+ * hashes taken from the receipts. Locally the shards are copied in and verified; for the Hub they
+ * stay where the parts uploaded them and the commit names them.
+ */
+/** The receipts' shards must be exactly the plan's, in the plan's order. */
+function matchShardPlan(planned, parts) {
+    const planned_ = planned.plan.shards.files.map((f) => f.file);
+    const received = parts.shards.map((s) => s.file);
+    if (JSON.stringify(planned_) !== JSON.stringify(received)) {
+        throw new HubmergeError("E_USAGE", `cannot assemble the parts: their shards (${received.join(", ")}) are not the plan's (${planned_.join(", ")}); nothing was published`, { hint: "every part must run the same manifest with the same --shard-size and --pins" });
+    }
+}
+/** Writes the output folder `dir` from checked parts; returns its run record. */
+async function assembleInto(planned, parts, dir, options) {
+    matchShardPlan(planned, parts);
+    if (options.copyShards) {
+        for (const shard of parts.shards)
+            await copyVerified(shard, dir);
+    }
+    if (parts.shards.length > 1)
+        await writeFile(join(dir, SHARD_INDEX_FILE), encodeShardIndex(planned.plan.shards));
+    return finishOutput(planned, dir, {
+        seed: BigInt(parts.first.seed),
+        shards: parts.shards.map(({ file, size, sha256, tensors }) => ({ file, size, sha256, tensors })),
+        warnings: parts.warnings,
+        hubUrl: options.hubUrl,
+        onEvent: options.onEvent,
+    });
+}
+/** Copies a part's shard and checks it against its receipt (a part folder may have been altered). */
+async function copyVerified(shard, dir) {
+    const target = join(dir, shard.file);
+    try {
+        await copyFile(join(shard.dir, shard.file), target);
+    }
+    catch (error) {
+        throw new HubmergeError("E_USAGE", `cannot assemble the parts: shard ${shard.file} is missing from ${shard.dir}`, {
+            hint: "keep each part's shards beside its receipt (or publish to the Hub from uploaded parts)",
+            cause: error,
+        });
+    }
+    const hash = createHash("sha256");
+    let size = 0;
+    for await (const chunk of createReadStream(target)) {
+        hash.update(chunk);
+        size += chunk.byteLength;
+    }
+    if (size !== shard.size || hash.digest("hex") !== shard.sha256) {
+        throw new HubmergeError("E_USAGE", `cannot assemble the parts: ${join(shard.dir, shard.file)} is not the shard its receipt names (size or sha256 differ)`, { hint: "run that part again" });
+    }
+}
+
+/**
+ * The assembly's refusals: receipts of one merge must agree on everything the bytes depend on
+ * (manifest, tool version, seed, pinned revisions, shard plan), cover every part exactly once and
+ * name every shard of the plan exactly once. Any doubt refuses the whole publish.
+ */
+function checkReceipts(found, expected) {
+    if (found.length === 0)
+        throw refusal("no part receipts were found", "run the parts first (merge --part I/N)");
+    const first = found[0].receipt;
+    for (const { receipt, path } of found)
+        checkAgrees(receipt, first, path, found[0].path, expected);
+    const byIndex = new Map();
+    for (const item of found) {
+        const twin = byIndex.get(item.receipt.part.index);
+        if (twin) {
+            throw refusal(`part ${item.receipt.part.index}/${first.part.count} appears twice (${twin.path} and ${item.path})`, "keep one receipt per part");
+        }
+        byIndex.set(item.receipt.part.index, item);
+    }
+    const missing = Array.from({ length: first.part.count }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
+    if (missing.length > 0) {
+        throw refusal(`part(s) ${missing.map((i) => `${i}/${first.part.count}`).join(", ")} are missing`, "run the missing parts (merge --part I/N), then publish again");
+    }
+    const shards = [];
+    const seen = new Set();
+    const warnings = [];
+    for (let i = 1; i <= first.part.count; i++) {
+        const { receipt, dir } = byIndex.get(i);
+        for (const shard of receipt.shards) {
+            if (seen.has(shard.file))
+                throw refusal(`shard ${shard.file} appears in two parts`, "run the parts again");
+            seen.add(shard.file);
+            shards.push({ ...shard, dir });
+        }
+        for (const warning of receipt.warnings)
+            if (!warnings.includes(warning))
+                warnings.push(warning);
+    }
+    if (shards.length !== first.shardCount) {
+        throw refusal(`the parts hold ${shards.length} shard(s) but the merge has ${first.shardCount}`, "run the parts again");
+    }
+    return { first, shards, warnings };
+}
+function checkAgrees(receipt, first, path, firstPath, expected) {
+    const file = expected.manifest.file;
+    if (receipt.manifest.sha256 !== expected.manifest.sha256) {
+        throw refusal(`${path} is a part of another manifest (sha256 ${receipt.manifest.sha256.slice(0, 12)}, ${file} is ${expected.manifest.sha256.slice(0, 12)})`, "publish with the manifest the parts were merged from, or merge the parts again");
+    }
+    if (receipt.tool.name !== expected.tool.name || receipt.tool.version !== expected.tool.version) {
+        throw refusal(`${path} was made by ${receipt.tool.name} ${receipt.tool.version}, this is ${expected.tool.version}`, "publish with the same hubmerge version the parts ran");
+    }
+    const differs = (what, a, b) => {
+        if (JSON.stringify(a) === JSON.stringify(b))
+            return;
+        throw refusal(`${path} and ${firstPath} disagree on the ${what} (${JSON.stringify(a)} vs ${JSON.stringify(b)})`, "every part must run the same manifest with the same --seed, --pins and --shard-size");
+    };
+    differs("seed", receipt.seed, first.seed);
+    differs("source revisions", receipt.sources, first.sources);
+    differs("shard size", receipt.maxShardBytes, first.maxShardBytes);
+    differs("number of parts", receipt.part.count, first.part.count);
+    differs("number of shards", receipt.shardCount, first.shardCount);
+}
+function refusal(message, hint) {
+    return new HubmergeError("E_USAGE", `cannot assemble the parts: ${message}; nothing was published`, {
+        hint,
+    });
+}
+
+/**
+ * The last stage of a split merge (`publish --parts`): the parts' receipts checked against the
+ * manifest, the merge planned again at the parts' pins, and the whole output written locally or
+ * published in one commit that names the shards the parts uploaded.
+ */
 /** Checks the parts' receipts, then writes the whole output locally or publishes it in one commit. */
 async function assembleParts(options) {
     const read = await readManifest(options.manifestPath);
@@ -40307,39 +41574,48 @@ async function assembleParts(options) {
     });
     try {
         matchShardPlan(planned, parts);
-        if (options.out !== undefined) {
-            const output = await StagedOutputDir.create(options.out, { force: options.force });
-            try {
-                const record = await assembleInto(planned, parts, output.stagingDir, {
-                    ...options,
-                    copyShards: true,
-                });
-                await output.commit();
-                return { record, outDir: output.finalDir };
-            }
-            catch (error) {
-                await output.abort();
-                throw error;
-            }
-        }
+        if (options.out !== undefined)
+            return await assembleLocally(planned, parts, options.out, options);
         if (!options.publish)
             throw new HubmergeError("E_USAGE", "assembling parts needs --out DIR or the Hub");
-        const seed = BigInt(parts.first.seed);
-        const target = await openPublishTarget(publishTargetOptions(read, seed, options.publish));
-        const scratch = await mkdtemp(join(tmpdir(), "hubmerge-assemble-"));
-        try {
-            const record = await assembleInto(planned, parts, scratch, { ...options, copyShards: false });
-            const shards = parts.shards.map((s) => ({ path: s.file, size: s.size, sha256: s.sha256 }));
-            return { record, published: await target.commit(scratch, shards) };
-        }
-        finally {
-            await rm(scratch, { recursive: true, force: true });
-        }
+        return await assembleOnHub(planned, parts, read, options, options.publish);
     }
     finally {
         await closeModels(planned.models);
     }
 }
+/** The shards copied from the parts into `out`, with everything else a merge writes. */
+async function assembleLocally(planned, parts, out, options) {
+    const output = await StagedOutputDir.create(out, { force: options.force });
+    try {
+        const record = await assembleInto(planned, parts, output.stagingDir, { ...options, copyShards: true });
+        await output.commit();
+        return { record, outDir: output.finalDir };
+    }
+    catch (error) {
+        await output.abort();
+        throw error;
+    }
+}
+/** One commit naming the shards the parts uploaded, with the other files made in a scratch folder. */
+async function assembleOnHub(planned, parts, read, options, publish) {
+    const seed = BigInt(parts.first.seed);
+    const target = await openPublishTarget(publishTargetOptions(read, seed, publish));
+    const scratch = await mkdtemp(join(tmpdir(), "hubmerge-assemble-"));
+    try {
+        const record = await assembleInto(planned, parts, scratch, { ...options, copyShards: false });
+        const shards = parts.shards.map((s) => ({ path: s.file, size: s.size, sha256: s.sha256 }));
+        return { record, published: await target.commit(scratch, shards) };
+    }
+    finally {
+        await rm(scratch, { recursive: true, force: true });
+    }
+}
+
+/**
+ * Multi-merge files (mergekit-multi) as runs: every merge planned whose inputs exist, then each
+ * made in order, a named merge written (or published) before any merge that reads it.
+ */
 /** Plans every merge whose inputs exist now; the others are validated and placed in the order. */
 async function planGraph(graph, options) {
     const out = [];
@@ -40386,6 +41662,17 @@ function madeRef(name, result, published) {
         return { raw: name, kind: "local", path: resolve(result.outDir) };
     const repo = result.manifest.hubmerge.output.repo;
     return { raw: `${repo}@${published.commitSha}`, kind: "hub", repo, revision: published.commitSha };
+}
+
+/**
+ * How many parts the Action splits a merge into, from the manifest's `hubmerge: {parts}` and the
+ * plan's output size. A part is one or more whole shards, so the count never exceeds the shards.
+ */
+/** `parts: auto` aims at about this many output bytes per part (decimal, like shard sizes). */
+const AUTO_PART_BYTES = 20_000_000_000;
+function partCount(setting, plan, bytesPerPart = AUTO_PART_BYTES) {
+    const wanted = setting === undefined ? 1 : setting === "auto" ? Math.ceil(plan.outputBytes / bytesPerPart) : setting;
+    return Math.max(1, Math.min(wanted, plan.shards));
 }
 
 /**

@@ -13,7 +13,7 @@ import { progressReporter } from "../src/cli/progress.js";
 import { HubmergeError } from "../src/errors.js";
 import { hubSession } from "../src/session.js";
 import { startLocalHub } from "../src/localhub/index.js";
-import { publishMerge, runMerge } from "../src/pipeline.js";
+import { publishMerge, runMerge } from "../src/pipeline/index.js";
 import { SafetensorsModel } from "../src/safetensors/reader.js";
 import { LocalSource } from "../src/source/local-source.js";
 import { TINY_LLAMA, writeTinyLlama } from "../src/synth/tiny-llama.js";

@@ -3,7 +3,7 @@ import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isHubmergeError } from "../src/errors.js";
-import { checkRun, closeModels, openLocalModel, planRun, readManifest } from "../src/pipeline.js";
+import { checkRun, closeModels, openLocalModel, planRun, readManifest } from "../src/pipeline/index.js";
 import { writeFamily, writeManifest } from "./support/models.js";
 import { useTempDirs } from "./support/tmp.js";
 

@@ -2,7 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startLocalHub, type LocalHub } from "../src/localhub/index.js";
-import { planGraph, readMergeGraph, runGraph, runMerge } from "../src/pipeline.js";
+import { planGraph, readMergeGraph, runGraph, runMerge } from "../src/pipeline/index.js";
 import { hubSession } from "../src/session.js";
 import { seedFamilyOnHub } from "./support/hub-models.js";
 import { writeFamily, writeManifest } from "./support/models.js";

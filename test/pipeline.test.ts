@@ -2,7 +2,7 @@ import { readdir, readFile, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { isHubmergeError } from "../src/errors.js";
-import { runMerge } from "../src/pipeline.js";
+import { runMerge } from "../src/pipeline/index.js";
 import { SafetensorsModel } from "../src/safetensors/reader.js";
 import { LocalSource } from "../src/source/local-source.js";
 import { tinyLlamaValues } from "../src/synth/tiny-llama.js";

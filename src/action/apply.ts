@@ -10,7 +10,7 @@ import {
   type BackendName,
   type MergedStep,
   type MergeEventListener,
-} from "../pipeline.js";
+} from "../pipeline/index.js";
 import type { HubSession } from "../session.js";
 import { TOOL } from "../version.js";
 import type { Assessment } from "./assess.js";

@@ -10,7 +10,7 @@ import {
   type Manifest,
   type ReadGraph,
   type ReadManifest,
-} from "../pipeline.js";
+} from "../pipeline/index.js";
 import { resolveRevision, type HubSession } from "../session.js";
 import { TOOL } from "../version.js";
 

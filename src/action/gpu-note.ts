@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { delimiter } from "node:path";
-import { gpuReadiness, WEBGPU_PATH_ENV, type GpuReadiness } from "../pipeline.js";
+import { gpuReadiness, WEBGPU_PATH_ENV, type GpuReadiness } from "../pipeline/index.js";
 
 /** Device nodes that mean "this machine has a GPU" (NVIDIA's, and any DRM device). */
 export const GPU_DEVICE_NODES = ["/dev/nvidia0", "/dev/dri"];

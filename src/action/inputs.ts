@@ -1,6 +1,6 @@
 import * as core from "@actions/core";
 import { HubmergeError } from "../errors.js";
-import { BACKEND_NAMES, type BackendName } from "../pipeline.js";
+import { BACKEND_NAMES, type BackendName } from "../pipeline/index.js";
 
 export type Mode = "plan" | "apply" | "auto" | "publish";
 export type LockUpdate = "commit" | "pull-request" | "none";

@@ -1,4 +1,4 @@
-import { PINS_FORMAT, partCount, type Pins } from "../pipeline.js";
+import { PINS_FORMAT, partCount, type Pins } from "../pipeline/index.js";
 import type { Assessment } from "./assess.js";
 
 /** One job of the apply matrix: a whole manifest, or part `I/N` of one with the pins it reads. */

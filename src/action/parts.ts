@@ -18,7 +18,7 @@ import {
   runPart,
   type BackendName,
   type RunRecord,
-} from "../pipeline.js";
+} from "../pipeline/index.js";
 import type { HubSession } from "../session.js";
 import { TOOL } from "../version.js";
 import type { Assessment } from "./assess.js";

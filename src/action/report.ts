@@ -1,5 +1,5 @@
 import { formatBytes } from "../format.js";
-import { renderMarkdown } from "../pipeline.js";
+import { renderMarkdown } from "../pipeline/index.js";
 import type { Assessment } from "./assess.js";
 
 /** What apply did with one manifest. */

@@ -6,7 +6,7 @@ import {
   renderJson,
   renderMarkdown,
   renderText,
-} from "../pipeline.js";
+} from "../pipeline/index.js";
 import { addHubFlags, sessionFromFlags, type HubFlags } from "./hub-flags.js";
 import { parseSize } from "./options.js";
 

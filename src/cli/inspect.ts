@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { formatBytes } from "../format.js";
-import { DTYPE_SIZE, openLocalModel } from "../pipeline.js";
+import { DTYPE_SIZE, openLocalModel } from "../pipeline/index.js";
 
 const CONFIG_KEYS = [
   "model_type",

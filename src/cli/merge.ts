@@ -16,7 +16,7 @@ import {
   type MergeRunOptions,
   type PartSpec,
   type ReadGraph,
-} from "../pipeline.js";
+} from "../pipeline/index.js";
 import type { HubSession } from "../session.js";
 import { addHubFlags, sessionFromFlags, type HubFlags } from "./hub-flags.js";
 import { formatBytes } from "../format.js";

@@ -8,7 +8,7 @@ import {
   writePins,
   type PlannedRun,
   type PlannedStep,
-} from "../pipeline.js";
+} from "../pipeline/index.js";
 import { addHubFlags, sessionFromFlags, type HubFlags } from "./hub-flags.js";
 import { formatBytes } from "../format.js";
 import { parseSize } from "./options.js";

@@ -1,6 +1,6 @@
 import cliProgress from "cli-progress";
 import { formatBytes } from "../format.js";
-import type { MergeEvent, MergeEventListener } from "../pipeline.js";
+import type { MergeEvent, MergeEventListener } from "../pipeline/index.js";
 import { Throughput, formatEta, formatRate } from "./throughput.js";
 
 /**

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { assembleParts } from "../pipeline.js";
+import { assembleParts } from "../pipeline/index.js";
 import { addHubFlags, sessionFromFlags, type HubFlags } from "./hub-flags.js";
 import { progressReporter } from "./progress.js";
 

@@ -6,7 +6,7 @@ import {
   verifyFailure,
   verifyMerge,
   type BackendName,
-} from "../pipeline.js";
+} from "../pipeline/index.js";
 import { addHubFlags, sessionFromFlags, type HubFlags } from "./hub-flags.js";
 import { parsePositiveInt } from "./options.js";
 

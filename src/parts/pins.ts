@@ -6,16 +6,11 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { HubmergeError } from "../errors.js";
 import type { ModelRef } from "../model-ref.js";
-import type { SourceResolver } from "../source/resolve.js";
+import type { SourcePin } from "../source/pinned-resolver.js";
+
+export type { SourcePin } from "../source/pinned-resolver.js";
 
 export const PINS_FORMAT = "hubmerge-pins/1";
-
-export interface SourcePin {
-  /** The reference as the manifest writes it. */
-  ref: string;
-  /** The commit it resolved to; null for a local folder. */
-  revision: string | null;
-}
 
 export interface Pins {
   format: typeof PINS_FORMAT;
@@ -74,12 +69,4 @@ export function checkPins(pins: Pins, manifest: { file: string; sha256: string }
       });
     }
   }
-}
-
-/** A resolver that reads every Hub model at its pinned commit (the reference text is kept). */
-export function pinnedResolver(resolver: SourceResolver, pins: readonly SourcePin[]): SourceResolver {
-  return (ref) => {
-    const revision = pins.find((s) => s.ref === ref.raw)?.revision;
-    return resolver(ref.kind === "hub" && revision ? { ...ref, revision } : ref);
-  };
 }

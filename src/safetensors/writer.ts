@@ -1,110 +1,22 @@
 /**
- * The sharded, atomic safetensors writer. The shard layout is planned up front, so each shard's
- * header is written first and tensors are appended as they come: memory holds one tensor, never a
- * shard. Shards grow as hidden `.<file>.partial` files and appear under their names only when
- * finish() has every tensor, so a reader never sees half a model.
+ * The sharded, atomic safetensors writer. The shard layout is planned up front (shard-plan.ts), so
+ * each shard's header (shard-header.ts) is written first and tensors are appended as they come:
+ * memory holds one tensor, never a shard. Shards grow as hidden `.<file>.partial` files and appear
+ * under their names only when finish() has every tensor, so a reader never sees half a model.
  */
 import { createHash, type Hash } from "node:crypto";
 import { open, rename, rm } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { HubmergeError } from "../errors.js";
-import type { DType, FloatDType } from "./dtype.js";
-import { byteSize } from "./header.js";
+import { encodeShardHeader, shardMetadata } from "./shard-header.js";
 import { encodeShardIndex, SHARD_INDEX_FILE } from "./shard-index.js";
+import { checkUniqueNames, plannedSize, type ShardPlan } from "./shard-plan.js";
 
-export interface PlannedTensor {
-  name: string;
-  dtype: FloatDType | DType;
-  shape: number[];
-}
-
-export interface PlannedShard {
-  file: string;
-  tensors: PlannedTensor[];
-  /** Bytes of tensor data in the shard (the header not counted, as transformers counts). */
-  size: number;
-}
-
-export interface ShardPlan {
-  files: PlannedShard[];
-  /** Sum of tensor byte sizes: the index's metadata.total_size. */
-  totalSize: number;
-}
-
-/** mergekit's and transformers' default: 5 GB (decimal). */
-export const DEFAULT_MAX_SHARD_BYTES = 5_000_000_000;
+// The planner (src/merge/plan/) still imports these two from the writer, where they used to live.
+export { planShards, type ShardPlan } from "./shard-plan.js";
 
 const WRITE_CHUNK = 256 * 1024 * 1024;
-
-/**
- * Splits tensors, in the given order, into shards of at most `maxShardBytes` of data each; a
- * tensor larger than the cap gets a shard of its own.
- */
-export function planShards(tensors: PlannedTensor[], maxShardBytes = DEFAULT_MAX_SHARD_BYTES): ShardPlan {
-  if (!(Number.isSafeInteger(maxShardBytes) && maxShardBytes > 0)) {
-    throw new HubmergeError(
-      "E_USAGE",
-      `the shard size limit must be a positive integer, got ${maxShardBytes}`,
-    );
-  }
-  checkUniqueNames(tensors);
-  const groups: { tensors: PlannedTensor[]; size: number }[] = [];
-  let current: { tensors: PlannedTensor[]; size: number } | undefined;
-  for (const tensor of tensors) {
-    const size = plannedSize(tensor);
-    if (!current || (current.tensors.length > 0 && current.size + size > maxShardBytes)) {
-      current = { tensors: [], size: 0 };
-      groups.push(current);
-    }
-    current.tensors.push(tensor);
-    current.size += size;
-  }
-  if (groups.length === 0) groups.push({ tensors: [], size: 0 });
-  const files = groups.map((group, i) => ({ file: shardFileName(i, groups.length), ...group }));
-  return { files, totalSize: files.reduce((sum, shard) => sum + shard.size, 0) };
-}
-
-/** `model.safetensors` alone, else `model-00001-of-00003.safetensors` (transformers' names). */
-export function shardFileName(index: number, count: number): string {
-  if (count === 1) return "model.safetensors";
-  const pad = (n: number): string => String(n).padStart(5, "0");
-  return `model-${pad(index + 1)}-of-${pad(count)}.safetensors`;
-}
-
-/** Bytes of a planned tensor's data. */
-export function plannedSize(tensor: PlannedTensor): number {
-  const size = byteSize(tensor.shape, tensor.dtype);
-  if (size === undefined || !tensor.shape.every((dim) => Number.isSafeInteger(dim) && dim >= 0)) {
-    throw new HubmergeError(
-      "E_INTERNAL",
-      `tensor "${tensor.name}" has an invalid shape [${tensor.shape.join(", ")}]`,
-    );
-  }
-  return size;
-}
-
-/**
- * A shard's header: the length prefix and JSON with `__metadata__` first, then the tensors in
- * order, padded with spaces so that the data starts at a multiple of 8 bytes.
- */
-export function encodeShardHeader(tensors: PlannedTensor[], metadata: Record<string, string>): Uint8Array {
-  // Built as text rather than an object so that any tensor name (even "__proto__") is safe.
-  const entries = [`"__metadata__":${JSON.stringify(metadata)}`];
-  let offset = 0;
-  for (const tensor of tensors) {
-    const end = offset + plannedSize(tensor);
-    const info = { dtype: tensor.dtype, shape: tensor.shape, data_offsets: [offset, end] };
-    entries.push(`${JSON.stringify(tensor.name)}:${JSON.stringify(info)}`);
-    offset = end;
-  }
-  const json = new TextEncoder().encode(`{${entries.join(",")}}`);
-  const padded = Math.ceil(json.byteLength / 8) * 8;
-  const header = new Uint8Array(8 + padded).fill(0x20, 8 + json.byteLength);
-  new DataView(header.buffer).setBigUint64(0, BigInt(padded), true);
-  header.set(json, 8);
-  return header;
-}
 
 export interface ShardedWriterOptions {
   dir: string;
@@ -415,33 +327,6 @@ async function syncDirectory(dir: string): Promise<void> {
     }
   } catch {
     // Best effort: durability of the names, not correctness of the data, is at stake.
-  }
-}
-
-/** The `__metadata__` every shard carries: the given entries plus `format: "pt"`, keys sorted. */
-export function shardMetadata(metadata: Record<string, string> = {}): Record<string, string> {
-  return sortedMetadata({ ...metadata, format: "pt" });
-}
-
-function sortedMetadata(metadata: Record<string, string>): Record<string, string> {
-  const sorted: Record<string, string> = {};
-  for (const key of Object.keys(metadata).sort()) {
-    Object.defineProperty(sorted, key, {
-      value: metadata[key],
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return sorted;
-}
-
-function checkUniqueNames(tensors: PlannedTensor[]): void {
-  const seen = new Set<string>();
-  for (const { name } of tensors) {
-    if (name === "__metadata__") throw writerError(`"__metadata__" cannot be a tensor name`);
-    if (seen.has(name)) throw writerError(`tensor "${name}" appears twice in the shard plan`);
-    seen.add(name);
   }
 }
 

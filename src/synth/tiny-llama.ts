@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { encodeFromF32, type FloatDType } from "../safetensors/dtype.js";
-import { planShards, ShardedWriter } from "../safetensors/writer.js";
+import { planShards } from "../safetensors/shard-plan.js";
+import { ShardedWriter } from "../safetensors/writer.js";
 import { gaussianFill } from "./gaussian.js";
 
 /**

@@ -7,13 +7,9 @@
 import { createHash, type Hash } from "node:crypto";
 import { HubmergeError } from "../errors.js";
 import type { TensorSink } from "../merge/execute.js";
-import {
-  encodeShardHeader,
-  plannedSize,
-  type ShardPlan,
-  type WrittenShard,
-  type WrittenTensor,
-} from "../safetensors/writer.js";
+import { encodeShardHeader } from "../safetensors/shard-header.js";
+import { plannedSize, type ShardPlan } from "../safetensors/shard-plan.js";
+import type { WrittenShard, WrittenTensor } from "../safetensors/writer.js";
 
 interface Slot {
   shard: number;

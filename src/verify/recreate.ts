@@ -12,33 +12,27 @@ import { outputMetadata } from "../merge/output-metadata.js";
 import type { MergePlan, TensorRecipe } from "../merge/plan/types.js";
 import type { DareRescale } from "../merge/types.js";
 import type { RunRecord, TensorDigest } from "../run-record.js";
-import {
-  encodeShardHeader,
-  plannedSize,
-  shardMetadata,
-  type PlannedShard,
-  type ShardPlan,
-} from "../safetensors/writer.js";
+import { encodeShardHeader, shardMetadata } from "../safetensors/shard-header.js";
+import { plannedSize, type PlannedShard, type ShardPlan } from "../safetensors/shard-plan.js";
+import { pinnedResolver } from "../source/pinned-resolver.js";
 import type { SourceResolver } from "../source/resolve.js";
 import { DigestSink } from "./digest-sink.js";
 import { verdict, type Verdict } from "./verdict.js";
 
-/** Opens each Hub source at the revision the record pins, whatever the manifest says. */
-export function pinnedResolver(record: RunRecord, resolver: SourceResolver): SourceResolver {
-  return async (ref) => {
-    if (ref.kind !== "hub") return resolver(ref);
-    const revision = record.sources.find((s) => s.ref === ref.raw)?.revision;
-    if (!revision) {
-      throw new HubmergeError("E_VERIFY", `the record pins no revision for ${ref.raw}`, {
+/**
+ * Opens each Hub source at the revision the record pins, whatever the manifest says; a source the
+ * record does not pin, or one that is gone, is a verify failure rather than a Hub error.
+ */
+export function recordPinnedResolver(record: RunRecord, resolver: SourceResolver): SourceResolver {
+  return pinnedResolver(resolver, record.sources, {
+    unpinned: (ref) =>
+      new HubmergeError("E_VERIFY", `the record pins no revision for ${ref.raw}`, {
         where: { model: ref.raw },
         hint: "the record and its manifest disagree: suspect a tampered hubmerge.json",
-      });
-    }
-    try {
-      return await resolver({ ...ref, revision });
-    } catch (error) {
-      if (!isHubmergeError(error, "E_HUB_NOT_FOUND")) throw error;
-      throw new HubmergeError(
+      }),
+    unreachable: (ref, revision, error) => {
+      if (!isHubmergeError(error, "E_HUB_NOT_FOUND")) return error;
+      return new HubmergeError(
         "E_VERIFY",
         `source ${ref.raw} at revision ${revision} is no longer reachable`,
         {
@@ -47,8 +41,8 @@ export function pinnedResolver(record: RunRecord, resolver: SourceResolver): Sou
           cause: error,
         },
       );
-    }
-  };
+    },
+  });
 }
 
 /**

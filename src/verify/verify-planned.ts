@@ -8,7 +8,7 @@ import type { LoadedModel } from "../merge/loaded-model.js";
 import type { MergePlan } from "../merge/plan/types.js";
 import type { DareRescale } from "../merge/types.js";
 import type { RunRecord, TensorDigest } from "../run-record.js";
-import { plannedSize } from "../safetensors/writer.js";
+import { plannedSize } from "../safetensors/shard-plan.js";
 import type { ModelSource } from "../source/model-source.js";
 import { checkPublished } from "./published.js";
 import { expectedHeaders, recordedLayout, recreateAndCompare } from "./recreate.js";

@@ -9,7 +9,7 @@ import { applyMatrix } from "../../src/action/matrix.js";
 import { applyPart, manifestSlug, publishParts } from "../../src/action/parts.js";
 import { emptyLockfile } from "../../src/lock/lockfile.js";
 import { startLocalHub, type LocalHub } from "../../src/localhub/index.js";
-import { AUTO_PART_BYTES, partCount, readManifest } from "../../src/pipeline.js";
+import { AUTO_PART_BYTES, partCount, readManifest } from "../../src/pipeline/index.js";
 import { hubSession } from "../../src/session.js";
 import { FAMILY_MANIFEST, seedFamilyOnHub } from "../support/hub-models.js";
 import { writeManifest } from "../support/models.js";

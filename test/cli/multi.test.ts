@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readMergeGraph } from "../../src/pipeline.js";
+import { readMergeGraph } from "../../src/pipeline/index.js";
 import { runCli } from "../support/cli.js";
 import { writeFamily, writeManifest } from "../support/models.js";
 import { useTempDirs } from "../support/tmp.js";

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseCardData } from "../../src/source/card-data.js";
 import { hubSession } from "../../src/session.js";
 import { startLocalHub, type LocalHub } from "../../src/localhub/index.js";
-import { runMerge } from "../../src/pipeline.js";
+import { runMerge } from "../../src/pipeline/index.js";
 import { writeTinyLlama } from "../../src/synth/tiny-llama.js";
 import { runCli } from "../support/cli.js";
 import { seedHubModel } from "../support/hub-models.js";

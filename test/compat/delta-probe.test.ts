@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { runCheck } from "../../src/compat/check.js";
 import { DEFAULT_THRESHOLDS } from "../../src/compat/thresholds.js";
 import { methodRegistry } from "../../src/merge/methods/registry.js";
-import { closeModels } from "../../src/pipeline.js";
+import { closeModels } from "../../src/pipeline/index.js";
 import { TINY_LLAMA } from "../../src/synth/tiny-llama.js";
 import { writeManifest } from "../support/models.js";
 import { useTempDirs } from "../support/tmp.js";

@@ -8,7 +8,7 @@ import type { Manifest } from "../../src/manifest/types.js";
 import { validateManifest } from "../../src/manifest/validate.js";
 import { loadModel, type LoadedModel } from "../../src/merge/loaded-model.js";
 import { methodRegistry } from "../../src/merge/methods/registry.js";
-import { closeModels, referencedModels } from "../../src/pipeline.js";
+import { closeModels, referencedModels } from "../../src/pipeline/index.js";
 import type { ByteSource } from "../../src/source/byte-source.js";
 import { LocalSource } from "../../src/source/local-source.js";
 import type { ModelSource } from "../../src/source/model-source.js";

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tryOpenGpu } from "../../src/merge/kernels/webgpu/adapter.js";
-import { runMerge } from "../../src/pipeline.js";
+import { runMerge } from "../../src/pipeline/index.js";
 import { writeFamily, writeManifest } from "../support/models.js";
 import { useTempDirs } from "../support/tmp.js";
 

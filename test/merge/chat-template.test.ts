@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { NAMED_CHAT_TEMPLATES } from "../../src/manifest/chat-templates.js";
 import { chooseChatTemplate } from "../../src/merge/chat-template.js";
-import { planRun, runMerge, closeModels } from "../../src/pipeline.js";
+import { planRun, runMerge, closeModels } from "../../src/pipeline/index.js";
 import type { ModelSource } from "../../src/source/model-source.js";
 import { writeFamily, writeManifest } from "../support/models.js";
 import { useTempDirs } from "../support/tmp.js";

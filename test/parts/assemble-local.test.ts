@@ -10,7 +10,7 @@ import {
   runMerge,
   runPart,
   type Pins,
-} from "../../src/pipeline.js";
+} from "../../src/pipeline/index.js";
 import { splitShards } from "../../src/parts/split.js";
 import { writeFamily, writeManifest } from "../support/models.js";
 /** Small enough that the test model comes out in several shards. */

@@ -13,7 +13,7 @@ import {
   planRun,
   runPart,
   type Pins,
-} from "../../src/pipeline.js";
+} from "../../src/pipeline/index.js";
 import { FAMILY_MANIFEST, seedFamilyOnHub } from "../support/hub-models.js";
 import { writeManifest } from "../support/models.js";
 

@@ -8,7 +8,7 @@ import type { ByteSource } from "../../src/source/byte-source.js";
 import type { ModelSource } from "../../src/source/model-source.js";
 import type { DType } from "../../src/safetensors/dtype.js";
 import { fileByteSource } from "../../src/source/file-byte-source.js";
-import { encodeShardHeader } from "../../src/safetensors/writer.js";
+import { encodeShardHeader } from "../../src/safetensors/shard-header.js";
 
 export interface RawTensor {
   dtype: unknown;

@@ -3,12 +3,8 @@ import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  ShardedWriter,
-  planShards,
-  type PlannedTensor,
-  type WrittenShard,
-} from "../../src/safetensors/writer.js";
+import { planShards, type PlannedTensor } from "../../src/safetensors/shard-plan.js";
+import { ShardedWriter, type WrittenShard } from "../../src/safetensors/writer.js";
 import { patternBytes } from "./helpers.js";
 
 const TENSORS: PlannedTensor[] = [

@@ -6,8 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HubmergeError } from "../../src/errors.js";
 import { fileByteSource } from "../../src/source/file-byte-source.js";
 import { SafetensorsFile, SafetensorsModel } from "../../src/safetensors/reader.js";
-import { ShardedWriter, encodeShardHeader, planShards, shardFileName } from "../../src/safetensors/writer.js";
-import type { PlannedTensor, WrittenShard } from "../../src/safetensors/writer.js";
+import { encodeShardHeader } from "../../src/safetensors/shard-header.js";
+import { planShards, shardFileName, type PlannedTensor } from "../../src/safetensors/shard-plan.js";
+import { ShardedWriter, type WrittenShard } from "../../src/safetensors/writer.js";
 import { folderModel, patternBytes } from "./helpers.js";
 
 /** Tensors of 64, 32, 100 (own shard at cap 96), 16 and 8 bytes. */

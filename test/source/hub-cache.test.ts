@@ -9,7 +9,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RetryOptions } from "../../src/hub/client/retrying-fetch.js";
-import { runMerge } from "../../src/pipeline.js";
+import { runMerge } from "../../src/pipeline/index.js";
 import { CacheLedger } from "../../src/source/cache-ledger.js";
 import { HubCache } from "../../src/source/hub-cache.js";
 import { HubSource } from "../../src/source/hub-source.js";

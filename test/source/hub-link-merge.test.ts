@@ -13,7 +13,7 @@ import { join, relative, sep } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RetryOptions } from "../../src/hub/client/retrying-fetch.js";
 import type { UnitReads } from "../../src/merge/unit-reads.js";
-import { runMerge } from "../../src/pipeline.js";
+import { runMerge } from "../../src/pipeline/index.js";
 import { createSourceResolver, type SourceResolverOptions } from "../../src/source/hub-resolver.js";
 import type { TinyLlamaSpec } from "../../src/synth/tiny-llama.js";
 import { ALICE, startTestHub, type TestHub } from "../localhub/helpers.js";

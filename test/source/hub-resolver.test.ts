@@ -8,7 +8,7 @@ import { join, relative, sep } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishFolder } from "../../src/hub/publish/publish.js";
 import type { RetryOptions } from "../../src/hub/client/retrying-fetch.js";
-import { runMerge } from "../../src/pipeline.js";
+import { runMerge } from "../../src/pipeline/index.js";
 import { createSourceResolver } from "../../src/source/hub-resolver.js";
 import { HubSource } from "../../src/source/hub-source.js";
 import { LocalSource } from "../../src/source/local-source.js";

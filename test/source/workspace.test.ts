@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderMarkdown, renderJson } from "../../src/compat/render.js";
 import { isHubmergeError, type HubmergeError } from "../../src/errors.js";
-import { planRun } from "../../src/pipeline.js";
+import { planRun } from "../../src/pipeline/index.js";
 import { createSourceResolver } from "../../src/source/hub-resolver.js";
 import { LocalSource } from "../../src/source/local-source.js";
 import { Workspace } from "../../src/source/workspace.js";

@@ -2,7 +2,8 @@ import { copyFile, mkdir, readdir, rename, rm, writeFile } from "node:fs/promise
 import { join } from "node:path";
 import { encodeFromF32, type FloatDType } from "../../src/safetensors/dtype.js";
 import { SafetensorsModel } from "../../src/safetensors/reader.js";
-import { planShards, ShardedWriter } from "../../src/safetensors/writer.js";
+import { planShards } from "../../src/safetensors/shard-plan.js";
+import { ShardedWriter } from "../../src/safetensors/writer.js";
 import { LocalSource } from "../../src/source/local-source.js";
 import { gaussianFill } from "../../src/synth/gaussian.js";
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalHub, type LocalHub } from "../../src/localhub/index.js";
-import { publishMerge, runMerge, verifyMerge, type MergeRunResult } from "../../src/pipeline.js";
+import { publishMerge, runMerge, verifyMerge, type MergeRunResult } from "../../src/pipeline/index.js";
 import type { RunRecord } from "../../src/run-record.js";
 import { hubSession } from "../../src/session.js";
 import { writeTinyLlama, type TinyLlamaSpec } from "../../src/synth/tiny-llama.js";

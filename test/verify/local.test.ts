@@ -4,14 +4,15 @@ import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isHubmergeError } from "../../src/errors.js";
 import { outputMetadata } from "../../src/merge/output-metadata.js";
-import { runMerge, verifyFailure, verifyMerge } from "../../src/pipeline.js";
+import { runMerge, verifyFailure, verifyMerge } from "../../src/pipeline/index.js";
 import {
   encodeTensorDigests,
   RUN_RECORD_FILE,
   TENSOR_DIGESTS_FILE,
   type RunRecord,
 } from "../../src/run-record.js";
-import { encodeShardHeader, shardMetadata, type PlannedTensor } from "../../src/safetensors/writer.js";
+import { encodeShardHeader, shardMetadata } from "../../src/safetensors/shard-header.js";
+import type { PlannedTensor } from "../../src/safetensors/shard-plan.js";
 import { runCli } from "../support/cli.js";
 import { writeFamily, writeManifest } from "../support/models.js";
 import { useTempDirs } from "../support/tmp.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { methodRegistry } from "../../src/merge/methods/registry.js";
 import type { MergeMethod, ParamSpec } from "../../src/merge/types.js";
-import { runMerge, verifyMerge } from "../../src/pipeline.js";
+import { runMerge, verifyMerge } from "../../src/pipeline/index.js";
 import { writeFamily, writeManifest } from "../support/models.js";
 import { useTempDirs } from "../support/tmp.js";
 

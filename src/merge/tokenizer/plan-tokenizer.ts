@@ -1,16 +1,26 @@
 /**
- * The tokenizer part of a plan: read every source's vocabulary (tokenizer.json and config
- * `vocab_size`; no weights), build the output vocabulary and each source's permutation into it,
- * and the output tokenizer files where they change. Absent unless the manifest sets
- * `tokenizer_source` or `tokenizer:`; without either, the reference's tokenizer is copied.
+ * The tokenizer part of a plan: read every source's vocabulary (tokenizer.json, else a
+ * sentencepiece tokenizer.model, and config `vocab_size`; no weights), build the output
+ * vocabulary and each source's permutation into it, and the output tokenizer files where they
+ * change. Absent unless the manifest sets `tokenizer_source` or `tokenizer:`; without either, the
+ * reference's tokenizer is copied.
  */
-import { HubmergeError } from "../../errors.js";
-import type { Manifest } from "../../manifest/types.js";
+import { HubmergeError, type ErrorLocation } from "../../errors.js";
+import type { Manifest, TokenizerSettings } from "../../manifest/types.js";
 import { modelKey } from "../../model-ref.js";
 import type { LoadedModel } from "../loaded-model.js";
-import { buildOutputVocab, permutationOf, type OutputSource, type SourceVocab } from "./output-vocab.js";
+import {
+  buildOutputVocab,
+  permutationOf,
+  type OutputSource,
+  type OutputVocab,
+  type SourceVocab,
+} from "./output-vocab.js";
+import { readVocab } from "./read-vocab.js";
+import { sentencePieceFiles } from "./spm-files.js";
+import { assertUnionFitsPieces } from "./spm-union.js";
 import { tokenizerFiles, vocabChanged, type TokenizerFiles } from "./tokenizer-files.js";
-import { readVocab, type Vocab } from "./vocab.js";
+import type { Vocab } from "./vocab.js";
 
 export interface TokenizerPlan {
   /** Output rows of embed_tokens and lm_head: the token count, padded (config `vocab_size`). */
@@ -48,7 +58,7 @@ export async function planTokenizer(
     if (!vocab) {
       // mergekit assumes a model without a loadable tokenizer shares the base's.
       warnings.push(
-        `${model.ref} has no tokenizer.json; its vocabulary is taken to be ${models.get(baseKey)!.ref}'s`,
+        `${model.ref} has neither tokenizer.json nor tokenizer.model; its vocabulary is taken to be ${models.get(baseKey)!.ref}'s`,
       );
       vocab = baseVocab;
     }
@@ -63,16 +73,19 @@ export async function planTokenizer(
       ? { kind: "model", model: sources.get(modelKey(settings.source))! }
       : { kind: settings.source };
   const others = entries.map(([key]) => key).filter((key) => key !== baseKey);
+  const base = sources.get(baseKey)!;
+  const otherVocabs = others.map((key) => sources.get(key)!);
+  if (source.kind === "union" && base.vocab.format.kind === "tokenizer.model") {
+    assertUnionFitsPieces(base, base.vocab.format.pieces, otherVocabs, unionSetting(manifest, settings));
+  }
   const output = buildOutputVocab(
     source,
-    sources.get(baseKey)!,
-    others.map((key) => sources.get(key)!),
+    base,
+    otherVocabs,
     settings.tokens.map(([token]) => token),
   );
   const sourceKey = typeof settings.source === "object" ? modelKey(settings.source) : baseKey;
-  const files = vocabChanged(output)
-    ? tokenizerFiles(output, await readJson(models.get(sourceKey)!), models.get(sourceKey)!.ref)
-    : undefined;
+  const files = vocabChanged(output) ? await outputFiles(output, models.get(sourceKey)!) : undefined;
   const pad = settings.padToMultipleOf ?? 1;
   return {
     rows: Math.ceil(output.length / pad) * pad,
@@ -86,14 +99,36 @@ export async function planTokenizer(
   };
 }
 
+/** The rewritten files, in the source tokenizer's own format. */
+async function outputFiles(output: OutputVocab, model: LoadedModel): Promise<TokenizerFiles> {
+  const config = await readJson(model);
+  const { format } = output.from;
+  return format.kind === "tokenizer.model"
+    ? sentencePieceFiles(output, format.pieces, config, model.ref)
+    : tokenizerFiles(output, config, model.ref);
+}
+
+/** The union setting as the manifest writes it, and its line, for errors about what it asks. */
+function unionSetting(
+  manifest: Manifest,
+  settings: TokenizerSettings,
+): { label: string; where: ErrorLocation } {
+  const block = settings.key === "tokenizer";
+  const position = manifest.locate(block ? ["tokenizer", "source"] : ["tokenizer_source"]);
+  return {
+    label: block ? "tokenizer.source: union" : "tokenizer_source: union",
+    where: { file: manifest.file, ...(position ?? manifest.locate([settings.key])) },
+  };
+}
+
 function requireVocab(vocab: Vocab | null | undefined, model: LoadedModel, key: string): Vocab {
   if (vocab) return vocab;
   throw new HubmergeError(
     "E_IO",
-    `${model.ref} has no tokenizer.json, which \`${key}\` builds the output from`,
+    `${model.ref} has neither tokenizer.json nor tokenizer.model, which \`${key}\` builds the output from`,
     {
       where: { model: model.ref },
-      hint: "hubmerge reads tokenizers in the tokenizer.json format; use a model that has one",
+      hint: "hubmerge reads tokenizer.json or a sentencepiece tokenizer.model; use a model that has one",
     },
   );
 }

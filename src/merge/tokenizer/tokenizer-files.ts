@@ -27,7 +27,13 @@ export function tokenizerFiles(
   sourceConfig: Json | undefined,
   ref: string,
 ): TokenizerFiles {
-  const json = structuredClone(output.from.json);
+  const { format } = output.from;
+  if (format.kind !== "tokenizer.json") {
+    throw new HubmergeError("E_INTERNAL", "tokenizerFiles writes tokenizer.json sources only", {
+      where: { model: ref },
+    });
+  }
+  const json = structuredClone(format.json);
   const model = json.model as Json;
   model.vocab = keptModelVocab(model, output.keepBelow, ref);
   if (Array.isArray(model.merges)) model.merges = keptMerges(model.merges, output);
@@ -71,7 +77,8 @@ function keptMerges(merges: unknown[], output: OutputVocab): unknown[] {
   });
 }
 
-function decoderOf(added: readonly AddedToken[]): Json {
+/** `added_tokens_decoder` as transformers writes it: id → the token's content and flags. */
+export function decoderOf(added: readonly AddedToken[]): Json {
   return Object.fromEntries(
     added.map(({ id, ...flags }) => [
       String(id),

@@ -2,7 +2,9 @@
  * A model's vocabulary as its `tokenizer.json` (the Hugging Face tokenizers format) states it:
  * the model's own tokens (BPE, WordLevel and WordPiece map token → id; Unigram lists pieces in
  * id order) and the added tokens, with their flags. That is what transformers' `get_vocab()`
- * returns for a fast tokenizer, which is what mergekit's tokenizer merge works on.
+ * returns for a fast tokenizer, which is what mergekit's tokenizer merge works on. A model with
+ * only a sentencepiece `tokenizer.model` is read by spm-vocab.ts into the same shape; read-vocab.ts
+ * picks the reader.
  */
 import { HubmergeError } from "../../errors.js";
 import type { ModelSource } from "../../source/model-source.js";
@@ -21,17 +23,22 @@ export interface AddedToken {
   special: boolean;
 }
 
+/** The files a vocabulary was read from (the output tokenizer is written from its source's). */
+export type TokenizerFormat =
+  | { kind: "tokenizer.json"; json: Record<string, unknown> }
+  /** tokenizer.model's pieces, in id order. */
+  | { kind: "tokenizer.model"; pieces: readonly string[] };
+
 export interface Vocab {
   /** Every token → id: the model's vocabulary, then the added tokens (which win on a clash). */
   ids: Map<string, number>;
   /** Added tokens by content, in id order. */
   added: Map<string, AddedToken>;
-  /** The parsed tokenizer.json (the output tokenizer is written from its source's). */
-  json: Record<string, unknown>;
+  format: TokenizerFormat;
 }
 
-/** The model's vocabulary, or null when it has no tokenizer.json. */
-export async function readVocab(source: ModelSource): Promise<Vocab | null> {
+/** The model's vocabulary from its tokenizer.json, or null when it has none. */
+export async function readJsonVocab(source: ModelSource): Promise<Vocab | null> {
   const bytes = await source.readFile("tokenizer.json");
   if (!bytes) return null;
   if (bytes.byteLength > MAX_TOKENIZER_BYTES) {
@@ -58,7 +65,7 @@ export function parseVocab(json: unknown, ref: string): Vocab {
     ids.set(token.content, token.id);
   }
   const ordered = new Map([...added].sort((a, b) => a[1].id - b[1].id));
-  return { ids, added: ordered, json };
+  return { ids, added: ordered, format: { kind: "tokenizer.json", json } };
 }
 
 function modelVocab(model: Record<string, unknown>, ref: string): Map<string, number> {
@@ -110,6 +117,6 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export function vocabError(ref: string, message: string): HubmergeError {
   return new HubmergeError("E_IO", message, {
     where: { model: ref },
-    hint: "the tokenizer merge reads tokenizer.json; check the model's tokenizer files",
+    hint: "the tokenizer merge reads tokenizer.json, else tokenizer.model; check the model's tokenizer files",
   });
 }

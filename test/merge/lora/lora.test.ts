@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startLocalHub } from "../../../src/localhub/index.js";
-import { readManifest, runMerge } from "../../../src/pipeline.js";
+import { readManifest, runMerge } from "../../../src/pipeline/index.js";
 import { hubSession } from "../../../src/session.js";
 import { seedHubModel } from "../../support/hub-models.js";
 import { materializeLora, writeLoraAdapter, type LoraSpec } from "../../support/lora.js";

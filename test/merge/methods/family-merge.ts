@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { expect } from "vitest";
-import { runMerge } from "../../../src/pipeline.js";
+import { runMerge } from "../../../src/pipeline/index.js";
 import { SafetensorsModel } from "../../../src/safetensors/reader.js";
 import { LocalSource } from "../../../src/source/local-source.js";
 import { tinyLlamaValues, type VariantSpec } from "../../../src/synth/tiny-llama.js";

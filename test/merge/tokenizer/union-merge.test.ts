@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runMerge } from "../../../src/pipeline.js";
+import { runMerge } from "../../../src/pipeline/index.js";
 import { SafetensorsModel } from "../../../src/safetensors/reader.js";
 import { LocalSource } from "../../../src/source/local-source.js";
 import { TEST_LLAMA, writeManifest } from "../../support/models.js";
@@ -223,7 +223,7 @@ describe("tokenizer settings with slices", () => {
   });
 });
 
-describe("sources without tokenizer.json", () => {
+describe("sources without tokenizer.json or tokenizer.model", () => {
   it("a merged source without one shares the base's vocabulary, with a warning", async () => {
     const notok = await writeAddedTokenModel(join(dir, "notok"), { deltaSeed: 103 });
     await unlink(join(notok, "tokenizer.json"));
@@ -237,13 +237,17 @@ describe("sources without tokenizer.json", () => {
         "tokenizer_source: union\n",
       ),
     );
-    expect(result.record.warnings).toContainEqual(expect.stringMatching(/notok has no tokenizer.json/));
+    expect(result.record.warnings).toContainEqual(
+      expect.stringMatching(/notok has neither tokenizer.json nor tokenizer.model/),
+    );
     expect(result.plan.tokenizer!.length).toBe(V);
   });
 
   it("the model the output tokenizer comes from must have one", async () => {
     await expect(
       merge("notok-source", linear([["./base", 1]], "tokenizer_source: ./notok\n")),
-    ).rejects.toThrow(/has no tokenizer.json, which `tokenizer_source` builds the output from/);
+    ).rejects.toThrow(
+      /has neither tokenizer.json nor tokenizer.model, which `tokenizer_source` builds the output from/,
+    );
   });
 });
