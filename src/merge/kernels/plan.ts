@@ -50,12 +50,11 @@ export interface NearswapPlan {
 }
 
 /**
- * SCE (methods/sce.ts): base and `models` models; whole-tensor passes (the variance top-k, the
- * sums of squares that weight the models) before the elementwise sign election and mix.
+ * SCE (methods/sce.ts): a base and one or more models; whole-tensor passes (the variance top-k,
+ * the sums of squares that weight the models) before the elementwise sign election and mix.
  */
 export interface ScePlan {
   kind: "sce";
-  models: number;
   /** select_topk as resolved (not rounded): ≥ 1 selects every position, ≤ 0 none. */
   selectTopK: number;
   /** f32 of the floor of the agreeing weights' sum (mergekit's 1e-6). */

@@ -117,7 +117,6 @@ function planSce(request: PlanRequest): ScePlan | undefined {
   if (topk === undefined || int8Mask === undefined) return undefined;
   return {
     kind: "sce",
-    models: request.models.length,
     selectTopK: topk,
     divisorFloor: fround(SCE_DIVISOR_FLOOR),
   };

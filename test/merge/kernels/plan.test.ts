@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { planMerge, type PlanRequest, type TaskPlan } from "../../../src/merge/kernels/plan.js";
+import {
+  isElementwise,
+  planMerge,
+  type PlanRequest,
+  type TaskPlan,
+} from "../../../src/merge/kernels/plan.js";
 import { methodRegistry } from "../../../src/merge/methods/registry.js";
 import { keepThreshold } from "../../../src/merge/rng/dare-stream.js";
 
@@ -81,5 +86,30 @@ describe("planMerge", () => {
   it("accepts TIES with rescale when no model is sparsified", () => {
     const dense = [{ model: "a", params: { weight: 1, density: 1 } }];
     expect(planMerge(request("ties", { global: { rescale: true }, models: dense }))).toBeDefined();
+  });
+
+  it("plans nearswap with f32(t) and the 1e-6 floor, elementwise; sce with select_topk, whole-tensor", () => {
+    const one = [{ model: "org/a", params: {} }];
+    const nearswap = planMerge(request("nearswap", { models: one, global: { t: 0.1 } }))!;
+    expect(nearswap).toEqual({ kind: "nearswap", t: Math.fround(0.1), minDistance: Math.fround(1e-6) });
+    expect(isElementwise(nearswap)).toBe(true);
+    const sce = planMerge(request("sce", { global: { select_topk: 0.3 } }))!;
+    expect(sce).toEqual({ kind: "sce", selectTopK: 0.3, divisorFloor: Math.fround(1e-6) });
+    expect(isElementwise(sce)).toBe(false);
+    expect(planMerge(request("sce", { global: {} }))).toMatchObject({ selectTopK: 1 }); // the default
+    expect(isElementwise(taskPlan(request("ties")))).toBe(false);
+    expect(isElementwise(taskPlan(request("dare_ties")))).toBe(true);
+  });
+
+  it.each<[string, string, Partial<PlanRequest>]>([
+    ["nearswap without t", "nearswap", { models: [{ model: "a", params: {} }], global: {} }],
+    ["nearswap with a negative t", "nearswap", { models: [{ model: "a", params: {} }], global: { t: -1 } }],
+    ["nearswap with two models", "nearswap", { global: { t: 0.1 } }],
+    ["nearswap without a base", "nearswap", { hasBase: false, global: { t: 0.1 } }],
+    ["sce with select_topk above 1", "sce", { global: { select_topk: 1.5 } }],
+    ["sce with a non-boolean int8_mask", "sce", { global: { int8_mask: "yes" } }],
+    ["sce without a base", "sce", { hasBase: false }],
+  ])("declines %s", (_why, method, change) => {
+    expect(planMerge(request(method, change))).toBeUndefined();
   });
 });
