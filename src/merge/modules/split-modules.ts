@@ -55,7 +55,7 @@ export function splitTensors(
       const prefixes = split.modules.flatMap((m) => m.prefixes.map((p) => `\`${p}\` (${m.name})`));
       throw new HubmergeError(
         "E_INCOMPATIBLE",
-        `tensor ${name} belongs to none of ${split.architecture}'s modules ${listWords(split.modules.map((m) => `\`${m.name}\``))}`,
+        `tensor ${name} belongs to none of ${split.architecture}'s modules ${listWords(split.modules.map((m) => m.name))}`,
         {
           where: { model, tensor: name },
           hint: `hubmerge assigns a tensor to a module by its name's prefix: ${prefixes.join(", ")}; check that the model is a ${split.architecture} checkpoint, or merge it with \`models:\` instead of \`modules:\``,
