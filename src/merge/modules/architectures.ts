@@ -81,9 +81,10 @@ export const MODULAR_ARCHITECTURES: readonly ModularArchitecture[] = [
     modules: TOWER_PROJECTOR_DECODER,
   },
   {
+    // transformers keeps Llama 4's parts at the top level; its LM head is `language_model.lm_head.…`.
     classes: ["Llama4ForConditionalGeneration"],
     modules: [
-      { name: "text_decoder", prefixes: ["language_model.", "lm_head."], layerCountKeys: TEXT_COUNT },
+      { name: "text_decoder", prefixes: ["language_model."], layerCountKeys: TEXT_COUNT },
       { name: "multi_modal_projector", prefixes: ["multi_modal_projector."], layerCountKeys: [] },
       { name: "vision_model", prefixes: ["vision_model."], layerCountKeys: VISION_COUNT },
     ],
