@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runMerge } from "../../src/pipeline.js";
+import { runMerge } from "../../src/pipeline/index.js";
 import { TEST_LLAMA, writeFamily, writeManifest } from "../support/models.js";
 import { useTempDirs } from "../support/tmp.js";
 import { writeVlmFamily, type VlmSpec } from "../support/vlm-models.js";

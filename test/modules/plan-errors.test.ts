@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { closeModels, planRun, type PlannedRun } from "../../src/pipeline.js";
+import { closeModels, planRun, type PlannedRun } from "../../src/pipeline/index.js";
 import { writeFamily, writeManifest } from "../support/models.js";
 import { writeVlm, writeVlmFamily } from "../support/vlm-models.js";
 import { rejection } from "./helpers.js";

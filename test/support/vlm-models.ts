@@ -12,7 +12,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { encodeFromF32 } from "../../src/safetensors/dtype.js";
-import { planShards, ShardedWriter } from "../../src/safetensors/writer.js";
+import { planShards } from "../../src/safetensors/shard-plan.js";
+import { ShardedWriter } from "../../src/safetensors/writer.js";
 import { tinyLlamaValues, type VariantSpec } from "../../src/synth/tiny-llama.js";
 
 export type VlmLayout = "qwen2vl" | "qwen2vl-new" | "gemma3";

@@ -2,7 +2,7 @@ import { HubmergeError } from "../../errors.js";
 import { modelKey, type ModelRef } from "../../model-ref.js";
 import type { Manifest } from "../../manifest/types.js";
 import { DTYPE_SIZE } from "../../safetensors/dtype.js";
-import { planShards } from "../../safetensors/writer.js";
+import { planShards } from "../../safetensors/shard-plan.js";
 import type { LoadedModel } from "../loaded-model.js";
 import { ModuleSplits, wholeModelScope } from "../modules/module-scope.js";
 import { planModules } from "../modules/plan-modules.js";

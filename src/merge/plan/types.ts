@@ -1,5 +1,5 @@
 import type { DType } from "../../safetensors/dtype.js";
-import type { ShardPlan } from "../../safetensors/writer.js";
+import type { ShardPlan } from "../../safetensors/shard-plan.js";
 import type { TokenizerPlan } from "../tokenizer/plan-tokenizer.js";
 import type { RowPlan } from "../tokenizer/row-plan.js";
 import type { MergeMethod, ResolvedParams } from "../types.js";
