@@ -2,6 +2,7 @@ import { HubmergeError } from "../../errors.js";
 import { modelKey, type ModelRef } from "../../model-ref.js";
 import type { Manifest } from "../../manifest/types.js";
 import { DTYPE_SIZE } from "../../safetensors/dtype.js";
+import { withVocabSize } from "../config-vocab.js";
 import { planShards } from "../../safetensors/shard-plan.js";
 import type { LoadedModel } from "../loaded-model.js";
 import { ModuleSplits, wholeModelScope } from "../modules/module-scope.js";
@@ -63,8 +64,8 @@ export function buildPlan(input: PlanInput): MergePlan {
     : String(reference.config?.["torch_dtype"] ?? "float32");
   let stacked = reference.config;
   for (const { stack, of } of built.stacks) stacked = stacked && stackedConfig(stacked, stack, of);
-  const config: Record<string, unknown> | undefined = stacked && { ...stacked, torch_dtype: torchDtype };
-  if (config && tokenizer) config["vocab_size"] = tokenizer.rows;
+  const typed = stacked && { ...stacked, torch_dtype: torchDtype };
+  const config = typed && tokenizer ? withVocabSize(typed, tokenizer.rows) : typed;
   return {
     method,
     referenceModel: reference.ref,
