@@ -1,4 +1,4 @@
-import { r as requireTunnel, a as requireUndici, u as undiciExports, s as setOutput, e as error$1, b as startGroup, i as info, c as endGroup, w as warning, d as debug$2, f as setSecret, g as getInput, h as commonjsGlobal, j as getDefaultExportFromCjs, k as setFailed, l as saveState, m as summary, T as TEMP_DIR_STATE } from './chunks/state.js';
+import { r as requireTunnel, a as requireUndici, u as undiciExports, s as setOutput, e as error$1, b as startGroup, i as info, c as endGroup, w as warning, d as debug$2, f as setSecret, g as getInput, h as commonjsGlobal, j as getDefaultExportFromCjs, k as setFailed, l as saveState, m as summary$1, T as TEMP_DIR_STATE } from './chunks/state.js';
 import * as fs from 'fs';
 import { existsSync, readFileSync } from 'fs';
 import * as os from 'os';
@@ -16423,7 +16423,7 @@ async function readInto(source, offset, target) {
     target.set(await source.read(offset, target.byteLength));
 }
 /** The RangeError every ByteSource throws for a range it cannot serve. */
-function checkRange(name, size, offset, length) {
+function checkRange$1(name, size, offset, length) {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
         throw new RangeError(`read ${offset}+${length} is not a valid range of ${name}`);
     }
@@ -16599,7 +16599,7 @@ function hubByteSource(file, deps) {
     const key = deps.cache?.keyFor(file);
     const fetchSpan = (start, end, into, at) => readSpan({ location: deps.location, name: deps.name, fileSize: file.size, start, end }, into, at, deps);
     const readInto = async (offset, target) => {
-        checkRange(deps.name, file.size, offset, target.byteLength);
+        checkRange$1(deps.name, file.size, offset, target.byteLength);
         if (target.byteLength === 0)
             return;
         if (deps.cache && key)
@@ -16611,7 +16611,7 @@ function hubByteSource(file, deps) {
         name: deps.name,
         size: file.size,
         async read(offset, length) {
-            checkRange(deps.name, file.size, offset, length);
+            checkRange$1(deps.name, file.size, offset, length);
             const bytes = new Uint8Array(length);
             await readInto(offset, bytes);
             return bytes;
@@ -17479,7 +17479,7 @@ async function fileByteSource(path) {
         throw error;
     }
     const readInto = async (offset, target) => {
-        checkRange(path, size, offset, target.byteLength);
+        checkRange$1(path, size, offset, target.byteLength);
         const length = target.byteLength;
         let done = 0;
         while (done < length) {
@@ -17496,7 +17496,7 @@ async function fileByteSource(path) {
         name: path,
         size,
         async read(offset, length) {
-            checkRange(path, size, offset, length);
+            checkRange$1(path, size, offset, length);
             const bytes = new Uint8Array(length);
             await readInto(offset, bytes);
             return bytes;
@@ -17859,7 +17859,7 @@ function slugify(input) {
         .replace(/^-+|-+$/g, "");
 }
 const captureStackTrace = ("captureStackTrace" in Error ? Error.captureStackTrace : (..._args) => { });
-function isObject$2(data) {
+function isObject$3(data) {
     return typeof data === "object" && data !== null && !Array.isArray(data);
 }
 const allowsEval = /* @__PURE__*/ cached(() => {
@@ -17881,7 +17881,7 @@ const allowsEval = /* @__PURE__*/ cached(() => {
     }
 });
 function isPlainObject$3(o) {
-    if (isObject$2(o) === false)
+    if (isObject$3(o) === false)
         return false;
     // modified constructor
     const ctor = o.constructor;
@@ -17891,7 +17891,7 @@ function isPlainObject$3(o) {
         return true;
     // modified prototype
     const prot = ctor.prototype;
-    if (isObject$2(prot) === false)
+    if (isObject$3(prot) === false)
         return false;
     // ctor doesn't have static `isPrototypeOf`
     if (Object.prototype.hasOwnProperty.call(prot, "isPrototypeOf") === false) {
@@ -20109,7 +20109,7 @@ const $ZodObject = /*@__PURE__*/ $constructor("$ZodObject", (inst, def) => {
         }
         return propValues;
     });
-    const isObject = isObject$2;
+    const isObject = isObject$3;
     const catchall = def.catchall;
     let value;
     const memo = globalConfig.memoizer;
@@ -20263,7 +20263,7 @@ const $ZodObjectJIT = /*@__PURE__*/ $constructor("$ZodObjectJIT", (inst, def) =>
         return doc.compile();
     };
     let fastpass;
-    const isObject = isObject$2;
+    const isObject = isObject$3;
     const jit = !globalConfig.jitless;
     const allowsEval$1 = allowsEval;
     const fastEnabled = jit && allowsEval$1.value; // && !def.catchall;
@@ -24395,6 +24395,7 @@ const EXPECTED = {
     base_model: "a model reference (`org/name`, `org/name@revision` or `./folder`)",
     models: "a list of `- model: …` entries",
     slices: "a list of `- sources: [...]` entries",
+    modules: "a mapping of module names to `{models: [...]}` or `{slices: [...]}`, e.g. `text_decoder: {models: [...]}`",
     sources: "a list of `- model: …` entries with a `layer_range`",
     parameters: "a mapping of parameter names to values",
     hubmerge: "a mapping",
@@ -24440,7 +24441,7 @@ function describeValue$1(value) {
         return "a mapping";
     return `${typeof value} ${JSON.stringify(value)}`;
 }
-function valueAt(root, path) {
+function valueAt$1(root, path) {
     let value = root;
     for (const segment of path) {
         if (typeof value !== "object" || value === null)
@@ -24459,7 +24460,7 @@ function fieldName(path) {
 }
 function describeTypeIssue(issue, root) {
     const path = issue.path;
-    const value = valueAt(root, path);
+    const value = valueAt$1(root, path);
     const field = fieldName(path);
     const expected = EXPECTED[field] ?? TYPE_WORDS[issue.expected] ?? issue.expected;
     if (value === undefined && typeof path[path.length - 1] === "string") {
@@ -24486,7 +24487,7 @@ function describeIssue(issue, root, tree) {
         case "invalid_value":
             return {
                 pos: at(),
-                message: `\`${formatPath(path)}\` must be ${listWords(issue.values.map(String))}, got ${describeValue$1(valueAt(root, path))}.`,
+                message: `\`${formatPath(path)}\` must be ${listWords(issue.values.map(String))}, got ${describeValue$1(valueAt$1(root, path))}.`,
                 hint: `Use one of ${listWords(issue.values.map(String))}.`,
             };
         case "too_small":
@@ -24568,7 +24569,7 @@ function parseDType(name) {
  * Keys in the mergekit part of a manifest. mergekit ignores keys it does not know, so hubmerge
  * does too — with a warning — except when the key is clearly a typo of a known one (a misspelt
  * `parameters` would silently drop the settings), or a mergekit feature hubmerge lacks.
- * Also decides between `models` and `slices`.
+ * Also decides between `models`, `slices` and `modules` (and, in each module, `models` and `slices`).
  */
 const TOP = {
     known: [
@@ -24576,6 +24577,7 @@ const TOP = {
         "base_model",
         "models",
         "slices",
+        "modules",
         "parameters",
         "dtype",
         "out_dtype",
@@ -24584,10 +24586,9 @@ const TOP = {
         "chat_template",
         "hubmerge",
     ],
-    unsupported: {
-        modules: { what: "Multi-module merges (`modules`)", hint: "Use `models` or `slices` at the top level." },
-    },
 };
+/** One module of `modules:` (mergekit's `OutputModuleDefinition`). */
+const MODULE = { known: ["models", "slices", "parameters"] };
 const MODEL_ENTRY = { known: ["model", "parameters"] };
 const SLICE = {
     known: ["sources", "parameters"],
@@ -24623,18 +24624,47 @@ class KeyChecker {
         this.checkKeys(root, [], TOP);
         this.checkModelsOrSlices(root);
         this.checkParams(root.parameters, ["parameters"]);
-        this.eachEntry(root.models, ["models"], (entry, path) => {
-            this.checkKeys(entry, path, MODEL_ENTRY);
-            this.checkParams(entry.parameters, [...path, "parameters"]);
+        this.checkInputs(root, []);
+        if (isPlain$2(root.modules)) {
+            for (const [name, module] of Object.entries(root.modules))
+                this.checkModule(name, module);
+        }
+    }
+    /** The `models` or `slices` of the manifest or of one module (at `path`). */
+    checkInputs(holder, path) {
+        this.eachEntry(holder.models, [...path, "models"], (entry, entryPath) => {
+            this.checkKeys(entry, entryPath, MODEL_ENTRY);
+            this.checkParams(entry.parameters, [...entryPath, "parameters"]);
         });
-        this.eachEntry(root.slices, ["slices"], (slice, path) => {
-            this.checkKeys(slice, path, SLICE);
-            this.checkParams(slice.parameters, [...path, "parameters"]);
-            this.eachEntry(slice.sources, [...path, "sources"], (source, sourcePath) => {
+        this.eachEntry(holder.slices, [...path, "slices"], (slice, slicePath) => {
+            this.checkKeys(slice, slicePath, SLICE);
+            this.checkParams(slice.parameters, [...slicePath, "parameters"]);
+            this.eachEntry(slice.sources, [...slicePath, "sources"], (source, sourcePath) => {
                 this.checkKeys(source, sourcePath, SOURCE);
                 this.checkParams(source.parameters, [...sourcePath, "parameters"]);
             });
         });
+    }
+    checkModule(name, module) {
+        const path = ["modules", name];
+        if (PROTOTYPE_NAMES.has(name))
+            this.refuseReserved(name, path, "in `modules`");
+        if (module !== null && module !== undefined && !isPlain$2(module))
+            return; // the schema words the type
+        const holder = module ?? {};
+        this.checkKeys(holder, path, MODULE);
+        const present = ["models", "slices"].filter((key) => key in holder);
+        for (const key of present)
+            this.refuseEmpty(holder, [...path, key]);
+        if (present.length !== 1) {
+            const what = present.length === 0 ? "neither `models` nor `slices`" : "both `models` and `slices`";
+            const pos = present.length === 2
+                ? this.laterKey([...path, "models"], [...path, "slices"]).second.pos
+                : this.keyPos(path);
+            throw manifestError(this.file, pos, `Must specify either output slices or models to merge (mergekit's rule): module \`${name}\` has ${what}.`, `Give \`${name}\` one of \`models:\` (the whole module of each model, e.g. \`models: [{model: org/name}]\`) or \`slices:\` (layer ranges within the module).`);
+        }
+        this.checkParams(holder.parameters, [...path, "parameters"]);
+        this.checkInputs(holder, path);
     }
     eachEntry(list, path, visit) {
         if (!Array.isArray(list))
@@ -24683,27 +24713,47 @@ class KeyChecker {
         const pos = this.tree.locateKey(path) ?? this.tree.nearest(path.slice(0, -1));
         throw manifestError(this.file, pos, `Unknown key \`${key}\` ${where}.`, "Remove it: it is not a mergekit or hubmerge key (names of JavaScript object internals are refused).");
     }
-    /** Exactly one of `models` and `slices`, and not empty. */
+    /** Exactly one of `models`, `slices` and `modules`, and not empty. */
     checkModelsOrSlices(root) {
-        const present = ["models", "slices"].filter((key) => key in root);
-        for (const key of present) {
-            if (root[key] === null || (Array.isArray(root[key]) && root[key].length === 0)) {
-                const pos = this.tree.locate([key]) ?? this.tree.nearest([]);
-                const example = key === "models" ? "`- model: org/name`" : "`- sources: [{model: org/name, layer_range: [0, 32]}]`";
-                throw manifestError(this.file, pos, `\`${key}\` is empty.`, `Add at least one entry, e.g. ${example}.`);
-            }
-        }
-        if (present.length === 2) {
-            const [first, second] = present
-                .map((key) => ({ key, pos: this.tree.locateKey([key]) ?? this.tree.nearest([]) }))
-                .sort((a, b) => a.pos.line - b.pos.line || a.pos.column - b.pos.column);
-            if (first === undefined || second === undefined)
-                return;
-            throw manifestError(this.file, second.pos, `The manifest has both \`models\` and \`slices\`; use one (\`${first.key}\` comes first).`, "Use `models` to merge whole models, or `slices` with `layer_range`s to pick layers, and remove the other.");
+        const present = ["models", "slices", "modules"].filter((key) => key in root);
+        for (const key of present)
+            this.refuseEmpty(root, [key]);
+        const rule = "Exactly one of 'models', 'slices', or 'modules' must be present (mergekit's rule)";
+        if (present.length >= 2) {
+            const [a, b] = present;
+            const { first, second } = this.laterKey([a], [b]);
+            throw manifestError(this.file, second.pos, `${rule}: the manifest has both \`${a}\` and \`${b}\` (\`${first.key}\` comes first).`, "Use `models` to merge whole models, `slices` with `layer_range`s to pick layers, or `modules` to merge each part of a multi-module model (a VLM's text decoder, vision tower, …) on its own; remove the others.");
         }
         if (present.length === 0) {
-            throw manifestError(this.file, this.tree.nearest([]), "The manifest has neither `models` nor `slices`.", "Add `models:` with one `- model: org/name` entry per model (or `slices:` to pick layer ranges).");
+            throw manifestError(this.file, this.tree.nearest([]), `${rule}: the manifest has neither \`models\` nor \`slices\` nor \`modules\`.`, "Add `models:` with one `- model: org/name` entry per model (or `slices:` to pick layer ranges).");
         }
+    }
+    /** `models: []`, `slices:` with nothing after it, `modules: {}`. */
+    refuseEmpty(holder, path) {
+        const key = path[path.length - 1];
+        const value = holder[key];
+        const empty = value === null ||
+            (Array.isArray(value) && value.length === 0) ||
+            (isPlain$2(value) && Object.keys(value).length === 0);
+        if (!empty)
+            return;
+        const pos = this.tree.locate(path) ?? this.tree.nearest(path.slice(0, -1));
+        const example = {
+            models: "`- model: org/name`",
+            slices: "`- sources: [{model: org/name, layer_range: [0, 32]}]`",
+            modules: "`text_decoder: {models: [{model: org/name}]}`",
+        }[key];
+        throw manifestError(this.file, pos, `\`${formatPath(path)}\` is empty.`, `Add at least one entry, e.g. ${example}.`);
+    }
+    keyPos(path) {
+        return this.tree.locateKey(path) ?? this.tree.nearest(path);
+    }
+    /** Of two keys, the one written first and the one written second. */
+    laterKey(a, b) {
+        const [first, second] = [a, b]
+            .map((path) => ({ key: String(path[path.length - 1]), pos: this.keyPos(path) }))
+            .sort((x, y) => x.pos.line - y.pos.line || x.pos.column - y.pos.column);
+        return { first: first, second: second };
     }
 }
 
@@ -25227,11 +25277,18 @@ function buildManifestSchema(manifestDir) {
         parameters: paramSettingsSchema,
     });
     const slice = looseObject({ sources: array(source).min(1), parameters: paramSettingsSchema });
+    // keys.ts has already checked that each module has exactly one of `models` and `slices`.
+    const module = looseObject({
+        models: array(modelEntry).min(1).optional(),
+        slices: array(slice).min(1).optional(),
+        parameters: paramSettingsSchema,
+    });
     return looseObject({
         merge_method: string().min(1),
         base_model: modelRef.optional(),
         models: array(modelEntry).min(1).optional(),
         slices: array(slice).min(1).optional(),
+        modules: record(string(), module).optional(),
         parameters: paramSettingsSchema,
         dtype: dtypeSchema.optional(),
         out_dtype: dtypeSchema.optional(),
@@ -25469,28 +25526,15 @@ function dtypeWarnings(root, tree) {
     return warnings;
 }
 function assemble(raw, tree, base) {
-    const at = (path) => tree.nearest(path);
-    const models = raw.models?.map((entry, i) => ({
-        ref: entry.model,
-        parameters: entry.parameters,
-        pos: at(["models", i]),
-    }));
-    const slices = raw.slices?.map((slice, s) => ({
-        parameters: slice.parameters,
-        pos: at(["slices", s]),
-        sources: slice.sources.map((source, k) => ({
-            ref: source.model,
-            layerRange: source.layer_range,
-            parameters: source.parameters,
-            pos: at(["slices", s, "sources", k]),
-        })),
-    }));
+    const models = raw.models && modelEntries(raw.models, ["models"], tree);
+    const slices = raw.slices && sliceList(raw.slices, ["slices"], tree);
     return {
         ...base,
         mergeMethod: raw.merge_method,
         ...(raw.base_model !== undefined && { baseModel: raw.base_model }),
         ...(models !== undefined && { models }),
         ...(slices !== undefined && { slices }),
+        ...(raw.modules !== undefined && { modules: moduleList(raw.modules, tree) }),
         parameters: raw.parameters,
         ...(raw.dtype !== undefined && { dtype: raw.dtype }),
         ...(raw.out_dtype !== undefined && { outDtype: raw.out_dtype }),
@@ -25498,6 +25542,39 @@ function assemble(raw, tree, base) {
         ...(raw.chat_template !== undefined && { chatTemplate: raw.chat_template }),
         hubmerge: raw.hubmerge,
     };
+}
+function modelEntries(raw, path, tree) {
+    return raw.map((entry, i) => ({
+        ref: entry.model,
+        parameters: entry.parameters,
+        pos: tree.nearest([...path, i]),
+    }));
+}
+function sliceList(raw, path, tree) {
+    return raw.map((slice, s) => ({
+        parameters: slice.parameters,
+        pos: tree.nearest([...path, s]),
+        sources: slice.sources.map((source, k) => ({
+            ref: source.model,
+            layerRange: source.layer_range,
+            parameters: source.parameters,
+            pos: tree.nearest([...path, s, "sources", k]),
+        })),
+    }));
+}
+/** Modules in file order (a JS object would put a module named like a number first). */
+function moduleList(raw, tree) {
+    const modules = Object.entries(raw).map(([name, module]) => {
+        const path = ["modules", name];
+        return {
+            name,
+            ...(module.models !== undefined && { models: modelEntries(module.models, [...path, "models"], tree) }),
+            ...(module.slices !== undefined && { slices: sliceList(module.slices, [...path, "slices"], tree) }),
+            parameters: module.parameters,
+            pos: tree.locateKey(path) ?? tree.nearest(path),
+        };
+    });
+    return modules.sort((a, b) => a.pos.line - b.pos.line || a.pos.column - b.pos.column);
 }
 /** Parses and checks a manifest's text; `file` names it in errors and anchors local model paths. */
 function parseManifest(text, file) {
@@ -25612,8 +25689,11 @@ function refSites(manifest) {
             pos: manifest.locate(["base_model"]),
         });
     }
-    manifest.models?.forEach((m) => sites.push({ raw: m.ref.raw, ref: m.ref, pos: m.pos }));
-    manifest.slices?.forEach((s) => s.sources.forEach((src) => sites.push({ raw: src.ref.raw, ref: src.ref, pos: src.pos })));
+    // The top-level inputs, then each module's.
+    for (const { models, slices } of [manifest, ...(manifest.modules ?? [])]) {
+        models?.forEach((m) => sites.push({ raw: m.ref.raw, ref: m.ref, pos: m.pos }));
+        slices?.forEach((s) => s.sources.forEach((src) => sites.push({ raw: src.ref.raw, ref: src.ref, pos: src.pos })));
+    }
     const tokenizer = manifest.tokenizerSource;
     if (tokenizer !== undefined)
         sites.push({ raw: tokenizer, pos: manifest.locate(["tokenizer_source"]) });
@@ -25704,6 +25784,18 @@ function swap(ref, made) {
     const to = made.get(nameOf(ref));
     return to === undefined || ref.raw !== nameOf(ref) ? ref : to;
 }
+/** `models` and `slices` (of the manifest or of one module) with their references swapped. */
+function swapInputs(inputs, made) {
+    return {
+        ...(inputs.models && { models: inputs.models.map((m) => ({ ...m, ref: swap(m.ref, made) })) }),
+        ...(inputs.slices && {
+            slices: inputs.slices.map((s) => ({
+                ...s,
+                sources: s.sources.map((src) => ({ ...src, ref: swap(src.ref, made) })),
+            })),
+        }),
+    };
+}
 /** The step's manifest with every reference to an earlier merge pointing where it was made. */
 function withIntermediates(manifest, made) {
     const tokenizer = manifest.tokenizerSource;
@@ -25711,12 +25803,9 @@ function withIntermediates(manifest, made) {
     return {
         ...manifest,
         ...(manifest.baseModel && { baseModel: swap(manifest.baseModel, made) }),
-        ...(manifest.models && { models: manifest.models.map((m) => ({ ...m, ref: swap(m.ref, made) })) }),
-        ...(manifest.slices && {
-            slices: manifest.slices.map((s) => ({
-                ...s,
-                sources: s.sources.map((src) => ({ ...src, ref: swap(src.ref, made) })),
-            })),
+        ...swapInputs(manifest, made),
+        ...(manifest.modules && {
+            modules: manifest.modules.map((module) => ({ ...module, ...swapInputs(module, made) })),
         }),
         ...(madeTokenizer && {
             tokenizerSource: madeTokenizer.kind === "local"
@@ -25736,6 +25825,10 @@ function referencedModels(manifest) {
     add(manifest.baseModel);
     manifest.models?.forEach((m) => add(m.ref));
     manifest.slices?.forEach((s) => s.sources.forEach((src) => add(src.ref)));
+    for (const module of manifest.modules ?? []) {
+        module.models?.forEach((m) => add(m.ref));
+        module.slices?.forEach((s) => s.sources.forEach((src) => add(src.ref)));
+    }
     // A tokenizer-only source is read for its vocabulary (and its embedding rows, as mergekit does).
     const tokenizer = manifest.tokenizer?.source;
     if (typeof tokenizer === "object")
@@ -29306,8 +29399,9 @@ function checkBase(manifest, method, report) {
     if (method.base === "required" && manifest.baseModel === undefined) {
         report.fail(["merge_method"], `${method.name} needs a \`base_model\`, and the manifest has none.`, `Add \`base_model: org/name\` at the top level: the model the others were fine-tuned from.`);
     }
-    if (method.base === "none" && manifest.baseModel !== undefined && manifest.models !== undefined) {
-        const listed = manifest.models.some((m) => manifest.baseModel && sameModelRef(m.ref, manifest.baseModel));
+    const lists = [manifest, ...(manifest.modules ?? [])].flatMap((inputs) => inputs.models ?? []);
+    if (method.base === "none" && manifest.baseModel !== undefined && lists.length > 0) {
+        const listed = lists.some((m) => manifest.baseModel && sameModelRef(m.ref, manifest.baseModel));
         if (!listed) {
             report.warn(["base_model"], `${method.name} has no base model; \`base_model\` is only merged if it is also listed in \`models\`.`);
         }
@@ -29354,12 +29448,13 @@ function checkRequired(method, others, report) {
         }
     }
 }
-function checkRequiredGlobals(manifest, method, sliceBlocks, report) {
+/**
+ * A required global parameter must reach every tensor: set globally, or in every scope that
+ * covers part of the merge (each slice, each module; `scopes` lists their blocks, highest first).
+ */
+function checkRequiredGlobals(manifest, method, scopes, report) {
     for (const spec of method.globalParams.filter((s) => s.required)) {
-        const inGlobal = manifest.parameters[spec.name] !== undefined;
-        const inEverySlice = sliceBlocks.length > 0 &&
-            sliceBlocks.every((levels) => effectiveSetting(spec.name, levels) !== undefined);
-        if (inGlobal || inEverySlice)
+        if (scopes.every((levels) => effectiveSetting(spec.name, levels) !== undefined))
             continue;
         report.fail(manifest.locate(["parameters"]) !== undefined ? ["parameters"] : ["merge_method"], `${method.name} needs the parameter \`${spec.name}\` (${spec.description}), and it is not set.`, `Add it to the top-level parameters, e.g. \`parameters: {${spec.name}: 0.5}\`.`);
     }
@@ -29373,12 +29468,18 @@ function checkGroup(manifest, method, group, listPath, report) {
     for (const p of others)
         checkModelCombination(method, p.levels, { label: formatModelRef(p.ref), pos: p.pos }, report);
 }
-function checkSlice(manifest, method, index, report) {
-    const slice = manifest.slices?.[index];
-    if (slice === undefined)
-        return [];
-    const slicePath = ["slices", index];
-    const global = { params: manifest.parameters, path: ["parameters"], scope: "global" };
+/** A `models` list (top-level or a module's); `outer` are the blocks above a model's own. */
+function checkModelList(manifest, method, entries, listPath, outer, report) {
+    const group = entries.map((entry, i) => {
+        const path = [...listPath, i];
+        const own = { params: entry.parameters, path: [...path, "parameters"], scope: "model" };
+        checkParamBlock(method, own, report);
+        return { ref: entry.ref, pos: entry.pos, path, levels: [own, ...outer] };
+    });
+    checkGroup(manifest, method, group, listPath, report);
+}
+/** One slice at `slicePath`; returns its parameter blocks (slice, then `outer`). */
+function checkSlice(manifest, method, slice, slicePath, outer, report) {
     const sliceBlock = {
         params: slice.parameters,
         path: [...slicePath, "parameters"],
@@ -29389,7 +29490,7 @@ function checkSlice(manifest, method, index, report) {
         const path = [...slicePath, "sources", k];
         const own = { params: source.parameters, path: [...path, "parameters"], scope: "model" };
         checkParamBlock(method, own, report);
-        return { ref: source.ref, pos: source.pos, path, levels: [own, sliceBlock, global] };
+        return { ref: source.ref, pos: source.pos, path, levels: [own, sliceBlock, ...outer] };
     });
     const [first, ...rest] = slice.sources;
     const length = first === undefined ? 0 : first.layerRange[1] - first.layerRange[0];
@@ -29405,7 +29506,20 @@ function checkSlice(manifest, method, index, report) {
         report.fail(slice.pos, `This slice has no source from the base model ${formatModelRef(manifest.baseModel)}, which ${method.name} needs.`, "Add the base model as a source of this slice, with a layer_range of the same length.");
     }
     checkGroup(manifest, method, group, [...slicePath, "sources"], report);
-    return [sliceBlock, global];
+    return [sliceBlock, ...outer];
+}
+/**
+ * The merges of `models`/`slices` under `path` (the manifest, or one module): each `models` list
+ * and each slice is checked as a group; returns the parameter scopes they make.
+ */
+function checkInputs(manifest, method, inputs, path, outer, report) {
+    const scopes = [];
+    if (inputs.models !== undefined) {
+        checkModelList(manifest, method, inputs.models, [...path, "models"], outer, report);
+        scopes.push(outer);
+    }
+    inputs.slices?.forEach((slice, s) => scopes.push(checkSlice(manifest, method, slice, [...path, "slices", s], outer, report)));
+    return scopes;
 }
 /** Checks `manifest` against its merge method; throws E_MANIFEST at the first problem. */
 function validateManifest(manifest, lookup) {
@@ -29414,18 +29528,14 @@ function validateManifest(manifest, lookup) {
     checkBase(manifest, method, report);
     const global = { params: manifest.parameters, path: ["parameters"], scope: "global" };
     checkParamBlock(method, global, report);
-    const sliceBlocks = [];
-    if (manifest.models !== undefined) {
-        const group = manifest.models.map((entry, i) => {
-            const path = ["models", i];
-            const own = { params: entry.parameters, path: [...path, "parameters"], scope: "model" };
-            checkParamBlock(method, own, report);
-            return { ref: entry.ref, pos: entry.pos, path, levels: [own, global] };
-        });
-        checkGroup(manifest, method, group, ["models"], report);
+    const scopes = checkInputs(manifest, method, manifest, [], [global], report);
+    for (const module of manifest.modules ?? []) {
+        const path = ["modules", module.name];
+        const block = { params: module.parameters, path: [...path, "parameters"], scope: "module" };
+        checkParamBlock(method, block, report);
+        scopes.push(...checkInputs(manifest, method, module, path, [block, global], report));
     }
-    manifest.slices?.forEach((_, s) => sliceBlocks.push(checkSlice(manifest, method, s, report)));
-    checkRequiredGlobals(manifest, method, sliceBlocks, report);
+    checkRequiredGlobals(manifest, method, scopes, report);
     checkChatTemplate(manifest, report);
 }
 /** A chat template that cannot be written fails here, never after the merge. */
@@ -31884,9 +31994,11 @@ function graphOfOne(read) {
 
 /**
  * Transformer checkpoints number their blocks in tensor names: `model.layers.7.mlp…` (llama,
- * mistral, qwen), `transformer.h.7.…` (gpt2), `…blocks.7.…`. Slices and gradients need that number.
+ * mistral, qwen), `transformer.h.7.…` (gpt2), `…blocks.7.…`, `encoder.block.7.…` (t5, whose
+ * blocks hold sub-layers `layer.0`, `layer.1`: the leftmost number is the block's). Slices and
+ * gradients need that number.
  */
-const LAYER_PATTERN = /(^|\.)(layers|h|blocks|layer)\.(\d+)(\.|$)/;
+const LAYER_PATTERN = /(^|\.)(layers|h|blocks|block|layer)\.(\d+)(\.|$)/;
 function layerIndexOf(tensorName) {
     const match = LAYER_PATTERN.exec(tensorName);
     return match ? Number(match[3]) : undefined;
@@ -32012,7 +32124,7 @@ function diffConfigs(input) {
 /** Slices must take layers that exist: a range past the end silently yields nothing. */
 function checkSliceRanges(model) {
     return model.slices
-        .filter((use) => use.range[1] > model.layerCount)
+        .filter((use) => use.module === undefined && use.range[1] > model.layerCount)
         .map((use) => ({
         severity: "blocking",
         code: "slices.layer_range",
@@ -33080,6 +33192,13 @@ function participantsOf(manifest, models) {
     manifest.slices?.forEach((slice) => slice.sources.forEach((source) => {
         add(source.ref, source.pos).slices.push({ range: source.layerRange, pos: source.pos });
     }));
+    for (const module of manifest.modules ?? []) {
+        module.models?.forEach((entry) => add(entry.ref, entry.pos));
+        module.slices?.forEach((slice) => slice.sources.forEach((source) => {
+            const use = { range: source.layerRange, pos: source.pos, module: module.name };
+            add(source.ref, source.pos).slices.push(use);
+        }));
+    }
     const [reference, ...others] = list;
     if (!reference)
         throw new HubmergeError("E_MANIFEST", "the manifest names no model to check");
@@ -33148,7 +33267,7 @@ async function runCheck(input) {
     const { manifest, method } = input;
     const { reference, others } = participantsOf(manifest, input.models);
     const layersOf = (m) => countLayers(m.loaded.tensors.tensorNames(), m.loaded.config);
-    const slices = manifest.slices !== undefined;
+    const slices = manifest.slices !== undefined || (manifest.modules ?? []).some((m) => m.slices !== undefined);
     const tokenizer = manifest.tokenizer && (manifest.tokenizer.key === "tokenizer" ? "tokenizer:" : "tokenizer_source");
     const referenceTable = tensorTable(reference.loaded.tensors);
     const perModel = new Map(others.map((m) => [m.name, []]));
@@ -34133,6 +34252,45 @@ async function readConfig(source) {
 }
 
 /**
+ * Where config.json keeps the embedding's row count. Text models keep it at the top; several
+ * vision-language models keep it for their language model in `text_config` (Gemma 3, Mistral 3,
+ * Llama 4), and some configs carry both. Reads take the first one set; a re-indexed vocabulary is
+ * written to every one present, so the copies keep agreeing.
+ */
+const VOCAB_SIZE_PATHS = [["vocab_size"], ["text_config", "vocab_size"]];
+function isRecord(value) {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function valueAt(config, path) {
+    let node = config;
+    for (const key of path)
+        node = isRecord(node) ? node[key] : undefined;
+    return node;
+}
+/** The vocabulary size the config states, or undefined when no usable one is set. */
+function configVocabSize(config) {
+    if (!config)
+        return undefined;
+    for (const path of VOCAB_SIZE_PATHS) {
+        const size = valueAt(config, path);
+        if (typeof size === "number" && Number.isSafeInteger(size) && size > 0)
+            return size;
+    }
+    return undefined;
+}
+/** A copy of the config with `rows` under every vocabulary-size key it has (the top one if none). */
+function withVocabSize(config, rows) {
+    const out = { ...config };
+    const textConfig = config["text_config"];
+    const nested = isRecord(textConfig) && textConfig["vocab_size"] !== undefined;
+    if (nested)
+        out["text_config"] = { ...textConfig, vocab_size: rows };
+    if (!nested || config["vocab_size"] !== undefined)
+        out["vocab_size"] = rows;
+    return out;
+}
+
+/**
  * The shard layout of an output, planned before any byte is written: which tensors go to which
  * shard file, in which order, and how many bytes each holds. The writer, the index, verify's
  * re-creation and the parts of a split merge all follow the same plan.
@@ -34195,303 +34353,530 @@ function planError(message) {
     return new HubmergeError("E_INTERNAL", `safetensors writer: ${message}`);
 }
 
-/**
- * A shard's header as the writer writes it: the byte-exact layout that the shard's sha256, the
- * published files' checks and verify's re-created shards all depend on.
- */
-/**
- * A shard's header: the length prefix and JSON with `__metadata__` first, then the tensors in
- * order, padded with spaces so that the data starts at a multiple of 8 bytes.
- */
-function encodeShardHeader(tensors, metadata) {
-    // Built as text rather than an object so that any tensor name (even "__proto__") is safe.
-    const entries = [`"__metadata__":${JSON.stringify(metadata)}`];
-    let offset = 0;
-    for (const tensor of tensors) {
-        const end = offset + plannedSize(tensor);
-        const info = { dtype: tensor.dtype, shape: tensor.shape, data_offsets: [offset, end] };
-        entries.push(`${JSON.stringify(tensor.name)}:${JSON.stringify(info)}`);
-        offset = end;
-    }
-    const json = new TextEncoder().encode(`{${entries.join(",")}}`);
-    const padded = Math.ceil(json.byteLength / 8) * 8;
-    const header = new Uint8Array(8 + padded).fill(0x20, 8 + json.byteLength);
-    new DataView(header.buffer).setBigUint64(0, BigInt(padded), true);
-    header.set(json, 8);
-    return header;
+function isObject$2(value) {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
 }
-/** The `__metadata__` every shard carries: the given entries plus `format: "pt"`, keys sorted. */
-function shardMetadata$1(metadata = {}) {
-    return sortedMetadata({ ...metadata, format: "pt" });
-}
-function sortedMetadata(metadata) {
-    const sorted = {};
-    for (const key of Object.keys(metadata).sort()) {
-        Object.defineProperty(sorted, key, {
-            value: metadata[key],
-            enumerable: true,
-            writable: true,
-            configurable: true,
-        });
+/** The object that holds the path's last key, and that key; undefined when a step is missing. */
+function parentOf(config, path) {
+    const keys = path.split(".");
+    let holder = config;
+    for (const key of keys.slice(0, -1)) {
+        holder = isObject$2(holder) && Object.hasOwn(holder, key) ? holder[key] : undefined;
     }
-    return sorted;
+    return isObject$2(holder) ? { holder, key: keys[keys.length - 1] } : undefined;
+}
+/** The value at `path`, or undefined. */
+function readPath(config, path) {
+    const at = parentOf(config, path);
+    return at && Object.hasOwn(at.holder, at.key) ? at.holder[at.key] : undefined;
+}
+/** A whole number ≥ 0 at `path`, or undefined. */
+function readCount(config, path) {
+    const value = config && readPath(config, path);
+    return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+}
+/** Sets `path` in `config` (changed in place), creating the objects on the way. */
+function writePath(config, path, value) {
+    const keys = path.split(".");
+    let holder = config;
+    for (const key of keys.slice(0, -1)) {
+        if (!isObject$2(holder[key]))
+            holder[key] = {};
+        holder = holder[key];
+    }
+    holder[keys[keys.length - 1]] = value;
 }
 
 /**
- * The sharded, atomic safetensors writer. The shard layout is planned up front (shard-plan.ts), so
- * each shard's header (shard-header.ts) is written first and tensors are appended as they come:
- * memory holds one tensor, never a shard. Shards grow as hidden `.<file>.partial` files and appear
- * under their names only when finish() has every tensor, so a reader never sees half a model.
+ * A module's layer stack: how many layers it has in a model, and where its config says so.
+ * A module without a layer stack (a projector) has none, and its tensors are all outside one,
+ * whatever their names look like.
  */
-const WRITE_CHUNK = 256 * 1024 * 1024;
-class ShardedWriter {
-    dir;
-    plan;
-    metadata;
-    /** Plan order, flattened: which shard each tensor goes to and how many bytes it has. */
-    order = [];
-    cursor = 0;
-    /** Bytes of the tensor at `cursor` written so far (it may arrive in parts). */
-    partBytes = 0;
-    current;
-    busy = false;
-    state = "writing";
-    /** Shards closed so far, in plan order: hashed as they were written, never read back. */
-    written = [];
-    /** Final paths already renamed into place by a finish() that then failed. */
-    placed = [];
-    only;
-    onShardClosed;
-    constructor(opts) {
-        this.dir = opts.dir;
-        this.plan = opts.plan;
-        this.metadata = shardMetadata$1(opts.metadata);
-        this.only = opts.only;
-        this.onShardClosed = opts.onShardClosed;
-        checkUniqueNames(opts.plan.files.flatMap((shard) => shard.tensors));
-        opts.plan.files.forEach((shard, index) => {
-            if (!this.writes(index))
-                return;
-            shard.tensors.forEach((tensor, i) => this.order.push({
-                shard: index,
-                name: tensor.name,
-                size: plannedSize(tensor),
-                lastInShard: i === shard.tensors.length - 1,
-            }));
-        });
+/** Whether the module stacks layers (`default` does, as any one-module model). */
+function hasLayerStack(module) {
+    return module.layerCountKeys === undefined || module.layerCountKeys.length > 0;
+}
+/** The tensor's layer index within the module, or undefined outside its layer stack. */
+function moduleLayerIndex(module, name) {
+    return hasLayerStack(module) ? layerIndexOf(name) : undefined;
+}
+/**
+ * The module's layer count in a model: its config's count (the first key present, else the key
+ * it defaults to), else one more than the largest layer index among `names` (its tensors).
+ */
+function moduleLayerCount(module, config, names) {
+    if (module.layerCountKeys === undefined)
+        return countLayers(names, config);
+    if (module.layerCountKeys.length === 0)
+        return 0;
+    const keys = [...module.layerCountKeys, ...(module.layerCountDefault ? [module.layerCountDefault] : [])];
+    for (const key of keys) {
+        const count = readCount(config, key);
+        if (count !== undefined && count > 0)
+            return count;
     }
-    /** Appends the next tensor of the plan; tensors must come in plan order. */
-    async writeTensor(name, bytes) {
-        this.checkWritable("writeTensor");
-        const expected = this.expect(name);
-        if (this.partBytes !== 0) {
-            throw writerError(`tensor "${name}" was begun in parts: write the rest from byte ${this.partBytes} with writeTensorPart`);
-        }
-        if (bytes.byteLength !== expected.size) {
-            throw writerError(`tensor "${name}" has ${bytes.byteLength} bytes but the plan says ${expected.size}`);
-        }
-        await this.append(expected, 0, bytes);
-    }
-    /**
-     * Appends part of the next tensor: its bytes from `byteOffset`, which must continue the parts
-     * written so far. The tensor is complete once its planned size has arrived.
-     */
-    async writeTensorPart(name, byteOffset, bytes) {
-        this.checkWritable("writeTensorPart");
-        const expected = this.expect(name);
-        if (byteOffset !== this.partBytes) {
-            throw writerError(`parts of tensor "${name}" must come in order: expected bytes from ${this.partBytes}, got ${byteOffset}`);
-        }
-        if (byteOffset + bytes.byteLength > expected.size) {
-            throw writerError(`tensor "${name}" would get ${byteOffset + bytes.byteLength} bytes but the plan says ${expected.size}`);
-        }
-        await this.append(expected, byteOffset, bytes);
-    }
-    expect(name) {
-        const expected = this.order[this.cursor];
-        if (!expected)
-            throw writerError(`tensor "${name}" is not in the shard plan, or was already written`);
-        if (expected.name !== name) {
-            throw writerError(`tensors must be written in plan order: expected "${expected.name}" next, got "${name}"`);
-        }
-        return expected;
-    }
-    async append(expected, byteOffset, bytes) {
-        await this.guard(async () => {
-            const shard = await this.shardFor(expected.shard);
-            const writing = writeAll(shard.handle, bytes, shard.position);
-            shard.hash.update(bytes); // here, while a pool thread copies the bytes to the file
-            shard.tensorHash ??= createHash("sha256");
-            shard.tensorHash.update(bytes);
-            await writing;
-            shard.position += bytes.byteLength;
-            this.partBytes = byteOffset + bytes.byteLength;
-            if (this.partBytes < expected.size)
-                return;
-            shard.tensors.push({ name: expected.name, sha256: shard.tensorHash.digest("hex") });
-            shard.tensorHash = undefined;
-            this.partBytes = 0;
-            this.cursor += 1;
-            if (expected.lastInShard)
-                await this.closeCurrent();
-        });
-    }
-    /**
-     * Renames every shard into place and writes the index (when there are several shards).
-     * Returns the written file names, relative to `dir`, index last, and every shard's size and
-     * SHA-256 in plan order (hashed as written, so nobody has to read gigabytes back).
-     */
-    async finish() {
-        this.checkWritable("finish");
-        const next = this.order[this.cursor];
-        if (next)
-            throw writerError(`finish() called before every tensor was written: "${next.name}" is next`);
-        const files = this.plan.files.filter((_, index) => this.writes(index)).map((shard) => shard.file);
-        await this.guard(async () => {
-            for (const [index, shard] of this.plan.files.entries()) {
-                if (shard.tensors.length === 0 && this.writes(index)) {
-                    await this.shardFor(index); // a tensor-less shard is just its header
-                    await this.closeCurrent();
-                }
+    let max = -1;
+    for (const name of names)
+        max = Math.max(max, layerIndexOf(name) ?? -1);
+    return max + 1;
+}
+
+/**
+ * Which tensors make up each module of a multi-module ("modular") architecture, as data: the
+ * facts mergekit's `modules:` relies on (its modular architecture definitions), written as
+ * tensor-name prefixes instead of per-weight tables, since hubmerge plans by name.
+ *
+ * Real Hub checkpoints come in two namings. Those saved before transformers 4.52 put the language
+ * model under `language_model.` (`language_model.model.layers.N…`, `language_model.lm_head…`)
+ * or, for Qwen2-VL, at the top (`model.layers.N…`, `visual.…`); later ones nest everything under
+ * `model.` (`model.language_model.…`, `model.vision_tower.…`, `model.visual.…`) with `lm_head.`
+ * at the top. Each module lists the prefixes of both. A tensor belongs to the module with the
+ * longest matching prefix, so `visual.merger.` (the projector) wins over `visual.` (the tower).
+ */
+/** The one module of every architecture hubmerge cannot split. */
+const DEFAULT_MODULE = { name: "default", prefixes: [""] };
+const TEXT_COUNT = ["text_config.num_hidden_layers"];
+const VISION_COUNT = ["vision_config.num_hidden_layers"];
+/** Gemma 3 and Mistral 3: vision tower, projector and language model side by side. */
+const TOWER_PROJECTOR_DECODER = [
+    {
+        name: "text_decoder",
+        prefixes: ["language_model.", "model.language_model.", "lm_head."],
+        layerCountKeys: TEXT_COUNT,
+    },
+    {
+        name: "multi_modal_projector",
+        prefixes: ["multi_modal_projector.", "model.multi_modal_projector."],
+        layerCountKeys: [],
+    },
+    { name: "vision_tower", prefixes: ["vision_tower.", "model.vision_tower."], layerCountKeys: VISION_COUNT },
+];
+/**
+ * Qwen2-VL and Qwen2.5-VL: the language model at the top (`model.`) or under
+ * `model.language_model.`, the vision tower under `visual.`, its merger (the projector) inside it.
+ * Older configs hold the text layer count at the top, newer ones in `text_config` (some both).
+ */
+const QWEN_VL = [
+    {
+        name: "text_decoder",
+        prefixes: ["model.", "model.language_model.", "lm_head."],
+        layerCountKeys: ["text_config.num_hidden_layers", "num_hidden_layers"],
+    },
+    {
+        name: "multi_modal_projector",
+        prefixes: ["visual.merger.", "model.visual.merger.", "model.visual.deepstack_merger_list."],
+        layerCountKeys: [],
+    },
+    { name: "vision_tower", prefixes: ["visual.", "model.visual."], layerCountKeys: ["vision_config.depth"] },
+];
+const MODULAR_ARCHITECTURES = [
+    {
+        classes: ["Gemma3ForConditionalGeneration", "Mistral3ForConditionalGeneration"],
+        modules: TOWER_PROJECTOR_DECODER,
+    },
+    {
+        // transformers keeps Llama 4's parts at the top level; its LM head is `language_model.lm_head.…`.
+        classes: ["Llama4ForConditionalGeneration"],
+        modules: [
+            { name: "text_decoder", prefixes: ["language_model."], layerCountKeys: TEXT_COUNT },
+            { name: "multi_modal_projector", prefixes: ["multi_modal_projector."], layerCountKeys: [] },
+            { name: "vision_model", prefixes: ["vision_model."], layerCountKeys: VISION_COUNT },
+        ],
+    },
+    {
+        classes: [
+            "Qwen2VLForConditionalGeneration",
+            "Qwen2_5_VLForConditionalGeneration",
+            "Qwen3VLForConditionalGeneration",
+            "Qwen3VLMoeForConditionalGeneration",
+        ],
+        modules: QWEN_VL,
+    },
+    {
+        // t5's config names the encoder's count `num_layers`; the decoder's defaults to it.
+        classes: ["T5ForConditionalGeneration"],
+        modules: [
+            {
+                name: "decoder",
+                prefixes: ["decoder."],
+                layerCountKeys: ["num_decoder_layers"],
+                layerCountDefault: "num_layers",
+            },
+            { name: "encoder", prefixes: ["encoder."], layerCountKeys: ["num_layers"] },
+            { name: "shared", prefixes: ["shared.", "lm_head."], layerCountKeys: [] },
+        ],
+    },
+    {
+        // Whisper's config repeats the encoder's count as `num_hidden_layers`; `proj_out` is its LM head.
+        classes: ["WhisperForConditionalGeneration"],
+        modules: [
+            { name: "decoder", prefixes: ["model.decoder.", "proj_out."], layerCountKeys: ["decoder_layers"] },
+            {
+                name: "encoder",
+                prefixes: ["model.encoder."],
+                layerCountKeys: ["encoder_layers", "num_hidden_layers"],
+            },
+        ],
+    },
+];
+
+/**
+ * A model's modules: its architecture's table (architectures.ts), chosen by config.json's
+ * `architectures[0]`, and which of its tensors each module holds. Every tensor belongs to exactly
+ * one module; one that no module claims is an error, never silently dropped or merged.
+ */
+/** The modules of a model with this config.json. */
+function modulesOf(config) {
+    const classes = config?.["architectures"];
+    const first = Array.isArray(classes) && typeof classes[0] === "string" ? classes[0] : undefined;
+    const known = first === undefined ? undefined : MODULAR_ARCHITECTURES.find((a) => a.classes.includes(first));
+    if (known)
+        return { architecture: first, modular: true, modules: known.modules };
+    return {
+        architecture: first ?? "a model without `architectures` in its config.json",
+        modular: false,
+        modules: [DEFAULT_MODULE],
+    };
+}
+/** The module whose longest prefix matches the tensor's name. */
+function moduleOfTensor(name, modules) {
+    let best;
+    for (const module of modules) {
+        for (const prefix of module.prefixes) {
+            if (name.startsWith(prefix) && (best === undefined || prefix.length > best.length)) {
+                best = { module, length: prefix.length };
             }
-            await syncDirectory(this.dir);
-            for (const file of files) {
-                await rename(partialPath(this.dir, file), join(this.dir, file));
-                this.placed.push(join(this.dir, file));
-            }
-            if (this.plan.files.length > 1 && this.only === undefined) {
-                await this.writeIndex();
-                files.push(SHARD_INDEX_FILE);
-            }
-            await syncDirectory(this.dir);
-        });
-        this.state = "finished";
-        const shards = files
-            .filter((file) => file !== SHARD_INDEX_FILE)
-            .map((file) => this.written.find((w) => w.file === file));
-        return { files, shards };
-    }
-    writes(index) {
-        return this.only === undefined || this.only.has(index);
-    }
-    /** Removes everything this writer wrote; a finished output is left alone. */
-    async abort() {
-        if (this.state === "finished" || this.state === "aborted")
-            return;
-        this.state = "aborted";
-        await this.current?.handle.close().catch(() => undefined);
-        this.current = undefined;
-        const names = [...this.plan.files.map((shard) => shard.file), SHARD_INDEX_FILE];
-        const paths = [...names.map((file) => partialPath(this.dir, file)), ...this.placed];
-        await Promise.all(paths.map((path) => rm(path, { force: true })));
-    }
-    checkWritable(operation) {
-        if (this.state !== "writing") {
-            throw writerError(`${operation}() called on a writer that is ${this.state}`);
         }
-        if (this.busy)
-            throw writerError(`${operation}() called before the previous call finished (await each call)`);
     }
-    /** Runs one I/O step; any failure leaves the writer failed (abort() still cleans up). */
-    async guard(step) {
-        this.busy = true;
-        try {
-            await step();
-        }
-        catch (error) {
-            this.state = "failed";
-            if (error instanceof HubmergeError)
-                throw error;
-            throw new HubmergeError("E_IO", `writing safetensors shards in ${this.dir} failed: ${error.message}`, {
-                hint: "check that the output folder exists, is writable and has enough free space",
-                cause: error,
+    return best?.module;
+}
+/** Each module's tensor names (in the model's order); throws on a tensor no module claims. */
+function splitTensors(names, split, model) {
+    const byModule = new Map(split.modules.map((m) => [m.name, []]));
+    for (const name of names) {
+        const module = moduleOfTensor(name, split.modules);
+        if (module === undefined) {
+            const prefixes = split.modules.flatMap((m) => m.prefixes.map((p) => `\`${p}\` (${m.name})`));
+            throw new HubmergeError("E_INCOMPATIBLE", `tensor ${name} belongs to none of ${split.architecture}'s modules ${listWords(split.modules.map((m) => m.name))}`, {
+                where: { model, tensor: name },
+                hint: `hubmerge assigns a tensor to a module by its name's prefix: ${prefixes.join(", ")}; check that the model is a ${split.architecture} checkpoint, or merge it with \`models:\` instead of \`modules:\``,
             });
         }
-        finally {
-            this.busy = false;
-        }
+        byModule.get(module.name).push(name);
     }
-    /** The open partial file of shard `index`, created with its header on first use. */
-    async shardFor(index) {
-        if (this.current?.index === index)
-            return this.current;
-        await this.closeCurrent();
-        const shard = this.plan.files[index];
-        const handle = await open$1(partialPath(this.dir, shard.file), "w");
-        this.current = {
-            index,
-            handle,
-            position: 0,
-            hash: createHash("sha256"),
-            tensorHash: undefined,
-            tensors: [],
-        };
-        const header = encodeShardHeader(shard.tensors, this.metadata);
-        await writeAll(handle, header, 0);
-        this.current.hash.update(header);
-        this.current.position = header.byteLength;
-        return this.current;
+    return byModule;
+}
+
+/** Each model's tensors and layer counts per module, computed once. */
+class ModuleSplits {
+    split;
+    names = new Map();
+    counts = new Map();
+    constructor(split) {
+        this.split = split;
     }
-    async closeCurrent() {
-        const shard = this.current;
-        if (!shard)
-            return;
-        this.current = undefined;
-        try {
-            await shard.handle.sync();
+    /** The module's tensors of `model`, in its order. */
+    namesOf(model, module) {
+        let byModule = this.names.get(model);
+        if (byModule === undefined) {
+            byModule = new Map(this.split.modules.map((m) => [m.name, []]));
+            for (const name of model.tensors.tensorNames()) {
+                const owner = moduleOfTensor(name, this.split.modules);
+                if (owner !== undefined)
+                    byModule.get(owner.name).push(name);
+            }
+            this.names.set(model, byModule);
         }
-        finally {
-            await shard.handle.close();
-        }
-        const file = this.plan.files[shard.index].file;
-        const written = { file, size: shard.position, sha256: shard.hash.digest("hex"), tensors: shard.tensors };
-        this.written.push(written);
-        await this.onShardClosed?.(written, partialPath(this.dir, file));
+        return byModule.get(module.name) ?? [];
     }
-    /** The index, written to a temp file, then renamed. */
-    async writeIndex() {
-        const temp = partialPath(this.dir, SHARD_INDEX_FILE);
-        const handle = await open$1(temp, "w");
-        try {
-            await writeAll(handle, encodeShardIndex(this.plan), 0);
-            await handle.sync();
+    countOf(model, module) {
+        let byModule = this.counts.get(model);
+        if (byModule === undefined)
+            this.counts.set(model, (byModule = new Map()));
+        let count = byModule.get(module.name);
+        if (count === undefined) {
+            count = moduleLayerCount(module, model.config, this.namesOf(model, module));
+            byModule.set(module.name, count);
         }
-        finally {
-            await handle.close();
-        }
-        const final = join(this.dir, SHARD_INDEX_FILE);
-        await rename(temp, final);
-        this.placed.push(final);
+        return count;
     }
 }
-function partialPath(dir, file) {
-    return join(dir, `.${file}.partial`);
+/** One module: its tensors, its layer stack, its `parameters`. */
+function moduleScope(module, splits, params) {
+    return {
+        tensorsOf: (model) => splits.namesOf(model, module),
+        layerIndex: (name) => moduleLayerIndex(module, name),
+        position(model, name) {
+            const index = moduleLayerIndex(module, name);
+            return index === undefined ? undefined : { index, count: splits.countOf(model, module) };
+        },
+        layerCount: (model) => splits.countOf(model, module),
+        paramLayers: [params],
+        module: { layout: module, siblings: splits.split.modules },
+    };
 }
-async function writeAll(handle, bytes, position) {
-    let done = 0;
-    while (done < bytes.byteLength) {
-        const length = Math.min(bytes.byteLength - done, WRITE_CHUNK);
-        const { bytesWritten } = await handle.write(bytes, done, length, position + done);
-        done += bytesWritten;
+/** The whole model, each tensor's layer counted within its module. */
+function wholeModelScope(splits) {
+    const [only] = splits.split.modules;
+    const moduleOf = (name) => splits.split.modular ? (moduleOfTensor(name, splits.split.modules) ?? only) : only;
+    return {
+        tensorsOf: (model) => model.tensors.tensorNames(),
+        layerIndex: (name) => moduleLayerIndex(moduleOf(name), name),
+        position(model, name) {
+            const module = moduleOf(name);
+            const index = moduleLayerIndex(module, name);
+            return index === undefined ? undefined : { index, count: splits.countOf(model, module) };
+        },
+        layerCount: (model) => splits.countOf(model, only),
+        paramLayers: [],
+    };
+}
+
+/**
+ * The `models` planner: every tensor of the reference (the base model, else the first listed)
+ * within the scope, merged from the same-named tensor of each model, its layer position giving
+ * gradients their `t`.
+ */
+function planModels(entries, scope, context) {
+    const { method, builder, modelOf } = context;
+    const baseModel = context.baseRef && modelOf(context.baseRef);
+    const participant = (e) => ({
+        model: modelOf(e.ref),
+        paramLayers: [e.parameters],
+    });
+    let base;
+    let others = entries.map(participant);
+    if (method.base !== "none" && baseModel) {
+        base = others.find((p) => p.model === baseModel) ?? { model: baseModel, paramLayers: [] };
+        others = others.filter((p) => p.model !== baseModel);
     }
+    const reference = base ?? others[0];
+    if (!reference)
+        throw new HubmergeError("E_MANIFEST", "the manifest names no model to merge");
+    warnExtraTensors(reference.model, others, scope, builder.warnings);
+    const recipes = scope.tensorsOf(reference.model).map((name) => builder.build({
+        name,
+        sourceName: name,
+        layer: scope.position(reference.model, name),
+        base,
+        others,
+        scopeLayers: scope.paramLayers,
+    }));
+    return { recipes, reference: baseModel ?? reference.model };
 }
-/** Makes renames durable where the platform allows fsync on a directory (not Windows). */
-async function syncDirectory(dir) {
-    try {
-        const handle = await open$1(dir, "r");
-        try {
-            await handle.sync();
+function warnExtraTensors(reference, others, scope, warnings) {
+    for (const p of others) {
+        const extra = scope.tensorsOf(p.model).filter((n) => !reference.tensors.has(n));
+        if (extra.length > 0) {
+            warnings.push(`${p.model.ref} has ${extra.length} tensor(s) that ${reference.ref} lacks (first: ${extra[0]}); they are ignored`);
         }
-        finally {
-            await handle.close();
-        }
-    }
-    catch {
-        // Best effort: durability of the names, not correctness of the data, is at stake.
     }
 }
-function writerError(message) {
-    return new HubmergeError("E_INTERNAL", `safetensors writer: ${message}`);
+
+/**
+ * The `slices` planner (mergekit's `plan_slice`): output layers stacked slice by slice and
+ * renumbered from 0 within the scope, each merged from the sources' layers at the same offset in
+ * their `layer_range`, gradients' `t` running over the slice. Tensors outside the stack come from
+ * the first slice's sources when they sit before it (embeddings), else from the last slice's.
+ */
+function planSlices(slices, scope, context) {
+    const { builder } = context;
+    const layerRecipes = [];
+    const stack = [];
+    let outIndex = 0;
+    const sliceInputs = slices.map((slice) => splitSlice(slice, scope, context));
+    slices.forEach((slice, s) => {
+        const { base, others, starts } = sliceInputs[s];
+        const first = base ?? others[0];
+        const length = slice.sources[0].layerRange[1] - slice.sources[0].layerRange[0];
+        const scopeLayers = [slice.parameters, ...scope.paramLayers];
+        const names = scope.tensorsOf(first.model);
+        for (let k = 0; k < length; k++) {
+            const sourceIndex = starts.get(first) + k;
+            stack.push({ config: first.model.config, index: sourceIndex });
+            for (const sourceName of names) {
+                if (scope.layerIndex(sourceName) !== sourceIndex)
+                    continue;
+                layerRecipes.push(builder.build({
+                    name: withLayerIndex(sourceName, outIndex + k),
+                    sourceName,
+                    layer: { index: k, count: length },
+                    base,
+                    others,
+                    sourceNameOf: (p) => withLayerIndex(sourceName, starts.get(p) + k),
+                    scopeLayers,
+                }));
+            }
+        }
+        outIndex += length;
+    });
+    const head = sliceInputs[0];
+    const tail = sliceInputs[sliceInputs.length - 1];
+    const pre = [];
+    const post = [];
+    const reference = (head.base ?? head.others[0]).model;
+    for (const name of scope.tensorsOf(reference)) {
+        if (scope.layerIndex(name) !== undefined)
+            continue;
+        const before = isBeforeStack(name);
+        const from = before ? head : tail;
+        const slice = before ? slices[0] : slices[slices.length - 1];
+        (before ? pre : post).push(builder.build({
+            name,
+            sourceName: name,
+            layer: undefined,
+            base: from.base,
+            others: from.others,
+            scopeLayers: [slice.parameters, ...scope.paramLayers],
+        }));
+    }
+    const baseModel = context.baseRef ? context.modelOf(context.baseRef) : reference;
+    return { recipes: [...pre, ...layerRecipes, ...post], reference: baseModel, stack };
+}
+function splitSlice(slice, scope, context) {
+    const { method, baseRef, modelOf } = context;
+    const baseModel = baseRef && modelOf(baseRef);
+    const starts = new Map();
+    let base;
+    const others = [];
+    for (const source of slice.sources) {
+        const p = { model: modelOf(source.ref), paramLayers: [source.parameters] };
+        if (scope.module)
+            checkRange(source, p.model, scope, context.file);
+        starts.set(p, source.layerRange[0]);
+        if (method.base !== "none" && p.model === baseModel && !base)
+            base = p;
+        else
+            others.push(p);
+    }
+    if (method.base === "required" && !base) {
+        throw new HubmergeError("E_MANIFEST", `every slice must include the base model ${baseRef?.raw} for ${method.name}`, {
+            where: { file: context.file, line: slice.pos.line, column: slice.pos.column },
+            hint: "add the base model as a source of this slice, with the same layer_range length",
+        });
+    }
+    return { base, others, starts };
+}
+/**
+ * A module's layer range must lie within the module's stack. (The whole model's ranges are the
+ * compatibility check's to judge: a blocking finding that `allow_incompatible` may overrule.)
+ */
+function checkRange(source, model, scope, file) {
+    const name = scope.module.layout.name;
+    const count = scope.layerCount(model);
+    if (source.layerRange[1] <= count)
+        return;
+    const [start, end] = source.layerRange;
+    throw new HubmergeError("E_MANIFEST", count === 0
+        ? `module \`${name}\` has no layer stack, so its slices cannot take layer_range [${start}, ${end}]`
+        : `layer_range [${start}, ${end}] reaches past the ${count} layers of module \`${name}\` in ${model.ref}`, {
+        where: { file, line: source.pos.line, column: source.pos.column, model: model.ref },
+        hint: count === 0
+            ? `merge \`${name}\` with \`models:\` (e.g. \`${name}: {models: [{model: ${source.ref.raw}}]}\`)`
+            : `keep the range within [0, ${count}] (the end is exclusive, as in mergekit); layer numbers count within the module`,
+    });
+}
+/**
+ * Whether a tensor outside the layer stack comes before it: token and position embeddings, a
+ * vision tower's patch embedding and the norms and convolutions in front of its blocks.
+ */
+function isBeforeStack(name) {
+    return /embed_tokens|wte|wpe|word_embeddings|embeddings\.|patch_embed|patch_conv|pos_embed|position_embedding|class_embedding|embed_positions|(^|\.)conv[12]\.|ln_pre|layernorm_pre|pre_layrnorm/.test(name);
+}
+
+/**
+ * A `modules:` manifest against the reference model's architecture, before anything is planned:
+ * each module it names exists there, and every module that holds tensors is named. mergekit
+ * silently leaves an unnamed module's tensors out, which publishes a model that does not load;
+ * hubmerge refuses instead and says how to keep the base's module.
+ */
+/** The architecture's layout of each module the manifest names, in manifest order. */
+function layoutsOf(manifest, modules, splits) {
+    const { split } = splits;
+    const names = split.modules.map((m) => m.name);
+    return modules.map((spec) => {
+        const layout = split.modules.find((m) => m.name === spec.name);
+        if (layout !== undefined)
+            return layout;
+        const suggestion = closestMatch(spec.name, names);
+        const message = split.modular
+            ? `${split.architecture} has no module \`${spec.name}\`${suggestion ? `; did you mean \`${suggestion}\`?` : "."}`
+            : `\`${spec.name}\` is not a module of ${split.architecture}: hubmerge cannot split this architecture into modules, so its one module is \`default\`.`;
+        throw new HubmergeError("E_MANIFEST", message, {
+            where: { file: manifest.file, ...spec.pos },
+            hint: split.modular
+                ? `${split.architecture}'s modules are ${listWords(names)} (docs/modules.md).`
+                : "Write `modules: {default: {...}}`, or use `models`/`slices` at the top level (docs/modules.md lists the architectures hubmerge splits).",
+        });
+    });
+}
+/** Every module of the reference that holds tensors must be in the manifest. */
+function checkAllListed(manifest, modules, reference, splits, baseName) {
+    const listed = new Set(modules.map((m) => m.name));
+    const missing = splits.split.modules
+        .filter((m) => !listed.has(m.name))
+        .map((m) => ({ name: m.name, tensors: splits.namesOf(reference, m).length }))
+        .filter((m) => m.tensors > 0);
+    if (missing.length === 0)
+        return;
+    const what = missing.map((m) => `\`${m.name}\` (${m.tensors} tensor${m.tensors === 1 ? "" : "s"})`);
+    const fix = missing.map((m) => `\`${m.name}: {models: [{model: ${baseName}}]}\``);
+    throw new HubmergeError("E_MANIFEST", `\`modules\` leaves out ${what.join(", ")} of ${reference.ref}; mergekit would drop ${missing.length === 1 ? "its" : "their"} tensors, and the output would not load.`, {
+        where: { file: manifest.file, ...(manifest.locateKey(["modules"]) ?? { line: 1, column: 1 }) },
+        hint: `Name every module; to keep the base's, add ${fix.join(" and ")} under \`modules\`.`,
+    });
+}
+
+function planModules(manifest, modules, context) {
+    const { modelOf } = context;
+    const reference = modelOf(context.baseRef ?? firstRef(modules[0]));
+    const splits = new ModuleSplits(modulesOf(reference.config));
+    const layouts = layoutsOf(manifest, modules, splits);
+    for (const ref of modelsOf(modules, context.baseRef)) {
+        const model = modelOf(ref);
+        splitTensors(model.tensors.tensorNames(), splits.split, model.ref);
+    }
+    checkAllListed(manifest, modules, reference, splits, (context.baseRef ?? firstRef(modules[0])).raw);
+    const planned = { recipes: [], reference, stacks: [], modules: [] };
+    modules.forEach((spec, i) => {
+        const scope = moduleScope(layouts[i], splits, spec.parameters);
+        if (spec.slices) {
+            const built = planSlices(spec.slices, scope, context);
+            planned.recipes.push(...built.recipes);
+            planned.stacks.push({ stack: built.stack, of: scope.module });
+            planned.modules.push(summary(spec, built.stack.length, built.recipes.length));
+        }
+        else {
+            const built = planModels(spec.models ?? [], scope, context);
+            planned.recipes.push(...built.recipes);
+            // The output module's tensors, and so its layers, are those of the module's reference.
+            const from = context.method.base !== "none" && context.baseRef ? context.baseRef : firstRef(spec);
+            const layers = scope.layerCount(modelOf(from));
+            planned.modules.push(summary(spec, layers, built.recipes.length));
+        }
+    });
+    return planned;
+}
+/** The first model a module names. */
+function firstRef(spec) {
+    return spec.models?.[0]?.ref ?? spec.slices[0].sources[0].ref;
+}
+function modelsOf(modules, base) {
+    const refs = base ? [base] : [];
+    for (const spec of modules) {
+        spec.models?.forEach((m) => refs.push(m.ref));
+        spec.slices?.forEach((s) => s.sources.forEach((src) => refs.push(src.ref)));
+    }
+    return refs;
+}
+function summary(spec, layers, tensors) {
+    const input = spec.slices ? "slices" : "models";
+    const sources = spec.slices
+        ? spec.slices.flatMap((slice) => slice.sources.map((s) => `${s.ref.raw} [${s.layerRange[0]}, ${s.layerRange[1]})`))
+        : (spec.models ?? []).map((m) => m.ref.raw);
+    const count = `${layers} layer${layers === 1 ? "" : "s"}`;
+    const text = `${spec.name}: ${input} ${sources.join(", ")} → ${count}, ${tensors} tensors`;
+    return { name: spec.name, input, sources, layers, tensors, text };
 }
 
 /**
@@ -34784,12 +35169,13 @@ class RecipeBuilder {
             throw new HubmergeError("E_INTERNAL", `no model feeds tensor ${name}`);
         const info = reference.model.tensors.info(nameIn(reference));
         const dtype = outputDType(this.outDType, info.dtype);
-        const global = resolveParams(this.method.globalParams, this.globalLayers, name, layer);
+        const shared = [...(args.scopeLayers ?? []), ...this.globalLayers];
+        const global = resolveParams(this.method.globalParams, shared, name, layer);
         // mergekit matches per-model filters against the source tensor name; the base needs no weight.
         const plannedOf = (p) => ({
             model: p.model.ref,
             tensor: nameIn(p),
-            params: this.perModel(p, nameIn(p), layer, p === base),
+            params: this.perModel(p, shared, nameIn(p), layer, p === base),
         });
         const present = others.filter((p) => {
             if (p.model.tensors.has(nameIn(p)))
@@ -34815,8 +35201,8 @@ class RecipeBuilder {
             this.checkSameShapes(recipe, present);
         return recipe;
     }
-    perModel(p, tensor, layer, isBase) {
-        return resolveParams(this.method.perModelParams, [...p.paramLayers, ...this.globalLayers], tensor, layer, {
+    perModel(p, shared, tensor, layer, isBase) {
+        return resolveParams(this.method.perModelParams, [...p.paramLayers, ...shared], tensor, layer, {
             model: p.model.ref,
             enforceRequired: !isBase,
         });
@@ -34839,29 +35225,65 @@ class RecipeBuilder {
  * config.json for a layer stack (slices): the layer count and the per-layer lists follow the
  * stacked layers, under the keys the architecture uses. mergekit sets its architecture's
  * `num_layers_config_key` (gpt2 and its kin say `n_layer`, most say `num_hidden_layers`); a
- * config that names its count under one key must not gain a second, disagreeing one.
+ * config that names its count under one key must not gain a second, disagreeing one. A module of
+ * a multi-module model names its own, possibly nested, keys (`text_config.num_hidden_layers`,
+ * `vision_config.depth`; merge/modules/architectures.ts).
  */
 /** Lists with one entry per layer (attention kind, RoPE use, per-block settings). */
 const PER_LAYER_LIST_KEYS = ["layer_types", "no_rope_layers", "block_configs"];
 /** Configs of multimodal models keep the language model's settings in a nested block. */
 const NESTED_CONFIG_KEYS = ["text_config", "language_config", "llm_config"];
-/** A copy of `config` with the layer count and per-layer lists rewritten for `stack`. */
-function stackedConfig(config, stack) {
+/**
+ * A copy of `config` with the layer count and per-layer lists rewritten for `stack`; with `of`,
+ * those of that module (whose count keys name them), else those of the whole model.
+ */
+function stackedConfig(config, stack, of) {
+    const keys = of?.layout.layerCountKeys;
+    if (of !== undefined && keys !== undefined && keys.length > 0)
+        return stackedModuleConfig(config, stack, of);
     const out = structuredClone(config);
     const block = layerBlock(out);
     const countKey = LAYER_COUNT_KEYS.find((key) => typeof block.config[key] === "number");
     const sourceCount = countKey === undefined ? undefined : block.config[countKey];
     block.config[countKey ?? LAYER_COUNT_KEYS[0]] = stack.length;
+    rebuildLists(block.config, (source) => layerBlock(source).config, stack, sourceCount);
+    return out;
+}
+/** `stackedConfig` for one module of a multi-module model. */
+function stackedModuleConfig(config, stack, of) {
+    const out = structuredClone(config);
+    const { layout: module, siblings } = of;
+    const keys = module.layerCountKeys;
+    const present = keys.filter((key) => readCount(out, key) !== undefined);
+    const written = present.length > 0 ? present : [keys[0]];
+    const sourceCount = readCount(out, written[0]) ?? readCount(out, module.layerCountDefault ?? "");
+    // A sibling whose count defaults to a key rewritten here (t5's decoder) keeps its own count.
+    for (const sibling of siblings) {
+        const fallback = sibling.layerCountDefault;
+        const own = sibling.layerCountKeys ?? [];
+        if (sibling === module || fallback === undefined || !written.includes(fallback) || own.length === 0)
+            continue;
+        const old = readCount(out, fallback);
+        if (old !== undefined && own.every((key) => readCount(out, key) === undefined))
+            writePath(out, own[0], old);
+    }
+    for (const key of written)
+        writePath(out, key, stack.length);
+    const blockOf = (source) => parentOf(source, written[0])?.holder;
+    rebuildLists(blockOf(out), blockOf, stack, sourceCount);
+    return out;
+}
+/** Per-layer lists of `block` that had one entry per source layer, taken from each layer's model. */
+function rebuildLists(block, blockOf, stack, sourceCount) {
     for (const key of PER_LAYER_LIST_KEYS) {
-        const list = block.config[key];
+        const list = block[key];
         if (!Array.isArray(list) || list.length !== sourceCount)
             continue;
-        block.config[key] = stack.map(({ config: source, index }) => {
-            const own = source && layerBlock(source).config[key];
+        block[key] = stack.map(({ config: source, index }) => {
+            const own = source && blockOf(source)?.[key];
             return structuredClone(Array.isArray(own) && index < own.length ? own[index] : list[index]);
         });
     }
-    return out;
 }
 /** The object that holds the layer count: the config itself or its language-model block. */
 function layerBlock(config) {
@@ -34889,10 +35311,15 @@ function buildPlan(input) {
             throw new HubmergeError("E_INTERNAL", `model ${ref.raw} was not loaded`);
         return model;
     };
-    const built = manifest.slices
-        ? planSlices(manifest, manifest.slices, method, builder, modelOf)
-        : planModels(manifest, manifest.models ?? [], method, builder, modelOf);
-    const { reference, stack } = built;
+    const context = {
+        file: manifest.file,
+        method,
+        baseRef: manifest.baseModel,
+        builder,
+        modelOf,
+    };
+    const built = planInputs(manifest, context);
+    const { reference } = built;
     const { tokenizer } = input;
     const recipes = tokenizer
         ? reindexRecipes(built.recipes, tokenizer, manifest, input.models)
@@ -34900,10 +35327,11 @@ function buildPlan(input) {
     const torchDtype = outDType
         ? torchDtypeName(outDType)
         : String(reference.config?.["torch_dtype"] ?? "float32");
-    const stacked = reference.config && stack ? stackedConfig(reference.config, stack) : reference.config;
-    const config = stacked && { ...stacked, torch_dtype: torchDtype };
-    if (config && tokenizer)
-        config["vocab_size"] = tokenizer.rows;
+    let stacked = reference.config;
+    for (const { stack, of } of built.stacks)
+        stacked = stacked && stackedConfig(stacked, stack, of);
+    const typed = stacked && { ...stacked, torch_dtype: torchDtype };
+    const config = typed && tokenizer ? withVocabSize(typed, tokenizer.rows) : typed;
     return {
         method,
         referenceModel: reference.ref,
@@ -34914,107 +35342,32 @@ function buildPlan(input) {
         warnings: [...(tokenizer?.warnings ?? []), ...builder.warnings],
         ...(tokenizer && { tokenizer }),
         inputBytes: sumInputBytes(recipes, input.models.values()),
+        ...(built.modules && { modules: built.modules }),
     };
 }
-function planModels(manifest, entries, method, builder, modelOf) {
-    const baseModel = manifest.baseModel && modelOf(manifest.baseModel);
-    const participant = (e) => ({
-        model: modelOf(e.ref),
-        paramLayers: [e.parameters],
-    });
-    let base;
-    let others = entries.map(participant);
-    if (method.base !== "none" && baseModel) {
-        base = others.find((p) => p.model === baseModel) ?? { model: baseModel, paramLayers: [] };
-        others = others.filter((p) => p.model !== baseModel);
-    }
-    const reference = base ?? others[0];
-    if (!reference)
+/** The top-level `models`, `slices` or `modules`, planned. */
+function planInputs(manifest, context) {
+    if (manifest.modules)
+        return planModules(manifest, manifest.modules, context);
+    const first = manifest.baseModel ?? manifest.models?.[0]?.ref ?? manifest.slices?.[0]?.sources[0]?.ref;
+    if (!first)
         throw new HubmergeError("E_MANIFEST", "the manifest names no model to merge");
-    warnExtraTensors(reference.model, others, builder.warnings);
-    const names = reference.model.tensors.tensorNames();
-    const count = countLayers(names, reference.model.config);
-    const recipes = names.map((name) => {
-        const index = layerIndexOf(name);
-        const layer = index === undefined ? undefined : { index, count };
-        return builder.build({ name, sourceName: name, layer, base, others });
+    const splits = new ModuleSplits(modulesOf(context.modelOf(first).config));
+    const scope = wholeModelScope(splits);
+    if (!manifest.slices) {
+        return { ...planModels(manifest.models ?? [], scope, context), stacks: [] };
+    }
+    if (splits.split.modular)
+        refuseWholeModelSlices(manifest, splits.split.architecture);
+    const { recipes, reference, stack } = planSlices(manifest.slices, scope, context);
+    return { recipes, reference, stacks: [{ stack }] };
+}
+/** mergekit's rule too: a layer number means nothing until it says which module's layers. */
+function refuseWholeModelSlices(manifest, architecture) {
+    throw new HubmergeError("E_MANIFEST", `${architecture} has several modules (a language model, a vision tower, …), so top-level \`slices\` cannot say whose layers they take`, {
+        where: { file: manifest.file, ...(manifest.locateKey(["slices"]) ?? { line: 1, column: 1 }) },
+        hint: "Move the slices under the module they stack, e.g. `modules: {text_decoder: {slices: [...]}, vision_tower: {models: [...]}, …}` (docs/modules.md).",
     });
-    return { recipes, reference: baseModel ?? reference.model };
-}
-function planSlices(manifest, slices, method, builder, modelOf) {
-    const baseRef = manifest.baseModel;
-    const layerRecipes = [];
-    const stack = [];
-    let outIndex = 0;
-    const sliceParticipants = slices.map((slice) => splitSlice(slice, method, baseRef, modelOf));
-    slices.forEach((slice, s) => {
-        const { base, others, starts } = sliceParticipants[s];
-        const first = base ?? others[0];
-        const length = slice.sources[0].layerRange[1] - slice.sources[0].layerRange[0];
-        for (let k = 0; k < length; k++) {
-            const sourceIndex = starts.get(first) + k;
-            stack.push({ config: first.model.config, index: sourceIndex });
-            for (const sourceName of first.model.tensors.tensorNames()) {
-                if (layerIndexOf(sourceName) !== sourceIndex)
-                    continue;
-                layerRecipes.push(builder.build({
-                    name: withLayerIndex(sourceName, outIndex + k),
-                    sourceName,
-                    layer: { index: k, count: length },
-                    base,
-                    others,
-                    sourceNameOf: (p) => withLayerIndex(sourceName, starts.get(p) + k),
-                }));
-            }
-        }
-        outIndex += length;
-    });
-    // Tensors outside the layer stack: embeddings from the first slice, the rest from the last.
-    const head = sliceParticipants[0];
-    const tail = sliceParticipants[sliceParticipants.length - 1];
-    const pre = [];
-    const post = [];
-    const reference = (head.base ?? head.others[0]).model;
-    for (const name of reference.tensors.tensorNames()) {
-        if (layerIndexOf(name) !== undefined)
-            continue;
-        const from = isEmbedding(name) ? head : tail;
-        (isEmbedding(name) ? pre : post).push(builder.build({ name, sourceName: name, layer: undefined, base: from.base, others: from.others }));
-    }
-    const baseModel = baseRef ? modelOf(baseRef) : reference;
-    return { recipes: [...pre, ...layerRecipes, ...post], reference: baseModel, stack };
-}
-function splitSlice(slice, method, baseRef, modelOf) {
-    const baseModel = baseRef && modelOf(baseRef);
-    const starts = new Map();
-    let base;
-    const others = [];
-    for (const source of slice.sources) {
-        const p = { model: modelOf(source.ref), paramLayers: [source.parameters, slice.parameters] };
-        starts.set(p, source.layerRange[0]);
-        if (method.base !== "none" && p.model === baseModel && !base)
-            base = p;
-        else
-            others.push(p);
-    }
-    if (method.base === "required" && !base) {
-        throw new HubmergeError("E_MANIFEST", `every slice must include the base model ${baseRef?.raw} for ${method.name}`, {
-            where: { line: slice.pos.line, column: slice.pos.column },
-            hint: "add the base model as a source of this slice, with the same layer_range length",
-        });
-    }
-    return { base, others, starts };
-}
-function isEmbedding(name) {
-    return /embed_tokens|wte|wpe|word_embeddings|embeddings\./.test(name);
-}
-function warnExtraTensors(reference, others, warnings) {
-    for (const p of others) {
-        const extra = p.model.tensors.tensorNames().filter((n) => !reference.tensors.has(n));
-        if (extra.length > 0) {
-            warnings.push(`${p.model.ref} has ${extra.length} tensor(s) that ${reference.ref} lacks (first: ${extra[0]}); they are ignored`);
-        }
-    }
 }
 function sumInputBytes(recipes, models) {
     const byRef = new Map([...models].map((m) => [m.ref, m]));
@@ -36515,10 +36868,10 @@ function requireVocab(vocab, model, key) {
         hint: "hubmerge reads tokenizer.json or a sentencepiece tokenizer.model; use a model that has one",
     });
 }
-/** The rows the model's embeddings give tokens: config `vocab_size`, else the vocabulary's size. */
+/** The rows the model's embeddings give tokens: config `vocab_size` (config-vocab.ts), else the vocabulary's size. */
 function vocabSize(model, vocab) {
-    const size = model.config?.["vocab_size"];
-    if (typeof size === "number" && Number.isSafeInteger(size) && size > 0)
+    const size = configVocabSize(model.config);
+    if (size !== undefined)
         return size;
     let count = 0;
     for (const id of vocab.ids.values())
@@ -36720,10 +37073,8 @@ function parametersSection(input) {
     const lines = ["## Parameters", ""];
     for (const entry of manifest.models ?? [])
         lines.push(`- \`${entry.ref.raw}\`: ${formatSettings(entry.parameters)}`);
-    manifest.slices?.forEach((slice, i) => {
-        const sources = slice.sources.map((s) => `\`${s.ref.raw}\` layers ${s.layerRange[0]}–${s.layerRange[1] - 1}`);
-        lines.push(`- slice ${i + 1}: ${sources.join(", ")}`);
-    });
+    manifest.slices?.forEach((slice, i) => lines.push(`- slice ${i + 1}: ${sliceSources(slice)}`));
+    lines.push(...moduleLines(input));
     if (Object.keys(manifest.parameters).length > 0)
         lines.push(`- global: ${formatSettings(manifest.parameters)}`);
     lines.push(`- seed: \`${record.seed}\`; DARE rescale: \`${record.dareRescale}\`` +
@@ -36797,6 +37148,25 @@ function revisionLink(input, source) {
 }
 function hub(input) {
     return input.hubUrl ?? PUBLIC_HUB;
+}
+function sliceSources(slice) {
+    return slice.sources
+        .map((s) => `\`${s.ref.raw}\` layers ${s.layerRange[0]}–${s.layerRange[1] - 1}`)
+        .join(", ");
+}
+/** `modules:` merges: a line per module (its layer count from the plan), then its inputs. */
+function moduleLines({ manifest, modules }) {
+    const lines = [];
+    for (const module of manifest.modules ?? []) {
+        const layers = modules?.find((m) => m.name === module.name)?.layers;
+        const count = layers === undefined ? "" : ` (${layers} layer${layers === 1 ? "" : "s"})`;
+        const params = Object.keys(module.parameters).length > 0 ? `: ${formatSettings(module.parameters)}` : "";
+        lines.push(`- module \`${module.name}\`${count}${params}`);
+        for (const entry of module.models ?? [])
+            lines.push(`  - \`${entry.ref.raw}\`: ${formatSettings(entry.parameters)}`);
+        module.slices?.forEach((slice, i) => lines.push(`  - slice ${i + 1}: ${sliceSources(slice)}`));
+    }
+    return lines;
 }
 function formatSettings(settings) {
     const parts = Object.entries(settings).map(([key, value]) => `${key} = \`${JSON.stringify(value)}\``);
@@ -37070,7 +37440,7 @@ async function describeFile(dir, path) {
  * merge and the assembly of a merge split into parts write the same bytes.
  */
 /** The `__metadata__` every shard carries (it names this tool's version). */
-function shardMetadata(plan) {
+function shardMetadata$1(plan) {
     return outputMetadata(TOOL, plan.method.name);
 }
 /** Writes config, tokenizer, hubmerge.json and README.md into `dir`; returns the run record. */
@@ -37117,10 +37487,310 @@ async function finishOutput(planned, dir, options) {
         hubUrl: options.hubUrl,
         compatibilityMarkdown: planned.compat && renderMarkdown(planned.compat),
         provenanceUrl: options.provenanceUrl,
+        ...(plan.modules && { modules: plan.modules }),
     });
     card.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
     await writeFile(join(dir, "README.md"), card.text);
     return record;
+}
+
+/**
+ * A shard's header as the writer writes it: the byte-exact layout that the shard's sha256, the
+ * published files' checks and verify's re-created shards all depend on.
+ */
+/**
+ * A shard's header: the length prefix and JSON with `__metadata__` first, then the tensors in
+ * order, padded with spaces so that the data starts at a multiple of 8 bytes.
+ */
+function encodeShardHeader(tensors, metadata) {
+    // Built as text rather than an object so that any tensor name (even "__proto__") is safe.
+    const entries = [`"__metadata__":${JSON.stringify(metadata)}`];
+    let offset = 0;
+    for (const tensor of tensors) {
+        const end = offset + plannedSize(tensor);
+        const info = { dtype: tensor.dtype, shape: tensor.shape, data_offsets: [offset, end] };
+        entries.push(`${JSON.stringify(tensor.name)}:${JSON.stringify(info)}`);
+        offset = end;
+    }
+    const json = new TextEncoder().encode(`{${entries.join(",")}}`);
+    const padded = Math.ceil(json.byteLength / 8) * 8;
+    const header = new Uint8Array(8 + padded).fill(0x20, 8 + json.byteLength);
+    new DataView(header.buffer).setBigUint64(0, BigInt(padded), true);
+    header.set(json, 8);
+    return header;
+}
+/** The `__metadata__` every shard carries: the given entries plus `format: "pt"`, keys sorted. */
+function shardMetadata(metadata = {}) {
+    return sortedMetadata({ ...metadata, format: "pt" });
+}
+function sortedMetadata(metadata) {
+    const sorted = {};
+    for (const key of Object.keys(metadata).sort()) {
+        Object.defineProperty(sorted, key, {
+            value: metadata[key],
+            enumerable: true,
+            writable: true,
+            configurable: true,
+        });
+    }
+    return sorted;
+}
+
+/**
+ * The sharded, atomic safetensors writer. The shard layout is planned up front (shard-plan.ts), so
+ * each shard's header (shard-header.ts) is written first and tensors are appended as they come:
+ * memory holds one tensor, never a shard. Shards grow as hidden `.<file>.partial` files and appear
+ * under their names only when finish() has every tensor, so a reader never sees half a model.
+ */
+const WRITE_CHUNK = 256 * 1024 * 1024;
+class ShardedWriter {
+    dir;
+    plan;
+    metadata;
+    /** Plan order, flattened: which shard each tensor goes to and how many bytes it has. */
+    order = [];
+    cursor = 0;
+    /** Bytes of the tensor at `cursor` written so far (it may arrive in parts). */
+    partBytes = 0;
+    current;
+    busy = false;
+    state = "writing";
+    /** Shards closed so far, in plan order: hashed as they were written, never read back. */
+    written = [];
+    /** Final paths already renamed into place by a finish() that then failed. */
+    placed = [];
+    only;
+    onShardClosed;
+    constructor(opts) {
+        this.dir = opts.dir;
+        this.plan = opts.plan;
+        this.metadata = shardMetadata(opts.metadata);
+        this.only = opts.only;
+        this.onShardClosed = opts.onShardClosed;
+        checkUniqueNames(opts.plan.files.flatMap((shard) => shard.tensors));
+        opts.plan.files.forEach((shard, index) => {
+            if (!this.writes(index))
+                return;
+            shard.tensors.forEach((tensor, i) => this.order.push({
+                shard: index,
+                name: tensor.name,
+                size: plannedSize(tensor),
+                lastInShard: i === shard.tensors.length - 1,
+            }));
+        });
+    }
+    /** Appends the next tensor of the plan; tensors must come in plan order. */
+    async writeTensor(name, bytes) {
+        this.checkWritable("writeTensor");
+        const expected = this.expect(name);
+        if (this.partBytes !== 0) {
+            throw writerError(`tensor "${name}" was begun in parts: write the rest from byte ${this.partBytes} with writeTensorPart`);
+        }
+        if (bytes.byteLength !== expected.size) {
+            throw writerError(`tensor "${name}" has ${bytes.byteLength} bytes but the plan says ${expected.size}`);
+        }
+        await this.append(expected, 0, bytes);
+    }
+    /**
+     * Appends part of the next tensor: its bytes from `byteOffset`, which must continue the parts
+     * written so far. The tensor is complete once its planned size has arrived.
+     */
+    async writeTensorPart(name, byteOffset, bytes) {
+        this.checkWritable("writeTensorPart");
+        const expected = this.expect(name);
+        if (byteOffset !== this.partBytes) {
+            throw writerError(`parts of tensor "${name}" must come in order: expected bytes from ${this.partBytes}, got ${byteOffset}`);
+        }
+        if (byteOffset + bytes.byteLength > expected.size) {
+            throw writerError(`tensor "${name}" would get ${byteOffset + bytes.byteLength} bytes but the plan says ${expected.size}`);
+        }
+        await this.append(expected, byteOffset, bytes);
+    }
+    expect(name) {
+        const expected = this.order[this.cursor];
+        if (!expected)
+            throw writerError(`tensor "${name}" is not in the shard plan, or was already written`);
+        if (expected.name !== name) {
+            throw writerError(`tensors must be written in plan order: expected "${expected.name}" next, got "${name}"`);
+        }
+        return expected;
+    }
+    async append(expected, byteOffset, bytes) {
+        await this.guard(async () => {
+            const shard = await this.shardFor(expected.shard);
+            const writing = writeAll(shard.handle, bytes, shard.position);
+            shard.hash.update(bytes); // here, while a pool thread copies the bytes to the file
+            shard.tensorHash ??= createHash("sha256");
+            shard.tensorHash.update(bytes);
+            await writing;
+            shard.position += bytes.byteLength;
+            this.partBytes = byteOffset + bytes.byteLength;
+            if (this.partBytes < expected.size)
+                return;
+            shard.tensors.push({ name: expected.name, sha256: shard.tensorHash.digest("hex") });
+            shard.tensorHash = undefined;
+            this.partBytes = 0;
+            this.cursor += 1;
+            if (expected.lastInShard)
+                await this.closeCurrent();
+        });
+    }
+    /**
+     * Renames every shard into place and writes the index (when there are several shards).
+     * Returns the written file names, relative to `dir`, index last, and every shard's size and
+     * SHA-256 in plan order (hashed as written, so nobody has to read gigabytes back).
+     */
+    async finish() {
+        this.checkWritable("finish");
+        const next = this.order[this.cursor];
+        if (next)
+            throw writerError(`finish() called before every tensor was written: "${next.name}" is next`);
+        const files = this.plan.files.filter((_, index) => this.writes(index)).map((shard) => shard.file);
+        await this.guard(async () => {
+            for (const [index, shard] of this.plan.files.entries()) {
+                if (shard.tensors.length === 0 && this.writes(index)) {
+                    await this.shardFor(index); // a tensor-less shard is just its header
+                    await this.closeCurrent();
+                }
+            }
+            await syncDirectory(this.dir);
+            for (const file of files) {
+                await rename(partialPath(this.dir, file), join(this.dir, file));
+                this.placed.push(join(this.dir, file));
+            }
+            if (this.plan.files.length > 1 && this.only === undefined) {
+                await this.writeIndex();
+                files.push(SHARD_INDEX_FILE);
+            }
+            await syncDirectory(this.dir);
+        });
+        this.state = "finished";
+        const shards = files
+            .filter((file) => file !== SHARD_INDEX_FILE)
+            .map((file) => this.written.find((w) => w.file === file));
+        return { files, shards };
+    }
+    writes(index) {
+        return this.only === undefined || this.only.has(index);
+    }
+    /** Removes everything this writer wrote; a finished output is left alone. */
+    async abort() {
+        if (this.state === "finished" || this.state === "aborted")
+            return;
+        this.state = "aborted";
+        await this.current?.handle.close().catch(() => undefined);
+        this.current = undefined;
+        const names = [...this.plan.files.map((shard) => shard.file), SHARD_INDEX_FILE];
+        const paths = [...names.map((file) => partialPath(this.dir, file)), ...this.placed];
+        await Promise.all(paths.map((path) => rm(path, { force: true })));
+    }
+    checkWritable(operation) {
+        if (this.state !== "writing") {
+            throw writerError(`${operation}() called on a writer that is ${this.state}`);
+        }
+        if (this.busy)
+            throw writerError(`${operation}() called before the previous call finished (await each call)`);
+    }
+    /** Runs one I/O step; any failure leaves the writer failed (abort() still cleans up). */
+    async guard(step) {
+        this.busy = true;
+        try {
+            await step();
+        }
+        catch (error) {
+            this.state = "failed";
+            if (error instanceof HubmergeError)
+                throw error;
+            throw new HubmergeError("E_IO", `writing safetensors shards in ${this.dir} failed: ${error.message}`, {
+                hint: "check that the output folder exists, is writable and has enough free space",
+                cause: error,
+            });
+        }
+        finally {
+            this.busy = false;
+        }
+    }
+    /** The open partial file of shard `index`, created with its header on first use. */
+    async shardFor(index) {
+        if (this.current?.index === index)
+            return this.current;
+        await this.closeCurrent();
+        const shard = this.plan.files[index];
+        const handle = await open$1(partialPath(this.dir, shard.file), "w");
+        this.current = {
+            index,
+            handle,
+            position: 0,
+            hash: createHash("sha256"),
+            tensorHash: undefined,
+            tensors: [],
+        };
+        const header = encodeShardHeader(shard.tensors, this.metadata);
+        await writeAll(handle, header, 0);
+        this.current.hash.update(header);
+        this.current.position = header.byteLength;
+        return this.current;
+    }
+    async closeCurrent() {
+        const shard = this.current;
+        if (!shard)
+            return;
+        this.current = undefined;
+        try {
+            await shard.handle.sync();
+        }
+        finally {
+            await shard.handle.close();
+        }
+        const file = this.plan.files[shard.index].file;
+        const written = { file, size: shard.position, sha256: shard.hash.digest("hex"), tensors: shard.tensors };
+        this.written.push(written);
+        await this.onShardClosed?.(written, partialPath(this.dir, file));
+    }
+    /** The index, written to a temp file, then renamed. */
+    async writeIndex() {
+        const temp = partialPath(this.dir, SHARD_INDEX_FILE);
+        const handle = await open$1(temp, "w");
+        try {
+            await writeAll(handle, encodeShardIndex(this.plan), 0);
+            await handle.sync();
+        }
+        finally {
+            await handle.close();
+        }
+        const final = join(this.dir, SHARD_INDEX_FILE);
+        await rename(temp, final);
+        this.placed.push(final);
+    }
+}
+function partialPath(dir, file) {
+    return join(dir, `.${file}.partial`);
+}
+async function writeAll(handle, bytes, position) {
+    let done = 0;
+    while (done < bytes.byteLength) {
+        const length = Math.min(bytes.byteLength - done, WRITE_CHUNK);
+        const { bytesWritten } = await handle.write(bytes, done, length, position + done);
+        done += bytesWritten;
+    }
+}
+/** Makes renames durable where the platform allows fsync on a directory (not Windows). */
+async function syncDirectory(dir) {
+    try {
+        const handle = await open$1(dir, "r");
+        try {
+            await handle.sync();
+        }
+        finally {
+            await handle.close();
+        }
+    }
+    catch {
+        // Best effort: durability of the names, not correctness of the data, is at stake.
+    }
+}
+function writerError(message) {
+    return new HubmergeError("E_INTERNAL", `safetensors writer: ${message}`);
 }
 
 const DTYPE_CODE = { F32: 0, F16: 1, BF16: 2 };
@@ -40270,7 +40940,7 @@ async function mergeInto(planned, dir, options) {
         dir,
         seed,
         dareRescale: manifest.hubmerge.dareRescale,
-        metadata: shardMetadata(plan),
+        metadata: shardMetadata$1(plan),
         onEvent,
         signal: options.signal,
         backend: options.backend,
@@ -41277,7 +41947,7 @@ async function mergePart(input) {
         dir: input.dir,
         seed: input.seed,
         dareRescale: manifest.hubmerge.dareRescale,
-        metadata: shardMetadata(plan),
+        metadata: shardMetadata$1(plan),
         onEvent: input.onEvent,
         signal: input.signal,
         backend: input.backend,
@@ -48204,7 +48874,7 @@ async function lockOrReport(inputs, entries, results) {
     catch (error) {
         if (!(error instanceof HubmergeError))
             throw error;
-        await summary
+        await summary$1
             .addRaw(`\n**The lockfile was not recorded:** ${error.message}\n\n` +
             (error.hint ? `How to fix: ${error.hint}\n` : "") +
             "\nThe models above were published; the next run re-merges them until the lock is recorded.\n")
@@ -48255,7 +48925,7 @@ async function publishReport(report) {
     const path = join(dir, "hubmerge-report.md");
     await writeFile(path, report);
     setOutput("report", path);
-    await summary.addRaw(report).write();
+    await summary$1.addRaw(report).write();
 }
 
 await run();

@@ -98,6 +98,7 @@ export async function finishOutput(
     hubUrl: options.hubUrl,
     compatibilityMarkdown: planned.compat && renderMarkdown(planned.compat),
     provenanceUrl: options.provenanceUrl,
+    ...(plan.modules && { modules: plan.modules }),
   });
   card.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
   await writeFile(join(dir, "README.md"), card.text);

@@ -1,4 +1,5 @@
 import type { Manifest } from "../manifest/types.js";
+import type { ModulePlan } from "../merge/plan/types.js";
 import type { MergeMethod } from "../merge/types.js";
 import type { RunRecord } from "../run-record.js";
 
@@ -31,4 +32,6 @@ export interface CardInput {
   compatibilityMarkdown?: string;
   /** Where the build's provenance attestation can be found (the Action's repo), when known. */
   provenanceUrl?: string;
+  /** The modules of a `modules:` merge, as planned (their layer counts). */
+  modules?: ModulePlan[];
 }

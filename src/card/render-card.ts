@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import type { ParamSettings } from "../manifest/types.js";
+import type { ParamSettings, Slice } from "../manifest/types.js";
 import type { CardInput, CardSource } from "./card-input.js";
 import { buildFrontMatter } from "./front-matter.js";
 
@@ -49,12 +49,8 @@ function parametersSection(input: CardInput): string {
   const lines = ["## Parameters", ""];
   for (const entry of manifest.models ?? [])
     lines.push(`- \`${entry.ref.raw}\`: ${formatSettings(entry.parameters)}`);
-  manifest.slices?.forEach((slice, i) => {
-    const sources = slice.sources.map(
-      (s) => `\`${s.ref.raw}\` layers ${s.layerRange[0]}–${s.layerRange[1] - 1}`,
-    );
-    lines.push(`- slice ${i + 1}: ${sources.join(", ")}`);
-  });
+  manifest.slices?.forEach((slice, i) => lines.push(`- slice ${i + 1}: ${sliceSources(slice)}`));
+  lines.push(...moduleLines(input));
   if (Object.keys(manifest.parameters).length > 0)
     lines.push(`- global: ${formatSettings(manifest.parameters)}`);
   lines.push(
@@ -136,6 +132,27 @@ function revisionLink(input: CardInput, source: CardSource): string {
 
 function hub(input: CardInput): string {
   return input.hubUrl ?? PUBLIC_HUB;
+}
+
+function sliceSources(slice: Slice): string {
+  return slice.sources
+    .map((s) => `\`${s.ref.raw}\` layers ${s.layerRange[0]}–${s.layerRange[1] - 1}`)
+    .join(", ");
+}
+
+/** `modules:` merges: a line per module (its layer count from the plan), then its inputs. */
+function moduleLines({ manifest, modules }: CardInput): string[] {
+  const lines: string[] = [];
+  for (const module of manifest.modules ?? []) {
+    const layers = modules?.find((m) => m.name === module.name)?.layers;
+    const count = layers === undefined ? "" : ` (${layers} layer${layers === 1 ? "" : "s"})`;
+    const params = Object.keys(module.parameters).length > 0 ? `: ${formatSettings(module.parameters)}` : "";
+    lines.push(`- module \`${module.name}\`${count}${params}`);
+    for (const entry of module.models ?? [])
+      lines.push(`  - \`${entry.ref.raw}\`: ${formatSettings(entry.parameters)}`);
+    module.slices?.forEach((slice, i) => lines.push(`  - slice ${i + 1}: ${sliceSources(slice)}`));
+  }
+  return lines;
 }
 
 function formatSettings(settings: ParamSettings): string {

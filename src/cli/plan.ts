@@ -69,6 +69,7 @@ function planLines({ plan, manifest, chatTemplate }: PlannedRun): string[] {
     `${manifest.file}: ${plan.method.prettyName} (${plan.method.name})`,
     `reference model: ${plan.referenceModel}`,
     `tensors: ${plan.recipes.length} (${merged} merged, ${plan.recipes.length - merged} copied)`,
+    ...(plan.modules ?? []).map((m) => `module ${m.text}`),
     `reads ${formatBytes(plan.inputBytes)}, writes ${formatBytes(plan.shards.totalSize)} in ${plan.shards.files.length} shard(s), dtype ${plan.torchDtype}`,
     ...(chatTemplate ? [`chat template: ${chatTemplate.origin}`] : []),
     ...[...manifestWarnings(manifest), ...plan.warnings].map((w) => `warning: ${w}`),

@@ -39,7 +39,8 @@ export async function runCheck(input: CheckInput): Promise<CompatReport> {
   const { manifest, method } = input;
   const { reference, others } = participantsOf(manifest, input.models);
   const layersOf = (m: CheckedModel) => countLayers(m.loaded.tensors.tensorNames(), m.loaded.config);
-  const slices = manifest.slices !== undefined;
+  const slices =
+    manifest.slices !== undefined || (manifest.modules ?? []).some((m) => m.slices !== undefined);
   const tokenizer =
     manifest.tokenizer && (manifest.tokenizer.key === "tokenizer" ? "tokenizer:" : "tokenizer_source");
   const referenceTable = tensorTable(reference.loaded.tensors);

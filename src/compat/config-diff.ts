@@ -129,7 +129,7 @@ export function checkSliceRanges(model: {
   layerCount: number;
 }): Finding[] {
   return model.slices
-    .filter((use) => use.range[1] > model.layerCount)
+    .filter((use) => use.module === undefined && use.range[1] > model.layerCount)
     .map((use) => ({
       severity: "blocking" as const,
       code: "slices.layer_range",

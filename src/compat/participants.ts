@@ -12,6 +12,8 @@ export interface SliceUse {
   /** `[start, end)` as in mergekit. */
   range: [number, number];
   pos: Pos;
+  /** The module whose layers the range counts (`modules:`); the planner checks those ranges. */
+  module?: string;
 }
 
 export interface CheckedModel {
@@ -52,6 +54,15 @@ export function participantsOf(
       add(source.ref, source.pos).slices.push({ range: source.layerRange, pos: source.pos });
     }),
   );
+  for (const module of manifest.modules ?? []) {
+    module.models?.forEach((entry) => add(entry.ref, entry.pos));
+    module.slices?.forEach((slice) =>
+      slice.sources.forEach((source) => {
+        const use = { range: source.layerRange, pos: source.pos, module: module.name };
+        add(source.ref, source.pos).slices.push(use);
+      }),
+    );
+  }
   const [reference, ...others] = list;
   if (!reference) throw new HubmergeError("E_MANIFEST", "the manifest names no model to check");
   return { reference, others };

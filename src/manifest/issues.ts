@@ -31,6 +31,8 @@ const EXPECTED: Readonly<Record<string, string>> = {
   base_model: "a model reference (`org/name`, `org/name@revision` or `./folder`)",
   models: "a list of `- model: …` entries",
   slices: "a list of `- sources: [...]` entries",
+  modules:
+    "a mapping of module names to `{models: [...]}` or `{slices: [...]}`, e.g. `text_decoder: {models: [...]}`",
   sources: "a list of `- model: …` entries with a `layer_range`",
   parameters: "a mapping of parameter names to values",
   hubmerge: "a mapping",

@@ -2,11 +2,11 @@
  * Keys in the mergekit part of a manifest. mergekit ignores keys it does not know, so hubmerge
  * does too — with a warning — except when the key is clearly a typo of a known one (a misspelt
  * `parameters` would silently drop the settings), or a mergekit feature hubmerge lacks.
- * Also decides between `models` and `slices`.
+ * Also decides between `models`, `slices` and `modules` (and, in each module, `models` and `slices`).
  */
 import { formatPath, manifestError } from "./issues.js";
 import { closestMatch } from "./suggest.js";
-import type { ManifestWarning, NodePath } from "./types.js";
+import type { ManifestWarning, NodePath, Pos } from "./types.js";
 import type { YamlTree } from "./yaml-tree.js";
 
 interface KeyContext {
@@ -21,6 +21,7 @@ const TOP: KeyContext = {
     "base_model",
     "models",
     "slices",
+    "modules",
     "parameters",
     "dtype",
     "out_dtype",
@@ -29,10 +30,9 @@ const TOP: KeyContext = {
     "chat_template",
     "hubmerge",
   ],
-  unsupported: {
-    modules: { what: "Multi-module merges (`modules`)", hint: "Use `models` or `slices` at the top level." },
-  },
 };
+/** One module of `modules:` (mergekit's `OutputModuleDefinition`). */
+const MODULE: KeyContext = { known: ["models", "slices", "parameters"] };
 const MODEL_ENTRY: KeyContext = { known: ["model", "parameters"] };
 const SLICE: KeyContext = {
   known: ["sources", "parameters"],
@@ -73,18 +73,51 @@ export class KeyChecker {
     this.checkKeys(root, [], TOP);
     this.checkModelsOrSlices(root);
     this.checkParams(root.parameters, ["parameters"]);
-    this.eachEntry(root.models, ["models"], (entry, path) => {
-      this.checkKeys(entry, path, MODEL_ENTRY);
-      this.checkParams(entry.parameters, [...path, "parameters"]);
+    this.checkInputs(root, []);
+    if (isPlain(root.modules)) {
+      for (const [name, module] of Object.entries(root.modules)) this.checkModule(name, module);
+    }
+  }
+
+  /** The `models` or `slices` of the manifest or of one module (at `path`). */
+  private checkInputs(holder: Plain, path: NodePath): void {
+    this.eachEntry(holder.models, [...path, "models"], (entry, entryPath) => {
+      this.checkKeys(entry, entryPath, MODEL_ENTRY);
+      this.checkParams(entry.parameters, [...entryPath, "parameters"]);
     });
-    this.eachEntry(root.slices, ["slices"], (slice, path) => {
-      this.checkKeys(slice, path, SLICE);
-      this.checkParams(slice.parameters, [...path, "parameters"]);
-      this.eachEntry(slice.sources, [...path, "sources"], (source, sourcePath) => {
+    this.eachEntry(holder.slices, [...path, "slices"], (slice, slicePath) => {
+      this.checkKeys(slice, slicePath, SLICE);
+      this.checkParams(slice.parameters, [...slicePath, "parameters"]);
+      this.eachEntry(slice.sources, [...slicePath, "sources"], (source, sourcePath) => {
         this.checkKeys(source, sourcePath, SOURCE);
         this.checkParams(source.parameters, [...sourcePath, "parameters"]);
       });
     });
+  }
+
+  private checkModule(name: string, module: unknown): void {
+    const path = ["modules", name];
+    if (PROTOTYPE_NAMES.has(name)) this.refuseReserved(name, path, "in `modules`");
+    if (module !== null && module !== undefined && !isPlain(module)) return; // the schema words the type
+    const holder = module ?? {};
+    this.checkKeys(holder, path, MODULE);
+    const present = (["models", "slices"] as const).filter((key) => key in holder);
+    for (const key of present) this.refuseEmpty(holder, [...path, key]);
+    if (present.length !== 1) {
+      const what = present.length === 0 ? "neither `models` nor `slices`" : "both `models` and `slices`";
+      const pos =
+        present.length === 2
+          ? this.laterKey([...path, "models"], [...path, "slices"]).second.pos
+          : this.keyPos(path);
+      throw manifestError(
+        this.file,
+        pos,
+        `Must specify either output slices or models to merge (mergekit's rule): module \`${name}\` has ${what}.`,
+        `Give \`${name}\` one of \`models:\` (the whole module of each model, e.g. \`models: [{model: org/name}]\`) or \`slices:\` (layer ranges within the module).`,
+      );
+    }
+    this.checkParams(holder.parameters, [...path, "parameters"]);
+    this.checkInputs(holder, path);
   }
 
   private eachEntry(list: unknown, path: NodePath, visit: (entry: Plain, path: NodePath) => void): void {
@@ -147,41 +180,63 @@ export class KeyChecker {
     );
   }
 
-  /** Exactly one of `models` and `slices`, and not empty. */
+  /** Exactly one of `models`, `slices` and `modules`, and not empty. */
   private checkModelsOrSlices(root: Plain): void {
-    const present = (["models", "slices"] as const).filter((key) => key in root);
-    for (const key of present) {
-      if (root[key] === null || (Array.isArray(root[key]) && root[key].length === 0)) {
-        const pos = this.tree.locate([key]) ?? this.tree.nearest([]);
-        const example =
-          key === "models" ? "`- model: org/name`" : "`- sources: [{model: org/name, layer_range: [0, 32]}]`";
-        throw manifestError(
-          this.file,
-          pos,
-          `\`${key}\` is empty.`,
-          `Add at least one entry, e.g. ${example}.`,
-        );
-      }
-    }
-    if (present.length === 2) {
-      const [first, second] = present
-        .map((key) => ({ key, pos: this.tree.locateKey([key]) ?? this.tree.nearest([]) }))
-        .sort((a, b) => a.pos.line - b.pos.line || a.pos.column - b.pos.column);
-      if (first === undefined || second === undefined) return;
+    const present = (["models", "slices", "modules"] as const).filter((key) => key in root);
+    for (const key of present) this.refuseEmpty(root, [key]);
+    const rule = "Exactly one of 'models', 'slices', or 'modules' must be present (mergekit's rule)";
+    if (present.length >= 2) {
+      const [a, b] = present as [string, string];
+      const { first, second } = this.laterKey([a], [b]);
       throw manifestError(
         this.file,
         second.pos,
-        `The manifest has both \`models\` and \`slices\`; use one (\`${first.key}\` comes first).`,
-        "Use `models` to merge whole models, or `slices` with `layer_range`s to pick layers, and remove the other.",
+        `${rule}: the manifest has both \`${a}\` and \`${b}\` (\`${first.key}\` comes first).`,
+        "Use `models` to merge whole models, `slices` with `layer_range`s to pick layers, or `modules` to merge each part of a multi-module model (a VLM's text decoder, vision tower, …) on its own; remove the others.",
       );
     }
     if (present.length === 0) {
       throw manifestError(
         this.file,
         this.tree.nearest([]),
-        "The manifest has neither `models` nor `slices`.",
+        `${rule}: the manifest has neither \`models\` nor \`slices\` nor \`modules\`.`,
         "Add `models:` with one `- model: org/name` entry per model (or `slices:` to pick layer ranges).",
       );
     }
+  }
+
+  /** `models: []`, `slices:` with nothing after it, `modules: {}`. */
+  private refuseEmpty(holder: Plain, path: NodePath): void {
+    const key = path[path.length - 1] as "models" | "slices" | "modules";
+    const value = holder[key];
+    const empty =
+      value === null ||
+      (Array.isArray(value) && value.length === 0) ||
+      (isPlain(value) && Object.keys(value).length === 0);
+    if (!empty) return;
+    const pos = this.tree.locate(path) ?? this.tree.nearest(path.slice(0, -1));
+    const example = {
+      models: "`- model: org/name`",
+      slices: "`- sources: [{model: org/name, layer_range: [0, 32]}]`",
+      modules: "`text_decoder: {models: [{model: org/name}]}`",
+    }[key];
+    throw manifestError(
+      this.file,
+      pos,
+      `\`${formatPath(path)}\` is empty.`,
+      `Add at least one entry, e.g. ${example}.`,
+    );
+  }
+
+  private keyPos(path: NodePath): Pos {
+    return this.tree.locateKey(path) ?? this.tree.nearest(path);
+  }
+
+  /** Of two keys, the one written first and the one written second. */
+  private laterKey(a: NodePath, b: NodePath): Record<"first" | "second", { key: string; pos: Pos }> {
+    const [first, second] = [a, b]
+      .map((path) => ({ key: String(path[path.length - 1]), pos: this.keyPos(path) }))
+      .sort((x, y) => x.pos.line - y.pos.line || x.pos.column - y.pos.column);
+    return { first: first!, second: second! };
   }
 }

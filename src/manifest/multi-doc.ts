@@ -120,10 +120,13 @@ function refSites(manifest: Manifest): RefSite[] {
       pos: manifest.locate(["base_model"]),
     });
   }
-  manifest.models?.forEach((m) => sites.push({ raw: m.ref.raw, ref: m.ref, pos: m.pos }));
-  manifest.slices?.forEach((s) =>
-    s.sources.forEach((src) => sites.push({ raw: src.ref.raw, ref: src.ref, pos: src.pos })),
-  );
+  // The top-level inputs, then each module's.
+  for (const { models, slices } of [manifest, ...(manifest.modules ?? [])]) {
+    models?.forEach((m) => sites.push({ raw: m.ref.raw, ref: m.ref, pos: m.pos }));
+    slices?.forEach((s) =>
+      s.sources.forEach((src) => sites.push({ raw: src.ref.raw, ref: src.ref, pos: src.pos })),
+    );
+  }
   const tokenizer = manifest.tokenizerSource;
   if (tokenizer !== undefined) sites.push({ raw: tokenizer, pos: manifest.locate(["tokenizer_source"]) });
   return sites;
@@ -241,6 +244,22 @@ function swap(ref: ModelRef, made: MadeMerges): ModelRef {
   return to === undefined || ref.raw !== nameOf(ref) ? ref : to;
 }
 
+/** `models` and `slices` (of the manifest or of one module) with their references swapped. */
+function swapInputs(
+  inputs: Pick<Manifest, "models" | "slices">,
+  made: MadeMerges,
+): Pick<Manifest, "models" | "slices"> {
+  return {
+    ...(inputs.models && { models: inputs.models.map((m) => ({ ...m, ref: swap(m.ref, made) })) }),
+    ...(inputs.slices && {
+      slices: inputs.slices.map((s) => ({
+        ...s,
+        sources: s.sources.map((src) => ({ ...src, ref: swap(src.ref, made) })),
+      })),
+    }),
+  };
+}
+
 /** The step's manifest with every reference to an earlier merge pointing where it was made. */
 export function withIntermediates(manifest: Manifest, made: MadeMerges): Manifest {
   const tokenizer = manifest.tokenizerSource;
@@ -248,12 +267,9 @@ export function withIntermediates(manifest: Manifest, made: MadeMerges): Manifes
   return {
     ...manifest,
     ...(manifest.baseModel && { baseModel: swap(manifest.baseModel, made) }),
-    ...(manifest.models && { models: manifest.models.map((m) => ({ ...m, ref: swap(m.ref, made) })) }),
-    ...(manifest.slices && {
-      slices: manifest.slices.map((s) => ({
-        ...s,
-        sources: s.sources.map((src) => ({ ...src, ref: swap(src.ref, made) })),
-      })),
+    ...swapInputs(manifest, made),
+    ...(manifest.modules && {
+      modules: manifest.modules.map((module) => ({ ...module, ...swapInputs(module, made) })),
     }),
     ...(madeTokenizer && {
       tokenizerSource:

@@ -12,7 +12,7 @@ import { KeyChecker } from "./keys.js";
 import { buildManifestSchema } from "./schema.js";
 import { tokenizerSettings } from "./tokenizer-settings.js";
 import type { RawManifest } from "./schema.js";
-import type { Manifest, ManifestWarning, ModelEntry, NodePath, Pos, Slice } from "./types.js";
+import type { Manifest, ManifestWarning, ModelEntry, ModuleSpec, NodePath, Slice } from "./types.js";
 import { YamlTree } from "./yaml-tree.js";
 
 /** Manifests are a few KiB; anything this large is not one (and must not cost a huge parse). */
@@ -86,28 +86,15 @@ function dtypeWarnings(root: Plain, tree: YamlTree): ManifestWarning[] {
 }
 
 function assemble(raw: RawManifest, tree: YamlTree, base: Omit<Manifest, keyof RawManifestFields>): Manifest {
-  const at = (path: NodePath): Pos => tree.nearest(path);
-  const models: ModelEntry[] | undefined = raw.models?.map((entry, i) => ({
-    ref: entry.model,
-    parameters: entry.parameters,
-    pos: at(["models", i]),
-  }));
-  const slices: Slice[] | undefined = raw.slices?.map((slice, s) => ({
-    parameters: slice.parameters,
-    pos: at(["slices", s]),
-    sources: slice.sources.map((source, k) => ({
-      ref: source.model,
-      layerRange: source.layer_range,
-      parameters: source.parameters,
-      pos: at(["slices", s, "sources", k]),
-    })),
-  }));
+  const models = raw.models && modelEntries(raw.models, ["models"], tree);
+  const slices = raw.slices && sliceList(raw.slices, ["slices"], tree);
   return {
     ...base,
     mergeMethod: raw.merge_method,
     ...(raw.base_model !== undefined && { baseModel: raw.base_model }),
     ...(models !== undefined && { models }),
     ...(slices !== undefined && { slices }),
+    ...(raw.modules !== undefined && { modules: moduleList(raw.modules, tree) }),
     parameters: raw.parameters,
     ...(raw.dtype !== undefined && { dtype: raw.dtype }),
     ...(raw.out_dtype !== undefined && { outDtype: raw.out_dtype }),
@@ -117,12 +104,52 @@ function assemble(raw: RawManifest, tree: YamlTree, base: Omit<Manifest, keyof R
   };
 }
 
+type RawModels = NonNullable<RawManifest["models"]>;
+type RawSlices = NonNullable<RawManifest["slices"]>;
+
+function modelEntries(raw: RawModels, path: NodePath, tree: YamlTree): ModelEntry[] {
+  return raw.map((entry, i) => ({
+    ref: entry.model,
+    parameters: entry.parameters,
+    pos: tree.nearest([...path, i]),
+  }));
+}
+
+function sliceList(raw: RawSlices, path: NodePath, tree: YamlTree): Slice[] {
+  return raw.map((slice, s) => ({
+    parameters: slice.parameters,
+    pos: tree.nearest([...path, s]),
+    sources: slice.sources.map((source, k) => ({
+      ref: source.model,
+      layerRange: source.layer_range,
+      parameters: source.parameters,
+      pos: tree.nearest([...path, s, "sources", k]),
+    })),
+  }));
+}
+
+/** Modules in file order (a JS object would put a module named like a number first). */
+function moduleList(raw: NonNullable<RawManifest["modules"]>, tree: YamlTree): ModuleSpec[] {
+  const modules = Object.entries(raw).map(([name, module]): ModuleSpec => {
+    const path = ["modules", name];
+    return {
+      name,
+      ...(module.models !== undefined && { models: modelEntries(module.models, [...path, "models"], tree) }),
+      ...(module.slices !== undefined && { slices: sliceList(module.slices, [...path, "slices"], tree) }),
+      parameters: module.parameters,
+      pos: tree.locateKey(path) ?? tree.nearest(path),
+    };
+  });
+  return modules.sort((a, b) => a.pos.line - b.pos.line || a.pos.column - b.pos.column);
+}
+
 type RawManifestFields = Pick<
   Manifest,
   | "mergeMethod"
   | "baseModel"
   | "models"
   | "slices"
+  | "modules"
   | "parameters"
   | "dtype"
   | "outDtype"

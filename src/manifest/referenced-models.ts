@@ -10,6 +10,10 @@ export function referencedModels(manifest: Manifest): ModelRef[] {
   add(manifest.baseModel);
   manifest.models?.forEach((m) => add(m.ref));
   manifest.slices?.forEach((s) => s.sources.forEach((src) => add(src.ref)));
+  for (const module of manifest.modules ?? []) {
+    module.models?.forEach((m) => add(m.ref));
+    module.slices?.forEach((s) => s.sources.forEach((src) => add(src.ref)));
+  }
   // A tokenizer-only source is read for its vocabulary (and its embedding rows, as mergekit does).
   const tokenizer = manifest.tokenizer?.source;
   if (typeof tokenizer === "object") add(tokenizer);

@@ -163,11 +163,18 @@ export function buildManifestSchema(manifestDir: string) {
     parameters: paramSettingsSchema,
   });
   const slice = z.looseObject({ sources: z.array(source).min(1), parameters: paramSettingsSchema });
+  // keys.ts has already checked that each module has exactly one of `models` and `slices`.
+  const module = z.looseObject({
+    models: z.array(modelEntry).min(1).optional(),
+    slices: z.array(slice).min(1).optional(),
+    parameters: paramSettingsSchema,
+  });
   return z.looseObject({
     merge_method: z.string().min(1),
     base_model: modelRef.optional(),
     models: z.array(modelEntry).min(1).optional(),
     slices: z.array(slice).min(1).optional(),
+    modules: z.record(z.string(), module).optional(),
     parameters: paramSettingsSchema,
     dtype: dtypeSchema.optional(),
     out_dtype: dtypeSchema.optional(),

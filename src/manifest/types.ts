@@ -52,6 +52,22 @@ export interface Slice {
   pos: Pos;
 }
 
+/**
+ * One entry of `modules:` (mergekit's `OutputModuleDefinition`): one part of a multi-module
+ * model (a VLM's `text_decoder`, `vision_tower`, …) merged on its own.
+ */
+export interface ModuleSpec {
+  /** The module's name as the architecture's table knows it (merge/modules/), e.g. `vision_tower`. */
+  name: string;
+  /** Exactly one of `models` and `slices` is set. */
+  models?: ModelEntry[];
+  slices?: Slice[];
+  /** The module's `parameters`: below a model's (or slice source's) and a slice's, above the global ones. */
+  parameters: ParamSettings;
+  /** Where the module's name (its key) is. */
+  pos: Pos;
+}
+
 export type OutDType = "float32" | "float16" | "bfloat16";
 
 export interface OutputOptions {
@@ -107,9 +123,11 @@ export interface Manifest {
   text: string;
   mergeMethod: string;
   baseModel?: ModelRef;
-  /** Exactly one of `models` and `slices` is set. */
+  /** Exactly one of `models`, `slices` and `modules` is set. */
   models?: ModelEntry[];
   slices?: Slice[];
+  /** Multi-module merges, in file order. */
+  modules?: ModuleSpec[];
   /** Global `parameters` (lowest precedence). */
   parameters: ParamSettings;
   /** mergekit's `dtype`: the dtype the merge is computed in (hubmerge always computes in f32). */

@@ -23,7 +23,7 @@ export interface ParamBlock {
   params: ParamSettings;
   path: NodePath;
   /** A model (or slice source) block takes per-model parameters; the others take both kinds. */
-  scope: "global" | "slice" | "model";
+  scope: "global" | "module" | "slice" | "model";
 }
 
 function describe(value: unknown): string {

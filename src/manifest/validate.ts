@@ -11,7 +11,7 @@ import type { ModelRef } from "../model-ref.js";
 import { formatModelRef, sameModelRef } from "../model-ref.js";
 import { MERGEKIT_METHODS, MERGEKIT_METHODS_DOC } from "./mergekit-methods.js";
 import { closestMatch, listWords } from "./suggest.js";
-import type { Manifest, NodePath, Pos } from "./types.js";
+import type { Manifest, ModelEntry, NodePath, Pos, Slice } from "./types.js";
 import { checkModelCombination, checkParamBlock, effectiveSetting } from "./validate-params.js";
 import type { ParamBlock, Reporter } from "./validate-params.js";
 
@@ -82,8 +82,9 @@ function checkBase(manifest: Manifest, method: MergeMethod, report: Reporter): v
       `Add \`base_model: org/name\` at the top level: the model the others were fine-tuned from.`,
     );
   }
-  if (method.base === "none" && manifest.baseModel !== undefined && manifest.models !== undefined) {
-    const listed = manifest.models.some((m) => manifest.baseModel && sameModelRef(m.ref, manifest.baseModel));
+  const lists = [manifest, ...(manifest.modules ?? [])].flatMap((inputs) => inputs.models ?? []);
+  if (method.base === "none" && manifest.baseModel !== undefined && lists.length > 0) {
+    const listed = lists.some((m) => manifest.baseModel && sameModelRef(m.ref, manifest.baseModel));
     if (!listed) {
       report.warn(
         ["base_model"],
@@ -157,18 +158,18 @@ function checkRequired(method: MergeMethod, others: readonly Participant[], repo
   }
 }
 
+/**
+ * A required global parameter must reach every tensor: set globally, or in every scope that
+ * covers part of the merge (each slice, each module; `scopes` lists their blocks, highest first).
+ */
 function checkRequiredGlobals(
   manifest: Manifest,
   method: MergeMethod,
-  sliceBlocks: ParamBlock[][],
+  scopes: ParamBlock[][],
   report: Reporter,
 ): void {
   for (const spec of method.globalParams.filter((s) => s.required)) {
-    const inGlobal = manifest.parameters[spec.name] !== undefined;
-    const inEverySlice =
-      sliceBlocks.length > 0 &&
-      sliceBlocks.every((levels) => effectiveSetting(spec.name, levels) !== undefined);
-    if (inGlobal || inEverySlice) continue;
+    if (scopes.every((levels) => effectiveSetting(spec.name, levels) !== undefined)) continue;
     report.fail(
       manifest.locate(["parameters"]) !== undefined ? ["parameters"] : ["merge_method"],
       `${method.name} needs the parameter \`${spec.name}\` (${spec.description}), and it is not set.`,
@@ -193,11 +194,33 @@ function checkGroup(
     checkModelCombination(method, p.levels, { label: formatModelRef(p.ref), pos: p.pos }, report);
 }
 
-function checkSlice(manifest: Manifest, method: MergeMethod, index: number, report: Reporter): ParamBlock[] {
-  const slice = manifest.slices?.[index];
-  if (slice === undefined) return [];
-  const slicePath = ["slices", index];
-  const global: ParamBlock = { params: manifest.parameters, path: ["parameters"], scope: "global" };
+/** A `models` list (top-level or a module's); `outer` are the blocks above a model's own. */
+function checkModelList(
+  manifest: Manifest,
+  method: MergeMethod,
+  entries: readonly ModelEntry[],
+  listPath: NodePath,
+  outer: ParamBlock[],
+  report: Reporter,
+): void {
+  const group = entries.map((entry, i): Participant => {
+    const path = [...listPath, i];
+    const own: ParamBlock = { params: entry.parameters, path: [...path, "parameters"], scope: "model" };
+    checkParamBlock(method, own, report);
+    return { ref: entry.ref, pos: entry.pos, path, levels: [own, ...outer] };
+  });
+  checkGroup(manifest, method, group, listPath, report);
+}
+
+/** One slice at `slicePath`; returns its parameter blocks (slice, then `outer`). */
+function checkSlice(
+  manifest: Manifest,
+  method: MergeMethod,
+  slice: Slice,
+  slicePath: NodePath,
+  outer: ParamBlock[],
+  report: Reporter,
+): ParamBlock[] {
   const sliceBlock: ParamBlock = {
     params: slice.parameters,
     path: [...slicePath, "parameters"],
@@ -208,7 +231,7 @@ function checkSlice(manifest: Manifest, method: MergeMethod, index: number, repo
     const path = [...slicePath, "sources", k];
     const own: ParamBlock = { params: source.parameters, path: [...path, "parameters"], scope: "model" };
     checkParamBlock(method, own, report);
-    return { ref: source.ref, pos: source.pos, path, levels: [own, sliceBlock, global] };
+    return { ref: source.ref, pos: source.pos, path, levels: [own, sliceBlock, ...outer] };
   });
   const [first, ...rest] = slice.sources;
   const length = first === undefined ? 0 : first.layerRange[1] - first.layerRange[0];
@@ -234,7 +257,30 @@ function checkSlice(manifest: Manifest, method: MergeMethod, index: number, repo
     );
   }
   checkGroup(manifest, method, group, [...slicePath, "sources"], report);
-  return [sliceBlock, global];
+  return [sliceBlock, ...outer];
+}
+
+/**
+ * The merges of `models`/`slices` under `path` (the manifest, or one module): each `models` list
+ * and each slice is checked as a group; returns the parameter scopes they make.
+ */
+function checkInputs(
+  manifest: Manifest,
+  method: MergeMethod,
+  inputs: Pick<Manifest, "models" | "slices">,
+  path: NodePath,
+  outer: ParamBlock[],
+  report: Reporter,
+): ParamBlock[][] {
+  const scopes: ParamBlock[][] = [];
+  if (inputs.models !== undefined) {
+    checkModelList(manifest, method, inputs.models, [...path, "models"], outer, report);
+    scopes.push(outer);
+  }
+  inputs.slices?.forEach((slice, s) =>
+    scopes.push(checkSlice(manifest, method, slice, [...path, "slices", s], outer, report)),
+  );
+  return scopes;
 }
 
 /** Checks `manifest` against its merge method; throws E_MANIFEST at the first problem. */
@@ -244,18 +290,14 @@ export function validateManifest(manifest: Manifest, lookup: MethodLookup): void
   checkBase(manifest, method, report);
   const global: ParamBlock = { params: manifest.parameters, path: ["parameters"], scope: "global" };
   checkParamBlock(method, global, report);
-  const sliceBlocks: ParamBlock[][] = [];
-  if (manifest.models !== undefined) {
-    const group = manifest.models.map((entry, i): Participant => {
-      const path = ["models", i];
-      const own: ParamBlock = { params: entry.parameters, path: [...path, "parameters"], scope: "model" };
-      checkParamBlock(method, own, report);
-      return { ref: entry.ref, pos: entry.pos, path, levels: [own, global] };
-    });
-    checkGroup(manifest, method, group, ["models"], report);
+  const scopes = checkInputs(manifest, method, manifest, [], [global], report);
+  for (const module of manifest.modules ?? []) {
+    const path = ["modules", module.name];
+    const block: ParamBlock = { params: module.parameters, path: [...path, "parameters"], scope: "module" };
+    checkParamBlock(method, block, report);
+    scopes.push(...checkInputs(manifest, method, module, path, [block, global], report));
   }
-  manifest.slices?.forEach((_, s) => sliceBlocks.push(checkSlice(manifest, method, s, report)));
-  checkRequiredGlobals(manifest, method, sliceBlocks, report);
+  checkRequiredGlobals(manifest, method, scopes, report);
   checkChatTemplate(manifest, report);
 }
 

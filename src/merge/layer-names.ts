@@ -1,8 +1,10 @@
 /**
  * Transformer checkpoints number their blocks in tensor names: `model.layers.7.mlp…` (llama,
- * mistral, qwen), `transformer.h.7.…` (gpt2), `…blocks.7.…`. Slices and gradients need that number.
+ * mistral, qwen), `transformer.h.7.…` (gpt2), `…blocks.7.…`, `encoder.block.7.…` (t5, whose
+ * blocks hold sub-layers `layer.0`, `layer.1`: the leftmost number is the block's). Slices and
+ * gradients need that number.
  */
-export const LAYER_PATTERN = /(^|\.)(layers|h|blocks|layer)\.(\d+)(\.|$)/;
+export const LAYER_PATTERN = /(^|\.)(layers|h|blocks|block|layer)\.(\d+)(\.|$)/;
 
 export function layerIndexOf(tensorName: string): number | undefined {
   const match = LAYER_PATTERN.exec(tensorName);

@@ -13,9 +13,6 @@ import { encodeShardHeader, shardMetadata } from "./shard-header.js";
 import { encodeShardIndex, SHARD_INDEX_FILE } from "./shard-index.js";
 import { checkUniqueNames, plannedSize, type ShardPlan } from "./shard-plan.js";
 
-// The planner (src/merge/plan/) still imports these two from the writer, where they used to live.
-export { planShards, type ShardPlan } from "./shard-plan.js";
-
 const WRITE_CHUNK = 256 * 1024 * 1024;
 
 export interface ShardedWriterOptions {

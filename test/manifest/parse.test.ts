@@ -341,7 +341,7 @@ describe("parseManifest: hostile manifests point at the offending node", () => {
   });
 
   it("unsupported mergekit features", () => {
-    fails(minimal("modules: {}\n"), 4, 1, /`modules`.*not supported/);
+    fails(minimal("modules: {}\n"), 4, 10, /`modules` is empty/);
     fails(
       "merge_method: ties\nslices:\n  - sources: [{model: org/a, layer_range: [0, 2]}]\n    base_model: org/b\n",
       4,

@@ -1,17 +1,22 @@
 import { HubmergeError } from "../../errors.js";
 import { modelKey, type ModelRef } from "../../model-ref.js";
-import type { Manifest, ModelEntry, Slice } from "../../manifest/types.js";
+import type { Manifest } from "../../manifest/types.js";
 import { DTYPE_SIZE } from "../../safetensors/dtype.js";
-import { planShards } from "../../safetensors/writer.js";
-import { countLayers, layerIndexOf, withLayerIndex } from "../layer-names.js";
+import { withVocabSize } from "../config-vocab.js";
+import { planShards } from "../../safetensors/shard-plan.js";
 import type { LoadedModel } from "../loaded-model.js";
+import { ModuleSplits, wholeModelScope } from "../modules/module-scope.js";
+import { planModules } from "../modules/plan-modules.js";
+import { modulesOf } from "../modules/split-modules.js";
 import type { TokenizerPlan } from "../tokenizer/plan-tokenizer.js";
 import { reindexRecipes } from "../tokenizer/reindex-recipes.js";
 import type { MergeMethod } from "../types.js";
 import { floatDTypeFromName, torchDtypeName } from "./dtypes.js";
-import { RecipeBuilder, type Participant } from "./recipe-builder.js";
-import { stackedConfig, type StackedLayer } from "./stacked-config.js";
-import type { MergePlan, TensorRecipe } from "./types.js";
+import { planModels, type PlannerContext } from "./plan-models.js";
+import { planSlices } from "./plan-slices.js";
+import { RecipeBuilder } from "./recipe-builder.js";
+import { stackedConfig, type StackedLayer, type StackedModule } from "./stacked-config.js";
+import type { MergePlan, ModulePlan, TensorRecipe } from "./types.js";
 
 export interface PlanInput {
   manifest: Manifest;
@@ -21,6 +26,13 @@ export interface PlanInput {
   maxShardBytes?: number;
   /** The output vocabulary (merge/tokenizer/plan-tokenizer.ts), when the manifest sets one. */
   tokenizer?: TokenizerPlan;
+}
+
+interface Built {
+  recipes: TensorRecipe[];
+  reference: LoadedModel;
+  stacks: { stack: StackedLayer[]; of?: StackedModule }[];
+  modules?: ModulePlan[];
 }
 
 /** Decides, for every output tensor, which inputs and parameters make it; reads no weights. */
@@ -34,10 +46,15 @@ export function buildPlan(input: PlanInput): MergePlan {
     if (!model) throw new HubmergeError("E_INTERNAL", `model ${ref.raw} was not loaded`);
     return model;
   };
-  const built = manifest.slices
-    ? planSlices(manifest, manifest.slices, method, builder, modelOf)
-    : planModels(manifest, manifest.models ?? [], method, builder, modelOf);
-  const { reference, stack } = built;
+  const context: PlannerContext = {
+    file: manifest.file,
+    method,
+    baseRef: manifest.baseModel,
+    builder,
+    modelOf,
+  };
+  const built = planInputs(manifest, context);
+  const { reference } = built;
   const { tokenizer } = input;
   const recipes = tokenizer
     ? reindexRecipes(built.recipes, tokenizer, manifest, input.models)
@@ -45,9 +62,10 @@ export function buildPlan(input: PlanInput): MergePlan {
   const torchDtype = outDType
     ? torchDtypeName(outDType)
     : String(reference.config?.["torch_dtype"] ?? "float32");
-  const stacked = reference.config && stack ? stackedConfig(reference.config, stack) : reference.config;
-  const config: Record<string, unknown> | undefined = stacked && { ...stacked, torch_dtype: torchDtype };
-  if (config && tokenizer) config["vocab_size"] = tokenizer.rows;
+  let stacked = reference.config;
+  for (const { stack, of } of built.stacks) stacked = stacked && stackedConfig(stacked, stack, of);
+  const typed = stacked && { ...stacked, torch_dtype: torchDtype };
+  const config = typed && tokenizer ? withVocabSize(typed, tokenizer.rows) : typed;
   return {
     method,
     referenceModel: reference.ref,
@@ -61,134 +79,35 @@ export function buildPlan(input: PlanInput): MergePlan {
     warnings: [...(tokenizer?.warnings ?? []), ...builder.warnings],
     ...(tokenizer && { tokenizer }),
     inputBytes: sumInputBytes(recipes, input.models.values()),
+    ...(built.modules && { modules: built.modules }),
   };
 }
 
-function planModels(
-  manifest: Manifest,
-  entries: ModelEntry[],
-  method: MergeMethod,
-  builder: RecipeBuilder,
-  modelOf: (ref: ModelRef) => LoadedModel,
-): { recipes: TensorRecipe[]; reference: LoadedModel; stack?: StackedLayer[] } {
-  const baseModel = manifest.baseModel && modelOf(manifest.baseModel);
-  const participant = (e: ModelEntry): Participant => ({
-    model: modelOf(e.ref),
-    paramLayers: [e.parameters],
-  });
-  let base: Participant | undefined;
-  let others = entries.map(participant);
-  if (method.base !== "none" && baseModel) {
-    base = others.find((p) => p.model === baseModel) ?? { model: baseModel, paramLayers: [] };
-    others = others.filter((p) => p.model !== baseModel);
+/** The top-level `models`, `slices` or `modules`, planned. */
+function planInputs(manifest: Manifest, context: PlannerContext): Built {
+  if (manifest.modules) return planModules(manifest, manifest.modules, context);
+  const first = manifest.baseModel ?? manifest.models?.[0]?.ref ?? manifest.slices?.[0]?.sources[0]?.ref;
+  if (!first) throw new HubmergeError("E_MANIFEST", "the manifest names no model to merge");
+  const splits = new ModuleSplits(modulesOf(context.modelOf(first).config));
+  const scope = wholeModelScope(splits);
+  if (!manifest.slices) {
+    return { ...planModels(manifest.models ?? [], scope, context), stacks: [] };
   }
-  const reference = base ?? others[0];
-  if (!reference) throw new HubmergeError("E_MANIFEST", "the manifest names no model to merge");
-  warnExtraTensors(reference.model, others, builder.warnings);
-  const names = reference.model.tensors.tensorNames();
-  const count = countLayers(names, reference.model.config);
-  const recipes = names.map((name) => {
-    const index = layerIndexOf(name);
-    const layer = index === undefined ? undefined : { index, count };
-    return builder.build({ name, sourceName: name, layer, base, others });
-  });
-  return { recipes, reference: baseModel ?? reference.model };
+  if (splits.split.modular) refuseWholeModelSlices(manifest, splits.split.architecture);
+  const { recipes, reference, stack } = planSlices(manifest.slices, scope, context);
+  return { recipes, reference, stacks: [{ stack }] };
 }
 
-function planSlices(
-  manifest: Manifest,
-  slices: Slice[],
-  method: MergeMethod,
-  builder: RecipeBuilder,
-  modelOf: (ref: ModelRef) => LoadedModel,
-): { recipes: TensorRecipe[]; reference: LoadedModel; stack: StackedLayer[] } {
-  const baseRef = manifest.baseModel;
-  const layerRecipes: TensorRecipe[] = [];
-  const stack: StackedLayer[] = [];
-  let outIndex = 0;
-  const sliceParticipants = slices.map((slice) => splitSlice(slice, method, baseRef, modelOf));
-  slices.forEach((slice, s) => {
-    const { base, others, starts } = sliceParticipants[s]!;
-    const first = base ?? others[0]!;
-    const length = slice.sources[0]!.layerRange[1] - slice.sources[0]!.layerRange[0];
-    for (let k = 0; k < length; k++) {
-      const sourceIndex = starts.get(first)! + k;
-      stack.push({ config: first.model.config, index: sourceIndex });
-      for (const sourceName of first.model.tensors.tensorNames()) {
-        if (layerIndexOf(sourceName) !== sourceIndex) continue;
-        layerRecipes.push(
-          builder.build({
-            name: withLayerIndex(sourceName, outIndex + k),
-            sourceName,
-            layer: { index: k, count: length },
-            base,
-            others,
-            sourceNameOf: (p) => withLayerIndex(sourceName, starts.get(p)! + k),
-          }),
-        );
-      }
-    }
-    outIndex += length;
-  });
-  // Tensors outside the layer stack: embeddings from the first slice, the rest from the last.
-  const head = sliceParticipants[0]!;
-  const tail = sliceParticipants[sliceParticipants.length - 1]!;
-  const pre: TensorRecipe[] = [];
-  const post: TensorRecipe[] = [];
-  const reference = (head.base ?? head.others[0]!).model;
-  for (const name of reference.tensors.tensorNames()) {
-    if (layerIndexOf(name) !== undefined) continue;
-    const from = isEmbedding(name) ? head : tail;
-    (isEmbedding(name) ? pre : post).push(
-      builder.build({ name, sourceName: name, layer: undefined, base: from.base, others: from.others }),
-    );
-  }
-  const baseModel = baseRef ? modelOf(baseRef) : reference;
-  return { recipes: [...pre, ...layerRecipes, ...post], reference: baseModel, stack };
-}
-
-function splitSlice(
-  slice: Slice,
-  method: MergeMethod,
-  baseRef: ModelRef | undefined,
-  modelOf: (ref: ModelRef) => LoadedModel,
-) {
-  const baseModel = baseRef && modelOf(baseRef);
-  const starts = new Map<Participant, number>();
-  let base: Participant | undefined;
-  const others: Participant[] = [];
-  for (const source of slice.sources) {
-    const p: Participant = { model: modelOf(source.ref), paramLayers: [source.parameters, slice.parameters] };
-    starts.set(p, source.layerRange[0]);
-    if (method.base !== "none" && p.model === baseModel && !base) base = p;
-    else others.push(p);
-  }
-  if (method.base === "required" && !base) {
-    throw new HubmergeError(
-      "E_MANIFEST",
-      `every slice must include the base model ${baseRef?.raw} for ${method.name}`,
-      {
-        where: { line: slice.pos.line, column: slice.pos.column },
-        hint: "add the base model as a source of this slice, with the same layer_range length",
-      },
-    );
-  }
-  return { base, others, starts };
-}
-
-function isEmbedding(name: string): boolean {
-  return /embed_tokens|wte|wpe|word_embeddings|embeddings\./.test(name);
-}
-
-function warnExtraTensors(reference: LoadedModel, others: Participant[], warnings: string[]): void {
-  for (const p of others) {
-    const extra = p.model.tensors.tensorNames().filter((n) => !reference.tensors.has(n));
-    if (extra.length > 0) {
-      warnings.push(
-        `${p.model.ref} has ${extra.length} tensor(s) that ${reference.ref} lacks (first: ${extra[0]}); they are ignored`,
-      );
-    }
-  }
+/** mergekit's rule too: a layer number means nothing until it says which module's layers. */
+function refuseWholeModelSlices(manifest: Manifest, architecture: string): never {
+  throw new HubmergeError(
+    "E_MANIFEST",
+    `${architecture} has several modules (a language model, a vision tower, …), so top-level \`slices\` cannot say whose layers they take`,
+    {
+      where: { file: manifest.file, ...(manifest.locateKey(["slices"]) ?? { line: 1, column: 1 }) },
+      hint: "Move the slices under the module they stack, e.g. `modules: {text_decoder: {slices: [...]}, vision_tower: {models: [...]}, …}` (docs/modules.md).",
+    },
+  );
 }
 
 function sumInputBytes(recipes: TensorRecipe[], models: Iterable<LoadedModel>): number {

@@ -8,7 +8,7 @@ import type { LayerPosition, MergeMethod } from "../types.js";
 import { outputDType } from "./dtypes.js";
 import type { PlannedInput, TensorRecipe } from "./types.js";
 
-/** A model feeding a merge, with its parameter layers (highest precedence first). */
+/** A model feeding a merge, with its own parameters (a `models` entry's or a slice source's). */
 export interface Participant {
   model: LoadedModel;
   paramLayers: ParamSettings[];
@@ -37,6 +37,11 @@ export class RecipeBuilder {
     base: Participant | undefined;
     others: Participant[];
     sourceNameOf?: (participant: Participant) => string;
+    /**
+     * Parameters between the models' own and the global ones, highest first: a slice's, then a
+     * module's (mergekit's `ConfigReader.parameter`). They apply to global parameters too.
+     */
+    scopeLayers?: ParamSettings[];
   }): TensorRecipe {
     const { name, sourceName, layer, base, others } = args;
     const nameIn = args.sourceNameOf ?? (() => sourceName);
@@ -44,12 +49,13 @@ export class RecipeBuilder {
     if (!reference) throw new HubmergeError("E_INTERNAL", `no model feeds tensor ${name}`);
     const info = reference.model.tensors.info(nameIn(reference));
     const dtype = outputDType(this.outDType, info.dtype);
-    const global = resolveParams(this.method.globalParams, this.globalLayers, name, layer);
+    const shared = [...(args.scopeLayers ?? []), ...this.globalLayers];
+    const global = resolveParams(this.method.globalParams, shared, name, layer);
     // mergekit matches per-model filters against the source tensor name; the base needs no weight.
     const plannedOf = (p: Participant): PlannedInput => ({
       model: p.model.ref,
       tensor: nameIn(p),
-      params: this.perModel(p, nameIn(p), layer, p === base),
+      params: this.perModel(p, shared, nameIn(p), layer, p === base),
     });
     const present = others.filter((p) => {
       if (p.model.tensors.has(nameIn(p))) return true;
@@ -75,17 +81,17 @@ export class RecipeBuilder {
     return recipe;
   }
 
-  private perModel(p: Participant, tensor: string, layer: LayerPosition | undefined, isBase: boolean) {
-    return resolveParams(
-      this.method.perModelParams,
-      [...p.paramLayers, ...this.globalLayers],
-      tensor,
-      layer,
-      {
-        model: p.model.ref,
-        enforceRequired: !isBase,
-      },
-    );
+  private perModel(
+    p: Participant,
+    shared: ParamSettings[],
+    tensor: string,
+    layer: LayerPosition | undefined,
+    isBase: boolean,
+  ) {
+    return resolveParams(this.method.perModelParams, [...p.paramLayers, ...shared], tensor, layer, {
+      model: p.model.ref,
+      enforceRequired: !isBase,
+    });
   }
 
   /** Methods without a base combine whole tensors, which must agree in shape. */

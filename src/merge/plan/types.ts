@@ -1,5 +1,5 @@
 import type { DType } from "../../safetensors/dtype.js";
-import type { ShardPlan } from "../../safetensors/writer.js";
+import type { ShardPlan } from "../../safetensors/shard-plan.js";
 import type { TokenizerPlan } from "../tokenizer/plan-tokenizer.js";
 import type { RowPlan } from "../tokenizer/row-plan.js";
 import type { MergeMethod, ResolvedParams } from "../types.js";
@@ -31,6 +31,20 @@ export interface TensorRecipe {
   rows?: RowPlan;
 }
 
+/** One module of a `modules:` merge, as `plan` and the card show it. */
+export interface ModulePlan {
+  name: string;
+  /** Whether the module merges whole models or stacks slices. */
+  input: "models" | "slices";
+  /** The models as written, or each slice source with its layer range. */
+  sources: string[];
+  /** Layers of the module in the output (0 for a module without a layer stack). */
+  layers: number;
+  tensors: number;
+  /** One line: `text_decoder: models ./a, ./b → 28 layers, 339 tensors`. */
+  text: string;
+}
+
 export interface MergePlan {
   method: MergeMethod;
   /** The model whose config, tokenizer and tensor list the output follows. */
@@ -46,4 +60,6 @@ export interface MergePlan {
   tokenizer?: TokenizerPlan;
   /** Bytes that execution will read from the sources. */
   inputBytes: number;
+  /** The modules merged, in manifest order, when the manifest has `modules:`. */
+  modules?: ModulePlan[];
 }

@@ -5,6 +5,7 @@
  * change. Absent unless the manifest sets `tokenizer_source` or `tokenizer:`; without either, the
  * reference's tokenizer is copied.
  */
+import { configVocabSize } from "../config-vocab.js";
 import { HubmergeError, type ErrorLocation } from "../../errors.js";
 import type { Manifest, TokenizerSettings } from "../../manifest/types.js";
 import { modelKey } from "../../model-ref.js";
@@ -133,10 +134,10 @@ function requireVocab(vocab: Vocab | null | undefined, model: LoadedModel, key: 
   );
 }
 
-/** The rows the model's embeddings give tokens: config `vocab_size`, else the vocabulary's size. */
+/** The rows the model's embeddings give tokens: config `vocab_size` (config-vocab.ts), else the vocabulary's size. */
 function vocabSize(model: LoadedModel, vocab: Vocab): number {
-  const size = model.config?.["vocab_size"];
-  if (typeof size === "number" && Number.isSafeInteger(size) && size > 0) return size;
+  const size = configVocabSize(model.config);
+  if (size !== undefined) return size;
   let count = 0;
   for (const id of vocab.ids.values()) count = Math.max(count, id + 1);
   return count;
