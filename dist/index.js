@@ -30364,6 +30364,7 @@ function planTaskFamily(definition, specs, request) {
         terms.push({ weight: f32(weight), sparsity });
     }
     return {
+        kind: "task",
         hasBase: true,
         consensus: definition.consensus !== undefined,
         normalize,
@@ -30637,7 +30638,7 @@ function checkDellaSpread(vector, site) {
  * more; hubmerge always uses every element, so its threshold is exact and reproducible. mergekit
  * computes the softmax and KL in the merge dtype; hubmerge in f64, rounding κ to f32 once.
  */
-const fround$b = Math.fround;
+const fround$c = Math.fround;
 /** mergekit adds this to both softmax distributions before the KL divergence. */
 const FUSION_SOFTMAX_EPSILON = 1e-8;
 /** Order key of an f32 bit pattern: ascending keys are ascending values; every NaN is largest. */
@@ -30711,7 +30712,7 @@ function fusionThreshold(importance) {
     const q1 = quantile(0.25);
     const median = quantile(0.5);
     const q3 = quantile(0.75);
-    return fround$b(median + fround$b(1.5 * fround$b(q3 - q1)));
+    return fround$c(median + fround$c(1.5 * fround$c(q3 - q1)));
 }
 /** Arcee Fusion of two same-shaped tensors. */
 function arceeFusion(base, other, shape) {
@@ -30723,13 +30724,13 @@ function arceeFusion(base, other, shape) {
     const delta = new Float32Array(base.length);
     const importance = new Float32Array(base.length);
     for (let e = 0; e < base.length; e++) {
-        delta[e] = fround$b(other[e] - base[e]);
-        importance[e] = fround$b(Math.abs(delta[e]) * kl[Math.floor(e / rowLength)]);
+        delta[e] = fround$c(other[e] - base[e]);
+        importance[e] = fround$c(Math.abs(delta[e]) * kl[Math.floor(e / rowLength)]);
     }
     const threshold = fusionThreshold(importance);
     for (let e = 0; e < base.length; e++) {
         if (importance[e] >= threshold)
-            out[e] = fround$b(base[e] + delta[e]);
+            out[e] = fround$c(base[e] + delta[e]);
     }
     return out;
 }
@@ -30826,7 +30827,7 @@ const dellaMethod = defineTaskFamilyMethod({
  * reductions.ts), the method's geometry runs on N×N numbers on the host, and one pass forms the
  * output Σ f32(cᵢ)·vᵢ in f32. The tensors are read twice, whatever the number of iterations.
  */
-const fround$a = Math.fround;
+const fround$b = Math.fround;
 /** G[i·N + j] = vᵢ · vⱼ (symmetric; the diagonal holds the squared norms). */
 function gramMatrix(vectors) {
     const count = vectors.length;
@@ -30867,11 +30868,11 @@ function gramRow(gram, i, y) {
 function combine$1(vectors, coefficients) {
     const out = new Float32Array(vectors[0]?.length ?? 0);
     vectors.forEach((vector, i) => {
-        const c = fround$a(coefficients[i]);
+        const c = fround$b(coefficients[i]);
         if (c === 0)
             return;
         for (let e = 0; e < out.length; e++)
-            out[e] = fround$a(out[e] + fround$a(c * vector[e]));
+            out[e] = fround$b(out[e] + fround$b(c * vector[e]));
     });
     return out;
 }
@@ -31006,7 +31007,7 @@ const karcherMethod = {
  *   normalize: W = 0, W = f32(W + f32(wᵢ)) in the same order; out = f32(acc / W).
  * With `normalize` and W = 0 mergekit divides by zero (NaN/±Inf tensors); hubmerge refuses.
  */
-const fround$9 = Math.fround;
+const fround$a = Math.fround;
 const NORMALIZE = {
     name: "normalize",
     type: "boolean",
@@ -31036,12 +31037,13 @@ function planLinear(request) {
     if (normalize && total === 0)
         return undefined;
     return {
+        kind: "task",
         hasBase: false,
         consensus: false,
         normalize,
         lambda: 1,
         plainDivisor: total,
-        terms: weights.map((w) => ({ weight: fround$9(w), sparsity: { mode: "dense" } })),
+        terms: weights.map((w) => ({ weight: fround$a(w), sparsity: { mode: "dense" } })),
     };
 }
 const linearMethod = {
@@ -31063,10 +31065,10 @@ const linearMethod = {
         const weights = ctx.inputs.map((input) => readNumber(WEIGHT$2, input.params, siteOf("linear", ctx, input.model)));
         const out = new Float32Array(count);
         ctx.inputs.forEach((input, model) => {
-            const weight = fround$9(weights[model]);
+            const weight = fround$a(weights[model]);
             const data = input.data;
             for (let i = 0; i < count; i++)
-                out[i] = fround$9(out[i] + fround$9(weight * data[i]));
+                out[i] = fround$a(out[i] + fround$a(weight * data[i]));
         });
         if (!readBoolean(NORMALIZE, ctx.global, siteOf("linear", ctx)))
             return out;
@@ -31078,7 +31080,7 @@ const linearMethod = {
             });
         }
         for (let i = 0; i < count; i++)
-            out[i] = fround$9(out[i] / total);
+            out[i] = fround$a(out[i] / total);
         return out;
     },
     kernelPlan: planLinear,
@@ -31107,7 +31109,7 @@ function taskVector(model, base) {
  * `filter_wise: true` computes t per row (vector along the last axis; a 1-D tensor is one row)
  * instead of once for the flattened tensor.
  */
-const fround$8 = Math.fround;
+const fround$9 = Math.fround;
 /** Products of norms below this are clamped to it, so zero task vectors give cos = 0. */
 const MODEL_STOCK_NORM_EPSILON = 1e-6;
 /** Mean pairwise cosine of the task vectors over one vector view. */
@@ -31135,10 +31137,10 @@ function averageOf(models) {
     for (const model of models) {
         const data = model.data;
         for (let i = 0; i < acc.length; i++)
-            acc[i] = fround$8(acc[i] + data[i]);
+            acc[i] = fround$9(acc[i] + data[i]);
     }
     for (let i = 0; i < acc.length; i++)
-        acc[i] = fround$8(acc[i] / models.length);
+        acc[i] = fround$9(acc[i] / models.length);
     return acc;
 }
 function ratioFor(ctx, deltas, view) {
@@ -31179,10 +31181,10 @@ const modelStockMethod = {
         const out = new Float32Array(base.data.length);
         for (const view of vectorViews(ctx.shape, filterWise ? "last" : "all")) {
             const t = ratioFor(ctx, deltas, view);
-            const a = fround$8(t);
-            const b = fround$8(1 - t);
+            const a = fround$9(t);
+            const b = fround$9(1 - t);
             for (let i = 0, k = view.offset; i < view.length; i++, k += view.stride) {
-                out[k] = fround$8(fround$8(a * average[k]) + fround$8(b * base.data[k]));
+                out[k] = fround$9(fround$9(a * average[k]) + fround$9(b * base.data[k]));
             }
         }
         return out;
@@ -31206,14 +31208,14 @@ const modelStockMethod = {
  *   ‖m‖ < eps:  two models (or all vᵢ zero): cᵢ = ŵᵢ (lerp, mergekit's fallback); else E_MERGE;
  *   out = Σ f32(f32(cᵢ)·vᵢ) (span.ts combine), then f32(θ₀ + out) with a base.
  */
-const fround$7 = Math.fround;
+const fround$8 = Math.fround;
 function taskVectors(inputs, base) {
     if (base === undefined)
         return inputs.map((input) => input.data);
     return inputs.map((input) => {
         const delta = new Float32Array(base.data.length);
         for (let e = 0; e < delta.length; e++)
-            delta[e] = fround$7(input.data[e] - base.data[e]);
+            delta[e] = fround$8(input.data[e] - base.data[e]);
         return delta;
     });
 }
@@ -31292,7 +31294,7 @@ const multislerpMethod = {
         const out = combine$1(vectors, multislerpCoefficients(ctx, gramMatrix(vectors), weights, eps));
         if (base !== undefined)
             for (let e = 0; e < out.length; e++)
-                out[e] = fround$7(base.data[e] + out[e]);
+                out[e] = fround$8(base.data[e] + out[e]);
         return out;
     },
 };
@@ -31308,8 +31310,12 @@ const multislerpMethod = {
  *   d = max(|f32(θ₀ − θ₁)|, f32(1e-6));  w = clamp(f32(f32(1 / d) · f32(t)), 0, 1);
  *   out = f32(f32(w·θ₁) + f32(f32(1 − w)·θ₀)).
  * NaN flows through (a NaN difference gives a NaN weight and a NaN output), as in torch's clamp.
+ * Where the weight is NaN (θ₀ or θ₁ NaN, or both infinite with one sign), the output is the
+ * canonical quiet NaN 0x7FC00000: the products and the sum would each meet two NaNs, and which one
+ * V8 returns then depends on how it compiled the loop (observed both ways), so no backend could
+ * reproduce the payload.
  */
-const fround$6 = Math.fround;
+const fround$7 = Math.fround;
 /** mergekit clamps |θ₀ − θ₁| to at least this before dividing. */
 const NEARSWAP_MIN_DISTANCE = 1e-6;
 /** clamp(x, 0, 1) that keeps NaN (JavaScript's Math.min/max would too, but this says so). */
@@ -31318,15 +31324,15 @@ function clampUnit(x) {
 }
 /** out = nearswap(θ₀, θ₁) for every element (see the module comment). */
 function nearswap(base, other, t) {
-    const threshold = fround$6(t);
-    const floor = fround$6(NEARSWAP_MIN_DISTANCE);
+    const threshold = fround$7(t);
+    const floor = fround$7(NEARSWAP_MIN_DISTANCE);
     const out = new Float32Array(base.length);
     for (let i = 0; i < out.length; i++) {
         const a = base[i];
         const b = other[i];
-        const distance = Math.abs(fround$6(a - b));
-        const weight = clampUnit(fround$6(fround$6(1 / (distance < floor ? floor : distance)) * threshold));
-        out[i] = fround$6(fround$6(weight * b) + fround$6(fround$6(1 - weight) * a));
+        const distance = Math.abs(fround$7(a - b));
+        const weight = clampUnit(fround$7(fround$7(1 / (distance < floor ? floor : distance)) * threshold));
+        out[i] = weight !== weight ? NaN : fround$7(fround$7(weight * b) + fround$7(fround$7(1 - weight) * a));
     }
     return out;
 }
@@ -31338,6 +31344,18 @@ const T$1 = {
     range: { min: 0 },
     hint: "t is a distance between weights (e.g. 0.0001), so it cannot be negative; 0 keeps the base.",
 };
+/**
+ * The kernels' plan (wasm and WebGPU run the definition above elementwise). Declines, leaving the
+ * error to the reference, without a base and exactly one model, or when t is not a valid number.
+ */
+function planNearswap(request) {
+    if (!request.hasBase || request.models.length !== 1)
+        return undefined;
+    const t = validNumber(T$1, request.global[T$1.name] ?? T$1.default);
+    if (t === undefined)
+        return undefined;
+    return { kind: "nearswap", t: fround$7(t), minDistance: fround$7(NEARSWAP_MIN_DISTANCE) };
+}
 const nearswapMethod = {
     name: "nearswap",
     prettyName: "NearSwap",
@@ -31357,6 +31375,7 @@ const nearswapMethod = {
         requireOutputSized("nearswap", ctx, [base, other]);
         return nearswap(base.data, other.data, readNumber(T$1, ctx.global, siteOf("nearswap", ctx)));
     },
+    kernelPlan: planNearswap,
 };
 
 /**
@@ -31373,14 +31392,14 @@ const nearswapMethod = {
  *   out[i] = f32(f32(a·v0[i]) + f32(b·v1[i])).
  * t = 0 and t = 1 give v0 and v1 exactly (a, b are exactly 1 and 0).
  */
-const fround$5 = Math.fround;
+const fround$6 = Math.fround;
 /** mergekit's DOT_THRESHOLD: above it the vectors count as colinear and lerp is used. */
 const SLERP_DOT_THRESHOLD = 0.9995;
 /** mergekit's normalisation epsilon: a vector with a smaller norm is left unnormalised. */
 const SLERP_NORM_EPSILON = 1e-8;
 /** Lerp weights (1 − t, t), each computed in f64 and rounded to f32 once. */
 function lerpWeights(t) {
-    return { a: fround$5(1 - t), b: fround$5(t) };
+    return { a: fround$6(1 - t), b: fround$6(t) };
 }
 /** SLERP weights for a given cosine between the two tensors (see the module comment). */
 function slerpWeights(cos, t) {
@@ -31389,7 +31408,7 @@ function slerpWeights(cos, t) {
     const omega = Math.acos(cos);
     const sinOmega = Math.sin(omega);
     const omegaT = omega * t;
-    return { a: fround$5(Math.sin(omega - omegaT) / sinOmega), b: fround$5(Math.sin(omegaT) / sinOmega) };
+    return { a: fround$6(Math.sin(omega - omegaT) / sinOmega), b: fround$6(Math.sin(omegaT) / sinOmega) };
 }
 /** cos of the angle between the flattened tensors, normalising as mergekit does. */
 function slerpCosine(v0, v1) {
@@ -31405,7 +31424,7 @@ function combinePair(weights, v0, v1) {
     const { a, b } = weights;
     const out = new Float32Array(v0.length);
     for (let i = 0; i < out.length; i++) {
-        out[i] = fround$5(fround$5(a * v0[i]) + fround$5(b * v1[i]));
+        out[i] = fround$6(fround$6(a * v0[i]) + fround$6(b * v1[i]));
     }
     return out;
 }
@@ -31459,7 +31478,7 @@ const slerpMethod = {
  * mergekit divides the weighted sum by sin Ω after adding; hubmerge folds the division into the
  * weights so that each element sees two multiplications and one addition.
  */
-const fround$4 = Math.fround;
+const fround$5 = Math.fround;
 /** Below this |w₁ + w₂| mergekit falls back to t = 0.5. */
 const NUSLERP_WEIGHT_SUM_EPSILON = 1e-6;
 /** Norms are clamped to at least this before normalising. */
@@ -31481,7 +31500,7 @@ function nuslerpWeights(v1, v2, view, t) {
     const sinOmega = Math.sin(omega);
     if (Math.abs(sinOmega) < NUSLERP_SIN_EPSILON)
         return lerpWeights(t);
-    return { a: fround$4(Math.sin((1 - t) * omega) / sinOmega), b: fround$4(Math.sin(t * omega) / sinOmega) };
+    return { a: fround$5(Math.sin((1 - t) * omega) / sinOmega), b: fround$5(Math.sin(t * omega) / sinOmega) };
 }
 const FLATTEN = {
     name: "nuslerp_flatten",
@@ -31527,8 +31546,8 @@ const nuslerpMethod = {
         for (const view of vectorViews(ctx.shape, flatten ? "all" : rowWise ? "first" : "last")) {
             const { a, b } = nuslerpWeights(v1, v2, view, t);
             for (let i = 0, k = view.offset; i < view.length; i++, k += view.stride) {
-                const mixed = fround$4(fround$4(a * v1[k]) + fround$4(b * v2[k]));
-                out[k] = base === undefined ? mixed : fround$4(base.data[k] + mixed);
+                const mixed = fround$5(fround$5(a * v1[k]) + fround$5(b * v2[k]));
+                out[k] = base === undefined ? mixed : fround$5(base.data[k] + mixed);
             }
         }
         return out;
@@ -31542,7 +31561,7 @@ const nuslerpMethod = {
  *
  * Exact definition: out[i] = f32(θ[i] · f32(scale)), or θ unchanged without `scale`.
  */
-const fround$3 = Math.fround;
+const fround$4 = Math.fround;
 const SCALE = { name: "scale", type: "number", description: "factor to multiply the tensor by" };
 const passthroughMethod = {
     name: "passthrough",
@@ -31565,10 +31584,10 @@ const passthroughMethod = {
         const count = requireOutputSized("passthrough", ctx, [input]);
         if (input.params[SCALE.name] === undefined)
             return input.data;
-        const scale = fround$3(readNumber(SCALE, input.params, siteOf("passthrough", ctx, input.model)));
+        const scale = fround$4(readNumber(SCALE, input.params, siteOf("passthrough", ctx, input.model)));
         const out = new Float32Array(count);
         for (let i = 0; i < count; i++)
-            out[i] = fround$3(input.data[i] * scale);
+            out[i] = fround$4(input.data[i] * scale);
         return out;
     },
 };
@@ -31588,7 +31607,7 @@ const passthroughMethod = {
  * λᵢ is 1 for `ram` (and then δᵢ·1 = δᵢ). An inactive element contributes +0; mergekit multiplies
  * by the mask instead, so an inactive NaN (|NaN| > ε is false) would turn its output into NaN.
  */
-const fround$2 = Math.fround;
+const fround$3 = Math.fround;
 const RAM_REFERENCE = "https://arxiv.org/abs/2601.13572";
 const RAM_EPSILON_SPEC = {
     name: "epsilon",
@@ -31602,12 +31621,12 @@ function ramVectors(base, inputs, epsilon) {
     if (inputs.length > 0xffff) {
         throw new HubmergeError("E_MERGE", `ram: ${inputs.length} models are more than it can count per element`);
     }
-    const threshold = fround$2(epsilon);
+    const threshold = fround$3(epsilon);
     const counts = new Uint16Array(base.data.length);
     const deltas = inputs.map((input) => {
         const delta = new Float32Array(base.data.length);
         for (let e = 0; e < delta.length; e++) {
-            const d = fround$2(input.data[e] - base.data[e]);
+            const d = fround$3(input.data[e] - base.data[e]);
             delta[e] = d;
             if (Math.abs(d) > threshold)
                 counts[e]++;
@@ -31627,12 +31646,12 @@ function ramCombine(base, vectors, lambdas) {
             if (!(Math.abs(d) > threshold))
                 continue;
             const count = counts[e];
-            const term = count === 1 ? fround$2(d * lambda) : fround$2(d / count);
-            merged[e] = fround$2(merged[e] + term);
+            const term = count === 1 ? fround$3(d * lambda) : fround$3(d / count);
+            merged[e] = fround$3(merged[e] + term);
         }
     });
     for (let e = 0; e < merged.length; e++)
-        merged[e] = fround$2(base[e] + merged[e]);
+        merged[e] = fround$3(base[e] + merged[e]);
     return merged;
 }
 /** The checks and task vectors both RAM variants start from. */
@@ -31670,12 +31689,12 @@ const ramMethod = {
  * then ram's combination with these λᵢ. mergekit computes the ratio per tensor (hence "tensor
  * local"); the paper's RAM+ takes it over the whole model.
  */
-const fround$1 = Math.fround;
+const fround$2 = Math.fround;
 /** λᵢ for every model (f32 values), from the active counts (see the module comment). */
 function ramplusLambdas(vectors, epsilon, r, alpha) {
     const { deltas, counts, threshold } = vectors;
-    const cap = fround$1(alpha);
-    const strength = fround$1(r);
+    const cap = fround$2(alpha);
+    const strength = fround$2(r);
     return deltas.map((delta) => {
         let shared = 0;
         let unique = 0;
@@ -31687,10 +31706,10 @@ function ramplusLambdas(vectors, epsilon, r, alpha) {
             else
                 shared++;
         }
-        const divisor = unique >= 1 ? fround$1(unique) : fround$1(epsilon);
-        const rho = fround$1(fround$1(shared) / divisor);
+        const divisor = unique >= 1 ? fround$2(unique) : fround$2(epsilon);
+        const rho = fround$2(fround$2(shared) / divisor);
         const clamped = rho < 0 ? 0 : rho > cap ? cap : rho;
-        return fround$1(1 + fround$1(strength * clamped));
+        return fround$2(1 + fround$2(strength * clamped));
     });
 }
 const R = {
@@ -31731,6 +31750,60 @@ const ramplusTlMethod = {
 };
 
 /**
+ * The parts of SCE (methods/sce.ts) that its fast kernels reproduce and share with the reference:
+ * the per-element variance that `select` ranks, how many positions it keeps, and the model weights
+ * from the task vectors' sums of squares. The wasm kernels compute the variances and the blocked
+ * sums; the host turns them into k and the weights with these same functions.
+ */
+const fround$1 = Math.fround;
+/** Below this |Σ mᵢ| mergekit gives every model the same weight. */
+const SCE_WEIGHT_SUM_EPSILON = 1e-6;
+/**
+ * Per-element population variance across the models: μ = Σᵢδᵢ / N and Σᵢ(δᵢ − μ)² / N in f64,
+ * models in order from +0, each variance rounded to f32 once.
+ */
+function taskVectorVariance(deltas) {
+    const n = deltas[0]?.length ?? 0;
+    const variance = new Float32Array(n);
+    const count = deltas.length;
+    for (let e = 0; e < n; e++) {
+        let sum = 0;
+        for (const delta of deltas)
+            sum += delta[e];
+        const mean = sum / count;
+        let squares = 0;
+        for (const delta of deltas) {
+            const d = delta[e] - mean;
+            squares += d * d;
+        }
+        variance[e] = squares / count;
+    }
+    return variance;
+}
+/** The number of positions `select` keeps: trunc(f32(f32(nonzero) · f32(topk))), as mergekit's f32 product. */
+function sceSelectCount(nonzero, topk) {
+    return Math.trunc(fround$1(fround$1(nonzero) * fround$1(topk)));
+}
+/**
+ * Each model's f32 weight from Σδᵢ² (blockedSumSquares of its selected task vector) over `count`
+ * elements: mᵢ = Σδᵢ² / count, wᵢ = f32(mᵢ / Σⱼmⱼ), or f32(1 / N) each when |Σⱼmⱼ| < 1e-6.
+ * A NaN weight (a task vector with ±Inf or NaN) is the canonical quiet NaN 0x7FC00000: its payload
+ * would come from sums where two NaNs meet, whose result V8 picks differently in different
+ * compilations of the same loop. With every NaN in the mix canonical, SCE's output bytes are the
+ * same wherever it runs.
+ */
+function sceWeightsFromSums(sumsOfSquares, count) {
+    const means = sumsOfSquares.map((sum) => sum / count);
+    const total = means.reduce((sum, mean) => sum + mean, 0);
+    if (Math.abs(total) < SCE_WEIGHT_SUM_EPSILON)
+        return means.map(() => fround$1(1 / means.length));
+    return means.map((mean) => {
+        const weight = fround$1(mean / total);
+        return weight === weight ? weight : NaN;
+    });
+}
+
+/**
  * SCE, Select–Calculate–Erase (FuseChat, arXiv 2408.07990), as mergekit implements it
  * (`merge_methods/sce.py`). Per tensor:
  *   select:    with select_topk < 1, keep only the positions whose task-vector values vary most
@@ -31752,33 +31825,8 @@ const ramplusTlMethod = {
  *   out = f32(θ₀ + f32(M / max(D, f32(1e-6)))).
  */
 const fround = Math.fround;
-/** Below this |Σ mᵢ| mergekit gives every model the same weight. */
-const SCE_WEIGHT_SUM_EPSILON = 1e-6;
 /** The divisor (sum of agreeing weights) is clamped to at least this. */
 const SCE_DIVISOR_FLOOR = 1e-6;
-/** Per-element population variance across the models, each rounded to f32 once. */
-function taskVectorVariance(deltas) {
-    const n = deltas[0]?.length ?? 0;
-    const variance = new Float32Array(n);
-    const count = deltas.length;
-    for (let e = 0; e < n; e++) {
-        let sum = 0;
-        for (const delta of deltas)
-            sum += delta[e];
-        const mean = sum / count;
-        let squares = 0;
-        for (const delta of deltas) {
-            const d = delta[e] - mean;
-            squares += d * d;
-        }
-        variance[e] = squares / count;
-    }
-    return variance;
-}
-/** The number of positions `select` keeps: trunc(f32(f32(nonzero) · f32(topk))), as mergekit's f32 product. */
-function sceSelectCount(nonzero, topk) {
-    return Math.trunc(fround(fround(nonzero) * fround(topk)));
-}
 /** Zeroes, in every task vector, the positions outside the top variances (in place). */
 function sceSelect(deltas, topk) {
     if (topk >= 1)
@@ -31802,11 +31850,7 @@ function sceSelect(deltas, topk) {
 }
 /** Each model's f32 weight: its mean square normalised over the models (see the module comment). */
 function sceWeights(deltas) {
-    const means = deltas.map((delta) => blockedSumSquares(delta) / delta.length);
-    const total = means.reduce((sum, mean) => sum + mean, 0);
-    if (Math.abs(total) < SCE_WEIGHT_SUM_EPSILON)
-        return deltas.map(() => fround(1 / deltas.length));
-    return means.map((mean) => fround(mean / total));
+    return sceWeightsFromSums(deltas.map(blockedSumSquares), deltas[0]?.length ?? 0);
 }
 function signOf(x) {
     return x > 0 ? 1 : x < 0 ? -1 : 0;
@@ -31847,6 +31891,23 @@ const INT8_MASK = {
     default: false,
     description: "accepted for mergekit compatibility (a memory saving there); no effect on the result",
 };
+/**
+ * The kernels' plan (wasm; the GPU declines it). Declines, leaving the error to the reference,
+ * without a base, or when select_topk or int8_mask is not valid.
+ */
+function planSce(request) {
+    if (!request.hasBase)
+        return undefined;
+    const topk = validNumber(SELECT_TOPK, request.global[SELECT_TOPK.name] ?? SELECT_TOPK.default);
+    const int8Mask = validBoolean(request.global[INT8_MASK.name] ?? INT8_MASK.default);
+    if (topk === undefined || int8Mask === undefined)
+        return undefined;
+    return {
+        kind: "sce",
+        selectTopK: topk,
+        divisorFloor: fround(SCE_DIVISOR_FLOOR),
+    };
+}
 const sceMethod = {
     name: "sce",
     prettyName: "SCE",
@@ -31875,6 +31936,7 @@ const sceMethod = {
         sceSelect(deltas, topk);
         return eraseAndMix(base.data, deltas, sceWeights(deltas));
     },
+    kernelPlan: planSce,
 };
 
 const taskArithmeticMethod = defineTaskFamilyMethod({
@@ -37803,11 +37865,20 @@ const HEADER$1 = {
     outPtr: 5,
     lambda: 6,
     plainDivisor: 7,
+    /** SCE: the variance cut (order key, and how many elements equal to it are kept). */
+    selectKey: 8,
+    selectTake: 9,
+    /** NearSwap: f32(t). */
+    nearswapT: 10,
+    /** NearSwap: the distance floor; SCE: the divisor floor (f32). */
+    floor: 11,
 };
-const HEADER_WORDS$1 = 8;
+const HEADER_WORDS$1 = 12;
 const FLAG_HAS_BASE = 1;
 const FLAG_CONSENSUS = 2;
 const FLAG_NORMALIZE = 4;
+/** SCE: positions outside the variance cut are zeroed in every task vector. */
+const FLAG_SELECT = 8;
 const MODEL$1 = {
     ptr: 0,
     dtype: 1,
@@ -37845,6 +37916,14 @@ function descriptorWords(models) {
     return HEADER_WORDS$1 + models * MODEL_WORDS$1;
 }
 
+/** Whether every output element depends only on the same element of the inputs (pieces allowed). */
+function isElementwise(plan) {
+    if (plan.kind === "nearswap")
+        return true;
+    if (plan.kind === "sce")
+        return false;
+    return !plan.terms.some((term) => term.sparsity.mode === "magnitude");
+}
 /** The method's kernel plan for this tensor; never one for no models or an empty tensor. */
 function planMerge(request) {
     if (request.models.length === 0 || request.count === 0)
@@ -37896,7 +37975,7 @@ function kernelRequest(args) {
     });
     if (!plan)
         return undefined;
-    if (elements && plan.terms.some((term) => term.sparsity.mode === "magnitude"))
+    if (elements && !isElementwise(plan))
         return undefined;
     return { plan, base, models, outDtype: recipe.dtype, count, elementOffset: elements?.offset ?? 0 };
 }
@@ -38012,25 +38091,46 @@ function ensureMemory(memory, bytes) {
         memory.grow(pages - current);
 }
 
+/** The descriptor of a merge: the header and the model records, as the plan's kernels read them. */
 function writeDescriptor(target, plan, regions) {
     const { words, floats } = target;
     const first = target.at >>> 2;
-    words.fill(0, first, first + descriptorWords(plan.terms.length));
-    words[first + HEADER$1.models] = plan.terms.length;
-    words[first + HEADER$1.flags] =
-        (plan.hasBase ? FLAG_HAS_BASE : 0) |
-            (plan.consensus ? FLAG_CONSENSUS : 0) |
-            (plan.normalize ? FLAG_NORMALIZE : 0);
+    const models = regions.models.length;
+    words.fill(0, first, first + descriptorWords(models));
+    words[first + HEADER$1.models] = models;
     words[first + HEADER$1.baseDtype] = regions.baseDtype === undefined ? 0 : DTYPE_CODE[regions.baseDtype];
     words[first + HEADER$1.outDtype] = DTYPE_CODE[regions.outDtype];
     words[first + HEADER$1.basePtr] = regions.base ?? 0;
     words[first + HEADER$1.outPtr] = regions.output;
+    regions.models.forEach((ptr, m) => {
+        const record = first + HEADER_WORDS$1 + m * MODEL_WORDS$1;
+        words[record + MODEL$1.ptr] = ptr;
+        words[record + MODEL$1.dtype] = DTYPE_CODE[regions.modelDtypes[m]];
+    });
+    if (plan.kind === "nearswap") {
+        words[first + HEADER$1.flags] = FLAG_HAS_BASE;
+        floats[first + HEADER$1.nearswapT] = plan.t;
+        floats[first + HEADER$1.floor] = plan.minDistance;
+    }
+    else if (plan.kind === "sce") {
+        words[first + HEADER$1.flags] = FLAG_HAS_BASE; // FLAG_SELECT and the weights: writeSelect, writeWeights
+        floats[first + HEADER$1.floor] = plan.divisorFloor;
+    }
+    else {
+        writeTaskPlan(target, plan);
+    }
+}
+function writeTaskPlan(target, plan) {
+    const { words, floats } = target;
+    const first = target.at >>> 2;
+    words[first + HEADER$1.flags] =
+        (plan.hasBase ? FLAG_HAS_BASE : 0) |
+            (plan.consensus ? FLAG_CONSENSUS : 0) |
+            (plan.normalize ? FLAG_NORMALIZE : 0);
     floats[first + HEADER$1.lambda] = plan.lambda;
     floats[first + HEADER$1.plainDivisor] = plan.plainDivisor;
     plan.terms.forEach((term, m) => {
         const record = first + HEADER_WORDS$1 + m * MODEL_WORDS$1;
-        words[record + MODEL$1.ptr] = regions.models[m];
-        words[record + MODEL$1.dtype] = DTYPE_CODE[regions.modelDtypes[m]];
         floats[record + MODEL$1.weight] = term.weight;
         writeSparsity(words, floats, record, term.sparsity);
     });
@@ -38060,6 +38160,25 @@ function writeCuts(target, m, upper, lower) {
     target.words[record + MODEL$1.upperTake] = upper.take;
     target.words[record + MODEL$1.lowerKey] = lower.key;
     target.words[record + MODEL$1.lowerTake] = lower.take;
+}
+/**
+ * SCE's variance cut: positions whose variance key is above `cut.key`, and the first `cut.take`
+ * equal to it, keep their task vectors; undefined selects every position (no FLAG_SELECT).
+ */
+function writeSelect(target, cut) {
+    const first = target.at >>> 2;
+    if (!cut) {
+        target.words[first + HEADER$1.flags] &= ~FLAG_SELECT;
+        return;
+    }
+    target.words[first + HEADER$1.flags] |= FLAG_SELECT;
+    target.words[first + HEADER$1.selectKey] = cut.key;
+    target.words[first + HEADER$1.selectTake] = cut.take;
+}
+/** SCE's model weights (f32), into each model's record. */
+function writeWeights(target, weights) {
+    const first = target.at >>> 2;
+    weights.forEach((weight, m) => (target.floats[first + HEADER_WORDS$1 + m * MODEL_WORDS$1 + MODEL$1.weight] = weight));
 }
 
 /**
@@ -38109,8 +38228,9 @@ function workerRegions(start, models, histograms) {
     const equalCounts = alignUp(counters + models * 8, 16);
     const highHists = alignUp(equalCounts + models * 8, 16);
     const lowHists = highHists + (histograms ? models * HIGH_HIST_BYTES : 0);
-    const end = lowHists + (histograms ? 2 * models * LOW_HIST_BYTES : 0);
-    return { regions: { scratch, counters, equalCounts, highHists, lowHists }, end };
+    const sums = alignUp(lowHists + (histograms ? 2 * models * LOW_HIST_BYTES : 0), 16);
+    const end = alignUp(sums + 8 + models * 8, 16);
+    return { regions: { scratch, counters, equalCounts, highHists, lowHists, sums }, end };
 }
 function roundUp(value, step) {
     return Math.ceil(value / step) * step;
@@ -38127,18 +38247,25 @@ function cutWindows(request, windowElements) {
     let firstChunk = 0;
     for (let start = 0; start < request.count; start += windowElements) {
         const length = Math.min(windowElements, request.count - start);
-        const chunks = cutChunks(length, request);
+        const chunks = cutChunks(start, length, request);
         windows.push({ index: windows.length, start, length, chunks, firstChunk });
         firstChunk += chunks.length;
     }
     return windows;
 }
-function cutChunks(length, request) {
-    const wanted = request.chunkElements ?? Math.ceil(length / (request.threads * CHUNKS_PER_THREAD));
+function cutChunks(windowStart, length, request) {
+    const block = request.blockAlign;
+    const wanted = request.chunkElements ?? block ?? Math.ceil(length / (request.threads * CHUNKS_PER_THREAD));
     const size = roundUp(Math.min(MAX_CHUNK, Math.max(request.chunkElements ? GROUP : MIN_CHUNK, wanted)), GROUP);
     const chunks = [];
-    for (let from = 0; from < length; from += size)
-        chunks.push([from, Math.min(length, from + size)]);
+    for (let from = 0; from < length;) {
+        let to = Math.min(length, from + size);
+        // The next block boundary after `from`, in tensor elements, ends the chunk early.
+        if (block)
+            to = Math.min(to, (Math.floor((windowStart + from) / block) + 1) * block - windowStart);
+        chunks.push([from, to]);
+        from = to;
+    }
     return chunks;
 }
 function alignUp(value, alignment) {
@@ -38177,115 +38304,38 @@ const KEEP_ALL$1 = { key: 0, take: 0xffffffff };
 const NO_CUT$1 = { key: NO_KEY, take: 0 };
 
 /**
- * One tensor merge on the worker pool. Passes sweep the tensor window by window (copying inputs
- * into the shared memory, double-buffered), each window split into chunks that workers take:
- *
- * - magnitude methods first find every model's cut (high-bits histograms, low-bits histograms,
- *   then the count of cut-equal elements per chunk, whose prefix sums tell each chunk how many
- *   such elements precede it — so "the first k in index order" holds across chunks);
- * - the fused pass merges and encodes each chunk; finished windows are copied out.
+ * How a tensor job runs one pass over the worker pool: window by window (the inputs copied into
+ * the shared memory, double-buffered), each window's chunks taken by the workers. Window w+1 is
+ * copied into the other buffer while workers compute window w. Every job (TensorJob, SceJob) runs
+ * its passes through one WindowSweep.
  */
-class TensorJob {
-    request;
-    output;
-    context;
+class WindowSweep {
     layout;
     inputs;
-    bytes;
-    target;
     /** Which window each buffer holds. */
     loaded = [undefined, undefined];
-    /** Per global chunk: 2 u32 per model, the cut-equal counts before the chunk. */
-    prefixes;
-    constructor(request, 
-    /** Where the encoded output goes (at least count × output size bytes); see OutputTarget. */
-    output, context) {
-        this.request = request;
-        this.output = output;
-        this.context = context;
-        this.inputs = [...(request.base ? [request.base] : []), ...request.models];
-        this.layout = planLayout({
-            heapBase: context.heapBase,
-            threads: context.threads,
-            count: request.count,
-            inputs: this.inputs.map((input) => input.dtype),
-            output: request.outDtype,
-            models: request.plan.terms.length,
-            histograms: request.plan.terms.some((term) => term.sparsity.mode === "magnitude"),
-            bufferBudget: context.bufferBudget,
-            windowElements: context.windowElements,
-            chunkElements: context.chunkElements,
-        });
-    }
-    async run() {
-        const { request, layout } = this;
-        ensureMemory(this.context.memory, layout.end);
-        const buffer = this.context.memory.buffer;
+    /** All of the shared memory (grown to the layout). */
+    bytes;
+    /** Where the job's descriptor goes. */
+    descriptor;
+    pool;
+    constructor(layout, 
+    /** In the layout's order: the base first when there is one. */
+    inputs, context) {
+        this.layout = layout;
+        this.inputs = inputs;
+        ensureMemory(context.memory, layout.end);
+        const buffer = context.memory.buffer;
         this.bytes = new Uint8Array(buffer);
-        this.target = { words: new Uint32Array(buffer), floats: new Float32Array(buffer), at: layout.descriptor };
-        const hasBase = request.base !== undefined;
-        writeDescriptor(this.target, request.plan, {
-            base: hasBase ? layout.inputs[0] : undefined,
-            models: layout.inputs.slice(hasBase ? 1 : 0),
-            output: layout.output,
-            baseDtype: request.base?.dtype,
-            modelDtypes: request.models.map((m) => m.dtype),
-            outDtype: request.outDtype,
-        });
-        await this.findCuts();
-        return this.mergePass();
-    }
-    /**
-     * The fused pass. Into a shared buffer, each worker copies its chunk's output itself; into a
-     * caller's buffer (which only this thread can write), each finished window is copied here.
-     */
-    async mergePass() {
-        const { layout, request, output } = this;
-        const size = DTYPE_SIZE[request.outDtype];
-        const zeros = new Uint32Array(request.plan.terms.length * 2);
-        const shared = "shared" in output ? output : undefined;
-        const inPlace = "inPlace" in output ? output.inPlace : undefined;
-        const copyWindow = (window, shift) => {
-            if (!inPlace)
-                return;
-            const from = layout.output + shift;
-            inPlace.set(this.bytes.subarray(from, from + window.length * size), window.start * size);
+        this.descriptor = {
+            words: new Uint32Array(buffer),
+            floats: new Float32Array(buffer),
+            at: layout.descriptor,
         };
-        await this.sweep((window, chunk, from, to, shift) => (worker) => {
-            const regions = layout.workers[worker];
-            const task = {
-                op: "mergeChunk",
-                args: [
-                    layout.descriptor,
-                    shift,
-                    (request.elementOffset ?? 0) + window.start,
-                    from,
-                    to,
-                    regions.scratch,
-                    regions.counters,
-                ],
-                write: { ptr: regions.counters, values: this.prefixes?.[window.firstChunk + chunk] ?? zeros },
-            };
-            if (shared) {
-                const length = (to - from) * size;
-                task.copyOut = {
-                    from: layout.output + shift + from * size,
-                    length,
-                    target: shared.shared,
-                    offset: shared.offset + (window.start + from) * size,
-                };
-            }
-            return task;
-        }, { after: copyWindow });
-        const bytes = request.count * size;
-        return inPlace ? inPlace.subarray(0, bytes) : new Uint8Array(shared.shared, shared.offset, bytes);
+        this.pool = context.pool;
     }
-    /**
-     * Runs `task` on every chunk, window by window. Window w+1 is copied into the other buffer while
-     * workers compute window w; `after` runs when a window is done, `collect` receives the values a
-     * task reads back.
-     */
-    async sweep(task, hooks = {}) {
+    /** Runs `task` on every chunk, window by window; resolves when all are done. */
+    async run(task, hooks = {}) {
         const { after, collect } = hooks;
         const inFlight = [undefined, undefined];
         try {
@@ -38294,12 +38344,11 @@ class TensorJob {
                 await inFlight[buffer];
                 const shift = buffer * this.layout.bufferShift;
                 this.load(window, buffer, shift);
-                const done = Promise.all(window.chunks.map(([from, to], chunk) => this.context.pool
-                    .run(this.withSharedInputs(task(window, chunk, from, to, shift), window, from, to, shift))
-                    .then(({ values }) => {
-                    if (collect && values)
-                        collect(window.firstChunk + chunk, values);
-                }))).then(() => after?.(window, shift));
+                const done = Promise.all(window.chunks.map(async ([from, to], chunk) => {
+                    const build = await task(window, chunk, from, to, shift);
+                    const reply = await this.pool.run(this.withSharedInputs(build, window, from, to, shift));
+                    collect?.(window.firstChunk + chunk, reply);
+                })).then(() => after?.(window, shift));
                 done.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
                 inFlight[buffer] = done;
             }
@@ -38310,6 +38359,51 @@ class TensorJob {
             this.loaded.fill(undefined);
             throw error;
         }
+    }
+    /**
+     * The pass that writes the result: `call` merges a chunk into the window's output region. Into a
+     * shared buffer, each worker copies its chunk's output itself; into a caller's buffer (which only
+     * this thread can write), each finished window is copied here. Returns the encoded output.
+     */
+    async outputPass(output, size, count, call) {
+        const { layout } = this;
+        const shared = "shared" in output ? output : undefined;
+        const inPlace = "inPlace" in output ? output.inPlace : undefined;
+        const copyWindow = (window, shift) => {
+            if (!inPlace)
+                return;
+            const from = layout.output + shift;
+            inPlace.set(this.bytes.subarray(from, from + window.length * size), window.start * size);
+        };
+        await this.run((window, chunk, from, to, shift) => (worker) => {
+            const task = call(window, chunk, from, to, shift, layout.workers[worker]);
+            if (shared) {
+                task.copyOut = {
+                    from: layout.output + shift + from * size,
+                    length: (to - from) * size,
+                    target: shared.shared,
+                    offset: shared.offset + (window.start + from) * size,
+                };
+            }
+            return task;
+        }, { after: copyWindow });
+        const bytes = count * size;
+        return inPlace ? inPlace.subarray(0, bytes) : new Uint8Array(shared.shared, shared.offset, bytes);
+    }
+    /** Zeroes `bytes` at one region of every worker. */
+    zeroRegions(region, bytes) {
+        for (const worker of this.layout.workers)
+            this.bytes.fill(0, region(worker), region(worker) + bytes);
+    }
+    /** The sum over the workers of `length` u32 counters at one region of each (histograms). */
+    sumRegions(region, length) {
+        const total = new Uint32Array(length);
+        for (const worker of this.layout.workers) {
+            const part = new Uint32Array(this.bytes.buffer, region(worker), length);
+            for (let i = 0; i < length; i++)
+                total[i] = total[i] + part[i];
+        }
+        return total;
     }
     /**
      * Inputs in SharedArrayBuffers are copied in by the workers, each its own chunk, in every pass:
@@ -38347,15 +38441,266 @@ class TensorJob {
         });
         this.loaded[buffer] = window.index;
     }
+}
+
+/**
+ * One SCE merge on the worker pool (asm/sce.ts has the kernels; methods/sce.ts is the
+ * specification). Passes sweep the tensor window by window (window-sweep.ts):
+ *
+ * 1. select (0 < select_topk < 1): the variances' high-key histogram, which also counts the zero
+ *    variances and so gives k; the low-key histogram of the cut's bucket; and, only when elements
+ *    equal to the cut straddle it, their count per chunk, whose prefix sums tell each chunk how
+ *    many precede it (the first `take` in index order are kept, as magnitude top-k does);
+ * 2. the sums of squares of the selected task vectors, in reductions.ts's blocked order: chunks
+ *    never straddle a block, each block's chunks carry the f64 partial sums from one to the next,
+ *    and the host adds the block sums in block order and turns them into the weights;
+ * 3. the fused sign election and mix, encoded into the output.
+ */
+/** A `take` no chunk reaches: every element equal to the cut key is kept. */
+const TAKE_ALL = 0xffffffff;
+class SceJob {
+    request;
+    output;
+    context;
+    layout;
+    inputs;
+    sweep;
+    /** Per global chunk: how many elements equal to the select cut precede it (undefined: 0). */
+    prefixes;
+    constructor(request, output, context) {
+        this.request = request;
+        this.output = output;
+        this.context = context;
+        this.inputs = [request.base, ...request.models];
+        const topk = request.plan.selectTopK;
+        this.layout = planLayout({
+            heapBase: context.heapBase,
+            threads: context.threads,
+            count: request.count,
+            inputs: this.inputs.map((input) => input.dtype),
+            output: request.outDtype,
+            models: request.models.length,
+            histograms: topk > 0 && topk < 1,
+            bufferBudget: context.bufferBudget,
+            windowElements: context.windowElements,
+            chunkElements: context.chunkElements,
+            blockAlign: REDUCTION_BLOCK,
+        });
+    }
+    async run() {
+        const { request, layout } = this;
+        this.sweep = new WindowSweep(layout, this.inputs, this.context);
+        writeDescriptor(this.sweep.descriptor, request.plan, {
+            base: layout.inputs[0],
+            models: layout.inputs.slice(1),
+            output: layout.output,
+            baseDtype: request.base.dtype,
+            modelDtypes: request.models.map((m) => m.dtype),
+            outDtype: request.outDtype,
+        });
+        await this.select();
+        writeWeights(this.sweep.descriptor, sceWeightsFromSums(await this.sumsOfSquares(), request.count));
+        const size = DTYPE_SIZE[request.outDtype];
+        return this.sweep.outputPass(this.output, size, request.count, (window, chunk, from, to, shift, r) => ({
+            op: "sceMergeChunk",
+            args: [layout.descriptor, shift, from, to, r.scratch, r.sums],
+            write: { ptr: r.sums, values: [this.prefix(window.firstChunk + chunk)] },
+        }));
+    }
+    prefix(chunk) {
+        return this.prefixes?.[chunk] ?? 0;
+    }
+    /** Writes the variance cut into the descriptor (sceSelect of methods/sce.ts, in passes). */
+    async select() {
+        const { request, layout, sweep } = this;
+        const topk = request.plan.selectTopK;
+        if (topk >= 1)
+            return writeSelect(sweep.descriptor, undefined);
+        if (!(topk > 0))
+            return writeSelect(sweep.descriptor, NO_CUT$1);
+        sweep.zeroRegions((w) => w.highHists, HIGH_HIST_BYTES);
+        let zeros = 0;
+        await sweep.run((_window, _chunk, from, to, shift) => (worker) => {
+            const r = layout.workers[worker];
+            return { op: "sceHistogramHigh", args: [layout.descriptor, shift, from, to, r.scratch, r.highHists] };
+        }, { collect: (_chunk, reply) => (zeros += reply.result) });
+        // magnitudeRankRangeMask's clamp: k ≥ n keeps every position.
+        const k = Math.min(request.count, sceSelectCount(request.count - zeros, topk));
+        if (k <= 0)
+            return writeSelect(sweep.descriptor, NO_CUT$1);
+        if (k >= request.count)
+            return writeSelect(sweep.descriptor, undefined);
+        const bucket = chooseBucket$1(sweep.sumRegions((w) => w.highHists, HIGH_BUCKETS$1), k);
+        sweep.zeroRegions((w) => w.lowHists, LOW_HIST_BYTES);
+        await sweep.run((_window, _chunk, from, to, shift) => (worker) => {
+            const r = layout.workers[worker];
+            return {
+                op: "sceHistogramLow",
+                args: [layout.descriptor, shift, from, to, r.scratch, bucket.bucket, r.lowHists],
+            };
+        });
+        const low = sweep.sumRegions((w) => w.lowHists, LOW_SLOTS$1);
+        const cut = chooseKey$1(low, k, bucket);
+        const equal = low[cut.key & 0xffff];
+        // Every element equal to the cut is kept when the top k take them all: no counting needed.
+        if (cut.take >= equal)
+            return writeSelect(sweep.descriptor, { key: cut.key, take: TAKE_ALL });
+        writeSelect(sweep.descriptor, cut);
+        await this.countEqual();
+    }
+    /** Per chunk, how many elements equal to the cut key the chunks before it hold. */
+    async countEqual() {
+        const { layout } = this;
+        const counts = new Array(layout.chunkCount);
+        await this.sweep.run((_window, _chunk, from, to, shift) => (worker) => ({
+            op: "sceCountEqual",
+            args: [layout.descriptor, shift, from, to, layout.workers[worker].scratch],
+        }), { collect: (chunk, reply) => (counts[chunk] = reply.result) });
+        let running = 0;
+        this.prefixes = counts.map((count) => {
+            const before = running;
+            running += count;
+            return before;
+        });
+    }
+    /**
+     * Each model's blockedSumSquares of its selected task vector: the chunks of a block run one
+     * after the other, each continuing the partial sums of the one before (u32 words of the state:
+     * select counter, gap, then each model's f64); the block sums are added in block order from +0.
+     */
+    async sumsOfSquares() {
+        const { layout, request } = this;
+        const models = request.models.length;
+        const stateWords = 2 + 2 * models;
+        const fresh = new Float64Array(models);
+        const after = Array.from({ length: layout.chunkCount }, () => deferred());
+        const blockOf = new Array(layout.chunkCount);
+        await this.sweep.run(async (window, chunk, from, to, shift) => {
+            const global = window.firstChunk + chunk;
+            const start = window.start + from;
+            blockOf[global] = Math.floor(start / REDUCTION_BLOCK);
+            const carried = start % REDUCTION_BLOCK === 0 ? fresh : await after[global - 1].promise;
+            const state = new Uint32Array(stateWords);
+            state[0] = this.prefix(global);
+            state.set(new Uint32Array(carried.slice().buffer), 2);
+            return (worker) => {
+                const r = layout.workers[worker];
+                return {
+                    op: "sceSumSquares",
+                    args: [layout.descriptor, shift, from, to, r.scratch, r.sums],
+                    write: { ptr: r.sums, values: state },
+                    read: { ptr: r.sums, count: stateWords },
+                };
+            };
+        }, {
+            collect: (chunk, reply) => after[chunk].resolve(new Float64Array(Uint32Array.from(reply.values.slice(2)).buffer)),
+        });
+        const blockSums = [];
+        for (let chunk = 0; chunk < layout.chunkCount; chunk++) {
+            blockSums[blockOf[chunk]] = await after[chunk].promise; // the last chunk of a block wins
+        }
+        return Array.from({ length: models }, (_, m) => {
+            let total = 0; // reductions.ts: block sums added in block order, from +0
+            for (const sums of blockSums)
+                total += sums[m];
+            return total;
+        });
+    }
+}
+function deferred() {
+    let resolve;
+    const promise = new Promise((r) => (resolve = r));
+    return { promise, resolve };
+}
+
+/**
+ * One tensor merge of the task family or NearSwap on the worker pool (SCE: sce-job.ts). Passes
+ * sweep the tensor window by window (window-sweep.ts):
+ *
+ * - magnitude methods first find every model's cut (high-bits histograms, low-bits histograms,
+ *   then the count of cut-equal elements per chunk, whose prefix sums tell each chunk how many
+ *   such elements precede it — so "the first k in index order" holds across chunks);
+ * - the fused pass merges and encodes each chunk; finished windows are copied out.
+ */
+class TensorJob {
+    request;
+    output;
+    context;
+    layout;
+    inputs;
+    sweep;
+    /** Per global chunk: 2 u32 per model, the cut-equal counts before the chunk. */
+    prefixes;
+    constructor(request, 
+    /** Where the encoded output goes (at least count × output size bytes); see OutputTarget. */
+    output, context) {
+        this.request = request;
+        this.output = output;
+        this.context = context;
+        this.inputs = [...(request.base ? [request.base] : []), ...request.models];
+        const plan = request.plan;
+        this.layout = planLayout({
+            heapBase: context.heapBase,
+            threads: context.threads,
+            count: request.count,
+            inputs: this.inputs.map((input) => input.dtype),
+            output: request.outDtype,
+            models: request.models.length,
+            histograms: plan.kind === "task" && plan.terms.some((term) => term.sparsity.mode === "magnitude"),
+            bufferBudget: context.bufferBudget,
+            windowElements: context.windowElements,
+            chunkElements: context.chunkElements,
+        });
+    }
+    async run() {
+        const { request, layout } = this;
+        this.sweep = new WindowSweep(layout, this.inputs, this.context);
+        const hasBase = request.base !== undefined;
+        writeDescriptor(this.sweep.descriptor, request.plan, {
+            base: hasBase ? layout.inputs[0] : undefined,
+            models: layout.inputs.slice(hasBase ? 1 : 0),
+            output: layout.output,
+            baseDtype: request.base?.dtype,
+            modelDtypes: request.models.map((m) => m.dtype),
+            outDtype: request.outDtype,
+        });
+        await this.findCuts();
+        const size = DTYPE_SIZE[request.outDtype];
+        return this.sweep.outputPass(this.output, size, request.count, this.mergeCall());
+    }
+    /** The kernel call of the fused pass for one chunk. */
+    mergeCall() {
+        const { layout, request } = this;
+        if (request.plan.kind === "nearswap") {
+            return (_window, _chunk, from, to, shift, regions) => ({
+                op: "nearswapChunk",
+                args: [layout.descriptor, shift, from, to, regions.scratch],
+            });
+        }
+        const zeros = new Uint32Array(request.models.length * 2);
+        return (window, chunk, from, to, shift, regions) => ({
+            op: "mergeChunk",
+            args: [
+                layout.descriptor,
+                shift,
+                (request.elementOffset ?? 0) + window.start,
+                from,
+                to,
+                regions.scratch,
+                regions.counters,
+            ],
+            write: { ptr: regions.counters, values: this.prefixes?.[window.firstChunk + chunk] ?? zeros },
+        });
+    }
     /** Finds every magnitude model's cuts and the per-chunk prefix counts of cut-equal elements. */
     async findCuts() {
         const cuts = this.pendingCuts();
         if (cuts.length === 0)
             return;
-        const { layout } = this;
-        const models = this.request.plan.terms.length;
-        this.zero((w) => w.highHists, models * HIGH_HIST_BYTES);
-        await this.sweep((_window, _chunk, from, to, shift) => (worker) => {
+        const { layout, sweep } = this;
+        const models = this.request.models.length;
+        sweep.zeroRegions((w) => w.highHists, models * HIGH_HIST_BYTES);
+        await sweep.run((_window, _chunk, from, to, shift) => (worker) => {
             const regions = layout.workers[worker];
             return {
                 op: "cutHistogramHigh",
@@ -38364,12 +38709,12 @@ class TensorJob {
         });
         const buckets = new Uint32Array(models * 2).fill(NO_KEY);
         for (const cut of cuts) {
-            cut.bucket = chooseBucket$1(this.sumHistograms((w) => w.highHists + cut.model * HIGH_HIST_BYTES, HIGH_BUCKETS$1), cut.k);
+            cut.bucket = chooseBucket$1(sweep.sumRegions((w) => w.highHists + cut.model * HIGH_HIST_BYTES, HIGH_BUCKETS$1), cut.k);
             buckets[cut.model * 2 + cut.end] = cut.bucket.bucket;
         }
-        this.target.words.set(buckets, layout.buckets >>> 2);
-        this.zero((w) => w.lowHists, models * 2 * LOW_HIST_BYTES);
-        await this.sweep((_window, _chunk, from, to, shift) => (worker) => {
+        sweep.descriptor.words.set(buckets, layout.buckets >>> 2);
+        sweep.zeroRegions((w) => w.lowHists, models * 2 * LOW_HIST_BYTES);
+        await sweep.run((_window, _chunk, from, to, shift) => (worker) => {
             const r = layout.workers[worker];
             return {
                 op: "cutHistogramLow",
@@ -38378,7 +38723,7 @@ class TensorJob {
         });
         for (const cut of cuts) {
             const slot = (cut.model * 2 + cut.end) * LOW_HIST_BYTES;
-            cut.words = chooseKey$1(this.sumHistograms((w) => w.lowHists + slot, LOW_SLOTS$1), cut.k, cut.bucket);
+            cut.words = chooseKey$1(sweep.sumRegions((w) => w.lowHists + slot, LOW_SLOTS$1), cut.k, cut.bucket);
         }
         this.writeCutWords(cuts);
         await this.countEqual();
@@ -38386,15 +38731,18 @@ class TensorJob {
     /** The cuts to find, after writing the trivial ends (keep all, keep none) to the descriptor. */
     pendingCuts() {
         const cuts = [];
-        this.request.plan.terms.forEach((term, model) => {
+        const plan = this.request.plan;
+        if (plan.kind !== "task")
+            return cuts;
+        plan.terms.forEach((term, model) => {
             if (term.sparsity.mode !== "magnitude")
                 return;
             const { lo, hi } = clampRange(term.sparsity.from, term.sparsity.to, this.request.count);
             if (hi <= lo) {
-                writeCuts(this.target, model, NO_CUT$1, NO_CUT$1);
+                writeCuts(this.sweep.descriptor, model, NO_CUT$1, NO_CUT$1);
                 return;
             }
-            writeCuts(this.target, model, KEEP_ALL$1, NO_CUT$1);
+            writeCuts(this.sweep.descriptor, model, KEEP_ALL$1, NO_CUT$1);
             if (hi < this.request.count)
                 cuts.push({ model, end: 0, k: hi });
             if (lo > 0)
@@ -38410,40 +38758,27 @@ class TensorJob {
             byModel.set(cut.model, ends);
         }
         for (const [model, [upper, lower]] of byModel)
-            writeCuts(this.target, model, upper, lower);
+            writeCuts(this.sweep.descriptor, model, upper, lower);
     }
     /** Per chunk, the cut-equal counts of the chunks before it. */
     async countEqual() {
         const { layout } = this;
-        const words = this.request.plan.terms.length * 2;
+        const words = this.request.models.length * 2;
         const perChunk = new Array(layout.chunkCount);
-        await this.sweep((_window, _chunk, from, to, shift) => (worker) => {
+        await this.sweep.run((_window, _chunk, from, to, shift) => (worker) => {
             const r = layout.workers[worker];
             return {
                 op: "cutCountEqual",
                 args: [layout.descriptor, shift, from, to, r.scratch, r.equalCounts],
                 read: { ptr: r.equalCounts, count: words },
             };
-        }, { collect: (chunk, values) => (perChunk[chunk] = values) });
+        }, { collect: (chunk, reply) => (perChunk[chunk] = reply.values) });
         const running = new Uint32Array(words);
         this.prefixes = perChunk.map((counts) => {
             const before = running.slice();
             counts.forEach((count, i) => (running[i] = running[i] + count));
             return before;
         });
-    }
-    zero(region, bytes) {
-        for (const worker of this.layout.workers)
-            this.bytes.fill(0, region(worker), region(worker) + bytes);
-    }
-    sumHistograms(region, length) {
-        const total = new Uint32Array(length);
-        for (const worker of this.layout.workers) {
-            const part = new Uint32Array(this.bytes.buffer, region(worker), length);
-            for (let i = 0; i < length; i++)
-                total[i] = total[i] + part[i];
-        }
-        return total;
     }
 }
 
@@ -38551,7 +38886,7 @@ function poolError(message, cause) {
 
 /**
  * The engine of the WebAssembly backend (backend.ts): one shared memory, a pool of worker threads
- * over it, and tensor merges run one at a time (TensorJob does the work). Memory stays bounded by the window budget and the
+ * over it, and tensor merges run one at a time (TensorJob or SceJob does the work). Memory stays bounded by the window budget and the
  * output buffers, however large the model is.
  *
  * Outputs that cannot go over an input go to three SharedArrayBuffers used in turn (workers write
@@ -38584,15 +38919,25 @@ class WasmMerger {
      * of the output buffers, valid until the third merge after this one starts.
      */
     merge(request) {
-        const run = () => new TensorJob(request, this.outputTarget(request), {
-            pool: this.pool,
-            memory: this.memory,
-            heapBase: this.heapBase,
-            threads: this.threads,
-            bufferBudget: this.options.bufferBudget ?? DEFAULT_BUFFER_BUDGET,
-            windowElements: this.options.windowElements,
-            chunkElements: this.options.chunkElements,
-        }).run();
+        const run = () => {
+            const context = {
+                pool: this.pool,
+                memory: this.memory,
+                heapBase: this.heapBase,
+                threads: this.threads,
+                bufferBudget: this.options.bufferBudget ?? DEFAULT_BUFFER_BUDGET,
+                windowElements: this.options.windowElements,
+                chunkElements: this.options.chunkElements,
+            };
+            const output = this.outputTarget(request);
+            const { plan, base } = request;
+            if (plan.kind === "sce") {
+                if (!base)
+                    throw new HubmergeError("E_INTERNAL", "an SCE kernel plan without a base tensor");
+                return new SceJob({ ...request, plan, base }, output, context).run();
+            }
+            return new TensorJob({ ...request, plan }, output, context).run();
+        };
         const result = this.queue.then(run, run);
         this.queue = result.catch(() => undefined);
         return result;
@@ -38940,8 +39285,11 @@ const HEADER = {
     baseOffset: 4,
     lambda: 5,
     plainDivisor: 6,
+    /** NearSwap: f32(t) and the distance floor. */
+    nearswapT: 7,
+    nearswapFloor: 8,
 };
-const HEADER_WORDS = 8;
+const HEADER_WORDS = 12;
 const MODEL = {
     offset: 0,
     dtype: 1,
@@ -38978,29 +39326,39 @@ function f32Bits(value) {
  * "exclude nothing" lower ends; the cut search rewrites them.
  */
 function buildDescriptor(plan, dtypes, offsets) {
-    const words = new Uint32Array(HEADER_WORDS + plan.terms.length * MODEL_WORDS);
-    words[HEADER.models] = plan.terms.length;
-    words[HEADER.flags] =
-        (plan.hasBase ? FLAG_HAS_BASE : 0) |
-            (plan.consensus ? FLAG_CONSENSUS : 0) |
-            (plan.normalize ? FLAG_NORMALIZE : 0);
+    const models = dtypes.models.length;
+    const words = new Uint32Array(HEADER_WORDS + models * MODEL_WORDS);
+    words[HEADER.models] = models;
     words[HEADER.baseDtype] = DTYPE_CODE[dtypes.base ?? "F32"];
     words[HEADER.outDtype] = DTYPE_CODE[dtypes.out];
     words[HEADER.baseOffset] = offsets.base ?? 0;
-    words[HEADER.lambda] = f32Bits(plan.lambda);
-    words[HEADER.plainDivisor] = f32Bits(plan.plainDivisor);
-    plan.terms.forEach((term, m) => {
-        const at = HEADER_WORDS + m * MODEL_WORDS;
-        const record = words.subarray(at, at + MODEL_WORDS);
+    for (let m = 0; m < models; m++) {
+        const record = words.subarray(HEADER_WORDS + m * MODEL_WORDS, HEADER_WORDS + (m + 1) * MODEL_WORDS);
         record[MODEL.offset] = offsets.models[m];
         record[MODEL.dtype] = DTYPE_CODE[dtypes.models[m]];
-        record[MODEL.weight] = f32Bits(term.weight);
         record[MODEL.upperKey] = 0;
         record[MODEL.upperBound] = NONE;
         record[MODEL.lowerKey] = NONE;
         record[MODEL.lowerBound] = 0;
         record[MODEL.upperBucket] = NONE;
         record[MODEL.lowerBucket] = NONE;
+    }
+    if (plan.kind === "nearswap") {
+        words[HEADER.flags] = FLAG_HAS_BASE;
+        words[HEADER.nearswapT] = f32Bits(plan.t);
+        words[HEADER.nearswapFloor] = f32Bits(plan.minDistance);
+        return words;
+    }
+    words[HEADER.flags] =
+        (plan.hasBase ? FLAG_HAS_BASE : 0) |
+            (plan.consensus ? FLAG_CONSENSUS : 0) |
+            (plan.normalize ? FLAG_NORMALIZE : 0);
+    words[HEADER.lambda] = f32Bits(plan.lambda);
+    words[HEADER.plainDivisor] = f32Bits(plan.plainDivisor);
+    plan.terms.forEach((term, m) => {
+        const at = HEADER_WORDS + m * MODEL_WORDS;
+        const record = words.subarray(at, at + MODEL_WORDS);
+        record[MODEL.weight] = f32Bits(term.weight);
         const sparsity = term.sparsity;
         if (sparsity.mode === "dare") {
             record[MODEL.mode] = MODE_DARE;
@@ -39487,6 +39845,36 @@ fn merge(@builtin(global_invocation_id) gid: vec3<u32>) {
   store_quad(q, mixed, header(${HEADER.outDtype}u));
 }
 `;
+/**
+ * NearSwap (methods/nearswap.ts), operand for operand: d = max(|f32(θ₀ − θ₁)|, floor);
+ * w = clamp(f32(f32(1 / d) · t), 0, 1) (NaN kept); out = f32(f32(w·θ₁) + f32(f32(1 − w)·θ₀)).
+ * The soft-float division is correctly rounded, as the reference's is.
+ */
+const NEARSWAP = /* wgsl */ `
+fn nearswap_one(a: u32, b: u32, t: u32, min_distance: u32) -> u32 {
+  let distance = f32_sub(a, b) & ABS_MASK;
+  var d = distance;
+  if (distance < min_distance) { d = min_distance; } // bits of non-negatives compare as the values; NaN stays
+  var w = f32_mul(f32_div(ONE_BITS, d), t);
+  if (!is_nan(w) && (w & SIGN_BIT) != 0u && (w & ABS_MASK) != 0u) { w = 0u; }
+  if (!is_nan(w) && (w & SIGN_BIT) == 0u && w > ONE_BITS) { w = ONE_BITS; }
+  if (is_nan(w)) { return 0x7fc00000u; } // the canonical NaN of nearswap.ts
+  return f32_add(f32_mul(w, b), f32_mul(f32_sub(ONE_BITS, w), a));
+}
+
+@compute @workgroup_size(64)
+fn nearswap(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let q = gid.x;
+  if (q * 4u >= chunk.length) { return; }
+  let a = base_quad(q);
+  let b = load_quad(model_word(0u, ${MODEL.offset}u), model_word(0u, ${MODEL.dtype}u), q);
+  let t = header(${HEADER.nearswapT}u);
+  let min_distance = header(${HEADER.nearswapFloor}u);
+  let out = vec4<u32>(nearswap_one(a.x, b.x, t, min_distance), nearswap_one(a.y, b.y, t, min_distance),
+    nearswap_one(a.z, b.z, t, min_distance), nearswap_one(a.w, b.w, t, min_distance));
+  store_quad(q, out, header(${HEADER.outDtype}u));
+}
+`;
 const CUTS = /* wgsl */ `
 fn lanes_in_chunk(q: u32) -> u32 { return min(4u, chunk.length - q * 4u); }
 
@@ -39598,6 +39986,7 @@ const TENSOR_KERNELS_WGSL = [
     PHILOX_WGSL,
     DECLARATIONS,
     MERGE,
+    NEARSWAP,
     CUTS,
     PRIMITIVES,
 ].join("\n");
@@ -39610,6 +39999,7 @@ const TENSOR_KERNELS_WGSL = [
 /** The bindings each entry point uses (its 'auto' layout holds exactly these). */
 const ENTRY_BINDINGS = {
     merge: [0, 1, 2, 3],
+    nearswap: [0, 1, 2, 3],
     convert: [0, 1, 2, 3],
     uniforms: [0, 2, 3],
     binary: [1, 2, 3],
@@ -39771,17 +40161,18 @@ class GpuContext {
     }
 }
 
-/**
- * From the executor's per-tensor arguments to a GPU merge request, or undefined when the tensor is
- * outside what the kernels reproduce byte for byte: whatever request.ts's kernelRequest declines
- * (another method or parameters, a non-float dtype, a shape or byte length that does not match),
- * or 2^32 − 1 elements or more.
- */
 /** Tensor indices are u32 in the kernels (and the Philox counter's word 1 stays 0). */
 const MAX_GPU_ELEMENTS = 0xfffffffe;
 function gpuMergeRequest(args) {
     const request = kernelRequest(args);
-    return request && (request.elementOffset ?? 0) + request.count <= MAX_GPU_ELEMENTS ? request : undefined;
+    return request && gpuRuns(request) ? request : undefined;
+}
+/**
+ * Whether the GPU takes a request: within u32 indices, and not SCE, whose variances and sums of
+ * squares are f64 arithmetic that WGSL does not have (wasm runs it).
+ */
+function gpuRuns(request) {
+    return request.plan.kind !== "sce" && (request.elementOffset ?? 0) + request.count <= MAX_GPU_ELEMENTS;
 }
 
 /**
@@ -39944,8 +40335,8 @@ function boundInSegment(search, source, start, end, before) {
  * - magnitude methods (ties, breadcrumbs) first find each cut: a high-bits histogram pass, a
  *   low-bits pass over the chosen buckets, and, only when elements equal to a cut key straddle
  *   it, a pass counting them per 256-element segment (cut-search.ts resolves the exact index);
- * - the fused merge pass decodes, merges and encodes each chunk; its output is read back while
- *   the next chunk is uploaded and computed (two slots in flight).
+ * - the fused merge pass (NearSwap: its own kernel) decodes, merges and encodes each chunk; its
+ *   output is read back while the next chunk is uploaded and computed (two slots in flight).
  */
 class GpuTensorJob {
     context;
@@ -39993,7 +40384,7 @@ class GpuTensorJob {
         this.writeDescriptor();
         const size = DTYPE_SIZE[this.request.outDtype];
         const result = new Uint8Array(this.request.count * size);
-        await this.sweep("merge", undefined, {
+        await this.sweep(this.request.plan.kind === "nearswap" ? "nearswap" : "merge", undefined, {
             binding: 3,
             bytes: (chunk) => chunk.length * size,
             use: (chunk, view) => result.set(view.subarray(0, chunk.length * size), chunk.start * size),
@@ -40052,11 +40443,14 @@ class GpuTensorJob {
     }
     /** Finds every magnitude cut and writes the cut words into the descriptor. */
     async findCuts() {
-        const { searches, fixed } = cutSearches(this.request.plan, this.request.count);
+        const plan = this.request.plan;
+        if (plan.kind !== "task")
+            return;
+        const { searches, fixed } = cutSearches(plan, this.request.count);
         fixed.forEach(([upper, lower], m) => this.setCut(m, upper, lower));
         if (searches.length === 0)
             return;
-        const models = this.request.plan.terms.length;
+        const models = this.request.models.length;
         for (const search of searches)
             this.descriptor[modelWord(search.model, MODEL.histogram)] = 1;
         const high = await this.histogram("histogram_high", models * HIGH_BUCKETS);
@@ -40100,7 +40494,7 @@ class GpuTensorJob {
     /** Counts cut-equal elements per segment, then resolves each straddled cut's bound on the CPU. */
     async findBounds(straddled) {
         const { layout, request } = this;
-        const models = request.plan.terms.length;
+        const models = request.models.length;
         for (const search of straddled)
             this.descriptor[modelWord(search.model, MODEL.countUpper + search.end)] = 1;
         for (const search of straddled) {
@@ -40158,6 +40552,8 @@ async function openGpuBackend(options = {}) {
     const merge = (request) => {
         if (closed)
             return Promise.reject(new HubmergeError("E_INTERNAL", "the GPU backend is closed"));
+        if (!gpuRuns(request))
+            return Promise.resolve(undefined);
         const run = () => {
             const layout = planChunks({
                 count: request.count,
