@@ -5,6 +5,7 @@
  * dependency), so the test is skipped elsewhere.
  */
 import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,6 +30,8 @@ interface Report {
   diffs: { tensor: string; ulps?: number }[];
   config_diffs: unknown[];
   config_counts: Record<string, number>;
+  /** config.json keys whose value is not the base's. */
+  config_changed: string[];
   slerp_paths: { lerp: number; slerp: number };
 }
 
@@ -44,17 +47,27 @@ async function family(root: string, spec: VlmSpec): Promise<Record<string, strin
 
 type Config = Record<string, unknown>;
 
-async function crossCheck(root: string, name: string, config: Config): Promise<Report> {
+/** Runs the numpy plan for one case and compares it with hubmerge's output. */
+function compare(root: string, name: string, kase: Record<string, unknown>): Report {
+  const casePath = join(root, `${name}.case.json`);
+  writeFileSync(casePath, JSON.stringify(kase));
+  const run = spawnSync(PYTHON!, [SCRIPT, casePath], { encoding: "utf8" });
+  expect(run.status, run.stderr).toBe(0);
+  return JSON.parse(run.stdout) as Report;
+}
+
+async function crossCheck(
+  root: string,
+  name: string,
+  config: Config,
+  quirks: string[] = [],
+): Promise<Report> {
   const manifest = join(root, `${name}.yaml`);
   await writeFile(manifest, JSON.stringify({ dtype: "float32", ...config }, null, 1)); // YAML reads JSON
   const out = join(root, `out-${name}`);
   const merge = await runCli(["merge", manifest, "--out", out, "-q", "--allow-incompatible"]);
   expect(merge.code, merge.stderr).toBe(0);
-  const casePath = join(root, `${name}.case.json`);
-  await writeFile(casePath, JSON.stringify({ config, out, root }));
-  const run = spawnSync(PYTHON!, [SCRIPT, casePath], { encoding: "utf8" });
-  expect(run.status, run.stderr).toBe(0);
-  const report = JSON.parse(run.stdout) as Report;
+  const report = compare(root, name, { config, out, root, quirks });
   expect(report.missing).toEqual([]);
   expect(report.extra).toEqual([]);
   expect(report.config_diffs).toEqual([]);
@@ -120,9 +133,16 @@ describe.skipIf(PYTHON === undefined)("modules: against mergekit's plan, re-impl
             },
             {
               sources: [
-                { model: m.ft2, layer_range: [2, 4] },
-                { model: m.far, layer_range: [0, 2], parameters: { weight: [1, 0] } },
+                { model: m.ft2, layer_range: [1, 3] },
+                // Per-model filters match the source tensor (layers.0), not the output (layers.2).
+                {
+                  model: m.far,
+                  layer_range: [0, 2],
+                  parameters: { weight: [{ filter: "layers.0.", value: 3 }, { value: [1, 0] }] },
+                },
               ],
+              // Global parameters' filters match the output tensor.
+              parameters: { normalize: [{ filter: "layers.3.", value: true }, { value: false }] },
             },
             {
               sources: [
@@ -149,6 +169,9 @@ describe.skipIf(PYTHON === undefined)("modules: against mergekit's plan, re-impl
       },
     });
     expect(linear.config_counts).toEqual({ "text_config.num_hidden_layers": 5 });
+    // mergekit leaves layer_types at the base's 4 entries; hubmerge rebuilds it for the 5 layers.
+    expect(linear.config_changed).toEqual(["text_config.layer_types", "text_config.num_hidden_layers"]);
+    expect([slerp, ties].map((r) => r.config_changed)).toEqual([[], []]);
     expect(linear.max_ulp).toBe(0);
   });
 
@@ -186,6 +209,7 @@ describe.skipIf(PYTHON === undefined)("modules: against mergekit's plan, re-impl
       },
     });
     expect(slerp.config_counts).toEqual({ num_hidden_layers: 4 });
+    expect(slerp.config_changed).toEqual(["num_hidden_layers"]);
     expect(slerp.slerp_paths.slerp).toBeGreaterThan(0);
     expect(slerp.max_scaled).toBeLessThanOrEqual(4);
 
@@ -216,6 +240,43 @@ describe.skipIf(PYTHON === undefined)("modules: against mergekit's plan, re-impl
       },
     });
     expect(ties.config_counts).toEqual({ "vision_config.depth": 5 });
+    expect(ties.config_changed).toEqual(["vision_config.depth"]);
     expect(ties.max_ulp).toBeLessThanOrEqual(1);
+
+    // A last slice with more sources than the first: mergekit zips the final norm's and
+    // lm_head's sources with the first slice's count and so drops ft2 from them; hubmerge merges
+    // them from every source of the last slice. Everything else is mergekit's, to the bit.
+    const qLinear: Config = {
+      merge_method: "linear",
+      modules: {
+        text_decoder: {
+          slices: [
+            {
+              sources: [
+                { model: m.base, layer_range: [0, 2], parameters: { weight: 0.7 } },
+                { model: m.ft1, layer_range: [0, 2], parameters: { weight: 0.3 } },
+              ],
+            },
+            {
+              sources: [
+                { model: m.base, layer_range: [2, 3], parameters: { weight: 1 } },
+                { model: m.ft1, layer_range: [2, 3], parameters: { weight: 2 } },
+                { model: m.ft2, layer_range: [1, 2], parameters: { weight: 4 } },
+              ],
+            },
+          ],
+        },
+        vision_tower: { models: [{ model: m.ft1, parameters: { weight: 1 } }] },
+        multi_modal_projector: { models: [{ model: m.ft2, parameters: { weight: 1 } }] },
+      },
+    };
+    const linear = await crossCheck(root, "q-linear", qLinear, ["post_all_sources"]);
+    expect(linear.max_ulp).toBe(0);
+    const asMergekit = compare(root, "q-linear-mk", {
+      config: qLinear,
+      out: join(root, "out-q-linear"),
+      root,
+    });
+    expect(asMergekit.diffs.map((d) => d.tensor)).toEqual(["model.norm.weight", "lm_head.weight"]);
   });
 });

@@ -6,7 +6,7 @@ evaluate_setting; merge_methods: linear, slerp, ties), used to cross-check hubme
 
 Usage: mergekit_modules.py CASE.json
 CASE.json: {"config": <the merge config>, "root": <the folder model refs are relative to>,
-"out": <hubmerge's output>}
+"out": <hubmerge's output>, "quirks": [mergekit behaviours to replace with hubmerge's choice]}
 Prints a JSON report: every output tensor compared (max ulp distance, differing tensors), names
 only one side has, and config.json's layer counts and vocabulary size against mergekit's.
 
@@ -291,8 +291,8 @@ SLERP_PATHS = {"lerp": 0, "slerp": 0}
 
 # ---- mergekit plan.py ----
 class Planner:
-    def __init__(self, config, root):
-        self.config, self.root = config, root
+    def __init__(self, config, root, quirks=()):
+        self.config, self.root, self.quirks = config, root, set(quirks)
         self.models = {}
         self.method = METHODS[config["merge_method"]]
         self.base = config.get("base_model")
@@ -368,8 +368,11 @@ class Planner:
                 current += 1
         last = [src["model"] for src in slices[-1]["sources"]]
         for w in self.weights(module, "post"):
-            # mergekit zips the last slice's models with as many names as the first slice has
-            pairs = list(zip([w] * len(first), last))
+            # mergekit zips the last slice's models with as many names as the first slice has, so
+            # a last slice with more sources loses the extra ones here; quirk "post_all_sources"
+            # keeps them (hubmerge's choice).
+            names = [w] * (len(last) if "post_all_sources" in self.quirks else len(first))
+            pairs = list(zip(names, last))
             self.plan_tensor(
                 w, [p[0] for p in pairs], [p[1] for p in pairs], reader.for_tensor(w).for_out_slice(slices[-1])
             )
@@ -408,6 +411,16 @@ def expected_config(config, planner):
     return cfg, counts
 
 
+def flat(cfg, prefix=""):
+    out = {}
+    for k, v in cfg.items():
+        if isinstance(v, dict):
+            out.update(flat(v, prefix + k + "."))
+        else:
+            out[prefix + k] = v
+    return out
+
+
 def ulps(a, b):
     ia = a.astype("<f4").view("<i4").astype(np.int64)
     ib = b.astype("<f4").view("<i4").astype(np.int64)
@@ -420,7 +433,7 @@ def main():
     with open(sys.argv[1]) as f:
         case = json.load(f)
     config = case["config"]
-    planner = Planner(config, case["root"])
+    planner = Planner(config, case["root"], case.get("quirks", []))
     want = planner.plan()
     got = read_safetensors(case["out"])
     # ulps alone overstate differences at values that cancel to near zero; `scaled` is the
@@ -457,6 +470,9 @@ def main():
         if got_v != want_v:
             config_diffs.append({"key": key, "got": got_v, "want": want_v})
     report = {
+        # every config.json key whose value is not the base's (mergekit changes only the counts)
+        "config_changed": sorted(k for k in set(flat(out_cfg)) | set(flat(base_cfg))
+                                 if flat(out_cfg).get(k) != flat(base_cfg).get(k)),
         "compared": sum(1 for n in want if n in got),
         "missing": sorted(n for n in want if n not in got),
         "extra": sorted(n for n in got if n not in want),
