@@ -168,6 +168,17 @@ describe.skipIf(PYTHON === undefined)("modules: against mergekit's plan, re-impl
         },
       },
     });
+    // Top-level models on a multi-module model: mergekit makes them every module's models, so a
+    // gradient runs over each module's own layers.
+    const top = await crossCheck(root, "g-top", {
+      merge_method: "slerp",
+      base_model: m.base,
+      models: [{ model: m.base }, { model: m.far }],
+      parameters: { t: [{ filter: "mlp", value: 0.3 }, { value: [0.2, 0.9] }] },
+    });
+    expect(top.compared).toBe(25);
+    expect(top.max_scaled).toBeLessThanOrEqual(4);
+
     expect(linear.config_counts).toEqual({ "text_config.num_hidden_layers": 5 });
     // mergekit leaves layer_types at the base's 4 entries; hubmerge rebuilds it for the 5 layers.
     expect(linear.config_changed).toEqual(["text_config.layer_types", "text_config.num_hidden_layers"]);

@@ -312,6 +312,8 @@ class Planner:
         return ARCHS[cfg["architectures"][0]]
 
     def first_model(self):
+        if "models" in self.config:
+            return self.config["models"][0]["model"]
         m = next(iter(self.config["modules"].values()))
         return m["models"][0]["model"] if "models" in m else m["slices"][0]["sources"][0]["model"]
 
@@ -341,6 +343,10 @@ class Planner:
 
     def plan(self):
         arch = self.arch()
+        if "models" in self.config:  # normalize_config: top-level models -> every module's models
+            self.config = dict(self.config)
+            models = self.config.pop("models")
+            self.config["modules"] = {name: {"models": models} for name in arch}
         for name, mdef in self.config["modules"].items():
             self.plan_module(arch[name], mdef)
         return self.out
@@ -404,7 +410,7 @@ def expected_config(config, planner):
     cfg = json.loads(json.dumps(planner.tensors(planner.base or planner.first_model())[1]))
     arch = planner.arch()
     counts = {}
-    for name, mdef in config["modules"].items():
+    for name, mdef in planner.config["modules"].items():
         key = arch[name][4]
         if "slices" in mdef and key:
             counts[key] = sum(s["sources"][0]["layer_range"][1] - s["sources"][0]["layer_range"][0] for s in mdef["slices"])
@@ -435,6 +441,7 @@ def main():
     config = case["config"]
     planner = Planner(config, case["root"], case.get("quirks", []))
     want = planner.plan()
+    config = planner.config
     got = read_safetensors(case["out"])
     # ulps alone overstate differences at values that cancel to near zero; `scaled` is the
     # largest difference in units of the tensor's own largest value's f32 epsilon.
