@@ -49,19 +49,22 @@ export function participantsOf(
   };
   if (manifest.baseModel) add(manifest.baseModel, manifest.locate(["base_model"]));
   manifest.models?.forEach((entry) => add(entry.ref, entry.pos));
-  manifest.slices?.forEach((slice) =>
+  manifest.slices?.forEach((slice, s) => {
     slice.sources.forEach((source) => {
       add(source.ref, source.pos).slices.push({ range: source.layerRange, pos: source.pos });
-    }),
-  );
+    });
+    if (slice.baseModel) add(slice.baseModel, manifest.locate(["slices", s, "base_model"]));
+  });
   for (const module of manifest.modules ?? []) {
     module.models?.forEach((entry) => add(entry.ref, entry.pos));
-    module.slices?.forEach((slice) =>
+    module.slices?.forEach((slice, s) => {
       slice.sources.forEach((source) => {
         const use = { range: source.layerRange, pos: source.pos, module: module.name };
         add(source.ref, source.pos).slices.push(use);
-      }),
-    );
+      });
+      const at = ["modules", module.name, "slices", s, "base_model"];
+      if (slice.baseModel) add(slice.baseModel, manifest.locate(at));
+    });
   }
   const [reference, ...others] = list;
   if (!reference) throw new HubmergeError("E_MANIFEST", "the manifest names no model to check");

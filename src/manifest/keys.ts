@@ -34,13 +34,7 @@ const TOP: KeyContext = {
 /** One module of `modules:` (mergekit's `OutputModuleDefinition`). */
 const MODULE: KeyContext = { known: ["models", "slices", "parameters"] };
 const MODEL_ENTRY: KeyContext = { known: ["model", "parameters"] };
-const SLICE: KeyContext = {
-  known: ["sources", "parameters"],
-  unsupported: {
-    base_model: { what: "A per-slice `base_model`", hint: "Set `base_model` once at the top level." },
-    residual_weight: { what: "`residual_weight`", hint: "Remove it; hubmerge does not implement it." },
-  },
-};
+const SLICE: KeyContext = { known: ["sources", "base_model", "residual_weight", "parameters"] };
 const SOURCE: KeyContext = { known: ["model", "layer_range", "parameters"] };
 const FILTER_ENTRY: KeyContext = { known: ["filter", "value"] };
 
@@ -87,6 +81,7 @@ export class KeyChecker {
     });
     this.eachEntry(holder.slices, [...path, "slices"], (slice, slicePath) => {
       this.checkKeys(slice, slicePath, SLICE);
+      if ("residual_weight" in slice) this.warnResidualWeight(slicePath);
       this.checkParams(slice.parameters, [...slicePath, "parameters"]);
       this.eachEntry(slice.sources, [...slicePath, "sources"], (source, sourcePath) => {
         this.checkKeys(source, sourcePath, SOURCE);
@@ -168,6 +163,17 @@ export class KeyChecker {
       }
       this.warnings.push({ message: `Unknown key \`${key}\` ${where} is ignored.`, pos });
     }
+  }
+
+  /**
+   * mergekit declares a slice's `residual_weight` and never reads it, so it changes nothing there
+   * either; the schema still checks that it is a number, as mergekit's does.
+   */
+  private warnResidualWeight(slicePath: NodePath): void {
+    this.warnings.push({
+      message: `\`residual_weight\` in \`${formatPath(slicePath)}\` has no effect (mergekit declares it but never uses it either).`,
+      pos: this.keyPos([...slicePath, "residual_weight"]),
+    });
   }
 
   private refuseReserved(key: string, path: NodePath, where: string): never {

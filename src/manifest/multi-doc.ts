@@ -123,9 +123,10 @@ function refSites(manifest: Manifest): RefSite[] {
   // The top-level inputs, then each module's.
   for (const { models, slices } of [manifest, ...(manifest.modules ?? [])]) {
     models?.forEach((m) => sites.push({ raw: m.ref.raw, ref: m.ref, pos: m.pos }));
-    slices?.forEach((s) =>
-      s.sources.forEach((src) => sites.push({ raw: src.ref.raw, ref: src.ref, pos: src.pos })),
-    );
+    slices?.forEach((s) => {
+      s.sources.forEach((src) => sites.push({ raw: src.ref.raw, ref: src.ref, pos: src.pos }));
+      if (s.baseModel) sites.push({ raw: s.baseModel.raw, ref: s.baseModel, pos: s.pos });
+    });
   }
   const tokenizer = manifest.tokenizerSource;
   if (tokenizer !== undefined) sites.push({ raw: tokenizer, pos: manifest.locate(["tokenizer_source"]) });
@@ -254,6 +255,7 @@ function swapInputs(
     ...(inputs.slices && {
       slices: inputs.slices.map((s) => ({
         ...s,
+        ...(s.baseModel && { baseModel: swap(s.baseModel, made) }),
         sources: s.sources.map((src) => ({ ...src, ref: swap(src.ref, made) })),
       })),
     }),

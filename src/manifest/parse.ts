@@ -117,6 +117,7 @@ function modelEntries(raw: RawModels, path: NodePath, tree: YamlTree): ModelEntr
 
 function sliceList(raw: RawSlices, path: NodePath, tree: YamlTree): Slice[] {
   return raw.map((slice, s) => ({
+    ...(slice.base_model !== undefined && { baseModel: slice.base_model }),
     parameters: slice.parameters,
     pos: tree.nearest([...path, s]),
     sources: slice.sources.map((source, k) => ({

@@ -9,10 +9,17 @@ export function referencedModels(manifest: Manifest): ModelRef[] {
   };
   add(manifest.baseModel);
   manifest.models?.forEach((m) => add(m.ref));
-  manifest.slices?.forEach((s) => s.sources.forEach((src) => add(src.ref)));
+  // A slice's own base_model is read too (mergekit's referenced_models leaves it out, but it
+  // is always among the slice's sources when a method uses it).
+  const addSlices = (slices: Manifest["slices"]) =>
+    slices?.forEach((s) => {
+      s.sources.forEach((src) => add(src.ref));
+      add(s.baseModel);
+    });
+  addSlices(manifest.slices);
   for (const module of manifest.modules ?? []) {
     module.models?.forEach((m) => add(m.ref));
-    module.slices?.forEach((s) => s.sources.forEach((src) => add(src.ref)));
+    addSlices(module.slices);
   }
   // A tokenizer-only source is read for its vocabulary (and its embedding rows, as mergekit does).
   const tokenizer = manifest.tokenizer?.source;

@@ -162,7 +162,13 @@ export function buildManifestSchema(manifestDir: string) {
     layer_range: layerRangeSchema,
     parameters: paramSettingsSchema,
   });
-  const slice = z.looseObject({ sources: z.array(source).min(1), parameters: paramSettingsSchema });
+  const slice = z.looseObject({
+    sources: z.array(source).min(1),
+    base_model: modelRef.optional(),
+    // mergekit's Optional[float]: a number or null, read by nothing (keys.ts warns).
+    residual_weight: z.number().nullish(),
+    parameters: paramSettingsSchema,
+  });
   // keys.ts has already checked that each module has exactly one of `models` and `slices`.
   const module = z.looseObject({
     models: z.array(modelEntry).min(1).optional(),

@@ -48,6 +48,11 @@ export interface SliceSource {
 
 export interface Slice {
   sources: SliceSource[];
+  /**
+   * The slice's own `base_model`: the base of every tensor the slice makes (and of the tensors
+   * before the stack for the first slice, after it for the last), instead of the top-level one.
+   */
+  baseModel?: ModelRef;
   parameters: ParamSettings;
   pos: Pos;
 }

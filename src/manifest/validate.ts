@@ -74,12 +74,20 @@ function requireMethod(manifest: Manifest, lookup: MethodLookup, report: Reporte
   );
 }
 
+/** Whether some merge has no base: a `models` list, or a slice without its own `base_model`. */
+function lacksBase(manifest: Manifest): boolean {
+  if (manifest.baseModel !== undefined) return false;
+  return [manifest, ...(manifest.modules ?? [])].some(
+    (inputs) => inputs.models !== undefined || inputs.slices?.some((s) => s.baseModel === undefined),
+  );
+}
+
 function checkBase(manifest: Manifest, method: MergeMethod, report: Reporter): void {
-  if (method.base === "required" && manifest.baseModel === undefined) {
+  if (method.base === "required" && lacksBase(manifest)) {
     report.fail(
       ["merge_method"],
       `${method.name} needs a \`base_model\`, and the manifest has none.`,
-      `Add \`base_model: org/name\` at the top level: the model the others were fine-tuned from.`,
+      `Add \`base_model: org/name\` at the top level: the model the others were fine-tuned from${manifest.models === undefined ? " (or give every slice its own `base_model`)" : ""}.`,
     );
   }
   const lists = [manifest, ...(manifest.modules ?? [])].flatMap((inputs) => inputs.models ?? []);
@@ -94,8 +102,9 @@ function checkBase(manifest: Manifest, method: MergeMethod, report: Reporter): v
   }
 }
 
-function isBase(manifest: Manifest, method: MergeMethod, ref: ModelRef): boolean {
-  return method.base !== "none" && manifest.baseModel !== undefined && sameModelRef(ref, manifest.baseModel);
+/** Whether `ref` is the base of a merge whose base model is `base`. */
+function isBase(base: ModelRef | undefined, method: MergeMethod, ref: ModelRef): boolean {
+  return method.base !== "none" && base !== undefined && sameModelRef(ref, base);
 }
 
 function checkDuplicates(participants: readonly Participant[], report: Reporter): void {
@@ -180,14 +189,14 @@ function checkRequiredGlobals(
 
 /** Runs the per-merge checks on one group of participants (all `models`, or one slice). */
 function checkGroup(
-  manifest: Manifest,
+  base: ModelRef | undefined,
   method: MergeMethod,
   group: Participant[],
   listPath: NodePath,
   report: Reporter,
 ): void {
   checkDuplicates(group, report);
-  const others = group.filter((p) => !isBase(manifest, method, p.ref));
+  const others = group.filter((p) => !isBase(base, method, p.ref));
   checkCount(method, others, listPath, report);
   checkRequired(method, others, report);
   for (const p of others)
@@ -209,7 +218,7 @@ function checkModelList(
     checkParamBlock(method, own, report);
     return { ref: entry.ref, pos: entry.pos, path, levels: [own, ...outer] };
   });
-  checkGroup(manifest, method, group, listPath, report);
+  checkGroup(manifest.baseModel, method, group, listPath, report);
 }
 
 /** One slice at `slicePath`; returns its parameter blocks (slice, then `outer`). */
@@ -245,18 +254,23 @@ function checkSlice(
       );
     }
   });
-  if (
-    method.base === "required" &&
-    manifest.baseModel !== undefined &&
-    !group.some((p) => isBase(manifest, method, p.ref))
-  ) {
-    report.fail(
-      slice.pos,
-      `This slice has no source from the base model ${formatModelRef(manifest.baseModel)}, which ${method.name} needs.`,
-      "Add the base model as a source of this slice, with a layer_range of the same length.",
+  const base = slice.baseModel ?? manifest.baseModel;
+  if (slice.baseModel !== undefined && method.base === "none") {
+    report.warn(
+      [...slicePath, "base_model"],
+      `${method.name} has no base model, so this slice's \`base_model\` changes nothing.`,
+      true,
     );
   }
-  checkGroup(manifest, method, group, [...slicePath, "sources"], report);
+  if (method.base === "required" && base !== undefined && !group.some((p) => isBase(base, method, p.ref))) {
+    const whose = slice.baseModel !== undefined ? "this slice's base model" : "the base model";
+    report.fail(
+      slice.baseModel !== undefined ? [...slicePath, "base_model"] : slice.pos,
+      `This slice has no source from ${whose} ${formatModelRef(base)}, which ${method.name} needs.`,
+      `Add ${whose} as a source of this slice, with a layer_range of the same length.`,
+    );
+  }
+  checkGroup(base, method, group, [...slicePath, "sources"], report);
   return [sliceBlock, ...outer];
 }
 

@@ -340,14 +340,8 @@ describe("parseManifest: hostile manifests point at the offending node", () => {
     fails("merge_method: passthrough\nslices:\n  - sources: []\n", 3, 14, /`slices\[0\].sources` is empty/);
   });
 
-  it("unsupported mergekit features", () => {
+  it("an empty `modules`", () => {
     fails(minimal("modules: {}\n"), 4, 10, /`modules` is empty/);
-    fails(
-      "merge_method: ties\nslices:\n  - sources: [{model: org/a, layer_range: [0, 2]}]\n    base_model: org/b\n",
-      4,
-      5,
-      /per-slice `base_model`/,
-    );
   });
 
   it("unknown top-level keys are warnings; misspelt known keys are errors", () => {

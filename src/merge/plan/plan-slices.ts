@@ -2,7 +2,8 @@
  * The `slices` planner (mergekit's `plan_slice`): output layers stacked slice by slice and
  * renumbered from 0 within the scope, each merged from the sources' layers at the same offset in
  * their `layer_range`, gradients' `t` running over the slice. Tensors outside the stack come from
- * the first slice's sources when they sit before it (embeddings), else from the last slice's.
+ * the first slice's sources when they sit before it (embeddings), else from the last slice's,
+ * each with that slice's base (its own `base_model`, else the manifest's).
  */
 import { HubmergeError } from "../../errors.js";
 import type { Slice } from "../../manifest/types.js";
@@ -82,7 +83,9 @@ export function planSlices(
 }
 
 function splitSlice(slice: Slice, scope: PlanScope, context: PlannerContext): SliceInputs {
-  const { method, baseRef, modelOf } = context;
+  const { method, modelOf } = context;
+  // mergekit's ConfigReader.base_model: the slice's own base, else the top-level one.
+  const baseRef = slice.baseModel ?? context.baseRef;
   const baseModel = baseRef && modelOf(baseRef);
   const starts = new Map<Participant, number>();
   let base: Participant | undefined;
