@@ -24590,13 +24590,7 @@ const TOP = {
 /** One module of `modules:` (mergekit's `OutputModuleDefinition`). */
 const MODULE = { known: ["models", "slices", "parameters"] };
 const MODEL_ENTRY = { known: ["model", "parameters"] };
-const SLICE = {
-    known: ["sources", "parameters"],
-    unsupported: {
-        base_model: { what: "A per-slice `base_model`", hint: "Set `base_model` once at the top level." },
-        residual_weight: { what: "`residual_weight`", hint: "Remove it; hubmerge does not implement it." },
-    },
-};
+const SLICE = { known: ["sources", "base_model", "residual_weight", "parameters"] };
 const SOURCE = { known: ["model", "layer_range", "parameters"] };
 const FILTER_ENTRY = { known: ["filter", "value"] };
 /**
@@ -24638,6 +24632,8 @@ class KeyChecker {
         });
         this.eachEntry(holder.slices, [...path, "slices"], (slice, slicePath) => {
             this.checkKeys(slice, slicePath, SLICE);
+            if ("residual_weight" in slice)
+                this.warnResidualWeight(slicePath);
             this.checkParams(slice.parameters, [...slicePath, "parameters"]);
             this.eachEntry(slice.sources, [...slicePath, "sources"], (source, sourcePath) => {
                 this.checkKeys(source, sourcePath, SOURCE);
@@ -24708,6 +24704,16 @@ class KeyChecker {
             }
             this.warnings.push({ message: `Unknown key \`${key}\` ${where} is ignored.`, pos });
         }
+    }
+    /**
+     * mergekit declares a slice's `residual_weight` and never reads it, so it changes nothing there
+     * either; the schema still checks that it is a number, as mergekit's does.
+     */
+    warnResidualWeight(slicePath) {
+        this.warnings.push({
+            message: `\`residual_weight\` in \`${formatPath(slicePath)}\` has no effect (mergekit declares it but never uses it either).`,
+            pos: this.keyPos([...slicePath, "residual_weight"]),
+        });
     }
     refuseReserved(key, path, where) {
         const pos = this.tree.locateKey(path) ?? this.tree.nearest(path.slice(0, -1));
@@ -25276,7 +25282,13 @@ function buildManifestSchema(manifestDir) {
         layer_range: layerRangeSchema,
         parameters: paramSettingsSchema,
     });
-    const slice = looseObject({ sources: array(source).min(1), parameters: paramSettingsSchema });
+    const slice = looseObject({
+        sources: array(source).min(1),
+        base_model: modelRef.optional(),
+        // mergekit's Optional[float]: a number or null, read by nothing (keys.ts warns).
+        residual_weight: number().nullish(),
+        parameters: paramSettingsSchema,
+    });
     // keys.ts has already checked that each module has exactly one of `models` and `slices`.
     const module = looseObject({
         models: array(modelEntry).min(1).optional(),
@@ -25552,6 +25564,7 @@ function modelEntries(raw, path, tree) {
 }
 function sliceList(raw, path, tree) {
     return raw.map((slice, s) => ({
+        ...(slice.base_model !== undefined && { baseModel: slice.base_model }),
         parameters: slice.parameters,
         pos: tree.nearest([...path, s]),
         sources: slice.sources.map((source, k) => ({
@@ -25692,7 +25705,11 @@ function refSites(manifest) {
     // The top-level inputs, then each module's.
     for (const { models, slices } of [manifest, ...(manifest.modules ?? [])]) {
         models?.forEach((m) => sites.push({ raw: m.ref.raw, ref: m.ref, pos: m.pos }));
-        slices?.forEach((s) => s.sources.forEach((src) => sites.push({ raw: src.ref.raw, ref: src.ref, pos: src.pos })));
+        slices?.forEach((s) => {
+            s.sources.forEach((src) => sites.push({ raw: src.ref.raw, ref: src.ref, pos: src.pos }));
+            if (s.baseModel)
+                sites.push({ raw: s.baseModel.raw, ref: s.baseModel, pos: s.pos });
+        });
     }
     const tokenizer = manifest.tokenizerSource;
     if (tokenizer !== undefined)
@@ -25791,6 +25808,7 @@ function swapInputs(inputs, made) {
         ...(inputs.slices && {
             slices: inputs.slices.map((s) => ({
                 ...s,
+                ...(s.baseModel && { baseModel: swap(s.baseModel, made) }),
                 sources: s.sources.map((src) => ({ ...src, ref: swap(src.ref, made) })),
             })),
         }),
@@ -25824,10 +25842,16 @@ function referencedModels(manifest) {
     };
     add(manifest.baseModel);
     manifest.models?.forEach((m) => add(m.ref));
-    manifest.slices?.forEach((s) => s.sources.forEach((src) => add(src.ref)));
+    // A slice's own base_model is read too (mergekit's referenced_models leaves it out, but it
+    // is always among the slice's sources when a method uses it).
+    const addSlices = (slices) => slices?.forEach((s) => {
+        s.sources.forEach((src) => add(src.ref));
+        add(s.baseModel);
+    });
+    addSlices(manifest.slices);
     for (const module of manifest.modules ?? []) {
         module.models?.forEach((m) => add(m.ref));
-        module.slices?.forEach((s) => s.sources.forEach((src) => add(src.ref)));
+        addSlices(module.slices);
     }
     // A tokenizer-only source is read for its vocabulary (and its embedding rows, as mergekit does).
     const tokenizer = manifest.tokenizer?.source;
@@ -29395,9 +29419,15 @@ function requireMethod(manifest, lookup, report) {
     const suggestion = closestMatch(manifest.mergeMethod, names);
     report.fail(["merge_method"], `Unknown merge_method \`${manifest.mergeMethod}\`${suggestion ? `; did you mean \`${suggestion}\`?` : "."}`, `Known methods: ${listWords([...names].sort())}.`);
 }
+/** Whether some merge has no base: a `models` list, or a slice without its own `base_model`. */
+function lacksBase(manifest) {
+    if (manifest.baseModel !== undefined)
+        return false;
+    return [manifest, ...(manifest.modules ?? [])].some((inputs) => inputs.models !== undefined || inputs.slices?.some((s) => s.baseModel === undefined));
+}
 function checkBase(manifest, method, report) {
-    if (method.base === "required" && manifest.baseModel === undefined) {
-        report.fail(["merge_method"], `${method.name} needs a \`base_model\`, and the manifest has none.`, `Add \`base_model: org/name\` at the top level: the model the others were fine-tuned from.`);
+    if (method.base === "required" && lacksBase(manifest)) {
+        report.fail(["merge_method"], `${method.name} needs a \`base_model\`, and the manifest has none.`, `Add \`base_model: org/name\` at the top level: the model the others were fine-tuned from${manifest.models === undefined ? " (or give every slice its own `base_model`)" : ""}.`);
     }
     const lists = [manifest, ...(manifest.modules ?? [])].flatMap((inputs) => inputs.models ?? []);
     if (method.base === "none" && manifest.baseModel !== undefined && lists.length > 0) {
@@ -29407,8 +29437,9 @@ function checkBase(manifest, method, report) {
         }
     }
 }
-function isBase(manifest, method, ref) {
-    return method.base !== "none" && manifest.baseModel !== undefined && sameModelRef(ref, manifest.baseModel);
+/** Whether `ref` is the base of a merge whose base model is `base`. */
+function isBase(base, method, ref) {
+    return method.base !== "none" && base !== undefined && sameModelRef(ref, base);
 }
 function checkDuplicates(participants, report) {
     participants.forEach((p, i) => {
@@ -29460,9 +29491,9 @@ function checkRequiredGlobals(manifest, method, scopes, report) {
     }
 }
 /** Runs the per-merge checks on one group of participants (all `models`, or one slice). */
-function checkGroup(manifest, method, group, listPath, report) {
+function checkGroup(base, method, group, listPath, report) {
     checkDuplicates(group, report);
-    const others = group.filter((p) => !isBase(manifest, method, p.ref));
+    const others = group.filter((p) => !isBase(base, method, p.ref));
     checkCount(method, others, listPath, report);
     checkRequired(method, others, report);
     for (const p of others)
@@ -29476,7 +29507,7 @@ function checkModelList(manifest, method, entries, listPath, outer, report) {
         checkParamBlock(method, own, report);
         return { ref: entry.ref, pos: entry.pos, path, levels: [own, ...outer] };
     });
-    checkGroup(manifest, method, group, listPath, report);
+    checkGroup(manifest.baseModel, method, group, listPath, report);
 }
 /** One slice at `slicePath`; returns its parameter blocks (slice, then `outer`). */
 function checkSlice(manifest, method, slice, slicePath, outer, report) {
@@ -29500,12 +29531,15 @@ function checkSlice(manifest, method, slice, slicePath, outer, report) {
             report.fail([...slicePath, "sources", k + 1, "layer_range"], `This source spans ${own} layers, the slice's first source ${length}: every source of a slice must span the same number of layers.`, "Make every `layer_range` in this slice the same length (end − start), or move the source into a slice of its own.");
         }
     });
-    if (method.base === "required" &&
-        manifest.baseModel !== undefined &&
-        !group.some((p) => isBase(manifest, method, p.ref))) {
-        report.fail(slice.pos, `This slice has no source from the base model ${formatModelRef(manifest.baseModel)}, which ${method.name} needs.`, "Add the base model as a source of this slice, with a layer_range of the same length.");
+    const base = slice.baseModel ?? manifest.baseModel;
+    if (slice.baseModel !== undefined && method.base === "none") {
+        report.warn([...slicePath, "base_model"], `${method.name} has no base model, so this slice's \`base_model\` changes nothing.`, true);
     }
-    checkGroup(manifest, method, group, [...slicePath, "sources"], report);
+    if (method.base === "required" && base !== undefined && !group.some((p) => isBase(base, method, p.ref))) {
+        const whose = slice.baseModel !== undefined ? "this slice's base model" : "the base model";
+        report.fail(slice.baseModel !== undefined ? [...slicePath, "base_model"] : slice.pos, `This slice has no source from ${whose} ${formatModelRef(base)}, which ${method.name} needs.`, `Add ${whose} as a source of this slice, with a layer_range of the same length.`);
+    }
+    checkGroup(base, method, group, [...slicePath, "sources"], report);
     return [sliceBlock, ...outer];
 }
 /**
@@ -33251,15 +33285,24 @@ function participantsOf(manifest, models) {
     if (manifest.baseModel)
         add(manifest.baseModel, manifest.locate(["base_model"]));
     manifest.models?.forEach((entry) => add(entry.ref, entry.pos));
-    manifest.slices?.forEach((slice) => slice.sources.forEach((source) => {
-        add(source.ref, source.pos).slices.push({ range: source.layerRange, pos: source.pos });
-    }));
+    manifest.slices?.forEach((slice, s) => {
+        slice.sources.forEach((source) => {
+            add(source.ref, source.pos).slices.push({ range: source.layerRange, pos: source.pos });
+        });
+        if (slice.baseModel)
+            add(slice.baseModel, manifest.locate(["slices", s, "base_model"]));
+    });
     for (const module of manifest.modules ?? []) {
         module.models?.forEach((entry) => add(entry.ref, entry.pos));
-        module.slices?.forEach((slice) => slice.sources.forEach((source) => {
-            const use = { range: source.layerRange, pos: source.pos, module: module.name };
-            add(source.ref, source.pos).slices.push(use);
-        }));
+        module.slices?.forEach((slice, s) => {
+            slice.sources.forEach((source) => {
+                const use = { range: source.layerRange, pos: source.pos, module: module.name };
+                add(source.ref, source.pos).slices.push(use);
+            });
+            const at = ["modules", module.name, "slices", s, "base_model"];
+            if (slice.baseModel)
+                add(slice.baseModel, manifest.locate(at));
+        });
     }
     const [reference, ...others] = list;
     if (!reference)
@@ -34739,7 +34782,8 @@ function warnExtraTensors(reference, others, scope, warnings) {
  * The `slices` planner (mergekit's `plan_slice`): output layers stacked slice by slice and
  * renumbered from 0 within the scope, each merged from the sources' layers at the same offset in
  * their `layer_range`, gradients' `t` running over the slice. Tensors outside the stack come from
- * the first slice's sources when they sit before it (embeddings), else from the last slice's.
+ * the first slice's sources when they sit before it (embeddings), else from the last slice's,
+ * each with that slice's base (its own `base_model`, else the manifest's).
  */
 function planSlices(slices, scope, context) {
     const { builder } = context;
@@ -34796,7 +34840,9 @@ function planSlices(slices, scope, context) {
     return { recipes: [...pre, ...layerRecipes, ...post], reference: baseModel, stack };
 }
 function splitSlice(slice, scope, context) {
-    const { method, baseRef, modelOf } = context;
+    const { method, modelOf } = context;
+    // mergekit's ConfigReader.base_model: the slice's own base, else the top-level one.
+    const baseRef = slice.baseModel ?? context.baseRef;
     const baseModel = baseRef && modelOf(baseRef);
     const starts = new Map();
     let base;
