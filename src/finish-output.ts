@@ -9,6 +9,7 @@ import { collectCardSources } from "./card/collect-sources.js";
 import { renderCard } from "./card/render-card.js";
 import type { CompatReport } from "./compat/report.js";
 import { renderMarkdown } from "./compat/render.js";
+import { sliceBaseModels } from "./manifest/referenced-models.js";
 import type { Manifest } from "./manifest/types.js";
 import { writeAuxFiles } from "./merge/aux-files.js";
 import type { ChosenChatTemplate } from "./merge/chat-template.js";
@@ -19,6 +20,7 @@ import type { MergePlan } from "./merge/plan/types.js";
 import type { MergeMethod } from "./merge/types.js";
 import { buildRunRecord, writeRunRecord, type RunRecord } from "./run-record.js";
 import type { WrittenShard } from "./safetensors/writer.js";
+import { modelKey } from "./model-ref.js";
 import { HubSource } from "./source/hub-source.js";
 import { TOOL } from "./version.js";
 
@@ -88,12 +90,11 @@ export async function finishOutput(
     manifestText: manifest.text,
   });
   await writeRunRecord(dir, record);
-  const baseRef = plan.method.base !== "none" && manifest.baseModel ? plan.referenceModel : undefined;
   const card = renderCard({
     manifest,
     method: plan.method,
     record,
-    sources: await collectCardSources([...models.values()], baseRef),
+    sources: await collectCardSources([...models.values()], cardBaseRefs(manifest, plan, models)),
     repo: manifest.hubmerge.output?.repo,
     hubUrl: options.hubUrl,
     compatibilityMarkdown: planned.compat && renderMarkdown(planned.compat),
@@ -103,4 +104,16 @@ export async function finishOutput(
   card.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
   await writeFile(join(dir, "README.md"), card.text);
   return record;
+}
+
+/** The sources the card calls "base": the top-level base and every slice's own, for methods that use one. */
+function cardBaseRefs(manifest: Manifest, plan: MergePlan, models: Map<string, LoadedModel>): Set<string> {
+  const bases = new Set<string>();
+  if (plan.method.base === "none") return bases;
+  if (manifest.baseModel) bases.add(plan.referenceModel);
+  for (const ref of sliceBaseModels(manifest)) {
+    const model = models.get(modelKey(ref));
+    if (model) bases.add(model.ref);
+  }
+  return bases;
 }

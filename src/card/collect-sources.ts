@@ -8,7 +8,8 @@ const MAX_README_BYTES = 1024 * 1024;
 /** The card's view of each source: Hub id, pinned revision, role, and its own card's metadata. */
 export async function collectCardSources(
   models: LoadedModel[],
-  baseRef: string | undefined,
+  /** Refs of the models the merge uses as a base: the top-level one and any slice's own. */
+  baseRefs: ReadonlySet<string>,
 ): Promise<CardSource[]> {
   const listed = await Promise.all(
     models.map(async (model): Promise<CardSource> => {
@@ -19,7 +20,7 @@ export async function collectCardSources(
         ref: model.ref,
         repo: model.source.repo,
         revision: model.source.revision,
-        role: model.ref === baseRef ? "base" : "merged",
+        role: baseRefs.has(model.ref) ? "base" : "merged",
         license,
         pipelineTag,
       };

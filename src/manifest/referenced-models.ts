@@ -26,3 +26,13 @@ export function referencedModels(manifest: Manifest): ModelRef[] {
   if (typeof tokenizer === "object") add(tokenizer);
   return refs;
 }
+
+/** Every slice's own `base_model` (top-level slices and module slices), once each, in manifest order. */
+export function sliceBaseModels(manifest: Manifest): ModelRef[] {
+  const slices = [...(manifest.slices ?? []), ...(manifest.modules ?? []).flatMap((m) => m.slices ?? [])];
+  const refs: ModelRef[] = [];
+  for (const { baseModel } of slices) {
+    if (baseModel && !refs.some((r) => sameModelRef(r, baseModel))) refs.push(baseModel);
+  }
+  return refs;
+}

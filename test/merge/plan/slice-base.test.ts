@@ -3,7 +3,7 @@
  * are merged against it, the tensors before the stack against the first slice's base and those
  * after it against the last slice's. Checked to the byte against two plain merges stitched.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -115,6 +115,21 @@ describe("a slice with its own base_model", () => {
     } finally {
       await closeModels(planned.models);
     }
+  });
+
+  it("names every slice's own base as a base in the card, also without a top-level base", async () => {
+    const card = await readFile(join(dir, "sliced", "README.md"), "utf8");
+    expect(card).toMatch(/\| \S*base\S* \| base \|/);
+    expect(card).toMatch(/\| \S*ft2\S* \| base \|/);
+    expect(card).toMatch(/\| \S*ft1\S* \| merged \|/);
+    const text = SLICED.replace("base_model: ./base\n", "").replace(
+      "  - sources:\n",
+      "  - base_model: ./base\n    sources:\n",
+    );
+    await merge("noTop", text);
+    const noTop = await readFile(join(dir, "noTop", "README.md"), "utf8");
+    expect(noTop).toMatch(/\| \S*base\S* \| base \|/);
+    expect(noTop).toMatch(/\| \S*ft2\S* \| base \|/);
   });
 
   it("refuses a slice whose own base is not among its sources, at the slice's base_model", async () => {
