@@ -6,6 +6,7 @@
  */
 import { HubmergeError } from "../../errors.js";
 import type { Manifest } from "../../manifest/types.js";
+import { modelKey } from "../../model-ref.js";
 import type { LoadedModel } from "../loaded-model.js";
 import { isEmbeddingTensor } from "../methods/task-family.js";
 import type { PlannedInput, TensorRecipe } from "../plan/types.js";
@@ -26,7 +27,10 @@ export function reindexRecipes(
     const participants = inputs.map((input) => participant(input, keyOf, tokenizer, recipe));
     const rows = planRows({
       participants,
-      base: manifest.baseModel,
+      // mergekit fills from the tensor's own base: a slice's base_model for the rows of its slice.
+      baseKey: recipe.base
+        ? keyOf.get(recipe.base.model)!.key
+        : manifest.baseModel && modelKey(manifest.baseModel),
       outputIds: tokenizer.outputIds,
       length: tokenizer.length,
       rows: tokenizer.rows,

@@ -12,7 +12,7 @@
  */
 import { HubmergeError } from "../../errors.js";
 import type { TokenSetting } from "../../manifest/tokenizer-schema.js";
-import { modelKey, type ModelRef } from "../../model-ref.js";
+import { modelKey } from "../../model-ref.js";
 
 /** A default row: a participant's source row, zeros, or the mean of several source rows. */
 export type RowFill =
@@ -46,8 +46,11 @@ export interface RowPlan {
 
 export interface RowPlanInput {
   participants: readonly RowParticipant[];
-  /** The manifest's base model, whose row is preferred for tokens some sources lack. */
-  base?: ModelRef;
+  /**
+   * `modelKey` of the tensor's base model (the slice's own `base_model` where one is set), whose
+   * row is preferred for tokens some sources lack.
+   */
+  baseKey?: string;
   /** Output token → id (every configured token is in it). */
   outputIds: ReadonlyMap<string, number>;
   length: number;
@@ -68,8 +71,7 @@ export function planRows(input: RowPlanInput): RowPlan {
     fills.set(id, configuredFill(token, id, setting, input));
     if (setting.force) own.forEach((rows) => (rows[id] = -1));
   }
-  const baseKey = input.base && modelKey(input.base);
-  const baseIndex = participants.findIndex((p) => p.key === baseKey);
+  const baseIndex = input.baseKey === undefined ? -1 : participants.findIndex((p) => p.key === input.baseKey);
   for (let id = 0; id < length; id++) {
     if (configured.has(id)) continue;
     const present = participants.map((_, m) => m).filter((m) => own[m]![id]! >= 0);

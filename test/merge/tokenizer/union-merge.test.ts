@@ -223,6 +223,46 @@ describe("tokenizer settings with slices", () => {
   });
 });
 
+describe("tokenizer settings with a slice's own base_model", () => {
+  it("fills the rows a source lacks from the slice's base, as a plain merge on that base does", async () => {
+    const src = (model: string, range: string, weight?: number) =>
+      `      - {model: ${model}, layer_range: ${range}${weight === undefined ? "" : `, parameters: {weight: ${weight}}`}}`;
+    const sliced = [
+      "merge_method: task_arithmetic",
+      "base_model: ./base",
+      "slices:",
+      "  - sources:",
+      src("./base", "[0, 2]"),
+      src("./chat", "[0, 2]", 0.5),
+      src("./tool", "[0, 2]", 0.5),
+      "  - base_model: ./chat",
+      "    sources:",
+      src("./chat", "[2, 3]"),
+      src("./tool", "[2, 3]", 0.5),
+      src("./base", "[2, 3]", 0.5),
+      "tokenizer_source: union",
+      "",
+    ].join("\n");
+    // lm_head follows the last slice, whose base is ./chat: the same as a whole-model merge on it.
+    const plain = [
+      "merge_method: task_arithmetic",
+      "base_model: ./chat",
+      "models:",
+      "  - {model: ./tool, parameters: {weight: 0.5}}",
+      "  - {model: ./base, parameters: {weight: 0.5}}",
+      "tokenizer_source: union",
+      "",
+    ].join("\n");
+    const slicedOut = (await merge("slice-base-rows", sliced)).outDir;
+    const plainOut = (await merge("slice-base-plain", plain)).outDir;
+    const head = await tensorBytes(slicedOut, "lm_head.weight");
+    const expected = await tensorBytes(plainOut, "lm_head.weight");
+    // <|im_end|> (V + 1): chat and tool have it, base lacks it; base's row is chat's, not the mean.
+    expect(row(head, V + 1)).toEqual(row(expected, V + 1));
+    expect([...head]).toEqual([...expected]);
+  });
+});
+
 describe("sources without tokenizer.json or tokenizer.model", () => {
   it("a merged source without one shares the base's vocabulary, with a warning", async () => {
     const notok = await writeAddedTokenModel(join(dir, "notok"), { deltaSeed: 103 });

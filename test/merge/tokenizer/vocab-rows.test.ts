@@ -8,7 +8,7 @@ import { reindexRows } from "../../../src/merge/tokenizer/reindex-rows.js";
 import { planRows, type RowParticipant } from "../../../src/merge/tokenizer/row-plan.js";
 import { tokenizerFiles } from "../../../src/merge/tokenizer/tokenizer-files.js";
 import { parseVocab } from "../../../src/merge/tokenizer/vocab.js";
-import { parseModelRef } from "../../../src/model-ref.js";
+import { modelKey, parseModelRef } from "../../../src/model-ref.js";
 
 function bpe(vocab: string[], added: [number, string][] = [], merges: string[] = []) {
   return {
@@ -90,7 +90,7 @@ describe("row plan and re-indexing", () => {
       ],
     });
     expect(plan.fills.get(3)).toEqual({ kind: "zero" });
-    expect(planRows({ participants, ...input, base: ref("org/c") }).fills.get(2)).toEqual({
+    expect(planRows({ participants, ...input, baseKey: modelKey(ref("org/c")) }).fills.get(2)).toEqual({
       kind: "row",
       model: 2,
       row: 2,
