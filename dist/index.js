@@ -25859,6 +25859,16 @@ function referencedModels(manifest) {
         add(tokenizer);
     return refs;
 }
+/** Every slice's own `base_model` (top-level slices and module slices), once each, in manifest order. */
+function sliceBaseModels(manifest) {
+    const slices = [...(manifest.slices ?? []), ...(manifest.modules ?? []).flatMap((m) => m.slices ?? [])];
+    const refs = [];
+    for (const { baseModel } of slices) {
+        if (baseModel && !refs.some((r) => sameModelRef(r, baseModel)))
+            refs.push(baseModel);
+    }
+    return refs;
+}
 
 var __defProp = Object.defineProperty;
 var __defNormalProp = (obj, key, value) => key in obj ? __defProp(obj, key, { enumerable: true, configurable: true, writable: true, value }) : obj[key] = value;
@@ -35011,8 +35021,7 @@ function planRows(input) {
         if (setting.force)
             own.forEach((rows) => (rows[id] = -1));
     }
-    const baseKey = input.base && modelKey(input.base);
-    const baseIndex = participants.findIndex((p) => p.key === baseKey);
+    const baseIndex = input.baseKey === undefined ? -1 : participants.findIndex((p) => p.key === input.baseKey);
     for (let id = 0; id < length; id++) {
         if (configured.has(id))
             continue;
@@ -35076,7 +35085,10 @@ function reindexRecipes(recipes, tokenizer, manifest, models) {
         const participants = inputs.map((input) => participant(input, keyOf, tokenizer, recipe));
         const rows = planRows({
             participants,
-            base: manifest.baseModel,
+            // mergekit fills from the tensor's own base: a slice's base_model for the rows of its slice.
+            baseKey: recipe.base
+                ? keyOf.get(recipe.base.model).key
+                : manifest.baseModel && modelKey(manifest.baseModel),
             outputIds: tokenizer.outputIds,
             length: tokenizer.length,
             rows: tokenizer.rows,
@@ -37063,7 +37075,9 @@ async function planChatTemplate(manifest, models, warnings) {
 /** Cards larger than this are not read for metadata (their front matter comes first anyway). */
 const MAX_README_BYTES = 1024 * 1024;
 /** The card's view of each source: Hub id, pinned revision, role, and its own card's metadata. */
-async function collectCardSources(models, baseRef) {
+async function collectCardSources(models, 
+/** Refs of the models the merge uses as a base: the top-level one and any slice's own. */
+baseRefs) {
     const listed = await Promise.all(models.map(async (model) => {
         const data = await readCardData(model);
         const license = typeof data?.["license"] === "string" ? data["license"] : undefined;
@@ -37072,7 +37086,7 @@ async function collectCardSources(models, baseRef) {
             ref: model.ref,
             repo: model.source.repo,
             revision: model.source.revision,
-            role: model.ref === baseRef ? "base" : "merged",
+            role: baseRefs.has(model.ref) ? "base" : "merged",
             license,
             pipelineTag,
         };
@@ -37585,12 +37599,11 @@ async function finishOutput(planned, dir, options) {
         manifestText: manifest.text,
     });
     await writeRunRecord(dir, record);
-    const baseRef = plan.method.base !== "none" && manifest.baseModel ? plan.referenceModel : undefined;
     const card = renderCard({
         manifest,
         method: plan.method,
         record,
-        sources: await collectCardSources([...models.values()], baseRef),
+        sources: await collectCardSources([...models.values()], cardBaseRefs(manifest, plan, models)),
         repo: manifest.hubmerge.output?.repo,
         hubUrl: options.hubUrl,
         compatibilityMarkdown: planned.compat && renderMarkdown(planned.compat),
@@ -37600,6 +37613,20 @@ async function finishOutput(planned, dir, options) {
     card.warnings.forEach((message) => onEvent?.({ type: "warning", message }));
     await writeFile(join(dir, "README.md"), card.text);
     return record;
+}
+/** The sources the card calls "base": the top-level base and every slice's own, for methods that use one. */
+function cardBaseRefs(manifest, plan, models) {
+    const bases = new Set();
+    if (plan.method.base === "none")
+        return bases;
+    if (manifest.baseModel)
+        bases.add(plan.referenceModel);
+    for (const ref of sliceBaseModels(manifest)) {
+        const model = models.get(modelKey(ref));
+        if (model)
+            bases.add(model.ref);
+    }
+    return bases;
 }
 
 /**
