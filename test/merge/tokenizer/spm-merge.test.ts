@@ -12,12 +12,12 @@ import { isHubmergeError } from "../../../src/errors.js";
 import { readVocab } from "../../../src/merge/tokenizer/read-vocab.js";
 import { startLocalHub } from "../../../src/localhub/index.js";
 import { runMerge } from "../../../src/pipeline/index.js";
-import { SafetensorsModel } from "../../../src/safetensors/reader.js";
 import { HubSource } from "../../../src/source/hub-source.js";
 import { LocalSource } from "../../../src/source/local-source.js";
 import { seedHubModel } from "../../support/hub-models.js";
 import { TEST_LLAMA, writeManifest } from "../../support/models.js";
 import { writeSentencePieceModel } from "../../support/sentencepiece-models.js";
+import { tensorBytes } from "../../support/tensor-bytes.js";
 import { writeAddedTokenModel } from "../../support/tokenizer-models.js";
 
 const H = TEST_LLAMA.hiddenSize;
@@ -37,18 +37,6 @@ beforeAll(async () => {
   await writeAddedTokenModel(join(dir, "jsonbase"), {});
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
-
-async function tensorBytes(model: string, name = "model.embed_tokens.weight"): Promise<Uint8Array> {
-  const opened = await SafetensorsModel.open(await LocalSource.open(model, model));
-  try {
-    const info = opened.info(name);
-    const bytes = new Uint8Array(info.end - info.begin);
-    await opened.readTensorInto(name, bytes, 0);
-    return bytes;
-  } finally {
-    await opened.close();
-  }
-}
 
 const row = (bytes: Uint8Array, i: number) => [...bytes.subarray(i * ROW, (i + 1) * ROW)];
 

@@ -4,9 +4,8 @@ import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runMerge } from "../../../src/pipeline/index.js";
-import { SafetensorsModel } from "../../../src/safetensors/reader.js";
-import { LocalSource } from "../../../src/source/local-source.js";
 import { TEST_LLAMA, writeManifest } from "../../support/models.js";
+import { tensorBytes } from "../../support/tensor-bytes.js";
 import { writeAddedTokenModel } from "../../support/tokenizer-models.js";
 
 const H = TEST_LLAMA.hiddenSize;
@@ -22,18 +21,6 @@ beforeAll(async () => {
   await writeAddedTokenModel(join(dir, "tool"), { deltaSeed: 102, added: ["<|im_end|>", "<tool>"] });
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
-
-async function tensorBytes(model: string, name: string): Promise<Uint8Array> {
-  const opened = await SafetensorsModel.open(await LocalSource.open(model, model));
-  try {
-    const info = opened.info(name);
-    const bytes = new Uint8Array(info.end - info.begin);
-    await opened.readTensorInto(name, bytes, 0);
-    return bytes;
-  } finally {
-    await opened.close();
-  }
-}
 
 const row = (bytes: Uint8Array, i: number) => [...bytes.subarray(i * ROW, (i + 1) * ROW)];
 
