@@ -128,8 +128,12 @@ function refSites(manifest: Manifest): RefSite[] {
       if (s.baseModel) sites.push({ raw: s.baseModel.raw, ref: s.baseModel, pos: s.pos });
     });
   }
-  const tokenizer = manifest.tokenizerSource;
-  if (tokenizer !== undefined) sites.push({ raw: tokenizer, pos: manifest.locate(["tokenizer_source"]) });
+  // The parsed tokenizer source is what the merge reads (`tokenizer_source` or `tokenizer.source`).
+  const tokenizer = manifest.tokenizer;
+  if (tokenizer && typeof tokenizer.source === "object") {
+    const path = tokenizer.key === "tokenizer" ? ["tokenizer", "source"] : ["tokenizer_source"];
+    sites.push({ raw: tokenizer.source.raw, ref: tokenizer.source, pos: manifest.locate(path) });
+  }
   return sites;
 }
 
@@ -266,6 +270,10 @@ function swapInputs(
 export function withIntermediates(manifest: Manifest, made: MadeMerges): Manifest {
   const tokenizer = manifest.tokenizerSource;
   const madeTokenizer = tokenizer === undefined ? undefined : made.get(tokenizer);
+  const tokenizerRef =
+    manifest.tokenizer && typeof manifest.tokenizer.source === "object"
+      ? manifest.tokenizer.source
+      : undefined;
   return {
     ...manifest,
     ...(manifest.baseModel && { baseModel: swap(manifest.baseModel, made) }),
@@ -273,6 +281,9 @@ export function withIntermediates(manifest: Manifest, made: MadeMerges): Manifes
     ...(manifest.modules && {
       modules: manifest.modules.map((module) => ({ ...module, ...swapInputs(module, made) })),
     }),
+    // The parsed source is what the merge reads; the text is kept in step for messages.
+    ...(manifest.tokenizer &&
+      tokenizerRef && { tokenizer: { ...manifest.tokenizer, source: swap(tokenizerRef, made) } }),
     ...(madeTokenizer && {
       tokenizerSource:
         madeTokenizer.kind === "local"

@@ -80,6 +80,7 @@ describe("parseMergeGraph", () => {
       graph.steps[1]!.manifest.models![1]!.ref,
     ]);
     expect(mid.tokenizerSource).toBe("/tmp/i/first");
+    expect(mid.tokenizer?.source).toEqual(made.get("first"));
     const hub = new Map([
       ["mid", { raw: "acme/mid@abc", kind: "hub" as const, repo: "acme/mid", revision: "abc" }],
     ]);
