@@ -4,11 +4,11 @@
  * peak RSS is its own.
  */
 import { spawn } from "node:child_process";
-import { readdir, readFile } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startLocalHub, type LinkPacing, type LocalHub } from "../src/localhub/index.js";
 import { shapeForSize, writeModelSet, type ModelShape } from "./synth-models.js";
+import { folderFiles } from "../test/support/hub-models.js";
 
 /** Every mode merges a base and this many fine-tunes of it. */
 export const FINE_TUNES = 2;
@@ -80,16 +80,6 @@ export async function seedHub(hub: LocalHub, folders: string[]): Promise<string[
     refs.push(repo);
   }
   return refs;
-}
-
-export async function folderFiles(folder: string): Promise<Record<string, Uint8Array>> {
-  const files: Record<string, Uint8Array> = {};
-  for (const entry of await readdir(folder, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
-    files[relative(folder, path).split(sep).join("/")] = new Uint8Array(await readFile(path));
-  }
-  return files;
 }
 
 /** The child script `name` beside the module at `url` (`.js` when the bench is compiled). */

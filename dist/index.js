@@ -1,4 +1,4 @@
-import { r as requireTunnel, a as requireUndici, u as undiciExports, s as setOutput, e as error$1, b as startGroup, i as info, c as endGroup, w as warning, d as debug$2, f as setSecret, g as getInput, h as commonjsGlobal, j as getDefaultExportFromCjs, k as setFailed, l as saveState, m as summary$1, T as TEMP_DIR_STATE } from './chunks/state.js';
+import { r as requireTunnel, a as requireUndici, u as undiciExports, s as setOutput, b as startGroup, i as info, e as error$1, c as endGroup, w as warning, d as debug$2, f as setSecret, g as getInput, h as commonjsGlobal, j as getDefaultExportFromCjs, k as setFailed, l as saveState, m as summary$1, T as TEMP_DIR_STATE } from './chunks/state.js';
 import * as fs from 'fs';
 import { existsSync, readFileSync } from 'fs';
 import * as os from 'os';
@@ -24441,7 +24441,7 @@ function describeValue$1(value) {
         return "a mapping";
     return `${typeof value} ${JSON.stringify(value)}`;
 }
-function valueAt$1(root, path) {
+function valueAt(root, path) {
     let value = root;
     for (const segment of path) {
         if (typeof value !== "object" || value === null)
@@ -24460,7 +24460,7 @@ function fieldName(path) {
 }
 function describeTypeIssue(issue, root) {
     const path = issue.path;
-    const value = valueAt$1(root, path);
+    const value = valueAt(root, path);
     const field = fieldName(path);
     const expected = EXPECTED[field] ?? TYPE_WORDS[issue.expected] ?? issue.expected;
     if (value === undefined && typeof path[path.length - 1] === "string") {
@@ -24487,7 +24487,7 @@ function describeIssue(issue, root, tree) {
         case "invalid_value":
             return {
                 pos: at(),
-                message: `\`${formatPath(path)}\` must be ${listWords(issue.values.map(String))}, got ${describeValue$1(valueAt$1(root, path))}.`,
+                message: `\`${formatPath(path)}\` must be ${listWords(issue.values.map(String))}, got ${describeValue$1(valueAt(root, path))}.`,
                 hint: `Use one of ${listWords(issue.values.map(String))}.`,
             };
         case "too_small":
@@ -25711,9 +25711,12 @@ function refSites(manifest) {
                 sites.push({ raw: s.baseModel.raw, ref: s.baseModel, pos: s.pos });
         });
     }
-    const tokenizer = manifest.tokenizerSource;
-    if (tokenizer !== undefined)
-        sites.push({ raw: tokenizer, pos: manifest.locate(["tokenizer_source"]) });
+    // The parsed tokenizer source is what the merge reads (`tokenizer_source` or `tokenizer.source`).
+    const tokenizer = manifest.tokenizer;
+    if (tokenizer && typeof tokenizer.source === "object") {
+        const path = tokenizer.key === "tokenizer" ? ["tokenizer", "source"] : ["tokenizer_source"];
+        sites.push({ raw: tokenizer.source.raw, ref: tokenizer.source, pos: manifest.locate(path) });
+    }
     return sites;
 }
 function usedNames(manifest, names, docPos) {
@@ -25818,6 +25821,9 @@ function swapInputs(inputs, made) {
 function withIntermediates(manifest, made) {
     const tokenizer = manifest.tokenizerSource;
     const madeTokenizer = tokenizer === undefined ? undefined : made.get(tokenizer);
+    const tokenizerRef = manifest.tokenizer && typeof manifest.tokenizer.source === "object"
+        ? manifest.tokenizer.source
+        : undefined;
     return {
         ...manifest,
         ...(manifest.baseModel && { baseModel: swap(manifest.baseModel, made) }),
@@ -25825,6 +25831,9 @@ function withIntermediates(manifest, made) {
         ...(manifest.modules && {
             modules: manifest.modules.map((module) => ({ ...module, ...swapInputs(module, made) })),
         }),
+        // The parsed source is what the merge reads; the text is kept in step for messages.
+        ...(manifest.tokenizer &&
+            tokenizerRef && { tokenizer: { ...manifest.tokenizer, source: swap(tokenizerRef, made) } }),
         ...(madeTokenizer && {
             tokenizerSource: madeTokenizer.kind === "local"
                 ? madeTokenizer.path
@@ -31256,12 +31265,7 @@ const fround$8 = Math.fround;
 function taskVectors(inputs, base) {
     if (base === undefined)
         return inputs.map((input) => input.data);
-    return inputs.map((input) => {
-        const delta = new Float32Array(base.data.length);
-        for (let e = 0; e < delta.length; e++)
-            delta[e] = fround$8(input.data[e] - base.data[e]);
-        return delta;
-    });
+    return inputs.map((input) => taskVector(input, base));
 }
 const NORMALIZE_WEIGHTS = {
     name: "normalize_weights",
@@ -31971,12 +31975,7 @@ const sceMethod = {
         readBoolean(INT8_MASK, ctx.global, siteOf("sce", ctx));
         if (base.data.length === 0)
             return new Float32Array(0);
-        const deltas = ctx.inputs.map((input) => {
-            const delta = new Float32Array(base.data.length);
-            for (let e = 0; e < delta.length; e++)
-                delta[e] = fround(input.data[e] - base.data[e]);
-            return delta;
-        });
+        const deltas = ctx.inputs.map((input) => taskVector(input, base));
         sceSelect(deltas, topk);
         return eraseAndMix(base.data, deltas, sceWeights(deltas));
     },
@@ -34366,29 +34365,57 @@ async function readConfig(source) {
     }
 }
 
+function isObject$2(value) {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+/** The object that holds the path's last key, and that key; undefined when a step is missing. */
+function parentOf(config, path) {
+    const keys = path.split(".");
+    let holder = config;
+    for (const key of keys.slice(0, -1)) {
+        holder = isObject$2(holder) && Object.hasOwn(holder, key) ? holder[key] : undefined;
+    }
+    return isObject$2(holder) ? { holder, key: keys[keys.length - 1] } : undefined;
+}
+/** The value at `path`, or undefined. */
+function readPath(config, path) {
+    const at = parentOf(config, path);
+    return at && Object.hasOwn(at.holder, at.key) ? at.holder[at.key] : undefined;
+}
+/** A whole number ≥ 0 at `path`, or undefined. */
+function readCount(config, path) {
+    const value = config && readPath(config, path);
+    return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+}
+/** Sets `path` in `config` (changed in place), creating the objects on the way. */
+function writePath(config, path, value) {
+    const keys = path.split(".");
+    let holder = config;
+    for (const key of keys.slice(0, -1)) {
+        if (!isObject$2(holder[key]))
+            holder[key] = {};
+        holder = holder[key];
+    }
+    holder[keys[keys.length - 1]] = value;
+}
+
 /**
  * Where config.json keeps the embedding's row count. Text models keep it at the top; several
  * vision-language models keep it for their language model in `text_config` (Gemma 3, Mistral 3,
  * Llama 4), and some configs carry both. Reads take the first one set; a re-indexed vocabulary is
  * written to every one present, so the copies keep agreeing.
  */
-const VOCAB_SIZE_PATHS = [["vocab_size"], ["text_config", "vocab_size"]];
+const VOCAB_SIZE_PATHS = ["vocab_size", "text_config.vocab_size"];
 function isRecord(value) {
     return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-function valueAt(config, path) {
-    let node = config;
-    for (const key of path)
-        node = isRecord(node) ? node[key] : undefined;
-    return node;
 }
 /** The vocabulary size the config states, or undefined when no usable one is set. */
 function configVocabSize(config) {
     if (!config)
         return undefined;
     for (const path of VOCAB_SIZE_PATHS) {
-        const size = valueAt(config, path);
-        if (typeof size === "number" && Number.isSafeInteger(size) && size > 0)
+        const size = readCount(config, path);
+        if (size !== undefined && size > 0)
             return size;
     }
     return undefined;
@@ -34466,40 +34493,6 @@ function checkUniqueNames(tensors) {
 // Worded as the writer's errors are: a bad plan is a bug in whoever made it, found while writing.
 function planError(message) {
     return new HubmergeError("E_INTERNAL", `safetensors writer: ${message}`);
-}
-
-function isObject$2(value) {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-/** The object that holds the path's last key, and that key; undefined when a step is missing. */
-function parentOf(config, path) {
-    const keys = path.split(".");
-    let holder = config;
-    for (const key of keys.slice(0, -1)) {
-        holder = isObject$2(holder) && Object.hasOwn(holder, key) ? holder[key] : undefined;
-    }
-    return isObject$2(holder) ? { holder, key: keys[keys.length - 1] } : undefined;
-}
-/** The value at `path`, or undefined. */
-function readPath(config, path) {
-    const at = parentOf(config, path);
-    return at && Object.hasOwn(at.holder, at.key) ? at.holder[at.key] : undefined;
-}
-/** A whole number ≥ 0 at `path`, or undefined. */
-function readCount(config, path) {
-    const value = config && readPath(config, path);
-    return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
-}
-/** Sets `path` in `config` (changed in place), creating the objects on the way. */
-function writePath(config, path, value) {
-    const keys = path.split(".");
-    let holder = config;
-    for (const key of keys.slice(0, -1)) {
-        if (!isObject$2(holder[key]))
-            holder[key] = {};
-        holder = holder[key];
-    }
-    holder[keys[keys.length - 1]] = value;
 }
 
 /**
@@ -34997,6 +34990,157 @@ function summary(spec, layers, tensors) {
     return { name: spec.name, input, sources, layers, tensors, text };
 }
 
+const DEFAULT_READ_AHEAD_BYTES = 1024 * 1024 * 1024;
+const ignore$1 = () => undefined;
+class ReadAhead {
+    reads;
+    budgetBytes;
+    next = 0;
+    held = 0;
+    heldPeak = 0;
+    closed = false;
+    fetched = new Map();
+    /** Reads the pipeline took before they were fetched ahead: never fetch them. */
+    taken = new Set();
+    constructor(reads, budgetBytes = DEFAULT_READ_AHEAD_BYTES) {
+        this.reads = reads;
+        this.budgetBytes = budgetBytes;
+        if (!Number.isSafeInteger(budgetBytes) || budgetBytes < 0) {
+            throw new RangeError(`the read-ahead budget must be a byte count ≥ 0, got ${budgetBytes}`);
+        }
+    }
+    /** Starts fetching ahead (call once the pipeline is ready to consume). */
+    start() {
+        this.fill();
+    }
+    /** Bytes held by reads fetched ahead and not yet handed over: never above the budget. */
+    get heldBytes() {
+        return this.held;
+    }
+    get peakHeldBytes() {
+        return this.heldPeak;
+    }
+    /** Read `index` into `target`: from its fetched-ahead copy, or straight from the source. */
+    async readInto(index, target) {
+        const read = this.reads[index];
+        if (target.byteLength !== read.bytes)
+            throw new RangeError(`read ${index} is ${read.bytes} bytes`);
+        const fetched = this.fetched.get(index);
+        if (!fetched) {
+            this.taken.add(index);
+            this.fill();
+            return read.read(target);
+        }
+        try {
+            await fetched.done;
+            target.set(fetched.buffer);
+        }
+        finally {
+            this.fetched.delete(index);
+            this.held -= read.bytes;
+            this.fill();
+        }
+    }
+    /** Stops fetching ahead and waits for what is in flight (nothing may run after the merge). */
+    async close() {
+        this.closed = true;
+        await Promise.allSettled([...this.fetched.values()].map((f) => f.done));
+        this.fetched.clear();
+        this.held = 0;
+    }
+    /** Fetches the next reads, in order, while they fit in the budget. */
+    fill() {
+        while (!this.closed && this.next < this.reads.length) {
+            const index = this.next;
+            if (this.taken.has(index)) {
+                this.next++;
+                continue;
+            }
+            const { bytes } = this.reads[index];
+            // A read larger than the whole budget is left to the pipeline, which reads it directly
+            // when it needs it; otherwise wait at the first read that does not fit yet.
+            if (bytes > this.budgetBytes) {
+                this.next++;
+                continue;
+            }
+            if (this.held + bytes > this.budgetBytes)
+                return;
+            this.next++;
+            this.held += bytes;
+            this.heldPeak = Math.max(this.heldPeak, this.held);
+            const buffer = new Uint8Array(bytes);
+            const done = this.reads[index].read(buffer);
+            done.catch(ignore$1);
+            this.fetched.set(index, { buffer, done });
+        }
+    }
+}
+
+/**
+ * The run's input reads, unit by unit, in pipeline order: what each unit reads of each input
+ * (a whole tensor, or a piece's span of it), and for remote sources a ReadAhead over all of
+ * them, so the link stays busy across unit boundaries (read-ahead.ts).
+ */
+/** A recipe's inputs in read order (base first); their positions are their buffer slots. */
+function plannedInputs(recipe) {
+    if (recipe.action === "copy")
+        return [recipe.inputs[0]];
+    return recipe.base ? [recipe.base, ...recipe.inputs] : recipe.inputs;
+}
+/** The bytes a unit reads of one input: the whole tensor, or the piece's elements of it. */
+function inputSpan(unit, model, tensor) {
+    const info = model.tensors.info(tensor);
+    if (!unit.piece)
+        return { byteOffset: 0, bytes: info.end - info.begin };
+    const size = DTYPE_SIZE[info.dtype];
+    return { byteOffset: unit.piece.offset * size, bytes: unit.piece.count * size };
+}
+class UnitReads {
+    /** Per unit and slot, the read's index in the read-ahead, for inputs from remote sources. */
+    index = [];
+    ahead;
+    /** Bytes of every unit's inputs: what the whole run reads. */
+    totalBytes;
+    /** Per unit, the bytes of its inputs. */
+    unitBytes = [];
+    constructor(units, models, budgetBytes) {
+        const reads = [];
+        let total = 0;
+        units.forEach((unit, u) => {
+            let bytesOfUnit = 0;
+            this.index[u] = plannedInputs(unit.recipe).map((p) => {
+                const model = models.get(p.model);
+                const { byteOffset, bytes } = inputSpan(unit, model, p.tensor);
+                bytesOfUnit += bytes;
+                // Local files are read with pread at disk speed: a copy through read-ahead would only cost.
+                if (model.source.repo === undefined)
+                    return undefined;
+                reads.push({ bytes, read: (target) => model.tensors.readTensorInto(p.tensor, target, byteOffset) });
+                return reads.length - 1;
+            });
+            this.unitBytes.push(bytesOfUnit);
+            total += bytesOfUnit;
+        });
+        this.totalBytes = total;
+        this.ahead = new ReadAhead(reads, budgetBytes);
+    }
+    start() {
+        this.ahead.start();
+    }
+    /** The read-ahead's accounting (tests check the budget holds). */
+    get readAhead() {
+        return this.ahead;
+    }
+    /** Input `slot` of unit `unit` into `target`: through read-ahead for remote sources, else `direct`. */
+    readInto(unit, slot, target, direct) {
+        const k = this.index[unit]?.[slot];
+        return k === undefined ? direct() : this.ahead.readInto(k, target);
+    }
+    close() {
+        return this.ahead.close();
+    }
+}
+
 /**
  * Where each row of a re-indexed embedding (embed_tokens, lm_head) comes from, per source, as
  * mergekit's `tokenizer/embed.py` decides it. A source that has the token keeps its own row. For
@@ -35025,9 +35169,9 @@ function planRows(input) {
     for (let id = 0; id < length; id++) {
         if (configured.has(id))
             continue;
-        const present = participants.map((_, m) => m).filter((m) => own[m][id] >= 0);
-        if (present.length === participants.length)
+        if (own.every((rows) => rows[id] >= 0))
             continue; // every source keeps its own row
+        const present = participants.map((_, m) => m).filter((m) => own[m][id] >= 0);
         fills.set(id, automaticFill(id, present, baseIndex, own));
     }
     return { rows: input.rows, length, own, fills };
@@ -35081,8 +35225,8 @@ function reindexRecipes(recipes, tokenizer, manifest, models) {
     return recipes.map((recipe) => {
         if (!isEmbeddingTensor(recipe.sourceTensorName) || recipe.shape.length !== 2)
             return recipe;
-        const inputs = recipe.action === "copy" ? recipe.inputs : [...(recipe.base ? [recipe.base] : []), ...recipe.inputs];
-        const participants = inputs.map((input) => participant(input, keyOf, tokenizer, recipe));
+        // In the order execution reads them, which the row plan's participant indices follow.
+        const participants = plannedInputs(recipe).map((input) => participant(input, keyOf, tokenizer, recipe));
         const rows = planRows({
             participants,
             // mergekit fills from the tensor's own base: a slice's base_model for the rows of its slice.
@@ -40796,13 +40940,13 @@ class ReadBuffers {
  *
  * The benchmark runs the same loop, which is what makes its I/O floor the floor of real merges.
  */
-const ignore$1 = () => undefined;
+const ignore = () => undefined;
 async function runTensorPipeline(steps) {
     if (steps.count === 0)
         return;
     const setOf = (index) => (index % BUFFER_SETS);
     let next = steps.read(0, setOf(0));
-    next.catch(ignore$1);
+    next.catch(ignore);
     let merging;
     /** Each unit's write, chained after the one before. */
     const writes = [];
@@ -40818,7 +40962,7 @@ async function runTensorPipeline(steps) {
                 if (index + 1 >= steps.count)
                     return;
                 next = steps.read(index + 1, setOf(index + 1));
-                next.catch(ignore$1);
+                next.catch(ignore);
             };
             // The next read reuses the set of unit index+1−BUFFER_SETS, free once that unit is written.
             const freeing = writes[index + 1 - BUFFER_SETS];
@@ -40829,7 +40973,7 @@ async function runTensorPipeline(steps) {
             }
             else {
                 merging = steps.merge(index, loaded);
-                merging.catch(ignore$1);
+                merging.catch(ignore);
                 await freeing.promise;
                 readNext();
             }
@@ -40848,7 +40992,7 @@ async function runTensorPipeline(steps) {
 }
 function track(promise) {
     const tracked = { promise, settled: false };
-    promise.then(() => (tracked.settled = true), ignore$1);
+    promise.then(() => (tracked.settled = true), ignore);
     return tracked;
 }
 
@@ -40928,157 +41072,6 @@ function padRows(out, plan, hidden, dtype) {
     const row = encodeRow(sum, dtype);
     for (let id = plan.length; id < plan.rows; id++)
         out.set(row, id * size);
-}
-
-const DEFAULT_READ_AHEAD_BYTES = 1024 * 1024 * 1024;
-const ignore = () => undefined;
-class ReadAhead {
-    reads;
-    budgetBytes;
-    next = 0;
-    held = 0;
-    heldPeak = 0;
-    closed = false;
-    fetched = new Map();
-    /** Reads the pipeline took before they were fetched ahead: never fetch them. */
-    taken = new Set();
-    constructor(reads, budgetBytes = DEFAULT_READ_AHEAD_BYTES) {
-        this.reads = reads;
-        this.budgetBytes = budgetBytes;
-        if (!Number.isSafeInteger(budgetBytes) || budgetBytes < 0) {
-            throw new RangeError(`the read-ahead budget must be a byte count ≥ 0, got ${budgetBytes}`);
-        }
-    }
-    /** Starts fetching ahead (call once the pipeline is ready to consume). */
-    start() {
-        this.fill();
-    }
-    /** Bytes held by reads fetched ahead and not yet handed over: never above the budget. */
-    get heldBytes() {
-        return this.held;
-    }
-    get peakHeldBytes() {
-        return this.heldPeak;
-    }
-    /** Read `index` into `target`: from its fetched-ahead copy, or straight from the source. */
-    async readInto(index, target) {
-        const read = this.reads[index];
-        if (target.byteLength !== read.bytes)
-            throw new RangeError(`read ${index} is ${read.bytes} bytes`);
-        const fetched = this.fetched.get(index);
-        if (!fetched) {
-            this.taken.add(index);
-            this.fill();
-            return read.read(target);
-        }
-        try {
-            await fetched.done;
-            target.set(fetched.buffer);
-        }
-        finally {
-            this.fetched.delete(index);
-            this.held -= read.bytes;
-            this.fill();
-        }
-    }
-    /** Stops fetching ahead and waits for what is in flight (nothing may run after the merge). */
-    async close() {
-        this.closed = true;
-        await Promise.allSettled([...this.fetched.values()].map((f) => f.done));
-        this.fetched.clear();
-        this.held = 0;
-    }
-    /** Fetches the next reads, in order, while they fit in the budget. */
-    fill() {
-        while (!this.closed && this.next < this.reads.length) {
-            const index = this.next;
-            if (this.taken.has(index)) {
-                this.next++;
-                continue;
-            }
-            const { bytes } = this.reads[index];
-            // A read larger than the whole budget is left to the pipeline, which reads it directly
-            // when it needs it; otherwise wait at the first read that does not fit yet.
-            if (bytes > this.budgetBytes) {
-                this.next++;
-                continue;
-            }
-            if (this.held + bytes > this.budgetBytes)
-                return;
-            this.next++;
-            this.held += bytes;
-            this.heldPeak = Math.max(this.heldPeak, this.held);
-            const buffer = new Uint8Array(bytes);
-            const done = this.reads[index].read(buffer);
-            done.catch(ignore);
-            this.fetched.set(index, { buffer, done });
-        }
-    }
-}
-
-/**
- * The run's input reads, unit by unit, in pipeline order: what each unit reads of each input
- * (a whole tensor, or a piece's span of it), and for remote sources a ReadAhead over all of
- * them, so the link stays busy across unit boundaries (read-ahead.ts).
- */
-/** A recipe's inputs in read order (base first); their positions are their buffer slots. */
-function plannedInputs(recipe) {
-    if (recipe.action === "copy")
-        return [recipe.inputs[0]];
-    return recipe.base ? [recipe.base, ...recipe.inputs] : recipe.inputs;
-}
-/** The bytes a unit reads of one input: the whole tensor, or the piece's elements of it. */
-function inputSpan(unit, model, tensor) {
-    const info = model.tensors.info(tensor);
-    if (!unit.piece)
-        return { byteOffset: 0, bytes: info.end - info.begin };
-    const size = DTYPE_SIZE[info.dtype];
-    return { byteOffset: unit.piece.offset * size, bytes: unit.piece.count * size };
-}
-class UnitReads {
-    /** Per unit and slot, the read's index in the read-ahead, for inputs from remote sources. */
-    index = [];
-    ahead;
-    /** Bytes of every unit's inputs: what the whole run reads. */
-    totalBytes;
-    /** Per unit, the bytes of its inputs. */
-    unitBytes = [];
-    constructor(units, models, budgetBytes) {
-        const reads = [];
-        let total = 0;
-        units.forEach((unit, u) => {
-            let bytesOfUnit = 0;
-            this.index[u] = plannedInputs(unit.recipe).map((p) => {
-                const model = models.get(p.model);
-                const { byteOffset, bytes } = inputSpan(unit, model, p.tensor);
-                bytesOfUnit += bytes;
-                // Local files are read with pread at disk speed: a copy through read-ahead would only cost.
-                if (model.source.repo === undefined)
-                    return undefined;
-                reads.push({ bytes, read: (target) => model.tensors.readTensorInto(p.tensor, target, byteOffset) });
-                return reads.length - 1;
-            });
-            this.unitBytes.push(bytesOfUnit);
-            total += bytesOfUnit;
-        });
-        this.totalBytes = total;
-        this.ahead = new ReadAhead(reads, budgetBytes);
-    }
-    start() {
-        this.ahead.start();
-    }
-    /** The read-ahead's accounting (tests check the budget holds). */
-    get readAhead() {
-        return this.ahead;
-    }
-    /** Input `slot` of unit `unit` into `target`: through read-ahead for remote sources, else `direct`. */
-    readInto(unit, slot, target, direct) {
-        const k = this.index[unit]?.[slot];
-        return k === undefined ? direct() : this.ahead.readInto(k, target);
-    }
-    close() {
-        return this.ahead.close();
-    }
 }
 
 /**
@@ -42509,11 +42502,11 @@ async function runPart(options) {
     const resolver = pinnedResolver(options.resolver ?? resolveLocalSource, options.pins.sources);
     const target = options.publish && (await openPublishTarget(publishTargetOptions(read, options.seed, options.publish)));
     const seed = options.seed ?? read.manifest.hubmerge.seed;
-    const earlier = await finishedPart(options, read, seed, target);
+    const previous = await readPartReceipt(options.out, options.part);
+    const earlier = await finishedPart(previous, options, read, seed, target);
     if (earlier)
         return { receipt: earlier, outDir: resolve(options.out), uploads: target?.uploads.stats };
     // A folder holding this part's earlier receipt is a part output: a re-run may replace it.
-    const previous = await readPartReceipt(options.out, options.part);
     const output = await StagedOutputDir.create(options.out, {
         force: options.force || previous !== undefined,
     });
@@ -42545,8 +42538,7 @@ async function runPart(options) {
  * seed, pins and shard size, its shards in the folder at their sizes, and (with --push) on the
  * Hub. A re-run of a fan-out then skips the parts that finished.
  */
-async function finishedPart(options, read, seed, target) {
-    const receipt = await readPartReceipt(options.out, options.part);
+async function finishedPart(receipt, options, read, seed, target) {
     const same = receipt !== undefined &&
         receipt.manifest.sha256 === read.sha256 &&
         receipt.tool.version === TOOL.version &&
@@ -42581,9 +42573,11 @@ function matchShardPlan(planned, parts) {
         throw new HubmergeError("E_USAGE", `cannot assemble the parts: their shards (${received.join(", ")}) are not the plan's (${planned_.join(", ")}); nothing was published`, { hint: "every part must run the same manifest with the same --shard-size and --pins" });
     }
 }
-/** Writes the output folder `dir` from checked parts; returns its run record. */
+/**
+ * Writes the output folder `dir` from checked parts that match the plan (the caller has run
+ * matchShardPlan, before it opened any publish target); returns its run record.
+ */
 async function assembleInto(planned, parts, dir, options) {
-    matchShardPlan(planned, parts);
     if (options.copyShards) {
         for (const shard of parts.shards)
             await copyVerified(shard, dir);
@@ -42853,6 +42847,132 @@ function attestationsUrl(env = process.env) {
     return oidc && server && repo ? `${server}/${repo}/attestations` : undefined;
 }
 
+/** The lockfile's entry for a merge published as `commit` of `repo`, from its run record. */
+function lockEntry(record, repo, commit) {
+    return {
+        manifestSha256: record.manifest.sha256,
+        seed: record.seed,
+        tool: `${TOOL.name}@${TOOL.version}`,
+        sources: Object.fromEntries(record.sources.map((s) => [s.ref, s.revision])),
+        output: { repo, commit, files: Object.fromEntries(record.files.map((f) => [f.path, f.sha256])) },
+    };
+}
+
+/**
+ * The Action's side of a split merge (docs/parts.md): a matrix job merges one part and uploads
+ * its shards without a commit, and leaves its receipt in a folder the workflow uploads as an
+ * artifact; the publish job assembles each manifest's receipts into one commit.
+ */
+/** The folder, under the receipts or parts folder, that holds one manifest's receipts. */
+function manifestSlug(file) {
+    return createHash("sha256").update(file).digest("hex").slice(0, 16);
+}
+/** Merges one part of a manifest and uploads its shards (no commit); copies its receipt out. */
+async function applyPart(assessment, options) {
+    const file = assessment.file;
+    const repo = assessment.manifest?.hubmerge.output?.repo;
+    startGroup(`merge ${file}, part ${options.part}`);
+    try {
+        const part = parsePartSpec(options.part);
+        const pins = await pinsFromInput(options.pins, options.tempDir);
+        const graph = await readMergeGraph(file, { workspace: options.session.workspace });
+        if (graph.steps.length > 1) {
+            throw new HubmergeError("E_USAGE", "a mergekit-multi file cannot be split into parts", {
+                where: { file },
+                hint: "remove hubmerge: {parts} from it; each of its merges runs in one job",
+            });
+        }
+        const { receipt, outDir, uploads } = await runPart({
+            manifest: graph.steps[0].read,
+            out: join(options.tempDir, `${manifestSlug(file)}-part-${part.index}`),
+            force: true,
+            part,
+            pins,
+            backend: options.backend,
+            threads: options.threads,
+            maxShardBytes: options.maxShardBytes,
+            resolver: options.session.resolver,
+            lineageOf: options.session.lineageOf,
+            hubUrl: options.session.hub.hubUrl,
+            provenanceUrl: attestationsUrl(),
+            signal: options.signal,
+            publish: { hub: options.session.hub, signal: options.signal },
+        });
+        const into = join(options.receiptsDir, manifestSlug(file));
+        await mkdir(into, { recursive: true });
+        await copyFile(join(outDir, receiptFileName(part)), join(into, receiptFileName(part)));
+        info(`part ${options.part}: ${receipt.shards.length} shard(s) on the Hub ` +
+            `(${uploads?.uploaded ?? 0} sent, ${uploads?.present ?? 0} already there); the publish job commits them`);
+        return { manifest: file, status: "uploaded", repo, part: options.part };
+    }
+    catch (error) {
+        if (!(error instanceof HubmergeError))
+            throw error;
+        error$1(error.format(), { file, startLine: error.where.line, startColumn: error.where.column });
+        return { manifest: file, status: "failed", repo, part: options.part, error: error.message };
+    }
+    finally {
+        endGroup();
+    }
+}
+/** The pins travel in the matrix as JSON; they are checked as a pins file is. */
+async function pinsFromInput(text, tempDir) {
+    await mkdir(tempDir, { recursive: true });
+    const dir = await mkdtemp(join(tempDir, "pins-"));
+    try {
+        await writeFile(join(dir, "pins.json"), text);
+        return await readPins(join(dir, "pins.json"));
+    }
+    finally {
+        await rm(dir, { recursive: true, force: true });
+    }
+}
+/**
+ * Assembles one manifest's parts into one commit and returns its lock entry. A manifest with no
+ * receipts ran whole in its matrix job, which published and locked it: nothing to do here.
+ */
+async function publishParts(assessment, options) {
+    const file = assessment.file;
+    const dir = join(options.partsDir, manifestSlug(file));
+    if (!(await stat(dir).then((s) => s.isDirectory(), () => false)))
+        return undefined;
+    const repo = assessment.manifest?.hubmerge.output?.repo;
+    startGroup(`publish the parts of ${file}`);
+    try {
+        const { record, published } = await assembleParts({
+            manifestPath: file,
+            partsDir: dir,
+            resolver: options.session.resolver,
+            lineageOf: options.session.lineageOf,
+            hubUrl: options.session.hub.hubUrl,
+            publish: { hub: options.session.hub, signal: options.signal },
+        });
+        info(published.unchanged
+            ? `${repo} already holds these exact bytes at ${published.commitSha}: no commit made`
+            : `published ${published.url} at ${published.commitSha}`);
+        return {
+            result: {
+                manifest: file,
+                status: "published",
+                repo,
+                commit: published.commitSha,
+                url: published.url,
+                ...(published.unchanged && { unchanged: true }),
+            },
+            entry: lockEntry(record, repo, published.commitSha),
+        };
+    }
+    catch (error) {
+        if (!(error instanceof HubmergeError))
+            throw error;
+        error$1(error.format(), { file, startLine: error.where.line, startColumn: error.where.column });
+        return { result: { manifest: file, status: "failed", repo, error: error.message } };
+    }
+    finally {
+        endGroup();
+    }
+}
+
 /** Merges and publishes one manifest; returns what happened and, on success, its new lock entry. */
 async function applyManifest(assessment, options) {
     const file = assessment.file;
@@ -42867,7 +42987,7 @@ async function applyManifest(assessment, options) {
         const graph = await readMergeGraph(file, { workspace: options.session.workspace });
         if (graph.steps.length > 1) {
             const steps = await runGraph(graph, {
-                out: join(options.tempDir, createHash("sha256").update(file).digest("hex").slice(0, 16)),
+                out: join(options.tempDir, manifestSlug(file)),
                 force: true,
                 backend: options.backend,
                 threads: options.threads,
@@ -42885,7 +43005,7 @@ async function applyManifest(assessment, options) {
         const { merged, published } = await mergeAndPublish({
             manifest: graph.steps[0].read,
             maxShardBytes: options.maxShardBytes,
-            out: join(options.tempDir, createHash("sha256").update(file).digest("hex").slice(0, 16)),
+            out: join(options.tempDir, manifestSlug(file)),
             force: true,
             backend: options.backend,
             threads: options.threads,
@@ -42901,17 +43021,7 @@ async function applyManifest(assessment, options) {
         info(published.unchanged
             ? `${repo} already holds these exact bytes at ${published.commitSha}: no commit made`
             : `published ${published.url} at ${published.commitSha}`);
-        const entry = {
-            manifestSha256: merged.record.manifest.sha256,
-            seed: merged.record.seed,
-            tool: `${TOOL.name}@${TOOL.version}`,
-            sources: Object.fromEntries(merged.record.sources.map((s) => [s.ref, s.revision])),
-            output: {
-                repo,
-                commit: published.commitSha,
-                files: Object.fromEntries(merged.record.files.map((f) => [f.path, f.sha256])),
-            },
-        };
+        const entry = lockEntry(merged.record, repo, published.commitSha);
         return {
             result: {
                 manifest: file,
@@ -46804,130 +46914,6 @@ function entriesOf(a) {
         part: `${i + 1}/${count}`,
         pins: text,
     }));
-}
-
-/**
- * The Action's side of a split merge (docs/parts.md): a matrix job merges one part and uploads
- * its shards without a commit, and leaves its receipt in a folder the workflow uploads as an
- * artifact; the publish job assembles each manifest's receipts into one commit.
- */
-/** The folder, under the receipts or parts folder, that holds one manifest's receipts. */
-function manifestSlug(file) {
-    return createHash("sha256").update(file).digest("hex").slice(0, 16);
-}
-/** Merges one part of a manifest and uploads its shards (no commit); copies its receipt out. */
-async function applyPart(assessment, options) {
-    const file = assessment.file;
-    const repo = assessment.manifest?.hubmerge.output?.repo;
-    startGroup(`merge ${file}, part ${options.part}`);
-    try {
-        const part = parsePartSpec(options.part);
-        const pins = await pinsFromInput(options.pins, options.tempDir);
-        const graph = await readMergeGraph(file, { workspace: options.session.workspace });
-        if (graph.steps.length > 1) {
-            throw new HubmergeError("E_USAGE", "a mergekit-multi file cannot be split into parts", {
-                where: { file },
-                hint: "remove hubmerge: {parts} from it; each of its merges runs in one job",
-            });
-        }
-        const { receipt, outDir, uploads } = await runPart({
-            manifest: graph.steps[0].read,
-            out: join(options.tempDir, `${manifestSlug(file)}-part-${part.index}`),
-            force: true,
-            part,
-            pins,
-            backend: options.backend,
-            threads: options.threads,
-            maxShardBytes: options.maxShardBytes,
-            resolver: options.session.resolver,
-            lineageOf: options.session.lineageOf,
-            hubUrl: options.session.hub.hubUrl,
-            provenanceUrl: attestationsUrl(),
-            signal: options.signal,
-            publish: { hub: options.session.hub, signal: options.signal },
-        });
-        const into = join(options.receiptsDir, manifestSlug(file));
-        await mkdir(into, { recursive: true });
-        await copyFile(join(outDir, receiptFileName(part)), join(into, receiptFileName(part)));
-        info(`part ${options.part}: ${receipt.shards.length} shard(s) on the Hub ` +
-            `(${uploads?.uploaded ?? 0} sent, ${uploads?.present ?? 0} already there); the publish job commits them`);
-        return { manifest: file, status: "uploaded", repo, part: options.part };
-    }
-    catch (error) {
-        if (!(error instanceof HubmergeError))
-            throw error;
-        error$1(error.format(), { file, startLine: error.where.line, startColumn: error.where.column });
-        return { manifest: file, status: "failed", repo, part: options.part, error: error.message };
-    }
-    finally {
-        endGroup();
-    }
-}
-/** The pins travel in the matrix as JSON; they are checked as a pins file is. */
-async function pinsFromInput(text, tempDir) {
-    await mkdir(tempDir, { recursive: true });
-    const dir = await mkdtemp(join(tempDir, "pins-"));
-    try {
-        await writeFile(join(dir, "pins.json"), text);
-        return await readPins(join(dir, "pins.json"));
-    }
-    finally {
-        await rm(dir, { recursive: true, force: true });
-    }
-}
-/**
- * Assembles one manifest's parts into one commit and returns its lock entry. A manifest with no
- * receipts ran whole in its matrix job, which published and locked it: nothing to do here.
- */
-async function publishParts(assessment, options) {
-    const file = assessment.file;
-    const dir = join(options.partsDir, manifestSlug(file));
-    if (!(await stat(dir).then((s) => s.isDirectory(), () => false)))
-        return undefined;
-    const repo = assessment.manifest?.hubmerge.output?.repo;
-    startGroup(`publish the parts of ${file}`);
-    try {
-        const { record, published } = await assembleParts({
-            manifestPath: file,
-            partsDir: dir,
-            resolver: options.session.resolver,
-            lineageOf: options.session.lineageOf,
-            hubUrl: options.session.hub.hubUrl,
-            publish: { hub: options.session.hub, signal: options.signal },
-        });
-        info(published.unchanged
-            ? `${repo} already holds these exact bytes at ${published.commitSha}: no commit made`
-            : `published ${published.url} at ${published.commitSha}`);
-        return {
-            result: {
-                manifest: file,
-                status: "published",
-                repo,
-                commit: published.commitSha,
-                url: published.url,
-                ...(published.unchanged && { unchanged: true }),
-            },
-            entry: lockEntry(record, repo, published.commitSha),
-        };
-    }
-    catch (error) {
-        if (!(error instanceof HubmergeError))
-            throw error;
-        error$1(error.format(), { file, startLine: error.where.line, startColumn: error.where.column });
-        return { result: { manifest: file, status: "failed", repo, error: error.message } };
-    }
-    finally {
-        endGroup();
-    }
-}
-function lockEntry(record, repo, commit) {
-    return {
-        manifestSha256: record.manifest.sha256,
-        seed: record.seed,
-        tool: `${TOOL.name}@${TOOL.version}`,
-        sources: Object.fromEntries(record.sources.map((s) => [s.ref, s.revision])),
-        output: { repo, commit, files: Object.fromEntries(record.files.map((f) => [f.path, f.sha256])) },
-    };
 }
 
 /** Both YAML extensions: `merges/x.yml` is as much a manifest as `merges/x.yaml`. */

@@ -1,5 +1,4 @@
 import * as core from "@actions/core";
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { HubmergeError } from "../errors.js";
 import type { LockEntry } from "../lock/lockfile.js";
@@ -15,6 +14,8 @@ import type { HubSession } from "../session.js";
 import { TOOL } from "../version.js";
 import type { Assessment } from "./assess.js";
 import { attestationsUrl } from "./attest-subjects.js";
+import { lockEntry } from "./lock-entry.js";
+import { manifestSlug } from "./parts.js";
 import type { ApplyResult } from "./report.js";
 
 export interface ApplyOptions {
@@ -44,7 +45,7 @@ export async function applyManifest(
     const graph = await readMergeGraph(file, { workspace: options.session.workspace });
     if (graph.steps.length > 1) {
       const steps = await runGraph(graph, {
-        out: join(options.tempDir, createHash("sha256").update(file).digest("hex").slice(0, 16)),
+        out: join(options.tempDir, manifestSlug(file)),
         force: true,
         backend: options.backend,
         threads: options.threads,
@@ -62,7 +63,7 @@ export async function applyManifest(
     const { merged, published } = await mergeAndPublish({
       manifest: graph.steps[0]!.read,
       maxShardBytes: options.maxShardBytes,
-      out: join(options.tempDir, createHash("sha256").update(file).digest("hex").slice(0, 16)),
+      out: join(options.tempDir, manifestSlug(file)),
       force: true,
       backend: options.backend,
       threads: options.threads,
@@ -80,17 +81,7 @@ export async function applyManifest(
         ? `${repo} already holds these exact bytes at ${published.commitSha}: no commit made`
         : `published ${published.url} at ${published.commitSha}`,
     );
-    const entry: LockEntry = {
-      manifestSha256: merged.record.manifest.sha256,
-      seed: merged.record.seed,
-      tool: `${TOOL.name}@${TOOL.version}`,
-      sources: Object.fromEntries(merged.record.sources.map((s) => [s.ref, s.revision])),
-      output: {
-        repo,
-        commit: published.commitSha,
-        files: Object.fromEntries(merged.record.files.map((f) => [f.path, f.sha256])),
-      },
-    };
+    const entry = lockEntry(merged.record, repo, published.commitSha);
     return {
       result: {
         manifest: file,

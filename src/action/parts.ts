@@ -17,12 +17,11 @@ import {
   receiptFileName,
   runPart,
   type BackendName,
-  type RunRecord,
 } from "../pipeline/index.js";
 import type { HubSession } from "../session.js";
-import { TOOL } from "../version.js";
 import type { Assessment } from "./assess.js";
 import { attestationsUrl } from "./attest-subjects.js";
+import { lockEntry } from "./lock-entry.js";
 import type { ApplyResult } from "./report.js";
 
 /** The folder, under the receipts or parts folder, that holds one manifest's receipts. */
@@ -164,14 +163,4 @@ export async function publishParts(
   } finally {
     core.endGroup();
   }
-}
-
-function lockEntry(record: RunRecord, repo: string, commit: string): LockEntry {
-  return {
-    manifestSha256: record.manifest.sha256,
-    seed: record.seed,
-    tool: `${TOOL.name}@${TOOL.version}`,
-    sources: Object.fromEntries(record.sources.map((s) => [s.ref, s.revision])),
-    output: { repo, commit, files: Object.fromEntries(record.files.map((f) => [f.path, f.sha256])) },
-  };
 }

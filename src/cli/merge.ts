@@ -170,8 +170,8 @@ async function mergeOnePart(
   const bytes = receipt.shards.reduce((sum, s) => sum + s.size, 0);
   const lines = [
     `merged part ${part.index}/${part.count}: ${receipt.shards.map((s) => s.file).join(", ")} (${formatBytes(bytes)})`,
+    `wrote ${outDir} with its receipt`,
   ];
-  if (flags.out) lines.push(`wrote ${outDir} with its receipt`);
   if (uploads)
     lines.push(
       `uploaded ${uploads.uploaded} shard(s), ${uploads.present} already on the Hub; nothing committed`,

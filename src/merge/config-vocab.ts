@@ -4,7 +4,9 @@
  * Llama 4), and some configs carry both. Reads take the first one set; a re-indexed vocabulary is
  * written to every one present, so the copies keep agreeing.
  */
-const VOCAB_SIZE_PATHS = [["vocab_size"], ["text_config", "vocab_size"]] as const;
+import { readCount } from "./modules/config-path.js";
+
+const VOCAB_SIZE_PATHS = ["vocab_size", "text_config.vocab_size"] as const;
 
 type Config = Readonly<Record<string, unknown>>;
 
@@ -12,18 +14,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function valueAt(config: Config, path: readonly string[]): unknown {
-  let node: unknown = config;
-  for (const key of path) node = isRecord(node) ? node[key] : undefined;
-  return node;
-}
-
 /** The vocabulary size the config states, or undefined when no usable one is set. */
 export function configVocabSize(config: Config | undefined): number | undefined {
   if (!config) return undefined;
   for (const path of VOCAB_SIZE_PATHS) {
-    const size = valueAt(config, path);
-    if (typeof size === "number" && Number.isSafeInteger(size) && size > 0) return size;
+    const size = readCount(config, path);
+    if (size !== undefined && size > 0) return size;
   }
   return undefined;
 }

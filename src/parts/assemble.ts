@@ -36,14 +36,16 @@ export function matchShardPlan(planned: FinishInput, parts: CheckedParts): void 
   }
 }
 
-/** Writes the output folder `dir` from checked parts; returns its run record. */
+/**
+ * Writes the output folder `dir` from checked parts that match the plan (the caller has run
+ * matchShardPlan, before it opened any publish target); returns its run record.
+ */
 export async function assembleInto(
   planned: FinishInput,
   parts: CheckedParts,
   dir: string,
   options: AssembleOptions,
 ): Promise<RunRecord> {
-  matchShardPlan(planned, parts);
   if (options.copyShards) {
     for (const shard of parts.shards) await copyVerified(shard, dir);
   }

@@ -46,10 +46,10 @@ export async function runPart(
   const target =
     options.publish && (await openPublishTarget(publishTargetOptions(read, options.seed, options.publish)));
   const seed = options.seed ?? read.manifest.hubmerge.seed;
-  const earlier = await finishedPart(options, read, seed, target);
+  const previous = await readPartReceipt(options.out, options.part);
+  const earlier = await finishedPart(previous, options, read, seed, target);
   if (earlier) return { receipt: earlier, outDir: resolve(options.out), uploads: target?.uploads.stats };
   // A folder holding this part's earlier receipt is a part output: a re-run may replace it.
-  const previous = await readPartReceipt(options.out, options.part);
   const output = await StagedOutputDir.create(options.out, {
     force: options.force || previous !== undefined,
   });
@@ -81,12 +81,12 @@ export async function runPart(
  * Hub. A re-run of a fan-out then skips the parts that finished.
  */
 async function finishedPart(
+  receipt: PartReceipt | undefined,
   options: PartRunOptions,
   read: ReadManifest,
   seed: bigint,
   target: PublishTarget | undefined,
 ): Promise<PartReceipt | undefined> {
-  const receipt = await readPartReceipt(options.out, options.part);
   const same =
     receipt !== undefined &&
     receipt.manifest.sha256 === read.sha256 &&

@@ -1,11 +1,12 @@
 /** The CLI over a paced Hub with CDN redirects: --connections, --read-ahead, progress in bytes. */
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative, sep } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALICE, startTestHub, type TestHub } from "../localhub/helpers.js";
 import { runCli } from "../support/cli.js";
 import { writeFamily, writeManifest } from "../support/models.js";
+import { folderFiles } from "../support/hub-models.js";
 
 let t: TestHub;
 let dir = "";
@@ -19,16 +20,6 @@ models:
 dtype: bfloat16
 hubmerge: {seed: 3}
 `;
-
-async function folderFiles(folder: string): Promise<Record<string, Uint8Array>> {
-  const files: Record<string, Uint8Array> = {};
-  for (const entry of await readdir(folder, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
-    files[relative(folder, path).split(sep).join("/")] = new Uint8Array(await readFile(path));
-  }
-  return files;
-}
 
 beforeAll(async () => {
   t = await startTestHub({ pacing: { perConnection: 8e6, total: 32e6, latencyMs: 1 }, cdn: true });

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { readdir, readFile, writeFile } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RetryOptions } from "../../src/hub/client/retrying-fetch.js";
 import { runMerge } from "../../src/pipeline/index.js";
@@ -17,6 +17,7 @@ import type { SourceResolver } from "../../src/source/resolve.js";
 import { startTestHub, type TestHub } from "../localhub/helpers.js";
 import { writeFamily, writeManifest } from "../support/models.js";
 import { useTempDirs } from "../support/tmp.js";
+import { folderFiles } from "../support/hub-models.js";
 
 const tempDir = useTempDirs();
 const fastRetry: RetryOptions = { sleep: async () => undefined, random: () => 0 };
@@ -117,16 +118,6 @@ describe("a merge from the Hub cache", () => {
     t = await startTestHub();
   });
   afterAll(() => t.stop());
-
-  async function folderFiles(dir: string): Promise<Record<string, Buffer>> {
-    const files: Record<string, Buffer> = {};
-    for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-      if (!entry.isFile()) continue;
-      const path = join(entry.parentPath, entry.name);
-      files[relative(dir, path).split(sep).join("/")] = await readFile(path);
-    }
-    return files;
-  }
 
   it("detects a same-length edit of a cached header and weight block, refetches, and gives the uncached bytes", async () => {
     const dir = await tempDir();

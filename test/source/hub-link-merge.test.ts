@@ -7,9 +7,9 @@
  * the token never reaches the CDN; read-ahead stays within its budget even when a tensor is
  * larger than the budget.
  */
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative, sep } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RetryOptions } from "../../src/hub/client/retrying-fetch.js";
 import type { UnitReads } from "../../src/merge/unit-reads.js";
@@ -18,6 +18,7 @@ import { createSourceResolver, type SourceResolverOptions } from "../../src/sour
 import type { TinyLlamaSpec } from "../../src/synth/tiny-llama.js";
 import { ALICE, startTestHub, type TestHub } from "../localhub/helpers.js";
 import { TEST_LLAMA, writeFamily, writeManifest } from "../support/models.js";
+import { folderFiles } from "../support/hub-models.js";
 
 const fastRetry: RetryOptions = { sleep: async () => undefined, random: () => 0 };
 /** A vocabulary large enough for an embedding (128 KiB of bf16) above the small budgets below. */
@@ -72,16 +73,6 @@ let dareBaseline: Promise<Record<string, Uint8Array>> | undefined;
 function dareFromHubPlainly(): Promise<Record<string, Uint8Array>> {
   dareBaseline ??= hubMerge("dare_ties", "dare-plain", { connections: 1 }, { readAheadBytes: 0 });
   return dareBaseline;
-}
-
-async function folderFiles(folder: string): Promise<Record<string, Uint8Array>> {
-  const files: Record<string, Uint8Array> = {};
-  for (const entry of await readdir(folder, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
-    files[relative(folder, path).split(sep).join("/")] = new Uint8Array(await readFile(path));
-  }
-  return files;
 }
 
 /** The weights of a merge output: every .safetensors file (cards and records name the sources). */

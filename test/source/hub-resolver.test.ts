@@ -3,8 +3,7 @@
  * faults (identical bytes to a clean run), merged again from the cache without a single
  * resolve request, then published and downloaded back.
  */
-import { readdir, readFile } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishFolder } from "../../src/hub/publish/publish.js";
 import type { RetryOptions } from "../../src/hub/client/retrying-fetch.js";
@@ -15,6 +14,7 @@ import { LocalSource } from "../../src/source/local-source.js";
 import { ALICE, startTestHub, type TestHub } from "../localhub/helpers.js";
 import { writeFamily, writeManifest } from "../support/models.js";
 import { useTempDirs } from "../support/tmp.js";
+import { folderFiles } from "../support/hub-models.js";
 
 const tempDir = useTempDirs();
 const fastRetry: RetryOptions = { sleep: async () => undefined, random: () => 0 };
@@ -53,16 +53,6 @@ function cachedRunRecord(bytes: Uint8Array): string {
   expect(record["sourceCache"]).toBe("verified");
   delete record["sourceCache"];
   return JSON.stringify(record, null, 2) + "\n";
-}
-
-async function folderFiles(dir: string): Promise<Record<string, Uint8Array>> {
-  const files: Record<string, Uint8Array> = {};
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
-    files[relative(dir, path).split(sep).join("/")] = new Uint8Array(await readFile(path));
-  }
-  return files;
 }
 
 describe("createSourceResolver", () => {

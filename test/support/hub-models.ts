@@ -1,8 +1,19 @@
 import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
 import type { LocalHub } from "../../src/localhub/index.js";
 import { writeTinyLlama } from "../../src/synth/tiny-llama.js";
 import { TEST_LLAMA } from "./models.js";
+
+/** Every file under `folder`, by its `/`-separated path relative to it (for `hub.admin.commit`). */
+export async function folderFiles(folder: string): Promise<Record<string, Uint8Array>> {
+  const files: Record<string, Uint8Array> = {};
+  for (const entry of await readdir(folder, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    files[relative(folder, path).split(sep).join("/")] = new Uint8Array(await readFile(path));
+  }
+  return files;
+}
 
 /** Creates a repo in the local Hub (if needed) and commits a model folder into it; returns the sha. */
 export async function seedHubModel(

@@ -21,17 +21,13 @@ import type { MergeInput, MergeMethod, ParamSpec, TensorMergeContext } from "../
 import { requireInputCount, requireOutputSized } from "./input-checks.js";
 import { readBoolean, readNumber, siteOf } from "./param-reader.js";
 import { combine, gramMatrix, gramProduct } from "./span.js";
+import { taskVector } from "./task-vector.js";
 
 const fround = Math.fround;
 
 function taskVectors(inputs: readonly MergeInput[], base: MergeInput | undefined): Float32Array[] {
   if (base === undefined) return inputs.map((input) => input.data);
-  return inputs.map((input) => {
-    const delta = new Float32Array(base.data.length);
-    for (let e = 0; e < delta.length; e++)
-      delta[e] = fround((input.data[e] as number) - (base.data[e] as number));
-    return delta;
-  });
+  return inputs.map((input) => taskVector(input, base));
 }
 
 const NORMALIZE_WEIGHTS: ParamSpec = {

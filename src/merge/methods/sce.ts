@@ -32,6 +32,7 @@ import {
 } from "../kernels/reference/sce-primitives.js";
 import { requireBase, requireInputCount, requireOutputSized } from "./input-checks.js";
 import { readBoolean, readNumber, siteOf, validBoolean, validNumber } from "./param-reader.js";
+import { taskVector } from "./task-vector.js";
 
 export {
   SCE_WEIGHT_SUM_EPSILON,
@@ -141,12 +142,7 @@ export const sceMethod: MergeMethod = {
     const topk = readNumber(SELECT_TOPK, ctx.global, siteOf("sce", ctx));
     readBoolean(INT8_MASK, ctx.global, siteOf("sce", ctx));
     if (base.data.length === 0) return new Float32Array(0);
-    const deltas = ctx.inputs.map((input) => {
-      const delta = new Float32Array(base.data.length);
-      for (let e = 0; e < delta.length; e++)
-        delta[e] = fround((input.data[e] as number) - (base.data[e] as number));
-      return delta;
-    });
+    const deltas = ctx.inputs.map((input) => taskVector(input, base));
     sceSelect(deltas, topk);
     return eraseAndMix(base.data, deltas, sceWeights(deltas));
   },

@@ -10,6 +10,7 @@ import { modelKey } from "../../model-ref.js";
 import type { LoadedModel } from "../loaded-model.js";
 import { isEmbeddingTensor } from "../methods/task-family.js";
 import type { PlannedInput, TensorRecipe } from "../plan/types.js";
+import { plannedInputs } from "../unit-reads.js";
 import type { TokenizerPlan } from "./plan-tokenizer.js";
 import { planRows, type RowParticipant, type RowPlan } from "./row-plan.js";
 
@@ -22,9 +23,8 @@ export function reindexRecipes(
   const keyOf = new Map([...models].map(([key, m]) => [m.ref, { key, model: m }]));
   return recipes.map((recipe) => {
     if (!isEmbeddingTensor(recipe.sourceTensorName) || recipe.shape.length !== 2) return recipe;
-    const inputs =
-      recipe.action === "copy" ? recipe.inputs : [...(recipe.base ? [recipe.base] : []), ...recipe.inputs];
-    const participants = inputs.map((input) => participant(input, keyOf, tokenizer, recipe));
+    // In the order execution reads them, which the row plan's participant indices follow.
+    const participants = plannedInputs(recipe).map((input) => participant(input, keyOf, tokenizer, recipe));
     const rows = planRows({
       participants,
       // mergekit fills from the tensor's own base: a slice's base_model for the rows of its slice.

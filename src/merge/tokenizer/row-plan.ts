@@ -74,8 +74,8 @@ export function planRows(input: RowPlanInput): RowPlan {
   const baseIndex = input.baseKey === undefined ? -1 : participants.findIndex((p) => p.key === input.baseKey);
   for (let id = 0; id < length; id++) {
     if (configured.has(id)) continue;
+    if (own.every((rows) => rows[id]! >= 0)) continue; // every source keeps its own row
     const present = participants.map((_, m) => m).filter((m) => own[m]![id]! >= 0);
-    if (present.length === participants.length) continue; // every source keeps its own row
     fills.set(id, automaticFill(id, present, baseIndex, own));
   }
   return { rows: input.rows, length, own, fills };
